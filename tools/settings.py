@@ -1,0 +1,157 @@
+"""Every knob of arbot, read from the environment or a `.env` file.
+
+Third-party credentials keep their usual names (SLACK_BOT_TOKEN, OPENAI_API_KEY, ...); the
+bot's own settings start with ARBOT_. Secrets are `SecretStr` so that printing the settings
+object never shows them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from tools.money import is_currency
+
+CommaList = Annotated[list[str], NoDecode]
+DecimalList = Annotated[list[Decimal], NoDecode]
+IntList = Annotated[list[int], NoDecode]
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="ARBOT_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # Ledger
+    database_url: str = "sqlite:///arbot.db"
+    timezone: str = "UTC"
+    reporting_currency: str = "USD"
+    company_name: str = "Our company"
+    period_days: int = Field(90, gt=0, le=3650)
+    reserve_rates_pct: DecimalList = Field(
+        default_factory=lambda: [Decimal(x) for x in ("1", "5", "10", "25", "50")],
+        description="reserve rate per aging bucket, in %: current,1-30,31-60,61-90,90+",
+    )
+    target_dso_days: Decimal = Decimal(45)
+    target_current_pct: Decimal = Decimal(80)
+    target_cei_pct: Decimal = Decimal(90)
+    target_bad_debt_pct: Decimal = Decimal(1)
+    target_add_days: Decimal = Decimal(10)
+    target_dispute_hours: int = 48
+
+    # Slack
+    slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_SIGNING_SECRET")
+    )
+    slack_app_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_APP_TOKEN"))
+    slack_api_url: str = "https://slack.com/api/"
+    finance_users: CommaList = Field(default_factory=list)
+    allowed_channels: CommaList = Field(default_factory=list)
+    approvers: CommaList = Field(default_factory=list)
+    approvals_channel: str | None = None
+    digest_channel: str | None = None
+    alerts_channel: str | None = None
+
+    # LLM
+    openai_api_key: SecretStr | None = Field(None, validation_alias=_env("OPENAI_API_KEY"))
+    openai_base_url: str | None = Field(None, validation_alias=_env("OPENAI_BASE_URL"))
+    llm_model: str = "gpt-4o-mini"
+    llm_max_rounds: int = Field(6, gt=0)
+    llm_max_tokens: int = Field(20000, gt=0)
+    llm_timeout_seconds: float = Field(30, gt=0)
+
+    # Stripe
+    stripe_api_key: SecretStr | None = Field(None, validation_alias=_env("STRIPE_API_KEY"))
+    stripe_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("STRIPE_WEBHOOK_SECRET")
+    )
+    stripe_api_base: str = "https://api.stripe.com"
+
+    # Approvals and email
+    smtp_url: str | None = None
+    smtp_from: str = "ar@example.com"
+    dual_approval_minor: int = Field(500_000, ge=0)
+    action_expiry_hours: int = Field(72, gt=0)
+    dunning_stages_days: IntList = Field(default_factory=lambda: [-3, 1, 7, 15, 30])
+
+    @field_validator("finance_users", "allowed_channels", "approvers", mode="before")
+    @classmethod
+    def _split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("reserve_rates_pct", "dunning_stages_days", mode="before")
+    @classmethod
+    def _split_numbers(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("reserve_rates_pct")
+    @classmethod
+    def _five_rates(cls, value: list[Decimal]) -> list[Decimal]:
+        if len(value) != 5 or any(not (0 <= rate <= 100) for rate in value):
+            raise ValueError("give five percentages between 0 and 100, e.g. 1,5,10,25,50")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+        return value
+
+    @field_validator("reporting_currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if not is_currency(value):
+            raise ValueError(f"unknown currency code {value!r}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql")):
+            raise ValueError("use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def env_name(field: str) -> str:
+    """The environment variable a person sets for `field`."""
+    info = Settings.model_fields[field]
+    alias = info.validation_alias
+    if isinstance(alias, AliasChoices):
+        return str(alias.choices[0])
+    return f"ARBOT_{field.upper()}"
+
+
+class SettingsError(Exception):
+    """Start-up refused: a setting is missing or malformed. The message names it."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            name = env_name(field) if field in Settings.model_fields else field
+            lines.append(f"setting {name}: {err['msg']}")
+        raise SettingsError("\n".join(lines)) from None
