@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -97,8 +98,7 @@ class Customer(Base):
     currency: Mapped[str] = mapped_column(String(3))
     credit_limit_minor: Mapped[int | None] = mapped_column(BigInteger)
     owner_slack_id: Mapped[str | None] = mapped_column(String(50))
-    do_not_dun: Mapped[bool] = mapped_column(Boolean, default=False)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    do_not_dun: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Invoice(Base):
@@ -125,7 +125,6 @@ class Invoice(Base):
     # credits); NULL while open. Derived from the rows above by db.settlement after each write.
     settled_at: Mapped[datetime | None]
     payment_url: Mapped[str | None] = mapped_column(String(2000))
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class Payment(Base):

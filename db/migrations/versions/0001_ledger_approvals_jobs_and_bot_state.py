@@ -60,8 +60,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("credit_limit_minor", sa.BigInteger(), nullable=True),
         sa.Column("owner_slack_id", sa.String(length=50), nullable=True),
-        sa.Column("do_not_dun", sa.Boolean(), nullable=False),
-        sa.Column("updated_at", db.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("do_not_dun", sa.Boolean(), server_default=sa.text("0"), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
         sa.UniqueConstraint("source", "external_id", name=op.f("uq_customers_source_external_id")),
     )
@@ -128,7 +127,6 @@ def upgrade() -> None:
         sa.Column("written_off_at", db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("settled_at", db.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("payment_url", sa.String(length=2000), nullable=True),
-        sa.Column("updated_at", db.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_invoices_customer_id_customers")
         ),

@@ -1,0 +1,352 @@
+"""Idempotent bulk upserts of outside rows (CSV exports, Stripe) into the ledger.
+
+Rows are first loaded into temporary staging tables, then checked and upserted with one
+`INSERT ... SELECT ... ON CONFLICT` per table. Everything happens on one connection inside
+one transaction, so a caller that finds a problem rolls back and nothing is half-applied;
+memory stays flat however big the file is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from db.types import UTCDateTime
+
+_stage_meta = MetaData()
+
+
+def _stage(name: str, *columns: Column[Any]) -> Table:
+    return Table(
+        f"stage_{name}",
+        _stage_meta,
+        Column("line", Integer, nullable=False),
+        *columns,
+        prefixes=["TEMPORARY"],
+    )
+
+
+STAGES: dict[str, Table] = {
+    "customers": _stage(
+        "customers",
+        Column("external_id", String),
+        Column("name", String),
+        Column("email", String),
+        Column("ap_email", String),
+        Column("segment", String),
+        Column("payment_terms_days", Integer),
+        Column("currency", String),
+        Column("credit_limit_minor", BigInteger),
+        Column("owner_slack_id", String),
+    ),
+    "invoices": _stage(
+        "invoices",
+        Column("external_id", String),
+        Column("customer_ext", String),
+        Column("number", String),
+        Column("currency", String),
+        Column("total_minor", BigInteger),
+        Column("issued_at", UTCDateTime()),
+        Column("due_on", Date),
+        Column("voided_at", UTCDateTime()),
+        Column("written_off_at", UTCDateTime()),
+        Column("payment_url", String),
+    ),
+    "payments": _stage(
+        "payments",
+        Column("external_id", String),
+        Column("customer_ext", String),
+        Column("invoice_ext", String),
+        Column("amount_minor", BigInteger),
+        Column("currency", String),
+        Column("paid_at", UTCDateTime()),
+        Column("status", String),
+        Column("method", String),
+        Column("failure_reason", String),
+    ),
+    "credit_notes": _stage(
+        "credit_notes",
+        Column("external_id", String),
+        Column("invoice_ext", String),
+        Column("amount_minor", BigInteger),
+        Column("currency", String),
+        Column("issued_at", UTCDateTime()),
+    ),
+    "disputes": _stage(
+        "disputes",
+        Column("external_id", String),
+        Column("customer_ext", String),
+        Column("invoice_ext", String),
+        Column("amount_minor", BigInteger),
+        Column("currency", String),
+        Column("kind", String),
+        Column("reason", Text),
+        Column("opened_at", UTCDateTime()),
+        Column("resolved_at", UTCDateTime()),
+        Column("outcome", String),
+        Column("evidence_due_at", UTCDateTime()),
+    ),
+    "fx_rates": _stage(
+        "fx_rates",
+        Column("external_id", String),  # "CUR:YYYY-MM-DD", for duplicate detection
+        Column("currency", String),
+        Column("rate_on", Date),
+        Column("rate", Numeric(24, 12)),
+    ),
+}
+
+# Target column -> SQL expression over the staging row `s` and the joined rows `c`
+# (customer) and `i` (invoice). Joins resolve outside ids to ledger ids.
+_CUSTOMER_JOIN = "JOIN customers c ON c.source = :source AND c.external_id = s.customer_ext"
+_INVOICE_JOIN = "JOIN invoices i ON i.source = :source AND i.external_id = s.invoice_ext"
+_UPSERTS: dict[str, tuple[str, dict[str, str]]] = {
+    "customers": (
+        "",
+        {
+            col: f"s.{col}"
+            for col in [
+                "name",
+                "email",
+                "ap_email",
+                "segment",
+                "payment_terms_days",
+                "currency",
+                "credit_limit_minor",
+                "owner_slack_id",
+            ]
+        },
+    ),
+    "invoices": (
+        _CUSTOMER_JOIN,
+        {"customer_id": "c.id"}
+        | {
+            col: f"s.{col}"
+            for col in [
+                "number",
+                "currency",
+                "total_minor",
+                "issued_at",
+                "due_on",
+                "voided_at",
+                "written_off_at",
+                "payment_url",
+            ]
+        },
+    ),
+    "payments": (
+        _CUSTOMER_JOIN
+        + " LEFT JOIN invoices i ON i.source = :source AND i.external_id = s.invoice_ext",
+        {"customer_id": "c.id", "invoice_id": "i.id"}
+        | {
+            col: f"s.{col}"
+            for col in ["amount_minor", "currency", "paid_at", "status", "method", "failure_reason"]
+        },
+    ),
+    "credit_notes": (
+        _INVOICE_JOIN,
+        {"invoice_id": "i.id", "amount_minor": "s.amount_minor", "currency": "s.currency"}
+        | {"issued_at": "s.issued_at"},
+    ),
+    "disputes": (
+        _CUSTOMER_JOIN
+        + " LEFT JOIN invoices i ON i.source = :source AND i.external_id = s.invoice_ext",
+        {"customer_id": "c.id", "invoice_id": "i.id"}
+        | {
+            col: f"s.{col}"
+            for col in [
+                "amount_minor",
+                "currency",
+                "kind",
+                "reason",
+                "opened_at",
+                "resolved_at",
+                "outcome",
+                "evidence_due_at",
+            ]
+        },
+    ),
+}
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    new: int
+    changed: int
+    unchanged: int
+
+
+def create_stages(conn: Connection) -> None:
+    for table in STAGES.values():
+        table.drop(conn, checkfirst=True)
+        table.create(conn)
+
+
+def drop_stages(conn: Connection) -> None:
+    for table in STAGES.values():
+        table.drop(conn, checkfirst=True)
+
+
+def stage_rows(conn: Connection, entity: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    if rows:
+        conn.execute(STAGES[entity].insert(), list(rows))
+
+
+def staged_count(conn: Connection, entity: str) -> int:
+    return int(conn.execute(text(f"SELECT count(*) FROM stage_{entity}")).scalar_one())
+
+
+def duplicate_lines(conn: Connection, entity: str) -> list[tuple[int, str]]:
+    """Lines whose id already appeared earlier in the same file."""
+    rows = conn.execute(
+        text(
+            f"SELECT s.line, s.external_id, first.line FROM stage_{entity} s "
+            f"JOIN (SELECT external_id, min(line) AS line FROM stage_{entity} "
+            f"GROUP BY external_id HAVING count(*) > 1) first "
+            "ON first.external_id = s.external_id AND s.line > first.line ORDER BY s.line"
+        )
+    )
+    return [(line, f"duplicate id {ext!r} (first on line {first})") for line, ext, first in rows]
+
+
+def unknown_references(conn: Connection, entity: str, *, source: str) -> list[tuple[int, str]]:
+    """Lines that point at a customer or invoice the ledger does not have, or disagree with it."""
+    checks: list[tuple[str, str]] = []
+    cols = STAGES[entity].c
+    if "customer_ext" in cols:
+        checks.append(
+            (
+                "LEFT JOIN customers c ON c.source = :source AND c.external_id = s.customer_ext "
+                "WHERE c.id IS NULL",
+                "'unknown customer ' || s.customer_ext",
+            )
+        )
+    if "invoice_ext" in cols:
+        join = "LEFT JOIN invoices i ON i.source = :source AND i.external_id = s.invoice_ext "
+        checks.append(
+            (
+                join + "WHERE s.invoice_ext IS NOT NULL AND i.id IS NULL",
+                "'unknown invoice ' || s.invoice_ext",
+            )
+        )
+        checks.append(
+            (
+                join + "WHERE i.currency <> s.currency",
+                "'currency ' || s.currency || ' differs from invoice ' || s.invoice_ext "
+                "|| ' in ' || i.currency",
+            )
+        )
+        if "customer_ext" in cols:
+            checks.append(
+                (
+                    join + "JOIN customers ic ON ic.id = i.customer_id "
+                    "WHERE ic.external_id <> s.customer_ext",
+                    "'invoice ' || s.invoice_ext || ' belongs to customer ' || ic.external_id",
+                )
+            )
+    problems: list[tuple[int, str]] = []
+    for where, message in checks:
+        sql = f"SELECT s.line, {message} FROM stage_{entity} s {where}"
+        problems.extend(
+            (int(line), str(msg)) for line, msg in conn.execute(text(sql), {"source": source})
+        )
+    return problems
+
+
+def upsert(conn: Connection, entity: str, *, source: str) -> UpsertCounts:
+    """Insert new rows and update changed ones; unchanged rows are not rewritten."""
+    if entity == "fx_rates":
+        return _upsert_fx(conn)
+    joins, exprs = _UPSERTS[entity]
+    cols = list(exprs)
+    select = (
+        "SELECT :source AS source, s.external_id, "
+        + ", ".join(f"{e} AS {c}" for c, e in exprs.items())
+        + f" FROM stage_{entity} s {joins}"
+    )
+    new = conn.execute(
+        text(
+            f"SELECT count(*) FROM ({select}) x LEFT JOIN {entity} t "
+            "ON t.source = x.source AND t.external_id = x.external_id WHERE t.id IS NULL"
+        ),
+        {"source": source},
+    ).scalar_one()
+    differs = " OR ".join(f"{entity}.{c} IS DISTINCT FROM excluded.{c}" for c in cols)
+    result = conn.execute(
+        text(
+            f"INSERT INTO {entity} (source, external_id, {', '.join(cols)}) {select} WHERE true "
+            f"ON CONFLICT (source, external_id) DO UPDATE SET "
+            f"{', '.join(f'{c} = excluded.{c}' for c in cols)} WHERE {differs}"
+        ),
+        {"source": source},
+    )
+    total = staged_count(conn, entity)
+    written = max(result.rowcount, 0)
+    return UpsertCounts(new=int(new), changed=written - int(new), unchanged=total - written)
+
+
+def _upsert_fx(conn: Connection) -> UpsertCounts:
+    new = conn.execute(
+        text(
+            "SELECT count(*) FROM stage_fx_rates s LEFT JOIN fx_rates t "
+            "ON t.currency = s.currency AND t.rate_on = s.rate_on WHERE t.id IS NULL"
+        )
+    ).scalar_one()
+    result = conn.execute(
+        text(
+            "INSERT INTO fx_rates (currency, rate_on, rate) "
+            "SELECT currency, rate_on, rate FROM stage_fx_rates WHERE true "
+            "ON CONFLICT (currency, rate_on) DO UPDATE SET rate = excluded.rate "
+            "WHERE fx_rates.rate <> excluded.rate"
+        )
+    )
+    written = max(result.rowcount, 0)
+    total = staged_count(conn, "fx_rates")
+    return UpsertCounts(new=int(new), changed=written - int(new), unchanged=total - written)
+
+
+def touched_invoice_ids(conn: Connection, *, source: str) -> list[int]:
+    """Invoices whose open amount may have changed with the staged rows."""
+    sql = """
+        SELECT i.id FROM invoices i JOIN stage_invoices s
+          ON i.source = :source AND i.external_id = s.external_id
+        UNION SELECT i.id FROM invoices i JOIN stage_payments s
+          ON i.source = :source AND i.external_id = s.invoice_ext
+        UNION SELECT i.id FROM invoices i JOIN stage_credit_notes s
+          ON i.source = :source AND i.external_id = s.invoice_ext
+    """
+    return [int(r[0]) for r in conn.execute(text(sql), {"source": source})]
+
+
+def blame_line(conn: Connection, invoice_id: int) -> tuple[str, int]:
+    """The staged file and line to blame for an over-applied invoice: its last payment or
+    credit note in this import, else the invoice's own line."""
+    for entity, ref in (
+        ("payments", "invoice_ext"),
+        ("credit_notes", "invoice_ext"),
+        ("invoices", "external_id"),
+    ):
+        line = conn.execute(
+            text(
+                f"SELECT max(s.line) FROM stage_{entity} s JOIN invoices i "
+                f"ON i.external_id = s.{ref} WHERE i.id = :id"
+            ),
+            {"id": invoice_id},
+        ).scalar_one()
+        if line is not None:
+            return entity, int(line)
+    return "invoices", 0

@@ -1,0 +1,183 @@
+"""The SQL aggregates behind every AR metric; tools.metrics turns them into the formulas.
+
+Each function takes cut-off instants (`cut` = start of the day after the as-of date in the
+company time zone, so "on or before D" is `< cut`) and returns small grouped rows: sums per
+currency (and due date or customer), never one row per invoice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from db.models import CreditNote, FxRate, Invoice, Payment, PaymentStatus
+
+
+@dataclass(frozen=True)
+class OpenGroup:
+    currency: str
+    due_on: date
+    customer_id: int | None
+    open_minor: int
+    invoice_count: int
+
+
+def paid_before(cut: datetime | ColumnElement[datetime]) -> ColumnElement[int]:
+    return (
+        select(func.coalesce(func.sum(Payment.amount_minor), 0))
+        .where(
+            Payment.invoice_id == Invoice.id,
+            Payment.status == PaymentStatus.SUCCEEDED,
+            Payment.paid_at < cut,
+        )
+        .scalar_subquery()
+    )
+
+
+def credited_before(cut: datetime | ColumnElement[datetime]) -> ColumnElement[int]:
+    return (
+        select(func.coalesce(func.sum(CreditNote.amount_minor), 0))
+        .where(CreditNote.invoice_id == Invoice.id, CreditNote.issued_at < cut)
+        .scalar_subquery()
+    )
+
+
+def open_at(cut: datetime) -> ColumnElement[bool]:
+    """Issued by the cut-off and not yet voided, written off or fully covered."""
+    return and_(
+        Invoice.issued_at < cut, or_(Invoice.settled_at.is_(None), Invoice.settled_at >= cut)
+    )
+
+
+def open_amount(cut: datetime) -> ColumnElement[int]:
+    return Invoice.total_minor - paid_before(cut) - credited_before(cut)
+
+
+def _filtered(
+    query: Select[tuple[object, ...]], currency: str | None
+) -> Select[tuple[object, ...]]:
+    return query if currency is None else query.where(Invoice.currency == currency)
+
+
+def open_groups(
+    session: Session,
+    cut: datetime,
+    *,
+    currency: str | None = None,
+    per_customer: bool = False,
+    customer_ids: Sequence[int] | None = None,
+) -> list[OpenGroup]:
+    """Open amounts at the cut-off, summed per currency and due date (and customer)."""
+    keys: list[ColumnElement[object]] = [Invoice.currency, Invoice.due_on]  # type: ignore[list-item]
+    if per_customer:
+        keys.append(Invoice.customer_id)  # type: ignore[arg-type]
+    query = select(*keys, func.sum(open_amount(cut)), func.count()).where(open_at(cut))
+    if customer_ids is not None:
+        query = query.where(Invoice.customer_id.in_(customer_ids))
+    query = _filtered(query, currency).group_by(*keys)
+    return [
+        OpenGroup(
+            currency=row[0],
+            due_on=row[1],
+            customer_id=row[2] if per_customer else None,
+            open_minor=int(row[-2]),
+            invoice_count=int(row[-1]),
+        )
+        for row in session.execute(query)
+    ]
+
+
+def credit_sales(
+    session: Session, start: datetime, cut: datetime, *, currency: str | None = None
+) -> dict[str, int]:
+    """Invoices issued in [start, cut) and not voided before cut, minus credit notes in it."""
+    invoiced = _filtered(
+        select(Invoice.currency, func.sum(Invoice.total_minor))
+        .where(Invoice.issued_at >= start, Invoice.issued_at < cut)
+        .where(or_(Invoice.voided_at.is_(None), Invoice.voided_at >= cut)),
+        currency,
+    ).group_by(Invoice.currency)
+    credited = select(CreditNote.currency, func.sum(CreditNote.amount_minor)).where(
+        CreditNote.issued_at >= start, CreditNote.issued_at < cut
+    )
+    if currency is not None:
+        credited = credited.where(CreditNote.currency == currency)
+    totals: dict[str, int] = {}
+    for cur, amount in session.execute(invoiced):
+        totals[cur] = totals.get(cur, 0) + int(amount)
+    for cur, amount in session.execute(credited.group_by(CreditNote.currency)):
+        totals[cur] = totals.get(cur, 0) - int(amount)
+    return totals
+
+
+def written_off(
+    session: Session, start: datetime, cut: datetime, *, currency: str | None = None
+) -> dict[str, int]:
+    """Open amount just before write-off (payments and credits dated before it), per currency."""
+    amount = (
+        Invoice.total_minor
+        - paid_before(Invoice.written_off_at)  # type: ignore[arg-type]
+        - credited_before(Invoice.written_off_at)  # type: ignore[arg-type]
+    )
+    query = _filtered(
+        select(Invoice.currency, func.sum(amount)).where(
+            Invoice.written_off_at >= start, Invoice.written_off_at < cut
+        ),
+        currency,
+    ).group_by(Invoice.currency)
+    return {cur: int(total) for cur, total in session.execute(query)}
+
+
+def dunning_recovery(
+    session: Session, start: datetime, cut: datetime, *, currency: str | None = None
+) -> tuple[int, int]:
+    """(invoices with a failed attempt in the window, of those fully covered by the cut-off).
+
+    Covered means payments plus credits reach the total; a void or write-off is no recovery.
+    """
+    failed = (
+        select(Payment.invoice_id)
+        .distinct()
+        .where(Payment.status == PaymentStatus.FAILED)
+        .where(Payment.paid_at >= start, Payment.paid_at < cut)
+        .where(Payment.invoice_id.is_not(None))
+        .scalar_subquery()
+    )
+    covered = (paid_before(cut) + credited_before(cut)) >= Invoice.total_minor
+    query = _filtered(
+        select(func.count(), func.coalesce(func.sum(case((covered, 1), else_=0)), 0)).where(
+            Invoice.id.in_(failed)
+        ),
+        currency,
+    )
+    attempted, recovered = session.execute(query).one()
+    return int(attempted), int(recovered)
+
+
+def unapplied_cash(
+    session: Session, cut: datetime, *, currency: str | None = None
+) -> dict[str, int]:
+    query = select(Payment.currency, func.sum(Payment.amount_minor)).where(
+        Payment.invoice_id.is_(None),
+        Payment.status == PaymentStatus.SUCCEEDED,
+        Payment.paid_at < cut,
+    )
+    if currency is not None:
+        query = query.where(Payment.currency == currency)
+    return {cur: int(total) for cur, total in session.execute(query.group_by(Payment.currency))}
+
+
+def fx_rate(session: Session, currency: str, on: date) -> Decimal | None:
+    """The newest rate on or before `on`."""
+    rate = session.execute(
+        select(FxRate.rate)
+        .where(FxRate.currency == currency, FxRate.rate_on <= on)
+        .order_by(FxRate.rate_on.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return None if rate is None else Decimal(str(rate)).normalize()

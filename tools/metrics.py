@@ -1,0 +1,200 @@
+"""AR metrics exactly as DESIGN section 4, for any as-of date.
+
+One function, `ar_metrics`, serves the CLI report, the Slack fast path, the agent and the
+digest, so a number is computed in exactly one place. Amounts stay integer minor units;
+ratios are unrounded Decimals (rounded only when shown); a zero denominator gives None.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field, field_validator
+from sqlalchemy.orm import Session
+
+from db import metrics_sql as q
+from db.metrics_sql import OpenGroup
+from tools.clock import day_cut, today
+from tools.money import exponent, is_currency
+
+BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
+DEFAULT_RESERVE_PCT = tuple(Decimal(x) for x in ("1", "5", "10", "25", "50"))
+HUNDRED = Decimal(100)
+
+
+class MetricsError(ValueError):
+    """A report cannot be given as asked (e.g. no exchange rate); the message says what to do."""
+
+
+class MetricsInput(BaseModel):
+    as_of: date | None = Field(None, description="end-of-day date to report on; today if empty")
+    period_days: int = Field(90, ge=1, le=3650, description="look-back window P in days")
+    currency: str | None = Field(
+        None, description="report one currency alone (ISO code); all, converted, if empty"
+    )
+
+    @field_validator("currency")
+    @classmethod
+    def _known(cls, value: str | None) -> str | None:
+        if value is not None:
+            value = value.upper()
+            if not is_currency(value):
+                raise ValueError(f"unknown currency code {value!r}")
+        return value
+
+
+class ArMetrics(BaseModel):
+    as_of: date
+    period_days: int
+    currency: str
+    ar_total_minor: int
+    aging_minor: dict[str, int]
+    aging_pct: dict[str, Decimal | None]
+    ar_start_minor: int = Field(description="AR at the start of the window, D - P")
+    credit_sales_minor: int
+    dso: Decimal | None
+    best_possible_dso: Decimal | None
+    average_days_delinquent: Decimal | None
+    ar_turnover: Decimal | None
+    cei_pct: Decimal | None
+    bad_debt_pct: Decimal | None
+    written_off_minor: int
+    weighted_days_past_due: Decimal | None
+    dunning_recovery_rate_pct: Decimal | None
+    failed_attempt_invoices: int
+    recovered_invoices: int
+    allowance_minor: int
+    unapplied_cash_minor: int
+
+
+def bucket_of(days_past_due: int) -> str:
+    if days_past_due <= 0:
+        return "current"
+    if days_past_due <= 30:
+        return "1-30"
+    if days_past_due <= 60:
+        return "31-60"
+    if days_past_due <= 90:
+        return "61-90"
+    return "90+"
+
+
+def ratio(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | None:
+    return None if denominator == 0 else Decimal(numerator) / Decimal(denominator)
+
+
+class Converter:
+    """Per-currency sums into the reporting currency at the rate on or before the as-of date."""
+
+    def __init__(self, session: Session, target: str, on: date) -> None:
+        self.session, self.target, self.on = session, target, on
+        self._rates: dict[str, Decimal] = {target: Decimal(1)}
+
+    def rate(self, currency: str) -> Decimal:
+        if currency not in self._rates:
+            found = q.fx_rate(self.session, currency, self.on)
+            if found is None:
+                raise MetricsError(
+                    f"no exchange rate for {currency} on or before {self.on}: import fx_rates.csv "
+                    f"with a {currency} rate, or report {currency} alone with --currency {currency}"
+                )
+            self._rates[currency] = found
+        return self._rates[currency]
+
+    def exact(self, amount_minor: int, currency: str) -> Decimal:
+        """Unrounded amount in target minor units."""
+        if amount_minor == 0 or currency == self.target:
+            return Decimal(amount_minor)
+        scale = exponent(self.target) - exponent(currency)
+        return Decimal(amount_minor) * self.rate(currency) * Decimal(10) ** scale
+
+    def minor(self, amounts: dict[str, int]) -> int:
+        total = sum((self.exact(a, c) for c, a in amounts.items()), Decimal(0))
+        return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _by_bucket(groups: Iterable[OpenGroup], as_of: date) -> dict[str, dict[str, int]]:
+    out: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
+    for g in groups:
+        per_cur = out[bucket_of((as_of - g.due_on).days)]
+        per_cur[g.currency] = per_cur.get(g.currency, 0) + g.open_minor
+    return out
+
+
+def _totals(groups: Iterable[OpenGroup]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for g in groups:
+        out[g.currency] = out.get(g.currency, 0) + g.open_minor
+    return out
+
+
+def ar_metrics(
+    session: Session,
+    args: MetricsInput,
+    *,
+    tz: ZoneInfo,
+    reporting_currency: str,
+    reserve_pct: Iterable[Decimal] = DEFAULT_RESERVE_PCT,
+) -> ArMetrics:
+    as_of = args.as_of or today(tz)
+    period = args.period_days
+    start_day = as_of - timedelta(days=period)
+    cut, start = day_cut(as_of, tz), day_cut(start_day, tz)
+    target = args.currency or reporting_currency
+    fx = Converter(session, target, as_of)
+
+    groups = q.open_groups(session, cut, currency=args.currency)
+    aging = {b: fx.minor(per_cur) for b, per_cur in _by_bucket(groups, as_of).items()}
+    ar = sum(aging.values())
+    ar_start = fx.minor(_totals(q.open_groups(session, start, currency=args.currency)))
+    sales = fx.minor(q.credit_sales(session, start, cut, currency=args.currency))
+    written = fx.minor(q.written_off(session, start, cut, currency=args.currency))
+    attempted, recovered = q.dunning_recovery(session, start, cut, currency=args.currency)
+    unapplied = fx.minor(q.unapplied_cash(session, cut, currency=args.currency))
+
+    weighted_sum, past_due_sum = Decimal(0), Decimal(0)
+    for g in groups:
+        days = (as_of - g.due_on).days
+        if days > 0:
+            amount = fx.exact(g.open_minor, g.currency)
+            weighted_sum += amount * days
+            past_due_sum += amount
+
+    dso = ratio(ar * period, sales)
+    best = ratio(aging["current"] * period, sales)
+    allowance = sum(
+        (Decimal(aging[b]) * pct / HUNDRED for b, pct in zip(BUCKETS, reserve_pct, strict=True)),
+        Decimal(0),
+    ).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    cei_den = ar_start + sales - aging["current"]
+    return ArMetrics(
+        as_of=as_of,
+        period_days=period,
+        currency=target,
+        ar_total_minor=ar,
+        aging_minor=aging,
+        aging_pct={b: _pct(aging[b], ar) for b in BUCKETS},
+        ar_start_minor=ar_start,
+        credit_sales_minor=sales,
+        dso=dso,
+        best_possible_dso=best,
+        average_days_delinquent=None if dso is None or best is None else dso - best,
+        ar_turnover=ratio(Decimal(sales) * 365 / period, Decimal(ar_start + ar) / 2),
+        cei_pct=_pct(ar_start + sales - ar, cei_den),
+        bad_debt_pct=_pct(written, sales),
+        written_off_minor=written,
+        weighted_days_past_due=ratio(weighted_sum, past_due_sum),
+        dunning_recovery_rate_pct=_pct(recovered, attempted),
+        failed_attempt_invoices=attempted,
+        recovered_invoices=recovered,
+        allowance_minor=int(allowance),
+        unapplied_cash_minor=unapplied,
+    )
+
+
+def _pct(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | None:
+    value = ratio(numerator, denominator)
+    return None if value is None else value * HUNDRED
