@@ -60,7 +60,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("credit_limit_minor", sa.BigInteger(), nullable=True),
         sa.Column("owner_slack_id", sa.String(length=50), nullable=True),
-        sa.Column("do_not_dun", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("do_not_dun", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
         sa.UniqueConstraint("source", "external_id", name=op.f("uq_customers_source_external_id")),
     )
@@ -164,6 +164,7 @@ def upgrade() -> None:
         sa.Column("slack_channel", sa.String(length=50), nullable=True),
         sa.Column("slack_ts", sa.String(length=50), nullable=True),
         sa.Column("dunning_stage", sa.Integer(), nullable=True),
+        sa.Column("version", sa.Integer(), server_default="0", nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"], ["customers.id"], name=op.f("fk_actions_customer_id_customers")
         ),
