@@ -1,0 +1,138 @@
+"""The Bolt app factory: settings and ledger in, a ready `slack_bolt.App` out.
+
+Nothing here runs at import time: no client, no engine, no token read. `create_app` builds the
+Web API client from the settings (base URL ARBOT_SLACK_API_URL, 429s honoured), registers the
+listener modules named in `bot.listeners.LISTENERS`, and installs one error handler that logs
+an error id and shows the same id to the user, never a traceback.
+
+Acks are fast because listeners run on a worker pool (`process_before_response=False`, the
+right mode for a long-running HTTP or Socket Mode process): Bolt answers Slack as soon as the
+listener acks (events are acked automatically) and the slow part, the database query and the
+posting, carries on in the pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.slack_client import bot_token, make_web_client
+from tools.deps import ToolDeps
+from tools.settings import Settings, SettingsError
+
+log = logging.getLogger(__name__)
+
+# (question, context) -> a RouteResult, or None when it has nothing better than help.
+# Engineer A's agent plugs in here; see bot.router.Fallback for the exact type.
+FallbackFn = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class BotDeps(ToolDeps):
+    """What listeners need: the tools' deps plus the bot's own collaborators.
+
+    It *is* a ToolDeps, so a listener can hand it straight to any tool.
+    """
+
+    fallback: FallbackFn | None = None
+    client: WebClient | None = None
+    state: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+def bot_deps(
+    deps: ToolDeps, *, fallback: FallbackFn | None = None, client: WebClient | None = None
+) -> BotDeps:
+    return BotDeps(
+        settings=deps.settings,
+        engine=deps.engine,
+        sessions=deps.sessions,
+        fallback=fallback if fallback is not None else getattr(deps, "fallback", None),
+        client=client,
+    )
+
+
+def create_app(
+    settings: Settings,
+    deps: ToolDeps,
+    *,
+    fallback: FallbackFn | None = None,
+    listener_executor: Executor | None = None,
+    token_verification_enabled: bool = True,
+    workers: int = 32,
+) -> App:
+    """Build the Bolt app. `fallback` answers what the fast path cannot (the LLM agent).
+
+    `token_verification_enabled` calls auth.test once at start-up so a wrong token stops the
+    process with a clear error instead of failing on the first question.
+    """
+    if settings.slack_signing_secret is None and settings.slack_app_token is None:
+        raise SettingsError(
+            "setting SLACK_SIGNING_SECRET: required for HTTP mode (or set SLACK_APP_TOKEN "
+            "for Socket Mode)"
+        )
+    client = make_web_client(settings)
+    app = App(
+        name="arbot",
+        token=bot_token(settings),
+        client=client,
+        signing_secret=(
+            settings.slack_signing_secret.get_secret_value()
+            if settings.slack_signing_secret
+            else None
+        ),
+        process_before_response=False,
+        token_verification_enabled=token_verification_enabled,
+        listener_executor=listener_executor
+        or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="arbot-listener"),
+    )
+    full = bot_deps(deps, fallback=fallback, client=client)
+    app.error(_error_handler)
+
+    from bot.listeners import LISTENERS  # late: listener modules import tools and blocks
+
+    for module in LISTENERS:
+        module.register(app, full)
+    return app
+
+
+def where_to_reply(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(channel, thread_ts) of the conversation a request came from, for any payload kind."""
+    event = body.get("event") or {}
+    if event:
+        return event.get("channel"), event.get("thread_ts") or event.get("ts")
+    if body.get("command"):
+        return body.get("channel_id"), None
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+    return channel, message.get("thread_ts") or container.get("message_ts")
+
+
+def _error_handler(error: Exception, body: dict[str, Any], client: WebClient) -> None:
+    error_id = uuid.uuid4().hex[:8]
+    log.error(
+        "event=listener_error error_id=%s kind=%s type=%s",
+        error_id,
+        body.get("type"),
+        type(error).__name__,
+        exc_info=error,
+    )
+    channel, thread_ts = where_to_reply(body)
+    if channel is None:
+        return
+    try:
+        client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread_ts,
+            text=f":warning: Sorry, something went wrong on my side (error id `{error_id}`). "
+            "Please try again; if it keeps happening, give this id to the team running arbot.",
+        )
+    except Exception:  # noqa: BLE001 - the error report itself must never raise
+        log.exception("event=error_report_failed error_id=%s", error_id)
