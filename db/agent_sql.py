@@ -1,0 +1,282 @@
+"""Queries behind the agent's read tools: customer detail, payment speed and risk signals.
+
+Everything that spans many customers is one grouped query (`GROUP BY customer_id` or
+segment), so a daily risk scan over thousands of accounts is a handful of round trips.
+Day counts between a timestamp and a date differ by dialect; `whole_days` hides that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Date, Float, and_, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from db.metrics_sql import open_amount, open_at
+from db.models import (
+    Customer,
+    Dispute,
+    Invoice,
+    Note,
+    Payment,
+    PaymentStatus,
+    PromiseStatus,
+    PromiseToPay,
+)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def whole_days(
+    session: Session, later: ColumnElement[object], earlier: ColumnElement[object]
+) -> ColumnElement[float]:
+    """Calendar days between the UTC dates of two columns (timestamps or dates)."""
+    if _dialect(session) == "sqlite":
+        return func.julianday(func.date(later)) - func.julianday(func.date(earlier))
+    return cast(cast(later, Date) - cast(earlier, Date), Float)
+
+
+# --- customers -------------------------------------------------------------------------
+
+
+def customer_by_key(session: Session, key: str) -> Customer | None:
+    """Exact match on external id or internal id; None when neither matches."""
+    found = session.execute(select(Customer).where(Customer.external_id == key)).scalars().first()
+    if found is None and key.isdigit():
+        found = session.get(Customer, int(key))
+    return found
+
+
+def customers_named(session: Session, text: str, limit: int = 5) -> Sequence[Customer]:
+    """Case-insensitive name match: exact names first, then names containing `text`."""
+    lowered = text.strip().lower()
+    exact = select(Customer).where(func.lower(Customer.name) == lowered).limit(limit)
+    rows = list(session.execute(exact).scalars())
+    if rows:
+        return rows
+    like = f"%{lowered.replace('%', '').replace('_', '')}%"
+    query = select(Customer).where(func.lower(Customer.name).like(like))
+    return list(session.execute(query.order_by(Customer.name).limit(limit)).scalars())
+
+
+def customer_ids_in_segment(session: Session, segment: str) -> list[int]:
+    query = select(Customer.id).where(func.lower(Customer.segment) == segment.lower())
+    return list(session.execute(query).scalars())
+
+
+@dataclass(frozen=True)
+class OpenInvoiceRow:
+    invoice_id: int
+    number: str | None
+    currency: str
+    total_minor: int
+    open_minor: int
+    issued_at: datetime
+    due_on: date
+    payment_url: str | None
+
+
+def open_invoices(session: Session, customer_id: int, cut: datetime) -> list[OpenInvoiceRow]:
+    query = (
+        select(
+            Invoice.id,
+            Invoice.number,
+            Invoice.currency,
+            Invoice.total_minor,
+            open_amount(cut),
+            Invoice.issued_at,
+            Invoice.due_on,
+            Invoice.payment_url,
+        )
+        .where(Invoice.customer_id == customer_id, open_at(cut))
+        .order_by(Invoice.due_on, Invoice.id)
+    )
+    return [
+        OpenInvoiceRow(r[0], r[1], r[2], int(r[3]), int(r[4]), r[5], r[6], r[7])
+        for r in session.execute(query)
+    ]
+
+
+def recent_payments(
+    session: Session, customer_id: int, cut: datetime, limit: int
+) -> list[tuple[Payment, str | None]]:
+    """Newest first, with the number of the invoice each one applies to."""
+    query = (
+        select(Payment, Invoice.number)
+        .outerjoin(Invoice, Invoice.id == Payment.invoice_id)
+        .where(Payment.customer_id == customer_id, Payment.paid_at < cut)
+        .order_by(Payment.paid_at.desc(), Payment.id.desc())
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def customer_disputes(
+    session: Session, customer_id: int, cut: datetime, limit: int
+) -> list[tuple[Dispute, str | None]]:
+    """Open ones first, then the most recently opened."""
+    query = (
+        select(Dispute, Invoice.number)
+        .outerjoin(Invoice, Invoice.id == Dispute.invoice_id)
+        .where(Dispute.customer_id == customer_id, Dispute.opened_at < cut)
+        .order_by(Dispute.resolved_at.is_not(None), Dispute.opened_at.desc())
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def customer_promises(
+    session: Session, customer_id: int, limit: int
+) -> list[tuple[PromiseToPay, str | None]]:
+    query = (
+        select(PromiseToPay, Invoice.number)
+        .outerjoin(Invoice, Invoice.id == PromiseToPay.invoice_id)
+        .where(PromiseToPay.customer_id == customer_id)
+        .order_by(PromiseToPay.promised_on.desc(), PromiseToPay.id.desc())
+        .limit(limit)
+    )
+    return [(row[0], row[1]) for row in session.execute(query)]
+
+
+def customer_notes(session: Session, customer_id: int, limit: int) -> list[Note]:
+    query = (
+        select(Note)
+        .where(Note.customer_id == customer_id)
+        .order_by(Note.created_at.desc(), Note.id.desc())
+        .limit(limit)
+    )
+    return list(session.execute(query).scalars())
+
+
+# --- payment speed ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaySpeedRow:
+    key: int | str | None  # customer id or segment name
+    invoices_paid: int
+    avg_days_to_pay: Decimal
+    avg_days_late: Decimal
+    max_days_late: int
+
+
+def _paid_in(start: datetime, cut: datetime) -> ColumnElement[bool]:
+    """Invoices that became fully paid (not voided, not written off) in [start, cut)."""
+    return and_(
+        Invoice.settled_at >= start,
+        Invoice.settled_at < cut,
+        or_(Invoice.voided_at.is_(None), Invoice.voided_at > Invoice.settled_at),
+        or_(Invoice.written_off_at.is_(None), Invoice.written_off_at > Invoice.settled_at),
+    )
+
+
+def pay_speed(
+    session: Session,
+    start: datetime,
+    cut: datetime,
+    *,
+    by: str,
+    customer_ids: Sequence[int] | None = None,
+) -> list[PaySpeedRow]:
+    """Average days from issue to full payment, and past the due date, per customer or segment."""
+    late = whole_days(session, Invoice.settled_at, Invoice.due_on)  # type: ignore[arg-type]
+    to_pay = whole_days(session, Invoice.settled_at, Invoice.issued_at)  # type: ignore[arg-type]
+    key: Any = Customer.segment if by == "segment" else Invoice.customer_id
+    query: Any = (
+        select(key, func.count(), func.avg(to_pay), func.avg(late), func.max(late))
+        .select_from(Invoice)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(_paid_in(start, cut))
+    )
+    if customer_ids is not None:
+        query = query.where(Invoice.customer_id.in_(customer_ids))
+    rows: list[Any] = list(session.execute(query.group_by(key)))
+    return [
+        PaySpeedRow(
+            key=row[0],
+            invoices_paid=int(row[1]),
+            avg_days_to_pay=Decimal(str(row[2])),
+            avg_days_late=Decimal(str(row[3])),
+            max_days_late=int(row[4]),
+        )
+        for row in rows
+    ]
+
+
+# --- risk signals ----------------------------------------------------------------------
+
+
+def failed_attempts(session: Session, start: datetime, cut: datetime) -> dict[int, int]:
+    query = (
+        select(Payment.customer_id, func.count())
+        .where(
+            Payment.status == PaymentStatus.FAILED, Payment.paid_at >= start, Payment.paid_at < cut
+        )
+        .group_by(Payment.customer_id)
+    )
+    return {int(c): int(n) for c, n in session.execute(query)}
+
+
+def open_disputes(session: Session, cut: datetime) -> dict[int, tuple[int, dict[str, int]]]:
+    """Per customer: (count, disputed amount per currency) of disputes open at the cut-off."""
+    query = (
+        select(Dispute.customer_id, Dispute.currency, func.count(), func.sum(Dispute.amount_minor))
+        .where(
+            Dispute.opened_at < cut, or_(Dispute.resolved_at.is_(None), Dispute.resolved_at >= cut)
+        )
+        .group_by(Dispute.customer_id, Dispute.currency)
+    )
+    out: dict[int, tuple[int, dict[str, int]]] = {}
+    for cid, cur, n, amount in session.execute(query):
+        count, amounts = out.get(int(cid), (0, {}))
+        amounts[cur] = int(amount)
+        out[int(cid)] = (count + int(n), amounts)
+    return out
+
+
+def broken_promises(session: Session, since: date, as_of: date) -> dict[int, int]:
+    """Promises marked broken, or still open past their date, promised in (since, as_of)."""
+    overdue_open = and_(PromiseToPay.status == PromiseStatus.OPEN, PromiseToPay.promised_on < as_of)
+    query = (
+        select(PromiseToPay.customer_id, func.count())
+        .where(PromiseToPay.promised_on > since, PromiseToPay.promised_on <= as_of)
+        .where(or_(PromiseToPay.status == PromiseStatus.BROKEN, overdue_open))
+        .group_by(PromiseToPay.customer_id)
+    )
+    return {int(c): int(n) for c, n in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    id: int
+    external_id: str
+    name: str
+    segment: str | None
+    currency: str
+    credit_limit_minor: int | None
+    owner_slack_id: str | None
+
+
+def customer_facts(
+    session: Session, ids: Sequence[int] | None = None, segment: str | None = None
+) -> dict[int, CustomerFacts]:
+    query = select(
+        Customer.id,
+        Customer.external_id,
+        Customer.name,
+        Customer.segment,
+        Customer.currency,
+        Customer.credit_limit_minor,
+        Customer.owner_slack_id,
+    )
+    if ids is not None:
+        query = query.where(Customer.id.in_(ids))
+    if segment is not None:
+        query = query.where(func.lower(Customer.segment) == segment.lower())
+    return {row[0]: CustomerFacts(*row) for row in session.execute(query)}

@@ -1,0 +1,212 @@
+"""Everything about one customer in one answer: balance, open invoices, payments, disputes,
+promises, notes and contacts.
+
+The collector asks "what's going on with Acme?" before chasing; this gives the agent (and
+anyone else) the whole picture from one call, bounded so a large account cannot flood a
+prompt: each list keeps the newest rows and says how many more there are.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from db import agent_sql as q
+from db.models import Customer
+from tools.clock import day_cut, today
+from tools.deps import ToolDeps
+
+
+class ToolInputError(ValueError):
+    """The arguments name something that does not exist or is ambiguous; says what to do."""
+
+
+def resolve_customer(session: Session, text: str) -> Customer:
+    """One customer from an id or a (partial) name; refuses ambiguity instead of guessing."""
+    key = text.strip()
+    if not key:
+        raise ToolInputError("customer is empty: give a customer name or id")
+    found = q.customer_by_key(session, key)
+    if found is not None:
+        return found
+    matches = q.customers_named(session, key, limit=6)
+    if not matches:
+        raise ToolInputError(f"no customer matches {key!r}: check the spelling or give the id")
+    if len(matches) > 1:
+        names = ", ".join(f"{c.name} (id {c.external_id})" for c in matches[:5])
+        raise ToolInputError(f"{key!r} matches several customers: {names}; ask which one")
+    return matches[0]
+
+
+class CustomerDetailInput(BaseModel):
+    customer: str = Field(description="customer name (a unique part is enough) or customer id")
+    as_of: date | None = Field(None, description="end-of-day date for balances; today if empty")
+    max_rows: int = Field(10, ge=1, le=50, description="rows per list (invoices, payments, ...)")
+
+
+class Contacts(BaseModel):
+    billing_email: str | None
+    ap_email: str | None
+    account_owner_slack_id: str | None
+
+
+class OpenInvoice(BaseModel):
+    number: str | None
+    currency: str
+    total_minor: int
+    open_minor: int
+    issued_on: date
+    due_on: date
+    days_past_due: int
+
+
+class PaymentRow(BaseModel):
+    paid_on: date
+    currency: str
+    amount_minor: int
+    status: str
+    method: str | None
+    failure_reason: str | None
+    invoice_number: str | None
+
+
+class DisputeRow(BaseModel):
+    kind: str
+    currency: str
+    amount_minor: int
+    reason: str | None
+    opened_on: date
+    resolved_on: date | None
+    outcome: str | None
+    invoice_number: str | None
+
+
+class PromiseRow(BaseModel):
+    currency: str
+    amount_minor: int
+    promised_on: date
+    status: str
+    invoice_number: str | None
+
+
+class NoteRow(BaseModel):
+    written_on: date
+    author: str
+    body: str
+
+
+class CustomerDetail(BaseModel):
+    customer_id: str
+    name: str
+    segment: str | None
+    currency: str
+    payment_terms_days: int | None
+    credit_limit_minor: int | None
+    do_not_dun: bool
+    contacts: Contacts
+    as_of: date
+    balance_by_currency: dict[str, int] = Field(description="open amount per currency")
+    past_due_by_currency: dict[str, int]
+    open_invoice_count: int
+    open_invoices: list[OpenInvoice]
+    more_open_invoices: int
+    recent_payments: list[PaymentRow]
+    disputes: list[DisputeRow]
+    promises: list[PromiseRow]
+    notes: list[NoteRow]
+
+
+def _day(stamp: datetime, deps: ToolDeps) -> date:
+    return stamp.astimezone(deps.settings.tz).date()
+
+
+def customer_detail(deps: ToolDeps, args: CustomerDetailInput) -> CustomerDetail:
+    tz = deps.settings.tz
+    as_of = args.as_of or today(tz)
+    cut = day_cut(as_of, tz)
+    n = args.max_rows
+    with deps.sessions() as session:
+        c = resolve_customer(session, args.customer)
+        invoices = q.open_invoices(session, c.id, cut)
+        balance: dict[str, int] = {}
+        past_due: dict[str, int] = {}
+        for inv in invoices:
+            balance[inv.currency] = balance.get(inv.currency, 0) + inv.open_minor
+            if inv.due_on < as_of:
+                past_due[inv.currency] = past_due.get(inv.currency, 0) + inv.open_minor
+        # The oldest debts matter most to a collector: keep those when trimming.
+        shown = invoices[:n]
+        payments = q.recent_payments(session, c.id, cut, n)
+        disputes = q.customer_disputes(session, c.id, cut, n)
+        promises = q.customer_promises(session, c.id, n)
+        notes = q.customer_notes(session, c.id, min(n, 5))
+        return CustomerDetail(
+            customer_id=c.external_id,
+            name=c.name,
+            segment=c.segment,
+            currency=c.currency,
+            payment_terms_days=c.payment_terms_days,
+            credit_limit_minor=c.credit_limit_minor,
+            do_not_dun=c.do_not_dun,
+            contacts=Contacts(
+                billing_email=c.email, ap_email=c.ap_email, account_owner_slack_id=c.owner_slack_id
+            ),
+            as_of=as_of,
+            balance_by_currency=balance,
+            past_due_by_currency=past_due,
+            open_invoice_count=len(invoices),
+            open_invoices=[
+                OpenInvoice(
+                    number=i.number,
+                    currency=i.currency,
+                    total_minor=i.total_minor,
+                    open_minor=i.open_minor,
+                    issued_on=_day(i.issued_at, deps),
+                    due_on=i.due_on,
+                    days_past_due=max((as_of - i.due_on).days, 0),
+                )
+                for i in shown
+            ],
+            more_open_invoices=len(invoices) - len(shown),
+            recent_payments=[
+                PaymentRow(
+                    paid_on=_day(p.paid_at, deps),
+                    currency=p.currency,
+                    amount_minor=p.amount_minor,
+                    status=p.status,
+                    method=p.method,
+                    failure_reason=p.failure_reason,
+                    invoice_number=number,
+                )
+                for p, number in payments
+            ],
+            disputes=[
+                DisputeRow(
+                    kind=d.kind,
+                    currency=d.currency,
+                    amount_minor=d.amount_minor,
+                    reason=d.reason,
+                    opened_on=_day(d.opened_at, deps),
+                    resolved_on=_day(d.resolved_at, deps) if d.resolved_at else None,
+                    outcome=d.outcome,
+                    invoice_number=number,
+                )
+                for d, number in disputes
+            ],
+            promises=[
+                PromiseRow(
+                    currency=p.currency,
+                    amount_minor=p.amount_minor,
+                    promised_on=p.promised_on,
+                    status=p.status,
+                    invoice_number=number,
+                )
+                for p, number in promises
+            ],
+            notes=[
+                NoteRow(written_on=_day(note.created_at, deps), author=note.author, body=note.body)
+                for note in notes
+            ],
+        )
