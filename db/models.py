@@ -256,6 +256,9 @@ class Action(Base):
     slack_channel: Mapped[str | None] = mapped_column(String(50))
     slack_ts: Mapped[str | None] = mapped_column(String(50))
     dunning_stage: Mapped[int | None] = mapped_column(Integer)
+    # Bumped by every change; conditional updates match on it so that two concurrent
+    # changes that keep the status (a first of two approvals, an edit) cannot both win.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SentEmail(Base):

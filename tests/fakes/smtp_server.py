@@ -1,0 +1,108 @@
+"""A real SMTP server (aiosmtpd) on a free 127.0.0.1 port that keeps what it receives.
+
+Tests point ARBOT_SMTP_URL at `fake.url` and assert on the delivered messages: recipient,
+subject, body, Message-ID. `stop()` / `start()` on the same port simulate an outage, and
+`refuse_next(code)` answers the next DATA with an error.
+
+    with FakeSmtp() as smtp:
+        ...
+        [msg] = smtp.wait_for(1)
+        assert msg["To"] == "ap@acme.example.com"
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+
+    def __getitem__(self, header: str) -> Any:
+        return self.message[header]
+
+    @property
+    def body(self) -> str:
+        part = self.message.get_body(preferencelist=("plain",))
+        return "" if part is None else str(part.get_content())  # type: ignore[attr-defined]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class _Handler:
+    def __init__(self, owner: FakeSmtp) -> None:
+        self.owner = owner
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        return self.owner._accept(envelope)
+
+
+class FakeSmtp:
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.messages: list[Received] = []
+        self._refusals: list[str] = []
+        self._lock = threading.Condition()
+        self._controller: Controller | None = None
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def start(self) -> FakeSmtp:
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def __enter__(self) -> FakeSmtp:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def refuse_next(self, reply: str = "451 4.3.0 try again later") -> None:
+        with self._lock:
+            self._refusals.append(reply)
+
+    def _accept(self, envelope: Any) -> str:
+        with self._lock:
+            if self._refusals:
+                return self._refusals.pop(0)
+            msg = message_from_bytes(envelope.content, policy=policy.default)
+            self.messages.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), msg)  # type: ignore[arg-type]
+            )
+            self._lock.notify_all()
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Received]:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while len(self.messages) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"expected {count} email(s) within {timeout}s, got {len(self.messages)}"
+                    )
+                self._lock.wait(left)
+            return list(self.messages)

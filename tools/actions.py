@@ -1,0 +1,384 @@
+"""The approval lifecycle of actions that change the world (dunning emails, write-offs).
+
+proposed -> approved -> executing -> done | failed; or rejected, expired, cancelled.
+
+Each transition is ONE conditional UPDATE matching the status and version the caller saw,
+plus an append-only audit row in the same transaction. Of two concurrent clicks exactly one
+wins; the other is told who decided. The rules (who may approve, dual approval, no
+self-approval) live here, not in the Slack UI, so every caller gets them.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from db import actions_sql as q
+from db.engine import transaction
+from db.models import Action, ActionKind, ActionStatus
+from tools.deps import ToolDeps
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "arbot"
+FINAL = {
+    ActionStatus.DONE,
+    ActionStatus.FAILED,
+    ActionStatus.REJECTED,
+    ActionStatus.EXPIRED,
+    ActionStatus.CANCELLED,
+}
+_RACE_RETRIES = 8
+
+
+class ActionError(Exception):
+    """Something a person asked of an action cannot be done; the message says why."""
+
+
+class ActionNotFound(ActionError):
+    pass
+
+
+class Refused(ActionError):
+    """A rule forbids it (not an approver, own proposal, expired, ...)."""
+
+
+class AlreadyDecided(ActionError):
+    """Someone else decided first; the message names them and the outcome."""
+
+
+class ActionInfo(BaseModel):
+    """A read-only snapshot of an action, what cards and callers render."""
+
+    id: int
+    kind: str
+    status: str
+    customer_id: int
+    invoice_id: int | None
+    payload: dict[str, Any]
+    proposed_by: str
+    proposed_at: datetime
+    expires_at: datetime | None
+    approved_by: list[str]
+    approvals_needed: int
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    slack_channel: str | None
+    slack_ts: str | None
+    version: int
+
+    @property
+    def authors(self) -> set[str]:
+        """Who wrote this draft: the proposer and anyone who edited it."""
+        return {self.proposed_by, *self.payload.get("edited_by", [])}
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL
+
+    def next_attempt_at_ok(self, now: datetime) -> bool:
+        return self.next_attempt_at is None or self.next_attempt_at <= now
+
+    def lease_expired(self, now: datetime) -> bool:
+        return self.next_attempt_at is not None and self.next_attempt_at <= now
+
+
+class Decision(BaseModel):
+    """What a click did, in words for the person who clicked."""
+
+    action: ActionInfo
+    outcome: str
+    message: str
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def info(action: Action) -> ActionInfo:
+    approvals = action.approvals or {}
+    return ActionInfo(
+        id=action.id,
+        kind=action.kind,
+        status=action.status,
+        customer_id=action.customer_id,
+        invoice_id=action.invoice_id,
+        payload=action.payload,
+        proposed_by=action.proposed_by,
+        proposed_at=action.proposed_at,
+        expires_at=action.expires_at,
+        approved_by=[a["user"] for a in approvals.get("approved_by", [])],
+        approvals_needed=int(action.payload.get("approvals_needed", 1)),
+        decided_by=action.decided_by,
+        decided_at=action.decided_at,
+        decision_note=action.decision_note,
+        attempts=action.attempts,
+        next_attempt_at=action.next_attempt_at,
+        last_error=action.last_error,
+        slack_channel=action.slack_channel,
+        slack_ts=action.slack_ts,
+        version=action.version,
+    )
+
+
+def load(deps: ToolDeps, action_id: int) -> ActionInfo:
+    with deps.sessions() as session:
+        action = q.get_action(session, action_id)
+        if action is None:
+            raise ActionNotFound(f"action {action_id} does not exist")
+        return info(action)
+
+
+def _snapshot(a: ActionInfo) -> dict[str, Any]:
+    return {"status": a.status, "version": a.version, "approved_by": a.approved_by}
+
+
+def transition(
+    session: Session,
+    a: ActionInfo,
+    *,
+    to: str,
+    actor: str,
+    event: str,
+    at: datetime,
+    values: dict[str, Any] | None = None,
+    detail: dict[str, Any] | None = None,
+) -> bool:
+    """One conditional UPDATE from the status and version in `a`, plus its audit row.
+
+    False means someone else changed the action first; nothing was written.
+    """
+    values = dict(values or {})
+    if not q.update_action_if(
+        session, a.id, status=a.status, version=a.version, values={"status": to, **values}
+    ):
+        return False
+    after: dict[str, Any] = {"status": to, "version": a.version + 1}
+    for key, value in values.items():
+        if key in ("payload",):
+            continue
+        after[key] = value.isoformat() if isinstance(value, datetime) else value
+    if detail:
+        after.update(detail)
+    q.insert_audit(
+        session,
+        actor=actor,
+        event=event,
+        entity="action",
+        entity_id=str(a.id),
+        before=_snapshot(a),
+        after=after,
+        at=at,
+    )
+    log.info("event=action_%s action=%s from=%s to=%s", event, a.id, a.status, to)
+    return True
+
+
+def create(
+    deps: ToolDeps,
+    *,
+    kind: ActionKind,
+    customer_id: int,
+    invoice_id: int | None,
+    payload: dict[str, Any],
+    proposed_by: str,
+    dunning_stage: int | None = None,
+    now: datetime | None = None,
+) -> ActionInfo:
+    """Insert a proposed action and its first audit row; never executes anything."""
+    now = now or now_utc()
+    with transaction(deps.sessions) as session:
+        action = Action(
+            kind=kind,
+            status=ActionStatus.PROPOSED,
+            customer_id=customer_id,
+            invoice_id=invoice_id,
+            payload=payload,
+            proposed_by=proposed_by,
+            proposed_at=now,
+            expires_at=now + timedelta(hours=deps.settings.action_expiry_hours),
+            approvals={},
+            attempts=0,
+            dunning_stage=dunning_stage,
+            version=0,
+        )
+        q.insert_action(session, action)
+        q.insert_audit(
+            session,
+            actor=proposed_by,
+            event="proposed",
+            entity="action",
+            entity_id=str(action.id),
+            before=None,
+            after={"status": ActionStatus.PROPOSED, "kind": kind, "payload": payload},
+            at=now,
+        )
+        return info(action)
+
+
+def _decided_message(a: ActionInfo) -> str:
+    who = f"<@{a.decided_by}>" if a.decided_by else "the system"
+    note = f" ({a.decision_note})" if a.decision_note else ""
+    return f"Already {a.status} by {who}{note}."
+
+
+def _expire(deps: ToolDeps, a: ActionInfo, now: datetime) -> bool:
+    with transaction(deps.sessions) as session:
+        return transition(
+            session,
+            a,
+            to=ActionStatus.EXPIRED,
+            actor=SYSTEM,
+            event="expired",
+            at=now,
+            values={"decided_by": None, "decided_at": now, "decision_note": "no decision in time"},
+        )
+
+
+def _open_for_decision(deps: ToolDeps, action_id: int, now: datetime) -> ActionInfo:
+    a = load(deps, action_id)
+    if a.status == ActionStatus.PROPOSED and a.expires_at is not None and now >= a.expires_at:
+        _expire(deps, a, now)
+        a = load(deps, action_id)
+    if a.status == ActionStatus.EXPIRED:
+        raise Refused("This proposal expired before anyone approved it; propose it again.")
+    if a.status != ActionStatus.PROPOSED:
+        raise AlreadyDecided(_decided_message(a))
+    return a
+
+
+def approve(deps: ToolDeps, action_id: int, user: str, *, now: datetime | None = None) -> Decision:
+    """Record `user`'s approval; the action becomes approved once enough approvers agreed."""
+    now = now or now_utc()
+    for _ in range(_RACE_RETRIES):
+        a = _open_for_decision(deps, action_id, now)
+        if user not in deps.settings.approvers:
+            raise Refused("Only configured approvers (ARBOT_APPROVERS) can approve actions.")
+        if user in a.authors:
+            raise Refused("You proposed or edited this draft; a different approver must approve.")
+        if user in a.approved_by:
+            raise Refused("You already approved this; it needs a second, different approver.")
+        approved_by = [*a.approved_by, user]
+        entries = [{"user": u, "at": now.isoformat()} for u in approved_by]
+        enough = len(approved_by) >= a.approvals_needed
+        values: dict[str, Any] = {"approvals": {"approved_by": entries}}
+        if enough:
+            values |= {"decided_by": user, "decided_at": now, "next_attempt_at": None}
+        with transaction(deps.sessions) as session:
+            won = transition(
+                session,
+                a,
+                to=ActionStatus.APPROVED if enough else ActionStatus.PROPOSED,
+                actor=user,
+                event="approved" if enough else "first_approval",
+                at=now,
+                values=values,
+            )
+        if won:
+            fresh = load(deps, action_id)
+            if enough:
+                return Decision(action=fresh, outcome="approved", message="Approved.")
+            return Decision(
+                action=fresh,
+                outcome="first_approval",
+                message=f"Approval 1 of {a.approvals_needed} recorded; a second approver "
+                "must approve this write-off.",
+            )
+    raise AlreadyDecided("The action kept changing while you clicked; look at the card again.")
+
+
+def reject(
+    deps: ToolDeps, action_id: int, user: str, reason: str, *, now: datetime | None = None
+) -> Decision:
+    """Any approver (or the proposer, withdrawing it) can reject with a reason."""
+    now = now or now_utc()
+    reason = reason.strip()
+    if not reason:
+        raise Refused("Give a reason for rejecting.")
+    for _ in range(_RACE_RETRIES):
+        a = _open_for_decision(deps, action_id, now)
+        if user not in deps.settings.approvers and user != a.proposed_by:
+            raise Refused("Only approvers or the person who proposed it can reject an action.")
+        with transaction(deps.sessions) as session:
+            won = transition(
+                session,
+                a,
+                to=ActionStatus.REJECTED,
+                actor=user,
+                event="rejected",
+                at=now,
+                values={"decided_by": user, "decided_at": now, "decision_note": reason[:2000]},
+            )
+        if won:
+            return Decision(action=load(deps, action_id), outcome="rejected", message="Rejected.")
+    raise AlreadyDecided("The action kept changing while you clicked; look at the card again.")
+
+
+def replace_payload(
+    deps: ToolDeps,
+    action_id: int,
+    user: str,
+    payload: dict[str, Any],
+    *,
+    expected_version: int,
+    now: datetime | None = None,
+) -> ActionInfo:
+    """Swap in an edited draft; earlier approvals no longer count (re-approval needed)."""
+    now = now or now_utc()
+    a = _open_for_decision(deps, action_id, now)
+    if a.version != expected_version:
+        raise AlreadyDecided("The draft changed while you edited it; open Edit again.")
+    with transaction(deps.sessions) as session:
+        won = transition(
+            session,
+            a,
+            to=ActionStatus.PROPOSED,
+            actor=user,
+            event="edited",
+            at=now,
+            values={"payload": payload, "approvals": {}},
+            detail={"subject": payload.get("subject"), "body": payload.get("body")},
+        )
+    if not won:
+        raise AlreadyDecided("The draft changed while you edited it; open Edit again.")
+    return load(deps, action_id)
+
+
+def expire_due(deps: ToolDeps, *, now: datetime | None = None) -> list[int]:
+    """Expire proposals nobody decided in time; returns the ids that changed."""
+    now = now or now_utc()
+    with deps.sessions() as session:
+        due = q.expired_proposals(session, now)
+    changed = []
+    for action_id, _version in due:
+        a = load(deps, action_id)
+        if a.status == ActionStatus.PROPOSED and _expire(deps, a, now):
+            changed.append(action_id)
+    return changed
+
+
+def attach_card(deps: ToolDeps, action_id: int, channel: str, ts: str) -> None:
+    with transaction(deps.sessions) as session:
+        q.set_card(session, action_id, channel, ts)
+
+
+def audit_trail(deps: ToolDeps, action_id: int) -> list[dict[str, Any]]:
+    with deps.sessions() as session:
+        return [
+            {
+                "at": row.at,
+                "actor": row.actor,
+                "event": row.event,
+                "before": row.before,
+                "after": row.after,
+            }
+            for row in q.audit_for(session, "action", str(action_id))
+        ]

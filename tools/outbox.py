@@ -1,0 +1,342 @@
+"""The outbox worker: executes approved actions, once, after the approval has committed.
+
+Claim: a conditional UPDATE approved -> executing (with a lease in next_attempt_at), so two
+workers never run the same action; an executing action whose lease ran out (the worker
+died) is claimed again.
+
+Emails, in this order:
+1. the sent record is committed BEFORE talking to SMTP (unique per action);
+2. SMTP;
+3. done is committed. If SMTP fails, the sent record is deleted in the same transaction
+   that schedules the retry. If the worker dies after step 1, the record stays, and the next
+   claim sees it and marks the action done without sending again: at most one copy, ever.
+
+Write-offs of Stripe invoices call invoices.mark_uncollectible with an idempotency key
+derived from the action id (a retry after a crash replays Stripe's first answer), then record
+written_off_at and refresh the settlement in one transaction with the status change.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.exc import IntegrityError
+
+from db import actions_sql as q
+from db.engine import transaction
+from db.models import ActionKind, ActionStatus
+from tools import actions, dunning, write_off
+from tools.actions import ActionInfo
+from tools.deps import ToolDeps
+from tools.mailer import (
+    PermanentSmtpError,
+    build_message,
+    mailer_from_settings,
+    message_id_for,
+)
+
+log = logging.getLogger(__name__)
+ACTOR = "outbox"
+
+
+class MailSender(Protocol):
+    def send(self, msg: Any) -> None: ...
+
+
+class PermanentError(Exception):
+    """Retrying cannot help (refused by the server, invalid request): fail at once."""
+
+
+def idempotency_key(action_id: int) -> str:
+    return f"arbot-write-off-action-{action_id}"
+
+
+def make_stripe_client(deps: ToolDeps) -> Any:
+    import stripe
+
+    s = deps.settings
+    if s.stripe_api_key is None:
+        raise PermanentError("STRIPE_API_KEY is not set; cannot mark the Stripe invoice")
+    return stripe.StripeClient(
+        s.stripe_api_key.get_secret_value(),
+        base_addresses={"api": s.stripe_api_base},
+        max_network_retries=0,  # the outbox owns retries and their backoff
+    )
+
+
+def _stripe_mark_uncollectible(client: Any, invoice_external_id: str, action_id: int) -> None:
+    import stripe
+
+    try:
+        client.v1.invoices.mark_uncollectible(
+            invoice_external_id, options={"idempotency_key": idempotency_key(action_id)}
+        )
+    except (stripe.InvalidRequestError, stripe.AuthenticationError, stripe.PermissionError) as exc:
+        raise PermanentError(f"Stripe refused: {exc.user_message or exc}") from exc
+
+
+class Outbox:
+    """Runs approved actions. `notify(action_id)` is called after each change (card update)."""
+
+    def __init__(
+        self,
+        deps: ToolDeps,
+        *,
+        mailer: MailSender | None = None,
+        stripe_client: Callable[[], Any] | None = None,
+        notify: Callable[[int], None] | None = None,
+        max_attempts: int = 5,
+        backoff_seconds: float = 15.0,
+        lease_seconds: float = 300.0,
+        clock: Callable[[], datetime] = actions.now_utc,
+    ) -> None:
+        self.deps = deps
+        self.mailer = mailer if mailer is not None else mailer_from_settings(deps.settings)
+        self.stripe_client = stripe_client or (lambda: make_stripe_client(deps))
+        self.notify = notify
+        self.max_attempts = max_attempts
+        self.backoff_seconds = backoff_seconds
+        self.lease = timedelta(seconds=lease_seconds)
+        self.clock = clock
+        self._wake = threading.Event()
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def run_once(self, *, limit: int = 50) -> list[int]:
+        """Expire stale proposals and execute what is due; returns the ids that changed."""
+        changed = actions.expire_due(self.deps, now=self.clock())
+        for action_id in changed:
+            self._notify(action_id)
+        with self.deps.sessions() as session:
+            due = q.due_for_execution(session, self.clock(), limit)
+        for action_id, _status, _version in due:
+            claimed = self._claim(action_id)
+            if claimed is None:
+                continue
+            self._notify(action_id)
+            try:
+                self._execute(claimed)
+            except Exception:
+                # Unexpected: leave it executing; the lease lets a later run pick it up.
+                log.exception("event=outbox_unexpected action=%s", action_id)
+            changed.append(action_id)
+            self._notify(action_id)
+        return changed
+
+    def wake(self) -> None:
+        """Run now instead of at the next tick (called right after an approval)."""
+        self._wake.set()
+
+    def run_forever(self, stop: threading.Event, *, interval: float = 1.0) -> None:
+        while not stop.is_set():
+            try:
+                self.run_once()
+            except Exception:
+                log.exception("event=outbox_loop_error")
+            self._wake.wait(interval)
+            self._wake.clear()
+
+    def start(self, *, interval: float = 1.0) -> tuple[threading.Thread, threading.Event]:
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self.run_forever,
+            args=(stop,),
+            kwargs={"interval": interval},
+            daemon=True,
+            name="arbot-outbox",
+        )
+        thread.start()
+        return thread, stop
+
+    # --- steps ------------------------------------------------------------------------------
+
+    def _notify(self, action_id: int) -> None:
+        if self.notify is None:
+            return
+        try:
+            self.notify(action_id)
+        except Exception:
+            log.exception("event=outbox_notify_failed action=%s", action_id)
+
+    def _claim(self, action_id: int) -> ActionInfo | None:
+        now = self.clock()
+        a = actions.load(self.deps, action_id)
+        due = (a.status == ActionStatus.APPROVED and (a.next_attempt_at_ok(now))) or (
+            a.status == ActionStatus.EXECUTING and a.lease_expired(now)
+        )
+        if not due:
+            return None
+        event = "executing" if a.status == ActionStatus.APPROVED else "reclaimed"
+        with transaction(self.deps.sessions) as session:
+            won = actions.transition(
+                session,
+                a,
+                to=ActionStatus.EXECUTING,
+                actor=ACTOR,
+                event=event,
+                at=now,
+                values={"attempts": a.attempts + 1, "next_attempt_at": now + self.lease},
+            )
+        return actions.load(self.deps, action_id) if won else None
+
+    def _execute(self, a: ActionInfo) -> None:
+        if a.kind == ActionKind.DUNNING_EMAIL:
+            self._send_email(a)
+        elif a.kind == ActionKind.WRITE_OFF:
+            self._write_off(a)
+        else:
+            self._finish(a, ActionStatus.FAILED, "failed", {"last_error": f"unknown kind {a.kind}"})
+
+    def _finish(
+        self, a: ActionInfo, to: str, event: str, values: dict[str, Any], **detail: Any
+    ) -> bool:
+        with transaction(self.deps.sessions) as session:
+            return self._finish_in(session, a, to, event, values, detail)
+
+    def _finish_in(
+        self,
+        session: Any,
+        a: ActionInfo,
+        to: str,
+        event: str,
+        values: dict[str, Any],
+        detail: dict[str, Any] | None = None,
+    ) -> bool:
+        won = actions.transition(
+            session,
+            a,
+            to=to,
+            actor=ACTOR,
+            event=event,
+            at=self.clock(),
+            values=values,
+            detail=detail,
+        )
+        if not won:
+            log.warning("event=outbox_lost_lease action=%s to=%s", a.id, to)
+        return won
+
+    def _cancel(self, a: ActionInfo, reason: str) -> None:
+        note = f"Cancelled before execution: {reason}."
+        self._finish(
+            a, ActionStatus.CANCELLED, "cancelled", {"decision_note": note, "next_attempt_at": None}
+        )
+
+    def _failure_values(
+        self, a: ActionInfo, error: str, permanent: bool
+    ) -> tuple[str, dict[str, Any]]:
+        if permanent or a.attempts >= self.max_attempts:
+            return ActionStatus.FAILED, {"last_error": error[:2000], "next_attempt_at": None}
+        delay = self.backoff_seconds * (4 ** (a.attempts - 1))
+        return ActionStatus.APPROVED, {
+            "last_error": error[:2000],
+            "next_attempt_at": self.clock() + timedelta(seconds=delay),
+        }
+
+    def _send_email(self, a: ActionInfo) -> None:
+        deps, p = self.deps, a.payload
+        with deps.sessions() as session:
+            sent = q.sent_email_for(session, a.id)
+        if sent is not None:
+            # A previous attempt handed it to SMTP and died before marking: never resend.
+            self._finish(
+                a,
+                ActionStatus.DONE,
+                "done",
+                {"last_error": None, "next_attempt_at": None},
+                message_id=sent.message_id,
+                recovered=True,
+            )
+            return
+        stale = dunning.recheck(deps, p, now=self.clock())
+        if stale:
+            self._cancel(a, stale)
+            return
+        if self.mailer is None:
+            to, values = self._failure_values(a, "ARBOT_SMTP_URL is not set", permanent=True)
+            self._finish(a, to, "failed", values)
+            return
+        sender = deps.settings.smtp_from
+        message_id = message_id_for(a.id, sender)
+        try:
+            with transaction(deps.sessions) as session:
+                q.insert_sent_email(
+                    session,
+                    action_id=a.id,
+                    message_id=message_id,
+                    recipient=p["recipient"],
+                    subject=p["subject"],
+                    at=self.clock(),
+                )
+        except IntegrityError:
+            log.warning("event=outbox_already_sending action=%s", a.id)
+            return
+        msg = build_message(
+            action_id=a.id,
+            sender=sender,
+            recipient=p["recipient"],
+            subject=p["subject"],
+            body=p["body"],
+        )
+        try:
+            self.mailer.send(msg)
+        except Exception as exc:
+            permanent = isinstance(exc, PermanentSmtpError)
+            error = f"email not sent: {type(exc).__name__}: {exc}"
+            to, values = self._failure_values(a, error, permanent)
+            with transaction(deps.sessions) as session:
+                q.delete_sent_email(session, a.id)
+                self._finish_in(
+                    session, a, to, "retry" if to == ActionStatus.APPROVED else "failed", values
+                )
+            log.warning("event=outbox_email_failed action=%s attempt=%s", a.id, a.attempts)
+            return
+        self._finish(
+            a,
+            ActionStatus.DONE,
+            "done",
+            {"last_error": None, "next_attempt_at": None},
+            message_id=message_id,
+        )
+        log.info("event=outbox_email_sent action=%s", a.id)
+
+    def _write_off(self, a: ActionInfo) -> None:
+        deps, inv = self.deps, a.payload["invoice"]
+        stale = write_off.recheck(deps, a.payload, now=self.clock())
+        if stale:
+            self._cancel(a, stale)
+            return
+        if inv["source"] == "stripe":
+            try:
+                _stripe_mark_uncollectible(self.stripe_client(), inv["external_id"], a.id)
+            except Exception as exc:
+                permanent = isinstance(exc, PermanentError)
+                error = f"Stripe mark_uncollectible failed: {exc}"
+                to, values = self._failure_values(a, error, permanent)
+                self._finish(a, to, "retry" if to == ActionStatus.APPROVED else "failed", values)
+                log.warning("event=outbox_stripe_failed action=%s attempt=%s", a.id, a.attempts)
+                return
+        with transaction(deps.sessions) as session:
+            now = self.clock()
+            q.mark_written_off(session, int(inv["id"]), now)
+            q.insert_audit(
+                session,
+                actor=a.decided_by or ACTOR,
+                event="written_off",
+                entity="invoice",
+                entity_id=str(inv["id"]),
+                before={"written_off_at": None},
+                after={"written_off_at": now.isoformat(), "action_id": a.id},
+                at=now,
+            )
+            key = idempotency_key(a.id) if inv["source"] == "stripe" else None
+            done = {"last_error": None, "next_attempt_at": None}
+            if not self._finish_in(
+                session, a, ActionStatus.DONE, "done", done, {"stripe_idempotency_key": key}
+            ):
+                raise RuntimeError(f"lost the claim on action {a.id}; ledger change rolled back")
+        log.info("event=outbox_written_off action=%s", a.id)
