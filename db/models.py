@@ -309,6 +309,21 @@ class SyncCursor(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class StripeLink(Base):
+    """Which customer and invoice a Stripe payment intent or charge belongs to.
+
+    Since API version 2025-03-31 charges, refunds and disputes no longer name their invoice;
+    only invoice payments link an invoice to a payment intent. The sync remembers those links
+    here so a failed charge, a refund or a dispute seen later still lands on its invoice.
+    """
+
+    __tablename__ = "stripe_links"
+
+    object_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    customer_external_id: Mapped[str | None] = mapped_column(String(255))
+    invoice_external_id: Mapped[str | None] = mapped_column(String(255))
+
+
 class ConversationMessage(Base):
     __tablename__ = "conversation_messages"
 

@@ -106,6 +106,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("source", "event_id", name=op.f("uq_processed_events_source_event_id")),
     )
     op.create_table(
+        "stripe_links",
+        sa.Column("object_id", sa.String(length=255), nullable=False),
+        sa.Column("customer_external_id", sa.String(length=255), nullable=True),
+        sa.Column("invoice_external_id", sa.String(length=255), nullable=True),
+        sa.PrimaryKeyConstraint("object_id", name=op.f("pk_stripe_links")),
+    )
+    op.create_table(
         "sync_cursors",
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
@@ -368,6 +375,7 @@ def downgrade() -> None:
 
     op.drop_table("invoices")
     op.drop_table("sync_cursors")
+    op.drop_table("stripe_links")
     op.drop_table("processed_events")
     op.drop_table("llm_usage")
     op.drop_table("job_runs")

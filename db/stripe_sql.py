@@ -1,0 +1,156 @@
+"""The Stripe sync's own queries: links, cursors, processed events, and what already exists.
+
+Rows themselves go through db.ingest (staging + upsert); this module holds the few lookups
+the Stripe mapping needs around it, so no SQL lives in tools/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from db.models import Customer, Dispute, Invoice, ProcessedEvent, StripeLink, SyncCursor
+
+Link = tuple[str | None, str | None]  # (customer external id, invoice external id)
+
+
+def _chunks(ids: Collection[str], size: int = 500) -> Iterable[list[str]]:
+    items = list(ids)
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+_EXTERNAL: dict[str, type[Customer] | type[Invoice] | type[Dispute]] = {
+    "customers": Customer,
+    "invoices": Invoice,
+    "disputes": Dispute,
+}
+
+
+def existing_ids(conn: Connection, table: str, source: str, ids: Collection[str]) -> set[str]:
+    """Which of these external ids the ledger already has in `table`."""
+    model = _EXTERNAL[table]
+    found: set[str] = set()
+    for chunk in _chunks(ids):
+        query = select(model.external_id).where(
+            model.source == source, model.external_id.in_(chunk)
+        )
+        found.update(conn.execute(query).scalars())
+    return found
+
+
+def invoice_stamps(
+    conn: Connection, source: str, ids: Collection[str]
+) -> dict[str, tuple[datetime | None, datetime | None]]:
+    """(voided_at, written_off_at) already stored, so an older snapshot never clears them."""
+    out: dict[str, tuple[datetime | None, datetime | None]] = {}
+    for chunk in _chunks(ids):
+        query = select(Invoice.external_id, Invoice.voided_at, Invoice.written_off_at).where(
+            Invoice.source == source,
+            Invoice.external_id.in_(chunk),
+            (Invoice.voided_at.is_not(None)) | (Invoice.written_off_at.is_not(None)),
+        )
+        for ext, voided, written in conn.execute(query):
+            out[ext] = (voided, written)
+    return out
+
+
+def invoice_customers(conn: Connection, source: str, ids: Collection[str]) -> dict[str, str]:
+    """The customer external id of each known invoice."""
+    out: dict[str, str] = {}
+    for chunk in _chunks(ids):
+        query = (
+            select(Invoice.external_id, Customer.external_id)
+            .join(Customer, Customer.id == Invoice.customer_id)
+            .where(Invoice.source == source, Invoice.external_id.in_(chunk))
+        )
+        out.update({inv: cus for inv, cus in conn.execute(query)})
+    return out
+
+
+def dispute_ids(conn: Connection, source: str, ids: Collection[str]) -> dict[str, int]:
+    """Ledger ids of these disputes, by external id."""
+    out: dict[str, int] = {}
+    for chunk in _chunks(ids):
+        query = select(Dispute.external_id, Dispute.id).where(
+            Dispute.source == source, Dispute.external_id.in_(chunk)
+        )
+        out.update({ext: int(i) for ext, i in conn.execute(query)})
+    return out
+
+
+def links(conn: Connection, ids: Collection[str]) -> dict[str, Link]:
+    out: dict[str, Link] = {}
+    for chunk in _chunks(ids):
+        query = select(
+            StripeLink.object_id, StripeLink.customer_external_id, StripeLink.invoice_external_id
+        ).where(StripeLink.object_id.in_(chunk))
+        out.update({obj: (cus, inv) for obj, cus, inv in conn.execute(query)})
+    return out
+
+
+def save_links(conn: Connection, rows: Mapping[str, Link]) -> None:
+    """Insert or refresh links; a known invoice is never forgotten by a later, vaguer row."""
+    if not rows:
+        return
+    known = links(conn, rows.keys())
+    new = [
+        {"object_id": k, "customer_external_id": c, "invoice_external_id": i}
+        for k, (c, i) in rows.items()
+        if k not in known
+    ]
+    changed = [
+        {"k": k, "c": c or known[k][0], "i": i or known[k][1]}
+        for k, (c, i) in rows.items()
+        if k in known and (c or known[k][0], i or known[k][1]) != known[k]
+    ]
+    if new:
+        conn.execute(insert(StripeLink), new)
+    if changed:
+        conn.execute(
+            update(StripeLink)
+            .where(StripeLink.object_id == bindparam("k"))
+            .values(customer_external_id=bindparam("c"), invoice_external_id=bindparam("i")),
+            changed,
+        )
+
+
+def get_cursor(conn: Connection, name: str) -> str | None:
+    return conn.execute(
+        select(SyncCursor.value).where(SyncCursor.name == name)
+    ).scalar_one_or_none()
+
+
+def set_cursor(conn: Connection, name: str, value: str) -> None:
+    updated = conn.execute(
+        update(SyncCursor).where(SyncCursor.name == name).values(value=value, updated_at=func.now())
+    )
+    if updated.rowcount == 0:
+        conn.execute(insert(SyncCursor).values(name=name, value=value))
+
+
+def delete_cursor(conn: Connection, name: str) -> None:
+    conn.execute(delete(SyncCursor).where(SyncCursor.name == name))
+
+
+def claim_events(conn: Connection, source: str, event_ids: Collection[str]) -> set[str]:
+    """Record these event ids as processed; return those not processed before.
+
+    `ON CONFLICT DO NOTHING` makes two concurrent deliveries of one event (webhook and
+    incremental sync) agree: exactly one of them claims it.
+    """
+    claimed: set[str] = set()
+    dialect = conn.dialect.name
+    stmt_factory = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for event_id in dict.fromkeys(event_ids):
+        stmt = (
+            stmt_factory(ProcessedEvent)
+            .values(source=source, event_id=event_id)
+            .on_conflict_do_nothing(index_elements=["source", "event_id"])
+        )
+        if conn.execute(stmt).rowcount == 1:
+            claimed.add(event_id)
+    return claimed
