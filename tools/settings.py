@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     llm_max_rounds: int = Field(6, gt=0)
     llm_max_tokens: int = Field(20000, gt=0)
     llm_timeout_seconds: float = Field(30, gt=0)
+    llm_max_retries: int = Field(2, ge=0, le=10, description="retries on timeout, 429 and 5xx")
+    llm_history_tokens: int = Field(2000, ge=0, description="thread memory sent per question")
 
     # Stripe
     stripe_api_key: SecretStr | None = Field(None, validation_alias=_env("STRIPE_API_KEY"))
