@@ -1,0 +1,72 @@
+"""Per-question limits on the agent loop, and the system prompt of the turn.
+
+A model that keeps calling tools, or a long turn, must not run up cost: the loop ends after
+`max_rounds` tool rounds or once `max_tokens` have been spent, whichever comes first. The
+last allowed model call is made without tools, so a well-behaved model answers with what it
+has; one that still asks for tools is stopped there, its calls not run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse, hook_config
+from langchain_core.messages import AIMessage, SystemMessage
+
+LIMIT_MARKER = "arbot_limit"
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """Handed to the graph per question (`context=`): the rendered system prompt."""
+
+    system_prompt: str
+
+
+def _spent(messages: list[Any]) -> tuple[int, int]:
+    """(model calls, tokens) of this run: only fresh model output carries usage metadata."""
+    calls = tokens = 0
+    for m in messages:
+        if isinstance(m, AIMessage) and m.usage_metadata:
+            calls += 1
+            tokens += int(m.usage_metadata.get("total_tokens", 0))
+    return calls, tokens
+
+
+def limit_message(reason: str) -> AIMessage:
+    return AIMessage(content="", name=LIMIT_MARKER, additional_kwargs={"limit": reason})
+
+
+class Bounds(AgentMiddleware):
+    def __init__(self, max_rounds: int, max_tokens: int) -> None:
+        super().__init__()
+        self.max_rounds, self.max_tokens = max_rounds, max_tokens
+
+    @hook_config(can_jump_to=["end"])
+    def before_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        _calls, tokens = _spent(state["messages"])
+        if tokens >= self.max_tokens:
+            return {"jump_to": "end", "messages": [limit_message("tokens")]}
+        return None
+
+    @hook_config(can_jump_to=["end"])
+    def after_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        calls, _tokens = _spent(state["messages"])
+        last = state["messages"][-1]
+        if calls > self.max_rounds and isinstance(last, AIMessage) and last.tool_calls:
+            return {"jump_to": "end", "messages": [limit_message("rounds")]}
+        return None
+
+    def wrap_model_call(
+        self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
+    ) -> ModelResponse:
+        context = request.runtime.context if request.runtime is not None else None
+        overrides: dict[str, Any] = {}
+        if isinstance(context, TurnContext):
+            overrides["system_message"] = SystemMessage(content=context.system_prompt)
+        calls, _tokens = _spent(request.messages)
+        if calls >= self.max_rounds:
+            overrides["tools"] = []
+        return handler(request.override(**overrides) if overrides else request)

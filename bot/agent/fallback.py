@@ -1,0 +1,61 @@
+"""Plugs the agent into the fast-path router as its fallback, or says once that it is off.
+
+Without OPENAI_API_KEY the bot keeps working (fast path and help) and logs that the LLM is
+off a single time per process, at start-up, not on every question.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.agent.runner import Agent
+from tools.deps import ToolDeps
+
+if TYPE_CHECKING:
+    from bot.router import AskContext, Fallback, RouteResult
+
+log = logging.getLogger(__name__)
+_said_off = False
+
+
+def agent_fallback(deps: ToolDeps) -> Fallback | None:
+    """The router fallback that asks the agent; None (and one log line) with no LLM set up."""
+    global _said_off
+    from bot.router import RouteResult
+    from bot.text import help_text
+
+    if deps.settings.openai_api_key is None:
+        if not _said_off:
+            log.info("event=llm_off reason=no OPENAI_API_KEY: fast path and help only")
+            _said_off = True
+        return None
+    agent = Agent(deps, help_text=help_text)
+    log.info("event=llm_on model=%s", deps.settings.llm_model)
+
+    def ask(question: str, context: AskContext) -> RouteResult:
+        thread = None
+        if context.channel and context.thread_ts:
+            thread = {"channel": context.channel, "ts": context.thread_ts}
+        reply = agent.ask(
+            question,
+            user=context.user or "cli",
+            thread_key=context.thread_key,
+            thread=thread,
+        )
+        return RouteResult(
+            answered_by="help" if reply.outcome == "unavailable" else "agent",
+            tool="agent",
+            topic="agent",
+            text=reply.text,
+            data={
+                "outcome": reply.outcome,
+                "tools": reply.tool_calls,
+                "proposed_action_ids": reply.proposed_action_ids,
+                "prompt_tokens": reply.prompt_tokens,
+                "completion_tokens": reply.completion_tokens,
+            },
+            result=reply,
+        )
+
+    return ask

@@ -1,0 +1,232 @@
+"""The agent: a LangChain tool-calling loop over `tools/`, with memory, bounds and grounding.
+
+One `Agent` per process (the graph and the HTTP client are reused); `ask` answers one
+question in one Slack thread. What the user gets is always one of:
+
+* the model's answer, when every figure in it came from a tool result of this turn;
+* the answer regenerated once, when the first one cited a figure no tool returned;
+* the tools' own rendering, when the regenerated one still did, or the round/token limit hit;
+* "the assistant is unavailable" plus the fast-path help, when the model could not be reached
+  after the client's retries (with backoff) on timeouts, 429 and 5xx.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
+
+import openai
+from langchain.agents import create_agent
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_openai import ChatOpenAI
+from langgraph.errors import GraphRecursionError
+
+from bot.agent import grounding, prompts
+from bot.agent.bounds import LIMIT_MARKER, Bounds, TurnContext
+from bot.agent.memory import ThreadMemory
+from db import agent_state
+from db.engine import transaction
+from tools.agent_tools import Turn, build_tools, turn_scope
+from tools.clock import today as today_in
+from tools.deps import ToolDeps
+
+log = logging.getLogger(__name__)
+
+Outcome = Literal["answered", "regenerated", "tool_rendering", "limit", "unavailable"]
+UNAVAILABLE = "The assistant is unavailable right now, here is what I can answer without it:"
+CORRECTION = (
+    "Your answer cites figures that no tool returned in this conversation turn: {figures}. "
+    "Answer again using only figures exactly as they appear in the tool results above; if a "
+    "figure is not in them, say you do not have it."
+)
+
+
+@dataclass
+class AgentReply:
+    text: str
+    outcome: Outcome
+    tools_called: list[str] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
+    proposed_action_ids: list[int] = field(default_factory=list)
+    unsupported_figures: list[str] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: int = 0
+
+
+def _usage(messages: list[BaseMessage]) -> tuple[int, int]:
+    prompt = completion = 0
+    for m in messages:
+        if isinstance(m, AIMessage) and m.usage_metadata:
+            prompt += int(m.usage_metadata.get("input_tokens", 0))
+            completion += int(m.usage_metadata.get("output_tokens", 0))
+    return prompt, completion
+
+
+def make_llm(deps: ToolDeps) -> ChatOpenAI:
+    s = deps.settings
+    assert s.openai_api_key is not None, "the agent needs OPENAI_API_KEY"
+    return ChatOpenAI(
+        model=s.llm_model,
+        base_url=s.openai_base_url,
+        api_key=s.openai_api_key,
+        timeout=s.llm_timeout_seconds,
+        max_retries=s.llm_max_retries,
+        temperature=0,
+    )
+
+
+class Agent:
+    def __init__(self, deps: ToolDeps, *, help_text: Callable[[], str] | None = None) -> None:
+        s = deps.settings
+        self.deps = deps
+        self.llm = make_llm(deps)
+        self.tools = build_tools(deps)
+        self.max_rounds = s.llm_max_rounds
+        self.graph: Any = create_agent(
+            self.llm,
+            self.tools,
+            middleware=[Bounds(s.llm_max_rounds, s.llm_max_tokens)],
+            context_schema=TurnContext,
+        )
+        self.memory = ThreadMemory(deps, s.llm_history_tokens)
+        self.help_text = help_text or (lambda: "")
+
+    # --- one question ------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        *,
+        user: str,
+        thread_key: str | None = None,
+        thread: dict[str, str] | None = None,
+        today: date | None = None,
+    ) -> AgentReply:
+        started = time.perf_counter()
+        s = self.deps.settings
+        history = self.memory.load(thread_key)
+        system = prompts.render("system", s, today=today or today_in(s.tz))
+        turn = Turn(
+            user=user,
+            question=question,
+            earlier_questions=self.memory.user_questions(history),
+            thread=thread,
+        )
+        sent: list[BaseMessage] = [*history, HumanMessage(content=question)]
+        try:
+            with turn_scope(turn):
+                state = self.graph.invoke(
+                    {"messages": sent},
+                    context=TurnContext(system_prompt=system),
+                    config={"recursion_limit": 4 * self.max_rounds + 8},
+                )
+            reply = self._finish(state["messages"][len(sent) :], state["messages"], question, turn)
+        except (openai.APIError, GraphRecursionError) as exc:
+            log.warning("event=agent_unavailable error=%s", type(exc).__name__)
+            reply = AgentReply(text=f"{UNAVAILABLE}\n{self.help_text()}", outcome="unavailable")
+        reply.proposed_action_ids = list(turn.proposed_action_ids)
+        reply.latency_ms = int((time.perf_counter() - started) * 1000)
+        self._record(thread_key, question, reply)
+        return reply
+
+    def _finish(
+        self, new: list[BaseMessage], everything: list[BaseMessage], question: str, turn: Turn
+    ) -> AgentReply:
+        results = [str(m.content) for m in new if isinstance(m, ToolMessage)]
+        calls = [c for m in new if isinstance(m, AIMessage) for c in m.tool_calls]
+        prompt_tokens, completion_tokens = _usage(new)
+        reply = AgentReply(
+            text="",
+            outcome="answered",
+            tools_called=[c["name"] for c in calls],
+            tool_calls=[{"name": c["name"], "args": c["args"]} for c in calls],
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+        )
+        last = new[-1] if new else None
+        if not isinstance(last, AIMessage) or last.name == LIMIT_MARKER or last.tool_calls:
+            reply.outcome = "limit"
+            reply.text = self._tool_rendering(
+                results, "I stopped before finishing (question too long for my limits)."
+            )
+            return reply
+        answer = str(last.content)
+        sources = [*results, question, *turn.earlier_questions]
+        bad = grounding.unsupported(answer, sources)
+        if not bad:
+            reply.text = answer
+            return reply
+        log.warning("event=agent_ungrounded figures=%d", len(bad))
+        retry = self._regenerate(everything, bad)
+        if retry is not None:
+            reply.prompt_tokens += retry[1]
+            reply.completion_tokens += retry[2]
+            bad_again = grounding.unsupported(retry[0], sources)
+            if not bad_again:
+                reply.text, reply.outcome = retry[0], "regenerated"
+                return reply
+            bad = bad_again
+        reply.unsupported_figures = bad
+        reply.outcome = "tool_rendering"
+        reply.text = self._tool_rendering(
+            results, "I could not word this with figures I can vouch for; here is what I found."
+        )
+        return reply
+
+    def _regenerate(
+        self, messages: list[BaseMessage], bad: list[str]
+    ) -> tuple[str, int, int] | None:
+        fix = HumanMessage(content=CORRECTION.format(figures=", ".join(bad)))
+        try:
+            out = self.llm.invoke([*messages, fix])
+        except openai.APIError as exc:
+            log.warning("event=agent_regenerate_failed error=%s", type(exc).__name__)
+            return None
+        if not isinstance(out, AIMessage) or out.tool_calls:
+            return None
+        usage: dict[str, Any] = dict(out.usage_metadata or {})
+        return (
+            str(out.content),
+            int(usage.get("input_tokens", 0)),
+            int(usage.get("output_tokens", 0)),
+        )
+
+    def _tool_rendering(self, results: list[str], lead: str) -> str:
+        blocks = []
+        for text in results[-3:]:
+            parsed = grounding.parse_data(text)
+            if parsed is not None:
+                blocks.append(grounding.render_data(*parsed))
+        if not blocks:
+            return f"{lead}\n{self.help_text()}".strip()
+        return "\n\n".join([lead, *blocks])
+
+    def _record(self, thread_key: str | None, question: str, reply: AgentReply) -> None:
+        s = self.deps.settings
+        if reply.outcome != "unavailable":
+            self.memory.save_turn(thread_key, question, reply.text)
+        with transaction(self.deps.sessions) as session:
+            agent_state.record_usage(
+                session,
+                thread_key=thread_key,
+                model=s.llm_model,
+                prompt_tokens=reply.prompt_tokens,
+                completion_tokens=reply.completion_tokens,
+                latency_ms=reply.latency_ms,
+            )
+        log.info(
+            "event=agent_answer outcome=%s tools=%s prompt_tokens=%d completion_tokens=%d "
+            "model=%s ms=%d proposals=%d",
+            reply.outcome,
+            ",".join(reply.tools_called) or "-",
+            reply.prompt_tokens,
+            reply.completion_tokens,
+            s.llm_model,
+            reply.latency_ms,
+            len(reply.proposed_action_ids),
+        )
