@@ -223,6 +223,14 @@ def duplicate_lines(conn: Connection, entity: str) -> list[tuple[int, str]]:
     return [(line, f"duplicate id {ext!r} (first on line {first})") for line, ext, first in rows]
 
 
+def discard_lines(conn: Connection, entity: str, lines: Sequence[int]) -> None:
+    """Drop staged rows already reported as bad, so later checks don't trip over them."""
+    if lines:
+        conn.execute(
+            text(f"DELETE FROM stage_{entity} WHERE line = :line"), [{"line": n} for n in lines]
+        )
+
+
 def unknown_references(conn: Connection, entity: str, *, source: str) -> list[tuple[int, str]]:
     """Lines that point at a customer or invoice the ledger does not have, or disagree with it."""
     checks: list[tuple[str, str]] = []

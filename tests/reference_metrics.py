@@ -160,7 +160,8 @@ def reference_report(
 
     dso = ratio(ar * period, cs)
     best = ratio(aging["current"] * period, cs)
-    allowance = _half_up(sum((aging[b] * r / 100 for b, r in zip(BUCKETS, RESERVE)), Decimal(0)))
+    reserve = zip(BUCKETS, RESERVE, strict=True)
+    allowance = _half_up(sum((aging[b] * r / 100 for b, r in reserve), Decimal(0)))
 
     def money(minor: int) -> str:
         return str(Decimal(minor).scaleb(-EXP[target]).quantize(Decimal(1).scaleb(-EXP[target])))

@@ -406,8 +406,10 @@ def import_directory(engine: Engine, directory: Path, *, tz: ZoneInfo) -> Import
                 lambda line, msg, e=entity: error(e, line, msg),
                 lambda batch, e=entity: ingest.stage_rows(conn, e, batch),
             )
-            for line, msg in ingest.duplicate_lines(conn, entity):
+            duplicates = ingest.duplicate_lines(conn, entity)
+            for line, msg in duplicates:
                 error(entity, line, msg)
+            ingest.discard_lines(conn, entity, [line for line, _ in duplicates])
         for entity in files:
             for line, msg in ingest.unknown_references(conn, entity, source=SOURCE):
                 error(entity, line, msg)

@@ -1,0 +1,223 @@
+"""Generated ledgers: `arbot import` + `arbot report --json` agree with an independent Decimal
+computation for any as-of date, buckets always sum to AR, and rows dated after D never
+change the report at D."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.cli import main
+from tests.conftest import fresh_database
+from tests.ledger_files import write_csvs
+from tests.reference_metrics import EXP, reference_report
+
+BASE = date(2026, 1, 1)
+CURRENCIES = ["USD", "EUR", "JPY", "KWD"]
+BOUNDARIES = [0, 1, 30, 31, 60, 61, 90, 91]
+
+
+def _day(offset: int) -> str:
+    return (BASE + timedelta(days=offset)).isoformat()
+
+
+def _major(minor: int, cur: str) -> str:
+    return str(Decimal(minor).scaleb(-EXP[cur]).quantize(Decimal(1).scaleb(-EXP[cur])))
+
+
+@st.composite
+def ledgers(
+    draw: st.DrawFn, *, horizon: int = 200, as_of_offset: int = 130
+) -> dict[str, list[dict[str, Any]]]:
+    customers = [
+        {
+            "customer_id": f"C{n}",
+            "name": f"Customer {n}",
+            "currency": draw(st.sampled_from(CURRENCIES)),
+        }
+        for n in range(draw(st.integers(1, 3)))
+    ]
+    files: dict[str, list[dict[str, Any]]] = {
+        "customers": customers,
+        "invoices": [],
+        "payments": [],
+        "credit_notes": [],
+        "fx_rates": [],
+    }
+    for cur in ("EUR", "JPY", "KWD"):
+        offsets = sorted(set([0, *draw(st.lists(st.integers(1, horizon + 60), max_size=2))]))
+        for off in offsets:
+            rate = draw(st.decimals(Decimal("0.001"), Decimal("5"), places=4))
+            files["fx_rates"].append({"date": _day(off), "currency": cur, "rate": str(rate)})
+    for n in range(draw(st.integers(0, 10))):
+        cust = draw(st.sampled_from(customers))
+        cur = cust["currency"]
+        total = draw(st.one_of(st.just(0), st.integers(1, 10**7)))
+        if draw(st.booleans()):
+            # Land exactly on an aging boundary at the as-of date more often than chance would.
+            due = as_of_offset - draw(st.sampled_from(BOUNDARIES))
+            issued = due - draw(st.integers(0, 60))
+        else:
+            issued = draw(st.integers(0, horizon))
+            due = issued + draw(st.integers(0, 60))
+        end = draw(st.sampled_from(["open", "open", "open", "void", "write_off"]))
+        inv: dict[str, Any] = {
+            "invoice_id": f"I{n}",
+            "customer_id": cust["customer_id"],
+            "currency": cur,
+            "total": _major(total, cur),
+            "issued_on": _day(issued),
+            "due_on": _day(due),
+        }
+        if end == "void":
+            inv["voided_on"] = _day(issued + draw(st.integers(0, 30)))
+        elif end == "write_off":
+            inv["written_off_on"] = _day(issued + draw(st.integers(0, 150)))
+        files["invoices"].append(inv)
+        remaining = total
+        for k in range(draw(st.integers(0, 3))):
+            status = draw(st.sampled_from(["succeeded", "succeeded", "failed"]))
+            amount = draw(st.integers(0, remaining)) if status == "succeeded" else total
+            if status == "succeeded":
+                remaining -= amount
+            files["payments"].append(
+                {
+                    "payment_id": f"P{n}-{k}",
+                    "customer_id": cust["customer_id"],
+                    "invoice_id": f"I{n}",
+                    "amount": _major(amount, cur),
+                    "currency": cur,
+                    "status": status,
+                    "paid_on": _day(issued + draw(st.integers(0, 120))),
+                }
+            )
+        if remaining and draw(st.booleans()):
+            files["credit_notes"].append(
+                {
+                    "credit_note_id": f"N{n}",
+                    "invoice_id": f"I{n}",
+                    "currency": cur,
+                    "amount": _major(draw(st.integers(1, remaining)), cur),
+                    "issued_on": _day(issued + draw(st.integers(0, 90))),
+                }
+            )
+    for k in range(draw(st.integers(0, 2))):
+        cust = draw(st.sampled_from(customers))
+        files["payments"].append(
+            {
+                "payment_id": f"U{k}",
+                "customer_id": cust["customer_id"],
+                "invoice_id": None,
+                "amount": _major(draw(st.integers(1, 10**6)), cust["currency"]),
+                "currency": cust["currency"],
+                "status": "succeeded",
+                "paid_on": _day(draw(st.integers(0, horizon))),
+            }
+        )
+    return files
+
+
+def _import_and_report(
+    url: str, directory: Path, as_of: date, period: int, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    monkeypatch.setenv("ARBOT_DATABASE_URL", url)
+    assert main(["import", str(directory)]) == 0
+    return _report(as_of, period)
+
+
+def _report(as_of: date, period: int) -> dict[str, Any]:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert (
+            main(["report", "--as-of", as_of.isoformat(), "--period-days", str(period), "--json"])
+            == 0
+        )
+    return json.loads(out.getvalue())
+
+
+def _check_against_reference(
+    kind: str,
+    files: dict[str, Any],
+    as_of_offset: int,
+    period: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    as_of = BASE + timedelta(days=as_of_offset)
+    with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as url:
+        report = _import_and_report(
+            url, write_csvs(Path(tmp) / "in", **files), as_of, period, monkeypatch
+        )
+    assert report == reference_report(files, as_of, period)
+    cents = sum(Decimal(v) for v in report["aging"].values())
+    assert cents == Decimal(report["ar_total"])
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data(), as_of_offset=st.integers(-5, 260), period=st.integers(1, 120))
+def test_report_matches_independent_computation_sqlite(
+    data: st.DataObject, as_of_offset: int, period: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = data.draw(ledgers(as_of_offset=as_of_offset))
+    _check_against_reference("sqlite", files, as_of_offset, period, monkeypatch)
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data(), as_of_offset=st.integers(0, 260), period=st.integers(1, 120))
+def test_report_matches_independent_computation_postgresql(
+    data: st.DataObject, as_of_offset: int, period: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = data.draw(ledgers(as_of_offset=as_of_offset))
+    _check_against_reference("postgresql", files, as_of_offset, period, monkeypatch)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    files=ledgers(horizon=100, as_of_offset=100),
+    future=ledgers(horizon=60, as_of_offset=200),
+    period=st.integers(1, 120),
+)
+def test_rows_dated_after_d_change_nothing_at_d(
+    files: dict[str, Any], future: dict[str, Any], period: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_of = BASE + timedelta(days=100)
+    # Shift the second ledger entirely after D and give it its own ids.
+    later = {
+        name: [_shifted(row, 101) for row in rows]
+        for name, rows in future.items()
+        if name != "fx_rates"
+    }
+    with tempfile.TemporaryDirectory() as tmp, fresh_database("sqlite", Path(tmp)) as url:
+        before = _import_and_report(
+            url, write_csvs(Path(tmp) / "a", **files), as_of, period, monkeypatch
+        )
+        assert main(["import", str(write_csvs(Path(tmp) / "b", **later))]) == 0
+        after = _report(as_of, period)
+    assert after == before
+
+
+def _shifted(row: dict[str, Any], days: int) -> dict[str, Any]:
+    out = {}
+    for key, value in row.items():
+        if key.endswith("_on") and value:
+            value = (date.fromisoformat(value) + timedelta(days=days)).isoformat()
+        elif key.endswith("_id") and value:
+            value = f"later-{value}"
+        out[key] = value
+    return out
