@@ -255,7 +255,7 @@ def test_stripe_500_then_success_marks_once_with_one_key(
 
 def test_edit_is_rechecked_and_needs_reapproval(ap_deps: ToolDeps) -> None:
     a = remind(ap_deps, invoice="INV-A1")
-    with pytest.raises(DunningError, match="must state INV-A1's open amount USD 1,200.00"):
+    with pytest.raises(DunningError, match=r"must state INV-A1's open amount USD 1,200\.00"):
         edit_draft(ap_deps, a.id, COLLECTOR, "Hi", "Please pay INV-A1 soon.")
     with pytest.raises(DunningError, match="other email addresses"):
         edit_draft(

@@ -1,0 +1,255 @@
+"""The approval card and its modals, as pure functions of an action snapshot.
+
+The card says what will happen (recipient, subject, body; or invoice, amount, reason and
+effect) and, while the action is proposed, offers Approve / Edit / Reject. Button values
+carry only the action id: everything else is read from the database at click time. Once
+decided, the same card is redrawn in place with who decided and the outcome.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from tools.actions import ActionInfo
+from tools.money import format_money
+
+MAX_SECTION = 3000
+BODY_PREVIEW = 2600
+
+
+class ApprovalId(StrEnum):
+    APPROVE = "arbot_approval_approve"
+    EDIT = "arbot_approval_edit"
+    REJECT = "arbot_approval_reject"
+    EDIT_MODAL = "arbot_approval_edit_modal"
+    REJECT_MODAL = "arbot_approval_reject_modal"
+    SUBJECT = "subject"
+    BODY = "body"
+    REASON = "reason"
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _who(user: str | None) -> str:
+    return f"<@{user}>" if user else "arbot"
+
+
+def _ratio(value: str | None, unit: str) -> str:
+    return "n/a" if value is None else f"{value}{unit}"
+
+
+def _section(text: str) -> SectionBlock:
+    if len(text) > MAX_SECTION:
+        text = text[: MAX_SECTION - 1] + "…"
+    return SectionBlock(text=MarkdownTextObject(text=text))
+
+
+def title(a: ActionInfo) -> str:
+    p = a.payload
+    if a.kind == "write_off":
+        inv = p["invoice"]
+        return f"Write-off: {inv['label']} ({format_money(inv['open_minor'], inv['currency'])})"
+    return f"Reminder to {p['customer_name']} ({p['tone']})"[:150]
+
+
+def status_line(a: ActionInfo) -> str:
+    """One line on where the action stands, for the card's footer and its fallback text."""
+    if a.status == "proposed":
+        so_far = ", ".join(_who(u) for u in a.approved_by)
+        if a.approvals_needed > 1:
+            progress = f"{len(a.approved_by)} of {a.approvals_needed} approvals"
+            return f":hourglass: Waiting for approval ({progress}{': ' + so_far if so_far else ''})"
+        return ":hourglass: Waiting for approval"
+    approvers = ", ".join(_who(u) for u in a.approved_by) or _who(a.decided_by)
+    if a.status == "approved":
+        retry = f" (retrying: {_esc(a.last_error)})" if a.last_error else ""
+        return f":white_check_mark: Approved by {approvers}; queued{retry}"
+    if a.status == "executing":
+        return f":white_check_mark: Approved by {approvers}; executing now"
+    if a.status == "done":
+        if a.kind == "write_off":
+            return f":white_check_mark: Approved by {approvers}; written off"
+        return f":white_check_mark: Approved by {approvers}; sent to {a.payload['recipient']}"
+    if a.status == "rejected":
+        return f":x: Rejected by {_who(a.decided_by)}: {_esc(a.decision_note or '')}"
+    if a.status == "expired":
+        return ":zzz: Expired: nobody decided in time"
+    if a.status == "cancelled":
+        return f":no_entry_sign: {_esc(a.decision_note or 'Cancelled')}"
+    if a.status == "failed":
+        return f":warning: Approved by {approvers}, but it failed: {_esc(a.last_error or '')}"
+    return a.status
+
+
+def _dunning_blocks(a: ActionInfo) -> list[Block]:
+    p = a.payload
+    body = p["body"]
+    if len(body) > BODY_PREVIEW:
+        body = body[:BODY_PREVIEW] + f"\n… ({len(p['body']) - BODY_PREVIEW} more characters)"
+    lines = [
+        f"*To:* {_esc(p['recipient'])} (AP contact on record)",
+        f"*Subject:* {_esc(p['subject'])}",
+    ]
+    out: list[Block] = [_section("\n".join(lines)), _section("```" + _esc(body) + "```")]
+    notes = []
+    if p.get("excluded"):
+        notes.append("Left out: " + _esc("; ".join(p["excluded"])))
+    if p.get("drafted_by") == "edited":
+        notes.append("Edited by " + ", ".join(_who(u) for u in p.get("edited_by", [])))
+    if notes:
+        out.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(notes)[:2900])]))
+    return out
+
+
+def _write_off_blocks(a: ActionInfo) -> list[Block]:
+    p = a.payload
+    inv, e = p["invoice"], p["effect"]
+    cur = e["currency"]
+    lines = [
+        f"*Customer:* {_esc(p['customer_name'])}",
+        f"*Invoice:* {_esc(inv['label'])} (due {inv['due_on']}, {inv['source']})",
+        f"*Amount:* {format_money(inv['open_minor'], inv['currency'])}",
+        f"*Reason:* {_esc(p['reason'])}",
+    ]
+    effect = [
+        "*Effect*",
+        f"• Allowance used: {format_money(e['allowance_used_minor'], cur)} of "
+        f"{format_money(e['allowance_before_minor'], cur)}"
+        + (
+            f" (exceeds it by {format_money(e['allowance_shortfall_minor'], cur)})"
+            if e["allowance_shortfall_minor"]
+            else ""
+        ),
+        f"• Bad debt: {_ratio(e['bad_debt_pct_before'], '%')} → "
+        f"{_ratio(e['bad_debt_pct_after'], '%')}",
+        f"• DSO: {_ratio(e['dso_before'], ' days')} → {_ratio(e['dso_after'], ' days')}",
+    ]
+    if a.approvals_needed > 1:
+        effect.append(f"• Needs {a.approvals_needed} different approvers (at or above threshold)")
+    return [_section("\n".join(lines)), _section("\n".join(effect))]
+
+
+def approval_blocks(a: ActionInfo) -> list[Block]:
+    blocks: list[Block] = [HeaderBlock(text=title(a))]
+    blocks += _write_off_blocks(a) if a.kind == "write_off" else _dunning_blocks(a)
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"Proposed by {_who(a.proposed_by)} · action #{a.id} · " + status_line(a)
+                )
+            ]
+        )
+    )
+    if a.status == "proposed":
+        value = str(a.id)
+        buttons = [
+            ButtonElement(
+                text="Approve", action_id=ApprovalId.APPROVE, value=value, style="primary"
+            )
+        ]
+        if a.kind == "dunning_email":
+            buttons.append(ButtonElement(text="Edit", action_id=ApprovalId.EDIT, value=value))
+        buttons.append(
+            ButtonElement(text="Reject", action_id=ApprovalId.REJECT, value=value, style="danger")
+        )
+        blocks.append(ActionsBlock(block_id=f"approval_{a.id}", elements=buttons))
+    return blocks
+
+
+def approval_dicts(a: ActionInfo) -> list[dict[str, Any]]:
+    return [b.to_dict() for b in approval_blocks(a)]
+
+
+def approval_text(a: ActionInfo) -> str:
+    """Notification / fallback text of the card."""
+    return f"{title(a)}: {status_line(a)}"
+
+
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
+
+
+def edit_modal(a: ActionInfo) -> dict[str, Any]:
+    p = a.payload
+    return {
+        "type": "modal",
+        "callback_id": ApprovalId.EDIT_MODAL,
+        "private_metadata": json.dumps({"action_id": a.id, "version": a.version}),
+        "title": _plain("Edit reminder"),
+        "submit": _plain("Save draft"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {
+                "type": "context",
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": f"To {_esc(p['recipient'])}. The edited email must still "
+                        "name every invoice and its open amount; it will need approval again.",
+                    }
+                ],
+            },
+            {
+                "type": "input",
+                "block_id": ApprovalId.SUBJECT,
+                "label": _plain("Subject"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ApprovalId.SUBJECT,
+                    "initial_value": p["subject"],
+                    "max_length": 200,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": ApprovalId.BODY,
+                "label": _plain("Body"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ApprovalId.BODY,
+                    "multiline": True,
+                    "initial_value": p["body"][:3000],
+                    "max_length": 3000,
+                },
+            },
+        ],
+    }
+
+
+def reject_modal(a: ActionInfo) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": ApprovalId.REJECT_MODAL,
+        "private_metadata": json.dumps({"action_id": a.id}),
+        "title": _plain("Reject"),
+        "submit": _plain("Reject"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": ApprovalId.REASON,
+                "label": _plain("Why is this rejected?"),
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ApprovalId.REASON,
+                    "multiline": True,
+                    "max_length": 2000,
+                },
+            }
+        ],
+    }
