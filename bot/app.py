@@ -23,7 +23,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.slack_client import bot_token, make_web_client
+from bot.slack_client import make_web_client
 from tools.deps import ToolDeps
 from tools.settings import Settings, SettingsError
 
@@ -80,7 +80,6 @@ def create_app(
     client = make_web_client(settings)
     app = App(
         name="arbot",
-        token=bot_token(settings),
         client=client,
         signing_secret=(
             settings.slack_signing_secret.get_secret_value()
@@ -134,5 +133,5 @@ def _error_handler(error: Exception, body: dict[str, Any], client: WebClient) ->
             text=f":warning: Sorry, something went wrong on my side (error id `{error_id}`). "
             "Please try again; if it keeps happening, give this id to the team running arbot.",
         )
-    except Exception:  # noqa: BLE001 - the error report itself must never raise
+    except Exception:
         log.exception("event=error_report_failed error_id=%s", error_id)

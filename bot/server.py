@@ -41,7 +41,7 @@ def health_check(deps: ToolDeps) -> WsgiCallable:
             with deps.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
             status, body = "200 OK", {"ok": True, "database": "reachable"}
-        except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
+        except Exception as exc:
             log.warning("event=healthz_db_unreachable error=%s", type(exc).__name__)
             status, body = "503 Service Unavailable", {"ok": False, "database": "unreachable"}
         return _json(start_response, status, body)
@@ -91,7 +91,7 @@ def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> l
 
 
 class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("event=http_request %s", format % args)
 
 

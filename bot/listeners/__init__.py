@@ -8,4 +8,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-LISTENERS: list[ModuleType] = []
+from bot.listeners import actions, commands, mentions, messages
+
+LISTENERS: list[ModuleType] = [messages, mentions, commands, actions]

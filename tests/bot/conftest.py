@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from slack_bolt import App
 
 from bot.app import create_app
 from bot.server import ThreadingWSGIServer, default_routes, serve, serve_in_thread
+from tests.bot.ledger import build_ledger
 from tests.fakes.signing import SlackSender
 from tests.fakes.slack_api import FakeSlack
+from tools.clock import today as today_in
 from tools.deps import ToolDeps, connect
 from tools.settings import Settings
 
@@ -67,3 +72,20 @@ def running(bot_settings: Settings, bot_deps: ToolDeps) -> Iterator[Running]:
     yield Running(app, server, SlackSender(f"{base}/slack/events", SECRET), base)
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def today() -> date:
+    return today_in(ZoneInfo("UTC"))
+
+
+@pytest.fixture
+def ledger(bot_deps: ToolDeps, tmp_path: Path, today: date) -> ToolDeps:
+    build_ledger(bot_deps, tmp_path / "csv", today)
+    return bot_deps
+
+
+@pytest.fixture
+def bot(ledger: ToolDeps, running: Running) -> Running:
+    """The app served over HTTP with the test ledger loaded."""
+    return running

@@ -1,0 +1,1 @@
+"""Block Kit views: pure functions from the tools' results to Slack blocks (no I/O)."""

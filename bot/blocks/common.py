@@ -1,0 +1,107 @@
+"""Slack's message limits and the truncation that respects them.
+
+A message holds at most 50 blocks and a section at most 3,000 characters. Long lists are cut
+to MAX_LINES lines with "… and N more"; the caller then uploads the full rows as a CSV.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.blocks.ids import ActionId, RowsRequest
+
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 3000
+MAX_HEADER_CHARS = 150
+MAX_LINES = 25
+MAX_TEXT_CHARS = 3000
+
+
+@dataclass
+class Rendered:
+    """A message ready to post, plus what to upload in its thread."""
+
+    blocks: list[Block]
+    text: str
+    chart: bool = False
+    csv: RowsRequest | None = None  # upload these rows at once (the list was cut)
+    truncated: int = 0
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def block_dicts(self) -> list[dict[str, object]]:
+        return [b.to_dict() for b in self.blocks]
+
+
+def escape(text: str) -> str:
+    """Text from the ledger (customer names, reasons) shown literally, never as markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def header(text: str) -> HeaderBlock:
+    if len(text) > MAX_HEADER_CHARS:
+        text = text[: MAX_HEADER_CHARS - 1] + "…"
+    return HeaderBlock(text=text)
+
+
+def context(text: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=text[:MAX_SECTION_CHARS])])
+
+
+def sections(lines: list[str]) -> list[SectionBlock]:
+    """Pack lines into as few sections as fit 3,000 characters each; cut an overlong line."""
+    out: list[SectionBlock] = []
+    chunk = ""
+    for raw in lines:
+        line = raw if len(raw) <= MAX_SECTION_CHARS else raw[: MAX_SECTION_CHARS - 1] + "…"
+        candidate = f"{chunk}\n{line}" if chunk else line
+        if len(candidate) > MAX_SECTION_CHARS:
+            out.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+            chunk = line
+        else:
+            chunk = candidate
+    if chunk:
+        out.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
+    return out
+
+
+def cut_lines(lines: list[str], total: int, *, limit: int = MAX_LINES) -> tuple[list[str], int]:
+    """The first `limit` lines plus "… and N more"; returns (lines, N)."""
+    shown = lines[:limit]
+    more = total - len(shown)
+    if more > 0:
+        shown = [*shown, f"_… and {more} more: the full list is in the CSV in this thread_"]
+    return shown, max(more, 0)
+
+
+def rows_button(request: RowsRequest, label: str = "Show invoices") -> ActionsBlock:
+    return ActionsBlock(
+        block_id="arbot_rows",
+        elements=[
+            ButtonElement(
+                text=label, action_id=ActionId.SHOW_ROWS.value, value=request.model_dump_json()
+            )
+        ],
+    )
+
+
+def fit(blocks: list[Block]) -> list[Block]:
+    """Never more than 50 blocks: keep the first 49 and say how many were dropped."""
+    if len(blocks) <= MAX_BLOCKS:
+        return blocks
+    dropped = len(blocks) - (MAX_BLOCKS - 1)
+    return [*blocks[: MAX_BLOCKS - 1], context(f"… and {dropped} more blocks not shown")]
+
+
+def plain(text: str) -> str:
+    """The message's notification text, cut to Slack's comfortable size."""
+    return text if len(text) <= MAX_TEXT_CHARS else text[: MAX_TEXT_CHARS - 1] + "…"

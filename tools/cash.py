@@ -1,0 +1,59 @@
+"""Unapplied cash: money received that is not matched to any invoice yet.
+
+The total uses the same query and conversion as the AR report's "unapplied cash" line.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from db import metrics_sql as q
+from db.open_items import unapplied_payments
+from tools.clock import day_cut, today
+from tools.deps import ToolDeps
+from tools.metrics import Converter
+
+
+class UnappliedCashInput(BaseModel):
+    as_of: date | None = Field(None, description="end-of-day date; today if empty")
+
+
+class UnappliedLine(BaseModel):
+    payment_id: int
+    external_id: str
+    customer_id: int
+    customer_name: str
+    currency: str
+    amount_minor: int
+    paid_at: datetime
+    method: str | None
+
+
+class UnappliedCash(BaseModel):
+    as_of: date
+    currency: str
+    total_minor: int = Field(description="converted to the reporting currency")
+    by_currency: dict[str, int]
+    count: int
+    payments: list[UnappliedLine]
+
+
+def unapplied_cash(deps: ToolDeps, args: UnappliedCashInput) -> UnappliedCash:
+    s = deps.settings
+    as_of = args.as_of or today(s.tz)
+    cut = day_cut(as_of, s.tz)
+    with deps.sessions() as session:
+        by_currency = q.unapplied_cash(session, cut)
+        total = Converter(session, s.reporting_currency, as_of).minor(by_currency)
+        rows = unapplied_payments(session, cut)
+    lines = [UnappliedLine(**r.__dict__) for r in rows]
+    return UnappliedCash(
+        as_of=as_of,
+        currency=s.reporting_currency,
+        total_minor=total,
+        by_currency=by_currency,
+        count=len(lines),
+        payments=lines,
+    )

@@ -1,0 +1,222 @@
+"""Find a customer by a name as people type it, and show what they owe.
+
+Names are matched fuzzily ("acme", "Acme Inc", "acmee") against the customer list; a clear
+winner is "found", several close names are "ambiguous" (the bot asks back with buttons),
+nothing close is "none". The balance uses the same SQL and currency conversion as the AR
+report, so a customer's open amounts add up to what the report shows.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from rapidfuzz import fuzz, process
+
+from db import metrics_sql as q
+from db.open_items import customer_name, customer_names, open_invoices
+from tools.clock import day_cut, today
+from tools.deps import ToolDeps
+from tools.metrics import BUCKETS, Converter, bucket_of
+
+_SUFFIXES = {
+    "inc", "incorporated", "llc", "ltd", "limited", "gmbh", "sa", "kk", "bv", "group",
+    "corp", "corporation", "co", "company", "plc", "ag", "the",
+}  # fmt: skip
+FOUND_SCORE = 85
+CANDIDATE_SCORE = 70
+TIE_MARGIN = 5
+
+
+class CustomerCandidate(BaseModel):
+    customer_id: int
+    name: str
+    external_id: str
+    score: float
+
+
+class CustomerMatch(BaseModel):
+    query: str
+    status: Literal["found", "ambiguous", "none"]
+    candidates: list[CustomerCandidate] = Field(default_factory=list)
+
+
+class CustomerBalanceInput(BaseModel):
+    customer: str | None = Field(None, description="customer name (fuzzy) or external id")
+    customer_id: int | None = Field(None, description="internal id, when already resolved")
+    as_of: date | None = Field(None, description="end-of-day date; today if empty")
+
+
+class InvoiceLine(BaseModel):
+    invoice_id: int
+    number: str | None
+    external_id: str
+    currency: str
+    total_minor: int
+    open_minor: int
+    issued_on: date
+    due_on: date
+    days_past_due: int
+    bucket: str
+
+
+class CustomerBalance(BaseModel):
+    customer_id: int
+    name: str
+    external_id: str
+    as_of: date
+    currency: str = Field(description="reporting currency of the converted totals")
+    balance_minor: int = Field(description="open amount, converted to the reporting currency")
+    past_due_minor: int
+    aging_minor: dict[str, int]
+    balance_by_currency: dict[str, int] = Field(description="open minor units per currency")
+    invoice_count: int
+    invoices: list[InvoiceLine] = Field(description="open invoices, oldest due first")
+
+
+def normalize(name: str) -> str:
+    words = re.findall(r"[a-z0-9]+", name.casefold().replace("'s", ""))
+    kept = [w for w in words if w not in _SUFFIXES]
+    return " ".join(kept or words)
+
+
+def find_customer(deps: ToolDeps, query: str, *, limit: int = 5) -> CustomerMatch:
+    with deps.sessions() as session:
+        names = customer_names(session)
+    wanted = query.strip().casefold()
+    exact = [c for c in names if c.name.casefold() == wanted or c.external_id.casefold() == wanted]
+    if len(exact) == 1:
+        c = exact[0]
+        return CustomerMatch(
+            query=query,
+            status="found",
+            candidates=[
+                CustomerCandidate(
+                    customer_id=c.id, name=c.name, external_id=c.external_id, score=100
+                )
+            ],
+        )
+    choices = {c.id: normalize(c.name) for c in names}
+    by_id = {c.id: c for c in names}
+    hits = process.extract(
+        normalize(query), choices, scorer=fuzz.WRatio, limit=max(limit * 4, 20),
+        score_cutoff=CANDIDATE_SCORE,
+    )  # fmt: skip
+    if not hits:
+        return CustomerMatch(query=query, status="none")
+    top = hits[0][1]
+    close = [h for h in hits if h[1] >= top - TIE_MARGIN]
+    candidates = [
+        CustomerCandidate(
+            customer_id=by_id[cid].id, name=by_id[cid].name, external_id=by_id[cid].external_id,
+            score=round(score, 1),
+        )
+        for _, score, cid in close[:limit]
+    ]  # fmt: skip
+    status: Literal["found", "ambiguous"] = (
+        "found" if len(close) == 1 and top >= FOUND_SCORE else "ambiguous"
+    )
+    return CustomerMatch(query=query, status=status, candidates=candidates)
+
+
+def customer_balance(deps: ToolDeps, args: CustomerBalanceInput) -> CustomerBalance | CustomerMatch:
+    """The balance and open invoices of one customer, or the match result when not unique."""
+    customer_id = args.customer_id
+    if customer_id is None:
+        match = find_customer(deps, args.customer or "")
+        if match.status != "found":
+            return match
+        customer_id = match.candidates[0].customer_id
+    s = deps.settings
+    as_of = args.as_of or today(s.tz)
+    cut = day_cut(as_of, s.tz)
+    with deps.sessions() as session:
+        who = customer_name(session, customer_id)
+        if who is None:
+            return CustomerMatch(query=str(customer_id), status="none")
+        fx = Converter(session, s.reporting_currency, as_of)
+        groups = q.open_groups(session, cut, customer_ids=[customer_id])
+        rows = open_invoices(session, cut, customer_ids=[customer_id])
+        per_bucket: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
+        by_currency: dict[str, int] = {}
+        for g in groups:
+            cell = per_bucket[bucket_of((as_of - g.due_on).days)]
+            cell[g.currency] = cell.get(g.currency, 0) + g.open_minor
+            by_currency[g.currency] = by_currency.get(g.currency, 0) + g.open_minor
+        aging = {b: fx.minor(per_bucket[b]) for b in BUCKETS}
+    lines = [
+        InvoiceLine(
+            invoice_id=r.invoice_id,
+            number=r.number,
+            external_id=r.external_id,
+            currency=r.currency,
+            total_minor=r.total_minor,
+            open_minor=r.open_minor,
+            issued_on=r.issued_at.astimezone(s.tz).date(),
+            due_on=r.due_on,
+            days_past_due=(as_of - r.due_on).days,
+            bucket=bucket_of((as_of - r.due_on).days),
+        )
+        for r in rows
+    ]
+    return CustomerBalance(
+        customer_id=who.id,
+        name=who.name,
+        external_id=who.external_id,
+        as_of=as_of,
+        currency=s.reporting_currency,
+        balance_minor=sum(aging.values()),
+        past_due_minor=sum(v for b, v in aging.items() if b != "current"),
+        aging_minor=aging,
+        balance_by_currency={c: v for c, v in by_currency.items() if v},
+        invoice_count=len(lines),
+        invoices=lines,
+    )
+
+
+class OpenInvoicesInput(BaseModel):
+    as_of: date | None = Field(None, description="end-of-day date; today if empty")
+    customer_id: int | None = Field(None, description="one customer; all when empty")
+    min_days_past_due: int | None = Field(
+        None, description="only invoices at least this many days past due"
+    )
+
+
+class OpenInvoiceLine(InvoiceLine):
+    customer_id: int
+    customer_name: str
+
+
+def open_invoice_lines(deps: ToolDeps, args: OpenInvoicesInput) -> list[OpenInvoiceLine]:
+    """The invoices behind AR, aging and overdue figures, oldest due date first."""
+    s = deps.settings
+    as_of = args.as_of or today(s.tz)
+    due_before = None
+    if args.min_days_past_due is not None:
+        due_before = as_of - timedelta(days=args.min_days_past_due - 1)
+    with deps.sessions() as session:
+        rows = open_invoices(
+            session,
+            day_cut(as_of, s.tz),
+            customer_ids=None if args.customer_id is None else [args.customer_id],
+            due_before=due_before,
+        )
+    return [
+        OpenInvoiceLine(
+            invoice_id=r.invoice_id,
+            number=r.number,
+            external_id=r.external_id,
+            currency=r.currency,
+            total_minor=r.total_minor,
+            open_minor=r.open_minor,
+            issued_on=r.issued_at.astimezone(s.tz).date(),
+            due_on=r.due_on,
+            days_past_due=(as_of - r.due_on).days,
+            bucket=bucket_of((as_of - r.due_on).days),
+            customer_id=r.customer_id,
+            customer_name=r.customer_name,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,96 @@
+"""Who to chase: the accounts with the most past-due money, largest first.
+
+Built on the same per-customer open-amount groups as the AR report, converted to the
+reporting currency at the as-of date's rate, so the amounts tie out with the aging.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from pydantic import BaseModel, Field
+
+from db import metrics_sql as q
+from db.open_items import customer_name
+from tools.clock import day_cut, today
+from tools.deps import ToolDeps
+from tools.metrics import BUCKETS, Converter, bucket_of
+
+
+class TopOverdueInput(BaseModel):
+    limit: int = Field(10, ge=1, le=200, description="how many accounts to list")
+    min_days_past_due: int = Field(
+        1, ge=0, le=3650, description="only money at least this many days late; 0 = all open"
+    )
+    as_of: date | None = Field(None, description="end-of-day date; today if empty")
+
+
+class OverdueAccount(BaseModel):
+    customer_id: int
+    name: str
+    overdue_minor: int
+    oldest_days_past_due: int
+    invoice_count: int
+    aging_minor: dict[str, int]
+
+
+class TopOverdue(BaseModel):
+    as_of: date
+    currency: str
+    min_days_past_due: int
+    total_overdue_minor: int = Field(description="over every matching account, not only the top")
+    account_count: int
+    accounts: list[OverdueAccount]
+
+
+def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
+    s = deps.settings
+    as_of = args.as_of or today(s.tz)
+    with deps.sessions() as session:
+        fx = Converter(session, s.reporting_currency, as_of)
+        groups = q.open_groups(session, day_cut(as_of, s.tz), per_customer=True)
+        exact: dict[int, Decimal] = {}
+        oldest: dict[int, int] = {}
+        counts: dict[int, int] = {}
+        buckets: dict[int, dict[str, Decimal]] = {}
+        for g in groups:
+            days = (as_of - g.due_on).days
+            if args.min_days_past_due and days < args.min_days_past_due:
+                continue
+            if g.customer_id is None or g.open_minor == 0:
+                continue
+            cid = g.customer_id
+            amount = fx.exact(g.open_minor, g.currency)
+            exact[cid] = exact.get(cid, Decimal(0)) + amount
+            oldest[cid] = max(oldest.get(cid, days), days)
+            counts[cid] = counts.get(cid, 0) + g.invoice_count
+            per = buckets.setdefault(cid, {})
+            b = bucket_of(days)
+            per[b] = per.get(b, Decimal(0)) + amount
+        ranked = sorted(exact, key=lambda cid: (-exact[cid], cid))
+        accounts = []
+        for cid in ranked[: args.limit]:
+            who = customer_name(session, cid)
+            accounts.append(
+                OverdueAccount(
+                    customer_id=cid,
+                    name=who.name if who else str(cid),
+                    overdue_minor=_round(exact[cid]),
+                    oldest_days_past_due=oldest[cid],
+                    invoice_count=counts[cid],
+                    aging_minor={b: _round(buckets[cid].get(b, Decimal(0))) for b in BUCKETS},
+                )
+            )
+    return TopOverdue(
+        as_of=as_of,
+        currency=s.reporting_currency,
+        min_days_past_due=args.min_days_past_due,
+        total_overdue_minor=_round(sum(exact.values(), Decimal(0))),
+        account_count=len(exact),
+        accounts=accounts,
+    )
+
+
+def _round(value: Decimal) -> int:
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
