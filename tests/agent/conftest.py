@@ -1,0 +1,114 @@
+"""A small ledger whose figures are known by hand, the fake model server, and agent factories.
+
+As of 2025-06-30:
+- Globex Corp (enterprise, limit 10,000): paid 10,000 30 days late and 5,000 50 days late
+  (average 40.0 days late, 70.0 days to pay); owes 12,000.00, all 90+ days past due.
+- Initech LLC (enterprise): paid 8,000 10 days late; owes 4,000.00 (16 days past due).
+- Umbrella Ltd (smb): paid 500 on time; owes 700.00 with a failed card attempt and an open
+  dispute ("product not received").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.agent import Agent
+from tests.fakes.openai_api import FakeOpenAI, Reply, running, say
+from tests.ledger_files import customer, invoice, payment, write_csvs
+from tools.csv_import import import_directory
+from tools.deps import ToolDeps, connect
+from tools.settings import Settings
+
+AS_OF = date(2025, 6, 30)
+
+
+def ledger_rows(globex_name: str = "Globex Corp") -> dict[str, list[dict[str, object]]]:
+    return {
+        "customers": [
+            customer("G", name=globex_name, segment="enterprise", credit_limit="10000.00",
+                     payment_terms_days=30),
+            customer("I", name="Initech LLC", segment="enterprise", payment_terms_days=30),
+            customer("U", name="Umbrella Ltd", segment="smb", payment_terms_days=15),
+        ],
+        "invoices": [
+            invoice("G1", "10000.00", "2025-01-01", "2025-01-31", customer_id="G"),
+            invoice("G2", "5000.00", "2025-02-01", "2025-03-03", customer_id="G"),
+            invoice("G3", "12000.00", "2025-03-01", "2025-03-31", customer_id="G"),
+            invoice("I1", "8000.00", "2025-01-15", "2025-02-14", customer_id="I"),
+            invoice("I2", "4000.00", "2025-05-15", "2025-06-14", customer_id="I"),
+            invoice("U1", "500.00", "2025-04-01", "2025-04-16", customer_id="U"),
+            invoice("U2", "700.00", "2025-05-17", "2025-06-01", customer_id="U"),
+        ],
+        "payments": [
+            payment("PG1", "G1", "10000.00", "2025-03-02", customer_id="G"),
+            payment("PG2", "G2", "5000.00", "2025-04-22", customer_id="G"),
+            payment("PI1", "I1", "8000.00", "2025-02-24", customer_id="I"),
+            payment("PU1", "U1", "500.00", "2025-04-16", customer_id="U"),
+            payment("PU2", "U2", "700.00", "2025-06-01", customer_id="U", status="failed",
+                    method="card", failure_reason="card_declined"),
+        ],
+        "disputes": [
+            {"dispute_id": "D1", "customer_id": "U", "invoice_id": "U2", "amount": "700.00",
+             "currency": "USD", "kind": "billing", "reason": "product not received",
+             "opened_on": "2025-06-05"},
+        ],
+    }  # fmt: skip
+
+
+def load_ledger(deps: ToolDeps, directory: Path, **kwargs: Any) -> None:
+    write_csvs(directory, **ledger_rows(**kwargs))
+    import_directory(deps.engine, directory, tz=deps.settings.tz)
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeOpenAI]:
+    with running() as fake:
+        yield fake
+
+
+MakeDeps = Callable[..., ToolDeps]
+
+
+@pytest.fixture
+def make_deps(tmp_path: Path, fake_llm: FakeOpenAI) -> Iterator[MakeDeps]:
+    """ToolDeps on a ledger (SQLite unless a URL is given) with the LLM pointed at the fake."""
+    made: list[ToolDeps] = []
+
+    def make(url: str | None = None, *, load: bool = True, **overrides: Any) -> ToolDeps:
+        values: dict[str, Any] = {
+            "database_url": url or f"sqlite:///{tmp_path / 'agent.db'}",
+            "openai_api_key": "test-key",
+            "openai_base_url": fake_llm.base_url,
+            "llm_model": "fake-model",
+            "llm_max_retries": 1,
+            "llm_timeout_seconds": 5,
+            "company_name": "Example Co",
+        } | overrides
+        deps = connect(Settings(**values))
+        if load:
+            load_ledger(deps, tmp_path / f"csv{len(made)}")
+        made.append(deps)
+        return deps
+
+    yield make
+    for d in made:
+        d.engine.dispose()
+
+
+@pytest.fixture
+def agent(make_deps: MakeDeps) -> Agent:
+    return Agent(make_deps(), help_text=lambda: "Try: AR now, aging, DSO, top overdue.")
+
+
+def echo_figures(body: dict[str, Any]) -> Reply:
+    """A model that answers with the first money figures of the latest tool result."""
+    import re
+
+    tool_texts = [m["content"] for m in body["messages"] if m.get("role") == "tool"]
+    found = re.findall(r"[A-Z]{3} [\d,]+\.\d{2}", tool_texts[-1] if tool_texts else "")
+    return say("From the ledger: " + ", ".join(found[:3]) if found else "No figures found.")

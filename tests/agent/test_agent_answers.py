@@ -1,0 +1,105 @@
+"""Free-form questions answered through the real ChatOpenAI client, with the tools' figures."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.agent import Agent
+from db.models import LlmUsage
+from tests.agent.conftest import AS_OF, MakeDeps, echo_figures
+from tests.fakes.openai_api import FakeOpenAI, call, say
+
+
+def test_slowest_enterprise_payers_with_what_they_owe(agent: Agent, fake_llm: FakeOpenAI) -> None:
+    fake_llm.push(
+        call("payment_history", segment="enterprise", as_of="2025-06-30"),
+        say(
+            "Globex Corp pays slowest: 40.0 days late on average (70.0 days to pay) and owes "
+            "USD 12,000.00. Initech LLC follows at 10.0 days late and owes USD 4,000.00."
+        ),
+    )
+    reply = agent.ask(
+        "Which of our enterprise customers pay slowest, and what do they owe?",
+        user="U1",
+        today=AS_OF,
+    )
+
+    assert reply.outcome == "answered"
+    assert reply.tool_calls == [
+        {"name": "payment_history", "args": {"segment": "enterprise", "as_of": "2025-06-30"}}
+    ]
+    sent = fake_llm.tool_results(1)[0]
+    rows = json.loads(sent.split(">", 1)[1].rsplit("<", 1)[0])["rows"]
+    assert [(r["name"], r["avg_days_late"], r["balance_by_currency"]) for r in rows] == [
+        ("Globex Corp", "40.00", {"USD": "USD 12,000.00"}),
+        ("Initech LLC", "10.00", {"USD": "USD 4,000.00"}),
+    ]
+    assert "USD 12,000.00" in reply.text and "40.0 days" in reply.text
+    # The system prompt was rendered for today with the company's settings.
+    system = fake_llm.requests[0]["messages"][0]
+    assert system["role"] == "system"
+    assert "Example Co" in system["content"] and "2025-06-30" in system["content"]
+
+
+FREE_FORM = [
+    ("How old is Globex's debt?", "aging", {"customer": "Globex", "as_of": "2025-06-30"},
+     "USD 12,000.00"),
+    ("Tell me everything about Umbrella", "customer_detail",
+     {"customer": "Umbrella", "as_of": "2025-06-30"}, "USD 700.00"),
+    ("Which accounts look risky, and why?", "at_risk_accounts", {"as_of": "2025-06-30"},
+     "USD 12,000.00"),
+    ("What was our AR at the end of last quarter?", "ar_metrics", {"as_of": "2025-06-30"},
+     "USD 16,700.00"),
+    ("Is the enterprise book older than smb?", "aging",
+     {"segment": "enterprise", "as_of": "2025-06-30"}, "USD 16,000.00"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("question", "tool", "args", "figure"), FREE_FORM)
+def test_free_form_questions_get_tool_backed_answers(
+    agent: Agent,
+    fake_llm: FakeOpenAI,
+    question: str,
+    tool: str,
+    args: dict[str, str],
+    figure: str,
+) -> None:
+    fake_llm.push(call(tool, args))
+    fake_llm.responder = echo_figures
+    reply = agent.ask(question, user="U1", today=AS_OF)
+
+    assert reply.outcome == "answered", reply.text
+    assert reply.tools_called == [tool]
+    assert figure in fake_llm.tool_results(1)[0]
+    assert figure in reply.text
+
+
+def test_risk_reasons_reach_the_model_and_the_answer(agent: Agent, fake_llm: FakeOpenAI) -> None:
+    fake_llm.push(
+        call("at_risk_accounts", as_of="2025-06-30", min_level="low"),
+        say("Globex Corp is at risk: USD 12,000.00 is more than 60 days past due."),
+    )
+    reply = agent.ask("who is at risk?", user="U1", today=AS_OF)
+    sent = fake_llm.tool_results(1)[0]
+    assert "balance USD 12,000.00 is over the credit limit USD 10,000.00" in sent
+    assert "1 failed payment attempt(s)" in sent and "1 open dispute(s) for USD 700.00" in sent
+    assert reply.outcome == "answered"
+
+
+def test_usage_is_stored_per_question(
+    agent: Agent, fake_llm: FakeOpenAI, make_deps: MakeDeps
+) -> None:
+    fake_llm.push(call("aging", as_of="2025-06-30"), say("AR is USD 16,700.00."))
+    reply = agent.ask("how old is our AR?", user="U1", thread_key="C1:1.0", today=AS_OF)
+
+    with agent.deps.sessions() as session:
+        rows = session.execute(select(LlmUsage)).scalars().all()
+        assert session.execute(select(func.count()).select_from(LlmUsage)).scalar_one() == 1
+    row = rows[0]
+    assert (row.thread_key, row.model) == ("C1:1.0", "fake-model")
+    assert row.prompt_tokens == reply.prompt_tokens > 0
+    assert row.completion_tokens == reply.completion_tokens > 0
+    assert row.latency_ms >= 0
