@@ -91,6 +91,10 @@ def create_app(
         listener_executor=listener_executor
         or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="arbot-listener"),
     )
+    if fallback is None and getattr(deps, "fallback", None) is None:
+        from bot.agent.fallback import slack_agent_fallback  # None (logged once) without a key
+
+        fallback = slack_agent_fallback(deps, client)
     full = bot_deps(deps, fallback=fallback, client=client)
     app.error(_error_handler)
 

@@ -13,6 +13,8 @@ from bot.agent.runner import Agent
 from tools.deps import ToolDeps
 
 if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
     from bot.router import AskContext, Fallback, RouteResult
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ def agent_fallback(deps: ToolDeps) -> Fallback | None:
             thread=thread,
         )
         return RouteResult(
-            answered_by="help" if reply.outcome == "unavailable" else "agent",
+            answered_by="agent",
             tool="agent",
             topic="agent",
             text=reply.text,
@@ -57,5 +59,31 @@ def agent_fallback(deps: ToolDeps) -> Fallback | None:
             },
             result=reply,
         )
+
+    return ask
+
+
+def slack_agent_fallback(deps: ToolDeps, client: WebClient) -> Fallback | None:
+    """The agent for the Slack app: proposals it made get their approval card in the thread."""
+    inner = agent_fallback(deps)
+    if inner is None:
+        return None
+
+    def ask(question: str, context: AskContext) -> RouteResult:
+        result = inner(question, context)
+        ids = result.data.get("proposed_action_ids") or []
+        if ids and context.channel:
+            from bot.listeners.approvals import post_card
+            from tools import actions
+
+            for action_id in ids:
+                post_card(
+                    client,
+                    deps,
+                    actions.load(deps, action_id),
+                    channel=context.channel,
+                    thread_ts=context.thread_ts,
+                )
+        return result
 
     return ask

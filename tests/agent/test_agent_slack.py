@@ -1,0 +1,99 @@
+"""The agent behind the real Bolt app: signed Slack events in, answers and cards in the thread."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import create_app
+from bot.server import default_routes, serve, serve_in_thread
+from tests.agent.conftest import load_ledger
+from tests.fakes.openai_api import FakeOpenAI, call, say
+from tests.fakes.signing import SlackSender, message_event
+from tests.fakes.slack_api import FakeSlack
+from tools.deps import connect
+from tools.settings import Settings
+
+SECRET = "agent-test-secret"
+FINANCE, DM = "UFIN000001", "DFIN000001"
+
+
+@pytest.fixture
+def slack_bot(tmp_path: Path, fake_llm: FakeOpenAI) -> Iterator[tuple[SlackSender, FakeSlack]]:
+    with FakeSlack() as fake_slack:
+        settings = Settings(
+            database_url=f"sqlite:///{tmp_path / 'slack.db'}",
+            slack_bot_token="xoxb-test",
+            slack_signing_secret=SECRET,
+            slack_api_url=fake_slack.base_url,
+            finance_users=[FINANCE],
+            openai_api_key="test-key",
+            openai_base_url=fake_llm.base_url,
+            llm_max_retries=0,
+        )
+        deps = connect(settings)
+        load_ledger(deps, tmp_path / "csv")
+        app = create_app(settings, deps)
+        server = serve(default_routes(app, deps), host="127.0.0.1", port=0)
+        serve_in_thread(server)
+        sender = SlackSender(f"http://127.0.0.1:{server.server_address[1]}/slack/events", SECRET)
+        try:
+            yield sender, fake_slack
+        finally:
+            server.shutdown()
+            server.server_close()
+            deps.engine.dispose()
+
+
+def test_slack_question_goes_to_the_agent_and_follow_up_uses_the_thread(
+    slack_bot: tuple[SlackSender, FakeSlack], fake_llm: FakeOpenAI
+) -> None:
+    sender, fake_slack = slack_bot
+    fake_llm.push(
+        call("payment_history", segment="enterprise", as_of="2025-06-30"),
+        say("Globex Corp pays slowest (40.0 days late) and owes USD 12,000.00."),
+    )
+    first = message_event(
+        "Which of our enterprise customers pay slowest, and what do they owe?",
+        user=FINANCE,
+        channel=DM,
+    )
+    assert sender.event(first)[0] == 200
+    post = fake_slack.wait_for("chat.postMessage")[0]
+    assert post.params["thread_ts"] == first["ts"]
+    assert "USD 12,000.00" in post.all_text and "40.0 days late" in post.all_text
+
+    fake_llm.push(
+        call("customer_detail", customer="Globex", as_of="2025-06-30"),
+        say("Globex Corp's oldest open invoice is INV-G3 for USD 12,000.00."),
+    )
+    follow = message_event(
+        "and their oldest invoice?", user=FINANCE, channel=DM, thread_ts=first["ts"]
+    )
+    assert sender.event(follow)[0] == 200
+    answer = fake_slack.wait_for("chat.postMessage", count=2)[1]
+    assert "INV-G3" in answer.all_text
+    sent = [m["content"] for m in fake_llm.requests[2]["messages"][1:3]]
+    assert sent[0].startswith("Which of our enterprise customers")
+    assert "owes USD 12,000.00" in sent[1]
+
+
+def test_a_reminder_asked_in_slack_posts_an_approval_card(
+    slack_bot: tuple[SlackSender, FakeSlack], fake_llm: FakeOpenAI
+) -> None:
+    sender, fake_slack = slack_bot
+    fake_llm.push(
+        call("propose_dunning_email", customer="Globex"),
+        say("not an email"),  # tools.dunning's own drafting call; the template is used
+        say("The reminder to Globex Corp is waiting for approval."),
+    )
+    event = message_event(
+        "could you chase Globex for me, with a reminder?", user=FINANCE, channel=DM
+    )
+    assert sender.event(event)[0] == 200
+    posts = fake_slack.wait_for("chat.postMessage", count=2)
+    texts = [p.all_text for p in posts]
+    assert any("Approve" in t and "Globex Corp" in t for t in texts)
+    assert any("waiting for approval" in t for t in texts)
