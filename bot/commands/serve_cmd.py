@@ -16,7 +16,6 @@ from typing import Any
 from slack_bolt import App
 
 from bot.app import create_app
-from bot.fallback import load_fallback
 from bot.server import Routes, default_routes, health_check, serve, serve_in_thread
 from tools.deps import ToolDeps, connect
 from tools.settings import SettingsError, load_settings
@@ -54,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             "or run `arbot serve --http --port N` behind a public URL"
         )
     deps = connect(settings)
-    app = create_app(settings, deps, fallback=load_fallback(deps))
+    app = create_app(settings, deps)  # the agent fallback is wired in create_app
     stops = [stop for hook in START_HOOKS if (stop := hook(deps, app)) is not None]
     try:
         if args.http:

@@ -13,7 +13,7 @@ from bot.blocks.common import MAX_BLOCKS, MAX_SECTION_CHARS
 from bot.server import default_routes, serve, serve_in_thread
 from tests.bot.conftest import CHANNEL, DM, FINANCE, OTHER_CHANNEL, OUTSIDER, SECRET, Running
 from tests.bot.ledger import DEBTORS
-from tests.fakes.signing import SlackSender, event_callback, message_event, mention_event
+from tests.fakes.signing import SlackSender, event_callback, mention_event, message_event
 from tests.fakes.slack_api import FakeSlack
 from tools.deps import ToolDeps
 from tools.settings import Settings
