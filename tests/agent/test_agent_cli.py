@@ -1,0 +1,57 @@
+"""`arbot ask --json` sends what the fast path cannot answer to the agent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.agent.conftest import MakeDeps
+from tests.fakes.openai_api import FakeOpenAI, call, say
+
+
+def test_arbot_ask_json_answered_by_the_agent(
+    make_deps: MakeDeps,
+    fake_llm: FakeOpenAI,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    deps = make_deps()
+    monkeypatch.setenv("ARBOT_DATABASE_URL", deps.settings.database_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
+    monkeypatch.setenv("ARBOT_LLM_MODEL", "fake-model")
+    fake_llm.push(
+        call("payment_history", segment="enterprise", as_of="2025-06-30"),
+        say("Globex Corp pays slowest (40.0 days late) and owes USD 12,000.00."),
+    )
+    code = main(
+        ["ask", "--json", "Which of our enterprise customers pay slowest, and what do they owe?"]
+    )
+
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert out["answered_by"] == "agent"
+    assert out["text"] == "Globex Corp pays slowest (40.0 days late) and owes USD 12,000.00."
+    assert out["data"]["tools"] == [
+        {"name": "payment_history", "args": {"segment": "enterprise", "as_of": "2025-06-30"}}
+    ]
+    assert fake_llm.requests[0]["model"] == "fake-model"
+
+
+def test_a_fast_path_question_spends_no_tokens(
+    make_deps: MakeDeps,
+    fake_llm: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    deps = make_deps()
+    monkeypatch.setenv("ARBOT_DATABASE_URL", deps.settings.database_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
+    assert main(["ask", "--json", "what's our AR right now?"]) == 0
+    assert json.loads(capsys.readouterr().out)["answered_by"] == "router"
+    assert fake_llm.requests == []
