@@ -214,7 +214,8 @@ GENERIC_NAMES = {
 STOPWORDS = {
     "what", "whats", "what's", "was", "is", "are", "were", "our", "the", "us", "we", "how",
     "much", "many", "do", "does", "did", "total", "current", "all", "my", "me", "a", "an",
-    "of", "for", "and", "right", "now", "so", "far", "in", "to", "show", "tell",
+    "of", "for", "and", "right", "now", "so", "far", "in", "to", "show", "tell", "old", "aged",
+    "age", "big", "top", "net", "gross", "total", "money", "amount", "anything", "still",
 }  # fmt: skip
 _NAME_TRIM = re.compile(
     r"^(?:(?:what|how much|how|who|when|where|why|show|tell|give|get|list|check|pull up|"
@@ -231,7 +232,7 @@ def _clean_name(raw: str) -> str | None:
     name = re.sub(r"'s$", "", name).strip()
     if not name or name in GENERIC_NAMES or len(name) < 2 or name.isdigit():
         return None
-    if all(word in STOPWORDS for word in name.split()):
+    if all(word in STOPWORDS or word in _VOCAB_SET for word in name.split()):
         return None
     if AR.fullmatch(name) or DSO.search(name):
         return None
