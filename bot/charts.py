@@ -6,6 +6,8 @@ The Figure is built directly (not pyplot), so concurrent answers never share glo
 from __future__ import annotations
 
 import io
+from decimal import Decimal
+from functools import lru_cache
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -17,13 +19,25 @@ COLORS = ("#2e7d32", "#9e9d24", "#f9a825", "#ef6c00", "#c62828")
 
 
 def aging_png(m: ArMetrics) -> bytes:
-    values = [float(to_major(m.aging_minor[b], m.currency)) for b in BUCKETS]
+    """The aging bar chart; the same numbers give the same picture, so it is drawn once."""
+    return _aging_png(
+        m.as_of.isoformat(),
+        m.currency,
+        tuple(m.aging_minor[b] for b in BUCKETS),
+        tuple(m.aging_pct[b] for b in BUCKETS),
+    )
+
+
+@lru_cache(maxsize=64)
+def _aging_png(
+    as_of: str, currency: str, amounts: tuple[int, ...], pcts: tuple[Decimal | None, ...]
+) -> bytes:
+    values = [float(to_major(a, currency)) for a in amounts]
     fig = Figure(figsize=(6.4, 3.6), dpi=100)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     bars = ax.bar(BUCKETS, values, color=COLORS)
-    for bar, b in zip(bars, BUCKETS, strict=True):
-        pct = m.aging_pct[b]
+    for bar, pct in zip(bars, pcts, strict=True):
         label = "n/a" if pct is None else f"{pct:.1f}%"
         ax.annotate(
             label,
@@ -32,9 +46,9 @@ def aging_png(m: ArMetrics) -> bytes:
             va="bottom",
             fontsize=9,
         )
-    ax.set_title(f"AR aging as of {m.as_of} ({m.currency})")
+    ax.set_title(f"AR aging as of {as_of} ({currency})")
     ax.set_xlabel("days past due")
-    ax.set_ylabel(m.currency)
+    ax.set_ylabel(currency)
     ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from rapidfuzz import fuzz, process
 
 from bot.dates import find_as_of
+from bot.singleflight import SingleFlight
 from bot.text import answer_text, help_text
 from tools.cash import UnappliedCash, UnappliedCashInput, unapplied_cash
 from tools.clock import today as today_in
@@ -215,7 +216,7 @@ STOPWORDS = {
     "what", "whats", "what's", "was", "is", "are", "were", "our", "the", "us", "we", "how",
     "much", "many", "do", "does", "did", "total", "current", "all", "my", "me", "a", "an",
     "of", "for", "and", "right", "now", "so", "far", "in", "to", "show", "tell", "old", "aged",
-    "age", "big", "top", "net", "gross", "total", "money", "amount", "anything", "still",
+    "age", "big", "top", "net", "gross", "money", "amount", "anything", "still",
 }  # fmt: skip
 _NAME_TRIM = re.compile(
     r"^(?:(?:what|how much|how|who|when|where|why|show|tell|give|get|list|check|pull up|"
@@ -338,7 +339,25 @@ def match(question: str, *, today: date) -> Intent | None:
 # --- answering ----------------------------------------------------------------------------
 
 
+_FLIGHTS = SingleFlight()
+
+
 def run(deps: ToolDeps, intent: Intent) -> RouteResult:
+    """Run the intent's tool; identical questions in flight at once share one computation."""
+    if intent.tool == "help":
+        return help_result()
+    key = (id(deps.engine), intent.model_dump_json(exclude={"topic"}), today_in(deps.settings.tz))
+    shared = _FLIGHTS.run(key, lambda: _run(deps, intent))
+    return shared.model_copy(
+        update={"topic": intent.topic, "intent": intent, "text": _text(shared, intent.topic)}
+    )
+
+
+def _text(result: RouteResult, topic: str) -> str:
+    return result.text if result.result is None else answer_text(result.result, topic)
+
+
+def _run(deps: ToolDeps, intent: Intent) -> RouteResult:
     """Run the intent's tool and wrap its result; a tool error becomes a plain answer."""
     s = deps.settings
     result: Any
