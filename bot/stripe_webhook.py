@@ -20,7 +20,7 @@ import stripe
 
 from tools.deps import ToolDeps
 from tools.stripe_apply import NewDispute
-from tools.stripe_sync import apply_webhook_event
+from tools.stripe_sync import apply_webhook_event, make_client
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,14 @@ WsgiCallable = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 def stripe_webhook_wsgi(
     deps: ToolDeps, *, on_new_dispute: Callable[[NewDispute], None] | None = None
 ) -> WsgiCallable:
-    """The WSGI callable for POST /stripe/webhook."""
+    """The WSGI callable for POST /stripe/webhook.
+
+    With STRIPE_API_KEY set, a declined charge is placed on its invoice by asking Stripe
+    (webhooks carry no invoice payment for a failed attempt); without it, the decline is
+    kept without an invoice.
+    """
+    key = deps.settings.stripe_api_key
+    client = make_client(deps) if key is not None and key.get_secret_value() else None
 
     def webhook(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD", "GET").upper() != "POST":
@@ -62,7 +69,7 @@ def stripe_webhook_wsgi(
         except ValueError:
             return _json(start_response, "400 Bad Request", {"error": "body is not JSON"})
         try:
-            outcome = apply_webhook_event(deps, event, on_new_dispute=on_new_dispute)
+            outcome = apply_webhook_event(deps, event, on_new_dispute=on_new_dispute, client=client)
         except Exception:
             # Nothing was committed (claim and write share one transaction): let Stripe retry.
             log.exception("event=stripe_webhook_failed stripe_event=%s", event["id"])

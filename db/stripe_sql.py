@@ -142,15 +142,14 @@ def claim_events(conn: Connection, source: str, event_ids: Collection[str]) -> s
     `ON CONFLICT DO NOTHING` makes two concurrent deliveries of one event (webhook and
     incremental sync) agree: exactly one of them claims it.
     """
-    claimed: set[str] = set()
-    dialect = conn.dialect.name
-    stmt_factory = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for event_id in dict.fromkeys(event_ids):
-        stmt = (
-            stmt_factory(ProcessedEvent)
-            .values(source=source, event_id=event_id)
-            .on_conflict_do_nothing(index_elements=["source", "event_id"])
-        )
-        if conn.execute(stmt).rowcount == 1:
-            claimed.add(event_id)
-    return claimed
+    ids = list(dict.fromkeys(event_ids))
+    if not ids:
+        return set()
+    insert_ = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert_(ProcessedEvent)
+        .values([{"source": source, "event_id": i} for i in ids])
+        .on_conflict_do_nothing(index_elements=["source", "event_id"])
+        .returning(ProcessedEvent.event_id)
+    )
+    return set(conn.execute(stmt).scalars())

@@ -9,7 +9,7 @@ nothing), then db.settlement refreshes every invoice whose payments or credits m
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -72,9 +72,15 @@ def _latest(objs: Sequence[Obj]) -> list[Obj]:
     return list({o["id"]: o for o in objs}.values())
 
 
+# Given payment intent ids, their invoice payments (an API call): how a failed charge finds its
+# invoice when no invoice payment event told us (Stripe sends none for an attempt that failed).
+Resolver = Callable[[list[str]], list[Obj]]
+
+
 class Applier:
-    def __init__(self, mapper: Mapper) -> None:
+    def __init__(self, mapper: Mapper, resolver: Resolver | None = None) -> None:
         self.m = mapper
+        self.resolver = resolver
 
     def apply(self, conn: Connection, kind: str, objs: Sequence[Obj]) -> Applied:
         """Upsert these objects of one kind; return what changed for the caller to report."""
@@ -156,9 +162,15 @@ class Applier:
         if _stage(conn, "payments", rows):
             ingest.upsert(conn, "payments", source=SOURCE)
 
-    def _charge(self, conn: Connection, objs: list[Obj], _r: Applied) -> None:
+    def _charge(self, conn: Connection, objs: list[Obj], result: Applied) -> None:
         refs = {x for c in objs for x in (c["id"], intent_of(c)) if x}
         known = sq.links(conn, refs)
+        unlinked = sorted(
+            {pi for c in objs if (pi := intent_of(c)) and pi not in known and c["id"] not in known}
+        )
+        if unlinked and self.resolver is not None:
+            self._invoice_payment(conn, self.resolver(unlinked), result)
+            known = sq.links(conn, refs)
         links: dict[str, sq.Link] = {}
         rows = []
         for c in objs:

@@ -32,7 +32,7 @@ from tqdm import tqdm
 from db import stripe_sql as sq
 from tools.deps import ToolDeps
 from tools.settings import SettingsError
-from tools.stripe_apply import SOURCE, Applier, NewDispute
+from tools.stripe_apply import SOURCE, Applier, NewDispute, Resolver
 from tools.stripe_map import Mapper
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ class StripeSync:
         self.retry = retry or RetryPolicy()
         # tqdm's disable=None: a bar on a terminal, silence in logs and tests.
         self.progress_disabled = None if progress is None else not progress
-        self.applier = Applier(mapper(deps))
+        self.applier = Applier(mapper(deps), resolver=invoice_payments_resolver(client))
         self.on_new_dispute = on_new_dispute
         self.stats = SyncStats()
 
@@ -302,11 +302,31 @@ def run_stripe_sync(
     return sync.run(full=full)
 
 
+def invoice_payments_resolver(client: stripe.StripeClient) -> Resolver:
+    """Look up the invoice payments of payment intents the ledger cannot place."""
+
+    def resolve(intents: list[str]) -> list[Any]:
+        found: list[Any] = []
+        for pi in intents:
+            params: Any = {"payment": {"type": "payment_intent", "payment_intent": pi}}
+            found += client.v1.invoice_payments.list(params=params).data
+        return found
+
+    return resolve
+
+
 def apply_webhook_event(
-    deps: ToolDeps, event: Any, *, on_new_dispute: DisputeHook | None = None
+    deps: ToolDeps,
+    event: Any,
+    *,
+    on_new_dispute: DisputeHook | None = None,
+    client: stripe.StripeClient | None = None,
 ) -> str:
-    """Apply one verified webhook event: 'applied', 'duplicate' or 'ignored'."""
-    applier = Applier(mapper(deps))
+    """Apply one verified webhook event: 'applied', 'duplicate' or 'ignored'.
+
+    With a client, a failed charge whose invoice is unknown is placed by asking Stripe.
+    """
+    applier = Applier(mapper(deps), resolver=invoice_payments_resolver(client) if client else None)
     with deps.engine.begin() as conn:
         if not sq.claim_events(conn, SOURCE, [event["id"]]):
             return "duplicate"

@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
 def summary(stats: SyncStats) -> str:
     parts = [f"{n} {kind.replace('_', ' ')}s" for kind, n in stats.objects.items()]
     lines = [
-        "backfill: " + (", ".join(parts) if parts else "already complete"),
+        "read from Stripe: "
+        + (", ".join(parts) if parts else "nothing new (backfill already complete)"),
         f"events: {stats.events_applied} applied, {stats.events_skipped} already seen",
     ]
     if stats.retries:

@@ -97,11 +97,26 @@ class _Store:
     order: dict[str, list[str]] = field(default_factory=dict)
     position: dict[str, dict[str, int]] = field(default_factory=dict)
 
+    unsorted: set[str] = field(default_factory=set)
+
     def add(self, kind: str, obj: dict[str, Any]) -> None:
-        self.objects.setdefault(kind, {})[obj["id"]] = obj
+        objs = self.objects.setdefault(kind, {})
         ids = self.order.setdefault(kind, [])
+        if ids and objs[ids[-1]]["created"] > obj["created"]:
+            self.unsorted.add(kind)  # back-dated by a test: re-sort before the next list
+        objs[obj["id"]] = obj
         self.position.setdefault(kind, {})[obj["id"]] = len(ids)
         ids.append(obj["id"])
+
+    def ordered(self, kind: str) -> list[str]:
+        """Ids oldest first by `created` (ties in creation order), as Stripe sorts lists."""
+        ids = self.order.setdefault(kind, [])
+        if kind in self.unsorted:
+            objs = self.objects[kind]
+            ids.sort(key=lambda i: objs[i]["created"])  # stable: ties keep creation order
+            self.position[kind] = {i: n for n, i in enumerate(ids)}
+            self.unsorted.discard(kind)
+        return ids
 
 
 class FakeStripe:
@@ -183,7 +198,7 @@ class FakeStripe:
         """Every object of a kind, oldest first, as served."""
         with self._lock:
             objs = self._store.objects.get(kind, {})
-            return [self._render(kind, objs[i]) for i in self._store.order.get(kind, [])]
+            return [self._render(kind, objs[i]) for i in self._store.ordered(kind)]
 
     def events(self) -> list[dict[str, Any]]:
         return self.all("event")
@@ -641,7 +656,7 @@ class FakeStripe:
 
     def _list(self, kind: str, query: dict[str, str]) -> dict[str, Any]:
         limit = max(1, min(100, int(query.get("limit", "10"))))
-        ids = self._store.order.get(kind, [])
+        ids = self._store.ordered(kind)
         objs = self._store.objects.get(kind, {})
         pos = self._store.position.get(kind, {})
         created = {
@@ -666,6 +681,10 @@ class FakeStripe:
                 return False
             if types and obj.get("type") not in types:
                 return False
+            if "payment[payment_intent]" in query:
+                paid_by = (obj.get("payment") or {}).get("payment_intent")
+                if paid_by != query["payment[payment_intent]"]:
+                    return False
             return all(str(obj.get(k)) == v for k, v in filters.items())
 
         # Newest first, like Stripe: walk the creation order backwards.
