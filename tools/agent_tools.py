@@ -147,7 +147,10 @@ def present(value: Any, currency: str | None = None) -> Any:
                 out[key] = present(item, cur)
         return out
     if isinstance(value, list | tuple):
-        return [present(v, currency) for v in value]
+        shown = [present(v, currency) for v in value[:MAX_LIST_ITEMS]]
+        if len(value) > MAX_LIST_ITEMS:
+            shown.append(f"... and {len(value) - MAX_LIST_ITEMS} more not shown")
+        return shown
     if isinstance(value, Decimal):
         return _decimal(value)
     if isinstance(value, datetime | date):
@@ -155,7 +158,12 @@ def present(value: Any, currency: str | None = None) -> Any:
     return value
 
 
-HIDDEN_KEYS = frozenset({"customer_pk", "recipient", "thread", "slack_channel", "slack_ts"})
+HIDDEN_KEYS = frozenset(
+    {"customer_pk", "recipient", "thread", "slack_channel", "slack_ts", "signals"}
+)
+# What the model reads stays the same size however large the ledger: long lists are cut
+# here (the tools' totals still cover every row).
+MAX_LIST_ITEMS = 15
 
 
 def _money_or_none(value: Any, currency: str) -> Any:

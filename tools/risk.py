@@ -33,6 +33,7 @@ LEVELS: dict[str, int] = {"high": 50, "medium": 25, "low": 1}
 # Thresholds and points, in one place so the digest and the tests can quote them.
 TREND_DAYS = 30  # compare weighted days past due with this many days ago
 TREND_RISE_DAYS = Decimal(15)
+TREND_FLOOR_DAYS = Decimal(30)  # below a month late, a rising average is just the calendar
 TREND_POINTS = 20
 OVER_60_HIGH_PCT, OVER_60_HIGH_POINTS = Decimal(50), 25
 OVER_60_PCT, OVER_60_POINTS = Decimal(25), 15
@@ -208,10 +209,16 @@ def _score_one(
         avg_days_late_recent=None if rec is None else _r1(rec.avg_days_late),
         avg_days_late_history=None if hist is None else _r1(hist.avg_days_late),
     )
-    if wd_now is not None and wd_now - (wd_before or Decimal(0)) >= TREND_RISE_DAYS:
+    # Deterioration of an existing delinquency: past due both then and now, and older now.
+    if (
+        wd_now is not None
+        and wd_before is not None
+        and wd_now > TREND_FLOOR_DAYS
+        and wd_now - wd_before >= TREND_RISE_DAYS
+    ):
         points += TREND_POINTS
         reasons.append(
-            f"weighted days past due rose from {_r1(wd_before or Decimal(0))} to {_r1(wd_now)} "
+            f"weighted days past due rose from {_r1(wd_before)} to {_r1(wd_now)} "
             f"in {TREND_DAYS} days"
         )
     if acc.balance > 0:
