@@ -425,6 +425,11 @@ def answer(
     today: date | None = None,
 ) -> RouteResult:
     """Fast path first; then the fallback (agent); then help."""
+    from bot.proposal_route import proposal_answer  # "draft a reminder to Acme", "write off"
+
+    proposed = proposal_answer(deps, question, context or AskContext())
+    if proposed is not None:
+        return proposed
     intent = match(question, today=today or today_in(deps.settings.tz))
     if intent is not None:
         return run(deps, intent)

@@ -77,19 +77,25 @@ class Mailer:
     def __init__(self, url: str, *, timeout: float = 30.0) -> None:
         self.target = parse_smtp_url(url)
         self.timeout = timeout
+        self._context: ssl.SSLContext | None = None
+
+    def _tls(self) -> ssl.SSLContext:
+        # Loading the CA bundle takes ~20 ms: do it once, and only when TLS is used.
+        if self._context is None:
+            self._context = ssl.create_default_context()
+        return self._context
 
     def send(self, msg: EmailMessage) -> None:
         t = self.target
-        context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if t.implicit_tls:
-            smtp = smtplib.SMTP_SSL(t.host, t.port, timeout=self.timeout, context=context)
+            smtp = smtplib.SMTP_SSL(t.host, t.port, timeout=self.timeout, context=self._tls())
         else:
             smtp = smtplib.SMTP(t.host, t.port, timeout=self.timeout)
         try:
             smtp.ehlo()
             if t.starttls:
-                smtp.starttls(context=context)
+                smtp.starttls(context=self._tls())
                 smtp.ehlo()
             if t.username:
                 smtp.login(t.username, t.password or "")

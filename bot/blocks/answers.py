@@ -201,7 +201,9 @@ def render(result: RouteResult) -> Rendered:
     """The message for an answer, whichever path produced it."""
     r = result.result
     if result.blocks is not None:
-        return Rendered(blocks=fit(result.blocks), text=plain(result.text))  # type: ignore[arg-type]
+        # Ready-made blocks arrive as dicts (e.g. the approval card): parse them for `fit`.
+        parsed = [b if isinstance(b, Block) else Block.parse(b) for b in result.blocks]
+        return Rendered(blocks=fit([b for b in parsed if b is not None]), text=plain(result.text))
     if result.answered_by == "help":
         return help_view()
     if isinstance(r, ArMetrics):

@@ -16,6 +16,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.app import create_app
+from bot.listeners.approvals import start_outbox
 from bot.server import Routes, default_routes, health_check, serve, serve_in_thread
 from tools.deps import ToolDeps, connect
 from tools.settings import SettingsError, load_settings
@@ -25,7 +26,7 @@ log = logging.getLogger(__name__)
 # Hooks run once the app and deps exist, before serving (e.g. start the outbox worker or the
 # scheduler). Each gets (deps, app) and may return a stop callable for shutdown.
 StartHook = Callable[[ToolDeps, App], Callable[[], None] | None]
-START_HOOKS: list[StartHook] = []
+START_HOOKS: list[StartHook] = [start_outbox]
 
 
 def register(sub: Any) -> None:

@@ -194,3 +194,18 @@ def register(app: App, deps: ToolDeps) -> None:
             return
         ack()
         refresh_card(client, deps, int(meta["action_id"]))
+
+
+def start_outbox(deps: ToolDeps, app: App) -> Any:
+    """`arbot serve` start hook: run the outbox worker, redrawing cards as actions execute."""
+    from tools.outbox import Outbox
+
+    box = Outbox(deps, notify=card_notifier(app.client, deps))
+    thread, stop = box.start(interval=1.0)
+    log.info("event=outbox_started")
+
+    def shutdown() -> None:
+        stop.set()
+        thread.join(timeout=10)
+
+    return shutdown

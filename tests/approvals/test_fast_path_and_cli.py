@@ -1,0 +1,145 @@
+"""Asking for a draft without an LLM: the fast path in Slack, and `arbot propose`."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.blocks.approval import ApprovalId
+from bot.cli import main
+from bot.proposal_route import match
+from tests.approvals import ledger
+from tests.approvals.conftest import APPROVALS_CHANNEL, APPROVER, APPROVER_2, COLLECTOR, SlackEnv
+from tests.fakes.signing import block_action, mention_event, message_event
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.smtp_server import FakeSmtp
+from tools import actions
+from tools.settings import Settings
+
+
+def test_phrasings() -> None:
+    assert match("draft a reminder to Acme") == (
+        "dunning",
+        {"customer": "Acme", "invoice": None, "tone": None},
+    )
+    assert match("please draft a firm reminder to Acme Corp about INV-A1") == (
+        "dunning",
+        {"customer": "Acme Corp", "invoice": "INV-A1", "tone": "firm"},
+    )
+    assert match("remind Globex about INV-G1")[1]["invoice"] == "INV-G1"  # type: ignore[index]
+    assert match("write off INV-000123 because the customer went bankrupt") == (
+        "write_off",
+        {"invoice": "INV-000123", "reason": "the customer went bankrupt"},
+    )
+    assert match("remind Acme about the March invoice") is None  # the agent's job
+    assert match("what's our AR") is None
+    assert match("who wrote off the most last year") is None
+
+
+def test_draft_a_reminder_in_a_dm_then_a_colleague_approves(
+    slack_env: SlackEnv, smtp: FakeSmtp
+) -> None:
+    status, _ = slack_env.sender.event(
+        message_event("draft a reminder to Acme", user=COLLECTOR, channel="DCOLLECT01")
+    )
+    assert status == 200
+    [card] = slack_env.slack.wait_for("chat.postMessage")
+    assert card.params["channel"] == "DCOLLECT01"
+    assert ledger.ACME_AP in card.all_text and "INV-A1" in card.all_text
+    [approve] = [
+        e
+        for b in card.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ApprovalId.APPROVE
+    ]
+    status, _ = slack_env.sender.interaction(
+        block_action(
+            ApprovalId.APPROVE,
+            value=approve["value"],
+            user=APPROVER,
+            channel="DCOLLECT01",
+            message_ts="1700000000.000200",
+        )
+    )
+    assert status == 200
+    [update] = slack_env.slack.wait_for("chat.update")
+    assert f"Approved by <@{APPROVER}>" in update.all_text
+    slack_env.outbox().run_once()
+    [msg] = smtp.wait_for(1)
+    assert msg.rcpt_tos == [ledger.ACME_AP]
+
+
+def test_write_off_by_mention_needs_two_approvers(slack_env: SlackEnv) -> None:
+    status, _ = slack_env.sender.event(
+        mention_event(
+            "write off INV-G1 because the customer went bankrupt",
+            user=COLLECTOR,
+            channel=APPROVALS_CHANNEL,
+        )
+    )
+    assert status == 200
+    [card] = slack_env.slack.wait_for("chat.postMessage")
+    assert "Write-off: INV-G1 (USD 9,000.00)" in card.all_text
+    assert "the customer went bankrupt" in card.all_text
+    assert "Needs 2 different approvers" in card.all_text
+    value = next(e["value"] for b in card.blocks if b["type"] == "actions" for e in b["elements"])
+    for n, user in enumerate((APPROVER, APPROVER_2), start=1):
+        slack_env.sender.interaction(
+            block_action(
+                ApprovalId.APPROVE,
+                value=value,
+                user=user,
+                channel=APPROVALS_CHANNEL,
+                message_ts="1700000000.000100",
+            )
+        )
+        slack_env.slack.wait_for("chat.update", count=n)
+    assert actions.load(slack_env.deps, int(value)).status == "approved"
+
+
+def test_a_refusal_is_an_answer_not_a_card(slack_env: SlackEnv) -> None:
+    slack_env.sender.event(
+        message_event("draft a reminder to Initech", user=COLLECTOR, channel="DCOLLECT01")
+    )
+    [reply] = slack_env.slack.wait_for("chat.postMessage")
+    assert "do-not-dun" in reply.all_text
+    assert not any(b["type"] == "actions" for b in reply.blocks)
+
+
+def test_cli_posts_the_card_to_the_approvals_channel(
+    ap_settings: Settings,
+    ap_deps: object,
+    fake_slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("ARBOT_DATABASE_URL", ap_settings.database_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    monkeypatch.setenv("ARBOT_SLACK_API_URL", fake_slack.base_url)
+    monkeypatch.setenv("ARBOT_APPROVALS_CHANNEL", APPROVALS_CHANNEL)
+    code = main(["propose", "dunning", "--customer", "Acme", "--requested-by", COLLECTOR])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert f"to {ledger.ACME_AP}" in out.out and "INV-A1" in out.out
+    [post] = fake_slack.wait_for("chat.postMessage")
+    assert post.params["channel"] == APPROVALS_CHANNEL
+    code = main(
+        [
+            "propose",
+            "write-off",
+            "--invoice",
+            "INV-G1",
+            "--reason",
+            "bankrupt",
+            "--requested-by",
+            "U1",
+        ]
+    )
+    out = capsys.readouterr()
+    assert code == 0 and "approvals needed: 2" in out.out
+    code = main(["propose", "dunning", "--customer", "Initech", "--requested-by", COLLECTOR])
+    assert code == 1 and "do-not-dun" in capsys.readouterr().err
+    code = main(
+        ["propose", "write-off", "--invoice", "INV-G1", "--reason", "x", "--requested-by", "U1"]
+    )
+    assert code == 2 and "reason" in capsys.readouterr().err
