@@ -1,0 +1,67 @@
+"""Drafts through the real langchain-openai client against a fake OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.approvals import ledger
+from tests.approvals.conftest import COLLECTOR, approval_settings
+from tests.fakes.openai_api import FakeOpenAI, error, running, say
+from tools.deps import ToolDeps, connect
+from tools.dunning import DunningInput, propose_dunning_email
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeOpenAI]:
+    with running() as fake:
+        yield fake
+
+
+@pytest.fixture
+def llm_deps(db_url: str, llm: FakeOpenAI, tmp_path: Path) -> Iterator[ToolDeps]:
+    settings = approval_settings(db_url, openai_api_key="sk-test", openai_base_url=llm.base_url)
+    d = connect(settings)
+    ledger.build(d, tmp_path / "csv")
+    yield d
+    d.engine.dispose()
+
+
+def draft(deps: ToolDeps) -> dict[str, object]:
+    return propose_dunning_email(
+        deps, DunningInput(customer="Acme", invoice="INV-A1", requested_by=COLLECTOR)
+    ).payload
+
+
+def test_llm_draft_is_used_when_it_states_the_facts(llm_deps: ToolDeps, llm: FakeOpenAI) -> None:
+    body = "Dear Acme,\n\nInvoice INV-A1 for USD 1,200.00 was due 20 days ago.\n\nInitrode AR"
+    llm.push(say(json.dumps({"subject": "INV-A1 is overdue", "body": body})))
+    p = draft(llm_deps)
+    assert p["drafted_by"] == "llm"
+    assert p["subject"] == "INV-A1 is overdue" and p["body"] == body
+    assert p["recipient"] == ledger.ACME_AP
+    prompt = llm.requests[0]["messages"][-1]["content"]
+    assert "Tone: **firm**" in prompt
+    assert "INV-A1: USD 1,200.00, due" in prompt and "Initrode" in prompt
+
+
+def test_llm_draft_with_wrong_amount_or_extra_address_falls_back(
+    llm_deps: ToolDeps, llm: FakeOpenAI
+) -> None:
+    llm.push(say(json.dumps({"subject": "Overdue", "body": "INV-A1 for USD 1,000.00 is due."})))
+    p = draft(llm_deps)
+    assert p["drafted_by"] == "template" and "USD 1,200.00" in str(p["body"])
+    llm.push(
+        say(json.dumps({"subject": "x", "body": "INV-A1 USD 1,200.00; pay to evil@example.com"}))
+    )
+    assert draft(llm_deps)["drafted_by"] == "template"
+
+
+def test_llm_down_falls_back_to_the_template(llm_deps: ToolDeps, llm: FakeOpenAI) -> None:
+    llm.push(error(500), error(500), error(500))
+    p = draft(llm_deps)
+    assert p["drafted_by"] == "template"
+    assert str(p["subject"]).startswith("Overdue: invoice INV-A1")
