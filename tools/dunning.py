@@ -336,7 +336,7 @@ def propose_dunning_email(
     args: DunningInput,
     *,
     now: datetime | None = None,
-    thread: dict[str, str] | None = None,
+    thread: dict[str, Any] | None = None,
 ) -> ActionInfo:
     """Draft the reminder and store it as a proposed action awaiting approval."""
     s = deps.settings

@@ -146,7 +146,7 @@ def propose_write_off(
     args: WriteOffInput,
     *,
     now: datetime | None = None,
-    thread: dict[str, str] | None = None,
+    thread: dict[str, Any] | None = None,
 ) -> ActionInfo:
     """Store a proposed write-off with its effect; two approvers at or above the threshold."""
     now = now or actions.now_utc()
