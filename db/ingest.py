@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Date,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -32,13 +33,19 @@ _stage_meta = MetaData()
 
 
 def _stage(name: str, *columns: Column[Any]) -> Table:
-    return Table(
+    # Reference columns are indexed: without them a planner may loop over the ledger and scan
+    # the staging table for every row, which is quadratic on a million-row import.
+    table = Table(
         f"stage_{name}",
         _stage_meta,
         Column("line", Integer, nullable=False),
         *columns,
         prefixes=["TEMPORARY"],
     )
+    for col in ("external_id", "customer_ext", "invoice_ext"):
+        if col in table.c:
+            Index(f"ix_stage_{name}_{col}", table.c[col])
+    return table
 
 
 STAGES: dict[str, Table] = {
