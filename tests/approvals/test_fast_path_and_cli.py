@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from bot.blocks.approval import ApprovalId
@@ -13,6 +15,8 @@ from tests.fakes.signing import block_action, mention_event, message_event
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp_server import FakeSmtp
 from tools import actions
+from tools.deps import ToolDeps
+from tools.dunning import DunningInput, propose_dunning_email
 from tools.settings import Settings
 
 
@@ -143,3 +147,27 @@ def test_cli_posts_the_card_to_the_approvals_channel(
         ["propose", "write-off", "--invoice", "INV-G1", "--reason", "x", "--requested-by", "U1"]
     )
     assert code == 2 and "reason" in capsys.readouterr().err
+
+
+def test_serve_start_hook_sends_an_approved_email_within_seconds(
+    ap_settings: Settings, ap_deps: ToolDeps, smtp: FakeSmtp, fake_slack: FakeSlack
+) -> None:
+    from bot.app import create_app
+    from bot.commands.serve_cmd import START_HOOKS
+    from bot.listeners.approvals import post_card, start_outbox
+
+    assert start_outbox in START_HOOKS
+    app = create_app(ap_settings, ap_deps)
+    stop = start_outbox(ap_deps, app)
+    try:
+        a = propose_dunning_email(ap_deps, DunningInput(customer="Acme", requested_by=COLLECTOR))
+        post_card(app.client, ap_deps, a, channel=APPROVALS_CHANNEL)
+        actions.approve(ap_deps, a.id, APPROVER)
+        [msg] = smtp.wait_for(1, timeout=5)
+        assert msg.rcpt_tos == [ledger.ACME_AP]
+        deadline = time.monotonic() + 5
+        while not any("sent to" in c.all_text for c in fake_slack.calls("chat.update")):
+            assert time.monotonic() < deadline, "the card never showed the email as sent"
+            time.sleep(0.05)
+    finally:
+        stop()
