@@ -11,7 +11,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.schema import CreateTable
 
+from db import ingest
 from db.models import Customer, Dispute, Invoice, ProcessedEvent, StripeLink, SyncCursor
 
 Link = tuple[str | None, str | None]  # (customer external id, invoice external id)
@@ -28,6 +30,30 @@ _EXTERNAL: dict[str, type[Customer] | type[Invoice] | type[Dispute]] = {
     "invoices": Invoice,
     "disputes": Dispute,
 }
+
+
+_STAGES_READY = "arbot_stripe_stages"
+
+
+def prepare_stages(conn: Connection) -> None:
+    """Make sure db.ingest's staging tables exist on this connection, without re-creating them.
+
+    `ingest.create_stages` drops and re-creates them (with a catalogue lookup each), which is
+    most of a page's database time in a backfill. Temporary tables live as long as the
+    database connection, so they are created once per pooled connection; `clear_stages`
+    empties what a page used.
+    """
+    info = conn.connection.info
+    if not info.get(_STAGES_READY):
+        for table in ingest.STAGES.values():
+            conn.execute(CreateTable(table, if_not_exists=True))
+            conn.execute(table.delete())
+        info[_STAGES_READY] = True
+
+
+def clear_stages(conn: Connection, entities: Collection[str]) -> None:
+    for entity in entities:
+        conn.execute(ingest.STAGES[entity].delete())
 
 
 def existing_ids(conn: Connection, table: str, source: str, ids: Collection[str]) -> set[str]:

@@ -63,8 +63,13 @@ def _staged(rows: Iterable[dict[str, Any] | None]) -> list[dict[str, Any]]:
 
 def _stage(conn: Connection, entity: str, rows: Iterable[dict[str, Any] | None]) -> int:
     staged = _staged(rows)
-    ingest.stage_rows(conn, entity, staged)
+    if staged:
+        conn.info.setdefault(_DIRTY, set()).add(entity)
+        ingest.stage_rows(conn, entity, staged)
     return len(staged)
+
+
+_DIRTY = "arbot_stripe_staged"
 
 
 def _latest(objs: Sequence[Obj]) -> list[Obj]:
@@ -78,9 +83,14 @@ Resolver = Callable[[list[str]], list[Obj]]
 
 
 class Applier:
-    def __init__(self, mapper: Mapper, resolver: Resolver | None = None) -> None:
+    def __init__(
+        self, mapper: Mapper, resolver: Resolver | None = None, *, listed: bool = False
+    ) -> None:
+        """`listed`: objects come straight from a list endpoint, so they are current and the
+        guard against stale event snapshots (one query a page) can be skipped."""
         self.m = mapper
         self.resolver = resolver
+        self.listed = listed
 
     def apply(self, conn: Connection, kind: str, objs: Sequence[Obj]) -> Applied:
         """Upsert these objects of one kind; return what changed for the caller to report."""
@@ -88,7 +98,7 @@ class Applier:
         result = Applied(objects=len(objs))
         if not objs:
             return result
-        ingest.create_stages(conn)
+        sq.prepare_stages(conn)
         getattr(self, f"_{kind}")(conn, objs, result)
         touched = ingest.touched_invoice_ids(conn, source=SOURCE)
         for over in refresh_settlement(conn, touched):
@@ -101,7 +111,7 @@ class Applier:
                 over.applied_minor,
             )
         result.touched_invoices = len(touched)
-        ingest.drop_stages(conn)
+        sq.clear_stages(conn, conn.info.pop(_DIRTY, set()))
         return result
 
     def apply_events(self, conn: Connection, events: Sequence[Obj]) -> Applied:
@@ -131,7 +141,8 @@ class Applier:
             return
         # Void and uncollectible are final in Stripe: an older snapshot (a late webhook)
         # must not clear a stamp a newer one set.
-        kept = sq.invoice_stamps(conn, SOURCE, [row["external_id"] for _, row in pairs])
+        ids = [row["external_id"] for _, row in pairs]
+        kept = {} if self.listed else sq.invoice_stamps(conn, SOURCE, ids)
         for _, row in pairs:
             voided, written = kept.get(row["external_id"], (None, None))
             row["voided_at"] = row["voided_at"] or voided

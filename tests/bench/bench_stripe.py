@@ -1,0 +1,147 @@
+"""Benchmark: backfill 100,000 invoices from the fake Stripe API into a fresh ledger.
+
+Prints objects per second and where the time went: inside the stripe client (HTTP to the
+fake on loopback, JSON decoding, StripeObject construction) versus our own processing
+(mapping, staging, upserts, settlement refresh, cursor and commit, one transaction per page).
+Targets (issue 8): our processing < 50% of the total, > 2,000 objects/s.
+
+    .venv/bin/python tests/bench/bench_stripe.py [--invoices N] [--postgres]
+
+The fake runs in this process on its own threads (as it does in tests), so both sides share
+the machine's cores; the figures are for the machine it runs on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import sys
+import tempfile
+import time
+import uuid
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+import sqlalchemy as sa
+from pydantic import SecretStr
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.fakes.stripe_api import API_KEY, DAY, START, FakeStripe
+from tools.deps import connect
+from tools.settings import Settings
+from tools.stripe_sync import StripeSync, make_client
+
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def build(fake: FakeStripe, invoices: int, customers: int) -> None:
+    """Customers, then invoices spread over a year; a quarter paid, a few declined."""
+    ids = [
+        fake.add_customer(f"Customer {n}", email=f"ap{n}@example.com", at=START, emit=False)["id"]
+        for n in range(customers)
+    ]
+    for n in range(invoices):
+        inv = fake.add_invoice(
+            ids[n % customers], 5_000 + n % 977 * 100, at=START + n * 300, emit=False
+        )
+        if n % 4 == 0:
+            fake.pay_invoice(inv["id"], at=START + n * 300 + 20 * DAY, emit=False)
+        elif n % 97 == 0:
+            fake.fail_payment(inv["id"], at=START + n * 300 + 20 * DAY, emit=False)
+
+
+def serve_fake(pipe: Connection, invoices: int, customers: int) -> None:
+    """Child process: build the fake's data, serve it, say where, and wait to be told to stop.
+
+    Stripe is another machine; a fake in our own process would take turns with the sync for
+    the interpreter lock and make our processing look slower than it is.
+    """
+    fake = FakeStripe(now=START + invoices * 300 + 30 * DAY)
+    fake.record_requests = False
+    started = time.perf_counter()
+    build(fake, invoices, customers)
+    with fake:
+        pipe.send((fake.url, time.perf_counter() - started))
+        pipe.recv()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=100_000)
+    parser.add_argument("--customers", type=int, default=2_000)
+    parser.add_argument("--postgres", action="store_true", help="ledger on PostgreSQL")
+    parser.add_argument(
+        "--typed",
+        action="store_true",
+        help="auto_paging_iter with StripeObjects instead of raw pages (slower; for comparison)",
+    )
+    parser.add_argument("--no-prefetch", action="store_true", help="fetch and write in turn")
+    args = parser.parse_args()
+
+    ours, theirs = mp.Pipe()
+    child = mp.Process(target=serve_fake, args=(theirs, args.invoices, args.customers))
+    child.start()
+    fake_url, built = ours.recv()
+    print(f"fake Stripe (own process) built in {built:.1f}s", flush=True)
+    schema = None
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.postgres:
+            schema = f"bench_{uuid.uuid4().hex[:8]}"
+            admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+            url = f"{PG_URL}?options=-csearch_path%3D{schema}"
+        else:
+            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        settings = Settings(
+            database_url=url,
+            stripe_api_key=SecretStr(API_KEY),
+            stripe_api_base=fake_url,
+        )
+        deps = connect(settings)
+        try:
+            sync = StripeSync(
+                deps,
+                make_client(deps),
+                progress=False,
+                raw=not args.typed,
+                prefetch=not args.no_prefetch,
+            )
+            started = time.perf_counter()
+            sync.run(events=False)
+            total = time.perf_counter() - started
+        finally:
+            ours.send("stop")
+            child.join()
+            deps.engine.dispose()
+            if schema is not None:
+                with admin.connect() as conn:
+                    conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    s = sync.stats
+    objects = s.total_objects
+    other = total - s.fetch_seconds - s.process_seconds
+    print(
+        f"ledger: {'postgresql' if args.postgres else 'sqlite'}; "
+        f"pages: {'typed (auto_paging_iter)' if args.typed else 'raw, prefetched'}"
+    )
+    print(f"objects synced: {objects:,} ({', '.join(f'{k} {v:,}' for k, v in s.objects.items())})")
+    print(f"pages: {s.pages:,}  retries: {s.retries}")
+    print(f"total: {total:.1f}s  ->  {objects / total:,.0f} objects/s")
+    print(f"invoices: {s.objects.get('invoice', 0) / total:,.0f} invoices/s")
+    print(
+        f"waiting on the stripe client (HTTP + JSON, not overlapped): {s.fetch_seconds:.1f}s "
+        f"({100 * s.fetch_seconds / total:.0f}%)"
+    )
+    print(
+        f"our processing (map + upsert + settle + commit): {s.process_seconds:.1f}s "
+        f"({100 * s.process_seconds / total:.0f}%)"
+    )
+    print(f"other (progress, cursor reads): {other:.1f}s ({100 * other / total:.0f}%)")
+    ok = s.process_seconds / total < 0.5 and objects / total > 2_000
+    print("targets (<50% ours, >2,000 objects/s):", "met" if ok else "NOT met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
