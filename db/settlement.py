@@ -10,29 +10,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Connection,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    bindparam,
-    column,
-    text,
-)
-
-from db.types import UTCDateTime
+from sqlalchemy import Column, Connection, Integer, MetaData, Table, text
 
 _meta = MetaData()
 _targets = Table(
     "settle_targets", _meta, Column("invoice_id", Integer, primary_key=True), prefixes=["TEMPORARY"]
 )
 
-_STAMPS = ("issued_at", "voided_at", "written_off_at", "settled_at", "covered_at")
 
-_SETTLEMENT_SQL = """
+def _least(*exprs: str) -> str:
+    """Smallest non-NULL of the SQL expressions (LEAST/MIN differ on NULLs across dialects)."""
+    out = exprs[0]
+    for e in exprs[1:]:
+        out = (
+            f"CASE WHEN {out} IS NULL THEN {e} "
+            f"WHEN {e} IS NULL OR {out} <= {e} THEN {out} ELSE {e} END"
+        )
+    return out
+
+
+_RESULTS_SQL = f"""
+CREATE TEMPORARY TABLE settle_results AS
 WITH ev AS (
     SELECT p.invoice_id, p.paid_at AS at, p.amount_minor AS amt
       FROM payments p JOIN settle_targets t ON t.invoice_id = p.invoice_id
@@ -50,11 +48,25 @@ WITH ev AS (
            MAX(run.cum) AS applied
       FROM run JOIN invoices i ON i.id = run.invoice_id
      GROUP BY run.invoice_id
+), base AS (
+    SELECT i.id AS invoice_id, i.total_minor, i.settled_at AS old_settled_at,
+           COALESCE(cov.applied, 0) AS applied_minor,
+           i.voided_at, i.written_off_at, cov.covered_at,
+           CASE WHEN i.total_minor = 0 THEN i.issued_at END AS empty_at
+      FROM invoices i JOIN settle_targets t ON t.invoice_id = i.id
+      LEFT JOIN cov ON cov.invoice_id = i.id
 )
-SELECT i.id, i.external_id, i.currency, i.total_minor, i.issued_at, i.voided_at,
-       i.written_off_at, i.settled_at, cov.covered_at, COALESCE(cov.applied, 0) AS applied
-  FROM invoices i JOIN settle_targets t ON t.invoice_id = i.id
-  LEFT JOIN cov ON cov.invoice_id = i.id
+SELECT invoice_id, total_minor, applied_minor, old_settled_at,
+       {_least("voided_at", "written_off_at", "covered_at", "empty_at")} AS settled_at
+  FROM base
+"""
+
+_UPDATE_SQL = """
+UPDATE invoices SET settled_at = (
+    SELECT r.settled_at FROM settle_results r WHERE r.invoice_id = invoices.id
+) WHERE id IN (
+    SELECT invoice_id FROM settle_results WHERE settled_at IS DISTINCT FROM old_settled_at
+)
 """
 
 
@@ -68,47 +80,27 @@ class OverApplied:
 
 
 def refresh_settlement(conn: Connection, invoice_ids: Iterable[int]) -> list[OverApplied]:
-    """Recompute settled_at for these invoices; return those paid or credited beyond total."""
-    _targets.drop(conn, checkfirst=True)
-    _targets.create(conn)
+    """Recompute settled_at for these invoices; return those paid or credited beyond total.
+
+    All in SQL, so a million touched invoices cost no Python memory.
+    """
     ids = [{"invoice_id": i} for i in set(invoice_ids)]
     if not ids:
-        _targets.drop(conn)
         return []
+    _targets.drop(conn, checkfirst=True)
+    _targets.create(conn)
     conn.execute(_targets.insert(), ids)
-    query = text(_SETTLEMENT_SQL).columns(
-        column("id", Integer),
-        column("external_id", String),
-        column("currency", String),
-        column("total_minor", BigInteger),
-        *(column(c, UTCDateTime()) for c in _STAMPS),
-        column("applied", BigInteger),
-    )
-    over: list[OverApplied] = []
-    updates = []
-    for row in conn.execute(query).mappings():
-        if row["applied"] > row["total_minor"]:
-            over.append(
-                OverApplied(
-                    row["id"],
-                    row["external_id"],
-                    row["currency"],
-                    row["total_minor"],
-                    row["applied"],
-                )
-            )
-        stamps = [row["voided_at"], row["written_off_at"], row["covered_at"]]
-        if row["total_minor"] == 0:
-            stamps.append(row["issued_at"])
-        new = min((s for s in stamps if s is not None), default=None)
-        if new != row["settled_at"]:
-            updates.append({"i": row["id"], "s": new})
-    if updates:
-        conn.execute(
-            text("UPDATE invoices SET settled_at = :s WHERE id = :i").bindparams(
-                bindparam("s", type_=UTCDateTime())
-            ),
-            updates,
+    conn.execute(text("DROP TABLE IF EXISTS settle_results"))
+    conn.execute(text(_RESULTS_SQL))
+    conn.execute(text(_UPDATE_SQL))
+    over = conn.execute(
+        text(
+            "SELECT i.id, i.external_id, i.currency, i.total_minor, r.applied_minor "
+            "FROM settle_results r JOIN invoices i ON i.id = r.invoice_id "
+            "WHERE r.applied_minor > r.total_minor ORDER BY i.id"
         )
+    )
+    found = [OverApplied(int(a), str(b), str(c), int(d), int(e)) for a, b, c, d, e in over]
+    conn.execute(text("DROP TABLE settle_results"))
     _targets.drop(conn)
-    return over
+    return found

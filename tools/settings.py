@@ -27,7 +27,11 @@ def _env(name: str) -> AliasChoices:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="ARBOT_", env_file=".env", extra="ignore", populate_by_name=True
+        env_prefix="ARBOT_",
+        env_file=".env",
+        env_ignore_empty=True,
+        extra="ignore",
+        populate_by_name=True,
     )
 
     # Ledger
