@@ -16,15 +16,20 @@ import hashlib
 import hmac
 import itertools
 import json
+import secrets
 import time
 import urllib.error
 import urllib.request
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
 TEAM_ID = "T0000TEST"
 API_APP_ID = "A0000TEST"
 _counter = itertools.count(1)
+# Event ids and message ts must not repeat across processes sharing a database (the bot
+# de-duplicates on them), so each process starts at a random offset.
+_OFFSET = secrets.randbelow(1_000_000)
 
 
 def signature(secret: str, timestamp: str, body: str) -> str:
@@ -44,7 +49,7 @@ def signed_headers(
 
 
 def new_ts() -> str:
-    return f"{int(time.time())}.{next(_counter):06d}"
+    return f"{int(time.time())}.{(_OFFSET + next(_counter)) % 1_000_000:06d}"
 
 
 # -- payload builders ----------------------------------------------------------------------
@@ -56,7 +61,7 @@ def event_callback(event: dict[str, Any], *, event_id: str | None = None) -> dic
         "api_app_id": API_APP_ID,
         "event": event,
         "type": "event_callback",
-        "event_id": event_id or f"Ev{next(_counter):010d}",
+        "event_id": event_id or f"Ev{uuid.uuid4().hex[:16].upper()}",
         "event_time": int(time.time()),
         "authorizations": [
             {
