@@ -29,12 +29,12 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.app import create_app  # noqa: E402
-from bot.server import default_routes, serve, serve_in_thread  # noqa: E402
-from tests.fakes.signing import SlackSender, message_event  # noqa: E402
-from tests.fakes.slack_api import Call, FakeSlack  # noqa: E402
-from tools.deps import connect  # noqa: E402
-from tools.settings import Settings  # noqa: E402
+from bot.app import create_app
+from bot.server import default_routes, serve, serve_in_thread
+from tests.fakes.signing import SlackSender, message_event
+from tests.fakes.slack_api import Call, FakeSlack
+from tools.deps import connect
+from tools.settings import Settings
 
 SECRET = "bench-secret"
 USER = "UBENCH0001"
