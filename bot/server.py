@@ -107,7 +107,7 @@ def serve(
     app = routes if isinstance(routes, WsgiApp) else WsgiApp(routes)
     return make_server(
         host, port, app, server_class=ThreadingWSGIServer, handler_class=_QuietHandler
-    )  # type: ignore[return-value]
+    )
 
 
 def serve_in_thread(server: ThreadingWSGIServer) -> threading.Thread:

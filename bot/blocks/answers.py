@@ -108,7 +108,7 @@ def customer_match_view(match: CustomerMatch, as_of: object = None) -> Rendered:
                         action_id=f"{ActionId.PICK_CUSTOMER.value}:{c.customer_id}",
                         value=PickCustomer(
                             customer_id=c.customer_id,
-                            as_of=as_of,  # type: ignore[arg-type]
+                            as_of=as_of,
                         ).model_dump_json(),
                     )
                     for c in match.candidates[:5]

@@ -6,6 +6,7 @@ to MAX_LINES lines with "… and N more"; the caller then uploads the full rows 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from slack_sdk.models.blocks import (
@@ -94,10 +95,10 @@ def rows_button(request: RowsRequest, label: str = "Show invoices") -> ActionsBl
     )
 
 
-def fit(blocks: list[Block]) -> list[Block]:
+def fit(blocks: Sequence[Block]) -> list[Block]:
     """Never more than 50 blocks: keep the first 49 and say how many were dropped."""
     if len(blocks) <= MAX_BLOCKS:
-        return blocks
+        return list(blocks)
     dropped = len(blocks) - (MAX_BLOCKS - 1)
     return [*blocks[: MAX_BLOCKS - 1], context(f"… and {dropped} more blocks not shown")]
 

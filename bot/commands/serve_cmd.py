@@ -83,7 +83,7 @@ def _serve_socket_mode(app: App, app_token: str) -> int:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
     log.info("event=serving mode=socket")
-    SocketModeHandler(app, app_token).start()
+    SocketModeHandler(app, app_token).start()  # type: ignore[no-untyped-call]
     return 0
 
 

@@ -19,7 +19,7 @@ def _where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:
     message = body.get("message") or {}
     channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
     message_ts = container.get("message_ts") or message.get("ts")
-    return channel, message.get("thread_ts") or message_ts, message_ts
+    return str(channel), message.get("thread_ts") or message_ts, message_ts
 
 
 def _refused(deps: BotDeps, client: WebClient, body: dict[str, Any], channel: str) -> bool:
