@@ -365,3 +365,11 @@ def blame_line(conn: Connection, invoice_id: int) -> tuple[str, int]:
         if line is not None:
             return entity, int(line)
     return "invoices", 0
+
+
+def analyze(conn: Connection) -> None:
+    """Refresh planner statistics after a bulk load, so metrics queries pick the right index."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(text("ANALYZE"))
+    else:
+        conn.execute(text("ANALYZE customers, invoices, payments, credit_notes, disputes"))

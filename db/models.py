@@ -131,7 +131,15 @@ class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
-        Index("ix_payments_invoice_id_paid_at", "invoice_id", "paid_at"),
+        # Covers "succeeded payments of this invoice before D" without touching the table; with
+        # two equality columns it also wins the planner's choice over the status index.
+        Index(
+            "ix_payments_invoice_id_status_paid_at",
+            "invoice_id",
+            "status",
+            "paid_at",
+            "amount_minor",
+        ),
         Index("ix_payments_status_paid_at", "status", "paid_at"),
     )
 

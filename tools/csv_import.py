@@ -431,4 +431,5 @@ def import_directory(engine: Engine, directory: Path, *, tz: ZoneInfo) -> Import
                 [f"{e}.csv:{line}: {msg}" for e, line, msg in problems], total_errors
             )
         ingest.drop_stages(conn)
+        ingest.analyze(conn)
     return summary

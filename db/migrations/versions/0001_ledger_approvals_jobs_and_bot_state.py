@@ -261,7 +261,9 @@ def upgrade() -> None:
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_payments_customer_id"), ["customer_id"], unique=False)
         batch_op.create_index(
-            "ix_payments_invoice_id_paid_at", ["invoice_id", "paid_at"], unique=False
+            "ix_payments_invoice_id_status_paid_at",
+            ["invoice_id", "status", "paid_at", "amount_minor"],
+            unique=False,
         )
         batch_op.create_index("ix_payments_status_paid_at", ["status", "paid_at"], unique=False)
 
@@ -347,7 +349,7 @@ def downgrade() -> None:
     op.drop_table("promises_to_pay")
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.drop_index("ix_payments_status_paid_at")
-        batch_op.drop_index("ix_payments_invoice_id_paid_at")
+        batch_op.drop_index("ix_payments_invoice_id_status_paid_at")
         batch_op.drop_index(batch_op.f("ix_payments_customer_id"))
 
     op.drop_table("payments")
