@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
@@ -66,9 +67,10 @@ def open_amount(cut: datetime) -> ColumnElement[int]:
     return Invoice.total_minor - paid_before(cut) - credited_before(cut)
 
 
-def _filtered(
-    query: Select[tuple[object, ...]], currency: str | None
-) -> Select[tuple[object, ...]]:
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+
+
+def _filtered(query: SelectT, currency: str | None) -> SelectT:
     return query if currency is None else query.where(Invoice.currency == currency)
 
 
@@ -81,10 +83,10 @@ def open_groups(
     customer_ids: Sequence[int] | None = None,
 ) -> list[OpenGroup]:
     """Open amounts at the cut-off, summed per currency and due date (and customer)."""
-    keys: list[ColumnElement[object]] = [Invoice.currency, Invoice.due_on]  # type: ignore[list-item]
+    keys: list[Any] = [Invoice.currency, Invoice.due_on]
     if per_customer:
-        keys.append(Invoice.customer_id)  # type: ignore[arg-type]
-    query = select(*keys, func.sum(open_amount(cut)), func.count()).where(open_at(cut))
+        keys.append(Invoice.customer_id)
+    query: Select[Any] = select(*keys, func.sum(open_amount(cut)), func.count()).where(open_at(cut))
     if customer_ids is not None:
         query = query.where(Invoice.customer_id.in_(customer_ids))
     query = _filtered(query, currency).group_by(*keys)

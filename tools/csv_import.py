@@ -9,11 +9,11 @@ back and is reported as FILE:LINE: message.
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
@@ -294,7 +294,7 @@ class _Rows:
 # --- reading files -------------------------------------------------------------------------
 
 
-def _decoded_lines(raw: BinaryIO, on_error: Callable[[int, str], None]) -> Iterator[str]:
+def _decoded_lines(raw: Iterable[bytes], on_error: Callable[[int, str], None]) -> Iterator[str]:
     """Decode line by line so a bad byte is reported with its line number."""
     for number, chunk in enumerate(raw, start=1):
         try:
@@ -323,8 +323,7 @@ def _read_file(
             leave=False,
         ) as bar,
     ):
-        counted = _Counting(raw, bar)
-        reader = csv.reader(_decoded_lines(counted, error))
+        reader = csv.reader(_decoded_lines(_counted(raw, bar), error))
         header = next(reader, None)
         if header is None:
             error(1, "file is empty (expected a header line)")
@@ -359,16 +358,11 @@ def _read_file(
         stage(batch)
 
 
-class _Counting(io.RawIOBase):
-    """Feeds the progress bar with bytes read."""
-
-    def __init__(self, raw: BinaryIO, bar: tqdm[Any]) -> None:
-        self.raw, self.bar = raw, bar
-
-    def __iter__(self) -> Iterator[bytes]:  # type: ignore[override]
-        for chunk in self.raw:
-            self.bar.update(len(chunk))
-            yield chunk
+def _counted(raw: BinaryIO, bar: tqdm[Any]) -> Iterator[bytes]:
+    """Feeds the progress bar with the bytes read."""
+    for chunk in raw:
+        bar.update(len(chunk))
+        yield chunk
 
 
 # --- the import ----------------------------------------------------------------------------
@@ -403,8 +397,8 @@ def import_directory(engine: Engine, directory: Path, *, tz: ZoneInfo) -> Import
                 path,
                 entity,
                 getattr(rows, entity),
-                lambda line, msg, e=entity: error(e, line, msg),
-                lambda batch, e=entity: ingest.stage_rows(conn, e, batch),
+                partial(error, entity),
+                partial(ingest.stage_rows, conn, entity),
             )
             duplicates = ingest.duplicate_lines(conn, entity)
             for line, msg in duplicates:

@@ -29,7 +29,9 @@ def _num(value: Decimal | None) -> float | None:
 
 
 def report_json(m: ArMetrics) -> dict[str, Any]:
-    money = lambda minor: format_major(minor, m.currency)  # noqa: E731
+    def money(minor: int) -> str:
+        return format_major(minor, m.currency)
+
     return {
         "as_of": m.as_of.isoformat(),
         "period_days": m.period_days,
