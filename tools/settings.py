@@ -89,6 +89,14 @@ class Settings(BaseSettings):
     action_expiry_hours: int = Field(72, gt=0)
     dunning_stages_days: IntList = Field(default_factory=lambda: [-3, 1, 7, 15, 30])
 
+    # Scheduled jobs (cron strings in the company time zone; "off" switches a job off)
+    digest_cron: str = "0 8 * * mon"
+    at_risk_cron: str = "0 7 * * *"
+    dispute_watch_cron: str = "*/15 * * * *"
+    dunning_cron: str = "0 9 * * mon-fri"
+    stripe_sync_cron: str = "*/10 * * * *"
+    outbox_cron: str = "* * * * *"
+
     @field_validator("finance_users", "allowed_channels", "approvers", mode="before")
     @classmethod
     def _split_commas(cls, value: object) -> object:

@@ -5,10 +5,21 @@ from bot.commands import (
     db_cmd,
     demo_cmd,
     import_cmd,
+    jobs_cmd,
     propose_cmd,
     report_cmd,
     serve_cmd,
     stripe_cmd,
 )
 
-COMMANDS = [db_cmd, import_cmd, report_cmd, demo_cmd, stripe_cmd, propose_cmd, ask_cmd, serve_cmd]
+COMMANDS = [
+    db_cmd,
+    import_cmd,
+    report_cmd,
+    demo_cmd,
+    stripe_cmd,
+    propose_cmd,
+    ask_cmd,
+    serve_cmd,
+    jobs_cmd,
+]

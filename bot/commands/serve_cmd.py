@@ -18,6 +18,7 @@ from slack_bolt import App
 from bot.app import create_app
 from bot.listeners.approvals import start_outbox
 from bot.server import Routes, default_routes, health_check, serve, serve_in_thread
+from jobs.scheduler import start_scheduler
 from tools.deps import ToolDeps, connect
 from tools.settings import SettingsError, load_settings
 
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 # Hooks run once the app and deps exist, before serving (e.g. start the outbox worker or the
 # scheduler). Each gets (deps, app) and may return a stop callable for shutdown.
 StartHook = Callable[[ToolDeps, App], Callable[[], None] | None]
-START_HOOKS: list[StartHook] = [start_outbox]
+START_HOOKS: list[StartHook] = [start_outbox, start_scheduler]
 
 
 def register(sub: Any) -> None:

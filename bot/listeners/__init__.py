@@ -8,6 +8,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.listeners import actions, approvals, commands, mentions, messages
+from bot.listeners import actions, alerts, approvals, commands, mentions, messages
 
-LISTENERS: list[ModuleType] = [messages, mentions, commands, actions, approvals]
+LISTENERS: list[ModuleType] = [messages, mentions, commands, actions, approvals, alerts]

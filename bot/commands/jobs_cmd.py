@@ -1,0 +1,76 @@
+"""`arbot jobs run NAME [--now YYYY-MM-DDTHH:MM]` and `arbot worker` (the scheduler alone)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from datetime import datetime
+from typing import Any
+
+from tools.deps import connect
+from tools.settings import SettingsError, load_settings
+
+log = logging.getLogger(__name__)
+NAMES = ("weekly-digest", "at-risk-scan", "dispute-watch", "dunning", "stripe-sync", "outbox")
+
+
+def register(sub: Any) -> None:
+    jobs = sub.add_parser("jobs", help="run a scheduled job by hand")
+    actions = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+    run_p = actions.add_parser(
+        "run",
+        help="run one job now (exactly-once claims still apply: a repeat posts nothing)",
+    )
+    run_p.add_argument("name", choices=NAMES)
+    run_p.add_argument(
+        "--now",
+        help="pretend it is this moment, in the company time zone (YYYY-MM-DDTHH:MM)",
+    )
+    run_p.set_defaults(run=run)
+    worker = sub.add_parser("worker", help="run the scheduler alone (no Slack listener)")
+    worker.set_defaults(run=run_worker)
+
+
+def parse_now(text: str | None, tz: Any) -> datetime | None:
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise SettingsError(
+            f"--now {text!r}: use YYYY-MM-DDTHH:MM, e.g. 2026-11-23T08:00"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+def run(args: argparse.Namespace) -> int:
+    from jobs.runner import run_job
+
+    settings = load_settings()
+    now = parse_now(args.now, settings.tz)
+    deps = connect(settings)
+    try:
+        result = run_job(deps, args.name, now=now)
+    finally:
+        deps.engine.dispose()
+    if result is None or result == [] or result == {"new": [], "reminded": []}:
+        print(f"{args.name}: nothing to post (already done for this period, or nothing due)")
+    else:
+        print(f"{args.name}: {result}")
+    return 0
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    from jobs.scheduler import start_scheduler
+
+    deps = connect(load_settings())
+    stop = start_scheduler(deps)
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: done.set())
+    log.info("event=worker_started")
+    done.wait()
+    stop()
+    return 0

@@ -1,0 +1,160 @@
+"""What the scheduled jobs post, as small functions taking plain data (jobs never build blocks).
+
+Each function renders with `bot.blocks.*` and posts with the given Web API client; it returns
+the message ts so a caller can thread under it. Charts and CSVs go in the thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from slack_sdk import WebClient
+
+from bot.blocks import alerts, digest
+from bot.charts import aging_png
+from bot.slack_client import make_web_client
+from bot.trend_chart import dso_trend_png
+from tools.actions import ActionInfo
+from tools.deps import ToolDeps
+from tools.digest import Digest
+from tools.risk import RiskScore
+from tools.settings import Settings, SettingsError
+from tools.watch import DisputeAlert
+
+log = logging.getLogger(__name__)
+MAX_ALERTS = 20
+
+
+def client_for(settings: Settings) -> WebClient:
+    return make_web_client(settings)
+
+
+def _channel(value: str | None, setting: str) -> str:
+    if not value:
+        raise SettingsError(f"setting {setting}: name the Slack channel id to post to")
+    return value
+
+
+def post_digest(client: WebClient, channel: str, d: Digest) -> str:
+    """One message in the channel; details, the two charts and the CSV in its thread."""
+    posted = client.chat_postMessage(
+        channel=channel,
+        text=digest.summary_text(d),
+        blocks=[b.to_dict() for b in digest.digest_blocks(d)],
+        unfurl_links=False,
+    )
+    ts = str(posted["ts"])
+    client.chat_postMessage(
+        channel=channel,
+        thread_ts=ts,
+        text=f"Details for the week ending {d.as_of}",
+        blocks=[b.to_dict() for b in digest.detail_blocks(d)],
+        unfurl_links=False,
+    )
+    client.files_upload_v2(
+        channel=channel,
+        thread_ts=ts,
+        file_uploads=[
+            {
+                "content": aging_png(d.metrics),
+                "filename": f"aging-{d.as_of}.png",
+                "title": f"AR aging as of {d.as_of}",
+            },
+            {
+                "content": dso_trend_png(d.trend, d.targets[0].target),
+                "filename": f"dso-trend-{d.as_of}.png",
+                "title": f"DSO trend, {len(d.trend)} weeks to {d.as_of}",
+            },
+            {
+                "content": digest.digest_csv(d),
+                "filename": f"ar-digest-{d.as_of}.csv",
+                "title": f"AR digest figures {d.as_of}",
+            },
+        ],
+    )
+    return ts
+
+
+def post_risk_alert(
+    client: WebClient, channel: str | None, score: RiskScore, as_of: date
+) -> list[str]:
+    """To the alerts channel and, in a DM, to the account owner; returns where it went."""
+    blocks = [b.to_dict() for b in alerts.risk_alert_blocks(score, as_of)]
+    text = alerts.risk_alert_text(score)
+    targets = [t for t in (channel, score.owner_slack_id) if t]
+    for target in targets:
+        client.chat_postMessage(channel=target, text=text, blocks=blocks, unfurl_links=False)
+    return targets
+
+
+def post_risk_alerts(
+    client: WebClient, channel: str | None, scores: list[RiskScore], as_of: date
+) -> int:
+    """One alert per account up to MAX_ALERTS; beyond that one list per channel and owner,
+    so a first scan of a big ledger does not flood Slack. Returns messages posted."""
+    posted = 0
+    for score in scores[:MAX_ALERTS]:
+        posted += len(post_risk_alert(client, channel, score, as_of))
+    rest = scores[MAX_ALERTS:]
+    if not rest:
+        return posted
+    groups: dict[str, list[RiskScore]] = {channel: rest} if channel else {}
+    for score in rest:
+        if score.owner_slack_id:
+            groups.setdefault(score.owner_slack_id, []).append(score)
+    for target, group in groups.items():
+        client.chat_postMessage(
+            channel=target,
+            text=alerts.risk_list_text(group),
+            blocks=[b.to_dict() for b in alerts.risk_list_blocks(group, as_of)],
+        )
+        posted += 1
+    return posted
+
+
+def post_dispute_alert(client: WebClient, channel: str | None, alert: DisputeAlert) -> list[str]:
+    blocks = [b.to_dict() for b in alerts.dispute_alert_blocks(alert)]
+    text = alerts.dispute_alert_text(alert)
+    targets = [t for t in (channel, alert.owner_slack_id) if t]
+    for target in targets:
+        client.chat_postMessage(channel=target, text=text, blocks=blocks, unfurl_links=False)
+    return targets
+
+
+def post_dispute_reminders(
+    client: WebClient, channel: str | None, items: list[DisputeAlert]
+) -> list[str]:
+    """One list to the channel, and to each owner the list of their own accounts' disputes."""
+    targets: list[str] = []
+    if channel and items:
+        client.chat_postMessage(
+            channel=channel,
+            text=alerts.dispute_reminder_text(items),
+            blocks=[b.to_dict() for b in alerts.dispute_reminder_blocks(items)],
+        )
+        targets.append(channel)
+    owners: dict[str, list[DisputeAlert]] = {}
+    for a in items:
+        if a.owner_slack_id:
+            owners.setdefault(a.owner_slack_id, []).append(a)
+    for owner, theirs in owners.items():
+        client.chat_postMessage(
+            channel=owner,
+            text=alerts.dispute_reminder_text(theirs),
+            blocks=[b.to_dict() for b in alerts.dispute_reminder_blocks(theirs)],
+        )
+        targets.append(owner)
+    return targets
+
+
+def post_dunning_card(client: WebClient, deps: ToolDeps, action: ActionInfo) -> str:
+    """The approvals issue's card, in the approvals channel: a person decides, never the job."""
+    from bot.listeners.approvals import post_card  # the one way cards are posted and tracked
+
+    channel = _channel(deps.settings.approvals_channel, "ARBOT_APPROVALS_CHANNEL")
+    return post_card(client, deps, action, channel=channel)
+
+
+def digest_channel(settings: Settings) -> str:
+    return _channel(settings.digest_channel, "ARBOT_DIGEST_CHANNEL")

@@ -1,0 +1,245 @@
+"""Queries behind the scheduled jobs: claim rows, dunning state per invoice, alert facts.
+
+The claim is an INSERT into `job_runs` that the unique (job, period) constraint lets succeed
+once; whoever gets the IntegrityError knows another run (an earlier one, or another worker
+right now) owns that period. Nothing else in the database is locked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db.models import (
+    Action,
+    ActionKind,
+    ActionStatus,
+    Customer,
+    Dispute,
+    Invoice,
+    JobRun,
+    SentEmail,
+)
+
+
+def insert_claim(engine: Engine, job: str, period: str, at: datetime, detail: str | None) -> bool:
+    """True if this caller now owns (job, period); False if someone already does.
+
+    Its own short transaction: on PostgreSQL a concurrent second INSERT waits for the first
+    to commit and then fails on the constraint, so exactly one caller wins.
+    """
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                insert(JobRun).values(
+                    job=job, period=period, claimed_at=at, status="running", detail=detail
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def reclaim_failed(conn: Connection, job: str, period: str, at: datetime) -> bool:
+    """A failed run may be retried: one conditional UPDATE, so only one retry wins."""
+    result = conn.execute(
+        update(JobRun)
+        .where(JobRun.job == job, JobRun.period == period, JobRun.status == "failed")
+        .values(status="running", claimed_at=at, finished_at=None)
+    )
+    return bool(result.rowcount == 1)
+
+
+def finish_claim(
+    conn: Connection, job: str, period: str, status: str, at: datetime, detail: str | None
+) -> None:
+    conn.execute(
+        update(JobRun)
+        .where(JobRun.job == job, JobRun.period == period)
+        .values(status=status, finished_at=at, detail=detail)
+    )
+
+
+def release_claims(conn: Connection, job: str, periods: Sequence[str]) -> int:
+    """Forget claims (e.g. an account left high risk, so re-entering alerts again)."""
+    if not periods:
+        return 0
+    result = conn.execute(delete(JobRun).where(JobRun.job == job, JobRun.period.in_(periods)))
+    return int(result.rowcount or 0)
+
+
+def claimed_periods(conn: Connection, job: str, prefix: str = "") -> dict[str, str | None]:
+    """period -> detail of every claim of `job` (optionally only periods with a prefix)."""
+    query = select(JobRun.period, JobRun.detail).where(JobRun.job == job)
+    if prefix:
+        query = query.where(JobRun.period.like(f"{prefix}%"))
+    return {str(p): d for p, d in conn.execute(query)}
+
+
+def claim_row(conn: Connection, job: str, period: str) -> JobRun | None:
+    row = conn.execute(
+        select(JobRun.status, JobRun.detail, JobRun.claimed_at).where(
+            JobRun.job == job, JobRun.period == period
+        )
+    ).first()
+    if row is None:
+        return None
+    return JobRun(job=job, period=period, status=row[0], detail=row[1], claimed_at=row[2])
+
+
+# --- dunning sequence -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DunningState:
+    """The latest reminder proposed for an invoice: its stage and whether it was decided."""
+
+    invoice_id: int
+    stage: int
+    status: str
+
+
+def dunning_states(session: Session, invoice_ids: Sequence[int]) -> dict[int, DunningState]:
+    """Latest dunning action per invoice, for invoices named on their own action row."""
+    if not invoice_ids:
+        return {}
+    latest = (
+        select(Action.invoice_id, func.max(Action.id).label("last_id"))
+        .where(Action.kind == ActionKind.DUNNING_EMAIL, Action.invoice_id.in_(list(invoice_ids)))
+        .group_by(Action.invoice_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Action.invoice_id, Action.dunning_stage, Action.status).join(
+            latest, and_(Action.id == latest.c.last_id)
+        )
+    )
+    return {
+        int(i): DunningState(int(i), int(stage if stage is not None else -1), str(status))
+        for i, stage, status in rows
+    }
+
+
+def do_not_dun_customers(session: Session) -> set[int]:
+    return set(session.execute(select(Customer.id).where(Customer.do_not_dun.is_(True))).scalars())
+
+
+# --- alerts ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisputeFacts:
+    dispute_id: int
+    external_id: str
+    customer_id: int
+    customer_name: str
+    owner_slack_id: str | None
+    invoice_id: int | None
+    invoice_number: str | None
+    currency: str
+    amount_minor: int
+    kind: str
+    reason: str | None
+    opened_at: datetime
+    evidence_due_at: datetime | None
+
+
+def open_disputes_with_owner(
+    session: Session, cut: datetime, dispute_ids: Sequence[int] | None = None
+) -> list[DisputeFacts]:
+    """Disputes open at the cut-off with the account owner to ping, oldest first."""
+    query = (
+        select(
+            Dispute.id,
+            Dispute.external_id,
+            Dispute.customer_id,
+            Customer.name,
+            Customer.owner_slack_id,
+            Dispute.invoice_id,
+            Invoice.number,
+            Dispute.currency,
+            Dispute.amount_minor,
+            Dispute.kind,
+            Dispute.reason,
+            Dispute.opened_at,
+            Dispute.evidence_due_at,
+        )
+        .join(Customer, Customer.id == Dispute.customer_id)
+        .outerjoin(Invoice, Invoice.id == Dispute.invoice_id)
+        .where(Dispute.opened_at < cut, Dispute.resolved_at.is_(None))
+        .order_by(Dispute.opened_at, Dispute.id)
+    )
+    if dispute_ids is not None:
+        query = query.where(Dispute.id.in_(list(dispute_ids)))
+    return [DisputeFacts(*r) for r in session.execute(query)]
+
+
+def insert_dispute(session: Session, dispute: Dispute) -> int:
+    session.add(dispute)
+    session.flush()
+    return dispute.id
+
+
+def customer_owner(session: Session, customer_id: int) -> tuple[str, str | None] | None:
+    row = session.execute(
+        select(Customer.name, Customer.owner_slack_id).where(Customer.id == customer_id)
+    ).first()
+    return None if row is None else (str(row[0]), row[1])
+
+
+# --- what the bot did -----------------------------------------------------------------------
+
+
+def activity(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """Counts of the bot's work in [start, end): proposals, emails sent, write-offs done."""
+    proposed = session.execute(
+        select(Action.kind, func.count())
+        .where(Action.proposed_at >= start, Action.proposed_at < end)
+        .group_by(Action.kind)
+    ).all()
+    sent = session.execute(
+        select(func.count()).where(SentEmail.sent_at >= start, SentEmail.sent_at < end)
+    ).scalar_one()
+    written = session.execute(
+        select(func.count()).where(
+            Action.kind == ActionKind.WRITE_OFF,
+            Action.status == ActionStatus.DONE,
+            Action.decided_at >= start,
+            Action.decided_at < end,
+        )
+    ).scalar_one()
+    rejected = session.execute(
+        select(func.count()).where(
+            Action.status == ActionStatus.REJECTED,
+            Action.decided_at >= start,
+            Action.decided_at < end,
+        )
+    ).scalar_one()
+    out = {f"proposed_{k}": int(n) for k, n in proposed}
+    return out | {
+        "emails_sent": int(sent),
+        "write_offs_done": int(written),
+        "rejected": int(rejected),
+    }
+
+
+def insert_claims(engine: Engine, job: str, periods: Sequence[str], at: datetime) -> list[str]:
+    """Claim many periods at once; the ones someone else holds are left out of the result.
+
+    One multi-row INSERT when none is taken (the usual case), else one INSERT each.
+    """
+    if not periods:
+        return []
+    rows = [{"job": job, "period": p, "claimed_at": at, "status": "done"} for p in periods]
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(JobRun), rows)
+        return list(periods)
+    except IntegrityError:
+        return [p for p in periods if insert_claim(engine, job, p, at, None)]

@@ -1,0 +1,59 @@
+"""Daily at-risk scan: alert each account once when it enters high risk.
+
+The scan itself is claimed per day (two workers do not both score the ledger). Each alert
+is claimed per customer ("risk-alert", "customer:ID"); the claim stays while the account is
+high risk, so it is not alerted again the next day, and is released once it drops below,
+so a later return to high risk alerts again. Snoozed accounts are skipped unclaimed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from slack_sdk import WebClient
+
+from bot import posting
+from jobs import claim
+from tools.clock import today
+from tools.deps import ToolDeps
+from tools.risk import score_customers
+from tools.watch import snoozed_customers
+
+log = logging.getLogger(__name__)
+JOB = "at-risk-scan"
+ALERT = "risk-alert"
+
+
+def run_at_risk_scan(
+    deps: ToolDeps, *, now: datetime, client: WebClient | None = None
+) -> list[int] | None:
+    """Customer ids alerted in this run; None when today's scan already ran."""
+    s = deps.settings
+    as_of = today(s.tz, now)
+    with claim.claimed_once(deps, JOB, as_of.isoformat(), now=now) as mine:
+        if not mine:
+            return None
+        with deps.sessions() as session:
+            scores = score_customers(session, as_of, tz=s.tz)
+        high = {sc.customer_pk: sc for sc in scores if sc.level == "high"}
+        alerted = claim.claimed(deps, ALERT, "customer:")
+        left = [p for p in alerted if int(p.split(":", 1)[1]) not in high]
+        claim.release(deps, ALERT, left)
+        snoozed = snoozed_customers(deps, as_of)
+        entering = [
+            f"customer:{pk}" for pk in high if f"customer:{pk}" not in alerted and pk not in snoozed
+        ]
+        won = claim.claim_many(deps, ALERT, entering, now=now)
+        if won:
+            slack = client or posting.client_for(s)
+            fresh = [high[int(p.split(":", 1)[1])] for p in won]
+            posting.post_risk_alerts(slack, s.alerts_channel, fresh, as_of)
+        log.info(
+            "event=at_risk_scan as_of=%s high=%d alerted=%d released=%d",
+            as_of,
+            len(high),
+            len(won),
+            len(left),
+        )
+        return [int(p.split(":", 1)[1]) for p in won]

@@ -1,0 +1,101 @@
+"""The Monday digest: the report's numbers, valid charts in the thread, posted once."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from datetime import date, timedelta
+
+from slack_sdk import WebClient
+
+from jobs.runner import run_job
+from tests.fakes.slack_api import FakeSlack
+from tests.jobs.conftest import DIGEST
+from tests.jobs.ledger import MONDAY
+from tools.deps import ToolDeps
+from tools.metrics import BUCKETS, MetricsInput
+from tools.money import format_major, format_money
+from tools.report import ar_report, report_json
+
+PNG = b"\x89PNG\r\n\x1a\n"
+SUNDAY = date(2026, 11, 22)
+
+
+def test_digest_numbers_equal_the_report_and_charts_are_pngs(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient
+) -> None:
+    ts = run_job(jdeps, "weekly-digest", now=MONDAY, client=client)
+    assert ts
+    report = ar_report(jdeps, MetricsInput(as_of=SUNDAY))
+    last_week = ar_report(jdeps, MetricsInput(as_of=SUNDAY - timedelta(days=7)))
+    posts = fake_slack.calls("chat.postMessage")
+    top = [c for c in posts if not c.params.get("thread_ts")]
+    assert len(top) == 1 and top[0].params["channel"] == DIGEST
+    text = top[0].all_text
+    assert f"week ending {SUNDAY}" in text
+    assert format_money(report.ar_total_minor, "USD") in text
+    for b in BUCKETS:
+        assert format_money(report.aging_minor[b], "USD") in text
+    change = report.ar_total_minor - last_week.ar_total_minor
+    assert format_money(abs(change), "USD") in text
+    assert "*DSO*" in text and "*CEI*" in text and "*Bad debt*" in text
+    assert ":arrow_" in text or "n/a" in text  # up/down marks against last week
+    assert len(top[0].blocks) <= 50
+    assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in top[0].blocks)
+    # details in the thread
+    thread = [c for c in posts if c.params.get("thread_ts") == ts]
+    assert len(thread) == 1
+    detail = thread[0].all_text
+    assert "Top" in detail and "Risky Inc" in detail and "Open disputes by age" in detail
+    # two PNGs and a CSV whose figures equal `arbot report`'s JSON
+    uploads = {u.filename: u.content for u in fake_slack.uploads()}
+    assert uploads[f"aging-{SUNDAY}.png"].startswith(PNG)
+    assert uploads[f"dso-trend-{SUNDAY}.png"].startswith(PNG)
+    rows = list(csv.reader(io.StringIO(uploads[f"ar-digest-{SUNDAY}.csv"].decode())))
+    figures = {(r[0], r[1]): r[2] for r in rows[1:]}
+    expected = report_json(report)
+    assert figures[("ar", "ar_total")] == expected["ar_total"]
+    for b in BUCKETS:
+        assert figures[("aging", b)] == expected["aging"][b]
+    assert figures[("ar", "ar_change_vs_last_week")] == format_major(change, "USD")
+    for name in ("dso", "cei_pct", "best_possible_dso", "average_days_delinquent"):
+        value = expected[name]
+        assert figures[("metrics", name)] == ("" if value is None else f"{value:.2f}")
+    trend = [k for k in figures if k[0].startswith("trend ") and k[1] == "dso"]
+    assert len(trend) == 13
+
+
+def test_digest_run_twice_or_by_two_workers_posts_once(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient
+) -> None:
+    results: list[object] = []
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(
+                run_job(jdeps, "weekly-digest", now=MONDAY, client=client)
+            )
+        )
+        for _ in range(2)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(1 for r in results if r) == 1
+    assert run_job(jdeps, "weekly-digest", now=MONDAY + timedelta(hours=2), client=client) is None
+    top = [c for c in fake_slack.calls("chat.postMessage") if not c.params.get("thread_ts")]
+    assert len(top) == 1
+
+
+def test_missed_monday_posts_once_on_tuesday_and_next_week_again(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient
+) -> None:
+    tuesday = MONDAY + timedelta(days=1, hours=3)
+    assert run_job(jdeps, "weekly-digest", now=tuesday, client=client)
+    assert run_job(jdeps, "weekly-digest", now=tuesday + timedelta(days=1), client=client) is None
+    top = [c for c in fake_slack.calls("chat.postMessage") if not c.params.get("thread_ts")]
+    assert len(top) == 1 and f"week ending {SUNDAY}" in top[0].all_text
+    assert run_job(jdeps, "weekly-digest", now=MONDAY + timedelta(days=7), client=client)
+    top = [c for c in fake_slack.calls("chat.postMessage") if not c.params.get("thread_ts")]
+    assert len(top) == 2 and f"week ending {SUNDAY + timedelta(days=7)}" in top[1].all_text

@@ -1,0 +1,200 @@
+"""The Monday digest's content as plain data, assembled from the tools everyone else uses.
+
+Nothing here computes a metric: AR, aging, DSO, CEI, bad debt, unapplied cash and dunning
+recovery come from `tools.report.ar_report` (the same call `arbot report` makes), the top
+overdue accounts from `tools.overdue`, disputes from `tools.disputes`, at-risk accounts from
+`tools.risk`. The digest only picks dates (the week that just ended, 13 weekly points for the
+trend), compares with last week and with the targets, and counts what the bot did.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from db import jobs_sql as q
+from tools.clock import day_cut
+from tools.deps import ToolDeps
+from tools.disputes import DisputeLine, OpenDisputesInput, open_disputes
+from tools.metrics import ArMetrics, MetricsInput
+from tools.overdue import TopOverdue, TopOverdueInput, top_overdue
+from tools.report import ar_report
+from tools.risk import AtRiskInput, AtRiskList, at_risk
+
+TREND_WEEKS = 13
+DISPUTE_AGES = (("under 2 days", 0, 1), ("2-7 days", 2, 7), ("8-30 days", 8, 30))
+Direction = Literal["better", "worse", "on target", "n/a"]
+
+
+class TargetCheck(BaseModel):
+    """One metric against its target: the value, the target and whether it is met."""
+
+    name: str
+    value: Decimal | None
+    target: Decimal
+    unit: str
+    higher_is_better: bool
+    met: bool | None = Field(description="None when the value is n/a")
+    change: Decimal | None = Field(description="value minus last week's value")
+    direction: Direction = Field(description="how the change since last week reads")
+
+
+class TrendPoint(BaseModel):
+    as_of: date
+    dso: Decimal | None
+    best_possible_dso: Decimal | None
+    average_days_delinquent: Decimal | None
+
+
+class DisputeAgeRow(BaseModel):
+    label: str
+    count: int
+    amounts: dict[str, int] = Field(description="currency -> open disputed amount, minor units")
+
+
+class Digest(BaseModel):
+    company: str
+    as_of: date
+    week_start: date
+    metrics: ArMetrics
+    last_week: ArMetrics
+    ar_change_minor: int
+    trend: list[TrendPoint]
+    targets: list[TargetCheck]
+    top_overdue: TopOverdue
+    disputes_by_age: list[DisputeAgeRow]
+    disputes: list[DisputeLine]
+    at_risk: AtRiskList
+    activity: dict[str, int]
+    target_dispute_hours: int
+
+
+def week_as_of(today_: date) -> date:
+    """The digest's date: the Sunday that closed the last complete week (Mon-Sun)."""
+    return today_ - timedelta(days=today_.weekday() + 1)
+
+
+def _direction(change: Decimal | None, higher_is_better: bool) -> Direction:
+    if change is None:
+        return "n/a"
+    if change == 0:
+        return "on target"
+    return "better" if (change > 0) == higher_is_better else "worse"
+
+
+def _check(
+    name: str,
+    value: Decimal | None,
+    before: Decimal | None,
+    target: Decimal,
+    unit: str,
+    *,
+    higher_is_better: bool,
+) -> TargetCheck:
+    met = None if value is None else (value > target if higher_is_better else value < target)
+    change = None if value is None or before is None else value - before
+    return TargetCheck(
+        name=name,
+        value=value,
+        target=target,
+        unit=unit,
+        higher_is_better=higher_is_better,
+        met=met,
+        change=change,
+        direction=_direction(change, higher_is_better),
+    )
+
+
+def _targets(deps: ToolDeps, m: ArMetrics, prev: ArMetrics) -> list[TargetCheck]:
+    s = deps.settings
+    return [
+        _check("DSO", m.dso, prev.dso, s.target_dso_days, " days", higher_is_better=False),
+        _check(
+            "Current",
+            m.aging_pct["current"],
+            prev.aging_pct["current"],
+            s.target_current_pct,
+            "%",
+            higher_is_better=True,
+        ),
+        _check("CEI", m.cei_pct, prev.cei_pct, s.target_cei_pct, "%", higher_is_better=True),
+        _check(
+            "Bad debt",
+            m.bad_debt_pct,
+            prev.bad_debt_pct,
+            s.target_bad_debt_pct,
+            "%",
+            higher_is_better=False,
+        ),
+        _check(
+            "Avg days delinquent",
+            m.average_days_delinquent,
+            prev.average_days_delinquent,
+            s.target_add_days,
+            " days",
+            higher_is_better=False,
+        ),
+    ]
+
+
+def _by_age(lines: list[DisputeLine]) -> list[DisputeAgeRow]:
+    rows = []
+    for label, low, high in (*DISPUTE_AGES, ("over 30 days", 31, 10**6)):
+        picked = [d for d in lines if low <= d.age_days <= high]
+        amounts: dict[str, int] = {}
+        for d in picked:
+            amounts[d.currency] = amounts.get(d.currency, 0) + d.amount_minor
+        rows.append(DisputeAgeRow(label=label, count=len(picked), amounts=amounts))
+    return rows
+
+
+def weekly_digest(deps: ToolDeps, as_of: date) -> Digest:
+    """Everything the Monday message shows, as of the end of `as_of` (a Sunday)."""
+    s = deps.settings
+    period = s.period_days
+    days = [as_of - timedelta(weeks=k) for k in range(TREND_WEEKS)]
+    # The 13 trend points are independent read-only reports; run them side by side.
+    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="arbot-digest") as pool:
+        reports = list(
+            pool.map(lambda d: ar_report(deps, MetricsInput(as_of=d, period_days=period)), days)
+        )
+        overdue_f = pool.submit(top_overdue, deps, TopOverdueInput(limit=10, as_of=as_of))
+        disputes_f = pool.submit(open_disputes, deps, OpenDisputesInput(as_of=as_of))
+        risk_f = pool.submit(at_risk, deps, AtRiskInput(as_of=as_of, min_level="high", limit=10))
+        m, prev = reports[0], reports[1]
+        disputes = disputes_f.result()
+        overdue = overdue_f.result()
+        risky = risk_f.result()
+    week_start = as_of - timedelta(days=6)
+    with deps.sessions() as session:
+        done = q.activity(
+            session, day_cut(week_start - timedelta(days=1), s.tz), day_cut(as_of, s.tz)
+        )
+    return Digest(
+        company=s.company_name,
+        as_of=as_of,
+        week_start=week_start,
+        metrics=m,
+        last_week=prev,
+        ar_change_minor=m.ar_total_minor - prev.ar_total_minor,
+        trend=[
+            TrendPoint(
+                as_of=r.as_of,
+                dso=r.dso,
+                best_possible_dso=r.best_possible_dso,
+                average_days_delinquent=r.average_days_delinquent,
+            )
+            for r in reversed(reports)
+        ],
+        targets=_targets(deps, m, prev),
+        top_overdue=overdue,
+        disputes_by_age=_by_age(disputes.disputes),
+        disputes=disputes.disputes,
+        at_risk=risky,
+        activity=done,
+        target_dispute_hours=s.target_dispute_hours,
+    )

@@ -1,0 +1,168 @@
+"""The rules behind the alerts: which disputes need a nudge, snoozes, "mark disputed".
+
+Kept apart from the jobs (which only decide when and claim exactly-once) and from Slack
+(which only renders), so the scan, the webhook hook and the buttons share one definition.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+from pydantic import BaseModel, Field
+
+from db import actions_sql as aq
+from db import jobs_sql as q
+from db.engine import transaction
+from db.models import Dispute, DisputeKind
+from tools.actions import ActionError
+from tools.clock import day_cut, today
+from tools.deps import ToolDeps
+
+EVIDENCE_SOON_DAYS = 3
+SNOOZE_DAYS = 7
+SNOOZE_JOB = "snooze"
+
+
+class DisputeAlert(BaseModel):
+    """One open dispute as an alert shows it; `reason` is customer text, data only."""
+
+    dispute_id: int
+    external_id: str
+    customer_id: int
+    customer_name: str
+    owner_slack_id: str | None
+    invoice_id: int | None
+    invoice_number: str | None
+    currency: str
+    amount_minor: int
+    kind: str
+    reason: str | None
+    opened_at: datetime
+    evidence_due_at: datetime | None
+    open_hours: int = Field(description="whole hours open at the time of the check")
+    why: list[str] = Field(default_factory=list, description="why it needs attention now")
+
+
+def _alert(f: q.DisputeFacts, now: datetime, hours: int) -> DisputeAlert:
+    open_hours = int((now - f.opened_at).total_seconds() // 3600)
+    why = []
+    if open_hours > hours:
+        why.append(f"open {open_hours} hours (target: resolved within {hours})")
+    if f.evidence_due_at is not None and f.evidence_due_at <= now + timedelta(
+        days=EVIDENCE_SOON_DAYS
+    ):
+        left = f.evidence_due_at - now
+        when = (
+            "overdue"
+            if left.total_seconds() < 0
+            else f"due in {int(left.total_seconds() // 3600)} hours"
+        )
+        why.append(f"evidence {when} ({f.evidence_due_at:%Y-%m-%d %H:%M} UTC)")
+    return DisputeAlert(
+        dispute_id=f.dispute_id,
+        external_id=f.external_id,
+        customer_id=f.customer_id,
+        customer_name=f.customer_name,
+        owner_slack_id=f.owner_slack_id,
+        invoice_id=f.invoice_id,
+        invoice_number=f.invoice_number,
+        currency=f.currency,
+        amount_minor=f.amount_minor,
+        kind=f.kind,
+        reason=f.reason,
+        opened_at=f.opened_at,
+        evidence_due_at=f.evidence_due_at,
+        open_hours=open_hours,
+        why=why,
+    )
+
+
+def open_dispute_alerts(
+    deps: ToolDeps, *, now: datetime, dispute_ids: list[int] | None = None
+) -> list[DisputeAlert]:
+    """Disputes open right now, oldest first, each with why it needs attention (maybe none)."""
+    with deps.sessions() as session:
+        facts = q.open_disputes_with_owner(session, now, dispute_ids)
+    return [_alert(f, now, deps.settings.target_dispute_hours) for f in facts]
+
+
+def needs_reminder(alert: DisputeAlert) -> bool:
+    """Open longer than the target (48 h by default), or evidence due within 3 days."""
+    return bool(alert.why)
+
+
+# --- snooze ---------------------------------------------------------------------------------
+
+
+def snooze(
+    deps: ToolDeps, customer_id: int, user: str, *, now: datetime, days: int = SNOOZE_DAYS
+) -> date:
+    """No alerts about this customer until the returned date (inclusive)."""
+    until = today(deps.settings.tz, now) + timedelta(days=days)
+    period = f"customer:{customer_id}"
+    detail = json.dumps({"until": until.isoformat(), "by": user})
+    with deps.engine.begin() as conn:
+        q.release_claims(conn, SNOOZE_JOB, [period])
+    q.insert_claim(deps.engine, SNOOZE_JOB, period, now, detail)
+    return until
+
+
+def snoozed_customers(deps: ToolDeps, on: date) -> set[int]:
+    with deps.engine.connect() as conn:
+        rows = q.claimed_periods(conn, SNOOZE_JOB, "customer:")
+    out = set()
+    for period, detail in rows.items():
+        until = date.fromisoformat(json.loads(detail or "{}").get("until", "1970-01-01"))
+        if until >= on:
+            out.add(int(period.split(":", 1)[1]))
+    return out
+
+
+# --- mark disputed --------------------------------------------------------------------------
+
+
+def mark_disputed(deps: ToolDeps, invoice_id: int, user: str, reason: str, *, now: datetime) -> int:
+    """Open a billing dispute on the invoice (dunning stops at once); returns its id."""
+    reason = reason.strip()
+    if len(reason) < 3:
+        raise ActionError("Say briefly what the customer disputes.")
+    s = deps.settings
+    with deps.sessions() as session:
+        facts = aq.invoice_facts(
+            session,
+            cut=day_cut(today(s.tz, now), s.tz),
+            today=today(s.tz, now),
+            invoice_ids=[invoice_id],
+        )
+    if not facts:
+        raise ActionError("That invoice no longer exists.")
+    f = facts[0]
+    if f.disputed:
+        raise ActionError(f"{f.label} is already disputed.")
+    with transaction(deps.sessions) as session:
+        did = q.insert_dispute(
+            session,
+            Dispute(
+                source="slack",
+                external_id=f"slack-{invoice_id}-{int(now.timestamp())}",
+                customer_id=f.customer_id,
+                invoice_id=invoice_id,
+                amount_minor=f.open_minor or f.total_minor,
+                currency=f.currency,
+                kind=DisputeKind.BILLING,
+                reason=reason[:2000],
+                opened_at=now,
+            ),
+        )
+        aq.insert_audit(
+            session,
+            actor=user,
+            event="marked_disputed",
+            entity="invoice",
+            entity_id=str(invoice_id),
+            before=None,
+            after={"dispute_id": did, "reason": reason[:2000]},
+            at=now,
+        )
+    return did
