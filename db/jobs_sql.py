@@ -103,6 +103,7 @@ class DunningState:
     invoice_id: int
     stage: int
     status: str
+    expires_at: datetime | None
 
 
 def dunning_states(session: Session, invoice_ids: Sequence[int]) -> dict[int, DunningState]:
@@ -116,13 +117,13 @@ def dunning_states(session: Session, invoice_ids: Sequence[int]) -> dict[int, Du
         .subquery()
     )
     rows = session.execute(
-        select(Action.invoice_id, Action.dunning_stage, Action.status).join(
+        select(Action.invoice_id, Action.dunning_stage, Action.status, Action.expires_at).join(
             latest, and_(Action.id == latest.c.last_id)
         )
     )
     return {
-        int(i): DunningState(int(i), int(stage if stage is not None else -1), str(status))
-        for i, stage, status in rows
+        int(i): DunningState(int(i), int(stage if stage is not None else -1), str(status), exp)
+        for i, stage, status, exp in rows
     }
 
 

@@ -45,10 +45,17 @@ def due_stages(deps: ToolDeps, *, now: datetime) -> list[tuple[int, int]]:
             continue
         stage = stage_of((as_of - f.due_on).days, stages)
         last = states.get(f.id)
-        if last is not None and (last.status == ActionStatus.PROPOSED or last.stage >= stage):
+        if last is not None and (_undecided(last, now) or last.stage >= stage):
             continue
         due.append((f.id, stage))
     return due
+
+
+def _undecided(last: q.DunningState, now: datetime) -> bool:
+    """Still waiting for a person; a proposal past its expiry counts as decided (expired)."""
+    if last.status != ActionStatus.PROPOSED:
+        return False
+    return last.expires_at is None or last.expires_at > now
 
 
 def run_dunning(deps: ToolDeps, *, now: datetime, client: WebClient | None = None) -> list[int]:

@@ -1,8 +1,8 @@
 """A small ledger at fixed dates for the job tests: Monday 2026-11-23 is "now".
 
 - GOOD: paid history (so DSO and CEI have denominators) and one current invoice.
-- RISKY (owner UOWNER001): one invoice 100+ days late over its credit limit: medium risk
-  (40 points) until a failed payment attempt on Tuesday makes it high (50).
+- RISKY (owner UOWNER001): one invoice 100+ days late and getting older: medium risk
+  (45 points) until a failed payment attempt on Tuesday makes it high (55).
 - DUN: invoices at each dunning situation: D1 due in 3 days (stage -3), D2 one day late
   (stage +1), D3 disputed, D4 paid, D5 promised, D6 not due for weeks.
 - NODUN: a do-not-dun customer with a late invoice.
@@ -33,7 +33,7 @@ def day(offset: int) -> str:
 def build(deps: ToolDeps, directory: Path) -> None:
     customers = [
         customer("GOOD", name="Goodpay Ltd"),
-        customer("RISKY", name="Risky Inc", credit_limit="1000.00", owner_slack_id=OWNER),
+        customer("RISKY", name="Risky Inc", owner_slack_id=OWNER),
         customer("DUN", name="Dunmore AG"),
         customer("NODUN", name="Nodun plc"),
     ]
