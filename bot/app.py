@@ -65,9 +65,13 @@ def create_app(
     fallback: FallbackFn | None = None,
     listener_executor: Executor | None = None,
     token_verification_enabled: bool = True,
-    workers: int = 32,
+    workers: int = 128,
 ) -> App:
     """Build the Bolt app. `fallback` answers what the fast path cannot (the LLM agent).
+
+    `workers` is the listener pool: most of a worker's time is spent waiting (on the database,
+    on a shared identical query, on Slack), so it is sized for the questions in flight at
+    once (50/s x ~1 s), not for the CPU count.
 
     `token_verification_enabled` calls auth.test once at start-up so a wrong token stops the
     process with a clear error instead of failing on the first question.
