@@ -1,0 +1,132 @@
+"""A simulated week on the configured cron schedules, and the real scheduler's misfire policy."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.triggers.cron import CronTrigger
+from slack_sdk import WebClient
+
+from jobs.runner import run_job
+from jobs.scheduler import TABLE, make_scheduler, start_scheduler
+from tests.fakes.slack_api import FakeSlack
+from tests.jobs import ledger
+from tests.jobs.conftest import ALERTS, APPROVALS, DIGEST
+from tests.jobs.ledger import MONDAY, OWNER
+from tools.deps import ToolDeps
+
+WEEK_START = MONDAY.replace(hour=0)
+JOBS = ("weekly-digest", "at-risk-scan", "dispute-watch", "dunning")
+
+
+def _fire_times(cron: str, start: datetime, end: datetime) -> list[datetime]:
+    trigger = CronTrigger.from_crontab(cron, timezone=UTC)
+    out, prev, t = [], None, trigger.get_next_fire_time(None, start)
+    while t is not None and t < end:
+        out.append(t)
+        prev, t = t, trigger.get_next_fire_time(t, t + timedelta(seconds=1))
+    assert prev is None or prev < end
+    return out
+
+
+def test_a_simulated_week_posts_each_expected_message_once(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient
+) -> None:
+    deps = replace(
+        jdeps, settings=jdeps.settings.model_copy(update={"dispute_watch_cron": "5 * * * *"})
+    )
+    s = deps.settings
+    crons = {
+        "weekly-digest": s.digest_cron,
+        "at-risk-scan": s.at_risk_cron,
+        "dispute-watch": s.dispute_watch_cron,
+        "dunning": s.dunning_cron,
+    }
+    end = WEEK_START + timedelta(days=7)
+    schedule = sorted((t, name) for name in JOBS for t in _fire_times(crons[name], WEEK_START, end))
+    events = {
+        # a failed payment on Tuesday pushes Risky Inc into high risk
+        WEEK_START + timedelta(days=1, hours=12): lambda: ledger.failed_payment(
+            deps, "R1", WEEK_START + timedelta(days=1, hours=12), "fail-tue"
+        ),
+        # a dispute arrives on Wednesday at 10:00
+        WEEK_START + timedelta(days=2, hours=10): lambda: ledger.add_dispute(
+            deps, "G3", opened_at=WEEK_START + timedelta(days=2, hours=10), external_id="dp-wed"
+        ),
+    }
+    pending = sorted(events)
+    for when, name in schedule:
+        while pending and pending[0] <= when:
+            events[pending.pop(0)]()
+        run_job(deps, name, now=when, client=client)
+        if name == "weekly-digest":  # a second worker firing the same schedule changes nothing
+            assert run_job(deps, name, now=when, client=client) is None
+
+    posts = fake_slack.calls("chat.postMessage")
+    by_channel = Counter(c.params["channel"] for c in posts if not c.params.get("thread_ts"))
+    alerts = [c.all_text for c in posts if c.params["channel"] == ALERTS]
+    assert by_channel[DIGEST] == 1
+    assert by_channel[OWNER] == 1  # Risky Inc's owner: its high-risk alert
+    risk = [t for t in alerts if "entered high risk" in t]
+    new = [t for t in alerts if t.startswith("New dispute")]
+    reminders = [t for t in alerts if "need attention" in t]
+    assert len(risk) == 1 and "Risky Inc" in risk[0]
+    assert len(new) == 1 and "Goodpay Ltd" in new[0]
+    # the 5-day-old dispute every day (7); Wednesday's from Friday 11:05 (49 h) on (3);
+    # Friday's two reminders arrive in two runs, so 8 messages
+    assert len(reminders) == 8
+    assert sum(t.count("Dunmore AG") for t in reminders) == 7
+    assert sum(t.count("Goodpay Ltd") for t in reminders) == 3
+    # dunning cards: Monday D1 (-3), D2 (+1), R1 (+30); Friday D1 (+1) after its expiry
+    assert by_channel[APPROVALS] == 4
+    assert by_channel[ALERTS] == 10
+
+
+def _digests(fake: FakeSlack) -> int:
+    return sum(
+        1
+        for c in fake.calls("chat.postMessage")
+        if c.params["channel"] == DIGEST and not c.params.get("thread_ts")
+    )
+
+
+def test_restart_after_a_missed_monday_posts_once_even_with_two_workers(
+    jdeps: ToolDeps, fake_slack: FakeSlack
+) -> None:
+    off = {
+        k: "off"
+        for k in (
+            "at_risk_cron",
+            "dispute_watch_cron",
+            "dunning_cron",
+            "stripe_sync_cron",
+            "outbox_cron",
+        )
+    }
+    deps = replace(jdeps, settings=jdeps.settings.model_copy(update=off))
+    start_scheduler(deps)()  # first start: the job is stored with its next Monday
+    # the worker was down when the digest was due: its stored run time is now in the past
+    # (edited in the store itself: no scheduler thread may run while we do it)
+    store = SQLAlchemyJobStore(engine=deps.engine, tablename=TABLE)
+    store.start(make_scheduler(deps), "default")
+    job = store.lookup_job("weekly-digest")
+    assert job is not None and job.next_run_time > datetime.now(UTC)
+    job.next_run_time = datetime.now(UTC) - timedelta(hours=30)
+    store.update_job(job)
+    stops = [start_scheduler(deps), start_scheduler(deps)]  # two workers come back at once
+    try:
+        fake_slack.wait_for("chat.postMessage", count=2, timeout=60)  # message + thread
+        time.sleep(2)
+        fake_slack.wait_quiet(1.0)
+    finally:
+        for stop in stops:
+            stop()
+    assert _digests(fake_slack) == 1
+    stop = start_scheduler(deps)  # another restart: the digest is not posted again
+    time.sleep(1.5)
+    stop()
+    assert _digests(fake_slack) == 1
