@@ -27,6 +27,7 @@ from sqlalchemy import (
     text,
 )
 
+from db.settlement import OverApplied, refresh_selected
 from db.types import UTCDateTime
 
 _stage_meta = MetaData()
@@ -334,17 +335,24 @@ def _upsert_fx(conn: Connection) -> UpsertCounts:
     return UpsertCounts(new=int(new), changed=written - int(new), unchanged=total - written)
 
 
+_TOUCHED_SQL = """
+    SELECT i.id FROM invoices i JOIN stage_invoices s
+      ON i.source = :source AND i.external_id = s.external_id
+    UNION SELECT i.id FROM invoices i JOIN stage_payments s
+      ON i.source = :source AND i.external_id = s.invoice_ext
+    UNION SELECT i.id FROM invoices i JOIN stage_credit_notes s
+      ON i.source = :source AND i.external_id = s.invoice_ext
+"""
+
+
 def touched_invoice_ids(conn: Connection, *, source: str) -> list[int]:
     """Invoices whose open amount may have changed with the staged rows."""
-    sql = """
-        SELECT i.id FROM invoices i JOIN stage_invoices s
-          ON i.source = :source AND i.external_id = s.external_id
-        UNION SELECT i.id FROM invoices i JOIN stage_payments s
-          ON i.source = :source AND i.external_id = s.invoice_ext
-        UNION SELECT i.id FROM invoices i JOIN stage_credit_notes s
-          ON i.source = :source AND i.external_id = s.invoice_ext
-    """
-    return [int(r[0]) for r in conn.execute(text(sql), {"source": source})]
+    return [int(r[0]) for r in conn.execute(text(_TOUCHED_SQL), {"source": source})]
+
+
+def refresh_touched(conn: Connection, *, source: str) -> list[OverApplied]:
+    """Refresh settlement of the invoices the staged rows may have changed."""
+    return refresh_selected(conn, _TOUCHED_SQL, {"source": source})
 
 
 def blame_line(conn: Connection, invoice_id: int) -> tuple[str, int]:

@@ -62,11 +62,8 @@ SELECT invoice_id, total_minor, applied_minor, old_settled_at,
 """
 
 _UPDATE_SQL = """
-UPDATE invoices SET settled_at = (
-    SELECT r.settled_at FROM settle_results r WHERE r.invoice_id = invoices.id
-) WHERE id IN (
-    SELECT invoice_id FROM settle_results WHERE settled_at IS DISTINCT FROM old_settled_at
-)
+UPDATE invoices SET settled_at = r.settled_at FROM settle_results r
+ WHERE r.invoice_id = invoices.id AND r.settled_at IS DISTINCT FROM r.old_settled_at
 """
 
 
@@ -80,20 +77,29 @@ class OverApplied:
 
 
 def refresh_settlement(conn: Connection, invoice_ids: Iterable[int]) -> list[OverApplied]:
-    """Recompute settled_at for these invoices; return those paid or credited beyond total.
-
-    All in SQL, so a million touched invoices cost no Python memory.
-    """
+    """Recompute settled_at for these invoices; return those paid or credited beyond total."""
     ids = [{"invoice_id": i} for i in set(invoice_ids)]
     if not ids:
         return []
     _targets.drop(conn, checkfirst=True)
     _targets.create(conn)
     conn.execute(_targets.insert(), ids)
+    return _refresh_targets(conn)
+
+
+def refresh_selected(
+    conn: Connection, select_ids: str, params: dict[str, object]
+) -> list[OverApplied]:
+    """Like refresh_settlement, for the invoice ids a SQL query selects (no ids in Python)."""
+    _targets.drop(conn, checkfirst=True)
+    _targets.create(conn)
+    conn.execute(text(f"INSERT INTO settle_targets (invoice_id) {select_ids}"), params)
+    return _refresh_targets(conn)
+
+
+def _refresh_targets(conn: Connection) -> list[OverApplied]:
     conn.execute(text("DROP TABLE IF EXISTS settle_results"))
     conn.execute(text(_RESULTS_SQL))
-    # Without this index the correlated UPDATE below is quadratic.
-    conn.execute(text("CREATE INDEX ix_settle_results_invoice_id ON settle_results (invoice_id)"))
     conn.execute(text(_UPDATE_SQL))
     over = conn.execute(
         text(

@@ -23,7 +23,6 @@ from tqdm import tqdm
 
 from db import ingest
 from db.ingest import UpsertCounts
-from db.settlement import refresh_settlement
 from tools.money import MoneyError, format_major, is_currency, parse_major
 
 SOURCE = "csv"
@@ -408,8 +407,7 @@ def import_directory(engine: Engine, directory: Path, *, tz: ZoneInfo) -> Import
             for line, msg in ingest.unknown_references(conn, entity, source=SOURCE):
                 error(entity, line, msg)
             summary.counts[entity] = ingest.upsert(conn, entity, source=SOURCE)
-        touched = ingest.touched_invoice_ids(conn, source=SOURCE)
-        for over in refresh_settlement(conn, touched):
+        for over in ingest.refresh_touched(conn, source=SOURCE):
             entity, line = ingest.blame_line(conn, over.invoice_id)
             error(
                 entity,
