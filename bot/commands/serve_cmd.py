@@ -44,7 +44,16 @@ def register(sub: Any) -> None:
 
 def build_routes(app: App, deps: ToolDeps) -> Routes:
     """Every HTTP route of `arbot serve --http`; add yours here."""
-    return default_routes(app, deps)
+    routes = default_routes(app, deps)
+    if deps.settings.stripe_webhook_secret is not None:
+        from bot.stripe_webhook import stripe_webhook_wsgi
+        from jobs.dispute_watch import webhook_hook
+
+        # A dispute new to the ledger is alerted at once (issue 7), after the webhook commits.
+        routes[("POST", "/stripe/webhook")] = stripe_webhook_wsgi(
+            deps, on_new_dispute=webhook_hook(deps, app.client)
+        )
+    return routes
 
 
 def run(args: argparse.Namespace) -> int:

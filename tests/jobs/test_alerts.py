@@ -89,3 +89,33 @@ def test_evidence_due_within_three_days_reminds_a_young_dispute(
     assert len(out["new"]) == 1  # dp-young: new now (reminders start with the next run)
     nxt = run_job(jdeps, "dispute-watch", now=MONDAY + timedelta(hours=2), client=client)
     assert len(nxt["reminded"]) == 1  # dp-young's evidence is due soon: reminded today
+
+
+def test_stripe_webhook_hook_alerts_a_new_dispute_at_once_and_once(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient
+) -> None:
+    from datetime import UTC, datetime
+
+    from jobs.dispute_watch import webhook_hook
+    from tools.stripe_apply import NewDispute
+
+    did = ledger.add_dispute(
+        jdeps, "G3", opened_at=datetime.now(UTC) - timedelta(minutes=1), external_id="dp_stripe"
+    )
+    new = NewDispute(
+        dispute_id=did,
+        external_id="dp_stripe",
+        customer_external_id="GOOD",
+        invoice_external_id="G3",
+        amount_minor=10000,
+        currency="USD",
+        reason="fraudulent",
+        evidence_due_at=None,
+    )
+    hook = webhook_hook(jdeps, client)
+    hook(new)
+    hook(new)  # a redelivery, or the scheduled watch, changes nothing
+    texts = _to(fake_slack, ALERTS)
+    assert len(texts) == 1 and texts[0].startswith("New dispute: Goodpay Ltd")
+    out = run_job(jdeps, "dispute-watch", now=datetime.now(UTC), client=client)
+    assert did not in out["new"]
