@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 BACKFILL_CURSOR = "stripe:backfill"
 EVENTS_CURSOR = "stripe:events"
 PAGE = 100
+ANALYZE_EVERY_PAGES = 40  # PostgreSQL statistics refresh while a backfill grows the tables
 # (list endpoint of the client, object kind), parents first.
 PHASES: tuple[tuple[str, str], ...] = (
     ("customers", "customer"),
@@ -178,8 +179,11 @@ class StripeSync:
                     applied = self.lister.apply(conn, kind, chunk)
                     cursor = {"phase": name, "after": chunk[-1]["id"]}
                     sq.set_cursor(conn, BACKFILL_CURSOR, json.dumps(cursor))
-                self.stats.process_seconds += time.perf_counter() - started
                 self.stats.pages += 1
+                if self.stats.pages % ANALYZE_EVERY_PAGES == 1:
+                    with self.engine.begin() as conn:
+                        sq.analyze_ledger(conn)
+                self.stats.process_seconds += time.perf_counter() - started
                 self.stats.count(kind, applied.objects)
                 bar.update(len(chunk))
 
