@@ -122,7 +122,9 @@ def dunning_states(session: Session, invoice_ids: Sequence[int]) -> dict[int, Du
         )
     )
     return {
-        int(i): DunningState(int(i), int(stage if stage is not None else -1), str(status), exp)
+        int(i or 0): DunningState(
+            int(i or 0), -1 if stage is None else int(stage), str(status), exp
+        )
         for i, stage, status, exp in rows
     }
 
@@ -178,7 +180,7 @@ def open_disputes_with_owner(
     )
     if dispute_ids is not None:
         query = query.where(Dispute.id.in_(list(dispute_ids)))
-    return [DisputeFacts(*r) for r in session.execute(query)]
+    return [DisputeFacts(*r) for r in session.execute(query)]  # type: ignore[call-arg]
 
 
 def insert_dispute(session: Session, dispute: Dispute) -> int:

@@ -175,8 +175,8 @@ def digest_csv(d: Digest) -> bytes:
         )
     for r in d.disputes_by_age:
         w.writerow(["disputes_by_age", r.label, r.count, ""])
-    for a in d.at_risk.accounts:
-        w.writerow(["at_risk", a.name, a.score, ""])
+    for risky in d.at_risk.accounts:
+        w.writerow(["at_risk", risky.name, risky.score, ""])
     for key, n in sorted(d.activity.items()):
         w.writerow(["activity", key, n, ""])
     return out.getvalue().encode()
