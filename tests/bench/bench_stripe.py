@@ -1,14 +1,18 @@
 """Benchmark: backfill 100,000 invoices from the fake Stripe API into a fresh ledger.
 
-Prints objects per second and where the time went: inside the stripe client (HTTP to the
-fake on loopback, JSON decoding, StripeObject construction) versus our own processing
-(mapping, staging, upserts, settlement refresh, cursor and commit, one transaction per page).
+Prints objects per second and where the time went: waiting on the stripe client (HTTP to
+the fake on loopback plus JSON decoding) versus our own processing (mapping, staging,
+upserts, settlement refresh, cursor and commit, one transaction per page).
 Targets (issue 8): our processing < 50% of the total, > 2,000 objects/s.
 
     .venv/bin/python tests/bench/bench_stripe.py [--invoices N] [--postgres]
+        [--no-prefetch] [--typed]
 
-The fake runs in this process on its own threads (as it does in tests), so both sides share
-the machine's cores; the figures are for the machine it runs on.
+--no-prefetch fetches and writes in turn, so the split between HTTP and our code is plain;
+the default (as in production) fetches the next page while writing this one. --typed uses
+the client's auto_paging_iter and StripeObjects (the incremental sync's path) for comparison.
+The fake Stripe runs in a child process, as Stripe would be another machine; both share this
+machine's cores, so the figures are for the machine it runs on and its load at the time.
 """
 
 from __future__ import annotations
@@ -138,8 +142,13 @@ def main() -> int:
         f"({100 * s.process_seconds / total:.0f}%)"
     )
     print(f"other (progress, cursor reads): {other:.1f}s ({100 * other / total:.0f}%)")
-    ok = s.process_seconds / total < 0.5 and objects / total > 2_000
-    print("targets (<50% ours, >2,000 objects/s):", "met" if ok else "NOT met")
+    share_ok = s.process_seconds / total < 0.5
+    speed_ok = objects / total > 2_000
+    print(f"target our processing < 50% of total: {'met' if share_ok else 'NOT met'}")
+    print(f"target > 2,000 objects/s: {'met' if speed_ok else 'NOT met'}")
+    if not args.no_prefetch:
+        print("(prefetch overlaps HTTP with our writes, so little wait is left to count;")
+        print(" --no-prefetch measures the two in turn)")
     return 0
 
 
