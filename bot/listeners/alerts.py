@@ -30,6 +30,7 @@ from tools.money import format_money
 from tools.promises import PromiseInput, record_promise
 
 log = logging.getLogger(__name__)
+REFUSED = "Only the finance team can act on alerts."
 
 
 def _allowed(deps: ToolDeps, user: str) -> bool:
@@ -82,6 +83,15 @@ def _selected(view: dict[str, Any], block: str) -> str:
     return str(state.get("value") or "")
 
 
+def _promise_field(message: str) -> str:
+    """The modal input an error is about, so Slack shows it under that input."""
+    if message.startswith("amount "):
+        return AlertId.AMOUNT.value
+    if "invoice" in message:
+        return AlertId.INVOICE.value
+    return AlertId.DATE.value
+
+
 def register(app: App, deps: ToolDeps) -> None:
     @app.action(AlertId.DRAFT)
     def on_draft(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -89,7 +99,7 @@ def register(app: App, deps: ToolDeps) -> None:
         user = body["user"]["id"]
         channel, ts = _where(body)
         if not _allowed(deps, user):
-            _tell(client, channel, user, "Only the finance team can act on alerts.")
+            _tell(client, channel, user, REFUSED)
             return
         ref = _ref(body)
         args = DunningInput(
@@ -110,7 +120,7 @@ def register(app: App, deps: ToolDeps) -> None:
         user = body["user"]["id"]
         channel, _ts = _where(body)
         if not _allowed(deps, user):
-            _tell(client, channel, user, "Only the finance team can act on alerts.")
+            _tell(client, channel, user, REFUSED)
             return
         ref = _ref(body)
         name, items = _invoices(deps, ref.customer_id)
@@ -128,7 +138,7 @@ def register(app: App, deps: ToolDeps) -> None:
         user = body["user"]["id"]
         channel, _ts = _where(body)
         if not _allowed(deps, user):
-            _tell(client, channel, user, "Only the finance team can act on alerts.")
+            _tell(client, channel, user, REFUSED)
             return
         ref = _ref(body)
         name, items = _invoices(deps, ref.customer_id)
@@ -146,7 +156,7 @@ def register(app: App, deps: ToolDeps) -> None:
         user = body["user"]["id"]
         channel, ts = _where(body)
         if not _allowed(deps, user):
-            _tell(client, channel, user, "Only the finance team can act on alerts.")
+            _tell(client, channel, user, REFUSED)
             return
         ref = _ref(body)
         until = watch.snooze(deps, ref.customer_id, user, now=now_utc())
@@ -162,6 +172,9 @@ def register(app: App, deps: ToolDeps) -> None:
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         user = body["user"]["id"]
+        if not _allowed(deps, user):
+            ack(response_action="errors", errors={AlertId.INVOICE.value: REFUSED})
+            return
         meta = json.loads(view["private_metadata"])
         try:
             promised_on = date.fromisoformat(_selected(view, AlertId.DATE))
@@ -175,7 +188,7 @@ def register(app: App, deps: ToolDeps) -> None:
                 ),
             )
         except (ActionError, ValueError) as exc:
-            ack(response_action="errors", errors={AlertId.DATE.value: str(exc)[:1900]})
+            ack(response_action="errors", errors={_promise_field(str(exc)): str(exc)[:1900]})
             return
         ack()
         if meta.get("channel"):
@@ -191,6 +204,9 @@ def register(app: App, deps: ToolDeps) -> None:
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         user = body["user"]["id"]
+        if not _allowed(deps, user):
+            ack(response_action="errors", errors={AlertId.INVOICE.value: REFUSED})
+            return
         meta = json.loads(view["private_metadata"])
         now = now_utc()
         try:
