@@ -53,7 +53,7 @@ def ledgers(
         "fx_rates": [],
     }
     for cur in ("EUR", "JPY", "KWD"):
-        offsets = sorted(set([0, *draw(st.lists(st.integers(1, horizon + 60), max_size=2))]))
+        offsets = sorted(set([-400, *draw(st.lists(st.integers(1, horizon + 60), max_size=2))]))
         for off in offsets:
             rate = draw(st.decimals(Decimal("0.001"), Decimal("5"), places=4))
             files["fx_rates"].append({"date": _day(off), "currency": cur, "rate": str(rate)})
