@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from db import agent_sql as q
 from db import metrics_sql
@@ -18,7 +18,7 @@ from tools.clock import day_cut, today
 from tools.customer_detail import ToolInputError, resolve_customer
 from tools.deps import ToolDeps
 from tools.metrics import BUCKETS, Converter, bucket_of
-from tools.money import is_currency
+from tools.money import CurrencyCode
 
 
 class AgingInput(BaseModel):
@@ -27,18 +27,9 @@ class AgingInput(BaseModel):
     segment: str | None = Field(
         None, description="one segment (enterprise, mid-market, smb); all when empty"
     )
-    currency: str | None = Field(
+    currency: CurrencyCode | None = Field(
         None, description="one currency alone (ISO code); all, converted, when empty"
     )
-
-    @field_validator("currency")
-    @classmethod
-    def _known(cls, value: str | None) -> str | None:
-        if value is not None:
-            value = value.upper()
-            if not is_currency(value):
-                raise ValueError(f"unknown currency code {value!r}")
-        return value
 
 
 class Aging(BaseModel):

@@ -12,13 +12,13 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from db import metrics_sql as q
 from db.metrics_sql import OpenGroup
 from tools.clock import day_cut, today
-from tools.money import exponent, is_currency
+from tools.money import CurrencyCode, exponent
 
 BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 DEFAULT_RESERVE_PCT = tuple(Decimal(x) for x in ("1", "5", "10", "25", "50"))
@@ -32,18 +32,9 @@ class MetricsError(ValueError):
 class MetricsInput(BaseModel):
     as_of: date | None = Field(None, description="end-of-day date to report on; today if empty")
     period_days: int = Field(90, ge=1, le=3650, description="look-back window P in days")
-    currency: str | None = Field(
+    currency: CurrencyCode | None = Field(
         None, description="report one currency alone (ISO code); all, converted, if empty"
     )
-
-    @field_validator("currency")
-    @classmethod
-    def _known(cls, value: str | None) -> str | None:
-        if value is not None:
-            value = value.upper()
-            if not is_currency(value):
-                raise ValueError(f"unknown currency code {value!r}")
-        return value
 
 
 class ArMetrics(BaseModel):

@@ -7,6 +7,9 @@ what "12.50 USD" means to the cent.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 # ISO 4217 minor-unit exponents. Codes not listed are refused: guessing an exponent would
 # silently scale amounts by 100.
@@ -35,6 +38,17 @@ def exponent(currency: str) -> int:
 
 def is_currency(code: str) -> bool:
     return code in _EXPONENTS
+
+
+def _currency_code(value: str) -> str:
+    code = value.strip().upper()
+    if not is_currency(code):
+        raise ValueError(f"unknown currency code {value!r}")
+    return code
+
+
+# A pydantic field type: "eur" becomes "EUR"; an unknown code is a validation message.
+CurrencyCode = Annotated[str, AfterValidator(_currency_code)]
 
 
 def parse_major(text: str, currency: str) -> int:
