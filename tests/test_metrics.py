@@ -251,3 +251,63 @@ def test_table_output_for_people(
     assert "USD 1,050.00" in run.out
     assert "111.18 days" in run.out
     assert "1 of 2 invoices" in run.out
+
+
+def test_dso_trend_points_equal_full_reports(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import date, timedelta
+
+    from tools.deps import connect
+    from tools.metrics import MetricsInput, ar_metrics, dso_trend
+
+    dues = [
+        "2026-06-30",
+        "2026-06-29",
+        "2026-06-23",
+        "2026-06-22",
+        "2026-05-31",
+        "2026-05-30",
+        "2026-04-01",
+        "2026-03-31",
+        "2026-07-07",
+    ]
+    directory = _full_ledger(tmp_path)
+    write_csvs(
+        directory,
+        customers=[customer("C1"), customer("EU", "EUR")],
+        invoices=[
+            *[invoice(f"B{n}", f"{n + 1}.00", "2026-02-01", due) for n, due in enumerate(dues)],
+            invoice("eu", "99.99", "2026-06-01", "2026-06-30", customer_id="EU", currency="EUR"),
+            invoice("A", "1000.00", "2026-03-01", "2026-03-31"),
+            invoice("B", "500.00", "2026-05-01", "2026-05-31"),
+            invoice("C", "300.00", "2026-06-01", "2026-07-01"),
+            invoice("E", "200.00", "2026-04-15", "2026-05-15", voided_on="2026-04-20"),
+            invoice("F", "250.00", "2026-02-01", "2026-03-03", written_off_on="2026-06-15"),
+            invoice("G", "150.00", "2026-05-20", "2026-06-19"),
+            invoice("H", "80.00", "2026-07-02", "2026-08-01"),
+        ],
+        fx_rates=[{"date": "2026-01-01", "currency": "EUR", "rate": "1.0837"}],
+    )
+    _import(capsys, directory)
+    deps = connect(settings)
+    days = [date(2026, 6, 30) - timedelta(weeks=k) for k in range(13)]
+
+    with deps.sessions() as session:
+        trend = dso_trend(session, days, period_days=90, tz=settings.tz, reporting_currency="USD")
+        for point, day in zip(trend, days, strict=True):
+            full = ar_metrics(
+                session,
+                MetricsInput(as_of=day, period_days=90),
+                tz=settings.tz,
+                reporting_currency="USD",
+            )
+            assert point.ar_total_minor == full.ar_total_minor, day
+            assert point.credit_sales_minor == full.credit_sales_minor, day
+            assert (point.dso, point.best_possible_dso, point.average_days_delinquent) == (
+                full.dso,
+                full.best_possible_dso,
+                full.average_days_delinquent,
+            ), day
+    assert trend[0].dso is not None and trend[0].best_possible_dso != trend[0].dso
+    deps.engine.dispose()

@@ -19,6 +19,7 @@ from bot.cli import main
 from tests.conftest import fresh_database
 from tests.ledger_files import write_csvs
 from tests.reference_metrics import EXP, reference_report
+from tools.csv_import import import_directory
 
 BASE = date(2026, 1, 1)
 CURRENCIES = ["USD", "EUR", "JPY", "KWD"]
@@ -221,3 +222,58 @@ def _shifted(row: dict[str, Any], days: int) -> dict[str, Any]:
             value = f"later-{value}"
         out[key] = value
     return out
+
+
+def _check_trend(kind: str, files: dict[str, Any], days: list[date], period: int) -> None:
+    from tools.deps import connect
+    from tools.metrics import MetricsInput, ar_metrics, dso_trend
+    from tools.settings import Settings
+
+    with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as url:
+        deps = connect(Settings(database_url=url, timezone="UTC"))
+        import_directory(deps.engine, write_csvs(Path(tmp) / "in", **files), tz=deps.settings.tz)
+        with deps.sessions() as session:
+            trend = dso_trend(
+                session, days, period_days=period, tz=deps.settings.tz, reporting_currency="USD"
+            )
+            for point, day in zip(trend, days, strict=True):
+                full = ar_metrics(
+                    session,
+                    MetricsInput(as_of=day, period_days=period),
+                    tz=deps.settings.tz,
+                    reporting_currency="USD",
+                )
+                assert (
+                    point.ar_total_minor,
+                    point.credit_sales_minor,
+                    point.dso,
+                    point.best_possible_dso,
+                    point.average_days_delinquent,
+                ) == (
+                    full.ar_total_minor,
+                    full.credit_sales_minor,
+                    full.dso,
+                    full.best_possible_dso,
+                    full.average_days_delinquent,
+                ), day
+        deps.engine.dispose()
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), end=st.integers(0, 260), period=st.integers(1, 120))
+def test_dso_trend_equals_a_full_report_per_date_sqlite(
+    data: st.DataObject, end: int, period: int
+) -> None:
+    files = data.draw(ledgers(as_of_offset=end))  # due dates on the first point's boundaries
+    days = [BASE + timedelta(days=end - 7 * k) for k in range(13)]
+    _check_trend("sqlite", files, days, period)
+
+
+@settings(max_examples=6, deadline=None)
+@given(data=st.data(), end=st.integers(0, 260), period=st.integers(1, 120))
+def test_dso_trend_equals_a_full_report_per_date_postgresql(
+    data: st.DataObject, end: int, period: int
+) -> None:
+    files = data.draw(ledgers(as_of_offset=end))  # due dates on the first point's boundaries
+    days = [BASE + timedelta(days=end - 7 * k) for k in range(13)]
+    _check_trend("postgresql", files, days, period)

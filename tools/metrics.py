@@ -7,7 +7,7 @@ ratios are unrounded Decimals (rounded only when shown); a zero denominator give
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -189,3 +189,48 @@ def ar_metrics(
 def _pct(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | None:
     value = ratio(numerator, denominator)
     return None if value is None else value * HUNDRED
+
+
+class DsoPoint(BaseModel):
+    as_of: date
+    ar_total_minor: int
+    credit_sales_minor: int
+    dso: Decimal | None
+    best_possible_dso: Decimal | None
+    average_days_delinquent: Decimal | None
+
+
+def dso_trend(
+    session: Session,
+    as_of_days: Sequence[date],
+    *,
+    period_days: int,
+    tz: ZoneInfo,
+    reporting_currency: str,
+) -> list[DsoPoint]:
+    """DSO, best possible DSO and ADD for many dates, equal to ar_metrics' for each date."""
+    sums = q.trend_sums(
+        session,
+        [day_cut(d, tz) for d in as_of_days],
+        list(as_of_days),
+        [day_cut(d - timedelta(days=period_days), tz) for d in as_of_days],
+    )
+    points = []
+    for k, day in enumerate(as_of_days):
+        fx = Converter(session, reporting_currency, day)
+        aging = {b: fx.minor(per_cur) for b, per_cur in sums.aging[k].items()}
+        ar = sum(aging.values())
+        sales = fx.minor(sums.credit_sales[k])
+        dso = ratio(ar * period_days, sales)
+        best = ratio(aging["current"] * period_days, sales)
+        points.append(
+            DsoPoint(
+                as_of=day,
+                ar_total_minor=ar,
+                credit_sales_minor=sales,
+                dso=dso,
+                best_possible_dso=best,
+                average_days_delinquent=None if dso is None or best is None else dso - best,
+            )
+        )
+    return points
