@@ -20,7 +20,7 @@ from db import jobs_sql as q
 from tools.clock import day_cut
 from tools.deps import ToolDeps
 from tools.disputes import DisputeLine, OpenDisputesInput, open_disputes
-from tools.metrics import ArMetrics, MetricsInput
+from tools.metrics import ArMetrics, DsoPoint, MetricsInput, dso_trend
 from tools.overdue import TopOverdue, TopOverdueInput, top_overdue
 from tools.report import ar_report
 from tools.risk import AtRiskInput, AtRiskList, at_risk
@@ -152,16 +152,29 @@ def _by_age(lines: list[DisputeLine]) -> list[DisputeAgeRow]:
     return rows
 
 
+def _trend(deps: ToolDeps, days: list[date]) -> list[DsoPoint]:
+    s = deps.settings
+    with deps.sessions() as session:
+        return dso_trend(
+            session,
+            days,
+            period_days=s.period_days,
+            tz=s.tz,
+            reporting_currency=s.reporting_currency,
+        )
+
+
 def weekly_digest(deps: ToolDeps, as_of: date) -> Digest:
     """Everything the Monday message shows, as of the end of `as_of` (a Sunday)."""
     s = deps.settings
     period = s.period_days
     days = [as_of - timedelta(weeks=k) for k in range(TREND_WEEKS)]
-    # The 13 trend points are independent read-only reports; run them side by side.
     with ThreadPoolExecutor(max_workers=4, thread_name_prefix="arbot-digest") as pool:
         reports = list(
-            pool.map(lambda d: ar_report(deps, MetricsInput(as_of=d, period_days=period)), days)
+            pool.map(lambda d: ar_report(deps, MetricsInput(as_of=d, period_days=period)), days[:2])
         )
+        # The trend's 13 points in one pass (equal to a full report per date, and tested so).
+        trend_f = pool.submit(_trend, deps, days)
         overdue_f = pool.submit(top_overdue, deps, TopOverdueInput(limit=10, as_of=as_of))
         disputes_f = pool.submit(open_disputes, deps, OpenDisputesInput(as_of=as_of))
         risk_f = pool.submit(at_risk, deps, AtRiskInput(as_of=as_of, min_level="high", limit=10))
@@ -183,12 +196,12 @@ def weekly_digest(deps: ToolDeps, as_of: date) -> Digest:
         ar_change_minor=m.ar_total_minor - prev.ar_total_minor,
         trend=[
             TrendPoint(
-                as_of=r.as_of,
-                dso=r.dso,
-                best_possible_dso=r.best_possible_dso,
-                average_days_delinquent=r.average_days_delinquent,
+                as_of=p.as_of,
+                dso=p.dso,
+                best_possible_dso=p.best_possible_dso,
+                average_days_delinquent=p.average_days_delinquent,
             )
-            for r in reversed(reports)
+            for p in reversed(trend_f.result())
         ],
         targets=_targets(deps, m, prev),
         top_overdue=overdue,
