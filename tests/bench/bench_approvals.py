@@ -29,22 +29,22 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.app import create_app  # noqa: E402
-from bot.blocks.approval import ApprovalId  # noqa: E402
-from bot.listeners import LISTENERS, approvals  # noqa: E402
-from bot.listeners.approvals import card_notifier, post_card  # noqa: E402
-from bot.server import default_routes, serve, serve_in_thread  # noqa: E402
-from bot.slack_client import make_web_client  # noqa: E402
-from db.models import Action  # noqa: E402
-from tests.fakes.signing import SlackSender, block_action  # noqa: E402
-from tests.fakes.slack_api import FakeSlack  # noqa: E402
-from tests.fakes.smtp_server import FakeSmtp  # noqa: E402
-from tests.ledger_files import customer, invoice, write_csvs  # noqa: E402
-from tools.csv_import import import_directory  # noqa: E402
-from tools.deps import connect  # noqa: E402
-from tools.dunning import DunningInput, propose_dunning_email  # noqa: E402
-from tools.outbox import Outbox  # noqa: E402
-from tools.settings import Settings  # noqa: E402
+from bot.app import create_app
+from bot.blocks.approval import ApprovalId
+from bot.listeners import LISTENERS, approvals
+from bot.listeners.approvals import card_notifier, post_card
+from bot.server import default_routes, serve, serve_in_thread
+from bot.slack_client import make_web_client
+from db.models import Action
+from tests.fakes.signing import SlackSender, block_action
+from tests.fakes.slack_api import FakeSlack
+from tests.fakes.smtp_server import FakeSmtp
+from tests.ledger_files import customer, invoice, write_csvs
+from tools.csv_import import import_directory
+from tools.deps import connect
+from tools.dunning import DunningInput, propose_dunning_email
+from tools.outbox import Outbox
+from tools.settings import Settings
 
 PG_URL = os.environ.get("ARBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 SECRET = "bench-signing-secret"
@@ -54,7 +54,7 @@ PROPOSER = "UCOLLECT01"
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 def main() -> int:

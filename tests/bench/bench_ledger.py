@@ -104,7 +104,7 @@ def main() -> None:
     print(f"duckdb: same USD aggregation from the CSVs in {duck_best:.3f}s")
     for kind in ("sqlite", "postgresql"):
         env = os.environ | {"ARBOT_DATABASE_URL": fresh(kind), "ARBOT_TIMEZONE": "UTC"}
-        seconds, peak, out = run_measured([ARBOT, "import", str(directory)], env)
+        seconds, peak, _ = run_measured([ARBOT, "import", str(directory)], env)
         print(
             f"{kind}: import {rows:,} rows in {seconds:.1f}s = {rows / seconds:,.0f} rows/s, "
             f"peak {peak:.0f} MiB"
@@ -120,7 +120,7 @@ def main() -> None:
         ]
         timings = []
         for _ in range(3):
-            seconds, peak, out = run_measured(report_argv, env)
+            seconds, peak, _out = run_measured(report_argv, env)
             timings.append(seconds)
         usd_argv = [*report_argv, "--currency", "USD"]
         _, _, usd_out = run_measured(usd_argv, env)
