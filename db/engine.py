@@ -36,7 +36,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB per connection; pools hold several
+    # 200 MiB per connection keeps the report's hot pages (a million invoices: 2.1 s here,
+    # 2.85 s with 64 MiB); the digest's 4 parallel sessions pay for it in memory.
+    cur.execute("PRAGMA cache_size=-204800")
     cur.close()
 
 
