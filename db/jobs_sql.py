@@ -22,7 +22,6 @@ from db.models import (
     ActionStatus,
     Customer,
     Dispute,
-    Invoice,
     JobRun,
     SentEmail,
 )
@@ -134,53 +133,6 @@ def do_not_dun_customers(session: Session) -> set[int]:
 
 
 # --- alerts ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DisputeFacts:
-    dispute_id: int
-    external_id: str
-    customer_id: int
-    customer_name: str
-    owner_slack_id: str | None
-    invoice_id: int | None
-    invoice_number: str | None
-    currency: str
-    amount_minor: int
-    kind: str
-    reason: str | None
-    opened_at: datetime
-    evidence_due_at: datetime | None
-
-
-def open_disputes_with_owner(
-    session: Session, cut: datetime, dispute_ids: Sequence[int] | None = None
-) -> list[DisputeFacts]:
-    """Disputes open at the cut-off with the account owner to ping, oldest first."""
-    query = (
-        select(
-            Dispute.id,
-            Dispute.external_id,
-            Dispute.customer_id,
-            Customer.name,
-            Customer.owner_slack_id,
-            Dispute.invoice_id,
-            Invoice.number,
-            Dispute.currency,
-            Dispute.amount_minor,
-            Dispute.kind,
-            Dispute.reason,
-            Dispute.opened_at,
-            Dispute.evidence_due_at,
-        )
-        .join(Customer, Customer.id == Dispute.customer_id)
-        .outerjoin(Invoice, Invoice.id == Dispute.invoice_id)
-        .where(Dispute.opened_at < cut, Dispute.resolved_at.is_(None))
-        .order_by(Dispute.opened_at, Dispute.id)
-    )
-    if dispute_ids is not None:
-        query = query.where(Dispute.id.in_(list(dispute_ids)))
-    return [DisputeFacts(*r) for r in session.execute(query)]  # type: ignore[call-arg]
 
 
 def insert_dispute(session: Session, dispute: Dispute) -> int:

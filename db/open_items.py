@@ -52,6 +52,8 @@ class DisputeRow:
     reason: str | None
     opened_at: datetime
     evidence_due_at: datetime | None
+    invoice_id: int | None
+    owner_slack_id: str | None
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,9 @@ def open_invoices(
     ]
 
 
-def open_disputes(session: Session, cut: datetime) -> list[DisputeRow]:
+def open_disputes(
+    session: Session, cut: datetime, dispute_ids: Sequence[int] | None = None
+) -> list[DisputeRow]:
     """Disputes opened before the cut-off and not resolved by then, oldest first."""
     query = (
         select(
@@ -147,6 +151,8 @@ def open_disputes(session: Session, cut: datetime) -> list[DisputeRow]:
             Dispute.reason,
             Dispute.opened_at,
             Dispute.evidence_due_at,
+            Dispute.invoice_id,
+            Customer.owner_slack_id,
         )
         .join(Customer, Customer.id == Dispute.customer_id)
         .outerjoin(Invoice, Invoice.id == Dispute.invoice_id)
@@ -154,6 +160,8 @@ def open_disputes(session: Session, cut: datetime) -> list[DisputeRow]:
         .where(or_(Dispute.resolved_at.is_(None), Dispute.resolved_at >= cut))
         .order_by(Dispute.opened_at, Dispute.id)
     )
+    if dispute_ids is not None:
+        query = query.where(Dispute.id.in_(list(dispute_ids)))
     return [
         DisputeRow(
             dispute_id=int(r[0]),
@@ -167,6 +175,8 @@ def open_disputes(session: Session, cut: datetime) -> list[DisputeRow]:
             reason=r[8],
             opened_at=r[9],
             evidence_due_at=r[10],
+            invoice_id=r[11],
+            owner_slack_id=r[12],
         )
         for r in session.execute(query)
     ]

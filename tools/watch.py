@@ -15,6 +15,7 @@ from db import actions_sql as aq
 from db import jobs_sql as q
 from db.engine import transaction
 from db.models import Dispute, DisputeKind
+from db.open_items import DisputeRow, open_disputes
 from tools.actions import ActionError
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
@@ -44,7 +45,7 @@ class DisputeAlert(BaseModel):
     why: list[str] = Field(default_factory=list, description="why it needs attention now")
 
 
-def _alert(f: q.DisputeFacts, now: datetime, hours: int) -> DisputeAlert:
+def _alert(f: DisputeRow, now: datetime, hours: int) -> DisputeAlert:
     open_hours = int((now - f.opened_at).total_seconds() // 3600)
     why = []
     if open_hours > hours:
@@ -83,7 +84,7 @@ def open_dispute_alerts(
 ) -> list[DisputeAlert]:
     """Disputes open right now, oldest first, each with why it needs attention (maybe none)."""
     with deps.sessions() as session:
-        facts = q.open_disputes_with_owner(session, now, dispute_ids)
+        facts = open_disputes(session, now, dispute_ids)
     return [_alert(f, now, deps.settings.target_dispute_hours) for f in facts]
 
 
