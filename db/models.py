@@ -124,6 +124,10 @@ class Invoice(Base):
     # When the invoice stopped being open (void, write-off, or fully covered by payments and
     # credits); NULL while open. Derived from the rows above by db.settlement after each write.
     settled_at: Mapped[datetime | None]
+    # Succeeded payments plus credit notes applied, whatever their date; also kept by
+    # db.settlement. Open at D is then total - applied + what was applied on or after D,
+    # which reads only recent payments instead of an invoice's whole history.
+    applied_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     payment_url: Mapped[str | None] = mapped_column(String(2000))
 
 
@@ -140,7 +144,15 @@ class Payment(Base):
             "paid_at",
             "amount_minor",
         ),
-        Index("ix_payments_status_paid_at", "status", "paid_at"),
+        # Covers "payments dated on or after D", which turns applied_minor back into the
+        # amount applied at D, without a lookup into the table per payment.
+        Index(
+            "ix_payments_status_paid_at_invoice_id",
+            "status",
+            "paid_at",
+            "invoice_id",
+            "amount_minor",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,4 +1,4 @@
-"""Keeps `invoices.settled_at` true to the dated rows it is derived from.
+"""Keeps `invoices.settled_at` and `applied_minor` true to the dated rows they derive from.
 
 An invoice is open from `issued_at` until the first of: voided, written off, or the moment
 its succeeded payments plus credit notes cover its total. Storing that moment lets AR(D)
@@ -50,20 +50,22 @@ WITH ev AS (
      GROUP BY run.invoice_id
 ), base AS (
     SELECT i.id AS invoice_id, i.total_minor, i.settled_at AS old_settled_at,
-           COALESCE(cov.applied, 0) AS applied_minor,
+           i.applied_minor AS old_applied_minor, COALESCE(cov.applied, 0) AS applied_minor,
            i.voided_at, i.written_off_at, cov.covered_at,
            CASE WHEN i.total_minor = 0 THEN i.issued_at END AS empty_at
       FROM invoices i JOIN settle_targets t ON t.invoice_id = i.id
       LEFT JOIN cov ON cov.invoice_id = i.id
 )
-SELECT invoice_id, total_minor, applied_minor, old_settled_at,
+SELECT invoice_id, total_minor, applied_minor, old_applied_minor, old_settled_at,
        {_least("voided_at", "written_off_at", "covered_at", "empty_at")} AS settled_at
   FROM base
 """
 
 _UPDATE_SQL = """
-UPDATE invoices SET settled_at = r.settled_at FROM settle_results r
- WHERE r.invoice_id = invoices.id AND r.settled_at IS DISTINCT FROM r.old_settled_at
+UPDATE invoices SET settled_at = r.settled_at, applied_minor = r.applied_minor
+  FROM settle_results r
+ WHERE r.invoice_id = invoices.id
+   AND (r.settled_at IS DISTINCT FROM r.old_settled_at OR r.applied_minor <> r.old_applied_minor)
 """
 
 
