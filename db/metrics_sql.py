@@ -8,19 +8,27 @@ currency (and due date or customer), never one row per invoice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, union_all
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from db.models import CreditNote, FxRate, Invoice, Payment, PaymentStatus
 
 
-@dataclass(frozen=True)
-class OpenGroup:
+class OpenGroup(NamedTuple):  # a tuple: the per-customer lists run to 100,000s
     currency: str
     due_on: date
     customer_id: int | None
@@ -74,20 +82,23 @@ def _filtered(query: SelectT, currency: str | None) -> SelectT:
     return query if currency is None else query.where(Invoice.currency == currency)
 
 
-def _alive(cut: datetime, currency: str | None, customer_ids: Sequence[int] | None) -> Any:
-    """Invoices open at the cut-off, with the columns the sums need, as a subquery.
+def position(
+    col: ColumnElement[Any] | InstrumentedAttribute[Any], bounds: Sequence[datetime]
+) -> ColumnElement[int]:
+    """How many of the ascending `bounds` are <= col; len(bounds) when col is NULL.
 
-    Two index ranges on settled_at (still open; settled after the cut-off) read the columns
-    directly: no OR for the planner to give up on, no per-row lookup by primary key.
+    Turns "is this row before cut-off k" for many cut-offs into one small integer a query can
+    group by, so N dates cost one scan instead of N. A binary search of nested CASEs: a
+    row costs log2(N) comparisons, not N.
     """
-    cols = (Invoice.id, Invoice.currency, Invoice.due_on, Invoice.customer_id, Invoice.total_minor)
-    arms = []
-    for settled in (Invoice.settled_at.is_(None), Invoice.settled_at >= cut):
-        arm = select(*cols).where(settled, Invoice.issued_at < cut)
-        if customer_ids is not None:
-            arm = arm.where(Invoice.customer_id.in_(customer_ids))
-        arms.append(_filtered(arm, currency))
-    return union_all(*arms).subquery("alive")
+
+    def between(lo: int, hi: int) -> ColumnElement[int]:  # the answer is in [lo, hi]
+        if lo == hi:
+            return literal(lo)
+        mid = (lo + hi) // 2
+        return case((col < bounds[mid], between(lo, mid)), else_=between(mid + 1, hi))
+
+    return between(0, len(bounds))
 
 
 def open_groups(
@@ -98,69 +109,96 @@ def open_groups(
     per_customer: bool = False,
     customer_ids: Sequence[int] | None = None,
 ) -> list[OpenGroup]:
-    """Open amounts at the cut-off, summed per currency and due date (and customer).
+    """Open amounts at the cut-off, summed per currency and due date (and customer)."""
+    return open_groups_at(
+        session, [cut], currency=currency, per_customer=per_customer, customer_ids=customer_ids
+    )[0]
 
-    Open = total - payments - credits before the cut-off, and every term is linear, so each is
-    summed in its own GROUP BY (a hash join for payments and credits) instead of two
-    correlated sub-queries per open invoice: about 30% faster on a million invoices.
+
+def applied_since(lo: datetime) -> Any:
+    """Succeeded payments and credit notes dated on or after `lo`, as (invoice_id, at, amount).
+
+    Open at c = total - applied (all dates) + what was applied on or after c: with these rows,
+    the open amount at a past date never needs an invoice's older history.
     """
-    alive = _alive(cut, currency, customer_ids)
-    keys: list[Any] = [alive.c.currency, alive.c.due_on]
+    return union_all(
+        select(Payment.invoice_id, Payment.paid_at.label("at"), Payment.amount_minor).where(
+            Payment.status == PaymentStatus.SUCCEEDED, Payment.paid_at >= lo
+        ),
+        select(CreditNote.invoice_id, CreditNote.issued_at, CreditNote.amount_minor).where(
+            CreditNote.issued_at >= lo
+        ),
+    ).subquery("recent")
+
+
+def open_groups_at(
+    session: Session,
+    cuts: Sequence[datetime],
+    *,
+    currency: str | None = None,
+    per_customer: bool = False,
+    customer_ids: Sequence[int] | None = None,
+) -> list[list[OpenGroup]]:
+    """open_groups for each cut-off, in the order given, from three queries whatever their number.
+
+    The invoices open at any of the cut-offs are read once (two index ranges on settled_at)
+    and the payments and credits once (those dated on or after the earliest cut-off), each
+    grouped by where its dates fall among the cut-offs (`position`); the groups are then
+    spread over the cut-offs they are open at.
+    """
+    bounds = sorted(set(cuts))
+    lo, hi = bounds[0], bounds[-1]
+    keys: list[Any] = [Invoice.currency, Invoice.due_on]
     if per_customer:
-        keys.append(alive.c.customer_id)
-    totals = select(*keys, func.sum(alive.c.total_minor), func.count()).group_by(*keys)
-    paid = (
-        select(*keys, func.sum(Payment.amount_minor))
-        .join(Payment, Payment.invoice_id == alive.c.id)
-        .where(Payment.status == PaymentStatus.SUCCEEDED, Payment.paid_at < cut)
-        .group_by(*keys)
-    )
-    credited = (
-        select(*keys, func.sum(CreditNote.amount_minor))
-        .join(CreditNote, CreditNote.invoice_id == alive.c.id)
-        .where(CreditNote.issued_at < cut)
-        .group_by(*keys)
-    )
-    width = len(keys)
-    groups: dict[tuple[Any, ...], list[int]] = {}
-    for row in session.execute(totals):
-        groups[tuple(row[:width])] = [int(row[width]), int(row[width + 1])]
-    for query in (paid, credited):
-        for row in session.execute(query):
-            groups[tuple(row[:width])][0] -= int(row[width])
-    return [
-        OpenGroup(
-            currency=key[0],
-            due_on=key[1],
-            customer_id=key[2] if per_customer else None,
-            open_minor=amount,
-            invoice_count=count,
+        keys.append(Invoice.customer_id)
+    born = position(Invoice.issued_at, bounds)
+    ends = position(Invoice.settled_at, bounds)
+
+    def alive(query: Any) -> Any:
+        query = query.where(Invoice.issued_at < hi)
+        if customer_ids is not None:
+            query = query.where(Invoice.customer_id.in_(customer_ids))
+        return _filtered(query, currency).group_by(*keys)
+
+    unapplied = func.sum(Invoice.total_minor - Invoice.applied_minor)
+    invoices = [
+        alive(select(born, ends, unapplied, func.count(), *keys).where(settled)).group_by(
+            born, ends
         )
-        for key, (amount, count) in groups.items()
+        for settled in (Invoice.settled_at.is_(None), Invoice.settled_at >= lo)
     ]
+    recent = applied_since(lo)
+    applied = position(recent.c.at, bounds)
+    late = alive(
+        select(born, ends, applied, func.sum(recent.c.amount_minor), *keys)
+        .select_from(recent)
+        .join(Invoice, Invoice.id == recent.c.invoice_id)
+        .where(or_(Invoice.settled_at.is_(None), Invoice.settled_at >= lo))
+    ).group_by(born, ends, applied)
 
-
-def credit_sales(
-    session: Session, start: datetime, cut: datetime, *, currency: str | None = None
-) -> dict[str, int]:
-    """Invoices issued in [start, cut) and not voided before cut, minus credit notes in it."""
-    invoiced = _filtered(
-        select(Invoice.currency, func.sum(Invoice.total_minor))
-        .where(Invoice.issued_at >= start, Invoice.issued_at < cut)
-        .where(or_(Invoice.voided_at.is_(None), Invoice.voided_at >= cut)),
-        currency,
-    ).group_by(Invoice.currency)
-    credited = select(CreditNote.currency, func.sum(CreditNote.amount_minor)).where(
-        CreditNote.issued_at >= start, CreditNote.issued_at < cut
-    )
-    if currency is not None:
-        credited = credited.where(CreditNote.currency == currency)
-    totals: dict[str, int] = {}
-    for cur, amount in session.execute(invoiced):
-        totals[cur] = totals.get(cur, 0) + int(amount)
-    for cur, amount in session.execute(credited.group_by(CreditNote.currency)):
-        totals[cur] = totals.get(cur, 0) - int(amount)
-    return totals
+    conn = session.connection()
+    per_bound: list[dict[tuple[Any, ...], list[int]]] = [{} for _ in bounds]
+    for query in invoices:
+        for row in conn.execute(query).all():
+            amount, count, key = int(row[2]), int(row[3]), row[4:]
+            for k in range(row[0], row[1]):
+                acc = per_bound[k].get(key)
+                if acc is None:
+                    per_bound[k][key] = [amount, count]
+                else:
+                    acc[0] += amount
+                    acc[1] += count
+    for row in conn.execute(late).all():
+        # applied on or after bound k, so not yet applied at k
+        for k in range(row[0], min(row[1], row[2])):
+            per_bound[k][row[4:]][0] += int(row[3])
+    return [
+        [
+            OpenGroup(key[0], key[1], key[2] if per_customer else None, amount, count)
+            for key, (amount, count) in per_bound[bounds.index(c)].items()
+        ]
+        for c in cuts
+    ]
 
 
 def written_off(
@@ -231,149 +269,40 @@ def fx_rate(session: Session, currency: str, on: date) -> Decimal | None:
     return None if rate is None else Decimal(str(rate)).normalize()
 
 
-BUCKET_BOUNDS = (
-    ("current", 0, None),
-    ("1-30", 30, 0),
-    ("31-60", 60, 30),
-    ("61-90", 90, 60),
-    ("90+", None, 90),
-)
-"""(bucket, due on or after D - first days, due before D - second days); None = unbounded."""
-
-
-@dataclass(frozen=True)
-class TrendSums:
-    """For each as-of date k: open amount per aging bucket and currency, and credit sales."""
-
-    aging: list[dict[str, dict[str, int]]]
-    credit_sales: list[dict[str, int]]
-
-
-def trend_sums(
+def credit_sales_at(
     session: Session,
-    cuts: Sequence[datetime],
-    as_of_days: Sequence[date],
-    starts: Sequence[datetime],
-) -> TrendSums:
-    """Aging and CS(W_k) for many as-of dates in one pass each.
+    windows: Sequence[tuple[datetime, datetime]],
+    *,
+    currency: str | None = None,
+) -> list[dict[str, int]]:
+    """credit_sales for each [start, cut) window, in the order given, from two queries.
 
-    Same definitions as open_groups and credit_sales (and tested equal to them), but one scan
-    over the invoices open at any of the cut-offs instead of one scan per date: a 13-week
-    trend costs about two reports instead of thirteen.
+    Rows are grouped by where their dates fall among all the windows' edges, and each window
+    sums the groups inside it: equal to credit_sales per window, one scan for all of them.
     """
-    n = len(cuts)
-    lo, hi = min(cuts), max(cuts)
-    cols = (
-        Invoice.id,
-        Invoice.currency,
-        Invoice.due_on,
-        Invoice.total_minor,
-        Invoice.issued_at,
-        Invoice.settled_at,
-    )
-    alive = union_all(
-        select(*cols).where(Invoice.settled_at.is_(None), Invoice.issued_at < hi),
-        select(*cols).where(Invoice.settled_at >= lo, Invoice.issued_at < hi),
-    ).subquery("alive_any")
-
-    def in_bucket(k: int, since: int | None, before: int | None) -> ColumnElement[bool]:
-        day = as_of_days[k]
-        conds = [
-            alive.c.issued_at < cuts[k],
-            or_(alive.c.settled_at.is_(None), alive.c.settled_at >= cuts[k]),
-        ]
-        if since is not None:
-            conds.append(alive.c.due_on >= day - timedelta(days=since))
-        if before is not None:
-            conds.append(alive.c.due_on < day - timedelta(days=before))
-        return and_(*conds)
-
-    def sums(amount: Any, dated: Any = None) -> list[Any]:
-        out = []
-        for k in range(n):
-            for _, since, before in BUCKET_BOUNDS:
-                when = in_bucket(k, since, before)
-                if dated is not None:
-                    when = and_(when, dated < cuts[k])
-                out.append(func.sum(case((when, amount), else_=0)))
-        return out
-
-    width = len(BUCKET_BOUNDS)
-    aging: list[dict[str, dict[str, int]]] = [
-        {b: {} for b, _, _ in BUCKET_BOUNDS} for _ in range(n)
-    ]
-
-    def add(query: Any, sign: int) -> None:
-        for row in session.execute(query):
-            for k in range(n):
-                for j, (bucket, _, _) in enumerate(BUCKET_BOUNDS):
-                    per_cur = aging[k][bucket]
-                    per_cur[row[0]] = per_cur.get(row[0], 0) + sign * int(
-                        row[1 + k * width + j] or 0
-                    )
-
-    add(select(alive.c.currency, *sums(alive.c.total_minor)).group_by(alive.c.currency), 1)
-    add(
-        select(alive.c.currency, *sums(Payment.amount_minor, Payment.paid_at))
-        .join(Payment, Payment.invoice_id == alive.c.id)
-        .where(Payment.status == PaymentStatus.SUCCEEDED, Payment.paid_at < hi)
-        .group_by(alive.c.currency),
-        -1,
-    )
-    add(
-        select(alive.c.currency, *sums(CreditNote.amount_minor, CreditNote.issued_at))
-        .join(CreditNote, CreditNote.invoice_id == alive.c.id)
-        .where(CreditNote.issued_at < hi)
-        .group_by(alive.c.currency),
-        -1,
-    )
-
-    sales: list[dict[str, int]] = [{} for _ in range(n)]
-    first = min(starts)
-    invoiced = (
-        select(
-            Invoice.currency,
-            *(
-                func.sum(
-                    case(
-                        (
-                            and_(
-                                Invoice.issued_at >= starts[k],
-                                Invoice.issued_at < cuts[k],
-                                or_(Invoice.voided_at.is_(None), Invoice.voided_at >= cuts[k]),
-                            ),
-                            Invoice.total_minor,
-                        ),
-                        else_=0,
-                    )
-                )
-                for k in range(n)
-            ),
-        )
-        .where(Invoice.issued_at >= first, Invoice.issued_at < hi)
-        .group_by(Invoice.currency)
-    )
-    notes = (
-        select(
-            CreditNote.currency,
-            *(
-                func.sum(
-                    case(
-                        (
-                            and_(CreditNote.issued_at >= starts[k], CreditNote.issued_at < cuts[k]),
-                            CreditNote.amount_minor,
-                        ),
-                        else_=0,
-                    )
-                )
-                for k in range(n)
-            ),
-        )
-        .where(CreditNote.issued_at >= first, CreditNote.issued_at < hi)
-        .group_by(CreditNote.currency)
-    )
-    for query, sign in ((invoiced, 1), (notes, -1)):
-        for row in session.execute(query):
-            for k in range(n):
-                sales[k][row[0]] = sales[k].get(row[0], 0) + sign * int(row[1 + k] or 0)
-    return TrendSums(aging=aging, credit_sales=sales)
+    edges = sorted({t for w in windows for t in w})
+    lo, hi = edges[0], edges[-1]
+    issued = position(Invoice.issued_at, edges)
+    voided = position(Invoice.voided_at, edges)
+    invoiced = _filtered(
+        select(Invoice.currency, issued, voided, func.sum(Invoice.total_minor)).where(
+            Invoice.issued_at >= lo, Invoice.issued_at < hi
+        ),
+        currency,
+    ).group_by(Invoice.currency, issued, voided)
+    noted = position(CreditNote.issued_at, edges)
+    credited = select(
+        CreditNote.currency, noted, literal(len(edges)), func.sum(CreditNote.amount_minor)
+    ).where(CreditNote.issued_at >= lo, CreditNote.issued_at < hi)
+    if currency is not None:
+        credited = credited.where(CreditNote.currency == currency)
+    credited = credited.group_by(CreditNote.currency, noted)
+    spans = [(edges.index(start), edges.index(cut)) for start, cut in windows]
+    out: list[dict[str, int]] = [{} for _ in windows]
+    for query, sign in ((invoiced, 1), (credited, -1)):
+        for cur, at, gone, total in session.execute(query):
+            for k, (first, stop) in enumerate(spans):
+                # issued in [start, cut); an invoice voided before the cut is not a sale
+                if first < at <= stop and (sign < 0 or gone > stop):
+                    out[k][cur] = out[k].get(cur, 0) + sign * int(total)
+    return out

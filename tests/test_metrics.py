@@ -253,13 +253,13 @@ def test_table_output_for_people(
     assert "1 of 2 invoices" in run.out
 
 
-def test_dso_trend_points_equal_full_reports(
+def test_trend_points_and_many_reports_equal_one_report_per_date(
     settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from datetime import date, timedelta
 
     from tools.deps import connect
-    from tools.metrics import MetricsInput, ar_metrics, dso_trend
+    from tools.metrics import MetricsInput, ar_metrics, ar_metrics_and_trend
 
     dues = [
         "2026-06-30",
@@ -294,14 +294,18 @@ def test_dso_trend_points_equal_full_reports(
     days = [date(2026, 6, 30) - timedelta(weeks=k) for k in range(13)]
 
     with deps.sessions() as session:
-        trend = dso_trend(session, days, period_days=90, tz=settings.tz, reporting_currency="USD")
-        for point, day in zip(trend, days, strict=True):
+        reports, trend = ar_metrics_and_trend(
+            session, days[:3], days, period_days=90, tz=settings.tz, reporting_currency="USD"
+        )
+        for k, (point, day) in enumerate(zip(trend, days, strict=True)):
             full = ar_metrics(
                 session,
                 MetricsInput(as_of=day, period_days=90),
                 tz=settings.tz,
                 reporting_currency="USD",
             )
+            if k < 3:
+                assert reports[k] == full, day
             assert point.ar_total_minor == full.ar_total_minor, day
             assert point.credit_sales_minor == full.credit_sales_minor, day
             assert (point.dso, point.best_possible_dso, point.average_days_delinquent) == (

@@ -1,7 +1,7 @@
 """The Monday digest's content as plain data, assembled from the tools everyone else uses.
 
 Nothing here computes a metric: AR, aging, DSO, CEI, bad debt, unapplied cash and dunning
-recovery come from `tools.report.ar_report` (the same call `arbot report` makes), the top
+recovery come from `tools.metrics` (the same formulas `arbot report` runs), the top
 overdue accounts from `tools.overdue`, disputes from `tools.disputes`, at-risk accounts from
 `tools.risk`. The digest only picks dates (the week that just ended, 13 weekly points for the
 trend), compares with last week and with the targets, and counts what the bot did.
@@ -20,9 +20,8 @@ from db import jobs_sql as q
 from tools.clock import day_cut
 from tools.deps import ToolDeps
 from tools.disputes import DisputeLine, OpenDisputesInput, open_disputes
-from tools.metrics import ArMetrics, DsoPoint, MetricsInput, dso_trend
+from tools.metrics import ArMetrics, DsoPoint, ar_metrics_and_trend
 from tools.overdue import TopOverdue, TopOverdueInput, top_overdue
-from tools.report import ar_report
 from tools.risk import AtRiskInput, AtRiskList, at_risk
 
 TREND_WEEKS = 13
@@ -152,35 +151,32 @@ def _by_age(lines: list[DisputeLine]) -> list[DisputeAgeRow]:
     return rows
 
 
-def _trend(deps: ToolDeps, days: list[date]) -> list[DsoPoint]:
+def _reports_and_trend(deps: ToolDeps, days: list[date]) -> tuple[list[ArMetrics], list[DsoPoint]]:
     s = deps.settings
     with deps.sessions() as session:
-        return dso_trend(
+        return ar_metrics_and_trend(
             session,
+            days[:2],
             days,
             period_days=s.period_days,
             tz=s.tz,
             reporting_currency=s.reporting_currency,
+            reserve_pct=s.reserve_rates_pct,
         )
 
 
 def weekly_digest(deps: ToolDeps, as_of: date) -> Digest:
     """Everything the Monday message shows, as of the end of `as_of` (a Sunday)."""
     s = deps.settings
-    period = s.period_days
     days = [as_of - timedelta(weeks=k) for k in range(TREND_WEEKS)]
-    with ThreadPoolExecutor(max_workers=4, thread_name_prefix="arbot-digest") as pool:
-        reports = list(
-            pool.map(lambda d: ar_report(deps, MetricsInput(as_of=d, period_days=period)), days[:2])
-        )
-        # The trend's 13 points in one pass (equal to a full report per date, and tested so).
-        trend_f = pool.submit(_trend, deps, days)
-        overdue_f = pool.submit(top_overdue, deps, TopOverdueInput(limit=10, as_of=as_of))
-        disputes_f = pool.submit(open_disputes, deps, OpenDisputesInput(as_of=as_of))
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="arbot-digest") as pool:
+        # This week's and last week's reports and the 13 trend points come from one pass
+        # (each equal to `arbot report` for its date, and tested so).
+        metrics_f = pool.submit(_reports_and_trend, deps, days)
         risk_f = pool.submit(at_risk, deps, AtRiskInput(as_of=as_of, min_level="high", limit=10))
-        m, prev = reports[0], reports[1]
-        disputes = disputes_f.result()
-        overdue = overdue_f.result()
+        overdue = top_overdue(deps, TopOverdueInput(limit=10, as_of=as_of))
+        disputes = open_disputes(deps, OpenDisputesInput(as_of=as_of))
+        (m, prev), trend = metrics_f.result()
         risky = risk_f.result()
     week_start = as_of - timedelta(days=6)
     with deps.sessions() as session:
@@ -201,7 +197,7 @@ def weekly_digest(deps: ToolDeps, as_of: date) -> Digest:
                 best_possible_dso=p.best_possible_dso,
                 average_days_delinquent=p.average_days_delinquent,
             )
-            for p in reversed(trend_f.result())
+            for p in reversed(trend)
         ],
         targets=_targets(deps, m, prev),
         top_overdue=overdue,

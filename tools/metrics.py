@@ -8,7 +8,7 @@ ratios are unrounded Decimals (rounded only when shown); a zero denominator give
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -130,21 +130,87 @@ def ar_metrics(
     reporting_currency: str,
     reserve_pct: Iterable[Decimal] = DEFAULT_RESERVE_PCT,
 ) -> ArMetrics:
-    as_of = args.as_of or today(tz)
-    period = args.period_days
-    start_day = as_of - timedelta(days=period)
-    cut, start = day_cut(as_of, tz), day_cut(start_day, tz)
-    target = args.currency or reporting_currency
-    fx = Converter(session, target, as_of)
+    reports, _ = ar_metrics_and_trend(
+        session,
+        [args.as_of or today(tz)],
+        [],
+        period_days=args.period_days,
+        currency=args.currency,
+        tz=tz,
+        reporting_currency=reporting_currency,
+        reserve_pct=reserve_pct,
+    )
+    return reports[0]
 
-    groups = q.open_groups(session, cut, currency=args.currency)
+
+def ar_metrics_and_trend(
+    session: Session,
+    report_days: Sequence[date],
+    trend_days: Sequence[date],
+    *,
+    period_days: int,
+    currency: str | None = None,
+    tz: ZoneInfo,
+    reporting_currency: str,
+    reserve_pct: Iterable[Decimal] = DEFAULT_RESERVE_PCT,
+) -> tuple[list[ArMetrics], list[DsoPoint]]:
+    """ar_metrics for each report day, and DSO points for each trend day, equal to ar_metrics'.
+
+    All dates share one pass over the open invoices and one over credit sales: the Monday
+    digest's two reports and 13-week trend cost about one report.
+    """
+    days = [*report_days, *trend_days]
+    cuts = [day_cut(d, tz) for d in days]
+    starts = [day_cut(d - timedelta(days=period_days), tz) for d in days]
+    n = len(report_days)
+    opens = q.open_groups_at(session, [*cuts, *starts[:n]], currency=currency)
+    sales_in = q.credit_sales_at(session, list(zip(starts, cuts, strict=True)), currency=currency)
+    target = currency or reporting_currency
+    reports = [
+        _metrics(
+            session,
+            day,
+            period_days,
+            (starts[k], cuts[k]),
+            (opens[len(days) + k], opens[k]),
+            sales_in[k],
+            currency=currency,
+            target=target,
+            reserve_pct=tuple(reserve_pct),
+        )
+        for k, day in enumerate(report_days)
+    ]
+    trend = [
+        _dso_point(session, day, period_days, opens[k], sales_in[k], target)
+        for k, day in enumerate(days)
+        if k >= n
+    ]
+    return reports, trend
+
+
+def _metrics(
+    session: Session,
+    as_of: date,
+    period: int,
+    window: tuple[datetime, datetime],
+    open_groups: tuple[list[OpenGroup], list[OpenGroup]],
+    credit_sales: dict[str, int],
+    *,
+    currency: str | None,
+    target: str,
+    reserve_pct: Iterable[Decimal],
+) -> ArMetrics:
+    """DESIGN section 4's formulas for one date, from its open amounts at D - P and D."""
+    start, cut = window
+    fx = Converter(session, target, as_of)
+    groups = open_groups[1]
     aging = {b: fx.minor(per_cur) for b, per_cur in _by_bucket(groups, as_of).items()}
     ar = sum(aging.values())
-    ar_start = fx.minor(_totals(q.open_groups(session, start, currency=args.currency)))
-    sales = fx.minor(q.credit_sales(session, start, cut, currency=args.currency))
-    written = fx.minor(q.written_off(session, start, cut, currency=args.currency))
-    attempted, recovered = q.dunning_recovery(session, start, cut, currency=args.currency)
-    unapplied = fx.minor(q.unapplied_cash(session, cut, currency=args.currency))
+    ar_start = fx.minor(_totals(open_groups[0]))
+    sales = fx.minor(credit_sales)
+    written = fx.minor(q.written_off(session, start, cut, currency=currency))
+    attempted, recovered = q.dunning_recovery(session, start, cut, currency=currency)
+    unapplied = fx.minor(q.unapplied_cash(session, cut, currency=currency))
 
     weighted_sum, past_due_sum = Decimal(0), Decimal(0)
     for g in groups:
@@ -200,37 +266,25 @@ class DsoPoint(BaseModel):
     average_days_delinquent: Decimal | None
 
 
-def dso_trend(
+def _dso_point(
     session: Session,
-    as_of_days: Sequence[date],
-    *,
-    period_days: int,
-    tz: ZoneInfo,
-    reporting_currency: str,
-) -> list[DsoPoint]:
-    """DSO, best possible DSO and ADD for many dates, equal to ar_metrics' for each date."""
-    sums = q.trend_sums(
-        session,
-        [day_cut(d, tz) for d in as_of_days],
-        list(as_of_days),
-        [day_cut(d - timedelta(days=period_days), tz) for d in as_of_days],
+    day: date,
+    period: int,
+    groups: list[OpenGroup],
+    credit_sales: dict[str, int],
+    target: str,
+) -> DsoPoint:
+    fx = Converter(session, target, day)
+    aging = {b: fx.minor(per_cur) for b, per_cur in _by_bucket(groups, day).items()}
+    ar = sum(aging.values())
+    sales = fx.minor(credit_sales)
+    dso = ratio(ar * period, sales)
+    best = ratio(aging["current"] * period, sales)
+    return DsoPoint(
+        as_of=day,
+        ar_total_minor=ar,
+        credit_sales_minor=sales,
+        dso=dso,
+        best_possible_dso=best,
+        average_days_delinquent=None if dso is None or best is None else dso - best,
     )
-    points = []
-    for k, day in enumerate(as_of_days):
-        fx = Converter(session, reporting_currency, day)
-        aging = {b: fx.minor(per_cur) for b, per_cur in sums.aging[k].items()}
-        ar = sum(aging.values())
-        sales = fx.minor(sums.credit_sales[k])
-        dso = ratio(ar * period_days, sales)
-        best = ratio(aging["current"] * period_days, sales)
-        points.append(
-            DsoPoint(
-                as_of=day,
-                ar_total_minor=ar,
-                credit_sales_minor=sales,
-                dso=dso,
-                best_possible_dso=best,
-                average_days_delinquent=None if dso is None or best is None else dso - best,
-            )
-        )
-    return points
