@@ -9,14 +9,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Date, Float, and_, cast, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.operators import custom_op
 
-from db.metrics_sql import open_amount, open_at
+from db.metrics_sql import applied_since, open_amount, open_at
 from db.models import (
     Customer,
     Dispute,
@@ -166,11 +181,11 @@ class PaySpeedRow:
     max_days_late: int
 
 
-def _paid_in(start: datetime, cut: datetime) -> ColumnElement[bool]:
+def _paid_in(start: datetime, cut: datetime, settled: Any) -> ColumnElement[bool]:
     """Invoices that became fully paid (not voided, not written off) in [start, cut)."""
     return and_(
-        Invoice.settled_at >= start,
-        Invoice.settled_at < cut,
+        settled >= start,
+        settled < cut,
         or_(Invoice.voided_at.is_(None), Invoice.voided_at > Invoice.settled_at),
         or_(Invoice.written_off_at.is_(None), Invoice.written_off_at > Invoice.settled_at),
     )
@@ -191,9 +206,10 @@ def pay_speed(
     query: Any = (
         select(key, func.count(), func.avg(to_pay), func.avg(late), func.max(late))
         .select_from(Invoice)
-        .join(Customer, Customer.id == Invoice.customer_id)
-        .where(_paid_in(start, cut))
+        .where(_paid_in(start, cut, Invoice.settled_at))
     )
+    if by == "segment":
+        query = query.join(Customer, Customer.id == Invoice.customer_id)
     if customer_ids is not None:
         query = query.where(Invoice.customer_id.in_(customer_ids))
     rows: list[Any] = list(session.execute(query.group_by(key)))
@@ -209,7 +225,129 @@ def pay_speed(
     ]
 
 
+def days_late_before_and_after(
+    session: Session,
+    start: datetime,
+    split: datetime,
+    cut: datetime,
+    customer_ids: Sequence[int] | None = None,
+) -> tuple[dict[int, float], dict[int, float]]:
+    """Average days paid late per customer over [start, split) and [split, cut), one scan.
+
+    The risk scan compares the two for every customer: most of the invoice table, so on
+    SQLite that scan goes without the settled_at index (reading the table in order beats
+    an index walk plus a lookup per row, 0.3 s against 1.9 s on a million invoices).
+    """
+    settled: Any = Invoice.settled_at
+    if customer_ids is None and _dialect(session) == "sqlite":
+        settled = UnaryExpression(settled, operator=custom_op("+"), type_=settled.type)
+    recent = case((settled < split, 0), else_=1)
+    late = whole_days(session, Invoice.settled_at, Invoice.due_on)  # type: ignore[arg-type]
+    query = select(Invoice.customer_id, recent, func.avg(late)).where(_paid_in(start, cut, settled))
+    if customer_ids is not None:
+        query = query.where(Invoice.customer_id.in_(customer_ids))
+    before: dict[int, float] = {}
+    after: dict[int, float] = {}
+    for cid, is_recent, avg in session.execute(query.group_by(Invoice.customer_id, recent)):
+        (after if is_recent else before)[int(cid)] = float(avg)
+    return before, after
+
+
 # --- risk signals ----------------------------------------------------------------------
+
+
+class Exposure(NamedTuple):
+    """One customer's open amounts in one currency, at the scan date and at an earlier date."""
+
+    balance: int
+    over_60: int  # more than 60 days past due
+    past_due: int
+    weighted: int  # sum of open amount x days past due, over past-due invoices
+    past_due_before: int
+    weighted_before: int
+
+
+def days_after(session: Session, due: Any, day: date) -> ColumnElement[int]:
+    """Whole days from a DATE column to `day` (positive once `day` is later)."""
+    if _dialect(session) == "sqlite":  # julianday of a date is N.5, so the difference is whole
+        return cast(literal(day.toordinal() + 1721424.5) - func.julianday(due), Integer)
+    return cast(literal(day, Date) - due, Integer)
+
+
+def customer_exposure(
+    session: Session,
+    before: tuple[datetime, date],
+    now: tuple[datetime, date],
+    customer_ids: Sequence[int] | None = None,
+) -> dict[tuple[int, str], Exposure]:
+    """Per (customer, currency): the sums the risk score needs, at `now` and at `before`.
+
+    One row per account, not one per open invoice: a daily scan of every customer stays a
+    grouped query. Open amounts as in db.metrics_sql: total - applied, plus what was applied
+    after the cut-off (payments and credits dated since `before`).
+    """
+    (before_cut, before_day), (now_cut, now_day) = before, now
+    due = Invoice.due_on
+
+    def is_open(cut: datetime) -> ColumnElement[bool]:
+        return and_(
+            Invoice.issued_at < cut, or_(Invoice.settled_at.is_(None), Invoice.settled_at >= cut)
+        )
+
+    def sums(amount: Any, now_too: Any, before_too: Any) -> list[Any]:
+        def when(cond: Any, value: Any) -> Any:
+            return func.sum(case((cond, value), else_=0))
+
+        counted_now, counted_before = (
+            and_(is_open(now_cut), now_too),
+            and_(is_open(before_cut), before_too),
+        )
+        late_now = and_(counted_now, due < now_day)
+        late_before = and_(counted_before, due < before_day)
+        return [
+            when(counted_now, amount),
+            when(and_(counted_now, due < now_day - timedelta(days=60)), amount),
+            when(late_now, amount),
+            when(late_now, amount * days_after(session, due, now_day)),
+            when(late_before, amount),
+            when(late_before, amount * days_after(session, due, before_day)),
+        ]
+
+    def grouped(query: Any) -> Any:
+        query = query.where(
+            Invoice.issued_at < now_cut,
+            or_(Invoice.settled_at.is_(None), Invoice.settled_at >= before_cut),
+        )
+        if customer_ids is not None:
+            query = query.where(Invoice.customer_id.in_(customer_ids))
+        return query.group_by(Invoice.customer_id, Invoice.currency)
+
+    recent = applied_since(before_cut)
+    queries = [
+        grouped(
+            select(
+                Invoice.customer_id,
+                Invoice.currency,
+                *sums(Invoice.total_minor - Invoice.applied_minor, true(), true()),
+            )
+        ),
+        grouped(
+            select(
+                Invoice.customer_id,
+                Invoice.currency,
+                *sums(recent.c.amount_minor, recent.c.at >= now_cut, recent.c.at >= before_cut),
+            )
+            .select_from(recent)
+            .join(Invoice, Invoice.id == recent.c.invoice_id)
+        ),
+    ]
+    totals: dict[tuple[int, str], list[int]] = {}
+    for query in queries:
+        for row in session.execute(query):
+            acc = totals.setdefault((int(row[0]), str(row[1])), [0] * 6)
+            for i in range(6):
+                acc[i] += int(row[2 + i])
+    return {key: Exposure(*values) for key, values in totals.items()}
 
 
 def failed_attempts(session: Session, start: datetime, cut: datetime) -> dict[int, int]:
@@ -252,8 +390,7 @@ def broken_promises(session: Session, since: date, as_of: date) -> dict[int, int
     return {int(c): int(n) for c, n in session.execute(query)}
 
 
-@dataclass(frozen=True)
-class CustomerFacts:
+class CustomerFacts(NamedTuple):  # one per customer in a risk scan: a tuple is cheaper
     id: int
     external_id: str
     name: str

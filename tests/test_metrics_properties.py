@@ -226,23 +226,30 @@ def _shifted(row: dict[str, Any], days: int) -> dict[str, Any]:
 
 def _check_trend(kind: str, files: dict[str, Any], days: list[date], period: int) -> None:
     from tools.deps import connect
-    from tools.metrics import MetricsInput, ar_metrics, dso_trend
+    from tools.metrics import MetricsInput, ar_metrics, ar_metrics_and_trend
     from tools.settings import Settings
 
     with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as url:
         deps = connect(Settings(database_url=url, timezone="UTC"))
         import_directory(deps.engine, write_csvs(Path(tmp) / "in", **files), tz=deps.settings.tz)
         with deps.sessions() as session:
-            trend = dso_trend(
-                session, days, period_days=period, tz=deps.settings.tz, reporting_currency="USD"
+            reports, trend = ar_metrics_and_trend(
+                session,
+                days[:2],
+                days,
+                period_days=period,
+                tz=deps.settings.tz,
+                reporting_currency="USD",
             )
-            for point, day in zip(trend, days, strict=True):
+            for k, (point, day) in enumerate(zip(trend, days, strict=True)):
                 full = ar_metrics(
                     session,
                     MetricsInput(as_of=day, period_days=period),
                     tz=deps.settings.tz,
                     reporting_currency="USD",
                 )
+                if k < 2:
+                    assert reports[k] == full, day
                 assert (
                     point.ar_total_minor,
                     point.credit_sales_minor,
@@ -277,3 +284,56 @@ def test_dso_trend_equals_a_full_report_per_date_postgresql(
     files = data.draw(ledgers(as_of_offset=end))  # due dates on the first point's boundaries
     days = [BASE + timedelta(days=end - 7 * k) for k in range(13)]
     _check_trend("postgresql", files, days, period)
+
+
+def _check_exposure(kind: str, files: dict[str, Any], as_of: date) -> None:
+    """The risk scan's per-account sums equal the same sums over the per-invoice groups."""
+    from db.agent_sql import customer_exposure
+    from db.metrics_sql import open_groups
+    from tools.clock import day_cut
+    from tools.deps import connect
+    from tools.settings import Settings
+
+    before = as_of - timedelta(days=30)
+    with tempfile.TemporaryDirectory() as tmp, fresh_database(kind, Path(tmp)) as url:
+        deps = connect(Settings(database_url=url, timezone="UTC"))
+        import_directory(deps.engine, write_csvs(Path(tmp) / "in", **files), tz=deps.settings.tz)
+        tz = deps.settings.tz
+        with deps.sessions() as session:
+            got = customer_exposure(
+                session, (day_cut(before, tz), before), (day_cut(as_of, tz), as_of)
+            )
+            want: dict[tuple[int, str], list[int]] = {}
+            for k, day in enumerate((as_of, before)):
+                for g in open_groups(session, day_cut(day, tz), per_customer=True):
+                    sums = want.setdefault((int(g.customer_id or 0), g.currency), [0] * 6)
+                    late = (day - g.due_on).days
+                    if k == 0:
+                        sums[0] += g.open_minor
+                        sums[1] += g.open_minor if late > 60 else 0
+                        sums[2] += g.open_minor if late > 0 else 0
+                        sums[3] += g.open_minor * late if late > 0 else 0
+                    else:
+                        sums[4] += g.open_minor if late > 0 else 0
+                        sums[5] += g.open_minor * late if late > 0 else 0
+        deps.engine.dispose()
+    nonzero = {key: list(e) for key, e in got.items() if any(e)}
+    assert nonzero == {key: v for key, v in want.items() if any(v)}
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data(), as_of_offset=st.integers(0, 260))
+def test_risk_exposure_equals_per_invoice_sums_sqlite(
+    data: st.DataObject, as_of_offset: int
+) -> None:
+    files = data.draw(ledgers(as_of_offset=as_of_offset))
+    _check_exposure("sqlite", files, BASE + timedelta(days=as_of_offset))
+
+
+@settings(max_examples=6, deadline=None)
+@given(data=st.data(), as_of_offset=st.integers(0, 260))
+def test_risk_exposure_equals_per_invoice_sums_postgresql(
+    data: st.DataObject, as_of_offset: int
+) -> None:
+    files = data.draw(ledgers(as_of_offset=as_of_offset))
+    _check_exposure("postgresql", files, BASE + timedelta(days=as_of_offset))

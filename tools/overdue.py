@@ -50,10 +50,11 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
     with deps.sessions() as session:
         fx = Converter(session, s.reporting_currency, as_of)
         groups = q.open_groups(session, day_cut(as_of, s.tz), per_customer=True)
-        exact: dict[int, Decimal] = {}
+        # Summed in minor units per currency first and converted once per account: the
+        # conversion is linear, and a Decimal per invoice group is most of the cost.
+        owed: dict[tuple[int, str, str], int] = {}
         oldest: dict[int, int] = {}
         counts: dict[int, int] = {}
-        buckets: dict[int, dict[str, Decimal]] = {}
         for g in groups:
             days = (as_of - g.due_on).days
             if args.min_days_past_due and days < args.min_days_past_due:
@@ -61,12 +62,16 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
             if g.customer_id is None or g.open_minor == 0:
                 continue
             cid = g.customer_id
-            amount = fx.exact(g.open_minor, g.currency)
-            exact[cid] = exact.get(cid, Decimal(0)) + amount
+            key = (cid, g.currency, bucket_of(days))
+            owed[key] = owed.get(key, 0) + g.open_minor
             oldest[cid] = max(oldest.get(cid, days), days)
             counts[cid] = counts.get(cid, 0) + g.invoice_count
+        exact: dict[int, Decimal] = {}
+        buckets: dict[int, dict[str, Decimal]] = {}
+        for (cid, currency, b), minor in owed.items():
+            amount = fx.exact(minor, currency)
+            exact[cid] = exact.get(cid, Decimal(0)) + amount
             per = buckets.setdefault(cid, {})
-            b = bucket_of(days)
             per[b] = per.get(b, Decimal(0)) + amount
         ranked = sorted(exact, key=lambda cid: (-exact[cid], cid))
         accounts = []

@@ -10,8 +10,8 @@ queries whatever the number of customers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
@@ -21,8 +21,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from db import agent_sql as q
-from db import metrics_sql
-from db.metrics_sql import OpenGroup
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
 from tools.money import format_money
@@ -42,6 +40,7 @@ FAILED_WINDOW_DAYS, FAILED_POINTS, FAILED_MAX = 90, 10, 20
 DISPUTE_POINTS = 15
 CREDIT_LIMIT_POINTS = 15
 RECENT_DAYS, HISTORY_DAYS = 90, 365
+ZERO_PCT = Decimal("0.0")
 SLOWING_DAYS, SLOWING_POINTS = Decimal(10), 15
 
 
@@ -74,44 +73,16 @@ class RiskScore(BaseModel):
     signals: RiskSignals
 
 
-@dataclass
-class _Open:
-    balance: int = 0
-    over_60: int = 0
-    weighted: Decimal = Decimal(0)
-    past_due: int = 0
-    by_currency: dict[str, int] = field(default_factory=dict)
-
-
-def _open_by_customer(
-    groups: Sequence[OpenGroup], as_of: date, currency_of: dict[int, str]
-) -> dict[int, _Open]:
-    """Balances in each customer's own currency (other currencies are not mixed in)."""
-    out: dict[int, _Open] = {}
-    for g in groups:
-        cid = int(g.customer_id or 0)
-        acc = out.setdefault(cid, _Open())
-        acc.by_currency[g.currency] = acc.by_currency.get(g.currency, 0) + g.open_minor
-        if g.currency != currency_of.get(cid):
-            continue
-        days = (as_of - g.due_on).days
-        acc.balance += g.open_minor
-        if days > 60:
-            acc.over_60 += g.open_minor
-        if days > 0:
-            acc.weighted += Decimal(g.open_minor) * days
-            acc.past_due += g.open_minor
-    return out
-
-
-def _wdpd(acc: _Open | None) -> Decimal | None:
-    if acc is None or acc.past_due <= 0:
-        return None
-    return acc.weighted / acc.past_due
+def _wdpd(weighted: int, past_due: int) -> Decimal | None:
+    return None if past_due <= 0 else Decimal(weighted) / past_due
 
 
 def _r1(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def _r1_or_none(value: Decimal | float | None) -> Decimal | None:
+    return None if value is None else _r1(Decimal(str(value)))
 
 
 def _level(score: int) -> Level | None:
@@ -128,87 +99,71 @@ def score_customers(
     tz: ZoneInfo,
     customer_ids: Sequence[int] | None = None,
     segment: str | None = None,
+    min_level: Level = "low",
 ) -> list[RiskScore]:
-    """Every customer with at least one risk signal, highest score first."""
+    """Every customer at `min_level` or above, highest score first."""
     cut = day_cut(as_of, tz)
     facts = q.customer_facts(session, customer_ids, segment)
     if not facts:
         return []
     ids = list(facts) if (customer_ids is not None or segment is not None) else None
-    currency_of = {cid: f.currency for cid, f in facts.items()}
-    now = _open_by_customer(
-        metrics_sql.open_groups(session, cut, per_customer=True, customer_ids=ids),
-        as_of,
-        currency_of,
-    )
     before_day = as_of - timedelta(days=TREND_DAYS)
-    before = _open_by_customer(
-        metrics_sql.open_groups(
-            session, day_cut(before_day, tz), per_customer=True, customer_ids=ids
+    # Balances in each customer's own currency (other currencies are not mixed in).
+    exposure = q.customer_exposure(
+        session, (day_cut(before_day, tz), before_day), (cut, as_of), customer_ids=ids
+    )
+    history, recent = q.days_late_before_and_after(
+        session,
+        day_cut(as_of - timedelta(days=RECENT_DAYS + HISTORY_DAYS), tz),
+        day_cut(as_of - timedelta(days=RECENT_DAYS), tz),
+        cut,
+        ids,
+    )
+    signals = _Signals(
+        broken=q.broken_promises(session, as_of - timedelta(days=PROMISE_WINDOW_DAYS), as_of),
+        failed=q.failed_attempts(
+            session, day_cut(as_of - timedelta(days=FAILED_WINDOW_DAYS), tz), cut
         ),
-        before_day,
-        currency_of,
+        disputes=q.open_disputes(session, cut),
+        late_recent=recent,
+        late_history=history,
     )
-    promises = q.broken_promises(session, as_of - timedelta(days=PROMISE_WINDOW_DAYS), as_of)
-    failed = q.failed_attempts(
-        session, day_cut(as_of - timedelta(days=FAILED_WINDOW_DAYS), tz), cut
-    )
-    disputes = q.open_disputes(session, cut)
-    recent_start = day_cut(as_of - timedelta(days=RECENT_DAYS), tz)
-    history_start = day_cut(as_of - timedelta(days=RECENT_DAYS + HISTORY_DAYS), tz)
-    recent = {
-        r.key: r for r in q.pay_speed(session, recent_start, cut, by="customer", customer_ids=ids)
-    }
-    history = {
-        r.key: r
-        for r in q.pay_speed(session, history_start, recent_start, by="customer", customer_ids=ids)
-    }
-
+    floor = LEVELS[min_level]
+    none = q.Exposure(0, 0, 0, 0, 0, 0)
     scores = [
         score
         for cid, f in facts.items()
-        if (
-            score := _score_one(
-                f,
-                now.get(cid, _Open()),
-                _wdpd(now.get(cid)),
-                _wdpd(before.get(cid)),
-                promises.get(cid, 0),
-                failed.get(cid, 0),
-                disputes.get(cid),
-                recent.get(cid),
-                history.get(cid),
-            )
-        )
+        if (score := _score_one(f, exposure.get((cid, f.currency), none), signals, floor))
         is not None
     ]
     scores.sort(key=lambda s: (-s.score, -s.balance_minor, s.name))
     return scores
 
 
-def _score_one(
-    f: q.CustomerFacts,
-    acc: _Open,
-    wd_now: Decimal | None,
-    wd_before: Decimal | None,
-    broken: int,
-    failed: int,
-    dispute: tuple[int, dict[str, int]] | None,
-    rec: q.PaySpeedRow | None,
-    hist: q.PaySpeedRow | None,
-) -> RiskScore | None:
-    """Points and a checkable sentence per signal; None when no signal fired."""
+@dataclass(frozen=True)
+class _Signals:
+    """The per-customer counts behind the signals that are not balances."""
+
+    broken: dict[int, int]
+    failed: dict[int, int]
+    disputes: dict[int, tuple[int, dict[str, int]]]
+    late_recent: dict[int, float]
+    late_history: dict[int, float]
+
+
+def _score_one(f: q.CustomerFacts, acc: q.Exposure, sig: _Signals, floor: int) -> RiskScore | None:
+    """Points per signal, and a checkable sentence for each; None below `floor`.
+
+    Points are added up first and the sentences written only for accounts that make the
+    floor: a daily scan looks at every customer, and most score nothing.
+    """
 
     def money(minor: int) -> str:
         return format_money(minor, f.currency)
 
-    points, reasons = 0, []
-    signals = RiskSignals(
-        weighted_days_past_due=None if wd_now is None else _r1(wd_now),
-        weighted_days_past_due_before=None if wd_before is None else _r1(wd_before),
-        avg_days_late_recent=None if rec is None else _r1(rec.avg_days_late),
-        avg_days_late_history=None if hist is None else _r1(hist.avg_days_late),
-    )
+    hits: list[tuple[int, Callable[[], str]]] = []
+    wd_now = _wdpd(acc.weighted, acc.past_due)
+    wd_before = _wdpd(acc.weighted_before, acc.past_due_before)
     # Deterioration of an existing delinquency: past due both then and now, and older now.
     if (
         wd_now is not None
@@ -216,14 +171,19 @@ def _score_one(
         and wd_now > TREND_FLOOR_DAYS
         and wd_now - wd_before >= TREND_RISE_DAYS
     ):
-        points += TREND_POINTS
-        reasons.append(
-            f"weighted days past due rose from {_r1(wd_before)} to {_r1(wd_now)} "
-            f"in {TREND_DAYS} days"
+        hits.append(
+            (
+                TREND_POINTS,
+                lambda: (
+                    f"weighted days past due rose from {_r1(wd_before)} to {_r1(wd_now)} "
+                    f"in {TREND_DAYS} days"
+                ),
+            )
         )
+    over_60_pct = None
     if acc.balance > 0:
-        pct = _r1(Decimal(acc.over_60) * 100 / acc.balance)
-        signals.over_60_pct = pct
+        over_60_pct = _r1(Decimal(acc.over_60) * 100 / acc.balance) if acc.over_60 else ZERO_PCT
+        pct = over_60_pct
         share_points = (
             OVER_60_HIGH_POINTS
             if pct >= OVER_60_HIGH_PCT
@@ -232,44 +192,74 @@ def _score_one(
             else 0
         )
         if share_points:
-            points += share_points
-            reasons.append(
-                f"{pct}% of the balance ({money(acc.over_60)} of {money(acc.balance)}) is more "
-                "than 60 days past due"
+            hits.append(
+                (
+                    share_points,
+                    lambda: (
+                        f"{pct}% of the balance ({money(acc.over_60)} of "
+                        f"{money(acc.balance)}) is more than 60 days past due"
+                    ),
+                )
             )
+    broken = sig.broken.get(f.id, 0)
     if broken:
-        signals.broken_promises = broken
-        points += min(broken * PROMISE_POINTS, PROMISE_MAX)
-        reasons.append(f"{broken} broken promise(s) to pay in the last {PROMISE_WINDOW_DAYS} days")
+        hits.append(
+            (
+                min(broken * PROMISE_POINTS, PROMISE_MAX),
+                lambda: f"{broken} broken promise(s) to pay in the last {PROMISE_WINDOW_DAYS} days",
+            )
+        )
+    failed = sig.failed.get(f.id, 0)
     if failed:
-        signals.failed_payment_attempts = failed
-        points += min(failed * FAILED_POINTS, FAILED_MAX)
-        reasons.append(f"{failed} failed payment attempt(s) in the last {FAILED_WINDOW_DAYS} days")
+        hits.append(
+            (
+                min(failed * FAILED_POINTS, FAILED_MAX),
+                lambda: f"{failed} failed payment attempt(s) in the last {FAILED_WINDOW_DAYS} days",
+            )
+        )
+    dispute = sig.disputes.get(f.id)
     if dispute is not None:
         n, amounts = dispute
-        signals.open_disputes = n
-        points += DISPUTE_POINTS
-        shown = ", ".join(format_money(a, c) for c, a in sorted(amounts.items()))
-        reasons.append(f"{n} open dispute(s) for {shown}")
-    limit = f.credit_limit_minor
-    if limit is not None and acc.balance > limit:
-        signals.over_credit_limit = True
-        points += CREDIT_LIMIT_POINTS
-        reasons.append(f"balance {money(acc.balance)} is over the credit limit {money(limit)}")
-    if (
-        rec is not None
-        and hist is not None
-        and rec.avg_days_late - hist.avg_days_late >= SLOWING_DAYS
-    ):
-        points += SLOWING_POINTS
-        reasons.append(
-            f"paying slower: {_r1(rec.avg_days_late)} days late on average in the last "
-            f"{RECENT_DAYS} days against {_r1(hist.avg_days_late)} before"
+        hits.append(
+            (
+                DISPUTE_POINTS,
+                lambda: (
+                    f"{n} open dispute(s) for "
+                    + ", ".join(format_money(a, c) for c, a in sorted(amounts.items()))
+                ),
+            )
         )
-    score = min(points, 100)
+    limit = f.credit_limit_minor
+    over_limit = limit is not None and acc.balance > limit
+    if over_limit:
+        hits.append(
+            (
+                CREDIT_LIMIT_POINTS,
+                lambda: (
+                    f"balance {money(acc.balance)} is over the credit limit {money(limit or 0)}"
+                ),
+            )
+        )
+    rec_raw, hist_raw = sig.late_recent.get(f.id), sig.late_history.get(f.id)
+    if (
+        rec_raw is not None
+        and hist_raw is not None
+        and Decimal(str(rec_raw)) - Decimal(str(hist_raw)) >= SLOWING_DAYS
+    ):
+        hits.append(
+            (
+                SLOWING_POINTS,
+                lambda: (
+                    f"paying slower: {rec} days late on average in the last "
+                    f"{RECENT_DAYS} days against {hist} before"
+                ),
+            )
+        )
+    score = min(sum(points for points, _ in hits), 100)
     level = _level(score)
-    if level is None:
+    if level is None or score < floor:
         return None
+    rec, hist = _r1_or_none(rec_raw), _r1_or_none(hist_raw)
     return RiskScore(
         customer_pk=f.id,
         customer_id=f.external_id,
@@ -281,8 +271,18 @@ def _score_one(
         over_60_minor=acc.over_60,
         score=score,
         level=level,
-        reasons=reasons,
-        signals=signals,
+        reasons=[reason() for _, reason in hits],
+        signals=RiskSignals(
+            weighted_days_past_due=None if wd_now is None else _r1(wd_now),
+            weighted_days_past_due_before=None if wd_before is None else _r1(wd_before),
+            over_60_pct=over_60_pct,
+            broken_promises=broken,
+            failed_payment_attempts=failed,
+            open_disputes=0 if dispute is None else dispute[0],
+            over_credit_limit=over_limit,
+            avg_days_late_recent=rec,
+            avg_days_late_history=hist,
+        ),
     )
 
 
@@ -306,7 +306,9 @@ def at_risk(deps: ToolDeps, args: AtRiskInput) -> AtRiskList:
     tz = deps.settings.tz
     as_of = args.as_of or today(tz)
     with deps.sessions() as session:
-        scores = score_customers(session, as_of, tz=tz, segment=args.segment)
+        scores = score_customers(
+            session, as_of, tz=tz, segment=args.segment, min_level=args.min_level
+        )
     floor = LEVELS[args.min_level]
     kept = [s for s in scores if s.score >= floor]
     return AtRiskList(
