@@ -1,5 +1,5 @@
-"""invoices.applied_minor (payments and credits applied, all dates) and a covering index
-for the payments dated after a cut-off
+"""invoices.applied_minor (payments and credits applied, all dates), and covering indexes
+for open amounts, credit sales and the payments dated after a cut-off
 
 Revision ID: 0002
 Revises: 0001
@@ -30,6 +30,27 @@ def upgrade() -> None:
                        WHERE c.invoice_id = invoices.id), 0)
         """
     )
+    with op.batch_alter_table("invoices") as batch_op:
+        batch_op.drop_index("ix_invoices_settled_at_issued_at")
+        batch_op.drop_index("ix_invoices_issued_at")
+        batch_op.create_index(
+            "ix_invoices_settled_at_issued_at",
+            [
+                "settled_at",
+                "issued_at",
+                "currency",
+                "due_on",
+                "customer_id",
+                "total_minor",
+                "applied_minor",
+            ],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_invoices_issued_at",
+            ["issued_at", "currency", "voided_at", "total_minor"],
+            unique=False,
+        )
     with op.batch_alter_table("payments") as batch_op:
         batch_op.drop_index("ix_payments_status_paid_at")
         batch_op.create_index(
@@ -44,4 +65,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_payments_status_paid_at_invoice_id")
         batch_op.create_index("ix_payments_status_paid_at", ["status", "paid_at"], unique=False)
     with op.batch_alter_table("invoices") as batch_op:
+        batch_op.drop_index("ix_invoices_settled_at_issued_at")
+        batch_op.drop_index("ix_invoices_issued_at")
         batch_op.drop_column("applied_minor")
+        batch_op.create_index(
+            "ix_invoices_settled_at_issued_at", ["settled_at", "issued_at"], unique=False
+        )
+        batch_op.create_index("ix_invoices_issued_at", ["issued_at"], unique=False)
