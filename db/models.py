@@ -106,18 +106,10 @@ class Invoice(Base):
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
         # "Open at D" is `issued_at <= D < settled_at`: this index keeps AR(D) to the
-        # invoices still open around D instead of the whole history, and carries the columns
-        # the open amounts are summed by, so those sums never visit the table.
-        Index(
-            "ix_invoices_settled_at_issued_at",
-            "settled_at",
-            "issued_at",
-            "currency",
-            "due_on",
-            "customer_id",
-            "total_minor",
-            "applied_minor",
-        ),
+        # invoices still open around D instead of the whole history. (Wider, covering the
+        # summed columns, it halves the digest's scan but costs a third of import speed: every
+        # settlement update rewrites it.)
+        Index("ix_invoices_settled_at_issued_at", "settled_at", "issued_at"),
         # Credit sales over a window, read from the index alone.
         Index("ix_invoices_issued_at", "issued_at", "currency", "voided_at", "total_minor"),
     )

@@ -1,5 +1,5 @@
 """invoices.applied_minor (payments and credits applied, all dates), and covering indexes
-for open amounts, credit sales and the payments dated after a cut-off
+for credit sales and for the payments dated after a cut-off
 
 Revision ID: 0002
 Revises: 0001
@@ -31,21 +31,7 @@ def upgrade() -> None:
         """
     )
     with op.batch_alter_table("invoices") as batch_op:
-        batch_op.drop_index("ix_invoices_settled_at_issued_at")
         batch_op.drop_index("ix_invoices_issued_at")
-        batch_op.create_index(
-            "ix_invoices_settled_at_issued_at",
-            [
-                "settled_at",
-                "issued_at",
-                "currency",
-                "due_on",
-                "customer_id",
-                "total_minor",
-                "applied_minor",
-            ],
-            unique=False,
-        )
         batch_op.create_index(
             "ix_invoices_issued_at",
             ["issued_at", "currency", "voided_at", "total_minor"],
@@ -65,10 +51,6 @@ def downgrade() -> None:
         batch_op.drop_index("ix_payments_status_paid_at_invoice_id")
         batch_op.create_index("ix_payments_status_paid_at", ["status", "paid_at"], unique=False)
     with op.batch_alter_table("invoices") as batch_op:
-        batch_op.drop_index("ix_invoices_settled_at_issued_at")
         batch_op.drop_index("ix_invoices_issued_at")
         batch_op.drop_column("applied_minor")
-        batch_op.create_index(
-            "ix_invoices_settled_at_issued_at", ["settled_at", "issued_at"], unique=False
-        )
         batch_op.create_index("ix_invoices_issued_at", ["issued_at"], unique=False)
