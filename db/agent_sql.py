@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Date,
     Float,
@@ -248,7 +249,8 @@ def days_late_before_and_after(
         query = query.where(Invoice.customer_id.in_(customer_ids))
     before: dict[int, float] = {}
     after: dict[int, float] = {}
-    for cid, is_recent, avg in session.execute(query.group_by(Invoice.customer_id, recent)):
+    rows = session.connection().execute(query.group_by(Invoice.customer_id, recent))
+    for cid, is_recent, avg in rows:
         (after if is_recent else before)[int(cid)] = float(avg)
     return before, after
 
@@ -295,8 +297,8 @@ def customer_exposure(
         )
 
     def sums(amount: Any, now_too: Any, before_too: Any) -> list[Any]:
-        def when(cond: Any, value: Any) -> Any:
-            return func.sum(case((cond, value), else_=0))
+        def when(cond: Any, value: Any) -> Any:  # BIGINT, not NUMERIC: ints, not Decimals
+            return cast(func.sum(case((cond, value), else_=0)), BigInteger)
 
         counted_now, counted_before = (
             and_(is_open(now_cut), now_too),
@@ -343,11 +345,89 @@ def customer_exposure(
     ]
     totals: dict[tuple[int, str], list[int]] = {}
     for query in queries:
-        for row in session.execute(query):
-            acc = totals.setdefault((int(row[0]), str(row[1])), [0] * 6)
-            for i in range(6):
-                acc[i] += int(row[2 + i])
+        for cid, cur, *values in session.connection().execute(query):
+            acc = totals.get((cid, cur))
+            if acc is not None:
+                values = [a + b for a, b in zip(acc, values, strict=True)]
+            totals[(cid, cur)] = values
     return {key: Exposure(*values) for key, values in totals.items()}
+
+
+class OpenByBucket(NamedTuple):
+    """One customer's open invoices in one currency at a cut-off, by aging bucket."""
+
+    customer_id: int
+    currency: str
+    by_bucket: dict[str, int]
+    oldest_due_on: date
+    invoice_count: int
+
+
+BUCKET_DAYS = (("current", None, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90))
+"""(bucket, fewest, most days past due); older than the last is "90+"."""
+
+
+def open_by_customer_bucket(
+    session: Session, cut: datetime, as_of: date, *, min_days_past_due: int = 0
+) -> list[OpenByBucket]:
+    """Open amounts per customer, currency and aging bucket, for invoices at least
+    `min_days_past_due` days late (all open ones at 0): one row per account, not per invoice.
+    """
+    due = Invoice.due_on
+
+    def in_bucket(fewest: int | None, most: int | None) -> ColumnElement[bool]:
+        conds = [due >= as_of - timedelta(days=most)] if most is not None else []
+        if fewest is not None:
+            conds.append(due <= as_of - timedelta(days=fewest))
+        return and_(*conds)
+
+    buckets = [(name, in_bucket(lo, hi)) for name, lo, hi in BUCKET_DAYS]
+    buckets.append(("90+", due < as_of - timedelta(days=90)))
+
+    def sums(amount: Any) -> list[Any]:
+        return [cast(func.sum(case((cond, amount), else_=0)), BigInteger) for _, cond in buckets]
+
+    def alive(query: Any) -> Any:
+        query = query.where(
+            Invoice.issued_at < cut,
+            or_(Invoice.settled_at.is_(None), Invoice.settled_at >= cut),
+        )
+        if min_days_past_due:
+            query = query.where(due <= as_of - timedelta(days=min_days_past_due))
+        return query.group_by(Invoice.customer_id, Invoice.currency)
+
+    recent = applied_since(cut)
+    conn = session.connection()
+    key = (Invoice.customer_id, Invoice.currency)
+    rows = {
+        (row[0], row[1]): row[2:]
+        for row in conn.execute(
+            alive(
+                select(
+                    *key,
+                    *sums(Invoice.total_minor - Invoice.applied_minor),
+                    func.min(due),
+                    func.count(),
+                )
+            )
+        )
+    }
+    later = {
+        (row[0], row[1]): row[2:]
+        for row in conn.execute(
+            alive(
+                select(*key, *sums(recent.c.amount_minor))
+                .select_from(recent)
+                .join(Invoice, Invoice.id == recent.c.invoice_id)
+            )
+        )
+    }
+    out = []
+    for (cid, cur), values in rows.items():
+        extra = later.get((cid, cur), (0,) * len(buckets))
+        amounts = {name: int(values[i]) + int(extra[i]) for i, (name, _) in enumerate(buckets)}
+        out.append(OpenByBucket(int(cid), str(cur), amounts, values[-2], int(values[-1])))
+    return out
 
 
 def failed_attempts(session: Session, start: datetime, cut: datetime) -> dict[int, int]:
@@ -416,4 +496,4 @@ def customer_facts(
         query = query.where(Customer.id.in_(ids))
     if segment is not None:
         query = query.where(func.lower(Customer.segment) == segment.lower())
-    return {row[0]: CustomerFacts(*row) for row in session.execute(query)}
+    return {row[0]: CustomerFacts(*row) for row in session.connection().execute(query)}

@@ -287,11 +287,13 @@ def test_dso_trend_equals_a_full_report_per_date_postgresql(
 
 
 def _check_exposure(kind: str, files: dict[str, Any], as_of: date) -> None:
-    """The risk scan's per-account sums equal the same sums over the per-invoice groups."""
-    from db.agent_sql import customer_exposure
+    """The risk scan's and the overdue list's per-account sums equal the same sums over the
+    per-invoice groups."""
+    from db.agent_sql import customer_exposure, open_by_customer_bucket
     from db.metrics_sql import open_groups
     from tools.clock import day_cut
     from tools.deps import connect
+    from tools.metrics import BUCKETS, bucket_of
     from tools.settings import Settings
 
     before = as_of - timedelta(days=30)
@@ -300,6 +302,23 @@ def _check_exposure(kind: str, files: dict[str, Any], as_of: date) -> None:
         import_directory(deps.engine, write_csvs(Path(tmp) / "in", **files), tz=deps.settings.tz)
         tz = deps.settings.tz
         with deps.sessions() as session:
+            by_bucket = {
+                (r.customer_id, r.currency): (r.by_bucket, r.oldest_due_on, r.invoice_count)
+                for r in open_by_customer_bucket(session, day_cut(as_of, tz), as_of)
+            }
+            per_invoice: dict[tuple[int, str], tuple[dict[str, int], date, int]] = {}
+            for g in open_groups(session, day_cut(as_of, tz), per_customer=True):
+                buckets, oldest, count = per_invoice.get(
+                    (int(g.customer_id or 0), g.currency),
+                    ({b: 0 for b in BUCKETS}, g.due_on, 0),
+                )
+                buckets[bucket_of((as_of - g.due_on).days)] += g.open_minor
+                per_invoice[(int(g.customer_id or 0), g.currency)] = (
+                    buckets,
+                    min(oldest, g.due_on),
+                    count + g.invoice_count,
+                )
+            assert by_bucket == per_invoice
             got = customer_exposure(
                 session, (day_cut(before, tz), before), (day_cut(as_of, tz), as_of)
             )

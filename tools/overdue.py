@@ -11,11 +11,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, Field
 
-from db import metrics_sql as q
+from db import agent_sql
 from db.open_items import customer_name
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
-from tools.metrics import BUCKETS, Converter, bucket_of
+from tools.metrics import BUCKETS, Converter
 
 
 class TopOverdueInput(BaseModel):
@@ -49,30 +49,25 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
     as_of = args.as_of or today(s.tz)
     with deps.sessions() as session:
         fx = Converter(session, s.reporting_currency, as_of)
-        groups = q.open_groups(session, day_cut(as_of, s.tz), per_customer=True)
-        # Summed in minor units per currency first and converted once per account: the
-        # conversion is linear, and a Decimal per invoice group is most of the cost.
-        owed: dict[tuple[int, str, str], int] = {}
+        rows = agent_sql.open_by_customer_bucket(
+            session, day_cut(as_of, s.tz), as_of, min_days_past_due=args.min_days_past_due
+        )
+        # Converted once per account and currency: the conversion is linear.
+        exact: dict[int, Decimal] = {}
         oldest: dict[int, int] = {}
         counts: dict[int, int] = {}
-        for g in groups:
-            days = (as_of - g.due_on).days
-            if args.min_days_past_due and days < args.min_days_past_due:
-                continue
-            if g.customer_id is None or g.open_minor == 0:
-                continue
-            cid = g.customer_id
-            key = (cid, g.currency, bucket_of(days))
-            owed[key] = owed.get(key, 0) + g.open_minor
-            oldest[cid] = max(oldest.get(cid, days), days)
-            counts[cid] = counts.get(cid, 0) + g.invoice_count
-        exact: dict[int, Decimal] = {}
         buckets: dict[int, dict[str, Decimal]] = {}
-        for (cid, currency, b), minor in owed.items():
-            amount = fx.exact(minor, currency)
-            exact[cid] = exact.get(cid, Decimal(0)) + amount
+        for row in rows:
+            cid = row.customer_id
             per = buckets.setdefault(cid, {})
-            per[b] = per.get(b, Decimal(0)) + amount
+            for b, minor in row.by_bucket.items():
+                if minor:
+                    amount = fx.exact(minor, row.currency)
+                    exact[cid] = exact.get(cid, Decimal(0)) + amount
+                    per[b] = per.get(b, Decimal(0)) + amount
+            days = (as_of - row.oldest_due_on).days
+            oldest[cid] = max(oldest.get(cid, days), days)
+            counts[cid] = counts.get(cid, 0) + row.invoice_count
         ranked = sorted(exact, key=lambda cid: (-exact[cid], cid))
         accounts = []
         for cid in ranked[: args.limit]:
