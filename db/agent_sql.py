@@ -27,6 +27,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import UnaryExpression
@@ -232,8 +233,8 @@ def days_late_before_and_after(
     split: datetime,
     cut: datetime,
     customer_ids: Sequence[int] | None = None,
-) -> tuple[dict[int, float], dict[int, float]]:
-    """Average days paid late per customer over [start, split) and [split, cut), one scan.
+) -> dict[int, tuple[float | None, float | None]]:
+    """Average days paid late per customer over [start, split) and over [split, cut).
 
     The risk scan compares the two for every customer: most of the invoice table, so on
     SQLite that scan goes without the settled_at index (reading the table in order beats
@@ -242,17 +243,22 @@ def days_late_before_and_after(
     settled: Any = Invoice.settled_at
     if customer_ids is None and _dialect(session) == "sqlite":
         settled = UnaryExpression(settled, operator=custom_op("+"), type_=settled.type)
-    recent = case((settled < split, 0), else_=1)
     late = whole_days(session, Invoice.settled_at, Invoice.due_on)  # type: ignore[arg-type]
-    query = select(Invoice.customer_id, recent, func.avg(late)).where(_paid_in(start, cut, settled))
+    query = select(
+        Invoice.customer_id,
+        func.avg(case((settled < split, late))),
+        func.avg(case((settled >= split, late))),
+    ).where(_paid_in(start, cut, settled))
     if customer_ids is not None:
         query = query.where(Invoice.customer_id.in_(customer_ids))
-    before: dict[int, float] = {}
-    after: dict[int, float] = {}
-    rows = session.connection().execute(query.group_by(Invoice.customer_id, recent))
-    for cid, is_recent, avg in rows:
-        (after if is_recent else before)[int(cid)] = float(avg)
-    return before, after
+    rows = session.connection().execute(query.group_by(Invoice.customer_id))
+    return {
+        int(cid): (
+            None if before is None else float(before),
+            None if after is None else float(after),
+        )
+        for cid, before, after in rows
+    }
 
 
 # --- risk signals ----------------------------------------------------------------------
@@ -325,32 +331,27 @@ def customer_exposure(
         return query.group_by(Invoice.customer_id, Invoice.currency)
 
     recent = applied_since(before_cut)
-    queries = [
+    key = (Invoice.customer_id, Invoice.currency)
+    # Each part grouped on its own (SQLite sorts two small sets faster than one big one),
+    # then added up, so one row per account comes back.
+    parts = union_all(
+        grouped(select(*key, *sums(Invoice.total_minor - Invoice.applied_minor, true(), true()))),
         grouped(
             select(
-                Invoice.customer_id,
-                Invoice.currency,
-                *sums(Invoice.total_minor - Invoice.applied_minor, true(), true()),
-            )
-        ),
-        grouped(
-            select(
-                Invoice.customer_id,
-                Invoice.currency,
+                *key,
                 *sums(recent.c.amount_minor, recent.c.at >= now_cut, recent.c.at >= before_cut),
             )
             .select_from(recent)
             .join(Invoice, Invoice.id == recent.c.invoice_id)
         ),
-    ]
-    totals: dict[tuple[int, str], list[int]] = {}
-    for query in queries:
-        for cid, cur, *values in session.connection().execute(query):
-            acc = totals.get((cid, cur))
-            if acc is not None:
-                values = [a + b for a, b in zip(acc, values, strict=True)]
-            totals[(cid, cur)] = values
-    return {key: Exposure(*values) for key, values in totals.items()}
+    ).subquery("parts")
+    customer, currency, *columns = parts.c
+    query = select(customer, currency, *(cast(func.sum(c), BigInteger) for c in columns)).group_by(
+        customer, currency
+    )
+    return {
+        (cid, cur): Exposure(*values) for cid, cur, *values in session.connection().execute(query)
+    }
 
 
 class OpenByBucket(NamedTuple):

@@ -112,7 +112,7 @@ def score_customers(
     exposure = q.customer_exposure(
         session, (day_cut(before_day, tz), before_day), (cut, as_of), customer_ids=ids
     )
-    history, recent = q.days_late_before_and_after(
+    days_late = q.days_late_before_and_after(
         session,
         day_cut(as_of - timedelta(days=RECENT_DAYS + HISTORY_DAYS), tz),
         day_cut(as_of - timedelta(days=RECENT_DAYS), tz),
@@ -125,8 +125,7 @@ def score_customers(
             session, day_cut(as_of - timedelta(days=FAILED_WINDOW_DAYS), tz), cut
         ),
         disputes=q.open_disputes(session, cut),
-        late_recent=recent,
-        late_history=history,
+        days_late=days_late,
     )
     floor = LEVELS[min_level]
     none = q.Exposure(0, 0, 0, 0, 0, 0)
@@ -147,8 +146,7 @@ class _Signals:
     broken: dict[int, int]
     failed: dict[int, int]
     disputes: dict[int, tuple[int, dict[str, int]]]
-    late_recent: dict[int, float]
-    late_history: dict[int, float]
+    days_late: dict[int, tuple[float | None, float | None]]  # (history, recent) averages
 
 
 def _score_one(f: q.CustomerFacts, acc: q.Exposure, sig: _Signals, floor: int) -> RiskScore | None:
@@ -240,7 +238,7 @@ def _score_one(f: q.CustomerFacts, acc: q.Exposure, sig: _Signals, floor: int) -
                 ),
             )
         )
-    rec_raw, hist_raw = sig.late_recent.get(f.id), sig.late_history.get(f.id)
+    hist_raw, rec_raw = sig.days_late.get(f.id, (None, None))
     if (
         rec_raw is not None
         and hist_raw is not None
