@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
-from db.metrics_sql import applied_since, open_amount, open_at
+from db.metrics_sql import applied_since
 from db.models import (
     Customer,
     Dispute,
@@ -85,39 +85,6 @@ def customers_named(session: Session, text: str, limit: int = 5) -> Sequence[Cus
 def customer_ids_in_segment(session: Session, segment: str) -> list[int]:
     query = select(Customer.id).where(func.lower(Customer.segment) == segment.lower())
     return list(session.execute(query).scalars())
-
-
-@dataclass(frozen=True)
-class OpenInvoiceRow:
-    invoice_id: int
-    number: str | None
-    currency: str
-    total_minor: int
-    open_minor: int
-    issued_at: datetime
-    due_on: date
-    payment_url: str | None
-
-
-def open_invoices(session: Session, customer_id: int, cut: datetime) -> list[OpenInvoiceRow]:
-    query = (
-        select(
-            Invoice.id,
-            Invoice.number,
-            Invoice.currency,
-            Invoice.total_minor,
-            open_amount(cut),
-            Invoice.issued_at,
-            Invoice.due_on,
-            Invoice.payment_url,
-        )
-        .where(Invoice.customer_id == customer_id, open_at(cut))
-        .order_by(Invoice.due_on, Invoice.id)
-    )
-    return [
-        OpenInvoiceRow(r[0], r[1], r[2], int(r[3]), int(r[4]), r[5], r[6], r[7])
-        for r in session.execute(query)
-    ]
 
 
 def recent_payments(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from db import agent_sql as q
 from db.models import Customer
+from db.open_items import open_invoices
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
 
@@ -129,7 +130,7 @@ def customer_detail(deps: ToolDeps, args: CustomerDetailInput) -> CustomerDetail
     n = args.max_rows
     with deps.sessions() as session:
         c = resolve_customer(session, args.customer)
-        invoices = q.open_invoices(session, c.id, cut)
+        invoices = open_invoices(session, cut, customer_ids=[c.id])
         balance: dict[str, int] = {}
         past_due: dict[str, int] = {}
         for inv in invoices:

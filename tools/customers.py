@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
 from db import metrics_sql as q
-from db.open_items import customer_name, customer_names, open_invoices
+from db.open_items import OpenInvoiceRow, customer_name, customer_names, open_invoices
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import BUCKETS, Converter, bucket_of
@@ -146,21 +147,7 @@ def customer_balance(deps: ToolDeps, args: CustomerBalanceInput) -> CustomerBala
             cell[g.currency] = cell.get(g.currency, 0) + g.open_minor
             by_currency[g.currency] = by_currency.get(g.currency, 0) + g.open_minor
         aging = {b: fx.minor(per_bucket[b]) for b in BUCKETS}
-    lines = [
-        InvoiceLine(
-            invoice_id=r.invoice_id,
-            number=r.number,
-            external_id=r.external_id,
-            currency=r.currency,
-            total_minor=r.total_minor,
-            open_minor=r.open_minor,
-            issued_on=r.issued_at.astimezone(s.tz).date(),
-            due_on=r.due_on,
-            days_past_due=(as_of - r.due_on).days,
-            bucket=bucket_of((as_of - r.due_on).days),
-        )
-        for r in rows
-    ]
+    lines = [InvoiceLine(**_line_fields(r, as_of, s.tz)) for r in rows]
     return CustomerBalance(
         customer_id=who.id,
         name=who.name,
@@ -205,18 +192,23 @@ def open_invoice_lines(deps: ToolDeps, args: OpenInvoicesInput) -> list[OpenInvo
         )
     return [
         OpenInvoiceLine(
-            invoice_id=r.invoice_id,
-            number=r.number,
-            external_id=r.external_id,
-            currency=r.currency,
-            total_minor=r.total_minor,
-            open_minor=r.open_minor,
-            issued_on=r.issued_at.astimezone(s.tz).date(),
-            due_on=r.due_on,
-            days_past_due=(as_of - r.due_on).days,
-            bucket=bucket_of((as_of - r.due_on).days),
-            customer_id=r.customer_id,
-            customer_name=r.customer_name,
+            **_line_fields(r, as_of, s.tz), customer_id=r.customer_id, customer_name=r.customer_name
         )
         for r in rows
     ]
+
+
+def _line_fields(r: OpenInvoiceRow, as_of: date, tz: ZoneInfo) -> dict[str, Any]:
+    days = (as_of - r.due_on).days
+    return {
+        "invoice_id": r.invoice_id,
+        "number": r.number,
+        "external_id": r.external_id,
+        "currency": r.currency,
+        "total_minor": r.total_minor,
+        "open_minor": r.open_minor,
+        "issued_on": r.issued_at.astimezone(tz).date(),
+        "due_on": r.due_on,
+        "days_past_due": days,
+        "bucket": bucket_of(days),
+    }
