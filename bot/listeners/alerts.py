@@ -16,8 +16,10 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.app import BotDeps
 from bot.blocks.alerts import AlertId, AlertRef, dispute_modal, promise_modal
 from bot.listeners.approvals import post_card
+from bot.reply import access_for
 from db import actions_sql as aq
 from jobs import claim
 from jobs.dispute_watch import NEW
@@ -33,9 +35,9 @@ log = logging.getLogger(__name__)
 REFUSED = "Only the finance team can act on alerts."
 
 
-def _allowed(deps: ToolDeps, user: str) -> bool:
-    s = deps.settings
-    return user in s.finance_users or user in s.approvers
+def _allowed(deps: BotDeps, client: WebClient, user: str) -> bool:
+    # The same finance check as questions (user groups expanded), plus the approvers.
+    return access_for(deps, client).is_finance(user) or user in deps.settings.approvers
 
 
 def _where(body: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -92,13 +94,13 @@ def _promise_field(message: str) -> str:
     return AlertId.DATE.value
 
 
-def register(app: App, deps: ToolDeps) -> None:
+def register(app: App, deps: BotDeps) -> None:
     @app.action(AlertId.DRAFT)
     def on_draft(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
         ack()
         user = body["user"]["id"]
         channel, ts = _where(body)
-        if not _allowed(deps, user):
+        if not _allowed(deps, client, user):
             _tell(client, channel, user, REFUSED)
             return
         ref = _ref(body)
@@ -119,7 +121,7 @@ def register(app: App, deps: ToolDeps) -> None:
         ack()
         user = body["user"]["id"]
         channel, _ts = _where(body)
-        if not _allowed(deps, user):
+        if not _allowed(deps, client, user):
             _tell(client, channel, user, REFUSED)
             return
         ref = _ref(body)
@@ -137,7 +139,7 @@ def register(app: App, deps: ToolDeps) -> None:
         ack()
         user = body["user"]["id"]
         channel, _ts = _where(body)
-        if not _allowed(deps, user):
+        if not _allowed(deps, client, user):
             _tell(client, channel, user, REFUSED)
             return
         ref = _ref(body)
@@ -155,7 +157,7 @@ def register(app: App, deps: ToolDeps) -> None:
         ack()
         user = body["user"]["id"]
         channel, ts = _where(body)
-        if not _allowed(deps, user):
+        if not _allowed(deps, client, user):
             _tell(client, channel, user, REFUSED)
             return
         ref = _ref(body)
@@ -172,7 +174,7 @@ def register(app: App, deps: ToolDeps) -> None:
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         user = body["user"]["id"]
-        if not _allowed(deps, user):
+        if not _allowed(deps, client, user):
             ack(response_action="errors", errors={AlertId.INVOICE.value: REFUSED})
             return
         meta = json.loads(view["private_metadata"])
@@ -204,7 +206,7 @@ def register(app: App, deps: ToolDeps) -> None:
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
     ) -> None:
         user = body["user"]["id"]
-        if not _allowed(deps, user):
+        if not _allowed(deps, client, user):
             ack(response_action="errors", errors={AlertId.INVOICE.value: REFUSED})
             return
         meta = json.loads(view["private_metadata"])

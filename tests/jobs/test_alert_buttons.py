@@ -46,16 +46,17 @@ running = bot_conftest.running
 
 TUESDAY = MONDAY + timedelta(days=1)
 REFUSED = "Only the finance team can act on alerts."
+FINANCE_GROUP, GROUP_MEMBER = "SFINANCE01", "UGRPMEMBER"
 
 
 @pytest.fixture
 def bot_settings(jdeps: ToolDeps) -> Settings:
     """The job settings, signed like tests/bot's sender, with one finance user who is not
-    an approver (the collector clicking the buttons)."""
+    an approver (the collector clicking the buttons), and a finance user group."""
     return jdeps.settings.model_copy(
         update={
             "slack_signing_secret": SecretStr(bot_conftest.SECRET),
-            "finance_users": [APPROVER, FINANCE],
+            "finance_users": [APPROVER, FINANCE, FINANCE_GROUP],
         }
     )
 
@@ -343,3 +344,12 @@ def test_non_finance_user_is_refused_and_nothing_changes(
         assert session.execute(select(PromiseToPay.recorded_by)).scalars().all() == ["UCOLLECT1"]
         assert session.execute(select(Dispute.source)).scalars().all() == ["csv"]
         assert session.execute(select(Action.id)).scalars().all() == []
+
+
+def test_a_member_of_the_finance_user_group_may_act(
+    running: Running, alert: Alert, fake_slack: FakeSlack
+) -> None:
+    fake_slack.usergroups[FINANCE_GROUP] = [GROUP_MEMBER]
+    click(running, alert, AlertId.SNOOZE, GROUP_MEMBER)
+    [told] = fake_slack.wait_for("chat.postMessage")
+    assert told.params["text"].startswith(f"<@{GROUP_MEMBER}> snoozed alerts about this account")
