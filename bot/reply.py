@@ -15,7 +15,7 @@ from slack_sdk import WebClient
 from bot.access import Access
 from bot.app import BotDeps
 from bot.blocks.answers import render
-from bot.blocks.common import Rendered, context
+from bot.blocks.common import Rendered, context, fit
 from bot.blocks.ids import RowsRequest
 from bot.charts import aging_png
 from bot.dedup import claim
@@ -92,7 +92,7 @@ def post_answer(
     view: Rendered = render(result)
     blocks = view.blocks
     if asked_by:
-        blocks = [context(f"<@{asked_by}> asked: /ar {question or ''}"[:2900]), *blocks][:50]
+        blocks = fit([context(f"<@{asked_by}> asked: /ar {question or ''}"), *blocks])
     posted = client.chat_postMessage(
         channel=channel, thread_ts=thread_ts, text=view.text, blocks=[b.to_dict() for b in blocks]
     )

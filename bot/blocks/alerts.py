@@ -97,7 +97,7 @@ def risk_list_blocks(scores: list[RiskScore], as_of: date) -> list[Block]:
         f"{format_money(s.balance_minor, s.currency)}: {escape('; '.join(s.reasons))}"
         for s in scores
     ]
-    shown, _more = cut_lines(lines, len(lines))
+    shown, _more = cut_lines(lines, len(lines), rest="ask `at-risk accounts` for the full list")
     return fit(
         [
             header(f"{len(scores)} more accounts entered high risk"),
@@ -145,7 +145,7 @@ def dispute_reminder_blocks(alerts: list[DisputeAlert]) -> list[Block]:
         f"• {_dispute_line(a)} — {escape('; '.join(a.why))}{_mention(a.owner_slack_id)}"
         for a in alerts
     ]
-    shown, _more = cut_lines(lines, len(lines))
+    shown, _more = cut_lines(lines, len(lines), rest="ask `open disputes` for the full list")
     return fit(
         [
             header(f"Disputes needing attention: {len(alerts)}"),

@@ -12,20 +12,12 @@ import json
 from enum import StrEnum
 from typing import Any
 
-from slack_sdk.models.blocks import (
-    ActionsBlock,
-    Block,
-    ButtonElement,
-    ContextBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
+from bot.blocks.common import context, escape, header, sections
 from tools.actions import ActionInfo
 from tools.money import format_money
 
-MAX_SECTION = 3000
 BODY_PREVIEW = 2600
 
 
@@ -40,10 +32,6 @@ class ApprovalId(StrEnum):
     REASON = "reason"
 
 
-def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _who(user: str | None) -> str:
     return f"<@{user}>" if user else "arbot"
 
@@ -52,18 +40,12 @@ def _ratio(value: str | None, unit: str) -> str:
     return "n/a" if value is None else f"{value}{unit}"
 
 
-def _section(text: str) -> SectionBlock:
-    if len(text) > MAX_SECTION:
-        text = text[: MAX_SECTION - 1] + "…"
-    return SectionBlock(text=MarkdownTextObject(text=text))
-
-
 def title(a: ActionInfo) -> str:
     p = a.payload
     if a.kind == "write_off":
         inv = p["invoice"]
         return f"Write-off: {inv['label']} ({format_money(inv['open_minor'], inv['currency'])})"
-    return f"Reminder to {p['customer_name']} ({p['tone']})"[:150]
+    return f"Reminder to {p['customer_name']} ({p['tone']})"
 
 
 def status_line(a: ActionInfo) -> str:
@@ -76,7 +58,7 @@ def status_line(a: ActionInfo) -> str:
         return ":hourglass: Waiting for approval"
     approvers = ", ".join(_who(u) for u in a.approved_by) or _who(a.decided_by)
     if a.status == "approved":
-        retry = f" (retrying: {_esc(a.last_error)})" if a.last_error else ""
+        retry = f" (retrying: {escape(a.last_error)})" if a.last_error else ""
         return f":white_check_mark: Approved by {approvers}; queued{retry}"
     if a.status == "executing":
         return f":white_check_mark: Approved by {approvers}; executing now"
@@ -85,13 +67,13 @@ def status_line(a: ActionInfo) -> str:
             return f":white_check_mark: Approved by {approvers}; written off"
         return f":white_check_mark: Approved by {approvers}; sent to {a.payload['recipient']}"
     if a.status == "rejected":
-        return f":x: Rejected by {_who(a.decided_by)}: {_esc(a.decision_note or '')}"
+        return f":x: Rejected by {_who(a.decided_by)}: {escape(a.decision_note or '')}"
     if a.status == "expired":
         return ":zzz: Expired: nobody decided in time"
     if a.status == "cancelled":
-        return f":no_entry_sign: {_esc(a.decision_note or 'Cancelled')}"
+        return f":no_entry_sign: {escape(a.decision_note or 'Cancelled')}"
     if a.status == "failed":
-        return f":warning: Approved by {approvers}, but it failed: {_esc(a.last_error or '')}"
+        return f":warning: Approved by {approvers}, but it failed: {escape(a.last_error or '')}"
     return a.status
 
 
@@ -101,17 +83,17 @@ def _dunning_blocks(a: ActionInfo) -> list[Block]:
     if len(body) > BODY_PREVIEW:
         body = body[:BODY_PREVIEW] + f"\n… ({len(p['body']) - BODY_PREVIEW} more characters)"
     lines = [
-        f"*To:* {_esc(p['recipient'])} (AP contact on record)",
-        f"*Subject:* {_esc(p['subject'])}",
+        f"*To:* {escape(p['recipient'])} (AP contact on record)",
+        f"*Subject:* {escape(p['subject'])}",
     ]
-    out: list[Block] = [_section("\n".join(lines)), _section("```" + _esc(body) + "```")]
+    out: list[Block] = [*sections(["\n".join(lines)]), *sections(["```" + escape(body) + "```"])]
     notes = []
     if p.get("excluded"):
-        notes.append("Left out: " + _esc("; ".join(p["excluded"])))
+        notes.append("Left out: " + escape("; ".join(p["excluded"])))
     if p.get("drafted_by") == "edited":
         notes.append("Edited by " + ", ".join(_who(u) for u in p.get("edited_by", [])))
     if notes:
-        out.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(notes)[:2900])]))
+        out.append(context(" · ".join(notes)))
     return out
 
 
@@ -120,10 +102,10 @@ def _write_off_blocks(a: ActionInfo) -> list[Block]:
     inv, e = p["invoice"], p["effect"]
     cur = e["currency"]
     lines = [
-        f"*Customer:* {_esc(p['customer_name'])}",
-        f"*Invoice:* {_esc(inv['label'])} (due {inv['due_on']}, {inv['source']})",
+        f"*Customer:* {escape(p['customer_name'])}",
+        f"*Invoice:* {escape(inv['label'])} (due {inv['due_on']}, {inv['source']})",
         f"*Amount:* {format_money(inv['open_minor'], inv['currency'])}",
-        f"*Reason:* {_esc(p['reason'])}",
+        f"*Reason:* {escape(p['reason'])}",
     ]
     effect = [
         "*Effect*",
@@ -140,20 +122,14 @@ def _write_off_blocks(a: ActionInfo) -> list[Block]:
     ]
     if a.approvals_needed > 1:
         effect.append(f"• Needs {a.approvals_needed} different approvers (at or above threshold)")
-    return [_section("\n".join(lines)), _section("\n".join(effect))]
+    return [*sections(["\n".join(lines)]), *sections(["\n".join(effect)])]
 
 
 def approval_blocks(a: ActionInfo) -> list[Block]:
-    blocks: list[Block] = [HeaderBlock(text=title(a))]
+    blocks: list[Block] = [header(title(a))]
     blocks += _write_off_blocks(a) if a.kind == "write_off" else _dunning_blocks(a)
     blocks.append(
-        ContextBlock(
-            elements=[
-                MarkdownTextObject(
-                    text=f"Proposed by {_who(a.proposed_by)} · action #{a.id} · " + status_line(a)
-                )
-            ]
-        )
+        context(f"Proposed by {_who(a.proposed_by)} · action #{a.id} · " + status_line(a))
     )
     if a.status == "proposed":
         value = str(a.id)
@@ -199,7 +175,7 @@ def edit_modal(a: ActionInfo) -> dict[str, Any]:
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": f"To {_esc(p['recipient'])}. The edited email must still "
+                        "text": f"To {escape(p['recipient'])}. The edited email must still "
                         "name every invoice and its open amount; it will need approval again.",
                     }
                 ],

@@ -75,12 +75,18 @@ def sections(lines: list[str]) -> list[SectionBlock]:
     return out
 
 
-def cut_lines(lines: list[str], total: int, *, limit: int = MAX_LINES) -> tuple[list[str], int]:
-    """The first `limit` lines plus "… and N more"; returns (lines, N)."""
+def cut_lines(
+    lines: list[str],
+    total: int,
+    *,
+    limit: int = MAX_LINES,
+    rest: str = "the full list is in the CSV in this thread",
+) -> tuple[list[str], int]:
+    """The first `limit` lines plus "… and N more: <where the rest is>"; returns (lines, N)."""
     shown = lines[:limit]
     more = total - len(shown)
     if more > 0:
-        shown = [*shown, f"_… and {more} more: the full list is in the CSV in this thread_"]
+        shown = [*shown, f"_… and {more} more: {rest}_"]
     return shown, max(more, 0)
 
 
