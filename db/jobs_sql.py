@@ -81,17 +81,6 @@ def claimed_periods(conn: Connection, job: str, prefix: str = "") -> dict[str, s
     return {str(p): d for p, d in conn.execute(query)}
 
 
-def claim_row(conn: Connection, job: str, period: str) -> JobRun | None:
-    row = conn.execute(
-        select(JobRun.status, JobRun.detail, JobRun.claimed_at).where(
-            JobRun.job == job, JobRun.period == period
-        )
-    ).first()
-    if row is None:
-        return None
-    return JobRun(job=job, period=period, status=row[0], detail=row[1], claimed_at=row[2])
-
-
 # --- dunning sequence -----------------------------------------------------------------------
 
 
@@ -139,13 +128,6 @@ def insert_dispute(session: Session, dispute: Dispute) -> int:
     session.add(dispute)
     session.flush()
     return dispute.id
-
-
-def customer_owner(session: Session, customer_id: int) -> tuple[str, str | None] | None:
-    row = session.execute(
-        select(Customer.name, Customer.owner_slack_id).where(Customer.id == customer_id)
-    ).first()
-    return None if row is None else (str(row[0]), row[1])
 
 
 # --- what the bot did -----------------------------------------------------------------------

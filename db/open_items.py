@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from db.metrics_sql import open_amount, open_at
@@ -220,7 +220,3 @@ def unapplied_payments(
         )
         for r in session.execute(query)
     ]
-
-
-def customer_count(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(Customer)).scalar_one())

@@ -13,7 +13,7 @@ digest or an alert is the safer side.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeVar
@@ -68,16 +68,6 @@ def claimed_once(
         finish(deps, job, period, now=now, ok=False, detail=type(exc).__name__)
         raise
     finish(deps, job, period, now=now, ok=True, detail=detail)
-
-
-def once(
-    deps: ToolDeps, job: str, period: str, work: Callable[[], T], *, now: datetime
-) -> T | None:
-    """Run `work` if (job, period) is claimed by this call; None when someone else has it."""
-    with claimed_once(deps, job, period, now=now) as mine:
-        if mine:
-            return work()
-    return None
 
 
 def claim_many(deps: ToolDeps, job: str, periods: list[str], *, now: datetime) -> list[str]:
