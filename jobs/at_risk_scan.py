@@ -36,7 +36,7 @@ def run_at_risk_scan(
             return None
         with deps.sessions() as session:
             scores = score_customers(session, as_of, tz=s.tz, min_level="high")
-        high = {sc.customer_pk: sc for sc in scores if sc.level == "high"}
+        high = {sc.customer_pk: sc for sc in scores}
         alerted = claim.claimed(deps, ALERT, "customer:")
         left = [p for p in alerted if int(p.split(":", 1)[1]) not in high]
         claim.release(deps, ALERT, left)

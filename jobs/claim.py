@@ -16,13 +16,11 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TypeVar
 
 from db import jobs_sql as q
 from tools.deps import ToolDeps
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 def claim(

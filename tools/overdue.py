@@ -12,7 +12,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from pydantic import BaseModel, Field
 
 from db import agent_sql
-from db.open_items import customer_name
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import BUCKETS, Converter
@@ -69,13 +68,14 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
             oldest[cid] = max(oldest.get(cid, days), days)
             counts[cid] = counts.get(cid, 0) + row.invoice_count
         ranked = sorted(exact, key=lambda cid: (-exact[cid], cid))
+        top = ranked[: args.limit]
+        facts = agent_sql.customer_facts(session, top)  # one query for all the names
         accounts = []
-        for cid in ranked[: args.limit]:
-            who = customer_name(session, cid)
+        for cid in top:
             accounts.append(
                 OverdueAccount(
                     customer_id=cid,
-                    name=who.name if who else str(cid),
+                    name=facts[cid].name if cid in facts else str(cid),
                     overdue_minor=_round(exact[cid]),
                     oldest_days_past_due=oldest[cid],
                     invoice_count=counts[cid],

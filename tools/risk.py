@@ -307,11 +307,9 @@ def at_risk(deps: ToolDeps, args: AtRiskInput) -> AtRiskList:
         scores = score_customers(
             session, as_of, tz=tz, segment=args.segment, min_level=args.min_level
         )
-    floor = LEVELS[args.min_level]
-    kept = [s for s in scores if s.score >= floor]
     return AtRiskList(
         as_of=as_of,
         min_level=args.min_level,
-        accounts=kept[: args.limit],
-        more_accounts=max(len(kept) - args.limit, 0),
+        accounts=scores[: args.limit],
+        more_accounts=max(len(scores) - args.limit, 0),
     )
