@@ -42,19 +42,15 @@ class BotDeps(ToolDeps):
     """
 
     fallback: FallbackFn | None = None
-    client: WebClient | None = None
     state: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
-def bot_deps(
-    deps: ToolDeps, *, fallback: FallbackFn | None = None, client: WebClient | None = None
-) -> BotDeps:
+def bot_deps(deps: ToolDeps, *, fallback: FallbackFn | None = None) -> BotDeps:
     return BotDeps(
         settings=deps.settings,
         engine=deps.engine,
         sessions=deps.sessions,
         fallback=fallback if fallback is not None else getattr(deps, "fallback", None),
-        client=client,
     )
 
 
@@ -99,7 +95,7 @@ def create_app(
         from bot.agent.fallback import slack_agent_fallback  # None (logged once) without a key
 
         fallback = slack_agent_fallback(deps, client)
-    full = bot_deps(deps, fallback=fallback, client=client)
+    full = bot_deps(deps, fallback=fallback)
     app.error(_error_handler)
 
     from bot.listeners import LISTENERS  # late: listener modules import tools and blocks

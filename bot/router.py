@@ -363,8 +363,6 @@ def _run(deps: ToolDeps, intent: Intent) -> RouteResult:
     result: Any
     data: dict[str, Any]
     try:
-        if intent.tool == "help":
-            return help_result()
         if intent.tool == "ar_report":
             result = ar_report(deps, MetricsInput(as_of=intent.as_of, period_days=s.period_days))
             data = report_json(result)

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
-from db import metrics_sql as q
 from db.open_items import OpenInvoiceRow, customer_name, customer_names, open_invoices
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
@@ -138,14 +137,13 @@ def customer_balance(deps: ToolDeps, args: CustomerBalanceInput) -> CustomerBala
         if who is None:
             return CustomerMatch(query=str(customer_id), status="none")
         fx = Converter(session, s.reporting_currency, as_of)
-        groups = q.open_groups(session, cut, customer_ids=[customer_id])
         rows = open_invoices(session, cut, customer_ids=[customer_id])
         per_bucket: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
         by_currency: dict[str, int] = {}
-        for g in groups:
-            cell = per_bucket[bucket_of((as_of - g.due_on).days)]
-            cell[g.currency] = cell.get(g.currency, 0) + g.open_minor
-            by_currency[g.currency] = by_currency.get(g.currency, 0) + g.open_minor
+        for r in rows:
+            cell = per_bucket[bucket_of((as_of - r.due_on).days)]
+            cell[r.currency] = cell.get(r.currency, 0) + r.open_minor
+            by_currency[r.currency] = by_currency.get(r.currency, 0) + r.open_minor
         aging = {b: fx.minor(per_bucket[b]) for b in BUCKETS}
     lines = [InvoiceLine(**_line_fields(r, as_of, s.tz)) for r in rows]
     return CustomerBalance(

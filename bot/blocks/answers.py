@@ -92,7 +92,7 @@ def customer_view(c: CustomerBalance) -> Rendered:
     request = RowsRequest(kind="customer_invoices", as_of=c.as_of, customer_id=c.customer_id)
     blocks.append(rows_button(request))
     text = f"{c.name} owes {money(c.balance_minor, c.currency)} as of {c.as_of}"
-    return Rendered(blocks=fit(blocks), text=text, csv=request if more else None, truncated=more)
+    return Rendered(blocks=fit(blocks), text=text, csv=request if more else None)
 
 
 def customer_match_view(match: CustomerMatch, as_of: object = None) -> Rendered:
@@ -140,7 +140,7 @@ def overdue_view(t: TopOverdue) -> Rendered:
     blocks: list[Block] = [header(title), *sections([summary]), *sections(shown)]
     blocks.append(rows_button(request))
     text = f"{money(t.total_overdue_minor, t.currency)} {what} across {t.account_count} account(s)"
-    return Rendered(blocks=fit(blocks), text=text, csv=request if more else None, truncated=more)
+    return Rendered(blocks=fit(blocks), text=text, csv=request if more else None)
 
 
 def disputes_view(d: OpenDisputes) -> Rendered:
@@ -160,7 +160,7 @@ def disputes_view(d: OpenDisputes) -> Rendered:
     if d.count:
         blocks.append(rows_button(request, "Show disputes"))
     text = f"{d.count} open dispute(s), {money(d.total_minor, d.currency)} in total"
-    return Rendered(blocks=fit(blocks), text=text, csv=request if more else None, truncated=more)
+    return Rendered(blocks=fit(blocks), text=text, csv=request if more else None)
 
 
 def unapplied_view(u: UnappliedCash) -> Rendered:
@@ -179,14 +179,13 @@ def unapplied_view(u: UnappliedCash) -> Rendered:
     if u.count:
         blocks.append(rows_button(request, "Show payments"))
     text = f"Unapplied cash: {money(u.total_minor, u.currency)} in {u.count} payment(s)"
-    return Rendered(blocks=fit(blocks), text=text, csv=request if more else None, truncated=more)
+    return Rendered(blocks=fit(blocks), text=text, csv=request if more else None)
 
 
-def help_view(text: str | None = None) -> Rendered:
+def help_view() -> Rendered:
     lines = [f"• *{what}*: _{example}_" for what, example in EXAMPLES]
-    intro = text or "Here is what I can answer right away:"
     blocks: list[Block] = [
-        *sections([intro.split("\n")[0]]),
+        *sections(["Here is what I can answer right away:"]),
         *sections(lines),
         context("Add a date for history: _as of June 30_, _last quarter_, _2024-12-31_."),
     ]

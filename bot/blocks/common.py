@@ -7,7 +7,7 @@ to MAX_LINES lines with "… and N more"; the caller then uploads the full rows 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -36,8 +36,6 @@ class Rendered:
     text: str
     chart: bool = False
     csv: RowsRequest | None = None  # upload these rows at once (the list was cut)
-    truncated: int = 0
-    extra: dict[str, object] = field(default_factory=dict)
 
     def block_dicts(self) -> list[dict[str, object]]:
         return [b.to_dict() for b in self.blocks]
