@@ -360,11 +360,6 @@ _TOUCHED_SQL = """
 """
 
 
-def touched_invoice_ids(conn: Connection, *, source: str) -> list[int]:
-    """Invoices whose open amount may have changed with the staged rows."""
-    return [int(r[0]) for r in conn.execute(text(_TOUCHED_SQL), {"source": source})]
-
-
 def refresh_touched(conn: Connection, *, source: str) -> list[OverApplied]:
     """Refresh settlement of the invoices the staged rows may have changed."""
     return refresh_selected(conn, _TOUCHED_SQL, {"source": source})

@@ -18,7 +18,6 @@ from sqlalchemy import Connection
 
 from db import ingest
 from db import stripe_sql as sq
-from db.settlement import refresh_settlement
 from tools.stripe_map import (
     Mapper,
     Obj,
@@ -53,7 +52,6 @@ class NewDispute:
 @dataclass
 class Applied:
     objects: int = 0
-    touched_invoices: int = 0
     new_disputes: list[NewDispute] = field(default_factory=list)
 
 
@@ -100,8 +98,7 @@ class Applier:
             return result
         sq.prepare_stages(conn)
         getattr(self, f"_{kind}")(conn, objs, result)
-        touched = ingest.touched_invoice_ids(conn, source=SOURCE)
-        for over in refresh_settlement(conn, touched):
+        for over in ingest.refresh_touched(conn, source=SOURCE):
             # Stripe is the record; a payment and a post-payment credit note on one invoice
             # legitimately add up to more than its total until the refund arrives.
             log.info(
@@ -110,7 +107,6 @@ class Applier:
                 over.total_minor,
                 over.applied_minor,
             )
-        result.touched_invoices = len(touched)
         sq.clear_stages(conn, conn.info.pop(_DIRTY, set()))
         return result
 
@@ -125,7 +121,6 @@ class Applier:
         for kind in KINDS:
             part = self.apply(conn, kind, by_kind[kind])
             total.objects += part.objects
-            total.touched_invoices += part.touched_invoices
             total.new_disputes += part.new_disputes
         return total
 
