@@ -19,7 +19,7 @@ from bot import posting
 from jobs import claim
 from tools.clock import today
 from tools.deps import ToolDeps
-from tools.watch import needs_reminder, open_dispute_alerts, snoozed_customers
+from tools.watch import DisputeAlert, needs_reminder, open_dispute_alerts, snoozed_customers
 
 log = logging.getLogger(__name__)
 NEW = "dispute-new"
@@ -34,17 +34,19 @@ def alert_new_disputes(
     dispute_ids: list[int] | None = None,
 ) -> list[int]:
     """Alert disputes not alerted yet and still young (older ones get reminders instead)."""
+    alerts = open_dispute_alerts(deps, now=now, dispute_ids=dispute_ids)
+    return _alert_new(deps, alerts, now=now, client=client)
+
+
+def _alert_new(
+    deps: ToolDeps, alerts: list[DisputeAlert], *, now: datetime, client: WebClient | None
+) -> list[int]:
     s = deps.settings
-    hours = s.target_dispute_hours
-    alerts = [
-        a
-        for a in open_dispute_alerts(deps, now=now, dispute_ids=dispute_ids)
-        if a.open_hours <= hours
-    ]
-    if not alerts:
+    young = [a for a in alerts if a.open_hours <= s.target_dispute_hours]
+    if not young:
         return []
     seen = claim.claimed(deps, NEW)
-    fresh = {str(a.dispute_id): a for a in alerts if str(a.dispute_id) not in seen}
+    fresh = {str(a.dispute_id): a for a in young if str(a.dispute_id) not in seen}
     won = claim.claim_many(deps, NEW, list(fresh), now=now)
     if won:
         slack = client or posting.client_for(s)
@@ -59,12 +61,13 @@ def run_dispute_watch(
     """New-dispute alerts plus today's reminders; what was posted, by kind."""
     s = deps.settings
     slack = client or posting.client_for(s)
-    new = alert_new_disputes(deps, now=now, client=slack)
+    alerts = open_dispute_alerts(deps, now=now)
+    new = _alert_new(deps, alerts, now=now, client=slack)
     day = today(s.tz, now)
     snoozed = snoozed_customers(deps, day)
     due = {
         f"{a.dispute_id}:{day.isoformat()}": a
-        for a in open_dispute_alerts(deps, now=now)
+        for a in alerts
         if needs_reminder(a) and a.dispute_id not in new and a.customer_id not in snoozed
     }
     won = claim.claim_many(deps, REMIND, list(due), now=now)
