@@ -12,7 +12,9 @@ from functools import lru_cache
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from tools.metrics import BUCKETS, ArMetrics
+from tools.buckets import BUCKETS
+from tools.format import format_pct
+from tools.metrics import ArMetrics
 from tools.money import to_major
 
 COLORS = ("#2e7d32", "#9e9d24", "#f9a825", "#ef6c00", "#c62828")
@@ -38,7 +40,7 @@ def _aging_png(
     ax = fig.add_subplot()
     bars = ax.bar(BUCKETS, values, color=COLORS)
     for bar, pct in zip(bars, pcts, strict=True):
-        label = "n/a" if pct is None else f"{pct:.1f}%"
+        label = format_pct(pct)
         ax.annotate(
             label,
             (bar.get_x() + bar.get_width() / 2, bar.get_height()),

@@ -150,7 +150,7 @@ def post_dispute_reminders(
 
 def post_dunning_card(client: WebClient, deps: ToolDeps, action: ActionInfo) -> str:
     """The approvals issue's card, in the approvals channel: a person decides, never the job."""
-    from bot.listeners.approvals import post_card  # the one way cards are posted and tracked
+    from bot.cards import post_card  # the one way cards are posted and tracked
 
     channel = _channel(deps.settings.approvals_channel, "ARBOT_APPROVALS_CHANNEL")
     return post_card(client, deps, action, channel=channel)

@@ -26,7 +26,8 @@ from bot.singleflight import SingleFlight
 from bot.text import answer_text, help_text
 from tools.cash import UnappliedCash, UnappliedCashInput, unapplied_cash
 from tools.clock import today as today_in
-from tools.customers import CustomerBalance, CustomerBalanceInput, CustomerMatch, customer_balance
+from tools.customer_lookup import CustomerMatch
+from tools.customers import CustomerBalance, CustomerBalanceInput, customer_balance
 from tools.deps import ToolDeps
 from tools.disputes import OpenDisputes, OpenDisputesInput, open_disputes
 from tools.metrics import ArMetrics, MetricsError, MetricsInput
@@ -51,7 +52,7 @@ class Intent(BaseModel):
     customer: str | None = None
     customer_id: int | None = None
     limit: int = 10
-    min_days_past_due: int = 1
+    more_than_days: int | None = 0
 
 
 class AskContext(BaseModel):
@@ -321,13 +322,13 @@ def match(question: str, *, today: date) -> Intent | None:
         owes_most = re.search(
             r"\bowes?\b.*\b(most|largest|biggest)\b|\b(biggest|largest) balances?\b", rest
         )
-        min_days = days if days is not None else (0 if owes_most else 1)
+        more_than = days if days is not None else (None if owes_most else 0)
         return Intent(
             tool="top_overdue",
             topic="overdue",
             as_of=as_of,
             limit=min(top_n or 10, 200),
-            min_days_past_due=min_days,
+            more_than_days=more_than,
         )
     if AGING.search(rest):
         return Intent(tool="ar_report", topic="aging", as_of=as_of)
@@ -379,7 +380,7 @@ def _run(deps: ToolDeps, intent: Intent) -> RouteResult:
                 deps,
                 TopOverdueInput(
                     limit=intent.limit,
-                    min_days_past_due=intent.min_days_past_due,
+                    more_than_days=intent.more_than_days,
                     as_of=intent.as_of,
                 ),
             )

@@ -33,8 +33,8 @@ def rows_csv(deps: ToolDeps, req: RowsRequest) -> tuple[str, bytes, int]:
             OpenInvoicesInput(
                 as_of=req.as_of,
                 customer_id=req.customer_id if req.kind == "customer_invoices" else None,
-                min_days_past_due=(
-                    req.min_days_past_due if req.kind == "overdue_invoices" else None
+                more_than_days=(
+                    req.more_than_days if req.kind == "overdue_invoices" else None
                 ),
             ),
         )

@@ -9,11 +9,14 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from tools.buckets import BUCKETS, over_label
 from tools.cash import UnappliedCash
-from tools.customers import CustomerBalance, CustomerMatch
+from tools.customer_lookup import CustomerMatch
+from tools.customers import CustomerBalance
 from tools.disputes import OpenDisputes
-from tools.metrics import BUCKETS, ArMetrics
-from tools.money import format_money, round_ratio
+from tools.format import format_ratio
+from tools.metrics import ArMetrics
+from tools.money import format_money
 from tools.overdue import TopOverdue
 
 LIST_LINES = 10
@@ -37,8 +40,7 @@ def help_text() -> str:
 
 
 def ratio(value: Decimal | None, unit: str = "") -> str:
-    rounded = round_ratio(value)
-    return "n/a" if rounded is None else f"{rounded}{unit}"
+    return format_ratio(value, unit)
 
 
 def money(amount_minor: int, currency: str) -> str:
@@ -140,7 +142,7 @@ def customer_text(c: CustomerBalance) -> list[str]:
 
 
 def overdue_text(t: TopOverdue) -> list[str]:
-    what = "open" if t.min_days_past_due == 0 else f"{t.min_days_past_due}+ days past due"
+    what = over_label(t.more_than_days)
     lines = [
         f"{money(t.total_overdue_minor, t.currency)} {what} across {t.account_count} "
         f"account(s) as of {t.as_of}."

@@ -336,10 +336,10 @@ BUCKET_DAYS = (("current", None, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90
 
 
 def open_by_customer_bucket(
-    session: Session, cut: datetime, as_of: date, *, min_days_past_due: int = 0
+    session: Session, cut: datetime, as_of: date, *, more_than_days: int | None = None
 ) -> list[OpenByBucket]:
     """Open amounts per customer, currency and aging bucket, for invoices at least
-    `min_days_past_due` days late (all open ones at 0): one row per account, not per invoice.
+    more than `more_than_days` days past due (all open ones at None): one row per account.
     """
     due = Invoice.due_on
 
@@ -360,8 +360,8 @@ def open_by_customer_bucket(
             Invoice.issued_at < cut,
             or_(Invoice.settled_at.is_(None), Invoice.settled_at >= cut),
         )
-        if min_days_past_due:
-            query = query.where(due <= as_of - timedelta(days=min_days_past_due))
+        if more_than_days is not None:
+            query = query.where(due < as_of - timedelta(days=more_than_days))
         return query.group_by(Invoice.customer_id, Invoice.currency)
 
     recent = applied_since(cut)

@@ -31,7 +31,7 @@ def run_outbox_job(deps: ToolDeps, *, now: datetime, client: WebClient | None = 
 
     notify = None
     if client is not None or deps.settings.slack_bot_token is not None:
-        from bot.listeners.approvals import card_notifier
+        from bot.cards import card_notifier
         from bot.posting import client_for
 
         notify = card_notifier(client or client_for(deps.settings), deps)

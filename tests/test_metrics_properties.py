@@ -291,9 +291,9 @@ def _check_exposure(kind: str, files: dict[str, Any], as_of: date) -> None:
     per-invoice groups."""
     from db.agent_sql import customer_exposure, open_by_customer_bucket
     from db.metrics_sql import open_groups
+    from tools.buckets import BUCKETS, bucket_of
     from tools.clock import day_cut
     from tools.deps import connect
-    from tools.metrics import BUCKETS, bucket_of
     from tools.settings import Settings
 
     before = as_of - timedelta(days=30)

@@ -14,10 +14,12 @@ from pydantic import BaseModel, Field
 
 from db import agent_sql as q
 from db import metrics_sql
+from tools.buckets import BUCKETS, bucket_of
 from tools.clock import day_cut, today
-from tools.customer_detail import ToolInputError, resolve_customer
+from tools.customer_lookup import resolve_customer
 from tools.deps import ToolDeps
-from tools.metrics import BUCKETS, Converter, bucket_of
+from tools.errors import ToolInputError
+from tools.metrics import Converter
 from tools.money import CurrencyCode
 
 

@@ -11,34 +11,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import BaseModel, Field
-from sqlalchemy.orm import Session
 
 from db import agent_sql as q
-from db.models import Customer
 from db.open_items import open_invoices
 from tools.clock import day_cut, today
+from tools.customer_lookup import resolve_customer
 from tools.deps import ToolDeps
-
-
-class ToolInputError(ValueError):
-    """The arguments name something that does not exist or is ambiguous; says what to do."""
-
-
-def resolve_customer(session: Session, text: str) -> Customer:
-    """One customer from an id or a (partial) name; refuses ambiguity instead of guessing."""
-    key = text.strip()
-    if not key:
-        raise ToolInputError("customer is empty: give a customer name or id")
-    found = q.customer_by_key(session, key)
-    if found is not None:
-        return found
-    matches = q.customers_named(session, key, limit=6)
-    if not matches:
-        raise ToolInputError(f"no customer matches {key!r}: check the spelling or give the id")
-    if len(matches) > 1:
-        names = ", ".join(f"{c.name} (id {c.external_id})" for c in matches[:5])
-        raise ToolInputError(f"{key!r} matches several customers: {names}; ask which one")
-    return matches[0]
 
 
 class CustomerDetailInput(BaseModel):

@@ -8,39 +8,18 @@ report, so a customer's open amounts add up to what the report shows.
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
-from rapidfuzz import fuzz, process
 
-from db.open_items import OpenInvoiceRow, customer_name, customer_names, open_invoices
+from db.open_items import OpenInvoiceRow, customer_name, open_invoices
+from tools.buckets import BUCKETS, bucket_of
 from tools.clock import day_cut, today
+from tools.customer_lookup import CustomerMatch, match_customer
 from tools.deps import ToolDeps
-from tools.metrics import BUCKETS, Converter, bucket_of
-
-_SUFFIXES = {
-    "inc", "incorporated", "llc", "ltd", "limited", "gmbh", "sa", "kk", "bv", "group",
-    "corp", "corporation", "co", "company", "plc", "ag", "the",
-}  # fmt: skip
-FOUND_SCORE = 85
-CANDIDATE_SCORE = 70
-TIE_MARGIN = 5
-
-
-class CustomerCandidate(BaseModel):
-    customer_id: int
-    name: str
-    external_id: str
-    score: float
-
-
-class CustomerMatch(BaseModel):
-    query: str
-    status: Literal["found", "ambiguous", "none"]
-    candidates: list[CustomerCandidate] = Field(default_factory=list)
+from tools.metrics import Converter
 
 
 class CustomerBalanceInput(BaseModel):
@@ -76,56 +55,12 @@ class CustomerBalance(BaseModel):
     invoices: list[InvoiceLine] = Field(description="open invoices, oldest due first")
 
 
-def normalize(name: str) -> str:
-    words = re.findall(r"[a-z0-9]+", name.casefold().replace("'s", ""))
-    kept = [w for w in words if w not in _SUFFIXES]
-    return " ".join(kept or words)
-
-
-def find_customer(deps: ToolDeps, query: str, *, limit: int = 5) -> CustomerMatch:
-    with deps.sessions() as session:
-        names = customer_names(session)
-    wanted = query.strip().casefold()
-    exact = [c for c in names if c.name.casefold() == wanted or c.external_id.casefold() == wanted]
-    if len(exact) == 1:
-        c = exact[0]
-        return CustomerMatch(
-            query=query,
-            status="found",
-            candidates=[
-                CustomerCandidate(
-                    customer_id=c.id, name=c.name, external_id=c.external_id, score=100
-                )
-            ],
-        )
-    choices = {c.id: normalize(c.name) for c in names}
-    by_id = {c.id: c for c in names}
-    hits = process.extract(
-        normalize(query), choices, scorer=fuzz.WRatio, limit=max(limit * 4, 20),
-        score_cutoff=CANDIDATE_SCORE,
-    )  # fmt: skip
-    if not hits:
-        return CustomerMatch(query=query, status="none")
-    top = hits[0][1]
-    close = [h for h in hits if h[1] >= top - TIE_MARGIN]
-    candidates = [
-        CustomerCandidate(
-            customer_id=by_id[cid].id, name=by_id[cid].name, external_id=by_id[cid].external_id,
-            score=round(score, 1),
-        )
-        for _, score, cid in close[:limit]
-    ]  # fmt: skip
-    status: Literal["found", "ambiguous"] = (
-        "found" if len(close) == 1 and top >= FOUND_SCORE else "ambiguous"
-    )
-    return CustomerMatch(query=query, status=status, candidates=candidates)
-
-
 def customer_balance(deps: ToolDeps, args: CustomerBalanceInput) -> CustomerBalance | CustomerMatch:
     """The balance and open invoices of one customer, or the match result when not unique."""
     customer_id = args.customer_id
     if customer_id is None:
-        match = find_customer(deps, args.customer or "")
+        with deps.sessions() as session:
+            match = match_customer(session, args.customer or "")
         if match.status != "found":
             return match
         customer_id = match.candidates[0].customer_id
@@ -164,8 +99,8 @@ def customer_balance(deps: ToolDeps, args: CustomerBalanceInput) -> CustomerBala
 class OpenInvoicesInput(BaseModel):
     as_of: date | None = Field(None, description="end-of-day date; today if empty")
     customer_id: int | None = Field(None, description="one customer; all when empty")
-    min_days_past_due: int | None = Field(
-        None, description="only invoices at least this many days past due"
+    more_than_days: int | None = Field(
+        None, description="only invoices more than this many days past due; all open if empty"
     )
 
 
@@ -179,8 +114,8 @@ def open_invoice_lines(deps: ToolDeps, args: OpenInvoicesInput) -> list[OpenInvo
     s = deps.settings
     as_of = args.as_of or today(s.tz)
     due_before = None
-    if args.min_days_past_due is not None:
-        due_before = as_of - timedelta(days=args.min_days_past_due - 1)
+    if args.more_than_days is not None:
+        due_before = as_of - timedelta(days=args.more_than_days)
     with deps.sessions() as session:
         rows = open_invoices(
             session,

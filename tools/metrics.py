@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from db import metrics_sql as q
 from db.metrics_sql import OpenGroup
+from tools.buckets import BUCKETS, bucket_of
 from tools.clock import day_cut, today
 from tools.money import CurrencyCode, exponent
 
-BUCKETS = ("current", "1-30", "31-60", "61-90", "90+")
 DEFAULT_RESERVE_PCT = tuple(Decimal(x) for x in ("1", "5", "10", "25", "50"))
 HUNDRED = Decimal(100)
 
@@ -59,18 +59,6 @@ class ArMetrics(BaseModel):
     recovered_invoices: int
     allowance_minor: int
     unapplied_cash_minor: int
-
-
-def bucket_of(days_past_due: int) -> str:
-    if days_past_due <= 0:
-        return "current"
-    if days_past_due <= 30:
-        return "1-30"
-    if days_past_due <= 60:
-        return "31-60"
-    if days_past_due <= 90:
-        return "61-90"
-    return "90+"
 
 
 def ratio(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | None:

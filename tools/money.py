@@ -89,9 +89,3 @@ def convert(amount_minor: int, currency: str, rate: Decimal, to_currency: str) -
     """Convert minor units at `rate` (units of to_currency per one unit), rounded half-up."""
     major = Decimal(amount_minor).scaleb(-exponent(currency)) * rate
     return int(major.scaleb(exponent(to_currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def round_ratio(value: Decimal | None, places: int = 2) -> Decimal | None:
-    if value is None:
-        return None
-    return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)

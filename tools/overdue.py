@@ -12,15 +12,20 @@ from decimal import ROUND_HALF_UP, Decimal
 from pydantic import BaseModel, Field
 
 from db import agent_sql
+from tools.buckets import BUCKETS
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
-from tools.metrics import BUCKETS, Converter
+from tools.metrics import Converter
 
 
 class TopOverdueInput(BaseModel):
     limit: int = Field(10, ge=1, le=200, description="how many accounts to list")
-    min_days_past_due: int = Field(
-        1, ge=0, le=3650, description="only money at least this many days late; 0 = all open"
+    more_than_days: int | None = Field(
+        0,
+        ge=0,
+        le=3650,
+        description="only invoices more than this many days past due (0: every past-due "
+        "invoice; empty: every open invoice, due or not)",
     )
     as_of: date | None = Field(None, description="end-of-day date; today if empty")
 
@@ -37,7 +42,7 @@ class OverdueAccount(BaseModel):
 class TopOverdue(BaseModel):
     as_of: date
     currency: str
-    min_days_past_due: int
+    more_than_days: int | None
     total_overdue_minor: int = Field(description="over every matching account, not only the top")
     account_count: int
     accounts: list[OverdueAccount]
@@ -49,7 +54,7 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
     with deps.sessions() as session:
         fx = Converter(session, s.reporting_currency, as_of)
         rows = agent_sql.open_by_customer_bucket(
-            session, day_cut(as_of, s.tz), as_of, min_days_past_due=args.min_days_past_due
+            session, day_cut(as_of, s.tz), as_of, more_than_days=args.more_than_days
         )
         # Converted once per account and currency: the conversion is linear.
         exact: dict[int, Decimal] = {}
@@ -85,7 +90,7 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
     return TopOverdue(
         as_of=as_of,
         currency=s.reporting_currency,
-        min_days_past_due=args.min_days_past_due,
+        more_than_days=args.more_than_days,
         total_overdue_minor=_round(sum(exact.values(), Decimal(0))),
         account_count=len(exact),
         accounts=accounts,

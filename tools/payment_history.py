@@ -17,8 +17,9 @@ from pydantic import BaseModel, Field
 from db import agent_sql as q
 from db import metrics_sql
 from tools.clock import day_cut, today
-from tools.customer_detail import ToolInputError, resolve_customer
+from tools.customer_lookup import resolve_customer
 from tools.deps import ToolDeps
+from tools.errors import ToolInputError
 
 
 class PaymentHistoryInput(BaseModel):

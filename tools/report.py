@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
+from tools.buckets import BUCKETS
 from tools.deps import ToolDeps
-from tools.metrics import BUCKETS, ArMetrics, MetricsInput, ar_metrics
-from tools.money import format_major, round_ratio
+from tools.format import ratio_number
+from tools.metrics import ArMetrics, MetricsInput, ar_metrics
+from tools.money import format_major
 
 
 def ar_report(deps: ToolDeps, args: MetricsInput) -> ArMetrics:
@@ -22,12 +23,6 @@ def ar_report(deps: ToolDeps, args: MetricsInput) -> ArMetrics:
         )
 
 
-def _num(value: Decimal | None) -> float | None:
-    # JSON numbers: half-up to 2 decimals first, so 29.945 shows as 29.95, never 29.94.
-    rounded = round_ratio(value)
-    return None if rounded is None else float(rounded)
-
-
 def report_json(m: ArMetrics) -> dict[str, Any]:
     def money(minor: int) -> str:
         return format_major(minor, m.currency)
@@ -38,16 +33,16 @@ def report_json(m: ArMetrics) -> dict[str, Any]:
         "currency": m.currency,
         "ar_total": money(m.ar_total_minor),
         "aging": {b: money(m.aging_minor[b]) for b in BUCKETS},
-        "aging_pct": {b: _num(m.aging_pct[b]) for b in BUCKETS},
+        "aging_pct": {b: ratio_number(m.aging_pct[b]) for b in BUCKETS},
         "credit_sales": money(m.credit_sales_minor),
-        "dso": _num(m.dso),
-        "best_possible_dso": _num(m.best_possible_dso),
-        "average_days_delinquent": _num(m.average_days_delinquent),
-        "ar_turnover": _num(m.ar_turnover),
-        "cei_pct": _num(m.cei_pct),
-        "bad_debt_pct": _num(m.bad_debt_pct),
-        "weighted_days_past_due": _num(m.weighted_days_past_due),
-        "dunning_recovery_rate_pct": _num(m.dunning_recovery_rate_pct),
+        "dso": ratio_number(m.dso),
+        "best_possible_dso": ratio_number(m.best_possible_dso),
+        "average_days_delinquent": ratio_number(m.average_days_delinquent),
+        "ar_turnover": ratio_number(m.ar_turnover),
+        "cei_pct": ratio_number(m.cei_pct),
+        "bad_debt_pct": ratio_number(m.bad_debt_pct),
+        "weighted_days_past_due": ratio_number(m.weighted_days_past_due),
+        "dunning_recovery_rate_pct": ratio_number(m.dunning_recovery_rate_pct),
         "allowance": money(m.allowance_minor),
         "unapplied_cash": money(m.unapplied_cash_minor),
     }

@@ -21,8 +21,8 @@ from tools import actions
 from tools.actions import ActionError, ActionInfo
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
+from tools.format import round_ratio
 from tools.metrics import ArMetrics, MetricsError, MetricsInput, ar_metrics
-from tools.money import round_ratio
 
 
 class WriteOffError(ActionError):

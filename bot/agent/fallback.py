@@ -73,7 +73,7 @@ def slack_agent_fallback(deps: ToolDeps, client: WebClient) -> Fallback | None:
         result = inner(question, context)
         ids = result.data.get("proposed_action_ids") or []
         if ids and context.channel:
-            from bot.listeners.approvals import post_card
+            from bot.cards import post_card
             from tools import actions
 
             for action_id in ids:

@@ -36,10 +36,12 @@ from bot.text import (
     money,
     ratio,
 )
+from tools.buckets import BUCKETS, over_label
 from tools.cash import UnappliedCash
-from tools.customers import CustomerBalance, CustomerMatch
+from tools.customer_lookup import CustomerMatch
+from tools.customers import CustomerBalance
 from tools.disputes import OpenDisputes
-from tools.metrics import BUCKETS, ArMetrics
+from tools.metrics import ArMetrics
 from tools.overdue import TopOverdue
 
 
@@ -119,10 +121,10 @@ def customer_match_view(match: CustomerMatch, as_of: object = None) -> Rendered:
 
 
 def overdue_view(t: TopOverdue) -> Rendered:
-    what = "all open" if t.min_days_past_due == 0 else f"{t.min_days_past_due}+ days past due"
+    what = over_label(t.more_than_days)
     title = (
         f"Top overdue accounts as of {t.as_of}"
-        if t.min_days_past_due
+        if t.more_than_days is not None
         else f"Largest balances as of {t.as_of}"
     )
     lines = [
@@ -135,7 +137,7 @@ def overdue_view(t: TopOverdue) -> Rendered:
         f"*{money(t.total_overdue_minor, t.currency)}* {what} across {t.account_count} account(s)."
     )
     request = RowsRequest(
-        kind="overdue_invoices", as_of=t.as_of, min_days_past_due=t.min_days_past_due
+        kind="overdue_invoices", as_of=t.as_of, more_than_days=t.more_than_days
     )
     blocks: list[Block] = [header(title), *sections([summary]), *sections(shown)]
     blocks.append(rows_button(request))

@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal
 
 from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import context, escape, fit, header, plain, sections
+from tools.buckets import BUCKETS
 from tools.digest import Digest, TargetCheck
-from tools.metrics import BUCKETS
-from tools.money import format_major, format_money, round_ratio
+from tools.format import format_days, format_pct, format_ratio, round_ratio
+from tools.money import format_major, format_money
 
 MARKS = {"better": ":arrow_up_small:", "worse": ":arrow_down_small:"}
-
-
-def _num(value: Decimal | None, unit: str = "") -> str:
-    rounded = round_ratio(value, 1)
-    return "n/a" if rounded is None else f"{rounded}{unit}"
 
 
 def _signed(minor: int, currency: str) -> str:
@@ -36,10 +31,10 @@ def target_line(t: TargetCheck) -> str:
     """`DSO 71.6 days (target < 45 days) :x: :arrow_up_small: better by 0.0 since last week`."""
     status = "" if t.met is None else (":white_check_mark:" if t.met else ":x:")
     op = ">" if t.higher_is_better else "<"
-    line = f"*{t.name}* {_num(t.value, t.unit)} (target {op} {t.target}{t.unit}) {status}"
+    line = f"*{t.name}* {format_ratio(t.value, t.unit)} (target {op} {t.target}{t.unit}) {status}"
     if t.change is not None:
         mark = MARKS.get(t.direction, ":left_right_arrow:")
-        line += f" {mark} {t.direction}, {_num(abs(t.change), t.unit)} vs last week"
+        line += f" {mark} {t.direction}, {format_ratio(abs(t.change), t.unit)} vs last week"
     return line
 
 
@@ -47,7 +42,7 @@ def summary_text(d: Digest) -> str:
     m = d.metrics
     return plain(
         f"AR digest for the week ending {d.as_of}: AR {format_money(m.ar_total_minor, m.currency)}"
-        f" ({_signed(d.ar_change_minor, m.currency)} vs last week), DSO {_num(m.dso, ' days')}"
+        f" ({_signed(d.ar_change_minor, m.currency)} vs last week), DSO {format_days(m.dso)}"
     )
 
 
@@ -55,18 +50,18 @@ def digest_blocks(d: Digest) -> list[Block]:
     """The channel message."""
     m, cur = d.metrics, d.metrics.currency
     aging = [
-        f"`{b:>7}`  {format_money(m.aging_minor[b], cur):>22}  {_num(m.aging_pct[b], '%'):>7}"
+        f"`{b:>7}`  {format_money(m.aging_minor[b], cur):>22}  {format_pct(m.aging_pct[b]):>7}"
         for b in BUCKETS
     ]
     unapplied_change = m.unapplied_cash_minor - d.last_week.unapplied_cash_minor
     recovery = (
-        f"*Dunning recovery* {_num(m.dunning_recovery_rate_pct, '%')} "
+        f"*Dunning recovery* {format_ratio(m.dunning_recovery_rate_pct, '%')} "
         f"({m.recovered_invoices} of {m.failed_attempt_invoices} invoices with a failed payment "
         f"in the last {m.period_days} days are paid)"
     )
     lines_targets = [target_line(t) for t in d.targets]
     lines_targets.append(
-        f"*Best possible DSO* {_num(m.best_possible_dso, ' days')} · "
+        f"*Best possible DSO* {format_ratio(m.best_possible_dso, ' days')} · "
         f"*Unapplied cash* {format_money(m.unapplied_cash_minor, cur)} "
         f"({_signed(unapplied_change, cur)} vs last week) · {recovery}"
     )

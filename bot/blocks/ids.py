@@ -25,7 +25,7 @@ class RowsRequest(BaseModel):
     kind: RowsKind
     as_of: date
     customer_id: int | None = None
-    min_days_past_due: int = 1
+    more_than_days: int | None = 0
 
 
 class PickCustomer(BaseModel):

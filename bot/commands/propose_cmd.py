@@ -69,7 +69,7 @@ def _post(deps: ToolDeps, a: ActionInfo) -> str | None:
     s = deps.settings
     if s.slack_bot_token is None or not s.approvals_channel:
         return "not posted: set SLACK_BOT_TOKEN and ARBOT_APPROVALS_CHANNEL to post the card"
-    from bot.listeners.approvals import post_card
+    from bot.cards import post_card
     from bot.slack_client import make_web_client
 
     post_card(make_web_client(s), deps, a, channel=s.approvals_channel)

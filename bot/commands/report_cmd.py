@@ -11,9 +11,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from tools.buckets import BUCKETS
 from tools.deps import ToolDeps, connect
-from tools.metrics import BUCKETS, ArMetrics, MetricsError, MetricsInput
-from tools.money import format_money, round_ratio
+from tools.format import format_ratio
+from tools.metrics import ArMetrics, MetricsError, MetricsInput
+from tools.money import format_money
 from tools.report import ar_report, report_json
 from tools.settings import Settings, load_settings
 
@@ -72,11 +74,6 @@ def print_report(deps: ToolDeps, args: argparse.Namespace) -> int:
     return 0
 
 
-def _ratio(value: Decimal | None, unit: str = "") -> str:
-    rounded = round_ratio(value)
-    return "n/a" if rounded is None else f"{rounded}{unit}"
-
-
 def _vs(value: Decimal | None, target: Decimal, *, lower_is_better: bool) -> str:
     if value is None:
         return ""
@@ -94,24 +91,24 @@ def report_table(m: ArMetrics, s: Settings) -> str:
     for b in BUCKETS:
         lines.append(
             f"    {b:<10}                {format_money(m.aging_minor[b], cur):>22}"
-            f"  {_ratio(m.aging_pct[b], '%'):>8}"
+            f"  {format_ratio(m.aging_pct[b], '%'):>8}"
         )
     lines += [
         f"  Credit sales in window      {format_money(m.credit_sales_minor, cur):>22}",
         f"  Unapplied cash              {format_money(m.unapplied_cash_minor, cur):>22}",
         f"  Allowance for doubtful      {format_money(m.allowance_minor, cur):>22}",
-        f"  DSO                         {_ratio(m.dso, ' days'):>22}"
+        f"  DSO                         {format_ratio(m.dso, ' days'):>22}"
         + _vs(m.dso, s.target_dso_days, lower_is_better=True),
-        f"  Best possible DSO           {_ratio(m.best_possible_dso, ' days'):>22}",
-        f"  Average days delinquent     {_ratio(m.average_days_delinquent, ' days'):>22}"
+        f"  Best possible DSO           {format_ratio(m.best_possible_dso, ' days'):>22}",
+        f"  Average days delinquent     {format_ratio(m.average_days_delinquent, ' days'):>22}"
         + _vs(m.average_days_delinquent, s.target_add_days, lower_is_better=True),
-        f"  CEI                         {_ratio(m.cei_pct, '%'):>22}"
+        f"  CEI                         {format_ratio(m.cei_pct, '%'):>22}"
         + _vs(m.cei_pct, s.target_cei_pct, lower_is_better=False),
-        f"  AR turnover (annualised)    {_ratio(m.ar_turnover, 'x'):>22}",
-        f"  Bad debt                    {_ratio(m.bad_debt_pct, '%'):>22}"
+        f"  AR turnover (annualised)    {format_ratio(m.ar_turnover, 'x'):>22}",
+        f"  Bad debt                    {format_ratio(m.bad_debt_pct, '%'):>22}"
         + _vs(m.bad_debt_pct, s.target_bad_debt_pct, lower_is_better=True),
-        f"  Weighted days past due      {_ratio(m.weighted_days_past_due, ' days'):>22}",
-        f"  Dunning recovery rate       {_ratio(m.dunning_recovery_rate_pct, '%'):>22}"
+        f"  Weighted days past due      {format_ratio(m.weighted_days_past_due, ' days'):>22}",
+        f"  Dunning recovery rate       {format_ratio(m.dunning_recovery_rate_pct, '%'):>22}"
         f"  ({m.recovered_invoices} of {m.failed_attempt_invoices} invoices)",
     ]
     return "\n".join(lines)

@@ -18,7 +18,7 @@ from slack_sdk import WebClient
 
 from bot.app import BotDeps
 from bot.blocks.alerts import AlertId, AlertRef, dispute_modal, promise_modal
-from bot.listeners.approvals import post_card
+from bot.cards import post_card
 from bot.reply import access_for
 from db import actions_sql as aq
 from jobs import claim

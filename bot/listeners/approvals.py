@@ -10,64 +10,18 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.blocks.approval import ApprovalId, approval_dicts, approval_text, edit_modal, reject_modal
+from bot.blocks.approval import ApprovalId, edit_modal, reject_modal
+from bot.cards import card_notifier, refresh_card
 from tools import actions, dunning
 from tools.actions import ActionError, ActionInfo, ActionNotFound, AlreadyDecided
 from tools.deps import ToolDeps
 
 log = logging.getLogger(__name__)
-_LOCKS = [threading.Lock() for _ in range(64)]
-
-
-def post_card(
-    client: WebClient,
-    deps: ToolDeps,
-    action: ActionInfo,
-    *,
-    channel: str,
-    thread_ts: str | None = None,
-) -> str:
-    """Post the approval card and remember where it is, so later changes update it in place."""
-    response = client.chat_postMessage(
-        channel=channel,
-        thread_ts=thread_ts,
-        text=approval_text(action),
-        blocks=approval_dicts(action),
-        unfurl_links=False,
-    )
-    ts = str(response["ts"])
-    actions.attach_card(deps, action.id, str(response.get("channel") or channel), ts)
-    return ts
-
-
-def refresh_card(client: WebClient, deps: ToolDeps, action_id: int) -> ActionInfo | None:
-    """Redraw the card from the database (no-op when the card's location is unknown)."""
-    with _LOCKS[action_id % len(_LOCKS)]:
-        a = actions.load(deps, action_id)
-        if not a.slack_channel or not a.slack_ts:
-            return a
-        client.chat_update(
-            channel=a.slack_channel,
-            ts=a.slack_ts,
-            text=approval_text(a),
-            blocks=approval_dicts(a),
-        )
-        return a
-
-
-def card_notifier(client: WebClient, deps: ToolDeps) -> Any:
-    """The outbox's `notify`: redraw the card after each execution step."""
-
-    def notify(action_id: int) -> None:
-        refresh_card(client, deps, action_id)
-
-    return notify
 
 
 # --- helpers ----------------------------------------------------------------------------------

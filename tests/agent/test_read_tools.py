@@ -6,7 +6,8 @@ from decimal import Decimal
 
 from tests.agent.conftest import AS_OF, MakeDeps
 from tools.aging import AgingInput, aging
-from tools.customer_detail import CustomerDetailInput, ToolInputError, customer_detail
+from tools.customer_detail import CustomerDetailInput, customer_detail
+from tools.errors import ToolInputError
 from tools.payment_history import PaymentHistoryInput, payment_history
 from tools.risk import AtRiskInput, at_risk, score_customers
 

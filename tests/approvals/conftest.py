@@ -11,8 +11,8 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.app import create_app
+from bot.cards import card_notifier
 from bot.listeners import approvals
-from bot.listeners.approvals import card_notifier
 from bot.server import default_routes, serve, serve_in_thread
 from bot.slack_client import make_web_client
 from tests.approvals import ledger

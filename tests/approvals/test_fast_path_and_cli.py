@@ -153,8 +153,9 @@ def test_serve_start_hook_sends_an_approved_email_within_seconds(
     ap_settings: Settings, ap_deps: ToolDeps, smtp: FakeSmtp, fake_slack: FakeSlack
 ) -> None:
     from bot.app import create_app
+    from bot.cards import post_card
     from bot.commands.serve_cmd import START_HOOKS
-    from bot.listeners.approvals import post_card, start_outbox
+    from bot.listeners.approvals import start_outbox
 
     assert start_outbox in START_HOOKS
     app = create_app(ap_settings, ap_deps)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.blocks.approval import ApprovalId
-from bot.listeners.approvals import post_card
+from bot.cards import post_card
 from tests.approvals import ledger
 from tests.approvals.conftest import (
     APPROVALS_CHANNEL,

@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bot.app import create_app
 from bot.blocks.approval import ApprovalId
+from bot.cards import card_notifier, post_card
 from bot.listeners import LISTENERS, approvals
-from bot.listeners.approvals import card_notifier, post_card
 from bot.server import default_routes, serve, serve_in_thread
 from bot.slack_client import make_web_client
 from db.models import Action

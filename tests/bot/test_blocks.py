@@ -10,8 +10,10 @@ from slack_sdk.models.blocks import SectionBlock
 from bot.blocks.answers import customer_match_view, customer_view, metrics_view, overdue_view
 from bot.blocks.common import MAX_BLOCKS, MAX_SECTION_CHARS, fit, sections
 from bot.blocks.ids import ActionId, PickCustomer, RowsRequest
-from tools.customers import CustomerBalance, CustomerCandidate, CustomerMatch, InvoiceLine
-from tools.metrics import BUCKETS, ArMetrics
+from tools.buckets import BUCKETS
+from tools.customer_lookup import CustomerCandidate, CustomerMatch
+from tools.customers import CustomerBalance, InvoiceLine
+from tools.metrics import ArMetrics
 from tools.overdue import OverdueAccount, TopOverdue
 
 AS_OF = date(2025, 6, 30)
@@ -65,7 +67,7 @@ def test_long_overdue_list_is_cut_with_and_n_more_and_csv() -> None:
         for i in range(200)
     ]  # fmt: skip
     top = TopOverdue(
-        as_of=AS_OF, currency="USD", min_days_past_due=1, total_overdue_minor=9,
+        as_of=AS_OF, currency="USD", more_than_days=0, total_overdue_minor=9,
         account_count=260, accounts=accounts,
     )  # fmt: skip
     view = overdue_view(top)
@@ -75,7 +77,7 @@ def test_long_overdue_list_is_cut_with_and_n_more_and_csv() -> None:
         if b["type"] == "section":
             assert len(b["text"]["text"]) <= MAX_SECTION_CHARS  # type: ignore[index]
     assert "and 235 more" in texts(blocks)
-    assert view.csv == RowsRequest(kind="overdue_invoices", as_of=AS_OF, min_days_past_due=1)
+    assert view.csv == RowsRequest(kind="overdue_invoices", as_of=AS_OF, more_than_days=0)
 
 
 def test_customer_view_escapes_names_and_cuts_invoices() -> None:

@@ -15,9 +15,11 @@ from bot.blocks.ids import ActionId
 from tests.bot.conftest import CHANNEL, DM, FINANCE, Running
 from tests.fakes.signing import block_action, mention_event, message_event
 from tests.fakes.slack_api import FakeSlack
+from tools.buckets import BUCKETS
 from tools.deps import ToolDeps
-from tools.metrics import BUCKETS, MetricsInput
-from tools.money import format_money, round_ratio, to_major
+from tools.format import round_ratio
+from tools.metrics import MetricsInput
+from tools.money import format_money, to_major
 from tools.report import ar_report
 
 

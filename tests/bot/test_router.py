@@ -125,19 +125,19 @@ def test_not_confident_goes_elsewhere(question: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "limit", "min_days"),
+    ("question", "limit", "more_than_days"),
     [
-        ("top 5 overdue accounts", 5, 1),
+        ("top 5 overdue accounts", 5, 0),
         ("who is 60+ days late?", 10, 60),
         ("customers more than 90 days past due", 10, 90),
         ("top 20 accounts over 30 days", 20, 30),
-        ("who owes us the most", 10, 0),
+        ("who owes us the most", 10, None),
     ],
 )
-def test_overdue_arguments(question: str, limit: int, min_days: int) -> None:
+def test_overdue_arguments(question: str, limit: int, more_than_days: int | None) -> None:
     intent = match(question, today=TODAY)
     assert intent is not None
-    assert (intent.limit, intent.min_days_past_due) == (limit, min_days)
+    assert (intent.limit, intent.more_than_days) == (limit, more_than_days)
 
 
 def test_slack_markup_is_ignored() -> None:

@@ -13,8 +13,9 @@ from jobs.runner import run_job
 from tests.fakes.slack_api import FakeSlack
 from tests.jobs.conftest import DIGEST
 from tests.jobs.ledger import MONDAY
+from tools.buckets import BUCKETS
 from tools.deps import ToolDeps
-from tools.metrics import BUCKETS, MetricsInput
+from tools.metrics import MetricsInput
 from tools.money import format_major, format_money
 from tools.report import ar_report, report_json
 

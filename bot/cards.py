@@ -1,0 +1,65 @@
+"""Approval cards in Slack: the one way a card is posted, redrawn and kept up to date.
+
+Whoever proposed the action (the fast path, the agent, `arbot propose`, a job or an alert
+button) posts its card through `post_card`, which records where the card is so later
+decisions and the outbox redraw it in place. A card is always redrawn from a fresh read under
+a per-action lock, so a slow update can never paint an older state over a newer one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from slack_sdk import WebClient
+
+from bot.blocks.approval import approval_dicts, approval_text
+from tools import actions
+from tools.actions import ActionInfo
+from tools.deps import ToolDeps
+
+_LOCKS = [threading.Lock() for _ in range(64)]
+
+
+def post_card(
+    client: WebClient,
+    deps: ToolDeps,
+    action: ActionInfo,
+    *,
+    channel: str,
+    thread_ts: str | None = None,
+) -> str:
+    """Post the approval card and remember where it is; returns the card's ts."""
+    response = client.chat_postMessage(
+        channel=channel,
+        thread_ts=thread_ts,
+        text=approval_text(action),
+        blocks=approval_dicts(action),
+        unfurl_links=False,
+    )
+    ts = str(response["ts"])
+    actions.attach_card(deps, action.id, str(response.get("channel") or channel), ts)
+    return ts
+
+
+def refresh_card(client: WebClient, deps: ToolDeps, action_id: int) -> ActionInfo:
+    """Redraw the card from the database (no-op when the card's location is unknown)."""
+    with _LOCKS[action_id % len(_LOCKS)]:
+        a = actions.load(deps, action_id)
+        if a.slack_channel and a.slack_ts:
+            client.chat_update(
+                channel=a.slack_channel,
+                ts=a.slack_ts,
+                text=approval_text(a),
+                blocks=approval_dicts(a),
+            )
+        return a
+
+
+def card_notifier(client: WebClient, deps: ToolDeps) -> Callable[[int], None]:
+    """The outbox's `notify`: redraw the card after each execution step."""
+
+    def notify(action_id: int) -> None:
+        refresh_card(client, deps, action_id)
+
+    return notify

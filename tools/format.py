@@ -1,0 +1,55 @@
+"""How a figure reads, wherever it is shown: Slack answers, the digest, alerts, cards, CSVs,
+`arbot report`.
+
+A controller compares the same figure across messages, so every ratio (DSO, CEI, a
+percentage, a day count) is rounded half-up to the same number of places by the one function
+here, and money always goes through `tools.money.format_money`.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from tools.money import format_major, format_money
+
+RATIO_PLACES = 2
+"""Decimals of every ratio shown to people or written to JSON and CSV."""
+
+__all__ = [
+    "RATIO_PLACES",
+    "format_days",
+    "format_major",
+    "format_money",
+    "format_pct",
+    "format_ratio",
+    "ratio_number",
+    "round_ratio",
+]
+
+
+def round_ratio(value: Decimal | float | None) -> Decimal | None:
+    """The shown value of a ratio: half-up to RATIO_PLACES; None (n/a) stays None."""
+    if value is None:
+        return None
+    exact = value if isinstance(value, Decimal) else Decimal(str(value))
+    return exact.quantize(Decimal(1).scaleb(-RATIO_PLACES), rounding=ROUND_HALF_UP)
+
+
+def format_ratio(value: Decimal | float | None, unit: str = "") -> str:
+    """"64.68 days", "92.10%", "4.05x"; "n/a" when the denominator was zero."""
+    rounded = round_ratio(value)
+    return "n/a" if rounded is None else f"{rounded}{unit}"
+
+
+def format_days(value: Decimal | float | None) -> str:
+    return format_ratio(value, " days")
+
+
+def format_pct(value: Decimal | float | None) -> str:
+    return format_ratio(value, "%")
+
+
+def ratio_number(value: Decimal | float | None) -> float | None:
+    """The JSON form of a ratio: the same rounded value, as a number."""
+    rounded = round_ratio(value)
+    return None if rounded is None else float(rounded)
