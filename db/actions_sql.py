@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from db.metrics_sql import open_amount, open_at
 from db.models import (
     Action,
     ActionStatus,
@@ -27,6 +26,7 @@ from db.models import (
     PromiseToPay,
     SentEmail,
 )
+from db.open_amounts import is_open_at, open_amount_at
 from db.settlement import refresh_settlement
 
 
@@ -224,14 +224,14 @@ def invoice_facts(
         .scalar_subquery()
     )
     query = select(
-        Invoice, open_amount(cut), open_at(cut), disputed.label("disputed"), promised
+        Invoice, open_amount_at(cut), is_open_at(cut), disputed.label("disputed"), promised
     ).order_by(Invoice.due_on, Invoice.id)
     if customer_id is not None:
         query = query.where(Invoice.customer_id == customer_id)
     if invoice_ids is not None:
         query = query.where(Invoice.id.in_(list(invoice_ids)))
     if only_open:
-        query = query.where(open_at(cut))
+        query = query.where(is_open_at(cut))
     out = []
     for inv, open_minor, is_open, is_disputed, promised_on in session.execute(query):
         out.append(

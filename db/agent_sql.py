@@ -33,7 +33,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
-from db.metrics_sql import applied_since
 from db.models import (
     Customer,
     Dispute,
@@ -44,6 +43,7 @@ from db.models import (
     PromiseStatus,
     PromiseToPay,
 )
+from db.open_amounts import OpenPart, counted_at, open_parts
 
 
 def _dialect(session: Session) -> str:
@@ -235,7 +235,7 @@ class Exposure(NamedTuple):
     """One customer's open amounts in one currency, at the scan date and at an earlier date."""
 
     balance: int
-    over_60: int  # more than 60 days past due
+    over: int  # more than the scan's number of days past due
     past_due: int
     weighted: int  # sum of open amount x days past due, over past-due invoices
     past_due_before: int
@@ -253,65 +253,49 @@ def customer_exposure(
     session: Session,
     before: tuple[datetime, date],
     now: tuple[datetime, date],
+    *,
+    more_than_days: int,
     customer_ids: Sequence[int] | None = None,
 ) -> dict[tuple[int, str], Exposure]:
     """Per (customer, currency): the sums the risk score needs, at `now` and at `before`.
 
     One row per account, not one per open invoice: a daily scan of every customer stays a
-    grouped query. Open amounts as in db.metrics_sql: total - applied, plus what was applied
-    after the cut-off (payments and credits dated since `before`).
+    grouped query. `over` counts what is more than `more_than_days` past due at `now`.
     """
     (before_cut, before_day), (now_cut, now_day) = before, now
     due = Invoice.due_on
 
-    def is_open(cut: datetime) -> ColumnElement[bool]:
-        return and_(
-            Invoice.issued_at < cut, or_(Invoice.settled_at.is_(None), Invoice.settled_at >= cut)
-        )
+    def when(cond: Any, value: Any) -> Any:  # BIGINT, not NUMERIC: ints, not Decimals
+        return cast(func.sum(case((cond, value), else_=0)), BigInteger)
 
-    def sums(amount: Any, now_too: Any, before_too: Any) -> list[Any]:
-        def when(cond: Any, value: Any) -> Any:  # BIGINT, not NUMERIC: ints, not Decimals
-            return cast(func.sum(case((cond, value), else_=0)), BigInteger)
-
-        counted_now, counted_before = (
-            and_(is_open(now_cut), now_too),
-            and_(is_open(before_cut), before_too),
-        )
+    def sums(part: OpenPart) -> list[Any]:
+        counted_now, counted_before = counted_at(part, now_cut), counted_at(part, before_cut)
         late_now = and_(counted_now, due < now_day)
         late_before = and_(counted_before, due < before_day)
+        amount = part.amount
         return [
             when(counted_now, amount),
-            when(and_(counted_now, due < now_day - timedelta(days=60)), amount),
+            when(and_(counted_now, due < now_day - timedelta(days=more_than_days)), amount),
             when(late_now, amount),
             when(late_now, amount * days_after(session, due, now_day)),
             when(late_before, amount),
             when(late_before, amount * days_after(session, due, before_day)),
         ]
 
-    def grouped(query: Any) -> Any:
-        query = query.where(
-            Invoice.issued_at < now_cut,
-            or_(Invoice.settled_at.is_(None), Invoice.settled_at >= before_cut),
+    key = (Invoice.customer_id, Invoice.currency)
+    selects = []
+    for part in open_parts(before_cut):
+        query = (
+            select(*key, *sums(part))
+            .select_from(part.source)
+            .where(part.where, Invoice.issued_at < now_cut)
         )
         if customer_ids is not None:
             query = query.where(Invoice.customer_id.in_(customer_ids))
-        return query.group_by(Invoice.customer_id, Invoice.currency)
-
-    recent = applied_since(before_cut)
-    key = (Invoice.customer_id, Invoice.currency)
-    # Each part grouped on its own (SQLite sorts two small sets faster than one big one),
-    # then added up, so one row per account comes back.
-    parts = union_all(
-        grouped(select(*key, *sums(Invoice.total_minor - Invoice.applied_minor, true(), true()))),
-        grouped(
-            select(
-                *key,
-                *sums(recent.c.amount_minor, recent.c.at >= now_cut, recent.c.at >= before_cut),
-            )
-            .select_from(recent)
-            .join(Invoice, Invoice.id == recent.c.invoice_id)
-        ),
-    ).subquery("parts")
+        # Each part grouped on its own (SQLite sorts small sets faster than one big one),
+        # then added up, so one row per account comes back.
+        selects.append(query.group_by(*key))
+    parts = union_all(*selects).subquery("parts")
     customer, currency, *columns = parts.c
     query = select(customer, currency, *(cast(func.sum(c), BigInteger) for c in columns)).group_by(
         customer, currency
@@ -331,71 +315,57 @@ class OpenByBucket(NamedTuple):
     invoice_count: int
 
 
-BUCKET_DAYS = (("current", None, 0), ("1-30", 1, 30), ("31-60", 31, 60), ("61-90", 61, 90))
-"""(bucket, fewest, most days past due); older than the last is "90+"."""
+DayLimits = tuple[str, int | None, int | None]
+"""(bucket label, fewest, most days past due), both inclusive; None: no limit."""
 
 
 def open_by_customer_bucket(
-    session: Session, cut: datetime, as_of: date, *, more_than_days: int | None = None
+    session: Session,
+    cut: datetime,
+    as_of: date,
+    buckets: Sequence[DayLimits],
+    *,
+    more_than_days: int | None = None,
 ) -> list[OpenByBucket]:
-    """Open amounts per customer, currency and aging bucket, for invoices at least
-    more than `more_than_days` days past due (all open ones at None): one row per account.
+    """Open amounts per customer, currency and aging bucket at the cut-off, for invoices more
+    than `more_than_days` past due (all open ones at None): one row per account, not per
+    invoice.
     """
     due = Invoice.due_on
 
     def in_bucket(fewest: int | None, most: int | None) -> ColumnElement[bool]:
-        conds = [due >= as_of - timedelta(days=most)] if most is not None else []
+        conds = [] if most is None else [due >= as_of - timedelta(days=most)]
         if fewest is not None:
             conds.append(due <= as_of - timedelta(days=fewest))
-        return and_(*conds)
+        return and_(true(), *conds)
 
-    buckets = [(name, in_bucket(lo, hi)) for name, lo, hi in BUCKET_DAYS]
-    buckets.append(("90+", due < as_of - timedelta(days=90)))
-
-    def sums(amount: Any) -> list[Any]:
-        return [cast(func.sum(case((cond, amount), else_=0)), BigInteger) for _, cond in buckets]
-
-    def alive(query: Any) -> Any:
-        query = query.where(
-            Invoice.issued_at < cut,
-            or_(Invoice.settled_at.is_(None), Invoice.settled_at >= cut),
-        )
+    limits = [in_bucket(fewest, most) for _, fewest, most in buckets]
+    key = (Invoice.customer_id, Invoice.currency)
+    totals: dict[tuple[int, str], list[Any]] = {}
+    for part in open_parts(cut):
+        columns = [cast(func.sum(case((c, part.amount), else_=0)), BigInteger) for c in limits]
+        query = select(*key, *columns, func.min(due), func.count()).select_from(part.source)
+        query = query.where(part.where, counted_at(part, cut))
         if more_than_days is not None:
             query = query.where(due < as_of - timedelta(days=more_than_days))
-        return query.group_by(Invoice.customer_id, Invoice.currency)
-
-    recent = applied_since(cut)
-    conn = session.connection()
-    key = (Invoice.customer_id, Invoice.currency)
-    rows = {
-        (row[0], row[1]): row[2:]
-        for row in conn.execute(
-            alive(
-                select(
-                    *key,
-                    *sums(Invoice.total_minor - Invoice.applied_minor),
-                    func.min(due),
-                    func.count(),
-                )
-            )
+        for cid, cur, *values in session.connection().execute(query.group_by(*key)):
+            amounts = [int(v) for v in values[: len(limits)]]
+            acc = totals.setdefault((cid, cur), [0] * len(limits) + [None, 0])
+            acc[: len(limits)] = [a + v for a, v in zip(acc, amounts, strict=False)]
+            if part.applied_at is None:  # invoices; payments after the cut-off add amounts only
+                oldest, count = values[-2], int(values[-1])
+                acc[-2] = oldest if acc[-2] is None else min(acc[-2], oldest)
+                acc[-1] += count
+    return [
+        OpenByBucket(
+            int(cid),
+            str(cur),
+            {label: acc[i] for i, (label, _, _) in enumerate(buckets)},
+            acc[-2],
+            acc[-1],
         )
-    }
-    later = {
-        (row[0], row[1]): row[2:]
-        for row in conn.execute(
-            alive(
-                select(*key, *sums(recent.c.amount_minor))
-                .select_from(recent)
-                .join(Invoice, Invoice.id == recent.c.invoice_id)
-            )
-        )
-    }
-    out = []
-    for (cid, cur), values in rows.items():
-        extra = later.get((cid, cur), (0,) * len(buckets))
-        amounts = {name: int(values[i]) + int(extra[i]) for i, (name, _) in enumerate(buckets)}
-        out.append(OpenByBucket(int(cid), str(cur), amounts, values[-2], int(values[-1])))
-    return out
+        for (cid, cur), acc in totals.items()
+    ]
 
 
 def failed_attempts(session: Session, start: datetime, cut: datetime) -> dict[int, int]:

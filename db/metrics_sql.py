@@ -15,17 +15,15 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Select,
-    and_,
     case,
     func,
     literal,
-    or_,
     select,
-    union_all,
 )
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.orm import Session
 
 from db.models import CreditNote, FxRate, Invoice, Payment, PaymentStatus
+from db.open_amounts import open_amount_at, open_parts, position
 
 
 class OpenGroup(NamedTuple):  # a tuple: the per-customer lists run to 100,000s
@@ -36,43 +34,24 @@ class OpenGroup(NamedTuple):  # a tuple: the per-customer lists run to 100,000s
     invoice_count: int
 
 
-def paid_before(cut: datetime | ColumnElement[datetime]) -> ColumnElement[int]:
-    return (
+def applied_before(instant: ColumnElement[datetime]) -> ColumnElement[int]:
+    """Succeeded payments plus credit notes of this invoice dated before a per-invoice instant
+    (its write-off date, say), where a fixed cut-off would not do."""
+    paid = (
         select(func.coalesce(func.sum(Payment.amount_minor), 0))
         .where(
             Payment.invoice_id == Invoice.id,
             Payment.status == PaymentStatus.SUCCEEDED,
-            Payment.paid_at < cut,
+            Payment.paid_at < instant,
         )
         .scalar_subquery()
     )
-
-
-def credited_before(cut: datetime | ColumnElement[datetime]) -> ColumnElement[int]:
-    return (
+    credited = (
         select(func.coalesce(func.sum(CreditNote.amount_minor), 0))
-        .where(CreditNote.invoice_id == Invoice.id, CreditNote.issued_at < cut)
+        .where(CreditNote.invoice_id == Invoice.id, CreditNote.issued_at < instant)
         .scalar_subquery()
     )
-
-
-def open_at(cut: datetime) -> ColumnElement[bool]:
-    """Issued by the cut-off and not yet voided, written off or fully covered.
-
-    Written as `id IN (unsettled UNION ALL settled after cut)` rather than an OR: each arm is
-    an index range on settled_at, while planners given the OR scan every invoice issued
-    before the cut-off, which is nearly the whole history.
-    """
-    other = aliased(Invoice)
-    candidates = union_all(
-        select(other.id).where(other.settled_at.is_(None)),
-        select(other.id).where(other.settled_at >= cut),
-    )
-    return and_(Invoice.issued_at < cut, Invoice.id.in_(candidates))
-
-
-def open_amount(cut: datetime) -> ColumnElement[int]:
-    return Invoice.total_minor - paid_before(cut) - credited_before(cut)
+    return paid + credited
 
 
 SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
@@ -80,25 +59,6 @@ SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 
 def _filtered(query: SelectT, currency: str | None) -> SelectT:
     return query if currency is None else query.where(Invoice.currency == currency)
-
-
-def position(
-    col: ColumnElement[Any] | InstrumentedAttribute[Any], bounds: Sequence[datetime]
-) -> ColumnElement[int]:
-    """How many of the ascending `bounds` are <= col; len(bounds) when col is NULL.
-
-    Turns "is this row before cut-off k" for many cut-offs into one small integer a query can
-    group by, so N dates cost one scan instead of N. A binary search of nested CASEs: a
-    row costs log2(N) comparisons, not N.
-    """
-
-    def between(lo: int, hi: int) -> ColumnElement[int]:  # the answer is in [lo, hi]
-        if lo == hi:
-            return literal(lo)
-        mid = (lo + hi) // 2
-        return case((col < bounds[mid], between(lo, mid)), else_=between(mid + 1, hi))
-
-    return between(0, len(bounds))
 
 
 def open_groups(
@@ -115,22 +75,6 @@ def open_groups(
     )[0]
 
 
-def applied_since(lo: datetime) -> Any:
-    """Succeeded payments and credit notes dated on or after `lo`, as (invoice_id, at, amount).
-
-    Open at c = total - applied (all dates) + what was applied on or after c: with these rows,
-    the open amount at a past date never needs an invoice's older history.
-    """
-    return union_all(
-        select(Payment.invoice_id, Payment.paid_at.label("at"), Payment.amount_minor).where(
-            Payment.status == PaymentStatus.SUCCEEDED, Payment.paid_at >= lo
-        ),
-        select(CreditNote.invoice_id, CreditNote.issued_at, CreditNote.amount_minor).where(
-            CreditNote.issued_at >= lo
-        ),
-    ).subquery("recent")
-
-
 def open_groups_at(
     session: Session,
     cuts: Sequence[datetime],
@@ -141,57 +85,37 @@ def open_groups_at(
 ) -> list[list[OpenGroup]]:
     """open_groups for each cut-off, in the order given, from three queries whatever their number.
 
-    The invoices open at any of the cut-offs are read once (two index ranges on settled_at)
-    and the payments and credits once (those dated on or after the earliest cut-off), each
-    grouped by where its dates fall among the cut-offs (`position`); the groups are then
-    spread over the cut-offs they are open at.
+    Every row of `open_parts` is read once, grouped by where its dates fall among the
+    cut-offs (`position`); the groups are then spread over the cut-offs they count at.
     """
     bounds = sorted(set(cuts))
-    lo, hi = bounds[0], bounds[-1]
     keys: list[Any] = [Invoice.currency, Invoice.due_on]
     if per_customer:
         keys.append(Invoice.customer_id)
     born = position(Invoice.issued_at, bounds)
     ends = position(Invoice.settled_at, bounds)
-
-    def alive(query: Any) -> Any:
-        query = query.where(Invoice.issued_at < hi)
-        if customer_ids is not None:
-            query = query.where(Invoice.customer_id.in_(customer_ids))
-        return _filtered(query, currency).group_by(*keys)
-
-    unapplied = func.sum(Invoice.total_minor - Invoice.applied_minor)
-    invoices = [
-        alive(select(born, ends, unapplied, func.count(), *keys).where(settled)).group_by(
-            born, ends
-        )
-        for settled in (Invoice.settled_at.is_(None), Invoice.settled_at >= lo)
-    ]
-    recent = applied_since(lo)
-    applied = position(recent.c.at, bounds)
-    late = alive(
-        select(born, ends, applied, func.sum(recent.c.amount_minor), *keys)
-        .select_from(recent)
-        .join(Invoice, Invoice.id == recent.c.invoice_id)
-        .where(or_(Invoice.settled_at.is_(None), Invoice.settled_at >= lo))
-    ).group_by(born, ends, applied)
-
     conn = session.connection()
     per_bound: list[dict[tuple[Any, ...], list[int]]] = [{} for _ in bounds]
-    for query in invoices:
-        for row in conn.execute(query).all():
-            amount, count, key = int(row[2]), int(row[3]), row[4:]
-            for k in range(row[0], row[1]):
-                acc = per_bound[k].get(key)
-                if acc is None:
-                    per_bound[k][key] = [amount, count]
-                else:
-                    acc[0] += amount
-                    acc[1] += count
-    for row in conn.execute(late).all():
+    for part in open_parts(bounds[0]):
         # applied on or after bound k, so not yet applied at k
-        for k in range(row[0], min(row[1], row[2])):
-            per_bound[k][row[4:]][0] += int(row[3])
+        applied = [] if part.applied_at is None else [position(part.applied_at, bounds)]
+        count = func.count() if part.applied_at is None else literal(0)
+        query = (
+            select(born, ends, *applied, func.sum(part.amount), count, *keys)
+            .select_from(part.source)
+            .where(part.where, Invoice.issued_at < bounds[-1])
+            .group_by(born, ends, *applied, *keys)
+        )
+        if customer_ids is not None:
+            query = query.where(Invoice.customer_id.in_(customer_ids))
+        lead = 3 if part.applied_at is not None else 2
+        for row in conn.execute(_filtered(query, currency)).all():
+            stop = row[1] if part.applied_at is None else min(row[1], row[2])
+            amount, invoices, key = int(row[lead]), int(row[lead + 1]), tuple(row[lead + 2 :])
+            for k in range(row[0], stop):
+                acc = per_bound[k].setdefault(key, [0, 0])
+                acc[0] += amount
+                acc[1] += invoices
     return [
         [
             OpenGroup(key[0], key[1], key[2] if per_customer else None, amount, count)
@@ -206,9 +130,7 @@ def written_off(
 ) -> dict[str, int]:
     """Open amount just before write-off (payments and credits dated before it), per currency."""
     amount = (
-        Invoice.total_minor
-        - paid_before(Invoice.written_off_at)  # type: ignore[arg-type]
-        - credited_before(Invoice.written_off_at)  # type: ignore[arg-type]
+        Invoice.total_minor - applied_before(Invoice.written_off_at)  # type: ignore[arg-type]
     )
     query = _filtered(
         select(Invoice.currency, func.sum(amount)).where(
@@ -234,7 +156,7 @@ def dunning_recovery(
         .where(Payment.invoice_id.is_not(None))
         .scalar_subquery()
     )
-    covered = (paid_before(cut) + credited_before(cut)) >= Invoice.total_minor
+    covered = open_amount_at(cut) <= 0
     query = _filtered(
         select(func.count(), func.coalesce(func.sum(case((covered, 1), else_=0)), 0)).where(
             Invoice.id.in_(failed)

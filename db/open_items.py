@@ -14,8 +14,8 @@ from datetime import date, datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from db.metrics_sql import open_amount, open_at
 from db.models import Customer, Dispute, Invoice, Payment, PaymentStatus
+from db.open_amounts import is_open_at, open_amount_at
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def open_invoices(
 
     `due_before` keeps invoices due strictly before that day (i.e. past due at some date).
     """
-    amount = open_amount(cut).label("open_minor")
+    amount = open_amount_at(cut).label("open_minor")
     query = (
         select(
             Invoice.id,
@@ -107,7 +107,7 @@ def open_invoices(
             Invoice.due_on,
         )
         .join(Customer, Customer.id == Invoice.customer_id)
-        .where(open_at(cut))
+        .where(is_open_at(cut))
     )
     if customer_ids is not None:
         query = query.where(Invoice.customer_id.in_(customer_ids))

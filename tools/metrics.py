@@ -65,6 +65,13 @@ def ratio(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | Non
     return None if denominator == 0 else Decimal(numerator) / Decimal(denominator)
 
 
+def weighted_days_past_due(
+    weighted_sum: Decimal | int, past_due_sum: Decimal | int
+) -> Decimal | None:
+    """sum(open x days past due) / sum(open), both over past-due invoices; n/a without any."""
+    return None if past_due_sum <= 0 else Decimal(weighted_sum) / Decimal(past_due_sum)
+
+
 class Converter:
     """Per-currency sums into the reporting currency at the rate on or before the as-of date."""
 
@@ -231,7 +238,7 @@ def _metrics(
         cei_pct=_pct(ar_start + sales - ar, cei_den),
         bad_debt_pct=_pct(written, sales),
         written_off_minor=written,
-        weighted_days_past_due=ratio(weighted_sum, past_due_sum),
+        weighted_days_past_due=weighted_days_past_due(weighted_sum, past_due_sum),
         dunning_recovery_rate_pct=_pct(recovered, attempted),
         failed_attempt_invoices=attempted,
         recovered_invoices=recovered,

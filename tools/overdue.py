@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pydantic import BaseModel, Field
 
 from db import agent_sql
-from tools.buckets import BUCKETS
+from tools.buckets import AGING, BUCKETS
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import Converter
@@ -54,7 +54,7 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
     with deps.sessions() as session:
         fx = Converter(session, s.reporting_currency, as_of)
         rows = agent_sql.open_by_customer_bucket(
-            session, day_cut(as_of, s.tz), as_of, more_than_days=args.more_than_days
+            session, day_cut(as_of, s.tz), as_of, AGING, more_than_days=args.more_than_days
         )
         # Converted once per account and currency: the conversion is linear.
         exact: dict[int, Decimal] = {}

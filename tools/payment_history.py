@@ -9,7 +9,7 @@ payments); the figures are averages over those invoices.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -57,10 +57,6 @@ class PaymentHistory(BaseModel):
     more_rows: int
 
 
-def _r1(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
 def payment_history(deps: ToolDeps, args: PaymentHistoryInput) -> PaymentHistory:
     tz = deps.settings.tz
     as_of = args.as_of or today(tz)
@@ -87,8 +83,8 @@ def payment_history(deps: ToolDeps, args: PaymentHistoryInput) -> PaymentHistory
                     name=str(r.key or "(none)"),
                     segment=None if r.key is None else str(r.key),
                     invoices_paid=r.invoices_paid,
-                    avg_days_to_pay=_r1(r.avg_days_to_pay),
-                    avg_days_late=_r1(r.avg_days_late),
+                    avg_days_to_pay=r.avg_days_to_pay,
+                    avg_days_late=r.avg_days_late,
                     max_days_late=r.max_days_late,
                 )
                 for r in top
@@ -109,8 +105,8 @@ def payment_history(deps: ToolDeps, args: PaymentHistoryInput) -> PaymentHistory
                         name=facts[cid].name,
                         segment=facts[cid].segment,
                         invoices_paid=r.invoices_paid,
-                        avg_days_to_pay=_r1(r.avg_days_to_pay),
-                        avg_days_late=_r1(r.avg_days_late),
+                        avg_days_to_pay=r.avg_days_to_pay,
+                        avg_days_late=r.avg_days_late,
                         max_days_late=r.max_days_late,
                         balance_by_currency=owed.get(cid, {}),
                     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session
 from db import agent_sql as q
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
-from tools.money import format_money
+from tools.format import format_money, format_pct, format_ratio
+from tools.metrics import weighted_days_past_due
 
 Level = Literal["high", "medium", "low"]
 LEVELS: dict[str, int] = {"high": 50, "medium": 25, "low": 1}
@@ -33,14 +34,14 @@ TREND_DAYS = 30  # compare weighted days past due with this many days ago
 TREND_RISE_DAYS = Decimal(15)
 TREND_FLOOR_DAYS = Decimal(30)  # below a month late, a rising average is just the calendar
 TREND_POINTS = 20
-OVER_60_HIGH_PCT, OVER_60_HIGH_POINTS = Decimal(50), 25
-OVER_60_PCT, OVER_60_POINTS = Decimal(25), 15
+OVER_DAYS = 60  # the share of the balance more than this many days past due
+OVER_HIGH_PCT, OVER_HIGH_POINTS = Decimal(50), 25
+OVER_PCT, OVER_POINTS = Decimal(25), 15
 PROMISE_WINDOW_DAYS, PROMISE_POINTS, PROMISE_MAX = 180, 15, 30
 FAILED_WINDOW_DAYS, FAILED_POINTS, FAILED_MAX = 90, 10, 20
 DISPUTE_POINTS = 15
 CREDIT_LIMIT_POINTS = 15
 RECENT_DAYS, HISTORY_DAYS = 90, 365
-ZERO_PCT = Decimal("0.0")
 SLOWING_DAYS, SLOWING_POINTS = Decimal(10), 15
 
 
@@ -49,7 +50,9 @@ class RiskSignals(BaseModel):
     weighted_days_past_due_before: Decimal | None = Field(
         None, description=f"the same, {TREND_DAYS} days earlier"
     )
-    over_60_pct: Decimal | None = Field(None, description="share of the balance 60+ days late")
+    over_60_pct: Decimal | None = Field(
+        None, description=f"share of the balance more than {OVER_DAYS} days past due"
+    )
     broken_promises: int = 0
     failed_payment_attempts: int = 0
     open_disputes: int = 0
@@ -71,18 +74,6 @@ class RiskScore(BaseModel):
     level: Level
     reasons: list[str]
     signals: RiskSignals
-
-
-def _wdpd(weighted: int, past_due: int) -> Decimal | None:
-    return None if past_due <= 0 else Decimal(weighted) / past_due
-
-
-def _r1(value: Decimal) -> Decimal:
-    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
-def _r1_or_none(value: Decimal | float | None) -> Decimal | None:
-    return None if value is None else _r1(Decimal(str(value)))
 
 
 def _level(score: int) -> Level | None:
@@ -110,7 +101,11 @@ def score_customers(
     before_day = as_of - timedelta(days=TREND_DAYS)
     # Balances in each customer's own currency (other currencies are not mixed in).
     exposure = q.customer_exposure(
-        session, (day_cut(before_day, tz), before_day), (cut, as_of), customer_ids=ids
+        session,
+        (day_cut(before_day, tz), before_day),
+        (cut, as_of),
+        more_than_days=OVER_DAYS,
+        customer_ids=ids,
     )
     days_late = q.days_late_before_and_after(
         session,
@@ -149,57 +144,49 @@ class _Signals:
     days_late: dict[int, tuple[float | None, float | None]]  # (history, recent) averages
 
 
-def _score_one(f: q.CustomerFacts, acc: q.Exposure, sig: _Signals, floor: int) -> RiskScore | None:
-    """Points per signal, and a checkable sentence for each; None below `floor`.
+Hit = tuple[int, Callable[[], str]]
+"""Points, and the sentence that explains them (written only for accounts that make the floor:
+a daily scan looks at every customer, and most score nothing)."""
 
-    Points are added up first and the sentences written only for accounts that make the
-    floor: a daily scan looks at every customer, and most score nothing.
-    """
 
-    def money(minor: int) -> str:
-        return format_money(minor, f.currency)
+def _trend_hit(wd_now: Decimal | None, wd_before: Decimal | None) -> Hit | None:
+    """Deterioration of an existing delinquency: past due both then and now, and older now."""
+    if wd_now is None or wd_before is None:
+        return None
+    if wd_now <= TREND_FLOOR_DAYS or wd_now - wd_before < TREND_RISE_DAYS:
+        return None
+    return (
+        TREND_POINTS,
+        lambda: (
+            f"weighted days past due rose from {format_ratio(wd_before)} to {format_ratio(wd_now)} "
+            f"in {TREND_DAYS} days"
+        ),
+    )
 
-    hits: list[tuple[int, Callable[[], str]]] = []
-    wd_now = _wdpd(acc.weighted, acc.past_due)
-    wd_before = _wdpd(acc.weighted_before, acc.past_due_before)
-    # Deterioration of an existing delinquency: past due both then and now, and older now.
-    if (
-        wd_now is not None
-        and wd_before is not None
-        and wd_now > TREND_FLOOR_DAYS
-        and wd_now - wd_before >= TREND_RISE_DAYS
-    ):
-        hits.append(
-            (
-                TREND_POINTS,
-                lambda: (
-                    f"weighted days past due rose from {_r1(wd_before)} to {_r1(wd_now)} "
-                    f"in {TREND_DAYS} days"
-                ),
-            )
-        )
-    over_60_pct = None
-    if acc.balance > 0:
-        over_60_pct = _r1(Decimal(acc.over_60) * 100 / acc.balance) if acc.over_60 else ZERO_PCT
-        pct = over_60_pct
-        share_points = (
-            OVER_60_HIGH_POINTS
-            if pct >= OVER_60_HIGH_PCT
-            else OVER_60_POINTS
-            if pct >= OVER_60_PCT
-            else 0
-        )
-        if share_points:
-            hits.append(
-                (
-                    share_points,
-                    lambda: (
-                        f"{pct}% of the balance ({money(acc.over_60)} of "
-                        f"{money(acc.balance)}) is more than 60 days past due"
-                    ),
-                )
-            )
-    broken = sig.broken.get(f.id, 0)
+
+def _over_share(acc: q.Exposure) -> Decimal | None:
+    return None if acc.balance <= 0 else Decimal(acc.over) * 100 / acc.balance
+
+
+def _share_hit(acc: q.Exposure, currency: str) -> Hit | None:
+    pct = _over_share(acc)
+    if pct is None:
+        return None
+    points = OVER_HIGH_POINTS if pct >= OVER_HIGH_PCT else OVER_POINTS if pct >= OVER_PCT else 0
+    if not points:
+        return None
+    return (
+        points,
+        lambda: (
+            f"{format_pct(pct)} of the balance ({format_money(acc.over, currency)} of "
+            f"{format_money(acc.balance, currency)}) is more than {OVER_DAYS} days past due"
+        ),
+    )
+
+
+def _count_hits(cid: int, sig: _Signals) -> list[Hit]:
+    hits: list[Hit] = []
+    broken = sig.broken.get(cid, 0)
     if broken:
         hits.append(
             (
@@ -207,7 +194,7 @@ def _score_one(f: q.CustomerFacts, acc: q.Exposure, sig: _Signals, floor: int) -
                 lambda: f"{broken} broken promise(s) to pay in the last {PROMISE_WINDOW_DAYS} days",
             )
         )
-    failed = sig.failed.get(f.id, 0)
+    failed = sig.failed.get(cid, 0)
     if failed:
         hits.append(
             (
@@ -215,7 +202,7 @@ def _score_one(f: q.CustomerFacts, acc: q.Exposure, sig: _Signals, floor: int) -
                 lambda: f"{failed} failed payment attempt(s) in the last {FAILED_WINDOW_DAYS} days",
             )
         )
-    dispute = sig.disputes.get(f.id)
+    dispute = sig.disputes.get(cid)
     if dispute is not None:
         n, amounts = dispute
         hits.append(
@@ -227,37 +214,59 @@ def _score_one(f: q.CustomerFacts, acc: q.Exposure, sig: _Signals, floor: int) -
                 ),
             )
         )
+    return hits
+
+
+def _limit_hit(f: q.CustomerFacts, acc: q.Exposure) -> Hit | None:
     limit = f.credit_limit_minor
-    over_limit = limit is not None and acc.balance > limit
-    if over_limit:
-        hits.append(
-            (
-                CREDIT_LIMIT_POINTS,
-                lambda: (
-                    f"balance {money(acc.balance)} is over the credit limit {money(limit or 0)}"
-                ),
-            )
+    if limit is None or acc.balance <= limit:
+        return None
+    return (
+        CREDIT_LIMIT_POINTS,
+        lambda: (
+            f"balance {format_money(acc.balance, f.currency)} is over the credit limit "
+            f"{format_money(limit, f.currency)}"
+        ),
+    )
+
+
+def _slowing_hit(history: Decimal | None, recent: Decimal | None) -> Hit | None:
+    if recent is None or history is None or recent - history < SLOWING_DAYS:
+        return None
+    return (
+        SLOWING_POINTS,
+        lambda: (
+            f"paying slower: {format_ratio(recent)} days late on average in the last "
+            f"{RECENT_DAYS} days against {format_ratio(history)} before"
+        ),
+    )
+
+
+def _decimal(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def _score_one(f: q.CustomerFacts, acc: q.Exposure, sig: _Signals, floor: int) -> RiskScore | None:
+    """Points per signal, and a checkable sentence for each; None below `floor`."""
+    wd_now = weighted_days_past_due(acc.weighted, acc.past_due)
+    wd_before = weighted_days_past_due(acc.weighted_before, acc.past_due_before)
+    history, recent = (_decimal(v) for v in sig.days_late.get(f.id, (None, None)))
+    hits = [
+        hit
+        for hit in (
+            _trend_hit(wd_now, wd_before),
+            _share_hit(acc, f.currency),
+            *_count_hits(f.id, sig),
+            _limit_hit(f, acc),
+            _slowing_hit(history, recent),
         )
-    hist_raw, rec_raw = sig.days_late.get(f.id, (None, None))
-    if (
-        rec_raw is not None
-        and hist_raw is not None
-        and Decimal(str(rec_raw)) - Decimal(str(hist_raw)) >= SLOWING_DAYS
-    ):
-        hits.append(
-            (
-                SLOWING_POINTS,
-                lambda: (
-                    f"paying slower: {rec} days late on average in the last "
-                    f"{RECENT_DAYS} days against {hist} before"
-                ),
-            )
-        )
+        if hit is not None
+    ]
     score = min(sum(points for points, _ in hits), 100)
     level = _level(score)
     if level is None or score < floor:
         return None
-    rec, hist = _r1_or_none(rec_raw), _r1_or_none(hist_raw)
+    dispute = sig.disputes.get(f.id)
     return RiskScore(
         customer_pk=f.id,
         customer_id=f.external_id,
@@ -266,20 +275,21 @@ def _score_one(f: q.CustomerFacts, acc: q.Exposure, sig: _Signals, floor: int) -
         owner_slack_id=f.owner_slack_id,
         currency=f.currency,
         balance_minor=acc.balance,
-        over_60_minor=acc.over_60,
+        over_60_minor=acc.over,
         score=score,
         level=level,
         reasons=[reason() for _, reason in hits],
         signals=RiskSignals(
-            weighted_days_past_due=None if wd_now is None else _r1(wd_now),
-            weighted_days_past_due_before=None if wd_before is None else _r1(wd_before),
-            over_60_pct=over_60_pct,
-            broken_promises=broken,
-            failed_payment_attempts=failed,
+            weighted_days_past_due=wd_now,
+            weighted_days_past_due_before=wd_before,
+            over_60_pct=_over_share(acc),
+            broken_promises=sig.broken.get(f.id, 0),
+            failed_payment_attempts=sig.failed.get(f.id, 0),
             open_disputes=0 if dispute is None else dispute[0],
-            over_credit_limit=over_limit,
-            avg_days_late_recent=rec,
-            avg_days_late_history=hist,
+            over_credit_limit=f.credit_limit_minor is not None
+            and acc.balance > f.credit_limit_minor,
+            avg_days_late_recent=recent,
+            avg_days_late_history=history,
         ),
     )
 

@@ -37,10 +37,10 @@ def test_risk_scores_with_reasons(db_url: str, make_deps: MakeDeps) -> None:
         scores = {s.name: s for s in score_customers(session, AS_OF, tz=deps.settings.tz)}
     globex = scores["Globex Corp"]
     assert globex.reasons == [
-        "weighted days past due rose from 61.0 to 91.0 in 30 days",
-        "100.0% of the balance (USD 12,000.00 of USD 12,000.00) is more than 60 days past due",
+        "weighted days past due rose from 61.00 to 91.00 in 30 days",
+        "100.00% of the balance (USD 12,000.00 of USD 12,000.00) is more than 60 days past due",
         "balance USD 12,000.00 is over the credit limit USD 10,000.00",
-        "paying slower: 50.0 days late on average in the last 90 days against 30.0 before",
+        "paying slower: 50.00 days late on average in the last 90 days against 30.00 before",
     ]
     assert (globex.score, globex.level) == (75, "high")
     umbrella = scores["Umbrella Ltd"]
