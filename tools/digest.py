@@ -12,7 +12,6 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -23,23 +22,10 @@ from tools.disputes import DisputeLine, OpenDisputesInput, open_disputes
 from tools.metrics import ArMetrics, DsoPoint, ar_metrics_and_trend
 from tools.overdue import TopOverdue, TopOverdueInput, top_overdue
 from tools.risk import AtRiskInput, AtRiskList, at_risk
+from tools.targets import TargetCheck, target_checks
 
 TREND_WEEKS = 13
 DISPUTE_AGES = (("under 2 days", 0, 1), ("2-7 days", 2, 7), ("8-30 days", 8, 30))
-Direction = Literal["better", "worse", "on target", "n/a"]
-
-
-class TargetCheck(BaseModel):
-    """One metric against its target: the value, the target and whether it is met."""
-
-    name: str
-    value: Decimal | None
-    target: Decimal
-    unit: str
-    higher_is_better: bool
-    met: bool | None = Field(description="None when the value is n/a")
-    change: Decimal | None = Field(description="value minus last week's value")
-    direction: Direction = Field(description="how the change since last week reads")
 
 
 class TrendPoint(BaseModel):
@@ -75,69 +61,6 @@ class Digest(BaseModel):
 def week_as_of(today_: date) -> date:
     """The digest's date: the Sunday that closed the last complete week (Mon-Sun)."""
     return today_ - timedelta(days=today_.weekday() + 1)
-
-
-def _direction(change: Decimal | None, higher_is_better: bool) -> Direction:
-    if change is None:
-        return "n/a"
-    if change == 0:
-        return "on target"
-    return "better" if (change > 0) == higher_is_better else "worse"
-
-
-def _check(
-    name: str,
-    value: Decimal | None,
-    before: Decimal | None,
-    target: Decimal,
-    unit: str,
-    *,
-    higher_is_better: bool,
-) -> TargetCheck:
-    met = None if value is None else (value > target if higher_is_better else value < target)
-    change = None if value is None or before is None else value - before
-    return TargetCheck(
-        name=name,
-        value=value,
-        target=target,
-        unit=unit,
-        higher_is_better=higher_is_better,
-        met=met,
-        change=change,
-        direction=_direction(change, higher_is_better),
-    )
-
-
-def _targets(deps: ToolDeps, m: ArMetrics, prev: ArMetrics) -> list[TargetCheck]:
-    s = deps.settings
-    return [
-        _check("DSO", m.dso, prev.dso, s.target_dso_days, " days", higher_is_better=False),
-        _check(
-            "Current",
-            m.aging_pct["current"],
-            prev.aging_pct["current"],
-            s.target_current_pct,
-            "%",
-            higher_is_better=True,
-        ),
-        _check("CEI", m.cei_pct, prev.cei_pct, s.target_cei_pct, "%", higher_is_better=True),
-        _check(
-            "Bad debt",
-            m.bad_debt_pct,
-            prev.bad_debt_pct,
-            s.target_bad_debt_pct,
-            "%",
-            higher_is_better=False,
-        ),
-        _check(
-            "Avg days delinquent",
-            m.average_days_delinquent,
-            prev.average_days_delinquent,
-            s.target_add_days,
-            " days",
-            higher_is_better=False,
-        ),
-    ]
 
 
 def _by_age(lines: list[DisputeLine]) -> list[DisputeAgeRow]:
@@ -199,7 +122,7 @@ def weekly_digest(deps: ToolDeps, as_of: date) -> Digest:
             )
             for p in reversed(trend)
         ],
-        targets=_targets(deps, m, prev),
+        targets=target_checks(s, m, prev),
         top_overdue=overdue,
         disputes_by_age=_by_age(disputes.disputes),
         disputes=disputes.disputes,

@@ -15,9 +15,10 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import context, escape, fit, header, plain, sections
 from tools.buckets import BUCKETS
-from tools.digest import Digest, TargetCheck
+from tools.digest import Digest
 from tools.format import format_days, format_pct, format_ratio, round_ratio
 from tools.money import format_major, format_money
+from tools.targets import TargetCheck
 
 MARKS = {"better": ":arrow_up_small:", "worse": ":arrow_down_small:"}
 

@@ -1,0 +1,92 @@
+"""The targets a controller holds AR to, and whether a report meets them.
+
+One rule for every surface: `arbot report` marks each metric ok/off, and the Monday digest
+shows the same checks with the change since last week. A target is met strictly (DSO under
+45 days, CEI over 90%); a metric that is n/a neither meets nor misses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from tools.metrics import ArMetrics
+from tools.settings import Settings
+
+Direction = Literal["better", "worse", "on target", "n/a"]
+
+
+class TargetCheck(BaseModel):
+    """One metric against its target: the value, the target and whether it is met."""
+
+    name: str
+    value: Decimal | None
+    target: Decimal
+    unit: str
+    higher_is_better: bool
+    met: bool | None = Field(description="None when the value is n/a")
+    change: Decimal | None = Field(description="value minus the earlier report's value")
+    direction: Direction = Field(description="how the change since the earlier report reads")
+
+
+def _direction(change: Decimal | None, higher_is_better: bool) -> Direction:
+    if change is None:
+        return "n/a"
+    if change == 0:
+        return "on target"
+    return "better" if (change > 0) == higher_is_better else "worse"
+
+
+def _check(
+    name: str,
+    value: Decimal | None,
+    before: Decimal | None,
+    target: Decimal,
+    unit: str,
+    *,
+    higher_is_better: bool,
+) -> TargetCheck:
+    met = None if value is None else (value > target if higher_is_better else value < target)
+    change = None if value is None or before is None else value - before
+    return TargetCheck(
+        name=name,
+        value=value,
+        target=target,
+        unit=unit,
+        higher_is_better=higher_is_better,
+        met=met,
+        change=change,
+        direction=_direction(change, higher_is_better),
+    )
+
+
+def target_checks(s: Settings, m: ArMetrics, earlier: ArMetrics | None = None) -> list[TargetCheck]:
+    """DSO, share current, CEI, bad debt and average days delinquent against their targets;
+    with `earlier`, each also says how it moved since then."""
+    metrics: list[tuple[str, Callable[[ArMetrics], Decimal | None], Decimal, str, bool]] = [
+        ("DSO", lambda r: r.dso, s.target_dso_days, " days", False),
+        ("Current", lambda r: r.aging_pct["current"], s.target_current_pct, "%", True),
+        ("CEI", lambda r: r.cei_pct, s.target_cei_pct, "%", True),
+        ("Bad debt", lambda r: r.bad_debt_pct, s.target_bad_debt_pct, "%", False),
+        (
+            "Avg days delinquent",
+            lambda r: r.average_days_delinquent,
+            s.target_add_days,
+            " days",
+            False,
+        ),
+    ]
+    return [
+        _check(
+            name,
+            value(m),
+            None if earlier is None else value(earlier),
+            target,
+            unit,
+            higher_is_better=higher,
+        )
+        for name, value, target, unit, higher in metrics
+    ]
