@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from tools.csv_import import COLUMNS
+from tools.csv_rows import COLUMNS
 
 
 def write_csvs(directory: Path, **files: list[dict[str, object]]) -> Path:
