@@ -5,8 +5,8 @@ else: a bad or stale one gets 400 and nothing is written. The event id is claime
 `processed_events` in the same transaction as the ledger write, so a redelivery is a no-op
 (200, nothing changes) and a crash mid-write leaves no claim behind (Stripe retries).
 Types the ledger does not follow are acknowledged with 200 and ignored. A dispute the ledger
-had not seen calls `on_new_dispute` after the commit: the dispute alert (issue 7) plugs in
-there.
+had not seen calls `on_new_dispute` after the commit, so its alert goes out at once and
+only for disputes that were really written.
 """
 
 from __future__ import annotations

@@ -324,7 +324,7 @@ class StripeSync:
 
 
 def notify(disputes: Sequence[NewDispute], hook: DisputeHook | None) -> None:
-    """Tell the dispute alert (issue 7) about new disputes, after they are committed.
+    """Tell the dispute alert about new disputes, after they are committed.
 
     A failing alert is logged, never raised: the ledger write stands either way.
     """
