@@ -14,12 +14,12 @@ from pydantic import BaseModel, Field
 
 from db import agent_sql as q
 from db import metrics_sql
-from tools.buckets import BUCKETS, bucket_of
+from tools.buckets import BUCKETS
 from tools.clock import day_cut, today
 from tools.customer_lookup import resolve_customer
 from tools.deps import ToolDeps
 from tools.errors import ToolInputError
-from tools.metrics import Converter
+from tools.metrics import Converter, converted_aging
 from tools.money import CurrencyCode
 
 
@@ -65,14 +65,8 @@ def aging(deps: ToolDeps, args: AgingInput) -> Aging:
         groups = metrics_sql.open_groups(
             session, day_cut(as_of, s.tz), currency=args.currency, customer_ids=ids
         )
-        per_bucket: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
-        count = 0
-        for g in groups:
-            cur = per_bucket[bucket_of((as_of - g.due_on).days)]
-            cur[g.currency] = cur.get(g.currency, 0) + g.open_minor
-            count += g.invoice_count
-        fx = Converter(session, target, as_of)
-        buckets = {b: fx.minor(per_bucket[b]) for b in BUCKETS}
+        buckets = converted_aging(Converter(session, target, as_of), groups, as_of)
+        count = sum(g.invoice_count for g in groups)
     total = sum(buckets.values())
     return Aging(
         as_of=as_of,

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 
 from db.open_items import OpenInvoiceRow, customer_name, open_invoices
-from tools.buckets import BUCKETS, bucket_of
+from tools.buckets import bucket_of
 from tools.clock import day_cut, today
 from tools.customer_lookup import CustomerMatch, match_customer
 from tools.deps import ToolDeps
-from tools.metrics import Converter
+from tools.metrics import Converter, converted_aging
 
 
 class CustomerBalanceInput(BaseModel):
@@ -73,13 +73,10 @@ def customer_balance(deps: ToolDeps, args: CustomerBalanceInput) -> CustomerBala
             return CustomerMatch(query=str(customer_id), status="none")
         fx = Converter(session, s.reporting_currency, as_of)
         rows = open_invoices(session, cut, customer_ids=[customer_id])
-        per_bucket: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
-        by_currency: dict[str, int] = {}
-        for r in rows:
-            cell = per_bucket[bucket_of((as_of - r.due_on).days)]
-            cell[r.currency] = cell.get(r.currency, 0) + r.open_minor
-            by_currency[r.currency] = by_currency.get(r.currency, 0) + r.open_minor
-        aging = {b: fx.minor(per_bucket[b]) for b in BUCKETS}
+        aging = converted_aging(fx, rows, as_of)
+    by_currency: dict[str, int] = {}
+    for r in rows:
+        by_currency[r.currency] = by_currency.get(r.currency, 0) + r.open_minor
     lines = [InvoiceLine(**_line_fields(r, as_of, s.tz)) for r in rows]
     return CustomerBalance(
         customer_id=who.id,

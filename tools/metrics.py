@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -102,12 +103,28 @@ class Converter:
         return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _by_bucket(groups: Iterable[OpenGroup], as_of: date) -> dict[str, dict[str, int]]:
-    out: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
-    for g in groups:
-        per_cur = out[bucket_of((as_of - g.due_on).days)]
-        per_cur[g.currency] = per_cur.get(g.currency, 0) + g.open_minor
-    return out
+class OpenMoney(Protocol):
+    """An open amount in one currency with its due date: an invoice, or a group of them."""
+
+    @property
+    def currency(self) -> str: ...
+    @property
+    def due_on(self) -> date: ...
+    @property
+    def open_minor(self) -> int: ...
+
+
+def converted_aging(fx: Converter, rows: Iterable[OpenMoney], as_of: date) -> dict[str, int]:
+    """Each aging bucket's open amount in the target currency.
+
+    Summed per currency first and converted once per bucket, so a customer's, a segment's and
+    the ledger's aging round the same way.
+    """
+    per_bucket: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
+    for row in rows:
+        per_cur = per_bucket[bucket_of((as_of - row.due_on).days)]
+        per_cur[row.currency] = per_cur.get(row.currency, 0) + row.open_minor
+    return {b: fx.minor(per_cur) for b, per_cur in per_bucket.items()}
 
 
 def _totals(groups: Iterable[OpenGroup]) -> dict[str, int]:
@@ -199,7 +216,7 @@ def _metrics(
     start, cut = window
     fx = Converter(session, target, as_of)
     groups = open_groups[1]
-    aging = {b: fx.minor(per_cur) for b, per_cur in _by_bucket(groups, as_of).items()}
+    aging = converted_aging(fx, groups, as_of)
     ar = sum(aging.values())
     ar_start = fx.minor(_totals(open_groups[0]))
     sales = fx.minor(credit_sales)
@@ -270,7 +287,7 @@ def _dso_point(
     target: str,
 ) -> DsoPoint:
     fx = Converter(session, target, day)
-    aging = {b: fx.minor(per_cur) for b, per_cur in _by_bucket(groups, day).items()}
+    aging = converted_aging(fx, groups, day)
     ar = sum(aging.values())
     sales = fx.minor(credit_sales)
     dso = ratio(ar * period, sales)
