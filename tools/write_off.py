@@ -21,7 +21,9 @@ from tools import actions
 from tools.actions import ActionError, ActionInfo
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
+from tools.errors import ToolInputError
 from tools.format import round_ratio
+from tools.invoice_lookup import resolve_invoice
 from tools.metrics import ArMetrics, MetricsError, MetricsInput, ar_metrics
 
 
@@ -113,13 +115,12 @@ def find_open_invoice(deps: ToolDeps, ref: str, now: datetime) -> InvoiceFacts:
     s = deps.settings
     as_of = today(s.tz, now)
     with deps.sessions() as session:
-        found = q.find_invoices(session, ref)
-        if not found:
-            raise WriteOffError(f"no invoice {ref!r}")
-        if len(found) > 1:
-            raise WriteOffError(f"{ref!r} matches {len(found)} invoices; use its id")
+        try:
+            invoice = resolve_invoice(session, ref)
+        except ToolInputError as exc:
+            raise WriteOffError(str(exc)) from None
         facts = q.invoice_facts(
-            session, cut=day_cut(as_of, s.tz), today=as_of, invoice_ids=[found[0].id]
+            session, cut=day_cut(as_of, s.tz), today=as_of, invoice_ids=[invoice.id]
         )[0]
     if facts.voided:
         raise WriteOffError(f"{facts.label} is voided; there is nothing to write off")
