@@ -16,6 +16,7 @@ from db import agent_sql as q
 from db.open_items import open_invoices
 from tools.clock import day_cut, today
 from tools.customer_lookup import resolve_customer
+from tools.customers import InvoiceLine, invoice_line_fields
 from tools.deps import ToolDeps
 
 
@@ -29,16 +30,6 @@ class Contacts(BaseModel):
     billing_email: str | None
     ap_email: str | None
     account_owner_slack_id: str | None
-
-
-class OpenInvoice(BaseModel):
-    number: str | None
-    currency: str
-    total_minor: int
-    open_minor: int
-    issued_on: date
-    due_on: date
-    days_past_due: int
 
 
 class PaymentRow(BaseModel):
@@ -89,7 +80,7 @@ class CustomerDetail(BaseModel):
     balance_by_currency: dict[str, int] = Field(description="open amount per currency")
     past_due_by_currency: dict[str, int]
     open_invoice_count: int
-    open_invoices: list[OpenInvoice]
+    open_invoices: list[InvoiceLine]
     more_open_invoices: int
     recent_payments: list[PaymentRow]
     disputes: list[DisputeRow]
@@ -136,18 +127,7 @@ def customer_detail(deps: ToolDeps, args: CustomerDetailInput) -> CustomerDetail
             balance_by_currency=balance,
             past_due_by_currency=past_due,
             open_invoice_count=len(invoices),
-            open_invoices=[
-                OpenInvoice(
-                    number=i.number,
-                    currency=i.currency,
-                    total_minor=i.total_minor,
-                    open_minor=i.open_minor,
-                    issued_on=_day(i.issued_at, deps),
-                    due_on=i.due_on,
-                    days_past_due=max((as_of - i.due_on).days, 0),
-                )
-                for i in shown
-            ],
+            open_invoices=[InvoiceLine(**invoice_line_fields(i, as_of, tz)) for i in shown],
             more_open_invoices=len(invoices) - len(shown),
             recent_payments=[
                 PaymentRow(

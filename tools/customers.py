@@ -77,7 +77,7 @@ def customer_balance(deps: ToolDeps, args: CustomerBalanceInput) -> CustomerBala
     by_currency: dict[str, int] = {}
     for r in rows:
         by_currency[r.currency] = by_currency.get(r.currency, 0) + r.open_minor
-    lines = [InvoiceLine(**_line_fields(r, as_of, s.tz)) for r in rows]
+    lines = [InvoiceLine(**invoice_line_fields(r, as_of, s.tz)) for r in rows]
     return CustomerBalance(
         customer_id=who.id,
         name=who.name,
@@ -122,13 +122,17 @@ def open_invoice_lines(deps: ToolDeps, args: OpenInvoicesInput) -> list[OpenInvo
         )
     return [
         OpenInvoiceLine(
-            **_line_fields(r, as_of, s.tz), customer_id=r.customer_id, customer_name=r.customer_name
+            **invoice_line_fields(r, as_of, s.tz),
+            customer_id=r.customer_id,
+            customer_name=r.customer_name,
         )
         for r in rows
     ]
 
 
-def _line_fields(r: OpenInvoiceRow, as_of: date, tz: ZoneInfo) -> dict[str, Any]:
+def invoice_line_fields(r: OpenInvoiceRow, as_of: date, tz: ZoneInfo) -> dict[str, Any]:
+    """An open invoice as every answer lists it: days past due (negative: not yet due) and
+    its aging bucket."""
     days = (as_of - r.due_on).days
     return {
         "invoice_id": r.invoice_id,
