@@ -1,0 +1,352 @@
+"""What a question asks for: `match(question, today=...)` -> an `Intent`, or None.
+
+An intent names the tool that answers it and that tool's arguments: which metric, as of which
+date, which customer, how many days late; or, for "draft a reminder to Acme" and "write off
+INV-1 because ...", which action to propose. Only confident matches become intents; anything
+else is None and goes to the agent (or help).
+
+Patterns are worded the way finance people ask ("what's our AR", "receivables as of June 30",
+"who's 60+ days late", "Acme's balance"); a light typo fixer maps misspelt keywords
+("recievables", "agign") onto the vocabulary before matching. Matching is pure: no database.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel
+from rapidfuzz import fuzz, process
+
+from bot.dates import find_as_of
+
+Tool = Literal[
+    "ar_report", "customer_balance", "top_overdue", "open_disputes", "unapplied_cash", "help",
+    "propose_dunning_email", "propose_write_off",
+]  # fmt: skip
+Topic = Literal[
+    "ar", "aging", "dso", "best_dso", "add", "cei", "turnover", "bad_debt", "allowance",
+    "all", "customer", "overdue", "disputes", "unapplied", "help", "proposal",
+]  # fmt: skip
+PROPOSALS: frozenset[Tool] = frozenset({"propose_dunning_email", "propose_write_off"})
+
+
+class Intent(BaseModel):
+    """What the question asks: a tool, a topic within it, and the tool's arguments."""
+
+    tool: Tool
+    topic: Topic
+    as_of: date | None = None
+    customer: str | None = None
+    customer_id: int | None = None
+    limit: int = 10
+    more_than_days: int | None = 0
+    invoice: str | None = None
+    tone: str | None = None
+    reason: str | None = None
+
+    @property
+    def is_proposal(self) -> bool:
+        return self.tool in PROPOSALS
+
+
+# --- normalising --------------------------------------------------------------------------
+
+VOCABULARY = (
+    "receivable receivables outstanding aging ageing overdue balance balances invoices invoice "
+    "disputes dispute disputed chargeback chargebacks unapplied unallocated cash payments "
+    "turnover delinquent delinquency collection collections effectiveness index debt written "
+    "quarter month year yesterday customers customer accounts account breakdown buckets "
+    "metrics average possible owed owing open right show what help late chase biggest largest "
+    "report summary allowance doubtful statement currently write wrote collect collected "
+    "receive received whats where which there these those about today their"
+).split()
+_VOCAB_SET = set(VOCABULARY)
+_SLACK_MARKUP = re.compile(r"<[@#!][^>]*>|<https?://[^>]*>")
+
+
+def _fix_word(word: str) -> str:
+    if len(word) < 5 or word in _VOCAB_SET or not word.isalpha():
+        return word
+    best = process.extractOne(word, VOCABULARY, scorer=fuzz.ratio, score_cutoff=80)
+    return best[0] if best else word
+
+
+def normalize(question: str) -> str:
+    text = _SLACK_MARKUP.sub(" ", question).replace("’", "'").replace("‘", "'").lower()
+    text = re.sub(r"[^\w\s'/+.,:$-]", " ", text)
+    words = [_fix_word(w) for w in re.split(r"\s+", text) if w]
+    text = " ".join(words)
+    text = re.sub(r"[?!.,:]+(\s|$)", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+# --- proposals ----------------------------------------------------------------------------
+# Matched on the question as typed (names keep their case); a proposal the patterns do not
+# pin down ("remind Acme about the March invoice") is left to the agent.
+
+_POLITE = r"^(?:hey\s+|hi\s+)?(?:please\s+|can you\s+|could you\s+|pls\s+)?"
+_INVOICE = r"(?:invoice\s+)?(?P<inv>(?=[\w-]*\d)[\w-]+)"
+DUNNING = re.compile(
+    _POLITE + r"(?:draft|write|prepare|send)\s+(?:me\s+)?(?:a\s+|an\s+)?"
+    r"(?P<tone>friendly|firm|final)?\s*(?:payment\s+)?"
+    r"(?:reminder|dunning\s+email|dunning\s+notice|collection\s+email|notice)(?:\s+email)?"
+    r"\s+(?:to|for)\s+(?P<who>.+?)"
+    r"(?:\s+(?:about|for|re|regarding)\s+" + _INVOICE + r")?\s*[.!?]*$",
+    re.IGNORECASE,
+)
+REMIND = re.compile(
+    _POLITE + r"remind\s+(?P<who>.+?)\s+(?:about|of|re)\s+" + _INVOICE + r"\s*[.!?]*$",
+    re.IGNORECASE,
+)
+WRITE_OFF = re.compile(
+    _POLITE + r"write[- ]?off\s+" + _INVOICE + r"\s*"
+    r"(?:because|since|as|reason:?|:|-|—)\s*(?P<reason>.+?)\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_VAGUE_WHO = re.compile(r"\b(about|regarding|re|for|invoices?)\b", re.IGNORECASE)
+
+
+def match_proposal(question: str) -> Intent | None:
+    """A reminder or write-off to propose, when the question pins it down."""
+    text = " ".join(_SLACK_MARKUP.sub(" ", question).split())
+    if m := WRITE_OFF.match(text):
+        return Intent(
+            tool="propose_write_off", topic="proposal", invoice=m["inv"], reason=m["reason"]
+        )
+    m = DUNNING.match(text) or REMIND.match(text)
+    if m is None:
+        return None
+    groups = m.groupdict()
+    who: str | None = groups["who"].strip(" ,'\"")
+    if _VAGUE_WHO.search(who or ""):
+        return None
+    if groups.get("inv") and (who or "").lower() in ("them", "the customer"):
+        who = None  # "remind them about INV-1": the invoice names the customer
+    return Intent(
+        tool="propose_dunning_email",
+        topic="proposal",
+        customer=who,
+        invoice=groups.get("inv"),
+        tone=groups.get("tone"),
+    )
+
+
+# --- questions ----------------------------------------------------------------------------
+
+
+def _re(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+HELP = _re(
+    r"^(help|\?|hi|hello|hey|commands|usage|what can (you|i) (do|ask)( you)?|"
+    r"how (do i|does this|to) (use|work)( this| you| arbot)?|what do you (do|know))$"
+)
+DISPUTES = _re(r"\b(disputes?|disputed|chargebacks?|charge backs?)\b")
+ACTION_VERB = _re(
+    r"^(please |can you |could you )?(record|log|add|file|note|mark|draft|send|write off|"
+    r"propose|remind|email|dun)\s+\S"
+)
+UNAPPLIED = _re(
+    r"\b(unapplied|unallocated|unmatched|unreconciled)\b|\bcash on account\b|"
+    r"\bpayments? (not|without) (applied|matched|an invoice)|\bon[- ]account (cash|payments?)\b"
+)
+BEST_DSO = _re(r"\bbest[- ]?(possible )?dso\b|\bbpdso\b")
+DSO = _re(
+    r"\bdso\b|\bdays (of )?sales outstanding\b|\bdays to (collect|get paid)\b|"
+    r"\bhow long (does it take |do customers take |are we taking )?to (collect|get paid)\b"
+)
+ADD = _re(r"\badd\b|\baverage days (delinquent|late|past due)\b|\bdays delinquent\b")
+CEI = _re(r"\bcei\b|\bcollections? effectiveness\b|\bcollections? efficiency\b")
+TURNOVER = _re(r"\bturnover\b|\bturn over\b|\bturns\b")
+BAD_DEBT = _re(r"\bbad debts?\b|\bwrite[- ]?offs?\b|\bwritten[- ]off\b|\bwrote off\b|\bwrite off\b")
+ALLOWANCE = _re(r"\ballowance\b|\bdoubtful\b|\breserves?\b")
+ALL_METRICS = _re(r"\b(kpis?|metrics|ar report|full report|report|dashboard|summary|scorecard)\b")
+AGING = _re(
+    r"\bag(e)?ing\b|\baged\b|\bbuckets?\b|\bhow old\b|\bage breakdown\b|"
+    r"\b(past[- ]due|overdue) breakdown\b|\bbreakdown by age\b|\b90\+ bucket\b"
+)
+TOP = _re(r"\b(top|biggest|largest|worst|highest|main)\b")
+DEBTORS = _re(
+    r"\b(overdue|late|past[- ]due|delinquent|debtors|behind|slow payers|owe|owes|owing|"
+    r"accounts|customers|chase|collect from)\b"
+)
+WHO_LATE = _re(
+    r"\bwho\b.*\b(late|overdue|past[- ]due|owes?|owing|chase|behind|hasn't paid|has not paid|"
+    r"haven't paid|have not paid|delinquent)\b|"
+    r"\b(chase|call|follow up with|dun)\b.*\b(today|first|this week|next)\b|"
+    r"\b(overdue|late|past[- ]due|delinquent) (accounts|customers|clients|list)\b|"
+    r"\bhow much is (overdue|past[- ]due|late)\b|\btotal (overdue|past[- ]due)\b"
+)
+OWES_MOST = _re(r"\bowes?\b.*\b(most|largest|biggest)\b|\b(biggest|largest|top) balances?\b")
+AR = _re(
+    r"\b(ar|a/r|a r|receivables?|accounts receivable|outstanding|owed to us|owe us|are we owed|"
+    r"is owed|open balance|total owed|uncollected|open invoices total|money owed)\b|"
+    r"^(open|unpaid) invoices( total)?$"
+)
+# "60+ days", "over 60 days", "older than 60 days": more than 60; "at least 60 days": 59.
+DAYS = _re(
+    r"(?:(?P<lead>over|more than|above|at least|beyond|older than|past)\s*)?(?P<n>\d{1,3})\s*"
+    r"\+?\s*(?:days?|d)\b(?:\s*(?P<tail>\+|or more|or older|plus))?"
+)
+TOP_N = _re(
+    r"\b(?:top|biggest|largest|worst|first)\s+(\d{1,3})\b|\b(\d{1,3})\s+(?:biggest|largest|worst)\b"
+)
+
+# Customer phrasing. Each captures the name; the name is then cleaned and checked.
+_CUST_NOUNS = (
+    r"(?:balance|open invoices|unpaid invoices|overdue invoices|outstanding invoices|invoices|"
+    r"statement|account|ar|a/r|aging|ageing|receivables?|outstanding balance|open balance|"
+    r"open items)"
+)
+CUSTOMER_PATTERNS = [
+    _re(r"(?:how much|what) (?:does|do|did|is|are) (?P<name>.+?) (?:owe|owes|owing|still owe)\b"),
+    _re(r"(?:how much|what) is (?:owed|outstanding|open|due) (?:by|from|for) (?P<name>.+)$"),
+    _re(r"\b" + _CUST_NOUNS + r" (?:for|of|from|on|with|by) (?P<name>.+)$"),
+    _re(r"^(?:(?:what's|whats|what is|what are|show me|show|get|give me|list|check|pull up|"
+        r"pull) )?(?:the )?(?P<name>.+?)(?:'s?)? " + _CUST_NOUNS + r"\b"),
+    _re(r"^(?:balance|invoices|statement|account)[: ]+(?P<name>.+)$"),
+    _re(r"^(?:is|has|did) (?P<name>.+?) (?:paid|pay|overdue|late|behind)\b"),
+    _re(r"^(?:does|do|did) (?P<name>.+?) (?:still )?(?:owe|owes)\b"),
+]  # fmt: skip
+GENERIC_NAMES = {
+    "our", "us", "we", "my", "total", "all", "the", "the total", "company", "the company",
+    "customer", "customers", "each customer", "all customers", "everyone", "everybody", "it",
+    "today", "now", "current", "this", "that", "our total", "overall", "your", "their", "a",
+    "aging", "ar", "open", "overdue", "outstanding", "past due", "late", "unpaid", "who",
+    "anyone", "anybody", "someone", "somebody", "any customer", "any customers", "they",
+}  # fmt: skip
+STOPWORDS = {
+    "what", "whats", "what's", "was", "is", "are", "were", "our", "the", "us", "we", "how",
+    "much", "many", "do", "does", "did", "total", "current", "all", "my", "me", "a", "an",
+    "of", "for", "and", "right", "now", "so", "far", "in", "to", "show", "tell", "old", "aged",
+    "age", "big", "top", "net", "gross", "money", "amount", "anything", "still",
+}  # fmt: skip
+_NAME_TRIM = re.compile(
+    r"^(?:(?:what|how much|how|who|when|where|why|show|tell|give|get|list|check|pull up|"
+    r"pull|find|is|are|was|were|the|customer|client|account|me|us|our|about) )+|"
+    r"\b(?:right now|today|currently|please|pls|thanks|again|now)\b|"
+    r"(?:\s+(?:owe|owes|owing|balance|invoices?|account))+$"
+)
+
+
+def _clean_name(raw: str) -> str | None:
+    name = raw.strip(" '\"?.,")
+    for _ in range(3):
+        name = _NAME_TRIM.sub(" ", name).strip(" '\"?.,")
+    name = re.sub(r"'s$", "", name).strip()
+    if not name or name in GENERIC_NAMES or len(name) < 2 or name.isdigit():
+        return None
+    if all(word in STOPWORDS or word in _VOCAB_SET for word in name.split()):
+        return None
+    if AR.fullmatch(name) or DSO.search(name):
+        return None
+    return name
+
+
+def find_customer_name(text: str) -> str | None:
+    for pattern in CUSTOMER_PATTERNS:
+        m = pattern.search(text)
+        if m:
+            name = _clean_name(m.group("name"))
+            if name:
+                return name
+    return None
+
+
+def _metric_topic(text: str) -> Topic | None:
+    for pattern, topic in (
+        (BEST_DSO, "best_dso"),
+        (DSO, "dso"),
+        (ADD, "add"),
+        (CEI, "cei"),
+        (TURNOVER, "turnover"),
+        (ALLOWANCE, "allowance"),
+        (BAD_DEBT, "bad_debt"),
+    ):
+        if pattern.search(text):
+            return topic  # type: ignore[return-value]
+    if AGING.search(text):
+        return None
+    if ALL_METRICS.search(text) and not WHO_LATE.search(text):
+        return "all"
+    return None
+
+
+def _metric_for_someone(text: str) -> bool:
+    m = re.search(r"\b(?:for|of|at|by) (?P<name>[a-z0-9][\w' &.-]*)$", text)
+    return bool(m and _clean_name(m.group("name")) and not DAYS.search(m.group("name")))
+
+
+def more_than_days(text: str) -> int | None:
+    """The "more than N days past due" a phrase asks for, or None when it names no days."""
+    m = DAYS.search(text)
+    if m is None:
+        return None
+    days = int(m["n"])
+    inclusive = m["lead"] == "at least" or m["tail"] in ("or more", "or older")
+    return max(days - 1, 0) if inclusive else days
+
+
+def _top_n(text: str) -> int | None:
+    m = TOP_N.search(text)
+    if not m:
+        return None
+    return int(m.group(1) or m.group(2))
+
+
+def _overdue(text: str, as_of: date | None) -> Intent | None:
+    """Who is late (and how late), or who owes the most; None when it is not that question."""
+    days = more_than_days(text)
+    owes_most = OWES_MOST.search(text) is not None
+    if not (
+        WHO_LATE.search(text)
+        or owes_most
+        or (TOP.search(text) and DEBTORS.search(text))
+        or (days is not None and DEBTORS.search(text))
+    ):
+        return None
+    return Intent(
+        tool="top_overdue",
+        topic="overdue",
+        as_of=as_of,
+        limit=min(_top_n(text) or 10, 200),
+        more_than_days=days if days is not None else (None if owes_most else 0),
+    )
+
+
+def match(question: str, *, today: date) -> Intent | None:
+    """The intent of a question, or None when the fast path is not confident."""
+    proposal = match_proposal(question)
+    if proposal is not None:
+        return proposal
+    text = normalize(question)
+    if not text or HELP.match(text):
+        return Intent(tool="help", topic="help")
+    if ACTION_VERB.search(text):
+        return None
+    as_of, rest = find_as_of(text, today)
+    if not rest:
+        return None
+    if DISPUTES.search(rest):
+        return Intent(tool="open_disputes", topic="disputes", as_of=as_of)
+    if UNAPPLIED.search(rest):
+        return Intent(tool="unapplied_cash", topic="unapplied", as_of=as_of)
+    topic = _metric_topic(rest)
+    customer = find_customer_name(rest)
+    if topic not in (None, "all") and (customer or _metric_for_someone(rest)):
+        return None  # "DSO for Acme": per-customer metrics are the agent's job
+    if customer:
+        return Intent(tool="customer_balance", topic="customer", customer=customer, as_of=as_of)
+    if topic:
+        return Intent(tool="ar_report", topic=topic, as_of=as_of)
+    overdue = _overdue(rest, as_of)
+    if overdue is not None:
+        return overdue
+    if AGING.search(rest):
+        return Intent(tool="ar_report", topic="aging", as_of=as_of)
+    if AR.search(rest):
+        return Intent(tool="ar_report", topic="ar", as_of=as_of)
+    return None
