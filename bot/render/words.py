@@ -17,7 +17,7 @@ class Refusal(BaseModel):
 
 
 class AgentText(BaseModel):
-    """The agent's reply; its figures were checked against the tools' results by the agent."""
+    """The agent's reply, as it wrote it (the agent checks its figures against its tools)."""
 
     text: str
 
