@@ -29,8 +29,8 @@ from tools.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
-# (question, context) -> a RouteResult, or None when it has nothing better than help.
-# Engineer A's agent plugs in here; see bot.router.Fallback for the exact type.
+# (question, context) -> an Answer, or None when it has nothing better than help: the agent.
+# See bot.answer.Fallback for the exact type.
 FallbackFn = Callable[..., Any]
 
 

@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from slack_sdk import WebClient
 
-from bot.blocks.approval import approval_dicts, approval_text
+from bot.blocks.common import escape
+from bot.render.proposal import proposal_view
 from tools import actions
 from tools.actions import ActionInfo
 from tools.deps import ToolDeps
@@ -30,11 +31,12 @@ def post_card(
     thread_ts: str | None = None,
 ) -> str:
     """Post the approval card and remember where it is; returns the card's ts."""
+    card = proposal_view(action)
     response = client.chat_postMessage(
         channel=channel,
         thread_ts=thread_ts,
-        text=approval_text(action),
-        blocks=approval_dicts(action),
+        text=escape(card.text),
+        blocks=card.block_dicts(),
         unfurl_links=False,
     )
     ts = str(response["ts"])
@@ -47,11 +49,12 @@ def refresh_card(client: WebClient, deps: ToolDeps, action_id: int) -> ActionInf
     with _LOCKS[action_id % len(_LOCKS)]:
         a = actions.load(deps, action_id)
         if a.slack_channel and a.slack_ts:
+            card = proposal_view(a)
             client.chat_update(
                 channel=a.slack_channel,
                 ts=a.slack_ts,
-                text=approval_text(a),
-                blocks=approval_dicts(a),
+                text=escape(card.text),
+                blocks=card.block_dicts(),
             )
         return a
 

@@ -1,4 +1,4 @@
-"""The router's fallback for what the fast path cannot answer: the LLM agent when present.
+"""The pipeline's fallback for what the fast path cannot answer: the LLM agent when present.
 
 Resolved at start-up by `arbot ask` and `arbot serve`; None without an LLM configured (the
 bot then answers the fast path and shows help for the rest).
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.router import Fallback
+from bot.answer import Fallback
 from tools.deps import ToolDeps
 
 log = logging.getLogger(__name__)

@@ -12,6 +12,7 @@ from datetime import date
 from slack_sdk import WebClient
 
 from bot.blocks import alerts, digest
+from bot.cards import post_card
 from bot.charts import aging_png
 from bot.slack_client import make_web_client
 from bot.trend_chart import dso_trend_png
@@ -149,9 +150,7 @@ def post_dispute_reminders(
 
 
 def post_dunning_card(client: WebClient, deps: ToolDeps, action: ActionInfo) -> str:
-    """The approvals issue's card, in the approvals channel: a person decides, never the job."""
-    from bot.cards import post_card  # the one way cards are posted and tracked
-
+    """The drafted reminder's card, in the approvals channel: a person decides, never the job."""
     channel = _channel(deps.settings.approvals_channel, "ARBOT_APPROVALS_CHANNEL")
     return post_card(client, deps, action, channel=channel)
 

@@ -13,13 +13,13 @@ from typing import Literal
 from slack_sdk import WebClient
 
 from bot.access import Access
+from bot.answer import Answer, AskContext, answer
 from bot.app import BotDeps
-from bot.blocks.answers import render
-from bot.blocks.common import Rendered, context, fit
+from bot.blocks.common import context, escape, fit
 from bot.blocks.ids import RowsRequest
+from bot.cards import post_card
 from bot.charts import aging_png
 from bot.dedup import claim
-from bot.router import AskContext, RouteResult, answer
 from bot.rows import rows_csv
 from tools.metrics import ArMetrics
 
@@ -81,20 +81,29 @@ def handle_question(
 def post_answer(
     deps: BotDeps,
     client: WebClient,
-    result: RouteResult,
+    result: Answer,
     *,
     channel: str,
     thread_ts: str | None,
     asked_by: str | None = None,
     question: str | None = None,
 ) -> str:
-    """Post the answer (and its chart/CSV) and return the answer's ts."""
-    view: Rendered = render(result)
+    """Post the answer in the thread, then its chart or CSV; returns the answer's ts.
+
+    A proposal's answer is its approval card, posted by `post_card` so the card's place is
+    recorded at once and every later decision redraws it there.
+    """
+    if result.proposal is not None:
+        return post_card(client, deps, result.proposal, channel=channel, thread_ts=thread_ts)
+    view = result.view
     blocks = view.blocks
     if asked_by:
         blocks = fit([context(f"<@{asked_by}> asked: /ar {question or ''}"), *blocks])
     posted = client.chat_postMessage(
-        channel=channel, thread_ts=thread_ts, text=view.text, blocks=[b.to_dict() for b in blocks]
+        channel=channel,
+        thread_ts=thread_ts,
+        text=escape(view.text),
+        blocks=[b.to_dict() for b in blocks],
     )
     files_thread = thread_ts or str(posted["ts"])
     if view.chart and isinstance(result.result, ArMetrics):
@@ -114,6 +123,7 @@ def post_answer(
 def upload_rows(
     deps: BotDeps, client: WebClient, request: RowsRequest, *, channel: str, thread_ts: str | None
 ) -> int:
+    """Upload the rows behind an answer as CSV in its thread; returns how many rows."""
     name, data, count = rows_csv(deps, request)
     client.files_upload_v2(
         channel=channel,

@@ -14,12 +14,17 @@ from concurrent.futures import Future
 from typing import TypeVar
 
 T = TypeVar("T")
+OnJoin = Callable[[Hashable, int], None]
 
 
 class SingleFlight:
-    def __init__(self) -> None:
+    def __init__(self, on_join: OnJoin | None = None) -> None:
+        """`on_join(key, callers)` hears of each caller joining a flight (callers so far, the
+        leader included), so a caller can count sharing, or know everyone is waiting."""
         self._lock = threading.Lock()
         self._inflight: dict[Hashable, Future[object]] = {}
+        self._callers: dict[Hashable, int] = {}
+        self._on_join = on_join
 
     def run(self, key: Hashable, fn: Callable[[], T]) -> T:
         with self._lock:
@@ -28,6 +33,9 @@ class SingleFlight:
             if future is None:
                 future = Future()
                 self._inflight[key] = future
+            self._callers[key] = self._callers.get(key, 0) + 1
+            if self._on_join is not None:
+                self._on_join(key, self._callers[key])
         if not leader:
             return future.result()  # type: ignore[return-value]
         try:
@@ -41,3 +49,4 @@ class SingleFlight:
         finally:
             with self._lock:
                 self._inflight.pop(key, None)
+                self._callers.pop(key, None)

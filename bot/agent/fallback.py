@@ -1,4 +1,4 @@
-"""Plugs the agent into the fast-path router as its fallback, or says once that it is off.
+"""Plugs the agent into the answer pipeline as its fallback, or says once that it is off.
 
 Without OPENAI_API_KEY the bot keeps working (fast path and help) and logs that the LLM is
 off a single time per process, at start-up, not on every question.
@@ -10,23 +10,22 @@ import logging
 from typing import TYPE_CHECKING
 
 from bot.agent.runner import Agent
+from bot.answer import Answer, AskContext, Fallback
+from bot.cards import post_card
+from bot.render import AgentText, help_text
+from tools import actions
 from tools.deps import ToolDeps
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
-
-    from bot.router import AskContext, Fallback, RouteResult
 
 log = logging.getLogger(__name__)
 _said_off = False
 
 
 def agent_fallback(deps: ToolDeps) -> Fallback | None:
-    """The router fallback that asks the agent; None (and one log line) with no LLM set up."""
+    """The pipeline's fallback that asks the agent; None (and one log line) with no LLM set up."""
     global _said_off
-    from bot.router import RouteResult
-    from bot.text import help_text
-
     if deps.settings.openai_api_key is None:
         if not _said_off:
             log.info("event=llm_off reason=no OPENAI_API_KEY: fast path and help only")
@@ -35,7 +34,7 @@ def agent_fallback(deps: ToolDeps) -> Fallback | None:
     agent = Agent(deps, help_text=help_text)
     log.info("event=llm_on model=%s", deps.settings.llm_model)
 
-    def ask(question: str, context: AskContext) -> RouteResult:
+    def ask(question: str, context: AskContext) -> Answer:
         thread = None
         if context.channel and context.thread_ts:
             thread = {"channel": context.channel, "ts": context.thread_ts}
@@ -45,11 +44,10 @@ def agent_fallback(deps: ToolDeps) -> Fallback | None:
             thread_key=context.thread_key,
             thread=thread,
         )
-        return RouteResult(
-            answered_by="agent",
-            tool="agent",
-            topic="agent",
-            text=reply.text,
+        return Answer.of(
+            "agent",
+            "agent",
+            AgentText(text=reply.text),
             data={
                 "outcome": reply.outcome,
                 "tools": reply.tool_calls,
@@ -57,7 +55,6 @@ def agent_fallback(deps: ToolDeps) -> Fallback | None:
                 "prompt_tokens": reply.prompt_tokens,
                 "completion_tokens": reply.completion_tokens,
             },
-            result=reply,
         )
 
     return ask
@@ -69,13 +66,10 @@ def slack_agent_fallback(deps: ToolDeps, client: WebClient) -> Fallback | None:
     if inner is None:
         return None
 
-    def ask(question: str, context: AskContext) -> RouteResult:
+    def ask(question: str, context: AskContext) -> Answer | None:
         result = inner(question, context)
-        ids = result.data.get("proposed_action_ids") or []
+        ids = result.data.get("proposed_action_ids") if result else None
         if ids and context.channel:
-            from bot.cards import post_card
-            from tools import actions
-
             for action_id in ids:
                 post_card(
                     client,

@@ -147,10 +147,6 @@ def approval_blocks(a: ActionInfo) -> list[Block]:
     return blocks
 
 
-def approval_dicts(a: ActionInfo) -> list[dict[str, Any]]:
-    return [b.to_dict() for b in approval_blocks(a)]
-
-
 def approval_text(a: ActionInfo) -> str:
     """Notification / fallback text of the card."""
     return f"{title(a)}: {status_line(a)}"

@@ -1,7 +1,9 @@
-"""`arbot ask "QUESTION" [--json]`: the Slack bot's router from the command line.
+"""`arbot ask "QUESTION" [--json]`: the Slack bot's answers from the command line.
 
-The same router, tools and fallback as Slack, so scripts (and people without Slack) get the
-same numbers; `--json` prints {"answered_by", "tool", "data", "text"}.
+The same pipeline, tools, renderers and fallback as Slack, so scripts (and people without
+Slack) get the same numbers: the text printed is the answer's Slack fallback text; `--json`
+prints {"answered_by", "tool", "data", "text"}. A proposal ("draft a reminder to Acme") prints
+its card and posts it for approval, like `arbot propose`; the JSON then says so under "card".
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ import argparse
 import json
 from typing import Any
 
+from bot.answer import Answer, AskContext, answer
+from bot.commands.propose_cmd import post_for_approval
 from bot.fallback import load_fallback
-from bot.router import AskContext, RouteResult, answer
 from tools.deps import connect
 from tools.settings import load_settings
 
@@ -35,15 +38,19 @@ def run(args: argparse.Namespace) -> int:
     deps = connect(load_settings())
     question = " ".join(args.question)
 
-    def lazy_agent(q: str, context: AskContext) -> RouteResult | None:
+    def lazy_agent(q: str, context: AskContext) -> Answer | None:
         # Loaded only when the fast path has no answer: the agent's imports are slow.
         agent = load_fallback(deps)
         return None if agent is None else agent(q, context)
 
     fallback = None if args.no_agent else lazy_agent
     result = answer(deps, question, fallback=fallback, context=AskContext(user="cli"))
+    posted = post_for_approval(deps, result.proposal) if result.proposal else None
     if args.json:
-        print(json.dumps(result.to_json(), indent=2, default=str))
+        out = result.to_json() | ({"card": posted} if posted else {})
+        print(json.dumps(out, indent=2, default=str))
     else:
         print(result.text)
+        if posted:
+            print(posted)
     return 0

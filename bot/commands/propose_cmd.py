@@ -1,6 +1,7 @@
-"""`arbot propose dunning|write-off`: draft an action and post its card for approval.
+"""`arbot propose dunning|write-off`: draft an action, print its card and post it for approval.
 
-The card goes to ARBOT_APPROVALS_CHANNEL. Nothing is sent or written off here: the action
+The card goes to ARBOT_APPROVALS_CHANNEL when Slack is configured (the output says where it
+went, or which settings would post it). Nothing is sent or written off here: the action
 waits for an approver's click, and the outbox (in `arbot serve`) executes it afterwards.
 """
 
@@ -12,10 +13,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from bot.render.proposal import card_text
 from tools.actions import ActionError, ActionInfo
 from tools.deps import ToolDeps, connect
 from tools.dunning import DunningInput, propose_dunning_email
-from tools.money import format_money
 from tools.settings import load_settings
 from tools.write_off import WriteOffInput, propose_write_off
 
@@ -40,40 +41,19 @@ def run(args: argparse.Namespace) -> int:
     return propose(connect(load_settings()), args)
 
 
-def summary(a: ActionInfo) -> str:
-    p = a.payload
-    if a.kind == "write_off":
-        inv = p["invoice"]
-        e = p["effect"]
-        return "\n".join(
-            [
-                f"Proposed write-off #{a.id}: {inv['label']} of {p['customer_name']}, "
-                f"{format_money(inv['open_minor'], inv['currency'])}",
-                f"  reason: {p['reason']}",
-                f"  bad debt {e['bad_debt_pct_before']}% -> {e['bad_debt_pct_after']}%, "
-                f"DSO {e['dso_before']} -> {e['dso_after']} days",
-                f"  approvals needed: {a.approvals_needed}",
-            ]
-        )
-    return "\n".join(
-        [
-            f"Proposed reminder #{a.id} to {p['recipient']} ({p['tone']}, {p['drafted_by']})",
-            f"Subject: {p['subject']}",
-            "",
-            p["body"],
-        ]
-    )
-
-
-def _post(deps: ToolDeps, a: ActionInfo) -> str | None:
+def post_for_approval(deps: ToolDeps, a: ActionInfo) -> str:
+    """Post the card to the approvals channel; returns the line that says where it went."""
     s = deps.settings
     if s.slack_bot_token is None or not s.approvals_channel:
-        return "not posted: set SLACK_BOT_TOKEN and ARBOT_APPROVALS_CHANNEL to post the card"
+        return (
+            "Card not posted to Slack: set SLACK_BOT_TOKEN and ARBOT_APPROVALS_CHANNEL "
+            "to post it for approval."
+        )
     from bot.cards import post_card
     from bot.slack_client import make_web_client
 
     post_card(make_web_client(s), deps, a, channel=s.approvals_channel)
-    return None
+    return f"Card posted to {s.approvals_channel} for approval."
 
 
 def propose(deps: ToolDeps, args: argparse.Namespace) -> int:
@@ -103,10 +83,6 @@ def propose(deps: ToolDeps, args: argparse.Namespace) -> int:
     except ActionError as exc:
         print(f"arbot propose: {exc}", file=sys.stderr)
         return 1
-    print(summary(a))
-    problem = _post(deps, a)
-    if problem:
-        print(f"arbot propose: {problem}", file=sys.stderr)
-    else:
-        print(f"Card posted to {deps.settings.approvals_channel} for approval.")
+    print(card_text(a))
+    print(post_for_approval(deps, a))
     return 0

@@ -8,10 +8,11 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
+from bot.answer import run
 from bot.app import BotDeps
 from bot.blocks.ids import ActionId, PickCustomer, RowsRequest
+from bot.intents import Intent
 from bot.reply import access_for, post_answer, upload_rows
-from bot.router import Intent, run
 
 
 def _where(body: dict[str, Any]) -> tuple[str, str | None, str | None]:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 
 import pytest
 
 from bot.blocks.approval import ApprovalId
 from bot.cli import main
-from bot.proposal_route import match
+from bot.intents import match
 from tests.approvals import ledger
 from tests.approvals.conftest import APPROVALS_CHANNEL, APPROVER, APPROVER_2, COLLECTOR, SlackEnv
+from tests.cli_helpers import arbot
 from tests.fakes.signing import block_action, mention_event, message_event
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp_server import FakeSmtp
@@ -20,23 +22,33 @@ from tools.dunning import DunningInput, propose_dunning_email
 from tools.settings import Settings
 
 
+def proposal(question: str) -> tuple[str, dict[str, str | None]] | None:
+    """What the matcher proposes for a question: ("dunning" | "write_off", its arguments)."""
+    intent = match(question, today=date(2025, 6, 30))
+    if intent is None or not intent.is_proposal:
+        return None
+    if intent.tool == "propose_write_off":
+        return "write_off", {"invoice": intent.invoice, "reason": intent.reason}
+    return "dunning", {"customer": intent.customer, "invoice": intent.invoice, "tone": intent.tone}
+
+
 def test_phrasings() -> None:
-    assert match("draft a reminder to Acme") == (
+    assert proposal("draft a reminder to Acme") == (
         "dunning",
         {"customer": "Acme", "invoice": None, "tone": None},
     )
-    assert match("please draft a firm reminder to Acme Corp about INV-A1") == (
+    assert proposal("please draft a firm reminder to Acme Corp about INV-A1") == (
         "dunning",
         {"customer": "Acme Corp", "invoice": "INV-A1", "tone": "firm"},
     )
-    assert match("remind Globex about INV-G1")[1]["invoice"] == "INV-G1"  # type: ignore[index]
-    assert match("write off INV-000123 because the customer went bankrupt") == (
+    assert proposal("remind Globex about INV-G1")[1]["invoice"] == "INV-G1"  # type: ignore[index]
+    assert proposal("write off INV-000123 because the customer went bankrupt") == (
         "write_off",
         {"invoice": "INV-000123", "reason": "the customer went bankrupt"},
     )
-    assert match("remind Acme about the March invoice") is None  # the agent's job
-    assert match("what's our AR") is None
-    assert match("who wrote off the most last year") is None
+    assert proposal("remind Acme about the March invoice") is None  # the agent's job
+    assert proposal("what's our AR") is None
+    assert proposal("who wrote off the most last year") is None
 
 
 def test_draft_a_reminder_in_a_dm_then_a_colleague_approves(
@@ -71,6 +83,39 @@ def test_draft_a_reminder_in_a_dm_then_a_colleague_approves(
     slack_env.outbox().run_once()
     [msg] = smtp.wait_for(1)
     assert msg.rcpt_tos == [ledger.ACME_AP]
+
+
+def tracked(deps: ToolDeps, action_id: int) -> actions.ActionInfo:
+    """The action once the row says where its card is (stored right after the post returns)."""
+    deadline = time.monotonic() + 5
+    while (a := actions.load(deps, action_id)).slack_ts is None:
+        assert time.monotonic() < deadline, "the card's place was never stored"
+        time.sleep(0.02)
+    return a
+
+
+def test_a_fast_path_card_is_tracked_where_it_was_posted(
+    slack_env: SlackEnv, smtp: FakeSmtp
+) -> None:
+    """The card's place is stored when it is posted, so it is redrawn in place even when
+    nobody ever clicked on it (approved elsewhere, then sent by the outbox)."""
+    event = message_event("draft a reminder to Acme", user=COLLECTOR, channel="DCOLLECT01")
+    slack_env.sender.event(event)
+    [card] = slack_env.slack.wait_for("chat.postMessage")
+    assert card.params["thread_ts"] == event["ts"], "the card goes in the question's thread"
+    action_id = int(next(e["value"] for b in card.blocks if b["type"] == "actions"
+                         for e in b["elements"]))  # fmt: skip
+    a = tracked(slack_env.deps, action_id)
+    assert a.slack_channel == "DCOLLECT01"
+    actions.approve(slack_env.deps, action_id, APPROVER)
+    slack_env.outbox().run_once()
+    smtp.wait_for(1)
+    updates = slack_env.slack.wait_for("chat.update")
+    assert (updates[-1].params["channel"], updates[-1].params["ts"]) == (
+        a.slack_channel,
+        a.slack_ts,
+    )
+    assert f"sent to {ledger.ACME_AP}" in updates[-1].all_text
 
 
 def test_write_off_by_mention_needs_two_approvers(slack_env: SlackEnv) -> None:
@@ -147,6 +192,37 @@ def test_cli_posts_the_card_to_the_approvals_channel(
         ["propose", "write-off", "--invoice", "INV-G1", "--reason", "x", "--requested-by", "U1"]
     )
     assert code == 2 and "reason" in capsys.readouterr().err
+
+
+def test_cli_ask_for_a_draft_posts_its_card_and_says_where(
+    ap_settings: Settings,
+    ap_deps: ToolDeps,
+    fake_slack: FakeSlack,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("ARBOT_DATABASE_URL", ap_settings.database_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    monkeypatch.setenv("ARBOT_SLACK_API_URL", fake_slack.base_url)
+    monkeypatch.setenv("ARBOT_APPROVALS_CHANNEL", APPROVALS_CHANNEL)
+    run = arbot(capsys, "ask", "--no-agent", "draft a reminder to Acme")
+    assert run.code == 0, run.err
+    [post] = fake_slack.wait_for("chat.postMessage")
+    assert post.params["channel"] == APPROVALS_CHANNEL
+    card_words = run.out.removesuffix(f"Card posted to {APPROVALS_CHANNEL} for approval.\n")
+    assert card_words != run.out, run.out
+    assert f"to {ledger.ACME_AP}" in card_words and "INV-A1" in card_words
+    assert card_words.strip() == post.params["text"], "the card's own text, as posted"
+    [a] = [actions.load(ap_deps, int(e["value"])) for b in post.blocks if b["type"] == "actions"
+           for e in b["elements"] if e["action_id"] == ApprovalId.APPROVE]  # fmt: skip
+    assert a.proposed_by == "cli" and a.slack_channel == APPROVALS_CHANNEL
+
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    run = arbot(capsys, "ask", "--no-agent", "draft a firm reminder to Acme about INV-A2")
+    assert run.code == 0 and "INV-A2" in run.out
+    assert "not posted" in run.out
+    assert "SLACK_BOT_TOKEN" in run.out and "ARBOT_APPROVALS_CHANNEL" in run.out
+    assert len(fake_slack.calls("chat.postMessage")) == 1
 
 
 def test_serve_start_hook_sends_an_approved_email_within_seconds(

@@ -7,9 +7,10 @@ from decimal import Decimal
 
 from slack_sdk.models.blocks import SectionBlock
 
-from bot.blocks.answers import customer_match_view, customer_view, metrics_view, overdue_view
-from bot.blocks.common import MAX_BLOCKS, MAX_SECTION_CHARS, fit, sections
+from bot.blocks.common import MAX_BLOCKS, MAX_SECTION_CHARS, Rendered, fit, sections
 from bot.blocks.ids import ActionId, PickCustomer, RowsRequest
+from bot.intents import Intent
+from bot.render import render
 from tools.buckets import BUCKETS
 from tools.customer_lookup import CustomerCandidate, CustomerMatch
 from tools.customers import CustomerBalance, InvoiceLine
@@ -38,6 +39,10 @@ def metrics() -> ArMetrics:
 
 def texts(blocks: list[dict[str, object]]) -> str:
     return str(blocks)
+
+
+def metrics_view(m: ArMetrics, topic: str) -> Rendered:
+    return render(m, Intent(tool="ar_report", topic=topic))  # type: ignore[arg-type]
 
 
 def test_aging_view_shows_each_bucket_and_asks_for_a_chart() -> None:
@@ -70,7 +75,7 @@ def test_long_overdue_list_is_cut_with_and_n_more_and_csv() -> None:
         as_of=AS_OF, currency="USD", more_than_days=0, total_overdue_minor=9,
         account_count=260, accounts=accounts,
     )  # fmt: skip
-    view = overdue_view(top)
+    view = render(top)
     blocks = view.block_dicts()
     assert len(blocks) <= MAX_BLOCKS
     for b in blocks:
@@ -92,7 +97,7 @@ def test_customer_view_escapes_names_and_cuts_invoices() -> None:
         balance_minor=3_240_00, past_due_minor=0, aging_minor=dict.fromkeys(BUCKETS, 0),
         balance_by_currency={"EUR": 3_000_00}, invoice_count=60, invoices=invoices,
     )  # fmt: skip
-    view = customer_view(balance)
+    view = render(balance)
     out = texts(view.block_dicts())
     assert "Smith &amp; &lt;Sons&gt;" in out
     assert "EUR 50.00" in out and "and 35 more" in out
@@ -108,7 +113,7 @@ def test_ambiguous_customer_offers_one_button_each() -> None:
             for i, s in enumerate(["Inc", "GmbH", "Ltd"])
         ],
     )
-    view = customer_match_view(match, AS_OF)
+    view = render(match, Intent(tool="customer_balance", topic="customer", as_of=AS_OF))
     [actions] = [b for b in view.block_dicts() if b["type"] == "actions"]
     buttons = actions["elements"]  # type: ignore[index]
     assert [b["text"]["text"] for b in buttons] == ["Acme Inc", "Acme GmbH", "Acme Ltd"]
@@ -116,6 +121,39 @@ def test_ambiguous_customer_offers_one_button_each() -> None:
     assert PickCustomer.model_validate_json(buttons[1]["value"]) == PickCustomer(
         customer_id=1, as_of=AS_OF
     )
+
+
+def test_answer_text_and_blocks_carry_the_same_figures() -> None:
+    m = metrics().model_copy(update={"dso": Decimal("64.6789")})
+    for topic, figures in [
+        ("dso", ["64.68 days", "36.90 days", "8.10 days"]),
+        ("aging", ["USD 500,000.00", "USD 410,000.00", "(82.00%)", "(4.00%)"]),
+        ("all", ["64.68 days", "91.23%", "8.11x", "n/a", "USD 12,345.67", "USD 1.00"]),
+    ]:
+        view = metrics_view(m, topic)
+        for figure in figures:
+            assert figure in view.text, (topic, figure)
+            assert figure in texts(view.block_dicts()), (topic, figure)
+
+
+def test_every_list_is_cut_at_the_same_length_in_text_and_blocks() -> None:
+    accounts = [
+        OverdueAccount(customer_id=i, name=f"Debtor {i:02}", overdue_minor=1_000_00,
+                       oldest_days_past_due=61, invoice_count=1,
+                       aging_minor=dict.fromkeys(BUCKETS, 0))
+        for i in range(40)
+    ]  # fmt: skip
+    top = TopOverdue(
+        as_of=AS_OF, currency="USD", more_than_days=60, total_overdue_minor=40_000_00,
+        account_count=40, accounts=accounts,
+    )  # fmt: skip
+    view = render(top)
+    blocks = texts(view.block_dicts())
+    assert "60+ days past due" in view.text and "60+ days past due" in blocks
+    for shown in ("Debtor 00", "Debtor 24"):
+        assert shown in view.text and shown in blocks
+    assert "Debtor 25" not in view.text and "Debtor 25" not in blocks
+    assert "and 15 more" in view.text and "and 15 more" in blocks
 
 
 def test_sections_and_fit_respect_limits() -> None:

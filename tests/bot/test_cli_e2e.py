@@ -20,6 +20,7 @@ from tests.bot.conftest import DM, FINANCE, SECRET
 from tests.fakes.signing import SlackSender, message_event
 from tests.fakes.slack_api import FakeSlack
 from tools.deps import ToolDeps, connect
+from tools.format import format_days
 from tools.metrics import MetricsInput
 from tools.report import ar_report, report_json
 from tools.settings import Settings
@@ -49,6 +50,11 @@ def test_ask_json_equals_report(
 
     assert main(["ask", "--no-agent", "receivables"]) == 0
     assert "USD" in capsys.readouterr().out
+
+    dso = ask_json(capsys, "what's our DSO")["text"]
+    assert f"DSO: {format_days(ar_report(ledger, MetricsInput()).dso)}" in str(dso)
+    assert main(["ask", "--no-agent", "what's our DSO"]) == 0
+    assert capsys.readouterr().out == f"{dso}\n", "the text printed is the answer's text"
 
 
 def _free_port() -> int:

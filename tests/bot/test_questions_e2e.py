@@ -80,7 +80,8 @@ def test_metrics_and_as_of(
     ]  # fmt: skip
     for n, (question, expected) in enumerate(cases, 1):
         post = ask_dm(bot, fake_slack, question, n)
-        assert expected in post.all_text, (question, expected, post.all_text)
+        assert expected in post.params["text"], (question, expected, post.params["text"])
+        assert expected in str(post.blocks), "the blocks show the figure the text gives"
     assert str(ten_days_ago) in post.all_text
 
 

@@ -1,50 +1,39 @@
-"""The fast path: common AR questions answered deterministically, with no LLM.
+"""What a question asks for: `match(question, today=...)` -> an `Intent`, or None.
 
-`match(question, today=...)` turns a question into an `Intent` (which tool, which as-of date,
-which customer) or None when it is not confident. `answer(deps, question)` runs the tool and
-returns a `RouteResult`; a None match goes to the optional `fallback` (the LLM agent) and,
-without one or when it declines, to the help message. The same result serves Slack, `arbot
-ask` and the agent, so a number is computed in one place (the tools).
+An intent names the tool that answers it and that tool's arguments: which metric, as of which
+date, which customer, how many days late; or, for "draft a reminder to Acme" and "write off
+INV-1 because ...", which action to propose. Only confident matches become intents; anything
+else is None and goes to the agent (or help).
 
 Patterns are worded the way finance people ask ("what's our AR", "receivables as of June 30",
 "who's 60+ days late", "Acme's balance"); a light typo fixer maps misspelt keywords
-("recievables", "agign") onto the vocabulary before matching.
+("recievables", "agign") onto the vocabulary before matching. Matching is pure: no database.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 from rapidfuzz import fuzz, process
 
 from bot.dates import find_as_of
-from bot.singleflight import SingleFlight
-from bot.text import answer_text, help_text
-from tools.cash import UnappliedCash, UnappliedCashInput, unapplied_cash
-from tools.clock import today as today_in
-from tools.customer_lookup import CustomerMatch
-from tools.customers import CustomerBalance, CustomerBalanceInput, customer_balance
-from tools.deps import ToolDeps
-from tools.disputes import OpenDisputes, OpenDisputesInput, open_disputes
-from tools.metrics import ArMetrics, MetricsError, MetricsInput
-from tools.overdue import TopOverdue, TopOverdueInput, top_overdue
-from tools.report import ar_report, report_json
 
 Tool = Literal[
-    "ar_report", "customer_balance", "top_overdue", "open_disputes", "unapplied_cash", "help"
-]
+    "ar_report", "customer_balance", "top_overdue", "open_disputes", "unapplied_cash", "help",
+    "propose_dunning_email", "propose_write_off",
+]  # fmt: skip
 Topic = Literal[
     "ar", "aging", "dso", "best_dso", "add", "cei", "turnover", "bad_debt", "allowance",
-    "all", "customer", "overdue", "disputes", "unapplied", "help",
+    "all", "customer", "overdue", "disputes", "unapplied", "help", "proposal",
 ]  # fmt: skip
+PROPOSALS: frozenset[Tool] = frozenset({"propose_dunning_email", "propose_write_off"})
 
 
 class Intent(BaseModel):
-    """What the router understood: a tool, a topic within it, and its arguments."""
+    """What the question asks: a tool, a topic within it, and the tool's arguments."""
 
     tool: Tool
     topic: Topic
@@ -53,51 +42,14 @@ class Intent(BaseModel):
     customer_id: int | None = None
     limit: int = 10
     more_than_days: int | None = 0
-
-
-class AskContext(BaseModel):
-    """Where a question came from; the agent uses it for per-thread memory."""
-
-    user: str | None = None
-    channel: str | None = None
-    thread_ts: str | None = None
+    invoice: str | None = None
+    tone: str | None = None
+    reason: str | None = None
 
     @property
-    def thread_key(self) -> str | None:
-        return f"{self.channel}:{self.thread_ts}" if self.channel and self.thread_ts else None
+    def is_proposal(self) -> bool:
+        return self.tool in PROPOSALS
 
-
-class RouteResult(BaseModel):
-    """An answer: who answered, with which tool, the tool's data, and a plain-text summary.
-
-    `result` is the tool's pydantic return value (for Block Kit rendering); `to_json()` is the
-    shape `arbot ask --json` prints.
-    """
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    answered_by: Literal["router", "agent", "help"]
-    tool: str | None
-    data: dict[str, Any] = Field(default_factory=dict)
-    text: str
-    topic: str | None = None
-    intent: Intent | None = None
-    result: Any = Field(default=None, exclude=True)
-    blocks: list[dict[str, Any]] | None = Field(
-        default=None, description="ready-made Block Kit blocks (e.g. from the agent)"
-    )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "answered_by": self.answered_by,
-            "tool": self.tool,
-            "data": self.data,
-            "text": self.text,
-        }
-
-
-# question, context -> an answer, or None to fall through to the help message.
-Fallback = Callable[[str, AskContext], RouteResult | None]
 
 # --- normalising --------------------------------------------------------------------------
 
@@ -130,7 +82,58 @@ def normalize(question: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-# --- patterns -----------------------------------------------------------------------------
+# --- proposals ----------------------------------------------------------------------------
+# Matched on the question as typed (names keep their case); a proposal the patterns do not
+# pin down ("remind Acme about the March invoice") is left to the agent.
+
+_POLITE = r"^(?:hey\s+|hi\s+)?(?:please\s+|can you\s+|could you\s+|pls\s+)?"
+_INVOICE = r"(?:invoice\s+)?(?P<inv>(?=[\w-]*\d)[\w-]+)"
+DUNNING = re.compile(
+    _POLITE + r"(?:draft|write|prepare|send)\s+(?:me\s+)?(?:a\s+|an\s+)?"
+    r"(?P<tone>friendly|firm|final)?\s*(?:payment\s+)?"
+    r"(?:reminder|dunning\s+email|dunning\s+notice|collection\s+email|notice)(?:\s+email)?"
+    r"\s+(?:to|for)\s+(?P<who>.+?)"
+    r"(?:\s+(?:about|for|re|regarding)\s+" + _INVOICE + r")?\s*[.!?]*$",
+    re.IGNORECASE,
+)
+REMIND = re.compile(
+    _POLITE + r"remind\s+(?P<who>.+?)\s+(?:about|of|re)\s+" + _INVOICE + r"\s*[.!?]*$",
+    re.IGNORECASE,
+)
+WRITE_OFF = re.compile(
+    _POLITE + r"write[- ]?off\s+" + _INVOICE + r"\s*"
+    r"(?:because|since|as|reason:?|:|-|—)\s*(?P<reason>.+?)\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_VAGUE_WHO = re.compile(r"\b(about|regarding|re|for|invoices?)\b", re.IGNORECASE)
+
+
+def match_proposal(question: str) -> Intent | None:
+    """A reminder or write-off to propose, when the question pins it down."""
+    text = " ".join(_SLACK_MARKUP.sub(" ", question).split())
+    if m := WRITE_OFF.match(text):
+        return Intent(
+            tool="propose_write_off", topic="proposal", invoice=m["inv"], reason=m["reason"]
+        )
+    m = DUNNING.match(text) or REMIND.match(text)
+    if m is None:
+        return None
+    groups = m.groupdict()
+    who: str | None = groups["who"].strip(" ,'\"")
+    if _VAGUE_WHO.search(who or ""):
+        return None
+    if groups.get("inv") and (who or "").lower() in ("them", "the customer"):
+        who = None  # "remind them about INV-1": the invoice names the customer
+    return Intent(
+        tool="propose_dunning_email",
+        topic="proposal",
+        customer=who,
+        invoice=groups.get("inv"),
+        tone=groups.get("tone"),
+    )
+
+
+# --- questions ----------------------------------------------------------------------------
 
 
 def _re(pattern: str) -> re.Pattern[str]:
@@ -177,14 +180,16 @@ WHO_LATE = _re(
     r"\b(overdue|late|past[- ]due|delinquent) (accounts|customers|clients|list)\b|"
     r"\bhow much is (overdue|past[- ]due|late)\b|\btotal (overdue|past[- ]due)\b"
 )
+OWES_MOST = _re(r"\bowes?\b.*\b(most|largest|biggest)\b|\b(biggest|largest|top) balances?\b")
 AR = _re(
     r"\b(ar|a/r|a r|receivables?|accounts receivable|outstanding|owed to us|owe us|are we owed|"
     r"is owed|open balance|total owed|uncollected|open invoices total|money owed)\b|"
     r"^(open|unpaid) invoices( total)?$"
 )
+# "60+ days", "over 60 days", "older than 60 days": more than 60; "at least 60 days": 59.
 DAYS = _re(
-    r"(?:(?:over|more than|above|at least|beyond|older than|past|>)\s*)?(\d{1,3})\s*\+?\s*"
-    r"(?:days?|d)\b(?:\s*(?:\+|or more|plus))?"
+    r"(?:(?P<lead>over|more than|above|at least|beyond|older than|past)\s*)?(?P<n>\d{1,3})\s*"
+    r"\+?\s*(?:days?|d)\b(?:\s*(?P<tail>\+|or more|or older|plus))?"
 )
 TOP_N = _re(
     r"\b(?:top|biggest|largest|worst|first)\s+(\d{1,3})\b|\b(\d{1,3})\s+(?:biggest|largest|worst)\b"
@@ -275,9 +280,14 @@ def _metric_for_someone(text: str) -> bool:
     return bool(m and _clean_name(m.group("name")) and not DAYS.search(m.group("name")))
 
 
-def _days(text: str) -> int | None:
+def more_than_days(text: str) -> int | None:
+    """The "more than N days past due" a phrase asks for, or None when it names no days."""
     m = DAYS.search(text)
-    return int(m.group(1)) if m else None
+    if m is None:
+        return None
+    days = int(m["n"])
+    inclusive = m["lead"] == "at least" or m["tail"] in ("or more", "or older")
+    return max(days - 1, 0) if inclusive else days
 
 
 def _top_n(text: str) -> int | None:
@@ -287,8 +297,31 @@ def _top_n(text: str) -> int | None:
     return int(m.group(1) or m.group(2))
 
 
+def _overdue(text: str, as_of: date | None) -> Intent | None:
+    """Who is late (and how late), or who owes the most; None when it is not that question."""
+    days = more_than_days(text)
+    owes_most = OWES_MOST.search(text) is not None
+    if not (
+        WHO_LATE.search(text)
+        or owes_most
+        or (TOP.search(text) and DEBTORS.search(text))
+        or (days is not None and DEBTORS.search(text))
+    ):
+        return None
+    return Intent(
+        tool="top_overdue",
+        topic="overdue",
+        as_of=as_of,
+        limit=min(_top_n(text) or 10, 200),
+        more_than_days=days if days is not None else (None if owes_most else 0),
+    )
+
+
 def match(question: str, *, today: date) -> Intent | None:
     """The intent of a question, or None when the fast path is not confident."""
+    proposal = match_proposal(question)
+    if proposal is not None:
+        return proposal
     text = normalize(question)
     if not text or HELP.match(text):
         return Intent(tool="help", topic="help")
@@ -297,12 +330,10 @@ def match(question: str, *, today: date) -> Intent | None:
     as_of, rest = find_as_of(text, today)
     if not rest:
         return None
-
     if DISPUTES.search(rest):
         return Intent(tool="open_disputes", topic="disputes", as_of=as_of)
     if UNAPPLIED.search(rest):
         return Intent(tool="unapplied_cash", topic="unapplied", as_of=as_of)
-
     topic = _metric_topic(rest)
     customer = find_customer_name(rest)
     if topic not in (None, "all") and (customer or _metric_for_someone(rest)):
@@ -311,146 +342,11 @@ def match(question: str, *, today: date) -> Intent | None:
         return Intent(tool="customer_balance", topic="customer", customer=customer, as_of=as_of)
     if topic:
         return Intent(tool="ar_report", topic=topic, as_of=as_of)
-
-    days = _days(rest)
-    top_n = _top_n(rest)
-    if (
-        WHO_LATE.search(rest)
-        or (TOP.search(rest) and DEBTORS.search(rest))
-        or (days is not None and DEBTORS.search(rest))
-    ):
-        owes_most = re.search(
-            r"\bowes?\b.*\b(most|largest|biggest)\b|\b(biggest|largest) balances?\b", rest
-        )
-        more_than = days if days is not None else (None if owes_most else 0)
-        return Intent(
-            tool="top_overdue",
-            topic="overdue",
-            as_of=as_of,
-            limit=min(top_n or 10, 200),
-            more_than_days=more_than,
-        )
+    overdue = _overdue(rest, as_of)
+    if overdue is not None:
+        return overdue
     if AGING.search(rest):
         return Intent(tool="ar_report", topic="aging", as_of=as_of)
     if AR.search(rest):
         return Intent(tool="ar_report", topic="ar", as_of=as_of)
     return None
-
-
-# --- answering ----------------------------------------------------------------------------
-
-
-_FLIGHTS = SingleFlight()
-
-
-def run(deps: ToolDeps, intent: Intent) -> RouteResult:
-    """Run the intent's tool; identical questions in flight at once share one computation."""
-    if intent.tool == "help":
-        return help_result()
-    key = (id(deps.engine), intent.model_dump_json(exclude={"topic"}), today_in(deps.settings.tz))
-    shared = _FLIGHTS.run(key, lambda: _run(deps, intent))
-    return shared.model_copy(
-        update={"topic": intent.topic, "intent": intent, "text": _text(shared, intent.topic)}
-    )
-
-
-def _text(result: RouteResult, topic: str) -> str:
-    return result.text if result.result is None else answer_text(result.result, topic)
-
-
-def _run(deps: ToolDeps, intent: Intent) -> RouteResult:
-    """Run the intent's tool and wrap its result; a tool error becomes a plain answer."""
-    s = deps.settings
-    result: Any
-    data: dict[str, Any]
-    try:
-        if intent.tool == "ar_report":
-            result = ar_report(deps, MetricsInput(as_of=intent.as_of, period_days=s.period_days))
-            data = report_json(result)
-        elif intent.tool == "customer_balance":
-            result = customer_balance(
-                deps,
-                CustomerBalanceInput(
-                    customer=intent.customer, customer_id=intent.customer_id, as_of=intent.as_of
-                ),
-            )
-            data = result.model_dump(mode="json")
-        elif intent.tool == "top_overdue":
-            result = top_overdue(
-                deps,
-                TopOverdueInput(
-                    limit=intent.limit,
-                    more_than_days=intent.more_than_days,
-                    as_of=intent.as_of,
-                ),
-            )
-            data = result.model_dump(mode="json")
-        elif intent.tool == "open_disputes":
-            result = open_disputes(deps, OpenDisputesInput(as_of=intent.as_of))
-            data = result.model_dump(mode="json")
-        else:
-            result = unapplied_cash(deps, UnappliedCashInput(as_of=intent.as_of))
-            data = result.model_dump(mode="json")
-    except MetricsError as exc:
-        return RouteResult(
-            answered_by="router",
-            tool=intent.tool,
-            data={"error": str(exc)},
-            text=f"I can't answer that exactly: {exc}",
-            topic=intent.topic,
-            intent=intent,
-        )
-    return RouteResult(
-        answered_by="router",
-        tool=intent.tool,
-        data=data,
-        text=answer_text(result, intent.topic),
-        topic=intent.topic,
-        intent=intent,
-        result=result,
-    )
-
-
-def help_result() -> RouteResult:
-    return RouteResult(answered_by="help", tool="help", data={}, text=help_text(), topic="help")
-
-
-def answer(
-    deps: ToolDeps,
-    question: str,
-    *,
-    fallback: Fallback | None = None,
-    context: AskContext | None = None,
-    today: date | None = None,
-) -> RouteResult:
-    """Fast path first; then the fallback (agent); then help."""
-    from bot.proposal_route import proposal_answer  # "draft a reminder to Acme", "write off"
-
-    proposed = proposal_answer(deps, question, context or AskContext())
-    if proposed is not None:
-        return proposed
-    intent = match(question, today=today or today_in(deps.settings.tz))
-    if intent is not None:
-        return run(deps, intent)
-    if fallback is not None:
-        found = fallback(question, context or AskContext())
-        if found is not None:
-            return found
-    return help_result()
-
-
-__all__ = [
-    "ArMetrics",
-    "AskContext",
-    "CustomerBalance",
-    "CustomerMatch",
-    "Fallback",
-    "Intent",
-    "OpenDisputes",
-    "RouteResult",
-    "TopOverdue",
-    "UnappliedCash",
-    "answer",
-    "match",
-    "run",
-]

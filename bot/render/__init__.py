@@ -1,0 +1,68 @@
+"""One renderer per result type: a tool's typed result in, Block Kit blocks and text out.
+
+`KINDS` is the one table from a result type to its renderer and to its JSON form (what
+`arbot ask --json` prints as "data"). Every renderer returns a `Rendered` whose blocks are
+posted to Slack and whose text is both Slack's fallback and what `arbot ask` prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from bot.blocks.common import Rendered
+from bot.intents import Intent
+from bot.render.customer import customer_match_view, customer_view
+from bot.render.disputes import disputes_view
+from bot.render.help import Help, help_text, help_view
+from bot.render.metrics import metrics_view
+from bot.render.overdue import overdue_view
+from bot.render.proposal import proposal_view
+from bot.render.unapplied import unapplied_view
+from bot.render.words import AgentText, Refusal, agent_view, refusal_view
+from tools.actions import ActionInfo
+from tools.cash import UnappliedCash
+from tools.customer_lookup import CustomerMatch
+from tools.customers import CustomerBalance
+from tools.disputes import OpenDisputes
+from tools.metrics import ArMetrics
+from tools.overdue import TopOverdue
+from tools.report import report_json
+
+
+def _dump(result: BaseModel) -> dict[str, Any]:
+    return result.model_dump(mode="json")
+
+
+@dataclass(frozen=True)
+class Kind:
+    view: Callable[[Any, Intent | None], Rendered]
+    data: Callable[[Any], dict[str, Any]] = _dump
+
+
+KINDS: dict[type[BaseModel], Kind] = {
+    ArMetrics: Kind(metrics_view, report_json),
+    CustomerBalance: Kind(customer_view),
+    CustomerMatch: Kind(customer_match_view),
+    TopOverdue: Kind(overdue_view),
+    OpenDisputes: Kind(disputes_view),
+    UnappliedCash: Kind(unapplied_view),
+    ActionInfo: Kind(proposal_view, lambda a: {"action_id": a.id, "status": a.status}),
+    Help: Kind(help_view, lambda _: {}),
+    Refusal: Kind(refusal_view, lambda r: {"error": r.message}),
+    AgentText: Kind(agent_view),
+}
+
+
+def render(result: BaseModel, intent: Intent | None = None) -> Rendered:
+    return KINDS[type(result)].view(result, intent)
+
+
+def result_data(result: BaseModel) -> dict[str, Any]:
+    return KINDS[type(result)].data(result)
+
+
+__all__ = ["KINDS", "AgentText", "Help", "Refusal", "help_text", "render", "result_data"]

@@ -1,0 +1,40 @@
+"""Open disputes and chargebacks, oldest first, with the customer's reason shown as data."""
+
+from __future__ import annotations
+
+from bot.blocks.common import Rendered
+from bot.blocks.ids import RowsRequest
+from bot.intents import Intent
+from bot.render.layout import Line, Strong, compose
+from tools.disputes import DisputeLine, OpenDisputes
+from tools.money import format_money
+
+REASON_CHARS = 200
+
+
+def _dispute(x: DisputeLine) -> Line:
+    on = f" on {x.invoice_number}" if x.invoice_number else ""
+    reason = f" · “{x.reason[:REASON_CHARS]}”" if x.reason else ""
+    return (
+        "• ",
+        Strong(x.customer_name),
+        f"{on}: {format_money(x.amount_minor, x.currency)} {x.kind}, open {x.age_days} days",
+        reason,
+    )
+
+
+def disputes_view(d: OpenDisputes, intent: Intent | None = None) -> Rendered:
+    summary = (
+        Strong(str(d.count)),
+        " open dispute(s), ",
+        Strong(format_money(d.total_minor, d.currency)),
+        " in total.",
+    )
+    return compose(
+        title=f"Open disputes as of {d.as_of}",
+        lines=[summary],
+        items=[_dispute(x) for x in d.disputes],
+        total=d.count,
+        rows=RowsRequest(kind="disputes", as_of=d.as_of) if d.count else None,
+        rows_label="Show disputes",
+    )

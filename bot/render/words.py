@@ -1,0 +1,31 @@
+"""Answers that are sentences, not a tool's figures: the agent's reply, a refusal, an error."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from bot.blocks.common import Rendered, fit, plain, sections
+from bot.intents import Intent
+from bot.render.layout import compose
+
+
+class Refusal(BaseModel):
+    """A question the tool could not answer as asked ("no such invoice", "no rate for EUR")."""
+
+    lead: str
+    message: str
+
+
+class AgentText(BaseModel):
+    """The agent's reply, as it wrote it (the agent checks its figures against its tools)."""
+
+    text: str
+
+
+def refusal_view(r: Refusal, intent: Intent | None = None) -> Rendered:
+    return compose(title=None, lines=[(f"{r.lead}: {r.message}",)])
+
+
+def agent_view(a: AgentText, intent: Intent | None = None) -> Rendered:
+    """The agent writes Slack markup (bold, lists), so its lines are posted as written."""
+    return Rendered(blocks=fit(sections(a.text.split("\n"))), text=plain(a.text))
