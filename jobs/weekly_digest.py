@@ -15,7 +15,7 @@ from bot import posting
 from jobs.claim import claimed_once
 from tools.clock import today
 from tools.deps import ToolDeps
-from tools.digest import week_as_of, weekly_digest
+from tools.digest import DigestInput, week_as_of, weekly_digest
 
 log = logging.getLogger(__name__)
 JOB = "weekly-digest"
@@ -31,7 +31,7 @@ def run_weekly_digest(
     with claimed_once(deps, JOB, as_of.isoformat(), now=now) as mine:
         if not mine:
             return None
-        digest = weekly_digest(deps, as_of)
+        digest = weekly_digest(deps, DigestInput(as_of=as_of))
         ts = posting.post_digest(client or posting.client_for(s), channel, digest)
         log.info("event=digest_posted as_of=%s channel=%s", as_of, channel)
         return ts

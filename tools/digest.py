@@ -88,9 +88,14 @@ def _reports_and_trend(deps: ToolDeps, days: list[date]) -> tuple[list[ArMetrics
         )
 
 
-def weekly_digest(deps: ToolDeps, as_of: date) -> Digest:
-    """Everything the Monday message shows, as of the end of `as_of` (a Sunday)."""
+class DigestInput(BaseModel):
+    as_of: date = Field(description="the Sunday that closes the week (see week_as_of)")
+
+
+def weekly_digest(deps: ToolDeps, args: DigestInput) -> Digest:
+    """Everything the Monday message shows, as of the end of `args.as_of` (a Sunday)."""
     s = deps.settings
+    as_of = args.as_of
     days = [as_of - timedelta(weeks=k) for k in range(TREND_WEEKS)]
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="arbot-digest") as pool:
         # This week's and last week's reports and the 13 trend points come from one pass

@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,6 +17,7 @@ from tools.metrics import ArMetrics, MetricsError, MetricsInput
 from tools.money import format_money
 from tools.report import ar_report, report_json
 from tools.settings import Settings, load_settings
+from tools.targets import TargetCheck, target_checks
 
 
 def register(sub: Any) -> None:
@@ -74,15 +74,16 @@ def print_report(deps: ToolDeps, args: argparse.Namespace) -> int:
     return 0
 
 
-def _vs(value: Decimal | None, target: Decimal, *, lower_is_better: bool) -> str:
-    if value is None:
+def _vs(check: TargetCheck) -> str:
+    if check.met is None:
         return ""
-    good = value < target if lower_is_better else value > target
-    return f"  {'ok ' if good else 'off'} target {'<' if lower_is_better else '>'} {target}"
+    op = ">" if check.higher_is_better else "<"
+    return f"  {'ok ' if check.met else 'off'} target {op} {check.target}"
 
 
 def report_table(m: ArMetrics, s: Settings) -> str:
     cur = m.currency
+    vs = {check.name: _vs(check) for check in target_checks(s, m)}
     lines = [
         f"AR report as of {m.as_of} ({cur}, {m.period_days}-day window)",
         f"  AR total                    {format_money(m.ar_total_minor, cur):>22}",
@@ -98,15 +99,15 @@ def report_table(m: ArMetrics, s: Settings) -> str:
         f"  Unapplied cash              {format_money(m.unapplied_cash_minor, cur):>22}",
         f"  Allowance for doubtful      {format_money(m.allowance_minor, cur):>22}",
         f"  DSO                         {format_ratio(m.dso, ' days'):>22}"
-        + _vs(m.dso, s.target_dso_days, lower_is_better=True),
+        + vs["DSO"],
         f"  Best possible DSO           {format_ratio(m.best_possible_dso, ' days'):>22}",
         f"  Average days delinquent     {format_ratio(m.average_days_delinquent, ' days'):>22}"
-        + _vs(m.average_days_delinquent, s.target_add_days, lower_is_better=True),
+        + vs["Avg days delinquent"],
         f"  CEI                         {format_ratio(m.cei_pct, '%'):>22}"
-        + _vs(m.cei_pct, s.target_cei_pct, lower_is_better=False),
+        + vs["CEI"],
         f"  AR turnover (annualised)    {format_ratio(m.ar_turnover, 'x'):>22}",
         f"  Bad debt                    {format_ratio(m.bad_debt_pct, '%'):>22}"
-        + _vs(m.bad_debt_pct, s.target_bad_debt_pct, lower_is_better=True),
+        + vs["Bad debt"],
         f"  Weighted days past due      {format_ratio(m.weighted_days_past_due, ' days'):>22}",
         f"  Dunning recovery rate       {format_ratio(m.dunning_recovery_rate_pct, '%'):>22}"
         f"  ({m.recovered_invoices} of {m.failed_attempt_invoices} invoices)",
