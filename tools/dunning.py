@@ -13,7 +13,6 @@ import json
 import logging
 import re
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -25,12 +24,12 @@ from tools import actions
 from tools.actions import ActionError, ActionInfo
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
+from tools.llm import chat_model, render_prompt
 from tools.money import exponent, format_money, to_major
 from tools.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 TONES = ("friendly reminder", "firm", "final notice")
 MAX_SUBJECT = 200
 MAX_BODY = 20_000
@@ -227,34 +226,20 @@ def template_draft(
     return DunningDraft(subject=subject[:MAX_SUBJECT], body=body, drafted_by="template")
 
 
-def render_prompt(name: str, **values: str) -> str:
-    return (PROMPTS / f"{name}.md").read_text(encoding="utf-8").format(**values)
-
-
 def llm_draft(
     settings: Settings, customer_name: str, tone: str, items: list[dict[str, Any]], on: date
 ) -> DunningDraft:
     """Ask the configured chat model; raises on any transport or format problem."""
-    from langchain_openai import ChatOpenAI
-
-    assert settings.openai_api_key is not None
-    model = ChatOpenAI(
-        model=settings.llm_model,
-        api_key=settings.openai_api_key,
-        base_url=settings.openai_base_url,
-        timeout=settings.llm_timeout_seconds,
-        max_retries=1,
-        temperature=0.2,
-    )
     prompt = render_prompt(
         "dunning_email",
-        company_name=settings.company_name,
-        today=on.isoformat(),
+        settings,
+        today=on,
         tone=tone,
         customer_name=customer_name,
         invoice_lines="\n".join(_line(i) for i in items),
         total=_total_text(items),
     )
+    model = chat_model(settings, temperature=0.2)
     reply = model.invoke(prompt)
     text = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
     match = re.search(r"\{.*\}", text, re.DOTALL)
