@@ -27,9 +27,9 @@ from langgraph.errors import GraphRecursionError
 from bot.agent import grounding
 from bot.agent.bounds import LIMIT_MARKER, Bounds, TurnContext
 from bot.agent.memory import ThreadMemory
+from bot.agent.tools import Turn, build_tools, turn_scope
 from db import agent_state
 from db.engine import transaction
-from tools.agent_tools import Turn, build_tools, turn_scope
 from tools.clock import today as today_in
 from tools.deps import ToolDeps
 from tools.llm import chat_model, render_prompt
