@@ -111,7 +111,6 @@ def test_timeout_falls_back(make_deps: MakeDeps, fake_llm: FakeOpenAI) -> None:
 def test_without_a_key_the_agent_is_off_and_says_so_once(
     make_deps: MakeDeps, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("bot.router")
     import bot.agent.fallback as fb
 
     monkeypatch.setattr(fb, "_said_off", False)
