@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 
 from jobs.runner import run_job
 from jobs.scheduler import TABLE, make_scheduler, start_scheduler
-from jobs.table import JOBS as TABLE_JOBS
+from jobs.table import JOBS
 from tests.fakes.slack_api import FakeSlack
 from tests.jobs import ledger
 from tests.jobs.conftest import ALERTS, APPROVALS, DIGEST
@@ -22,7 +22,7 @@ from tests.jobs.ledger import MONDAY, OWNER
 from tools.deps import ToolDeps
 
 WEEK_START = MONDAY.replace(hour=0)
-JOBS = ("weekly-digest", "at-risk-scan", "dispute-watch", "dunning")
+WEEK_JOBS = ("weekly-digest", "at-risk-scan", "dispute-watch", "dunning")
 
 
 def _fire_times(cron: str, start: datetime, end: datetime) -> list[datetime]:
@@ -42,9 +42,11 @@ def test_a_simulated_week_posts_each_expected_message_once(
         jdeps, settings=jdeps.settings.model_copy(update={"dispute_watch_cron": "5 * * * *"})
     )
     s = deps.settings
-    crons = {job.name: job.cron(s) for job in TABLE_JOBS}
+    crons = {job.name: job.cron(s) for job in JOBS}
     end = WEEK_START + timedelta(days=7)
-    schedule = sorted((t, name) for name in JOBS for t in _fire_times(crons[name], WEEK_START, end))
+    schedule = sorted(
+        (t, name) for name in WEEK_JOBS for t in _fire_times(crons[name], WEEK_START, end)
+    )
     events = {
         # a failed payment on Tuesday pushes Risky Inc into high risk
         WEEK_START + timedelta(days=1, hours=12): lambda: ledger.failed_payment(
