@@ -1,4 +1,4 @@
-"""Thin scheduled entries for work other issues own: Stripe incremental sync, outbox retry."""
+"""Thin scheduled entries for work whose rules live elsewhere: Stripe sync, the outbox."""
 
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ from db import actions_sql as q
 from db.engine import transaction
 from db.models import Action, ActionKind, ActionStatus
 from tools.deps import ToolDeps
+from tools.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -320,6 +321,15 @@ def reject(
         if won:
             return Decision(action=load(deps, action_id), outcome="rejected", message="Rejected.")
     raise AlreadyDecided("The action kept changing while you clicked; look at the card again.")
+
+
+def edit_refusal(settings: Settings, action: ActionInfo, user: str) -> str | None:
+    """Why `user` may not edit this draft now (None: they may), for the button and the save."""
+    if action.status != ActionStatus.PROPOSED:
+        return f"Already {action.status}; it can no longer be edited."
+    if user not in settings.approvers and user != action.proposed_by:
+        return "Only approvers or the proposer can edit a draft."
+    return None
 
 
 def replace_payload(

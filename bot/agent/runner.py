@@ -22,17 +22,17 @@ from typing import Any, Literal
 import openai
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from langchain_openai import ChatOpenAI
 from langgraph.errors import GraphRecursionError
 
-from bot.agent import grounding, prompts
+from bot.agent import grounding
 from bot.agent.bounds import LIMIT_MARKER, Bounds, TurnContext
 from bot.agent.memory import ThreadMemory
+from bot.agent.tools import Turn, build_tools, turn_scope
 from db import agent_state
 from db.engine import transaction
-from tools.agent_tools import Turn, build_tools, turn_scope
 from tools.clock import today as today_in
 from tools.deps import ToolDeps
+from tools.llm import chat_model, render_prompt
 
 log = logging.getLogger(__name__)
 
@@ -67,24 +67,11 @@ def _usage(messages: list[BaseMessage]) -> tuple[int, int]:
     return prompt, completion
 
 
-def make_llm(deps: ToolDeps) -> ChatOpenAI:
-    s = deps.settings
-    assert s.openai_api_key is not None, "the agent needs OPENAI_API_KEY"
-    return ChatOpenAI(
-        model=s.llm_model,
-        base_url=s.openai_base_url,
-        api_key=s.openai_api_key,
-        timeout=s.llm_timeout_seconds,
-        max_retries=s.llm_max_retries,
-        temperature=0,
-    )
-
-
 class Agent:
     def __init__(self, deps: ToolDeps, *, help_text: Callable[[], str] | None = None) -> None:
         s = deps.settings
         self.deps = deps
-        self.llm = make_llm(deps)
+        self.llm = chat_model(s)
         self.tools = build_tools(deps)
         self.max_rounds = s.llm_max_rounds
         self.graph: Any = create_agent(
@@ -110,7 +97,7 @@ class Agent:
         started = time.perf_counter()
         s = self.deps.settings
         history = self.memory.load(thread_key)
-        system = prompts.render("system", s, today=today or today_in(s.tz))
+        system = render_prompt("system", s, today=today or today_in(s.tz))
         turn = Turn(
             user=user,
             question=question,

@@ -1,4 +1,5 @@
-"""`arbot jobs run NAME [--now YYYY-MM-DDTHH:MM]` and `arbot worker` (the scheduler alone)."""
+"""`arbot jobs list`, `arbot jobs run NAME [--now YYYY-MM-DDTHH:MM]` and `arbot worker`
+(the scheduler alone). The jobs and their cron settings come from `jobs.table`."""
 
 from __future__ import annotations
 
@@ -9,21 +10,30 @@ import threading
 from datetime import datetime
 from typing import Any
 
+from jobs.table import JOBS, NAMES
 from tools.deps import connect
-from tools.settings import SettingsError, load_settings
+from tools.settings import SettingsError, env_name, load_settings
 
 log = logging.getLogger(__name__)
-NAMES = ("weekly-digest", "at-risk-scan", "dispute-watch", "dunning", "stripe-sync", "outbox")
+
+
+def _job_lines() -> str:
+    width = max(len(name) for name in NAMES)
+    return "\n".join(f"  {job.name:<{width}}  {job.description}" for job in JOBS)
 
 
 def register(sub: Any) -> None:
-    jobs = sub.add_parser("jobs", help="run a scheduled job by hand")
+    jobs = sub.add_parser("jobs", help="list the scheduled jobs, or run one by hand")
     actions = jobs.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+    list_p = actions.add_parser("list", help="each job, its cron from the settings, what it does")
+    list_p.set_defaults(run=run_list)
     run_p = actions.add_parser(
         "run",
         help="run one job now (exactly-once claims still apply: a repeat posts nothing)",
+        epilog="jobs:\n" + _job_lines(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run_p.add_argument("name", choices=NAMES)
+    run_p.add_argument("name", choices=NAMES, metavar="NAME", help="the job to run (below)")
     run_p.add_argument(
         "--now",
         help="pretend it is this moment, in the company time zone (YYYY-MM-DDTHH:MM)",
@@ -31,6 +41,17 @@ def register(sub: Any) -> None:
     run_p.set_defaults(run=run)
     worker = sub.add_parser("worker", help="run the scheduler alone (no Slack listener)")
     worker.set_defaults(run=run_worker)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    rows = [(job.name, job.cron(settings), env_name(job.cron_setting)) for job in JOBS]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    print(f"Cron strings are in {settings.timezone}; set one to 'off' to switch the job off.")
+    for row, job in zip(rows, JOBS, strict=True):
+        cells = [f"{value:<{width}}" for value, width in zip(row, widths, strict=True)]
+        print("  ".join([*cells, job.description]))
+    return 0
 
 
 def parse_now(text: str | None, tz: Any) -> datetime | None:

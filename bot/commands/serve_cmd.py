@@ -49,7 +49,7 @@ def build_routes(app: App, deps: ToolDeps) -> Routes:
         from bot.stripe_webhook import stripe_webhook_wsgi
         from jobs.dispute_watch import webhook_hook
 
-        # A dispute new to the ledger is alerted at once (issue 7), after the webhook commits.
+        # A dispute new to the ledger is alerted at once, after the webhook commits.
         routes[("POST", "/stripe/webhook")] = stripe_webhook_wsgi(
             deps, on_new_dispute=webhook_hook(deps, app.client)
         )

@@ -75,6 +75,19 @@ def test_do_not_dun_disputed_and_promised_are_never_dunned(ap_deps: ToolDeps) ->
         remind(ap_deps)
 
 
+def test_customer_is_found_by_the_shared_lookup_and_must_agree_with_the_invoice(
+    ap_deps: ToolDeps,
+) -> None:
+    assert remind(ap_deps, customer="acme corp.").payload["customer_name"] == "Acme Corp"
+    assert remind(ap_deps, customer="Acme", invoice="INV-A1").payload["invoices"][0]["label"] == (
+        "INV-A1"
+    )
+    with pytest.raises(DunningError, match="invoice INV-A1 belongs to Acme Corp"):
+        remind(ap_deps, customer="Globex", invoice="INV-A1")
+    with pytest.raises(DunningError, match="no customer matches 'Zenith'"):
+        remind(ap_deps, customer="Zenith")
+
+
 def test_invalid_input_gets_a_clear_message() -> None:
     with pytest.raises(ValidationError, match="name a customer or an invoice"):
         DunningInput(requested_by=COLLECTOR)

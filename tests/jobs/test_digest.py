@@ -15,6 +15,7 @@ from tests.jobs.conftest import DIGEST
 from tests.jobs.ledger import MONDAY
 from tools.buckets import BUCKETS
 from tools.deps import ToolDeps
+from tools.format import format_days, format_pct
 from tools.metrics import MetricsInput
 from tools.money import format_major, format_money
 from tools.report import ar_report, report_json
@@ -40,8 +41,22 @@ def test_digest_numbers_equal_the_report_and_charts_are_pngs(
         assert format_money(report.aging_minor[b], "USD") in text
     change = report.ar_total_minor - last_week.ar_total_minor
     assert format_money(abs(change), "USD") in text
-    assert "*DSO*" in text and "*CEI*" in text and "*Bad debt*" in text
-    assert ":arrow_" in text or "n/a" in text  # up/down marks against last week
+    # the figures a controller reads, exactly as the report gives them (2 decimals for ratios)
+    assert report.dso is not None and last_week.dso is not None
+    assert f"DSO {format_days(report.dso)}" in top[0].params["text"]  # the notification text
+    assert f"*AR total* {format_money(report.ar_total_minor, 'USD')}" in text
+    ninety = next(line for line in text.splitlines() if line.startswith("`    90+`"))
+    assert format_money(report.aging_minor["90+"], "USD") in ninety
+    assert format_pct(report.aging_pct["90+"]) in ninety
+    assert f"*CEI* {format_pct(report.cei_pct)} (target > 90%)" in text
+    assert f"*Bad debt* {format_pct(report.bad_debt_pct)} (target < 1%)" in text
+    # DSO against its target and against last week: lower is better
+    dso_change = report.dso - last_week.dso
+    trend = ":arrow_up_small: better" if dso_change < 0 else ":arrow_down_small: worse"
+    assert (
+        f"*DSO* {format_days(report.dso)} (target < 45 days) :x: {trend}, "
+        f"{format_days(abs(dso_change))} vs last week"
+    ) in text
     assert len(top[0].blocks) <= 50
     assert all(len(b.get("text", {}).get("text", "")) <= 3000 for b in top[0].blocks)
     # details in the thread

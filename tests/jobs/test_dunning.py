@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from slack_sdk import WebClient
 
 from db.models import ActionStatus
@@ -15,6 +16,7 @@ from tests.jobs.conftest import APPROVALS, APPROVER
 from tests.jobs.ledger import MONDAY
 from tools import actions
 from tools.deps import ToolDeps
+from tools.dunning import DunningError, DunningInput, propose_dunning_email
 
 
 def _cards(fake: FakeSlack) -> list[str]:
@@ -73,3 +75,27 @@ def test_an_expired_reminder_counts_as_decided(
         "INV-D1": 1,
         "INV-D2": 2,
     }
+
+
+@pytest.mark.parametrize(
+    ("invoice", "reason"),
+    [
+        ("INV-D3", "INV-D3 is disputed"),
+        ("INV-N1", "Nodun plc is marked do-not-dun"),
+        ("INV-D5", "INV-D5 has a promise to pay by 2026-12-03"),
+    ],
+)
+@pytest.mark.parametrize("path", ["dunning job", "a person's request"])
+def test_the_job_and_a_person_refuse_the_same_invoices(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient, path: str, invoice: str, reason: str
+) -> None:
+    if path == "dunning job":
+        run_job(jdeps, "dunning", now=MONDAY, client=client)
+        cards = _cards(fake_slack)
+        assert len(cards) == 3  # the job ran and drafted the eligible ones
+        assert not any(invoice in c for c in cards)
+    else:
+        with pytest.raises(DunningError, match=reason):
+            propose_dunning_email(
+                jdeps, DunningInput(invoice=invoice, requested_by=APPROVER), now=MONDAY
+            )

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.events import EVENT_JOB_EXECUTED, JobEvent
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 
 from jobs.runner import run_job
 from jobs.scheduler import TABLE, make_scheduler, start_scheduler
+from jobs.table import JOBS
 from tests.fakes.slack_api import FakeSlack
 from tests.jobs import ledger
 from tests.jobs.conftest import ALERTS, APPROVALS, DIGEST
@@ -20,7 +22,7 @@ from tests.jobs.ledger import MONDAY, OWNER
 from tools.deps import ToolDeps
 
 WEEK_START = MONDAY.replace(hour=0)
-JOBS = ("weekly-digest", "at-risk-scan", "dispute-watch", "dunning")
+WEEK_JOBS = ("weekly-digest", "at-risk-scan", "dispute-watch", "dunning")
 
 
 def _fire_times(cron: str, start: datetime, end: datetime) -> list[datetime]:
@@ -40,14 +42,11 @@ def test_a_simulated_week_posts_each_expected_message_once(
         jdeps, settings=jdeps.settings.model_copy(update={"dispute_watch_cron": "5 * * * *"})
     )
     s = deps.settings
-    crons = {
-        "weekly-digest": s.digest_cron,
-        "at-risk-scan": s.at_risk_cron,
-        "dispute-watch": s.dispute_watch_cron,
-        "dunning": s.dunning_cron,
-    }
+    crons = {job.name: job.cron(s) for job in JOBS}
     end = WEEK_START + timedelta(days=7)
-    schedule = sorted((t, name) for name in JOBS for t in _fire_times(crons[name], WEEK_START, end))
+    schedule = sorted(
+        (t, name) for name in WEEK_JOBS for t in _fire_times(crons[name], WEEK_START, end)
+    )
     events = {
         # a failed payment on Tuesday pushes Risky Inc into high risk
         WEEK_START + timedelta(days=1, hours=12): lambda: ledger.failed_payment(
@@ -94,6 +93,37 @@ def _digests(fake: FakeSlack) -> int:
     )
 
 
+class Runs:
+    """The scheduler's run events; `ended` is set when the first run ends, however it ends."""
+
+    def __init__(self) -> None:
+        self.events: list[JobEvent] = []
+        self.ended = threading.Event()
+
+    def __call__(self, event: JobEvent) -> None:
+        self.events.append(event)
+        self.ended.set()
+
+    def executed(self) -> list[str]:
+        return [e.job_id for e in self.events if e.code == EVENT_JOB_EXECUTED]
+
+
+def _store(deps: ToolDeps) -> SQLAlchemyJobStore:
+    """The job store read directly: no scheduler thread may run while a test edits it."""
+    store = SQLAlchemyJobStore(engine=deps.engine, tablename=TABLE)
+    store.start(make_scheduler(deps), "default")
+    return store
+
+
+def _miss_the_digest(deps: ToolDeps) -> None:
+    """As if the worker was down when the digest was due: its run time is 30 hours past."""
+    store = _store(deps)
+    job = store.lookup_job("weekly-digest")
+    assert job is not None
+    job.next_run_time = datetime.now(UTC) - timedelta(hours=30)
+    store.update_job(job)
+
+
 def test_restart_after_a_missed_monday_posts_once_even_with_two_workers(
     jdeps: ToolDeps, fake_slack: FakeSlack
 ) -> None:
@@ -109,24 +139,31 @@ def test_restart_after_a_missed_monday_posts_once_even_with_two_workers(
     }
     deps = replace(jdeps, settings=jdeps.settings.model_copy(update=off))
     start_scheduler(deps)()  # first start: the job is stored with its next Monday
-    # the worker was down when the digest was due: its stored run time is now in the past
-    # (edited in the store itself: no scheduler thread may run while we do it)
-    store = SQLAlchemyJobStore(engine=deps.engine, tablename=TABLE)
-    store.start(make_scheduler(deps), "default")
-    job = store.lookup_job("weekly-digest")
-    assert job is not None and job.next_run_time > datetime.now(UTC)
-    job.next_run_time = datetime.now(UTC) - timedelta(hours=30)
-    store.update_job(job)
-    stops = [start_scheduler(deps), start_scheduler(deps)]  # two workers come back at once
+    stored = _store(deps).lookup_job("weekly-digest")
+    assert stored is not None and stored.next_run_time > datetime.now(UTC)
+    _miss_the_digest(deps)
+    runs = Runs()
+    stops = [start_scheduler(deps, on_event=runs), start_scheduler(deps, on_event=runs)]
     try:
-        fake_slack.wait_for("chat.postMessage", count=2, timeout=60)  # message + thread
-        time.sleep(2)
-        fake_slack.wait_quiet(1.0)
+        assert runs.ended.wait(timeout=60), "the missed digest never ran"
     finally:
         for stop in stops:
-            stop()
+            stop()  # waits for any run either worker started to finish
+    assert "weekly-digest" in runs.executed()
     assert _digests(fake_slack) == 1
-    stop = start_scheduler(deps)  # another restart: the digest is not posted again
-    time.sleep(1.5)
+    assert len(fake_slack.calls("chat.postMessage")) == 2  # the message and its thread
+    # Another restart: the digest waits for next Monday...
+    stop = start_scheduler(deps)
     stop()
-    assert _digests(fake_slack) == 1
+    stored = _store(deps).lookup_job("weekly-digest")
+    assert stored is not None and stored.next_run_time > datetime.now(UTC)
+    # ...and a late run for the same week, should one happen, posts nothing more.
+    _miss_the_digest(deps)
+    again = Runs()
+    stop = start_scheduler(deps, on_event=again)
+    try:
+        assert again.ended.wait(timeout=60), "the re-run never ran"
+    finally:
+        stop()
+    assert again.executed() == ["weekly-digest"]
+    assert len(fake_slack.calls("chat.postMessage")) == 2

@@ -1,0 +1,73 @@
+"""Run one tool for the model: validate, check permission, call, render; never raise.
+
+A wrong argument, an unknown customer or a refused proposal comes back to the model as a
+sentence it can act on (fix the call, ask the user), so one bad call does not end the turn.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from langchain_core.tools import StructuredTool
+from pydantic import ValidationError
+
+from bot.agent.tools.present import as_data
+from bot.agent.tools.specs import Spec, specs
+from bot.agent.tools.turn import current_turn, permission
+from tools.actions import ActionError
+from tools.deps import ToolDeps
+from tools.money import MoneyError
+
+log = logging.getLogger(__name__)
+
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (ValueError, LookupError, MoneyError, ActionError)
+
+
+def _invalid(spec: Spec, exc: ValidationError) -> str:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in exc.errors()
+    )
+    return f"error: invalid arguments for {spec.name}: {problems}. Fix them and call again."
+
+
+def run_spec(deps: ToolDeps, spec: Spec, raw: dict[str, Any]) -> str:
+    """Validate, check permission, run, render; every failure is a message for the model."""
+    try:
+        args = spec.args(**raw)
+    except ValidationError as exc:
+        return _invalid(spec, exc)
+    turn = current_turn()
+    refusal = permission(turn, spec.kind, spec.targets(args))
+    if refusal is not None:
+        log.warning("event=agent_proposal_refused tool=%s", spec.name)
+        if turn is not None:
+            turn.refused.append(spec.name)
+        return f"error: {refusal}"
+    try:
+        result = spec.run(deps, args, turn)
+    except ValidationError as exc:
+        return f"error: {spec.name}: {exc.errors()[0]['msg']}"
+    except EXPECTED_ERRORS as exc:
+        return f"error: {spec.name}: {exc}"
+    return as_data(spec.name, result)
+
+
+def build_tools(deps: ToolDeps) -> list[StructuredTool]:
+    """LangChain tools over `deps`; built once per app, the turn comes from `turn_scope`."""
+    out = []
+    for spec in specs():
+
+        def call(_spec: Spec = spec, **raw: Any) -> str:
+            return run_spec(deps, _spec, raw)
+
+        out.append(
+            StructuredTool.from_function(
+                func=call,
+                name=spec.name,
+                description=spec.description,
+                args_schema=spec.args,
+                infer_schema=False,
+            )
+        )
+    return out

@@ -1,0 +1,210 @@
+"""The tools the agent may call: each `tools/` function with the name and description the
+model sees, and the input fields it may fill.
+
+Fields the model must not choose (who asks, internal ids) are cut from the input model: the
+asking user comes from the turn, and a reminder's recipient from the customer's record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, create_model
+
+from bot.agent.tools.turn import ToolKind, Turn
+from tools import (
+    aging,
+    cash,
+    customer_detail,
+    customers,
+    disputes,
+    dunning,
+    overdue,
+    payment_history,
+    promises,
+    risk,
+    write_off,
+)
+from tools.actions import ActionInfo
+from tools.deps import ToolDeps
+from tools.metrics import MetricsInput
+from tools.report import ar_report
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    description: str
+    args: type[BaseModel]
+    run: Callable[[ToolDeps, BaseModel, Turn | None], Any]
+    kind: ToolKind = "read"
+    targets: Callable[[BaseModel], list[str]] = lambda _args: []
+
+
+def without(model: type[BaseModel], *hidden: str, name: str | None = None) -> type[BaseModel]:
+    """The same input model minus the fields the model must not choose (who asks, ids)."""
+    fields: dict[str, Any] = {
+        k: (f.annotation, f) for k, f in model.model_fields.items() if k not in hidden
+    }
+    return create_model(name or f"{model.__name__}ForAgent", **fields)
+
+
+def _user(turn: Turn | None) -> str:
+    return turn.user if turn is not None else "agent"
+
+
+def _action_view(info: ActionInfo, turn: Turn | None) -> dict[str, Any]:
+    """A proposal as the model should report it: waiting for a person, nothing sent yet."""
+    if turn is not None:
+        turn.proposed_action_ids.append(info.id)
+    payload = info.payload
+    keep = ("customer_name", "subject", "totals", "invoices", "effect", "reason", "tone")
+    return {
+        "proposed_action_id": info.id,
+        "kind": info.kind,
+        "status": "proposed: waiting for approval in Slack, nothing has been sent or changed",
+        **{k: payload[k] for k in keep if k in payload},
+    }
+
+
+def _report_specs() -> list[Spec]:
+    return [
+        Spec(
+            "ar_metrics",
+            "Ledger-wide AR as of a date: AR total, aging buckets (amount and %), DSO, best "
+            "possible DSO, average days delinquent, CEI, bad debt %, AR turnover, weighted days "
+            "past due, dunning recovery, allowance, unapplied cash. Use for 'what is our AR / "
+            "DSO / CEI', and with an earlier as_of for 'last quarter' or 'on June 30'.",
+            MetricsInput,
+            lambda d, a, t: ar_report(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "aging",
+            "Aging buckets (current, 1-30, 31-60, 61-90, 90+) for all customers, one customer "
+            "or one segment, as of a date.",
+            aging.AgingInput,
+            lambda d, a, t: aging.aging(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "customer_detail",
+            "Everything about one customer: balance, open invoices with days past due, recent "
+            "payments (including failed attempts), disputes, promises to pay, notes, contacts, "
+            "terms and credit limit.",
+            customer_detail.CustomerDetailInput,
+            lambda d, a, t: customer_detail.customer_detail(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "payment_history",
+            "How fast customers pay: average days to pay and days late on invoices paid in a "
+            "window, per customer (with what each owes now) or per segment; slowest first.",
+            payment_history.PaymentHistoryInput,
+            lambda d, a, t: payment_history.payment_history(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "at_risk_accounts",
+            "Accounts at risk of not paying, riskiest first, each with a 0-100 score and the "
+            "reasons (aging trend, 60+ share, broken promises, failed payments, disputes, "
+            "credit limit, paying slower than before).",
+            risk.AtRiskInput,
+            lambda d, a, t: risk.at_risk(d, a),  # type: ignore[arg-type]
+        ),
+    ]
+
+
+def _lookup_specs() -> list[Spec]:
+    return [
+        Spec(
+            "customer_balance",
+            "One customer's open balance and open invoices (fuzzy name match; returns "
+            "candidates when the name is ambiguous).",
+            without(customers.CustomerBalanceInput, "customer_id"),
+            lambda d, a, t: customers.customer_balance(
+                d, customers.CustomerBalanceInput(**a.model_dump())
+            ),
+        ),
+        Spec(
+            "top_overdue",
+            "Accounts with the most past-due money, largest first.",
+            overdue.TopOverdueInput,
+            lambda d, a, t: overdue.top_overdue(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "open_disputes",
+            "Disputes and chargebacks open as of a date, with amounts and reasons.",
+            disputes.OpenDisputesInput,
+            lambda d, a, t: disputes.open_disputes(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "unapplied_cash",
+            "Payments received that are not applied to any invoice.",
+            cash.UnappliedCashInput,
+            lambda d, a, t: cash.unapplied_cash(d, a),  # type: ignore[arg-type]
+        ),
+    ]
+
+
+def _propose_specs() -> list[Spec]:
+    return [
+        Spec(
+            "propose_dunning_email",
+            "Draft a payment reminder for a customer (all overdue invoices, or one) and post "
+            "it for approval. Only when the user asked for a reminder. Nothing is sent until a "
+            "person approves; the recipient is the customer's AP contact on record.",
+            without(dunning.DunningInput, "requested_by"),
+            lambda d, a, t: _action_view(
+                dunning.propose_dunning_email(
+                    d,
+                    dunning.DunningInput(**a.model_dump(), requested_by=_user(t)),
+                    thread=t.thread if t else None,
+                ),
+                t,
+            ),
+            kind="dunning",
+            targets=lambda a: [str(getattr(a, "customer", "") or ""), str(a.invoice or "")],  # type: ignore[attr-defined]
+        ),
+        Spec(
+            "propose_write_off",
+            "Propose writing off one invoice as uncollectible, with a reason, for approval. "
+            "Only when the user asked for a write-off.",
+            without(write_off.WriteOffInput, "requested_by"),
+            lambda d, a, t: _action_view(
+                write_off.propose_write_off(
+                    d,
+                    write_off.WriteOffInput(**a.model_dump(), requested_by=_user(t)),
+                    thread=t.thread if t else None,
+                ),
+                t,
+            ),
+            kind="write_off",
+            targets=lambda a: [a.invoice],  # type: ignore[attr-defined]
+        ),
+        Spec(
+            "record_promise_to_pay",
+            "Record that the customer promised to pay an invoice on a date (pauses reminders). "
+            "Only when the user reports such a promise.",
+            without(promises.PromiseInput, "recorded_by"),
+            lambda d, a, t: promises.record_promise(
+                d, promises.PromiseInput(**a.model_dump(), recorded_by=_user(t))
+            ),
+            kind="promise",
+            targets=lambda a: [a.invoice],  # type: ignore[attr-defined]
+        ),
+        Spec(
+            "record_dispute_note",
+            "Record what the customer disputes about an invoice, as a note. Only when the user "
+            "reports a dispute.",
+            without(promises.DisputeNoteInput, "author"),
+            lambda d, a, t: promises.record_dispute_note(
+                d, promises.DisputeNoteInput(**a.model_dump(), author=_user(t))
+            ),
+            kind="dispute_note",
+            targets=lambda a: [a.invoice],  # type: ignore[attr-defined]
+        ),
+    ]
+
+
+def specs() -> list[Spec]:
+    """Every tool the agent is offered, reports first, proposals last."""
+    return [*_report_specs(), *_lookup_specs(), *_propose_specs()]

@@ -1,0 +1,169 @@
+"""The reminder's text: drafted by the LLM when one is configured, else by a plain template,
+and checked before anyone sees it.
+
+Whoever wrote it (model, template or a person editing it), `check_draft` makes sure the email
+states every invoice with its exact open amount and names no address but the recipient's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel
+
+from tools.dunning.eligibility import TONES
+from tools.llm import chat_model, render_prompt
+from tools.money import exponent, format_money, to_major
+from tools.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_SUBJECT = 200
+MAX_BODY = 20_000
+_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_OPENINGS = {
+    TONES[0]: "This is a friendly reminder that the following invoice{s} {is_are} open on "
+    "your account. If it has slipped through the cracks, we would be grateful if you could "
+    "arrange payment.",
+    TONES[1]: "Our records show that the following invoice{s} {is_are} overdue. Please arrange "
+    "payment, or let us know the date you will pay, within 7 days.",
+    TONES[2]: "This is our final notice about the following overdue invoice{s}. Unless payment "
+    "is received within 7 days, we will have to escalate this account, which may include "
+    "suspending service.",
+}
+_SUBJECTS = {TONES[0]: "Reminder", TONES[1]: "Overdue", TONES[2]: "Final notice"}
+
+
+class DunningDraft(BaseModel):
+    subject: str
+    body: str
+    drafted_by: str
+
+
+def totals(items: list[dict[str, Any]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for i in items:
+        out[i["currency"]] = out.get(i["currency"], 0) + int(i["open_minor"])
+    return out
+
+
+def _total_text(items: list[dict[str, Any]]) -> str:
+    return " + ".join(format_money(m, c) for c, m in totals(items).items())
+
+
+def _line(i: dict[str, Any]) -> str:
+    days = int(i["days_past_due"])
+    when = f"{days} days overdue" if days > 0 else "due today" if days == 0 else "not yet due"
+    money = format_money(i["open_minor"], i["currency"])
+    line = f"- {i['label']}: {money}, due {i['due_on']} ({when})"
+    if i.get("payment_url"):
+        line += f"\n  Pay online: {i['payment_url']}"
+    return line
+
+
+def template_draft(
+    company: str, customer_name: str, tone: str, items: list[dict[str, Any]]
+) -> DunningDraft:
+    many = len(items) > 1
+    if many:
+        subject = f"{_SUBJECTS[tone]}: {len(items)} open invoices, {_total_text(items)}"
+    else:
+        i = items[0]
+        money = format_money(i["open_minor"], i["currency"])
+        subject = f"{_SUBJECTS[tone]}: invoice {i['label']} ({money}) due {i['due_on']}"
+    opening = _OPENINGS[tone].format(s="s" if many else "", is_are="are" if many else "is")
+    body = "\n".join(
+        [
+            f"Hello {customer_name} accounts payable team,",
+            "",
+            opening,
+            "",
+            *(_line(i) for i in items),
+            "",
+            f"Total open: {_total_text(items)}",
+            "",
+            "If you have already paid, thank you, and please reply with the remittance details "
+            "so we can match your payment.",
+            "",
+            "Kind regards,",
+            f"{company} Accounts Receivable",
+        ]
+    )
+    return DunningDraft(subject=subject[:MAX_SUBJECT], body=body, drafted_by="template")
+
+
+def llm_draft(
+    settings: Settings, customer_name: str, tone: str, items: list[dict[str, Any]], on: date
+) -> DunningDraft:
+    """Ask the configured chat model; raises on any transport or format problem."""
+    prompt = render_prompt(
+        "dunning_email",
+        settings,
+        today=on,
+        tone=tone,
+        customer_name=customer_name,
+        invoice_lines="\n".join(_line(i) for i in items),
+        total=_total_text(items),
+    )
+    reply = chat_model(settings, temperature=0.2).invoke(prompt)
+    text = reply.content if isinstance(reply.content, str) else json.dumps(reply.content)
+    match = re.search(r"\{.*\}", text, re.DOTALL)
+    if not match:
+        raise ValueError("the model did not answer with a JSON object")
+    data = json.loads(match.group(0))
+    return DunningDraft(
+        subject=str(data["subject"]).strip(), body=str(data["body"]).strip(), drafted_by="llm"
+    )
+
+
+def draft_email(
+    settings: Settings, customer_name: str, on: date, payload: dict[str, Any]
+) -> DunningDraft:
+    """The LLM's draft when one is configured and it passes the checks, else the template's."""
+    tone, items = payload["tone"], payload["invoices"]
+    if settings.openai_api_key is not None:
+        try:
+            draft = llm_draft(settings, customer_name, tone, items, on)
+        except Exception as exc:  # any model failure falls back to the template
+            log.warning("event=dunning_llm_failed error=%s", type(exc).__name__)
+        else:
+            problems = check_draft(draft.subject, draft.body, payload)
+            if not problems:
+                return draft
+            log.warning("event=dunning_llm_draft_rejected problems=%d", len(problems))
+    return template_draft(settings.company_name, customer_name, tone, items)
+
+
+def _plain_amount(minor: int, currency: str) -> str:
+    return f"{to_major(minor, currency):,.{exponent(currency)}f}"
+
+
+def check_draft(subject: str, body: str, payload: dict[str, Any]) -> list[str]:
+    """What is wrong with a subject/body for this email (empty list: fine).
+
+    Applied to LLM drafts and to every edit, so an email always states each invoice and its
+    exact open amount, and never names an address other than the recipient's.
+    """
+    problems = []
+    if not subject.strip():
+        problems.append("the subject is empty")
+    if "\n" in subject.strip() or len(subject) > MAX_SUBJECT:
+        problems.append(f"the subject must be one line of at most {MAX_SUBJECT} characters")
+    if not body.strip():
+        problems.append("the body is empty")
+    if len(body) > MAX_BODY:
+        problems.append(f"the body is longer than {MAX_BODY} characters")
+    for i in payload["invoices"]:
+        if i["label"] not in body:
+            problems.append(f"the body must name invoice {i['label']}")
+        if _plain_amount(int(i["open_minor"]), i["currency"]) not in body:
+            money = format_money(int(i["open_minor"]), i["currency"])
+            problems.append(f"the body must state {i['label']}'s open amount {money}")
+    others = {m for m in _EMAIL_RE.findall(subject + " " + body) if m != payload["recipient"]}
+    if others:
+        problems.append("the email must not contain other email addresses")
+    return problems
