@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bot.blocks.approval import ApprovalId
+from bot.blocks.ids import ActionId
 from bot.cli import main
 from bot.proposal_route import match
 from tests.approvals import ledger
@@ -54,11 +54,11 @@ def test_draft_a_reminder_in_a_dm_then_a_colleague_approves(
         for b in card.blocks
         if b["type"] == "actions"
         for e in b["elements"]
-        if e["action_id"] == ApprovalId.APPROVE
+        if e["action_id"] == ActionId.APPROVE
     ]
     status, _ = slack_env.sender.interaction(
         block_action(
-            ApprovalId.APPROVE,
+            ActionId.APPROVE,
             value=approve["value"],
             user=APPROVER,
             channel="DCOLLECT01",
@@ -90,7 +90,7 @@ def test_write_off_by_mention_needs_two_approvers(slack_env: SlackEnv) -> None:
     for n, user in enumerate((APPROVER, APPROVER_2), start=1):
         slack_env.sender.interaction(
             block_action(
-                ApprovalId.APPROVE,
+                ActionId.APPROVE,
                 value=value,
                 user=user,
                 channel=APPROVALS_CHANNEL,
@@ -155,7 +155,7 @@ def test_serve_start_hook_sends_an_approved_email_within_seconds(
     from bot.app import create_app
     from bot.cards import post_card
     from bot.commands.serve_cmd import START_HOOKS
-    from bot.listeners.approvals import start_outbox
+    from bot.outbox_hook import start_outbox
 
     assert start_outbox in START_HOOKS
     app = create_app(ap_settings, ap_deps)

@@ -124,7 +124,7 @@ def test_error_shows_an_id_not_a_traceback(
     def broken(*_a: object, **_k: object) -> None:
         raise RuntimeError("database exploded: secret detail")
 
-    monkeypatch.setattr("bot.reply.answer", broken)
+    monkeypatch.setattr("bot.listeners.questions.answer", broken)
     bot.slack.event(message_event("AR", user=FINANCE, channel=DM))
     [post] = fake_slack.wait_for("chat.postMessage")
     assert "something went wrong" in post.all_text
