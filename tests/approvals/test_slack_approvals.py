@@ -143,6 +143,34 @@ def test_self_approval_and_non_approver_are_refused(slack_env: SlackEnv, smtp: F
     assert smtp.messages == []
 
 
+def test_an_approver_approves_where_a_non_approver_is_refused(slack_env: SlackEnv) -> None:
+    a, ts = propose_reminder(slack_env)
+    click(slack_env, ActionId.APPROVE, a, ts, OUTSIDER)
+    assert ephemeral(slack_env) == [
+        "Only configured approvers (ARBOT_APPROVERS) can approve actions."
+    ]
+    assert actions.load(slack_env.deps, a.id).status == "proposed"
+    click(slack_env, ActionId.APPROVE, a, ts, APPROVER)
+    [update] = slack_env.slack.wait_for("chat.update")
+    assert update.params["ts"] == ts and f"Approved by <@{APPROVER}>" in update.all_text
+    assert actions.load(slack_env.deps, a.id).status == "approved"
+
+
+def test_edit_is_only_for_approvers_or_the_proposer_and_only_while_proposed(
+    slack_env: SlackEnv,
+) -> None:
+    a, ts = propose_reminder(slack_env)
+    click(slack_env, ActionId.EDIT, a, ts, OUTSIDER)
+    assert ephemeral(slack_env) == ["Only approvers or the proposer can edit a draft."]
+    click(slack_env, ActionId.APPROVE, a, ts, APPROVER)
+    last_card(slack_env, 1)
+    click(slack_env, ActionId.EDIT, a, ts, COLLECTOR)
+    assert ephemeral(slack_env, 2)[1] == "Already approved; it can no longer be edited."
+    click(slack_env, ActionId.REJECT, a, ts, APPROVER_2)
+    assert ephemeral(slack_env, 3)[2] == "Already approved; nothing to reject."
+    assert slack_env.slack.calls("views.open") == []
+
+
 def test_dual_approval_write_off_marks_stripe_once_and_updates_ledger(
     slack_env: SlackEnv, fake_stripe: FakeStripe
 ) -> None:
