@@ -3,7 +3,8 @@
 Only configured finance users get answers (ARBOT_FINANCE_USERS: user ids, or user group ids
 starting with S whose members are looked up with usergroups.users.list and cached for a few
 minutes), and only in DMs or ARBOT_ALLOWED_CHANNELS. Everyone else gets a short refusal with
-no numbers. An empty finance list answers nobody: fail closed.
+no numbers. An empty finance list answers nobody: fail closed. Each request's caller is
+resolved against these rules once, by the middleware in bot.caller.
 """
 
 from __future__ import annotations
@@ -70,13 +71,3 @@ class Access:
         if not channel:
             return False
         return channel_type == "im" or channel.startswith("D") or channel in self.channels
-
-    def refusal(
-        self, user: str | None, channel: str | None, channel_type: str | None = None
-    ) -> str | None:
-        """None when the user may have an answer here; else the short refusal to show."""
-        if not self.is_finance(user):
-            return NOT_FINANCE
-        if not self.allowed_place(channel, channel_type):
-            return WRONG_PLACE
-        return None

@@ -1,9 +1,10 @@
 """The Bolt app factory: settings and ledger in, a ready `slack_bolt.App` out.
 
 Nothing here runs at import time: no client, no engine, no token read. `create_app` builds the
-Web API client from the settings (base URL ARBOT_SLACK_API_URL, 429s honoured), registers the
-listener modules named in `bot.listeners.LISTENERS`, and installs one error handler that logs
-an error id and shows the same id to the user, never a traceback.
+Web API client from the settings (base URL ARBOT_SLACK_API_URL, 429s honoured), installs the
+middleware that resolves each request's caller (bot.caller), registers the listener modules
+named in `bot.listeners.LISTENERS`, and installs one error handler that logs an error id and
+shows the same id to the user, never a traceback.
 
 Acks are fast because listeners run on a worker pool (`process_before_response=False`, the
 right mode for a long-running HTTP or Socket Mode process): Bolt answers Slack as soon as the
@@ -17,12 +18,14 @@ import logging
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot.access import Access
+from bot.caller import caller_middleware, locate
 from bot.slack_client import make_web_client
 from tools.deps import ToolDeps
 from tools.settings import Settings, SettingsError
@@ -42,7 +45,6 @@ class BotDeps(ToolDeps):
     """
 
     fallback: FallbackFn | None = None
-    state: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 def bot_deps(deps: ToolDeps, *, fallback: FallbackFn | None = None) -> BotDeps:
@@ -96,6 +98,7 @@ def create_app(
 
         fallback = slack_agent_fallback(deps, client)
     full = bot_deps(deps, fallback=fallback)
+    app.use(caller_middleware(Access(settings, client), settings.approvers))
     app.error(_error_handler)
 
     from bot.listeners import LISTENERS  # late: listener modules import tools and blocks
@@ -103,19 +106,6 @@ def create_app(
     for module in LISTENERS:
         module.register(app, full)
     return app
-
-
-def where_to_reply(body: dict[str, Any]) -> tuple[str | None, str | None]:
-    """(channel, thread_ts) of the conversation a request came from, for any payload kind."""
-    event = body.get("event") or {}
-    if event:
-        return event.get("channel"), event.get("thread_ts") or event.get("ts")
-    if body.get("command"):
-        return body.get("channel_id"), None
-    container = body.get("container") or {}
-    message = body.get("message") or {}
-    channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-    return channel, message.get("thread_ts") or container.get("message_ts")
 
 
 def _error_handler(error: Exception, body: dict[str, Any], client: WebClient) -> None:
@@ -127,13 +117,13 @@ def _error_handler(error: Exception, body: dict[str, Any], client: WebClient) ->
         type(error).__name__,
         exc_info=error,
     )
-    channel, thread_ts = where_to_reply(body)
-    if channel is None:
+    place = locate(body)
+    if place.channel is None:
         return
     try:
         client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
+            channel=place.channel,
+            thread_ts=place.thread_ts,
             text=f":warning: Sorry, something went wrong on my side (error id `{error_id}`). "
             "Please try again; if it keeps happening, give this id to the team running arbot.",
         )

@@ -1,81 +1,21 @@
-"""Answer a question where it was asked: check access, route, render, post, upload.
+"""Post an answer where the question was asked: render, post, upload.
 
-Shared by the DM, mention and /ar listeners so the three behave the same. Replies go in the
-question's thread; a chart or a CSV goes in the same thread right after the answer.
+Replies go in the question's thread; a chart or a CSV goes in the same thread right after the
+answer.
 """
 
 from __future__ import annotations
 
-import logging
-import time
-from typing import Literal
-
 from slack_sdk import WebClient
 
-from bot.access import Access
-from bot.answer import Answer, AskContext, answer
+from bot.answer import Answer
 from bot.app import BotDeps
 from bot.blocks.common import context, escape, fit
 from bot.blocks.ids import RowsRequest
 from bot.cards import post_card
 from bot.charts import aging_png
-from bot.dedup import claim
 from bot.rows import rows_csv
 from tools.metrics import ArMetrics
-
-log = logging.getLogger(__name__)
-Via = Literal["dm", "mention", "command"]
-
-
-def access_for(deps: BotDeps, client: WebClient) -> Access:
-    access = deps.state.get("access")
-    if access is None:
-        access = deps.state.setdefault("access", Access(deps.settings, client))
-    return access  # type: ignore[no-any-return]
-
-
-def handle_question(
-    deps: BotDeps,
-    client: WebClient,
-    *,
-    question: str,
-    user: str | None,
-    channel: str,
-    thread_ts: str | None,
-    via: Via,
-    channel_type: str | None = None,
-    dedup_keys: list[str] | None = None,
-) -> None:
-    started = time.perf_counter()
-    if dedup_keys and not claim(deps, dedup_keys):
-        log.info("event=duplicate_ignored keys=%s", ",".join(dedup_keys))
-        return
-    refusal = access_for(deps, client).refusal(user, channel, channel_type)
-    if refusal is not None:
-        log.info("event=refused user=%s channel=%s via=%s", user, channel, via)
-        if via == "command" and user:
-            client.chat_postEphemeral(channel=channel, user=user, text=refusal)
-        else:
-            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=refusal)
-        return
-    ctx = AskContext(user=user, channel=channel, thread_ts=thread_ts)
-    result = answer(deps, question, fallback=deps.fallback, context=ctx)
-    post_answer(
-        deps,
-        client,
-        result,
-        channel=channel,
-        thread_ts=thread_ts,
-        asked_by=user if via == "command" else None,
-        question=question,
-    )
-    log.info(
-        "event=answered via=%s answered_by=%s tool=%s ms=%d",
-        via,
-        result.answered_by,
-        result.tool,
-        (time.perf_counter() - started) * 1000,
-    )
 
 
 def post_answer(

@@ -19,10 +19,10 @@ from bot import posting
 from jobs import claim
 from tools.clock import today
 from tools.deps import ToolDeps
+from tools.watch import NEW_DISPUTE_JOB as NEW
 from tools.watch import DisputeAlert, needs_reminder, open_dispute_alerts, snoozed_customers
 
 log = logging.getLogger(__name__)
-NEW = "dispute-new"
 REMIND = "dispute-reminder"
 
 

@@ -26,13 +26,6 @@ from tools.settings import Settings
 log = logging.getLogger(__name__)
 
 SYSTEM = "arbot"
-FINAL = {
-    ActionStatus.DONE,
-    ActionStatus.FAILED,
-    ActionStatus.REJECTED,
-    ActionStatus.EXPIRED,
-    ActionStatus.CANCELLED,
-}
 _RACE_RETRIES = 8
 
 
@@ -46,6 +39,10 @@ class ActionNotFound(ActionError):
 
 class Refused(ActionError):
     """A rule forbids it (not an approver, own proposal, expired, ...)."""
+
+
+class ActionExpired(Refused):
+    """Nobody decided in time; the action is (now) expired and its card should say so."""
 
 
 class AlreadyDecided(ActionError):
@@ -80,10 +77,6 @@ class ActionInfo(BaseModel):
     def authors(self) -> set[str]:
         """Who wrote this draft: the proposer and anyone who edited it."""
         return {self.proposed_by, *self.payload.get("edited_by", [])}
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in FINAL
 
     def next_attempt_at_ok(self, now: datetime) -> bool:
         return self.next_attempt_at is None or self.next_attempt_at <= now
@@ -250,7 +243,7 @@ def _open_for_decision(deps: ToolDeps, action_id: int, now: datetime) -> ActionI
         _expire(deps, a, now)
         a = load(deps, action_id)
     if a.status == ActionStatus.EXPIRED:
-        raise Refused("This proposal expired before anyone approved it; propose it again.")
+        raise ActionExpired("This proposal expired before anyone approved it; propose it again.")
     if a.status != ActionStatus.PROPOSED:
         raise AlreadyDecided(_decided_message(a))
     return a
@@ -296,6 +289,23 @@ def approve(deps: ToolDeps, action_id: int, user: str, *, now: datetime | None =
     raise AlreadyDecided("The action kept changing while you clicked; look at the card again.")
 
 
+def edit_refusal(settings: Settings, action: ActionInfo, user: str) -> str | None:
+    """Why `user` may not edit this draft, or None: only a proposed draft, and only by an
+    approver or the person who proposed it."""
+    if action.status != ActionStatus.PROPOSED:
+        return f"Already {action.status}; it can no longer be edited."
+    if user not in settings.approvers and user != action.proposed_by:
+        return "Only approvers or the proposer can edit a draft."
+    return None
+
+
+def reject_refusal(action: ActionInfo) -> str | None:
+    """Why there is nothing to reject, or None (who may reject is checked by `reject`)."""
+    if action.status != ActionStatus.PROPOSED:
+        return f"Already {action.status}; nothing to reject."
+    return None
+
+
 def reject(
     deps: ToolDeps, action_id: int, user: str, reason: str, *, now: datetime | None = None
 ) -> Decision:
@@ -321,15 +331,6 @@ def reject(
         if won:
             return Decision(action=load(deps, action_id), outcome="rejected", message="Rejected.")
     raise AlreadyDecided("The action kept changing while you clicked; look at the card again.")
-
-
-def edit_refusal(settings: Settings, action: ActionInfo, user: str) -> str | None:
-    """Why `user` may not edit this draft now (None: they may), for the button and the save."""
-    if action.status != ActionStatus.PROPOSED:
-        return f"Already {action.status}; it can no longer be edited."
-    if user not in settings.approvers and user != action.proposed_by:
-        return "Only approvers or the proposer can edit a draft."
-    return None
 
 
 def replace_payload(

@@ -7,6 +7,7 @@ is named), which tools.dunning checks both when drafting and again before sendin
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -24,6 +25,15 @@ class PromiseInput(BaseModel):
     promised_on: date = Field(description="the date the customer said they will pay")
     amount: str | None = Field(None, description="amount promised in major units; open if empty")
     recorded_by: str = Field(min_length=1)
+
+
+class PromiseError(ActionError):
+    """A promise that cannot be recorded; `field` names the PromiseInput field at fault, so a
+    form can show the message under that input."""
+
+    def __init__(self, field: Literal["invoice", "promised_on", "amount"], message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class PromiseRecorded(BaseModel):
@@ -62,12 +72,15 @@ def record_promise(
 ) -> PromiseRecorded:
     now = now or now_utc()
     if args.promised_on < today(deps.settings.tz, now):
-        raise ActionError("a promise to pay must be dated today or later")
-    invoice_id, customer_id, label, currency, total = _invoice(deps, args.invoice)
+        raise PromiseError("promised_on", "a promise to pay must be dated today or later")
+    try:
+        invoice_id, customer_id, label, currency, total = _invoice(deps, args.invoice)
+    except ActionError as exc:
+        raise PromiseError("invoice", str(exc)) from None
     try:
         amount = parse_major(args.amount, currency) if args.amount else total
     except MoneyError as exc:
-        raise ActionError(str(exc)) from None
+        raise PromiseError("amount", str(exc)) from None
     with transaction(deps.sessions) as session:
         pid = q.insert_promise(
             session,

@@ -1,4 +1,5 @@
-"""The rules behind the alerts: which disputes need a nudge, snoozes, "mark disputed".
+"""The rules behind the alerts: which disputes need a nudge, which alerts are suppressed
+(a snoozed account; a dispute a person just marked), and what the alert buttons offer.
 
 Kept apart from the jobs (which only decide when and claim exactly-once) and from Slack
 (which only renders), so the scan, the webhook hook and the buttons share one definition.
@@ -15,14 +16,16 @@ from db import actions_sql as aq
 from db import jobs_sql as q
 from db.engine import transaction
 from db.models import Dispute, DisputeKind
-from db.open_items import DisputeRow, open_disputes
+from db.open_items import DisputeRow, customer_name, open_disputes
 from tools.actions import ActionError
 from tools.clock import day_cut, today
+from tools.customers import OpenInvoiceLine, OpenInvoicesInput, open_invoice_lines
 from tools.deps import ToolDeps
 
 EVIDENCE_SOON_DAYS = 3
 SNOOZE_DAYS = 7
 SNOOZE_JOB = "snooze"
+NEW_DISPUTE_JOB = "dispute-new"  # claimed per dispute id once its "new dispute" alert is due
 
 
 class DisputeAlert(BaseModel):
@@ -93,7 +96,7 @@ def needs_reminder(alert: DisputeAlert) -> bool:
     return bool(alert.why)
 
 
-# --- snooze ---------------------------------------------------------------------------------
+# --- suppression: snoozed accounts, disputes a person marked ---------------------------------
 
 
 def snooze(
@@ -120,11 +123,42 @@ def snoozed_customers(deps: ToolDeps, on: date) -> set[int]:
     return out
 
 
-# --- mark disputed --------------------------------------------------------------------------
+def suppress_new_dispute_alert(deps: ToolDeps, dispute_id: int, *, now: datetime) -> None:
+    """No "new dispute" alert for this dispute: whoever opened it knows already.
+
+    Claims the alert's exactly-once row, so the dispute watch sees it as already posted.
+    """
+    q.insert_claims(deps.engine, NEW_DISPUTE_JOB, [str(dispute_id)], now)
+
+
+# --- what the alert buttons offer -----------------------------------------------------------
+
+
+class InvoiceChoices(BaseModel):
+    """A customer's open invoices today: the "which invoice?" of the promise and dispute forms."""
+
+    customer_name: str
+    as_of: date
+    invoices: list[OpenInvoiceLine] = Field(description="open invoices, oldest due first")
+
+
+def invoice_choices(deps: ToolDeps, customer_id: int) -> InvoiceChoices:
+    as_of = today(deps.settings.tz)
+    lines = open_invoice_lines(deps, OpenInvoicesInput(as_of=as_of, customer_id=customer_id))
+    with deps.sessions() as session:
+        who = customer_name(session, customer_id)
+    return InvoiceChoices(
+        customer_name=who.name if who else str(customer_id),
+        as_of=as_of,
+        invoices=[line for line in lines if line.open_minor > 0],
+    )
 
 
 def mark_disputed(deps: ToolDeps, invoice_id: int, user: str, reason: str, *, now: datetime) -> int:
-    """Open a billing dispute on the invoice (dunning stops at once); returns its id."""
+    """Open a billing dispute on the invoice (dunning stops at once); returns its id.
+
+    The person who marked it gets no "new dispute" alert about it.
+    """
     reason = reason.strip()
     if len(reason) < 3:
         raise ActionError("Say briefly what the customer disputes.")
@@ -166,4 +200,5 @@ def mark_disputed(deps: ToolDeps, invoice_id: int, user: str, reason: str, *, no
             after={"dispute_id": did, "reason": reason[:2000]},
             at=now,
         )
+    suppress_new_dispute_alert(deps, did, now=now)
     return did

@@ -8,40 +8,31 @@ alerts. Button values carry only ids; everything else is read again at click tim
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
-from bot.blocks.common import context, cut_lines, escape, fit, header, plain, sections
+from bot.blocks.common import (
+    context,
+    cut_lines,
+    escape,
+    field,
+    fit,
+    header,
+    modal,
+    plain,
+    plain_text,
+    sections,
+    text_input,
+)
+from bot.blocks.ids import ActionId, AlertForm, AlertRef, FieldId, ViewId
+from tools.customers import OpenInvoiceLine
 from tools.money import format_money
 from tools.risk import RiskScore
-from tools.watch import DisputeAlert
+from tools.watch import DisputeAlert, InvoiceChoices
 
 MAX_OPTIONS = 100
-
-
-class AlertId(StrEnum):
-    DRAFT = "arbot_alert_draft_reminder"
-    PROMISE = "arbot_alert_record_promise"
-    DISPUTE = "arbot_alert_mark_disputed"
-    SNOOZE = "arbot_alert_snooze"
-    PROMISE_MODAL = "arbot_alert_promise_modal"
-    DISPUTE_MODAL = "arbot_alert_dispute_modal"
-    INVOICE = "invoice"
-    DATE = "promised_on"
-    AMOUNT = "amount"
-    REASON = "reason"
-
-
-class AlertRef(BaseModel):
-    """What a button is about: the customer, and the invoice when there is one."""
-
-    customer_id: int
-    invoice_id: int | None = None
 
 
 def _mention(user: str | None) -> str:
@@ -53,13 +44,15 @@ def _buttons(ref: AlertRef, *, collect: bool) -> ActionsBlock:
     items = []
     if collect:
         items += [
-            ButtonElement(text="Draft reminder", action_id=AlertId.DRAFT.value, value=value),
+            ButtonElement(text="Draft reminder", action_id=ActionId.ALERT_DRAFT, value=value),
             ButtonElement(
-                text="Record promise to pay", action_id=AlertId.PROMISE.value, value=value
+                text="Record promise to pay", action_id=ActionId.ALERT_PROMISE, value=value
             ),
-            ButtonElement(text="Mark disputed", action_id=AlertId.DISPUTE.value, value=value),
+            ButtonElement(text="Mark disputed", action_id=ActionId.ALERT_DISPUTE, value=value),
         ]
-    items.append(ButtonElement(text="Snooze 7 days", action_id=AlertId.SNOOZE.value, value=value))
+    items.append(
+        ButtonElement(text="Snooze 7 days", action_id=ActionId.ALERT_SNOOZE, value=value)
+    )
     return ActionsBlock(block_id=f"arbot_alert_{ref.customer_id}", elements=items)
 
 
@@ -161,101 +154,70 @@ def dispute_reminder_blocks(alerts: list[DisputeAlert]) -> list[Block]:
 # --- modals ---------------------------------------------------------------------------------
 
 
-def _invoice_select(invoices: list[tuple[int, str]], selected: int | None) -> dict[str, Any]:
+def _option_label(line: OpenInvoiceLine) -> str:
+    number = line.number or line.external_id
+    return f"{number} · {format_money(line.open_minor, line.currency)} due {line.due_on}"
+
+
+def _invoice_select(choices: InvoiceChoices, selected: int | None) -> dict[str, Any]:
     options = [
-        {"text": {"type": "plain_text", "text": label[:75]}, "value": str(iid)}
-        for iid, label in invoices[:MAX_OPTIONS]
+        {"text": plain_text(_option_label(line)[:75]), "value": str(line.invoice_id)}
+        for line in choices.invoices[:MAX_OPTIONS]
     ]
-    element: dict[str, Any] = {
-        "type": "static_select",
-        "action_id": AlertId.INVOICE.value,
-        "options": options,
-    }
+    element: dict[str, Any] = {"type": "static_select", "options": options}
     chosen = next(
         (o for o in options if o["value"] == str(selected)), options[0] if options else None
     )
     if chosen is not None:
         element["initial_option"] = chosen
-    return {
-        "type": "input",
-        "block_id": AlertId.INVOICE.value,
-        "label": {"type": "plain_text", "text": "Invoice"},
-        "element": element,
-    }
+    return field(FieldId.INVOICE, "Invoice", element)
 
 
-def promise_modal(
-    ref: AlertRef, customer_name: str, invoices: list[tuple[int, str]], today_: date
-) -> dict[str, Any]:
-    """Date and amount of a promise to pay; `invoices` are (id, "INV-1 · USD 1,200.00")."""
-    return {
-        "type": "modal",
-        "callback_id": AlertId.PROMISE_MODAL.value,
-        "private_metadata": json.dumps(ref.model_dump()),
-        "title": {"type": "plain_text", "text": "Promise to pay"},
-        "submit": {"type": "plain_text", "text": "Record"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"*{escape(customer_name)}* promised to pay. Reminders for the "
-                    "invoice pause until that date.",
-                },
-            },
-            _invoice_select(invoices, ref.invoice_id),
-            {
-                "type": "input",
-                "block_id": AlertId.DATE.value,
-                "label": {"type": "plain_text", "text": "Will pay by"},
-                "element": {
-                    "type": "datepicker",
-                    "action_id": AlertId.DATE.value,
-                    "initial_date": today_.isoformat(),
-                },
-            },
-            {
-                "type": "input",
-                "block_id": AlertId.AMOUNT.value,
-                "optional": True,
-                "label": {"type": "plain_text", "text": "Amount (empty: the whole invoice)"},
-                "element": {"type": "plain_text_input", "action_id": AlertId.AMOUNT.value},
-            },
+def _intro(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def promise_modal(form: AlertForm, choices: InvoiceChoices) -> dict[str, Any]:
+    """Which invoice, by when and how much a customer promised to pay (today by default)."""
+    return modal(
+        ViewId.PROMISE,
+        form,
+        title="Promise to pay",
+        submit="Record",
+        blocks=[
+            _intro(
+                f"*{escape(choices.customer_name)}* promised to pay. Reminders for the "
+                "invoice pause until that date."
+            ),
+            _invoice_select(choices, form.invoice_id),
+            field(
+                FieldId.PROMISED_ON,
+                "Will pay by",
+                {"type": "datepicker", "initial_date": choices.as_of.isoformat()},
+            ),
+            text_input(FieldId.AMOUNT, "Amount (empty: the whole invoice)", optional=True),
         ],
-    }
+    )
 
 
-def dispute_modal(
-    ref: AlertRef, customer_name: str, invoices: list[tuple[int, str]]
-) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": AlertId.DISPUTE_MODAL.value,
-        "private_metadata": json.dumps(ref.model_dump()),
-        "title": {"type": "plain_text", "text": "Mark disputed"},
-        "submit": {"type": "plain_text", "text": "Mark disputed"},
-        "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [
-            {
-                "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"*{escape(customer_name)}* disputes an invoice. It will not be "
-                    "dunned while the dispute is open.",
-                },
-            },
-            _invoice_select(invoices, ref.invoice_id),
-            {
-                "type": "input",
-                "block_id": AlertId.REASON.value,
-                "label": {"type": "plain_text", "text": "What does the customer dispute?"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": AlertId.REASON.value,
-                    "multiline": True,
-                    "max_length": 2000,
-                },
-            },
+def dispute_modal(form: AlertForm, choices: InvoiceChoices) -> dict[str, Any]:
+    """Which invoice a customer disputes, and what they dispute."""
+    return modal(
+        ViewId.DISPUTE,
+        form,
+        title="Mark disputed",
+        submit="Mark disputed",
+        blocks=[
+            _intro(
+                f"*{escape(choices.customer_name)}* disputes an invoice. It will not be "
+                "dunned while the dispute is open."
+            ),
+            _invoice_select(choices, form.invoice_id),
+            text_input(
+                FieldId.REASON,
+                "What does the customer dispute?",
+                multiline=True,
+                max_length=2000,
+            ),
         ],
-    }
+    )

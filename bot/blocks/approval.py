@@ -8,28 +8,16 @@ decided, the same card is redrawn in place with who decided and the outcome.
 
 from __future__ import annotations
 
-import json
-from enum import StrEnum
 from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
-from bot.blocks.common import context, escape, header, sections
+from bot.blocks.common import context, escape, header, modal, sections, text_input
+from bot.blocks.ids import ActionId, CardForm, FieldId, ViewId
 from tools.actions import ActionInfo
 from tools.money import format_money
 
 BODY_PREVIEW = 2600
-
-
-class ApprovalId(StrEnum):
-    APPROVE = "arbot_approval_approve"
-    EDIT = "arbot_approval_edit"
-    REJECT = "arbot_approval_reject"
-    EDIT_MODAL = "arbot_approval_edit_modal"
-    REJECT_MODAL = "arbot_approval_reject_modal"
-    SUBJECT = "subject"
-    BODY = "body"
-    REASON = "reason"
 
 
 def _who(user: str | None) -> str:
@@ -135,13 +123,13 @@ def approval_blocks(a: ActionInfo) -> list[Block]:
         value = str(a.id)
         buttons = [
             ButtonElement(
-                text="Approve", action_id=ApprovalId.APPROVE, value=value, style="primary"
+                text="Approve", action_id=ActionId.APPROVE, value=value, style="primary"
             )
         ]
         if a.kind == "dunning_email":
-            buttons.append(ButtonElement(text="Edit", action_id=ApprovalId.EDIT, value=value))
+            buttons.append(ButtonElement(text="Edit", action_id=ActionId.EDIT, value=value))
         buttons.append(
-            ButtonElement(text="Reject", action_id=ApprovalId.REJECT, value=value, style="danger")
+            ButtonElement(text="Reject", action_id=ActionId.REJECT, value=value, style="danger")
         )
         blocks.append(ActionsBlock(block_id=f"approval_{a.id}", elements=buttons))
     return blocks
@@ -152,76 +140,34 @@ def approval_text(a: ActionInfo) -> str:
     return f"{title(a)}: {status_line(a)}"
 
 
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text}
-
-
 def edit_modal(a: ActionInfo) -> dict[str, Any]:
     p = a.payload
-    return {
-        "type": "modal",
-        "callback_id": ApprovalId.EDIT_MODAL,
-        "private_metadata": json.dumps({"action_id": a.id, "version": a.version}),
-        "title": _plain("Edit reminder"),
-        "submit": _plain("Save draft"),
-        "close": _plain("Cancel"),
-        "blocks": [
-            {
-                "type": "context",
-                "elements": [
-                    {
-                        "type": "mrkdwn",
-                        "text": f"To {escape(p['recipient'])}. The edited email must still "
-                        "name every invoice and its open amount; it will need approval again.",
-                    }
-                ],
-            },
-            {
-                "type": "input",
-                "block_id": ApprovalId.SUBJECT,
-                "label": _plain("Subject"),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": ApprovalId.SUBJECT,
-                    "initial_value": p["subject"],
-                    "max_length": 200,
-                },
-            },
-            {
-                "type": "input",
-                "block_id": ApprovalId.BODY,
-                "label": _plain("Body"),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": ApprovalId.BODY,
-                    "multiline": True,
-                    "initial_value": p["body"][:3000],
-                    "max_length": 3000,
-                },
-            },
+    note = (
+        f"To {escape(p['recipient'])}. The edited email must still name every invoice and its "
+        "open amount; it will need approval again."
+    )
+    return modal(
+        ViewId.EDIT_DRAFT,
+        CardForm(action_id=a.id, version=a.version),
+        title="Edit reminder",
+        submit="Save draft",
+        blocks=[
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]},
+            text_input(FieldId.SUBJECT, "Subject", initial=p["subject"], max_length=200),
+            text_input(
+                FieldId.BODY, "Body", multiline=True, initial=p["body"][:3000], max_length=3000
+            ),
         ],
-    }
+    )
 
 
 def reject_modal(a: ActionInfo) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": ApprovalId.REJECT_MODAL,
-        "private_metadata": json.dumps({"action_id": a.id}),
-        "title": _plain("Reject"),
-        "submit": _plain("Reject"),
-        "close": _plain("Cancel"),
-        "blocks": [
-            {
-                "type": "input",
-                "block_id": ApprovalId.REASON,
-                "label": _plain("Why is this rejected?"),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": ApprovalId.REASON,
-                    "multiline": True,
-                    "max_length": 2000,
-                },
-            }
+    return modal(
+        ViewId.REJECT,
+        CardForm(action_id=a.id),
+        title="Reject",
+        submit="Reject",
+        blocks=[
+            text_input(FieldId.REASON, "Why is this rejected?", multiline=True, max_length=2000)
         ],
-    }
+    )

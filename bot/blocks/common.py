@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from pydantic import BaseModel
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -19,7 +21,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.blocks.ids import ActionId, RowsRequest
+from bot.blocks.ids import ActionId, FieldId, RowsRequest, ViewId
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
@@ -93,7 +95,7 @@ def rows_button(request: RowsRequest, label: str = "Show invoices") -> ActionsBl
         block_id="arbot_rows",
         elements=[
             ButtonElement(
-                text=label, action_id=ActionId.SHOW_ROWS.value, value=request.model_dump_json()
+                text=label, action_id=ActionId.SHOW_ROWS, value=request.model_dump_json()
             )
         ],
     )
@@ -110,3 +112,59 @@ def fit(blocks: Sequence[Block]) -> list[Block]:
 def plain(text: str) -> str:
     """The message's notification text, cut to Slack's comfortable size."""
     return text if len(text) <= MAX_TEXT_CHARS else text[: MAX_TEXT_CHARS - 1] + "…"
+
+
+# --- modals ---------------------------------------------------------------------------------
+
+
+def plain_text(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
+
+
+def modal(
+    callback_id: ViewId, meta: BaseModel, *, title: str, submit: str, blocks: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A modal view; `meta` (ids only) comes back in the submission's private_metadata."""
+    return {
+        "type": "modal",
+        "callback_id": callback_id.value,
+        "private_metadata": meta.model_dump_json(),
+        "title": plain_text(title),
+        "submit": plain_text(submit),
+        "close": plain_text("Cancel"),
+        "blocks": blocks,
+    }
+
+
+def field(
+    field_id: FieldId, label: str, element: dict[str, Any], *, optional: bool = False
+) -> dict[str, Any]:
+    """A modal input whose block_id and action_id are both `field_id`."""
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": field_id.value,
+        "label": plain_text(label),
+        "element": {**element, "action_id": field_id.value},
+    }
+    if optional:
+        block["optional"] = True
+    return block
+
+
+def text_input(
+    field_id: FieldId,
+    label: str,
+    *,
+    max_length: int | None = None,
+    multiline: bool = False,
+    initial: str | None = None,
+    optional: bool = False,
+) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "plain_text_input"}
+    if max_length is not None:
+        element["max_length"] = max_length
+    if multiline:
+        element["multiline"] = True
+    if initial is not None:
+        element["initial_value"] = initial
+    return field(field_id, label, element, optional=optional)

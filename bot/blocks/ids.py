@@ -1,4 +1,10 @@
-"""Every action_id the bot's own buttons use, and the small payloads they carry."""
+"""Every id the bot's own Slack surfaces use, and the small payloads their buttons carry.
+
+Three kinds of id, one enum each: `ActionId` names a button (what a listener matches),
+`ViewId` names a modal (its callback_id), `FieldId` names a modal input (its block_id and
+action_id, which are the same so a submission is read by one key). Button values and modal
+metadata carry only ids, as the models below; everything else is read again at click time.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,37 @@ from pydantic import BaseModel
 
 
 class ActionId(StrEnum):
+    # answers
     SHOW_ROWS = "arbot_show_rows"
-    PICK_CUSTOMER = "arbot_pick_customer"
+    PICK_CUSTOMER = "arbot_pick_customer"  # a prefix: each button adds ":<customer id>"
+    # approval cards
+    APPROVE = "arbot_approval_approve"
+    EDIT = "arbot_approval_edit"
+    REJECT = "arbot_approval_reject"
+    # at-risk and dispute alerts
+    ALERT_DRAFT = "arbot_alert_draft_reminder"
+    ALERT_PROMISE = "arbot_alert_record_promise"
+    ALERT_DISPUTE = "arbot_alert_mark_disputed"
+    ALERT_SNOOZE = "arbot_alert_snooze"
 
+
+class ViewId(StrEnum):
+    EDIT_DRAFT = "arbot_approval_edit_modal"
+    REJECT = "arbot_approval_reject_modal"
+    PROMISE = "arbot_alert_promise_modal"
+    DISPUTE = "arbot_alert_dispute_modal"
+
+
+class FieldId(StrEnum):
+    SUBJECT = "subject"
+    BODY = "body"
+    REASON = "reason"
+    INVOICE = "invoice"
+    PROMISED_ON = "promised_on"
+    AMOUNT = "amount"
+
+
+# --- button values --------------------------------------------------------------------------
 
 RowsKind = Literal[
     "open_invoices", "customer_invoices", "overdue_invoices", "disputes", "unapplied"
@@ -33,3 +67,29 @@ class PickCustomer(BaseModel):
 
     customer_id: int
     as_of: date | None = None
+
+
+class AlertRef(BaseModel):
+    """What an alert button is about: the customer, and the invoice when there is one."""
+
+    customer_id: int
+    invoice_id: int | None = None
+
+
+# Approval-card buttons carry the bare action id ("42"): `int(value)` reads it.
+
+# --- modal metadata -------------------------------------------------------------------------
+
+
+class AlertForm(AlertRef):
+    """A promise or dispute modal: the alert it was opened from and that alert's channel,
+    where the outcome is announced (a view submission says nothing of where it came from)."""
+
+    channel: str | None = None
+
+
+class CardForm(BaseModel):
+    """An Edit or Reject modal: the action, and for Edit the version the draft was read at."""
+
+    action_id: int
+    version: int | None = None

@@ -16,7 +16,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.app import create_app
-from bot.listeners.approvals import start_outbox
+from bot.outbox_hook import start_outbox
 from bot.server import Routes, default_routes, health_check, serve, serve_in_thread
 from jobs.scheduler import start_scheduler
 from tools.deps import ToolDeps, connect

@@ -1,13 +1,13 @@
-"""Listener modules, one per kind of Slack input; each has `register(app, deps)`.
+"""Listener modules, one per Slack surface; each has `register(app, deps)`.
 
-`create_app` registers every module listed in LISTENERS, in order. To add listeners (e.g.
-approval buttons), write a module with `register(app: App, deps: BotDeps)` and append it.
+`create_app` registers every module listed in LISTENERS, in order, after the middleware that
+resolves each request's caller (bot.caller). Listeners import from `tools/` and `bot/` only.
 """
 
 from __future__ import annotations
 
 from types import ModuleType
 
-from bot.listeners import actions, alerts, approvals, commands, mentions, messages
+from bot.listeners import actions, alerts, approvals, questions
 
-LISTENERS: list[ModuleType] = [messages, mentions, commands, actions, approvals, alerts]
+LISTENERS: list[ModuleType] = [questions, actions, approvals, alerts]

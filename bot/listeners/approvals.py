@@ -1,165 +1,129 @@
-"""Approve / Edit / Reject on approval cards, the two modals, and posting/redrawing cards.
+"""Approve / Edit / Reject on approval cards, and the Edit and Reject forms.
 
-Listeners are thin: ack, call tools.actions / tools.dunning (where every rule lives), redraw
-the card from the database, and tell a refused user why in an ephemeral message. The card
-is always redrawn from a fresh read under a per-action lock, so a slow update can never
-paint an older state over a newer one.
+Thin: ack, call tools.actions / tools.dunning (where every rule lives), redraw the card from
+the database (bot.cards), and tell a refused user why in an ephemeral message.
 """
 
 from __future__ import annotations
 
-import json
-import logging
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.blocks.approval import ApprovalId, edit_modal, reject_modal
-from bot.cards import card_notifier, refresh_card
+from bot.blocks.approval import edit_modal, reject_modal
+from bot.blocks.ids import ActionId, CardForm, FieldId, ViewId
+from bot.caller import Caller, caller
+from bot.cards import refresh_card
+from bot.listeners._slack import field_errors, field_value, tell
 from tools import actions, dunning
-from tools.actions import ActionError, ActionInfo, ActionNotFound, AlreadyDecided
+from tools.actions import ActionError, ActionExpired, ActionInfo, ActionNotFound, AlreadyDecided
 from tools.deps import ToolDeps
 
-log = logging.getLogger(__name__)
+# (action, user) -> why the form may not open, or None
+FormRefusal = Callable[[ActionInfo, str], str | None]
+# (deps, the form's metadata, the submitted view, user) -> raises ActionError to keep it open
+FormSubmit = Callable[[ToolDeps, CardForm, dict[str, Any], str], object]
 
 
-# --- helpers ----------------------------------------------------------------------------------
-
-
-def _clicked(body: dict[str, Any]) -> tuple[int, str, str | None]:
-    action_id = int(body["actions"][0]["value"])
-    channel = (body.get("container") or {}).get("channel_id") or (body.get("channel") or {}).get(
-        "id"
-    )
-    return action_id, body["user"]["id"], channel
-
-
-def _remember_card(deps: ToolDeps, a: ActionInfo, body: dict[str, Any]) -> None:
-    """Cards posted as a router answer are located on their first click."""
-    container = body.get("container") or {}
-    if a.slack_ts is None and container.get("message_ts") and container.get("channel_id"):
-        actions.attach_card(deps, a.id, container["channel_id"], container["message_ts"])
-
-
-def _tell(client: WebClient, channel: str | None, user: str, text: str) -> None:
-    if channel is None:
-        return
+def _clicked(
+    deps: ToolDeps, client: WebClient, who: Caller, action: dict[str, Any]
+) -> ActionInfo | None:
+    """The action behind the card; a card posted as an answer is located on its first click."""
     try:
-        client.chat_postEphemeral(channel=channel, user=user, text=text)
-    except Exception:
-        log.exception("event=approval_ephemeral_failed")
-
-
-def _load_for_click(
-    deps: ToolDeps, client: WebClient, body: dict[str, Any]
-) -> tuple[ActionInfo | None, str, str | None]:
-    action_id, user, channel = _clicked(body)
-    try:
-        a = actions.load(deps, action_id)
+        a = actions.load(deps, int(action["value"]))
     except ActionNotFound as exc:
-        _tell(client, channel, user, str(exc))
-        return None, user, channel
-    _remember_card(deps, a, body)
-    return a, user, channel
+        tell(client, who, str(exc))
+        return None
+    if a.slack_ts is None and who.channel and who.message_ts:
+        actions.attach_card(deps, a.id, who.channel, who.message_ts)
+    return a
 
 
-def _modal_values(view: dict[str, Any], block: str) -> str:
-    return str(view["state"]["values"][block][block].get("value") or "")
+def _form_opener(
+    deps: ToolDeps, refusal: FormRefusal, build: Callable[[ActionInfo], dict[str, Any]]
+) -> Callable[..., None]:
+    def on_click(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        context: BoltContext,
+    ) -> None:
+        ack()
+        who = caller(context)
+        a = _clicked(deps, client, who, action)
+        if a is None:
+            return
+        why_not = refusal(a, who.user)
+        if why_not is not None:
+            tell(client, who, why_not)
+            return
+        client.views_open(trigger_id=body["trigger_id"], view=build(a))
+
+    return on_click
 
 
-# --- listeners --------------------------------------------------------------------------------
+def _form_submitted(
+    deps: ToolDeps, submit: FormSubmit, error_field: FieldId
+) -> Callable[..., None]:
+    def on_submit(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        form = CardForm.model_validate_json(view["private_metadata"])
+        try:
+            submit(deps, form, view, caller(context).user)
+        except ActionError as exc:
+            ack(**field_errors(error_field, str(exc)))
+            return
+        ack()
+        refresh_card(client, deps, form.action_id)
+
+    return on_submit
+
+
+def _save_edit(deps: ToolDeps, form: CardForm, view: dict[str, Any], user: str) -> object:
+    return dunning.edit_draft(
+        deps,
+        form.action_id,
+        user,
+        field_value(view, FieldId.SUBJECT),
+        field_value(view, FieldId.BODY),
+        expected_version=form.version,
+    )
+
+
+def _reject(deps: ToolDeps, form: CardForm, view: dict[str, Any], user: str) -> object:
+    return actions.reject(deps, form.action_id, user, field_value(view, FieldId.REASON))
 
 
 def register(app: App, deps: ToolDeps) -> None:
-    @app.action(ApprovalId.APPROVE)
-    def on_approve(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    @app.action(ActionId.APPROVE)
+    def on_approve(
+        ack: Ack, action: dict[str, Any], client: WebClient, context: BoltContext
+    ) -> None:
         ack()
-        a, user, channel = _load_for_click(deps, client, body)
+        who = caller(context)
+        a = _clicked(deps, client, who, action)
         if a is None:
             return
         try:
-            decision = actions.approve(deps, a.id, user)
+            decision = actions.approve(deps, a.id, who.user)
         except ActionError as exc:
-            _tell(client, channel, user, str(exc))
-            if isinstance(exc, AlreadyDecided) or "expired" in str(exc):
+            tell(client, who, str(exc))
+            if isinstance(exc, AlreadyDecided | ActionExpired):
                 refresh_card(client, deps, a.id)
             return
         refresh_card(client, deps, a.id)
         if decision.outcome == "first_approval":
-            _tell(client, channel, user, decision.message)
+            tell(client, who, decision.message)
 
-    @app.action(ApprovalId.REJECT)
-    def on_reject(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        a, user, channel = _load_for_click(deps, client, body)
-        if a is None:
-            return
-        if a.status != "proposed":
-            _tell(client, channel, user, f"Already {a.status}; nothing to reject.")
-            return
-        client.views_open(trigger_id=body["trigger_id"], view=reject_modal(a))
+    def may_edit(a: ActionInfo, user: str) -> str | None:
+        return actions.edit_refusal(deps.settings, a, user)
 
-    @app.action(ApprovalId.EDIT)
-    def on_edit(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
-        a, user, channel = _load_for_click(deps, client, body)
-        if a is None:
-            return
-        if a.status != "proposed":
-            _tell(client, channel, user, f"Already {a.status}; it can no longer be edited.")
-            return
-        if user not in deps.settings.approvers and user != a.proposed_by:
-            _tell(client, channel, user, "Only approvers or the proposer can edit a draft.")
-            return
-        client.views_open(trigger_id=body["trigger_id"], view=edit_modal(a))
+    def may_reject(a: ActionInfo, _user: str) -> str | None:
+        return actions.reject_refusal(a)
 
-    @app.view(ApprovalId.EDIT_MODAL)
-    def on_edit_submit(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
-    ) -> None:
-        meta = json.loads(view["private_metadata"])
-        user = body["user"]["id"]
-        try:
-            dunning.edit_draft(
-                deps,
-                int(meta["action_id"]),
-                user,
-                _modal_values(view, ApprovalId.SUBJECT),
-                _modal_values(view, ApprovalId.BODY),
-                expected_version=int(meta["version"]),
-            )
-        except ActionError as exc:
-            ack(response_action="errors", errors={ApprovalId.BODY: str(exc)[:1900]})
-            return
-        ack()
-        refresh_card(client, deps, int(meta["action_id"]))
-
-    @app.view(ApprovalId.REJECT_MODAL)
-    def on_reject_submit(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
-    ) -> None:
-        meta = json.loads(view["private_metadata"])
-        user = body["user"]["id"]
-        try:
-            actions.reject(deps, int(meta["action_id"]), user, _modal_values(view, "reason"))
-        except ActionError as exc:
-            ack(response_action="errors", errors={ApprovalId.REASON: str(exc)[:1900]})
-            return
-        ack()
-        refresh_card(client, deps, int(meta["action_id"]))
-
-
-def start_outbox(deps: ToolDeps, app: App) -> Any:
-    """`arbot serve` start hook: run the outbox worker, redrawing cards as actions execute."""
-    from tools.outbox import Outbox
-
-    box = Outbox(deps, notify=card_notifier(app.client, deps))
-    thread, stop = box.start(interval=1.0)
-    log.info("event=outbox_started")
-
-    def shutdown() -> None:
-        stop.set()
-        thread.join(timeout=10)
-
-    return shutdown
+    app.action(ActionId.EDIT)(_form_opener(deps, may_edit, edit_modal))
+    app.action(ActionId.REJECT)(_form_opener(deps, may_reject, reject_modal))
+    app.view(ViewId.EDIT_DRAFT)(_form_submitted(deps, _save_edit, FieldId.BODY))
+    app.view(ViewId.REJECT)(_form_submitted(deps, _reject, FieldId.REASON))

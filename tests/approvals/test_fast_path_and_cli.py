@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from bot.blocks.approval import ApprovalId
+from bot.blocks.ids import ActionId
 from bot.cli import main
 from bot.intents import match
 from tests.approvals import ledger
@@ -66,11 +66,11 @@ def test_draft_a_reminder_in_a_dm_then_a_colleague_approves(
         for b in card.blocks
         if b["type"] == "actions"
         for e in b["elements"]
-        if e["action_id"] == ApprovalId.APPROVE
+        if e["action_id"] == ActionId.APPROVE
     ]
     status, _ = slack_env.sender.interaction(
         block_action(
-            ApprovalId.APPROVE,
+            ActionId.APPROVE,
             value=approve["value"],
             user=APPROVER,
             channel="DCOLLECT01",
@@ -135,7 +135,7 @@ def test_write_off_by_mention_needs_two_approvers(slack_env: SlackEnv) -> None:
     for n, user in enumerate((APPROVER, APPROVER_2), start=1):
         slack_env.sender.interaction(
             block_action(
-                ApprovalId.APPROVE,
+                ActionId.APPROVE,
                 value=value,
                 user=user,
                 channel=APPROVALS_CHANNEL,
@@ -214,7 +214,7 @@ def test_cli_ask_for_a_draft_posts_its_card_and_says_where(
     assert f"to {ledger.ACME_AP}" in card_words and "INV-A1" in card_words
     assert card_words.strip() == post.params["text"], "the card's own text, as posted"
     [a] = [actions.load(ap_deps, int(e["value"])) for b in post.blocks if b["type"] == "actions"
-           for e in b["elements"] if e["action_id"] == ApprovalId.APPROVE]  # fmt: skip
+           for e in b["elements"] if e["action_id"] == ActionId.APPROVE]  # fmt: skip
     assert a.proposed_by == "cli" and a.slack_channel == APPROVALS_CHANNEL
 
     monkeypatch.delenv("SLACK_BOT_TOKEN")
@@ -231,7 +231,7 @@ def test_serve_start_hook_sends_an_approved_email_within_seconds(
     from bot.app import create_app
     from bot.cards import post_card
     from bot.commands.serve_cmd import START_HOOKS
-    from bot.listeners.approvals import start_outbox
+    from bot.outbox_hook import start_outbox
 
     assert start_outbox in START_HOOKS
     app = create_app(ap_settings, ap_deps)

@@ -10,7 +10,7 @@ import threading
 from datetime import timedelta
 from typing import Any
 
-from bot.blocks.approval import ApprovalId
+from bot.blocks.ids import ActionId, ViewId
 from bot.cards import post_card
 from tests.approvals import ledger
 from tests.approvals.conftest import (
@@ -47,7 +47,7 @@ def propose_write_off_card(env: SlackEnv, invoice: str = "INV-G1") -> tuple[Acti
     return a, post_card(env.client, env.deps, a, channel=APPROVALS_CHANNEL)
 
 
-def click(env: SlackEnv, button: ApprovalId, a: ActionInfo, ts: str, user: str) -> None:
+def click(env: SlackEnv, button: ActionId, a: ActionInfo, ts: str, user: str) -> None:
     status, _ = env.sender.interaction(
         block_action(button, value=str(a.id), user=user, channel=APPROVALS_CHANNEL, message_ts=ts)
     )
@@ -86,7 +86,7 @@ def test_card_shows_what_will_happen_and_buttons_carry_only_the_id(slack_env: Sl
 
 def test_approve_sends_one_email_and_updates_the_card(slack_env: SlackEnv, smtp: FakeSmtp) -> None:
     a, ts = propose_reminder(slack_env)
-    click(slack_env, ApprovalId.APPROVE, a, ts, APPROVER)
+    click(slack_env, ActionId.APPROVE, a, ts, APPROVER)
     card = last_card(slack_env, 1)
     assert f"Approved by <@{APPROVER}>" in card
     assert "Approve" not in [
@@ -114,7 +114,7 @@ def test_double_click_from_two_users_sends_one_email(slack_env: SlackEnv, smtp: 
 
     def go(user: str) -> None:
         barrier.wait()
-        click(slack_env, ApprovalId.APPROVE, a, ts, user)
+        click(slack_env, ActionId.APPROVE, a, ts, user)
 
     threads = [threading.Thread(target=go, args=(u,)) for u in (APPROVER, APPROVER_2)]
     for t in threads:
@@ -134,13 +134,41 @@ def test_double_click_from_two_users_sends_one_email(slack_env: SlackEnv, smtp: 
 
 def test_self_approval_and_non_approver_are_refused(slack_env: SlackEnv, smtp: FakeSmtp) -> None:
     a, ts = propose_reminder(slack_env)
-    click(slack_env, ApprovalId.APPROVE, a, ts, COLLECTOR)
+    click(slack_env, ActionId.APPROVE, a, ts, COLLECTOR)
     assert "a different approver must approve" in ephemeral(slack_env, 1)[0]
-    click(slack_env, ApprovalId.APPROVE, a, ts, OUTSIDER)
+    click(slack_env, ActionId.APPROVE, a, ts, OUTSIDER)
     assert "Only configured approvers" in ephemeral(slack_env, 2)[1]
     assert actions.load(slack_env.deps, a.id).status == "proposed"
     slack_env.outbox().run_once()
     assert smtp.messages == []
+
+
+def test_an_approver_approves_where_a_non_approver_is_refused(slack_env: SlackEnv) -> None:
+    a, ts = propose_reminder(slack_env)
+    click(slack_env, ActionId.APPROVE, a, ts, OUTSIDER)
+    assert ephemeral(slack_env) == [
+        "Only configured approvers (ARBOT_APPROVERS) can approve actions."
+    ]
+    assert actions.load(slack_env.deps, a.id).status == "proposed"
+    click(slack_env, ActionId.APPROVE, a, ts, APPROVER)
+    [update] = slack_env.slack.wait_for("chat.update")
+    assert update.params["ts"] == ts and f"Approved by <@{APPROVER}>" in update.all_text
+    assert actions.load(slack_env.deps, a.id).status == "approved"
+
+
+def test_edit_is_only_for_approvers_or_the_proposer_and_only_while_proposed(
+    slack_env: SlackEnv,
+) -> None:
+    a, ts = propose_reminder(slack_env)
+    click(slack_env, ActionId.EDIT, a, ts, OUTSIDER)
+    assert ephemeral(slack_env) == ["Only approvers or the proposer can edit a draft."]
+    click(slack_env, ActionId.APPROVE, a, ts, APPROVER)
+    last_card(slack_env, 1)
+    click(slack_env, ActionId.EDIT, a, ts, COLLECTOR)
+    assert ephemeral(slack_env, 2)[1] == "Already approved; it can no longer be edited."
+    click(slack_env, ActionId.REJECT, a, ts, APPROVER_2)
+    assert ephemeral(slack_env, 3)[2] == "Already approved; nothing to reject."
+    assert slack_env.slack.calls("views.open") == []
 
 
 def test_dual_approval_write_off_marks_stripe_once_and_updates_ledger(
@@ -152,12 +180,12 @@ def test_dual_approval_write_off_marks_stripe_once_and_updates_ledger(
     a, ts = propose_write_off_card(slack_env)
     card = slack_env.slack.calls("chat.postMessage")[0].all_text
     assert "Amount:* USD 9,000.00" in card and "Bad debt:" in card and "DSO:" in card
-    click(slack_env, ApprovalId.APPROVE, a, ts, APPROVER)
+    click(slack_env, ActionId.APPROVE, a, ts, APPROVER)
     assert "second approver" in ephemeral(slack_env)[0]
     assert "1 of 2 approvals" in last_card(slack_env, 1)
     slack_env.outbox().run_once()
     assert fake_stripe.idempotency_keys == []  # nothing happens on one approval
-    click(slack_env, ApprovalId.APPROVE, a, ts, APPROVER_2)
+    click(slack_env, ActionId.APPROVE, a, ts, APPROVER_2)
     assert f"Approved by <@{APPROVER}>, <@{APPROVER_2}>" in last_card(slack_env, 2)
     fake_stripe.fail(500, times=1, path=f"/v1/invoices/{inv['id']}/mark_uncollectible")
     box = slack_env.outbox()
@@ -178,7 +206,7 @@ def test_dual_approval_write_off_marks_stripe_once_and_updates_ledger(
 
 def test_edit_then_approve_sends_the_edited_email(slack_env: SlackEnv, smtp: FakeSmtp) -> None:
     a, ts = propose_reminder(slack_env, invoice="INV-A1")
-    click(slack_env, ApprovalId.EDIT, a, ts, COLLECTOR)
+    click(slack_env, ActionId.EDIT, a, ts, COLLECTOR)
     view = opened_view(slack_env)
     assert view["title"]["text"] == "Edit reminder"
     assert view["blocks"][1]["element"]["initial_value"] == a.payload["subject"]
@@ -191,7 +219,7 @@ def test_edit_then_approve_sends_the_edited_email(slack_env: SlackEnv, smtp: Fak
         }
         return slack_env.sender.interaction(
             view_submission(
-                ApprovalId.EDIT_MODAL, user=COLLECTOR, values=values, private_metadata=meta
+                ViewId.EDIT_DRAFT, user=COLLECTOR, values=values, private_metadata=meta
             )
         )
 
@@ -201,7 +229,7 @@ def test_edit_then_approve_sends_the_edited_email(slack_env: SlackEnv, smtp: Fak
     status, answer = submit("About INV-A1", body)
     assert status == 200 and "errors" not in answer
     assert "Edited by" in last_card(slack_env, 1)
-    click(slack_env, ApprovalId.APPROVE, a, ts, APPROVER)
+    click(slack_env, ActionId.APPROVE, a, ts, APPROVER)
     assert f"Approved by <@{APPROVER}>" in last_card(slack_env, 2)
     slack_env.outbox().run_once()
     [msg] = smtp.wait_for(1)
@@ -221,25 +249,25 @@ def test_edit_after_an_approval_needs_approval_again(slack_env: SlackEnv) -> Non
 
     edited = edit_draft(slack_env.deps, r.id, APPROVER, "INV-A1", "INV-A1 is USD 1,200.00, thanks.")
     assert edited.approved_by == [] and edited.status == "proposed"
-    click(slack_env, ApprovalId.APPROVE, r, ts, APPROVER)  # the editor cannot approve it
+    click(slack_env, ActionId.APPROVE, r, ts, APPROVER)  # the editor cannot approve it
     assert "proposed or edited" in ephemeral(slack_env)[0]
 
 
 def test_reject_with_a_reason(slack_env: SlackEnv, smtp: FakeSmtp) -> None:
     a, ts = propose_reminder(slack_env)
-    click(slack_env, ApprovalId.REJECT, a, ts, APPROVER)
+    click(slack_env, ActionId.REJECT, a, ts, APPROVER)
     meta = opened_view(slack_env)["private_metadata"]
     values = {"reason": {"reason": {"type": "plain_text_input", "value": "they paid by wire"}}}
     status, _ = slack_env.sender.interaction(
         view_submission(
-            ApprovalId.REJECT_MODAL, user=APPROVER, values=values, private_metadata=meta
+            ViewId.REJECT, user=APPROVER, values=values, private_metadata=meta
         )
     )
     assert status == 200
     assert f"Rejected by <@{APPROVER}>: they paid by wire" in last_card(slack_env, 1)
     slack_env.outbox().run_once()
     assert smtp.messages == []
-    click(slack_env, ApprovalId.APPROVE, a, ts, APPROVER_2)
+    click(slack_env, ActionId.APPROVE, a, ts, APPROVER_2)
     assert f"Already rejected by <@{APPROVER}>" in ephemeral(slack_env)[0]
 
 
@@ -249,7 +277,7 @@ def test_expired_proposal(slack_env: SlackEnv, smtp: FakeSmtp) -> None:
         slack_env.deps, DunningInput(customer="Acme", requested_by=COLLECTOR), now=long_ago
     )
     ts = post_card(slack_env.client, slack_env.deps, a, channel=APPROVALS_CHANNEL)
-    click(slack_env, ApprovalId.APPROVE, a, ts, APPROVER)
+    click(slack_env, ActionId.APPROVE, a, ts, APPROVER)
     assert "expired" in ephemeral(slack_env)[0]
     assert "Expired" in last_card(slack_env, 1)
     slack_env.outbox().run_once()
@@ -268,7 +296,7 @@ def test_outbox_expires_stale_proposals_and_redraws(slack_env: SlackEnv) -> None
 
 def test_paid_meanwhile_is_cancelled_with_a_note(slack_env: SlackEnv, smtp: FakeSmtp) -> None:
     a, ts = propose_reminder(slack_env)
-    click(slack_env, ApprovalId.APPROVE, a, ts, APPROVER)
+    click(slack_env, ActionId.APPROVE, a, ts, APPROVER)
     last_card(slack_env, 1)
     ledger.pay_in_full(slack_env.deps, "INV-A1")
     slack_env.outbox().run_once()
@@ -278,7 +306,7 @@ def test_paid_meanwhile_is_cancelled_with_a_note(slack_env: SlackEnv, smtp: Fake
 
 def test_disputed_since_approval_is_never_dunned(slack_env: SlackEnv, smtp: FakeSmtp) -> None:
     a, ts = propose_reminder(slack_env)
-    click(slack_env, ApprovalId.APPROVE, a, ts, APPROVER)
+    click(slack_env, ActionId.APPROVE, a, ts, APPROVER)
     last_card(slack_env, 1)
     ledger.open_dispute(slack_env.deps, "INV-A2")
     slack_env.outbox().run_once()
@@ -291,7 +319,7 @@ def test_smtp_down_then_up_sends_once_and_card_shows_the_retry(
     slack_env: SlackEnv, smtp: FakeSmtp
 ) -> None:
     a, ts = propose_reminder(slack_env)
-    click(slack_env, ApprovalId.APPROVE, a, ts, APPROVER)
+    click(slack_env, ActionId.APPROVE, a, ts, APPROVER)
     last_card(slack_env, 1)
     smtp.stop()
     box = slack_env.outbox()
@@ -308,7 +336,7 @@ def test_crash_between_send_and_mark_sends_no_second_email(
     slack_env: SlackEnv, smtp: FakeSmtp
 ) -> None:
     a, ts = propose_reminder(slack_env)
-    click(slack_env, ApprovalId.APPROVE, a, ts, APPROVER)
+    click(slack_env, ActionId.APPROVE, a, ts, APPROVER)
     last_card(slack_env, 1)
 
     class Crash(BaseException):

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bot.app import create_app
-from bot.blocks.approval import ApprovalId
+from bot.blocks.ids import ActionId
 from bot.cards import card_notifier, post_card
 from bot.listeners import LISTENERS, approvals
 from bot.server import default_routes, serve, serve_in_thread
@@ -135,7 +135,7 @@ def main() -> int:
                     clicked_at[ts] = time.monotonic()
                 status, _ = sender.interaction(
                     block_action(
-                        ApprovalId.APPROVE,
+                        ActionId.APPROVE,
                         value=str(action_id),
                         user=user,
                         channel=CHANNEL,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -55,23 +57,51 @@ def bot_deps(bot_settings: Settings) -> Iterator[ToolDeps]:
     d.engine.dispose()
 
 
+class ListenerPool(ThreadPoolExecutor):
+    """The app's listener pool, remembering what it ran, so a test can wait for the work a
+    request started after its ack (a listener's last database write, say) to finish."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=16, thread_name_prefix="test-listener")
+        self._futures: list[Future[object]] = []
+        self._lock = threading.Lock()
+
+    def submit(  # type: ignore[override]
+        self, fn: Callable[..., object], /, *args: object, **kwargs: object
+    ) -> Future[object]:
+        future = super().submit(fn, *args, **kwargs)
+        with self._lock:
+            self._futures.append(future)
+        return future
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Block until every listener started so far has returned; fail after `timeout`."""
+        with self._lock:
+            started = list(self._futures)
+        _done, running = wait(started, timeout=timeout)
+        assert not running, f"{len(running)} listener(s) still running after {timeout}s"
+
+
 @dataclass
 class Running:
     app: App
     server: ThreadingWSGIServer
     slack: SlackSender
     base: str
+    listeners: ListenerPool
 
 
 @pytest.fixture
 def running(bot_settings: Settings, bot_deps: ToolDeps) -> Iterator[Running]:
-    app = create_app(bot_settings, bot_deps)
+    pool = ListenerPool()
+    app = create_app(bot_settings, bot_deps, listener_executor=pool)
     server = serve(default_routes(app, bot_deps), host="127.0.0.1", port=0)
     serve_in_thread(server)
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    yield Running(app, server, SlackSender(f"{base}/slack/events", SECRET), base)
+    yield Running(app, server, SlackSender(f"{base}/slack/events", SECRET), base, pool)
     server.shutdown()
     server.server_close()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 @pytest.fixture

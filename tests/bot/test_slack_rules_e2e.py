@@ -11,7 +11,16 @@ import pytest
 from bot.app import create_app
 from bot.blocks.common import MAX_BLOCKS, MAX_SECTION_CHARS
 from bot.server import default_routes, serve, serve_in_thread
-from tests.bot.conftest import CHANNEL, DM, FINANCE, OTHER_CHANNEL, OUTSIDER, SECRET, Running
+from tests.bot.conftest import (
+    CHANNEL,
+    DM,
+    FINANCE,
+    OTHER_CHANNEL,
+    OUTSIDER,
+    SECRET,
+    ListenerPool,
+    Running,
+)
 from tests.bot.ledger import DEBTORS
 from tests.fakes.signing import SlackSender, event_callback, mention_event, message_event
 from tests.fakes.slack_api import FakeSlack
@@ -30,7 +39,7 @@ def test_outsider_gets_refusal_without_numbers(bot: Running, fake_slack: FakeSla
     [ephemeral] = fake_slack.wait_for("chat.postEphemeral")
     assert ephemeral.params["user"] == OUTSIDER
     assert "finance team" in ephemeral.params["text"]
-    fake_slack.wait_quiet()
+    bot.listeners.wait_idle()
     assert len(fake_slack.calls("chat.postMessage")) == 1, "no answer posted to the channel"
 
 
@@ -56,16 +65,19 @@ def test_retried_event_answered_once_even_after_restart(
     fake_slack.wait_for("chat.postMessage")
 
     # A second replica (or the restarted process) on the same database gets retry #2.
-    other = create_app(bot_settings, ledger)
+    other_listeners = ListenerPool()
+    other = create_app(bot_settings, ledger, listener_executor=other_listeners)
     server = serve(default_routes(other, ledger), port=0)
     serve_in_thread(server)
     try:
         sender = SlackSender(f"http://127.0.0.1:{server.server_address[1]}/slack/events", SECRET)
         assert sender.event(payload, retry_num=2)[0] == 200
-        fake_slack.wait_quiet(0.5)
+        other_listeners.wait_idle()
     finally:
         server.shutdown()
         server.server_close()
+        other_listeners.shutdown()
+    bot.listeners.wait_idle()
     assert len(fake_slack.calls("chat.postMessage")) == 1
 
 
@@ -75,7 +87,7 @@ def test_bad_signature_does_nothing(bot: Running, fake_slack: FakeSlack) -> None
     assert status == 401
     status, _ = bot.slack.post(body, "application/json", timestamp=1_600_000_000)
     assert status == 401
-    fake_slack.wait_quiet(0.5)
+    bot.listeners.wait_idle()
     assert fake_slack.calls("chat.postMessage") == []
 
 
@@ -113,7 +125,7 @@ def test_bot_messages_and_edits_are_ignored(bot: Running, fake_slack: FakeSlack)
     bot.slack.event(message_event("AR", user=FINANCE, channel=DM, bot_id="B999"))
     bot.slack.event(message_event("AR", user=FINANCE, channel=DM, subtype="message_changed"))
     bot.slack.event(message_event("AR", user="UBOT000001", channel=DM))
-    fake_slack.wait_quiet(0.5)
+    bot.listeners.wait_idle()
     assert fake_slack.calls("chat.postMessage") == []
 
 
@@ -124,7 +136,7 @@ def test_error_shows_an_id_not_a_traceback(
     def broken(*_a: object, **_k: object) -> None:
         raise RuntimeError("database exploded: secret detail")
 
-    monkeypatch.setattr("bot.reply.answer", broken)
+    monkeypatch.setattr("bot.listeners.questions.answer", broken)
     bot.slack.event(message_event("AR", user=FINANCE, channel=DM))
     [post] = fake_slack.wait_for("chat.postMessage")
     assert "something went wrong" in post.all_text

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -24,7 +23,7 @@ from pydantic import SecretStr
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.blocks.alerts import AlertId
+from bot.blocks.ids import ActionId, FieldId, ViewId
 from db.models import Action, ActionStatus, Dispute, PromiseToPay
 from jobs.runner import run_job
 from tests.bot import conftest as bot_conftest
@@ -47,6 +46,12 @@ running = bot_conftest.running
 TUESDAY = MONDAY + timedelta(days=1)
 REFUSED = "Only the finance team can act on alerts."
 FINANCE_GROUP, GROUP_MEMBER = "SFINANCE01", "UGRPMEMBER"
+BUTTONS = (
+    ActionId.ALERT_DRAFT,
+    ActionId.ALERT_PROMISE,
+    ActionId.ALERT_DISPUTE,
+    ActionId.ALERT_SNOOZE,
+)
 
 
 @pytest.fixture
@@ -97,7 +102,7 @@ def _posts(fake: FakeSlack, channel: str) -> list[Call]:
     return [c for c in fake.calls("chat.postMessage") if c.params["channel"] == channel]
 
 
-def click(bot: Running, alert: Alert, button: AlertId, user: str) -> None:
+def click(bot: Running, alert: Alert, button: ActionId, user: str) -> None:
     status, _ = bot.slack.interaction(
         block_action(
             button,
@@ -119,7 +124,7 @@ def opened_view(fake: FakeSlack) -> dict[str, Any]:
 
 def invoice_option(view: dict[str, Any], number: str) -> str:
     """The value of the invoice picker's option a user would pick by its label."""
-    [picker] = [b for b in view["blocks"] if b.get("block_id") == AlertId.INVOICE]
+    [picker] = [b for b in view["blocks"] if b.get("block_id") == FieldId.INVOICE]
     [value] = [
         o["value"] for o in picker["element"]["options"] if o["text"]["text"].startswith(number)
     ]
@@ -151,7 +156,7 @@ def dunned(deps: ToolDeps, client: WebClient, now: datetime) -> set[str]:
 
 def test_alert_has_the_four_buttons_about_the_account(alert: Alert, bot_deps: ToolDeps) -> None:
     assert "Risky Inc" in alert.text and "high risk" in alert.text
-    assert list(alert.values) == [AlertId.DRAFT, AlertId.PROMISE, AlertId.DISPUTE, AlertId.SNOOZE]
+    assert list(alert.values) == list(BUTTONS)
     risky = ledger.customer_id(bot_deps, "RISKY")
     assert {json.loads(v)["customer_id"] for v in alert.values.values()} == {risky}
 
@@ -159,7 +164,7 @@ def test_alert_has_the_four_buttons_about_the_account(alert: Alert, bot_deps: To
 def test_draft_reminder_posts_an_approval_card_in_the_alert_thread(
     running: Running, alert: Alert, bot_deps: ToolDeps, fake_slack: FakeSlack
 ) -> None:
-    click(running, alert, AlertId.DRAFT, FINANCE)
+    click(running, alert, ActionId.ALERT_DRAFT, FINANCE)
     [card] = fake_slack.wait_for("chat.postMessage")
     assert card.params["channel"] == ALERTS and card.params["thread_ts"] == alert.ts
     text = card.all_text
@@ -174,17 +179,15 @@ def test_draft_reminder_posts_an_approval_card_in_the_alert_thread(
     assert a.payload["recipient"] == "ap@risky.example.com"
     assert a.customer_id == ledger.customer_id(bot_deps, "RISKY")
     # the card's place is stored right after Slack answers, so later decisions redraw it
-    deadline = time.monotonic() + 5
-    while a.slack_ts is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-        a = actions.load(bot_deps, action_id)
+    running.listeners.wait_idle()
+    a = actions.load(bot_deps, action_id)
     assert a.slack_channel == ALERTS and a.slack_ts
 
 
 def test_record_promise_writes_it_and_dunning_skips_the_invoice_until_then(
     running: Running, alert: Alert, bot_deps: ToolDeps, fake_slack: FakeSlack, client: WebClient
 ) -> None:
-    click(running, alert, AlertId.PROMISE, FINANCE)
+    click(running, alert, ActionId.ALERT_PROMISE, FINANCE)
     view = opened_view(fake_slack)
     assert view["title"]["text"] == "Promise to pay"
     r1 = invoice_option(view, "INV-R1")
@@ -193,21 +196,23 @@ def test_record_promise_writes_it_and_dunning_skips_the_invoice_until_then(
 
     def values(on: date, amount: str | None) -> dict[str, Any]:
         return {
-            AlertId.INVOICE: {
-                AlertId.INVOICE: {"type": "static_select", "selected_option": {"value": r1}}
+            FieldId.INVOICE: {
+                FieldId.INVOICE: {"type": "static_select", "selected_option": {"value": r1}}
             },
-            AlertId.DATE: {AlertId.DATE: {"type": "datepicker", "selected_date": on.isoformat()}},
-            AlertId.AMOUNT: {AlertId.AMOUNT: {"type": "plain_text_input", "value": amount}},
+            FieldId.PROMISED_ON: {
+                FieldId.PROMISED_ON: {"type": "datepicker", "selected_date": on.isoformat()}
+            },
+            FieldId.AMOUNT: {FieldId.AMOUNT: {"type": "plain_text_input", "value": amount}},
         }
 
     # a date in the past keeps the modal open with the reason, and records nothing
     answer = submit(running, view, FINANCE, values(real_today - timedelta(days=1), "2500.00"))
     assert json.loads(answer)["response_action"] == "errors"
-    assert "today or later" in json.loads(answer)["errors"][AlertId.DATE]
+    assert "today or later" in json.loads(answer)["errors"][FieldId.PROMISED_ON]
     promised_on = real_today + timedelta(days=10)
     # an amount it cannot read is shown under the amount, not under the date
     answer = submit(running, view, FINANCE, values(promised_on, "2,500.00"))
-    assert json.loads(answer)["errors"] == {AlertId.AMOUNT: "amount '2,500.00' is not a number"}
+    assert json.loads(answer)["errors"] == {FieldId.AMOUNT: "amount '2,500.00' is not a number"}
     assert submit(running, view, FINANCE, values(promised_on, "2500.00")) == ""
     [told] = fake_slack.wait_for("chat.postMessage")
     assert told.params["channel"] == ALERTS
@@ -231,16 +236,16 @@ def test_record_promise_writes_it_and_dunning_skips_the_invoice_until_then(
 def test_mark_disputed_writes_a_dispute_and_the_invoice_is_no_longer_dunned(
     running: Running, alert: Alert, bot_deps: ToolDeps, fake_slack: FakeSlack, client: WebClient
 ) -> None:
-    click(running, alert, AlertId.DISPUTE, FINANCE)
+    click(running, alert, ActionId.ALERT_DISPUTE, FINANCE)
     view = opened_view(fake_slack)
     assert view["title"]["text"] == "Mark disputed"
     r1 = invoice_option(view, "INV-R1")
     reason = "Says the July delivery arrived damaged"
     values = {
-        AlertId.INVOICE: {
-            AlertId.INVOICE: {"type": "static_select", "selected_option": {"value": r1}}
+        FieldId.INVOICE: {
+            FieldId.INVOICE: {"type": "static_select", "selected_option": {"value": r1}}
         },
-        AlertId.REASON: {AlertId.REASON: {"type": "plain_text_input", "value": reason}},
+        FieldId.REASON: {FieldId.REASON: {"type": "plain_text_input", "value": reason}},
     }
     assert submit(running, view, FINANCE, values) == ""
     [told] = fake_slack.wait_for("chat.postMessage")
@@ -256,7 +261,7 @@ def test_mark_disputed_writes_a_dispute_and_the_invoice_is_no_longer_dunned(
         )
     # a second "mark disputed" on the same invoice is refused in the modal
     again = json.loads(submit(running, view, FINANCE, values))
-    assert "INV-R1 is already disputed" in again["errors"][AlertId.REASON]
+    assert "INV-R1 is already disputed" in again["errors"][FieldId.REASON]
     assert dunned(bot_deps, client, TUESDAY) == {"INV-D1", "INV-D2"}
     # the person who marked it knows: the dispute watch posts no "new dispute" about it
     fake_slack.reset()
@@ -272,7 +277,7 @@ def test_snooze_suppresses_the_next_alert_until_it_ends(
     client: WebClient,
     tmp_path: Path,
 ) -> None:
-    click(running, alert, AlertId.SNOOZE, FINANCE)
+    click(running, alert, ActionId.ALERT_SNOOZE, FINANCE)
     [told] = fake_slack.wait_for("chat.postMessage")
     assert told.params["channel"] == ALERTS and told.params["thread_ts"] == alert.ts
     found = re.fullmatch(
@@ -314,30 +319,32 @@ def test_snooze_suppresses_the_next_alert_until_it_ends(
 def test_non_finance_user_is_refused_and_nothing_changes(
     running: Running, alert: Alert, bot_deps: ToolDeps, fake_slack: FakeSlack
 ) -> None:
-    for button in (AlertId.DRAFT, AlertId.PROMISE, AlertId.DISPUTE, AlertId.SNOOZE):
+    for button in BUTTONS:
         click(running, alert, button, OUTSIDER)
     # a modal submitted by someone who is not (or no longer) in finance is refused too
     r1 = str(ledger.ids(bot_deps)["INV-R1"])
-    meta = json.dumps(json.loads(alert.values[AlertId.PROMISE]) | {"channel": ALERTS})
-    picked = {AlertId.INVOICE: {"type": "static_select", "selected_option": {"value": r1}}}
+    meta = json.dumps(json.loads(alert.values[ActionId.ALERT_PROMISE]) | {"channel": ALERTS})
+    picked = {FieldId.INVOICE: {"type": "static_select", "selected_option": {"value": r1}}}
     forged = {
-        AlertId.PROMISE_MODAL: {
-            AlertId.INVOICE: picked,
-            AlertId.DATE: {AlertId.DATE: {"type": "datepicker", "selected_date": "2030-01-01"}},
-            AlertId.AMOUNT: {AlertId.AMOUNT: {"type": "plain_text_input", "value": None}},
+        ViewId.PROMISE: {
+            FieldId.INVOICE: picked,
+            FieldId.PROMISED_ON: {
+                FieldId.PROMISED_ON: {"type": "datepicker", "selected_date": "2030-01-01"}
+            },
+            FieldId.AMOUNT: {FieldId.AMOUNT: {"type": "plain_text_input", "value": None}},
         },
-        AlertId.DISPUTE_MODAL: {
-            AlertId.INVOICE: picked,
-            AlertId.REASON: {AlertId.REASON: {"type": "plain_text_input", "value": "no reason"}},
+        ViewId.DISPUTE: {
+            FieldId.INVOICE: picked,
+            FieldId.REASON: {FieldId.REASON: {"type": "plain_text_input", "value": "no reason"}},
         },
     }
     for callback_id, values in forged.items():
         view = {"callback_id": callback_id, "private_metadata": meta}
         answer = json.loads(submit(running, view, OUTSIDER, values))
-        assert answer == {"response_action": "errors", "errors": {AlertId.INVOICE: REFUSED}}
+        assert answer == {"response_action": "errors", "errors": {FieldId.INVOICE: REFUSED}}
     told = fake_slack.wait_for("chat.postEphemeral", count=4)
     assert [(c.params["user"], c.params["text"]) for c in told] == [(OUTSIDER, REFUSED)] * 4
-    fake_slack.wait_quiet()
+    running.listeners.wait_idle()
     assert fake_slack.calls("chat.postMessage") == [] and fake_slack.calls("views.open") == []
     assert snoozed_customers(bot_deps, TUESDAY.date()) == set()
     with bot_deps.sessions() as session:
@@ -350,6 +357,6 @@ def test_a_member_of_the_finance_user_group_may_act(
     running: Running, alert: Alert, fake_slack: FakeSlack
 ) -> None:
     fake_slack.usergroups[FINANCE_GROUP] = [GROUP_MEMBER]
-    click(running, alert, AlertId.SNOOZE, GROUP_MEMBER)
+    click(running, alert, ActionId.ALERT_SNOOZE, GROUP_MEMBER)
     [told] = fake_slack.wait_for("chat.postMessage")
     assert told.params["text"].startswith(f"<@{GROUP_MEMBER}> snoozed alerts about this account")
