@@ -158,29 +158,6 @@ def get_customer(session: Session, customer_id: int) -> Customer | None:
     return session.get(Customer, customer_id)
 
 
-def find_customers(session: Session, ref: str, limit: int = 5) -> Sequence[Customer]:
-    """By internal id, external id, or a case-insensitive part of the name."""
-    ref = ref.strip()
-    if ref.isdigit():
-        found = session.get(Customer, int(ref))
-        if found is not None:
-            return [found]
-    exact = session.execute(select(Customer).where(Customer.external_id == ref)).scalars().all()
-    if exact:
-        return exact
-    pattern = f"%{ref.lower()}%"
-    return (
-        session.execute(
-            select(Customer)
-            .where(func.lower(Customer.name).like(pattern))
-            .order_by(func.length(Customer.name), Customer.id)
-            .limit(limit)
-        )
-        .scalars()
-        .all()
-    )
-
-
 def find_invoices(session: Session, ref: str) -> Sequence[Invoice]:
     """By number, external id or internal id; case-insensitive on number and external id."""
     ref = ref.strip()

@@ -62,26 +62,6 @@ def whole_days(
 # --- customers -------------------------------------------------------------------------
 
 
-def customer_by_key(session: Session, key: str) -> Customer | None:
-    """Exact match on external id or internal id; None when neither matches."""
-    found = session.execute(select(Customer).where(Customer.external_id == key)).scalars().first()
-    if found is None and key.isdigit():
-        found = session.get(Customer, int(key))
-    return found
-
-
-def customers_named(session: Session, text: str, limit: int = 5) -> Sequence[Customer]:
-    """Case-insensitive name match: exact names first, then names containing `text`."""
-    lowered = text.strip().lower()
-    exact = select(Customer).where(func.lower(Customer.name) == lowered).limit(limit)
-    rows = list(session.execute(exact).scalars())
-    if rows:
-        return rows
-    like = f"%{lowered.replace('%', '').replace('_', '')}%"
-    query = select(Customer).where(func.lower(Customer.name).like(like))
-    return list(session.execute(query.order_by(Customer.name).limit(limit)).scalars())
-
-
 def customer_ids_in_segment(session: Session, segment: str) -> list[int]:
     query = select(Customer.id).where(func.lower(Customer.segment) == segment.lower())
     return list(session.execute(query).scalars())

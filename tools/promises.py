@@ -17,6 +17,8 @@ from db.models import Note, PromiseStatus, PromiseToPay
 from tools.actions import ActionError, now_utc
 from tools.clock import today
 from tools.deps import ToolDeps
+from tools.errors import ToolInputError
+from tools.invoice_lookup import resolve_invoice
 from tools.money import MoneyError, parse_major
 
 
@@ -58,12 +60,10 @@ class NoteRecorded(BaseModel):
 
 def _invoice(deps: ToolDeps, ref: str) -> tuple[int, int, str, str, int]:
     with deps.sessions() as session:
-        found = q.find_invoices(session, ref)
-        if len(found) != 1:
-            raise ActionError(
-                f"no invoice {ref!r}" if not found else f"{ref!r} matches several invoices"
-            )
-        inv = found[0]
+        try:
+            inv = resolve_invoice(session, ref)
+        except ToolInputError as exc:
+            raise PromiseError("invoice", str(exc)) from exc
         return inv.id, inv.customer_id, inv.number or inv.external_id, inv.currency, inv.total_minor
 
 

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tools.csv_import import ORDER, ImportErrors, import_directory
+from tools.csv_import import ImportErrors, import_directory
+from tools.csv_rows import ORDER
 from tools.deps import connect
 from tools.settings import load_settings
 

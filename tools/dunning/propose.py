@@ -29,6 +29,7 @@ from tools.dunning.eligibility import (
     tone_of,
 )
 from tools.errors import ToolInputError
+from tools.invoice_lookup import resolve_invoice
 
 
 class DunningInput(BaseModel):
@@ -63,23 +64,19 @@ def _named(deps: ToolDeps, args: DunningInput) -> tuple[Customer, int | None]:
     customer lookup could mean, else the two disagree and nothing is guessed.
     """
     with deps.sessions() as session:
-        if not args.invoice:
-            try:
+        try:
+            if not args.invoice:
                 return resolve_customer(session, args.customer or ""), None
-            except ToolInputError as exc:
-                raise DunningError(str(exc)) from exc
-        found = q.find_invoices(session, args.invoice)
-        if not found:
-            raise DunningError(f"no invoice {args.invoice!r}")
-        if len(found) > 1:
-            raise DunningError(f"{args.invoice!r} matches {len(found)} invoices; use its id")
-        customer = q.get_customer(session, found[0].customer_id)
+            invoice = resolve_invoice(session, args.invoice)
+        except ToolInputError as exc:
+            raise DunningError(str(exc)) from exc
+        customer = q.get_customer(session, invoice.customer_id)
         assert customer is not None
         if args.customer:
             meant = {c.customer_id for c in match_customer(session, args.customer).candidates}
             if customer.id not in meant:
                 raise DunningError(f"invoice {args.invoice} belongs to {customer.name}")
-        return customer, found[0].id
+        return customer, invoice.id
 
 
 def _to_remind(
