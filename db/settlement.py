@@ -2,7 +2,7 @@
 
 An invoice is open from `issued_at` until the first of: voided, written off, or the moment
 its succeeded payments plus credit notes cover its total. Storing that moment lets AR(D)
-read only the invoices open around D instead of the whole history (see db.metrics_sql).
+read only the invoices open around D instead of the whole history (see db.open_amounts).
 """
 
 from __future__ import annotations

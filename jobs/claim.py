@@ -17,7 +17,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from db import jobs_sql as q
+from db.jobs import (
+    claimed_periods,
+    finish_claim,
+    insert_claim,
+    insert_claims,
+    reclaim_failed,
+    release_claims,
+)
 from tools.deps import ToolDeps
 
 log = logging.getLogger(__name__)
@@ -27,27 +34,27 @@ def claim(
     deps: ToolDeps, job: str, period: str, *, now: datetime, detail: str | None = None
 ) -> bool:
     """True when this caller owns (job, period) now: it must do the work, nobody else will."""
-    if q.insert_claim(deps.engine, job, period, now, detail):
+    if insert_claim(deps.engine, job, period, now, detail):
         return True
     with deps.engine.begin() as conn:
-        return q.reclaim_failed(conn, job, period, now)
+        return reclaim_failed(conn, job, period, now)
 
 
 def finish(
     deps: ToolDeps, job: str, period: str, *, now: datetime, ok: bool, detail: str | None = None
 ) -> None:
     with deps.engine.begin() as conn:
-        q.finish_claim(conn, job, period, "done" if ok else "failed", now, detail)
+        finish_claim(conn, job, period, "done" if ok else "failed", now, detail)
 
 
 def release(deps: ToolDeps, job: str, periods: list[str]) -> int:
     with deps.engine.begin() as conn:
-        return q.release_claims(conn, job, periods)
+        return release_claims(conn, job, periods)
 
 
 def claimed(deps: ToolDeps, job: str, prefix: str = "") -> dict[str, str | None]:
     with deps.engine.connect() as conn:
-        return q.claimed_periods(conn, job, prefix)
+        return claimed_periods(conn, job, prefix)
 
 
 @contextmanager
@@ -70,4 +77,4 @@ def claimed_once(
 
 def claim_many(deps: ToolDeps, job: str, periods: list[str], *, now: datetime) -> list[str]:
     """Claim each period (marked done at once: the caller posts right after); the won ones."""
-    return q.insert_claims(deps.engine, job, periods, now)
+    return insert_claims(deps.engine, job, periods, now)

@@ -289,8 +289,8 @@ def test_dso_trend_equals_a_full_report_per_date_postgresql(
 def _check_exposure(kind: str, files: dict[str, Any], as_of: date) -> None:
     """The risk scan's and the overdue list's per-account sums equal the same sums over the
     per-invoice groups."""
-    from db.agent_sql import customer_exposure, open_by_customer_bucket
-    from db.metrics_sql import open_groups
+    from db.exposure import customer_exposure, open_by_customer_bucket
+    from db.open_amounts import open_groups
     from tools.buckets import AGING, BUCKETS, bucket_of
     from tools.clock import day_cut
     from tools.deps import connect

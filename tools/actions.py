@@ -17,7 +17,15 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from db import actions_sql as q
+from db.actions import (
+    audit_for,
+    expired_proposals,
+    get_action,
+    insert_action,
+    insert_audit,
+    set_card,
+    update_action_if,
+)
 from db.engine import transaction
 from db.models import Action, ActionKind, ActionStatus
 from tools.deps import ToolDeps
@@ -125,7 +133,7 @@ def info(action: Action) -> ActionInfo:
 
 def load(deps: ToolDeps, action_id: int) -> ActionInfo:
     with deps.sessions() as session:
-        action = q.get_action(session, action_id)
+        action = get_action(session, action_id)
         if action is None:
             raise ActionNotFound(f"action {action_id} does not exist")
         return info(action)
@@ -151,7 +159,7 @@ def transition(
     False means someone else changed the action first; nothing was written.
     """
     values = dict(values or {})
-    if not q.update_action_if(
+    if not update_action_if(
         session, a.id, status=a.status, version=a.version, values={"status": to, **values}
     ):
         return False
@@ -162,7 +170,7 @@ def transition(
         after[key] = value.isoformat() if isinstance(value, datetime) else value
     if detail:
         after.update(detail)
-    q.insert_audit(
+    insert_audit(
         session,
         actor=actor,
         event=event,
@@ -204,8 +212,8 @@ def create(
             dunning_stage=dunning_stage,
             version=0,
         )
-        q.insert_action(session, action)
-        q.insert_audit(
+        insert_action(session, action)
+        insert_audit(
             session,
             actor=proposed_by,
             event="proposed",
@@ -367,7 +375,7 @@ def expire_due(deps: ToolDeps, *, now: datetime | None = None) -> list[int]:
     """Expire proposals nobody decided in time; returns the ids that changed."""
     now = now or now_utc()
     with deps.sessions() as session:
-        due = q.expired_proposals(session, now)
+        due = expired_proposals(session, now)
     changed = []
     for action_id, _version in due:
         a = load(deps, action_id)
@@ -378,7 +386,7 @@ def expire_due(deps: ToolDeps, *, now: datetime | None = None) -> list[int]:
 
 def attach_card(deps: ToolDeps, action_id: int, channel: str, ts: str) -> None:
     with transaction(deps.sessions) as session:
-        q.set_card(session, action_id, channel, ts)
+        set_card(session, action_id, channel, ts)
 
 
 def audit_trail(deps: ToolDeps, action_id: int) -> list[dict[str, Any]]:
@@ -391,5 +399,5 @@ def audit_trail(deps: ToolDeps, action_id: int) -> list[dict[str, Any]]:
                 "before": row.before,
                 "after": row.after,
             }
-            for row in q.audit_for(session, "action", str(action_id))
+            for row in audit_for(session, "action", str(action_id))
         ]

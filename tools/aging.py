@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from db import agent_sql as q
-from db import metrics_sql
+from db.customers import customer_ids_in_segment
+from db.open_amounts import open_groups
 from tools.buckets import BUCKETS
 from tools.clock import day_cut, today
 from tools.customer_lookup import resolve_customer
@@ -57,12 +57,12 @@ def aging(deps: ToolDeps, args: AgingInput) -> Aging:
             if args.currency is None:
                 target = c.currency
         if args.segment:
-            seg_ids = q.customer_ids_in_segment(session, args.segment)
+            seg_ids = customer_ids_in_segment(session, args.segment)
             if not seg_ids:
                 raise ToolInputError(f"no customers in segment {args.segment!r}")
             ids = seg_ids if ids is None else [i for i in ids if i in set(seg_ids)]
             scope = f"segment {args.segment}" if not args.customer else f"{scope}, {args.segment}"
-        groups = metrics_sql.open_groups(
+        groups = open_groups(
             session, day_cut(as_of, s.tz), currency=args.currency, customer_ids=ids
         )
         buckets = converted_aging(Converter(session, target, as_of), groups, as_of)

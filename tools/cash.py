@@ -9,8 +9,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from db import metrics_sql as q
-from db.open_items import unapplied_payments
+from db import payments as payments_db
+from db.payments import unapplied_payments
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import Converter
@@ -45,7 +45,7 @@ def unapplied_cash(deps: ToolDeps, args: UnappliedCashInput) -> UnappliedCash:
     as_of = args.as_of or today(s.tz)
     cut = day_cut(as_of, s.tz)
     with deps.sessions() as session:
-        by_currency = q.unapplied_cash(session, cut)
+        by_currency = payments_db.unapplied_cash(session, cut)
         total = Converter(session, s.reporting_currency, as_of).minor(by_currency)
         rows = unapplied_payments(session, cut)
     lines = [UnappliedLine(**r.__dict__) for r in rows]

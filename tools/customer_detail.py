@@ -12,8 +12,10 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from db import agent_sql as q
-from db.open_items import open_invoices
+from db import payments as payments_db
+from db.disputes import customer_disputes
+from db.invoices import open_invoices
+from db.promises import customer_notes, customer_promises
 from tools.clock import day_cut, today
 from tools.customer_lookup import resolve_customer
 from tools.customers import InvoiceLine, invoice_line_fields
@@ -108,10 +110,10 @@ def customer_detail(deps: ToolDeps, args: CustomerDetailInput) -> CustomerDetail
                 past_due[inv.currency] = past_due.get(inv.currency, 0) + inv.open_minor
         # The oldest debts matter most to a collector: keep those when trimming.
         shown = invoices[:n]
-        payments = q.recent_payments(session, c.id, cut, n)
-        disputes = q.customer_disputes(session, c.id, cut, n)
-        promises = q.customer_promises(session, c.id, n)
-        notes = q.customer_notes(session, c.id, min(n, 5))
+        payments = payments_db.recent_payments(session, c.id, cut, n)
+        disputes = customer_disputes(session, c.id, cut, n)
+        promises = customer_promises(session, c.id, n)
+        notes = customer_notes(session, c.id, min(n, 5))
         return CustomerDetail(
             customer_id=c.external_id,
             name=c.name,

@@ -15,8 +15,8 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session
 
+from db.customers import customer_names
 from db.models import Customer
-from db.open_items import customer_names
 from tools.errors import ToolInputError
 
 _SUFFIXES = {

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from db.open_items import OpenInvoiceRow, customer_name, open_invoices
+from db.customers import customer_name
+from db.invoices import OpenInvoiceRow, open_invoices
 from tools.buckets import bucket_of
 from tools.clock import day_cut, today
 from tools.customer_lookup import CustomerMatch, match_customer

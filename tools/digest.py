@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from db import jobs_sql as q
+from db import jobs as jobs_db
 from tools.clock import day_cut
 from tools.deps import ToolDeps
 from tools.disputes import DisputeLine, OpenDisputesInput, open_disputes
@@ -108,7 +108,7 @@ def weekly_digest(deps: ToolDeps, args: DigestInput) -> Digest:
         risky = risk_f.result()
     week_start = as_of - timedelta(days=6)
     with deps.sessions() as session:
-        done = q.activity(
+        done = jobs_db.activity(
             session, day_cut(week_start - timedelta(days=1), s.tz), day_cut(as_of, s.tz)
         )
     return Digest(

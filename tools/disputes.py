@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from db.open_items import open_disputes as open_dispute_rows
+from db.disputes import open_disputes as open_dispute_rows
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import Converter

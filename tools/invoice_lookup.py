@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from db.actions_sql import find_invoices
+from db.invoices import find_invoices
 from db.models import Invoice
 from tools.errors import ToolInputError
 

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from db import metrics_sql as q
-from db.metrics_sql import OpenGroup
+from db.invoice_totals import credit_sales_at, dunning_recovery, written_off
+from db.open_amounts import OpenGroup, open_groups_at
+from db.payments import fx_rate, unapplied_cash
 from tools.buckets import BUCKETS, bucket_of
 from tools.clock import day_cut, today
 from tools.money import CurrencyCode, exponent
@@ -82,7 +83,7 @@ class Converter:
 
     def rate(self, currency: str) -> Decimal:
         if currency not in self._rates:
-            found = q.fx_rate(self.session, currency, self.on)
+            found = fx_rate(self.session, currency, self.on)
             if found is None:
                 raise MetricsError(
                     f"no exchange rate for {currency} on or before {self.on}: import fx_rates.csv "
@@ -175,8 +176,8 @@ def ar_metrics_and_trend(
     cuts = [day_cut(d, tz) for d in days]
     starts = [day_cut(d - timedelta(days=period_days), tz) for d in days]
     n = len(report_days)
-    opens = q.open_groups_at(session, [*cuts, *starts[:n]], currency=currency)
-    sales_in = q.credit_sales_at(session, list(zip(starts, cuts, strict=True)), currency=currency)
+    opens = open_groups_at(session, [*cuts, *starts[:n]], currency=currency)
+    sales_in = credit_sales_at(session, list(zip(starts, cuts, strict=True)), currency=currency)
     target = currency or reporting_currency
     reports = [
         _metrics(
@@ -220,9 +221,9 @@ def _metrics(
     ar = sum(aging.values())
     ar_start = fx.minor(_totals(open_groups[0]))
     sales = fx.minor(credit_sales)
-    written = fx.minor(q.written_off(session, start, cut, currency=currency))
-    attempted, recovered = q.dunning_recovery(session, start, cut, currency=currency)
-    unapplied = fx.minor(q.unapplied_cash(session, cut, currency=currency))
+    written = fx.minor(written_off(session, start, cut, currency=currency))
+    attempted, recovered = dunning_recovery(session, start, cut, currency=currency)
+    unapplied = fx.minor(unapplied_cash(session, cut, currency=currency))
 
     weighted_sum, past_due_sum = Decimal(0), Decimal(0)
     for g in groups:

@@ -26,8 +26,15 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
-from db import actions_sql as q
+from db.actions import (
+    delete_sent_email,
+    due_for_execution,
+    insert_audit,
+    insert_sent_email,
+    sent_email_for,
+)
 from db.engine import transaction
+from db.invoices import mark_written_off
 from db.models import ActionKind, ActionStatus
 from tools import actions, dunning, write_off
 from tools.actions import ActionInfo
@@ -112,7 +119,7 @@ class Outbox:
         for action_id in changed:
             self._notify(action_id)
         with self.deps.sessions() as session:
-            due = q.due_for_execution(session, self.clock(), limit)
+            due = due_for_execution(session, self.clock(), limit)
         for action_id, _status, _version in due:
             claimed = self._claim(action_id)
             if claimed is None:
@@ -240,7 +247,7 @@ class Outbox:
     def _send_email(self, a: ActionInfo) -> None:
         deps, p = self.deps, a.payload
         with deps.sessions() as session:
-            sent = q.sent_email_for(session, a.id)
+            sent = sent_email_for(session, a.id)
         if sent is not None:
             # A previous attempt handed it to SMTP and died before marking: never resend.
             self._finish(
@@ -264,7 +271,7 @@ class Outbox:
         message_id = message_id_for(a.id, sender)
         try:
             with transaction(deps.sessions) as session:
-                q.insert_sent_email(
+                insert_sent_email(
                     session,
                     action_id=a.id,
                     message_id=message_id,
@@ -289,7 +296,7 @@ class Outbox:
             error = f"email not sent: {type(exc).__name__}: {exc}"
             to, values = self._failure_values(a, error, permanent)
             with transaction(deps.sessions) as session:
-                q.delete_sent_email(session, a.id)
+                delete_sent_email(session, a.id)
                 self._finish_in(
                     session, a, to, "retry" if to == ActionStatus.APPROVED else "failed", values
                 )
@@ -322,8 +329,8 @@ class Outbox:
                 return
         with transaction(deps.sessions) as session:
             now = self.clock()
-            q.mark_written_off(session, int(inv["id"]), now)
-            q.insert_audit(
+            mark_written_off(session, int(inv["id"]), now)
+            insert_audit(
                 session,
                 actor=a.decided_by or ACTOR,
                 event="written_off",

@@ -11,7 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, Field
 
-from db import agent_sql
+from db.customers import customer_facts
+from db.exposure import open_by_customer_bucket
 from tools.buckets import AGING, BUCKETS
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
@@ -53,7 +54,7 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
     as_of = args.as_of or today(s.tz)
     with deps.sessions() as session:
         fx = Converter(session, s.reporting_currency, as_of)
-        rows = agent_sql.open_by_customer_bucket(
+        rows = open_by_customer_bucket(
             session, day_cut(as_of, s.tz), as_of, AGING, more_than_days=args.more_than_days
         )
         # Converted once per account and currency: the conversion is linear.
@@ -74,7 +75,7 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
             counts[cid] = counts.get(cid, 0) + row.invoice_count
         ranked = sorted(exact, key=lambda cid: (-exact[cid], cid))
         top = ranked[: args.limit]
-        facts = agent_sql.customer_facts(session, top)  # one query for all the names
+        facts = customer_facts(session, top)  # one query for all the names
         accounts = []
         for cid in top:
             accounts.append(

@@ -14,8 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from db import agent_sql as q
-from db import metrics_sql
+from db.customers import customer_facts, customer_ids_in_segment
+from db.open_amounts import open_groups
+from db.pay_speed import pay_speed
 from tools.clock import day_cut, today
 from tools.customer_lookup import resolve_customer
 from tools.deps import ToolDeps
@@ -67,11 +68,11 @@ def payment_history(deps: ToolDeps, args: PaymentHistoryInput) -> PaymentHistory
         if args.customer:
             ids = [resolve_customer(session, args.customer).id]
         if args.segment:
-            in_segment = q.customer_ids_in_segment(session, args.segment)
+            in_segment = customer_ids_in_segment(session, args.segment)
             if not in_segment:
                 raise ToolInputError(f"no customers in segment {args.segment!r}")
             ids = in_segment if ids is None else [i for i in ids if i in set(in_segment)]
-        speed = q.pay_speed(session, start, cut, by=args.group_by, customer_ids=ids)
+        speed = pay_speed(session, start, cut, by=args.group_by, customer_ids=ids)
         speed.sort(
             key=lambda r: (r.avg_days_late, r.avg_days_to_pay), reverse=args.order == "slowest"
         )
@@ -91,9 +92,9 @@ def payment_history(deps: ToolDeps, args: PaymentHistoryInput) -> PaymentHistory
             ]
         else:
             top_ids = [int(r.key) for r in top if r.key is not None]
-            facts = q.customer_facts(session, top_ids)
+            facts = customer_facts(session, top_ids)
             owed: dict[int, dict[str, int]] = {}
-            for g in metrics_sql.open_groups(session, cut, per_customer=True, customer_ids=top_ids):
+            for g in open_groups(session, cut, per_customer=True, customer_ids=top_ids):
                 per = owed.setdefault(int(g.customer_id or 0), {})
                 per[g.currency] = per.get(g.currency, 0) + g.open_minor
             rows = []

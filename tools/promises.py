@@ -11,9 +11,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from db import actions_sql as q
+from db.actions import insert_audit
+from db.disputes import open_dispute_for
 from db.engine import transaction
 from db.models import Note, PromiseStatus, PromiseToPay
+from db.promises import insert_note, insert_promise
 from tools.actions import ActionError, now_utc
 from tools.clock import today
 from tools.deps import ToolDeps
@@ -82,7 +84,7 @@ def record_promise(
     except MoneyError as exc:
         raise PromiseError("amount", str(exc)) from None
     with transaction(deps.sessions) as session:
-        pid = q.insert_promise(
+        pid = insert_promise(
             session,
             PromiseToPay(
                 customer_id=customer_id,
@@ -95,7 +97,7 @@ def record_promise(
                 created_at=now,
             ),
         )
-        q.insert_audit(
+        insert_audit(
             session,
             actor=args.recorded_by,
             event="promise_recorded",
@@ -120,8 +122,8 @@ def record_dispute_note(
     now = now or now_utc()
     invoice_id, customer_id, label, _cur, _total = _invoice(deps, args.invoice)
     with transaction(deps.sessions) as session:
-        dispute = q.open_dispute_for(session, invoice_id)
-        nid = q.insert_note(
+        dispute = open_dispute_for(session, invoice_id)
+        nid = insert_note(
             session,
             Note(
                 customer_id=customer_id,
@@ -132,7 +134,7 @@ def record_dispute_note(
                 created_at=now,
             ),
         )
-        q.insert_audit(
+        insert_audit(
             session,
             actor=args.author,
             event="dispute_note",

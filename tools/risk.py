@@ -20,7 +20,12 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from db import agent_sql as q
+from db import promises as promises_db
+from db.customers import CustomerFacts, customer_facts
+from db.disputes import open_dispute_totals
+from db.exposure import Exposure, customer_exposure
+from db.pay_speed import days_late_before_and_after
+from db.payments import failed_attempts
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
 from tools.format import format_money, format_pct, format_ratio
@@ -94,20 +99,20 @@ def score_customers(
 ) -> list[RiskScore]:
     """Every customer at `min_level` or above, highest score first."""
     cut = day_cut(as_of, tz)
-    facts = q.customer_facts(session, customer_ids, segment)
+    facts = customer_facts(session, customer_ids, segment)
     if not facts:
         return []
     ids = list(facts) if (customer_ids is not None or segment is not None) else None
     before_day = as_of - timedelta(days=TREND_DAYS)
     # Balances in each customer's own currency (other currencies are not mixed in).
-    exposure = q.customer_exposure(
+    exposure = customer_exposure(
         session,
         (day_cut(before_day, tz), before_day),
         (cut, as_of),
         more_than_days=OVER_DAYS,
         customer_ids=ids,
     )
-    days_late = q.days_late_before_and_after(
+    days_late = days_late_before_and_after(
         session,
         day_cut(as_of - timedelta(days=RECENT_DAYS + HISTORY_DAYS), tz),
         day_cut(as_of - timedelta(days=RECENT_DAYS), tz),
@@ -115,15 +120,17 @@ def score_customers(
         ids,
     )
     signals = _Signals(
-        broken=q.broken_promises(session, as_of - timedelta(days=PROMISE_WINDOW_DAYS), as_of),
-        failed=q.failed_attempts(
+        broken=promises_db.broken_promises(
+            session, as_of - timedelta(days=PROMISE_WINDOW_DAYS), as_of
+        ),
+        failed=failed_attempts(
             session, day_cut(as_of - timedelta(days=FAILED_WINDOW_DAYS), tz), cut
         ),
-        disputes=q.open_disputes(session, cut),
+        disputes=open_dispute_totals(session, cut),
         days_late=days_late,
     )
     floor = LEVELS[min_level]
-    none = q.Exposure(0, 0, 0, 0, 0, 0)
+    none = Exposure(0, 0, 0, 0, 0, 0)
     scores = [
         score
         for cid, f in facts.items()
@@ -164,11 +171,11 @@ def _trend_hit(wd_now: Decimal | None, wd_before: Decimal | None) -> Hit | None:
     )
 
 
-def _over_share(acc: q.Exposure) -> Decimal | None:
+def _over_share(acc: Exposure) -> Decimal | None:
     return None if acc.balance <= 0 else Decimal(acc.over) * 100 / acc.balance
 
 
-def _share_hit(acc: q.Exposure, currency: str) -> Hit | None:
+def _share_hit(acc: Exposure, currency: str) -> Hit | None:
     pct = _over_share(acc)
     if pct is None:
         return None
@@ -217,7 +224,7 @@ def _count_hits(cid: int, sig: _Signals) -> list[Hit]:
     return hits
 
 
-def _limit_hit(f: q.CustomerFacts, acc: q.Exposure) -> Hit | None:
+def _limit_hit(f: CustomerFacts, acc: Exposure) -> Hit | None:
     limit = f.credit_limit_minor
     if limit is None or acc.balance <= limit:
         return None
@@ -246,7 +253,7 @@ def _decimal(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def _score_one(f: q.CustomerFacts, acc: q.Exposure, sig: _Signals, floor: int) -> RiskScore | None:
+def _score_one(f: CustomerFacts, acc: Exposure, sig: _Signals, floor: int) -> RiskScore | None:
     """Points per signal, and a checkable sentence for each; None below `floor`."""
     wd_now = weighted_days_past_due(acc.weighted, acc.past_due)
     wd_before = weighted_days_past_due(acc.weighted_before, acc.past_due_before)

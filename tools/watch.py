@@ -12,11 +12,13 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
-from db import actions_sql as aq
-from db import jobs_sql as q
+from db.actions import insert_audit
+from db.customers import customer_name
+from db.disputes import DisputeRow, insert_dispute, open_disputes
 from db.engine import transaction
+from db.invoices import invoice_facts
+from db.jobs import claimed_periods, insert_claim, insert_claims, release_claims
 from db.models import Dispute, DisputeKind
-from db.open_items import DisputeRow, customer_name, open_disputes
 from tools.actions import ActionError
 from tools.clock import day_cut, today
 from tools.customers import OpenInvoiceLine, OpenInvoicesInput, open_invoice_lines
@@ -107,14 +109,14 @@ def snooze(
     period = f"customer:{customer_id}"
     detail = json.dumps({"until": until.isoformat(), "by": user})
     with deps.engine.begin() as conn:
-        q.release_claims(conn, SNOOZE_JOB, [period])
-    q.insert_claim(deps.engine, SNOOZE_JOB, period, now, detail)
+        release_claims(conn, SNOOZE_JOB, [period])
+    insert_claim(deps.engine, SNOOZE_JOB, period, now, detail)
     return until
 
 
 def snoozed_customers(deps: ToolDeps, on: date) -> set[int]:
     with deps.engine.connect() as conn:
-        rows = q.claimed_periods(conn, SNOOZE_JOB, "customer:")
+        rows = claimed_periods(conn, SNOOZE_JOB, "customer:")
     out = set()
     for period, detail in rows.items():
         until = date.fromisoformat(json.loads(detail or "{}").get("until", "1970-01-01"))
@@ -128,7 +130,7 @@ def suppress_new_dispute_alert(deps: ToolDeps, dispute_id: int, *, now: datetime
 
     Claims the alert's exactly-once row, so the dispute watch sees it as already posted.
     """
-    q.insert_claims(deps.engine, NEW_DISPUTE_JOB, [str(dispute_id)], now)
+    insert_claims(deps.engine, NEW_DISPUTE_JOB, [str(dispute_id)], now)
 
 
 # --- what the alert buttons offer -----------------------------------------------------------
@@ -164,7 +166,7 @@ def mark_disputed(deps: ToolDeps, invoice_id: int, user: str, reason: str, *, no
         raise ActionError("Say briefly what the customer disputes.")
     s = deps.settings
     with deps.sessions() as session:
-        facts = aq.invoice_facts(
+        facts = invoice_facts(
             session,
             cut=day_cut(today(s.tz, now), s.tz),
             today=today(s.tz, now),
@@ -176,7 +178,7 @@ def mark_disputed(deps: ToolDeps, invoice_id: int, user: str, reason: str, *, no
     if f.disputed:
         raise ActionError(f"{f.label} is already disputed.")
     with transaction(deps.sessions) as session:
-        did = q.insert_dispute(
+        did = insert_dispute(
             session,
             Dispute(
                 source="slack",
@@ -190,7 +192,7 @@ def mark_disputed(deps: ToolDeps, invoice_id: int, user: str, reason: str, *, no
                 opened_at=now,
             ),
         )
-        aq.insert_audit(
+        insert_audit(
             session,
             actor=user,
             event="marked_disputed",

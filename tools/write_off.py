@@ -14,8 +14,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from db import actions_sql as q
-from db.actions_sql import InvoiceFacts
+from db.customers import get_customer
+from db.invoices import InvoiceFacts, invoice_facts, mark_written_off
 from db.models import ActionKind
 from tools import actions
 from tools.actions import ActionError, ActionInfo
@@ -91,7 +91,7 @@ def effect_of(deps: ToolDeps, facts: InvoiceFacts, now: datetime) -> WriteOffEff
             before = _metrics(deps, session, currency)
         session.rollback()
         try:
-            q.mark_written_off(session, facts.id, now)
+            mark_written_off(session, facts.id, now)
             after = _metrics(deps, session, currency)
         finally:
             session.rollback()
@@ -119,7 +119,7 @@ def find_open_invoice(deps: ToolDeps, ref: str, now: datetime) -> InvoiceFacts:
             invoice = resolve_invoice(session, ref)
         except ToolInputError as exc:
             raise WriteOffError(str(exc)) from None
-        facts = q.invoice_facts(
+        facts = invoice_facts(
             session, cut=day_cut(as_of, s.tz), today=as_of, invoice_ids=[invoice.id]
         )[0]
     if facts.voided:
@@ -154,7 +154,7 @@ def propose_write_off(
     facts = find_open_invoice(deps, args.invoice, now)
     effect = effect_of(deps, facts, now)
     with deps.sessions() as session:
-        customer = q.get_customer(session, facts.customer_id)
+        customer = get_customer(session, facts.customer_id)
         assert customer is not None
     needed = 2 if facts.open_minor >= deps.settings.dual_approval_minor else 1
     payload: dict[str, Any] = {

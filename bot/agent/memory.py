@@ -17,7 +17,7 @@ from langchain_core.messages import (
 )
 from langchain_core.messages.utils import count_tokens_approximately, trim_messages
 
-from db import agent_state
+from db.bot_state import append_messages, recent_messages
 from db.engine import transaction
 from tools.deps import ToolDeps
 
@@ -32,7 +32,7 @@ class ThreadMemory:
         if not thread_key or self.max_tokens <= 0:
             return []
         with self.deps.sessions() as session:
-            rows = agent_state.recent_messages(session, thread_key, MAX_ROWS)
+            rows = recent_messages(session, thread_key, MAX_ROWS)
         history = messages_from_dict(rows)
         if not history:
             return []
@@ -51,7 +51,7 @@ class ThreadMemory:
             return
         turn = messages_to_dict([HumanMessage(content=question), AIMessage(content=answer)])
         with transaction(self.deps.sessions) as session:
-            agent_state.append_messages(session, thread_key, turn)
+            append_messages(session, thread_key, turn)
 
     @staticmethod
     def user_questions(history: list[BaseMessage]) -> list[str]:

@@ -28,7 +28,7 @@ from bot.agent import grounding
 from bot.agent.bounds import LIMIT_MARKER, Bounds, TurnContext
 from bot.agent.memory import ThreadMemory
 from bot.agent.tools import Turn, build_tools, turn_scope
-from db import agent_state
+from db.bot_state import record_usage
 from db.engine import transaction
 from tools.clock import today as today_in
 from tools.deps import ToolDeps
@@ -198,7 +198,7 @@ class Agent:
         if reply.outcome != "unavailable":
             self.memory.save_turn(thread_key, question, reply.text)
         with transaction(self.deps.sessions) as session:
-            agent_state.record_usage(
+            record_usage(
                 session,
                 thread_key=thread_key,
                 model=s.llm_model,

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from db import actions_sql as q
-from db import jobs_sql
-from db.actions_sql import InvoiceFacts
+from db.actions import DunningState, dunning_states
+from db.customers import do_not_dun_customers, get_customer
+from db.invoices import InvoiceFacts, invoice_facts
 from db.models import ActionStatus, Customer
 from tools.actions import ActionError
 from tools.clock import day_cut, today
@@ -98,7 +98,7 @@ def candidates(
     s = deps.settings
     stages = s.dunning_stages_days
     with deps.sessions() as session:
-        facts = q.invoice_facts(
+        facts = invoice_facts(
             session,
             cut=day_cut(as_of, s.tz),
             today=as_of,
@@ -106,7 +106,7 @@ def candidates(
             invoice_ids=invoice_ids,
             only_open=True,
         )
-        no_dun = jobs_sql.do_not_dun_customers(session)
+        no_dun = do_not_dun_customers(session)
     out = []
     for f in facts:
         days = (as_of - f.due_on).days
@@ -130,11 +130,11 @@ def due_reminders(deps: ToolDeps, *, now: datetime) -> list[Candidate]:
         if c.blocked is None and c.reached_first_stage
     ]
     with deps.sessions() as session:
-        last = jobs_sql.dunning_states(session, [c.facts.id for c in weighed])
+        last = dunning_states(session, [c.facts.id for c in weighed])
     return [c for c in weighed if _stage_open(last.get(c.facts.id), c.stage, now)]
 
 
-def _stage_open(last: jobs_sql.DunningState | None, stage: int, now: datetime) -> bool:
+def _stage_open(last: DunningState | None, stage: int, now: datetime) -> bool:
     """No reminder at this stage yet, and none still waiting for a person."""
     if last is None:
         return True
@@ -149,7 +149,7 @@ def recheck(deps: ToolDeps, payload: dict[str, Any], *, now: datetime) -> str | 
     s = deps.settings
     as_of = today(s.tz, now)
     with deps.sessions() as session:
-        customer = q.get_customer(session, int(payload["customer_id"]))
+        customer = get_customer(session, int(payload["customer_id"]))
         if customer is None:
             return "the customer no longer exists"
         if customer.do_not_dun:
@@ -157,7 +157,7 @@ def recheck(deps: ToolDeps, payload: dict[str, Any], *, now: datetime) -> str | 
         if recipient_of(customer) != payload["recipient"]:
             return "the customer's AP contact changed since the draft"
         ids = [int(i["id"]) for i in payload["invoices"]]
-        facts = q.invoice_facts(session, cut=day_cut(as_of, s.tz), today=as_of, invoice_ids=ids)
+        facts = invoice_facts(session, cut=day_cut(as_of, s.tz), today=as_of, invoice_ids=ids)
     by_id = {f.id: f for f in facts}
     for item in payload["invoices"]:
         reason = _changed(by_id.get(int(item["id"])), item)

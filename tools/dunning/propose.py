@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from db import actions_sql as q
+from db.customers import get_customer
 from db.models import ActionKind, Customer
 from tools import actions
 from tools.actions import ActionInfo
@@ -70,7 +70,7 @@ def _named(deps: ToolDeps, args: DunningInput) -> tuple[Customer, int | None]:
             invoice = resolve_invoice(session, args.invoice)
         except ToolInputError as exc:
             raise DunningError(str(exc)) from exc
-        customer = q.get_customer(session, invoice.customer_id)
+        customer = get_customer(session, invoice.customer_id)
         assert customer is not None
         if args.customer:
             meant = {c.customer_id for c in match_customer(session, args.customer).candidates}

@@ -1,30 +1,18 @@
-"""Queries behind the scheduled jobs: claim rows, dunning state per invoice, alert facts.
-
-The claim is an INSERT into `job_runs` that the unique (job, period) constraint lets succeed
-once; whoever gets the IntegrityError knows another run (an earlier one, or another worker
-right now) owns that period. Nothing else in the database is locked.
+"""Job claims: the (job, period) rows that make every scheduled post happen once, and the counts
+of what the bot did.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.models import (
-    Action,
-    ActionKind,
-    ActionStatus,
-    Customer,
-    Dispute,
-    JobRun,
-    SentEmail,
-)
+from db.models import Action, ActionKind, ActionStatus, JobRun, SentEmail
 
 
 def insert_claim(engine: Engine, job: str, period: str, at: datetime, detail: str | None) -> bool:
@@ -79,58 +67,6 @@ def claimed_periods(conn: Connection, job: str, prefix: str = "") -> dict[str, s
     if prefix:
         query = query.where(JobRun.period.like(f"{prefix}%"))
     return {str(p): d for p, d in conn.execute(query)}
-
-
-# --- dunning sequence -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DunningState:
-    """The latest reminder proposed for an invoice: its stage and whether it was decided."""
-
-    invoice_id: int
-    stage: int
-    status: str
-    expires_at: datetime | None
-
-
-def dunning_states(session: Session, invoice_ids: Sequence[int]) -> dict[int, DunningState]:
-    """Latest dunning action per invoice, for invoices named on their own action row."""
-    if not invoice_ids:
-        return {}
-    latest = (
-        select(Action.invoice_id, func.max(Action.id).label("last_id"))
-        .where(Action.kind == ActionKind.DUNNING_EMAIL, Action.invoice_id.in_(list(invoice_ids)))
-        .group_by(Action.invoice_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Action.invoice_id, Action.dunning_stage, Action.status, Action.expires_at).join(
-            latest, and_(Action.id == latest.c.last_id)
-        )
-    )
-    return {
-        int(i or 0): DunningState(
-            int(i or 0), -1 if stage is None else int(stage), str(status), exp
-        )
-        for i, stage, status, exp in rows
-    }
-
-
-def do_not_dun_customers(session: Session) -> set[int]:
-    return set(session.execute(select(Customer.id).where(Customer.do_not_dun.is_(True))).scalars())
-
-
-# --- alerts ---------------------------------------------------------------------------------
-
-
-def insert_dispute(session: Session, dispute: Dispute) -> int:
-    session.add(dispute)
-    session.flush()
-    return dispute.id
-
-
-# --- what the bot did -----------------------------------------------------------------------
 
 
 def activity(session: Session, start: datetime, end: datetime) -> dict[str, int]:

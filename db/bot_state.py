@@ -1,4 +1,4 @@
-"""The agent's own rows: conversation memory per Slack thread, and LLM usage per question."""
+"""The bot's own state: conversation memory per Slack thread and LLM usage."""
 
 from __future__ import annotations
 

@@ -1,0 +1,73 @@
+"""Customers: lookups by id and name, the facts a risk scan or a draft needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.models import Customer
+
+
+def get_customer(session: Session, customer_id: int) -> Customer | None:
+    return session.get(Customer, customer_id)
+
+
+def customer_ids_in_segment(session: Session, segment: str) -> list[int]:
+    query = select(Customer.id).where(func.lower(Customer.segment) == segment.lower())
+    return list(session.execute(query).scalars())
+
+
+class CustomerFacts(NamedTuple):  # one per customer in a risk scan: a tuple is cheaper
+    id: int
+    external_id: str
+    name: str
+    segment: str | None
+    currency: str
+    credit_limit_minor: int | None
+    owner_slack_id: str | None
+
+
+def customer_facts(
+    session: Session, ids: Sequence[int] | None = None, segment: str | None = None
+) -> dict[int, CustomerFacts]:
+    query = select(
+        Customer.id,
+        Customer.external_id,
+        Customer.name,
+        Customer.segment,
+        Customer.currency,
+        Customer.credit_limit_minor,
+        Customer.owner_slack_id,
+    )
+    if ids is not None:
+        query = query.where(Customer.id.in_(ids))
+    if segment is not None:
+        query = query.where(func.lower(Customer.segment) == segment.lower())
+    return {row[0]: CustomerFacts(*row) for row in session.connection().execute(query)}
+
+
+def do_not_dun_customers(session: Session) -> set[int]:
+    return set(session.execute(select(Customer.id).where(Customer.do_not_dun.is_(True))).scalars())
+
+
+@dataclass(frozen=True)
+class CustomerName:
+    id: int
+    name: str
+    external_id: str
+
+
+def customer_names(session: Session) -> list[CustomerName]:
+    rows = session.execute(select(Customer.id, Customer.name, Customer.external_id))
+    return [CustomerName(int(i), str(n), str(e)) for i, n, e in rows]
+
+
+def customer_name(session: Session, customer_id: int) -> CustomerName | None:
+    row = session.execute(
+        select(Customer.id, Customer.name, Customer.external_id).where(Customer.id == customer_id)
+    ).first()
+    return None if row is None else CustomerName(int(row[0]), str(row[1]), str(row[2]))

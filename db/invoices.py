@@ -1,0 +1,196 @@
+"""Invoices one by one: the open ones with their open amount, the facts that decide whether one
+may be dunned, lookups by number, the write-off mark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from db.models import Customer, Dispute, Invoice, PromiseStatus, PromiseToPay
+from db.open_amounts import is_open_at, open_amount_at
+from db.settlement import refresh_settlement
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    """What decides whether an invoice may be dunned or written off, as of one instant."""
+
+    id: int
+    customer_id: int
+    source: str
+    external_id: str
+    number: str | None
+    currency: str
+    total_minor: int
+    open_minor: int
+    due_on: date
+    payment_url: str | None
+    is_open: bool
+    voided: bool
+    written_off: bool
+    disputed: bool
+    promised_on: date | None
+
+    @property
+    def label(self) -> str:
+        return self.number or self.external_id
+
+
+def find_invoices(session: Session, ref: str) -> Sequence[Invoice]:
+    """By number, external id or internal id; case-insensitive on number and external id."""
+    ref = ref.strip()
+    low = ref.lower()
+    conds = [func.lower(Invoice.number) == low, func.lower(Invoice.external_id) == low]
+    if ref.isdigit():
+        conds.append(Invoice.id == int(ref))
+    return session.execute(select(Invoice).where(or_(*conds))).scalars().all()
+
+
+def invoice_facts(
+    session: Session,
+    *,
+    cut: datetime,
+    today: date,
+    customer_id: int | None = None,
+    invoice_ids: Sequence[int] | None = None,
+    only_open: bool = False,
+) -> list[InvoiceFacts]:
+    """Invoices with their open amount at `cut` and what blocks dunning them."""
+    disputed = exists().where(
+        Dispute.resolved_at.is_(None),
+        or_(
+            Dispute.invoice_id == Invoice.id,
+            and_(Dispute.invoice_id.is_(None), Dispute.customer_id == Invoice.customer_id),
+        ),
+    )
+    promised = (
+        select(func.max(PromiseToPay.promised_on))
+        .where(
+            PromiseToPay.status == PromiseStatus.OPEN,
+            PromiseToPay.promised_on >= today,
+            or_(
+                PromiseToPay.invoice_id == Invoice.id,
+                and_(
+                    PromiseToPay.invoice_id.is_(None),
+                    PromiseToPay.customer_id == Invoice.customer_id,
+                ),
+            ),
+        )
+        .scalar_subquery()
+    )
+    query = select(
+        Invoice, open_amount_at(cut), is_open_at(cut), disputed.label("disputed"), promised
+    ).order_by(Invoice.due_on, Invoice.id)
+    if customer_id is not None:
+        query = query.where(Invoice.customer_id == customer_id)
+    if invoice_ids is not None:
+        query = query.where(Invoice.id.in_(list(invoice_ids)))
+    if only_open:
+        query = query.where(is_open_at(cut))
+    out = []
+    for inv, open_minor, is_open, is_disputed, promised_on in session.execute(query):
+        out.append(
+            InvoiceFacts(
+                id=inv.id,
+                customer_id=inv.customer_id,
+                source=inv.source,
+                external_id=inv.external_id,
+                number=inv.number,
+                currency=inv.currency,
+                total_minor=inv.total_minor,
+                open_minor=int(open_minor) if is_open else 0,
+                due_on=inv.due_on,
+                payment_url=inv.payment_url,
+                is_open=bool(is_open),
+                voided=inv.voided_at is not None and inv.voided_at < cut,
+                written_off=inv.written_off_at is not None and inv.written_off_at < cut,
+                disputed=bool(is_disputed),
+                promised_on=promised_on,
+            )
+        )
+    return out
+
+
+def mark_written_off(session: Session, invoice_id: int, at: datetime) -> bool:
+    """Record the write-off in the ledger once, and keep settled_at true to it."""
+    result = session.execute(
+        update(Invoice)
+        .where(Invoice.id == invoice_id, Invoice.written_off_at.is_(None))
+        .values(written_off_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    refresh_settlement(session.connection(), [invoice_id])
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class OpenInvoiceRow:
+    invoice_id: int
+    external_id: str
+    number: str | None
+    customer_id: int
+    customer_name: str
+    currency: str
+    total_minor: int
+    open_minor: int
+    issued_at: datetime
+    due_on: date
+
+
+def open_invoices(
+    session: Session,
+    cut: datetime,
+    *,
+    customer_ids: Sequence[int] | None = None,
+    due_before: date | None = None,
+    currency: str | None = None,
+) -> list[OpenInvoiceRow]:
+    """Invoices open at the cut-off with their open amount, oldest due date first.
+
+    `due_before` keeps invoices due strictly before that day (i.e. past due at some date).
+    """
+    amount = open_amount_at(cut).label("open_minor")
+    query = (
+        select(
+            Invoice.id,
+            Invoice.external_id,
+            Invoice.number,
+            Invoice.customer_id,
+            Customer.name,
+            Invoice.currency,
+            Invoice.total_minor,
+            amount,
+            Invoice.issued_at,
+            Invoice.due_on,
+        )
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(is_open_at(cut))
+    )
+    if customer_ids is not None:
+        query = query.where(Invoice.customer_id.in_(customer_ids))
+    if due_before is not None:
+        query = query.where(Invoice.due_on < due_before)
+    if currency is not None:
+        query = query.where(Invoice.currency == currency)
+    query = query.order_by(Invoice.due_on, Invoice.id)
+    return [
+        OpenInvoiceRow(
+            invoice_id=int(r[0]),
+            external_id=str(r[1]),
+            number=r[2],
+            customer_id=int(r[3]),
+            customer_name=str(r[4]),
+            currency=str(r[5]),
+            total_minor=int(r[6]),
+            open_minor=int(r[7]),
+            issued_at=r[8],
+            due_on=r[9],
+        )
+        for r in session.execute(query)
+        if int(r[7]) != 0
+    ]
