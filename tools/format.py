@@ -15,9 +15,44 @@ from tools.money import format_major, format_money
 RATIO_PLACES = 2
 """Decimals of every ratio shown to people or written to JSON and CSV."""
 
+LABELS: dict[str, str] = {
+    "ar_total": "AR total",
+    "past_due": "Past due",
+    "credit_sales": "Credit sales in window",
+    "unapplied_cash": "Unapplied cash",
+    "allowance": "Allowance for doubtful accounts",
+    "written_off": "Written off",
+    "current_pct": "Current",
+    "dso": "DSO",
+    "best_possible_dso": "Best possible DSO",
+    "average_days_delinquent": "Average days delinquent",
+    "weighted_days_past_due": "Weighted days past due",
+    "cei_pct": "CEI",
+    "ar_turnover": "AR turnover (annualised)",
+    "bad_debt_pct": "Bad debt",
+    "dunning_recovery_rate_pct": "Dunning recovery rate",
+}
+"""What each figure of the report is called, by its field name, on every surface."""
+
+UNITS: dict[str, str] = {
+    "current_pct": "%",
+    "dso": " days",
+    "best_possible_dso": " days",
+    "average_days_delinquent": " days",
+    "weighted_days_past_due": " days",
+    "cei_pct": "%",
+    "ar_turnover": "x",
+    "bad_debt_pct": "%",
+    "dunning_recovery_rate_pct": "%",
+}
+"""The unit each ratio is shown with."""
+
 __all__ = [
+    "LABELS",
     "RATIO_PLACES",
+    "UNITS",
     "format_days",
+    "format_figure",
     "format_major",
     "format_money",
     "format_pct",
@@ -36,7 +71,7 @@ def round_ratio(value: Decimal | float | None) -> Decimal | None:
 
 
 def format_ratio(value: Decimal | float | None, unit: str = "") -> str:
-    """"64.68 days", "92.10%", "4.05x"; "n/a" when the denominator was zero."""
+    """ "64.68 days", "92.10%", "4.05x"; "n/a" when the denominator was zero."""
     rounded = round_ratio(value)
     return "n/a" if rounded is None else f"{rounded}{unit}"
 
@@ -53,3 +88,8 @@ def ratio_number(value: Decimal | float | None) -> float | None:
     """The JSON form of a ratio: the same rounded value, as a number."""
     rounded = round_ratio(value)
     return None if rounded is None else float(rounded)
+
+
+def format_figure(name: str, value: Decimal | float | None) -> str:
+    """A report ratio by its field name, with its unit: `format_figure("dso", x)`."""
+    return format_ratio(value, UNITS[name])

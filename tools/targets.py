@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from tools.format import LABELS, UNITS
 from tools.metrics import ArMetrics
 from tools.settings import Settings
 
@@ -22,6 +23,7 @@ Direction = Literal["better", "worse", "on target", "n/a"]
 class TargetCheck(BaseModel):
     """One metric against its target: the value, the target and whether it is met."""
 
+    metric: str = Field(description="the report field, e.g. dso")
     name: str
     value: Decimal | None
     target: Decimal
@@ -41,21 +43,21 @@ def _direction(change: Decimal | None, higher_is_better: bool) -> Direction:
 
 
 def _check(
-    name: str,
+    metric: str,
     value: Decimal | None,
     before: Decimal | None,
     target: Decimal,
-    unit: str,
     *,
     higher_is_better: bool,
 ) -> TargetCheck:
     met = None if value is None else (value > target if higher_is_better else value < target)
     change = None if value is None or before is None else value - before
     return TargetCheck(
-        name=name,
+        metric=metric,
+        name=LABELS[metric],
         value=value,
         target=target,
-        unit=unit,
+        unit=UNITS[metric],
         higher_is_better=higher_is_better,
         met=met,
         change=change,
@@ -66,27 +68,20 @@ def _check(
 def target_checks(s: Settings, m: ArMetrics, earlier: ArMetrics | None = None) -> list[TargetCheck]:
     """DSO, share current, CEI, bad debt and average days delinquent against their targets;
     with `earlier`, each also says how it moved since then."""
-    metrics: list[tuple[str, Callable[[ArMetrics], Decimal | None], Decimal, str, bool]] = [
-        ("DSO", lambda r: r.dso, s.target_dso_days, " days", False),
-        ("Current", lambda r: r.aging_pct["current"], s.target_current_pct, "%", True),
-        ("CEI", lambda r: r.cei_pct, s.target_cei_pct, "%", True),
-        ("Bad debt", lambda r: r.bad_debt_pct, s.target_bad_debt_pct, "%", False),
-        (
-            "Avg days delinquent",
-            lambda r: r.average_days_delinquent,
-            s.target_add_days,
-            " days",
-            False,
-        ),
+    metrics: list[tuple[str, Callable[[ArMetrics], Decimal | None], Decimal, bool]] = [
+        ("dso", lambda r: r.dso, s.target_dso_days, False),
+        ("current_pct", lambda r: r.aging_pct["current"], s.target_current_pct, True),
+        ("cei_pct", lambda r: r.cei_pct, s.target_cei_pct, True),
+        ("bad_debt_pct", lambda r: r.bad_debt_pct, s.target_bad_debt_pct, False),
+        ("average_days_delinquent", lambda r: r.average_days_delinquent, s.target_add_days, False),
     ]
     return [
         _check(
-            name,
+            metric,
             value(m),
             None if earlier is None else value(earlier),
             target,
-            unit,
             higher_is_better=higher,
         )
-        for name, value, target, unit, higher in metrics
+        for metric, value, target, higher in metrics
     ]

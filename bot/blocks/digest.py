@@ -16,7 +16,8 @@ from slack_sdk.models.blocks import Block
 from bot.blocks.common import context, escape, fit, header, plain, sections
 from tools.buckets import BUCKETS
 from tools.digest import Digest
-from tools.format import format_days, format_pct, format_ratio, round_ratio
+from tools.format import LABELS, format_figure, format_pct, format_ratio, round_ratio
+from tools.metrics import ArMetrics
 from tools.money import format_major, format_money
 from tools.targets import TargetCheck
 
@@ -26,6 +27,10 @@ MARKS = {"better": ":arrow_up_small:", "worse": ":arrow_down_small:"}
 def _signed(minor: int, currency: str) -> str:
     sign = "+" if minor > 0 else "-" if minor < 0 else "±"
     return f"{sign}{format_money(abs(minor), currency)}"
+
+
+def _figure(m: ArMetrics, field: str) -> str:
+    return f"*{LABELS[field]}* {format_figure(field, getattr(m, field))}"
 
 
 def target_line(t: TargetCheck) -> str:
@@ -43,7 +48,8 @@ def summary_text(d: Digest) -> str:
     m = d.metrics
     return plain(
         f"AR digest for the week ending {d.as_of}: AR {format_money(m.ar_total_minor, m.currency)}"
-        f" ({_signed(d.ar_change_minor, m.currency)} vs last week), DSO {format_days(m.dso)}"
+        f" ({_signed(d.ar_change_minor, m.currency)} vs last week), "
+        f"{LABELS['dso']} {format_figure('dso', m.dso)}"
     )
 
 
@@ -56,21 +62,21 @@ def digest_blocks(d: Digest) -> list[Block]:
     ]
     unapplied_change = m.unapplied_cash_minor - d.last_week.unapplied_cash_minor
     recovery = (
-        f"*Dunning recovery* {format_ratio(m.dunning_recovery_rate_pct, '%')} "
+        f"{_figure(m, 'dunning_recovery_rate_pct')} "
         f"({m.recovered_invoices} of {m.failed_attempt_invoices} invoices with a failed payment "
         f"in the last {m.period_days} days are paid)"
     )
     lines_targets = [target_line(t) for t in d.targets]
     lines_targets.append(
-        f"*Best possible DSO* {format_ratio(m.best_possible_dso, ' days')} · "
-        f"*Unapplied cash* {format_money(m.unapplied_cash_minor, cur)} "
+        f"{_figure(m, 'best_possible_dso')} · "
+        f"*{LABELS['unapplied_cash']}* {format_money(m.unapplied_cash_minor, cur)} "
         f"({_signed(unapplied_change, cur)} vs last week) · {recovery}"
     )
     blocks: list[Block] = [
         header(f"AR digest · week ending {d.as_of}"),
         *sections(
             [
-                f"*AR total* {format_money(m.ar_total_minor, cur)} "
+                f"*{LABELS['ar_total']}* {format_money(m.ar_total_minor, cur)} "
                 f"({_signed(d.ar_change_minor, cur)} vs {d.last_week.as_of})",
                 "*Aging*",
                 *aging,

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from tools.buckets import BUCKETS
 from tools.deps import ToolDeps, connect
-from tools.format import format_ratio
+from tools.format import LABELS, format_figure, format_pct
 from tools.metrics import ArMetrics, MetricsError, MetricsInput
 from tools.money import format_money
 from tools.report import ar_report, report_json
@@ -83,33 +83,28 @@ def _vs(check: TargetCheck) -> str:
 
 def report_table(m: ArMetrics, s: Settings) -> str:
     cur = m.currency
-    vs = {check.name: _vs(check) for check in target_checks(s, m)}
+    vs = {check.metric: _vs(check) for check in target_checks(s, m)}
+
+    def row(label: str, value: str) -> str:
+        return f"  {label:<34}{value:>22}"
+
+    def ratio(field: str) -> str:
+        return row(LABELS[field], format_figure(field, getattr(m, field))) + vs.get(field, "")
+
     lines = [
         f"AR report as of {m.as_of} ({cur}, {m.period_days}-day window)",
-        f"  AR total                    {format_money(m.ar_total_minor, cur):>22}",
+        row(LABELS["ar_total"], format_money(m.ar_total_minor, cur)),
         "  Aging",
-    ]
-    for b in BUCKETS:
-        lines.append(
-            f"    {b:<10}                {format_money(m.aging_minor[b], cur):>22}"
-            f"  {format_ratio(m.aging_pct[b], '%'):>8}"
-        )
-    lines += [
-        f"  Credit sales in window      {format_money(m.credit_sales_minor, cur):>22}",
-        f"  Unapplied cash              {format_money(m.unapplied_cash_minor, cur):>22}",
-        f"  Allowance for doubtful      {format_money(m.allowance_minor, cur):>22}",
-        f"  DSO                         {format_ratio(m.dso, ' days'):>22}"
-        + vs["DSO"],
-        f"  Best possible DSO           {format_ratio(m.best_possible_dso, ' days'):>22}",
-        f"  Average days delinquent     {format_ratio(m.average_days_delinquent, ' days'):>22}"
-        + vs["Avg days delinquent"],
-        f"  CEI                         {format_ratio(m.cei_pct, '%'):>22}"
-        + vs["CEI"],
-        f"  AR turnover (annualised)    {format_ratio(m.ar_turnover, 'x'):>22}",
-        f"  Bad debt                    {format_ratio(m.bad_debt_pct, '%'):>22}"
-        + vs["Bad debt"],
-        f"  Weighted days past due      {format_ratio(m.weighted_days_past_due, ' days'):>22}",
-        f"  Dunning recovery rate       {format_ratio(m.dunning_recovery_rate_pct, '%'):>22}"
-        f"  ({m.recovered_invoices} of {m.failed_attempt_invoices} invoices)",
+        *(
+            f"    {b:<32}{format_money(m.aging_minor[b], cur):>22}  {format_pct(m.aging_pct[b]):>8}"
+            for b in BUCKETS
+        ),
+        row(LABELS["credit_sales"], format_money(m.credit_sales_minor, cur)),
+        row(LABELS["unapplied_cash"], format_money(m.unapplied_cash_minor, cur)),
+        row(LABELS["allowance"], format_money(m.allowance_minor, cur)),
+        *(ratio(f) for f in ("dso", "best_possible_dso", "average_days_delinquent", "cei_pct")),
+        *(ratio(f) for f in ("ar_turnover", "bad_debt_pct", "weighted_days_past_due")),
+        ratio("dunning_recovery_rate_pct")
+        + f"  ({m.recovered_invoices} of {m.failed_attempt_invoices} invoices)",
     ]
     return "\n".join(lines)

@@ -11,7 +11,7 @@ from bot.blocks.ids import RowsRequest
 from bot.intents import Intent
 from bot.render.layout import Line, Strong, compose
 from tools.buckets import BUCKETS
-from tools.format import format_days, format_pct, format_ratio
+from tools.format import LABELS, format_figure, format_pct
 from tools.metrics import ArMetrics
 from tools.money import format_money
 
@@ -33,36 +33,37 @@ def _fact(label: str, value: str) -> Line:
     return (Strong(f"{label}:"), f" {value}")
 
 
+def _ratio(m: ArMetrics, field: str, note: str = "") -> Line:
+    return _fact(LABELS[field], format_figure(field, getattr(m, field)) + note)
+
+
 def metric_facts(m: ArMetrics, topic: str) -> list[Line]:
     """The label/value lines of one topic; "all" lists every metric."""
     cur = m.currency
-    window = f"{m.period_days}-day window"
-    ar = _fact("AR", format_money(m.ar_total_minor, cur))
-    unapplied = _fact("Unapplied cash (not netted)", format_money(m.unapplied_cash_minor, cur))
-    allowance = _fact("Allowance for doubtful accounts", format_money(m.allowance_minor, cur))
-    dso = _fact("DSO", f"{format_days(m.dso)} ({window})")
-    best = _fact("Best possible DSO", format_days(m.best_possible_dso))
-    add = _fact("Average days delinquent", format_days(m.average_days_delinquent))
-    turnover = format_ratio(m.ar_turnover, "x")
+
+    def money(field: str, minor: int, note: str = "") -> Line:
+        return _fact(LABELS[field], format_money(minor, cur) + note)
+
+    window = f" ({m.period_days}-day window)"
+    ar = money("ar_total", m.ar_total_minor)
+    unapplied = money("unapplied_cash", m.unapplied_cash_minor, " (not netted)")
+    allowance = money("allowance", m.allowance_minor)
+    best, add = _ratio(m, "best_possible_dso"), _ratio(m, "average_days_delinquent")
     aging = [
         _fact(b, f"{format_money(m.aging_minor[b], cur)} ({format_pct(m.aging_pct[b])})")
         for b in BUCKETS
     ]
     by_topic: dict[str, list[Line]] = {
-        "ar": [
-            ar,
-            _fact("Past due", format_money(m.ar_total_minor - m.aging_minor["current"], cur)),
-            unapplied,
-        ],
+        "ar": [ar, money("past_due", m.ar_total_minor - m.aging_minor["current"]), unapplied],
         "aging": [ar, *aging],
-        "dso": [dso, best, add],
-        "best_dso": [best, dso],
-        "add": [add, dso, best],
-        "cei": [_fact("CEI", f"{format_pct(m.cei_pct)} ({window})")],
-        "turnover": [_fact("AR turnover (annualised)", f"{turnover} ({window})")],
+        "dso": [_ratio(m, "dso", window), best, add],
+        "best_dso": [best, _ratio(m, "dso", window)],
+        "add": [add, _ratio(m, "dso", window), best],
+        "cei": [_ratio(m, "cei_pct", window)],
+        "turnover": [_ratio(m, "ar_turnover", window)],
         "bad_debt": [
-            _fact("Bad debt", f"{format_pct(m.bad_debt_pct)} of credit sales ({window})"),
-            _fact("Written off", format_money(m.written_off_minor, cur)),
+            _ratio(m, "bad_debt_pct", f" of credit sales{window}"),
+            money("written_off", m.written_off_minor),
         ],
         "allowance": [allowance],
     }
@@ -71,15 +72,20 @@ def metric_facts(m: ArMetrics, topic: str) -> list[Line]:
     return [
         ar,
         *aging,
-        _fact("Credit sales in window", format_money(m.credit_sales_minor, cur)),
-        dso,
+        money("credit_sales", m.credit_sales_minor),
+        _ratio(m, "dso", window),
         best,
         add,
-        _fact("CEI", format_pct(m.cei_pct)),
-        _fact("AR turnover (annualised)", turnover),
-        _fact("Bad debt", format_pct(m.bad_debt_pct)),
-        _fact("Weighted days past due", format_days(m.weighted_days_past_due)),
-        _fact("Dunning recovery rate", format_pct(m.dunning_recovery_rate_pct)),
+        *(
+            _ratio(m, field)
+            for field in (
+                "cei_pct",
+                "ar_turnover",
+                "bad_debt_pct",
+                "weighted_days_past_due",
+                "dunning_recovery_rate_pct",
+            )
+        ),
         allowance,
         unapplied,
     ]

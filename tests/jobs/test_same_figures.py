@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from tools.aging import AgingInput, aging
 from tools.csv_import import import_directory
 from tools.deps import ToolDeps
 from tools.digest import DigestInput, weekly_digest
-from tools.format import format_days
+from tools.format import LABELS, format_days, format_figure
 from tools.metrics import MetricsInput
 from tools.money import format_major, format_money
 from tools.report import ar_report
@@ -111,6 +112,16 @@ def test_dso_and_targets_read_the_same_in_answer_digest_and_report(
     run_job(jdeps, "weekly-digest", now=MONDAY, client=client)
     assert f"DSO {dso}" in _digest_posts(fake_slack)
     assert dso in report_table(report, jdeps.settings)
+
+    # every target metric: one label and one value in the answer, the digest and the table
+    everything = answer(jdeps, "AR report as of 2026-11-22").text
+    digest_text = _digest_posts(fake_slack)
+    table = report_table(report, jdeps.settings)
+    for field in ("dso", "average_days_delinquent", "cei_pct", "bad_debt_pct"):
+        label, value = LABELS[field], format_figure(field, getattr(report, field))
+        assert f"{label}: {value}" in everything, field
+        assert f"*{label}* {value}" in digest_text, field
+        assert re.search(rf"^  {re.escape(label)} +{re.escape(value)}", table, re.M), field
 
     # the report's ok/off marks are the digest's target checks
     digest = weekly_digest(jdeps, DigestInput(as_of=SUNDAY))
