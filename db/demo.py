@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -165,6 +165,18 @@ def _customer(rnd: random.Random, n: int, as_of: date) -> Iterator[tuple[str, li
         )
 
 
+Row = tuple[str, list[object]]
+
+
+def _payment(
+    pid: str, cid: str, iid: str, amount: str, currency: str, on: date, method: str | None
+) -> Row:
+    return (
+        "payments",
+        [pid, cid, iid, amount, currency, on.isoformat(), "succeeded", method, None],
+    )
+
+
 def _invoice(
     rnd: random.Random,
     seg: Segment,
@@ -175,7 +187,9 @@ def _invoice(
     monthly: int,
     unpaid: bool,
     as_of: date,
-) -> Iterator[tuple[str, list[object]]]:
+) -> Iterator[Row]:
+    """One invoice and its history: a rare void, credit note, failed card payment, dispute,
+    write-off, partial or instalment payments, in the segment's habits."""
     total = max(monthly + rnd.randint(-monthly // 10, monthly // 10), 1)
     due = issued + timedelta(days=seg.terms_days)
     voided = issued + timedelta(days=rnd.randint(1, 5)) if rnd.random() < 0.01 else None
@@ -208,28 +222,40 @@ def _invoice(
                 "credit_notes",
                 [f"CN-{iid}", iid, _money(credit, currency), currency, credit_on.isoformat()],
             )
-    pay_on = due + timedelta(days=rnd.randint(*seg.late_days))
-    pay_on = max(pay_on, issued)
+    pay_on = max(due + timedelta(days=rnd.randint(*seg.late_days)), issued)
+    trouble = yield from _trouble(rnd, seg, cid, iid, currency, total, remaining, due, as_of)
+    if trouble is not None:
+        pay_on, unpaid = trouble[0], unpaid or trouble[1]
+    if unpaid or written_off:
+        yield from _partly_paid(rnd, seg, cid, iid, currency, remaining, issued, written_off, as_of)
+    elif pay_on <= as_of:
+        yield from _paid(rnd, seg, cid, iid, currency, remaining, pay_on, as_of)
+
+
+def _trouble(
+    rnd: random.Random,
+    seg: Segment,
+    cid: str,
+    iid: str,
+    currency: str,
+    total: int,
+    remaining: int,
+    due: date,
+    as_of: date,
+) -> Generator[Row, None, tuple[date, bool] | None]:
+    """A failed card payment (and maybe a chargeback), or a rare billing dispute; returns the
+    new payment date and whether the invoice now stays unpaid, after a failure."""
     if seg.method == "card" and rnd.random() < seg.card_failure_rate:
-        failed_on = max(due, issued)
+        failed_on = due
+        outcome = None
         if failed_on <= as_of:
             yield (
                 "payments",
-                [
-                    f"PF-{iid}",
-                    cid,
-                    iid,
-                    _money(remaining, currency),
-                    currency,
-                    failed_on.isoformat(),
-                    "failed",
-                    "card",
-                    rnd.choice(FAILURES),
-                ],
-            )
+                [f"PF-{iid}", cid, iid, _money(remaining, currency), currency,
+                 failed_on.isoformat(), "failed", "card", rnd.choice(FAILURES)],
+            )  # fmt: skip
             pay_on = failed_on + timedelta(days=rnd.randint(2, 30))
-            if rnd.random() < 0.25:
-                unpaid = True
+            outcome = (pay_on, rnd.random() < 0.25)
         if rnd.random() < 0.15 and failed_on <= as_of:
             opened = failed_on + timedelta(days=rnd.randint(1, 10))
             if opened <= as_of:
@@ -237,102 +263,57 @@ def _invoice(
                 done = resolved <= as_of
                 yield (
                     "disputes",
-                    [
-                        f"DP-{iid}",
-                        cid,
-                        iid,
-                        _money(remaining, currency),
-                        currency,
-                        "chargeback",
-                        rnd.choice(DISPUTE_REASONS),
-                        opened.isoformat(),
-                        resolved.isoformat() if done else None,
-                        rnd.choice(("won", "lost")) if done else None,
-                    ],
-                )
-    elif rnd.random() < 0.01 and due <= as_of:
+                    [f"DP-{iid}", cid, iid, _money(remaining, currency), currency, "chargeback",
+                     rnd.choice(DISPUTE_REASONS), opened.isoformat(),
+                     resolved.isoformat() if done else None,
+                     rnd.choice(("won", "lost")) if done else None],
+                )  # fmt: skip
+        return outcome
+    if rnd.random() < 0.01 and due <= as_of:
         opened = due + timedelta(days=rnd.randint(0, 20))
         if opened <= as_of:
             yield (
                 "disputes",
-                [
-                    f"DB-{iid}",
-                    cid,
-                    iid,
-                    _money(total // 3, currency),
-                    currency,
-                    "billing",
-                    "customer says seats were over-counted",
-                    opened.isoformat(),
-                    None,
-                    None,
-                ],
-            )
-    if unpaid or written_off:
-        if rnd.random() < 0.3 and remaining > 1:
-            partial_on = issued + timedelta(days=rnd.randint(5, 40))
-            if partial_on <= as_of and (written_off is None or partial_on < written_off):
-                yield (
-                    "payments",
-                    [
-                        f"PP-{iid}",
-                        cid,
-                        iid,
-                        _money(remaining // 2, currency),
-                        currency,
-                        partial_on.isoformat(),
-                        "succeeded",
-                        seg.method,
-                        None,
-                    ],
-                )
-        return
-    if pay_on > as_of:
-        return
+                [f"DB-{iid}", cid, iid, _money(total // 3, currency), currency, "billing",
+                 "customer says seats were over-counted", opened.isoformat(), None, None],
+            )  # fmt: skip
+    return None
+
+
+def _partly_paid(
+    rnd: random.Random,
+    seg: Segment,
+    cid: str,
+    iid: str,
+    currency: str,
+    remaining: int,
+    issued: date,
+    written_off: date | None,
+    as_of: date,
+) -> Iterator[Row]:
+    if rnd.random() < 0.3 and remaining > 1:
+        partial_on = issued + timedelta(days=rnd.randint(5, 40))
+        if partial_on <= as_of and (written_off is None or partial_on < written_off):
+            amount = _money(remaining // 2, currency)
+            yield _payment(f"PP-{iid}", cid, iid, amount, currency, partial_on, seg.method)
+
+
+def _paid(
+    rnd: random.Random,
+    seg: Segment,
+    cid: str,
+    iid: str,
+    currency: str,
+    remaining: int,
+    pay_on: date,
+    as_of: date,
+) -> Iterator[Row]:
     if rnd.random() < 0.1 and remaining > 1:  # paid in two instalments
         first = remaining // 2
-        yield (
-            "payments",
-            [
-                f"P1-{iid}",
-                cid,
-                iid,
-                _money(first, currency),
-                currency,
-                pay_on.isoformat(),
-                "succeeded",
-                seg.method,
-                None,
-            ],
-        )
+        yield _payment(f"P1-{iid}", cid, iid, _money(first, currency), currency, pay_on, seg.method)
         second_on = pay_on + timedelta(days=rnd.randint(5, 60))
         if second_on <= as_of:
-            yield (
-                "payments",
-                [
-                    f"P2-{iid}",
-                    cid,
-                    iid,
-                    _money(remaining - first, currency),
-                    currency,
-                    second_on.isoformat(),
-                    "succeeded",
-                    seg.method,
-                    None,
-                ],
-            )
+            rest = _money(remaining - first, currency)
+            yield _payment(f"P2-{iid}", cid, iid, rest, currency, second_on, seg.method)
         return
-    yield (
-        "payments",
-        [
-            f"P-{iid}",
-            cid,
-            iid,
-            _money(remaining, currency),
-            currency,
-            pay_on.isoformat(),
-            "succeeded",
-            seg.method,
-            None,
-        ],
-    )
+    yield _payment(f"P-{iid}", cid, iid, _money(remaining, currency), currency, pay_on, seg.method)

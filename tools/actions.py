@@ -107,28 +107,12 @@ def now_utc() -> datetime:
 
 def info(action: Action) -> ActionInfo:
     approvals = action.approvals or {}
-    return ActionInfo(
-        id=action.id,
-        kind=action.kind,
-        status=action.status,
-        customer_id=action.customer_id,
-        invoice_id=action.invoice_id,
-        payload=action.payload,
-        proposed_by=action.proposed_by,
-        proposed_at=action.proposed_at,
-        expires_at=action.expires_at,
-        approved_by=[a["user"] for a in approvals.get("approved_by", [])],
-        approvals_needed=int(action.payload.get("approvals_needed", 1)),
-        decided_by=action.decided_by,
-        decided_at=action.decided_at,
-        decision_note=action.decision_note,
-        attempts=action.attempts,
-        next_attempt_at=action.next_attempt_at,
-        last_error=action.last_error,
-        slack_channel=action.slack_channel,
-        slack_ts=action.slack_ts,
-        version=action.version,
-    )
+    derived = {
+        "approved_by": [a["user"] for a in approvals.get("approved_by", [])],
+        "approvals_needed": int(action.payload.get("approvals_needed", 1)),
+    }
+    columns = {f: getattr(action, f) for f in ActionInfo.model_fields if f not in derived}
+    return ActionInfo(**columns, **derived)
 
 
 def load(deps: ToolDeps, action_id: int) -> ActionInfo:
