@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Customer, Dispute, Invoice, PromiseStatus, PromiseToPay
@@ -51,16 +51,9 @@ def find_invoices(session: Session, ref: str) -> Sequence[Invoice]:
     return session.execute(select(Invoice).where(or_(*conds))).scalars().all()
 
 
-def invoice_facts(
-    session: Session,
-    *,
-    cut: datetime,
-    today: date,
-    customer_id: int | None = None,
-    invoice_ids: Sequence[int] | None = None,
-    only_open: bool = False,
-) -> list[InvoiceFacts]:
-    """Invoices with their open amount at `cut` and what blocks dunning them."""
+def _dunning_blockers(today: date) -> tuple[ColumnElement[bool], ColumnElement[date]]:
+    """(an unresolved dispute on the invoice or on its customer as a whole, the latest open
+    promise to pay dated today or later on either)."""
     disputed = exists().where(
         Dispute.resolved_at.is_(None),
         or_(
@@ -83,6 +76,20 @@ def invoice_facts(
         )
         .scalar_subquery()
     )
+    return disputed, promised
+
+
+def invoice_facts(
+    session: Session,
+    *,
+    cut: datetime,
+    today: date,
+    customer_id: int | None = None,
+    invoice_ids: Sequence[int] | None = None,
+    only_open: bool = False,
+) -> list[InvoiceFacts]:
+    """Invoices with their open amount at `cut` and what blocks dunning them."""
+    disputed, promised = _dunning_blockers(today)
     query = select(
         Invoice, open_amount_at(cut), is_open_at(cut), disputed.label("disputed"), promised
     ).order_by(Invoice.due_on, Invoice.id)

@@ -201,6 +201,29 @@ def ar_metrics_and_trend(
     return reports, trend
 
 
+def _dso(
+    aging: dict[str, int], sales: int, period: int
+) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+    """(DSO, best possible DSO, average days delinquent) from AR by bucket and credit sales."""
+    dso = ratio(sum(aging.values()) * period, sales)
+    best = ratio(aging["current"] * period, sales)
+    return dso, best, None if dso is None or best is None else dso - best
+
+
+def _weighted_sums(
+    fx: Converter, rows: Iterable[OpenMoney], as_of: date
+) -> tuple[Decimal, Decimal]:
+    """(sum of open x days past due, sum of open), over the past-due rows, converted exactly."""
+    weighted, past_due = Decimal(0), Decimal(0)
+    for row in rows:
+        days = (as_of - row.due_on).days
+        if days > 0:
+            amount = fx.exact(row.open_minor, row.currency)
+            weighted += amount * days
+            past_due += amount
+    return weighted, past_due
+
+
 def _metrics(
     session: Session,
     as_of: date,
@@ -224,17 +247,7 @@ def _metrics(
     written = fx.minor(written_off(session, start, cut, currency=currency))
     attempted, recovered = dunning_recovery(session, start, cut, currency=currency)
     unapplied = fx.minor(unapplied_cash(session, cut, currency=currency))
-
-    weighted_sum, past_due_sum = Decimal(0), Decimal(0)
-    for g in groups:
-        days = (as_of - g.due_on).days
-        if days > 0:
-            amount = fx.exact(g.open_minor, g.currency)
-            weighted_sum += amount * days
-            past_due_sum += amount
-
-    dso = ratio(ar * period, sales)
-    best = ratio(aging["current"] * period, sales)
+    dso, best, add = _dso(aging, sales, period)
     allowance = sum(
         (Decimal(aging[b]) * pct / HUNDRED for b, pct in zip(BUCKETS, reserve_pct, strict=True)),
         Decimal(0),
@@ -251,12 +264,12 @@ def _metrics(
         credit_sales_minor=sales,
         dso=dso,
         best_possible_dso=best,
-        average_days_delinquent=None if dso is None or best is None else dso - best,
+        average_days_delinquent=add,
         ar_turnover=ratio(Decimal(sales) * 365 / period, Decimal(ar_start + ar) / 2),
         cei_pct=_pct(ar_start + sales - ar, cei_den),
         bad_debt_pct=_pct(written, sales),
         written_off_minor=written,
-        weighted_days_past_due=weighted_days_past_due(weighted_sum, past_due_sum),
+        weighted_days_past_due=weighted_days_past_due(*_weighted_sums(fx, groups, as_of)),
         dunning_recovery_rate_pct=_pct(recovered, attempted),
         failed_attempt_invoices=attempted,
         recovered_invoices=recovered,
@@ -291,13 +304,12 @@ def _dso_point(
     aging = converted_aging(fx, groups, day)
     ar = sum(aging.values())
     sales = fx.minor(credit_sales)
-    dso = ratio(ar * period, sales)
-    best = ratio(aging["current"] * period, sales)
+    dso, best, add = _dso(aging, sales, period)
     return DsoPoint(
         as_of=day,
         ar_total_minor=ar,
         credit_sales_minor=sales,
         dso=dso,
         best_possible_dso=best,
-        average_days_delinquent=None if dso is None or best is None else dso - best,
+        average_days_delinquent=add,
     )
