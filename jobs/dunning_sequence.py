@@ -33,7 +33,7 @@ def run_dunning(deps: ToolDeps, *, now: datetime, client: WebClient | None = Non
         c = due[period]
         try:
             action = propose_dunning_email(
-                deps, DunningInput(invoice=str(c.facts.id), requested_by=SYSTEM), now=now
+                deps, DunningInput(invoice_id=c.facts.id, requested_by=SYSTEM), now=now
             )
         except DunningError as exc:
             log.warning(

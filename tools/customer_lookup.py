@@ -102,8 +102,16 @@ def match_customer(session: Session, query: str) -> CustomerMatch:
     )
 
 
-def resolve_customer(session: Session, query: str) -> Customer:
-    """The one customer `query` names; CustomerNotFound / CustomerAmbiguous say what to do."""
+def resolve_customer(session: Session, query: str | int) -> Customer:
+    """The one customer `query` names; CustomerNotFound / CustomerAmbiguous say what to do.
+
+    An int is an internal id a button carries (never typed by a person), looked up as that.
+    """
+    if isinstance(query, int):
+        by_id = session.get(Customer, query)
+        if by_id is None:
+            raise CustomerNotFound(f"no customer with id {query}")
+        return by_id
     if not query.strip():
         raise CustomerNotFound("customer is empty: give a customer name or id")
     match = match_customer(session, query)

@@ -21,8 +21,17 @@ class InvoiceAmbiguous(ToolInputError):
     pass
 
 
-def resolve_invoice(session: Session, ref: str) -> Invoice:
-    """The one invoice `ref` names; InvoiceNotFound / InvoiceAmbiguous say what to do."""
+def resolve_invoice(session: Session, ref: str | int) -> Invoice:
+    """The one invoice `ref` names; InvoiceNotFound / InvoiceAmbiguous say what to do.
+
+    An int is an internal id a button or form carries (never typed by a person), so it is
+    looked up as that and nothing else.
+    """
+    if isinstance(ref, int):
+        by_id = session.get(Invoice, ref)
+        if by_id is None:
+            raise InvoiceNotFound(f"no invoice with id {ref}")
+        return by_id
     found = find_invoices(session, ref)
     if not found:
         raise InvoiceNotFound(f"no invoice {ref!r}")

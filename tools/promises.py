@@ -7,7 +7,7 @@ is named), which tools.dunning checks both when drafting and again before sendin
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -25,10 +25,15 @@ from tools.money import MoneyError, parse_major
 
 
 class PromiseInput(BaseModel):
-    invoice: str = Field(min_length=1, description="invoice number, external id or id")
+    invoice: str | None = Field(None, min_length=1, description="invoice number or external id")
+    invoice_id: int | None = Field(None, description="internal id, from a form's invoice list")
     promised_on: date = Field(description="the date the customer said they will pay")
     amount: str | None = Field(None, description="amount promised in major units; open if empty")
     recorded_by: str = Field(min_length=1)
+
+    def model_post_init(self, _context: Any) -> None:
+        if self.invoice is None and self.invoice_id is None:
+            raise ValueError("name the invoice the customer promised to pay")
 
 
 class PromiseError(ActionError):
@@ -60,7 +65,7 @@ class NoteRecorded(BaseModel):
     dispute_id: int | None
 
 
-def _invoice(deps: ToolDeps, ref: str) -> tuple[int, int, str, str, int]:
+def _invoice(deps: ToolDeps, ref: str | int) -> tuple[int, int, str, str, int]:
     with deps.sessions() as session:
         try:
             inv = resolve_invoice(session, ref)
@@ -76,7 +81,8 @@ def record_promise(
     if args.promised_on < today(deps.settings.tz, now):
         raise PromiseError("promised_on", "a promise to pay must be dated today or later")
     try:
-        invoice_id, customer_id, label, currency, total = _invoice(deps, args.invoice)
+        ref = args.invoice_id if args.invoice_id is not None else str(args.invoice)
+        invoice_id, customer_id, label, currency, total = _invoice(deps, ref)
     except ActionError as exc:
         raise PromiseError("invoice", str(exc)) from None
     try:

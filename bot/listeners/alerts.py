@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from pydantic import ValidationError
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
@@ -39,9 +40,7 @@ def _draft(
     deps: BotDeps, client: WebClient, who: Caller, ref: AlertRef, _body: dict[str, Any]
 ) -> None:
     args = DunningInput(
-        customer=str(ref.customer_id),
-        invoice=str(ref.invoice_id) if ref.invoice_id else None,
-        requested_by=who.user,
+        customer_id=ref.customer_id, invoice_id=ref.invoice_id, requested_by=who.user
     )
     try:
         action = propose_dunning_email(deps, args)
@@ -98,16 +97,24 @@ def _button(deps: BotDeps, handler: ButtonHandler) -> Callable[..., None]:
 
 
 def _record_promise(deps: BotDeps, who: Caller, view: dict[str, Any]) -> PromiseRecorded:
+    """The form's promise, recorded; a PromiseError names the input a refusal belongs under."""
+    chosen = field_value(view, FieldId.INVOICE)
+    if not chosen.isdigit():
+        raise PromiseError("invoice", "choose the invoice the customer promised to pay")
     try:
-        promised_on = date.fromisoformat(field_value(view, FieldId.PROMISED_ON))
-    except ValueError as exc:
+        args = PromiseInput(
+            invoice_id=int(chosen),
+            promised_on=date.fromisoformat(field_value(view, FieldId.PROMISED_ON)),
+            amount=field_value(view, FieldId.AMOUNT) or None,
+            recorded_by=who.user,
+        )
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        if "amount" in error["loc"]:
+            raise PromiseError("amount", str(error["msg"])) from None
+        raise PromiseError("promised_on", str(error["msg"])) from None
+    except ValueError as exc:  # not a date
         raise PromiseError("promised_on", str(exc)) from None
-    args = PromiseInput(
-        invoice=field_value(view, FieldId.INVOICE),
-        promised_on=promised_on,
-        amount=field_value(view, FieldId.AMOUNT) or None,
-        recorded_by=who.user,
-    )
     return record_promise(deps, args)
 
 

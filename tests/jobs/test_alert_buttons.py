@@ -360,3 +360,54 @@ def test_a_member_of_the_finance_user_group_may_act(
     click(running, alert, ActionId.ALERT_SNOOZE, GROUP_MEMBER)
     [told] = fake_slack.wait_for("chat.postMessage")
     assert told.params["text"].startswith(f"<@{GROUP_MEMBER}> snoozed alerts about this account")
+
+
+def test_buttons_carry_ids_that_no_customer_or_invoice_reference_can_shadow(
+    running: Running,
+    alert: Alert,
+    bot_deps: ToolDeps,
+    fake_slack: FakeSlack,
+    tmp_path: Path,
+) -> None:
+    """A customer whose external id is Risky's internal id, and an invoice whose number is
+    R1's internal id: the buttons still mean Risky and R1."""
+    risky, r1 = ledger.customer_id(bot_deps, "RISKY"), ledger.ids(bot_deps)["INV-R1"]
+    write_csvs(
+        tmp_path / "shadow",
+        customers=[{"customer_id": str(risky), "name": "Shadow Co", "currency": "USD",
+                    "ap_email": "ap@shadow.example.com"}],
+        invoices=[invoice(f"X{r1}", "10.00", "2026-01-01", "2026-01-31",
+                          customer_id=str(risky), number=str(r1))],
+    )  # fmt: skip
+    import_directory(bot_deps.engine, tmp_path / "shadow", tz=bot_deps.settings.tz)
+
+    click(running, alert, ActionId.ALERT_DRAFT, FINANCE)
+    [card] = fake_slack.wait_for("chat.postMessage")
+    assert "ap@risky.example.com" in card.all_text and "Shadow" not in card.all_text
+
+    fake_slack.reset()
+    click(running, alert, ActionId.ALERT_PROMISE, FINANCE)
+    view = opened_view(fake_slack)
+    on = (datetime.now(UTC).date() + timedelta(days=5)).isoformat()
+    fields = {
+        FieldId.PROMISED_ON: {FieldId.PROMISED_ON: {"type": "datepicker", "selected_date": on}},
+        FieldId.AMOUNT: {FieldId.AMOUNT: {"type": "plain_text_input", "value": None}},
+    }
+    # nothing chosen: the reason shows under the invoice picker and nothing is recorded
+    unchosen = {FieldId.INVOICE: {FieldId.INVOICE: {"type": "static_select"}}}
+    answer = json.loads(submit(running, view, FINANCE, fields | unchosen))
+    assert answer["response_action"] == "errors" and FieldId.INVOICE in answer["errors"]
+    chosen = {
+        FieldId.INVOICE: {
+            FieldId.INVOICE: {
+                "type": "static_select",
+                "selected_option": {"value": invoice_option(view, "INV-R1")},
+            }
+        }
+    }
+    assert submit(running, view, FINANCE, fields | chosen) == ""
+    with bot_deps.sessions() as session:
+        promised = session.execute(
+            select(PromiseToPay.invoice_id).where(PromiseToPay.recorded_by == FINANCE)
+        ).scalars()
+        assert list(promised) == [r1]

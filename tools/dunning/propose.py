@@ -35,6 +35,8 @@ from tools.invoice_lookup import resolve_invoice
 class DunningInput(BaseModel):
     customer: str | None = Field(None, description="customer name, external id or id")
     invoice: str | None = Field(None, description="one invoice number or id; all overdue if empty")
+    customer_id: int | None = Field(None, description="internal id, from a button")
+    invoice_id: int | None = Field(None, description="internal id, from a button or a job")
     tone: str | None = Field(
         None, description="friendly reminder, firm or final notice; by dunning stage if empty"
     )
@@ -53,7 +55,7 @@ class DunningInput(BaseModel):
         return value
 
     def model_post_init(self, _context: Any) -> None:
-        if not self.customer and not self.invoice:
+        if not (self.customer or self.invoice or self.customer_id or self.invoice_id):
             raise ValueError("name a customer or an invoice to remind about")
 
 
@@ -63,19 +65,24 @@ def _named(deps: ToolDeps, args: DunningInput) -> tuple[Customer, int | None]:
     An invoice names its own customer; a customer text given beside it must be one the
     customer lookup could mean, else the two disagree and nothing is guessed.
     """
+    customer_ref = args.customer_id if args.customer_id is not None else args.customer
+    invoice_ref = args.invoice_id if args.invoice_id is not None else args.invoice
     with deps.sessions() as session:
         try:
-            if not args.invoice:
-                return resolve_customer(session, args.customer or ""), None
-            invoice = resolve_invoice(session, args.invoice)
+            if not invoice_ref:
+                return resolve_customer(session, customer_ref or ""), None
+            invoice = resolve_invoice(session, invoice_ref)
         except ToolInputError as exc:
             raise DunningError(str(exc)) from exc
         customer = get_customer(session, invoice.customer_id)
         assert customer is not None
+        label = invoice.number or invoice.external_id
+        if args.customer_id is not None and args.customer_id != customer.id:
+            raise DunningError(f"invoice {label} belongs to {customer.name}")
         if args.customer:
             meant = {c.customer_id for c in match_customer(session, args.customer).candidates}
             if customer.id not in meant:
-                raise DunningError(f"invoice {args.invoice} belongs to {customer.name}")
+                raise DunningError(f"invoice {label} belongs to {customer.name}")
         return customer, invoice.id
 
 
@@ -86,7 +93,9 @@ def _to_remind(
     if invoice_id is not None:
         named = candidates(deps, as_of=as_of, invoice_ids=[invoice_id])
         if not named:
-            raise DunningError(f"invoice {args.invoice} is not open; nothing to remind about")
+            raise DunningError(
+                f"invoice {args.invoice or invoice_id} is not open; nothing to remind about"
+            )
         if named[0].blocked:
             raise DunningError(f"no reminder: {named[0].blocked}")
         return named, []

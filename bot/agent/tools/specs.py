@@ -152,7 +152,7 @@ def _propose_specs() -> list[Spec]:
             "Draft a payment reminder for a customer (all overdue invoices, or one) and post "
             "it for approval. Only when the user asked for a reminder. Nothing is sent until a "
             "person approves; the recipient is the customer's AP contact on record.",
-            without(dunning.DunningInput, "requested_by"),
+            without(dunning.DunningInput, "requested_by", "customer_id", "invoice_id"),
             lambda d, a, t: _action_view(
                 dunning.propose_dunning_email(
                     d,
@@ -184,7 +184,7 @@ def _propose_specs() -> list[Spec]:
             "record_promise_to_pay",
             "Record that the customer promised to pay an invoice on a date (pauses reminders). "
             "Only when the user reports such a promise.",
-            without(promises.PromiseInput, "recorded_by"),
+            without(promises.PromiseInput, "recorded_by", "invoice_id"),
             lambda d, a, t: promises.record_promise(
                 d, promises.PromiseInput(**a.model_dump(), recorded_by=_user(t))
             ),
