@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session
 
-from db.customers import customer_names
+from db.customers import CustomerName, customer_names
 from db.models import Customer
 from tools.errors import ToolInputError
 
@@ -58,23 +58,43 @@ def normalize(name: str) -> str:
     return " ".join(kept or words)
 
 
+def _candidate(c: CustomerName, score: float) -> CustomerCandidate:
+    return CustomerCandidate(
+        customer_id=c.id, name=c.name, external_id=c.external_id, score=round(score, 1)
+    )
+
+
+def _match(query: str, found: list[CustomerName], scores: list[float]) -> CustomerMatch:
+    """One candidate is "found"; several are "ambiguous", so the caller asks which one."""
+    candidates = [_candidate(c, s) for c, s in zip(found, scores, strict=True)]
+    status: Literal["found", "ambiguous"] = "found" if len(found) == 1 else "ambiguous"
+    return CustomerMatch(query=query, status=status, candidates=candidates[:MAX_CANDIDATES])
+
+
 def match_customer(session: Session, query: str) -> CustomerMatch:
     names = customer_names(session)
     wanted = query.strip()
     folded = wanted.casefold()
+    if not folded:
+        return CustomerMatch(query=query, status="none")
+    # Exact first; an exact reference shared by two customers (external ids are unique per
+    # source only) is asked back, never passed on to a looser step.
     for exact in (
         [c for c in names if c.external_id == wanted],
         [c for c in names if wanted.isdigit() and c.id == int(wanted)],
         [c for c in names if c.name.casefold() == folded],
     ):
-        if len(exact) == 1:
-            c = exact[0]
-            found = CustomerCandidate(
-                customer_id=c.id, name=c.name, external_id=c.external_id, score=100
-            )
-            return CustomerMatch(query=query, status="found", candidates=[found])
-    if not folded:
-        return CustomerMatch(query=query, status="none")
+        if exact:
+            return _match(query, exact, [100] * len(exact))
+    # Then an external id in another case, and the names the words of the query stand in
+    # ("acme" in "Acme Corp" and "Acme Holdings"): with two such customers a reminder must not
+    # pick one by spelling distance.
+    key = f" {normalize(wanted)} "
+    near = [
+        c for c in names if c.external_id.casefold() == folded or key in f" {normalize(c.name)} "
+    ]
+    if near:
+        return _match(query, near, [100] * len(near))
     by_id = {c.id: c for c in names}
     hits = process.extract(
         normalize(wanted),
@@ -87,19 +107,11 @@ def match_customer(session: Session, query: str) -> CustomerMatch:
         return CustomerMatch(query=query, status="none")
     top = hits[0][1]
     close = [h for h in hits if h[1] >= top - TIE_MARGIN]
-    candidates = [
-        CustomerCandidate(
-            customer_id=cid,
-            name=by_id[cid].name,
-            external_id=by_id[cid].external_id,
-            score=round(score, 1),
+    if len(close) == 1 and top < FOUND_SCORE:
+        return CustomerMatch(
+            query=query, status="ambiguous", candidates=[_candidate(by_id[close[0][2]], top)]
         )
-        for _, score, cid in close[:MAX_CANDIDATES]
-    ]
-    found_one = len(close) == 1 and top >= FOUND_SCORE
-    return CustomerMatch(
-        query=query, status="found" if found_one else "ambiguous", candidates=candidates
-    )
+    return _match(query, [by_id[cid] for _, _, cid in close], [score for _, score, _ in close])
 
 
 def resolve_customer(session: Session, query: str | int) -> Customer:

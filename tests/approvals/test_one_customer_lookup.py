@@ -9,13 +9,14 @@ import pytest
 from sqlalchemy import text
 
 from bot.answer import answer
+from db.models import Customer
 from tests.approvals.conftest import COLLECTOR
 from tests.approvals.ledger import day
 from tests.ledger_files import customer, invoice, write_csvs
 from tools.aging import AgingInput, aging
 from tools.csv_import import import_directory
 from tools.customer_detail import CustomerDetailInput, customer_detail
-from tools.customer_lookup import CustomerAmbiguous, CustomerMatch
+from tools.customer_lookup import CustomerAmbiguous, CustomerMatch, match_customer
 from tools.customers import CustomerBalance, CustomerBalanceInput, customer_balance
 from tools.deps import ToolDeps
 from tools.dunning import DunningError, DunningInput, propose_dunning_email
@@ -79,3 +80,22 @@ def test_a_name_that_fits_two_customers_is_asked_back_everywhere(
     for said in (str(detail.value), str(reminder.value), slack.text):
         assert all(name in said for name in both), said
         assert "which one" in said.lower(), said
+
+
+def test_lookup_order_exact_then_near_then_fuzzy(ap_deps: ToolDeps, tmp_path: Path) -> None:
+    _add_lookalikes(ap_deps, tmp_path / "more")
+    with ap_deps.sessions() as session, session.begin():
+        # the same external id from another source: unique per source only
+        session.add(Customer(source="stripe", external_id="ACMEX", name="Acme Europe",
+                             currency="EUR"))  # fmt: skip
+    with ap_deps.sessions() as session:
+
+        def said(query: str) -> tuple[str, list[str]]:
+            found = match_customer(session, query)
+            return found.status, sorted(c.name for c in found.candidates)
+
+        assert said("Acme Corp") == ("found", ["Acme Corp"])  # exact name beats near names
+        assert said("ACMEX") == ("ambiguous", ["Acme Corporation", "Acme Europe"])
+        assert said("initech") == ("found", ["Initech"])  # external id in another case
+        assert said("globx") == ("found", ["Globex"])  # a typo, one close name
+        assert said("zenith") == ("none", [])
