@@ -5,7 +5,7 @@ formula of `db.open_amounts`: one row per account, never one per invoice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, func, select, true, union_all
@@ -32,13 +32,13 @@ def customer_exposure(
     before: tuple[datetime, date],
     now: tuple[datetime, date],
     *,
-    more_than_days: int,
+    over_due_before: date,
     customer_ids: Sequence[int] | None = None,
 ) -> dict[tuple[int, str], Exposure]:
     """Per (customer, currency): the sums the risk score needs, at `now` and at `before`.
 
     One row per account, not one per open invoice: a daily scan of every customer stays a
-    grouped query. `over` counts what is more than `more_than_days` past due at `now`.
+    grouped query. `over` counts what is due before `over_due_before`, at `now`.
     """
     (before_cut, before_day), (now_cut, now_day) = before, now
     due = Invoice.due_on
@@ -53,7 +53,7 @@ def customer_exposure(
         amount = part.amount
         return [
             when(counted_now, amount),
-            when(and_(counted_now, due < now_day - timedelta(days=more_than_days)), amount),
+            when(and_(counted_now, due < over_due_before), amount),
             when(late_now, amount),
             when(late_now, amount * days_after(session, due, now_day)),
             when(late_before, amount),
@@ -93,39 +93,38 @@ class OpenByBucket(NamedTuple):
     invoice_count: int
 
 
-DayLimits = tuple[str, int | None, int | None]
-"""(bucket label, fewest, most days past due), both inclusive; None: no limit."""
+DueRange = tuple[str, date | None, date | None]
+"""(bucket label, due on or after, due on or before); None: no limit. `tools.buckets` turns
+the aging buckets into these for one as-of date."""
 
 
 def open_by_customer_bucket(
     session: Session,
     cut: datetime,
-    as_of: date,
-    buckets: Sequence[DayLimits],
+    buckets: Sequence[DueRange],
     *,
-    more_than_days: int | None = None,
+    due_before: date | None = None,
 ) -> list[OpenByBucket]:
-    """Open amounts per customer, currency and aging bucket at the cut-off, for invoices more
-    than `more_than_days` past due (all open ones at None): one row per account, not per
-    invoice.
+    """Open amounts per customer, currency and aging bucket at the cut-off, for invoices due
+    before `due_before` (all open ones at None): one row per account, not per invoice.
     """
     due = Invoice.due_on
 
-    def in_bucket(fewest: int | None, most: int | None) -> ColumnElement[bool]:
-        conds = [] if most is None else [due >= as_of - timedelta(days=most)]
-        if fewest is not None:
-            conds.append(due <= as_of - timedelta(days=fewest))
+    def in_bucket(first: date | None, last: date | None) -> ColumnElement[bool]:
+        conds = [] if first is None else [due >= first]
+        if last is not None:
+            conds.append(due <= last)
         return and_(true(), *conds)
 
-    limits = [in_bucket(fewest, most) for _, fewest, most in buckets]
+    limits = [in_bucket(first, last) for _, first, last in buckets]
     key = (Invoice.customer_id, Invoice.currency)
     totals: dict[tuple[int, str], list[Any]] = {}
     for part in open_parts(cut):
         columns = [cast(func.sum(case((c, part.amount), else_=0)), BigInteger) for c in limits]
         query = select(*key, *columns, func.min(due), func.count()).select_from(part.source)
         query = query.where(part.where, counted_at(part, cut))
-        if more_than_days is not None:
-            query = query.where(due < as_of - timedelta(days=more_than_days))
+        if due_before is not None:
+            query = query.where(due < due_before)
         for cid, cur, *values in session.connection().execute(query.group_by(*key)):
             amounts = [int(v) for v in values[: len(limits)]]
             acc = totals.setdefault((cid, cur), [0] * len(limits) + [None, 0])

@@ -291,7 +291,7 @@ def _check_exposure(kind: str, files: dict[str, Any], as_of: date) -> None:
     per-invoice groups."""
     from db.exposure import customer_exposure, open_by_customer_bucket
     from db.open_amounts import open_groups
-    from tools.buckets import AGING, BUCKETS, bucket_of
+    from tools.buckets import BUCKETS, bucket_of, due_before, due_ranges
     from tools.clock import day_cut
     from tools.deps import connect
     from tools.settings import Settings
@@ -304,7 +304,7 @@ def _check_exposure(kind: str, files: dict[str, Any], as_of: date) -> None:
         with deps.sessions() as session:
             by_bucket = {
                 (r.customer_id, r.currency): (r.by_bucket, r.oldest_due_on, r.invoice_count)
-                for r in open_by_customer_bucket(session, day_cut(as_of, tz), as_of, AGING)
+                for r in open_by_customer_bucket(session, day_cut(as_of, tz), due_ranges(as_of))
             }
             per_invoice: dict[tuple[int, str], tuple[dict[str, int], date, int]] = {}
             for g in open_groups(session, day_cut(as_of, tz), per_customer=True):
@@ -323,7 +323,7 @@ def _check_exposure(kind: str, files: dict[str, Any], as_of: date) -> None:
                 session,
                 (day_cut(before, tz), before),
                 (day_cut(as_of, tz), as_of),
-                more_than_days=60,
+                over_due_before=due_before(as_of, 60),
             )
             want: dict[tuple[int, str], list[int]] = {}
             for k, day in enumerate((as_of, before)):

@@ -6,6 +6,7 @@ N days past due, so "90+" anywhere equals the report's 90+ bucket on the same le
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import NamedTuple
 
 
@@ -23,6 +24,32 @@ AGING = (
     Bucket("90+", 91, None),
 )
 BUCKETS = tuple(b.label for b in AGING)
+
+
+DueRange = tuple[str, date | None, date | None]
+"""(bucket label, due on or after, due on or before): a bucket as due dates at one as-of date."""
+
+
+def days_past_due(as_of: date, due_on: date) -> int:
+    """D - due date; 0 or less is current."""
+    return (as_of - due_on).days
+
+
+def due_before(as_of: date, more_than_days: int) -> date:
+    """Invoices due before this day are more than `more_than_days` days past due at as_of."""
+    return as_of - timedelta(days=more_than_days)
+
+
+def due_ranges(as_of: date) -> list[DueRange]:
+    """The aging buckets as due-date ranges, for queries that group by bucket in SQL."""
+    return [
+        (
+            b.label,
+            None if b.most_days is None else as_of - timedelta(days=b.most_days),
+            None if b.fewest_days is None else as_of - timedelta(days=b.fewest_days),
+        )
+        for b in AGING
+    ]
 
 
 def bucket_of(days_past_due: int) -> str:

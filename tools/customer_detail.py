@@ -16,6 +16,7 @@ from db import payments as payments_db
 from db.disputes import customer_disputes
 from db.invoices import open_invoices
 from db.promises import customer_notes, customer_promises
+from tools.buckets import days_past_due
 from tools.clock import day_cut, today
 from tools.customer_lookup import resolve_customer
 from tools.customers import InvoiceLine, invoice_line_fields
@@ -106,7 +107,7 @@ def customer_detail(deps: ToolDeps, args: CustomerDetailInput) -> CustomerDetail
         past_due: dict[str, int] = {}
         for inv in invoices:
             balance[inv.currency] = balance.get(inv.currency, 0) + inv.open_minor
-            if inv.due_on < as_of:
+            if days_past_due(as_of, inv.due_on) > 0:
                 past_due[inv.currency] = past_due.get(inv.currency, 0) + inv.open_minor
         # The oldest debts matter most to a collector: keep those when trimming.
         shown = invoices[:n]

@@ -8,7 +8,7 @@ report, so a customer's open amounts add up to what the report shows.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from db.customers import customer_name
 from db.invoices import OpenInvoiceRow, open_invoices
-from tools.buckets import bucket_of
+from tools.buckets import bucket_of, days_past_due, due_before
 from tools.clock import day_cut, today
 from tools.customer_lookup import CustomerMatch, match_customer
 from tools.deps import ToolDeps
@@ -111,15 +111,13 @@ def open_invoice_lines(deps: ToolDeps, args: OpenInvoicesInput) -> list[OpenInvo
     """The invoices behind AR, aging and overdue figures, oldest due date first."""
     s = deps.settings
     as_of = args.as_of or today(s.tz)
-    due_before = None
-    if args.more_than_days is not None:
-        due_before = as_of - timedelta(days=args.more_than_days)
+    before = None if args.more_than_days is None else due_before(as_of, args.more_than_days)
     with deps.sessions() as session:
         rows = open_invoices(
             session,
             day_cut(as_of, s.tz),
             customer_ids=None if args.customer_id is None else [args.customer_id],
-            due_before=due_before,
+            due_before=before,
         )
     return [
         OpenInvoiceLine(
@@ -134,7 +132,7 @@ def open_invoice_lines(deps: ToolDeps, args: OpenInvoicesInput) -> list[OpenInvo
 def invoice_line_fields(r: OpenInvoiceRow, as_of: date, tz: ZoneInfo) -> dict[str, Any]:
     """An open invoice as every answer lists it: days past due (negative: not yet due) and
     its aging bucket."""
-    days = (as_of - r.due_on).days
+    days = days_past_due(as_of, r.due_on)
     return {
         "invoice_id": r.invoice_id,
         "number": r.number,

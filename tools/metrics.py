@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from db.invoice_totals import credit_sales_at, dunning_recovery, written_off
 from db.open_amounts import OpenGroup, open_groups_at
 from db.payments import fx_rate, unapplied_cash
-from tools.buckets import BUCKETS, bucket_of
+from tools.buckets import BUCKETS, bucket_of, days_past_due
 from tools.clock import day_cut, today
 from tools.money import CurrencyCode, exponent
 
@@ -123,7 +123,7 @@ def converted_aging(fx: Converter, rows: Iterable[OpenMoney], as_of: date) -> di
     """
     per_bucket: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
     for row in rows:
-        per_cur = per_bucket[bucket_of((as_of - row.due_on).days)]
+        per_cur = per_bucket[bucket_of(days_past_due(as_of, row.due_on))]
         per_cur[row.currency] = per_cur.get(row.currency, 0) + row.open_minor
     return {b: fx.minor(per_cur) for b, per_cur in per_bucket.items()}
 
@@ -216,7 +216,7 @@ def _weighted_sums(
     """(sum of open x days past due, sum of open), over the past-due rows, converted exactly."""
     weighted, past_due = Decimal(0), Decimal(0)
     for row in rows:
-        days = (as_of - row.due_on).days
+        days = days_past_due(as_of, row.due_on)
         if days > 0:
             amount = fx.exact(row.open_minor, row.currency)
             weighted += amount * days

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from db.customers import customer_facts
 from db.exposure import open_by_customer_bucket
-from tools.buckets import AGING, BUCKETS
+from tools.buckets import BUCKETS, days_past_due, due_before, due_ranges
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import Converter
@@ -52,10 +52,14 @@ class TopOverdue(BaseModel):
 def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
     s = deps.settings
     as_of = args.as_of or today(s.tz)
+    more_than = args.more_than_days
     with deps.sessions() as session:
         fx = Converter(session, s.reporting_currency, as_of)
         rows = open_by_customer_bucket(
-            session, day_cut(as_of, s.tz), as_of, AGING, more_than_days=args.more_than_days
+            session,
+            day_cut(as_of, s.tz),
+            due_ranges(as_of),
+            due_before=None if more_than is None else due_before(as_of, more_than),
         )
         # Converted once per account and currency: the conversion is linear.
         exact: dict[int, Decimal] = {}
@@ -70,7 +74,7 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
                     amount = fx.exact(minor, row.currency)
                     exact[cid] = exact.get(cid, Decimal(0)) + amount
                     per[b] = per.get(b, Decimal(0)) + amount
-            days = (as_of - row.oldest_due_on).days
+            days = days_past_due(as_of, row.oldest_due_on)
             oldest[cid] = max(oldest.get(cid, days), days)
             counts[cid] = counts.get(cid, 0) + row.invoice_count
         ranked = sorted(exact, key=lambda cid: (-exact[cid], cid))

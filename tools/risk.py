@@ -26,6 +26,7 @@ from db.disputes import open_dispute_totals
 from db.exposure import Exposure, customer_exposure
 from db.pay_speed import days_late_before_and_after
 from db.payments import failed_attempts
+from tools.buckets import due_before
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
 from tools.format import format_money, format_pct, format_ratio
@@ -109,7 +110,7 @@ def score_customers(
         session,
         (day_cut(before_day, tz), before_day),
         (cut, as_of),
-        more_than_days=OVER_DAYS,
+        over_due_before=due_before(as_of, OVER_DAYS),
         customer_ids=ids,
     )
     days_late = days_late_before_and_after(

@@ -22,6 +22,7 @@ from db.customers import do_not_dun_customers, get_customer
 from db.invoices import InvoiceFacts, invoice_facts
 from db.models import ActionStatus, Customer
 from tools.actions import ActionError
+from tools.buckets import days_past_due
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
 from tools.money import format_money
@@ -109,7 +110,7 @@ def candidates(
         no_dun = do_not_dun_customers(session)
     out = []
     for f in facts:
-        days = (as_of - f.due_on).days
+        days = days_past_due(as_of, f.due_on)
         out.append(
             Candidate(
                 facts=f,
