@@ -6,10 +6,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.models import Customer, Dispute, Invoice
+
+
+def dispute_open_at(cut: datetime) -> ColumnElement[bool]:
+    """Opened before the cut-off and not resolved before it."""
+    return and_(
+        Dispute.opened_at < cut, or_(Dispute.resolved_at.is_(None), Dispute.resolved_at >= cut)
+    )
 
 
 def open_dispute_for(session: Session, invoice_id: int) -> Dispute | None:
@@ -42,9 +49,7 @@ def open_dispute_totals(session: Session, cut: datetime) -> dict[int, tuple[int,
     """Per customer: (count, disputed amount per currency) of disputes open at the cut-off."""
     query = (
         select(Dispute.customer_id, Dispute.currency, func.count(), func.sum(Dispute.amount_minor))
-        .where(
-            Dispute.opened_at < cut, or_(Dispute.resolved_at.is_(None), Dispute.resolved_at >= cut)
-        )
+        .where(dispute_open_at(cut))
         .group_by(Dispute.customer_id, Dispute.currency)
     )
     out: dict[int, tuple[int, dict[str, int]]] = {}
@@ -100,8 +105,7 @@ def open_disputes(
         )
         .join(Customer, Customer.id == Dispute.customer_id)
         .outerjoin(Invoice, Invoice.id == Dispute.invoice_id)
-        .where(Dispute.opened_at < cut)
-        .where(or_(Dispute.resolved_at.is_(None), Dispute.resolved_at >= cut))
+        .where(dispute_open_at(cut))
         .order_by(Dispute.opened_at, Dispute.id)
     )
     if dispute_ids is not None:

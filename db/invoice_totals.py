@@ -5,40 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from db.models import CreditNote, Invoice, Payment, PaymentStatus
 from db.open_amounts import of_currency, open_amount_at, position
 
 
-def applied_before(instant: ColumnElement[datetime]) -> ColumnElement[int]:
-    """Succeeded payments plus credit notes of this invoice dated before a per-invoice instant
-    (its write-off date, say), where a fixed cut-off would not do."""
-    paid = (
-        select(func.coalesce(func.sum(Payment.amount_minor), 0))
-        .where(
-            Payment.invoice_id == Invoice.id,
-            Payment.status == PaymentStatus.SUCCEEDED,
-            Payment.paid_at < instant,
-        )
-        .scalar_subquery()
-    )
-    credited = (
-        select(func.coalesce(func.sum(CreditNote.amount_minor), 0))
-        .where(CreditNote.invoice_id == Invoice.id, CreditNote.issued_at < instant)
-        .scalar_subquery()
-    )
-    return paid + credited
-
-
 def written_off(
     session: Session, start: datetime, cut: datetime, *, currency: str | None = None
 ) -> dict[str, int]:
     """Open amount just before write-off (payments and credits dated before it), per currency."""
-    amount = (
-        Invoice.total_minor - applied_before(Invoice.written_off_at)  # type: ignore[arg-type]
-    )
+    amount = open_amount_at(Invoice.written_off_at)  # type: ignore[arg-type]
     query = of_currency(
         select(Invoice.currency, func.sum(amount)).where(
             Invoice.written_off_at >= start, Invoice.written_off_at < cut

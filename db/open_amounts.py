@@ -133,7 +133,7 @@ def is_open_at(cut: datetime) -> ColumnElement[bool]:
     return and_(Invoice.issued_at < cut, Invoice.id.in_(candidates))
 
 
-def _applied_on_or_after(cut: datetime) -> ColumnElement[int]:
+def _applied_on_or_after(cut: datetime | ColumnElement[datetime]) -> ColumnElement[int]:
     paid = (
         select(func.coalesce(func.sum(Payment.amount_minor), 0))
         .where(
@@ -151,8 +151,12 @@ def _applied_on_or_after(cut: datetime) -> ColumnElement[int]:
     return paid + credited
 
 
-def open_amount_at(cut: datetime) -> ColumnElement[int]:
-    """One invoice's open amount at the cut-off (meaningful where `is_open_at(cut)` holds)."""
+def open_amount_at(cut: datetime | ColumnElement[datetime]) -> ColumnElement[int]:
+    """One invoice's open amount at the cut-off (meaningful where `is_open_at(cut)` holds).
+
+    The cut-off may be a column of the invoice itself: at `written_off_at` it is what the
+    write-off wrote off.
+    """
     return Invoice.total_minor - Invoice.applied_minor + _applied_on_or_after(cut)
 
 

@@ -26,11 +26,12 @@ JOB = "dunning"
 def run_dunning(deps: ToolDeps, *, now: datetime, client: WebClient | None = None) -> list[int]:
     """Ids of the reminders proposed (and posted for approval) in this run."""
     due = {f"{c.facts.id}:{c.stage}": c for c in due_reminders(deps, now=now)}
-    won = claim.claim_many(deps, JOB, list(due), now=now)
+    won = set(claim.claim_many(deps, JOB, list(due), now=now))
     slack = None
     proposed = []
-    for period in won:
-        c = due[period]
+    for period, c in due.items():  # oldest due first, as the eligibility rule lists them
+        if period not in won:
+            continue
         try:
             action = propose_dunning_email(
                 deps, DunningInput(invoice_id=c.facts.id, requested_by=SYSTEM), now=now

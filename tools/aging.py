@@ -12,13 +12,11 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from db.customers import customer_ids_in_segment
 from db.open_amounts import open_groups
 from tools.buckets import BUCKETS
 from tools.clock import day_cut, today
-from tools.customer_lookup import resolve_customer
+from tools.customer_lookup import scope_of
 from tools.deps import ToolDeps
-from tools.errors import ToolInputError
 from tools.metrics import Converter, converted_aging
 from tools.money import CurrencyCode
 
@@ -49,28 +47,18 @@ def aging(deps: ToolDeps, args: AgingInput) -> Aging:
     as_of = args.as_of or today(s.tz)
     target = args.currency or s.reporting_currency
     with deps.sessions() as session:
-        ids: list[int] | None = None
-        scope = "all customers"
-        if args.customer:
-            c = resolve_customer(session, args.customer)
-            ids, scope = [c.id], f"customer {c.name}"
-            if args.currency is None:
-                target = c.currency
-        if args.segment:
-            seg_ids = customer_ids_in_segment(session, args.segment)
-            if not seg_ids:
-                raise ToolInputError(f"no customers in segment {args.segment!r}")
-            ids = seg_ids if ids is None else [i for i in ids if i in set(seg_ids)]
-            scope = f"segment {args.segment}" if not args.customer else f"{scope}, {args.segment}"
+        scope = scope_of(session, args.customer, args.segment)
+        if scope.customer is not None and args.currency is None:
+            target = scope.customer.currency
         groups = open_groups(
-            session, day_cut(as_of, s.tz), currency=args.currency, customer_ids=ids
+            session, day_cut(as_of, s.tz), currency=args.currency, customer_ids=scope.ids
         )
         buckets = converted_aging(Converter(session, target, as_of), groups, as_of)
         count = sum(g.invoice_count for g in groups)
     total = sum(buckets.values())
     return Aging(
         as_of=as_of,
-        scope=scope,
+        scope=scope.label,
         currency=target,
         total_minor=total,
         buckets_minor=buckets,

@@ -9,12 +9,15 @@ prompt: each list keeps the newest rows and says how many more there are.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
-from db import payments as payments_db
 from db.disputes import customer_disputes
 from db.invoices import open_invoices
+from db.payments import recent_payments
 from db.promises import customer_notes, customer_promises
 from tools.buckets import days_past_due
 from tools.clock import day_cut, today
@@ -91,10 +94,6 @@ class CustomerDetail(BaseModel):
     notes: list[NoteRow]
 
 
-def _day(stamp: datetime, deps: ToolDeps) -> date:
-    return stamp.astimezone(deps.settings.tz).date()
-
-
 def customer_detail(deps: ToolDeps, args: CustomerDetailInput) -> CustomerDetail:
     tz = deps.settings.tz
     as_of = args.as_of or today(tz)
@@ -111,10 +110,6 @@ def customer_detail(deps: ToolDeps, args: CustomerDetailInput) -> CustomerDetail
                 past_due[inv.currency] = past_due.get(inv.currency, 0) + inv.open_minor
         # The oldest debts matter most to a collector: keep those when trimming.
         shown = invoices[:n]
-        payments = payments_db.recent_payments(session, c.id, cut, n)
-        disputes = customer_disputes(session, c.id, cut, n)
-        promises = customer_promises(session, c.id, n)
-        notes = customer_notes(session, c.id, min(n, 5))
         return CustomerDetail(
             customer_id=c.external_id,
             name=c.name,
@@ -132,43 +127,55 @@ def customer_detail(deps: ToolDeps, args: CustomerDetailInput) -> CustomerDetail
             open_invoice_count=len(invoices),
             open_invoices=[InvoiceLine(**invoice_line_fields(i, as_of, tz)) for i in shown],
             more_open_invoices=len(invoices) - len(shown),
-            recent_payments=[
-                PaymentRow(
-                    paid_on=_day(p.paid_at, deps),
-                    currency=p.currency,
-                    amount_minor=p.amount_minor,
-                    status=p.status,
-                    method=p.method,
-                    failure_reason=p.failure_reason,
-                    invoice_number=number,
-                )
-                for p, number in payments
-            ],
-            disputes=[
-                DisputeRow(
-                    kind=d.kind,
-                    currency=d.currency,
-                    amount_minor=d.amount_minor,
-                    reason=d.reason,
-                    opened_on=_day(d.opened_at, deps),
-                    resolved_on=_day(d.resolved_at, deps) if d.resolved_at else None,
-                    outcome=d.outcome,
-                    invoice_number=number,
-                )
-                for d, number in disputes
-            ],
-            promises=[
-                PromiseRow(
-                    currency=p.currency,
-                    amount_minor=p.amount_minor,
-                    promised_on=p.promised_on,
-                    status=p.status,
-                    invoice_number=number,
-                )
-                for p, number in promises
-            ],
-            notes=[
-                NoteRow(written_on=_day(note.created_at, deps), author=note.author, body=note.body)
-                for note in notes
-            ],
+            **_history(session, c.id, cut, n, tz),
         )
+
+
+def _history(
+    session: Session, customer_id: int, cut: datetime, n: int, tz: ZoneInfo
+) -> dict[str, Any]:
+    """The customer's recent payments, disputes, promises and notes, newest first."""
+
+    def day(stamp: datetime) -> date:
+        return stamp.astimezone(tz).date()
+
+    payments = [
+        PaymentRow(
+            paid_on=day(p.paid_at),
+            currency=p.currency,
+            amount_minor=p.amount_minor,
+            status=p.status,
+            method=p.method,
+            failure_reason=p.failure_reason,
+            invoice_number=number,
+        )
+        for p, number in recent_payments(session, customer_id, cut, n)
+    ]
+    disputes = [
+        DisputeRow(
+            kind=d.kind,
+            currency=d.currency,
+            amount_minor=d.amount_minor,
+            reason=d.reason,
+            opened_on=day(d.opened_at),
+            resolved_on=day(d.resolved_at) if d.resolved_at else None,
+            outcome=d.outcome,
+            invoice_number=number,
+        )
+        for d, number in customer_disputes(session, customer_id, cut, n)
+    ]
+    promises = [
+        PromiseRow(
+            currency=p.currency,
+            amount_minor=p.amount_minor,
+            promised_on=p.promised_on,
+            status=p.status,
+            invoice_number=number,
+        )
+        for p, number in customer_promises(session, customer_id, n)
+    ]
+    notes = [
+        NoteRow(written_on=day(note.created_at), author=note.author, body=note.body)
+        for note in customer_notes(session, customer_id, min(n, 5))
+    ]
+    return {"recent_payments": payments, "disputes": disputes, "promises": promises, "notes": notes}

@@ -9,13 +9,13 @@ guessing, so "Acme" is the same customer in a balance, a detail, a reminder and 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session
 
-from db.customers import CustomerName, customer_names
+from db.customers import CustomerName, customer_ids_in_segment, customer_names
 from db.models import Customer
 from tools.errors import ToolInputError
 
@@ -140,3 +140,27 @@ def resolve_customer(session: Session, query: str | int) -> Customer:
     customer = session.get(Customer, match.candidates[0].customer_id)
     assert customer is not None
     return customer
+
+
+class Scope(NamedTuple):
+    """Which customers a question is about: `ids` None means all of them."""
+
+    ids: list[int] | None
+    label: str
+    customer: Customer | None
+
+
+def scope_of(session: Session, customer: str | None, segment: str | None) -> Scope:
+    """One customer, one segment, both (the customer if in the segment), or everyone."""
+    ids: list[int] | None = None
+    label, found = "all customers", None
+    if customer:
+        found = resolve_customer(session, customer)
+        ids, label = [found.id], f"customer {found.name}"
+    if segment:
+        in_segment = customer_ids_in_segment(session, segment)
+        if not in_segment:
+            raise ToolInputError(f"no customers in segment {segment!r}")
+        ids = in_segment if ids is None else [i for i in ids if i in set(in_segment)]
+        label = f"segment {segment}" if not customer else f"{label}, {segment}"
+    return Scope(ids, label, found)

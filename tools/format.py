@@ -53,6 +53,7 @@ __all__ = [
     "UNITS",
     "format_days",
     "format_figure",
+    "format_lateness",
     "format_major",
     "format_money",
     "format_pct",
@@ -93,3 +94,10 @@ def ratio_number(value: Decimal | float | None) -> float | None:
 def format_figure(name: str, value: Decimal | float | None) -> str:
     """A report ratio by its field name, with its unit: `format_figure("dso", x)`."""
     return format_ratio(value, UNITS[name])
+
+
+def format_lateness(days_past_due: int) -> str:
+    """"12 days overdue", "due today", "not yet due": how far past due an invoice is."""
+    if days_past_due > 0:
+        return f"{days_past_due} days overdue"
+    return "due today" if days_past_due == 0 else "not yet due"

@@ -62,6 +62,11 @@ class ArMetrics(BaseModel):
     allowance_minor: int
     unapplied_cash_minor: int
 
+    @property
+    def past_due_minor(self) -> int:
+        """AR outside the current bucket."""
+        return self.ar_total_minor - self.aging_minor["current"]
+
 
 def ratio(numerator: Decimal | int, denominator: Decimal | int) -> Decimal | None:
     return None if denominator == 0 else Decimal(numerator) / Decimal(denominator)

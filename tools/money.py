@@ -6,7 +6,7 @@ what "12.50 USD" means to the cent.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -79,13 +79,11 @@ def format_major(amount_minor: int, currency: str) -> str:
     return str(to_major(amount_minor, currency))
 
 
+def format_amount(amount_minor: int, currency: str) -> str:
+    """The number alone, as people read it: "4,516,195.65"."""
+    return f"{to_major(amount_minor, currency):,.{exponent(currency)}f}"
+
+
 def format_money(amount_minor: int, currency: str) -> str:
     """For people: thousands separators and the code, e.g. "USD 4,516,195.65"."""
-    exp = exponent(currency)
-    return f"{currency} {to_major(amount_minor, currency):,.{exp}f}"
-
-
-def convert(amount_minor: int, currency: str, rate: Decimal, to_currency: str) -> int:
-    """Convert minor units at `rate` (units of to_currency per one unit), rounded half-up."""
-    major = Decimal(amount_minor).scaleb(-exponent(currency)) * rate
-    return int(major.scaleb(exponent(to_currency)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return f"{currency} {format_amount(amount_minor, currency)}"

@@ -245,70 +245,75 @@ class Outbox:
         }
 
     def _send_email(self, a: ActionInfo) -> None:
-        deps, p = self.deps, a.payload
-        with deps.sessions() as session:
-            sent = sent_email_for(session, a.id)
-        if sent is not None:
-            # A previous attempt handed it to SMTP and died before marking: never resend.
-            self._finish(
-                a,
-                ActionStatus.DONE,
-                "done",
-                {"last_error": None, "next_attempt_at": None},
-                message_id=sent.message_id,
-                recovered=True,
-            )
+        """Send once: a sent record is written before SMTP is called and dropped if it fails,
+        so a crash in between never sends twice (the record wins) and a failure retries."""
+        if self._already_sent(a):
             return
-        stale = dunning.recheck(deps, p, now=self.clock())
+        stale = dunning.recheck(self.deps, a.payload, now=self.clock())
         if stale:
             self._cancel(a, stale)
             return
-        if self.mailer is None:
+        mailer = self.mailer
+        if mailer is None:
             to, values = self._failure_values(a, "ARBOT_SMTP_URL is not set", permanent=True)
             self._finish(a, to, "failed", values)
             return
-        sender = deps.settings.smtp_from
-        message_id = message_id_for(a.id, sender)
+        message_id = self._reserve(a)
+        if message_id is not None:
+            self._deliver(a, message_id, mailer)
+
+    def _already_sent(self, a: ActionInfo) -> bool:
+        with self.deps.sessions() as session:
+            sent = sent_email_for(session, a.id)
+        if sent is None:
+            return False
+        # A previous attempt handed it to SMTP and died before marking: never resend.
+        done = {"last_error": None, "next_attempt_at": None}
+        self._finish(a, ActionStatus.DONE, "done", done, message_id=sent.message_id, recovered=True)
+        return True
+
+    def _reserve(self, a: ActionInfo) -> str | None:
+        """Write the sent record; None when another worker holds it already."""
+        message_id = message_id_for(a.id, self.deps.settings.smtp_from)
         try:
-            with transaction(deps.sessions) as session:
+            with transaction(self.deps.sessions) as session:
                 insert_sent_email(
                     session,
                     action_id=a.id,
                     message_id=message_id,
-                    recipient=p["recipient"],
-                    subject=p["subject"],
+                    recipient=a.payload["recipient"],
+                    subject=a.payload["subject"],
                     at=self.clock(),
                 )
         except IntegrityError:
             log.warning("event=outbox_already_sending action=%s", a.id)
-            return
+            return None
+        return message_id
+
+    def _deliver(self, a: ActionInfo, message_id: str, mailer: MailSender) -> None:
+        p = a.payload
         msg = build_message(
             action_id=a.id,
-            sender=sender,
+            sender=self.deps.settings.smtp_from,
             recipient=p["recipient"],
             subject=p["subject"],
             body=p["body"],
         )
         try:
-            self.mailer.send(msg)
+            mailer.send(msg)
         except Exception as exc:
             permanent = isinstance(exc, PermanentSmtpError)
             error = f"email not sent: {type(exc).__name__}: {exc}"
             to, values = self._failure_values(a, error, permanent)
-            with transaction(deps.sessions) as session:
+            with transaction(self.deps.sessions) as session:
                 delete_sent_email(session, a.id)
                 self._finish_in(
                     session, a, to, "retry" if to == ActionStatus.APPROVED else "failed", values
                 )
             log.warning("event=outbox_email_failed action=%s attempt=%s", a.id, a.attempts)
             return
-        self._finish(
-            a,
-            ActionStatus.DONE,
-            "done",
-            {"last_error": None, "next_attempt_at": None},
-            message_id=message_id,
-        )
+        done = {"last_error": None, "next_attempt_at": None}
+        self._finish(a, ActionStatus.DONE, "done", done, message_id=message_id)
         log.info("event=outbox_email_sent action=%s", a.id)
 
     def _write_off(self, a: ActionInfo) -> None:

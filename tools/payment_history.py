@@ -14,13 +14,12 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from db.customers import customer_facts, customer_ids_in_segment
+from db.customers import customer_facts
 from db.open_amounts import open_groups
 from db.pay_speed import pay_speed
 from tools.clock import day_cut, today
-from tools.customer_lookup import resolve_customer
+from tools.customer_lookup import scope_of
 from tools.deps import ToolDeps
-from tools.errors import ToolInputError
 
 
 class PaymentHistoryInput(BaseModel):
@@ -64,14 +63,7 @@ def payment_history(deps: ToolDeps, args: PaymentHistoryInput) -> PaymentHistory
     cut = day_cut(as_of, tz)
     start = day_cut(as_of - timedelta(days=args.period_days), tz)
     with deps.sessions() as session:
-        ids: list[int] | None = None
-        if args.customer:
-            ids = [resolve_customer(session, args.customer).id]
-        if args.segment:
-            in_segment = customer_ids_in_segment(session, args.segment)
-            if not in_segment:
-                raise ToolInputError(f"no customers in segment {args.segment!r}")
-            ids = in_segment if ids is None else [i for i in ids if i in set(in_segment)]
+        ids = scope_of(session, args.customer, args.segment).ids
         speed = pay_speed(session, start, cut, by=args.group_by, customer_ids=ids)
         speed.sort(
             key=lambda r: (r.avg_days_late, r.avg_days_to_pay), reverse=args.order == "slowest"

@@ -66,11 +66,9 @@ class NoteRecorded(BaseModel):
 
 
 def _invoice(deps: ToolDeps, ref: str | int) -> tuple[int, int, str, str, int]:
+    """(id, customer id, label, currency, total) of the invoice; ToolInputError if none."""
     with deps.sessions() as session:
-        try:
-            inv = resolve_invoice(session, ref)
-        except ToolInputError as exc:
-            raise PromiseError("invoice", str(exc)) from exc
+        inv = resolve_invoice(session, ref)
         return inv.id, inv.customer_id, inv.number or inv.external_id, inv.currency, inv.total_minor
 
 
@@ -83,7 +81,7 @@ def record_promise(
     try:
         ref = args.invoice_id if args.invoice_id is not None else str(args.invoice)
         invoice_id, customer_id, label, currency, total = _invoice(deps, ref)
-    except ActionError as exc:
+    except ToolInputError as exc:
         raise PromiseError("invoice", str(exc)) from None
     try:
         amount = parse_major(args.amount, currency) if args.amount else total
@@ -126,7 +124,10 @@ def record_dispute_note(
     deps: ToolDeps, args: DisputeNoteInput, *, now: datetime | None = None
 ) -> NoteRecorded:
     now = now or now_utc()
-    invoice_id, customer_id, label, _cur, _total = _invoice(deps, args.invoice)
+    try:
+        invoice_id, customer_id, label, _cur, _total = _invoice(deps, args.invoice)
+    except ToolInputError as exc:
+        raise ActionError(str(exc)) from None
     with transaction(deps.sessions) as session:
         dispute = open_dispute_for(session, invoice_id)
         nid = insert_note(

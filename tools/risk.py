@@ -29,7 +29,7 @@ from db.payments import failed_attempts
 from tools.buckets import due_before
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
-from tools.format import format_money, format_pct, format_ratio
+from tools.format import format_money, format_pct, format_ratio, round_ratio
 from tools.metrics import weighted_days_past_due
 
 Level = Literal["high", "medium", "low"]
@@ -56,7 +56,7 @@ class RiskSignals(BaseModel):
     weighted_days_past_due_before: Decimal | None = Field(
         None, description=f"the same, {TREND_DAYS} days earlier"
     )
-    over_60_pct: Decimal | None = Field(
+    over_pct: Decimal | None = Field(
         None, description=f"share of the balance more than {OVER_DAYS} days past due"
     )
     broken_promises: int = 0
@@ -75,7 +75,8 @@ class RiskScore(BaseModel):
     owner_slack_id: str | None
     currency: str
     balance_minor: int
-    over_60_minor: int
+    over_days: int = Field(description="over_minor is what is more than this many days past due")
+    over_minor: int
     score: int = Field(ge=0, le=100)
     level: Level
     reasons: list[str]
@@ -177,7 +178,7 @@ def _over_share(acc: Exposure) -> Decimal | None:
 
 
 def _share_hit(acc: Exposure, currency: str) -> Hit | None:
-    pct = _over_share(acc)
+    pct = round_ratio(_over_share(acc))  # the share as shown decides, so 49.996% is 50.00%
     if pct is None:
         return None
     points = OVER_HIGH_POINTS if pct >= OVER_HIGH_PCT else OVER_POINTS if pct >= OVER_PCT else 0
@@ -283,14 +284,15 @@ def _score_one(f: CustomerFacts, acc: Exposure, sig: _Signals, floor: int) -> Ri
         owner_slack_id=f.owner_slack_id,
         currency=f.currency,
         balance_minor=acc.balance,
-        over_60_minor=acc.over,
+        over_days=OVER_DAYS,
+        over_minor=acc.over,
         score=score,
         level=level,
         reasons=[reason() for _, reason in hits],
         signals=RiskSignals(
             weighted_days_past_due=wd_now,
             weighted_days_past_due_before=wd_before,
-            over_60_pct=_over_share(acc),
+            over_pct=_over_share(acc),
             broken_promises=sig.broken.get(f.id, 0),
             failed_payment_attempts=sig.failed.get(f.id, 0),
             open_disputes=0 if dispute is None else dispute[0],

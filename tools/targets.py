@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from tools.format import LABELS, UNITS
+from tools.format import LABELS, UNITS, round_ratio
 from tools.metrics import ArMetrics
 from tools.settings import Settings
 
@@ -50,7 +50,8 @@ def _check(
     *,
     higher_is_better: bool,
 ) -> TargetCheck:
-    met = None if value is None else (value > target if higher_is_better else value < target)
+    shown = round_ratio(value)  # judged as shown: "45.00 days" never meets "under 45"
+    met = None if shown is None else (shown > target if higher_is_better else shown < target)
     change = None if value is None or before is None else value - before
     return TargetCheck(
         metric=metric,

@@ -27,6 +27,7 @@ from bot.blocks.common import (
     text_input,
 )
 from bot.blocks.ids import ActionId, AlertForm, AlertRef, FieldId, ViewId
+from tools.buckets import over_label
 from tools.customers import OpenInvoiceLine
 from tools.money import format_money
 from tools.risk import RiskScore
@@ -69,7 +70,7 @@ def risk_alert_blocks(s: RiskScore, as_of: date) -> list[Block]:
                 [
                     f"*{escape(s.name)}* ({escape(s.customer_id)}) entered *high risk*, score "
                     f"{s.score}/100. Balance {format_money(s.balance_minor, s.currency)}, of which "
-                    f"{format_money(s.over_60_minor, s.currency)} is 60+ days late.",
+                    f"{format_money(s.over_minor, s.currency)} is {over_label(s.over_days)}.",
                     "*Why*",
                     *reasons,
                 ]

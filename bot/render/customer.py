@@ -11,13 +11,14 @@ from bot.render.layout import Line, Strong, compose
 from tools.buckets import BUCKETS
 from tools.customer_lookup import CustomerMatch
 from tools.customers import CustomerBalance, InvoiceLine
+from tools.format import format_lateness
 from tools.money import format_money
 
 PICK_CHOICES = 5
 
 
 def _invoice(inv: InvoiceLine) -> Line:
-    late = f"{inv.days_past_due} days late" if inv.days_past_due > 0 else "not yet due"
+    late = format_lateness(inv.days_past_due)
     return (
         "• ",
         Strong(inv.number or inv.external_id),

@@ -54,7 +54,7 @@ def metric_facts(m: ArMetrics, topic: str) -> list[Line]:
         for b in BUCKETS
     ]
     by_topic: dict[str, list[Line]] = {
-        "ar": [ar, money("past_due", m.ar_total_minor - m.aging_minor["current"]), unapplied],
+        "ar": [ar, money("past_due", m.past_due_minor), unapplied],
         "aging": [ar, *aging],
         "dso": [_ratio(m, "dso", window), best, add],
         "best_dso": [best, _ratio(m, "dso", window)],

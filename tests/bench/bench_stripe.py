@@ -3,7 +3,7 @@
 Prints objects per second and where the time went: waiting on the stripe client (HTTP to
 the fake on loopback plus JSON decoding) versus our own processing (mapping, staging,
 upserts, settlement refresh, cursor and commit, one transaction per page).
-Targets (issue 8): our processing < 50% of the total, > 2,000 objects/s.
+Targets: our processing < 50% of the total, > 2,000 objects/s.
 
     .venv/bin/python tests/bench/bench_stripe.py [--invoices N] [--postgres]
         [--no-prefetch] [--typed]

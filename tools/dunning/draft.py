@@ -16,8 +16,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from tools.dunning.eligibility import TONES
+from tools.format import format_lateness
 from tools.llm import chat_model, render_prompt
-from tools.money import exponent, format_money, to_major
+from tools.money import format_amount, format_money
 from tools.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def _total_text(items: list[dict[str, Any]]) -> str:
 
 def _line(i: dict[str, Any]) -> str:
     days = int(i["days_past_due"])
-    when = f"{days} days overdue" if days > 0 else "due today" if days == 0 else "not yet due"
+    when = format_lateness(days)
     money = format_money(i["open_minor"], i["currency"])
     line = f"- {i['label']}: {money}, due {i['due_on']} ({when})"
     if i.get("payment_url"):
@@ -138,10 +139,6 @@ def draft_email(
     return template_draft(settings.company_name, customer_name, tone, items)
 
 
-def _plain_amount(minor: int, currency: str) -> str:
-    return f"{to_major(minor, currency):,.{exponent(currency)}f}"
-
-
 def check_draft(subject: str, body: str, payload: dict[str, Any]) -> list[str]:
     """What is wrong with a subject/body for this email (empty list: fine).
 
@@ -160,7 +157,7 @@ def check_draft(subject: str, body: str, payload: dict[str, Any]) -> list[str]:
     for i in payload["invoices"]:
         if i["label"] not in body:
             problems.append(f"the body must name invoice {i['label']}")
-        if _plain_amount(int(i["open_minor"]), i["currency"]) not in body:
+        if format_amount(int(i["open_minor"]), i["currency"]) not in body:
             money = format_money(int(i["open_minor"]), i["currency"])
             problems.append(f"the body must state {i['label']}'s open amount {money}")
     others = {m for m in _EMAIL_RE.findall(subject + " " + body) if m != payload["recipient"]}
