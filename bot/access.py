@@ -44,6 +44,8 @@ class Access:
             log.warning("event=no_finance_users hint='set ARBOT_FINANCE_USERS; nobody is answered'")
 
     def _group_members(self) -> set[str]:
+        """Members of the finance user groups, cached for a few minutes. A failed lookup
+        keeps the last known members and is tried again on the next request."""
         if not self.groups:
             return set()
         with self._lock:
@@ -53,12 +55,10 @@ class Access:
             for group in self.groups:
                 try:
                     members |= set(self.client.usergroups_users_list(usergroup=group)["users"])
-                except SlackApiError as exc:
-                    log.warning(
-                        "event=usergroup_lookup_failed group=%s error=%s",
-                        group,
-                        exc.response.get("error"),
-                    )
+                except Exception as exc:
+                    error = exc.response.get("error") if isinstance(exc, SlackApiError) else exc
+                    log.warning("event=usergroup_lookup_failed group=%s error=%s", group, error)
+                    return self._members
             self._members, self._loaded_at = members, time.monotonic()
             return members
 

@@ -7,15 +7,17 @@ the Bolt context. Listeners read it with `caller(context)`: none looks at the ac
 digs a channel out of a payload itself. What a listener does with a refusal (a reply in the
 thread, an ephemeral note, an error in the modal) stays the listener's choice.
 
-The middleware runs before the ack. It reads settings and `Access`'s cached user-group
-members, so only the first request after that cache expires waits on usergroups.users.list.
+The middleware runs before the ack, so it does nothing slow: whether the user is in a finance
+user group (a usergroups.users.list call when the cache is cold) is looked up only when a
+listener first asks, after its ack.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, cast
 
 from slack_bolt import BoltContext
@@ -40,12 +42,17 @@ class Caller:
     """The person behind a request and the place it came from."""
 
     user: str  # "" when the payload names nobody (a bot's message, an edit)
-    finance: bool  # a finance user, directly or through a user group
+    is_finance: Callable[[str], bool] = field(repr=False, compare=False)
     approver: bool  # in ARBOT_APPROVERS
     channel: str | None
     allowed_place: bool  # a DM or an allowed channel
     thread_ts: str | None
     message_ts: str | None
+
+    @cached_property
+    def finance(self) -> bool:
+        """A finance user, directly or through a user group (looked up on first use)."""
+        return self.is_finance(self.user)
 
     @property
     def refusal(self) -> str | None:
@@ -104,7 +111,7 @@ def resolve(body: dict[str, Any], access: Access, approvers: Collection[str]) ->
     user, place = _user(body), locate(body)
     return Caller(
         user=user,
-        finance=access.is_finance(user),
+        is_finance=access.is_finance,
         approver=bool(user) and user in approvers,
         channel=place.channel,
         allowed_place=access.allowed_place(place.channel, place.channel_type),

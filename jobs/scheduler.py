@@ -44,9 +44,9 @@ def scheduled_run(name: str) -> None:
     if deps is None:
         log.error("event=job_without_deps job=%s", name)
         return
-    # A failure is logged by run_job; the next scheduled run tries again.
-    with contextlib.suppress(Exception):
-        run_job(deps, name, now=datetime.now(UTC))
+    # A failure propagates to the scheduler (its error event, its log); the next scheduled
+    # run tries again.
+    run_job(deps, name, now=datetime.now(UTC))
 
 
 def make_scheduler(deps: ToolDeps) -> BackgroundScheduler:
@@ -54,7 +54,7 @@ def make_scheduler(deps: ToolDeps) -> BackgroundScheduler:
     return BackgroundScheduler(
         timezone=s.tz,
         jobstores={"default": SQLAlchemyJobStore(engine=deps.engine, tablename=TABLE)},
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+        job_defaults={"coalesce": True, "max_instances": 1},
     )
 
 

@@ -291,10 +291,13 @@ def edit_refusal(settings: Settings, action: ActionInfo, user: str) -> str | Non
     return None
 
 
-def reject_refusal(action: ActionInfo) -> str | None:
-    """Why there is nothing to reject, or None (who may reject is checked by `reject`)."""
+def reject_refusal(settings: Settings, action: ActionInfo, user: str) -> str | None:
+    """Why `user` may not reject this action now, or None: only a proposed action, and only
+    by an approver or the proposer (withdrawing it)."""
     if action.status != ActionStatus.PROPOSED:
         return f"Already {action.status}; nothing to reject."
+    if user not in settings.approvers and user != action.proposed_by:
+        return "Only approvers or the person who proposed it can reject an action."
     return None
 
 
@@ -308,8 +311,9 @@ def reject(
         raise Refused("Give a reason for rejecting.")
     for _ in range(_RACE_RETRIES):
         a = _open_for_decision(deps, action_id, now)
-        if user not in deps.settings.approvers and user != a.proposed_by:
-            raise Refused("Only approvers or the person who proposed it can reject an action.")
+        refusal = reject_refusal(deps.settings, a, user)
+        if refusal is not None:
+            raise Refused(refusal)
         with transaction(deps.sessions) as session:
             won = transition(
                 session,

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 
 from bot.answer import run
 from bot.app import BotDeps
+from bot.blocks.common import escape
 from bot.blocks.ids import ActionId, PickCustomer, RowsRequest
 from bot.caller import Caller, caller
 from bot.intents import Intent
@@ -57,7 +58,7 @@ def register(app: App, deps: BotDeps) -> None:
         )
         result = run(deps, intent)
         if who.message_ts:
-            chosen = (action.get("text") or {}).get("text", "the chosen customer")
+            chosen = escape((action.get("text") or {}).get("text", "the chosen customer"))
             client.chat_update(
                 channel=who.channel, ts=who.message_ts, text=f"Showing {chosen}.", blocks=[]
             )

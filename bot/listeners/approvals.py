@@ -30,15 +30,12 @@ FormSubmit = Callable[[ToolDeps, CardForm, dict[str, Any], str], object]
 def _clicked(
     deps: ToolDeps, client: WebClient, who: Caller, action: dict[str, Any]
 ) -> ActionInfo | None:
-    """The action behind the card; a card posted as an answer is located on its first click."""
+    """The action behind the card, or None (and the person told) when it is gone."""
     try:
-        a = actions.load(deps, int(action["value"]))
+        return actions.load(deps, int(action["value"]))
     except ActionNotFound as exc:
         tell(client, who, str(exc))
         return None
-    if a.slack_ts is None and who.channel and who.message_ts:
-        actions.attach_card(deps, a.id, who.channel, who.message_ts)
-    return a
 
 
 def _form_opener(
@@ -120,8 +117,8 @@ def register(app: App, deps: ToolDeps) -> None:
     def may_edit(a: ActionInfo, user: str) -> str | None:
         return actions.edit_refusal(deps.settings, a, user)
 
-    def may_reject(a: ActionInfo, _user: str) -> str | None:
-        return actions.reject_refusal(a)
+    def may_reject(a: ActionInfo, user: str) -> str | None:
+        return actions.reject_refusal(deps.settings, a, user)
 
     app.action(ActionId.EDIT)(_form_opener(deps, may_edit, edit_modal))
     app.action(ActionId.REJECT)(_form_opener(deps, may_reject, reject_modal))

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from apscheduler.events import EVENT_JOB_EXECUTED, JobEvent
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobEvent
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
@@ -107,6 +107,9 @@ class Runs:
     def executed(self) -> list[str]:
         return [e.job_id for e in self.events if e.code == EVENT_JOB_EXECUTED]
 
+    def failed(self) -> list[str]:
+        return [e.job_id for e in self.events if e.code == EVENT_JOB_ERROR]
+
 
 def _store(deps: ToolDeps) -> SQLAlchemyJobStore:
     """The job store read directly: no scheduler thread may run while a test edits it."""
@@ -149,7 +152,7 @@ def test_restart_after_a_missed_monday_posts_once_even_with_two_workers(
     finally:
         for stop in stops:
             stop()  # waits for any run either worker started to finish
-    assert "weekly-digest" in runs.executed()
+    assert "weekly-digest" in runs.executed() and runs.failed() == []
     assert _digests(fake_slack) == 1
     assert len(fake_slack.calls("chat.postMessage")) == 2  # the message and its thread
     # Another restart: the digest waits for next Monday...
@@ -165,5 +168,24 @@ def test_restart_after_a_missed_monday_posts_once_even_with_two_workers(
         assert again.ended.wait(timeout=60), "the re-run never ran"
     finally:
         stop()
-    assert again.executed() == ["weekly-digest"]
+    assert again.executed() == ["weekly-digest"] and again.failed() == []
     assert len(fake_slack.calls("chat.postMessage")) == 2
+
+
+def test_a_job_that_fails_is_reported_as_failed_not_as_run(
+    jdeps: ToolDeps, fake_slack: FakeSlack
+) -> None:
+    off = {k: "off" for k in ("at_risk_cron", "dispute_watch_cron", "dunning_cron",
+                              "stripe_sync_cron", "outbox_cron")}  # fmt: skip
+    broken = jdeps.settings.model_copy(update=off | {"digest_channel": None})
+    deps = replace(jdeps, settings=broken)  # no digest channel: the digest cannot post
+    start_scheduler(deps)()
+    _miss_the_digest(deps)
+    runs = Runs()
+    stop = start_scheduler(deps, on_event=runs)
+    try:
+        assert runs.ended.wait(timeout=60), "the missed digest never ran"
+    finally:
+        stop()
+    assert runs.failed() == ["weekly-digest"] and runs.executed() == []
+    assert fake_slack.calls("chat.postMessage") == []
