@@ -11,7 +11,6 @@ from datetime import date, datetime
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from db.disputes import dispute_open_at
 from db.models import Customer, Dispute, Invoice, PromiseStatus, PromiseToPay
 from db.open_amounts import is_open_at, open_amount_at
 from db.settlement import refresh_settlement
@@ -52,13 +51,15 @@ def find_invoices(session: Session, ref: str) -> Sequence[Invoice]:
     return session.execute(select(Invoice).where(or_(*conds))).scalars().all()
 
 
-def _dunning_blockers(
-    cut: datetime, today: date
-) -> tuple[ColumnElement[bool], ColumnElement[date]]:
-    """(a dispute open at the cut-off on the invoice or on its customer as a whole, the latest
-    open promise to pay dated today or later on either)."""
+def _dunning_blockers(today: date) -> tuple[ColumnElement[bool], ColumnElement[date]]:
+    """(an unresolved dispute on the invoice or on its customer as a whole, the latest open
+    promise to pay dated today or later on either).
+
+    Both are the state now, whatever the cut-off: dunning acts today, and a dispute recorded
+    today stops it even when the run reasons about an earlier day.
+    """
     disputed = exists().where(
-        dispute_open_at(cut),
+        Dispute.resolved_at.is_(None),
         or_(
             Dispute.invoice_id == Invoice.id,
             and_(Dispute.invoice_id.is_(None), Dispute.customer_id == Invoice.customer_id),
@@ -92,7 +93,7 @@ def invoice_facts(
     only_open: bool = False,
 ) -> list[InvoiceFacts]:
     """Invoices with their open amount at `cut` and what blocks dunning them."""
-    disputed, promised = _dunning_blockers(cut, today)
+    disputed, promised = _dunning_blockers(today)
     query = select(
         Invoice, open_amount_at(cut), is_open_at(cut), disputed.label("disputed"), promised
     ).order_by(Invoice.due_on, Invoice.id)

@@ -1,17 +1,37 @@
-"""What several listener modules share: a word to one person, a modal's entered values."""
+"""What several listener modules share: the button listener's shape, a word to one person,
+a modal's entered values."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
+from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks.ids import FieldId
-from bot.caller import Caller
+from bot.caller import Caller, caller
 
 log = logging.getLogger(__name__)
 MAX_FIELD_ERROR = 1900  # Slack shows at most ~2,000 characters under a modal input
+
+
+# (the click's body, the clicked action, the Web API client, the caller)
+Click = Callable[[dict[str, Any], dict[str, Any], WebClient, Caller], None]
+
+
+def clicked(handle: Click) -> Callable[..., None]:
+    """A button listener: ack at once (Slack retries after 3 s), then handle the click."""
+
+    def listener(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient,
+        context: BoltContext,
+    ) -> None:  # fmt: skip
+        ack()
+        handle(body, action, client, caller(context))
+
+    return listener
 
 
 def tell(client: WebClient, who: Caller, text: str) -> None:

@@ -9,16 +9,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import App
 from slack_sdk import WebClient
 
 from bot.answer import run
 from bot.app import BotDeps
 from bot.blocks.common import escape
 from bot.blocks.ids import ActionId, PickCustomer, RowsRequest
-from bot.caller import Caller, caller
+from bot.caller import Caller
 from bot.intents import Intent
-from bot.listeners._slack import tell
+from bot.listeners._slack import clicked, tell
 from bot.reply import post_answer, upload_rows
 
 
@@ -30,23 +30,17 @@ def _refused(client: WebClient, who: Caller) -> bool:
 
 
 def register(app: App, deps: BotDeps) -> None:
-    @app.action(ActionId.SHOW_ROWS)
-    def on_show_rows(
-        ack: Ack, action: dict[str, Any], client: WebClient, context: BoltContext
+    def show_rows(
+        _body: dict[str, Any], action: dict[str, Any], client: WebClient, who: Caller
     ) -> None:
-        ack()
-        who = caller(context)
         if _refused(client, who) or who.channel is None:
             return
         request = RowsRequest.model_validate_json(action["value"])
         upload_rows(deps, client, request, channel=who.channel, thread_ts=who.thread_ts)
 
-    @app.action(re.compile(f"^{ActionId.PICK_CUSTOMER}"))
-    def on_pick_customer(
-        ack: Ack, action: dict[str, Any], client: WebClient, context: BoltContext
+    def pick_customer(
+        _body: dict[str, Any], action: dict[str, Any], client: WebClient, who: Caller
     ) -> None:
-        ack()
-        who = caller(context)
         if _refused(client, who) or who.channel is None:
             return
         pick = PickCustomer.model_validate_json(action["value"])
@@ -63,3 +57,6 @@ def register(app: App, deps: BotDeps) -> None:
                 channel=who.channel, ts=who.message_ts, text=f"Showing {chosen}.", blocks=[]
             )
         post_answer(deps, client, result, channel=who.channel, thread_ts=who.thread_ts)
+
+    app.action(ActionId.SHOW_ROWS)(clicked(show_rows))
+    app.action(re.compile(f"^{ActionId.PICK_CUSTOMER}"))(clicked(pick_customer))

@@ -21,7 +21,7 @@ from bot.blocks.alerts import dispute_modal, promise_modal
 from bot.blocks.ids import ActionId, AlertForm, AlertRef, FieldId, ViewId
 from bot.caller import Caller, caller
 from bot.cards import post_card
-from bot.listeners._slack import field_errors, field_value, tell
+from bot.listeners._slack import clicked, field_errors, field_value, tell
 from tools import watch
 from tools.actions import ActionError, now_utc
 from tools.dunning import DunningInput, propose_dunning_email
@@ -80,20 +80,14 @@ def _form(build: FormBuilder) -> ButtonHandler:
 
 def _button(deps: BotDeps, handler: ButtonHandler) -> Callable[..., None]:
     def on_click(
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: WebClient,
-        context: BoltContext,
+        body: dict[str, Any], action: dict[str, Any], client: WebClient, who: Caller
     ) -> None:
-        ack()
-        who = caller(context)
         if not who.on_team:
             tell(client, who, REFUSED)
             return
         handler(deps, client, who, AlertRef.model_validate_json(action["value"]), body)
 
-    return on_click
+    return clicked(on_click)
 
 
 def _record_promise(deps: BotDeps, who: Caller, view: dict[str, Any]) -> PromiseRecorded:
@@ -118,9 +112,33 @@ def _record_promise(deps: BotDeps, who: Caller, view: dict[str, Any]) -> Promise
     return record_promise(deps, args)
 
 
-def _announce(client: WebClient, who: Caller, text: str) -> None:
-    if who.channel:
-        client.chat_postMessage(channel=who.channel, text=text)
+class FormError(Exception):
+    """Keeps a submitted form open with the message under one input."""
+
+    def __init__(self, field: FieldId, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _submitted(handle: Callable[[dict[str, Any], Caller], str]) -> Callable[..., None]:
+    """A form listener: refuse anyone outside the team in the form, let `handle` act (a
+    FormError keeps the form open), then say what was done in the alert's channel."""
+
+    def on_submit(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        who = caller(context)
+        if not who.on_team:
+            ack(**field_errors(FieldId.INVOICE, REFUSED))
+            return
+        try:
+            said = handle(view, who)
+        except FormError as exc:
+            ack(**field_errors(exc.field, str(exc)))
+            return
+        ack()
+        if who.channel:
+            client.chat_postMessage(channel=who.channel, text=said)
+
+    return on_submit
 
 
 def register(app: App, deps: BotDeps) -> None:
@@ -133,47 +151,28 @@ def register(app: App, deps: BotDeps) -> None:
     for action_id, handler in buttons.items():
         app.action(action_id)(_button(deps, handler))
 
-    @app.view(ViewId.PROMISE)
-    def on_promise_submit(
-        ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
-    ) -> None:
-        who = caller(context)
-        if not who.on_team:
-            ack(**field_errors(FieldId.INVOICE, REFUSED))
-            return
+    def promise(view: dict[str, Any], who: Caller) -> str:
         try:
             recorded = _record_promise(deps, who, view)
         except PromiseError as exc:
-            ack(**field_errors(FieldId(exc.field), str(exc)))
-            return
-        ack()
+            raise FormError(FieldId(exc.field), str(exc)) from None
         amount = format_money(recorded.amount_minor, recorded.currency)
-        _announce(
-            client,
-            who,
+        return (
             f"<@{who.user}> recorded a promise to pay {amount} on {recorded.invoice_label} by "
-            f"{recorded.promised_on}; reminders pause until then.",
+            f"{recorded.promised_on}; reminders pause until then."
         )
 
-    @app.view(ViewId.DISPUTE)
-    def on_dispute_submit(
-        ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext
-    ) -> None:
-        who = caller(context)
-        if not who.on_team:
-            ack(**field_errors(FieldId.INVOICE, REFUSED))
-            return
+    def dispute(view: dict[str, Any], who: Caller) -> str:
         try:
             invoice_id = int(field_value(view, FieldId.INVOICE))
             reason = field_value(view, FieldId.REASON)
             watch.mark_disputed(deps, invoice_id, who.user, reason, now=now_utc())
         except (ActionError, ValueError) as exc:
-            ack(**field_errors(FieldId.REASON, str(exc)))
-            return
-        ack()
-        _announce(
-            client,
-            who,
+            raise FormError(FieldId.REASON, str(exc)) from None
+        return (
             f"<@{who.user}> marked the invoice disputed; it will not be dunned while the "
-            "dispute is open.",
+            "dispute is open."
         )
+
+    app.view(ViewId.PROMISE)(_submitted(promise))
+    app.view(ViewId.DISPUTE)(_submitted(dispute))

@@ -16,7 +16,7 @@ from bot.blocks.approval import edit_modal, reject_modal
 from bot.blocks.ids import ActionId, CardForm, FieldId, ViewId
 from bot.caller import Caller, caller
 from bot.cards import refresh_card
-from bot.listeners._slack import field_errors, field_value, tell
+from bot.listeners._slack import clicked, field_errors, field_value, tell
 from tools import actions, dunning
 from tools.actions import ActionError, ActionExpired, ActionInfo, ActionNotFound, AlreadyDecided
 from tools.deps import ToolDeps
@@ -41,15 +41,9 @@ def _clicked(
 def _form_opener(
     deps: ToolDeps, refusal: FormRefusal, build: Callable[[ActionInfo], dict[str, Any]]
 ) -> Callable[..., None]:
-    def on_click(
-        ack: Ack,
-        body: dict[str, Any],
-        action: dict[str, Any],
-        client: WebClient,
-        context: BoltContext,
+    def open_form(
+        body: dict[str, Any], action: dict[str, Any], client: WebClient, who: Caller
     ) -> None:
-        ack()
-        who = caller(context)
         a = _clicked(deps, client, who, action)
         if a is None:
             return
@@ -59,7 +53,7 @@ def _form_opener(
             return
         client.views_open(trigger_id=body["trigger_id"], view=build(a))
 
-    return on_click
+    return clicked(open_form)
 
 
 def _form_submitted(
@@ -94,12 +88,9 @@ def _reject(deps: ToolDeps, form: CardForm, view: dict[str, Any], user: str) -> 
 
 
 def register(app: App, deps: ToolDeps) -> None:
-    @app.action(ActionId.APPROVE)
-    def on_approve(
-        ack: Ack, action: dict[str, Any], client: WebClient, context: BoltContext
+    def approve(
+        _body: dict[str, Any], action: dict[str, Any], client: WebClient, who: Caller
     ) -> None:
-        ack()
-        who = caller(context)
         a = _clicked(deps, client, who, action)
         if a is None:
             return
@@ -120,6 +111,7 @@ def register(app: App, deps: ToolDeps) -> None:
     def may_reject(a: ActionInfo, user: str) -> str | None:
         return actions.reject_refusal(deps.settings, a, user)
 
+    app.action(ActionId.APPROVE)(clicked(approve))
     app.action(ActionId.EDIT)(_form_opener(deps, may_edit, edit_modal))
     app.action(ActionId.REJECT)(_form_opener(deps, may_reject, reject_modal))
     app.view(ViewId.EDIT_DRAFT)(_form_submitted(deps, _save_edit, FieldId.BODY))
