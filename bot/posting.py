@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from typing import TypeVar
 
 from slack_sdk import WebClient
+from slack_sdk.models.blocks import Block
 
 from bot.blocks import alerts, digest
 from bot.cards import post_card
@@ -77,16 +79,37 @@ def post_digest(client: WebClient, channel: str, d: Digest) -> str:
     return ts
 
 
+Owned = TypeVar("Owned", RiskScore, DisputeAlert)
+
+
+def _to_channel_and_owner(
+    client: WebClient, channel: str | None, owner: str | None, text: str, blocks: list[Block]
+) -> list[str]:
+    """The same alert to the alerts channel and, in a DM, to the account owner."""
+    targets = [t for t in (channel, owner) if t]
+    for target in targets:
+        client.chat_postMessage(
+            channel=target, text=text, blocks=[b.to_dict() for b in blocks], unfurl_links=False
+        )
+    return targets
+
+
+def _lists_by_owner(channel: str | None, items: list[Owned]) -> dict[str, list[Owned]]:
+    """Everything to the channel, and to each account owner the items of their accounts."""
+    groups: dict[str, list[Owned]] = {channel: list(items)} if channel and items else {}
+    for item in items:
+        if item.owner_slack_id:
+            groups.setdefault(item.owner_slack_id, []).append(item)
+    return groups
+
+
 def post_risk_alert(
     client: WebClient, channel: str | None, score: RiskScore, as_of: date
 ) -> list[str]:
     """To the alerts channel and, in a DM, to the account owner; returns where it went."""
-    blocks = [b.to_dict() for b in alerts.risk_alert_blocks(score, as_of)]
+    blocks = alerts.risk_alert_blocks(score, as_of)
     text = alerts.risk_alert_text(score)
-    targets = [t for t in (channel, score.owner_slack_id) if t]
-    for target in targets:
-        client.chat_postMessage(channel=target, text=text, blocks=blocks, unfurl_links=False)
-    return targets
+    return _to_channel_and_owner(client, channel, score.owner_slack_id, text, blocks)
 
 
 def post_risk_alerts(
@@ -97,14 +120,7 @@ def post_risk_alerts(
     posted = 0
     for score in scores[:MAX_ALERTS]:
         posted += len(post_risk_alert(client, channel, score, as_of))
-    rest = scores[MAX_ALERTS:]
-    if not rest:
-        return posted
-    groups: dict[str, list[RiskScore]] = {channel: rest} if channel else {}
-    for score in rest:
-        if score.owner_slack_id:
-            groups.setdefault(score.owner_slack_id, []).append(score)
-    for target, group in groups.items():
+    for target, group in _lists_by_owner(channel, scores[MAX_ALERTS:]).items():
         client.chat_postMessage(
             channel=target,
             text=alerts.risk_list_text(group),
@@ -115,38 +131,23 @@ def post_risk_alerts(
 
 
 def post_dispute_alert(client: WebClient, channel: str | None, alert: DisputeAlert) -> list[str]:
-    blocks = [b.to_dict() for b in alerts.dispute_alert_blocks(alert)]
+    blocks = alerts.dispute_alert_blocks(alert)
     text = alerts.dispute_alert_text(alert)
-    targets = [t for t in (channel, alert.owner_slack_id) if t]
-    for target in targets:
-        client.chat_postMessage(channel=target, text=text, blocks=blocks, unfurl_links=False)
-    return targets
+    return _to_channel_and_owner(client, channel, alert.owner_slack_id, text, blocks)
 
 
 def post_dispute_reminders(
     client: WebClient, channel: str | None, items: list[DisputeAlert]
 ) -> list[str]:
     """One list to the channel, and to each owner the list of their own accounts' disputes."""
-    targets: list[str] = []
-    if channel and items:
+    groups = _lists_by_owner(channel, items)
+    for target, theirs in groups.items():
         client.chat_postMessage(
-            channel=channel,
-            text=alerts.dispute_reminder_text(items),
-            blocks=[b.to_dict() for b in alerts.dispute_reminder_blocks(items)],
-        )
-        targets.append(channel)
-    owners: dict[str, list[DisputeAlert]] = {}
-    for a in items:
-        if a.owner_slack_id:
-            owners.setdefault(a.owner_slack_id, []).append(a)
-    for owner, theirs in owners.items():
-        client.chat_postMessage(
-            channel=owner,
+            channel=target,
             text=alerts.dispute_reminder_text(theirs),
             blocks=[b.to_dict() for b in alerts.dispute_reminder_blocks(theirs)],
         )
-        targets.append(owner)
-    return targets
+    return list(groups)
 
 
 def post_dunning_card(client: WebClient, deps: ToolDeps, action: ActionInfo) -> str:

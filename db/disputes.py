@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
@@ -66,8 +66,11 @@ def insert_dispute(session: Session, dispute: Dispute) -> int:
     return dispute.id
 
 
-@dataclass(frozen=True)
-class DisputeRow:
+class DisputeRow(BaseModel):
+    """A row as the tools hand it on: their answers extend it, never copy its fields."""
+
+    model_config = ConfigDict(frozen=True)
+
     dispute_id: int
     external_id: str
     customer_id: int

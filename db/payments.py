@@ -4,10 +4,10 @@ payments and invoices are converted at.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -63,8 +63,11 @@ def fx_rate(session: Session, currency: str, on: date) -> Decimal | None:
     return None if rate is None else Decimal(str(rate)).normalize()
 
 
-@dataclass(frozen=True)
-class UnappliedRow:
+class UnappliedRow(BaseModel):
+    """A row as the tools hand it on: their answers extend it, never copy its fields."""
+
+    model_config = ConfigDict(frozen=True)
+
     payment_id: int
     external_id: str
     customer_id: int

@@ -5,12 +5,12 @@ The total uses the same query and conversion as the AR report's "unapplied cash"
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import BaseModel, Field
 
 from db import payments as payments_db
-from db.payments import unapplied_payments
+from db.payments import UnappliedRow, unapplied_payments
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import Converter
@@ -20,24 +20,13 @@ class UnappliedCashInput(BaseModel):
     as_of: date | None = Field(None, description="end-of-day date; today if empty")
 
 
-class UnappliedLine(BaseModel):
-    payment_id: int
-    external_id: str
-    customer_id: int
-    customer_name: str
-    currency: str
-    amount_minor: int
-    paid_at: datetime
-    method: str | None
-
-
 class UnappliedCash(BaseModel):
     as_of: date
     currency: str
     total_minor: int = Field(description="converted to the reporting currency")
     by_currency: dict[str, int]
     count: int
-    payments: list[UnappliedLine]
+    payments: list[UnappliedRow]
 
 
 def unapplied_cash(deps: ToolDeps, args: UnappliedCashInput) -> UnappliedCash:
@@ -48,7 +37,7 @@ def unapplied_cash(deps: ToolDeps, args: UnappliedCashInput) -> UnappliedCash:
         by_currency = payments_db.unapplied_cash(session, cut)
         total = Converter(session, s.reporting_currency, as_of).minor(by_currency)
         rows = unapplied_payments(session, cut)
-    lines = [UnappliedLine(**r.__dict__) for r in rows]
+    lines = list(rows)
     return UnappliedCash(
         as_of=as_of,
         currency=s.reporting_currency,

@@ -30,22 +30,9 @@ SNOOZE_JOB = "snooze"
 NEW_DISPUTE_JOB = "dispute-new"  # claimed per dispute id once its "new dispute" alert is due
 
 
-class DisputeAlert(BaseModel):
+class DisputeAlert(DisputeRow):
     """One open dispute as an alert shows it; `reason` is customer text, data only."""
 
-    dispute_id: int
-    external_id: str
-    customer_id: int
-    customer_name: str
-    owner_slack_id: str | None
-    invoice_id: int | None
-    invoice_number: str | None
-    currency: str
-    amount_minor: int
-    kind: str
-    reason: str | None
-    opened_at: datetime
-    evidence_due_at: datetime | None
     open_hours: int = Field(description="whole hours open at the time of the check")
     why: list[str] = Field(default_factory=list, description="why it needs attention now")
 
@@ -65,23 +52,7 @@ def _alert(f: DisputeRow, now: datetime, hours: int) -> DisputeAlert:
             else f"due in {int(left.total_seconds() // 3600)} hours"
         )
         why.append(f"evidence {when} ({f.evidence_due_at:%Y-%m-%d %H:%M} UTC)")
-    return DisputeAlert(
-        dispute_id=f.dispute_id,
-        external_id=f.external_id,
-        customer_id=f.customer_id,
-        customer_name=f.customer_name,
-        owner_slack_id=f.owner_slack_id,
-        invoice_id=f.invoice_id,
-        invoice_number=f.invoice_number,
-        currency=f.currency,
-        amount_minor=f.amount_minor,
-        kind=f.kind,
-        reason=f.reason,
-        opened_at=f.opened_at,
-        evidence_due_at=f.evidence_due_at,
-        open_hours=open_hours,
-        why=why,
-    )
+    return DisputeAlert(**f.model_dump(), open_hours=open_hours, why=why)
 
 
 def open_dispute_alerts(
