@@ -125,17 +125,14 @@ def _read(deps: ToolDeps, intent: Intent) -> BaseModel:
 def _propose(deps: ToolDeps, intent: Intent, context: AskContext) -> BaseModel:
     """The proposed action, or why there is no draft. Nothing is sent before approval."""
     user = context.user or "cli"
-    thread = (
-        {"channel": context.channel, "thread_ts": context.thread_ts} if context.channel else None
-    )
     try:
         if intent.tool == "propose_write_off":
             args = WriteOffInput(invoice=intent.invoice, reason=intent.reason, requested_by=user)
-            return propose_write_off(deps, args, thread=thread)
+            return propose_write_off(deps, args)
         dunning = DunningInput(
             customer=intent.customer, invoice=intent.invoice, tone=intent.tone, requested_by=user
         )
-        return propose_dunning_email(deps, dunning, thread=thread)
+        return propose_dunning_email(deps, dunning)
     except ValidationError as exc:
         return Refusal(lead="No draft", message="; ".join(e["msg"] for e in exc.errors()))
     except ActionError as exc:

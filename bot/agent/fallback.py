@@ -35,14 +35,10 @@ def agent_fallback(deps: ToolDeps) -> Fallback | None:
     log.info("event=llm_on model=%s", deps.settings.llm_model)
 
     def ask(question: str, context: AskContext) -> Answer:
-        thread = None
-        if context.channel and context.thread_ts:
-            thread = {"channel": context.channel, "ts": context.thread_ts}
         reply = agent.ask(
             question,
             user=context.user or "cli",
             thread_key=context.thread_key,
-            thread=thread,
         )
         return Answer.of(
             "agent",
