@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.render.proposal import card_text
+from bot.render.proposal import proposal_view
 from tools.actions import ActionError, ActionInfo
 from tools.deps import ToolDeps, connect
 from tools.dunning import DunningInput, propose_dunning_email
@@ -83,6 +83,6 @@ def propose(deps: ToolDeps, args: argparse.Namespace) -> int:
     except ActionError as exc:
         print(f"arbot propose: {exc}", file=sys.stderr)
         return 1
-    print(card_text(a))
+    print(proposal_view(a).text)
     print(post_for_approval(deps, a))
     return 0
