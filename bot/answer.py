@@ -84,6 +84,13 @@ class Answer:
         """The proposed action whose approval card this answer is, if it is one."""
         return self.result if isinstance(self.result, ActionInfo) else None
 
+    @property
+    def proposed_action_ids(self) -> list[int]:
+        """Every action this answer proposed: the fast path's card, or the agent's proposals."""
+        if self.proposal is not None:
+            return [self.proposal.id]
+        return [int(i) for i in self.data.get("proposed_action_ids") or []]
+
     def to_json(self) -> dict[str, Any]:
         """What `arbot ask --json` prints."""
         return {

@@ -64,9 +64,8 @@ def slack_agent_fallback(deps: ToolDeps, client: WebClient) -> Fallback | None:
 
     def ask(question: str, context: AskContext) -> Answer | None:
         result = inner(question, context)
-        ids = result.data.get("proposed_action_ids") if result else None
-        if ids and context.channel:
-            for action_id in ids:
+        if result is not None and context.channel:
+            for action_id in result.proposed_action_ids:
                 post_card(
                     client,
                     deps,
