@@ -84,6 +84,13 @@ class Answer:
         """The proposed action whose approval card this answer is, if it is one."""
         return self.result if isinstance(self.result, ActionInfo) else None
 
+    @property
+    def proposed_action_ids(self) -> list[int]:
+        """Every action this answer proposed: the fast path's card, or the agent's proposals."""
+        if self.proposal is not None:
+            return [self.proposal.id]
+        return [int(i) for i in self.data.get("proposed_action_ids") or []]
+
     def to_json(self) -> dict[str, Any]:
         """What `arbot ask --json` prints."""
         return {
@@ -125,17 +132,14 @@ def _read(deps: ToolDeps, intent: Intent) -> BaseModel:
 def _propose(deps: ToolDeps, intent: Intent, context: AskContext) -> BaseModel:
     """The proposed action, or why there is no draft. Nothing is sent before approval."""
     user = context.user or "cli"
-    thread = (
-        {"channel": context.channel, "thread_ts": context.thread_ts} if context.channel else None
-    )
     try:
         if intent.tool == "propose_write_off":
             args = WriteOffInput(invoice=intent.invoice, reason=intent.reason, requested_by=user)
-            return propose_write_off(deps, args, thread=thread)
+            return propose_write_off(deps, args)
         dunning = DunningInput(
             customer=intent.customer, invoice=intent.invoice, tone=intent.tone, requested_by=user
         )
-        return propose_dunning_email(deps, dunning, thread=thread)
+        return propose_dunning_email(deps, dunning)
     except ValidationError as exc:
         return Refusal(lead="No draft", message="; ".join(e["msg"] for e in exc.errors()))
     except ActionError as exc:

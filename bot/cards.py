@@ -30,7 +30,11 @@ def post_card(
     channel: str,
     thread_ts: str | None = None,
 ) -> str:
-    """Post the approval card and remember where it is; returns the card's ts."""
+    """Post the approval card and remember where it is; returns the card's ts.
+
+    The card's text is plain words; Slack reads the text field as markup, so it is escaped
+    here, once, like every answer's (`bot.reply`).
+    """
     card = proposal_view(action)
     response = client.chat_postMessage(
         channel=channel,

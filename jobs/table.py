@@ -25,6 +25,12 @@ DAY = 24 * HOUR
 _OFF = ("", "off", "none")
 
 
+def _nothing_posted(result: Any) -> bool:
+    """A job returns None when its period was already claimed or nothing was due, else what it
+    posted (a list of ids, or a message ts)."""
+    return result is None or result == []
+
+
 @dataclass(frozen=True)
 class Job:
     name: str
@@ -32,6 +38,8 @@ class Job:
     cron_setting: str
     grace_seconds: int
     description: str
+    nothing_done: Callable[[Any], bool] = _nothing_posted
+    """Whether a run's result means it did nothing (`arbot jobs run` says so in words)."""
 
     def cron(self, settings: Settings) -> str:
         return str(getattr(settings, self.cron_setting))
@@ -63,6 +71,7 @@ JOBS: tuple[Job, ...] = (
         "dispute_watch_cron",
         HOUR,
         "alerts new disputes; reminds of disputes open too long or with evidence due soon",
+        nothing_done=lambda result: not (result["new"] or result["reminded"]),
     ),
     Job(
         "dunning",

@@ -147,7 +147,6 @@ def propose_write_off(
     args: WriteOffInput,
     *,
     now: datetime | None = None,
-    thread: dict[str, Any] | None = None,
 ) -> ActionInfo:
     """Store a proposed write-off with its effect; two approvers at or above the threshold."""
     now = now or actions.now_utc()
@@ -173,7 +172,6 @@ def propose_write_off(
         "reason": args.reason.strip(),
         "effect": effect.as_payload(),
         "approvals_needed": needed,
-        "thread": thread,
     }
     return actions.create(
         deps,

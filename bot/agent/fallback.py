@@ -35,14 +35,10 @@ def agent_fallback(deps: ToolDeps) -> Fallback | None:
     log.info("event=llm_on model=%s", deps.settings.llm_model)
 
     def ask(question: str, context: AskContext) -> Answer:
-        thread = None
-        if context.channel and context.thread_ts:
-            thread = {"channel": context.channel, "ts": context.thread_ts}
         reply = agent.ask(
             question,
             user=context.user or "cli",
             thread_key=context.thread_key,
-            thread=thread,
         )
         return Answer.of(
             "agent",
@@ -68,9 +64,8 @@ def slack_agent_fallback(deps: ToolDeps, client: WebClient) -> Fallback | None:
 
     def ask(question: str, context: AskContext) -> Answer | None:
         result = inner(question, context)
-        ids = result.data.get("proposed_action_ids") if result else None
-        if ids and context.channel:
-            for action_id in ids:
+        if result is not None and context.channel:
+            for action_id in result.proposed_action_ids:
                 post_card(
                     client,
                     deps,

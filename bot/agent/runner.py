@@ -91,7 +91,6 @@ class Agent:
         *,
         user: str,
         thread_key: str | None = None,
-        thread: dict[str, str] | None = None,
         today: date | None = None,
     ) -> AgentReply:
         started = time.perf_counter()
@@ -102,7 +101,6 @@ class Agent:
             user=user,
             question=question,
             earlier_questions=self.memory.user_questions(history),
-            thread=thread,
         )
         sent: list[BaseMessage] = [*history, HumanMessage(content=question)]
         try:

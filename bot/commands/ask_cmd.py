@@ -2,8 +2,9 @@
 
 The same pipeline, tools, renderers and fallback as Slack, so scripts (and people without
 Slack) get the same numbers: the text printed is the answer's Slack fallback text; `--json`
-prints {"answered_by", "tool", "data", "text"}. A proposal ("draft a reminder to Acme") prints
-its card and posts it for approval, like `arbot propose`; the JSON then says so under "card".
+prints {"answered_by", "tool", "data", "text"}. Every proposal the answer made, by the fast path
+("draft a reminder to Acme") or by the agent, has its card printed and posted for approval like
+`arbot propose`; the JSON lists them under "cards".
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import json
 from typing import Any
 
 from bot.answer import Answer, AskContext, answer
-from bot.commands.propose_cmd import post_for_approval
+from bot.commands.propose_cmd import show_card
 from bot.fallback import load_fallback
+from tools import actions
 from tools.deps import connect
 from tools.settings import load_settings
 
@@ -45,12 +47,11 @@ def run(args: argparse.Namespace) -> int:
 
     fallback = None if args.no_agent else lazy_agent
     result = answer(deps, question, fallback=fallback, context=AskContext(user="cli"))
-    posted = post_for_approval(deps, result.proposal) if result.proposal else None
+    if not args.json and result.proposal is None:
+        print(result.text)  # a proposal's answer is its card, which show_card prints
+    proposals = [actions.load(deps, i) for i in result.proposed_action_ids]
+    cards = [show_card(deps, a, quiet=args.json) for a in proposals]
     if args.json:
-        out = result.to_json() | ({"card": posted} if posted else {})
+        out = result.to_json() | ({"cards": cards} if cards else {})
         print(json.dumps(out, indent=2, default=str))
-    else:
-        print(result.text)
-        if posted:
-            print(posted)
     return 0

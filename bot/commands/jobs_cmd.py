@@ -7,19 +7,26 @@ import argparse
 import logging
 import signal
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from jobs.table import JOBS, NAMES
+from jobs.table import JOBS, NAMES, job_named
 from tools.deps import connect
 from tools.settings import SettingsError, env_name, load_settings
 
 log = logging.getLogger(__name__)
 
 
-def _job_lines() -> str:
-    width = max(len(name) for name in NAMES)
-    return "\n".join(f"  {job.name:<{width}}  {job.description}" for job in JOBS)
+def _table(rows: Sequence[Sequence[str]], indent: str = "") -> str:
+    """Rows as aligned columns; the last one (what a job does) is left ragged."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+
+    def line(row: Sequence[str]) -> str:
+        cells = [f"{value:<{width}}" for value, width in zip(row[:-1], widths, strict=True)]
+        return indent + "  ".join([*cells, row[-1]])
+
+    return "\n".join(line(row) for row in rows)
 
 
 def register(sub: Any) -> None:
@@ -30,7 +37,7 @@ def register(sub: Any) -> None:
     run_p = actions.add_parser(
         "run",
         help="run one job now (exactly-once claims still apply: a repeat posts nothing)",
-        epilog="jobs:\n" + _job_lines(),
+        epilog="jobs:\n" + _table([(job.name, job.description) for job in JOBS], indent="  "),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     run_p.add_argument("name", choices=NAMES, metavar="NAME", help="the job to run (below)")
@@ -45,12 +52,11 @@ def register(sub: Any) -> None:
 
 def run_list(args: argparse.Namespace) -> int:
     settings = load_settings()
-    rows = [(job.name, job.cron(settings), env_name(job.cron_setting)) for job in JOBS]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    rows = [
+        (job.name, job.cron(settings), env_name(job.cron_setting), job.description) for job in JOBS
+    ]
     print(f"Cron strings are in {settings.timezone}; set one to 'off' to switch the job off.")
-    for row, job in zip(rows, JOBS, strict=True):
-        cells = [f"{value:<{width}}" for value, width in zip(row, widths, strict=True)]
-        print("  ".join([*cells, job.description]))
+    print(_table(rows))
     return 0
 
 
@@ -76,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         result = run_job(deps, args.name, now=now)
     finally:
         deps.engine.dispose()
-    if result is None or result == [] or result == {"new": [], "reminded": []}:
+    if job_named(args.name).nothing_done(result):
         print(f"{args.name}: nothing to post (already done for this period, or nothing due)")
     else:
         print(f"{args.name}: {result}")

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.render.proposal import card_text
+from bot.render.proposal import proposal_view
 from tools.actions import ActionError, ActionInfo
 from tools.deps import ToolDeps, connect
 from tools.dunning import DunningInput, propose_dunning_email
@@ -41,19 +41,39 @@ def run(args: argparse.Namespace) -> int:
     return propose(connect(load_settings()), args)
 
 
-def post_for_approval(deps: ToolDeps, a: ActionInfo) -> str:
-    """Post the card to the approvals channel; returns the line that says where it went."""
+NOT_POSTED = (
+    "Card not posted to Slack: set SLACK_BOT_TOKEN and ARBOT_APPROVALS_CHANNEL to post it for "
+    "approval."
+)
+
+
+def post_for_approval(deps: ToolDeps, a: ActionInfo) -> str | None:
+    """Post the card to the approvals channel; the channel, or None when Slack is not set up."""
     s = deps.settings
     if s.slack_bot_token is None or not s.approvals_channel:
-        return (
-            "Card not posted to Slack: set SLACK_BOT_TOKEN and ARBOT_APPROVALS_CHANNEL "
-            "to post it for approval."
-        )
+        return None
     from bot.cards import post_card
     from bot.slack_client import make_web_client
 
     post_card(make_web_client(s), deps, a, channel=s.approvals_channel)
-    return f"Card posted to {s.approvals_channel} for approval."
+    return s.approvals_channel
+
+
+def show_card(deps: ToolDeps, a: ActionInfo, *, quiet: bool = False) -> dict[str, Any]:
+    """Post a proposal's card for approval, whoever proposed it, and say so.
+
+    Prints the card's plain text and where it went (unless `quiet`, for `--json`); the
+    not-posted line goes to stderr, so stdout stays the card (or the JSON) alone. Returns what
+    `arbot ask --json` reports of the card.
+    """
+    channel = post_for_approval(deps, a)
+    if not quiet:
+        print(proposal_view(a).text)
+        if channel:
+            print(f"Card posted to {channel} for approval.")
+    if channel is None:
+        print(NOT_POSTED, file=sys.stderr)
+    return {"action_id": a.id, "posted_to": channel}
 
 
 def propose(deps: ToolDeps, args: argparse.Namespace) -> int:
@@ -83,6 +103,5 @@ def propose(deps: ToolDeps, args: argparse.Namespace) -> int:
     except ActionError as exc:
         print(f"arbot propose: {exc}", file=sys.stderr)
         return 1
-    print(card_text(a))
-    print(post_for_approval(deps, a))
+    show_card(deps, a)
     return 0

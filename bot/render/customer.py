@@ -9,12 +9,10 @@ from bot.blocks.ids import ActionId, PickCustomer, RowsRequest
 from bot.intents import Intent
 from bot.render.layout import Line, Strong, compose
 from tools.buckets import BUCKETS
-from tools.customer_lookup import CustomerMatch
+from tools.customer_lookup import MAX_CANDIDATES, CustomerMatch
 from tools.customers import CustomerBalance, InvoiceLine
 from tools.format import format_lateness
 from tools.money import format_money
-
-PICK_CHOICES = 5
 
 
 def _invoice(inv: InvoiceLine) -> Line:
@@ -71,7 +69,7 @@ def customer_match_view(match: CustomerMatch, intent: Intent | None = None) -> R
                 customer_id=c.customer_id, as_of=intent.as_of if intent else None
             ).model_dump_json(),
         )
-        for c in match.candidates[:PICK_CHOICES]
+        for c in match.candidates[:MAX_CANDIDATES]
     ]
     ambiguous = match.status == "ambiguous"
     extra = [ActionsBlock(block_id="arbot_pick_customer", elements=buttons)] if ambiguous else []

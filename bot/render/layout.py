@@ -1,8 +1,9 @@
 """One layout for every answer, drawn twice from the same lines: Block Kit and plain text.
 
 A renderer describes its answer as lines of fragments; `compose` turns them into blocks
-(ledger text escaped, `Strong` fragments in bold) and into the plain-text fallback that Slack
-notifications and `arbot ask` show. Both come from the same fragments, so a figure in the
+(ledger text escaped, `Strong` in bold, `Mention`, `Icon` and `Code` as Slack markup) and into
+the plain-text fallback that Slack notifications and `arbot ask` show (no markup; it is
+escaped once more only when posted). Both come from the same fragments, so a figure in the
 blocks is the same figure in the text, and every list is cut at the same MAX_LINES.
 """
 
@@ -33,16 +34,56 @@ class Strong(str):
     __slots__ = ()
 
 
+class Mention(str):
+    """A Slack user id: a mention in Slack, the bare id in plain text (a terminal has no @)."""
+
+    __slots__ = ()
+
+
+class Icon(str):
+    """An emoji code (":hourglass:") that leads a line in Slack; plain text leaves it out."""
+
+    __slots__ = ()
+
+
+class Code(str):
+    """Preformatted text (an email body): a code block in Slack, set off by blank lines in text."""
+
+    __slots__ = ()
+
+
 Line = Sequence[str]
 """Fragments of one line; ledger text (names, reasons) is escaped in Slack, never markup."""
 
 
+def _mrkdwn(fragment: str) -> str:
+    if isinstance(fragment, Strong):
+        return f"*{escape(fragment)}*"
+    if isinstance(fragment, Mention):
+        return f"<@{escape(fragment)}>"
+    if isinstance(fragment, Icon):
+        return f"{fragment} "
+    if isinstance(fragment, Code):
+        return f"```{escape(fragment)}```"
+    return escape(fragment)
+
+
 def mrkdwn(line: Line) -> str:
-    return "".join(f"*{escape(p)}*" if isinstance(p, Strong) else escape(p) for p in line)
+    """The line in Slack's markup: each value escaped once, here, where it is inserted."""
+    return "".join(_mrkdwn(p) for p in line)
+
+
+def _text(fragment: str) -> str:
+    if isinstance(fragment, Icon):
+        return ""
+    if isinstance(fragment, Code):
+        return f"\n{fragment}\n"
+    return fragment
 
 
 def text_of(line: Line) -> str:
-    return "".join(line)
+    """The line in plain words, for notifications and the terminal: no markup at all."""
+    return "".join(_text(p) for p in line)
 
 
 def compose(

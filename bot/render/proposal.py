@@ -1,62 +1,140 @@
-"""A proposed action as its approval card: the card's blocks and the same card in words.
+"""A proposed action as its approval card, drawn from one set of lines.
 
-The blocks are `bot.blocks.approval`'s card; the text says what will happen (recipient,
-subject and body; or invoice, amount, reason and effect) for notifications and for the
-terminal, where `arbot ask` and `arbot propose` print it.
+The card says what will happen (recipient, subject and body; or invoice, amount, reason and
+effect) and where the action stands. `compose` turns the same lines into the card's blocks
+and into its plain text, which is Slack's notification text and what `arbot ask` and
+`arbot propose` print. While the action is proposed the card ends with its buttons.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
-from bot.blocks.approval import approval_blocks, approval_text
-from bot.blocks.common import Rendered, plain
+from bot.blocks.approval import approval_buttons
+from bot.blocks.common import Rendered
 from bot.intents import Intent
+from bot.render.layout import Code, Icon, Line, Mention, Strong, compose
 from tools.actions import ActionInfo
-from tools.format import format_days, format_pct
+from tools.format import LABELS, format_figure
 from tools.money import format_money
 
-
-def _ratio(value: str | None) -> Decimal | None:
-    """Effects are stored rounded, as strings; n/a (None) stays None."""
-    return None if value is None else Decimal(value)
+BODY_PREVIEW = 2600
 
 
-def _write_off_lines(a: ActionInfo) -> list[str]:
+def _who(user: str | None) -> str:
+    return Mention(user) if user else "arbot"
+
+
+def _people(users: Sequence[str]) -> list[str]:
+    """Each user as a mention, separated by commas."""
+    out: list[str] = []
+    for user in users:
+        out += [", ", _who(user)] if out else [_who(user)]
+    return out
+
+
+def title(a: ActionInfo) -> str:
     p = a.payload
-    inv, e = p["invoice"], p["effect"]
-    cur = e["currency"]
-    return [
-        f"Action #{a.id} proposed by {a.proposed_by}: write off {inv['label']} of "
-        f"{p['customer_name']}, {format_money(inv['open_minor'], inv['currency'])}; "
-        f"approvals needed: {a.approvals_needed}",
-        f"Reason: {p['reason']}",
-        f"Effect: allowance used {format_money(e['allowance_used_minor'], cur)} of "
-        f"{format_money(e['allowance_before_minor'], cur)}; bad debt "
-        f"{format_pct(_ratio(e['bad_debt_pct_before']))} -> "
-        f"{format_pct(_ratio(e['bad_debt_pct_after']))}; DSO "
-        f"{format_days(_ratio(e['dso_before']))} -> {format_days(_ratio(e['dso_after']))}",
-    ]
+    if a.kind == "write_off":
+        inv = p["invoice"]
+        return f"Write-off: {inv['label']} ({format_money(inv['open_minor'], inv['currency'])})"
+    return f"Reminder to {p['customer_name']} ({p['tone']})"
 
 
-def _dunning_lines(a: ActionInfo) -> list[str]:
+def _waiting(a: ActionInfo) -> Line:
+    if a.approvals_needed <= 1:
+        return (Icon(":hourglass:"), "Waiting for approval")
+    so_far = _people(a.approved_by)
+    return (
+        Icon(":hourglass:"),
+        f"Waiting for approval ({len(a.approved_by)} of {a.approvals_needed} approvals",
+        *([": ", *so_far] if so_far else []),
+        ")",
+    )
+
+
+def status_line(a: ActionInfo) -> Line:
+    """Where the action stands: the card's last line, redrawn after every decision."""
+    if a.status == "proposed":
+        return _waiting(a)
+    approvers = _people(a.approved_by) or [_who(a.decided_by)]
+    approved = (Icon(":white_check_mark:"), "Approved by ", *approvers)
+    if a.status == "approved":
+        retry = (" (retrying: ", a.last_error, ")") if a.last_error else ()
+        return (*approved, "; queued", *retry)
+    if a.status == "executing":
+        return (*approved, "; executing now")
+    if a.status == "done":
+        done = "written off" if a.kind == "write_off" else f"sent to {a.payload['recipient']}"
+        return (*approved, f"; {done}")
+    if a.status == "rejected":
+        return (Icon(":x:"), "Rejected by ", _who(a.decided_by), ": ", a.decision_note or "")
+    if a.status == "expired":
+        return (Icon(":zzz:"), "Expired: nobody decided in time")
+    if a.status == "cancelled":
+        return (Icon(":no_entry_sign:"), a.decision_note or "Cancelled")
+    if a.status == "failed":
+        return (Icon(":warning:"), *approved[1:], ", but it failed: ", a.last_error or "")
+    return (a.status,)
+
+
+def _dunning_lines(a: ActionInfo) -> list[Line]:
     p = a.payload
-    lines = [
-        f"Action #{a.id} proposed by {a.proposed_by}: send to {p['recipient']} "
-        f"({p['tone']}, {p['drafted_by']})",
-        f"Subject: {p['subject']}",
-        "",
-        p["body"],
-    ]
+    body = p["body"]
+    if len(body) > BODY_PREVIEW:
+        body = body[:BODY_PREVIEW] + f"\n… ({len(p['body']) - BODY_PREVIEW} more characters)"
+    lines: list[Line] = [
+        ("Action #", str(a.id), " proposed by ", _who(a.proposed_by), ": send to ",
+         p["recipient"], f" ({p['tone']}, {p['drafted_by']})"),
+        (Strong("To:"), " ", p["recipient"], " (AP contact on record)"),
+        (Strong("Subject:"), " ", p["subject"]),
+        (Code(body),),
+    ]  # fmt: skip
     if p.get("excluded"):
-        lines += ["", "Left out: " + "; ".join(p["excluded"])]
+        lines.append(("Left out: ", "; ".join(p["excluded"])))
+    if p.get("drafted_by") == "edited":
+        lines.append(("Edited by ", *_people(p.get("edited_by", []))))
     return lines
 
 
-def card_text(a: ActionInfo) -> str:
-    details = _write_off_lines(a) if a.kind == "write_off" else _dunning_lines(a)
-    return plain("\n".join([approval_text(a), *details]))
+def _change(name: str, before: str | None, after: str | None) -> Line:
+    """A report figure before and after the write-off (stored as rounded decimal strings)."""
+    shown = [format_figure(name, None if v is None else Decimal(v)) for v in (before, after)]
+    return (f"• {LABELS[name]}: {shown[0]} → {shown[1]}",)
+
+
+def _write_off_lines(a: ActionInfo) -> list[Line]:
+    p = a.payload
+    inv, e = p["invoice"], p["effect"]
+    cur = e["currency"]
+    amount = format_money(inv["open_minor"], inv["currency"])
+    shortfall = e["allowance_shortfall_minor"]
+    lines: list[Line] = [
+        ("Action #", str(a.id), " proposed by ", _who(a.proposed_by), ": write off ",
+         inv["label"], f"; approvals needed: {a.approvals_needed}"),
+        (Strong("Customer:"), " ", p["customer_name"]),
+        (Strong("Invoice:"), " ", inv["label"], f" (due {inv['due_on']}, {inv['source']})"),
+        (Strong("Amount:"), f" {amount}"),
+        (Strong("Reason:"), " ", p["reason"]),
+        (Strong("Effect"),),
+        (f"• Allowance used: {format_money(e['allowance_used_minor'], cur)} of "
+         f"{format_money(e['allowance_before_minor'], cur)}",
+         f" (exceeds it by {format_money(shortfall, cur)})" if shortfall else ""),
+        _change("bad_debt_pct", e["bad_debt_pct_before"], e["bad_debt_pct_after"]),
+        _change("dso", e["dso_before"], e["dso_after"]),
+    ]  # fmt: skip
+    if a.approvals_needed > 1:
+        lines.append((f"• Needs {a.approvals_needed} different approvers (at or above threshold)",))
+    return lines
 
 
 def proposal_view(a: ActionInfo, intent: Intent | None = None) -> Rendered:
-    return Rendered(blocks=approval_blocks(a), text=card_text(a))
+    """The approval card: its blocks (with buttons while proposed) and its plain text."""
+    buttons = approval_buttons(a)
+    return compose(
+        title=title(a),
+        lines=_write_off_lines(a) if a.kind == "write_off" else _dunning_lines(a),
+        note=status_line(a),
+        extra=[buttons] if buttons else [],
+    )

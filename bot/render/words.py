@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from bot.blocks.common import Rendered, fit, plain, sections
+from bot.blocks.common import Rendered
 from bot.intents import Intent
 from bot.render.layout import compose
 
@@ -27,5 +27,6 @@ def refusal_view(r: Refusal, intent: Intent | None = None) -> Rendered:
 
 
 def agent_view(a: AgentText, intent: Intent | None = None) -> Rendered:
-    """The agent writes Slack markup (bold, lists), so its lines are posted as written."""
-    return Rendered(blocks=fit(sections(a.text.split("\n"))), text=plain(a.text))
+    """The agent's lines as it wrote them (its bold and lists still read as such), escaped like
+    every answer: a model echoing a customer named `<!channel>` must not ping the channel."""
+    return compose(title=None, lines=[(line,) for line in a.text.split("\n")])

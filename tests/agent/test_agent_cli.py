@@ -1,4 +1,4 @@
-"""`arbot ask --json` sends what the fast path cannot answer to the agent."""
+"""`arbot ask` sends what the fast path cannot answer to the agent, and shows its proposals."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import pytest
 
 from bot.cli import main
 from tests.agent.conftest import MakeDeps
+from tests.cli_helpers import arbot
 from tests.fakes.openai_api import FakeOpenAI, call, say
+from tests.fakes.slack_api import FakeSlack
 
 
 def test_arbot_ask_json_answered_by_the_agent(
@@ -55,3 +57,39 @@ def test_a_fast_path_question_spends_no_tokens(
     assert main(["ask", "--json", "what's our AR right now?"]) == 0
     assert json.loads(capsys.readouterr().out)["answered_by"] == "router"
     assert fake_llm.requests == []
+
+
+def test_arbot_ask_shows_and_posts_the_card_the_agent_proposed(
+    make_deps: MakeDeps,
+    fake_llm: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    deps = make_deps()
+    approvals = "CAPPROVAL1"
+    with FakeSlack() as slack:
+        for name, value in {
+            "ARBOT_DATABASE_URL": deps.settings.database_url,
+            "OPENAI_API_KEY": "test-key",
+            "OPENAI_BASE_URL": fake_llm.base_url,
+            "SLACK_BOT_TOKEN": "xoxb-test-token",
+            "ARBOT_SLACK_API_URL": slack.base_url,
+            "ARBOT_APPROVALS_CHANNEL": approvals,
+        }.items():
+            monkeypatch.setenv(name, value)
+        fake_llm.push(
+            call("propose_dunning_email", customer="Globex"),
+            say("not an email"),  # tools.dunning's own drafting call; the template is used
+            say("The reminder to Globex Corp is waiting for approval."),
+        )
+        run = arbot(capsys, "ask", "could you chase Globex for me, with a reminder?")
+        [card] = slack.wait_for("chat.postMessage")
+
+    assert run.code == 0, run.err
+    assert card.params["channel"] == approvals
+    assert "Reminder to Globex Corp" in card.all_text and "ap@g.example.com" in card.all_text
+    assert any(b["type"] == "actions" for b in card.blocks), "the card has its buttons"
+    reply, printed_card = run.out.split("\n", 1)
+    assert reply == "The reminder to Globex Corp is waiting for approval."
+    assert printed_card == f"{card.params['text']}\nCard posted to {approvals} for approval.\n"
+    assert "Waiting for approval" in printed_card and "<@" not in printed_card

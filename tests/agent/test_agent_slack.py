@@ -97,3 +97,16 @@ def test_a_reminder_asked_in_slack_posts_an_approval_card(
     texts = [p.all_text for p in posts]
     assert any("Approve" in t and "Globex Corp" in t for t in texts)
     assert any("waiting for approval" in t for t in texts)
+
+
+def test_slack_control_sequences_in_the_agents_reply_are_shown_not_obeyed(
+    slack_bot: tuple[SlackSender, FakeSlack], fake_llm: FakeOpenAI
+) -> None:
+    """A model echoing a customer named "<!channel>" must not ping the whole channel."""
+    sender, fake_slack = slack_bot
+    fake_llm.push(say("*<!channel> Corp* is the one to chase & <@U1> should call them."))
+    assert sender.event(message_event("who worries you most?", user=FINANCE, channel=DM))[0] == 200
+    [post] = fake_slack.wait_for("chat.postMessage")
+    shown = "&lt;!channel&gt; Corp* is the one to chase &amp; &lt;@U1&gt; should call them."
+    assert [b["text"]["text"] for b in post.blocks] == [f"*{shown}"]
+    assert post.params["text"] == f"*{shown}"

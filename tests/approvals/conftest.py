@@ -16,6 +16,7 @@ from bot.listeners import approvals
 from bot.server import default_routes, serve, serve_in_thread
 from bot.slack_client import make_web_client
 from tests.approvals import ledger
+from tests.bot.conftest import ListenerPool
 from tests.fakes.signing import SlackSender
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.smtp_server import FakeSmtp
@@ -97,6 +98,7 @@ class SlackEnv:
     slack: FakeSlack
     sender: SlackSender
     client: WebClient
+    listeners: ListenerPool
 
     def outbox(self, **kw: Any) -> Outbox:
         return Outbox(
@@ -110,12 +112,15 @@ def slack_env(
 ) -> Iterator[SlackEnv]:
     from bot.listeners import LISTENERS
 
-    app = create_app(ap_settings, ap_deps)
+    pool = ListenerPool()
+    app = create_app(ap_settings, ap_deps, listener_executor=pool)
     if approvals not in LISTENERS:
         approvals.register(app, ap_deps)
     server = serve(default_routes(app, ap_deps), host="127.0.0.1", port=0)
     serve_in_thread(server)
     url = f"http://127.0.0.1:{server.server_address[1]}/slack/events"
-    yield SlackEnv(ap_deps, fake_slack, SlackSender(url, SECRET), make_web_client(ap_settings))
+    client = make_web_client(ap_settings)
+    yield SlackEnv(ap_deps, fake_slack, SlackSender(url, SECRET), client, pool)
     server.shutdown()
     server.server_close()
+    pool.shutdown(wait=True, cancel_futures=True)

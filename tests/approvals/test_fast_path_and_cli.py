@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 import pytest
@@ -85,15 +84,6 @@ def test_draft_a_reminder_in_a_dm_then_a_colleague_approves(
     assert msg.rcpt_tos == [ledger.ACME_AP]
 
 
-def tracked(deps: ToolDeps, action_id: int) -> actions.ActionInfo:
-    """The action once the row says where its card is (stored right after the post returns)."""
-    deadline = time.monotonic() + 5
-    while (a := actions.load(deps, action_id)).slack_ts is None:
-        assert time.monotonic() < deadline, "the card's place was never stored"
-        time.sleep(0.02)
-    return a
-
-
 def test_a_fast_path_card_is_tracked_where_it_was_posted(
     slack_env: SlackEnv, smtp: FakeSmtp
 ) -> None:
@@ -105,7 +95,8 @@ def test_a_fast_path_card_is_tracked_where_it_was_posted(
     assert card.params["thread_ts"] == event["ts"], "the card goes in the question's thread"
     action_id = int(next(e["value"] for b in card.blocks if b["type"] == "actions"
                          for e in b["elements"]))  # fmt: skip
-    a = tracked(slack_env.deps, action_id)
+    slack_env.listeners.wait_idle()  # the listener stores the card's place after posting it
+    a = actions.load(slack_env.deps, action_id)
     assert a.slack_channel == "DCOLLECT01"
     actions.approve(slack_env.deps, action_id, APPROVER)
     slack_env.outbox().run_once()
@@ -170,8 +161,12 @@ def test_cli_posts_the_card_to_the_approvals_channel(
     out = capsys.readouterr()
     assert code == 0, out.err
     assert f"to {ledger.ACME_AP}" in out.out and "INV-A1" in out.out
+    assert f"proposed by {COLLECTOR}" in out.out and "Waiting for approval" in out.out
+    assert "<@" not in out.out and ":hourglass:" not in out.out, "a terminal shows no markup"
+    assert out.out.endswith(f"Card posted to {APPROVALS_CHANNEL} for approval.\n")
     [post] = fake_slack.wait_for("chat.postMessage")
     assert post.params["channel"] == APPROVALS_CHANNEL
+    assert f"<@{COLLECTOR}>" in post.all_text and ":hourglass:" in post.all_text
     code = main(
         [
             "propose",
@@ -192,6 +187,14 @@ def test_cli_posts_the_card_to_the_approvals_channel(
         ["propose", "write-off", "--invoice", "INV-G1", "--reason", "x", "--requested-by", "U1"]
     )
     assert code == 2 and "reason" in capsys.readouterr().err
+
+    posted = len(fake_slack.calls("chat.postMessage"))
+    monkeypatch.delenv("SLACK_BOT_TOKEN")
+    run = arbot(capsys, "propose", "dunning", "--customer", "Acme", "--invoice", "INV-A2",
+                "--requested-by", COLLECTOR)  # fmt: skip
+    assert run.code == 0 and "INV-A2" in run.out and "not posted" not in run.out
+    assert run.err.startswith("Card not posted to Slack: set SLACK_BOT_TOKEN")
+    assert len(fake_slack.calls("chat.postMessage")) == posted
 
 
 def test_cli_ask_for_a_draft_posts_its_card_and_says_where(
@@ -220,8 +223,9 @@ def test_cli_ask_for_a_draft_posts_its_card_and_says_where(
     monkeypatch.delenv("SLACK_BOT_TOKEN")
     run = arbot(capsys, "ask", "--no-agent", "draft a firm reminder to Acme about INV-A2")
     assert run.code == 0 and "INV-A2" in run.out
-    assert "not posted" in run.out
-    assert "SLACK_BOT_TOKEN" in run.out and "ARBOT_APPROVALS_CHANNEL" in run.out
+    assert "not posted" not in run.out, "stdout is the card alone"
+    assert "not posted" in run.err
+    assert "SLACK_BOT_TOKEN" in run.err and "ARBOT_APPROVALS_CHANNEL" in run.err
     assert len(fake_slack.calls("chat.postMessage")) == 1
 
 
@@ -242,9 +246,6 @@ def test_serve_start_hook_sends_an_approved_email_within_seconds(
         actions.approve(ap_deps, a.id, APPROVER)
         [msg] = smtp.wait_for(1, timeout=5)
         assert msg.rcpt_tos == [ledger.ACME_AP]
-        deadline = time.monotonic() + 5
-        while not any("sent to" in c.all_text for c in fake_slack.calls("chat.update")):
-            assert time.monotonic() < deadline, "the card never showed the email as sent"
-            time.sleep(0.05)
+        fake_slack.wait_for("chat.update", timeout=5, where=lambda c: "sent to" in c.all_text)
     finally:
         stop()

@@ -253,22 +253,37 @@ def test_edit_after_an_approval_needs_approval_again(slack_env: SlackEnv) -> Non
     assert "proposed or edited" in ephemeral(slack_env)[0]
 
 
-def test_reject_with_a_reason(slack_env: SlackEnv, smtp: FakeSmtp) -> None:
-    a, ts = propose_reminder(slack_env)
-    click(slack_env, ActionId.REJECT, a, ts, APPROVER)
-    meta = opened_view(slack_env)["private_metadata"]
-    values = {"reason": {"reason": {"type": "plain_text_input", "value": "they paid by wire"}}}
-    status, _ = slack_env.sender.interaction(
-        view_submission(
-            ViewId.REJECT, user=APPROVER, values=values, private_metadata=meta
-        )
+def reject(env: SlackEnv, a: ActionInfo, ts: str, reason: str) -> None:
+    """Click Reject, then submit the modal with `reason`."""
+    click(env, ActionId.REJECT, a, ts, APPROVER)
+    meta = opened_view(env)["private_metadata"]
+    values = {"reason": {"reason": {"type": "plain_text_input", "value": reason}}}
+    status, _ = env.sender.interaction(
+        view_submission(ViewId.REJECT, user=APPROVER, values=values, private_metadata=meta)
     )
     assert status == 200
+
+
+def test_reject_with_a_reason(slack_env: SlackEnv, smtp: FakeSmtp) -> None:
+    a, ts = propose_reminder(slack_env)
+    reject(slack_env, a, ts, "they paid by wire")
     assert f"Rejected by <@{APPROVER}>: they paid by wire" in last_card(slack_env, 1)
     slack_env.outbox().run_once()
     assert smtp.messages == []
     click(slack_env, ActionId.APPROVE, a, ts, APPROVER_2)
     assert f"Already rejected by <@{APPROVER}>" in ephemeral(slack_env)[0]
+
+
+def test_a_reason_in_slack_markup_is_shown_escaped_exactly_once(slack_env: SlackEnv) -> None:
+    """A reason is the approver's words, never a mention or a broken "&amp;lt;"."""
+    a, ts = propose_reminder(slack_env)
+    reject(slack_env, a, ts, "amount < invoice, ask <@U1> & <!channel>")
+    [update] = slack_env.slack.wait_for("chat.update")
+    once = "amount &lt; invoice, ask &lt;@U1&gt; &amp; &lt;!channel&gt;"
+    assert update.params["text"].endswith(f"Rejected by {APPROVER}: {once}")
+    [footer] = [b["elements"][0]["text"] for b in update.blocks if b["type"] == "context"]
+    assert footer == f":x: Rejected by <@{APPROVER}>: {once}"
+    assert "&amp;lt;" not in update.all_text and "<@U1>" not in update.all_text
 
 
 def test_expired_proposal(slack_env: SlackEnv, smtp: FakeSmtp) -> None:

@@ -12,6 +12,7 @@ Usage:
         ...
         posts = slack.calls("chat.postMessage")
         slack.wait_for("chat.postMessage", count=1)
+        slack.wait_for("chat.update", where=lambda c: "sent to" in c.all_text)
 """
 
 from __future__ import annotations
@@ -168,12 +169,24 @@ class FakeSlack:
             self._uploads.clear()
             self._failures.clear()
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
-        """Block until `count` successful calls of `method` arrived; fail loudly otherwise."""
+    def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 10.0,
+        *,
+        where: Callable[[Call], bool] | None = None,
+    ) -> list[Call]:
+        """Block until `count` successful calls of `method` (that satisfy `where`, if given)
+        arrived; fail loudly otherwise. Woken by each recorded call, never by polling."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while True:
-                found = [c for c in self._calls if c.method == method and c.status == 200]
+                found = [
+                    c
+                    for c in self._calls
+                    if c.method == method and c.status == 200 and (where is None or where(c))
+                ]
                 if len(found) >= count:
                     return found
                 left = deadline - time.monotonic()
@@ -184,16 +197,6 @@ class FakeSlack:
                         f" methods seen: {seen}"
                     )
                 self._lock.wait(left)
-
-    def wait_quiet(self, seconds: float = 0.3) -> None:
-        """Wait until no call arrived for `seconds` (to assert nothing more gets posted)."""
-        while True:
-            with self._lock:
-                last = max((c.at for c in self._calls), default=0.0)
-            idle = time.monotonic() - last
-            if idle >= seconds:
-                return
-            time.sleep(seconds - idle)
 
     # -- the API ---------------------------------------------------------------------------
     def _record(self, call: Call) -> _Failure | None:

@@ -116,7 +116,6 @@ def propose_dunning_email(
     args: DunningInput,
     *,
     now: datetime | None = None,
-    thread: dict[str, Any] | None = None,
 ) -> ActionInfo:
     """Draft the reminder and store it as a proposed action awaiting approval."""
     s = deps.settings
@@ -141,7 +140,6 @@ def propose_dunning_email(
         "stage": stage,
         "approvals_needed": 1,
         "excluded": excluded,
-        "thread": thread,
     }
     draft = draft_email(s, customer.name, as_of, payload)
     payload |= {"subject": draft.subject, "body": draft.body, "drafted_by": draft.drafted_by}

@@ -17,9 +17,7 @@ from pydantic import BaseModel
 from tools.format import round_ratio
 from tools.money import format_money, is_currency
 
-HIDDEN_KEYS = frozenset(
-    {"customer_pk", "recipient", "thread", "slack_channel", "slack_ts", "signals"}
-)
+HIDDEN_KEYS = frozenset({"customer_pk", "recipient", "slack_channel", "slack_ts", "signals"})
 # What the model reads stays the same size however large the ledger: long lists are cut
 # here (the tools' totals still cover every row).
 MAX_LIST_ITEMS = 15

@@ -155,9 +155,7 @@ def _propose_specs() -> list[Spec]:
             without(dunning.DunningInput, "requested_by", "customer_id", "invoice_id"),
             lambda d, a, t: _action_view(
                 dunning.propose_dunning_email(
-                    d,
-                    dunning.DunningInput(**a.model_dump(), requested_by=_user(t)),
-                    thread=t.thread if t else None,
+                    d, dunning.DunningInput(**a.model_dump(), requested_by=_user(t))
                 ),
                 t,
             ),
@@ -171,9 +169,7 @@ def _propose_specs() -> list[Spec]:
             without(write_off.WriteOffInput, "requested_by"),
             lambda d, a, t: _action_view(
                 write_off.propose_write_off(
-                    d,
-                    write_off.WriteOffInput(**a.model_dump(), requested_by=_user(t)),
-                    thread=t.thread if t else None,
+                    d, write_off.WriteOffInput(**a.model_dump(), requested_by=_user(t))
                 ),
                 t,
             ),

@@ -25,7 +25,6 @@ class Turn:
     user: str
     question: str
     earlier_questions: list[str] = field(default_factory=list)
-    thread: dict[str, str] | None = None
     proposed_action_ids: list[int] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
 
