@@ -85,8 +85,8 @@ def _dunning_lines(a: ActionInfo) -> list[Line]:
     if len(body) > BODY_PREVIEW:
         body = body[:BODY_PREVIEW] + f"\n… ({len(p['body']) - BODY_PREVIEW} more characters)"
     lines: list[Line] = [
-        ("Action #", str(a.id), " proposed by ", _who(a.proposed_by), ": send to ",
-         p["recipient"], f" ({p['tone']}, {p['drafted_by']})"),
+        ("Action #", str(a.id), " proposed by ", _who(a.proposed_by),
+         f" ({p['tone']}, {p['drafted_by']})"),
         (Strong("To:"), " ", p["recipient"], " (AP contact on record)"),
         (Strong("Subject:"), " ", p["subject"]),
         (Code(body),),
@@ -111,8 +111,7 @@ def _write_off_lines(a: ActionInfo) -> list[Line]:
     amount = format_money(inv["open_minor"], inv["currency"])
     shortfall = e["allowance_shortfall_minor"]
     lines: list[Line] = [
-        ("Action #", str(a.id), " proposed by ", _who(a.proposed_by), ": write off ",
-         inv["label"], f"; approvals needed: {a.approvals_needed}"),
+        ("Action #", str(a.id), " proposed by ", _who(a.proposed_by)),
         (Strong("Customer:"), " ", p["customer_name"]),
         (Strong("Invoice:"), " ", inv["label"], f" (due {inv['due_on']}, {inv['source']})"),
         (Strong("Amount:"), f" {amount}"),

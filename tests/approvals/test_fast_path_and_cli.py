@@ -160,7 +160,7 @@ def test_cli_posts_the_card_to_the_approvals_channel(
     code = main(["propose", "dunning", "--customer", "Acme", "--requested-by", COLLECTOR])
     out = capsys.readouterr()
     assert code == 0, out.err
-    assert f"to {ledger.ACME_AP}" in out.out and "INV-A1" in out.out
+    assert f"To: {ledger.ACME_AP}" in out.out and "INV-A1" in out.out
     assert f"proposed by {COLLECTOR}" in out.out and "Waiting for approval" in out.out
     assert "<@" not in out.out and ":hourglass:" not in out.out, "a terminal shows no markup"
     assert out.out.endswith(f"Card posted to {APPROVALS_CHANNEL} for approval.\n")
@@ -180,7 +180,7 @@ def test_cli_posts_the_card_to_the_approvals_channel(
         ]
     )
     out = capsys.readouterr()
-    assert code == 0 and "approvals needed: 2" in out.out
+    assert code == 0 and "Needs 2 different approvers" in out.out
     code = main(["propose", "dunning", "--customer", "Initech", "--requested-by", COLLECTOR])
     assert code == 1 and "do-not-dun" in capsys.readouterr().err
     code = main(
@@ -214,7 +214,7 @@ def test_cli_ask_for_a_draft_posts_its_card_and_says_where(
     assert post.params["channel"] == APPROVALS_CHANNEL
     card_words = run.out.removesuffix(f"Card posted to {APPROVALS_CHANNEL} for approval.\n")
     assert card_words != run.out, run.out
-    assert f"to {ledger.ACME_AP}" in card_words and "INV-A1" in card_words
+    assert f"To: {ledger.ACME_AP}" in card_words and "INV-A1" in card_words
     assert card_words.strip() == post.params["text"], "the card's own text, as posted"
     [a] = [actions.load(ap_deps, int(e["value"])) for b in post.blocks if b["type"] == "actions"
            for e in b["elements"] if e["action_id"] == ActionId.APPROVE]  # fmt: skip
