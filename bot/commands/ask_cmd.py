@@ -15,7 +15,6 @@ from typing import Any
 
 from bot.answer import Answer, AskContext, answer
 from bot.commands.propose_cmd import show_card
-from bot.fallback import load_fallback
 from tools import actions
 from tools.deps import connect
 from tools.settings import load_settings
@@ -41,8 +40,10 @@ def run(args: argparse.Namespace) -> int:
     question = " ".join(args.question)
 
     def lazy_agent(q: str, context: AskContext) -> Answer | None:
-        # Loaded only when the fast path has no answer: the agent's imports are slow.
-        agent = load_fallback(deps)
+        # Imported only when the fast path has no answer: LangChain's imports are slow.
+        from bot.agent import agent_fallback
+
+        agent = agent_fallback(deps)
         return None if agent is None else agent(q, context)
 
     fallback = None if args.no_agent else lazy_agent
