@@ -146,6 +146,16 @@ def test_a_refusal_is_an_answer_not_a_card(slack_env: SlackEnv) -> None:
     assert not any(b["type"] == "actions" for b in reply.blocks)
 
 
+def _cli_with_slack(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, fake_slack: FakeSlack
+) -> None:
+    """`arbot` on the test ledger, with Slack (the fake) and an approvals channel set."""
+    monkeypatch.setenv("ARBOT_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    monkeypatch.setenv("ARBOT_SLACK_API_URL", fake_slack.base_url)
+    monkeypatch.setenv("ARBOT_APPROVALS_CHANNEL", APPROVALS_CHANNEL)
+
+
 def test_cli_posts_the_card_to_the_approvals_channel(
     ap_settings: Settings,
     ap_deps: object,
@@ -153,10 +163,7 @@ def test_cli_posts_the_card_to_the_approvals_channel(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("ARBOT_DATABASE_URL", ap_settings.database_url)
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
-    monkeypatch.setenv("ARBOT_SLACK_API_URL", fake_slack.base_url)
-    monkeypatch.setenv("ARBOT_APPROVALS_CHANNEL", APPROVALS_CHANNEL)
+    _cli_with_slack(monkeypatch, ap_settings, fake_slack)
     code = main(["propose", "dunning", "--customer", "Acme", "--requested-by", COLLECTOR])
     out = capsys.readouterr()
     assert code == 0, out.err
@@ -204,10 +211,7 @@ def test_cli_ask_for_a_draft_posts_its_card_and_says_where(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("ARBOT_DATABASE_URL", ap_settings.database_url)
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
-    monkeypatch.setenv("ARBOT_SLACK_API_URL", fake_slack.base_url)
-    monkeypatch.setenv("ARBOT_APPROVALS_CHANNEL", APPROVALS_CHANNEL)
+    _cli_with_slack(monkeypatch, ap_settings, fake_slack)
     run = arbot(capsys, "ask", "--no-agent", "draft a reminder to Acme")
     assert run.code == 0, run.err
     [post] = fake_slack.wait_for("chat.postMessage")

@@ -127,20 +127,16 @@ def _miss_the_digest(deps: ToolDeps) -> None:
     store.update_job(job)
 
 
+def _only_the_digest(deps: ToolDeps, **settings: object) -> ToolDeps:
+    """The job deps with every scheduled job but the digest switched off."""
+    off = {job.cron_setting: "off" for job in JOBS if job.name != "weekly-digest"}
+    return replace(deps, settings=deps.settings.model_copy(update=off | settings))
+
+
 def test_restart_after_a_missed_monday_posts_once_even_with_two_workers(
     jdeps: ToolDeps, fake_slack: FakeSlack
 ) -> None:
-    off = {
-        k: "off"
-        for k in (
-            "at_risk_cron",
-            "dispute_watch_cron",
-            "dunning_cron",
-            "stripe_sync_cron",
-            "outbox_cron",
-        )
-    }
-    deps = replace(jdeps, settings=jdeps.settings.model_copy(update=off))
+    deps = _only_the_digest(jdeps)
     start_scheduler(deps)()  # first start: the job is stored with its next Monday
     stored = _store(deps).lookup_job("weekly-digest")
     assert stored is not None and stored.next_run_time > datetime.now(UTC)
@@ -175,10 +171,7 @@ def test_restart_after_a_missed_monday_posts_once_even_with_two_workers(
 def test_a_job_that_fails_is_reported_as_failed_not_as_run(
     jdeps: ToolDeps, fake_slack: FakeSlack
 ) -> None:
-    off = {k: "off" for k in ("at_risk_cron", "dispute_watch_cron", "dunning_cron",
-                              "stripe_sync_cron", "outbox_cron")}  # fmt: skip
-    broken = jdeps.settings.model_copy(update=off | {"digest_channel": None})
-    deps = replace(jdeps, settings=broken)  # no digest channel: the digest cannot post
+    deps = _only_the_digest(jdeps, digest_channel=None)  # the digest cannot post
     start_scheduler(deps)()
     _miss_the_digest(deps)
     runs = Runs()
