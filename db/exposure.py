@@ -62,7 +62,7 @@ def customer_exposure(
 
     key = (Invoice.customer_id, Invoice.currency)
     selects = []
-    for part in open_parts(before_cut):
+    for part in open_parts(before_cut, by_index=False):
         query = (
             select(*key, *sums(part))
             .select_from(part.source)
@@ -119,7 +119,7 @@ def open_by_customer_bucket(
     limits = [in_bucket(first, last) for _, first, last in buckets]
     key = (Invoice.customer_id, Invoice.currency)
     totals: dict[tuple[int, str], list[Any]] = {}
-    for part in open_parts(cut):
+    for part in open_parts(cut, by_index=False):
         columns = [cast(func.sum(case((c, part.amount), else_=0)), BigInteger) for c in limits]
         query = select(*key, *columns, func.min(due), func.count()).select_from(part.source)
         query = query.where(part.where, counted_at(part, cut))
