@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from bot.answer import answer
 from db.models import Customer
 from tests.approvals.conftest import COLLECTOR
 from tests.approvals.ledger import day
+from tests.jobs.ledger import customer_id
 from tests.ledger_files import customer, invoice, write_csvs
 from tools.aging import AgingInput, aging
 from tools.csv_import import import_directory
@@ -23,18 +23,9 @@ from tools.dunning import DunningError, DunningInput, propose_dunning_email
 from tools.write_off import WriteOffInput, propose_write_off
 
 
-def _internal_id(deps: ToolDeps, external_id: str) -> int:
-    with deps.engine.connect() as conn:
-        return int(
-            conn.execute(
-                text("SELECT id FROM customers WHERE external_id = :x"), {"x": external_id}
-            ).scalar_one()
-        )
-
-
 def _add_lookalikes(deps: ToolDeps, directory: Path) -> str:
     """A customer whose external id is Globex's internal id, and a second "Acme"."""
-    clash = str(_internal_id(deps, "GLOBEX"))
+    clash = str(customer_id(deps, "GLOBEX"))
     write_csvs(
         directory,
         customers=[

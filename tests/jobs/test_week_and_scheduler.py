@@ -127,6 +127,20 @@ def _miss_the_digest(deps: ToolDeps) -> None:
     store.update_job(job)
 
 
+def _run_the_missed_digest(deps: ToolDeps, *, workers: int = 1) -> Runs:
+    """Miss the digest, start `workers` schedulers, wait for the first run to end, stop them
+    all (each stop waits for a run it started), and return what the runs reported."""
+    _miss_the_digest(deps)
+    runs = Runs()
+    stops = [start_scheduler(deps, on_event=runs) for _ in range(workers)]
+    try:
+        assert runs.ended.wait(timeout=60), "the missed digest never ran"
+    finally:
+        for stop in stops:
+            stop()
+    return runs
+
+
 def _only_the_digest(deps: ToolDeps, **settings: object) -> ToolDeps:
     """The job deps with every scheduled job but the digest switched off."""
     off = {job.cron_setting: "off" for job in JOBS if job.name != "weekly-digest"}
@@ -140,14 +154,7 @@ def test_restart_after_a_missed_monday_posts_once_even_with_two_workers(
     start_scheduler(deps)()  # first start: the job is stored with its next Monday
     stored = _store(deps).lookup_job("weekly-digest")
     assert stored is not None and stored.next_run_time > datetime.now(UTC)
-    _miss_the_digest(deps)
-    runs = Runs()
-    stops = [start_scheduler(deps, on_event=runs), start_scheduler(deps, on_event=runs)]
-    try:
-        assert runs.ended.wait(timeout=60), "the missed digest never ran"
-    finally:
-        for stop in stops:
-            stop()  # waits for any run either worker started to finish
+    runs = _run_the_missed_digest(deps, workers=2)
     assert "weekly-digest" in runs.executed() and runs.failed() == []
     assert _digests(fake_slack) == 1
     assert len(fake_slack.calls("chat.postMessage")) == 2  # the message and its thread
@@ -157,13 +164,7 @@ def test_restart_after_a_missed_monday_posts_once_even_with_two_workers(
     stored = _store(deps).lookup_job("weekly-digest")
     assert stored is not None and stored.next_run_time > datetime.now(UTC)
     # ...and a late run for the same week, should one happen, posts nothing more.
-    _miss_the_digest(deps)
-    again = Runs()
-    stop = start_scheduler(deps, on_event=again)
-    try:
-        assert again.ended.wait(timeout=60), "the re-run never ran"
-    finally:
-        stop()
+    again = _run_the_missed_digest(deps)
     assert again.executed() == ["weekly-digest"] and again.failed() == []
     assert len(fake_slack.calls("chat.postMessage")) == 2
 
@@ -173,12 +174,6 @@ def test_a_job_that_fails_is_reported_as_failed_not_as_run(
 ) -> None:
     deps = _only_the_digest(jdeps, digest_channel=None)  # the digest cannot post
     start_scheduler(deps)()
-    _miss_the_digest(deps)
-    runs = Runs()
-    stop = start_scheduler(deps, on_event=runs)
-    try:
-        assert runs.ended.wait(timeout=60), "the missed digest never ran"
-    finally:
-        stop()
+    runs = _run_the_missed_digest(deps)
     assert runs.failed() == ["weekly-digest"] and runs.executed() == []
     assert fake_slack.calls("chat.postMessage") == []
