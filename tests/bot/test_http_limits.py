@@ -17,6 +17,7 @@ import pytest
 
 from bot.app import create_app
 from bot.server import MAX_BODY_BYTES, ThreadingWSGIServer, default_routes, serve, serve_in_thread
+from bot.stripe_webhook import stripe_webhook_wsgi
 from tools.deps import ToolDeps
 from tools.settings import Settings
 
@@ -26,7 +27,9 @@ TIMEOUT_SECONDS = 1.0  # the server's socket timeout in these tests
 @pytest.fixture
 def server(bot_settings: Settings, bot_deps: ToolDeps) -> Iterator[ThreadingWSGIServer]:
     app = create_app(bot_settings, bot_deps, fallback=lambda *_: None)
-    srv = serve(default_routes(app, bot_deps), port=0, timeout_seconds=TIMEOUT_SECONDS)
+    routes = default_routes(app, bot_deps)
+    routes[("POST", "/stripe/webhook")] = stripe_webhook_wsgi(bot_deps)
+    srv = serve(routes, port=0, timeout_seconds=TIMEOUT_SECONDS)
     serve_in_thread(srv)
     yield srv
     srv.shutdown()
@@ -63,14 +66,15 @@ def _status(response: bytes) -> int:
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.parametrize("path", ["/slack/events", "/stripe/webhook"])
 def test_a_50_mib_unsigned_post_gets_413_before_its_body_is_read(
-    server: ThreadingWSGIServer,
+    server: ThreadingWSGIServer, path: str
 ) -> None:
     size = 50 * 1024 * 1024
     chunk = b"x" * 65536
     sent = 0
     with socket.create_connection(("127.0.0.1", _port(server)), timeout=30) as conn:
-        conn.sendall(_head("/slack/events", Content_Length=str(size)))
+        conn.sendall(_head(path, Content_Length=str(size)))
         try:
             # Send the body the way a client streams it, until the server answers.
             while sent < size and not select.select([conn], [], [], 0)[0]:
