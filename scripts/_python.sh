@@ -23,13 +23,16 @@ base = getattr(sys, "_base_executable", None) or sys.executable
 print("%d.%d.%d" % sys.version_info[:3], os.path.realpath(base), sep="\t")' 2>/dev/null
 }
 
-# True when version X.Y.Z is at least the oldest supported one.
-_arbot_new_enough() {
-  local major minor floor_major floor_minor
-  IFS=. read -r major minor _ <<<"$1"
-  IFS=. read -r floor_major floor_minor <<<"$(_arbot_oldest)"
-  [ "$major" -gt "$floor_major" ] || { [ "$major" -eq "$floor_major" ] && [ "$minor" -ge "$floor_minor" ]; }
+# True when version $1 is older than version $2 (X.Y or X.Y.Z).
+_arbot_older() {
+  local a1 a2 a3 b1 b2 b3
+  IFS=. read -r a1 a2 a3 <<<"$1"
+  IFS=. read -r b1 b2 b3 <<<"$2"
+  [ $((a1 * 1000000 + a2 * 1000 + ${a3:-0})) -lt $((b1 * 1000000 + b2 * 1000 + ${b3:-0})) ]
 }
+
+# True when version X.Y.Z is at least the oldest supported one.
+_arbot_new_enough() { ! _arbot_older "$1" "$(_arbot_oldest)"; }
 
 # Every supported interpreter on the PATH that runs, newest first, one "X.Y.Z<TAB>path" a
 # line, each minor version once; python3 only when none of the versioned names fits.
@@ -99,7 +102,7 @@ arbot_venv() {
       exe=${out#*$'\t'}
       if [ -z "${ARBOT_PYTHON:-}" ] || [ "$exe" = "$ARBOT_PY_EXE" ]; then
         echo "using Python $ver ($exe) in $dir"
-        if [ "$exe" != "$ARBOT_PY_EXE" ]; then
+        if _arbot_older "$ver" "$ARBOT_PY_VERSION"; then
           echo "  (Python $ARBOT_PY_VERSION is on the PATH: remove $dir to rebuild it on that one)"
         fi
         return 0

@@ -124,6 +124,15 @@ def test_keeps_a_working_venv_and_says_how_to_move(tmp_path: Path) -> None:
     assert not (tmp_path / "python3.13.calls").exists()
 
 
+def test_keeps_a_venv_on_a_newer_python_without_a_note(tmp_path: Path) -> None:
+    fake_python(tmp_path, "python3.12", "3.12.1")
+    venv_bin = tmp_path / "venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    venv_python = fake_python(venv_bin, "python", "3.13.0")
+    result = run(tmp_path, f"arbot_venv {tmp_path / 'venv'}")
+    assert result.stdout == f"using Python 3.13.0 ({venv_python}) in {tmp_path / 'venv'}\n"
+
+
 def test_rebuilds_a_venv_whose_python_is_gone(tmp_path: Path) -> None:
     py313 = fake_python(tmp_path, "python3.13", "3.13.0")
     venv_bin = tmp_path / "venv" / "bin"
