@@ -62,10 +62,13 @@ def release_claims(conn: Connection, job: str, periods: Sequence[str]) -> int:
 
 
 def claimed_periods(conn: Connection, job: str, prefix: str = "") -> dict[str, str | None]:
-    """period -> detail of every claim of `job` (optionally only periods with a prefix)."""
+    """period -> detail of every claim of `job` (optionally only periods with a prefix).
+
+    The prefix is matched literally: `%` and `_` in it are escaped, not wildcards.
+    """
     query = select(JobRun.period, JobRun.detail).where(JobRun.job == job)
     if prefix:
-        query = query.where(JobRun.period.like(f"{prefix}%"))
+        query = query.where(JobRun.period.startswith(prefix, autoescape=True))
     return {str(p): d for p, d in conn.execute(query)}
 
 
