@@ -167,3 +167,9 @@ def set_claim_detail(conn: Connection, job: str, period: str, detail: str) -> No
 def claim_detail(conn: Connection, job: str, period: str) -> str | None:
     query = select(JobRun.detail).where(JobRun.job == job, JobRun.period == period)
     return conn.execute(query).scalar_one_or_none()
+
+
+def prune_claims(conn: Connection, before: datetime, *, keep_jobs: Sequence[str]) -> int:
+    """Delete claims made before `before`, except those of `keep_jobs`; how many."""
+    query = delete(JobRun).where(JobRun.claimed_at < before, JobRun.job.not_in(list(keep_jobs)))
+    return int(conn.execute(query).rowcount or 0)

@@ -18,11 +18,11 @@ from jobs import claim
 from tools.clock import today
 from tools.deps import ToolDeps
 from tools.risk import score_customers
-from tools.watch import snoozed_customers
+from tools.watch import RISK_ALERT_JOB, snoozed_customers
 
 log = logging.getLogger(__name__)
 JOB = "at-risk-scan"
-ALERT = "risk-alert"
+ALERT = RISK_ALERT_JOB
 
 
 def run_at_risk_scan(
