@@ -58,5 +58,7 @@ def test_impossible_dates_from_the_cli(
         assert "USD" not in run.out
     run = arbot(capsys, "ask", "--no-agent", "AR as of 9999-12-31")
     assert run.code == 0 and "not 9999-12-31" in run.out and "Traceback" not in run.err
+    run = arbot(capsys, "report", "--as-of", "9999-12-31")
+    assert run.code == 2 and "not 9999-12-31" in run.err and "Traceback" not in run.err
     run = arbot(capsys, "ask", "--no-agent", LONG)
     assert "too long" in run.out and "USD" not in run.out
