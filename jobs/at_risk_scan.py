@@ -41,14 +41,16 @@ def run_at_risk_scan(
         left = [p for p in alerted if int(p.split(":", 1)[1]) not in high]
         claim.release(deps, ALERT, left)
         snoozed = snoozed_customers(deps, as_of)
-        entering = [
-            f"customer:{pk}" for pk in high if f"customer:{pk}" not in alerted and pk not in snoozed
-        ]
-        won = claim.claim_many(deps, ALERT, entering, now=now)
+        # not alerted yet, or alerted by a run whose post failed
+        entering = [f"customer:{pk}" for pk in high if pk not in snoozed]
+        won = claim.claim_to_post(deps, ALERT, entering, now=now)
         if won:
             slack = client or posting.client_for(s)
             fresh = [high[int(p.split(":", 1)[1])] for p in won]
-            posting.post_risk_alerts(slack, s.alerts_channel, fresh, as_of)
+            claim.post_together(
+                deps, ALERT, won,
+                lambda: posting.post_risk_alerts(slack, s.alerts_channel, fresh, as_of), now=now,
+            )  # fmt: skip
         log.info(
             "event=at_risk_scan as_of=%s high=%d alerted=%d released=%d",
             as_of,

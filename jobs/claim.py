@@ -85,11 +85,6 @@ def claimed_once(
     finish(deps, job, period, now=now, ok=True, detail=detail)
 
 
-def claim_many(deps: ToolDeps, job: str, periods: list[str], *, now: datetime) -> list[str]:
-    """Claim each period (marked done at once: the caller posts right after); the won ones."""
-    return insert_claims(deps.engine, job, periods, now)
-
-
 def claim_to_post(deps: ToolDeps, job: str, periods: list[str], *, now: datetime) -> list[str]:
     """Claim each period whose post is still owed; the won ones, in the given order.
 

@@ -14,7 +14,7 @@ from jobs.runner import run_job
 from tests.fakes.slack_api import FakeSlack
 from tests.jobs import ledger
 from tests.jobs.conftest import ALERTS, APPROVALS
-from tests.jobs.ledger import MONDAY
+from tests.jobs.ledger import MONDAY, OWNER
 from tools.deps import ToolDeps
 
 
@@ -67,3 +67,22 @@ def test_dunning_cards_survive_an_outage(
     with jdeps.sessions() as session:
         n = session.execute(text("SELECT count(*) FROM actions")).scalar_one()
     assert n == 3, "the retry posts the reminder drafted before the outage, no second draft"
+
+
+def test_at_risk_alert_survives_an_outage(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient
+) -> None:
+    tuesday = MONDAY + timedelta(days=1)
+    ledger.failed_payment(jdeps, "R1", tuesday - timedelta(hours=3), "fail-1")
+    fake_slack.fail_next("chat.postMessage", status=500, retry_after=None, error="internal_error")
+    with pytest.raises(SlackApiError):
+        run_job(jdeps, "at-risk-scan", now=tuesday, client=client)
+    assert _texts(fake_slack, ALERTS) == []
+    wednesday = tuesday + timedelta(days=1)
+    assert run_job(jdeps, "at-risk-scan", now=wednesday, client=client) == [
+        ledger.customer_id(jdeps, "RISKY")
+    ]
+    assert run_job(jdeps, "at-risk-scan", now=wednesday + timedelta(days=1), client=client) == []
+    for target in (ALERTS, OWNER):
+        texts = _texts(fake_slack, target)
+        assert len(texts) == 1 and "Risky Inc" in texts[0] and "high risk" in texts[0]
