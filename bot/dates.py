@@ -98,6 +98,15 @@ def _resolve(kind: str, m: re.Match[str], today: date) -> date | None:
     return None  # "now"
 
 
+def _date_shaped(m: re.Match[str]) -> bool:
+    """Whether a failed match is a date that does not exist rather than other numbers: a
+    number beside a month's name is a day ("32 march"); "a/b" is a date only when both
+    could be a day or a month (0-31), so "60/90 days" is not one."""
+    g = m.groupdict()
+    numbers = [g[k] for k in ("m", "d") if g.get(k)]
+    return all(int(n) <= 31 for n in numbers)
+
+
 class NoSuchDate(AsOfError):
     """A date phrase that names no day in the calendar."""
 
@@ -115,6 +124,8 @@ def find_as_of(text: str, today: date) -> tuple[date | None, str]:
         try:
             day = _resolve(kind, m, today)
         except ValueError:
+            if not _date_shaped(m):  # "60/90 days": numbers, not a date
+                continue
             phrase = m.group(0)[_LEAD_RE.match(m.group(0)).end() :]  # type: ignore[union-attr]
             raise NoSuchDate(f"there is no such date: {phrase}") from None
         if day is not None:

@@ -23,6 +23,7 @@ NO_SUCH_DATE = [
     ("aging as of 29 february 2023", "29 february 2023"),
     ("AR on 13/01/2024", "13/01/2024"),
     ("receivables as of 2024-02-30", "2024-02-30"),
+    ("aging on 32 march", "32 march"),
 ]
 LONG = "what is our AR " + "please " * 400
 

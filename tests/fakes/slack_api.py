@@ -102,6 +102,7 @@ class FakeSlack:
         self._calls: list[Call] = []
         self._uploads: dict[str, Upload] = {}
         self._failures: dict[str, list[_Failure]] = {}
+        self._refused: dict[str, str] = {}
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
@@ -146,6 +147,11 @@ class FakeSlack:
             self._failures.setdefault(method, []).append(
                 _Failure(status, retry_after, {"ok": False, "error": error})
             )
+
+    def refuse_channel(self, channel: str, error: str = "user_disabled") -> None:
+        """Answer every post to `channel` with ok:false from now on (a deactivated owner)."""
+        with self._lock:
+            self._refused[channel] = error
 
     def calls(self, method: str | None = None) -> list[Call]:
         """Recorded calls that were answered 200 (rate-limited attempts are in `attempts`)."""
@@ -227,6 +233,8 @@ class FakeSlack:
                 "user_id": BOT_USER_ID,
                 "bot_id": BOT_ID,
             }
+        if method == "chat.postMessage" and channel in self._refused:
+            return {"ok": False, "error": self._refused[channel]}
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") if method == "chat.update" else self._ts_next()
             return {

@@ -86,3 +86,14 @@ def test_at_risk_alert_survives_an_outage(
     for target in (ALERTS, OWNER):
         texts = _texts(fake_slack, target)
         assert len(texts) == 1 and "Risky Inc" in texts[0] and "high risk" in texts[0]
+
+
+def test_an_owner_who_cannot_be_reached_does_not_repeat_the_channel_alert(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient
+) -> None:
+    fake_slack.refuse_channel(OWNER)
+    ledger.add_dispute(jdeps, "R1", opened_at=MONDAY - timedelta(hours=2), external_id="dp-r")
+    for minutes in (0, 15, 30):
+        run_job(jdeps, "dispute-watch", now=MONDAY + timedelta(minutes=minutes), client=client)
+    new = [t for t in _texts(fake_slack, ALERTS) if t.startswith("New dispute: Risky Inc")]
+    assert len(new) == 1, "the channel's alert once, though the owner's DM keeps failing"
