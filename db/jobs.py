@@ -150,10 +150,10 @@ def mark_claims(
     conn: Connection, job: str, periods: Sequence[str], status: str, at: datetime
 ) -> None:
     """Set the status of claims, keeping their detail (what a retry needs)."""
-    if periods:
+    for start in range(0, len(periods), 500):
         conn.execute(
             update(JobRun)
-            .where(JobRun.job == job, JobRun.period.in_(list(periods)))
+            .where(JobRun.job == job, JobRun.period.in_(list(periods[start : start + 500])))
             .values(status=status, finished_at=at)
         )
 

@@ -116,8 +116,7 @@ def post_together(
         log.warning(
             "event=post_failed job=%s unposted=%d error=%s", job, len(periods), type(exc).__name__
         )
-        with deps.engine.begin() as conn:
-            mark_claims(conn, job, periods, "failed", now)
+        fail(deps, job, periods, now=now)
         raise
     with deps.engine.begin() as conn:
         mark_claims(conn, job, periods, "done", now)

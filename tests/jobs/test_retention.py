@@ -6,18 +6,20 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from slack_sdk import WebClient
 from sqlalchemy import func, insert, select
 
 from db.jobs import insert_claim
 from db.models import ConversationMessage, JobRun, LlmUsage, ProcessedEvent
 from jobs.runner import run_job
-from jobs.table import job_named
+from jobs.table import JOBS, job_named
 from tests.fakes.slack_api import FakeSlack
 from tests.jobs import ledger
 from tests.jobs.conftest import ALERTS
 from tests.jobs.ledger import MONDAY
 from tools.deps import ToolDeps
+from tools.settings import SettingsError, load_settings
 from tools.watch import snooze, snoozed_customers
 
 OLD = MONDAY - timedelta(days=91)  # the default retention is 90 days
@@ -96,3 +98,15 @@ def test_dispute_alerts_stay_exactly_once_across_retention(
     with jdeps.engine.connect() as conn:
         n = conn.execute(select(func.count()).where(JobRun.job == "dispute-new")).scalar_one()
     assert n == 0, "the old claim was pruned, and the old dispute was not alerted as new again"
+
+
+def test_retention_shorter_than_a_misfire_grace_is_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    longest_grace_days = max(job.grace_seconds for job in JOBS) / 86400
+    monkeypatch.setenv("ARBOT_RETENTION_DAYS", str(int(longest_grace_days)))
+    with pytest.raises(SettingsError) as err:
+        load_settings()
+    assert "ARBOT_RETENTION_DAYS" in str(err.value)
+    monkeypatch.setenv("ARBOT_RETENTION_DAYS", "14")
+    assert load_settings().retention_days * 86400 > max(job.grace_seconds for job in JOBS)
