@@ -25,6 +25,7 @@ from bot.render import Help, Refusal, render, result_data
 from bot.singleflight import SingleFlight
 from tools.actions import ActionError, ActionInfo
 from tools.cash import UnappliedCashInput, unapplied_cash
+from tools.clock import AsOfError
 from tools.clock import today as today_in
 from tools.customers import CustomerBalanceInput, customer_balance
 from tools.deps import ToolDeps
@@ -36,6 +37,18 @@ from tools.report import ar_report
 from tools.write_off import WriteOffInput, propose_write_off
 
 AnsweredBy = Literal["router", "agent", "help"]
+
+# Longer than any question a person types; some patterns of the router (and the model's
+# context) are slow on long input, so such text is refused before anything reads it.
+MAX_QUESTION_CHARS = 2000
+TOO_LONG = Refusal(
+    lead="That question is too long",
+    message=f"please ask in fewer than {MAX_QUESTION_CHARS:,} characters",
+)
+
+
+def too_long(question: str) -> bool:
+    return len(question) > MAX_QUESTION_CHARS
 
 
 class AskContext(BaseModel):
@@ -175,8 +188,13 @@ def answer(
     today: date | None = None,
 ) -> Answer:
     """Fast path first; then the fallback (agent); then help."""
+    if too_long(question):
+        return Answer.of("router", None, TOO_LONG)
     context = context or AskContext()
-    intent = match(question, today=today or today_in(deps.settings.tz))
+    try:
+        intent = match(question, today=today or today_in(deps.settings.tz))
+    except AsOfError as exc:
+        return Answer.of("router", None, Refusal(lead="No figure", message=str(exc)))
     if intent is not None:
         return run(deps, intent, context)
     if fallback is not None:

@@ -63,13 +63,13 @@ def create_app(
     fallback: FallbackFn | None = None,
     listener_executor: Executor | None = None,
     token_verification_enabled: bool = True,
-    workers: int = 128,
+    workers: int | None = None,
 ) -> App:
     """Build the Bolt app. `fallback` answers what the fast path cannot (the LLM agent).
 
-    `workers` is the listener pool: most of a worker's time is spent waiting (on the database,
-    on a shared identical query, on Slack), so it is sized for the questions in flight at
-    once (50/s x ~1 s), not for the CPU count.
+    `workers` is the listener pool (default ARBOT_WORKERS). Its threads mostly wait on the
+    database, so the connection pool has one connection for each (tools.deps.connect): a
+    burst of questions queues for a thread here, then never waits for a connection.
 
     `token_verification_enabled` calls auth.test once at start-up so a wrong token stops the
     process with a clear error instead of failing on the first question.
@@ -91,7 +91,9 @@ def create_app(
         process_before_response=False,
         token_verification_enabled=token_verification_enabled,
         listener_executor=listener_executor
-        or ThreadPoolExecutor(max_workers=workers, thread_name_prefix="arbot-listener"),
+        or ThreadPoolExecutor(
+            max_workers=workers or settings.workers, thread_name_prefix="arbot-listener"
+        ),
     )
     if fallback is None and getattr(deps, "fallback", None) is None:
         from bot.agent.fallback import slack_agent_fallback  # None (logged once) without a key

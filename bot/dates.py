@@ -2,7 +2,9 @@
 
 `find_as_of(text, today)` returns the as-of date a question asks for (or None for "now") and
 the question with that phrase removed, so the rest can be matched without the date in it.
-A day without a year is the most recent such day not after today.
+A day without a year is the most recent such day not after today. A phrase shaped like a
+date that names no day ("2/30", "13/01/2024", "Feb 29" in a year without one) is an error,
+never "now": answering as of today would give a figure for a question nobody asked.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import date, timedelta
+
+from tools.clock import AsOfError, check_as_of
 
 MONTHS = {
     name: i
@@ -38,6 +42,7 @@ _PATTERNS: list[tuple[str, str]] = [
     ("yesterday", r"yesterday"),
     ("now", r"right now|today|currently|as of now|at the moment|now"),
 ]
+_LEAD_RE = re.compile(_LEAD)
 _COMPILED = [(kind, re.compile(r"\b" + _LEAD + pattern + r"\b")) for kind, pattern in _PATTERNS]
 
 
@@ -93,16 +98,38 @@ def _resolve(kind: str, m: re.Match[str], today: date) -> date | None:
     return None  # "now"
 
 
+def _date_shaped(m: re.Match[str]) -> bool:
+    """Whether a failed match is a date that does not exist rather than other numbers: a
+    number beside a month's name is a day ("32 march"); "a/b" is a date only when both
+    could be a day or a month (0-31), so "60/90 days" is not one."""
+    g = m.groupdict()
+    numbers = [g[k] for k in ("m", "d") if g.get(k)]
+    return all(int(n) <= 31 for n in numbers)
+
+
+class NoSuchDate(AsOfError):
+    """A date phrase that names no day in the calendar."""
+
+
 def find_as_of(text: str, today: date) -> tuple[date | None, str]:
-    """(as-of date or None for now, text without the date phrase). Lower-case input."""
+    """(as-of date or None for now, text without the date phrase). Lower-case input.
+
+    Raises NoSuchDate for a date that does not exist and AsOfError for one outside the dates
+    arbot reports on (tools.clock.check_as_of).
+    """
     for kind, pattern in _COMPILED:
         m = pattern.search(text)
         if m is None:
             continue
         try:
             day = _resolve(kind, m, today)
-        except ValueError:  # 2/30 and friends: not a date, keep looking
-            continue
+        except ValueError:
+            if not _date_shaped(m):  # "60/90 days": numbers, not a date
+                continue
+            phrase = m.group(0)[_LEAD_RE.match(m.group(0)).end() :]  # type: ignore[union-attr]
+            raise NoSuchDate(f"there is no such date: {phrase}") from None
+        if day is not None:
+            check_as_of(day, today)
         rest = (text[: m.start()] + " " + text[m.end() :]).strip()
         return day, re.sub(r"\s+", " ", rest)
     return None, text

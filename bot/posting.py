@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from bot.blocks import alerts, digest
@@ -87,11 +88,24 @@ def _to_channel_and_owner(
 ) -> list[str]:
     """The same alert to the alerts channel and, in a DM, to the account owner."""
     targets = [t for t in (channel, owner) if t]
-    for target in targets:
-        client.chat_postMessage(
-            channel=target, text=text, blocks=[b.to_dict() for b in blocks], unfurl_links=False
-        )
+    blocks_json = [b.to_dict() for b in blocks]
+    for i, target in enumerate(targets):
+        _deliver(client, i, target, text=text, blocks=blocks_json, unfurl_links=False)
     return targets
+
+
+def _deliver(client: WebClient, i: int, target: str, **message: Any) -> None:
+    """Post one of an alert's copies. The first (the channel's) must go out, or nothing did
+    and the caller's claim is retried. A later one (an owner's DM) failing is logged and
+    skipped: retrying would repeat the channel's copy, and a DM's failure often lasts (a
+    deactivated owner)."""
+    if i == 0:
+        client.chat_postMessage(channel=target, **message)
+        return
+    try:
+        client.chat_postMessage(channel=target, **message)
+    except SlackApiError as exc:
+        log.warning("event=owner_copy_failed target=%s error=%s", target, exc.response.get("error"))
 
 
 def _lists_by_owner(channel: str | None, items: list[Owned]) -> dict[str, list[Owned]]:
@@ -112,22 +126,19 @@ def post_risk_alert(
     return _to_channel_and_owner(client, channel, score.owner_slack_id, text, blocks)
 
 
-def post_risk_alerts(
+def post_risk_list(
     client: WebClient, channel: str | None, scores: list[RiskScore], as_of: date
 ) -> int:
-    """One alert per account up to MAX_ALERTS; beyond that one list per channel and owner,
-    so a first scan of a big ledger does not flood Slack. Returns messages posted."""
-    posted = 0
-    for score in scores[:MAX_ALERTS]:
-        posted += len(post_risk_alert(client, channel, score, as_of))
-    for target, group in _lists_by_owner(channel, scores[MAX_ALERTS:]).items():
-        client.chat_postMessage(
-            channel=target,
+    """The accounts beyond the first MAX_ALERTS of a scan as one list to the channel and one
+    to each owner, so a first scan of a big ledger does not flood Slack. Messages posted."""
+    groups = _lists_by_owner(channel, scores)
+    for i, (target, group) in enumerate(groups.items()):
+        _deliver(
+            client, i, target,
             text=alerts.risk_list_text(group),
             blocks=[b.to_dict() for b in alerts.risk_list_blocks(group, as_of)],
-        )
-        posted += 1
-    return posted
+        )  # fmt: skip
+    return len(groups)
 
 
 def post_dispute_alert(client: WebClient, channel: str | None, alert: DisputeAlert) -> list[str]:
@@ -141,12 +152,12 @@ def post_dispute_reminders(
 ) -> list[str]:
     """One list to the channel, and to each owner the list of their own accounts' disputes."""
     groups = _lists_by_owner(channel, items)
-    for target, theirs in groups.items():
-        client.chat_postMessage(
-            channel=target,
+    for i, (target, theirs) in enumerate(groups.items()):
+        _deliver(
+            client, i, target,
             text=alerts.dispute_reminder_text(theirs),
             blocks=[b.to_dict() for b in alerts.dispute_reminder_blocks(theirs)],
-        )
+        )  # fmt: skip
     return list(groups)
 
 

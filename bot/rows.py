@@ -6,11 +6,11 @@ of one currency add up exactly to that currency's share of the figure shown.
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Sequence
 
 from bot.blocks.ids import RowsRequest
 from tools.cash import UnappliedCashInput, unapplied_cash
+from tools.csv_export import Cell, csv_bytes
 from tools.customers import OpenInvoicesInput, open_invoice_lines
 from tools.deps import ToolDeps
 from tools.disputes import OpenDisputesInput, open_disputes
@@ -24,8 +24,7 @@ INVOICE_COLUMNS = [
 
 def rows_csv(deps: ToolDeps, req: RowsRequest) -> tuple[str, bytes, int]:
     """(file name, CSV bytes, row count) for the request."""
-    out = io.StringIO()
-    writer = csv.writer(out)
+    rows: list[Sequence[Cell]] = []
     count = 0
     if req.kind in ("open_invoices", "customer_invoices", "overdue_invoices"):
         lines = open_invoice_lines(
@@ -33,14 +32,12 @@ def rows_csv(deps: ToolDeps, req: RowsRequest) -> tuple[str, bytes, int]:
             OpenInvoicesInput(
                 as_of=req.as_of,
                 customer_id=req.customer_id if req.kind == "customer_invoices" else None,
-                more_than_days=(
-                    req.more_than_days if req.kind == "overdue_invoices" else None
-                ),
+                more_than_days=(req.more_than_days if req.kind == "overdue_invoices" else None),
             ),
         )
-        writer.writerow(INVOICE_COLUMNS)
+        rows.append(INVOICE_COLUMNS)
         for inv in lines:
-            writer.writerow([
+            rows.append([
                 inv.customer_name, inv.number or "", inv.external_id, inv.currency,
                 format_major(inv.total_minor, inv.currency),
                 format_major(inv.open_minor, inv.currency),
@@ -50,12 +47,12 @@ def rows_csv(deps: ToolDeps, req: RowsRequest) -> tuple[str, bytes, int]:
         name = f"{req.kind.replace('_', '-')}-{req.as_of}.csv"
     elif req.kind == "disputes":
         disputes = open_disputes(deps, OpenDisputesInput(as_of=req.as_of))
-        writer.writerow(
+        rows.append(
             ["customer", "dispute_id", "invoice_number", "kind", "currency", "amount",
              "opened_on", "age_days", "reason"]
         )  # fmt: skip
         for d in disputes.disputes:
-            writer.writerow([
+            rows.append([
                 d.customer_name, d.external_id, d.invoice_number or "", d.kind, d.currency,
                 format_major(d.amount_minor, d.currency), d.opened_at.date().isoformat(),
                 d.age_days, d.reason or "",
@@ -64,13 +61,13 @@ def rows_csv(deps: ToolDeps, req: RowsRequest) -> tuple[str, bytes, int]:
         name = f"open-disputes-{req.as_of}.csv"
     else:
         cash = unapplied_cash(deps, UnappliedCashInput(as_of=req.as_of))
-        writer.writerow(["customer", "payment_id", "currency", "amount", "paid_on", "method"])
+        rows.append(["customer", "payment_id", "currency", "amount", "paid_on", "method"])
         for p in cash.payments:
-            writer.writerow([
+            rows.append([
                 p.customer_name, p.external_id, p.currency,
                 format_major(p.amount_minor, p.currency),
                 p.paid_at.date().isoformat(), p.method or "",
             ])  # fmt: skip
         count = cash.count
         name = f"unapplied-cash-{req.as_of}.csv"
-    return name, out.getvalue().encode("utf-8"), count
+    return name, csv_bytes(rows), count

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from db.models import ConversationMessage, LlmUsage
+from db.models import ConversationMessage, LlmUsage, ProcessedEvent
 
 
 def recent_messages(session: Session, thread_key: str, limit: int) -> list[dict[str, Any]]:
@@ -43,3 +45,15 @@ def record_usage(
             latency_ms=latency_ms,
         )
     )
+
+
+def prune_bot_state(conn: Connection, before: datetime) -> dict[str, int]:
+    """Delete thread memory, LLM usage and seen event ids older than `before`; counts."""
+    out = {}
+    for name, table, column in (
+        ("conversation_messages", ConversationMessage, ConversationMessage.created_at),
+        ("llm_usage", LlmUsage, LlmUsage.created_at),
+        ("processed_events", ProcessedEvent, ProcessedEvent.received_at),
+    ):
+        out[name] = int(conn.execute(delete(table).where(column < before)).rowcount or 0)
+    return out

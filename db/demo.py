@@ -76,7 +76,13 @@ def _scale(minor_usd: int, currency: str) -> int:
 
 
 def write_demo_csvs(out: Path, *, customers: int, as_of: date, seed: int = 7) -> dict[str, int]:
-    """Write the six import files into `out`; return row counts per file."""
+    """Write the six import files into `out`; return row counts per file.
+
+    These are the importer's input, read back cell for cell, so they are written plainly
+    rather than through the formula quoting of tools.csv_export (which would import a name
+    with its `'`). Nothing here can start like a formula: names come from fixed word lists,
+    amounts are never negative, dates are ISO.
+    """
     out.mkdir(parents=True, exist_ok=True)
     rnd = random.Random(seed)
     counts = dict.fromkeys(HEADERS, 0)

@@ -19,7 +19,11 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, connections: int | None = None, **kwargs: Any) -> Engine:
+    """The engine for `url`; `connections` caps its pool (no overflow beyond it), so the
+    threads that share it can be sized to it (tools.deps.connect)."""
+    if connections is not None and url not in ("sqlite://", "sqlite:///:memory:"):
+        kwargs = {"pool_size": connections, "max_overflow": 0, **kwargs}
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -62,10 +62,13 @@ def release_claims(conn: Connection, job: str, periods: Sequence[str]) -> int:
 
 
 def claimed_periods(conn: Connection, job: str, prefix: str = "") -> dict[str, str | None]:
-    """period -> detail of every claim of `job` (optionally only periods with a prefix)."""
+    """period -> detail of every claim of `job` (optionally only periods with a prefix).
+
+    The prefix is matched literally: `%` and `_` in it are escaped, not wildcards.
+    """
     query = select(JobRun.period, JobRun.detail).where(JobRun.job == job)
     if prefix:
-        query = query.where(JobRun.period.like(f"{prefix}%"))
+        query = query.where(JobRun.period.startswith(prefix, autoescape=True))
     return {str(p): d for p, d in conn.execute(query)}
 
 
@@ -102,17 +105,71 @@ def activity(session: Session, start: datetime, end: datetime) -> dict[str, int]
     }
 
 
-def insert_claims(engine: Engine, job: str, periods: Sequence[str], at: datetime) -> list[str]:
+def insert_claims(
+    engine: Engine, job: str, periods: Sequence[str], at: datetime, status: str = "done"
+) -> list[str]:
     """Claim many periods at once; the ones someone else holds are left out of the result.
 
-    One multi-row INSERT when none is taken (the usual case), else one INSERT each.
+    One multi-row INSERT when none is taken (the usual case), else one INSERT each. A claim
+    for work still to be done is inserted "running" and marked done after it.
     """
     if not periods:
         return []
-    rows = [{"job": job, "period": p, "claimed_at": at, "status": "done"} for p in periods]
+    rows = [{"job": job, "period": p, "claimed_at": at, "status": status} for p in periods]
     try:
         with engine.begin() as conn:
             conn.execute(insert(JobRun), rows)
         return list(periods)
     except IntegrityError:
-        return [p for p in periods if insert_claim(engine, job, p, at, None)]
+        won = [p for p in periods if insert_claim(engine, job, p, at, None)]
+        if status != "running" and won:
+            with engine.begin() as conn:
+                mark_claims(conn, job, won, status, at)
+        return won
+
+
+def failed_claims(conn: Connection, job: str) -> dict[str, str | None]:
+    """period -> detail of the job's failed claims (few: only what an outage left undone)."""
+    query = select(JobRun.period, JobRun.detail).where(JobRun.job == job, JobRun.status == "failed")
+    return {str(p): d for p, d in conn.execute(query)}
+
+
+def held_periods(conn: Connection, job: str, periods: Sequence[str]) -> set[str]:
+    """Those of `periods` claimed and not failed: read by key, never every claim of the job."""
+    held: set[str] = set()
+    for start in range(0, len(periods), 500):
+        chunk = list(periods[start : start + 500])
+        query = select(JobRun.period).where(
+            JobRun.job == job, JobRun.period.in_(chunk), JobRun.status != "failed"
+        )
+        held.update(str(p) for p in conn.execute(query).scalars())
+    return held
+
+
+def mark_claims(
+    conn: Connection, job: str, periods: Sequence[str], status: str, at: datetime
+) -> None:
+    """Set the status of claims, keeping their detail (what a retry needs)."""
+    for start in range(0, len(periods), 500):
+        conn.execute(
+            update(JobRun)
+            .where(JobRun.job == job, JobRun.period.in_(list(periods[start : start + 500])))
+            .values(status=status, finished_at=at)
+        )
+
+
+def set_claim_detail(conn: Connection, job: str, period: str, detail: str) -> None:
+    conn.execute(
+        update(JobRun).where(JobRun.job == job, JobRun.period == period).values(detail=detail)
+    )
+
+
+def claim_detail(conn: Connection, job: str, period: str) -> str | None:
+    query = select(JobRun.detail).where(JobRun.job == job, JobRun.period == period)
+    return conn.execute(query).scalar_one_or_none()
+
+
+def prune_claims(conn: Connection, before: datetime, *, keep_jobs: Sequence[str]) -> int:
+    """Delete claims made before `before`, except those of `keep_jobs`; how many."""
+    query = delete(JobRun).where(JobRun.claimed_at < before, JobRun.job.not_in(list(keep_jobs)))
+    return int(conn.execute(query).rowcount or 0)

@@ -9,7 +9,8 @@ so a later return to high risk alerts again. Snoozed accounts are skipped unclai
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
+from functools import partial
 
 from slack_sdk import WebClient
 
@@ -17,12 +18,12 @@ from bot import posting
 from jobs import claim
 from tools.clock import today
 from tools.deps import ToolDeps
-from tools.risk import score_customers
-from tools.watch import snoozed_customers
+from tools.risk import RiskScore, score_customers
+from tools.watch import RISK_ALERT_JOB, snoozed_customers
 
 log = logging.getLogger(__name__)
 JOB = "at-risk-scan"
-ALERT = "risk-alert"
+ALERT = RISK_ALERT_JOB
 
 
 def run_at_risk_scan(
@@ -41,14 +42,11 @@ def run_at_risk_scan(
         left = [p for p in alerted if int(p.split(":", 1)[1]) not in high]
         claim.release(deps, ALERT, left)
         snoozed = snoozed_customers(deps, as_of)
-        entering = [
-            f"customer:{pk}" for pk in high if f"customer:{pk}" not in alerted and pk not in snoozed
-        ]
-        won = claim.claim_many(deps, ALERT, entering, now=now)
+        # not alerted yet, or alerted by a run whose post failed
+        entering = [f"customer:{pk}" for pk in high if pk not in snoozed]
+        won = claim.claim_to_post(deps, ALERT, entering, now=now)
         if won:
-            slack = client or posting.client_for(s)
-            fresh = [high[int(p.split(":", 1)[1])] for p in won]
-            posting.post_risk_alerts(slack, s.alerts_channel, fresh, as_of)
+            _post(deps, client, won, high, as_of, now=now)
         log.info(
             "event=at_risk_scan as_of=%s high=%d alerted=%d released=%d",
             as_of,
@@ -57,3 +55,36 @@ def run_at_risk_scan(
             len(left),
         )
         return [int(p.split(":", 1)[1]) for p in won]
+
+
+def _post(
+    deps: ToolDeps,
+    client: WebClient | None,
+    won: list[str],
+    high: dict[int, RiskScore],
+    as_of: date,
+    *,
+    now: datetime,
+) -> None:
+    """An alert each for the first MAX_ALERTS accounts (each claim done once it is posted),
+    then one list of the rest (done together); what a failure left unposted is retried."""
+    s = deps.settings
+    slack = client or posting.client_for(s)
+    each, listed = won[: posting.MAX_ALERTS], won[posting.MAX_ALERTS :]
+
+    def alert(period: str) -> None:
+        posting.post_risk_alert(slack, s.alerts_channel, high[_pk(period)], as_of)
+
+    try:
+        claim.post_claimed(deps, ALERT, each, alert, now=now)
+    except Exception:
+        claim.fail(deps, ALERT, listed, now=now)
+        raise
+    if listed:
+        scores = [high[_pk(p)] for p in listed]
+        post = partial(posting.post_risk_list, slack, s.alerts_channel, scores, as_of)
+        claim.post_together(deps, ALERT, listed, post, now=now)
+
+
+def _pk(period: str) -> int:
+    return int(period.split(":", 1)[1])

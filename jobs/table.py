@@ -16,6 +16,7 @@ from jobs.at_risk_scan import run_at_risk_scan
 from jobs.dispute_watch import run_dispute_watch
 from jobs.dunning_sequence import run_dunning
 from jobs.entries import run_outbox_job, run_stripe_sync_job
+from jobs.retention import run_retention
 from jobs.weekly_digest import run_weekly_digest
 from tools.settings import Settings
 
@@ -93,6 +94,15 @@ JOBS: tuple[Job, ...] = (
         "outbox_cron",
         HOUR,
         "sends approved actions and retries failed ones",
+    ),
+    Job(
+        "retention",
+        run_retention,
+        "retention_cron",
+        DAY,
+        "deletes seen event ids, job claims, thread memory and LLM usage older than "
+        "ARBOT_RETENTION_DAYS",
+        nothing_done=lambda result: result.total == 0,
     ),
 )
 NAMES = tuple(job.name for job in JOBS)

@@ -5,6 +5,23 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+# The ledger has nothing before this, and date arithmetic (a period before the as-of date, the
+# day after it) must stay within what a date can hold: 9999-12-31 has no day after.
+EARLIEST_AS_OF = date(1900, 1, 1)
+YEARS_AHEAD = 100
+
+
+class AsOfError(ValueError):
+    """An as-of date no report can be made for, in words for the person who asked."""
+
+
+def check_as_of(day: date, today: date) -> date:
+    """`day`, or AsOfError when it lies outside the dates arbot reports on."""
+    latest = date(today.year + YEARS_AHEAD, 12, 31)
+    if not EARLIEST_AS_OF <= day <= latest:
+        raise AsOfError(f"I can report as of {EARLIEST_AS_OF} to {latest}, not {day.isoformat()}")
+    return day
+
 
 def day_cut(day: date, tz: ZoneInfo) -> datetime:
     """The first instant after `day` ends; "on or before day" is `< day_cut(day)`."""

@@ -20,6 +20,17 @@ class ToolDeps:
     sessions: sessionmaker[Session]
 
 
+# Connections beyond the listener threads': the scheduler's threads (up to 10, the digest
+# with 2 more), the outbox worker, Stripe webhooks and health checks.
+RESERVED_CONNECTIONS = 16
+
+
+def pool_connections(settings: Settings) -> int:
+    """One connection for every listener thread (ARBOT_WORKERS) plus the reserve, so no
+    question ever waits for a connection another thread holds."""
+    return settings.workers + RESERVED_CONNECTIONS
+
+
 def open_ledger(settings: Settings) -> tuple[Engine, bool]:
     """The engine for ARBOT_DATABASE_URL, its schema upgraded (True when something was applied).
 
@@ -28,7 +39,7 @@ def open_ledger(settings: Settings) -> tuple[Engine, bool]:
     """
     url = settings.database_url
     try:
-        engine = make_engine(url)
+        engine = make_engine(url, connections=pool_connections(settings))
     except (ArgumentError, ValueError) as exc:
         raise SettingsError(
             f"setting ARBOT_DATABASE_URL: cannot use {mask_url(url)}: {redact(str(exc))}"

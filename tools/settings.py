@@ -98,6 +98,14 @@ class Settings(BaseSettings):
     dunning_cron: str = "0 9 * * mon-fri"
     stripe_sync_cron: str = "*/10 * * * *"
     outbox_cron: str = "* * * * *"
+    retention_cron: str = "30 3 * * *"
+    # Threads answering Slack at once; the database pool is sized from it (tools.deps). More
+    # questions than this queue for a thread, never for a connection.
+    workers: int = Field(32, ge=1, le=256)
+    # Days the bot's own bookkeeping is kept (seen event ids, finished job claims, thread
+    # memory, LLM usage). At least two weeks: longer than any job's misfire grace (7 days),
+    # Stripe's redelivery window (3 days) and a dispute's "new" window.
+    retention_days: int = Field(90, ge=14, le=36500)
 
     @field_validator("finance_users", "allowed_channels", "approvers", mode="before")
     @classmethod

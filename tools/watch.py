@@ -28,6 +28,8 @@ EVIDENCE_SOON_DAYS = 3
 SNOOZE_DAYS = 7
 SNOOZE_JOB = "snooze"
 NEW_DISPUTE_JOB = "dispute-new"  # claimed per dispute id once its "new dispute" alert is due
+# claimed per account ("customer:ID") while it stays high risk; released when it leaves
+RISK_ALERT_JOB = "risk-alert"
 
 
 class DisputeAlert(DisputeRow):
@@ -85,15 +87,25 @@ def snooze(
     return until
 
 
-def snoozed_customers(deps: ToolDeps, on: date) -> set[int]:
+def _snoozes(deps: ToolDeps) -> dict[str, date]:
+    """period -> last snoozed day of every snooze claim."""
     with deps.engine.connect() as conn:
         rows = claimed_periods(conn, SNOOZE_JOB, "customer:")
-    out = set()
-    for period, detail in rows.items():
-        until = date.fromisoformat(json.loads(detail or "{}").get("until", "1970-01-01"))
-        if until >= on:
-            out.add(int(period.split(":", 1)[1]))
-    return out
+    return {
+        period: date.fromisoformat(json.loads(detail or "{}").get("until", "1970-01-01"))
+        for period, detail in rows.items()
+    }
+
+
+def snoozed_customers(deps: ToolDeps, on: date) -> set[int]:
+    return {int(p.split(":", 1)[1]) for p, until in _snoozes(deps).items() if until >= on}
+
+
+def forget_expired_snoozes(deps: ToolDeps, on: date) -> int:
+    """Delete the snoozes that ended before `on`; how many."""
+    ended = [p for p, until in _snoozes(deps).items() if until < on]
+    with deps.engine.begin() as conn:
+        return release_claims(conn, SNOOZE_JOB, ended)
 
 
 def suppress_new_dispute_alert(deps: ToolDeps, dispute_id: int, *, now: datetime) -> None:

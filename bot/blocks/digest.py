@@ -8,13 +8,13 @@ every number. Each stays under Slack's 50 blocks and 3,000 characters per sectio
 
 from __future__ import annotations
 
-import csv
-import io
+from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import context, escape, fit, header, plain, sections
 from tools.buckets import BUCKETS
+from tools.csv_export import Cell, csv_bytes
 from tools.digest import Digest
 from tools.format import LABELS, format_figure, format_pct, format_ratio, round_ratio
 from tools.metrics import ArMetrics
@@ -138,17 +138,15 @@ def detail_blocks(d: Digest) -> list[Block]:
 
 def digest_csv(d: Digest) -> bytes:
     """Every figure of the digest, one row each, so a controller can check and re-use it."""
-    out = io.StringIO()
-    w = csv.writer(out)
-    w.writerow(["section", "item", "value", "currency"])
+    rows: list[Sequence[Cell]] = []
+    w = rows.append
+    w(["section", "item", "value", "currency"])
     m = d.metrics
-    w.writerow(["ar", "as_of", m.as_of.isoformat(), ""])
-    w.writerow(["ar", "ar_total", format_major(m.ar_total_minor, m.currency), m.currency])
-    w.writerow(
-        ["ar", "ar_change_vs_last_week", format_major(d.ar_change_minor, m.currency), m.currency]
-    )
+    w(["ar", "as_of", m.as_of.isoformat(), ""])
+    w(["ar", "ar_total", format_major(m.ar_total_minor, m.currency), m.currency])
+    w(["ar", "ar_change_vs_last_week", format_major(d.ar_change_minor, m.currency), m.currency])
     for b in BUCKETS:
-        w.writerow(["aging", b, format_major(m.aging_minor[b], m.currency), m.currency])
+        w(["aging", b, format_major(m.aging_minor[b], m.currency), m.currency])
     for name in (
         "dso",
         "best_possible_dso",
@@ -158,16 +156,14 @@ def digest_csv(d: Digest) -> bytes:
         "dunning_recovery_rate_pct",
     ):
         value = round_ratio(getattr(m, name))
-        w.writerow(["metrics", name, "" if value is None else str(value), ""])
-    w.writerow(
-        ["metrics", "unapplied_cash", format_major(m.unapplied_cash_minor, m.currency), m.currency]
-    )
+        w(["metrics", name, "" if value is None else str(value), ""])
+    w(["metrics", "unapplied_cash", format_major(m.unapplied_cash_minor, m.currency), m.currency])
     for p in d.trend:
         for name in ("dso", "best_possible_dso", "average_days_delinquent"):
             value = round_ratio(getattr(p, name))
-            w.writerow([f"trend {p.as_of}", name, "" if value is None else str(value), ""])
+            w([f"trend {p.as_of}", name, "" if value is None else str(value), ""])
     for a in d.top_overdue.accounts:
-        w.writerow(
+        w(
             [
                 "top_overdue",
                 a.name,
@@ -176,9 +172,9 @@ def digest_csv(d: Digest) -> bytes:
             ]
         )
     for r in d.disputes_by_age:
-        w.writerow(["disputes_by_age", r.label, r.count, ""])
+        w(["disputes_by_age", r.label, r.count, ""])
     for risky in d.at_risk.accounts:
-        w.writerow(["at_risk", risky.name, risky.score, ""])
+        w(["at_risk", risky.name, risky.score, ""])
     for key, n in sorted(d.activity.items()):
-        w.writerow(["activity", key, n, ""])
-    return out.getvalue().encode()
+        w(["activity", key, n, ""])
+    return csv_bytes(rows)

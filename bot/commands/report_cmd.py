@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tools.buckets import BUCKETS
+from tools.clock import AsOfError, check_as_of, today
 from tools.deps import ToolDeps, connect
 from tools.format import LABELS, format_figure, format_pct
 from tools.metrics import ArMetrics, MetricsError, MetricsInput
@@ -52,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
 
 def print_report(deps: ToolDeps, args: argparse.Namespace) -> int:
     try:
+        if args.as_of is not None:
+            check_as_of(args.as_of, today(deps.settings.tz))
         request = MetricsInput(
             as_of=args.as_of,
             period_days=args.period_days or deps.settings.period_days,
@@ -64,7 +67,7 @@ def print_report(deps: ToolDeps, args: argparse.Namespace) -> int:
                 f"arbot report: --{'-'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr
             )
         return 2
-    except MetricsError as exc:
+    except (MetricsError, AsOfError) as exc:
         print(f"arbot report: {exc}", file=sys.stderr)
         return 2
     if args.json:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.answer import AskContext, answer
+from bot.answer import AskContext, answer, too_long
 from bot.app import BotDeps
 from bot.caller import Caller, caller
 from bot.dedup import claim
@@ -106,7 +106,9 @@ def register(app: App, deps: BotDeps) -> None:
         if not is_human_question(event):
             return
         who = caller(context)
-        question = MENTION.sub(" ", event.get("text") or "").strip()
+        text = event.get("text") or ""
+        # too long a text is refused as it is, before even the mention pattern reads it
+        question = text if too_long(text) else MENTION.sub(" ", text).strip()
         keys = _event_keys(body, who)
         handle_question(deps, client, who, question=question, via="mention", dedup_keys=keys)
 

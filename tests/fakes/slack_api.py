@@ -104,6 +104,7 @@ class FakeSlack:
         self._calls: list[Call] = []
         self._uploads: dict[str, Upload] = {}
         self._failures: dict[str, list[_Failure]] = {}
+        self._refused: dict[str, str] = {}
         self._lock = threading.Condition()
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
@@ -148,6 +149,11 @@ class FakeSlack:
             self._failures.setdefault(method, []).append(
                 _Failure(status, retry_after, {"ok": False, "error": error})
             )
+
+    def refuse_channel(self, channel: str, error: str = "user_disabled") -> None:
+        """Answer every post to `channel` with ok:false from now on (a deactivated owner)."""
+        with self._lock:
+            self._refused[channel] = error
 
     def calls(self, method: str | None = None) -> list[Call]:
         """Recorded calls that were answered 200 (rate-limited attempts are in `attempts`)."""
@@ -233,6 +239,8 @@ class FakeSlack:
             if self.socket_mode_url is None:
                 return {"ok": False, "error": "socket_mode_not_enabled"}
             return {"ok": True, "url": self.socket_mode_url}
+        if method == "chat.postMessage" and channel in self._refused:
+            return {"ok": False, "error": self._refused[channel]}
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") if method == "chat.update" else self._ts_next()
             return {

@@ -6,7 +6,10 @@ import pytest
 
 from tests.cli_helpers import arbot
 
-EXPECTED = ("weekly-digest", "at-risk-scan", "dispute-watch", "dunning", "stripe-sync", "outbox")
+EXPECTED = (
+    "weekly-digest", "at-risk-scan", "dispute-watch", "dunning", "stripe-sync", "outbox",
+    "retention",
+)  # fmt: skip
 
 
 def arbot_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -34,6 +37,7 @@ def test_jobs_list_prints_every_job_with_its_cron_from_the_settings(
     assert " off " in rows["stripe-sync"]
     assert "*/15 * * * *" in rows["dispute-watch"]
     assert "digest" in rows["weekly-digest"].split("ARBOT_DIGEST_CRON")[1]  # what it does
+    assert "30 3 * * *" in rows["retention"] and "ARBOT_RETENTION_DAYS" in rows["retention"]
 
 
 def test_jobs_run_help_lists_the_same_names(capsys: pytest.CaptureFixture[str]) -> None:
