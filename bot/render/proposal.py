@@ -65,6 +65,9 @@ def status_line(a: ActionInfo) -> Line:
         return (*approved, "; queued", *retry)
     if a.status == "executing":
         return (*approved, "; executing now")
+    if a.status == "done" and a.last_error:
+        # The outbox could not learn whether SMTP took the email: say so, never "sent to".
+        return (Icon(":grey_question:"), *approved[1:], "; ", a.last_error)
     if a.status == "done":
         done = "written off" if a.kind == "write_off" else f"sent to {a.payload['recipient']}"
         return (*approved, f"; {done}")

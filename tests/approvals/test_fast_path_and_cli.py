@@ -122,6 +122,7 @@ def test_write_off_by_mention_needs_two_approvers(slack_env: SlackEnv) -> None:
     assert "Write-off: INV-G1 (USD 9,000.00)" in card.all_text
     assert "the customer went bankrupt" in card.all_text
     assert "Needs 2 different approvers" in card.all_text
+    slack_env.listeners.wait_idle()  # the listener stores the card's place after posting it
     value = next(e["value"] for b in card.blocks if b["type"] == "actions" for e in b["elements"])
     for n, user in enumerate((APPROVER, APPROVER_2), start=1):
         slack_env.sender.interaction(

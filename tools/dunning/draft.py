@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from tools.dunning.eligibility import TONES
 from tools.format import format_lateness
 from tools.llm import chat_model, render_prompt
+from tools.mailer import header_problem
 from tools.money import format_amount, format_money
 from tools.settings import Settings
 
@@ -142,14 +143,19 @@ def draft_email(
 def check_draft(subject: str, body: str, payload: dict[str, Any]) -> list[str]:
     """What is wrong with a subject/body for this email (empty list: fine).
 
-    Applied to LLM drafts and to every edit, so an email always states each invoice and its
-    exact open amount, and never names an address other than the recipient's.
+    Applied to every draft (model's or template's) and to every edit, so an email always
+    states each invoice and its exact open amount, never names an address other than the
+    recipient's, and has headers the outbox can send.
     """
     problems = []
     if not subject.strip():
         problems.append("the subject is empty")
-    if "\n" in subject.strip() or len(subject) > MAX_SUBJECT:
+    if len(subject) > MAX_SUBJECT:
         problems.append(f"the subject must be one line of at most {MAX_SUBJECT} characters")
+    for field, value in (("subject", subject), ("recipient", payload["recipient"])):
+        problem = header_problem(field, value)
+        if problem:
+            problems.append(problem)
     if not body.strip():
         problems.append("the body is empty")
     if len(body) > MAX_BODY:
