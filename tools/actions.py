@@ -10,6 +10,8 @@ self-approval) live here, not in the Slack UI, so every caller gets them.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,6 +55,11 @@ class ActionExpired(Refused):
     """Nobody decided in time; the action is (now) expired and its card should say so."""
 
 
+class StaleCard(Refused):
+    """The card clicked shows an older draft than the one stored: approving it would approve
+    words nobody read."""
+
+
 class AlreadyDecided(ActionError):
     """Someone else decided first; the message names them and the outcome."""
 
@@ -80,6 +87,14 @@ class ActionInfo(BaseModel):
     slack_channel: str | None
     slack_ts: str | None
     version: int
+
+    @property
+    def shown_version(self) -> str:
+        """A digest of everything the card shows of what will happen (recipient, subject and
+        body; or invoice, amount and reason): it changes when an edit changes any of it, and
+        not when someone approves."""
+        canonical = json.dumps(self.payload, sort_keys=True, default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
     @property
     def authors(self) -> set[str]:
@@ -241,8 +256,19 @@ def _open_for_decision(deps: ToolDeps, action_id: int, now: datetime) -> ActionI
     return a
 
 
-def approve(deps: ToolDeps, action_id: int, user: str, *, now: datetime | None = None) -> Decision:
-    """Record `user`'s approval; the action becomes approved once enough approvers agreed."""
+def approve(
+    deps: ToolDeps,
+    action_id: int,
+    user: str,
+    *,
+    seen: str | None = None,
+    now: datetime | None = None,
+) -> Decision:
+    """Record `user`'s approval; the action becomes approved once enough approvers agreed.
+
+    `seen` is the `shown_version` of the card the person read (a button carries it): an
+    approval of any other version is refused, so nobody approves a draft edited since.
+    """
     now = now or now_utc()
     for _ in range(_RACE_RETRIES):
         a = _open_for_decision(deps, action_id, now)
@@ -250,6 +276,11 @@ def approve(deps: ToolDeps, action_id: int, user: str, *, now: datetime | None =
             raise Refused("Only configured approvers (ARBOT_APPROVERS) can approve actions.")
         if user in a.authors:
             raise Refused("You proposed or edited this draft; a different approver must approve.")
+        if seen is not None and seen != a.shown_version:
+            raise StaleCard(
+                "This draft was edited after the card you clicked was drawn; nothing was "
+                "approved. The card now shows the current draft: read it, then approve."
+            )
         if user in a.approved_by:
             raise Refused("You already approved this; it needs a second, different approver.")
         approved_by = [*a.approved_by, user]

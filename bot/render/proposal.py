@@ -12,14 +12,15 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from bot.blocks.approval import approval_buttons
-from bot.blocks.common import Rendered
+from bot.blocks.common import MAX_SECTION_CHARS, Rendered, escape
 from bot.intents import Intent
 from bot.render.layout import Code, Icon, Line, Mention, Strong, compose
 from tools.actions import ActionInfo
 from tools.format import LABELS, format_figure
 from tools.money import format_money
 
-BODY_PREVIEW = 2600
+# A code block's fences and a little slack, within Slack's 3,000-character section.
+_BODY_CHUNK = MAX_SECTION_CHARS - 10
 
 
 def _who(user: str | None) -> str:
@@ -82,17 +83,37 @@ def status_line(a: ActionInfo) -> Line:
     return (a.status,)
 
 
+def body_parts(body: str) -> list[str]:
+    """The whole body in pieces that each fit one section once escaped for Slack.
+
+    A draft fits one piece (tools.dunning.MAX_BODY); escaping `&` and `<` can lengthen it, and
+    an older, longer draft must still be shown whole, never cut: what is approved is read.
+    """
+    parts: list[str] = []
+    part = ""
+    for line in body.splitlines(keepends=True):
+        while len(escape(line)) > _BODY_CHUNK:  # one very long line: split it
+            cut = _BODY_CHUNK // 5
+            line, head = line[cut:], line[:cut]
+            if part:
+                parts.append(part)
+                part = ""
+            parts.append(head)
+        if len(escape(part + line)) > _BODY_CHUNK:
+            parts.append(part)
+            part = ""
+        part += line
+    return [*parts, part] if part else parts
+
+
 def _dunning_lines(a: ActionInfo) -> list[Line]:
     p = a.payload
-    body = p["body"]
-    if len(body) > BODY_PREVIEW:
-        body = body[:BODY_PREVIEW] + f"\n… ({len(p['body']) - BODY_PREVIEW} more characters)"
     lines: list[Line] = [
         ("Action #", str(a.id), " proposed by ", _who(a.proposed_by),
          f" ({p['tone']}, {p['drafted_by']})"),
         (Strong("To:"), " ", p["recipient"], " (AP contact on record)"),
         (Strong("Subject:"), " ", p["subject"]),
-        (Code(body),),
+        *((Code(part.rstrip("\n")),) for part in body_parts(p["body"])),
     ]  # fmt: skip
     if p.get("excluded"):
         lines.append(("Left out: ", "; ".join(p["excluded"])))

@@ -17,8 +17,9 @@ import pytest
 from sqlalchemy import text
 
 from bot.blocks.ids import ActionId
+from bot.cards import post_card
 from tests.approvals import ledger
-from tests.approvals.conftest import APPROVER, COLLECTOR, SlackEnv
+from tests.approvals.conftest import APPROVALS_CHANNEL, APPROVER, COLLECTOR, SlackEnv
 from tests.approvals.test_slack_approvals import click, last_card, propose_reminder
 from tests.fakes.smtp_server import FakeSmtp
 from tools import actions
@@ -50,7 +51,9 @@ def _write_payload(deps: ToolDeps, action_id: int, **changes: str) -> None:
 def test_a_header_that_breaks_the_email_fails_the_action_and_nothing_is_sent(
     slack_env: SlackEnv, smtp: FakeSmtp, field: str, char: str
 ) -> None:
-    a, ts = propose_reminder(slack_env, invoice="INV-A1")
+    a = propose_dunning_email(
+        slack_env.deps, DunningInput(invoice="INV-A1", requested_by=COLLECTOR)
+    )
     if field == "subject":
         _write_payload(slack_env.deps, a.id, subject=f"Overdue{char}Bcc: x@evil.example.com")
     else:
@@ -60,6 +63,8 @@ def test_a_header_that_breaks_the_email_fails_the_action_and_nothing_is_sent(
             conn.execute(
                 text("UPDATE customers SET ap_email = :e WHERE external_id = 'ACME'"), {"e": bad}
             )
+    a = actions.load(slack_env.deps, a.id)
+    ts = post_card(slack_env.client, slack_env.deps, a, channel=APPROVALS_CHANNEL)
     click(slack_env, ActionId.APPROVE, a, ts, APPROVER)
     last_card(slack_env, 1)
     slack_env.outbox().run_once()

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.blocks.ids import ActionId
+from bot.blocks.ids import ActionId, CardRef
 from bot.cli import main
 from bot.intents import match
 from tests.approvals import ledger
@@ -93,8 +93,8 @@ def test_a_fast_path_card_is_tracked_where_it_was_posted(
     slack_env.sender.event(event)
     [card] = slack_env.slack.wait_for("chat.postMessage")
     assert card.params["thread_ts"] == event["ts"], "the card goes in the question's thread"
-    action_id = int(next(e["value"] for b in card.blocks if b["type"] == "actions"
-                         for e in b["elements"]))  # fmt: skip
+    action_id = CardRef.parse(next(e["value"] for b in card.blocks if b["type"] == "actions"
+                                   for e in b["elements"])).action_id  # fmt: skip
     slack_env.listeners.wait_idle()  # the listener stores the card's place after posting it
     a = actions.load(slack_env.deps, action_id)
     assert a.slack_channel == "DCOLLECT01"
@@ -135,7 +135,7 @@ def test_write_off_by_mention_needs_two_approvers(slack_env: SlackEnv) -> None:
             )
         )
         slack_env.slack.wait_for("chat.update", count=n)
-    assert actions.load(slack_env.deps, int(value)).status == "approved"
+    assert actions.load(slack_env.deps, CardRef.parse(value).action_id).status == "approved"
 
 
 def test_a_refusal_is_an_answer_not_a_card(slack_env: SlackEnv) -> None:
@@ -221,7 +221,8 @@ def test_cli_ask_for_a_draft_posts_its_card_and_says_where(
     assert card_words != run.out, run.out
     assert f"To: {ledger.ACME_AP}" in card_words and "INV-A1" in card_words
     assert card_words.strip() == post.params["text"], "the card's own text, as posted"
-    [a] = [actions.load(ap_deps, int(e["value"])) for b in post.blocks if b["type"] == "actions"
+    [a] = [actions.load(ap_deps, CardRef.parse(e["value"]).action_id) for b in post.blocks
+           if b["type"] == "actions"
            for e in b["elements"] if e["action_id"] == ActionId.APPROVE]  # fmt: skip
     assert a.proposed_by == "cli" and a.slack_channel == APPROVALS_CHANNEL
 

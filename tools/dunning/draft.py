@@ -25,8 +25,14 @@ from tools.settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_SUBJECT = 200
-MAX_BODY = 20_000
+# The longest body a person approves: the approval card shows it whole (Slack's section text
+# holds 3,000 characters; the card's own lines and markup take the rest), so what is approved
+# is all that goes out.
+MAX_BODY = 2_500
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# Anything a mail client may turn into a link: a scheme with "//" or a bare "www." host.
+_LINK_RE = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\"'`]+")
+_LINK_TAIL = ".,;:!?)]}'\""
 _OPENINGS = {
     TONES[0]: "This is a friendly reminder that the following invoice{s} {is_are} open on "
     "your account. If it has slipped through the cracks, we would be grateful if you could "
@@ -144,8 +150,9 @@ def check_draft(subject: str, body: str, payload: dict[str, Any]) -> list[str]:
     """What is wrong with a subject/body for this email (empty list: fine).
 
     Applied to every draft (model's or template's) and to every edit, so an email always
-    states each invoice and its exact open amount, never names an address other than the
-    recipient's, and has headers the outbox can send.
+    states each invoice and its exact open amount, fits the approval card whole, names no
+    address but the recipient's, links nowhere but the invoices' payment pages, and has
+    headers the outbox can send.
     """
     problems = []
     if not subject.strip():
@@ -159,7 +166,10 @@ def check_draft(subject: str, body: str, payload: dict[str, Any]) -> list[str]:
     if not body.strip():
         problems.append("the body is empty")
     if len(body) > MAX_BODY:
-        problems.append(f"the body is longer than {MAX_BODY} characters")
+        problems.append(
+            f"the body is {len(body):,} characters; the most an approval card shows whole is "
+            f"{MAX_BODY:,}"
+        )
     for i in payload["invoices"]:
         if i["label"] not in body:
             problems.append(f"the body must name invoice {i['label']}")
@@ -169,4 +179,18 @@ def check_draft(subject: str, body: str, payload: dict[str, Any]) -> list[str]:
     others = {m for m in _EMAIL_RE.findall(subject + " " + body) if m != payload["recipient"]}
     if others:
         problems.append("the email must not contain other email addresses")
+    foreign = foreign_links(subject + " " + body, payload["invoices"])
+    if foreign:
+        problems.append(
+            "the email may link only to the invoice's own payment page, not "
+            + ", ".join(foreign[:3])
+        )
     return problems
+
+
+def foreign_links(text: str, invoices: list[dict[str, Any]]) -> list[str]:
+    """The links in `text` other than the invoices' own payment pages (hosted invoice URLs):
+    a reminder is where a phishing link would do most harm, so no other link goes out."""
+    allowed = {i["payment_url"] for i in invoices if i.get("payment_url")}
+    found = (m.group().rstrip(_LINK_TAIL) for m in _LINK_RE.finditer(text))
+    return [link for link in found if link not in allowed]
