@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from bot.blocks.approval import approval_buttons
 from bot.blocks.common import MAX_SECTION_CHARS, Rendered, escape
@@ -18,6 +19,7 @@ from bot.render.layout import Code, Icon, Line, Mention, Strong, compose
 from tools.actions import ActionInfo
 from tools.format import LABELS, format_figure
 from tools.money import format_money
+from tools.write_off import DUAL_APPROVAL_WINDOW
 
 # A code block's fences and a little slack, within Slack's 3,000-character section.
 _BODY_CHUNK = MAX_SECTION_CHARS - 10
@@ -148,8 +150,25 @@ def _write_off_lines(a: ActionInfo) -> list[Line]:
         _change("dso", e["dso_before"], e["dso_after"]),
     ]  # fmt: skip
     if a.approvals_needed > 1:
-        lines.append((f"• Needs {a.approvals_needed} different approvers (at or above threshold)",))
+        lines.append(_needs_two(a.approvals_needed, p.get("dual_approval")))
     return lines
+
+
+def _needs_two(needed: int, dual: dict[str, Any] | None) -> Line:
+    """Why two approvers: the amount in the reporting currency, with the customer's other
+    recent write-offs when they tipped it over the threshold."""
+    if not dual:
+        return (f"• Needs {needed} different approvers (at or above threshold)",)
+    cur = dual["currency"]
+    why = format_money(dual["amount_minor"], cur)
+    if dual["recent_count"]:
+        n = dual["recent_count"]
+        why += (
+            f" plus {format_money(dual['recent_minor'], cur)} in {n} other write-off"
+            f"{'s' if n > 1 else ''} of this customer in the last {DUAL_APPROVAL_WINDOW.days} days"
+        )
+    threshold = format_money(dual["threshold_minor"], cur)
+    return (f"• Needs {needed} different approvers ({why}, at or above {threshold})",)
 
 
 def proposal_view(a: ActionInfo, intent: Intent | None = None) -> Rendered:
