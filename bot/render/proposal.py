@@ -16,6 +16,7 @@ from bot.blocks.approval import approval_buttons
 from bot.blocks.common import MAX_SECTION_CHARS, Rendered, escape
 from bot.intents import Intent
 from bot.render.layout import Code, Icon, Line, Mention, Strong, compose
+from tools.action_model import cli_os_user
 from tools.actions import ActionInfo
 from tools.format import LABELS, format_figure
 from tools.money import format_money
@@ -35,6 +36,17 @@ def _people(users: Sequence[str]) -> list[str]:
     for user in users:
         out += [", ", _who(user)] if out else [_who(user)]
     return out
+
+
+def _proposed_by(a: ActionInfo) -> list[str]:
+    """Who proposed it: a Slack user as a mention; from the command line, the OS user, said
+    as such, so an approver knows no Slack identity stands behind it."""
+    os_user = cli_os_user(a.proposed_by)
+    if os_user is None:
+        return [" proposed by ", _who(a.proposed_by)]
+    if not os_user:
+        return [". Proposed from the command line"]
+    return [". Proposed from the command line by OS user ", os_user]
 
 
 def title(a: ActionInfo) -> str:
@@ -111,8 +123,7 @@ def body_parts(body: str) -> list[str]:
 def _dunning_lines(a: ActionInfo) -> list[Line]:
     p = a.payload
     lines: list[Line] = [
-        ("Action #", str(a.id), " proposed by ", _who(a.proposed_by),
-         f" ({p['tone']}, {p['drafted_by']})"),
+        ("Action #", str(a.id), *_proposed_by(a), f" ({p['tone']}, {p['drafted_by']})"),
         (Strong("To:"), " ", p["recipient"], " (AP contact on record)"),
         (Strong("Subject:"), " ", p["subject"]),
         *((Code(part.rstrip("\n")),) for part in body_parts(p["body"])),
@@ -137,7 +148,7 @@ def _write_off_lines(a: ActionInfo) -> list[Line]:
     amount = format_money(inv["open_minor"], inv["currency"])
     shortfall = e["allowance_shortfall_minor"]
     lines: list[Line] = [
-        ("Action #", str(a.id), " proposed by ", _who(a.proposed_by)),
+        ("Action #", str(a.id), *_proposed_by(a)),
         (Strong("Customer:"), " ", p["customer_name"]),
         (Strong("Invoice:"), " ", inv["label"], f" (due {inv['due_on']}, {inv['source']})"),
         (Strong("Amount:"), f" {amount}"),
