@@ -9,12 +9,15 @@ redrawn card) and what reaches the AP contact's inbox.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from bot.blocks.ids import ActionId, ViewId
 from tests.approvals import ledger
 from tests.approvals.conftest import APPROVER, COLLECTOR, SlackEnv
+from tests.approvals.ledger import day
 from tests.approvals.test_slack_approvals import (
     click,
     ephemeral,
@@ -25,9 +28,12 @@ from tests.approvals.test_slack_approvals import (
 )
 from tests.fakes.signing import view_submission
 from tests.fakes.smtp_server import FakeSmtp
+from tests.ledger_files import customer, invoice, write_csvs
 from tools import actions
 from tools.actions import ActionInfo
-from tools.dunning import MAX_BODY
+from tools.csv_import import import_directory
+from tools.deps import ToolDeps
+from tools.dunning import MAX_BODY, DunningError, DunningInput, propose_dunning_email
 
 PAY_PAGE = "https://invoice.stripe.com/i/acct_1Test/test_YWNjdF9BMQ"
 FACTS = "INV-A1 for USD 1,200.00 is still open."
@@ -114,3 +120,20 @@ def test_approving_a_card_drawn_before_an_edit_is_refused_and_the_card_redrawn(
     [msg] = smtp.wait_for(1)
     assert msg.rcpt_tos == [ledger.ACME_AP] and msg["Subject"] == "About INV-A1"
     assert msg.body.replace("\r\n", "\n").strip() == edited
+
+
+def test_a_reminder_too_long_for_the_card_is_not_proposed(
+    ap_deps: ToolDeps, tmp_path: Path
+) -> None:
+    """Forty overdue invoices make a template longer than the card shows whole: no card, and
+    the refusal says why (a reminder per invoice, or fewer at once, fits)."""
+    rows = [invoice(f"M{n:02d}", "100.00", day(-60), day(-30), customer_id="MANY")
+            for n in range(40)]  # fmt: skip
+    write_csvs(tmp_path / "many", customers=[customer("MANY", name="Many Inc")], invoices=rows)
+    import_directory(ap_deps.engine, tmp_path / "many", tz=ap_deps.settings.tz)
+    with pytest.raises(DunningError) as refused:
+        propose_dunning_email(ap_deps, DunningInput(customer="Many Inc", requested_by=COLLECTOR))
+    assert str(refused.value).startswith("no reminder for Many Inc: the body is ")
+    assert "the most an approval card shows whole is 2,500" in str(refused.value)
+    one = propose_dunning_email(ap_deps, DunningInput(invoice="INV-M07", requested_by=COLLECTOR))
+    assert len(one.payload["body"]) <= MAX_BODY
