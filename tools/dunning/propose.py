@@ -144,7 +144,8 @@ def propose_dunning_email(
     draft = draft_email(s, customer.name, as_of, payload)
     problems = check_draft(draft.subject, draft.body, payload)
     if problems:
-        raise DunningError(f"no reminder for {customer.name}: " + "; ".join(problems))
+        hint = "; name one invoice at a time" if len(items) > 1 else ""
+        raise DunningError(f"no reminder for {customer.name}: " + "; ".join(problems) + hint)
     payload |= {"subject": draft.subject, "body": draft.body, "drafted_by": draft.drafted_by}
     return actions.create(
         deps,
