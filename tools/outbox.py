@@ -26,6 +26,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
@@ -311,7 +312,7 @@ class Outbox:
             return False
         return True
 
-    def _deliver(self, a: ActionInfo, msg: Any, mailer: MailSender) -> None:
+    def _deliver(self, a: ActionInfo, msg: EmailMessage, mailer: MailSender) -> None:
         try:
             mailer.send(msg)
         except Exception as exc:

@@ -43,7 +43,8 @@ def edit_modal(a: ActionInfo) -> dict[str, Any]:
         f"open amount, in at most {MAX_BODY:,} characters, with no link but the invoice's own "
         "payment page; it will need approval again."
     )
-    # A draft stored longer than the limit opens whole, so the refusal on saving says why.
+    # A draft stored longer than the limit opens as it is (up to what Slack's input holds), so
+    # the refusal on saving says why rather than the field silently holding less.
     body_limit = min(MAX_INPUT, max(MAX_BODY, len(p["body"])))
     return modal(
         ViewId.EDIT_DRAFT,
@@ -54,7 +55,11 @@ def edit_modal(a: ActionInfo) -> dict[str, Any]:
             {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]},
             text_input(FieldId.SUBJECT, "Subject", initial=p["subject"], max_length=MAX_SUBJECT),
             text_input(
-                FieldId.BODY, "Body", multiline=True, initial=p["body"], max_length=body_limit
+                FieldId.BODY,
+                "Body",
+                multiline=True,
+                initial=p["body"][:body_limit],
+                max_length=body_limit,
             ),
         ],
     )
