@@ -23,7 +23,7 @@ from bot.blocks.common import Rendered
 from bot.intents import Intent, match
 from bot.render import Help, Refusal, render, result_data
 from bot.singleflight import SingleFlight
-from tools.actions import ActionError, ActionInfo
+from tools.actions import ActionError, ActionInfo, cli_proposer
 from tools.cash import UnappliedCashInput, unapplied_cash
 from tools.clock import AsOfError
 from tools.clock import today as today_in
@@ -144,7 +144,7 @@ def _read(deps: ToolDeps, intent: Intent) -> BaseModel:
 
 def _propose(deps: ToolDeps, intent: Intent, context: AskContext) -> BaseModel:
     """The proposed action, or why there is no draft. Nothing is sent before approval."""
-    user = context.user or "cli"
+    user = context.user or cli_proposer()
     try:
         if intent.tool == "propose_write_off":
             args = WriteOffInput(invoice=intent.invoice, reason=intent.reason, requested_by=user)

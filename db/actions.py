@@ -111,6 +111,31 @@ def expired_proposals(session: Session, now: datetime) -> list[tuple[int, int]]:
     return [(r[0], r[1]) for r in rows]
 
 
+def recent_write_offs(
+    session: Session, customer_id: int, *, since: datetime, now: datetime
+) -> list[dict[str, Any]]:
+    """The payloads of a customer's write-offs proposed since `since` that stand or may still
+    happen: done, executing, approved, or proposed and not yet expired."""
+    live = or_(
+        Action.status.in_([ActionStatus.APPROVED, ActionStatus.EXECUTING, ActionStatus.DONE]),
+        and_(
+            Action.status == ActionStatus.PROPOSED,
+            or_(Action.expires_at.is_(None), Action.expires_at > now),
+        ),
+    )
+    rows = session.execute(
+        select(Action.payload)
+        .where(
+            Action.kind == ActionKind.WRITE_OFF,
+            Action.customer_id == customer_id,
+            Action.proposed_at >= since,
+            live,
+        )
+        .order_by(Action.id)
+    )
+    return [dict(r[0]) for r in rows]
+
+
 def sent_email_for(session: Session, action_id: int) -> SentEmail | None:
     return session.execute(
         select(SentEmail).where(SentEmail.action_id == action_id)

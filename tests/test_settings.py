@@ -34,6 +34,11 @@ from tools.settings import SettingsError, load_settings
             "setting ARBOT_RESERVE_RATES_PCT: Value error, give five",
         ),
         ("ARBOT_DATABASE_URL", "mysql://x", "setting ARBOT_DATABASE_URL: Value error, use sqlite"),
+        (
+            "ARBOT_CLI_SLACK_USERS",
+            "alice=U0123,bob",
+            "setting ARBOT_CLI_SLACK_USERS: Value error, 'bob': use OSUSER=SLACK_USER_ID",
+        ),
     ],
 )
 def test_malformed_setting_stops_start_up_naming_it(

@@ -14,7 +14,6 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from db.actions import (
@@ -28,6 +27,16 @@ from db.actions import (
 )
 from db.engine import transaction
 from db.models import Action, ActionKind, ActionStatus
+from tools.action_model import ActionError as ActionError
+from tools.action_model import ActionExpired as ActionExpired
+from tools.action_model import ActionInfo as ActionInfo
+from tools.action_model import ActionNotFound as ActionNotFound
+from tools.action_model import AlreadyDecided as AlreadyDecided
+from tools.action_model import Decision as Decision
+from tools.action_model import Refused as Refused
+from tools.action_model import StaleCard as StaleCard
+from tools.action_model import cli_proposer as cli_proposer
+from tools.action_model import proposers
 from tools.deps import ToolDeps
 from tools.settings import Settings
 
@@ -35,70 +44,6 @@ log = logging.getLogger(__name__)
 
 SYSTEM = "arbot"
 _RACE_RETRIES = 8
-
-
-class ActionError(Exception):
-    """Something a person asked of an action cannot be done; the message says why."""
-
-
-class ActionNotFound(ActionError):
-    pass
-
-
-class Refused(ActionError):
-    """A rule forbids it (not an approver, own proposal, expired, ...)."""
-
-
-class ActionExpired(Refused):
-    """Nobody decided in time; the action is (now) expired and its card should say so."""
-
-
-class AlreadyDecided(ActionError):
-    """Someone else decided first; the message names them and the outcome."""
-
-
-class ActionInfo(BaseModel):
-    """A read-only snapshot of an action, what cards and callers render."""
-
-    id: int
-    kind: str
-    status: str
-    customer_id: int
-    invoice_id: int | None
-    payload: dict[str, Any]
-    proposed_by: str
-    proposed_at: datetime
-    expires_at: datetime | None
-    approved_by: list[str]
-    approvals_needed: int
-    decided_by: str | None
-    decided_at: datetime | None
-    decision_note: str | None
-    attempts: int
-    next_attempt_at: datetime | None
-    last_error: str | None
-    slack_channel: str | None
-    slack_ts: str | None
-    version: int
-
-    @property
-    def authors(self) -> set[str]:
-        """Who wrote this draft: the proposer and anyone who edited it."""
-        return {self.proposed_by, *self.payload.get("edited_by", [])}
-
-    def next_attempt_at_ok(self, now: datetime) -> bool:
-        return self.next_attempt_at is None or self.next_attempt_at <= now
-
-    def lease_expired(self, now: datetime) -> bool:
-        return self.next_attempt_at is not None and self.next_attempt_at <= now
-
-
-class Decision(BaseModel):
-    """What a click did, in words for the person who clicked."""
-
-    action: ActionInfo
-    outcome: str
-    message: str
 
 
 def now_utc() -> datetime:
@@ -241,15 +186,31 @@ def _open_for_decision(deps: ToolDeps, action_id: int, now: datetime) -> ActionI
     return a
 
 
-def approve(deps: ToolDeps, action_id: int, user: str, *, now: datetime | None = None) -> Decision:
-    """Record `user`'s approval; the action becomes approved once enough approvers agreed."""
+def approve(
+    deps: ToolDeps,
+    action_id: int,
+    user: str,
+    *,
+    seen: str | None = None,
+    now: datetime | None = None,
+) -> Decision:
+    """Record `user`'s approval; the action becomes approved once enough approvers agreed.
+
+    `seen` is the `shown_version` of the card the person read (a button carries it): an
+    approval of any other version is refused, so nobody approves a draft edited since.
+    """
     now = now or now_utc()
     for _ in range(_RACE_RETRIES):
         a = _open_for_decision(deps, action_id, now)
         if user not in deps.settings.approvers:
             raise Refused("Only configured approvers (ARBOT_APPROVERS) can approve actions.")
-        if user in a.authors:
+        if user in a.authors | proposers(deps.settings, a):
             raise Refused("You proposed or edited this draft; a different approver must approve.")
+        if seen is not None and seen != a.shown_version:
+            raise StaleCard(
+                "This draft was edited after the card you clicked was drawn; nothing was "
+                "approved. The card now shows the current draft: read it, then approve."
+            )
         if user in a.approved_by:
             raise Refused("You already approved this; it needs a second, different approver.")
         approved_by = [*a.approved_by, user]
@@ -286,7 +247,7 @@ def edit_refusal(settings: Settings, action: ActionInfo, user: str) -> str | Non
     approver or the person who proposed it."""
     if action.status != ActionStatus.PROPOSED:
         return f"Already {action.status}; it can no longer be edited."
-    if user not in settings.approvers and user != action.proposed_by:
+    if user not in settings.approvers and user not in proposers(settings, action):
         return "Only approvers or the proposer can edit a draft."
     return None
 
@@ -296,7 +257,7 @@ def reject_refusal(settings: Settings, action: ActionInfo, user: str) -> str | N
     by an approver or the proposer (withdrawing it)."""
     if action.status != ActionStatus.PROPOSED:
         return f"Already {action.status}; nothing to reject."
-    if user not in settings.approvers and user != action.proposed_by:
+    if user not in settings.approvers and user not in proposers(settings, action):
         return "Only approvers or the person who proposed it can reject an action."
     return None
 

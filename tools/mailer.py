@@ -7,10 +7,12 @@ the action id, so a copy that slipped through twice could still be recognised do
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import formatdate
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -23,6 +25,24 @@ class PermanentSmtpError(Exception):
 
 class SmtpUnreachable(OSError):
     """No connection to the SMTP server (refused, unresolvable, timed out): worth a retry."""
+
+
+class UnsendableEmail(ValueError):
+    """The message cannot be built (a header that would break the email); no retry helps."""
+
+
+# Every character Python's str.splitlines() breaks on, plus the other C0 controls but tab, and DEL:
+# one of these in a header either ends it early (a new, injected header) or makes the
+# library refuse the message, so a header holding one is refused wherever it is written.
+_HEADER_BREAKS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+
+
+def header_problem(field: str, value: str) -> str | None:
+    """Why `value` cannot be the `field` header of an email (None: it can)."""
+    found = _HEADER_BREAKS.search(value)
+    if found is None:
+        return None
+    return f"the {field} holds a line break or control character (U+{ord(found.group()):04X})"
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,21 @@ def message_id_for(action_id: int, sender: str) -> str:
 def build_message(
     *, action_id: int, sender: str, recipient: str, subject: str, body: str
 ) -> EmailMessage:
+    """The whole email, serialised once so anything that would fail at SMTP time fails here;
+    raises UnsendableEmail with the reason."""
+    for field, value in (("sender", sender), ("recipient", recipient), ("subject", subject)):
+        problem = header_problem(field, value)
+        if problem:
+            raise UnsendableEmail(problem)
+    try:
+        msg = _message(action_id, sender, recipient, subject, body)
+        msg.as_bytes(policy=SMTP)
+    except (ValueError, TypeError, LookupError) as exc:
+        raise UnsendableEmail(f"the email cannot be built: {exc}") from exc
+    return msg
+
+
+def _message(action_id: int, sender: str, recipient: str, subject: str, body: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = recipient

@@ -5,11 +5,15 @@ workers never run the same action; an executing action whose lease ran out (the 
 died) is claimed again.
 
 Emails, in this order:
-1. the sent record is committed BEFORE talking to SMTP (unique per action);
-2. SMTP;
-3. done is committed. If SMTP fails, the sent record is deleted in the same transaction
-   that schedules the retry. If the worker dies after step 1, the record stays, and the next
-   claim sees it and marks the action done without sending again: at most one copy, ever.
+1. the whole message is built and serialised; one that cannot be (a header with a line
+   break) fails the action with the reason, and nothing is recorded as sent;
+2. the sent record is committed BEFORE talking to SMTP (unique per action);
+3. SMTP;
+4. done is committed. If SMTP fails, the sent record is deleted in the same transaction
+   that schedules the retry. If the worker dies after step 2, the record stays, and the next
+   claim sees it and never sends again: at most one copy, ever. Whether SMTP accepted that
+   copy is unknown, so the action ends done with "delivery unknown: check the outbox" as its
+   error, never as "sent to".
 
 Write-offs of Stripe invoices call invoices.mark_uncollectible with an idempotency key
 derived from the action id (a retry after a crash replays Stripe's first answer), then record
@@ -22,6 +26,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
@@ -41,14 +46,15 @@ from tools.actions import ActionInfo
 from tools.deps import ToolDeps
 from tools.mailer import (
     PermanentSmtpError,
+    UnsendableEmail,
     build_message,
     mailer_from_settings,
-    message_id_for,
 )
 from tools.redact import redact, redact_logger
 
 log = logging.getLogger(__name__)
 ACTOR = "outbox"
+DELIVERY_UNKNOWN = "delivery unknown: check the outbox"
 
 
 class MailSender(Protocol):
@@ -261,23 +267,39 @@ class Outbox:
             to, values = self._failure_values(a, "ARBOT_SMTP_URL is not set", permanent=True)
             self._finish(a, to, "failed", values)
             return
-        message_id = self._reserve(a)
-        if message_id is not None:
-            self._deliver(a, message_id, mailer)
+        p = a.payload
+        try:
+            msg = build_message(
+                action_id=a.id,
+                sender=self.deps.settings.smtp_from,
+                recipient=p["recipient"],
+                subject=p["subject"],
+                body=p["body"],
+            )
+        except UnsendableEmail as exc:
+            to, values = self._failure_values(a, f"email not sent: {exc}", permanent=True)
+            self._finish(a, to, "failed", values)
+            return
+        if self._reserve(a, msg["Message-ID"]):
+            self._deliver(a, msg, mailer)
 
     def _already_sent(self, a: ActionInfo) -> bool:
         with self.deps.sessions() as session:
             sent = sent_email_for(session, a.id)
         if sent is None:
             return False
-        # A previous attempt handed it to SMTP and died before marking: never resend.
-        done = {"last_error": None, "next_attempt_at": None}
-        self._finish(a, ActionStatus.DONE, "done", done, message_id=sent.message_id, recovered=True)
+        # A previous attempt wrote the record and died before SMTP's answer was recorded:
+        # never resend, and never claim it arrived.
+        error = f"{DELIVERY_UNKNOWN} (Message-ID {sent.message_id})"
+        unknown = {"last_error": error, "next_attempt_at": None}
+        self._finish(
+            a, ActionStatus.DONE, "done", unknown, message_id=sent.message_id, recovered=True
+        )
+        log.warning("event=outbox_delivery_unknown action=%s", a.id)
         return True
 
-    def _reserve(self, a: ActionInfo) -> str | None:
-        """Write the sent record; None when another worker holds it already."""
-        message_id = message_id_for(a.id, self.deps.settings.smtp_from)
+    def _reserve(self, a: ActionInfo, message_id: str) -> bool:
+        """Write the sent record; False when another worker holds it already."""
         try:
             with transaction(self.deps.sessions) as session:
                 insert_sent_email(
@@ -290,18 +312,10 @@ class Outbox:
                 )
         except IntegrityError:
             log.warning("event=outbox_already_sending action=%s", a.id)
-            return None
-        return message_id
+            return False
+        return True
 
-    def _deliver(self, a: ActionInfo, message_id: str, mailer: MailSender) -> None:
-        p = a.payload
-        msg = build_message(
-            action_id=a.id,
-            sender=self.deps.settings.smtp_from,
-            recipient=p["recipient"],
-            subject=p["subject"],
-            body=p["body"],
-        )
+    def _deliver(self, a: ActionInfo, msg: EmailMessage, mailer: MailSender) -> None:
         try:
             mailer.send(msg)
         except Exception as exc:
@@ -316,7 +330,7 @@ class Outbox:
             log.warning("event=outbox_email_failed action=%s attempt=%s", a.id, a.attempts)
             return
         done = {"last_error": None, "next_attempt_at": None}
-        self._finish(a, ActionStatus.DONE, "done", done, message_id=message_id)
+        self._finish(a, ActionStatus.DONE, "done", done, message_id=msg["Message-ID"])
         log.info("event=outbox_email_sent action=%s", a.id)
 
     def _write_off(self, a: ActionInfo) -> None:

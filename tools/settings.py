@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     finance_users: CommaList = Field(default_factory=list)
     allowed_channels: CommaList = Field(default_factory=list)
     approvers: CommaList = Field(default_factory=list)
+    # "alice=U0123,bob=U0456": who an OS user proposing from the command line is in Slack, so
+    # they cannot approve their own proposal there either.
+    cli_slack_users: CommaList = Field(default_factory=list)
     approvals_channel: str | None = None
     digest_channel: str | None = None
     alerts_channel: str | None = None
@@ -113,6 +116,24 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("cli_slack_users", mode="before")
+    @classmethod
+    def _os_user_pairs(cls, value: object) -> object:
+        pairs = cls._split_commas(value)
+        for pair in pairs if isinstance(pairs, list) else []:
+            name, _, slack_id = str(pair).partition("=")
+            if not name.strip() or not slack_id.strip():
+                raise ValueError(f"{pair!r}: use OSUSER=SLACK_USER_ID, e.g. alice=U0123ABCD")
+        return pairs
+
+    def cli_slack_user(self, os_user: str) -> str | None:
+        """The Slack user id of an OS user who proposes from the command line, if known."""
+        for pair in self.cli_slack_users:
+            name, _, slack_id = pair.partition("=")
+            if name.strip() == os_user:
+                return slack_id.strip()
+        return None
 
     @field_validator("reserve_rates_pct", "dunning_stages_days", mode="before")
     @classmethod

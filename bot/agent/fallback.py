@@ -37,7 +37,7 @@ def agent_fallback(deps: ToolDeps) -> Fallback | None:
     def ask(question: str, context: AskContext) -> Answer:
         reply = agent.ask(
             question,
-            user=context.user or "cli",
+            user=context.user or actions.cli_proposer(),
             thread_key=context.thread_key,
         )
         return Answer.of(

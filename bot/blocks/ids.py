@@ -3,7 +3,8 @@
 Three kinds of id, one enum each: `ActionId` names a button (what a listener matches),
 `ViewId` names a modal (its callback_id), `FieldId` names a modal input (its block_id and
 action_id, which are the same so a submission is read by one key). Button values and modal
-metadata carry only ids, as the models below; everything else is read again at click time.
+metadata carry only ids (and the version a card shows), as the models below; everything else
+is read again at click time.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
 class ActionId(StrEnum):
@@ -76,7 +77,25 @@ class AlertRef(BaseModel):
     invoice_id: int | None = None
 
 
-# Approval-card buttons carry the bare action id ("42"): `int(value)` reads it.
+class CardRef(BaseModel):
+    """An approval card's button: the action, and the version of the draft the card shows
+    (`ActionInfo.shown_version`), so an approval applies to the words the person read.
+
+    A card drawn before buttons carried a version holds the bare id ("42"): it parses with
+    no version, and such an approval is refused and the card redrawn.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    action_id: int
+    version: str = ""
+
+    @classmethod
+    def parse(cls, value: str) -> CardRef:
+        if value.strip().isdigit():
+            return cls(action_id=int(value))
+        return cls.model_validate_json(value)
+
 
 # --- modal metadata -------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import Any
 from bot.answer import Answer, AskContext, answer
 from bot.commands.propose_cmd import show_card
 from tools import actions
+from tools.actions import cli_proposer
 from tools.deps import connect
 from tools.settings import load_settings
 
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         return None if agent is None else agent(q, context)
 
     fallback = None if args.no_agent else lazy_agent
-    result = answer(deps, question, fallback=fallback, context=AskContext(user="cli"))
+    result = answer(deps, question, fallback=fallback, context=AskContext(user=cli_proposer()))
     if not args.json and result.proposal is None:
         print(result.text)  # a proposal's answer is its card, which show_card prints
     proposals = [actions.load(deps, i) for i in result.proposed_action_ids]

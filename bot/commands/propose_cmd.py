@@ -1,8 +1,10 @@
 """`arbot propose dunning|write-off`: draft an action, print its card and post it for approval.
 
-The card goes to ARBOT_APPROVALS_CHANNEL when Slack is configured (the output says where it
-went, or which settings would post it). Nothing is sent or written off here: the action
-waits for an approver's click, and the outbox (in `arbot serve`) executes it afterwards.
+The proposer is the OS user running the command ("cli:alice"), never a Slack user typed on
+the command line. The card goes to ARBOT_APPROVALS_CHANNEL when Slack is configured (the
+output says where it went, or which settings would post it). Nothing is sent or written off
+here: the action waits for an approver's click, and the outbox (in `arbot serve`) executes it
+afterwards.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.render.proposal import proposal_view
-from tools.actions import ActionError, ActionInfo
+from tools.actions import ActionError, ActionInfo, cli_proposer
 from tools.deps import ToolDeps, connect
 from tools.dunning import DunningInput, propose_dunning_email
 from tools.settings import load_settings
@@ -28,13 +30,26 @@ def register(sub: Any) -> None:
     dun.add_argument("--customer", help="customer id, external id or name")
     dun.add_argument("--invoice", help="one invoice (number or id); all overdue ones if omitted")
     dun.add_argument("--tone", help="friendly reminder, firm or final notice (default: by stage)")
-    dun.add_argument("--requested-by", required=True, metavar="SLACK_USER")
+    _no_requested_by(dun)
     dun.set_defaults(run=run)
     wo = kinds.add_parser("write-off", help="propose writing off an invoice")
     wo.add_argument("--invoice", required=True, help="invoice number or id")
     wo.add_argument("--reason", required=True, help="why it cannot be collected")
-    wo.add_argument("--requested-by", required=True, metavar="SLACK_USER")
+    _no_requested_by(wo)
     wo.set_defaults(run=run)
+
+
+def _no_requested_by(parser: argparse.ArgumentParser) -> None:
+    """`--requested-by` once named a Slack user; a command line cannot prove who that is, so
+    the option is gone and saying it gets the reason instead of an approval loophole."""
+    parser.add_argument("--requested-by", help=argparse.SUPPRESS)
+
+
+REQUESTED_BY_GONE = (
+    "arbot propose: --requested-by is no longer accepted: a proposal from the command line is "
+    "recorded as proposed by your OS user ({who}); map OS users to Slack users with "
+    "ARBOT_CLI_SLACK_USERS so they cannot approve their own proposals"
+)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,6 +92,10 @@ def show_card(deps: ToolDeps, a: ActionInfo, *, quiet: bool = False) -> dict[str
 
 
 def propose(deps: ToolDeps, args: argparse.Namespace) -> int:
+    who = cli_proposer()
+    if args.requested_by is not None:
+        print(REQUESTED_BY_GONE.format(who=who), file=sys.stderr)
+        return 2
     try:
         if args.kind == "dunning":
             a = propose_dunning_email(
@@ -85,15 +104,13 @@ def propose(deps: ToolDeps, args: argparse.Namespace) -> int:
                     customer=args.customer,
                     invoice=args.invoice,
                     tone=args.tone,
-                    requested_by=args.requested_by,
+                    requested_by=who,
                 ),
             )
         else:
             a = propose_write_off(
                 deps,
-                WriteOffInput(
-                    invoice=args.invoice, reason=args.reason, requested_by=args.requested_by
-                ),
+                WriteOffInput(invoice=args.invoice, reason=args.reason, requested_by=who),
             )
     except ValidationError as exc:
         for err in exc.errors():

@@ -13,12 +13,19 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.blocks.approval import edit_modal, reject_modal
-from bot.blocks.ids import ActionId, CardForm, FieldId, ViewId
+from bot.blocks.ids import ActionId, CardForm, CardRef, FieldId, ViewId
 from bot.caller import Caller, caller
 from bot.cards import refresh_card
 from bot.listeners._slack import clicked, field_errors, field_value, tell
 from tools import actions, dunning
-from tools.actions import ActionError, ActionExpired, ActionInfo, ActionNotFound, AlreadyDecided
+from tools.actions import (
+    ActionError,
+    ActionExpired,
+    ActionInfo,
+    ActionNotFound,
+    AlreadyDecided,
+    StaleCard,
+)
 from tools.deps import ToolDeps
 
 # (action, user) -> why the form may not open, or None
@@ -32,7 +39,7 @@ def _clicked(
 ) -> ActionInfo | None:
     """The action behind the card, or None (and the person told) when it is gone."""
     try:
-        return actions.load(deps, int(action["value"]))
+        return actions.load(deps, CardRef.parse(action["value"]).action_id)
     except ActionNotFound as exc:
         tell(client, who, str(exc))
         return None
@@ -94,11 +101,12 @@ def register(app: App, deps: ToolDeps) -> None:
         a = _clicked(deps, client, who, action)
         if a is None:
             return
+        seen = CardRef.parse(action["value"]).version
         try:
-            decision = actions.approve(deps, a.id, who.user)
+            decision = actions.approve(deps, a.id, who.user, seen=seen)
         except ActionError as exc:
             tell(client, who, str(exc))
-            if isinstance(exc, AlreadyDecided | ActionExpired):
+            if isinstance(exc, AlreadyDecided | ActionExpired | StaleCard):
                 refresh_card(client, deps, a.id)
             return
         refresh_card(client, deps, a.id)

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from bot.blocks.approval import approval_buttons
-from bot.blocks.common import Rendered
+from bot.blocks.common import MAX_SECTION_CHARS, Rendered, escape
 from bot.intents import Intent
 from bot.render.layout import Code, Icon, Line, Mention, Strong, compose
+from tools.action_model import cli_os_user
 from tools.actions import ActionInfo
 from tools.format import LABELS, format_figure
 from tools.money import format_money
+from tools.write_off import DUAL_APPROVAL_WINDOW
 
-BODY_PREVIEW = 2600
+# A code block's fences and a little slack, within Slack's 3,000-character section.
+_BODY_CHUNK = MAX_SECTION_CHARS - 10
 
 
 def _who(user: str | None) -> str:
@@ -32,6 +36,17 @@ def _people(users: Sequence[str]) -> list[str]:
     for user in users:
         out += [", ", _who(user)] if out else [_who(user)]
     return out
+
+
+def _proposed_by(a: ActionInfo) -> list[str]:
+    """Who proposed it: a Slack user as a mention; from the command line, the OS user, said
+    as such, so an approver knows no Slack identity stands behind it."""
+    os_user = cli_os_user(a.proposed_by)
+    if os_user is None:
+        return [" proposed by ", _who(a.proposed_by)]
+    if not os_user:
+        return [". Proposed from the command line"]
+    return [". Proposed from the command line by OS user ", os_user]
 
 
 def title(a: ActionInfo) -> str:
@@ -65,6 +80,9 @@ def status_line(a: ActionInfo) -> Line:
         return (*approved, "; queued", *retry)
     if a.status == "executing":
         return (*approved, "; executing now")
+    if a.status == "done" and a.last_error:
+        # The outbox could not learn whether SMTP took the email: say so, never "sent to".
+        return (Icon(":grey_question:"), *approved[1:], "; ", a.last_error)
     if a.status == "done":
         done = "written off" if a.kind == "write_off" else f"sent to {a.payload['recipient']}"
         return (*approved, f"; {done}")
@@ -79,17 +97,36 @@ def status_line(a: ActionInfo) -> Line:
     return (a.status,)
 
 
+def body_parts(body: str) -> list[str]:
+    """The whole body in pieces that each fit one section once escaped for Slack.
+
+    A draft fits one piece (tools.dunning.MAX_BODY); escaping `&` and `<` can lengthen it, and
+    an older, longer draft must still be shown whole, never cut: what is approved is read.
+    """
+    parts: list[str] = []
+    part = ""
+    for line in body.splitlines(keepends=True):
+        while len(escape(line)) > _BODY_CHUNK:  # one very long line: split it
+            cut = _BODY_CHUNK // 5
+            line, head = line[cut:], line[:cut]
+            if part:
+                parts.append(part)
+                part = ""
+            parts.append(head)
+        if len(escape(part + line)) > _BODY_CHUNK:
+            parts.append(part)
+            part = ""
+        part += line
+    return [*parts, part] if part else parts
+
+
 def _dunning_lines(a: ActionInfo) -> list[Line]:
     p = a.payload
-    body = p["body"]
-    if len(body) > BODY_PREVIEW:
-        body = body[:BODY_PREVIEW] + f"\n… ({len(p['body']) - BODY_PREVIEW} more characters)"
     lines: list[Line] = [
-        ("Action #", str(a.id), " proposed by ", _who(a.proposed_by),
-         f" ({p['tone']}, {p['drafted_by']})"),
+        ("Action #", str(a.id), *_proposed_by(a), f" ({p['tone']}, {p['drafted_by']})"),
         (Strong("To:"), " ", p["recipient"], " (AP contact on record)"),
         (Strong("Subject:"), " ", p["subject"]),
-        (Code(body),),
+        *((Code(part.rstrip("\n")),) for part in body_parts(p["body"])),
     ]  # fmt: skip
     if p.get("excluded"):
         lines.append(("Left out: ", "; ".join(p["excluded"])))
@@ -111,7 +148,7 @@ def _write_off_lines(a: ActionInfo) -> list[Line]:
     amount = format_money(inv["open_minor"], inv["currency"])
     shortfall = e["allowance_shortfall_minor"]
     lines: list[Line] = [
-        ("Action #", str(a.id), " proposed by ", _who(a.proposed_by)),
+        ("Action #", str(a.id), *_proposed_by(a)),
         (Strong("Customer:"), " ", p["customer_name"]),
         (Strong("Invoice:"), " ", inv["label"], f" (due {inv['due_on']}, {inv['source']})"),
         (Strong("Amount:"), f" {amount}"),
@@ -124,8 +161,25 @@ def _write_off_lines(a: ActionInfo) -> list[Line]:
         _change("dso", e["dso_before"], e["dso_after"]),
     ]  # fmt: skip
     if a.approvals_needed > 1:
-        lines.append((f"• Needs {a.approvals_needed} different approvers (at or above threshold)",))
+        lines.append(_needs_two(a.approvals_needed, p.get("dual_approval")))
     return lines
+
+
+def _needs_two(needed: int, dual: dict[str, Any] | None) -> Line:
+    """Why two approvers: the amount in the reporting currency, with the customer's other
+    recent write-offs when they tipped it over the threshold."""
+    if not dual:
+        return (f"• Needs {needed} different approvers (at or above threshold)",)
+    cur = dual["currency"]
+    why = format_money(dual["amount_minor"], cur)
+    if dual["recent_count"]:
+        n = dual["recent_count"]
+        why += (
+            f" plus {format_money(dual['recent_minor'], cur)} in {n} other write-off"
+            f"{'s' if n > 1 else ''} of this customer in the last {DUAL_APPROVAL_WINDOW.days} days"
+        )
+    threshold = format_money(dual["threshold_minor"], cur)
+    return (f"• Needs {needed} different approvers ({why}, at or above {threshold})",)
 
 
 def proposal_view(a: ActionInfo, intent: Intent | None = None) -> Rendered:

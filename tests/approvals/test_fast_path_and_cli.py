@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.blocks.ids import ActionId
+from bot.blocks.ids import ActionId, CardRef
 from bot.cli import main
 from bot.intents import match
 from tests.approvals import ledger
@@ -93,8 +93,8 @@ def test_a_fast_path_card_is_tracked_where_it_was_posted(
     slack_env.sender.event(event)
     [card] = slack_env.slack.wait_for("chat.postMessage")
     assert card.params["thread_ts"] == event["ts"], "the card goes in the question's thread"
-    action_id = int(next(e["value"] for b in card.blocks if b["type"] == "actions"
-                         for e in b["elements"]))  # fmt: skip
+    action_id = CardRef.parse(next(e["value"] for b in card.blocks if b["type"] == "actions"
+                                   for e in b["elements"])).action_id  # fmt: skip
     slack_env.listeners.wait_idle()  # the listener stores the card's place after posting it
     a = actions.load(slack_env.deps, action_id)
     assert a.slack_channel == "DCOLLECT01"
@@ -122,6 +122,7 @@ def test_write_off_by_mention_needs_two_approvers(slack_env: SlackEnv) -> None:
     assert "Write-off: INV-G1 (USD 9,000.00)" in card.all_text
     assert "the customer went bankrupt" in card.all_text
     assert "Needs 2 different approvers" in card.all_text
+    slack_env.listeners.wait_idle()  # the listener stores the card's place after posting it
     value = next(e["value"] for b in card.blocks if b["type"] == "actions" for e in b["elements"])
     for n, user in enumerate((APPROVER, APPROVER_2), start=1):
         slack_env.sender.interaction(
@@ -134,7 +135,7 @@ def test_write_off_by_mention_needs_two_approvers(slack_env: SlackEnv) -> None:
             )
         )
         slack_env.slack.wait_for("chat.update", count=n)
-    assert actions.load(slack_env.deps, int(value)).status == "approved"
+    assert actions.load(slack_env.deps, CardRef.parse(value).action_id).status == "approved"
 
 
 def test_a_refusal_is_an_answer_not_a_card(slack_env: SlackEnv) -> None:
@@ -164,41 +165,30 @@ def test_cli_posts_the_card_to_the_approvals_channel(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _cli_with_slack(monkeypatch, ap_settings, fake_slack)
-    code = main(["propose", "dunning", "--customer", "Acme", "--requested-by", COLLECTOR])
+    monkeypatch.setenv("LOGNAME", "alice")  # the OS user running arbot
+    code = main(["propose", "dunning", "--customer", "Acme"])
     out = capsys.readouterr()
     assert code == 0, out.err
     assert f"To: {ledger.ACME_AP}" in out.out and "INV-A1" in out.out
-    assert f"proposed by {COLLECTOR}" in out.out and "Waiting for approval" in out.out
+    assert "Proposed from the command line by OS user alice" in out.out
+    assert "Waiting for approval" in out.out
     assert "<@" not in out.out and ":hourglass:" not in out.out, "a terminal shows no markup"
     assert out.out.endswith(f"Card posted to {APPROVALS_CHANNEL} for approval.\n")
     [post] = fake_slack.wait_for("chat.postMessage")
     assert post.params["channel"] == APPROVALS_CHANNEL
-    assert f"<@{COLLECTOR}>" in post.all_text and ":hourglass:" in post.all_text
-    code = main(
-        [
-            "propose",
-            "write-off",
-            "--invoice",
-            "INV-G1",
-            "--reason",
-            "bankrupt",
-            "--requested-by",
-            "U1",
-        ]
-    )
+    assert "Proposed from the command line by OS user alice" in post.all_text
+    assert ":hourglass:" in post.all_text
+    code = main(["propose", "write-off", "--invoice", "INV-G1", "--reason", "bankrupt"])
     out = capsys.readouterr()
     assert code == 0 and "Needs 2 different approvers" in out.out
-    code = main(["propose", "dunning", "--customer", "Initech", "--requested-by", COLLECTOR])
+    code = main(["propose", "dunning", "--customer", "Initech"])
     assert code == 1 and "do-not-dun" in capsys.readouterr().err
-    code = main(
-        ["propose", "write-off", "--invoice", "INV-G1", "--reason", "x", "--requested-by", "U1"]
-    )
+    code = main(["propose", "write-off", "--invoice", "INV-G1", "--reason", "x"])
     assert code == 2 and "reason" in capsys.readouterr().err
 
     posted = len(fake_slack.calls("chat.postMessage"))
     monkeypatch.delenv("SLACK_BOT_TOKEN")
-    run = arbot(capsys, "propose", "dunning", "--customer", "Acme", "--invoice", "INV-A2",
-                "--requested-by", COLLECTOR)  # fmt: skip
+    run = arbot(capsys, "propose", "dunning", "--customer", "Acme", "--invoice", "INV-A2")
     assert run.code == 0 and "INV-A2" in run.out and "not posted" not in run.out
     assert run.err.startswith("Card not posted to Slack: set SLACK_BOT_TOKEN")
     assert len(fake_slack.calls("chat.postMessage")) == posted
@@ -212,6 +202,7 @@ def test_cli_ask_for_a_draft_posts_its_card_and_says_where(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _cli_with_slack(monkeypatch, ap_settings, fake_slack)
+    monkeypatch.setenv("LOGNAME", "alice")
     run = arbot(capsys, "ask", "--no-agent", "draft a reminder to Acme")
     assert run.code == 0, run.err
     [post] = fake_slack.wait_for("chat.postMessage")
@@ -220,9 +211,11 @@ def test_cli_ask_for_a_draft_posts_its_card_and_says_where(
     assert card_words != run.out, run.out
     assert f"To: {ledger.ACME_AP}" in card_words and "INV-A1" in card_words
     assert card_words.strip() == post.params["text"], "the card's own text, as posted"
-    [a] = [actions.load(ap_deps, int(e["value"])) for b in post.blocks if b["type"] == "actions"
+    [a] = [actions.load(ap_deps, CardRef.parse(e["value"]).action_id) for b in post.blocks
+           if b["type"] == "actions"
            for e in b["elements"] if e["action_id"] == ActionId.APPROVE]  # fmt: skip
-    assert a.proposed_by == "cli" and a.slack_channel == APPROVALS_CHANNEL
+    assert a.proposed_by == "cli:alice" and a.slack_channel == APPROVALS_CHANNEL
+    assert "Proposed from the command line by OS user alice" in post.all_text
 
     monkeypatch.delenv("SLACK_BOT_TOKEN")
     run = arbot(capsys, "ask", "--no-agent", "draft a firm reminder to Acme about INV-A2")

@@ -65,3 +65,16 @@ def test_llm_down_falls_back_to_the_template(llm_deps: ToolDeps, llm: FakeOpenAI
     p = draft(llm_deps)
     assert p["drafted_by"] == "template"
     assert str(p["subject"]).startswith("Overdue: invoice INV-A1")
+
+
+def test_llm_draft_too_long_for_the_card_or_with_a_foreign_link_falls_back(
+    llm_deps: ToolDeps, llm: FakeOpenAI
+) -> None:
+    facts = "Invoice INV-A1 for USD 1,200.00 is overdue."
+    long_body = facts + "\n" + "We value our partnership. " * 120
+    llm.push(say(json.dumps({"subject": "INV-A1", "body": long_body})))
+    p = draft(llm_deps)
+    assert len(long_body) > 2_500 and p["drafted_by"] == "template"
+    llm.push(say(json.dumps({"subject": "INV-A1", "body": f"{facts} Pay at https://pay.example"})))
+    p = draft(llm_deps)
+    assert p["drafted_by"] == "template" and "https://" not in str(p["body"])

@@ -10,7 +10,7 @@ import threading
 from datetime import timedelta
 from typing import Any
 
-from bot.blocks.ids import ActionId, ViewId
+from bot.blocks.ids import ActionId, CardRef, ViewId
 from bot.cards import post_card
 from tests.approvals import ledger
 from tests.approvals.conftest import (
@@ -47,9 +47,25 @@ def propose_write_off_card(env: SlackEnv, invoice: str = "INV-G1") -> tuple[Acti
     return a, post_card(env.client, env.deps, a, channel=APPROVALS_CHANNEL)
 
 
-def click(env: SlackEnv, button: ActionId, a: ActionInfo, ts: str, user: str) -> None:
+def shown_value(env: SlackEnv, button: ActionId, a: ActionInfo) -> str:
+    """The button's value on the latest drawing of `a`'s card that has it: what a person
+    clicks (a stale copy of the card still shows its old buttons)."""
+    for call in reversed(env.slack.calls()):
+        if call.method not in ("chat.postMessage", "chat.update"):
+            continue
+        for b in call.blocks:
+            for e in b.get("elements", []) if b["type"] == "actions" else []:
+                if e["action_id"] == button and CardRef.parse(e["value"]).action_id == a.id:
+                    return str(e["value"])
+    raise AssertionError(f"no card for action {a.id} shows {button}")
+
+
+def click(
+    env: SlackEnv, button: ActionId, a: ActionInfo, ts: str, user: str, value: str | None = None
+) -> None:
+    value = value or shown_value(env, button, a)
     status, _ = env.sender.interaction(
-        block_action(button, value=str(a.id), user=user, channel=APPROVALS_CHANNEL, message_ts=ts)
+        block_action(button, value=value, user=user, channel=APPROVALS_CHANNEL, message_ts=ts)
     )
     assert status == 200
 
@@ -71,7 +87,7 @@ def ephemeral(env: SlackEnv, count: int = 1) -> list[str]:
     return [c.params["text"] for c in env.slack.wait_for("chat.postEphemeral", count=count)]
 
 
-def test_card_shows_what_will_happen_and_buttons_carry_only_the_id(slack_env: SlackEnv) -> None:
+def test_card_shows_what_will_happen_and_buttons_carry_its_version(slack_env: SlackEnv) -> None:
     a, _ts = propose_reminder(slack_env)
     [post] = slack_env.slack.calls("chat.postMessage")
     assert post.params["channel"] == APPROVALS_CHANNEL
@@ -81,7 +97,8 @@ def test_card_shows_what_will_happen_and_buttons_carry_only_the_id(slack_env: Sl
     assert "INV-A1" in text and "USD 1,200.00" in text
     buttons = [e for b in post.blocks if b["type"] == "actions" for e in b["elements"]]
     assert [b["text"]["text"] for b in buttons] == ["Approve", "Edit", "Reject"]
-    assert {b["value"] for b in buttons} == {str(a.id)}
+    shown = CardRef(action_id=a.id, version=a.shown_version)
+    assert {CardRef.parse(b["value"]) for b in buttons} == {shown}
 
 
 def test_approve_sends_one_email_and_updates_the_card(slack_env: SlackEnv, smtp: FakeSmtp) -> None:
@@ -372,4 +389,6 @@ def test_crash_between_send_and_mark_sends_no_second_email(
     slack_env.outbox().run_once()  # the restarted worker
     assert actions.load(slack_env.deps, a.id).status == "done"
     assert len(smtp.messages) == 1
-    assert "sent to" in slack_env.slack.calls("chat.update")[-1].all_text
+    # The restarted worker cannot know SMTP accepted it, so the card does not claim it.
+    card = slack_env.slack.calls("chat.update")[-1].all_text
+    assert "delivery unknown: check the outbox" in card and "sent to" not in card

@@ -205,6 +205,7 @@ def test_crash_after_send_before_mark_never_sends_twice(ap_deps: ToolDeps, smtp:
     outbox(ap_deps).run_once()  # a fresh worker after restart; the lease has run out
     after = actions.load(ap_deps, a.id)
     assert after.status == "done"
+    assert (after.last_error or "").startswith("delivery unknown: check the outbox")
     assert len(smtp.messages) == 1
 
 

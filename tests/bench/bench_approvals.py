@@ -30,7 +30,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bot.app import create_app
-from bot.blocks.ids import ActionId
+from bot.blocks.ids import ActionId, CardRef
 from bot.cards import card_notifier, post_card
 from bot.listeners import LISTENERS, approvals
 from bot.server import default_routes, serve, serve_in_thread
@@ -104,12 +104,13 @@ def main() -> int:
 
         client = make_web_client(settings)
         t0 = time.perf_counter()
-        cards: list[tuple[int, str]] = []
+        cards: list[tuple[str, str]] = []
         for i in range(n):
             a = propose_dunning_email(
                 deps, DunningInput(invoice=f"INV-I{i:05d}", requested_by=PROPOSER)
             )
-            cards.append((a.id, post_card(client, deps, a, channel=CHANNEL)))
+            shown = CardRef(action_id=a.id, version=a.shown_version).model_dump_json()
+            cards.append((shown, post_card(client, deps, a, channel=CHANNEL)))
         propose_s = time.perf_counter() - t0
 
         app = create_app(settings, deps)
@@ -130,13 +131,13 @@ def main() -> int:
 
         def user_clicks(user_index: int) -> int:
             user, done = users[user_index], 0
-            for action_id, ts in cards[user_index :: len(users)]:
+            for value, ts in cards[user_index :: len(users)]:
                 with lock:
                     clicked_at[ts] = time.monotonic()
                 status, _ = sender.interaction(
                     block_action(
                         ActionId.APPROVE,
-                        value=str(action_id),
+                        value=value,
                         user=user,
                         channel=CHANNEL,
                         message_ts=ts,

@@ -1,8 +1,10 @@
 """A real SMTP server (aiosmtpd) on a free 127.0.0.1 port that keeps what it receives.
 
 Tests point ARBOT_SMTP_URL at `fake.url` and assert on the delivered messages: recipient,
-subject, body, Message-ID. `stop()` / `start()` on the same port simulate an outage, and
-`refuse_next(code)` answers the next DATA with an error.
+subject, body, Message-ID. `stop()` / `start()` on the same port simulate an outage,
+`refuse_next(code)` answers the next DATA with an error, and `hold_data()` keeps the next DATA
+unanswered (`data_arrived` is set once the whole message is in) until `release()`, so a test
+can kill the sending process while it waits for the server's reply.
 
     with FakeSmtp() as smtp:
         ...
@@ -12,6 +14,7 @@ subject, body, Message-ID. `stop()` / `start()` on the same port simulate an out
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -49,7 +52,12 @@ class _Handler:
         self.owner = owner
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        return self.owner._accept(envelope)
+        owner = self.owner
+        if owner._holding:
+            owner.data_arrived.set()
+            await asyncio.get_running_loop().run_in_executor(None, owner._released.wait)
+            return "421 4.3.0 held and dropped"
+        return owner._accept(envelope)
 
 
 class FakeSmtp:
@@ -59,6 +67,9 @@ class FakeSmtp:
         self._refusals: list[str] = []
         self._lock = threading.Condition()
         self._controller: Controller | None = None
+        self._holding = False
+        self._released = threading.Event()
+        self.data_arrived = threading.Event()
 
     @property
     def url(self) -> str:
@@ -78,7 +89,17 @@ class FakeSmtp:
         return self.start()
 
     def __exit__(self, *_exc: object) -> None:
+        self.release()
         self.stop()
+
+    def hold_data(self) -> None:
+        """Answer no DATA until `release()`; nothing held is ever counted as received."""
+        self._released.clear()
+        self._holding = True
+
+    def release(self) -> None:
+        self._holding = False
+        self._released.set()
 
     def refuse_next(self, reply: str = "451 4.3.0 try again later") -> None:
         with self._lock:

@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.blocks.ids import ActionId, FieldId, ViewId
+from bot.blocks.ids import ActionId, CardRef, FieldId, ViewId
 from db.models import Action, ActionStatus, Dispute, PromiseToPay
 from jobs.runner import run_job
 from tests.bot import conftest as bot_conftest
@@ -172,7 +172,10 @@ def test_draft_reminder_posts_an_approval_card_in_the_alert_thread(
     assert "Approve" in text
     assert fake_slack.calls("chat.postEphemeral") == []
     [action_id] = {
-        int(e["value"]) for b in card.blocks if b["type"] == "actions" for e in b["elements"]
+        CardRef.parse(e["value"]).action_id
+        for b in card.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
     }
     a = actions.load(bot_deps, action_id)
     assert a.status == ActionStatus.PROPOSED and a.proposed_by == FINANCE

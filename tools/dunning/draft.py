@@ -18,14 +18,21 @@ from pydantic import BaseModel
 from tools.dunning.eligibility import TONES
 from tools.format import format_lateness
 from tools.llm import chat_model, render_prompt
+from tools.mailer import header_problem
 from tools.money import format_amount, format_money
 from tools.settings import Settings
 
 log = logging.getLogger(__name__)
 
 MAX_SUBJECT = 200
-MAX_BODY = 20_000
+# The longest body a person approves: the approval card shows it whole (Slack's section text
+# holds 3,000 characters; the card's own lines and markup take the rest), so what is approved
+# is all that goes out.
+MAX_BODY = 2_500
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# Anything a mail client may turn into a link: a scheme with "//" or a bare "www." host.
+_LINK_RE = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\"'`]+")
+_LINK_TAIL = ".,;:!?)]}'\""
 _OPENINGS = {
     TONES[0]: "This is a friendly reminder that the following invoice{s} {is_are} open on "
     "your account. If it has slipped through the cracks, we would be grateful if you could "
@@ -142,18 +149,27 @@ def draft_email(
 def check_draft(subject: str, body: str, payload: dict[str, Any]) -> list[str]:
     """What is wrong with a subject/body for this email (empty list: fine).
 
-    Applied to LLM drafts and to every edit, so an email always states each invoice and its
-    exact open amount, and never names an address other than the recipient's.
+    Applied to every draft (model's or template's) and to every edit, so an email always
+    states each invoice and its exact open amount, fits the approval card whole, names no
+    address but the recipient's, links nowhere but the invoices' payment pages, and has
+    headers the outbox can send.
     """
     problems = []
     if not subject.strip():
         problems.append("the subject is empty")
-    if "\n" in subject.strip() or len(subject) > MAX_SUBJECT:
+    if len(subject) > MAX_SUBJECT:
         problems.append(f"the subject must be one line of at most {MAX_SUBJECT} characters")
+    for field, value in (("subject", subject), ("recipient", payload["recipient"])):
+        problem = header_problem(field, value)
+        if problem:
+            problems.append(problem)
     if not body.strip():
         problems.append("the body is empty")
     if len(body) > MAX_BODY:
-        problems.append(f"the body is longer than {MAX_BODY} characters")
+        problems.append(
+            f"the body is {len(body):,} characters; the most an approval card shows whole is "
+            f"{MAX_BODY:,}"
+        )
     for i in payload["invoices"]:
         if i["label"] not in body:
             problems.append(f"the body must name invoice {i['label']}")
@@ -163,4 +179,18 @@ def check_draft(subject: str, body: str, payload: dict[str, Any]) -> list[str]:
     others = {m for m in _EMAIL_RE.findall(subject + " " + body) if m != payload["recipient"]}
     if others:
         problems.append("the email must not contain other email addresses")
+    foreign = foreign_links(subject + " " + body, payload["invoices"])
+    if foreign:
+        problems.append(
+            "the email may link only to the invoice's own payment page, not "
+            + ", ".join(foreign[:3])
+        )
     return problems
+
+
+def foreign_links(text: str, invoices: list[dict[str, Any]]) -> list[str]:
+    """The links in `text` other than the invoices' own payment pages (hosted invoice URLs):
+    a reminder is where a phishing link would do most harm, so no other link goes out."""
+    allowed = {i["payment_url"] for i in invoices if i.get("payment_url")}
+    found = (m.group().rstrip(_LINK_TAIL) for m in _LINK_RE.finditer(text))
+    return [link for link in found if link not in allowed]

@@ -19,7 +19,7 @@ from tools.actions import ActionInfo
 from tools.clock import today
 from tools.customer_lookup import match_customer, resolve_customer
 from tools.deps import ToolDeps
-from tools.dunning.draft import draft_email, totals
+from tools.dunning.draft import check_draft, draft_email, totals
 from tools.dunning.eligibility import (
     TONES,
     Candidate,
@@ -142,6 +142,10 @@ def propose_dunning_email(
         "excluded": excluded,
     }
     draft = draft_email(s, customer.name, as_of, payload)
+    problems = check_draft(draft.subject, draft.body, payload)
+    if problems:
+        hint = "; name one invoice at a time" if len(items) > 1 else ""
+        raise DunningError(f"no reminder for {customer.name}: " + "; ".join(problems) + hint)
     payload |= {"subject": draft.subject, "body": draft.body, "drafted_by": draft.drafted_by}
     return actions.create(
         deps,
