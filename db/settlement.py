@@ -1,5 +1,8 @@
 """Keeps `invoices.settled_at` and `applied_minor` true to the dated rows they derive from.
 
+Every write to invoices, payments and credit notes ends here, in its own transaction, so this
+is also where the dated sums of db.ar_sums and the ledger version are kept current.
+
 An invoice is open from `issued_at` until the first of: voided, written off, or the moment
 its succeeded payments plus credit notes cover its total. Storing that moment lets AR(D)
 read only the invoices open around D instead of the whole history (see db.open_amounts).
@@ -11,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Column, Connection, Integer, MetaData, Table, text
+
+from db.ar_sums import refresh_terms
 
 _meta = MetaData()
 _targets = Table(
@@ -99,10 +104,18 @@ def refresh_selected(
     return _refresh_targets(conn)
 
 
+def rebuild_all(conn: Connection) -> None:
+    """Settlement, terms and sums of every invoice from scratch (a new schema, or a check)."""
+    conn.execute(text("DELETE FROM ar_terms"))
+    conn.execute(text("DELETE FROM ar_sums WHERE kind <> 'ver'"))
+    refresh_selected(conn, "SELECT id FROM invoices", {})
+
+
 def _refresh_targets(conn: Connection) -> list[OverApplied]:
     conn.execute(text("DROP TABLE IF EXISTS settle_results"))
     conn.execute(text(_RESULTS_SQL))
     conn.execute(text(_UPDATE_SQL))
+    refresh_terms(conn)
     over = conn.execute(
         text(
             "SELECT i.id, i.external_id, i.currency, i.total_minor, r.applied_minor "
