@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from db.models import ArSum
 from db.open_amounts import OpenGroup, position
 
-KEY = "kind, currency, key_on, since_at, at, until_at"
+KEY = "kind, currency, key_on, at, since_at, until_at"
 _SENTINELS = {
     "sqlite": ("'0001-01-01 00:00:00.000000'", "'9999-12-31 00:00:00.000000'", "'0001-01-01'"),
     "postgresql": (
@@ -201,26 +201,53 @@ def ledger_version(session: Session) -> int:
 def open_sums_at(
     session: Session, cuts: Sequence[datetime], *, currency: str | None = None
 ) -> list[list[OpenGroup]]:
-    """Open amounts and invoice counts per currency and due date at each cut-off (in the order
-    given), from one pass over the `open` sums whatever the number of cut-offs."""
+    """Open amounts and invoice counts per currency and due date at each cut-off, in the order
+    given: the `open` terms before it, summed per currency and due date.
+
+    Up to two cut-offs (a report) read the sums once each in key order; more (a trend) read
+    them once, grouped by where each term falls among the cut-offs, and add up in Python.
+    """
     bounds = sorted(set(cuts))
-    at = ArSum.at
-    born = position(at, bounds)  # how many cut-offs are <= the term's instant
+    per_bound = (
+        [_open_before(session, cut, currency) for cut in bounds]
+        if len(bounds) <= 2
+        else _open_before_each(session, bounds, currency)
+    )
+    return [per_bound[bounds.index(c)] for c in cuts]
+
+
+def _open_before(session: Session, cut: datetime, currency: str | None) -> list[OpenGroup]:
     query = (
-        select(born, ArSum.currency, ArSum.key_on, func.sum(ArSum.amount_minor), func.sum(ArSum.n))
-        .where(ArSum.kind == "open", at < bounds[-1])
-        .group_by(born, ArSum.currency, ArSum.key_on)
+        select(ArSum.currency, ArSum.key_on, func.sum(ArSum.amount_minor), func.sum(ArSum.n))
+        .where(ArSum.kind == "open", ArSum.at < cut)
+        .group_by(ArSum.currency, ArSum.key_on)
+    )
+    if currency is not None:
+        query = query.where(ArSum.currency == currency)
+    return [
+        OpenGroup(cur, due, None, int(amount), int(count))
+        for cur, due, amount, count in session.execute(query)
+        if amount or count
+    ]
+
+
+def _open_before_each(
+    session: Session, bounds: list[datetime], currency: str | None
+) -> list[list[OpenGroup]]:
+    born = position(ArSum.at, bounds)  # how many cut-offs are <= the term's instant
+    query = (
+        select(ArSum.currency, ArSum.key_on, born, func.sum(ArSum.amount_minor), func.sum(ArSum.n))
+        .where(ArSum.kind == "open", ArSum.at < bounds[-1])
+        .group_by(ArSum.currency, ArSum.key_on, born)
     )
     if currency is not None:
         query = query.where(ArSum.currency == currency)
     steps: list[dict[tuple[str, Any], list[int]]] = [{} for _ in bounds]
-    for k, cur, due, amount, count in session.execute(query):
-        acc = steps[k].setdefault((cur, due), [0, 0])
-        acc[0] += int(amount)
-        acc[1] += int(count)
+    for cur, due, k, amount, count in session.execute(query):
+        steps[k][(cur, due)] = [int(amount), int(count)]
     running: dict[tuple[str, Any], list[int]] = {}
     per_bound: list[list[OpenGroup]] = []
-    for step in steps:  # a term born at position k counts at every bound from k on
+    for step in steps:  # a term at position k counts at every cut-off from k on
         for key, (amount, count) in step.items():
             acc = running.setdefault(key, [0, 0])
             acc[0] += amount
@@ -232,7 +259,7 @@ def open_sums_at(
                 if amount or count
             ]
         )
-    return [per_bound[bounds.index(c)] for c in cuts]
+    return per_bound
 
 
 def credit_sales_in(

@@ -19,11 +19,8 @@ branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
 
-def _instants() -> list[sa.Column[object]]:
-    return [
-        sa.Column(name, db.types.UTCDateTime(timezone=True), nullable=False)
-        for name in ("since_at", "at", "until_at")
-    ]
+def _instants(*names: str) -> list[sa.Column[object]]:
+    return [sa.Column(n, db.types.UTCDateTime(timezone=True), nullable=False) for n in names]
 
 
 def upgrade() -> None:
@@ -34,7 +31,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=4), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("key_on", sa.Date(), nullable=False),
-        *_instants(),
+        *_instants("since_at", "at", "until_at"),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ar_terms")),
@@ -45,12 +42,13 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=4), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("key_on", sa.Date(), nullable=False),
-        *_instants(),
+        *_instants("at", "since_at", "until_at"),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "kind", "currency", "key_on", "since_at", "at", "until_at", name=op.f("pk_ar_sums")
+            "kind", "currency", "key_on", "at", "since_at", "until_at", name=op.f("pk_ar_sums")
         ),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_ar_sums_kind_at", "ar_sums", ["kind", "at"], unique=False)
     rebuild_all(op.get_bind())
