@@ -82,19 +82,17 @@ WITH inv AS (
       FROM credit_notes c JOIN settle_targets t ON t.invoice_id = c.invoice_id
 ), live AS (
     SELECT * FROM inv WHERE gone IS NULL OR gone > born
-), left_at_end AS (
-    SELECT l.id, SUM(a.amt) AS amt FROM live l JOIN app a ON a.invoice_id = l.id
-     WHERE a.at < l.gone GROUP BY l.id
+), paid AS (
+    SELECT l.id, l.currency, l.due_on, l.born, l.gone, a.at, a.amt
+      FROM live l JOIN app a ON a.invoice_id = l.id WHERE l.gone IS NULL OR a.at < l.gone
 ), opens AS (
     SELECT id, currency, due_on, born AS at, total AS amount, 1 AS n FROM live
     UNION ALL
-    SELECT l.id, l.currency, l.due_on, CASE WHEN a.at > l.born THEN a.at ELSE l.born END,
-           -a.amt, 0
-      FROM live l JOIN app a ON a.invoice_id = l.id
-     WHERE l.gone IS NULL OR a.at < l.gone
+    SELECT id, currency, due_on, gone, -total, -1 FROM live WHERE gone IS NOT NULL
     UNION ALL
-    SELECT l.id, l.currency, l.due_on, l.gone, -(l.total - COALESCE(e.amt, 0)), -1
-      FROM live l LEFT JOIN left_at_end e ON e.id = l.id WHERE l.gone IS NOT NULL
+    SELECT id, currency, due_on, CASE WHEN at > born THEN at ELSE born END, -amt, 0 FROM paid
+    UNION ALL
+    SELECT id, currency, due_on, gone, amt, 0 FROM paid WHERE gone IS NOT NULL
 ), failed AS (
     SELECT p.invoice_id, {f("p.paid_at")} AS at
       FROM payments p JOIN settle_targets t ON t.invoice_id = p.invoice_id
@@ -114,7 +112,7 @@ WITH inv AS (
 )
 SELECT id AS invoice_id, 'open' AS kind, currency, due_on AS key_on, {low} AS since_at, at,
        {high} AS until_at, SUM(amount) AS amount_minor, SUM(n) AS n
-  FROM opens GROUP BY id, currency, due_on, at
+  FROM opens GROUP BY id, currency, due_on, at HAVING SUM(amount) <> 0 OR SUM(n) <> 0
 UNION ALL
 SELECT id, 'sale', currency, {no_day}, {low}, born, COALESCE(voided, {high}), total, 1
   FROM inv
@@ -137,17 +135,20 @@ def refresh_terms(conn: Connection) -> None:
     conn.execute(text("DROP TABLE IF EXISTS terms_new"))
     conn.execute(text("DROP TABLE IF EXISTS terms_delta"))
     conn.execute(text(_terms_sql(dialect)))
+    rewritten = "SELECT invoice_id FROM settle_targets"
+    old = conn.execute(text(f"SELECT 1 FROM ar_terms WHERE invoice_id IN ({rewritten}) LIMIT 1"))
+    # New invoices (a first import) have nothing to take back: skip reading ar_terms for them.
+    take_back = (
+        f"SELECT {KEY}, -amount_minor AS amount_minor, -n AS n FROM ar_terms "
+        f"WHERE invoice_id IN ({rewritten}) UNION ALL "
+        if old.first()
+        else ""
+    )
     conn.execute(
         text(
-            f"""
-CREATE TEMPORARY TABLE terms_delta AS
-SELECT {KEY}, SUM(amount_minor) AS amount_minor, SUM(n) AS n FROM (
-    SELECT {KEY}, -amount_minor AS amount_minor, -n AS n FROM ar_terms
-     WHERE invoice_id IN (SELECT invoice_id FROM settle_targets)
-    UNION ALL
-    SELECT {KEY}, amount_minor, n FROM terms_new
-) d GROUP BY {KEY}
-"""
+            f"CREATE TEMPORARY TABLE terms_delta AS "
+            f"SELECT {KEY}, SUM(amount_minor) AS amount_minor, SUM(n) AS n FROM ("
+            f"{take_back}SELECT {KEY}, amount_minor, n FROM terms_new) d GROUP BY {KEY}"
         )
     )
     conn.execute(
@@ -166,9 +167,8 @@ ON CONFLICT ({KEY}) DO UPDATE SET amount_minor = ar_sums.amount_minor + excluded
             f"AND ({KEY}) IN (SELECT {KEY} FROM terms_delta)"
         )
     )
-    conn.execute(
-        text("DELETE FROM ar_terms WHERE invoice_id IN (SELECT invoice_id FROM settle_targets)")
-    )
+    if take_back:
+        conn.execute(text(f"DELETE FROM ar_terms WHERE invoice_id IN ({rewritten})"))
     conn.execute(
         text(
             f"INSERT INTO ar_terms (invoice_id, {KEY}, amount_minor, n) "
