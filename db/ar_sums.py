@@ -111,8 +111,8 @@ WITH inv AS (
      GROUP BY i.id, i.total
 )
 SELECT id AS invoice_id, 'open' AS kind, currency, due_on AS key_on, {low} AS since_at, at,
-       {high} AS until_at, SUM(amount) AS amount_minor, SUM(n) AS n
-  FROM opens GROUP BY id, currency, due_on, at HAVING SUM(amount) <> 0 OR SUM(n) <> 0
+       {high} AS until_at, amount AS amount_minor, n
+  FROM opens
 UNION ALL
 SELECT id, 'sale', currency, {no_day}, {low}, born, COALESCE(voided, {high}), total, 1
   FROM inv
@@ -133,51 +133,49 @@ def refresh_terms(conn: Connection) -> None:
     ledger version; called by db.settlement in the writing transaction."""
     dialect = conn.dialect.name
     conn.execute(text("DROP TABLE IF EXISTS terms_new"))
-    conn.execute(text("DROP TABLE IF EXISTS terms_delta"))
     conn.execute(text(_terms_sql(dialect)))
     rewritten = "SELECT invoice_id FROM settle_targets"
     old = conn.execute(text(f"SELECT 1 FROM ar_terms WHERE invoice_id IN ({rewritten}) LIMIT 1"))
-    # New invoices (a first import) have nothing to take back: skip reading ar_terms for them.
-    take_back = (
-        f"SELECT {KEY}, -amount_minor AS amount_minor, -n AS n FROM ar_terms "
-        f"WHERE invoice_id IN ({rewritten}) UNION ALL "
-        if old.first()
-        else ""
-    )
-    conn.execute(
-        text(
-            f"CREATE TEMPORARY TABLE terms_delta AS "
-            f"SELECT {KEY}, SUM(amount_minor) AS amount_minor, SUM(n) AS n FROM ("
-            f"{take_back}SELECT {KEY}, amount_minor, n FROM terms_new) d GROUP BY {KEY}"
+    # Each term is added into its cell of the sums (an index seek, no sort of all terms); new
+    # invoices (a first import) have no old terms to take back.
+    if old.first():
+        _add(
+            conn, f"SELECT {KEY}, -amount_minor, -n FROM ar_terms WHERE invoice_id IN ({rewritten})"
         )
-    )
-    conn.execute(
-        text(
-            f"""
-INSERT INTO ar_sums ({KEY}, amount_minor, n)
-SELECT {KEY}, amount_minor, n FROM terms_delta WHERE amount_minor <> 0 OR n <> 0
-ON CONFLICT ({KEY}) DO UPDATE SET amount_minor = ar_sums.amount_minor + excluded.amount_minor,
-                                  n = ar_sums.n + excluded.n
-"""
-        )
-    )
-    conn.execute(
-        text(
-            f"DELETE FROM ar_sums WHERE amount_minor = 0 AND n = 0 AND kind <> 'ver' "
-            f"AND ({KEY}) IN (SELECT {KEY} FROM terms_delta)"
-        )
-    )
-    if take_back:
         conn.execute(text(f"DELETE FROM ar_terms WHERE invoice_id IN ({rewritten})"))
+    _add(conn, f"SELECT {KEY}, amount_minor, n FROM terms_new")
     conn.execute(
         text(
             f"INSERT INTO ar_terms (invoice_id, {KEY}, amount_minor, n) "
             f"SELECT invoice_id, {KEY}, amount_minor, n FROM terms_new"
         )
     )
+    conn.execute(
+        text(
+            f"DELETE FROM ar_sums WHERE amount_minor = 0 AND n = 0 AND kind <> 'ver' "
+            f"AND ({KEY}) IN (SELECT {KEY} FROM terms_new)"
+        )
+    )
     conn.execute(text("DROP TABLE terms_new"))
-    conn.execute(text("DROP TABLE terms_delta"))
     bump_version(conn)
+
+
+def _add(conn: Connection, terms: str) -> None:
+    """Add the selected (key, amount, count) rows into their cells of ar_sums.
+
+    SQLite adds row by row (an index seek each, cheaper than sorting a million terms);
+    PostgreSQL refuses to update one row twice in a statement, so it sums per cell first.
+    """
+    if conn.dialect.name == "postgresql":
+        cols = "k, c, d, x, y, z"
+        terms = f"SELECT {cols}, SUM(a), SUM(n) FROM ({terms}) t ({cols}, a, n) GROUP BY {cols}"
+    conn.execute(
+        text(
+            f"INSERT INTO ar_sums ({KEY}, amount_minor, n) SELECT * FROM ({terms}) t WHERE true "
+            f"ON CONFLICT ({KEY}) DO UPDATE SET amount_minor = ar_sums.amount_minor + "
+            "excluded.amount_minor, n = ar_sums.n + excluded.n"
+        )
+    )
 
 
 def bump_version(conn: Connection) -> None:
