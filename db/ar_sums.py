@@ -136,8 +136,7 @@ def refresh_terms(conn: Connection) -> None:
     conn.execute(text(_terms_sql(dialect)))
     rewritten = "SELECT invoice_id FROM settle_targets"
     old = conn.execute(text(f"SELECT 1 FROM ar_terms WHERE invoice_id IN ({rewritten}) LIMIT 1"))
-    # Each term is added into its cell of the sums (an index seek, no sort of all terms); new
-    # invoices (a first import) have no old terms to take back.
+    # New invoices (a first import) have no old terms to take back.
     if old.first():
         _add(
             conn, f"SELECT {KEY}, -amount_minor, -n FROM ar_terms WHERE invoice_id IN ({rewritten})"
@@ -161,14 +160,12 @@ def refresh_terms(conn: Connection) -> None:
 
 
 def _add(conn: Connection, terms: str) -> None:
-    """Add the selected (key, amount, count) rows into their cells of ar_sums.
-
-    SQLite adds row by row (an index seek each, cheaper than sorting a million terms);
-    PostgreSQL refuses to update one row twice in a statement, so it sums per cell first.
-    """
-    if conn.dialect.name == "postgresql":
-        cols = "k, c, d, x, y, z"
-        terms = f"SELECT {cols}, SUM(a), SUM(n) FROM ({terms}) t ({cols}, a, n) GROUP BY {cols}"
+    """Add the selected (key, amount, count) rows into their cells of ar_sums, summed per cell
+    first (PostgreSQL refuses to update one row twice in a statement)."""
+    cols = "k, c, d, x, y, z"
+    terms = (
+        f"WITH t ({cols}, a, n) AS ({terms}) SELECT {cols}, SUM(a), SUM(n) FROM t GROUP BY {cols}"
+    )
     conn.execute(
         text(
             f"INSERT INTO ar_sums ({KEY}, amount_minor, n) SELECT * FROM ({terms}) t WHERE true "
