@@ -20,6 +20,7 @@ from db.ar_sums import credit_sales_in, dunning_counts, open_sums_at
 from db.invoice_totals import written_off
 from db.open_amounts import OpenGroup
 from db.payments import fx_rate, unapplied_cash
+from tools.answer_cache import cached
 from tools.buckets import BUCKETS, bucket_of, days_past_due
 from tools.clock import day_cut, today
 from tools.money import CurrencyCode, exponent
@@ -149,17 +150,23 @@ def ar_metrics(
     reporting_currency: str,
     reserve_pct: Iterable[Decimal] = DEFAULT_RESERVE_PCT,
 ) -> ArMetrics:
-    reports, _ = ar_metrics_and_trend(
-        session,
-        [args.as_of or today(tz)],
-        [],
-        period_days=args.period_days,
-        currency=args.currency,
-        tz=tz,
-        reporting_currency=reporting_currency,
-        reserve_pct=reserve_pct,
-    )
-    return reports[0]
+    day, reserve = args.as_of or today(tz), tuple(reserve_pct)
+    key = ("ar_metrics", day, args.period_days, args.currency, str(tz), reporting_currency, reserve)
+
+    def compute() -> ArMetrics:
+        reports, _ = ar_metrics_and_trend(
+            session,
+            [day],
+            [],
+            period_days=args.period_days,
+            currency=args.currency,
+            tz=tz,
+            reporting_currency=reporting_currency,
+            reserve_pct=reserve,
+        )
+        return reports[0]
+
+    return cached(session, key, compute)
 
 
 def ar_metrics_and_trend(
