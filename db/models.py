@@ -370,9 +370,7 @@ class LlmUsage(Base):
 
 
 class ArTerm(Base):
-    """What one invoice adds to `ar_sums`, kept so a rewrite takes it back exactly (db.ar_sums)."""
-
-    __tablename__ = "ar_terms"
+    __tablename__ = "ar_terms"  # what each invoice adds to ar_sums, to take back (db.ar_sums)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     invoice_id: Mapped[int] = mapped_column(Integer, index=True)
     kind: Mapped[str] = mapped_column(String(4))
@@ -386,10 +384,10 @@ class ArTerm(Base):
 
 
 class ArSum(Base):
-    """AR, credit sales and dunning attempts as dated sums, and the ledger version (db.ar_sums)."""
+    """AR, credit sales and dunning attempts as dated sums, and the ledger version (db.ar_sums).
+    Clustered on the key AR(D) reads in order (SQLite: no rowid), one index for the windows."""
 
     __tablename__ = "ar_sums"
-    # Clustered on the key AR(D) reads in order (SQLite: no rowid), one index for the windows.
     __table_args__ = (Index("ix_ar_sums_kind_at", "kind", "at"), {"sqlite_with_rowid": False})
     kind: Mapped[str] = mapped_column(String(4), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)

@@ -46,6 +46,7 @@ def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
             _answers.move_to_end(full)
             while len(_answers) > MAX_ANSWERS:
                 _answers.popitem(last=False)
+            _computing.pop(full, None)  # waiters still hold it and will find the answer
         return value
 
 
