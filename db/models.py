@@ -367,3 +367,33 @@ class LlmUsage(Base):
     completion_tokens: Mapped[int] = mapped_column(Integer)
     latency_ms: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ArTerm(Base):
+    __tablename__ = "ar_terms"  # what each invoice adds to ar_sums, to take back (db.ar_sums)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(4))
+    currency: Mapped[str] = mapped_column(String(3))
+    key_on: Mapped[date] = mapped_column(Date)
+    since_at: Mapped[datetime]
+    at: Mapped[datetime]
+    until_at: Mapped[datetime]
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class ArSum(Base):
+    """AR, credit sales and dunning attempts as dated sums, and the ledger version (db.ar_sums).
+    Clustered on the key AR(D) reads in order (SQLite: no rowid), one index for the windows."""
+
+    __tablename__ = "ar_sums"
+    __table_args__ = (Index("ix_ar_sums_kind_at", "kind", "at"), {"sqlite_with_rowid": False})
+    kind: Mapped[str] = mapped_column(String(4), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    key_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    at: Mapped[datetime] = mapped_column(primary_key=True)
+    since_at: Mapped[datetime] = mapped_column(primary_key=True)
+    until_at: Mapped[datetime] = mapped_column(primary_key=True)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    n: Mapped[int] = mapped_column(Integer)

@@ -1,5 +1,8 @@
 """Keeps `invoices.settled_at` and `applied_minor` true to the dated rows they derive from.
 
+Every write to invoices, payments and credit notes ends here, in its own transaction, so this
+is also where the dated sums of db.ar_sums and the ledger version are kept current.
+
 An invoice is open from `issued_at` until the first of: voided, written off, or the moment
 its succeeded payments plus credit notes cover its total. Storing that moment lets AR(D)
 read only the invoices open around D instead of the whole history (see db.open_amounts).
@@ -11,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import Column, Connection, Integer, MetaData, Table, text
+
+from db.ar_sums import driven_join, refresh_terms
 
 _meta = MetaData()
 _targets = Table(
@@ -33,11 +38,11 @@ _RESULTS_SQL = f"""
 CREATE TEMPORARY TABLE settle_results AS
 WITH ev AS (
     SELECT p.invoice_id, p.paid_at AS at, p.amount_minor AS amt
-      FROM payments p JOIN settle_targets t ON t.invoice_id = p.invoice_id
+      FROM settle_targets t {{join}} payments p ON p.invoice_id = t.invoice_id
      WHERE p.status = 'succeeded'
     UNION ALL
     SELECT c.invoice_id, c.issued_at, c.amount_minor
-      FROM credit_notes c JOIN settle_targets t ON t.invoice_id = c.invoice_id
+      FROM settle_targets t {{join}} credit_notes c ON c.invoice_id = t.invoice_id
 ), run AS (
     SELECT invoice_id, at, SUM(amt) OVER (
         PARTITION BY invoice_id ORDER BY at ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
@@ -53,7 +58,7 @@ WITH ev AS (
            i.applied_minor AS old_applied_minor, COALESCE(cov.applied, 0) AS applied_minor,
            i.voided_at, i.written_off_at, cov.covered_at,
            CASE WHEN i.total_minor = 0 THEN i.issued_at END AS empty_at
-      FROM invoices i JOIN settle_targets t ON t.invoice_id = i.id
+      FROM settle_targets t {{join}} invoices i ON i.id = t.invoice_id
       LEFT JOIN cov ON cov.invoice_id = i.id
 )
 SELECT invoice_id, total_minor, applied_minor, old_applied_minor, old_settled_at,
@@ -99,10 +104,22 @@ def refresh_selected(
     return _refresh_targets(conn)
 
 
+def rebuild_all(conn: Connection) -> None:
+    """Settlement, terms and sums of every invoice from scratch (a new schema, or a check)."""
+    conn.execute(text("DELETE FROM ar_terms"))
+    conn.execute(text("DELETE FROM ar_sums WHERE kind <> 'ver'"))
+    refresh_selected(conn, "SELECT id FROM invoices", {})
+
+
 def _refresh_targets(conn: Connection) -> list[OverApplied]:
+    # Statistics on the targets: without them the planners expect a big table and read every
+    # payment (SQLite builds a Bloom filter over them) to refresh one invoice.
+    sqlite = conn.dialect.name == "sqlite"
+    conn.execute(text("ANALYZE temp.settle_targets" if sqlite else "ANALYZE settle_targets"))
     conn.execute(text("DROP TABLE IF EXISTS settle_results"))
-    conn.execute(text(_RESULTS_SQL))
+    conn.execute(text(_RESULTS_SQL.format(join=driven_join(conn.dialect.name))))
     conn.execute(text(_UPDATE_SQL))
+    refresh_terms(conn)
     over = conn.execute(
         text(
             "SELECT i.id, i.external_id, i.currency, i.total_minor, r.applied_minor "

@@ -43,3 +43,13 @@ def test_0002_backfills_applied_amounts(db_url: str) -> None:
         applied = conn.execute(sa.select(Invoice.applied_minor)).scalar_one()
     engine.dispose()
     assert applied == 4000  # the succeeded payment and the credit note, not the failed one
+
+
+def test_head_revision_is_alembics() -> None:
+    """Start-up skips Alembic when the schema is current; it must agree on which is newest."""
+    from alembic.script import ScriptDirectory
+
+    from db.engine import head_revision
+
+    config = alembic_config(make_engine("sqlite://"))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()

@@ -12,7 +12,9 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from db.ar_sums import open_sums_at
 from db.open_amounts import open_groups
+from tools.answer_cache import cached
 from tools.buckets import BUCKETS
 from tools.clock import day_cut, today
 from tools.customer_lookup import scope_of
@@ -50,11 +52,20 @@ def aging(deps: ToolDeps, args: AgingInput) -> Aging:
         scope = scope_of(session, args.customer, args.segment)
         if scope.customer is not None and args.currency is None:
             target = scope.customer.currency
-        groups = open_groups(
-            session, day_cut(as_of, s.tz), currency=args.currency, customer_ids=scope.ids
-        )
-        buckets = converted_aging(Converter(session, target, as_of), groups, as_of)
-        count = sum(g.invoice_count for g in groups)
+        cut = day_cut(as_of, s.tz)
+
+        def compute() -> tuple[dict[str, int], int]:
+            groups = (
+                open_sums_at(session, [cut], currency=args.currency)[0]
+                if scope.ids is None
+                else open_groups(session, cut, currency=args.currency, customer_ids=scope.ids)
+            )
+            buckets = converted_aging(Converter(session, target, as_of), groups, as_of)
+            return buckets, sum(g.invoice_count for g in groups)
+
+        ids = None if scope.ids is None else tuple(scope.ids)
+        key = ("aging", as_of, str(s.tz), args.currency, target, ids)
+        buckets, count = cached(session, key, compute)
     total = sum(buckets.values())
     return Aging(
         as_of=as_of,

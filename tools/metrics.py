@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from db.invoice_totals import credit_sales_at, dunning_recovery, written_off
-from db.open_amounts import OpenGroup, open_groups_at
+from db.ar_sums import credit_sales_in, dunning_counts, open_sums_at
+from db.invoice_totals import written_off
+from db.open_amounts import OpenGroup
 from db.payments import fx_rate, unapplied_cash
+from tools.answer_cache import cached
 from tools.buckets import BUCKETS, bucket_of, days_past_due
 from tools.clock import day_cut, today
 from tools.money import CurrencyCode, exponent
@@ -148,17 +150,23 @@ def ar_metrics(
     reporting_currency: str,
     reserve_pct: Iterable[Decimal] = DEFAULT_RESERVE_PCT,
 ) -> ArMetrics:
-    reports, _ = ar_metrics_and_trend(
-        session,
-        [args.as_of or today(tz)],
-        [],
-        period_days=args.period_days,
-        currency=args.currency,
-        tz=tz,
-        reporting_currency=reporting_currency,
-        reserve_pct=reserve_pct,
-    )
-    return reports[0]
+    day, reserve = args.as_of or today(tz), tuple(reserve_pct)
+    key = ("ar_metrics", day, args.period_days, args.currency, str(tz), reporting_currency, reserve)
+
+    def compute() -> ArMetrics:
+        reports, _ = ar_metrics_and_trend(
+            session,
+            [day],
+            [],
+            period_days=args.period_days,
+            currency=args.currency,
+            tz=tz,
+            reporting_currency=reporting_currency,
+            reserve_pct=reserve,
+        )
+        return reports[0]
+
+    return cached(session, key, compute)
 
 
 def ar_metrics_and_trend(
@@ -174,15 +182,16 @@ def ar_metrics_and_trend(
 ) -> tuple[list[ArMetrics], list[DsoPoint]]:
     """ar_metrics for each report day, and DSO points for each trend day, equal to ar_metrics'.
 
-    All dates share one pass over the open invoices and one over credit sales: the Monday
-    digest's two reports and 13-week trend cost about one report.
+    AR at every date comes from one pass over the dated sums of db.ar_sums, and credit sales
+    from a few of their rows per date: the Monday digest's two reports and 13-week trend cost
+    about one report.
     """
     days = [*report_days, *trend_days]
     cuts = [day_cut(d, tz) for d in days]
     starts = [day_cut(d - timedelta(days=period_days), tz) for d in days]
     n = len(report_days)
-    opens = open_groups_at(session, [*cuts, *starts[:n]], currency=currency)
-    sales_in = credit_sales_at(session, list(zip(starts, cuts, strict=True)), currency=currency)
+    opens = open_sums_at(session, [*cuts, *starts[:n]], currency=currency)
+    sales_in = credit_sales_in(session, list(zip(starts, cuts, strict=True)), currency=currency)
     target = currency or reporting_currency
     reports = [
         _metrics(
@@ -250,7 +259,7 @@ def _metrics(
     ar_start = fx.minor(_totals(open_groups[0]))
     sales = fx.minor(credit_sales)
     written = fx.minor(written_off(session, start, cut, currency=currency))
-    attempted, recovered = dunning_recovery(session, start, cut, currency=currency)
+    attempted, recovered = dunning_counts(session, start, cut, currency=currency)
     unapplied = fx.minor(unapplied_cash(session, cut, currency=currency))
     dso, best, add = _dso(aging, sales, period)
     allowance = sum(

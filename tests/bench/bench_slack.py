@@ -3,7 +3,9 @@
 Drives the real app over HTTP with signed Events API requests (DMs from a finance user) and
 times, per question, the HTTP ack and the answer's chat.postMessage arriving at the fake
 Slack server. Then holds a steady rate (default 50 questions/s for 60 s) and checks that
-every question got exactly one answer and no error.
+every question got exactly one answer and no error. Then: past as-of dates (each date asked
+once, so no cached answer helps), and "AR now" right after a back-dated payment is imported
+(timed from the import's commit to the posted reply, and checked against a fresh computation).
 
     python tests/bench/bench_slack.py                    # SQLite, the shared 1M ledger
     python tests/bench/bench_slack.py --db postgresql
@@ -17,12 +19,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import resource
 import statistics
 import sys
+import tempfile
 import threading
 import time
+import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -33,8 +39,14 @@ from bot.app import create_app
 from bot.server import default_routes, serve, serve_in_thread
 from tests.fakes.signing import SlackSender, message_event
 from tests.fakes.slack_api import Call, FakeSlack
-from tools.deps import connect
+from tests.ledger_files import write_csvs
+from tools.csv_import import import_directory
+from tools.deps import ToolDeps, connect
+from tools.metrics import ar_metrics_and_trend
+from tools.money import format_money
 from tools.settings import Settings
+
+AS_OF = date(2026, 11, 23)  # tests.bench.big_ledger's as-of date (imported lazily there)
 
 SECRET = "bench-secret"
 USER = "UBENCH0001"
@@ -47,6 +59,7 @@ class Answers:
     def __init__(self) -> None:
         self.lock = threading.Condition()
         self.by_thread: dict[str, list[float]] = defaultdict(list)
+        self.text: dict[str, str] = {}
         self.errors = 0
 
     def on_call(self, call: Call) -> None:
@@ -54,6 +67,7 @@ class Answers:
             return
         with self.lock:
             self.by_thread[str(call.params.get("thread_ts"))].append(call.at)
+            self.text.setdefault(str(call.params.get("thread_ts")), str(call.params))
             if "something went wrong" in str(call.params.get("text", "")):
                 self.errors += 1
             self.lock.notify_all()
@@ -67,6 +81,10 @@ class Answers:
                     return None
                 self.lock.wait(left)
             return self.by_thread[thread_ts][0]
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def pct(values: list[float], p: float) -> float:
@@ -138,6 +156,71 @@ def sustained(sender: SlackSender, answers: Answers, rate: float, seconds: float
     print(f"  sustained: ack {ms(acks)}; answer {ms(answer_times)}")
 
 
+def past_dates(sender: SlackSender, answers: Answers, samples: int) -> None:
+    """Each question names a date not asked before, so every answer is computed afresh."""
+    for name, template in (("ar", "what was AR on {}?"), ("aging", "aging as of {}")):
+        times = []
+        for k in range(samples):
+            day = AS_OF - timedelta(days=30 + k * 7 + (3 if name == "aging" else 0))
+            ts, start, _, status = ask(sender, template.format(day.isoformat()))
+            assert status == 200, status
+            arrived = answers.wait(ts, 60)
+            assert arrived is not None, f"no answer to {template!r}"
+            times.append(arrived - start)
+        print(f"  past as-of {name:5} ({samples} dates, each new): answer {ms(times)}")
+
+
+def after_backdated_payment(sender: SlackSender, answers: Answers, deps: ToolDeps) -> None:
+    """Import one payment dated 30 days back on an open invoice, then ask for AR now; the
+    answer must already count it (compared with a computation that bypasses every cache)."""
+    with deps.engine.connect() as conn:
+        inv, cust, cur = conn.execute(
+            sa.text(
+                "SELECT i.external_id, c.external_id, i.currency FROM invoices i "
+                "JOIN customers c ON c.id = i.customer_id WHERE i.settled_at IS NULL "
+                "AND i.total_minor - i.applied_minor > 100 AND i.currency = 'USD' "
+                "AND i.source = 'csv' ORDER BY i.id LIMIT 1"
+            )
+        ).one()
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = write_csvs(
+            Path(tmp),
+            payments=[
+                {
+                    "payment_id": f"BENCH-{uuid.uuid4().hex[:10]}",
+                    "customer_id": cust,
+                    "invoice_id": inv,
+                    "amount": "1.00",
+                    "currency": cur,
+                    "paid_on": (date.today() - timedelta(days=30)).isoformat(),
+                    "status": "succeeded",
+                }
+            ],
+        )
+        started = time.monotonic()
+        import_directory(deps.engine, directory, tz=deps.settings.tz)
+        imported = time.monotonic()
+    ts, asked, _, _ = ask(sender, QUESTIONS["ar"])
+    arrived = answers.wait(ts, 60)
+    assert arrived is not None
+    with deps.sessions() as session:
+        reports, _ = ar_metrics_and_trend(
+            session,
+            [date.today()],
+            [],
+            period_days=90,
+            tz=deps.settings.tz,
+            reporting_currency=deps.settings.reporting_currency,
+        )
+    fresh = format_money(reports[0].ar_total_minor, reports[0].currency)
+    exact = fresh in answers.text[ts]
+    print(
+        f"  back-dated payment: import {imported - started:.2f}s; AR now answered "
+        f"{(arrived - asked) * 1000:.0f} ms after asking, {arrived - imported:.2f}s after the "
+        f"import committed; {'exact' if exact else 'STALE'} (AR {fresh})"
+    )
+
+
 def ledger_url(args: argparse.Namespace) -> str:
     if args.url:
         return str(args.url)
@@ -153,6 +236,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--rate", type=float, default=50)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--past", type=int, default=10, help="past as-of dates to ask")
     parser.add_argument("-v", "--verbose", action="store_true")
     parser.add_argument("--no-analyze", action="store_true", help="skip ANALYZE first")
     args = parser.parse_args()
@@ -191,6 +275,9 @@ def main() -> None:
             answers.wait(ts, 60)
         latency(sender, answers, args.samples)
         sustained(sender, answers, args.rate, args.seconds)
+        past_dates(sender, answers, args.past)
+        after_backdated_payment(sender, answers, deps)
+        print(f"  peak memory of this process: {peak_mib():.0f} MiB")
         server.shutdown()
         deps.engine.dispose()
 
