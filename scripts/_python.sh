@@ -47,6 +47,10 @@ arbot_pythons() {
       continue
     fi
     ver=${out%%$'\t'*}
+    if ! _arbot_new_enough "$ver"; then
+      echo "note: $name ($(command -v "$name")) is Python $ver, older than $(_arbot_oldest)" >&2
+      continue
+    fi
     case "$seen" in *" ${ver%.*} "*) continue ;; esac
     seen="$seen${ver%.*} "
     echo "$out"

@@ -80,6 +80,15 @@ def test_picks_the_newest_that_runs(tmp_path: Path) -> None:
     assert "does not run" in result.stderr
 
 
+def test_a_versioned_name_that_runs_an_older_python_is_skipped(tmp_path: Path) -> None:
+    fake_python(tmp_path, "python3.12", "3.10.13")
+    py311 = fake_python(tmp_path, "python3.11", "3.11.7")
+    result = run(tmp_path, PICK)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"picked 3.11.7 {py311}"
+    assert "python3.12" in result.stderr and "is Python 3.10.13" in result.stderr
+
+
 def test_falls_back_to_python3_when_new_enough(tmp_path: Path) -> None:
     py3 = fake_python(tmp_path, "python3", "3.13.0")
     result = run(tmp_path, PICK)
