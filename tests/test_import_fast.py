@@ -1,0 +1,136 @@
+"""The import's fast row parsers and bulk staging: same rows, same errors as the full parser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.cli_helpers import arbot
+from tests.ledger_files import customer, invoice, payment, write_csvs
+from tools.csv_fast import as_tuple, fast_parser
+from tools.csv_rows import COLUMNS, RowError, Rows
+from tools.deps import ToolDeps
+
+# Values a person's export may hold: the plain form the fast path takes, and near misses
+# (spaces, case, signs, other digits, exponents) that only the full parser may judge.
+AMOUNTS = ["0", "12", "12.5", "12.50", "1.234", " 7.00", "12.", ".5", "-3", "+3", "1e3"]
+AMOUNTS += ["1_000", "\u0661\u0662", "\u00b2", "1,000.00", "99999999.99", "", "0.001"]
+DAYS = ["2026-01-31", "2026-02-01", " 2026-02-01", "2026-2-1", "20260201", "2026-02-30", ""]
+CURRENCIES = ["USD", "usd", " USD", "JPY", "KWD", "XXX", ""]
+TEXTS = ["C1", " C1 ", "", "   ", 'a "quoted", name', "line\nbreak", "back\\slash", "Zo\u00eb"]
+TEXTS += ["a@b.example", "no at", "x @y", "succeeded", "failed", "Succeeded", "7", "07", "-1"]
+FIELDS = {
+    "amount": AMOUNTS,
+    "total": AMOUNTS,
+    "credit_limit": AMOUNTS,
+    "currency": CURRENCIES,
+    "issued_on": DAYS,
+    "due_on": DAYS,
+    "voided_on": DAYS,
+    "written_off_on": DAYS,
+    "paid_on": DAYS,
+}
+FAST_ENTITIES = ["customers", "invoices", "payments", "credit_notes"]
+
+
+def field_values(column: str) -> st.SearchStrategy[str]:
+    return st.sampled_from(FIELDS.get(column, TEXTS))
+
+
+@st.composite
+def csv_rows(draw: st.DrawFn, entity: str) -> list[str]:
+    return [draw(field_values(c)) for c in COLUMNS[entity]]
+
+
+@pytest.mark.parametrize("entity", FAST_ENTITIES)
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_fast_parser_takes_only_what_the_full_parser_takes_the_same_way(
+    entity: str, data: st.DataObject
+) -> None:
+    rows = Rows(ZoneInfo("America/New_York"))
+    header = list(reversed(COLUMNS[entity]))  # any column order
+    fields = list(reversed(data.draw(csv_rows(entity))))
+    fast = fast_parser(rows, entity, header)
+    assert fast is not None
+    got = fast(fields, 7)
+    try:
+        full: dict[str, Any] | None = getattr(rows, entity)(dict(zip(header, fields, strict=True)))
+    except RowError:
+        full = None
+    if got is not None:
+        assert full is not None, f"fast path took a row the full parser refuses: {fields}"
+        assert got == as_tuple(entity, full | {"line": 7})
+
+
+def test_plain_rows_take_the_fast_path() -> None:
+    rows = Rows(ZoneInfo("UTC"))
+    header = COLUMNS["invoices"]
+    fast = fast_parser(rows, "invoices", header)
+    assert fast is not None
+    fields = ["I1", "C1", "INV-1", "USD", "2620.24", "2025-06-12", "2025-07-12", "", ""]
+    assert fast(fields, 2) == as_tuple(
+        "invoices", rows.invoices(dict(zip(header, fields, strict=True))) | {"line": 2}
+    )
+
+
+ODD_NAMES = [
+    'Quote "Q" Ltd',
+    "Comma, Inc",
+    "Two\nLines GmbH",
+    "Back\\slash \\N Co",
+    "Tab\there",
+    "Zo\u00eb & \u4e2d\u6587 \U0001f600",
+    "\\.",
+]
+
+
+def test_odd_text_round_trips_through_staging(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    customers = [customer(f"C{n}", name=name) for n, name in enumerate(ODD_NAMES, 1)]
+    directory = write_csvs(
+        tmp_path / "odd",
+        customers=customers,
+        invoices=[invoice("I,1", "10.00", "2026-06-01", "2026-07-01", number='N"1\\')],
+        payments=[payment("P\n1", "I,1", "10.00", "2026-06-02")],
+    )
+
+    run = arbot(capsys, "import", str(directory))
+
+    assert run.code == 0, run.err
+    with deps.engine.connect() as conn:
+        names = dict(conn.execute(sa.text("SELECT external_id, name FROM customers")).all())
+        inv = conn.execute(sa.text("SELECT external_id, number, settled_at FROM invoices")).one()
+        pay = conn.execute(sa.text("SELECT external_id FROM payments")).scalar_one()
+    assert names == {f"C{n}": name for n, name in enumerate(ODD_NAMES, 1)}
+    assert inv.external_id == "I,1" and inv.number == 'N"1\\' and inv.settled_at is not None
+    assert pay == "P\n1"
+
+
+def test_errors_after_a_multi_line_field_name_the_right_line(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    directory = write_csvs(
+        tmp_path / "bad",
+        customers=[customer("C1", name="Two\nLines"), customer("C2", currency="usd ")],
+        invoices=[
+            invoice("I1", "10.00", "2026-06-01", "2026-07-01", number="N\n1"),
+            invoice("I2", "1.5.0", "2026-06-01", "2026-07-01"),
+        ],
+    )
+
+    run = arbot(capsys, "import", str(directory))
+
+    assert run.code == 2
+    errors = run.err.splitlines()
+    # "usd " is accepted (the full parser trims and upper-cases); the bad amount is refused.
+    assert "invoices.csv:4: total: amount '1.5.0' is not a number" in errors
+    with deps.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM customers")).scalar_one() == 0
