@@ -24,12 +24,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
     text,
 )
 from sqlalchemy.schema import CreateTable
 
 from db.bulk import write_rows
-from db.settlement import OverApplied, refresh_selected
+from db.settlement import OverApplied, refresh_selected, settle_staged, staged_over_applied
 from db.types import UTCDateTime
 
 _stage_meta = MetaData()
@@ -193,6 +194,9 @@ _UPSERTS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
+_DERIVED = ("settled_at", "applied_minor")
+
+
 @dataclass(frozen=True)
 class UpsertCounts:
     new: int
@@ -299,11 +303,18 @@ def unknown_references(conn: Connection, entity: str, *, source: str) -> list[tu
     return problems
 
 
-def upsert(conn: Connection, entity: str, *, source: str) -> UpsertCounts:
-    """Insert new rows and update changed ones; unchanged rows are not rewritten."""
+def upsert(conn: Connection, entity: str, *, source: str, settle: bool = False) -> UpsertCounts:
+    """Insert new rows and update changed ones; unchanged rows are not rewritten.
+
+    `settle` (invoices, once every payment and credit note is staged): write each invoice with
+    its settlement computed from the staged and stored rows, see `settle_staged`."""
     if entity == "fx_rates":
         return _upsert_fx(conn)
     joins, exprs = _UPSERTS[entity]
+    if entity == "invoices" and settle:
+        settle_staged(conn, source=source)
+        joins += " LEFT JOIN settle_staged pre ON pre.invoice_ext = s.external_id"
+        exprs = exprs | {c: f"pre.{c}" for c in _DERIVED}
     cols = list(exprs)
     select = (
         "SELECT :source AS source, s.external_id, "
@@ -317,7 +328,9 @@ def upsert(conn: Connection, entity: str, *, source: str) -> UpsertCounts:
         ),
         {"source": source},
     ).scalar_one()
-    differs = " OR ".join(f"{entity}.{c} IS DISTINCT FROM excluded.{c}" for c in cols)
+    # A row counts as changed when its own fields differ; derived settlement rides along.
+    own = [c for c in cols if c not in _DERIVED]
+    differs = " OR ".join(f"{entity}.{c} IS DISTINCT FROM excluded.{c}" for c in own)
     result = conn.execute(
         text(
             f"INSERT INTO {entity} (source, external_id, {', '.join(cols)}) {select} WHERE true "
@@ -361,9 +374,86 @@ _TOUCHED_SQL = """
 """
 
 
-def refresh_touched(conn: Connection, *, source: str) -> list[OverApplied]:
-    """Refresh settlement of the invoices the staged rows may have changed."""
-    return refresh_selected(conn, _TOUCHED_SQL, {"source": source})
+_NOT_STAGED_SQL = f"""
+    SELECT id FROM ({_TOUCHED_SQL}) t WHERE NOT EXISTS (
+        SELECT 1 FROM invoices i JOIN stage_invoices s ON i.external_id = s.external_id
+         WHERE i.id = t.id AND i.source = :source)
+"""
+
+
+def refresh_touched(conn: Connection, *, source: str, settled: bool = False) -> list[OverApplied]:
+    """Refresh settlement of the invoices the staged rows may have changed.
+
+    `settled`: the staged invoices were written with `upsert(..., settle=True)` after all
+    their payments and credit notes were staged, so only the others need the refresh."""
+    if not settled:
+        return refresh_selected(conn, _TOUCHED_SQL, {"source": source})
+    found = refresh_selected(conn, _NOT_STAGED_SQL, {"source": source})
+    return sorted([*found, *staged_over_applied(conn, source=source)], key=lambda o: o.invoice_id)
+
+
+# Tables a big import fills, whose secondary indexes it may rebuild instead of maintaining.
+_BULK_TABLES = ("invoices", "payments", "credit_notes")
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """An index, or on PostgreSQL a foreign key, dropped for a bulk write; `sql` rebuilds it."""
+
+    drop: str
+    sql: str
+
+
+def defer_indexes(conn: Connection) -> list[Deferred]:
+    """Drop the ledger's secondary indexes (and PostgreSQL's foreign keys) when the staged
+    rows outnumber the rows already there, for `restore_indexes` to build again after.
+
+    Maintaining six B-trees row by row, and a foreign-key trigger per row and key on
+    PostgreSQL, is most of a big import's database time; building each index once from
+    sorted rows, and checking each key with one join, costs a fraction. When the ledger is
+    already large the rebuild would cost more than it saves, so small imports keep them. The
+    drop locks the tables until the import commits, which only an import of more rows than
+    the ledger holds pays."""
+    staged = sum(staged_count(conn, e) for e in _BULK_TABLES)
+    held = sum(
+        int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in _BULK_TABLES
+    )
+    if staged < max(held, 10_000):
+        return []
+    found: list[Deferred] = []
+    reflect = inspect(conn)
+    for table in _BULK_TABLES:
+        for ix in reflect.get_indexes(table):
+            if not ix["unique"] and ix["name"]:
+                columns = ", ".join(str(c) for c in ix["column_names"])
+                found.append(
+                    Deferred(
+                        f"DROP INDEX {ix['name']}",
+                        f"CREATE INDEX {ix['name']} ON {table} ({columns})",
+                    )
+                )
+        if conn.dialect.name != "postgresql":
+            continue  # SQLite cannot drop a foreign key; its checks are cheap index probes
+        for fk in reflect.get_foreign_keys(table):
+            if fk["name"] and not fk["options"]:
+                found.append(
+                    Deferred(
+                        f"ALTER TABLE {table} DROP CONSTRAINT {fk['name']}",
+                        f"ALTER TABLE {table} ADD CONSTRAINT {fk['name']} FOREIGN KEY "
+                        f"({', '.join(fk['constrained_columns'])}) REFERENCES "
+                        f"{fk['referred_table']} ({', '.join(fk['referred_columns'])})",
+                    )
+                )
+    for item in found:
+        conn.execute(text(item.drop))
+    return found
+
+
+def restore_indexes(conn: Connection, deferred: Sequence[Deferred]) -> None:
+    if deferred and conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+    for item in deferred:
+        conn.execute(text(item.sql))
 
 
 def blame_line(conn: Connection, invoice_id: int) -> tuple[str, int]:

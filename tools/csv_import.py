@@ -174,11 +174,13 @@ def import_directory(engine: Engine, directory: Path, *, tz: ZoneInfo) -> Import
             for line, msg in duplicates:
                 error(entity, line, msg)
             ingest.discard_lines(conn, entity, [line for line, _ in duplicates])
+        deferred = ingest.defer_indexes(conn)
         for entity in files:
             for line, msg in ingest.unknown_references(conn, entity, source=SOURCE):
                 error(entity, line, msg)
-            summary.counts[entity] = ingest.upsert(conn, entity, source=SOURCE)
-        for over in ingest.refresh_touched(conn, source=SOURCE):
+            summary.counts[entity] = ingest.upsert(conn, entity, source=SOURCE, settle=True)
+        settled = "invoices" in files  # upserted with their settlement
+        for over in ingest.refresh_touched(conn, source=SOURCE, settled=settled):
             entity, line = ingest.blame_line(conn, over.invoice_id)
             error(
                 entity,
@@ -187,6 +189,7 @@ def import_directory(engine: Engine, directory: Path, *, tz: ZoneInfo) -> Import
                 f"{format_major(over.applied_minor, over.currency)}, more than its total "
                 f"{format_major(over.total_minor, over.currency)}",
             )
+        ingest.restore_indexes(conn, deferred)
         if total_errors:
             tx.rollback()
             problems.sort(key=lambda p: (ORDER.index(p[0]), p[1]))

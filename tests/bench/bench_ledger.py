@@ -5,6 +5,11 @@ Prints import rows/s, `arbot report` seconds and peak memory, each step measured
 the CSVs; its figures are also checked against ours.
 
     .venv/bin/python -m tests.bench.bench_ledger        (ARBOT_BENCH_CUSTOMERS=7000 for a quick run)
+
+The import goes into a scratch database beside the cached ledger (SQLite `import.db`,
+PostgreSQL schema `bench_N_import`), which other benchmarks never read; its rate is printed
+beside the limit of tests/bench/import_limit.py, the same rows written raw. ARBOT_BENCH_ONLY=import
+stops after the import rows.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pathlib import Path
 import duckdb
 
 from tests.bench.big_ledger import AS_OF, csv_dir, fresh
+from tests.bench.import_limit import limit_seconds
 
 ARBOT = str(Path(sys.executable).with_name("arbot"))
 PERIOD = 90
@@ -102,13 +108,21 @@ def main() -> None:
     duck_best = min(duck_s, duck_s2)
     print(f"ledger: {rows:,} CSV rows in {directory}")
     print(f"duckdb: same USD aggregation from the CSVs in {duck_best:.3f}s")
+    targets = {"sqlite": 40_000, "postgresql": 30_000}
     for kind in ("sqlite", "postgresql"):
-        env = os.environ | {"ARBOT_DATABASE_URL": fresh(kind), "ARBOT_TIMEZONE": "UTC"}
+        env = os.environ | {"ARBOT_DATABASE_URL": fresh(kind, "import"), "ARBOT_TIMEZONE": "UTC"}
         seconds, peak, _ = run_measured([ARBOT, "import", str(directory)], env)
+        limit_rows, limit_s = limit_seconds(kind, directory)
+        rate, limit = rows / seconds, limit_rows / limit_s
+        verdict = "met" if rate >= targets[kind] and peak < 1024 else "NOT met"
         print(
-            f"{kind}: import {rows:,} rows in {seconds:.1f}s = {rows / seconds:,.0f} rows/s, "
-            f"peak {peak:.0f} MiB"
+            f"{kind}: import {rows:,} rows in {seconds:.1f}s = {rate:,.0f} rows/s, "
+            f"peak {peak:.0f} MiB (target >= {targets[kind]:,} rows/s, < 1 GiB: {verdict}); "
+            f"limit (raw {'COPY' if kind == 'postgresql' else 'executemany'}, no checks, "
+            f"no index) {limit:,.0f} rows/s in {limit_s:.1f}s; import = {rate / limit:.2f}x limit"
         )
+        if os.environ.get("ARBOT_BENCH_ONLY") == "import":
+            continue
         report_argv = [
             ARBOT,
             "report",
