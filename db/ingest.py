@@ -392,8 +392,10 @@ def refresh_touched(conn: Connection, *, source: str, settled: bool = False) -> 
     return sorted([*found, *staged_over_applied(conn, source=source)], key=lambda o: o.invoice_id)
 
 
-# Tables a big import fills, whose secondary indexes it may rebuild instead of maintaining.
+# Tables a big import fills, whose secondary indexes it may rebuild instead of maintaining,
+# and the fewest staged rows for which that pays.
 _BULK_TABLES = ("invoices", "payments", "credit_notes")
+BULK_MIN_ROWS = 10_000
 
 
 @dataclass(frozen=True)
@@ -418,7 +420,7 @@ def defer_indexes(conn: Connection) -> list[Deferred]:
     held = sum(
         int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in _BULK_TABLES
     )
-    if staged < max(held, 10_000):
+    if staged < max(held, BULK_MIN_ROWS):
         return []
     found: list[Deferred] = []
     reflect = inspect(conn)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from db.ingest import BULK_MIN_ROWS
 from tests.cli_helpers import arbot
 from tests.ledger_files import customer, invoice, payment, write_csvs
 from tools.csv_fast import as_tuple, fast_parser
@@ -134,3 +135,61 @@ def test_errors_after_a_multi_line_field_name_the_right_line(
     assert "invoices.csv:4: total: amount '1.5.0' is not a number" in errors
     with deps.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM customers")).scalar_one() == 0
+
+
+def ledger_schema(deps: ToolDeps) -> dict[str, Any]:
+    with deps.engine.connect() as conn:
+        seen = sa.inspect(conn)
+        return {
+            t: (
+                sorted((ix["name"], tuple(ix["column_names"])) for ix in seen.get_indexes(t)),
+                sorted(
+                    (fk["name"] or "", tuple(fk["constrained_columns"]), fk["referred_table"])
+                    for fk in seen.get_foreign_keys(t)
+                ),
+            )
+            for t in ("invoices", "payments", "credit_notes")
+        }
+
+
+def big_files(directory: Path, invoices: int, *, bad_last: bool = False) -> Path:
+    """More staged rows than BULK_MIN_ROWS, so the import rebuilds indexes once."""
+    rows = [invoice(f"I{n}", "10.00", "2026-06-01", "2026-07-01") for n in range(invoices)]
+    pays = [payment(f"P{n}", f"I{n}", "10.00", "2026-06-05") for n in range(0, invoices, 2)]
+    if bad_last:
+        pays.append(payment("PX", "I0", "0.01", "2026-06-06"))  # over-applies a paid invoice
+    return write_csvs(directory, customers=[customer("C1")], invoices=rows, payments=pays)
+
+
+def test_a_big_first_import_leaves_every_index_and_key_as_before(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = ledger_schema(deps)
+    count = BULK_MIN_ROWS
+
+    run = arbot(capsys, "import", str(big_files(tmp_path / "big", count)))
+
+    assert run.code == 0, run.err
+    assert ledger_schema(deps) == before
+    with deps.engine.connect() as conn:
+        settled = conn.execute(
+            sa.text("SELECT count(*) FROM invoices WHERE settled_at IS NOT NULL")
+        ).scalar_one()
+        applied = conn.execute(sa.text("SELECT sum(applied_minor) FROM invoices")).scalar_one()
+    assert settled == count // 2
+    assert applied == 1000 * (count // 2)
+
+
+def test_a_big_import_with_an_error_writes_nothing_and_keeps_the_indexes(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = ledger_schema(deps)
+
+    run = arbot(capsys, "import", str(big_files(tmp_path / "big", BULK_MIN_ROWS, bad_last=True)))
+
+    assert run.code == 2
+    assert "more than its total 10.00" in run.err
+    assert f"payments.csv:{BULK_MIN_ROWS // 2 + 2}:" in run.err
+    assert ledger_schema(deps) == before
+    with deps.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM invoices")).scalar_one() == 0
