@@ -3,15 +3,18 @@
 PostgreSQL gets COPY; SQLite gets the driver's executemany with values already in the text
 form SQLAlchemy would have stored, because SQLAlchemy's per-row parameter processing costs
 more than SQLite's own insert. Values must already be typed and checked by the caller.
+For writes bigger than the table, `defer_secondary` and `restore` build its secondary
+indexes once afterwards instead of row by row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Date, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Connection, Date, Integer, String, Table, Text, inspect, text
 
 from db.types import UTCDateTime
 
@@ -83,3 +86,50 @@ def _insert_sqlite(conn: Connection, table: Table, rows: Sequence[Sequence[Any]]
     columns = ", ".join(c.name for c in table.columns)
     raw: Any = conn.connection.driver_connection
     raw.executemany(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", out)
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """An index, or on PostgreSQL a foreign key, dropped for a bulk write; `sql` rebuilds it."""
+
+    drop: str
+    sql: str
+
+
+def defer_secondary(conn: Connection, tables: Sequence[str]) -> list[Deferred]:
+    """Drop the tables' non-unique indexes and, on PostgreSQL, their foreign keys (unique
+    ones stay: upserts need them); `restore` builds them again, in the same transaction."""
+    found: list[Deferred] = []
+    reflect = inspect(conn)
+    for table in tables:
+        for ix in reflect.get_indexes(table):
+            if not ix["unique"] and ix["name"]:
+                columns = ", ".join(str(c) for c in ix["column_names"])
+                found.append(
+                    Deferred(
+                        f"DROP INDEX {ix['name']}",
+                        f"CREATE INDEX {ix['name']} ON {table} ({columns})",
+                    )
+                )
+        if conn.dialect.name != "postgresql":
+            continue  # SQLite cannot drop a foreign key; its checks are cheap index probes
+        for fk in reflect.get_foreign_keys(table):
+            if fk["name"] and not fk["options"]:
+                found.append(
+                    Deferred(
+                        f"ALTER TABLE {table} DROP CONSTRAINT {fk['name']}",
+                        f"ALTER TABLE {table} ADD CONSTRAINT {fk['name']} FOREIGN KEY "
+                        f"({', '.join(fk['constrained_columns'])}) REFERENCES "
+                        f"{fk['referred_table']} ({', '.join(fk['referred_columns'])})",
+                    )
+                )
+    for item in found:
+        conn.execute(text(item.drop))
+    return found
+
+
+def restore(conn: Connection, deferred: Sequence[Deferred]) -> None:
+    if deferred and conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
+    for item in deferred:
+        conn.execute(text(item.sql))

@@ -13,113 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
     Connection,
-    Date,
-    Index,
-    Integer,
-    MetaData,
-    Numeric,
-    String,
-    Table,
-    Text,
-    inspect,
     text,
 )
 from sqlalchemy.schema import CreateTable
 
-from db.bulk import write_rows
+from db.bulk import Deferred, defer_secondary, write_rows
 from db.settlement import OverApplied, refresh_selected, settle_staged, staged_over_applied
-from db.types import UTCDateTime
-
-_stage_meta = MetaData()
-
-
-def _stage(name: str, *columns: Column[Any]) -> Table:
-    # Reference columns are indexed: without them a planner may loop over the ledger and scan
-    # the staging table for every row, which is quadratic on a million-row import.
-    table = Table(
-        f"stage_{name}",
-        _stage_meta,
-        Column("line", Integer, nullable=False),
-        *columns,
-        prefixes=["TEMPORARY"],
-    )
-    for col in ("external_id", "customer_ext", "invoice_ext"):
-        if col in table.c:
-            Index(f"ix_stage_{name}_{col}", table.c[col])
-    return table
-
-
-STAGES: dict[str, Table] = {
-    "customers": _stage(
-        "customers",
-        Column("external_id", String),
-        Column("name", String),
-        Column("email", String),
-        Column("ap_email", String),
-        Column("segment", String),
-        Column("payment_terms_days", Integer),
-        Column("currency", String),
-        Column("credit_limit_minor", BigInteger),
-        Column("owner_slack_id", String),
-    ),
-    "invoices": _stage(
-        "invoices",
-        Column("external_id", String),
-        Column("customer_ext", String),
-        Column("number", String),
-        Column("currency", String),
-        Column("total_minor", BigInteger),
-        Column("issued_at", UTCDateTime()),
-        Column("due_on", Date),
-        Column("voided_at", UTCDateTime()),
-        Column("written_off_at", UTCDateTime()),
-        Column("payment_url", String),
-    ),
-    "payments": _stage(
-        "payments",
-        Column("external_id", String),
-        Column("customer_ext", String),
-        Column("invoice_ext", String),
-        Column("amount_minor", BigInteger),
-        Column("currency", String),
-        Column("paid_at", UTCDateTime()),
-        Column("status", String),
-        Column("method", String),
-        Column("failure_reason", String),
-    ),
-    "credit_notes": _stage(
-        "credit_notes",
-        Column("external_id", String),
-        Column("invoice_ext", String),
-        Column("amount_minor", BigInteger),
-        Column("currency", String),
-        Column("issued_at", UTCDateTime()),
-    ),
-    "disputes": _stage(
-        "disputes",
-        Column("external_id", String),
-        Column("customer_ext", String),
-        Column("invoice_ext", String),
-        Column("amount_minor", BigInteger),
-        Column("currency", String),
-        Column("kind", String),
-        Column("reason", Text),
-        Column("opened_at", UTCDateTime()),
-        Column("resolved_at", UTCDateTime()),
-        Column("outcome", String),
-        Column("evidence_due_at", UTCDateTime()),
-    ),
-    "fx_rates": _stage(
-        "fx_rates",
-        Column("external_id", String),  # "CUR:YYYY-MM-DD", for duplicate detection
-        Column("currency", String),
-        Column("rate_on", Date),
-        Column("rate", Numeric(24, 12)),
-    ),
-}
+from db.stages import STAGES
 
 # Target column -> SQL expression over the staging row `s` and the joined rows `c`
 # (customer) and `i` (invoice). Joins resolve outside ids to ledger ids.
@@ -398,17 +299,9 @@ _BULK_TABLES = ("invoices", "payments", "credit_notes")
 BULK_MIN_ROWS = 10_000
 
 
-@dataclass(frozen=True)
-class Deferred:
-    """An index, or on PostgreSQL a foreign key, dropped for a bulk write; `sql` rebuilds it."""
-
-    drop: str
-    sql: str
-
-
 def defer_indexes(conn: Connection) -> list[Deferred]:
     """Drop the ledger's secondary indexes (and PostgreSQL's foreign keys) when the staged
-    rows outnumber the rows already there, for `restore_indexes` to build again after.
+    rows outnumber the rows already there, for `db.bulk.restore` to build again after.
 
     Maintaining six B-trees row by row, and a foreign-key trigger per row and key on
     PostgreSQL, is most of a big import's database time; building each index once from
@@ -422,40 +315,7 @@ def defer_indexes(conn: Connection) -> list[Deferred]:
     )
     if staged < max(held, BULK_MIN_ROWS):
         return []
-    found: list[Deferred] = []
-    reflect = inspect(conn)
-    for table in _BULK_TABLES:
-        for ix in reflect.get_indexes(table):
-            if not ix["unique"] and ix["name"]:
-                columns = ", ".join(str(c) for c in ix["column_names"])
-                found.append(
-                    Deferred(
-                        f"DROP INDEX {ix['name']}",
-                        f"CREATE INDEX {ix['name']} ON {table} ({columns})",
-                    )
-                )
-        if conn.dialect.name != "postgresql":
-            continue  # SQLite cannot drop a foreign key; its checks are cheap index probes
-        for fk in reflect.get_foreign_keys(table):
-            if fk["name"] and not fk["options"]:
-                found.append(
-                    Deferred(
-                        f"ALTER TABLE {table} DROP CONSTRAINT {fk['name']}",
-                        f"ALTER TABLE {table} ADD CONSTRAINT {fk['name']} FOREIGN KEY "
-                        f"({', '.join(fk['constrained_columns'])}) REFERENCES "
-                        f"{fk['referred_table']} ({', '.join(fk['referred_columns'])})",
-                    )
-                )
-    for item in found:
-        conn.execute(text(item.drop))
-    return found
-
-
-def restore_indexes(conn: Connection, deferred: Sequence[Deferred]) -> None:
-    if deferred and conn.dialect.name == "postgresql":
-        conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
-    for item in deferred:
-        conn.execute(text(item.sql))
+    return defer_secondary(conn, _BULK_TABLES)
 
 
 def blame_line(conn: Connection, invoice_id: int) -> tuple[str, int]:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from typing import Any
 
-from db.ingest import STAGES
+from db.stages import STAGES
 from tools.csv_rows import COLUMNS, Rows
 from tools.money import currency_exponents
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from tqdm import tqdm
 
-from db import ingest
+from db import bulk, ingest
 from db.ingest import UpsertCounts
 from tools.csv_fast import as_tuple, fast_parser
 from tools.csv_rows import COLUMNS, ORDER, SOURCE, RowError, Rows
@@ -189,7 +189,7 @@ def import_directory(engine: Engine, directory: Path, *, tz: ZoneInfo) -> Import
                 f"{format_major(over.applied_minor, over.currency)}, more than its total "
                 f"{format_major(over.total_minor, over.currency)}",
             )
-        ingest.restore_indexes(conn, deferred)
+        bulk.restore(conn, deferred)
         if total_errors:
             tx.rollback()
             problems.sort(key=lambda p: (ORDER.index(p[0]), p[1]))
