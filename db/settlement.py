@@ -10,7 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, Connection, Integer, MetaData, Table, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    event,
+    text,
+)
 from sqlalchemy.schema import CreateTable
 
 from db.types import UTCDateTime
@@ -188,11 +198,30 @@ def refresh_selected(
     return _refresh_targets(conn)
 
 
+_READY = "arbot_settle_tables"
+
+
 def _prepare(conn: Connection) -> None:
-    # IF NOT EXISTS rather than a flag on the connection: a rolled-back transaction takes
-    # the tables it created with it, and only the database knows.
+    """Create the temporary tables once per database connection. A rollback may take them
+    with it (they may have been created in that transaction), so it also drops the mark."""
+    info = conn.connection.info
+    if info.get(_READY):
+        return
     for table in (_targets, _results):
         conn.execute(CreateTable(table, if_not_exists=True))
+    if event.contains(conn.engine, "rollback", _forget):  # else ask the database every time
+        info[_READY] = True
+
+
+def watch_rollbacks(engine: Engine) -> None:
+    """Called by db.engine for every engine before its first connection: a Connection only
+    reports rollbacks to listeners that existed when it was made."""
+    for name in ("rollback", "rollback_savepoint"):
+        event.listen(engine, name, _forget)
+
+
+def _forget(conn: Connection, *_args: object) -> None:
+    conn.connection.info.pop(_READY, None)
 
 
 def _refresh_targets(conn: Connection) -> list[OverApplied]:

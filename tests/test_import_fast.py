@@ -15,6 +15,7 @@ from db.ingest import BULK_MIN_ROWS
 from tests.cli_helpers import arbot
 from tests.ledger_files import customer, invoice, payment, write_csvs
 from tools.csv_fast import as_tuple, fast_parser
+from tools.csv_import import ImportErrors, import_directory
 from tools.csv_rows import COLUMNS, RowError, Rows
 from tools.deps import ToolDeps
 
@@ -193,3 +194,30 @@ def test_a_big_import_with_an_error_writes_nothing_and_keeps_the_indexes(
     assert ledger_schema(deps) == before
     with deps.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM invoices")).scalar_one() == 0
+
+
+def test_an_import_after_one_rolled_back_on_the_same_connection_still_settles(
+    deps: ToolDeps, tmp_path: Path
+) -> None:
+    # The first import creates settlement's scratch tables, then rolls back and takes them
+    # with it; the next one on the same pooled connection must not count on them.
+    over = write_csvs(
+        tmp_path / "over",
+        customers=[customer("C1")],
+        invoices=[invoice("I1", "10.00", "2026-06-01", "2026-07-01")],
+        payments=[payment("P1", "I1", "10.01", "2026-06-02")],
+    )
+    with pytest.raises(ImportErrors):
+        import_directory(deps.engine, over, tz=ZoneInfo("UTC"))
+    good = write_csvs(
+        tmp_path / "good",
+        customers=[customer("C1")],
+        invoices=[invoice("I1", "10.00", "2026-06-01", "2026-07-01")],
+        payments=[payment("P1", "I1", "4.00", "2026-06-02")],
+    )
+
+    import_directory(deps.engine, good, tz=ZoneInfo("UTC"))
+
+    with deps.engine.connect() as conn:
+        applied = conn.execute(sa.text("SELECT applied_minor FROM invoices")).scalar_one()
+    assert applied == 400
