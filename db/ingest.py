@@ -275,10 +275,15 @@ _TOUCHED_SQL = """
 """
 
 
-_NOT_STAGED_SQL = f"""
-    SELECT id FROM ({_TOUCHED_SQL}) t WHERE NOT EXISTS (
-        SELECT 1 FROM invoices i JOIN stage_invoices s ON i.external_id = s.external_id
-         WHERE i.id = t.id AND i.source = :source)
+# The same without the staged invoices, dropped by their outside id before the ledger is
+# read: on a first import that leaves nothing to look up.
+_NOT_STAGED_SQL = """
+    SELECT i.id FROM invoices i JOIN stage_payments s
+      ON i.source = :source AND i.external_id = s.invoice_ext
+     WHERE NOT EXISTS (SELECT 1 FROM stage_invoices si WHERE si.external_id = s.invoice_ext)
+    UNION SELECT i.id FROM invoices i JOIN stage_credit_notes s
+      ON i.source = :source AND i.external_id = s.invoice_ext
+     WHERE NOT EXISTS (SELECT 1 FROM stage_invoices si WHERE si.external_id = s.invoice_ext)
 """
 
 
@@ -336,6 +341,14 @@ def blame_line(conn: Connection, invoice_id: int) -> tuple[str, int]:
         if line is not None:
             return entity, int(line)
     return "invoices", 0
+
+
+def analyze_written(conn: Connection, entity: str) -> None:
+    """After a bulk write PostgreSQL's statistics still describe the table as it was (empty,
+    on a first import), and the next statements join the staged rows against it as if it
+    held a handful of rows."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ANALYZE {entity}"))
 
 
 def analyze(conn: Connection) -> None:

@@ -179,6 +179,8 @@ def import_directory(engine: Engine, directory: Path, *, tz: ZoneInfo) -> Import
             for line, msg in ingest.unknown_references(conn, entity, source=SOURCE):
                 error(entity, line, msg)
             summary.counts[entity] = ingest.upsert(conn, entity, source=SOURCE, settle=True)
+            if deferred:
+                ingest.analyze_written(conn, entity)
         settled = "invoices" in files  # upserted with their settlement
         for over in ingest.refresh_touched(conn, source=SOURCE, settled=settled):
             entity, line = ingest.blame_line(conn, over.invoice_id)
