@@ -222,27 +222,36 @@ def upsert(conn: Connection, entity: str, *, source: str, settle: bool = False) 
         + ", ".join(f"{e} AS {c}" for c, e in exprs.items())
         + f" FROM stage_{entity} s {joins}"
     )
-    new = conn.execute(
-        text(
-            f"SELECT count(*) FROM ({select}) x LEFT JOIN {entity} t "
-            "ON t.source = x.source AND t.external_id = x.external_id WHERE t.id IS NULL"
-        ),
-        {"source": source},
-    ).scalar_one()
-    # A row counts as changed when its own fields differ; derived settlement rides along.
+    params = {"source": source}
+    join_target = (
+        f"FROM ({select}) x LEFT JOIN {entity} t "
+        "ON t.source = x.source AND t.external_id = x.external_id"
+    )
+    new = conn.execute(text(f"SELECT count(*) {join_target} WHERE t.id IS NULL"), params)
+    new_rows = int(new.scalar_one())
     own = [c for c in cols if c not in _DERIVED]
-    differs = " OR ".join(f"{entity}.{c} IS DISTINCT FROM excluded.{c}" for c in own)
+    own_differs = " OR ".join(f"t.{c} IS DISTINCT FROM x.{c}" for c in own)
+    changed_own = None
+    if len(own) < len(cols):
+        # Settlement is written whenever it differs, but a row counts as changed only when
+        # its own fields do: a new payment does not change the invoice's line in the file.
+        changed_own = conn.execute(
+            text(f"SELECT count(*) {join_target} WHERE t.id IS NOT NULL AND ({own_differs})"),
+            params,
+        ).scalar_one()
+    differs = " OR ".join(f"{entity}.{c} IS DISTINCT FROM excluded.{c}" for c in cols)
     result = conn.execute(
         text(
             f"INSERT INTO {entity} (source, external_id, {', '.join(cols)}) {select} WHERE true "
             f"ON CONFLICT (source, external_id) DO UPDATE SET "
             f"{', '.join(f'{c} = excluded.{c}' for c in cols)} WHERE {differs}"
         ),
-        {"source": source},
+        params,
     )
     total = staged_count(conn, entity)
     written = max(result.rowcount, 0)
-    return UpsertCounts(new=int(new), changed=written - int(new), unchanged=total - written)
+    changed = written - new_rows if changed_own is None else int(changed_own)
+    return UpsertCounts(new=new_rows, changed=changed, unchanged=total - new_rows - changed)
 
 
 def _upsert_fx(conn: Connection) -> UpsertCounts:

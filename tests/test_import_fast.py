@@ -221,3 +221,27 @@ def test_an_import_after_one_rolled_back_on_the_same_connection_still_settles(
     with deps.engine.connect() as conn:
         applied = conn.execute(sa.text("SELECT applied_minor FROM invoices")).scalar_one()
     assert applied == 400
+
+
+def test_a_new_payment_in_a_full_reimport_settles_its_unchanged_invoice(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files: dict[str, list[dict[str, object]]] = {
+        "customers": [customer("C1")],
+        "invoices": [invoice("I1", "10.00", "2026-06-01", "2026-07-01")],
+        "payments": [payment("P1", "I1", "4.00", "2026-06-02")],
+    }
+    assert arbot(capsys, "import", str(write_csvs(tmp_path / "a", **files))).code == 0
+    files["payments"] = [*files["payments"], payment("P2", "I1", "6.00", "2026-06-09")]
+
+    run = arbot(capsys, "import", str(write_csvs(tmp_path / "b", **files)))
+
+    assert run.code == 0, run.err
+    assert "invoices.csv: 0 new, 0 changed, 1 unchanged" in run.out
+    assert "payments.csv: 1 new, 0 changed, 1 unchanged" in run.out
+    with deps.engine.connect() as conn:
+        settled, applied = conn.execute(
+            sa.text("SELECT settled_at, applied_minor FROM invoices")
+        ).one()
+    assert applied == 1000
+    assert settled is not None and str(settled).startswith("2026-06-09")
