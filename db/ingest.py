@@ -231,8 +231,11 @@ def upsert(conn: Connection, entity: str, *, source: str, settle: bool = False) 
     new_rows = int(new.scalar_one())
     own = [c for c in cols if c not in _DERIVED]
     own_differs = " OR ".join(f"t.{c} IS DISTINCT FROM x.{c}" for c in own)
+    total = staged_count(conn, entity)
     changed_own = None
-    if len(own) < len(cols):
+    if len(own) < len(cols) and new_rows == total:
+        changed_own = 0  # all new (a first import): nothing to compare
+    elif len(own) < len(cols):
         # Settlement is written whenever it differs, but a row counts as changed only when
         # its own fields do: a new payment does not change the invoice's line in the file.
         changed_own = conn.execute(
@@ -248,7 +251,6 @@ def upsert(conn: Connection, entity: str, *, source: str, settle: bool = False) 
         ),
         params,
     )
-    total = staged_count(conn, entity)
     written = max(result.rowcount, 0)
     changed = written - new_rows if changed_own is None else int(changed_own)
     return UpsertCounts(new=new_rows, changed=changed, unchanged=total - new_rows - changed)
