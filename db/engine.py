@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.settlement import watch_rollbacks
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -27,9 +29,10 @@ def make_engine(url: str, *, connections: int | None = None, **kwargs: Any) -> E
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
-    event.listen(engine, "connect", _postgres_settings)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        event.listen(engine, "connect", _postgres_settings)
+    watch_rollbacks(engine)
     return engine
 
 

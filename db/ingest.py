@@ -13,110 +13,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
     Connection,
-    Date,
-    Index,
-    Integer,
-    MetaData,
-    Numeric,
-    String,
-    Table,
-    Text,
     text,
 )
+from sqlalchemy.schema import CreateTable
 
-from db.settlement import OverApplied, refresh_selected
-from db.types import UTCDateTime
-
-_stage_meta = MetaData()
-
-
-def _stage(name: str, *columns: Column[Any]) -> Table:
-    # Reference columns are indexed: without them a planner may loop over the ledger and scan
-    # the staging table for every row, which is quadratic on a million-row import.
-    table = Table(
-        f"stage_{name}",
-        _stage_meta,
-        Column("line", Integer, nullable=False),
-        *columns,
-        prefixes=["TEMPORARY"],
-    )
-    for col in ("external_id", "customer_ext", "invoice_ext"):
-        if col in table.c:
-            Index(f"ix_stage_{name}_{col}", table.c[col])
-    return table
-
-
-STAGES: dict[str, Table] = {
-    "customers": _stage(
-        "customers",
-        Column("external_id", String),
-        Column("name", String),
-        Column("email", String),
-        Column("ap_email", String),
-        Column("segment", String),
-        Column("payment_terms_days", Integer),
-        Column("currency", String),
-        Column("credit_limit_minor", BigInteger),
-        Column("owner_slack_id", String),
-    ),
-    "invoices": _stage(
-        "invoices",
-        Column("external_id", String),
-        Column("customer_ext", String),
-        Column("number", String),
-        Column("currency", String),
-        Column("total_minor", BigInteger),
-        Column("issued_at", UTCDateTime()),
-        Column("due_on", Date),
-        Column("voided_at", UTCDateTime()),
-        Column("written_off_at", UTCDateTime()),
-        Column("payment_url", String),
-    ),
-    "payments": _stage(
-        "payments",
-        Column("external_id", String),
-        Column("customer_ext", String),
-        Column("invoice_ext", String),
-        Column("amount_minor", BigInteger),
-        Column("currency", String),
-        Column("paid_at", UTCDateTime()),
-        Column("status", String),
-        Column("method", String),
-        Column("failure_reason", String),
-    ),
-    "credit_notes": _stage(
-        "credit_notes",
-        Column("external_id", String),
-        Column("invoice_ext", String),
-        Column("amount_minor", BigInteger),
-        Column("currency", String),
-        Column("issued_at", UTCDateTime()),
-    ),
-    "disputes": _stage(
-        "disputes",
-        Column("external_id", String),
-        Column("customer_ext", String),
-        Column("invoice_ext", String),
-        Column("amount_minor", BigInteger),
-        Column("currency", String),
-        Column("kind", String),
-        Column("reason", Text),
-        Column("opened_at", UTCDateTime()),
-        Column("resolved_at", UTCDateTime()),
-        Column("outcome", String),
-        Column("evidence_due_at", UTCDateTime()),
-    ),
-    "fx_rates": _stage(
-        "fx_rates",
-        Column("external_id", String),  # "CUR:YYYY-MM-DD", for duplicate detection
-        Column("currency", String),
-        Column("rate_on", Date),
-        Column("rate", Numeric(24, 12)),
-    ),
-}
+from db.bulk import Deferred, defer_secondary, write_rows
+from db.settlement import (
+    OverApplied,
+    refresh_selected,
+    settle_staged,
+    staged_over_applied,
+    terms_selected,
+)
+from db.stages import STAGES
 
 # Target column -> SQL expression over the staging row `s` and the joined rows `c`
 # (customer) and `i` (invoice). Joins resolve outside ids to ledger ids.
@@ -191,6 +101,9 @@ _UPSERTS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
+_DERIVED = ("settled_at", "applied_minor")
+
+
 @dataclass(frozen=True)
 class UpsertCounts:
     new: int
@@ -199,9 +112,16 @@ class UpsertCounts:
 
 
 def create_stages(conn: Connection) -> None:
+    """Empty staging tables, without their indexes: `index_stage` adds those once the rows are
+    in, which costs a third of indexing them row by row."""
     for table in STAGES.values():
         table.drop(conn, checkfirst=True)
-        table.create(conn)
+        conn.execute(CreateTable(table))
+
+
+def index_stage(conn: Connection, entity: str) -> None:
+    for index in STAGES[entity].indexes:
+        index.create(conn)
 
 
 def drop_stages(conn: Connection) -> None:
@@ -210,23 +130,15 @@ def drop_stages(conn: Connection) -> None:
 
 
 def stage_rows(conn: Connection, entity: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    columns = [c.name for c in STAGES[entity].columns]
+    stage_tuples(conn, entity, [tuple(row.get(c) for c in columns) for row in rows])
+
+
+def stage_tuples(conn: Connection, entity: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Stage rows given as values in the staging table's column order (`line` first)."""
     if not rows:
         return
-    if conn.dialect.name == "postgresql":
-        _copy_rows(conn, STAGES[entity], rows)
-    else:
-        conn.execute(STAGES[entity].insert(), list(rows))
-
-
-def _copy_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """COPY into the staging table, in the import's transaction: about four times faster than
-    batched INSERTs for a million rows. Values are already typed and checked by the parser."""
-    columns = list(rows[0])
-    raw: Any = conn.connection.driver_connection
-    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row([row[c] for c in columns])
+    write_rows(conn, STAGES[entity], rows)
 
 
 def staged_count(conn: Connection, entity: str) -> int:
@@ -298,24 +210,44 @@ def unknown_references(conn: Connection, entity: str, *, source: str) -> list[tu
     return problems
 
 
-def upsert(conn: Connection, entity: str, *, source: str) -> UpsertCounts:
-    """Insert new rows and update changed ones; unchanged rows are not rewritten."""
+def upsert(conn: Connection, entity: str, *, source: str, settle: bool = False) -> UpsertCounts:
+    """Insert new rows and update changed ones; unchanged rows are not rewritten.
+
+    `settle` (invoices, once every payment and credit note is staged): write each invoice with
+    its settlement computed from the staged and stored rows, see `settle_staged`."""
     if entity == "fx_rates":
         return _upsert_fx(conn)
     joins, exprs = _UPSERTS[entity]
+    if entity == "invoices" and settle:
+        settle_staged(conn, source=source)
+        joins += " LEFT JOIN settle_staged pre ON pre.invoice_ext = s.external_id"
+        exprs = exprs | {c: f"pre.{c}" for c in _DERIVED}
     cols = list(exprs)
     select = (
         "SELECT :source AS source, s.external_id, "
         + ", ".join(f"{e} AS {c}" for c, e in exprs.items())
         + f" FROM stage_{entity} s {joins}"
     )
-    new = conn.execute(
-        text(
-            f"SELECT count(*) FROM ({select}) x LEFT JOIN {entity} t "
-            "ON t.source = x.source AND t.external_id = x.external_id WHERE t.id IS NULL"
-        ),
-        {"source": source},
-    ).scalar_one()
+    params = {"source": source}
+    join_target = (
+        f"FROM ({select}) x LEFT JOIN {entity} t "
+        "ON t.source = x.source AND t.external_id = x.external_id"
+    )
+    new = conn.execute(text(f"SELECT count(*) {join_target} WHERE t.id IS NULL"), params)
+    new_rows = int(new.scalar_one())
+    own = [c for c in cols if c not in _DERIVED]
+    own_differs = " OR ".join(f"t.{c} IS DISTINCT FROM x.{c}" for c in own)
+    total = staged_count(conn, entity)
+    changed_own = None
+    if len(own) < len(cols) and new_rows == total:
+        changed_own = 0  # all new (a first import): nothing to compare
+    elif len(own) < len(cols):
+        # Settlement is written whenever it differs, but a row counts as changed only when
+        # its own fields do: a new payment does not change the invoice's line in the file.
+        changed_own = conn.execute(
+            text(f"SELECT count(*) {join_target} WHERE t.id IS NOT NULL AND ({own_differs})"),
+            params,
+        ).scalar_one()
     differs = " OR ".join(f"{entity}.{c} IS DISTINCT FROM excluded.{c}" for c in cols)
     result = conn.execute(
         text(
@@ -323,11 +255,11 @@ def upsert(conn: Connection, entity: str, *, source: str) -> UpsertCounts:
             f"ON CONFLICT (source, external_id) DO UPDATE SET "
             f"{', '.join(f'{c} = excluded.{c}' for c in cols)} WHERE {differs}"
         ),
-        {"source": source},
+        params,
     )
-    total = staged_count(conn, entity)
     written = max(result.rowcount, 0)
-    return UpsertCounts(new=int(new), changed=written - int(new), unchanged=total - written)
+    changed = written - new_rows if changed_own is None else int(changed_own)
+    return UpsertCounts(new=new_rows, changed=changed, unchanged=total - new_rows - changed)
 
 
 def _upsert_fx(conn: Connection) -> UpsertCounts:
@@ -350,9 +282,12 @@ def _upsert_fx(conn: Connection) -> UpsertCounts:
     return UpsertCounts(new=int(new), changed=written - int(new), unchanged=total - written)
 
 
-_TOUCHED_SQL = """
+_STAGED_SQL = """
     SELECT i.id FROM invoices i JOIN stage_invoices s
       ON i.source = :source AND i.external_id = s.external_id
+"""
+
+_TOUCHED_SQL = _STAGED_SQL + """
     UNION SELECT i.id FROM invoices i JOIN stage_payments s
       ON i.source = :source AND i.external_id = s.invoice_ext
     UNION SELECT i.id FROM invoices i JOIN stage_credit_notes s
@@ -360,9 +295,54 @@ _TOUCHED_SQL = """
 """
 
 
-def refresh_touched(conn: Connection, *, source: str) -> list[OverApplied]:
-    """Refresh settlement of the invoices the staged rows may have changed."""
-    return refresh_selected(conn, _TOUCHED_SQL, {"source": source})
+# The same without the staged invoices, dropped by their outside id before the ledger is
+# read: on a first import that leaves nothing to look up.
+_NOT_STAGED_SQL = """
+    SELECT i.id FROM invoices i JOIN stage_payments s
+      ON i.source = :source AND i.external_id = s.invoice_ext
+     WHERE NOT EXISTS (SELECT 1 FROM stage_invoices si WHERE si.external_id = s.invoice_ext)
+    UNION SELECT i.id FROM invoices i JOIN stage_credit_notes s
+      ON i.source = :source AND i.external_id = s.invoice_ext
+     WHERE NOT EXISTS (SELECT 1 FROM stage_invoices si WHERE si.external_id = s.invoice_ext)
+"""
+
+
+def refresh_touched(conn: Connection, *, source: str, settled: bool = False) -> list[OverApplied]:
+    """Refresh settlement of the invoices the staged rows may have changed.
+
+    `settled`: the staged invoices were written with `upsert(..., settle=True)` after all
+    their payments and credit notes were staged, so only the others need the refresh; the
+    staged ones still need their dated sums."""
+    if not settled:
+        return refresh_selected(conn, _TOUCHED_SQL, {"source": source})
+    found = refresh_selected(conn, _NOT_STAGED_SQL, {"source": source})
+    terms_selected(conn, _STAGED_SQL, {"source": source})
+    return sorted([*found, *staged_over_applied(conn, source=source)], key=lambda o: o.invoice_id)
+
+
+# Tables a big import fills, whose secondary indexes it may rebuild instead of maintaining,
+# and the fewest staged rows for which that pays.
+_BULK_TABLES = ("invoices", "payments", "credit_notes")
+BULK_MIN_ROWS = 10_000
+
+
+def defer_indexes(conn: Connection) -> list[Deferred]:
+    """Drop the ledger's secondary indexes (and PostgreSQL's foreign keys) when the staged
+    rows outnumber the rows already there, for `db.bulk.restore` to build again after.
+
+    Maintaining six B-trees row by row, and a foreign-key trigger per row and key on
+    PostgreSQL, is most of a big import's database time; building each index once from
+    sorted rows, and checking each key with one join, costs a fraction. When the ledger is
+    already large the rebuild would cost more than it saves, so small imports keep them. The
+    drop locks the tables until the import commits, which only an import of more rows than
+    the ledger holds pays."""
+    staged = sum(staged_count(conn, e) for e in _BULK_TABLES)
+    held = sum(
+        int(conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()) for t in _BULK_TABLES
+    )
+    if staged < max(held, BULK_MIN_ROWS):
+        return []
+    return defer_secondary(conn, _BULK_TABLES)
 
 
 def blame_line(conn: Connection, invoice_id: int) -> tuple[str, int]:
@@ -383,6 +363,14 @@ def blame_line(conn: Connection, invoice_id: int) -> tuple[str, int]:
         if line is not None:
             return entity, int(line)
     return "invoices", 0
+
+
+def analyze_written(conn: Connection, entity: str) -> None:
+    """After a bulk write PostgreSQL's statistics still describe the table as it was (empty,
+    on a first import), and the next statements join the staged rows against it as if it
+    held a handful of rows."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"ANALYZE {entity}"))
 
 
 def analyze(conn: Connection) -> None:

@@ -13,13 +13,39 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Connection, Integer, MetaData, Table, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    event,
+    text,
+)
+from sqlalchemy.schema import CreateTable
 
 from db.ar_sums import driven_join, refresh_terms
+from db.types import UTCDateTime
 
+# Temporary tables live as long as the database connection and are emptied after each use:
+# creating and dropping them per refresh writes the catalogue every time, which a backfill
+# refreshing settlement once per page of 100 objects pays thousands of times.
 _meta = MetaData()
 _targets = Table(
     "settle_targets", _meta, Column("invoice_id", Integer, primary_key=True), prefixes=["TEMPORARY"]
+)
+_results = Table(
+    "settle_results",
+    _meta,
+    Column("invoice_id", Integer, primary_key=True),
+    Column("total_minor", BigInteger),
+    Column("applied_minor", BigInteger),
+    Column("old_applied_minor", BigInteger),
+    Column("old_settled_at", UTCDateTime()),
+    Column("settled_at", UTCDateTime()),
+    prefixes=["TEMPORARY"],
 )
 
 
@@ -35,7 +61,8 @@ def _least(*exprs: str) -> str:
 
 
 _RESULTS_SQL = f"""
-CREATE TEMPORARY TABLE settle_results AS
+INSERT INTO settle_results
+      (invoice_id, total_minor, applied_minor, old_applied_minor, old_settled_at, settled_at)
 WITH ev AS (
     SELECT p.invoice_id, p.paid_at AS at, p.amount_minor AS amt
       FROM settle_targets t {{join}} payments p ON p.invoice_id = t.invoice_id
@@ -74,6 +101,79 @@ UPDATE invoices SET settled_at = r.settled_at, applied_minor = r.applied_minor
 """
 
 
+_STAGED_SQL = f"""
+CREATE TEMPORARY TABLE settle_staged AS
+WITH ev AS (
+    SELECT s.invoice_ext AS ext, s.paid_at AS at, s.amount_minor AS amt
+      FROM stage_payments s WHERE s.status = 'succeeded' AND s.invoice_ext IS NOT NULL
+    UNION ALL
+    SELECT s.invoice_ext, s.issued_at, s.amount_minor FROM stage_credit_notes s
+    UNION ALL
+    SELECT i.external_id, p.paid_at, p.amount_minor
+      FROM stage_invoices si
+      JOIN invoices i ON i.source = :source AND i.external_id = si.external_id
+      JOIN payments p ON p.invoice_id = i.id
+     WHERE p.status = 'succeeded' AND NOT (p.source = :source AND EXISTS (
+           SELECT 1 FROM stage_payments sp WHERE sp.external_id = p.external_id))
+    UNION ALL
+    SELECT i.external_id, c.issued_at, c.amount_minor
+      FROM stage_invoices si
+      JOIN invoices i ON i.source = :source AND i.external_id = si.external_id
+      JOIN credit_notes c ON c.invoice_id = i.id
+     WHERE NOT (c.source = :source AND EXISTS (
+           SELECT 1 FROM stage_credit_notes sc WHERE sc.external_id = c.external_id))
+), mine AS (
+    SELECT ev.ext, ev.at, ev.amt, si.total_minor
+      FROM ev JOIN stage_invoices si ON si.external_id = ev.ext
+), run AS (
+    SELECT ext, at, total_minor, SUM(amt) OVER (
+        PARTITION BY ext ORDER BY at ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    ) AS cum FROM mine
+), cov AS (
+    SELECT ext, MIN(CASE WHEN cum >= total_minor THEN at END) AS covered_at,
+           MAX(cum) AS applied
+      FROM run GROUP BY ext
+)
+SELECT si.external_id AS invoice_ext, COALESCE(cov.applied, 0) AS applied_minor,
+       {
+    _least(
+        "si.voided_at",
+        "si.written_off_at",
+        "cov.covered_at",
+        "CASE WHEN si.total_minor = 0 THEN si.issued_at END",
+    )
+} AS settled_at
+  FROM stage_invoices si LEFT JOIN cov ON cov.ext = si.external_id
+"""
+
+
+def settle_staged(conn: Connection, *, source: str) -> None:
+    """Compute settled_at and applied_minor of the staged invoices before they are written,
+    into `settle_staged`, from the staged payments and credit notes plus those the ledger
+    keeps (minus the ones being restaged). The invoice upsert writes them with the rest of
+    the row: rewriting a million new invoices afterwards costs as much as inserting them.
+    `refresh_selected` still runs after every write, as the check and for invoices whose own
+    row is not staged, and then finds nothing to change here."""
+    conn.execute(text("DROP TABLE IF EXISTS settle_staged"))
+    conn.execute(text(_STAGED_SQL), {"source": source})
+
+
+def staged_over_applied(conn: Connection, *, source: str) -> list[OverApplied]:
+    """The staged invoices `settle_staged` found paid or credited beyond their total."""
+    rows = conn.execute(
+        text(
+            "SELECT i.id, i.external_id, i.currency, i.total_minor, p.applied_minor "
+            "FROM settle_staged p JOIN invoices i "
+            "ON i.source = :source AND i.external_id = p.invoice_ext "
+            "WHERE p.applied_minor > i.total_minor ORDER BY i.id"
+        ),
+        {"source": source},
+    )
+    found = [OverApplied(int(a), str(b), str(c), int(d), int(e)) for a, b, c, d, e in rows]
+    conn.execute(text("DROP TABLE settle_staged"))
+    return found
+
+
 @dataclass(frozen=True)
 class OverApplied:
     invoice_id: int
@@ -88,8 +188,7 @@ def refresh_settlement(conn: Connection, invoice_ids: Iterable[int]) -> list[Ove
     ids = [{"invoice_id": i} for i in set(invoice_ids)]
     if not ids:
         return []
-    _targets.drop(conn, checkfirst=True)
-    _targets.create(conn)
+    _prepare(conn)
     conn.execute(_targets.insert(), ids)
     return _refresh_targets(conn)
 
@@ -98,8 +197,7 @@ def refresh_selected(
     conn: Connection, select_ids: str, params: dict[str, object]
 ) -> list[OverApplied]:
     """Like refresh_settlement, for the invoice ids a SQL query selects (no ids in Python)."""
-    _targets.drop(conn, checkfirst=True)
-    _targets.create(conn)
+    _prepare(conn)
     conn.execute(text(f"INSERT INTO settle_targets (invoice_id) {select_ids}"), params)
     return _refresh_targets(conn)
 
@@ -111,12 +209,51 @@ def rebuild_all(conn: Connection) -> None:
     refresh_selected(conn, "SELECT id FROM invoices", {})
 
 
-def _refresh_targets(conn: Connection) -> list[OverApplied]:
+_READY = "arbot_settle_tables"
+
+
+def _prepare(conn: Connection) -> None:
+    """Create the temporary tables once per database connection. A rollback may take them
+    with it (they may have been created in that transaction), so it also drops the mark."""
+    info = conn.connection.info
+    if info.get(_READY):
+        return
+    for table in (_targets, _results):
+        conn.execute(CreateTable(table, if_not_exists=True))
+    if event.contains(conn.engine, "rollback", _forget):  # else ask the database every time
+        info[_READY] = True
+
+
+def watch_rollbacks(engine: Engine) -> None:
+    """Called by db.engine for every engine before its first connection: a Connection only
+    reports rollbacks to listeners that existed when it was made."""
+    for name in ("rollback", "rollback_savepoint"):
+        event.listen(engine, name, _forget)
+
+
+def _forget(conn: Connection, *_args: object) -> None:
+    conn.connection.info.pop(_READY, None)
+
+
+def terms_selected(conn: Connection, select_ids: str, params: dict[str, object]) -> None:
+    """Only the dated sums (db.ar_sums) of the invoices a SQL query selects: for invoices
+    written with their settlement already computed (`settle_staged`)."""
+    _prepare(conn)
+    conn.execute(text(f"INSERT INTO settle_targets (invoice_id) {select_ids}"), params)
+    _analyze_targets(conn)
+    refresh_terms(conn)
+    conn.execute(_targets.delete())
+
+
+def _analyze_targets(conn: Connection) -> None:
     # Statistics on the targets: without them the planners expect a big table and read every
     # payment (SQLite builds a Bloom filter over them) to refresh one invoice.
     sqlite = conn.dialect.name == "sqlite"
     conn.execute(text("ANALYZE temp.settle_targets" if sqlite else "ANALYZE settle_targets"))
-    conn.execute(text("DROP TABLE IF EXISTS settle_results"))
+
+
+def _refresh_targets(conn: Connection) -> list[OverApplied]:
+    _analyze_targets(conn)
     conn.execute(text(_RESULTS_SQL.format(join=driven_join(conn.dialect.name))))
     conn.execute(text(_UPDATE_SQL))
     refresh_terms(conn)
@@ -128,6 +265,6 @@ def _refresh_targets(conn: Connection) -> list[OverApplied]:
         )
     )
     found = [OverApplied(int(a), str(b), str(c), int(d), int(e)) for a, b, c, d, e in over]
-    conn.execute(text("DROP TABLE settle_results"))
-    _targets.drop(conn)
+    conn.execute(_results.delete())
+    conn.execute(_targets.delete())
     return found

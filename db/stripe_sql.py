@@ -13,8 +13,8 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateTable
 
-from db import ingest
 from db.models import Customer, Dispute, Invoice, ProcessedEvent, StripeLink, SyncCursor
+from db.stages import STAGES
 
 Link = tuple[str | None, str | None]  # (customer external id, invoice external id)
 
@@ -45,7 +45,7 @@ def prepare_stages(conn: Connection) -> None:
     """
     info = conn.connection.info
     if not info.get(_STAGES_READY):
-        for entity, table in ingest.STAGES.items():
+        for entity, table in STAGES.items():
             conn.execute(CreateTable(table, if_not_exists=True))
             conn.execute(table.delete())
             analyze_stage(conn, entity)
@@ -62,7 +62,7 @@ def analyze_stage(conn: Connection, entity: str) -> None:
 
 def clear_stages(conn: Connection, entities: Collection[str]) -> None:
     for entity in entities:
-        conn.execute(ingest.STAGES[entity].delete())
+        conn.execute(STAGES[entity].delete())
 
 
 def analyze_ledger(conn: Connection) -> None:

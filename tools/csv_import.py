@@ -19,13 +19,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from tqdm import tqdm
 
-from db import ingest
+from db import bulk, ingest
 from db.ingest import UpsertCounts
+from tools.csv_fast import as_tuple, fast_parser
 from tools.csv_rows import COLUMNS, ORDER, SOURCE, RowError, Rows
 from tools.money import format_major
 
 BATCH_ROWS = 20_000
 MAX_STORED_ERRORS = 10_000
+
 
 @dataclass
 class ImportErrors(Exception):
@@ -64,10 +66,11 @@ def _decoded_lines(raw: Iterable[bytes], on_error: Callable[[int, str], None]) -
 def _read_file(
     path: Path,
     entity: str,
-    parse: Callable[[dict[str, str]], dict[str, Any]],
+    rows: Rows,
     error: Callable[[int, str], None],
-    stage: Callable[[list[dict[str, Any]]], None],
+    stage: Callable[[list[tuple[Any, ...]]], None],
 ) -> None:
+    parse: Callable[[dict[str, str]], dict[str, Any]] = getattr(rows, entity)
     with (
         path.open("rb") as raw,
         tqdm(
@@ -93,20 +96,25 @@ def _read_file(
                 f"(header must have {','.join(COLUMNS[entity])})",
             )
             return
-        batch: list[dict[str, Any]] = []
+        fast = fast_parser(rows, entity, header)
+        width = len(header)
+        batch: list[tuple[Any, ...]] = []
         for fields in reader:
             line = reader.line_num
-            if not any(f.strip() for f in fields):
-                continue
-            if len(fields) != len(header):
-                error(line, f"has {len(fields)} fields, header has {len(header)}")
-                continue
-            try:
-                staged = parse(dict(zip(header, fields, strict=True)))
-            except RowError as exc:
-                error(line, str(exc))
-                continue
-            staged["line"] = line
+            staged = fast(fields, line) if fast is not None and len(fields) == width else None
+            if staged is None:
+                if not any(f.strip() for f in fields):
+                    continue
+                if len(fields) != width:
+                    error(line, f"has {len(fields)} fields, header has {width}")
+                    continue
+                try:
+                    full = parse(dict(zip(header, fields, strict=True)))
+                except RowError as exc:
+                    error(line, str(exc))
+                    continue
+                full["line"] = line
+                staged = as_tuple(entity, full)
             batch.append(staged)
             if len(batch) >= BATCH_ROWS:
                 stage(batch)
@@ -115,10 +123,15 @@ def _read_file(
 
 
 def _counted(raw: BinaryIO, bar: tqdm[Any]) -> Iterator[bytes]:
-    """Feeds the progress bar with the bytes read."""
-    for chunk in raw:
-        bar.update(len(chunk))
+    """Feeds the progress bar with the bytes read, a few thousand lines at a time."""
+    read = 0
+    for number, chunk in enumerate(raw):
+        read += len(chunk)
+        if number % 4096 == 0:
+            bar.update(read)
+            read = 0
         yield chunk
+    bar.update(read)
 
 
 # --- the import ----------------------------------------------------------------------------
@@ -152,19 +165,24 @@ def import_directory(engine: Engine, directory: Path, *, tz: ZoneInfo) -> Import
             _read_file(
                 path,
                 entity,
-                getattr(rows, entity),
+                rows,
                 partial(error, entity),
-                partial(ingest.stage_rows, conn, entity),
+                partial(ingest.stage_tuples, conn, entity),
             )
+            ingest.index_stage(conn, entity)
             duplicates = ingest.duplicate_lines(conn, entity)
             for line, msg in duplicates:
                 error(entity, line, msg)
             ingest.discard_lines(conn, entity, [line for line, _ in duplicates])
+        deferred = ingest.defer_indexes(conn)
         for entity in files:
             for line, msg in ingest.unknown_references(conn, entity, source=SOURCE):
                 error(entity, line, msg)
-            summary.counts[entity] = ingest.upsert(conn, entity, source=SOURCE)
-        for over in ingest.refresh_touched(conn, source=SOURCE):
+            summary.counts[entity] = ingest.upsert(conn, entity, source=SOURCE, settle=True)
+            if deferred:
+                ingest.analyze_written(conn, entity)
+        settled = "invoices" in files  # upserted with their settlement
+        for over in ingest.refresh_touched(conn, source=SOURCE, settled=settled):
             entity, line = ingest.blame_line(conn, over.invoice_id)
             error(
                 entity,
@@ -173,6 +191,7 @@ def import_directory(engine: Engine, directory: Path, *, tz: ZoneInfo) -> Import
                 f"{format_major(over.applied_minor, over.currency)}, more than its total "
                 f"{format_major(over.total_minor, over.currency)}",
             )
+        bulk.restore(conn, deferred)
         if total_errors:
             tx.rollback()
             problems.sort(key=lambda p: (ORDER.index(p[0]), p[1]))

@@ -36,6 +36,11 @@ def exponent(currency: str) -> int:
         raise MoneyError(f"unknown currency code {currency!r}") from None
 
 
+def currency_exponents() -> dict[str, int]:
+    """Every accepted code and its exponent, for parsers that look codes up in bulk."""
+    return dict(_EXPONENTS)
+
+
 def is_currency(code: str) -> bool:
     return code in _EXPONENTS
 

@@ -36,25 +36,30 @@ def csv_dir() -> Path:
     return out
 
 
-def url(kind: str) -> str:
+def url(kind: str, name: str = "ledger") -> str:
+    """The cached ledger, or with another `name` a scratch database beside it."""
     if kind == "sqlite":
-        return f"sqlite:///{BENCH_DIR / 'ledger.db'}"
-    return f"{PG_URL}?options=-csearch_path%3D{PG_SCHEMA}"
+        return f"sqlite:///{BENCH_DIR / f'{name}.db'}"
+    return f"{PG_URL}?options=-csearch_path%3D{_schema(name)}"
 
 
-def fresh(kind: str) -> str:
-    """An empty database of that kind (drops any cached ledger)."""
+def _schema(name: str) -> str:
+    return PG_SCHEMA if name == "ledger" else f"bench_{CUSTOMERS}_{name}"
+
+
+def fresh(kind: str, name: str = "ledger") -> str:
+    """An empty database of that kind (drops any cached ledger, or that scratch database)."""
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     if kind == "sqlite":
         for suffix in ("", "-wal", "-shm"):
-            (BENCH_DIR / f"ledger.db{suffix}").unlink(missing_ok=True)
+            (BENCH_DIR / f"{name}.db{suffix}").unlink(missing_ok=True)
     else:
         admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
-            conn.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
+            conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {_schema(name)} CASCADE"))
+            conn.execute(sa.text(f"CREATE SCHEMA {_schema(name)}"))
         admin.dispose()
-    return url(kind)
+    return url(kind, name)
 
 
 def big_ledger_url(kind: str) -> str:

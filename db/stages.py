@@ -1,0 +1,109 @@
+"""The temporary staging tables outside rows are loaded into before db.ingest checks and
+upserts them: one per entity, `line` first (the file line or position to blame)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+
+from db.types import UTCDateTime
+
+_stage_meta = MetaData()
+
+
+def _stage(name: str, *columns: Column[Any]) -> Table:
+    # Reference columns are indexed: without them a planner may loop over the ledger and scan
+    # the staging table for every row, which is quadratic on a million-row import.
+    table = Table(
+        f"stage_{name}",
+        _stage_meta,
+        Column("line", Integer, nullable=False),
+        *columns,
+        prefixes=["TEMPORARY"],
+    )
+    for col in ("external_id", "customer_ext", "invoice_ext"):
+        if col in table.c:
+            Index(f"ix_stage_{name}_{col}", table.c[col])
+    return table
+
+
+STAGES: dict[str, Table] = {
+    "customers": _stage(
+        "customers",
+        Column("external_id", String),
+        Column("name", String),
+        Column("email", String),
+        Column("ap_email", String),
+        Column("segment", String),
+        Column("payment_terms_days", Integer),
+        Column("currency", String),
+        Column("credit_limit_minor", BigInteger),
+        Column("owner_slack_id", String),
+    ),
+    "invoices": _stage(
+        "invoices",
+        Column("external_id", String),
+        Column("customer_ext", String),
+        Column("number", String),
+        Column("currency", String),
+        Column("total_minor", BigInteger),
+        Column("issued_at", UTCDateTime()),
+        Column("due_on", Date),
+        Column("voided_at", UTCDateTime()),
+        Column("written_off_at", UTCDateTime()),
+        Column("payment_url", String),
+    ),
+    "payments": _stage(
+        "payments",
+        Column("external_id", String),
+        Column("customer_ext", String),
+        Column("invoice_ext", String),
+        Column("amount_minor", BigInteger),
+        Column("currency", String),
+        Column("paid_at", UTCDateTime()),
+        Column("status", String),
+        Column("method", String),
+        Column("failure_reason", String),
+    ),
+    "credit_notes": _stage(
+        "credit_notes",
+        Column("external_id", String),
+        Column("invoice_ext", String),
+        Column("amount_minor", BigInteger),
+        Column("currency", String),
+        Column("issued_at", UTCDateTime()),
+    ),
+    "disputes": _stage(
+        "disputes",
+        Column("external_id", String),
+        Column("customer_ext", String),
+        Column("invoice_ext", String),
+        Column("amount_minor", BigInteger),
+        Column("currency", String),
+        Column("kind", String),
+        Column("reason", Text),
+        Column("opened_at", UTCDateTime()),
+        Column("resolved_at", UTCDateTime()),
+        Column("outcome", String),
+        Column("evidence_due_at", UTCDateTime()),
+    ),
+    "fx_rates": _stage(
+        "fx_rates",
+        Column("external_id", String),  # "CUR:YYYY-MM-DD", for duplicate detection
+        Column("currency", String),
+        Column("rate_on", Date),
+        Column("rate", Numeric(24, 12)),
+    ),
+}
