@@ -102,11 +102,19 @@ def test_a_reminder_asked_in_slack_posts_an_approval_card(
 def test_slack_control_sequences_in_the_agents_reply_are_shown_not_obeyed(
     slack_bot: tuple[SlackSender, FakeSlack], fake_llm: FakeOpenAI
 ) -> None:
-    """A model echoing a customer named "<!channel>" must not ping the whole channel."""
+    """A model echoing a customer named "<!channel>" or a disguised link must not ping the
+    channel or show a link whose text hides where it goes."""
     sender, fake_slack = slack_bot
-    fake_llm.push(say("*<!channel> Corp* is the one to chase & <@U1> should call them."))
-    assert sender.event(message_event("who worries you most?", user=FINANCE, channel=DM))[0] == 200
+    fake_llm.push(
+        call("top_overdue", as_of="2025-06-30"),
+        say("*<!channel> Corp* is behind & <@U1> knows them; pay at <http://evil|bank>"),
+    )
+    asked = message_event("which customer worries you most?", user=FINANCE, channel=DM)
+    assert sender.event(asked)[0] == 200
     [post] = fake_slack.wait_for("chat.postMessage")
-    shown = "&lt;!channel&gt; Corp* is the one to chase &amp; &lt;@U1&gt; should call them."
+    shown = (
+        "&lt;!channel&gt; Corp* is behind &amp; &lt;@U1&gt; knows them; "
+        "pay at &lt;http://evil|bank&gt;"
+    )
     assert [b["text"]["text"] for b in post.blocks] == [f"*{shown}"]
     assert post.params["text"] == f"*{shown}"
