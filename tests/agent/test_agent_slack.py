@@ -2,49 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from bot.app import create_app
-from bot.server import default_routes, serve, serve_in_thread
-from tests.agent.conftest import load_ledger
+from tests.agent.conftest import SLACK_DM, SLACK_FINANCE
 from tests.fakes.openai_api import FakeOpenAI, call, say
 from tests.fakes.signing import SlackSender, message_event
 from tests.fakes.slack_api import FakeSlack
-from tools.deps import connect
-from tools.settings import Settings
 
-SECRET = "agent-test-secret"
-FINANCE, DM = "UFIN000001", "DFIN000001"
-
-
-@pytest.fixture
-def slack_bot(tmp_path: Path, fake_llm: FakeOpenAI) -> Iterator[tuple[SlackSender, FakeSlack]]:
-    with FakeSlack() as fake_slack:
-        settings = Settings(
-            database_url=f"sqlite:///{tmp_path / 'slack.db'}",
-            slack_bot_token="xoxb-test",
-            slack_signing_secret=SECRET,
-            slack_api_url=fake_slack.base_url,
-            finance_users=[FINANCE],
-            openai_api_key="test-key",
-            openai_base_url=fake_llm.base_url,
-            llm_max_retries=0,
-        )
-        deps = connect(settings)
-        load_ledger(deps, tmp_path / "csv")
-        app = create_app(settings, deps)
-        server = serve(default_routes(app, deps), host="127.0.0.1", port=0)
-        serve_in_thread(server)
-        sender = SlackSender(f"http://127.0.0.1:{server.server_address[1]}/slack/events", SECRET)
-        try:
-            yield sender, fake_slack
-        finally:
-            server.shutdown()
-            server.server_close()
-            deps.engine.dispose()
+FINANCE, DM = SLACK_FINANCE, SLACK_DM
 
 
 def test_slack_question_goes_to_the_agent_and_follow_up_uses_the_thread(
