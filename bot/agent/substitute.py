@@ -8,6 +8,7 @@ segment's payment speed for "enterprise customers", else the help.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from pydantic import BaseModel
@@ -23,6 +24,8 @@ from tools.payment_history import PaymentHistoryInput, payment_history
 LEAD = (
     "The assistant could not answer this from the ledger itself, so its words are not shown. {what}"
 )
+
+_SEGMENTS = re.compile(r"\bsegments?\b", re.I)
 
 
 def names(deps: ToolDeps, question: str) -> Named:
@@ -53,6 +56,11 @@ def substitute(deps: ToolDeps, question: str, named: Named, as_of: date) -> tupl
         segment = named.segments[0]
         tool, what = "payment_history", f"Here is how the {segment} segment pays:"
         found = payment_history(deps, PaymentHistoryInput(segment=segment, as_of=as_of))
+        inner = AgentText(text=grounding.render_data("payment_history", present(found)))
+    elif _SEGMENTS.search(question):
+        tool, what = "payment_history", "Here is how each segment pays:"
+        by_segment = PaymentHistoryInput(group_by="segment", as_of=as_of)
+        found = payment_history(deps, by_segment)
         inner = AgentText(text=grounding.render_data("payment_history", present(found)))
     else:
         tool, what = "help", "Here is what I can answer:"
