@@ -174,6 +174,8 @@ class Agent:
         )
         last = new[-1] if new else None
         if not isinstance(last, AIMessage) or last.name == LIMIT_MARKER or last.tool_calls:
+            if not any(grounding.parse_data(r) is not None for r in results):
+                return self._substitute(reply, question, as_of)
             reply.outcome = "limit"
             reply.text = self._tool_rendering(
                 results, "I stopped before finishing (question too long for my limits)."
