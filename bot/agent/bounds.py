@@ -88,10 +88,14 @@ class Bounds(AgentMiddleware):
         except openai.APIStatusError as exc:
             if overrides.get("tool_choice") != "required" or exc.status_code not in _REFUSED_CHOICE:
                 raise
-            overrides["tool_choice"] = "auto"
-            response = handler(request.override(**overrides))
+            # Switched before the retry: a slow "auto" answer that times out still tells us
+            # "required" was refused. A server error on "auto" too means the server is failing.
             log.warning(
                 "event=llm_tool_choice_required_refused status=%d using=auto", exc.status_code
             )
-            self.first_choice = "auto"
-            return response
+            self.first_choice = overrides["tool_choice"] = "auto"
+            try:
+                return handler(request.override(**overrides))
+            except openai.APIStatusError:
+                self.first_choice = "required"
+                raise
