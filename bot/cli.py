@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.commands import modules_for
+from tools.redact import RedactingFormatter
 from tools.settings import SettingsError
 
 EXIT_USAGE = 2
@@ -33,11 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((a for a in argv if not a.startswith("-")), None)
     args = build_parser(command).parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, handlers=[stderr])
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         return int(args.run(args) or 0)

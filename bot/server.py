@@ -10,10 +10,17 @@ their own route with `add_route`, e.g. the Stripe webhook:
 
 Any WSGI server can host `WsgiApp`; `serve` uses the standard library's threaded server so
 the bot runs with no extra dependency.
+
+Every route's body is capped in one place, before any handler (and so before any signature
+check) runs: a declared length over the cap gets 413 and the body is never read, a body sent
+without a length (chunked) gets 411, and an accepted body is read here, once, then handed on.
+The server's sockets time out, so a client that stalls mid-request is dropped instead of
+holding a thread.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
@@ -33,6 +40,11 @@ log = logging.getLogger(__name__)
 StartResponse = Callable[..., Any]
 WsgiCallable = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 Routes = dict[tuple[str, str], WsgiCallable]
+
+# Slack's payloads are a few KB and Stripe's events stay well under this: 1 MiB is ample.
+MAX_BODY_BYTES = 1024 * 1024
+# Slack wants an answer within 3 s, so a request that takes longer to arrive is not Slack's.
+REQUEST_TIMEOUT_SECONDS = 10.0
 
 
 def health_check(deps: ToolDeps) -> WsgiCallable:
@@ -63,10 +75,14 @@ def default_routes(app: App, deps: ToolDeps) -> Routes:
 
 
 class WsgiApp:
-    """Dispatch on (method, path); 404 for unknown paths, 405 for a known path's wrong verb."""
+    """Dispatch on (method, path); 404 for unknown paths, 405 for a known path's wrong verb.
 
-    def __init__(self, routes: Routes) -> None:
+    A body over `max_body_bytes` is refused before the route runs (see the module docstring).
+    """
+
+    def __init__(self, routes: Routes, *, max_body_bytes: int = MAX_BODY_BYTES) -> None:
         self.routes = routes
+        self.max_body_bytes = max_body_bytes
 
     def add_route(self, method: str, path: str, handler: WsgiCallable) -> None:
         self.routes[(method.upper(), path)] = handler
@@ -76,10 +92,42 @@ class WsgiApp:
         path = environ.get("PATH_INFO", "/")
         handler = self.routes.get((method, path))
         if handler is not None:
+            refusal = self._take_body(environ)
+            if refusal is not None:
+                return _json(start_response, refusal[0], {"error": refusal[1]})
             return handler(environ, start_response)
         if any(p == path for _, p in self.routes):
             return _json(start_response, "405 Method Not Allowed", {"error": "method not allowed"})
         return _json(start_response, "404 Not Found", {"error": "not found"})
+
+    def _take_body(self, environ: dict[str, Any]) -> tuple[str, str] | None:
+        """Read the body into memory when it is within the cap; else (status, reason).
+
+        Nothing beyond the headers is read from a refused request.
+        """
+        if environ.get("HTTP_TRANSFER_ENCODING"):
+            return "411 Length Required", "send the body with a Content-Length"
+        raw = (environ.get("CONTENT_LENGTH") or "0").strip()
+        if not raw.isdigit():
+            return "400 Bad Request", "Content-Length is not a number"
+        length = int(raw)
+        if length > self.max_body_bytes:
+            log.warning(
+                "event=http_body_refused path=%s length=%d cap=%d",
+                environ.get("PATH_INFO"),
+                length,
+                self.max_body_bytes,
+            )
+            return "413 Content Too Large", f"body over {self.max_body_bytes} bytes"
+        try:
+            body = environ["wsgi.input"].read(length) if length else b""
+        except TimeoutError:
+            return "408 Request Timeout", "the body did not arrive in time"
+        if len(body) != length:
+            return "400 Bad Request", "the body is shorter than its Content-Length"
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(length)
+        return None
 
 
 def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> list[bytes]:
@@ -91,6 +139,15 @@ def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> l
 
 
 class _QuietHandler(WSGIRequestHandler):
+    timeout = REQUEST_TIMEOUT_SECONDS  # applied to each connection's socket
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except TimeoutError:
+            # Stalled in its request line or headers: drop it, the thread is needed elsewhere.
+            log.info("event=http_client_timeout client=%s", self.client_address[0])
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("event=http_request %s", format % args)
 
@@ -101,13 +158,19 @@ class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
 
 
 def serve(
-    routes: Routes | WsgiApp, *, host: str = "127.0.0.1", port: int = 3000
+    routes: Routes | WsgiApp,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 3000,
+    timeout_seconds: float = REQUEST_TIMEOUT_SECONDS,
 ) -> ThreadingWSGIServer:
-    """A threaded WSGI server bound to host:port (port 0 picks a free one); not yet running."""
+    """A threaded WSGI server bound to host:port (port 0 picks a free one); not yet running.
+
+    `timeout_seconds` bounds each read and write on a client's socket.
+    """
     app = routes if isinstance(routes, WsgiApp) else WsgiApp(routes)
-    return make_server(
-        host, port, app, server_class=ThreadingWSGIServer, handler_class=_QuietHandler
-    )
+    handler = type("RequestHandler", (_QuietHandler,), {"timeout": timeout_seconds})
+    return make_server(host, port, app, server_class=ThreadingWSGIServer, handler_class=handler)
 
 
 def serve_in_thread(server: ThreadingWSGIServer) -> threading.Thread:

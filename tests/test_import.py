@@ -150,6 +150,18 @@ GOOD_CUSTOMERS = [customer("C1", name="Renamed Ltd"), customer("C2", "EUR"), cus
             "more than its total 100.00",
             id="over-applied",
         ),
+        pytest.param(
+            {
+                "customers": [
+                    customer("C1", name="Renamed Ltd", owner_slack_id="U0123ABCD"),
+                    customer("C2", "EUR", owner_slack_id="W0123ABCD"),
+                    customer("C3", owner_slack_id="C0123ABCD"),
+                ]
+            },
+            "customers.csv:4: owner_slack_id: 'C0123ABCD' is a channel or conversation id, "
+            "not a user id (U... or W...)",
+            id="owner-is-a-channel",
+        ),
     ],
 )
 def test_bad_row_is_refused_and_nothing_written(

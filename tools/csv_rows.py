@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tools.money import MoneyError, is_currency, parse_major
+from tools.slack_ids import slack_user_id_problem
 
 SOURCE = "csv"
 
@@ -72,7 +73,6 @@ class RowError(ValueError):
     """What is wrong with one field of one row, in words for the person fixing the file."""
 
 
-
 # --- field parsers -------------------------------------------------------------------------
 
 
@@ -129,6 +129,13 @@ def _int(row: dict[str, str], col: str) -> int | None:
     return int(raw)
 
 
+def _slack_user(row: dict[str, str], col: str) -> str | None:
+    value = _optional(row, col)
+    if value is not None and (problem := slack_user_id_problem(value)) is not None:
+        raise RowError(f"{col}: {problem}")
+    return value
+
+
 def _email(row: dict[str, str], col: str) -> str | None:
     value = _optional(row, col)
     if value is not None and ("@" not in value or " " in value):
@@ -161,7 +168,7 @@ class Rows:
             "payment_terms_days": _int(row, "payment_terms_days"),
             "currency": currency,
             "credit_limit_minor": None if limit is None else _amount(row, "credit_limit", currency),
-            "owner_slack_id": _optional(row, "owner_slack_id"),
+            "owner_slack_id": _slack_user(row, "owner_slack_id"),
         }
 
     def invoices(self, row: dict[str, str]) -> dict[str, Any]:
@@ -256,5 +263,3 @@ class Rows:
             "rate_on": day,
             "rate": rate,
         }
-
-

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.engine import make_engine, session_factory, upgrade
-from tools.settings import Settings
+from tools.redact import mask_url, redact
+from tools.settings import Settings, SettingsError
 
 
 @dataclass(frozen=True)
@@ -18,8 +20,30 @@ class ToolDeps:
     sessions: sessionmaker[Session]
 
 
+def open_ledger(settings: Settings) -> tuple[Engine, bool]:
+    """The engine for ARBOT_DATABASE_URL, its schema upgraded (True when something was applied).
+
+    A URL that cannot be used stops start-up naming the setting, the URL with its password
+    masked and the driver's reason, instead of a traceback.
+    """
+    url = settings.database_url
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, ValueError) as exc:
+        raise SettingsError(
+            f"setting ARBOT_DATABASE_URL: cannot use {mask_url(url)}: {redact(str(exc))}"
+        ) from None
+    try:
+        return engine, upgrade(engine)
+    except (OperationalError, InterfaceError) as exc:
+        engine.dispose()
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise SettingsError(
+            f"setting ARBOT_DATABASE_URL: cannot connect to {mask_url(url)}: {redact(reason)}"
+        ) from None
+
+
 def connect(settings: Settings) -> ToolDeps:
     """Open the ledger named by the settings, upgrading its schema on first use."""
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine, _ = open_ledger(settings)
     return ToolDeps(settings=settings, engine=engine, sessions=session_factory(engine))

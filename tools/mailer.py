@@ -21,6 +21,10 @@ class PermanentSmtpError(Exception):
     """The server refused the message for good (5xx); retrying would not help."""
 
 
+class SmtpUnreachable(OSError):
+    """No connection to the SMTP server (refused, unresolvable, timed out): worth a retry."""
+
+
 @dataclass(frozen=True)
 class SmtpTarget:
     host: str
@@ -88,10 +92,16 @@ class Mailer:
     def send(self, msg: EmailMessage) -> None:
         t = self.target
         smtp: smtplib.SMTP
-        if t.implicit_tls:
-            smtp = smtplib.SMTP_SSL(t.host, t.port, timeout=self.timeout, context=self._tls())
-        else:
-            smtp = smtplib.SMTP(t.host, t.port, timeout=self.timeout)
+        try:
+            if t.implicit_tls:
+                smtp = smtplib.SMTP_SSL(t.host, t.port, timeout=self.timeout, context=self._tls())
+            else:
+                smtp = smtplib.SMTP(t.host, t.port, timeout=self.timeout)
+        except OSError as exc:
+            # Named by host and port only: the URL's user and password stay out of the card.
+            raise SmtpUnreachable(
+                f"cannot reach the SMTP server {t.host}:{t.port} ({exc.strerror or exc})"
+            ) from None
         try:
             smtp.ehlo()
             if t.starttls:

@@ -45,6 +45,7 @@ from tools.mailer import (
     mailer_from_settings,
     message_id_for,
 )
+from tools.redact import redact, redact_logger
 
 log = logging.getLogger(__name__)
 ACTOR = "outbox"
@@ -68,6 +69,7 @@ def make_stripe_client(deps: ToolDeps) -> Any:
     s = deps.settings
     if s.stripe_api_key is None:
         raise PermanentError("STRIPE_API_KEY is not set; cannot mark the Stripe invoice")
+    redact_logger("stripe")
     return stripe.StripeClient(
         s.stripe_api_key.get_secret_value(),
         base_addresses={"api": s.stripe_api_base},
@@ -236,6 +238,7 @@ class Outbox:
     def _failure_values(
         self, a: ActionInfo, error: str, permanent: bool
     ) -> tuple[str, dict[str, Any]]:
+        error = redact(error)  # shown on the card: a vendor's message may quote a key
         if permanent or a.attempts >= self.max_attempts:
             return ActionStatus.FAILED, {"last_error": error[:2000], "next_attempt_at": None}
         delay = self.backoff_seconds * (4 ** (a.attempts - 1))

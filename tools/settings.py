@@ -2,19 +2,21 @@
 
 Third-party credentials keep their usual names (SLACK_BOT_TOKEN, OPENAI_API_KEY, ...); the
 bot's own settings start with ARBOT_. Secrets are `SecretStr` so that printing the settings
-object never shows them.
+object never shows them; the two URLs that may carry a password (ARBOT_DATABASE_URL,
+ARBOT_SMTP_URL) stay strings, for the libraries that take them, and are masked when shown.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tools.money import is_currency
+from tools.redact import mask_url
 
 CommaList = Annotated[list[str], NoDecode]
 DecimalList = Annotated[list[Decimal], NoDecode]
@@ -153,6 +155,17 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def __repr_args__(self) -> Any:
+        # These URLs carry passwords; the SecretStr fields hide themselves.
+        for name, value in super().__repr_args__():
+            if name in SECRET_URLS and isinstance(value, str):
+                value = mask_url(value)
+            yield name, value
+
+
+# Plain-string settings that hold a password: masked wherever settings are shown.
+SECRET_URLS = ("database_url", "smtp_url")
 
 
 def env_name(field: str) -> str:

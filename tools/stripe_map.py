@@ -1,4 +1,4 @@
-"""Stripe objects -> ledger staging rows (pure functions, no I/O).
+"""Stripe objects -> ledger staging rows (no I/O; a log line for metadata that is ignored).
 
 The mapping, field by field, is documented in the README (Stripe sync section). Money stays
 in the minor units Stripe gives; currencies are upper-cased ISO codes; Unix timestamps become
@@ -10,10 +10,15 @@ both support `in` and `[]`, which is all `_g` needs.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from tools.slack_ids import slack_user_id_problem
+
+log = logging.getLogger(__name__)
 
 Obj = Any  # a StripeObject or a dict
 
@@ -46,6 +51,22 @@ def _cur(code: str | None, default: str) -> str:
     return (code or default).upper()
 
 
+def _owner(customer_id: str, value: Any) -> str | None:
+    """The metadata's owner when it is a Slack user id; anything else is dropped, with a log
+    line, since alerts for the account are DMed to it."""
+    if value is None or value == "":
+        return None
+    problem = slack_user_id_problem(str(value).strip())
+    if problem is not None:
+        log.warning(
+            "event=stripe_owner_ignored customer=%s field=metadata.owner_slack_id reason=%s",
+            customer_id,
+            problem,
+        )
+        return None
+    return str(value).strip()
+
+
 @dataclass(frozen=True)
 class Mapper:
     """Mapping settings: the company time zone and the currency of currency-less customers."""
@@ -65,7 +86,7 @@ class Mapper:
             "payment_terms_days": None,
             "currency": _cur(_g(c, "currency"), self.default_currency),
             "credit_limit_minor": None,
-            "owner_slack_id": _g(meta, "owner_slack_id"),
+            "owner_slack_id": _owner(c["id"], _g(meta, "owner_slack_id")),
         }
 
     def customer_from_invoice(self, inv: Obj) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from db import stripe_sql as sq
 from tools.deps import ToolDeps
+from tools.redact import redact, redact_logger
 from tools.settings import SettingsError
 from tools.stripe_apply import SOURCE, Applier, NewDispute, Resolver
 from tools.stripe_map import Mapper
@@ -94,6 +95,7 @@ def make_client(deps: ToolDeps, *, max_network_retries: int = 3) -> stripe.Strip
     key = deps.settings.stripe_api_key
     if key is None or not key.get_secret_value():
         raise SettingsError("setting STRIPE_API_KEY: required for the Stripe sync (sk_test_...)")
+    redact_logger("stripe")
     return stripe.StripeClient(
         key.get_secret_value(),
         base_addresses={"api": deps.settings.stripe_api_base},
@@ -265,7 +267,8 @@ class StripeSync:
         failures += 1
         if not _retryable(exc) or failures > self.retry.attempts:
             raise SyncInterrupted(
-                f"Stripe answered {exc.http_status or 'no response'}: {exc.user_message or exc} "
+                f"Stripe answered {exc.http_status or 'no response'}: "
+                f"{redact(str(exc.user_message or exc))} "
                 f"(after {failures - 1} retries). What was synced is kept; run "
                 "`arbot stripe sync` again to resume."
             ) from exc

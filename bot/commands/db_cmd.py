@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from db.engine import make_engine, upgrade
+from tools.deps import open_ledger
 from tools.settings import load_settings
 
 
@@ -18,6 +18,7 @@ def register(sub: Any) -> None:
 
 def run_upgrade(args: argparse.Namespace) -> int:
     settings = load_settings()
-    applied = upgrade(make_engine(settings.database_url))
+    engine, applied = open_ledger(settings)
+    engine.dispose()
     print("schema upgraded" if applied else "schema already up to date")
     return 0

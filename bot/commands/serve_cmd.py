@@ -63,6 +63,15 @@ def run(args: argparse.Namespace) -> int:
             "setting SLACK_APP_TOKEN: required for Socket Mode (xapp-...); "
             "or run `arbot serve --http --port N` behind a public URL"
         )
+    if args.http and (
+        settings.slack_signing_secret is None
+        or not settings.slack_signing_secret.get_secret_value()
+    ):
+        # Bolt would check signatures against an empty key: anyone could forge an Approve.
+        raise SettingsError(
+            "setting SLACK_SIGNING_SECRET: required for `arbot serve --http` "
+            "(the app's Basic Information page, Signing Secret)"
+        )
     deps = connect(settings)
     app = create_app(settings, deps)  # the agent fallback is wired in create_app
     stops = [stop for hook in START_HOOKS if (stop := hook(deps, app)) is not None]

@@ -99,6 +99,8 @@ class FakeSlack:
         self.keep_calls = keep_calls
         self.usergroups = usergroups or {}
         self.users = users or {}
+        # What apps.connections.open hands a Socket Mode client (see tests/fakes/socket_mode.py).
+        self.socket_mode_url: str | None = None
         self._calls: list[Call] = []
         self._uploads: dict[str, Upload] = {}
         self._failures: dict[str, list[_Failure]] = {}
@@ -227,6 +229,10 @@ class FakeSlack:
                 "user_id": BOT_USER_ID,
                 "bot_id": BOT_ID,
             }
+        if method == "apps.connections.open":
+            if self.socket_mode_url is None:
+                return {"ok": False, "error": "socket_mode_not_enabled"}
+            return {"ok": True, "url": self.socket_mode_url}
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") if method == "chat.update" else self._ts_next()
             return {

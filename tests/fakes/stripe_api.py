@@ -80,6 +80,7 @@ class Failure:
     path: str
     after: int
     should_retry: bool | None
+    message: str | None = None
 
 
 @dataclass
@@ -175,10 +176,12 @@ class FakeStripe:
         path: str = "/v1/",
         after: int = 0,
         should_retry: bool | None = None,
+        message: str | None = None,
     ) -> None:
-        """Answer the next `times` requests under `path` (after `after` good ones) with `status`."""
+        """Answer the next `times` requests under `path` (after `after` good ones) with `status`,
+        and `message` as the error's text when given (a 4xx is then an invalid request)."""
         with self._lock:
-            self.failures.append(Failure(status, times, path, after, should_retry))
+            self.failures.append(Failure(status, times, path, after, should_retry, message))
 
     def clear_failures(self) -> None:
         with self._lock:
@@ -727,6 +730,9 @@ class FakeStripe:
                 body = _error(
                     "invalid_request_error", "Too many requests, slow down.", "rate_limit"
                 )
+            elif failure.message is not None:
+                kind = "invalid_request_error" if failure.status < 500 else "api_error"
+                body = _error(kind, failure.message)
             else:
                 body = _error("api_error", "Something went wrong on Stripe's end.")
             if self.record_requests:
