@@ -37,6 +37,16 @@ def is_ledger_question(question: str, *, names_something: bool) -> bool:
     return names_something or bool(_AR_WORDS.search(question) or _AMOUNT.search(question))
 
 
+# A reply that is a tool call written out as text (small models do this when offered no tools):
+# "functions.customer_balance: {}", or a bare JSON object.
+_RAW_CALL = re.compile(r"^\s*(?:functions\.\w+\s*:|\{[\s\S]*\}\s*$|\[\s*\{)")
+
+
+def is_raw_call(answer: str) -> bool:
+    """True when the model's text is a tool call it wrote out, not an answer for a person."""
+    return bool(_RAW_CALL.match(answer))
+
+
 # --- advice ------------------------------------------------------------------------------------
 
 # Verb phrases of the actions, by the proposal kind that backs them (None: nothing can).

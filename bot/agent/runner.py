@@ -185,6 +185,9 @@ class Agent:
         if not answer.strip():
             log.warning("event=agent_empty_reply")
             return self._unavailable()
+        if checks.is_raw_call(answer):
+            log.warning("event=agent_raw_call_as_text")
+            return self._fallback_rendering(reply, results, question, as_of)
         grounded = [r for r in results if grounding.parse_data(r) is not None]
         if not grounded:
             named = substitute.names(self.deps, question)
