@@ -174,7 +174,7 @@ class Agent:
         )
         last = new[-1] if new else None
         if not isinstance(last, AIMessage) or last.name == LIMIT_MARKER or last.tool_calls:
-            if not any(grounding.parse_data(r) is not None for r in results):
+            if self._prefer_substitute(results, question):
                 return self._substitute(reply, question, as_of)
             reply.outcome = "limit"
             reply.text = self._tool_rendering(
@@ -225,12 +225,21 @@ class Agent:
         )
         return reply
 
+    def _prefer_substitute(self, results: list[str], question: str) -> bool:
+        """Without the model's words, what the question names (a customer, a segment) is a
+        better answer than whichever tools a confused model called; with nothing named, the
+        tools' results are, when there are any."""
+        named = substitute.names(self.deps, question)
+        if named.customers or named.segments:
+            return True
+        return not any(grounding.parse_data(r) is not None for r in results)
+
     def _fallback_rendering(
         self, reply: AgentReply, results: list[str], question: str, as_of: date
     ) -> AgentReply:
-        """Nothing of the model's text may be posted: the tools' own rendering, or the
-        deterministic answer when no tool gave anything."""
-        if not any(grounding.parse_data(r) is not None for r in results):
+        """Nothing of the model's text may be posted: the ledger's answer for what the question
+        names, else the tools' own rendering, else the help."""
+        if self._prefer_substitute(results, question):
             return self._substitute(reply, question, as_of)
         reply.outcome = "tool_rendering"
         reply.text = self._tool_rendering(results, "Here is what I found.")

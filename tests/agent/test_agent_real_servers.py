@@ -134,7 +134,7 @@ def test_a_malformed_reply_falls_back_like_a_server_error(
     assert reply.outcome == "unavailable" and HELP in reply.text
 
 
-def test_a_tool_call_written_out_as_text_is_replaced_by_the_tools_rendering(
+def test_a_tool_call_written_out_as_text_is_replaced_by_the_ledgers_answer(
     agent: Agent, fake_llm: FakeOpenAI
 ) -> None:
     fake_llm.push(
@@ -142,8 +142,8 @@ def test_a_tool_call_written_out_as_text_is_replaced_by_the_tools_rendering(
         say("functions.customer_balance: {}"),
     )
     reply = agent.ask("how is Initech doing on payments?", user="U1", today=AS_OF)
-    assert reply.outcome == "tool_rendering"
-    assert "functions." not in reply.text and "USD 4,000.00" in reply.text
+    assert reply.outcome == "no_tool"  # the customer the question names, from the ledger
+    assert "functions." not in reply.text and "Initech LLC owes USD 4,000.00" in reply.text
 
 
 def test_a_server_that_refuses_null_content_gets_an_empty_string(
