@@ -64,6 +64,10 @@ def _compatible_chat_class() -> type[ChatOpenAI]:
             for message in payload.get("messages", []):
                 if message.get("role") == "assistant" and message.get("content") is None:
                     message["content"] = ""
+            # OpenAI's newer name for the reply cap is unknown to most compatible servers,
+            # which then generate until their context is full.
+            if self.openai_api_base and "max_completion_tokens" in payload:
+                payload["max_tokens"] = payload.pop("max_completion_tokens")
             return payload
 
     return CompatibleChatOpenAI
@@ -74,7 +78,8 @@ def chat_model(settings: Settings, *, temperature: float = 0) -> ChatOpenAI:
 
     ARBOT_LLM_MAX_TOKENS is not sent as the reply cap: it is the budget of a whole agent turn
     (several calls), enforced by the agent's bounds; a reply cap that large would be refused
-    by models whose output limit is smaller.
+    by models whose output limit is smaller. ARBOT_LLM_MAX_REPLY_TOKENS caps each reply, so a
+    model that rambles or loops stops in seconds, not when its context is full.
     """
     # Imported here: langchain takes about a second to import, which commands that never
     # reach a model (`arbot report`, `arbot propose` without a key) should not pay.
@@ -87,4 +92,5 @@ def chat_model(settings: Settings, *, temperature: float = 0) -> ChatOpenAI:
         timeout=settings.llm_timeout_seconds,
         max_retries=settings.llm_max_retries,
         temperature=temperature,
+        max_tokens=settings.llm_max_reply_tokens or None,
     )

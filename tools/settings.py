@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     llm_max_answer_chars: int = Field(
         1500, ge=200, le=20000, description="longest model answer posted to Slack"
     )
+    llm_max_reply_tokens: int = Field(
+        1024, ge=0, description="cap on one model reply (0: none); a rambling model stops there"
+    )
     llm_tool_choice: Literal["required", "auto"] = Field(
         "required",
         description="tool_choice of a question's first model call; 'auto' for servers that "

@@ -159,6 +159,10 @@ def test_a_server_that_refuses_null_content_gets_an_empty_string(
     assert reply.outcome == "answered" and reply.text == "Initech LLC owes USD 4,000.00."
     [assistant] = [m for m in fake_llm.requests[1]["messages"] if m["role"] == "assistant"]
     assert assistant["content"] == "" and assistant["tool_calls"]
+    # The reply cap goes by the name compatible servers know (max_completion_tokens is ignored
+    # by llama-cpp-python, which then generates until its context is full).
+    assert [r.get("max_tokens") for r in fake_llm.requests] == [1024, 1024]
+    assert not any("max_completion_tokens" in r for r in fake_llm.requests)
 
 
 def test_a_server_that_drops_tools_without_tool_choice_still_gets_them(
