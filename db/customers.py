@@ -71,3 +71,9 @@ def customer_name(session: Session, customer_id: int) -> CustomerName | None:
         select(Customer.id, Customer.name, Customer.external_id).where(Customer.id == customer_id)
     ).first()
     return None if row is None else CustomerName(int(row[0]), str(row[1]), str(row[2]))
+
+
+def segments(session: Session) -> list[str]:
+    """The distinct segment names on record, as stored."""
+    query = select(Customer.segment).where(Customer.segment.is_not(None)).distinct()
+    return sorted(str(s) for s in session.execute(query).scalars() if s)

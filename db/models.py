@@ -70,6 +70,9 @@ class PromiseStatus(StrEnum):
 class ActionKind(StrEnum):
     DUNNING_EMAIL = "dunning_email"
     WRITE_OFF = "write_off"
+    # Records the agent proposed and a person confirms; no outbox step, nothing leaves.
+    PROMISE_TO_PAY = "promise_to_pay"
+    DISPUTE_NOTE = "dispute_note"
 
 
 class ActionStatus(StrEnum):

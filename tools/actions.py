@@ -174,7 +174,7 @@ def _expire(deps: ToolDeps, a: ActionInfo, now: datetime) -> bool:
         )
 
 
-def _open_for_decision(deps: ToolDeps, action_id: int, now: datetime) -> ActionInfo:
+def open_for_decision(deps: ToolDeps, action_id: int, now: datetime) -> ActionInfo:
     a = load(deps, action_id)
     if a.status == ActionStatus.PROPOSED and a.expires_at is not None and now >= a.expires_at:
         _expire(deps, a, now)
@@ -201,7 +201,9 @@ def approve(
     """
     now = now or now_utc()
     for _ in range(_RACE_RETRIES):
-        a = _open_for_decision(deps, action_id, now)
+        a = open_for_decision(deps, action_id, now)
+        if a.kind in (ActionKind.PROMISE_TO_PAY, ActionKind.DISPUTE_NOTE):
+            raise Refused("A proposed promise or dispute note is confirmed, not approved.")
         if user not in deps.settings.approvers:
             raise Refused("Only configured approvers (ARBOT_APPROVERS) can approve actions.")
         if user in a.authors | proposers(deps.settings, a):
@@ -271,7 +273,7 @@ def reject(
     if not reason:
         raise Refused("Give a reason for rejecting.")
     for _ in range(_RACE_RETRIES):
-        a = _open_for_decision(deps, action_id, now)
+        a = open_for_decision(deps, action_id, now)
         refusal = reject_refusal(deps.settings, a, user)
         if refusal is not None:
             raise Refused(refusal)
@@ -301,7 +303,7 @@ def replace_payload(
 ) -> ActionInfo:
     """Swap in an edited draft; earlier approvals no longer count (re-approval needed)."""
     now = now or now_utc()
-    a = _open_for_decision(deps, action_id, now)
+    a = open_for_decision(deps, action_id, now)
     if a.version != expected_version:
         raise AlreadyDecided("The draft changed while you edited it; open Edit again.")
     with transaction(deps.sessions) as session:

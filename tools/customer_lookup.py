@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session
 
-from db.customers import CustomerName, customer_ids_in_segment, customer_names
+from db.customers import CustomerName, customer_ids_in_segment, customer_names, segments
 from db.models import Customer
 from tools.errors import ToolInputError
 
@@ -164,3 +164,28 @@ def scope_of(session: Session, customer: str | None, segment: str | None) -> Sco
         ids = in_segment if ids is None else [i for i in ids if i in set(in_segment)]
         label = f"segment {segment}" if not customer else f"{label}, {segment}"
     return Scope(ids, label, found)
+
+
+class Named(NamedTuple):
+    """The customers and segments a sentence names by their words."""
+
+    customers: list[CustomerName]
+    segments: list[str]
+
+
+def named_in(session: Session, text: str) -> Named:
+    """Every customer whose name (suffixes aside: "Zorg" for "Zorg LLC") and every segment
+    ("enterprise", "mid-market") the words of `text` contain; for answering a question that
+    names one without having to guess where the name starts."""
+    words = f" {normalize(text)} "
+    found = [
+        c
+        for c in customer_names(session)
+        if len(key := normalize(c.name)) >= 3 and f" {key} " in words
+    ]
+    said = [
+        s
+        for s in segments(session)
+        if (key := normalize(s)) and re.search(rf"(?<!\w){re.escape(key)}s?(?!\w)", words)
+    ]
+    return Named(found, said)

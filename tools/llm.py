@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tools.settings import Settings
 
@@ -45,24 +45,52 @@ def render_prompt(name: str, settings: Settings, *, today: date, **values: str) 
     )
 
 
+@lru_cache(maxsize=1)
+def _compatible_chat_class() -> type[ChatOpenAI]:
+    """ChatOpenAI that sends what every OpenAI-compatible server accepts.
+
+    langchain-openai sends `"content": null` beside an assistant message's `tool_calls`;
+    OpenAI takes it, but servers with a stricter schema (llama-cpp-python's among them)
+    refuse the whole request with 422/500, so the second round of every tool-using answer
+    fails. An empty string means the same to OpenAI and passes everywhere.
+    """
+    from langchain_openai import ChatOpenAI
+
+    class CompatibleChatOpenAI(ChatOpenAI):
+        def _get_request_payload(
+            self, input_: Any, *, stop: Any = None, **kwargs: Any
+        ) -> dict[str, Any]:
+            payload: dict[str, Any] = super()._get_request_payload(input_, stop=stop, **kwargs)
+            for message in payload.get("messages", []):
+                if message.get("role") == "assistant" and message.get("content") is None:
+                    message["content"] = ""
+            # OpenAI's newer name for the reply cap is unknown to most compatible servers,
+            # which then generate until their context is full.
+            if self.openai_api_base and "max_completion_tokens" in payload:
+                payload["max_tokens"] = payload.pop("max_completion_tokens")
+            return payload
+
+    return CompatibleChatOpenAI
+
+
 def chat_model(settings: Settings, *, temperature: float = 0) -> ChatOpenAI:
     """The configured chat model; the client retries timeouts, 429 and 5xx with backoff.
 
     ARBOT_LLM_MAX_TOKENS is not sent as the reply cap: it is the budget of a whole agent turn
     (several calls), enforced by the agent's bounds; a reply cap that large would be refused
-    by models whose output limit is smaller.
+    by models whose output limit is smaller. ARBOT_LLM_MAX_REPLY_TOKENS caps each reply, so a
+    model that rambles or loops stops in seconds, not when its context is full.
     """
     # Imported here: langchain takes about a second to import, which commands that never
     # reach a model (`arbot report`, `arbot propose` without a key) should not pay.
-    from langchain_openai import ChatOpenAI
-
     if settings.openai_api_key is None:
         raise LlmNotConfigured("setting OPENAI_API_KEY: required to talk to a model")
-    return ChatOpenAI(
+    return _compatible_chat_class()(
         model=settings.llm_model,
         base_url=settings.openai_base_url,
         api_key=settings.openai_api_key,
         timeout=settings.llm_timeout_seconds,
         max_retries=settings.llm_max_retries,
         temperature=temperature,
+        max_tokens=settings.llm_max_reply_tokens or None,
     )

@@ -9,7 +9,7 @@ ARBOT_SMTP_URL) stay strings, for the libraries that take them, and are masked w
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -79,6 +79,17 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(30, gt=0)
     llm_max_retries: int = Field(2, ge=0, le=10, description="retries on timeout, 429 and 5xx")
     llm_history_tokens: int = Field(2000, ge=0, description="thread memory sent per question")
+    llm_max_answer_chars: int = Field(
+        1500, ge=200, le=20000, description="longest model answer posted to Slack"
+    )
+    llm_max_reply_tokens: int = Field(
+        1024, ge=0, description="cap on one model reply (0: none); a rambling model stops there"
+    )
+    llm_tool_choice: Literal["required", "auto"] = Field(
+        "required",
+        description="tool_choice of a question's first model call; 'auto' for servers that "
+        "refuse 'required' (arbot also switches to 'auto' by itself when one does)",
+    )
 
     # Stripe
     stripe_api_key: SecretStr | None = Field(None, validation_alias=_env("STRIPE_API_KEY"))
@@ -92,6 +103,7 @@ class Settings(BaseSettings):
     smtp_from: str = "ar@example.com"
     dual_approval_minor: int = Field(500_000, ge=0)
     action_expiry_hours: int = Field(72, gt=0)
+    promise_max_days: int = Field(90, ge=1, le=3650, description="latest promise date, from today")
     dunning_stages_days: IntList = Field(default_factory=lambda: [-3, 1, 7, 15, 30])
 
     # Scheduled jobs (cron strings in the company time zone; "off" switches a job off)

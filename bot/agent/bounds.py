@@ -4,18 +4,29 @@ A model that keeps calling tools, or a long turn, must not run up cost: the loop
 `max_rounds` tool rounds or once `max_tokens` have been spent, whichever comes first. The
 last allowed model call is made without tools, so a well-behaved model answers with what it
 has; one that still asks for tools is stopped there, its calls not run.
+
+`tool_choice` is always sent with the tools: some OpenAI-compatible servers (llama-cpp-python)
+read a request without it as "none" and drop the tools from the prompt. The first call of a
+question asks for "required" (a tool call, so the answer rests on the ledger); a server that
+refuses "required" gets "auto" from then on, in this process.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import openai
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse, hook_config
 from langchain_core.messages import AIMessage, SystemMessage
 
+log = logging.getLogger(__name__)
 LIMIT_MARKER = "arbot_limit"
+# Statuses with which servers refuse a tool_choice they do not know (llama-cpp-python's
+# chatml-function-calling fails "required" with a 500).
+_REFUSED_CHOICE = frozenset({400, 422, 500})
 
 
 @dataclass(frozen=True)
@@ -40,9 +51,10 @@ def limit_message(reason: str) -> AIMessage:
 
 
 class Bounds(AgentMiddleware):
-    def __init__(self, max_rounds: int, max_tokens: int) -> None:
+    def __init__(self, max_rounds: int, max_tokens: int, first_choice: str = "required") -> None:
         super().__init__()
         self.max_rounds, self.max_tokens = max_rounds, max_tokens
+        self.first_choice = first_choice
 
     @hook_config(can_jump_to=["end"])
     def before_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
@@ -69,4 +81,21 @@ class Bounds(AgentMiddleware):
         calls, _tokens = _spent(request.messages)
         if calls >= self.max_rounds:
             overrides["tools"] = []
-        return handler(request.override(**overrides) if overrides else request)
+        elif request.tools:
+            overrides["tool_choice"] = self.first_choice if calls == 0 else "auto"
+        try:
+            return handler(request.override(**overrides) if overrides else request)
+        except openai.APIStatusError as exc:
+            if overrides.get("tool_choice") != "required" or exc.status_code not in _REFUSED_CHOICE:
+                raise
+            # Switched before the retry: a slow "auto" answer that times out still tells us
+            # "required" was refused. A server error on "auto" too means the server is failing.
+            log.warning(
+                "event=llm_tool_choice_required_refused status=%d using=auto", exc.status_code
+            )
+            self.first_choice = overrides["tool_choice"] = "auto"
+            try:
+                return handler(request.override(**overrides))
+            except openai.APIStatusError:
+                self.first_choice = "required"
+                raise

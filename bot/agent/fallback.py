@@ -43,7 +43,7 @@ def agent_fallback(deps: ToolDeps) -> Fallback | None:
         return Answer.of(
             "agent",
             "agent",
-            AgentText(text=reply.text),
+            reply.substitute or AgentText(text=reply.text),
             data={
                 "outcome": reply.outcome,
                 "tools": reply.tool_calls,

@@ -3,11 +3,15 @@
 One `Agent` per process (the graph and the HTTP client are reused); `ask` answers one
 question in one Slack thread. What the user gets is always one of:
 
-* the model's answer, when every figure in it came from a tool result of this turn;
+* the model's answer, when every figure in it came from a tool result of this turn, cut of
+  repeats, of advice to act that no proposal of this question backs, and to the length cap;
 * the answer regenerated once, when the first one cited a figure no tool returned;
 * the tools' own rendering, when the regenerated one still did, or the round/token limit hit;
+* a deterministic answer for what the question names (`substitute`), when the model answered
+  a question about the ledger without any tool result of it;
 * "the assistant is unavailable" plus the fast-path help, when the model could not be reached
-  after the client's retries (with backoff) on timeouts, 429 and 5xx.
+  after the client's retries (with backoff) on timeouts, 429 and 5xx, or answered with an
+  empty or malformed message.
 """
 
 from __future__ import annotations
@@ -23,20 +27,25 @@ import openai
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langgraph.errors import GraphRecursionError
+from pydantic import BaseModel
 
-from bot.agent import grounding
+from bot.agent import checks, grounding, substitute
 from bot.agent.bounds import LIMIT_MARKER, Bounds, TurnContext
 from bot.agent.memory import ThreadMemory
 from bot.agent.tools import Turn, build_tools, turn_scope
+from bot.render import render
 from db.bot_state import record_usage
 from db.engine import transaction
 from tools.clock import today as today_in
+from tools.customer_lookup import Named
 from tools.deps import ToolDeps
 from tools.llm import chat_model, render_prompt
 
 log = logging.getLogger(__name__)
 
-Outcome = Literal["answered", "regenerated", "tool_rendering", "limit", "unavailable"]
+Outcome = Literal["answered", "regenerated", "tool_rendering", "limit", "no_tool", "unavailable"]
+# What a server's broken reply (no choices, no message, wrong types) raises in the client.
+MALFORMED_REPLY: tuple[type[Exception], ...] = (KeyError, TypeError, IndexError, AttributeError)
 UNAVAILABLE = "The assistant is unavailable right now, here is what I can answer without it:"
 CORRECTION = (
     "Your answer cites figures that no tool returned in this conversation turn: {figures}. "
@@ -53,6 +62,8 @@ class AgentReply:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     proposed_action_ids: list[int] = field(default_factory=list)
     unsupported_figures: list[str] = field(default_factory=list)
+    withheld_advice: list[str] = field(default_factory=list)
+    substitute: BaseModel | None = None  # the deterministic answer, when outcome is no_tool
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_ms: int = 0
@@ -77,7 +88,7 @@ class Agent:
         self.graph: Any = create_agent(
             self.llm,
             self.tools,
-            middleware=[Bounds(s.llm_max_rounds, s.llm_max_tokens)],
+            middleware=[Bounds(s.llm_max_rounds, s.llm_max_tokens, s.llm_tool_choice)],
             context_schema=TurnContext,
         )
         self.memory = ThreadMemory(deps, s.llm_history_tokens)
@@ -103,6 +114,7 @@ class Agent:
             earlier_questions=self.memory.user_questions(history),
         )
         sent: list[BaseMessage] = [*history, HumanMessage(content=question)]
+        as_of = today or today_in(s.tz)
         try:
             with turn_scope(turn):
                 state = self.graph.invoke(
@@ -110,17 +122,44 @@ class Agent:
                     context=TurnContext(system_prompt=system),
                     config={"recursion_limit": 4 * self.max_rounds + 8},
                 )
-            reply = self._finish(state["messages"][len(sent) :], state["messages"], question, turn)
+            new = state["messages"][len(sent) :]
+            reply = self._finish(new, state["messages"], question, turn, as_of)
         except (openai.APIError, GraphRecursionError) as exc:
             log.warning("event=agent_unavailable error=%s", type(exc).__name__)
-            reply = AgentReply(text=f"{UNAVAILABLE}\n{self.help_text()}", outcome="unavailable")
+            reply = self._unavailable()
+        except MALFORMED_REPLY as exc:
+            log.warning("event=agent_unavailable error=malformed_reply:%r", exc, exc_info=True)
+            reply = self._unavailable()
         reply.proposed_action_ids = list(turn.proposed_action_ids)
         reply.latency_ms = int((time.perf_counter() - started) * 1000)
         self._record(thread_key, question, reply)
         return reply
 
+    def _unavailable(self) -> AgentReply:
+        return AgentReply(text=f"{UNAVAILABLE}\n{self.help_text()}", outcome="unavailable")
+
+    def _words(self, text: str, turn: Turn) -> tuple[str, list[str]]:
+        """The model's text as it may be posted: no unbacked advice, no repeats, capped."""
+        kept, cut = checks.unbacked_advice(text, turn.proposed_kinds)
+        return checks.tidy(kept, self.deps.settings.llm_max_answer_chars), cut
+
+    def _substitute(
+        self, reply: AgentReply, question: str, as_of: date, named: Named | None = None
+    ) -> AgentReply:
+        named = named or substitute.names(self.deps, question)
+        tool, answer = substitute.substitute(self.deps, question, named, as_of)
+        reply.outcome, reply.substitute = "no_tool", answer
+        reply.tools_called.append(f"substitute:{tool}")
+        reply.text = render(answer).text
+        return reply
+
     def _finish(
-        self, new: list[BaseMessage], everything: list[BaseMessage], question: str, turn: Turn
+        self,
+        new: list[BaseMessage],
+        everything: list[BaseMessage],
+        question: str,
+        turn: Turn,
+        as_of: date,
     ) -> AgentReply:
         results = [str(m.content) for m in new if isinstance(m, ToolMessage)]
         calls = [c for m in new if isinstance(m, AIMessage) for c in m.tool_calls]
@@ -135,12 +174,33 @@ class Agent:
         )
         last = new[-1] if new else None
         if not isinstance(last, AIMessage) or last.name == LIMIT_MARKER or last.tool_calls:
+            if self._prefer_substitute(results, question):
+                return self._substitute(reply, question, as_of)
             reply.outcome = "limit"
             reply.text = self._tool_rendering(
                 results, "I stopped before finishing (question too long for my limits)."
             )
             return reply
-        answer = str(last.content)
+        answer = last.text if isinstance(last.content, list) else str(last.content or "")
+        if not answer.strip():
+            log.warning("event=agent_empty_reply")
+            return self._unavailable()
+        if checks.is_raw_call(answer):
+            log.warning("event=agent_raw_call_as_text")
+            return self._fallback_rendering(reply, results, question, as_of)
+        grounded = [r for r in results if grounding.parse_data(r) is not None]
+        if not grounded:
+            named = substitute.names(self.deps, question)
+            if checks.is_ledger_question(
+                question, names_something=bool(named.customers or named.segments)
+            ):
+                log.warning("event=agent_no_tool_answer chars=%d", len(answer))
+                return self._substitute(reply, question, as_of, named)
+        answer, reply.withheld_advice = self._words(answer, turn)
+        if reply.withheld_advice:
+            log.warning("event=agent_advice_withheld sentences=%d", len(reply.withheld_advice))
+        if not answer:
+            return self._fallback_rendering(reply, results, question, as_of)
         sources = [*results, question, *turn.earlier_questions]
         bad = grounding.unsupported(answer, sources)
         if not bad:
@@ -151,9 +211,11 @@ class Agent:
         if retry is not None:
             reply.prompt_tokens += retry[1]
             reply.completion_tokens += retry[2]
-            bad_again = grounding.unsupported(retry[0], sources)
-            if not bad_again:
-                reply.text, reply.outcome = retry[0], "regenerated"
+            again, withheld = self._words(retry[0], turn)
+            reply.withheld_advice += withheld
+            bad_again = grounding.unsupported(again, sources)
+            if again and not bad_again:
+                reply.text, reply.outcome = again, "regenerated"
                 return reply
             bad = bad_again
         reply.unsupported_figures = bad
@@ -161,6 +223,26 @@ class Agent:
         reply.text = self._tool_rendering(
             results, "I could not word this with figures I can vouch for; here is what I found."
         )
+        return reply
+
+    def _prefer_substitute(self, results: list[str], question: str) -> bool:
+        """Without the model's words, what the question names (a customer, a segment) is a
+        better answer than whichever tools a confused model called; with nothing named, the
+        tools' results are, when there are any."""
+        named = substitute.names(self.deps, question)
+        if named.customers or named.segments:
+            return True
+        return not any(grounding.parse_data(r) is not None for r in results)
+
+    def _fallback_rendering(
+        self, reply: AgentReply, results: list[str], question: str, as_of: date
+    ) -> AgentReply:
+        """Nothing of the model's text may be posted: the ledger's answer for what the question
+        names, else the tools' own rendering, else the help."""
+        if self._prefer_substitute(results, question):
+            return self._substitute(reply, question, as_of)
+        reply.outcome = "tool_rendering"
+        reply.text = self._tool_rendering(results, "Here is what I found.")
         return reply
 
     def _regenerate(

@@ -21,10 +21,21 @@ MAX_INPUT = 3000
 
 
 def approval_buttons(a: ActionInfo) -> ActionsBlock | None:
-    """Approve / Edit (reminders only) / Reject while the action is proposed; else none."""
+    """Approve / Edit (reminders only) / Reject while the action is proposed; Confirm /
+    Discard for a promise or dispute note the assistant proposed; else none."""
     if a.status != "proposed":
         return None
     value = CardRef(action_id=a.id, version=a.shown_version).model_dump_json()
+    if a.kind in ("promise_to_pay", "dispute_note"):
+        return ActionsBlock(
+            block_id=f"approval_{a.id}",
+            elements=[
+                ButtonElement(
+                    text="Confirm", action_id=ActionId.CONFIRM, value=value, style="primary"
+                ),
+                ButtonElement(text="Discard", action_id=ActionId.REJECT, value=value),
+            ],
+        )
     buttons = [
         ButtonElement(text="Approve", action_id=ActionId.APPROVE, value=value, style="primary")
     ]

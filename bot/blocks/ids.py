@@ -24,6 +24,7 @@ class ActionId(StrEnum):
     APPROVE = "arbot_approval_approve"
     EDIT = "arbot_approval_edit"
     REJECT = "arbot_approval_reject"
+    CONFIRM = "arbot_approval_confirm"  # a promise or dispute note the assistant proposed
     # at-risk and dispute alerts
     ALERT_DRAFT = "arbot_alert_draft_reminder"
     ALERT_PROMISE = "arbot_alert_record_promise"

@@ -1,4 +1,5 @@
-"""Approve / Edit / Reject on approval cards, and the Edit and Reject forms.
+"""Approve / Edit / Reject (and Confirm, for proposed records) on approval cards, and the
+Edit and Reject forms.
 
 Thin: ack, call tools.actions / tools.dunning (where every rule lives), redraw the card from
 the database (bot.cards), and tell a refused user why in an ephemeral message.
@@ -17,7 +18,7 @@ from bot.blocks.ids import ActionId, CardForm, CardRef, FieldId, ViewId
 from bot.caller import Caller, caller
 from bot.cards import refresh_card
 from bot.listeners._slack import clicked, field_errors, field_value, tell
-from tools import actions, dunning
+from tools import actions, dunning, promises
 from tools.actions import (
     ActionError,
     ActionExpired,
@@ -113,6 +114,21 @@ def register(app: App, deps: ToolDeps) -> None:
         if decision.outcome == "first_approval":
             tell(client, who, decision.message)
 
+    def confirm(
+        _body: dict[str, Any], action: dict[str, Any], client: WebClient, who: Caller
+    ) -> None:
+        a = _clicked(deps, client, who, action)
+        if a is None:
+            return
+        try:
+            promises.confirm_record(deps, a.id, who.user, finance=who.finance)
+        except ActionError as exc:
+            tell(client, who, str(exc))
+            if isinstance(exc, AlreadyDecided | ActionExpired):
+                refresh_card(client, deps, a.id)
+            return
+        refresh_card(client, deps, a.id)
+
     def may_edit(a: ActionInfo, user: str) -> str | None:
         return actions.edit_refusal(deps.settings, a, user)
 
@@ -120,6 +136,7 @@ def register(app: App, deps: ToolDeps) -> None:
         return actions.reject_refusal(deps.settings, a, user)
 
     app.action(ActionId.APPROVE)(clicked(approve))
+    app.action(ActionId.CONFIRM)(clicked(confirm))
     app.action(ActionId.EDIT)(_form_opener(deps, may_edit, edit_modal))
     app.action(ActionId.REJECT)(_form_opener(deps, may_reject, reject_modal))
     app.view(ViewId.EDIT_DRAFT)(_form_submitted(deps, _save_edit, FieldId.BODY))

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.blocks.common import Rendered
+from bot.blocks.common import Rendered, escape, sections
 from bot.intents import Intent
 from bot.render.customer import customer_match_view, customer_view
 from bot.render.disputes import disputes_view
@@ -22,7 +22,7 @@ from bot.render.metrics import metrics_view
 from bot.render.overdue import overdue_view
 from bot.render.proposal import proposal_view
 from bot.render.unapplied import unapplied_view
-from bot.render.words import AgentText, Refusal, agent_view, refusal_view
+from bot.render.words import AgentText, Refusal, WithLead, agent_view, refusal_view
 from tools.actions import ActionInfo
 from tools.cash import UnappliedCash
 from tools.customer_lookup import CustomerMatch
@@ -57,6 +57,19 @@ KINDS: dict[type[BaseModel], Kind] = {
 }
 
 
+def _with_lead(w: WithLead, intent: Intent | None = None) -> Rendered:
+    inner = render(w.inner, intent)
+    return Rendered(
+        blocks=[*sections([escape(w.lead)]), *inner.blocks],
+        text=f"{w.lead}\n{inner.text}",
+        chart=inner.chart,
+        csv=inner.csv,
+    )
+
+
+KINDS[WithLead] = Kind(_with_lead, lambda w: {"lead": w.lead, **result_data(w.inner)})
+
+
 def render(result: BaseModel, intent: Intent | None = None) -> Rendered:
     return KINDS[type(result)].view(result, intent)
 
@@ -65,4 +78,13 @@ def result_data(result: BaseModel) -> dict[str, Any]:
     return KINDS[type(result)].data(result)
 
 
-__all__ = ["KINDS", "AgentText", "Help", "Refusal", "help_text", "render", "result_data"]
+__all__ = [
+    "KINDS",
+    "AgentText",
+    "Help",
+    "Refusal",
+    "WithLead",
+    "help_text",
+    "render",
+    "result_data",
+]

@@ -49,8 +49,15 @@ def _proposed_by(a: ActionInfo) -> list[str]:
     return [". Proposed from the command line by OS user ", os_user]
 
 
+RECORDS = ("promise_to_pay", "dispute_note")  # confirmed by a person, not approved
+
+
 def title(a: ActionInfo) -> str:
     p = a.payload
+    if a.kind == "promise_to_pay":
+        return f"Promise to pay: {p['invoice']['label']} by {p['promised_on']}"
+    if a.kind == "dispute_note":
+        return f"Dispute note: {p['invoice']['label']}"
     if a.kind == "write_off":
         inv = p["invoice"]
         return f"Write-off: {inv['label']} ({format_money(inv['open_minor'], inv['currency'])})"
@@ -71,6 +78,10 @@ def _waiting(a: ActionInfo) -> Line:
 
 def status_line(a: ActionInfo) -> Line:
     """Where the action stands: the card's last line, redrawn after every decision."""
+    if a.kind in RECORDS and a.status in ("proposed", "done"):
+        if a.status == "proposed":
+            return (Icon(":hourglass:"), "Waiting for a finance user or an approver to confirm")
+        return (Icon(":white_check_mark:"), "Confirmed by ", _who(a.decided_by), "; recorded")
     if a.status == "proposed":
         return _waiting(a)
     approvers = _people(a.approved_by) or [_who(a.decided_by)]
@@ -182,12 +193,37 @@ def _needs_two(needed: int, dual: dict[str, Any] | None) -> Line:
     return (f"• Needs {needed} different approvers ({why}, at or above {threshold})",)
 
 
+def _record_lines(a: ActionInfo) -> list[Line]:
+    """A promise or dispute note the assistant proposed: exactly what will be recorded."""
+    p = a.payload
+    lines: list[Line] = [
+        ("Action #", str(a.id), " proposed by the assistant for ", _who(a.proposed_by)),
+        (Strong("Customer:"), " ", p["customer_name"]),
+        (Strong("Invoice:"), " ", p["invoice"]["label"]),
+    ]
+    if a.kind == "promise_to_pay":
+        lines += [
+            (Strong("Promised on:"), " ", p["promised_on"]),
+            (Strong("Amount:"), " ", p["amount"]),
+            ("Once confirmed, reminders for this invoice pause until that date.",),
+        ]
+    else:
+        lines.append((Code(p["text"]),))
+    return lines
+
+
+def _lines(a: ActionInfo) -> list[Line]:
+    if a.kind in RECORDS:
+        return _record_lines(a)
+    return _write_off_lines(a) if a.kind == "write_off" else _dunning_lines(a)
+
+
 def proposal_view(a: ActionInfo, intent: Intent | None = None) -> Rendered:
     """The approval card: its blocks (with buttons while proposed) and its plain text."""
     buttons = approval_buttons(a)
     return compose(
         title=title(a),
-        lines=_write_off_lines(a) if a.kind == "write_off" else _dunning_lines(a),
+        lines=_lines(a),
         note=status_line(a),
         extra=[buttons] if buttons else [],
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from bot.blocks.common import Rendered
@@ -20,6 +22,13 @@ class AgentText(BaseModel):
     """The agent's reply, as it wrote it (the agent checks its figures against its tools)."""
 
     text: str
+
+
+class WithLead(BaseModel):
+    """Another answer with a sentence before it, e.g. why the assistant did not word it."""
+
+    lead: str
+    inner: Any  # a result type of `KINDS`
 
 
 def refusal_view(r: Refusal, intent: Intent | None = None) -> Rendered:

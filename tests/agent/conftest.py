@@ -18,7 +18,11 @@ from typing import Any
 import pytest
 
 from bot.agent import Agent
+from bot.app import create_app
+from bot.server import default_routes, serve, serve_in_thread
 from tests.fakes.openai_api import FakeOpenAI, Reply, running, say
+from tests.fakes.signing import SlackSender
+from tests.fakes.slack_api import FakeSlack
 from tests.ledger_files import customer, invoice, payment, write_csvs
 from tools.csv_import import import_directory
 from tools.deps import ToolDeps, connect
@@ -103,6 +107,54 @@ def make_deps(tmp_path: Path, fake_llm: FakeOpenAI) -> Iterator[MakeDeps]:
 @pytest.fixture
 def agent(make_deps: MakeDeps) -> Agent:
     return Agent(make_deps(), help_text=lambda: "Try: AR now, aging, DSO, top overdue.")
+
+
+SLACK_SECRET = "agent-test-secret"
+SLACK_FINANCE, SLACK_DM, SLACK_APPROVER = "UFIN000001", "DFIN000001", "UAPP000001"
+SlackBot = tuple[SlackSender, FakeSlack]
+
+
+@pytest.fixture
+def make_slack_bot(tmp_path: Path, fake_llm: FakeOpenAI) -> Iterator[Callable[..., SlackBot]]:
+    """The real Bolt app over HTTP on a loaded ledger, Slack and the model faked; settings
+    overridable per test (answer cap, approvers...)."""
+    with FakeSlack() as fake_slack:
+        started: list[tuple[Any, ToolDeps]] = []
+
+        def make(**overrides: Any) -> SlackBot:
+            values: dict[str, Any] = {
+                "database_url": f"sqlite:///{tmp_path / 'slack.db'}",
+                "slack_bot_token": "xoxb-test",
+                "slack_signing_secret": SLACK_SECRET,
+                "slack_api_url": fake_slack.base_url,
+                "finance_users": [SLACK_FINANCE],
+                "openai_api_key": "test-key",
+                "openai_base_url": fake_llm.base_url,
+                "llm_max_retries": 0,
+            } | overrides
+            settings = Settings(**values)
+            deps = connect(settings)
+            load_ledger(deps, tmp_path / "csv")
+            server = serve(
+                default_routes(create_app(settings, deps), deps), host="127.0.0.1", port=0
+            )
+            serve_in_thread(server)
+            started.append((server, deps))
+            url = f"http://127.0.0.1:{server.server_address[1]}/slack/events"
+            return SlackSender(url, SLACK_SECRET), fake_slack
+
+        try:
+            yield make
+        finally:
+            for server, deps in started:
+                server.shutdown()
+                server.server_close()
+                deps.engine.dispose()
+
+
+@pytest.fixture
+def slack_bot(make_slack_bot: Callable[..., SlackBot]) -> SlackBot:
+    return make_slack_bot()
 
 
 def echo_figures(body: dict[str, Any]) -> Reply:

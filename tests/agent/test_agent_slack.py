@@ -2,49 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from bot.app import create_app
-from bot.server import default_routes, serve, serve_in_thread
-from tests.agent.conftest import load_ledger
+from tests.agent.conftest import SLACK_DM, SLACK_FINANCE
 from tests.fakes.openai_api import FakeOpenAI, call, say
 from tests.fakes.signing import SlackSender, message_event
 from tests.fakes.slack_api import FakeSlack
-from tools.deps import connect
-from tools.settings import Settings
 
-SECRET = "agent-test-secret"
-FINANCE, DM = "UFIN000001", "DFIN000001"
-
-
-@pytest.fixture
-def slack_bot(tmp_path: Path, fake_llm: FakeOpenAI) -> Iterator[tuple[SlackSender, FakeSlack]]:
-    with FakeSlack() as fake_slack:
-        settings = Settings(
-            database_url=f"sqlite:///{tmp_path / 'slack.db'}",
-            slack_bot_token="xoxb-test",
-            slack_signing_secret=SECRET,
-            slack_api_url=fake_slack.base_url,
-            finance_users=[FINANCE],
-            openai_api_key="test-key",
-            openai_base_url=fake_llm.base_url,
-            llm_max_retries=0,
-        )
-        deps = connect(settings)
-        load_ledger(deps, tmp_path / "csv")
-        app = create_app(settings, deps)
-        server = serve(default_routes(app, deps), host="127.0.0.1", port=0)
-        serve_in_thread(server)
-        sender = SlackSender(f"http://127.0.0.1:{server.server_address[1]}/slack/events", SECRET)
-        try:
-            yield sender, fake_slack
-        finally:
-            server.shutdown()
-            server.server_close()
-            deps.engine.dispose()
+FINANCE, DM = SLACK_FINANCE, SLACK_DM
 
 
 def test_slack_question_goes_to_the_agent_and_follow_up_uses_the_thread(
@@ -102,11 +65,19 @@ def test_a_reminder_asked_in_slack_posts_an_approval_card(
 def test_slack_control_sequences_in_the_agents_reply_are_shown_not_obeyed(
     slack_bot: tuple[SlackSender, FakeSlack], fake_llm: FakeOpenAI
 ) -> None:
-    """A model echoing a customer named "<!channel>" must not ping the whole channel."""
+    """A model echoing a customer named "<!channel>" or a disguised link must not ping the
+    channel or show a link whose text hides where it goes."""
     sender, fake_slack = slack_bot
-    fake_llm.push(say("*<!channel> Corp* is the one to chase & <@U1> should call them."))
-    assert sender.event(message_event("who worries you most?", user=FINANCE, channel=DM))[0] == 200
+    fake_llm.push(
+        call("top_overdue", as_of="2025-06-30"),
+        say("*<!channel> Corp* is behind & <@U1> knows them; pay at <http://evil|bank>"),
+    )
+    asked = message_event("which customer worries you most?", user=FINANCE, channel=DM)
+    assert sender.event(asked)[0] == 200
     [post] = fake_slack.wait_for("chat.postMessage")
-    shown = "&lt;!channel&gt; Corp* is the one to chase &amp; &lt;@U1&gt; should call them."
+    shown = (
+        "&lt;!channel&gt; Corp* is behind &amp; &lt;@U1&gt; knows them; "
+        "pay at &lt;http://evil|bank&gt;"
+    )
     assert [b["text"]["text"] for b in post.blocks] == [f"*{shown}"]
     assert post.params["text"] == f"*{shown}"

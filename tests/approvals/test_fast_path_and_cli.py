@@ -60,6 +60,7 @@ def test_draft_a_reminder_in_a_dm_then_a_colleague_approves(
     [card] = slack_env.slack.wait_for("chat.postMessage")
     assert card.params["channel"] == "DCOLLECT01"
     assert ledger.ACME_AP in card.all_text and "INV-A1" in card.all_text
+    slack_env.listeners.wait_idle()  # the listener stores the card's place after posting it
     [approve] = [
         e
         for b in card.blocks

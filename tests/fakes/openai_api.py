@@ -5,6 +5,10 @@ or install a responder that decides from the request, and then read back every r
 the client sent: the messages (so a test sees the tool results the model was given), the
 tools offered, and the token counts reported. `server_seconds` is the time spent inside the
 fake, so a benchmark can subtract it from the wall time to get the bot's own overhead.
+
+It can also behave like the stricter OpenAI-compatible servers (llama-cpp-python's among
+them): drop the tools of a request that sends no `tool_choice`, fail a `tool_choice` it does
+not know, refuse an assistant message whose content is null, or send a malformed reply.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class Reply:
     status: int = 200
     sleep_seconds: float = 0.0
     completion_tokens: int | None = None
+    raw: dict[str, Any] | None = None  # sent as the whole 200 response body (malformed replies)
 
 
 def say(text: str) -> Reply:
@@ -43,6 +48,11 @@ def call(name: str, args: dict[str, Any] | str | None = None, **more: Any) -> Re
 
 def calls(*pairs: tuple[str, dict[str, Any]]) -> Reply:
     return Reply(tool_calls=list(pairs))
+
+
+def malformed(body: dict[str, Any] | None = None) -> Reply:
+    """A 200 response that is not a chat completion (no choices by default)."""
+    return Reply(raw=body if body is not None else {"id": "x", "object": "chat.completion"})
 
 
 def error(status: int = 500) -> Reply:
@@ -70,13 +80,42 @@ class FakeOpenAI:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        # Strict-server behaviours, off by default.
+        self.tools_need_choice = False  # no tool_choice (or "none"): tools are not in the prompt
+        self.prose_without_tools = "Here is some general advice about finance."
+        self.refused_tool_choices: set[str] = set()  # answered with a 500
+        self.null_content_status: int | None = None  # status for an assistant content null
 
     # --- scripting ---------------------------------------------------------------------
 
     def push(self, *replies: Reply) -> None:
         self.script.extend(replies)
 
+    def _strict_refusal(self, body: dict[str, Any]) -> Reply | None:
+        choice = body.get("tool_choice")
+        if isinstance(choice, str) and choice in self.refused_tool_choices:
+            return Reply(status=500)
+        if self.null_content_status is not None and any(
+            m.get("role") == "assistant" and m.get("content") is None
+            for m in body.get("messages", [])
+        ):
+            return Reply(status=self.null_content_status)
+        return None
+
     def next_reply(self, body: dict[str, Any]) -> Reply:
+        refused = self._strict_refusal(body)
+        if refused is not None:
+            return refused
+        reply = self._scripted(body)
+        if (
+            self.tools_need_choice
+            and body.get("tool_choice") in (None, "none")
+            and reply.tool_calls
+        ):
+            return Reply(content=self.prose_without_tools)  # the model never saw the tools
+        return reply
+
+    def _scripted(self, body: dict[str, Any]) -> Reply:
         if self.script:
             return self.script.popleft()
         if self.responder is not None:
@@ -171,7 +210,9 @@ class FakeOpenAI:
                 if reply.sleep_seconds:
                     time.sleep(reply.sleep_seconds)
                 try:
-                    if reply.status != 200:
+                    if reply.raw is not None:
+                        self._send(200, reply.raw)
+                    elif reply.status != 200:
                         self._send(
                             reply.status,
                             {"error": {"message": "scripted failure", "type": "server_error"}},

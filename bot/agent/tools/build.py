@@ -7,6 +7,7 @@ sentence it can act on (fix the call, ask the user), so one bad call does not en
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 from langchain_core.tools import StructuredTool
@@ -16,6 +17,7 @@ from bot.agent.tools.present import as_data
 from bot.agent.tools.specs import Spec, specs
 from bot.agent.tools.turn import current_turn, permission
 from tools.actions import ActionError
+from tools.clock import day_out_of_range, today
 from tools.deps import ToolDeps
 from tools.money import MoneyError
 
@@ -31,12 +33,23 @@ def _invalid(spec: Spec, exc: ValidationError) -> str:
     return f"error: invalid arguments for {spec.name}: {problems}. Fix them and call again."
 
 
+def _dates_refused(deps: ToolDeps, spec: Spec, args: Any) -> str | None:
+    now = today(deps.settings.tz)
+    for name in type(args).model_fields:
+        value = getattr(args, name)
+        if isinstance(value, date) and (why := day_out_of_range(name, value, now)):
+            return f"error: invalid arguments for {spec.name}: {why}. Fix them and call again."
+    return None
+
+
 def run_spec(deps: ToolDeps, spec: Spec, raw: dict[str, Any]) -> str:
     """Validate, check permission, run, render; every failure is a message for the model."""
     try:
         args = spec.args(**raw)
     except ValidationError as exc:
         return _invalid(spec, exc)
+    if refused := _dates_refused(deps, spec, args):
+        return refused
     turn = current_turn()
     refusal = permission(turn, spec.kind, spec.targets(args))
     if refusal is not None:
@@ -50,6 +63,8 @@ def run_spec(deps: ToolDeps, spec: Spec, raw: dict[str, Any]) -> str:
         return f"error: {spec.name}: {exc.errors()[0]['msg']}"
     except EXPECTED_ERRORS as exc:
         return f"error: {spec.name}: {exc}"
+    if turn is not None and spec.kind != "read":
+        turn.proposed_kinds.append(spec.kind)
     return as_data(spec.name, result)
 
 

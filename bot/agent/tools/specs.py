@@ -60,11 +60,15 @@ def _action_view(info: ActionInfo, turn: Turn | None) -> dict[str, Any]:
     if turn is not None:
         turn.proposed_action_ids.append(info.id)
     payload = info.payload
-    keep = ("customer_name", "subject", "totals", "invoices", "effect", "reason", "tone")
+    keep = (
+        "customer_name", "subject", "totals", "invoices", "invoice", "effect", "reason", "tone",
+        "promised_on", "amount", "text",
+    )  # fmt: skip
+    waiting = "confirmation" if info.kind in promises.RECORD_KINDS else "approval"
     return {
         "proposed_action_id": info.id,
         "kind": info.kind,
-        "status": "proposed: waiting for approval in Slack, nothing has been sent or changed",
+        "status": f"proposed: waiting for {waiting} in Slack, nothing has been sent or changed",
         **{k: payload[k] for k in keep if k in payload},
     }
 
@@ -178,22 +182,29 @@ def _propose_specs() -> list[Spec]:
         ),
         Spec(
             "record_promise_to_pay",
-            "Record that the customer promised to pay an invoice on a date (pauses reminders). "
-            "Only when the user reports such a promise.",
+            "Propose recording that the customer promised to pay an invoice on a date (it "
+            "pauses reminders once a person confirms it in Slack). Only when the user reports "
+            "such a promise. The date must be within the next few weeks.",
             without(promises.PromiseInput, "recorded_by", "invoice_id"),
-            lambda d, a, t: promises.record_promise(
-                d, promises.PromiseInput(**a.model_dump(), recorded_by=_user(t))
+            lambda d, a, t: _action_view(
+                promises.propose_promise(
+                    d, promises.PromiseInput(**a.model_dump(), recorded_by=_user(t))
+                ),
+                t,
             ),
             kind="promise",
             targets=lambda a: [a.invoice],  # type: ignore[attr-defined]
         ),
         Spec(
             "record_dispute_note",
-            "Record what the customer disputes about an invoice, as a note. Only when the user "
-            "reports a dispute.",
+            "Propose recording what the customer disputes about an invoice, as a note a "
+            "person confirms in Slack. Only when the user reports a dispute.",
             without(promises.DisputeNoteInput, "author"),
-            lambda d, a, t: promises.record_dispute_note(
-                d, promises.DisputeNoteInput(**a.model_dump(), author=_user(t))
+            lambda d, a, t: _action_view(
+                promises.propose_dispute_note(
+                    d, promises.DisputeNoteInput(**a.model_dump(), author=_user(t))
+                ),
+                t,
             ),
             kind="dispute_note",
             targets=lambda a: [a.invoice],  # type: ignore[attr-defined]

@@ -26,6 +26,7 @@ class Turn:
     question: str
     earlier_questions: list[str] = field(default_factory=list)
     proposed_action_ids: list[int] = field(default_factory=list)
+    proposed_kinds: list[ToolKind] = field(default_factory=list)  # what the answer may advise
     refused: list[str] = field(default_factory=list)
 
     @property
