@@ -27,11 +27,12 @@ _YEAR = r"(?P<year>\d{4})"
 _LEAD = r"(?:(?:as of|as at|at the end of|at end of|on|at|for|in|by|from)\s+)?(?:the\s+)?"
 
 _PATTERNS: list[tuple[str, str]] = [
-    ("iso", r"(?P<year>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"),
-    ("numeric", r"(?P<m>\d{1,2})/(?P<d>\d{1,2})(?:/(?P<y>\d{2,4}))?"),
+    # A date is the whole run of numbers: "1/2/3/4" is not March 4, "12/31/99999" not Dec 31.
+    ("iso", r"(?<![-\d])(?P<year>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![-/.]?\d)"),
+    ("numeric", r"(?<![/\d])(?P<m>\d{1,2})/(?P<d>\d{1,2})(?:/(?P<y>\d{2,4}))?(?![/.]?\d)"),
     ("month_day", _MONTH + r"\s+" + _DAY + r"(?:,?\s+" + _YEAR + r")?"),
     ("day_month", _DAY + r"\s+(?:of\s+)?" + _MONTH + r"(?:,?\s+" + _YEAR + r")?"),
-    ("quarter", r"(?:end of\s+)?q(?P<q>[1-4])(?:\s+(?P<qy>\d{4}))?"),
+    ("quarter", r"(?:end of\s+)?q(?P<q>\d)(?:\s+(?P<qy>\d{4}))?"),
     ("end_of_month", r"end of\s+" + _MONTH + r"(?:\s+" + _YEAR + r")?"),
     (
         "relative",
@@ -43,6 +44,14 @@ _PATTERNS: list[tuple[str, str]] = [
     ("now", r"right now|today|currently|as of now|at the moment|now"),
 ]
 _LEAD_RE = re.compile(_LEAD)
+# Left in the question once the date phrase is out, these are dates nobody could read (three
+# runs of numbers, a day written as 8 digits, a quarter past q9); answering anyway would give
+# a figure for some other day. Two runs ("60/90", "61-90") and long amounts stay numbers.
+_UNREAD = re.compile(
+    r"(?<![\w/.-])\d+(?:[/.-]\d+){2,}(?![\w/-]|\.\d)"
+    r"|\b(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\b"
+    r"|\bq\d+\b"
+)
 _COMPILED = [(kind, re.compile(r"\b" + _LEAD + pattern + r"\b")) for kind, pattern in _PATTERNS]
 
 
@@ -81,6 +90,8 @@ def _resolve(kind: str, m: re.Match[str], today: date) -> date | None:
         return end if end <= today else _month_end(today.year - 1, month)
     if kind == "quarter":
         quarter = int(g["q"])
+        if not 1 <= quarter <= 4:
+            raise ValueError(f"no quarter {quarter}")
         if g.get("qy"):
             return _quarter_end(int(g["qy"]), quarter)
         end = _quarter_end(today.year, quarter)
@@ -127,9 +138,20 @@ def find_as_of(text: str, today: date) -> tuple[date | None, str]:
             if not _date_shaped(m):  # "60/90 days": numbers, not a date
                 continue
             phrase = m.group(0)[_LEAD_RE.match(m.group(0)).end() :]  # type: ignore[union-attr]
-            raise NoSuchDate(f"there is no such date: {phrase}") from None
+            what = "quarter" if kind == "quarter" else "date"
+            raise NoSuchDate(f"there is no such {what}: {phrase}") from None
         if day is not None:
-            check_as_of(day, today)
+            check_as_of(day)
         rest = (text[: m.start()] + " " + text[m.end() :]).strip()
-        return day, re.sub(r"\s+", " ", rest)
-    return None, text
+        return day, _readable(re.sub(r"\s+", " ", rest))
+    return None, _readable(text)
+
+
+def _readable(rest: str) -> str:
+    """`rest`, or NoSuchDate when a date-like token is left in it."""
+    unread = _UNREAD.search(rest)
+    if unread is not None:
+        raise NoSuchDate(
+            f"I could not read the date {unread.group(0)}: write it as 2024-06-30 or June 30 2024"
+        )
+    return rest

@@ -339,7 +339,7 @@ class SyncCursor(Base):
 class StripeLink(Base):
     """Which customer and invoice a Stripe payment intent or charge belongs to.
 
-    Since API version 2025-03-31 charges, refunds and disputes no longer name their invoice;
+    From API version 2025-03-31 on, charges, refunds and disputes do not name their invoice;
     only invoice payments link an invoice to a payment intent. The sync remembers those links
     here so a failed charge, a refund or a dispute seen later still lands on its invoice.
     """

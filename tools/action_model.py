@@ -108,7 +108,7 @@ def cli_proposer(os_user: str | None = None) -> str:
 
 
 def cli_os_user(proposed_by: str) -> str | None:
-    """The OS user of a command-line proposal ("" when recorded before it was known)."""
+    """The OS user of a command-line proposal ("" for a plain "cli", which names none)."""
     if proposed_by == "cli":
         return ""
     return proposed_by.removeprefix(CLI_PREFIX) if proposed_by.startswith(CLI_PREFIX) else None

@@ -301,7 +301,7 @@ def replace_payload(
     expected_version: int,
     now: datetime | None = None,
 ) -> ActionInfo:
-    """Swap in an edited draft; earlier approvals no longer count (re-approval needed)."""
+    """Swap in an edited draft; approvals of the earlier draft do not count (re-approval needed)."""
     now = now or now_utc()
     a = open_for_decision(deps, action_id, now)
     if a.version != expected_version:

@@ -16,7 +16,7 @@ from db.ar_sums import open_sums_at
 from db.open_amounts import open_groups
 from tools.answer_cache import cached
 from tools.buckets import BUCKETS
-from tools.clock import day_cut, today
+from tools.clock import AsOfDate, day_cut, today
 from tools.customer_lookup import scope_of
 from tools.deps import ToolDeps
 from tools.metrics import Converter, converted_aging
@@ -24,7 +24,7 @@ from tools.money import CurrencyCode
 
 
 class AgingInput(BaseModel):
-    as_of: date | None = Field(None, description="end-of-day date; today if empty")
+    as_of: AsOfDate | None = Field(None, description="end-of-day date; today if empty")
     customer: str | None = Field(None, description="one customer (name or id); all when empty")
     segment: str | None = Field(
         None, description="one segment (enterprise, mid-market, smb); all when empty"

@@ -11,13 +11,13 @@ from pydantic import BaseModel, Field
 
 from db import payments as payments_db
 from db.payments import UnappliedRow, unapplied_payments
-from tools.clock import day_cut, today
+from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import Converter
 
 
 class UnappliedCashInput(BaseModel):
-    as_of: date | None = Field(None, description="end-of-day date; today if empty")
+    as_of: AsOfDate | None = Field(None, description="end-of-day date; today if empty")
 
 
 class UnappliedCash(BaseModel):

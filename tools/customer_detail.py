@@ -20,7 +20,7 @@ from db.invoices import open_invoices
 from db.payments import recent_payments
 from db.promises import customer_notes, customer_promises
 from tools.buckets import days_past_due
-from tools.clock import day_cut, today
+from tools.clock import AsOfDate, day_cut, today
 from tools.customer_lookup import resolve_customer
 from tools.customers import InvoiceLine, invoice_line_fields
 from tools.deps import ToolDeps
@@ -28,7 +28,7 @@ from tools.deps import ToolDeps
 
 class CustomerDetailInput(BaseModel):
     customer: str = Field(description="customer name (a unique part is enough) or customer id")
-    as_of: date | None = Field(None, description="end-of-day date for balances; today if empty")
+    as_of: AsOfDate | None = Field(None, description="end-of-day date for balances; today if empty")
     max_rows: int = Field(10, ge=1, le=50, description="rows per list (invoices, payments, ...)")
 
 

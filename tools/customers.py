@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from db.customers import customer_name
 from db.invoices import OpenInvoiceRow, open_invoices
 from tools.buckets import bucket_of, days_past_due, due_before
-from tools.clock import day_cut, today
+from tools.clock import AsOfDate, day_cut, today
 from tools.customer_lookup import CustomerMatch, match_customer
 from tools.deps import ToolDeps
 from tools.metrics import Converter, converted_aging
@@ -26,7 +26,7 @@ from tools.metrics import Converter, converted_aging
 class CustomerBalanceInput(BaseModel):
     customer: str | None = Field(None, description="customer name (fuzzy) or external id")
     customer_id: int | None = Field(None, description="internal id, when already resolved")
-    as_of: date | None = Field(None, description="end-of-day date; today if empty")
+    as_of: AsOfDate | None = Field(None, description="end-of-day date; today if empty")
 
 
 class InvoiceLine(BaseModel):
@@ -95,7 +95,7 @@ def customer_balance(deps: ToolDeps, args: CustomerBalanceInput) -> CustomerBala
 
 
 class OpenInvoicesInput(BaseModel):
-    as_of: date | None = Field(None, description="end-of-day date; today if empty")
+    as_of: AsOfDate | None = Field(None, description="end-of-day date; today if empty")
     customer_id: int | None = Field(None, description="one customer; all when empty")
     more_than_days: int | None = Field(
         None, description="only invoices more than this many days past due; all open if empty"

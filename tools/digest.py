@@ -16,7 +16,7 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from db import jobs as jobs_db
-from tools.clock import day_cut
+from tools.clock import AsOfDate, day_cut
 from tools.deps import ToolDeps
 from tools.disputes import DisputeLine, OpenDisputesInput, open_disputes
 from tools.metrics import ArMetrics, DsoPoint, ar_metrics_and_trend
@@ -89,7 +89,7 @@ def _reports_and_trend(deps: ToolDeps, days: list[date]) -> tuple[list[ArMetrics
 
 
 class DigestInput(BaseModel):
-    as_of: date = Field(description="the Sunday that closes the week (see week_as_of)")
+    as_of: AsOfDate = Field(description="the Sunday that closes the week (see week_as_of)")
 
 
 def weekly_digest(deps: ToolDeps, args: DigestInput) -> Digest:

@@ -8,13 +8,13 @@ from pydantic import BaseModel, Field
 
 from db.disputes import DisputeRow
 from db.disputes import open_disputes as open_dispute_rows
-from tools.clock import day_cut, today
+from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import Converter
 
 
 class OpenDisputesInput(BaseModel):
-    as_of: date | None = Field(None, description="end-of-day date; today if empty")
+    as_of: AsOfDate | None = Field(None, description="end-of-day date; today if empty")
 
 
 class DisputeLine(DisputeRow):
@@ -42,9 +42,7 @@ def open_disputes(deps: ToolDeps, args: OpenDisputesInput) -> OpenDisputes:
             per_cur[r.currency] = per_cur.get(r.currency, 0) + r.amount_minor
         total = fx.minor(per_cur)
     lines = [
-        DisputeLine(
-            **r.model_dump(), age_days=(as_of - r.opened_at.astimezone(s.tz).date()).days
-        )
+        DisputeLine(**r.model_dump(), age_days=(as_of - r.opened_at.astimezone(s.tz).date()).days)
         for r in rows
     ]
     return OpenDisputes(

@@ -22,7 +22,7 @@ from db.open_amounts import OpenGroup
 from db.payments import fx_rate, unapplied_cash
 from tools.answer_cache import cached
 from tools.buckets import BUCKETS, bucket_of, days_past_due
-from tools.clock import day_cut, today
+from tools.clock import AsOfDate, day_cut, today
 from tools.money import CurrencyCode, exponent
 
 DEFAULT_RESERVE_PCT = tuple(Decimal(x) for x in ("1", "5", "10", "25", "50"))
@@ -34,7 +34,7 @@ class MetricsError(ValueError):
 
 
 class MetricsInput(BaseModel):
-    as_of: date | None = Field(None, description="end-of-day date to report on; today if empty")
+    as_of: AsOfDate | None = Field(None, description="end-of-day date to report on; today if empty")
     period_days: int = Field(90, ge=1, le=3650, description="look-back window P in days")
     currency: CurrencyCode | None = Field(
         None, description="report one currency alone (ISO code); all, converted, if empty"

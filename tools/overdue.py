@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from db.customers import customer_facts
 from db.exposure import open_by_customer_bucket
 from tools.buckets import BUCKETS, days_past_due, due_before, due_ranges
-from tools.clock import day_cut, today
+from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import Converter
 
@@ -28,7 +28,7 @@ class TopOverdueInput(BaseModel):
         description="only invoices more than this many days past due (0: every past-due "
         "invoice; empty: every open invoice, due or not)",
     )
-    as_of: date | None = Field(None, description="end-of-day date; today if empty")
+    as_of: AsOfDate | None = Field(None, description="end-of-day date; today if empty")
 
 
 class OverdueAccount(BaseModel):

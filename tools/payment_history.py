@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from db.customers import customer_facts
 from db.open_amounts import open_groups
 from db.pay_speed import pay_speed
-from tools.clock import day_cut, today
+from tools.clock import AsOfDate, day_cut, today
 from tools.customer_lookup import scope_of
 from tools.deps import ToolDeps
 
@@ -30,7 +30,7 @@ class PaymentHistoryInput(BaseModel):
         None, description="only customers of this segment (e.g. enterprise, mid-market, smb)"
     )
     customer: str | None = Field(None, description="only this customer (name or id)")
-    as_of: date | None = Field(None, description="end of the window; today if empty")
+    as_of: AsOfDate | None = Field(None, description="end of the window; today if empty")
     period_days: int = Field(
         365, ge=1, le=3650, description="window length: invoices fully paid in the last N days"
     )

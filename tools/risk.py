@@ -27,7 +27,7 @@ from db.exposure import Exposure, customer_exposure
 from db.pay_speed import days_late_before_and_after
 from db.payments import failed_attempts
 from tools.buckets import due_before
-from tools.clock import day_cut, today
+from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
 from tools.format import format_money, format_pct, format_ratio, round_ratio
 from tools.metrics import weighted_days_past_due
@@ -305,7 +305,7 @@ def _score_one(f: CustomerFacts, acc: Exposure, sig: _Signals, floor: int) -> Ri
 
 
 class AtRiskInput(BaseModel):
-    as_of: date | None = Field(None, description="end-of-day date to score on; today if empty")
+    as_of: AsOfDate | None = Field(None, description="end-of-day date to score on; today if empty")
     segment: str | None = Field(None, description="only this segment (enterprise, mid-market, smb)")
     min_level: Literal["high", "medium", "low"] = Field(
         "medium", description="lowest risk level to list"

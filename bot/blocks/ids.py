@@ -82,8 +82,8 @@ class CardRef(BaseModel):
     """An approval card's button: the action, and the version of the draft the card shows
     (`ActionInfo.shown_version`), so an approval applies to the words the person read.
 
-    A card drawn before buttons carried a version holds the bare id ("42"): it parses with
-    no version, and such an approval is refused and the card redrawn.
+    A bare id ("42") parses with no version: it cannot show which words the person read, so
+    such an approval is refused and the card redrawn.
     """
 
     model_config = ConfigDict(frozen=True)

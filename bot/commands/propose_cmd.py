@@ -40,8 +40,9 @@ def register(sub: Any) -> None:
 
 
 def _no_requested_by(parser: argparse.ArgumentParser) -> None:
-    """`--requested-by` once named a Slack user; a command line cannot prove who that is, so
-    the option is gone and saying it gets the reason instead of an approval loophole."""
+    """A command line cannot prove which Slack user runs it, so it may not name a proposer;
+    the hidden option lets `--requested-by` get that reason (REQUESTED_BY_GONE) rather than
+    argparse's bare "unrecognized arguments"."""
     parser.add_argument("--requested-by", help=argparse.SUPPRESS)
 
 

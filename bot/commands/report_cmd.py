@@ -11,7 +11,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from tools.buckets import BUCKETS
-from tools.clock import AsOfError, check_as_of, today
 from tools.deps import ToolDeps, connect
 from tools.format import LABELS, format_figure, format_pct
 from tools.metrics import ArMetrics, MetricsError, MetricsInput
@@ -53,8 +52,6 @@ def run(args: argparse.Namespace) -> int:
 
 def print_report(deps: ToolDeps, args: argparse.Namespace) -> int:
     try:
-        if args.as_of is not None:
-            check_as_of(args.as_of, today(deps.settings.tz))
         request = MetricsInput(
             as_of=args.as_of,
             period_days=args.period_days or deps.settings.period_days,
@@ -63,11 +60,10 @@ def print_report(deps: ToolDeps, args: argparse.Namespace) -> int:
         metrics = ar_report(deps, request)
     except ValidationError as exc:
         for err in exc.errors():
-            print(
-                f"arbot report: --{'-'.join(map(str, err['loc']))}: {err['msg']}", file=sys.stderr
-            )
+            option = "-".join(map(str, err["loc"])).replace("_", "-")
+            print(f"arbot report: --{option}: {err['msg']}", file=sys.stderr)
         return 2
-    except (MetricsError, AsOfError) as exc:
+    except MetricsError as exc:
         print(f"arbot report: {exc}", file=sys.stderr)
         return 2
     if args.json:

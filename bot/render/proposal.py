@@ -112,7 +112,7 @@ def body_parts(body: str) -> list[str]:
     """The whole body in pieces that each fit one section once escaped for Slack.
 
     A draft fits one piece (tools.dunning.MAX_BODY); escaping `&` and `<` can lengthen it, and
-    an older, longer draft must still be shown whole, never cut: what is approved is read.
+    a stored draft is shown whole whatever its length, never cut: what is approved is read.
     """
     parts: list[str] = []
     part = ""

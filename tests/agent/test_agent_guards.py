@@ -124,3 +124,20 @@ def test_without_a_key_the_agent_is_off_and_says_so_once(
     assert [r.getMessage() for r in caplog.records].count(
         "event=llm_off reason=no OPENAI_API_KEY: fast path and help only"
     ) == 1
+
+
+@pytest.mark.parametrize("tool", ["ar_metrics", "aging", "top_overdue"])
+def test_as_of_outside_the_reportable_range_goes_back_to_the_model(
+    db_url: str, make_deps: MakeDeps, fake_llm: FakeOpenAI, tool: str
+) -> None:
+    agent = Agent(make_deps(db_url), help_text=lambda: HELP)
+    fake_llm.push(
+        call(tool, as_of="9999-12-31"),
+        call("aging", as_of="2025-06-30"),
+        say("AR is USD 16,700.00."),
+    )
+    reply = agent.ask("AR at the end of time?", user="U1", today=AS_OF)
+
+    refused = fake_llm.tool_results(1)[0]
+    assert "I can report as of 1900-01-01 to" in refused and "not 9999-12-31" in refused
+    assert reply.outcome == "answered" and reply.text == "AR is USD 16,700.00."

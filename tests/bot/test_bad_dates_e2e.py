@@ -25,6 +25,16 @@ NO_SUCH_DATE = [
     ("receivables as of 2024-02-30", "2024-02-30"),
     ("aging on 32 march", "32 march"),
 ]
+# Dates nobody could read: each must be refused in words, never answered for another day.
+UNREADABLE = [
+    ("AR on 12/31/99999", "12/31/99999"),
+    ("AR on 1/1/0", "1/1/0"),
+    ("AR at end of q5", "no such quarter: q5"),
+    ("AR in q0 2024", "no such quarter: q0"),
+    ("AR on 20240230", "20240230"),
+    ("AR on 2024.02.30", "2024.02.30"),
+    ("AR on 1/2/3/4", "1/2/3/4"),
+]
 LONG = "what is our AR " + "please " * 400
 
 
@@ -35,6 +45,10 @@ def test_impossible_dates_in_slack(bot: Running, fake_slack: FakeSlack, ledger: 
         post = ask_dm(bot, fake_slack, question, n)
         assert f"there is no such date: {phrase}" in post.all_text, (question, post.all_text)
         assert today_ar not in post.all_text and "USD" not in post.all_text
+    first = n + 1
+    for n, (question, words) in enumerate(UNREADABLE, first):
+        post = ask_dm(bot, fake_slack, question, n)
+        assert words in post.all_text and "USD" not in post.all_text, (question, post.all_text)
 
     post = ask_dm(bot, fake_slack, "AR as of 9999-12-31", n + 1)
     assert "not 9999-12-31" in post.all_text, post.all_text
@@ -57,9 +71,14 @@ def test_impossible_dates_from_the_cli(
         run = arbot(capsys, "ask", "--no-agent", question)
         assert f"there is no such date: {phrase}" in run.out, (question, run)
         assert "USD" not in run.out
+    for question, words in UNREADABLE:
+        run = arbot(capsys, "ask", "--no-agent", question)
+        assert words in run.out and "USD" not in run.out, (question, run)
     run = arbot(capsys, "ask", "--no-agent", "AR as of 9999-12-31")
     assert run.code == 0 and "not 9999-12-31" in run.out and "Traceback" not in run.err
     run = arbot(capsys, "report", "--as-of", "9999-12-31")
-    assert run.code == 2 and "not 9999-12-31" in run.err and "Traceback" not in run.err
+    assert run.code == 2 and "Traceback" not in run.err
+    assert run.err.startswith("arbot report: --as-of: I can report as of 1900-01-01 to "), run.err
+    assert run.err.strip().endswith(", not 9999-12-31"), run.err
     run = arbot(capsys, "ask", "--no-agent", LONG)
     assert "too long" in run.out and "USD" not in run.out

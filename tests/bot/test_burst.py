@@ -2,7 +2,9 @@
 
 The app and the database are built the way `arbot serve` builds them (`create_app` with no
 test executor, `connect` from the settings), so the listener threads and the connection pool
-are the production ones, sized from one setting.
+are the production ones, sized from one setting. ARBOT_WORKERS is set low, so the pool
+(workers + reserve) stays far below the shared server's `max_connections`; the rule proved
+(no listener waits for a connection) does not depend on the count.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ from tests.bot.conftest import DM, FINANCE, SECRET
 from tests.bot.ledger import build_ledger
 from tests.fakes.signing import SlackSender, message_event
 from tests.fakes.slack_api import FakeSlack
-from tools.deps import ToolDeps, connect
+from tools.deps import RESERVED_CONNECTIONS, ToolDeps, connect
 from tools.metrics import MetricsInput
 from tools.money import format_money
 from tools.report import ar_report
 from tools.settings import Settings
 
 QUESTIONS = 200
+WORKERS = 8
 
 
 @pytest.fixture
@@ -36,9 +39,10 @@ def served(
 ) -> Iterator[tuple[SlackSender, ToolDeps]]:
     if not bot_settings.database_url.startswith("postgresql"):
         pytest.skip("the pool under a burst is PostgreSQL's concern (SQLite serialises writes)")
-    deps = connect(bot_settings)
+    settings = bot_settings.model_copy(update={"workers": WORKERS})
+    deps = connect(settings)
     build_ledger(deps, tmp_path / "csv", today)
-    app = create_app(bot_settings, deps)
+    app = create_app(settings, deps)
     server = serve(default_routes(app, deps), host="127.0.0.1", port=0)
     serve_in_thread(server)
     yield SlackSender(f"http://127.0.0.1:{server.server_address[1]}/slack/events", SECRET), deps
@@ -53,6 +57,7 @@ def test_every_question_of_a_burst_is_answered(
     slack, deps = served
     pool = deps.engine.pool
     capacity = pool.size() + pool._max_overflow  # type: ignore[attr-defined]
+    assert capacity == WORKERS + RESERVED_CONNECTIONS
     peak = [0]
 
     @event.listens_for(deps.engine, "checkout")

@@ -1,5 +1,5 @@
 """A person edits a drafted reminder: the text is checked again, the facts re-checked, and
-earlier approvals no longer count."""
+approvals of the earlier draft do not count."""
 
 from __future__ import annotations
 
