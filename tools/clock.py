@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 from pydantic import AfterValidator
 from pydantic_core import PydanticCustomError
 
-# The ledger has nothing before this, and date arithmetic (a period before the as-of date, the
-# day after it) must stay within what a date can hold: 9999-12-31 has no day after.
+# The dates any tool takes. The ledger has nothing before the first, and date arithmetic (a
+# period before the as-of date, the day after it) must stay within what a date can hold:
+# 9999-12-31 has no day after. Ten years ahead leaves room for any plan while a misread year
+# (1052 for 2025, from a model) is refused rather than answered.
 EARLIEST_AS_OF = date(1900, 1, 1)
-YEARS_AHEAD = 100
+YEARS_AHEAD = 10
 
 
 class AsOfError(ValueError):
@@ -22,7 +24,11 @@ class AsOfError(ValueError):
 def latest_as_of() -> date:
     """The last day arbot reports on. Counted from the UTC year so that a tool input, which
     knows no time zone, and a parsed question get the same bound."""
-    return date(datetime.now(UTC).year + YEARS_AHEAD, 12, 31)
+    return latest_day(datetime.now(UTC).date())
+
+
+def latest_day(today: date) -> date:
+    return date(today.year + YEARS_AHEAD, 12, 31)
 
 
 def _range_sentence(day: date) -> str:
@@ -58,20 +64,11 @@ def today(tz: ZoneInfo, now: datetime | None = None) -> date:
     return (now or datetime.now(tz)).astimezone(tz).date()
 
 
-EARLIEST_DAY = date(1970, 1, 1)
-YEARS_AHEAD = 10
-
 
 def day_out_of_range(name: str, day: date, today: date) -> str | None:
-    """Why `day` cannot be a ledger date (year 1052 from a model that misread a date), or None.
-
-    Every tool takes dates from 1970 to ten years ahead; rules with a narrower window (a
-    promise within ARBOT_PROMISE_MAX_DAYS) check theirs on top.
-    """
-    latest = date(today.year + YEARS_AHEAD, 12, 31)
-    if EARLIEST_DAY <= day <= latest:
+    """Why `day` cannot be the `name` date of any tool, or None; rules with a narrower
+    window (a promise within ARBOT_PROMISE_MAX_DAYS) check theirs on top."""
+    latest = latest_day(today)
+    if EARLIEST_AS_OF <= day <= latest:
         return None
-    return (
-        f"{name} {day.isoformat()} is outside the ledger's dates ({EARLIEST_DAY.isoformat()} to "
-        f"{latest.isoformat()}); today is {today.isoformat()}"
-    )
+    return f"{name}: I can take dates from {EARLIEST_AS_OF} to {latest}, not {day.isoformat()}"
