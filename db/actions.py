@@ -111,11 +111,26 @@ def expired_proposals(session: Session, now: datetime) -> list[tuple[int, int]]:
     return [(r[0], r[1]) for r in rows]
 
 
+@dataclass(frozen=True)
+class RecentWriteOff:
+    currency: str
+    open_minor: int
+    approvals_needed: int
+    pending: bool
+    """Still proposed: it may yet be approved, or rejected or expire."""
+
+
 def recent_write_offs(
-    session: Session, customer_id: int, *, since: datetime, now: datetime
-) -> list[dict[str, Any]]:
-    """The payloads of a customer's write-offs proposed since `since` that stand or may still
-    happen: done, executing, approved, or proposed and not yet expired."""
+    session: Session,
+    customer_id: int,
+    *,
+    since: datetime,
+    now: datetime,
+    exclude_id: int | None = None,
+) -> list[RecentWriteOff]:
+    """A customer's write-offs that stand or may still happen (done, executing, approved, or
+    proposed and not yet expired), proposed or decided since `since`: one proposed long ago
+    and approved lately counts from its approval."""
     live = or_(
         Action.status.in_([ActionStatus.APPROVED, ActionStatus.EXECUTING, ActionStatus.DONE]),
         and_(
@@ -123,17 +138,27 @@ def recent_write_offs(
             or_(Action.expires_at.is_(None), Action.expires_at > now),
         ),
     )
-    rows = session.execute(
-        select(Action.payload)
+    query = (
+        select(Action.status, Action.payload)
         .where(
             Action.kind == ActionKind.WRITE_OFF,
             Action.customer_id == customer_id,
-            Action.proposed_at >= since,
+            or_(Action.proposed_at >= since, Action.decided_at >= since),
             live,
         )
         .order_by(Action.id)
     )
-    return [dict(r[0]) for r in rows]
+    if exclude_id is not None:
+        query = query.where(Action.id != exclude_id)
+    return [
+        RecentWriteOff(
+            currency=p["invoice"]["currency"],
+            open_minor=int(p["invoice"]["open_minor"]),
+            approvals_needed=int(p.get("approvals_needed", 1)),
+            pending=status == ActionStatus.PROPOSED,
+        )
+        for status, p in session.execute(query)
+    ]
 
 
 def sent_email_for(session: Session, action_id: int) -> SentEmail | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, not_, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -33,11 +33,22 @@ def insert_claim(engine: Engine, job: str, period: str, at: datetime, detail: st
     return True
 
 
-def reclaim_failed(conn: Connection, job: str, period: str, at: datetime) -> bool:
+def _failed(stale_before: datetime | None) -> ColumnElement[bool]:
+    """A failed claim, or (given `stale_before`) one left "running" since before then, which
+    only a killed process leaves behind."""
+    if stale_before is None:
+        return JobRun.status == "failed"
+    stale = and_(JobRun.status == "running", JobRun.claimed_at < stale_before)
+    return or_(JobRun.status == "failed", stale)
+
+
+def reclaim_failed(
+    conn: Connection, job: str, period: str, at: datetime, *, stale_before: datetime | None = None
+) -> bool:
     """A failed run may be retried: one conditional UPDATE, so only one retry wins."""
     result = conn.execute(
         update(JobRun)
-        .where(JobRun.job == job, JobRun.period == period, JobRun.status == "failed")
+        .where(JobRun.job == job, JobRun.period == period, _failed(stale_before))
         .values(status="running", claimed_at=at, finished_at=None)
     )
     return bool(result.rowcount == 1)
@@ -134,13 +145,16 @@ def failed_claims(conn: Connection, job: str) -> dict[str, str | None]:
     return {str(p): d for p, d in conn.execute(query)}
 
 
-def held_periods(conn: Connection, job: str, periods: Sequence[str]) -> set[str]:
-    """Those of `periods` claimed and not failed: read by key, never every claim of the job."""
+def held_periods(
+    conn: Connection, job: str, periods: Sequence[str], *, stale_before: datetime | None = None
+) -> set[str]:
+    """Those of `periods` claimed and not failed (nor stale, see `_failed`): read by key,
+    never every claim of the job."""
     held: set[str] = set()
     for start in range(0, len(periods), 500):
         chunk = list(periods[start : start + 500])
         query = select(JobRun.period).where(
-            JobRun.job == job, JobRun.period.in_(chunk), JobRun.status != "failed"
+            JobRun.job == job, JobRun.period.in_(chunk), not_(_failed(stale_before))
         )
         held.update(str(p) for p in conn.execute(query).scalars())
     return held
@@ -155,6 +169,24 @@ def mark_claims(
             update(JobRun)
             .where(JobRun.job == job, JobRun.period.in_(list(periods[start : start + 500])))
             .values(status=status, finished_at=at)
+        )
+
+
+def fail_unfinished(
+    conn: Connection, job: str, periods: Sequence[str], claimed_at: datetime, at: datetime
+) -> None:
+    """Mark failed those of `periods` still "running" under the claim made at `claimed_at`
+    (a claim another worker took over since carries its own time and is left alone)."""
+    for start in range(0, len(periods), 500):
+        conn.execute(
+            update(JobRun)
+            .where(
+                JobRun.job == job,
+                JobRun.period.in_(list(periods[start : start + 500])),
+                JobRun.status == "running",
+                JobRun.claimed_at == claimed_at,
+            )
+            .values(status="failed", finished_at=at)
         )
 
 

@@ -44,9 +44,9 @@ def run_at_risk_scan(
         snoozed = snoozed_customers(deps, as_of)
         # not alerted yet, or alerted by a run whose post failed
         entering = [f"customer:{pk}" for pk in high if pk not in snoozed]
-        won = claim.claim_to_post(deps, ALERT, entering, now=now)
-        if won:
-            _post(deps, client, won, high, as_of, now=now)
+        with claim.claims_to_post(deps, ALERT, entering, now=now) as won:
+            if won:
+                _post(deps, client, won, high, as_of, now=now)
         log.info(
             "event=at_risk_scan as_of=%s high=%d alerted=%d released=%d",
             as_of,
@@ -75,11 +75,7 @@ def _post(
     def alert(period: str) -> None:
         posting.post_risk_alert(slack, s.alerts_channel, high[_pk(period)], as_of)
 
-    try:
-        claim.post_claimed(deps, ALERT, each, alert, now=now)
-    except Exception:
-        claim.fail(deps, ALERT, listed, now=now)
-        raise
+    claim.post_claimed(deps, ALERT, each, alert, now=now)
     if listed:
         scores = [high[_pk(p)] for p in listed]
         post = partial(posting.post_risk_list, slack, s.alerts_channel, scores, as_of)

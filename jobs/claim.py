@@ -6,12 +6,15 @@ succeed, whether the others are an earlier run (a restart, a misfire catch-up, a
 row done. If the work raises, the row is marked failed and a later run of the same period may
 take it over again (`reclaim_failed`, itself a conditional UPDATE so only one retry wins):
 a crash before posting is retried, a success is never repeated. A worker killed mid-run
-leaves a "running" row behind; that period is then skipped (at most once), which for a
-digest or an alert is the safer side.
+leaves a "running" row behind; that whole-run period (a week's digest) is then skipped (at
+most once), which for a digest is the safer side.
 
 Posts owed per item (each new dispute's alert, each reminder's card) are claimed with
-`claim_to_post` and marked done by `post_claimed` / `post_together` only once Slack took them:
-a post that fails is marked failed and the next run posts it.
+`claims_to_post` and marked done by `post_claimed` / `post_together` only once Slack took them.
+Whatever ends the block before that (a failed post, any error, a restart's KeyboardInterrupt)
+marks the claims not done failed, and the next run posts them. A process killed outright
+cannot mark anything: its claims stay "running", and once older than `LEASE` the next run
+takes them over, so an alert is delayed, never lost.
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from db.jobs import (
     claim_detail,
     claimed_periods,
+    fail_unfinished,
     failed_claims,
     finish_claim,
     held_periods,
@@ -38,6 +42,15 @@ from db.jobs import (
 from tools.deps import ToolDeps
 
 log = logging.getLogger(__name__)
+
+# How long a "running" per-item claim is trusted to belong to a live run. A run takes all its
+# claims at its start and may then draft each reminder with the LLM and wait out Slack's
+# Retry-After, so a large batch can legitimately take many minutes: 15 minutes could expire
+# under a live run and post twice. An hour is far beyond any run, and still shorter than the
+# gap between two runs of the daily jobs (the 15-minute dispute watch retakes within the hour),
+# so a killed run's posts come with the next run. Not a job's misfire grace: that is a day for
+# the daily jobs, and the next day's run, exactly a day later, would not yet retake them.
+LEASE = timedelta(hours=1)
 
 
 def claim(
@@ -85,21 +98,36 @@ def claimed_once(
     finish(deps, job, period, now=now, ok=True, detail=detail)
 
 
-def claim_to_post(deps: ToolDeps, job: str, periods: list[str], *, now: datetime) -> list[str]:
-    """Claim each period whose post is still owed; the won ones, in the given order.
+@contextmanager
+def claims_to_post(
+    deps: ToolDeps, job: str, periods: list[str], *, now: datetime
+) -> Iterator[list[str]]:
+    """`with claims_to_post(...) as won:` post each won period (`post_claimed`/`post_together`).
 
-    A claim stays "running" until `post_claimed` marks it done after Slack accepted the post;
-    one whose post failed is taken over again here, so an outage delays a post, never loses it.
-    Only the given periods' claims are read, never every claim the job ever made.
+    Yields the periods whose post is still owed and now this run's, in the given order: never
+    claimed, failed, or left "running" longer than `LEASE` ago by a killed run. Only the given
+    periods' claims are read, never every claim the job ever made. Leaving the block by any
+    exit marks the won claims not marked done failed, so the next run posts them.
     """
+    won = _claim_to_post(deps, job, periods, now=now)
+    try:
+        yield won
+    finally:
+        if won:
+            with deps.engine.begin() as conn:
+                fail_unfinished(conn, job, won, now, now)
+
+
+def _claim_to_post(deps: ToolDeps, job: str, periods: list[str], *, now: datetime) -> list[str]:
+    stale_before = now - LEASE
     with deps.engine.connect() as conn:
-        held = held_periods(conn, job, periods)
+        held = held_periods(conn, job, periods, stale_before=stale_before)
     wanted = [p for p in periods if p not in held]
     won = set(insert_claims(deps.engine, job, wanted, now, status="running"))
     for p in wanted:
         if p not in won:
             with deps.engine.begin() as conn:
-                if reclaim_failed(conn, job, p, now):
+                if reclaim_failed(conn, job, p, now, stale_before=stale_before):
                     won.add(p)
     return [p for p in periods if p in won]
 

@@ -46,14 +46,14 @@ def _alert_new(
     if not young:
         return []
     fresh = {str(a.dispute_id): a for a in young}
-    won = claim.claim_to_post(deps, NEW, list(fresh), now=now)
-    if not won:
-        return []
-    slack = client or posting.client_for(s)
-    posted = claim.post_claimed(
-        deps, NEW, won, lambda p: posting.post_dispute_alert(slack, s.alerts_channel, fresh[p]),
-        now=now,
-    )  # fmt: skip
+    with claim.claims_to_post(deps, NEW, list(fresh), now=now) as won:
+        if not won:
+            return []
+        slack = client or posting.client_for(s)
+        posted = claim.post_claimed(
+            deps, NEW, won, lambda p: posting.post_dispute_alert(slack, s.alerts_channel, fresh[p]),
+            now=now,
+        )  # fmt: skip
     return [int(p) for p in posted]
 
 
@@ -72,13 +72,13 @@ def run_dispute_watch(
         for a in alerts
         if needs_reminder(a) and a.dispute_id not in new and a.customer_id not in snoozed
     }
-    won = claim.claim_to_post(deps, REMIND, list(due), now=now)
-    if won:
-        items = [due[p] for p in won]
-        claim.post_together(
-            deps, REMIND, won,
-            lambda: posting.post_dispute_reminders(slack, s.alerts_channel, items), now=now,
-        )  # fmt: skip
+    with claim.claims_to_post(deps, REMIND, list(due), now=now) as won:
+        if won:
+            items = [due[p] for p in won]
+            claim.post_together(
+                deps, REMIND, won,
+                lambda: posting.post_dispute_reminders(slack, s.alerts_channel, items), now=now,
+            )  # fmt: skip
     log.info("event=dispute_watch new=%d reminded=%d", len(new), len(won))
     return {"new": new, "reminded": [due[p].dispute_id for p in won]}
 

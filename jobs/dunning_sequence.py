@@ -4,8 +4,9 @@ Which reminders are owed is `tools.dunning.eligibility.due_reminders` (the same 
 person's request goes through); this job only claims each (invoice, stage), so two workers
 or a re-run never propose it twice, proposes it and posts the card. It never sends.
 
-A claim is done once its card is in Slack. When a post fails, that claim and the ones not
-reached yet are marked failed and the next run takes them over; a reminder already proposed
+A claim is done once its card is in Slack. When anything fails (drafting, the Slack client,
+a post), that claim and the ones not reached yet are marked failed and the next run takes
+them over; a reminder already proposed
 keeps its action id on the claim, so the retry posts that card instead of drafting another.
 """
 
@@ -35,23 +36,19 @@ def run_dunning(deps: ToolDeps, *, now: datetime, client: WebClient | None = Non
     # oldest due first, as the eligibility rule lists them; then the drafts whose card a
     # failed run did not post (a pending draft keeps its invoice off the due list)
     unposted = [p for p, d in claim.failed(deps, JOB).items() if d and p not in due]
-    won = claim.claim_to_post(deps, JOB, [*due, *unposted], now=now)
-    slack = None
     proposed: list[int] = []
-    for i, period in enumerate(won):
-        c = due.get(period)
-        action = _proposed(deps, period, c.facts.id if c else None, now=now)
-        if action is None:
-            claim.finish(deps, JOB, period, now=now, ok=True, detail="skipped")
-            continue
-        slack = slack or client or posting.client_for(deps.settings)
-        post = partial(posting.post_dunning_card, slack, deps, action)
-        try:
+    with claim.claims_to_post(deps, JOB, [*due, *unposted], now=now) as won:
+        slack = client
+        for period in won:
+            c = due.get(period)
+            action = _proposed(deps, period, c.facts.id if c else None, now=now)
+            if action is None:
+                claim.finish(deps, JOB, period, now=now, ok=True, detail="skipped")
+                continue
+            slack = slack or posting.client_for(deps.settings)
+            post = partial(posting.post_dunning_card, slack, deps, action)
             claim.post_together(deps, JOB, [period], post, now=now)
-        except Exception:
-            claim.fail(deps, JOB, won[i + 1 :], now=now)
-            raise
-        proposed.append(action.id)
+            proposed.append(action.id)
     log.info("event=dunning_run due=%d proposed=%d", len(due), len(proposed))
     return proposed
 

@@ -38,6 +38,8 @@ from tools.action_model import StaleCard as StaleCard
 from tools.action_model import cli_proposer as cli_proposer
 from tools.action_model import proposers
 from tools.deps import ToolDeps
+from tools.dual_approval import DUAL_APPROVAL_WINDOW, DualApproval, weigh
+from tools.metrics import MetricsError
 from tools.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -217,11 +219,26 @@ def approve(
             raise Refused("You already approved this; it needs a second, different approver.")
         approved_by = [*a.approved_by, user]
         entries = [{"user": u, "at": now.isoformat()} for u in approved_by]
-        enough = len(approved_by) >= a.approvals_needed
         values: dict[str, Any] = {"approvals": {"approved_by": entries}}
-        if enough:
-            values |= {"decided_by": user, "decided_at": now, "next_attempt_at": None}
+        needed, why = a.approvals_needed, ""
         with transaction(deps.sessions) as session:
+            if a.kind == ActionKind.WRITE_OFF and len(approved_by) >= needed:
+                dual = _reweigh(session, deps.settings, a, now)
+                if dual.approvals_needed > needed:
+                    needed = dual.approvals_needed
+                    payload = a.payload | {
+                        "approvals_needed": needed,
+                        "dual_approval": dual.model_dump(),
+                    }
+                    values["payload"] = payload
+                    why = (
+                        " Together with this customer's other write-offs of the last "
+                        f"{DUAL_APPROVAL_WINDOW.days} days it now reaches the dual-approval "
+                        "threshold."
+                    )
+            enough = len(approved_by) >= needed
+            if enough:
+                values |= {"decided_by": user, "decided_at": now, "next_attempt_at": None}
             won = transition(
                 session,
                 a,
@@ -238,10 +255,31 @@ def approve(
             return Decision(
                 action=fresh,
                 outcome="first_approval",
-                message=f"Approval 1 of {a.approvals_needed} recorded; a second approver "
-                "must approve this write-off.",
+                message=f"Approval 1 of {needed} recorded; a second approver "
+                f"must approve this write-off.{why}",
             )
     raise AlreadyDecided("The action kept changing while you clicked; look at the card again.")
+
+
+def _reweigh(session: Session, s: Settings, a: ActionInfo, now: datetime) -> DualApproval:
+    """The write-off's dual approval weighed again in the approval's own transaction, so a
+    write-off proposed at the same moment (neither saw the other) is counted now."""
+    inv = a.payload["invoice"]
+    try:
+        dual = weigh(
+            session,
+            s,
+            customer_id=a.customer_id,
+            amounts={inv["currency"]: inv["open_minor"]},
+            now=now,
+            action_id=a.id,
+        )
+    except MetricsError as exc:
+        raise Refused(
+            f"Cannot weigh this write-off against ARBOT_DUAL_APPROVAL_MINOR "
+            f"({s.reporting_currency}): {exc}. Nothing was approved."
+        ) from None
+    return dual
 
 
 def edit_refusal(settings: Settings, action: ActionInfo, user: str) -> str | None:

@@ -7,14 +7,13 @@ rolled back, so "after" uses exactly the formulas the reports use.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from db.actions import recent_write_offs
 from db.customers import get_customer
 from db.invoices import InvoiceFacts, invoice_facts, mark_written_off
 from db.models import ActionKind
@@ -22,14 +21,11 @@ from tools import actions
 from tools.actions import ActionError, ActionInfo
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
+from tools.dual_approval import DualApproval, weigh
 from tools.errors import ToolInputError
 from tools.format import round_ratio
 from tools.invoice_lookup import resolve_invoice
-from tools.metrics import ArMetrics, Converter, MetricsError, MetricsInput, ar_metrics
-
-# A customer's write-offs within this window count together against the dual-approval
-# threshold, so one loss split into several write-offs still needs two approvers.
-DUAL_APPROVAL_WINDOW = timedelta(days=30)
+from tools.metrics import ArMetrics, MetricsError, MetricsInput, ar_metrics
 
 
 class WriteOffError(ActionError):
@@ -116,51 +112,23 @@ def effect_of(deps: ToolDeps, facts: InvoiceFacts, now: datetime) -> WriteOffEff
     )
 
 
-class DualApproval(BaseModel):
-    """Why a write-off needs one or two approvers, in the reporting currency."""
-
-    currency: str
-    threshold_minor: int
-    amount_minor: int = Field(description="this write-off, converted")
-    recent_minor: int = Field(description="the customer's other write-offs in the window")
-    recent_count: int
-    approvals_needed: int
-
-
 def dual_approval(deps: ToolDeps, facts: InvoiceFacts, now: datetime) -> DualApproval:
-    """Two approvers when this write-off plus the customer's others of the last
-    DUAL_APPROVAL_WINDOW reach ARBOT_DUAL_APPROVAL_MINOR, all in the reporting currency at the
-    rate on or before today, so neither a currency nor splitting one loss into several
-    write-offs slips under the threshold.
-
-    Counted: write-offs done, executing, approved, or proposed and not yet expired (each may
-    still happen); rejected, expired, cancelled and failed ones never happened.
-    """
+    """How many approvers this write-off needs (tools.dual_approval), or why it cannot say."""
     s = deps.settings
-    as_of = today(s.tz, now)
     with deps.sessions() as session:
-        recent = recent_write_offs(
-            session, facts.customer_id, since=now - DUAL_APPROVAL_WINDOW, now=now
-        )
-        fx = Converter(session, s.reporting_currency, as_of)
         try:
-            amount = fx.minor({facts.currency: facts.open_minor})
-            others = [fx.minor({p["invoice"]["currency"]: p["invoice"]["open_minor"]})
-                      for p in recent]  # fmt: skip
+            return weigh(
+                session,
+                s,
+                customer_id=facts.customer_id,
+                amounts={facts.currency: facts.open_minor},
+                now=now,
+            )
         except MetricsError as exc:
             raise WriteOffError(
                 f"cannot weigh this write-off against ARBOT_DUAL_APPROVAL_MINOR "
                 f"({s.reporting_currency}): {exc}"
             ) from None
-    total = amount + sum(others)
-    return DualApproval(
-        currency=s.reporting_currency,
-        threshold_minor=s.dual_approval_minor,
-        amount_minor=amount,
-        recent_minor=sum(others),
-        recent_count=len(others),
-        approvals_needed=2 if total >= s.dual_approval_minor else 1,
-    )
 
 
 def find_open_invoice(deps: ToolDeps, ref: str, now: datetime) -> InvoiceFacts:

@@ -18,9 +18,9 @@ from bot.intents import Intent
 from bot.render.layout import Code, Icon, Line, Mention, Strong, compose
 from tools.action_model import cli_os_user
 from tools.actions import ActionInfo
+from tools.dual_approval import DUAL_APPROVAL_WINDOW
 from tools.format import LABELS, format_figure
 from tools.money import format_money
-from tools.write_off import DUAL_APPROVAL_WINDOW
 
 # A code block's fences and a little slack, within Slack's 3,000-character section.
 _BODY_CHUNK = MAX_SECTION_CHARS - 10

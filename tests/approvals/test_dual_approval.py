@@ -6,11 +6,14 @@ The approval settings report in USD with ARBOT_DUAL_APPROVAL_MINOR = 500,000 (US
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.render.proposal import proposal_view
+from db.models import Action
 from tests.approvals.conftest import APPROVER, APPROVER_2, COLLECTOR
 from tests.approvals.ledger import day
 from tests.ledger_files import customer, invoice, write_csvs
@@ -90,3 +93,50 @@ def test_a_missing_rate_is_a_clear_refusal(fx_deps: ToolDeps) -> None:
         "cannot weigh this write-off against ARBOT_DUAL_APPROVAL_MINOR (USD): no exchange rate "
         f"for CHF on or before {day(0)}"
     )
+
+
+def _as_if_weighed_alone(deps: ToolDeps, action_id: int) -> None:
+    """The row two write-offs proposed at the same moment leave: each was weighed before the
+    other was inserted, so each asks for one approver."""
+    with deps.sessions() as session, session.begin():
+        row = session.get(Action, action_id)
+        assert row is not None and row.payload["approvals_needed"] == 2
+        dual = row.payload["dual_approval"] | {"recent_minor": 0, "recent_count": 0}
+        row.payload = row.payload | {"approvals_needed": 1, "dual_approval": dual | {
+            "approvals_needed": 1}}  # fmt: skip
+
+
+def test_write_offs_proposed_at_once_are_weighed_again_at_approval(fx_deps: ToolDeps) -> None:
+    first = write_off(fx_deps, "INV-S1")
+    second = write_off(fx_deps, "INV-S2")
+    _as_if_weighed_alone(fx_deps, second.id)
+    assert actions.load(fx_deps, second.id).approvals_needed == 1
+    decision = actions.approve(fx_deps, second.id, APPROVER)
+    assert decision.outcome == "first_approval" and decision.action.status == "proposed"
+    assert "now reaches the dual-approval threshold" in decision.message
+    assert (
+        "Needs 2 different approvers (USD 3,000.00 plus USD 3,000.00 in 1 other write-off of "
+        "this customer in the last 30 days, at or above USD 5,000.00)"
+        in proposal_view(decision.action).text
+    )
+    # the first, which a second approver now guards the other of, passes on one approval
+    assert actions.approve(fx_deps, first.id, APPROVER).action.status == "approved"
+    assert actions.approve(fx_deps, second.id, APPROVER_2).action.status == "approved"
+
+
+def test_a_write_off_approved_lately_counts_though_proposed_long_ago(
+    fx_deps: ToolDeps,
+) -> None:
+    slow = replace(
+        fx_deps, settings=fx_deps.settings.model_copy(update={"action_expiry_hours": 40 * 24})
+    )
+    now = actions.now_utc()
+    old = propose_write_off(
+        slow,
+        WriteOffInput(invoice="INV-S1", reason="customer went bankrupt", requested_by=COLLECTOR),
+        now=now - timedelta(days=31),
+    )
+    assert actions.approve(slow, old.id, APPROVER, now=now - timedelta(days=1)).outcome == (
+        "approved"
+    )
+    assert write_off(slow, "INV-S2").approvals_needed == 2

@@ -78,3 +78,13 @@ def test_llm_draft_too_long_for_the_card_or_with_a_foreign_link_falls_back(
     llm.push(say(json.dumps({"subject": "INV-A1", "body": f"{facts} Pay at https://pay.example"})))
     p = draft(llm_deps)
     assert p["drafted_by"] == "template" and "https://" not in str(p["body"])
+
+
+@pytest.mark.parametrize("link", ["evil-pay.com/inv/1", "bit.ly/3xYz"])
+def test_llm_draft_with_a_link_without_a_scheme_falls_back(
+    llm_deps: ToolDeps, llm: FakeOpenAI, link: str
+) -> None:
+    facts = "Invoice INV-A1 for USD 1,200.00 is overdue."
+    llm.push(say(json.dumps({"subject": "INV-A1", "body": f"{facts} Pay at {link} today."})))
+    p = draft(llm_deps)
+    assert p["drafted_by"] == "template" and link not in str(p["body"])

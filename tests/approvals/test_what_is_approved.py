@@ -96,6 +96,20 @@ def test_no_link_but_the_invoices_payment_page(slack_env: SlackEnv) -> None:
     assert PAY_PAGE in last_card(slack_env, 1)
 
 
+def test_a_link_without_a_scheme_is_a_link(slack_env: SlackEnv) -> None:
+    a, ts = propose_reminder(slack_env, invoice="INV-A1")
+    for link in ("evil-pay.com/inv/1", "bit.ly/3xYz", "PAY.EVIL.CO.UK", "mailto:ap@evil.example"):
+        answer = edit(slack_env, a, ts, "INV-A1", f"{FACTS} Pay at {link}.")
+        assert "may link only to the invoice's own payment page" in answer and link in answer
+    assert actions.load(slack_env.deps, a.id).payload["body"] == a.payload["body"]
+    plain = (
+        f"{FACTS} As agreed (e.g. on INV-0001.5), reply to {ledger.ACME_AP} with the "
+        "remittance; the invoice.pdf is attached."
+    )
+    assert edit(slack_env, a, ts, "INV-A1", plain) == ""
+    assert actions.load(slack_env.deps, a.id).payload["body"] == plain
+
+
 def test_approving_a_card_drawn_before_an_edit_is_refused_and_the_card_redrawn(
     slack_env: SlackEnv, smtp: FakeSmtp
 ) -> None:

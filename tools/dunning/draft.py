@@ -30,8 +30,22 @@ MAX_SUBJECT = 200
 # is all that goes out.
 MAX_BODY = 2_500
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
-# Anything a mail client may turn into a link: a scheme with "//" or a bare "www." host.
-_LINK_RE = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s<>\"'`]+")
+# Anything a mail client may turn into a link: a scheme with "//", "mailto:", a "www." host,
+# or a bare host such as "evil-pay.com/inv/1" or "bit.ly/3xYz" (below).
+_LINK_RE = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|mailto:|www\.)[^\s<>\"'`]+")
+# A bare host is labels ending in a top-level domain of letters: any two letters (the country
+# domains) or a common longer one. Not a number ("INV-0001.5", "1,200.00"), a one-letter
+# abbreviation ("e.g."), or a file name ("invoice.pdf"); a false alarm only costs a template
+# draft or an editor's second try, a miss could send a phishing link.
+_GTLDS = (
+    "com|net|org|info|biz|app|dev|xyz|online|site|website|shop|store|link|click|top|club|pay"
+    "|finance|money|bank|page|live|tech|cloud|email|news|pro|one|vip|work|today|support|help"
+    "|services|solutions|digital|network|media|space|world|life|icu|buzz|cam|rest|fun|ink"
+)
+_BARE_HOST_RE = re.compile(
+    rf"(?i)(?<![\w@./:-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:{_GTLDS}|[a-z]{{2}})"
+    r"(?![\w-])(?:[/?#][^\s<>\"'`]*)?"
+)
 _LINK_TAIL = ".,;:!?)]}'\""
 _OPENINGS = {
     TONES[0]: "This is a friendly reminder that the following invoice{s} {is_are} open on "
@@ -179,7 +193,9 @@ def check_draft(subject: str, body: str, payload: dict[str, Any]) -> list[str]:
     others = {m for m in _EMAIL_RE.findall(subject + " " + body) if m != payload["recipient"]}
     if others:
         problems.append("the email must not contain other email addresses")
-    foreign = foreign_links(subject + " " + body, payload["invoices"])
+    foreign = foreign_links(
+        subject + " " + body, payload["invoices"], payload.get("customer_name", "")
+    )
     if foreign:
         problems.append(
             "the email may link only to the invoice's own payment page, not "
@@ -188,9 +204,20 @@ def check_draft(subject: str, body: str, payload: dict[str, Any]) -> list[str]:
     return problems
 
 
-def foreign_links(text: str, invoices: list[dict[str, Any]]) -> list[str]:
+def foreign_links(text: str, invoices: list[dict[str, Any]], customer_name: str = "") -> list[str]:
     """The links in `text` other than the invoices' own payment pages (hosted invoice URLs):
-    a reminder is where a phishing link would do most harm, so no other link goes out."""
+    a reminder is where a phishing link would do most harm, so no other link goes out.
+
+    Bare hosts count as links (mail clients link them too); an email address does not (the
+    address check covers it) unless written as "mailto:", nor does a host in the customer's
+    own name ("Booking.com B.V.").
+    """
     allowed = {i["payment_url"] for i in invoices if i.get("payment_url")}
-    found = (m.group().rstrip(_LINK_TAIL) for m in _LINK_RE.finditer(text))
+    found = [m.group().rstrip(_LINK_TAIL) for m in _LINK_RE.finditer(text)]
+    rest = _EMAIL_RE.sub(" ", _LINK_RE.sub(" ", text))
+    named = {m.group().lower() for m in _BARE_HOST_RE.finditer(customer_name)}
+    for m in _BARE_HOST_RE.finditer(rest):
+        host = m.group().rstrip(_LINK_TAIL)
+        if host.lower() not in named:
+            found.append(host)
     return [link for link in found if link not in allowed]
