@@ -64,7 +64,6 @@ def today(tz: ZoneInfo, now: datetime | None = None) -> date:
     return (now or datetime.now(tz)).astimezone(tz).date()
 
 
-
 def day_out_of_range(name: str, day: date, today: date) -> str | None:
     """Why `day` cannot be the `name` date of any tool, or None; rules with a narrower
     window (a promise within ARBOT_PROMISE_MAX_DAYS) check theirs on top."""

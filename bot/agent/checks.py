@@ -3,7 +3,7 @@
 Real models, small ones most, skip tools, ramble, loop and give advice. Each rule here is one
 function the runner applies to every answer:
 
-* `is_ledger_question`: a question about the ledger is answered from tool results of that
+* `is_ledger_question`: anything but small talk is answered from tool results of that
   question, or not by the model at all;
 * `unbacked_advice`: a sentence telling the user to write off, pay, send or delete something
   is cut unless the matching action was proposed through the tools for this question, and a
@@ -17,24 +17,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-# Words of accounts receivable: a question holding one is about the ledger.
-_AR_WORDS = re.compile(
-    r"\b(?:ar|a/r|receivables?|invoic\w*|pa(?:y|ys|id|ying|yments?|yer)|owe[sd]?|owing|"
-    r"balances?|overdue|past[- ]due|late|aging|ageing|dso|cei|dunn\w*|remind\w*|chas\w*|"
-    r"collect\w*|disput\w*|chargebacks?|write[- ]?offs?|writ\w* off|written off|credit\w*|"
-    r"cash|customers?|clients?|accounts?|risk\w*|debt\w*|promis\w*|segments?|enterprise|smb|"
-    r"mid[- ]market|revenue|outstanding|due|amounts?|money|totals?|figures?|numbers?|"
-    r"unapplied|allowance|uncollectible|ledger)\b",
+# What small talk is: a greeting, thanks, or a question about the assistant itself, and
+# nothing more. Anything else may be about the ledger ("why?", "what about INV-42?", "who is
+# the worst?"), and a model without tool results must not answer that from memory.
+_SMALL_TALK = re.compile(
+    r"^\W*(?:(?:hi|hello|hey|yo|hiya|howdy|good\s+(?:morning|afternoon|evening|day)|"
+    r"thanks?|thank\s+you|thx|ty|cheers|ok(?:ay)?|great|cool|nice|bye|goodbye|"
+    r"how\s+are\s+you|who\s+are\s+you|what\s+are\s+you|what\s+can\s+you\s+do|"
+    r"what\s+do\s+you\s+do|help)(?:\s+(?:there|all|everyone|arbot|again|so\s+much|a\s+lot))?"
+    r"\W*)+$",
     re.I,
 )
-# An amount or a date: a currency with a number, a number with decimals, 3+ digits.
-_AMOUNT = re.compile(r"[$€£¥]\s?\d|\b[A-Z]{3}\s?\d|\d[.,]\d|\d{3,}")
 
 
 def is_ledger_question(question: str, *, names_something: bool) -> bool:
-    """True unless the question is small talk ("hi", "thanks", "who are you?"): it names a
-    customer or segment (`names_something`), an amount, or any AR word."""
-    return names_something or bool(_AR_WORDS.search(question) or _AMOUNT.search(question))
+    """True unless the question is only small talk ("hi", "thanks", "who are you?") and names
+    no customer or segment (`names_something`)."""
+    return names_something or not _SMALL_TALK.match(question)
 
 
 # A reply that is a tool call written out as text (small models do this when offered no tools):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.agent import Agent
@@ -64,6 +65,18 @@ def test_small_talk_without_a_tool_is_answered_by_the_model(
     fake_llm.push(say("Hello! Ask me about receivables."))
     reply = agent.ask("hi there", user="U1", today=AS_OF)
     assert reply.outcome == "answered" and reply.text == "Hello! Ask me about receivables."
+
+
+@pytest.mark.parametrize(
+    "question", ["why?", "what about INV-42?", "who should I call first?", "who is the worst?"]
+)
+def test_a_follow_up_without_a_tool_is_not_answered_from_the_models_memory(
+    agent: Agent, fake_llm: FakeOpenAI, question: str
+) -> None:
+    fake_llm.push(say("Put them on credit hold and stop shipping today."))
+    reply = agent.ask(question, user="U1", today=AS_OF)
+    assert reply.outcome == "no_tool"
+    assert "credit hold" not in reply.text
 
 
 def _actions(agent: Agent) -> int:
