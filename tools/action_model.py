@@ -121,3 +121,8 @@ def proposers(settings: Settings, a: ActionInfo) -> set[str]:
     os_user = cli_os_user(a.proposed_by)
     slack_id = settings.cli_slack_user(os_user) if os_user else None
     return people | {slack_id} if slack_id else people
+
+
+# Records the assistant proposed: a person confirms them (any finance user or approver); they
+# are never approved and nothing leaves the building.
+RECORD_KINDS = frozenset({"promise_to_pay", "dispute_note"})

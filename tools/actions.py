@@ -27,6 +27,7 @@ from db.actions import (
 )
 from db.engine import transaction
 from db.models import Action, ActionKind, ActionStatus
+from tools.action_model import RECORD_KINDS, proposers
 from tools.action_model import ActionError as ActionError
 from tools.action_model import ActionExpired as ActionExpired
 from tools.action_model import ActionInfo as ActionInfo
@@ -36,7 +37,6 @@ from tools.action_model import Decision as Decision
 from tools.action_model import Refused as Refused
 from tools.action_model import StaleCard as StaleCard
 from tools.action_model import cli_proposer as cli_proposer
-from tools.action_model import proposers
 from tools.deps import ToolDeps
 from tools.dual_approval import DUAL_APPROVAL_WINDOW, DualApproval, weigh
 from tools.metrics import MetricsError
@@ -204,7 +204,7 @@ def approve(
     now = now or now_utc()
     for _ in range(_RACE_RETRIES):
         a = open_for_decision(deps, action_id, now)
-        if a.kind in (ActionKind.PROMISE_TO_PAY, ActionKind.DISPUTE_NOTE):
+        if a.kind in RECORD_KINDS:
             raise Refused("A proposed promise or dispute note is confirmed, not approved.")
         if user not in deps.settings.approvers:
             raise Refused("Only configured approvers (ARBOT_APPROVERS) can approve actions.")

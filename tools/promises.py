@@ -26,6 +26,7 @@ from db.engine import transaction
 from db.models import ActionKind, ActionStatus, Note, PromiseStatus, PromiseToPay
 from db.promises import insert_note, insert_promise
 from tools import actions
+from tools.action_model import RECORD_KINDS
 from tools.actions import ActionError, ActionInfo, Decision, Refused, now_utc
 from tools.clock import today
 from tools.deps import ToolDeps
@@ -273,9 +274,6 @@ def propose_dispute_note(
     )
 
 
-RECORD_KINDS = frozenset({ActionKind.PROMISE_TO_PAY, ActionKind.DISPUTE_NOTE})
-
-
 def confirm_refusal(settings: Settings, a: ActionInfo, user: str, *, finance: bool) -> str | None:
     """Why `user` may not confirm this record, or None. A finance user or an approver may,
     the asker included: they could record it themselves with the alert's form; the point is
@@ -298,7 +296,8 @@ def confirm_record(
     if why is not None:
         raise Refused(why)
     p = a.payload
-    assert a.invoice_id is not None
+    if a.invoice_id is None:
+        raise Refused("This record names no invoice; discard it and propose it again.")
     if a.kind == ActionKind.PROMISE_TO_PAY:
         promised_on = date.fromisoformat(p["promised_on"])
         args = PromiseInput(

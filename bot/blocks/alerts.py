@@ -51,9 +51,7 @@ def _buttons(ref: AlertRef, *, collect: bool) -> ActionsBlock:
             ),
             ButtonElement(text="Mark disputed", action_id=ActionId.ALERT_DISPUTE, value=value),
         ]
-    items.append(
-        ButtonElement(text="Snooze 7 days", action_id=ActionId.ALERT_SNOOZE, value=value)
-    )
+    items.append(ButtonElement(text="Snooze 7 days", action_id=ActionId.ALERT_SNOOZE, value=value))
     return ActionsBlock(block_id=f"arbot_alert_{ref.customer_id}", elements=items)
 
 

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement
 
 from bot.blocks.common import escape, modal, text_input
 from bot.blocks.ids import ActionId, CardForm, CardRef, FieldId, ViewId
+from tools.action_model import RECORD_KINDS
 from tools.actions import ActionInfo
 from tools.dunning import MAX_BODY, MAX_SUBJECT
 
@@ -26,7 +27,7 @@ def approval_buttons(a: ActionInfo) -> ActionsBlock | None:
     if a.status != "proposed":
         return None
     value = CardRef(action_id=a.id, version=a.shown_version).model_dump_json()
-    if a.kind in ("promise_to_pay", "dispute_note"):
+    if a.kind in RECORD_KINDS:
         return ActionsBlock(
             block_id=f"approval_{a.id}",
             elements=[

@@ -94,9 +94,7 @@ def rows_button(request: RowsRequest, label: str = "Show invoices") -> ActionsBl
     return ActionsBlock(
         block_id="arbot_rows",
         elements=[
-            ButtonElement(
-                text=label, action_id=ActionId.SHOW_ROWS, value=request.model_dump_json()
-            )
+            ButtonElement(text=label, action_id=ActionId.SHOW_ROWS, value=request.model_dump_json())
         ],
     )
 

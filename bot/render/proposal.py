@@ -16,7 +16,7 @@ from bot.blocks.approval import approval_buttons
 from bot.blocks.common import MAX_SECTION_CHARS, Rendered, escape
 from bot.intents import Intent
 from bot.render.layout import Code, Icon, Line, Mention, Strong, compose
-from tools.action_model import cli_os_user
+from tools.action_model import RECORD_KINDS, cli_os_user
 from tools.actions import ActionInfo
 from tools.dual_approval import DUAL_APPROVAL_WINDOW
 from tools.format import LABELS, format_figure
@@ -49,9 +49,6 @@ def _proposed_by(a: ActionInfo) -> list[str]:
     return [". Proposed from the command line by OS user ", os_user]
 
 
-RECORDS = ("promise_to_pay", "dispute_note")  # confirmed by a person, not approved
-
-
 def title(a: ActionInfo) -> str:
     p = a.payload
     if a.kind == "promise_to_pay":
@@ -78,7 +75,7 @@ def _waiting(a: ActionInfo) -> Line:
 
 def status_line(a: ActionInfo) -> Line:
     """Where the action stands: the card's last line, redrawn after every decision."""
-    if a.kind in RECORDS and a.status in ("proposed", "done"):
+    if a.kind in RECORD_KINDS and a.status in ("proposed", "done"):
         if a.status == "proposed":
             return (Icon(":hourglass:"), "Waiting for a finance user or an approver to confirm")
         return (Icon(":white_check_mark:"), "Confirmed by ", _who(a.decided_by), "; recorded")
@@ -213,7 +210,7 @@ def _record_lines(a: ActionInfo) -> list[Line]:
 
 
 def _lines(a: ActionInfo) -> list[Line]:
-    if a.kind in RECORDS:
+    if a.kind in RECORD_KINDS:
         return _record_lines(a)
     return _write_off_lines(a) if a.kind == "write_off" else _dunning_lines(a)
 

@@ -27,6 +27,7 @@ from tools import (
     risk,
     write_off,
 )
+from tools.action_model import RECORD_KINDS
 from tools.actions import ActionInfo
 from tools.deps import ToolDeps
 from tools.metrics import MetricsInput
@@ -64,7 +65,7 @@ def _action_view(info: ActionInfo, turn: Turn | None) -> dict[str, Any]:
         "customer_name", "subject", "totals", "invoices", "invoice", "effect", "reason", "tone",
         "promised_on", "amount", "text",
     )  # fmt: skip
-    waiting = "confirmation" if info.kind in promises.RECORD_KINDS else "approval"
+    waiting = "confirmation" if info.kind in RECORD_KINDS else "approval"
     return {
         "proposed_action_id": info.id,
         "kind": info.kind,
