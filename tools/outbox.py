@@ -12,9 +12,9 @@ Emails, in this order:
 4. done is committed. If SMTP refuses or cannot be reached, the sent record is deleted in
    the same transaction that schedules the retry. If the worker dies after step 2, the
    record stays, and the next claim sees it and never sends again: at most one copy, ever.
-   Whether SMTP accepted that copy is unknown, so the action ends done with "delivery unknown: check the outbox" as its
-   error, never as "sent to". The same holds when the connection fails after the message
-   went out (during DATA) but before the server answered: the record stays, no retry.
+   Whether SMTP accepted that copy is unknown, so the action ends done with "delivery
+   unknown: check the outbox" as its error, never as "sent to". The same holds when the
+   connection fails after the message went out (during DATA) before the server answered.
 
 Write-offs of Stripe invoices call invoices.mark_uncollectible with an idempotency key
 derived from the action id (a retry after a crash replays Stripe's first answer), then record
