@@ -34,6 +34,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
 from tools.deps import ToolDeps
+from tools.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,21 @@ def slack_events(app: App) -> WsgiCallable:
     return events
 
 
+def require_signing_secret(settings: Settings) -> None:
+    """Refuse to serve Slack over HTTP without a signing secret: Bolt would check signatures
+    against an empty key, and anyone could forge a click on Approve. Blank counts as missing."""
+    secret = settings.slack_signing_secret
+    if secret is None or not secret.get_secret_value().strip():
+        raise SettingsError(
+            "setting SLACK_SIGNING_SECRET: required for `arbot serve --http` "
+            "(the app's Basic Information page, Signing Secret)"
+        )
+
+
 def default_routes(app: App, deps: ToolDeps) -> Routes:
+    """The Slack and health routes; raises SettingsError when Slack's requests could not be
+    verified (the one place HTTP serving checks the signing secret)."""
+    require_signing_secret(deps.settings)
     return {("POST", "/slack/events"): slack_events(app), ("GET", "/healthz"): health_check(deps)}
 
 
