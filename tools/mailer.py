@@ -167,6 +167,8 @@ class Mailer:
         sender = parseaddr(str(msg["From"]))[1]
         recipients = [addr for _, addr in getaddresses([str(msg["To"])])]
         international = any(not a.isascii() for a in (sender, *recipients))
+        if international and not smtp.has_extn("smtputf8"):
+            raise PermanentSmtpError("the SMTP server cannot take a non-ASCII address (SMTPUTF8)")
         options = ["SMTPUTF8", "BODY=8BITMIME"] if international else []
         data = msg.as_bytes(policy=SMTP.clone(utf8=international))
         code, reply = smtp.mail(sender, options)
