@@ -28,7 +28,7 @@ from bot.access import Access
 from bot.caller import caller_middleware, locate
 from bot.slack_client import make_web_client
 from tools.deps import ToolDeps
-from tools.settings import Settings, SettingsError
+from tools.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +74,6 @@ def create_app(
     `token_verification_enabled` calls auth.test once at start-up so a wrong token stops the
     process with a clear error instead of failing on the first question.
     """
-    if settings.slack_signing_secret is None and settings.slack_app_token is None:
-        raise SettingsError(
-            "setting SLACK_SIGNING_SECRET: required for HTTP mode (or set SLACK_APP_TOKEN "
-            "for Socket Mode)"
-        )
     client = make_web_client(settings)
     app = App(
         name="arbot",

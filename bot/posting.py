@@ -24,6 +24,7 @@ from tools.deps import ToolDeps
 from tools.digest import Digest
 from tools.risk import RiskScore
 from tools.settings import Settings, SettingsError
+from tools.slack_ids import slack_user_id_problem
 from tools.watch import DisputeAlert
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def _to_channel_and_owner(
     client: WebClient, channel: str | None, owner: str | None, text: str, blocks: list[Block]
 ) -> list[str]:
     """The same alert to the alerts channel and, in a DM, to the account owner."""
-    targets = [t for t in (channel, owner) if t]
+    targets = [t for t in (channel, _dm_target(owner)) if t]
     blocks_json = [b.to_dict() for b in blocks]
     for i, target in enumerate(targets):
         _deliver(client, i, target, text=text, blocks=blocks_json, unfurl_links=False)
@@ -112,9 +113,23 @@ def _lists_by_owner(channel: str | None, items: list[Owned]) -> dict[str, list[O
     """Everything to the channel, and to each account owner the items of their accounts."""
     groups: dict[str, list[Owned]] = {channel: list(items)} if channel and items else {}
     for item in items:
-        if item.owner_slack_id:
-            groups.setdefault(item.owner_slack_id, []).append(item)
+        owner = _dm_target(item.owner_slack_id)
+        if owner:
+            groups.setdefault(owner, []).append(item)
     return groups
+
+
+def _dm_target(owner: str | None) -> str | None:
+    """The owner's id when it names a person. A stored id that does not (a channel id written
+    before ids were checked, or by hand) would post customer figures to that channel: skip it,
+    saying so in the log."""
+    if not owner:
+        return None
+    problem = slack_user_id_problem(owner)
+    if problem:
+        log.warning("event=owner_dm_skipped reason=%r", problem)
+        return None
+    return owner
 
 
 def post_risk_alert(

@@ -14,8 +14,9 @@ the bot runs with no extra dependency.
 Every route's body is capped in one place, before any handler (and so before any signature
 check) runs: a declared length over the cap gets 413 and the body is never read, a body sent
 without a length (chunked) gets 411, and an accepted body is read here, once, then handed on.
-The server's sockets time out, so a client that stalls mid-request is dropped instead of
-holding a thread.
+The server's sockets time out, and a whole request must arrive within a deadline, so a client
+that stalls or trickles mid-request is dropped instead of holding a thread; and connections
+served at once are capped (503 beyond), so slow clients cannot pile up threads.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -34,6 +37,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
 from tools.deps import ToolDeps
+from tools.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +49,11 @@ Routes = dict[tuple[str, str], WsgiCallable]
 MAX_BODY_BYTES = 1024 * 1024
 # Slack wants an answer within 3 s, so a request that takes longer to arrive is not Slack's.
 REQUEST_TIMEOUT_SECONDS = 10.0
+# ...and however it trickles in, a request still arriving after this is dropped.
+REQUEST_DEADLINE_SECONDS = 30.0
+# Connections served at once (a thread each); more get 503 at once. Slack sends a few per
+# second at most, and each is answered (acked) in milliseconds.
+MAX_CONNECTIONS = 64
 
 
 def health_check(deps: ToolDeps) -> WsgiCallable:
@@ -70,7 +79,21 @@ def slack_events(app: App) -> WsgiCallable:
     return events
 
 
+def require_signing_secret(settings: Settings) -> None:
+    """Refuse to serve Slack over HTTP without a signing secret: Bolt would check signatures
+    against an empty key, and anyone could forge a click on Approve. Blank counts as missing."""
+    secret = settings.slack_signing_secret
+    if secret is None or not secret.get_secret_value().strip():
+        raise SettingsError(
+            "setting SLACK_SIGNING_SECRET: required for `arbot serve --http` "
+            "(the app's Basic Information page, Signing Secret)"
+        )
+
+
 def default_routes(app: App, deps: ToolDeps) -> Routes:
+    """The Slack and health routes; raises SettingsError when Slack's requests could not be
+    verified (the one place HTTP serving checks the signing secret)."""
+    require_signing_secret(deps.settings)
     return {("POST", "/slack/events"): slack_events(app), ("GET", "/healthz"): health_check(deps)}
 
 
@@ -138,23 +161,90 @@ def _json(start_response: StartResponse, status: str, body: dict[str, Any]) -> l
     return [raw]
 
 
+class _DeadlineReader(socket.SocketIO):
+    """The client's socket, readable until a deadline: before each read the socket's timeout
+    is cut to what is left, so a client trickling a byte at a time cannot stretch its request
+    past the deadline (a per-read timeout alone restarts with every byte)."""
+
+    def __init__(self, sock: socket.socket, deadline: float, per_read: float) -> None:
+        super().__init__(sock, "rb")
+        self._conn = sock
+        self._deadline = deadline
+        self._per_read = per_read
+
+    def readinto(self, b: Any) -> int | None:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the request did not arrive in time")
+        self._conn.settimeout(min(left, self._per_read))
+        got = super().readinto(b)
+        self._conn.settimeout(self._per_read)  # writing the answer gets its own time
+        return got
+
+
 class _QuietHandler(WSGIRequestHandler):
-    timeout = REQUEST_TIMEOUT_SECONDS  # applied to each connection's socket
+    timeout = REQUEST_TIMEOUT_SECONDS  # applied to each read and write on the socket
+    deadline = REQUEST_DEADLINE_SECONDS  # for the whole request line, headers and body
+
+    def setup(self) -> None:
+        super().setup()
+        reader = _DeadlineReader(self.connection, time.monotonic() + self.deadline, self.timeout)
+        self.rfile = io.BufferedReader(reader, io.DEFAULT_BUFFER_SIZE)
 
     def handle(self) -> None:
         try:
             super().handle()
         except TimeoutError:
-            # Stalled in its request line or headers: drop it, the thread is needed elsewhere.
+            # Stalled or trickling in its request line or headers: drop it, the thread is
+            # needed elsewhere.
             log.info("event=http_client_timeout client=%s", self.client_address[0])
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("event=http_request %s", format % args)
 
 
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+    b"Retry-After: 1\r\nConnection: close\r\nContent-Length: 17\r\n\r\n"
+    b'{"error": "busy"}'
+)
+
+
 class ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
+    """One thread per connection, at most `max_connections` at once: past that a client gets
+    503 at once rather than a thread, so a crowd of slow clients cannot grow threads (and
+    memory) without bound. Slack retries a 503; the kernel's queue is not used as a waiting
+    room because a queued request would wait behind the slow ones past Slack's 3 s."""
+
     daemon_threads = True
     request_queue_size = 256
+    max_connections = MAX_CONNECTIONS
+
+    def server_activate(self) -> None:
+        super().server_activate()
+        self._slots = threading.BoundedSemaphore(self.max_connections)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            log.warning("event=http_busy client=%s cap=%d", client_address[0], self.max_connections)
+            try:
+                request.setblocking(False)  # never let a full client buffer stall this loop
+                request.send(_BUSY)
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 def serve(
@@ -163,14 +253,22 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 3000,
     timeout_seconds: float = REQUEST_TIMEOUT_SECONDS,
+    deadline_seconds: float = REQUEST_DEADLINE_SECONDS,
+    max_connections: int = MAX_CONNECTIONS,
 ) -> ThreadingWSGIServer:
     """A threaded WSGI server bound to host:port (port 0 picks a free one); not yet running.
 
-    `timeout_seconds` bounds each read and write on a client's socket.
+    `timeout_seconds` bounds each read and write on a client's socket, `deadline_seconds`
+    the whole request (line, headers, body), `max_connections` the connections served at once.
     """
     app = routes if isinstance(routes, WsgiApp) else WsgiApp(routes)
-    handler = type("RequestHandler", (_QuietHandler,), {"timeout": timeout_seconds})
-    return make_server(host, port, app, server_class=ThreadingWSGIServer, handler_class=handler)
+    handler = type(
+        "RequestHandler",
+        (_QuietHandler,),
+        {"timeout": timeout_seconds, "deadline": deadline_seconds},
+    )
+    server_class = type("WSGIServer", (ThreadingWSGIServer,), {"max_connections": max_connections})
+    return make_server(host, port, app, server_class=server_class, handler_class=handler)
 
 
 def serve_in_thread(server: ThreadingWSGIServer) -> threading.Thread:

@@ -162,6 +162,20 @@ GOOD_CUSTOMERS = [customer("C1", name="Renamed Ltd"), customer("C2", "EUR"), cus
             "not a user id (U... or W...)",
             id="owner-is-a-channel",
         ),
+        *[
+            pytest.param(
+                {
+                    "customers": [
+                        *GOOD_CUSTOMERS[:2],
+                        customer("C3", ap_email=f"ap@c3.example.com{char}Bcc: x@evil.example.com"),
+                    ]
+                },
+                "customers.csv:4: ap_email: the address holds a line break or control character "
+                f"(U+{ord(char):04X})",
+                id=f"ap-email-with-{name}",
+            )
+            for char, name in (("\r", "CR"), ("\u2028", "line-separator"))
+        ],
     ],
 )
 def test_bad_row_is_refused_and_nothing_written(

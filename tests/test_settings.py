@@ -36,8 +36,20 @@ from tools.settings import SettingsError, load_settings
         ("ARBOT_DATABASE_URL", "mysql://x", "setting ARBOT_DATABASE_URL: Value error, use sqlite"),
         (
             "ARBOT_CLI_SLACK_USERS",
-            "alice=U0123,bob",
+            "alice=U0123ABCD,bob",
             "setting ARBOT_CLI_SLACK_USERS: Value error, 'bob': use OSUSER=SLACK_USER_ID",
+        ),
+        (
+            "ARBOT_CLI_SLACK_USERS",
+            "alice=U0123ABCD,bob=C0123ABCD",
+            "setting ARBOT_CLI_SLACK_USERS: Value error, 'bob=C0123ABCD': 'C0123ABCD' is a "
+            "channel or conversation id",
+        ),
+        (
+            "ARBOT_CLI_SLACK_USERS",
+            "alice=u0123abcd",
+            "setting ARBOT_CLI_SLACK_USERS: Value error, 'alice=u0123abcd': 'u0123abcd' is not "
+            "a Slack user id",
         ),
     ],
 )

@@ -6,9 +6,10 @@ surface catches), including who counts as the proposer of a command-line proposa
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
+import os
+import pwd
 from datetime import datetime
 from typing import Any
 
@@ -98,12 +99,16 @@ class Decision(BaseModel):
 
 def cli_proposer(os_user: str | None = None) -> str:
     """Who proposes from the command line: the OS user running arbot ("cli:alice"). A
-    command line cannot prove a Slack identity, so it never claims one."""
+    command line cannot prove a Slack identity, so it never claims one.
+
+    The user is the process's effective uid looked up in the password database, not
+    LOGNAME/USER: anyone can set those and so pass as another user who may approve."""
     if os_user is None:
+        euid = os.geteuid()
         try:
-            os_user = getpass.getuser()
-        except (OSError, KeyError):
-            os_user = "unknown"
+            os_user = pwd.getpwuid(euid).pw_name
+        except KeyError:  # a uid with no account (some containers): still one person
+            os_user = f"uid{euid}"
     return f"{CLI_PREFIX}{os_user}"
 
 

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tools.mailer import header_problem
 from tools.money import MoneyError, is_currency, parse_major
 from tools.slack_ids import slack_user_id_problem
 
@@ -138,7 +139,12 @@ def _slack_user(row: dict[str, str], col: str) -> str | None:
 
 def _email(row: dict[str, str], col: str) -> str | None:
     value = _optional(row, col)
-    if value is not None and ("@" not in value or " " in value):
+    if value is None:
+        return None
+    # The address becomes an email's To header: the mailer's header rule applies here too.
+    if (problem := header_problem("address", value)) is not None:
+        raise RowError(f"{col}: {problem}")
+    if "@" not in value or " " in value:
         raise RowError(f"{col}: {value!r} is not an email address")
     return value
 

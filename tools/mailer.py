@@ -13,7 +13,7 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import formatdate
+from email.utils import formatdate, getaddresses, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from tools.settings import Settings, SettingsError
@@ -23,8 +23,17 @@ class PermanentSmtpError(Exception):
     """The server refused the message for good (5xx); retrying would not help."""
 
 
+class TransientSmtpError(Exception):
+    """The server answered "not now" (4xx) before accepting the message: worth a retry."""
+
+
 class SmtpUnreachable(OSError):
     """No connection to the SMTP server (refused, unresolvable, timed out): worth a retry."""
+
+
+class DeliveryUnknown(Exception):
+    """The connection failed after the message went out and before the server answered: it
+    may have been accepted, so sending it again could give the customer two copies."""
 
 
 class UnsendableEmail(ValueError):
@@ -144,19 +153,47 @@ class Mailer:
                 smtp.ehlo()
             if t.username:
                 smtp.login(t.username, t.password or "")
-            try:
-                smtp.send_message(msg)
-            except smtplib.SMTPResponseException as exc:
-                if 500 <= exc.smtp_code < 600:
-                    raise PermanentSmtpError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
-                raise
-            except smtplib.SMTPRecipientsRefused as exc:
-                raise PermanentSmtpError("the SMTP server refused the recipient") from exc
+            self._transaction(smtp, msg)
         finally:
             try:
                 smtp.quit()
             except (smtplib.SMTPException, OSError):
                 smtp.close()
+
+    @staticmethod
+    def _transaction(smtp: smtplib.SMTP, msg: EmailMessage) -> None:
+        """MAIL, RCPT and DATA one by one, so a failure is known to come before the message
+        left (safe to retry) or after (DeliveryUnknown)."""
+        sender = parseaddr(str(msg["From"]))[1]
+        recipients = [addr for _, addr in getaddresses([str(msg["To"])])]
+        international = any(not a.isascii() for a in (sender, *recipients))
+        if international and not smtp.has_extn("smtputf8"):
+            raise PermanentSmtpError("the SMTP server cannot take a non-ASCII address (SMTPUTF8)")
+        options = ["SMTPUTF8", "BODY=8BITMIME"] if international else []
+        data = msg.as_bytes(policy=SMTP.clone(utf8=international))
+        code, reply = smtp.mail(sender, options)
+        if code != 250:
+            raise _refusal(code, reply, "the SMTP server refused the sender")
+        for rcpt in recipients:
+            code, reply = smtp.rcpt(rcpt)
+            if code not in (250, 251):
+                raise _refusal(code, reply, "the SMTP server refused the recipient")
+        try:
+            smtp.data(data)
+        except smtplib.SMTPResponseException as exc:  # the server answered: not delivered
+            refused = "the SMTP server refused the message"
+            raise _refusal(exc.smtp_code, exc.smtp_error, refused) from exc
+        except OSError as exc:  # smtplib's disconnects and timeouts are OSErrors too
+            raise DeliveryUnknown(
+                f"the connection failed while the SMTP server answered DATA ({exc})"
+            ) from exc
+
+
+def _refusal(code: int, reply: bytes | str, what: str) -> Exception:
+    """A server's answer: permanent for 5xx, worth a retry otherwise."""
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply
+    detail = f"{what}: SMTP {code} {text}"
+    return PermanentSmtpError(detail) if 500 <= code < 600 else TransientSmtpError(detail)
 
 
 def mailer_from_settings(settings: Settings) -> Mailer | None:

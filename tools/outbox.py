@@ -9,11 +9,12 @@ Emails, in this order:
    break) fails the action with the reason, and nothing is recorded as sent;
 2. the sent record is committed BEFORE talking to SMTP (unique per action);
 3. SMTP;
-4. done is committed. If SMTP fails, the sent record is deleted in the same transaction
-   that schedules the retry. If the worker dies after step 2, the record stays, and the next
-   claim sees it and never sends again: at most one copy, ever. Whether SMTP accepted that
-   copy is unknown, so the action ends done with "delivery unknown: check the outbox" as its
-   error, never as "sent to".
+4. done is committed. If SMTP refuses or cannot be reached, the sent record is deleted in
+   the same transaction that schedules the retry. If the worker dies after step 2, the
+   record stays, and the next claim sees it and never sends again: at most one copy, ever.
+   Whether SMTP accepted that copy is unknown, so the action ends done with "delivery
+   unknown: check the outbox" as its error, never as "sent to". The same holds when the
+   connection fails after the message went out (during DATA) before the server answered.
 
 Write-offs of Stripe invoices call invoices.mark_uncollectible with an idempotency key
 derived from the action id (a retry after a crash replays Stripe's first answer), then record
@@ -45,6 +46,7 @@ from tools import actions, dunning, write_off
 from tools.actions import ActionInfo
 from tools.deps import ToolDeps
 from tools.mailer import (
+    DeliveryUnknown,
     PermanentSmtpError,
     UnsendableEmail,
     build_message,
@@ -290,12 +292,7 @@ class Outbox:
             return False
         # A previous attempt wrote the record and died before SMTP's answer was recorded:
         # never resend, and never claim it arrived.
-        error = f"{DELIVERY_UNKNOWN} (Message-ID {sent.message_id})"
-        unknown = {"last_error": error, "next_attempt_at": None}
-        self._finish(
-            a, ActionStatus.DONE, "done", unknown, message_id=sent.message_id, recovered=True
-        )
-        log.warning("event=outbox_delivery_unknown action=%s", a.id)
+        self._delivery_unknown(a, sent.message_id, recovered=True)
         return True
 
     def _reserve(self, a: ActionInfo, message_id: str) -> bool:
@@ -318,20 +315,35 @@ class Outbox:
     def _deliver(self, a: ActionInfo, msg: EmailMessage, mailer: MailSender) -> None:
         try:
             mailer.send(msg)
+        except DeliveryUnknown:
+            # The server may hold the message: keep the record so nothing resends it.
+            self._delivery_unknown(a, msg["Message-ID"])
+            return
         except Exception as exc:
             permanent = isinstance(exc, PermanentSmtpError)
             error = f"email not sent: {type(exc).__name__}: {exc}"
             to, values = self._failure_values(a, error, permanent)
+            event = "retry" if to == ActionStatus.APPROVED else "failed"
             with transaction(self.deps.sessions) as session:
                 delete_sent_email(session, a.id)
-                self._finish_in(
-                    session, a, to, "retry" if to == ActionStatus.APPROVED else "failed", values
-                )
+                if not self._finish_in(session, a, to, event, values):
+                    # Another worker reclaimed it and reads the record: keeping it is what
+                    # stops a second copy and keeps its "delivery unknown" card true.
+                    raise RuntimeError(
+                        f"lost the claim on action {a.id}; sent record kept"
+                    ) from exc
             log.warning("event=outbox_email_failed action=%s attempt=%s", a.id, a.attempts)
             return
         done = {"last_error": None, "next_attempt_at": None}
         self._finish(a, ActionStatus.DONE, "done", done, message_id=msg["Message-ID"])
         log.info("event=outbox_email_sent action=%s", a.id)
+
+    def _delivery_unknown(self, a: ActionInfo, message_id: str, **detail: Any) -> None:
+        """Done, with "delivery unknown" as its error: never resent, never claimed as sent."""
+        unknown = {"last_error": f"{DELIVERY_UNKNOWN} (Message-ID {message_id})",
+                   "next_attempt_at": None}  # fmt: skip
+        self._finish(a, ActionStatus.DONE, "done", unknown, message_id=message_id, **detail)
+        log.warning("event=outbox_delivery_unknown action=%s", a.id)
 
     def _write_off(self, a: ActionInfo) -> None:
         deps, inv = self.deps, a.payload["invoice"]

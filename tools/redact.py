@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 
@@ -19,37 +18,30 @@ _KEY = re.compile(
     r"\b(?P<kind>(?:sk|rk)_(?:live|test)_|whsec_|xox[abposre]-|xapp-|sk-(?:proj-)?)"
     r"[A-Za-z0-9_\-]+"
 )
-# user:password@ in any URL inside free text.
-_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.\-]*://[^\s:/@]*:)[^\s@/]+(?=@)", re.I)
-_QUERY_SECRETS = {"password", "passwd", "pass"}
+# scheme://user:PASSWORD@host in any text. The password runs to the LAST "@" before the next
+# whitespace: drivers (SQLAlchemy, urllib) accept "/", "?", "#" and even "@" in it, so stopping
+# at the first of them would show the rest. Masking too much is harmless; too little leaks.
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-z][a-z0-9+.\-]*://[^\s:/]*:)\S*(?=@)", re.I)
+# ?password=... (or &pass=...) query parameters, which SQLAlchemy hands to the driver.
+_QUERY_PASSWORD = re.compile(r"(?P<head>[?&;](?:password|passwd|pass)=)[^&;#\s]*", re.I)
+
+
+def mask_passwords(text: str) -> str:
+    """`text` with every URL password (user:password@ or a password query key) replaced by ***.
+
+    The one rule for URL passwords: `mask_url` and `redact` both apply it."""
+    text = _URL_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
+    return _QUERY_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
 
 
 def mask_url(url: str) -> str:
     """The URL with its password (in user:password@ or ?password=) replaced by ***."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return redact(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        userinfo, _, host = netloc.rpartition("@")
-        netloc = f"{userinfo.split(':', 1)[0]}:{MASK}@{host}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        if any(k.lower() in _QUERY_SECRETS for k, _ in pairs):
-            query = urlencode(
-                [(k, MASK if k.lower() in _QUERY_SECRETS else v) for k, v in pairs], safe="*"
-            )
-    if (netloc, query) == (parts.netloc, parts.query):
-        return url  # rebuilding would turn sqlite:///x into sqlite:/x
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
+    return mask_passwords(url)
 
 
 def redact(text: str) -> str:
     """`text` without API keys, tokens and URL passwords (each replaced by its prefix + ***)."""
-    text = _KEY.sub(lambda m: m.group("kind") + MASK, text)
-    return _URL_PASSWORD.sub(lambda m: m.group("head") + MASK, text)
+    return mask_passwords(_KEY.sub(lambda m: m.group("kind") + MASK, text))
 
 
 class RedactingFilter(logging.Filter):

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tools.money import is_currency
 from tools.redact import mask_url
+from tools.slack_ids import slack_user_id_problem
 
 CommaList = Annotated[list[str], NoDecode]
 DecimalList = Annotated[list[Decimal], NoDecode]
@@ -137,6 +138,9 @@ class Settings(BaseSettings):
             name, _, slack_id = str(pair).partition("=")
             if not name.strip() or not slack_id.strip():
                 raise ValueError(f"{pair!r}: use OSUSER=SLACK_USER_ID, e.g. alice=U0123ABCD")
+            problem = slack_user_id_problem(slack_id.strip())
+            if problem:
+                raise ValueError(f"{pair!r}: {problem}")
         return pairs
 
     def cli_slack_user(self, os_user: str) -> str | None:

@@ -63,29 +63,21 @@ def run(args: argparse.Namespace) -> int:
             "setting SLACK_APP_TOKEN: required for Socket Mode (xapp-...); "
             "or run `arbot serve --http --port N` behind a public URL"
         )
-    if args.http and (
-        settings.slack_signing_secret is None
-        or not settings.slack_signing_secret.get_secret_value()
-    ):
-        # Bolt would check signatures against an empty key: anyone could forge an Approve.
-        raise SettingsError(
-            "setting SLACK_SIGNING_SECRET: required for `arbot serve --http` "
-            "(the app's Basic Information page, Signing Secret)"
-        )
     deps = connect(settings)
     app = create_app(settings, deps)  # the agent fallback is wired in create_app
+    routes = build_routes(app, deps) if args.http else None  # refuses before anything starts
     stops = [stop for hook in START_HOOKS if (stop := hook(deps, app)) is not None]
     try:
-        if args.http:
-            return _serve_http(app, deps, args.host, args.port)
+        if routes is not None:
+            return _serve_http(routes, args.host, args.port)
         return _serve_socket_mode(app, settings.slack_app_token.get_secret_value())  # type: ignore[union-attr]
     finally:
         for stop in stops:
             stop()
 
 
-def _serve_http(app: App, deps: ToolDeps, host: str, port: int) -> int:
-    server = serve(build_routes(app, deps), host=host, port=port)
+def _serve_http(routes: Routes, host: str, port: int) -> int:
+    server = serve(routes, host=host, port=port)
     log.info("event=serving mode=http host=%s port=%d", host, server.server_address[1])
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -11,6 +11,7 @@ from bot.cli import main
 from bot.intents import match
 from tests.approvals import ledger
 from tests.approvals.conftest import APPROVALS_CHANNEL, APPROVER, APPROVER_2, COLLECTOR, SlackEnv
+from tests.approvals.test_cli_proposer import IMPOSTOR, ME
 from tests.cli_helpers import arbot
 from tests.fakes.signing import block_action, mention_event, message_event
 from tests.fakes.slack_api import FakeSlack
@@ -166,18 +167,18 @@ def test_cli_posts_the_card_to_the_approvals_channel(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _cli_with_slack(monkeypatch, ap_settings, fake_slack)
-    monkeypatch.setenv("LOGNAME", "alice")  # the OS user running arbot
+    monkeypatch.setenv("LOGNAME", IMPOSTOR)  # not the OS user running arbot: never trusted
     code = main(["propose", "dunning", "--customer", "Acme"])
     out = capsys.readouterr()
     assert code == 0, out.err
     assert f"To: {ledger.ACME_AP}" in out.out and "INV-A1" in out.out
-    assert "Proposed from the command line by OS user alice" in out.out
+    assert f"Proposed from the command line by OS user {ME}" in out.out
     assert "Waiting for approval" in out.out
     assert "<@" not in out.out and ":hourglass:" not in out.out, "a terminal shows no markup"
     assert out.out.endswith(f"Card posted to {APPROVALS_CHANNEL} for approval.\n")
     [post] = fake_slack.wait_for("chat.postMessage")
     assert post.params["channel"] == APPROVALS_CHANNEL
-    assert "Proposed from the command line by OS user alice" in post.all_text
+    assert f"Proposed from the command line by OS user {ME}" in post.all_text
     assert ":hourglass:" in post.all_text
     code = main(["propose", "write-off", "--invoice", "INV-G1", "--reason", "bankrupt"])
     out = capsys.readouterr()
@@ -203,7 +204,7 @@ def test_cli_ask_for_a_draft_posts_its_card_and_says_where(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _cli_with_slack(monkeypatch, ap_settings, fake_slack)
-    monkeypatch.setenv("LOGNAME", "alice")
+    monkeypatch.setenv("LOGNAME", IMPOSTOR)
     run = arbot(capsys, "ask", "--no-agent", "draft a reminder to Acme")
     assert run.code == 0, run.err
     [post] = fake_slack.wait_for("chat.postMessage")
@@ -215,8 +216,8 @@ def test_cli_ask_for_a_draft_posts_its_card_and_says_where(
     [a] = [actions.load(ap_deps, CardRef.parse(e["value"]).action_id) for b in post.blocks
            if b["type"] == "actions"
            for e in b["elements"] if e["action_id"] == ActionId.APPROVE]  # fmt: skip
-    assert a.proposed_by == "cli:alice" and a.slack_channel == APPROVALS_CHANNEL
-    assert "Proposed from the command line by OS user alice" in post.all_text
+    assert a.proposed_by == f"cli:{ME}" and a.slack_channel == APPROVALS_CHANNEL
+    assert f"Proposed from the command line by OS user {ME}" in post.all_text
 
     monkeypatch.delenv("SLACK_BOT_TOKEN")
     run = arbot(capsys, "ask", "--no-agent", "draft a firm reminder to Acme about INV-A2")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -55,6 +56,20 @@ def _closed_port() -> int:
         pytest.param(
             "sqlite:////nonexistent-dir/ledger.db", "unable to open database file", id="sqlite"
         ),
+        # SQLAlchemy takes everything up to the "@" as the password, "/", "?" and "#" included.
+        *[
+            pytest.param(
+                f"postgresql+psycopg://arbot:pa{c}{PASSWORD}@127.0.0.1:{{port}}/test",
+                "Connection refused",
+                id=f"password-with-{name}",
+            )
+            for c, name in (("/", "slash"), ("?", "question-mark"), ("#", "hash"))
+        ],
+        pytest.param(
+            f"postgresql+psycopg://arbot@127.0.0.1:{{port}}/test?password={PASSWORD}",
+            "Connection refused",
+            id="password-in-query",
+        ),
     ],
 )
 def test_database_that_cannot_be_opened_is_named_without_its_password(
@@ -70,11 +85,31 @@ def test_database_that_cannot_be_opened_is_named_without_its_password(
 
     assert run.returncode == 2
     [line] = [ln for ln in run.stderr.splitlines() if ln.startswith("arbot: ")]
-    masked = url.replace(PASSWORD, "***")
+    masked = re.sub(rf"pa[/?#]{PASSWORD}|{PASSWORD}", "***", url)
     assert line.startswith(f"arbot: setting ARBOT_DATABASE_URL: cannot connect to {masked}: ")
     assert reason in line
     assert PASSWORD not in run.stderr + run.stdout
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "shown_as"),
+    [
+        (f"postgresql+psycopg://arbot:pa/{PASSWORD}@db/ar", "postgresql+psycopg://arbot:***@db/ar"),
+        (f"postgresql+psycopg://arbot:pa#{PASSWORD}@db/ar", "postgresql+psycopg://arbot:***@db/ar"),
+        (f"postgresql+psycopg://arbot:pa?{PASSWORD}@db/ar", "postgresql+psycopg://arbot:***@db/ar"),
+        (
+            f"postgresql+psycopg://arbot@db/ar?sslmode=require&password={PASSWORD}",
+            "postgresql+psycopg://arbot@db/ar?sslmode=require&password=***",
+        ),
+    ],
+    ids=["slash", "hash", "question-mark", "query"],
+)
+def test_settings_shown_mask_passwords_the_driver_reads(url: str, shown_as: str) -> None:
+    shown = repr(Settings(database_url=url))
+
+    assert PASSWORD not in shown
+    assert f"database_url='{shown_as}'" in shown
 
 
 def test_settings_shown_mask_both_urls() -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import select
 import socket
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
@@ -24,12 +26,28 @@ from tools.settings import Settings
 TIMEOUT_SECONDS = 1.0  # the server's socket timeout in these tests
 
 
+DEADLINE_SECONDS = 2.0  # for a whole request, however it trickles in
+TRICKLE_SECONDS = 0.2  # a slow client's pace: well inside the per-read timeout
+
+
 @pytest.fixture
 def server(bot_settings: Settings, bot_deps: ToolDeps) -> Iterator[ThreadingWSGIServer]:
-    app = create_app(bot_settings, bot_deps, fallback=lambda *_: None)
-    routes = default_routes(app, bot_deps)
-    routes[("POST", "/stripe/webhook")] = stripe_webhook_wsgi(bot_deps)
-    srv = serve(routes, port=0, timeout_seconds=TIMEOUT_SECONDS)
+    yield from _serving(bot_settings, bot_deps)
+
+
+@pytest.fixture
+def small_server(bot_settings: Settings, bot_deps: ToolDeps) -> Iterator[ThreadingWSGIServer]:
+    """Serves two connections at once."""
+    yield from _serving(bot_settings, bot_deps, max_connections=2)
+
+
+def _serving(settings: Settings, deps: ToolDeps, **kw: int) -> Iterator[ThreadingWSGIServer]:
+    app = create_app(settings, deps, fallback=lambda *_: None)
+    routes = default_routes(app, deps)
+    routes[("POST", "/stripe/webhook")] = stripe_webhook_wsgi(deps)
+    srv = serve(
+        routes, port=0, timeout_seconds=TIMEOUT_SECONDS, deadline_seconds=DEADLINE_SECONDS, **kw
+    )
     serve_in_thread(srv)
     yield srv
     srv.shutdown()
@@ -122,3 +140,70 @@ def test_a_client_stalling_mid_headers_is_dropped_while_healthz_answers(
         conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         assert _healthz(server) == 200
         assert _read_all(conn) == b"", "the server closed the connection without an answer"
+
+
+def _trickle_until_dropped(
+    conn: socket.socket, byte: bytes, server: ThreadingWSGIServer
+) -> float | None:
+    """Send `byte` every TRICKLE_SECONDS (checking /healthz once on the way) until the server
+    closes the connection; seconds that took, or None if it never did within 10 deadlines."""
+    start = time.monotonic()
+    for i in range(int(10 * DEADLINE_SECONDS / TRICKLE_SECONDS)):
+        try:
+            conn.sendall(byte)
+            if select.select([conn], [], [], TRICKLE_SECONDS)[0] and conn.recv(65536) == b"":
+                return time.monotonic() - start
+        except (BrokenPipeError, ConnectionResetError):
+            return time.monotonic() - start
+        if i == 2:
+            assert _healthz(server) == 200, "a trickling client holds no other request up"
+    return None
+
+
+@pytest.mark.timeout(60)
+def test_a_client_trickling_its_headers_is_dropped_at_the_deadline(
+    server: ThreadingWSGIServer,
+) -> None:
+    with socket.create_connection(("127.0.0.1", _port(server)), timeout=30) as conn:
+        conn.sendall(b"POST /slack/events HTTP/1.1\r\nX-Slow: ")
+        took = _trickle_until_dropped(conn, b"x", server)
+
+    assert took is not None, "a byte every 0.2 s kept the connection open"
+    assert took < DEADLINE_SECONDS + 2.0
+
+
+@pytest.mark.timeout(60)
+def test_a_client_trickling_its_body_is_dropped_at_the_deadline(
+    server: ThreadingWSGIServer,
+) -> None:
+    with socket.create_connection(("127.0.0.1", _port(server)), timeout=30) as conn:
+        conn.sendall(_head("/slack/events", Content_Length="100000"))
+        took = _trickle_until_dropped(conn, b" ", server)
+
+    assert took is not None, "a byte every 0.2 s kept the connection open"
+    assert took < DEADLINE_SECONDS + 2.0
+
+
+@pytest.mark.timeout(60)
+def test_connections_past_the_cap_get_503_at_once(small_server: ThreadingWSGIServer) -> None:
+    port = _port(small_server)
+    slow = [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(2)]
+    try:
+        for conn in slow:
+            conn.sendall(b"GET /healthz HTTP/1.1\r\n")  # and nothing more: each holds a thread
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as third:
+            third.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            response = _read_all(third)
+        assert _status(response) == 503
+        assert b"Retry-After: 1" in response
+    finally:
+        for conn in slow:
+            conn.close()
+    # Once the slow ones are gone, the slots are free again.
+    give_up = time.monotonic() + 10
+    while True:
+        try:
+            assert _healthz(small_server) == 200
+            break
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 503 and time.monotonic() < give_up, "slots never freed"

@@ -4,7 +4,8 @@ Tests point ARBOT_SMTP_URL at `fake.url` and assert on the delivered messages: r
 subject, body, Message-ID. `stop()` / `start()` on the same port simulate an outage,
 `refuse_next(code)` answers the next DATA with an error, and `hold_data()` keeps the next DATA
 unanswered (`data_arrived` is set once the whole message is in) until `release()`, so a test
-can kill the sending process while it waits for the server's reply.
+can kill the sending process while it waits for the server's reply. `drop_after_data()` keeps
+the next message and closes the connection instead of answering its DATA.
 
     with FakeSmtp() as smtp:
         ...
@@ -53,6 +54,11 @@ class _Handler:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         owner = self.owner
+        if owner._drop_next:
+            owner._drop_next = False
+            owner._accept(envelope)
+            server.transport.abort()  # closed at once: the reply below is never written
+            return "250 OK"
         if owner._holding:
             owner.data_arrived.set()
             await asyncio.get_running_loop().run_in_executor(None, owner._released.wait)
@@ -68,6 +74,7 @@ class FakeSmtp:
         self._lock = threading.Condition()
         self._controller: Controller | None = None
         self._holding = False
+        self._drop_next = False
         self._released = threading.Event()
         self.data_arrived = threading.Event()
 
@@ -96,6 +103,11 @@ class FakeSmtp:
         """Answer no DATA until `release()`; nothing held is ever counted as received."""
         self._released.clear()
         self._holding = True
+
+    def drop_after_data(self) -> None:
+        """Keep the next message as received, then close the connection before replying: the
+        sender cannot tell whether it arrived."""
+        self._drop_next = True
 
     def release(self) -> None:
         self._holding = False

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from slack_sdk import WebClient
+from sqlalchemy import text
 
 from jobs.runner import run_job
 from tests.fakes.slack_api import FakeSlack
@@ -119,3 +121,25 @@ def test_stripe_webhook_hook_alerts_a_new_dispute_at_once_and_once(
     assert len(texts) == 1 and texts[0].startswith("New dispute: Goodpay Ltd")
     out = run_job(jdeps, "dispute-watch", now=datetime.now(UTC), client=client)
     assert did not in out["new"]
+
+
+def test_an_owner_stored_as_a_channel_id_gets_no_copy(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel = "C0123ABCD"  # written before owner ids were checked: a channel, not a person
+    with jdeps.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE customers SET owner_slack_id = :o WHERE external_id = 'RISKY'"),
+            {"o": channel},
+        )
+    tuesday = MONDAY + timedelta(days=1)
+    ledger.failed_payment(jdeps, "R1", tuesday - timedelta(hours=3), "fail-1")
+
+    alerted = run_job(jdeps, "at-risk-scan", now=tuesday, client=client)
+
+    assert alerted == [ledger.customer_id(jdeps, "RISKY")]
+    [alert] = _to(fake_slack, ALERTS)
+    assert "Risky Inc" in alert and "high risk" in alert
+    assert _to(fake_slack, channel) == []
+    assert {c.params["channel"] for c in fake_slack.calls("chat.postMessage")} == {ALERTS}
+    assert "event=owner_dm_skipped" in caplog.text and channel in caplog.text
