@@ -287,12 +287,15 @@ _STAGED_SQL = """
       ON i.source = :source AND i.external_id = s.external_id
 """
 
-_TOUCHED_SQL = _STAGED_SQL + """
+_TOUCHED_SQL = (
+    _STAGED_SQL
+    + """
     UNION SELECT i.id FROM invoices i JOIN stage_payments s
       ON i.source = :source AND i.external_id = s.invoice_ext
     UNION SELECT i.id FROM invoices i JOIN stage_credit_notes s
       ON i.source = :source AND i.external_id = s.invoice_ext
 """
+)
 
 
 # The same without the staged invoices, dropped by their outside id before the ledger is

@@ -44,9 +44,7 @@ def test_an_id_names_the_same_customer_on_every_path(ap_deps: ToolDeps, tmp_path
     assert isinstance(balance, CustomerBalance) and balance.name == "Two Ltd"
     assert customer_detail(ap_deps, CustomerDetailInput(customer=ref)).name == "Two Ltd"
     assert aging(ap_deps, AgingInput(customer=ref)).scope == "customer Two Ltd"
-    reminder = propose_dunning_email(
-        ap_deps, DunningInput(customer=ref, requested_by=COLLECTOR)
-    )
+    reminder = propose_dunning_email(ap_deps, DunningInput(customer=ref, requested_by=COLLECTOR))
     assert reminder.payload["customer_name"] == "Two Ltd"
     assert reminder.payload["recipient"] == "ap@two.example.com"
     write_off = propose_write_off(

@@ -235,9 +235,7 @@ def test_edit_then_approve_sends_the_edited_email(slack_env: SlackEnv, smtp: Fak
             "body": {"body": {"type": "plain_text_input", "value": body}},
         }
         return slack_env.sender.interaction(
-            view_submission(
-                ViewId.EDIT_DRAFT, user=COLLECTOR, values=values, private_metadata=meta
-            )
+            view_submission(ViewId.EDIT_DRAFT, user=COLLECTOR, values=values, private_metadata=meta)
         )
 
     status, answer = submit("About INV-A1", "Hi, INV-A1 is still open.")
