@@ -25,7 +25,13 @@ from typing import Any, Literal
 
 import openai
 from langchain.agents import create_agent
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
 from langgraph.errors import GraphRecursionError
 from pydantic import BaseModel
 
@@ -123,7 +129,8 @@ class Agent:
                     config={"recursion_limit": 4 * self.max_rounds + 8},
                 )
             new = state["messages"][len(sent) :]
-            reply = self._finish(new, state["messages"], question, turn, as_of)
+            everything = [SystemMessage(content=system), *state["messages"]]  # as the model saw
+            reply = self._finish(new, everything, question, turn, as_of)
         except (openai.APIError, GraphRecursionError) as exc:
             log.warning("event=agent_unavailable error=%s", type(exc).__name__)
             reply = self._unavailable()
@@ -156,7 +163,7 @@ class Agent:
     def _finish(
         self,
         new: list[BaseMessage],
-        everything: list[BaseMessage],
+        everything: list[BaseMessage],  # the system prompt first: a retry is asked afresh
         question: str,
         turn: Turn,
         as_of: date,
@@ -214,7 +221,7 @@ class Agent:
             again, withheld = self._words(retry[0], turn)
             reply.withheld_advice += withheld
             bad_again = grounding.unsupported(again, sources)
-            if again and not bad_again:
+            if again and not checks.is_raw_call(again) and not bad_again:
                 reply.text, reply.outcome = again, "regenerated"
                 return reply
             bad = bad_again
@@ -258,7 +265,7 @@ class Agent:
             return None
         usage: dict[str, Any] = dict(out.usage_metadata or {})
         return (
-            str(out.content),
+            out.text,
             int(usage.get("input_tokens", 0)),
             int(usage.get("output_tokens", 0)),
         )

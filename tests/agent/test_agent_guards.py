@@ -45,6 +45,20 @@ def test_hallucinated_number_regenerated_once_when_the_retry_is_grounded(
     assert len(fake_llm.requests) == 3
 
 
+def test_the_retry_is_asked_with_the_system_prompt_and_a_written_out_call_is_not_posted(
+    agent: Agent, fake_llm: FakeOpenAI
+) -> None:
+    fake_llm.push(
+        call("aging", customer="Globex", as_of="2025-06-30"),
+        say("Globex owes about USD 13,000.00."),
+        say('functions.aging: {"customer": "Globex"}'),
+    )
+    reply = agent.ask("how much does Globex owe?", user="U1", today=AS_OF)
+    assert fake_llm.requests[2]["messages"][0]["role"] == "system"
+    assert reply.outcome == "tool_rendering"
+    assert "functions.aging" not in reply.text and "total: USD 12,000.00" in reply.text
+
+
 def test_invalid_tool_argument_goes_back_to_the_model_which_recovers(
     agent: Agent, fake_llm: FakeOpenAI
 ) -> None:
