@@ -131,9 +131,8 @@ class Invoice(Base):
     # When the invoice stopped being open (void, write-off, or fully covered by payments and
     # credits); NULL while open. Derived from the rows above by db.settlement after each write.
     settled_at: Mapped[datetime | None]
-    # Succeeded payments plus credit notes applied, whatever their date; also kept by
-    # db.settlement. Open at D is then total - applied + what was applied on or after D,
-    # which reads only recent payments instead of an invoice's whole history.
+    # Succeeded payments plus credit notes applied, whatever their date (kept by db.settlement):
+    # open at D is total - applied + what was applied on or after D, reading only recent rows.
     applied_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     payment_url: Mapped[str | None] = mapped_column(String(2000))
 
@@ -283,8 +282,7 @@ class Action(Base):
     slack_channel: Mapped[str | None] = mapped_column(String(50))
     slack_ts: Mapped[str | None] = mapped_column(String(50))
     dunning_stage: Mapped[int | None] = mapped_column(Integer)
-    # Bumped by every change; conditional updates match on it so that two concurrent
-    # changes that keep the status (a first of two approvals, an edit) cannot both win.
+    # Bumped by every change: conditional updates on it let one of two concurrent changes win.
     version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
