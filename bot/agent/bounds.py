@@ -8,12 +8,14 @@ has; one that still asks for tools is stopped there, its calls not run.
 `tool_choice` is always sent with the tools: some OpenAI-compatible servers (llama-cpp-python)
 read a request without it as "none" and drop the tools from the prompt. The first call of a
 question asks for "required" (a tool call, so the answer rests on the ledger); a server that
-refuses "required" gets "auto" from then on, in this process.
+refuses "required" gets "auto" from then on, for this agent (one model at one URL). Questions
+run in parallel threads, so what was learnt is kept under a lock (`FirstChoice`).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -46,6 +48,38 @@ def _spent(messages: list[Any]) -> tuple[int, int]:
     return calls, tokens
 
 
+class FirstChoice:
+    """The tool_choice of a question's first call, as learnt from the server, shared by the
+    threads answering questions at once.
+
+    A 500 on "required" may be a refusal or a failing server: "auto" is tried at once; when
+    "auto" fails too and no question ever got an answer with it, "required" is asked again
+    next time. Once "auto" has worked, it stays: another thread's failure cannot undo it.
+    """
+
+    def __init__(self, initial: str) -> None:
+        self._lock = threading.Lock()
+        self._initial = self._choice = initial
+        self._auto_worked = False
+
+    def get(self) -> str:
+        with self._lock:
+            return self._choice
+
+    def refused(self) -> None:
+        with self._lock:
+            self._choice = "auto"
+
+    def auto_answered(self) -> None:
+        with self._lock:
+            self._auto_worked, self._choice = True, "auto"
+
+    def auto_failed(self) -> None:
+        with self._lock:
+            if not self._auto_worked:
+                self._choice = self._initial
+
+
 def limit_message(reason: str) -> AIMessage:
     return AIMessage(content="", name=LIMIT_MARKER, additional_kwargs={"limit": reason})
 
@@ -54,7 +88,7 @@ class Bounds(AgentMiddleware):
     def __init__(self, max_rounds: int, max_tokens: int, first_choice: str = "required") -> None:
         super().__init__()
         self.max_rounds, self.max_tokens = max_rounds, max_tokens
-        self.first_choice = first_choice
+        self.first_choice = FirstChoice(first_choice)
 
     @hook_config(can_jump_to=["end"])
     def before_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
@@ -82,7 +116,7 @@ class Bounds(AgentMiddleware):
         if calls >= self.max_rounds:
             overrides["tools"] = []
         elif request.tools:
-            overrides["tool_choice"] = self.first_choice if calls == 0 else "auto"
+            overrides["tool_choice"] = self.first_choice.get() if calls == 0 else "auto"
         try:
             return handler(request.override(**overrides) if overrides else request)
         except openai.APIStatusError as exc:
@@ -93,9 +127,12 @@ class Bounds(AgentMiddleware):
             log.warning(
                 "event=llm_tool_choice_required_refused status=%d using=auto", exc.status_code
             )
-            self.first_choice = overrides["tool_choice"] = "auto"
+            self.first_choice.refused()
+            overrides["tool_choice"] = "auto"
             try:
-                return handler(request.override(**overrides))
+                response = handler(request.override(**overrides))
             except openai.APIStatusError:
-                self.first_choice = "required"
+                self.first_choice.auto_failed()
                 raise
+            self.first_choice.auto_answered()
+            return response

@@ -142,18 +142,22 @@ class Agent:
         self._record(thread_key, question, reply)
         return reply
 
-    def _unavailable(self) -> AgentReply:
-        return AgentReply(text=f"{UNAVAILABLE}\n{self.help_text()}", outcome="unavailable")
+    def _unavailable(self, reply: AgentReply | None = None) -> AgentReply:
+        reply = reply or AgentReply(text="", outcome="unavailable")
+        reply.text, reply.outcome = f"{UNAVAILABLE}\n{self.help_text()}", "unavailable"
+        return reply
 
-    def _words(self, text: str, turn: Turn) -> tuple[str, list[str]]:
+    def _words(self, text: str, turn: Turn, results: list[str]) -> tuple[str, list[str]]:
         """The model's text as it may be posted: no unbacked advice, no repeats, capped."""
-        kept, cut = checks.unbacked_advice(text, turn.proposed_kinds)
+        customers = [c.name for c in substitute.names(self.deps, text).customers]
+        kept, cut = checks.unbacked_advice(
+            text, turn.proposed, customers=customers, results=results
+        )
         return checks.tidy(kept, self.deps.settings.llm_max_answer_chars), cut
 
     def _substitute(
-        self, reply: AgentReply, question: str, as_of: date, named: Named | None = None
+        self, reply: AgentReply, question: str, as_of: date, named: Named
     ) -> AgentReply:
-        named = named or substitute.names(self.deps, question)
         tool, answer = substitute.substitute(self.deps, question, named, as_of)
         reply.outcome, reply.substitute = "no_tool", answer
         reply.tools_called.append(f"substitute:{tool}")
@@ -179,10 +183,11 @@ class Agent:
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
         )
+        named = substitute.names(self.deps, question)  # once: it is a query
         last = new[-1] if new else None
         if not isinstance(last, AIMessage) or last.name == LIMIT_MARKER or last.tool_calls:
-            if self._prefer_substitute(results, question):
-                return self._substitute(reply, question, as_of)
+            if self._prefer_substitute(results, named):
+                return self._substitute(reply, question, as_of, named)
             reply.outcome = "limit"
             reply.text = self._tool_rendering(
                 results, "I stopped before finishing (question too long for my limits)."
@@ -191,23 +196,24 @@ class Agent:
         answer = last.text if isinstance(last.content, list) else str(last.content or "")
         if not answer.strip():
             log.warning("event=agent_empty_reply")
-            return self._unavailable()
+            return self._unavailable(reply)  # the tokens spent are still counted
         if checks.is_raw_call(answer):
             log.warning("event=agent_raw_call_as_text")
-            return self._fallback_rendering(reply, results, question, as_of)
+            return self._fallback_rendering(reply, results, question, as_of, named)
         grounded = [r for r in results if grounding.parse_data(r) is not None]
-        if not grounded:
-            named = substitute.names(self.deps, question)
-            if checks.is_ledger_question(
-                question, names_something=bool(named.customers or named.segments)
-            ):
-                log.warning("event=agent_no_tool_answer chars=%d", len(answer))
-                return self._substitute(reply, question, as_of, named)
-        answer, reply.withheld_advice = self._words(answer, turn)
+        if not grounded and checks.is_ledger_question(
+            question, names_something=bool(named.customers or named.segments)
+        ):
+            log.warning("event=agent_no_tool_answer chars=%d", len(answer))
+            return self._substitute(reply, question, as_of, named)
+        if not checks.results_about(grounded, named):
+            log.warning("event=agent_answer_off_subject chars=%d", len(answer))
+            return self._substitute(reply, question, as_of, named)
+        answer, reply.withheld_advice = self._words(answer, turn, grounded)
         if reply.withheld_advice:
             log.warning("event=agent_advice_withheld sentences=%d", len(reply.withheld_advice))
         if not answer:
-            return self._fallback_rendering(reply, results, question, as_of)
+            return self._fallback_rendering(reply, results, question, as_of, named)
         sources = [*results, question, *turn.earlier_questions]
         bad = grounding.unsupported(answer, sources)
         if not bad:
@@ -218,7 +224,7 @@ class Agent:
         if retry is not None:
             reply.prompt_tokens += retry[1]
             reply.completion_tokens += retry[2]
-            again, withheld = self._words(retry[0], turn)
+            again, withheld = self._words(retry[0], turn, grounded)
             reply.withheld_advice += withheld
             bad_again = grounding.unsupported(again, sources)
             if again and not checks.is_raw_call(again) and not bad_again:
@@ -232,22 +238,21 @@ class Agent:
         )
         return reply
 
-    def _prefer_substitute(self, results: list[str], question: str) -> bool:
+    def _prefer_substitute(self, results: list[str], named: Named) -> bool:
         """Without the model's words, what the question names (a customer, a segment) is a
         better answer than whichever tools a confused model called; with nothing named, the
         tools' results are, when there are any."""
-        named = substitute.names(self.deps, question)
         if named.customers or named.segments:
             return True
         return not any(grounding.parse_data(r) is not None for r in results)
 
     def _fallback_rendering(
-        self, reply: AgentReply, results: list[str], question: str, as_of: date
+        self, reply: AgentReply, results: list[str], question: str, as_of: date, named: Named
     ) -> AgentReply:
         """Nothing of the model's text may be posted: the ledger's answer for what the question
         names, else the tools' own rendering, else the help."""
-        if self._prefer_substitute(results, question):
-            return self._substitute(reply, question, as_of)
+        if self._prefer_substitute(results, named):
+            return self._substitute(reply, question, as_of, named)
         reply.outcome = "tool_rendering"
         reply.text = self._tool_rendering(results, "Here is what I found.")
         return reply

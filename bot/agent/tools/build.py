@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from bot.agent.tools.present import as_data
 from bot.agent.tools.specs import Spec, specs
-from bot.agent.tools.turn import current_turn, permission
+from bot.agent.tools.turn import Proposed, current_turn, permission
 from tools.actions import ActionError
 from tools.clock import day_out_of_range, today
 from tools.deps import ToolDeps
@@ -63,9 +63,22 @@ def run_spec(deps: ToolDeps, spec: Spec, raw: dict[str, Any]) -> str:
         return f"error: {spec.name}: {exc.errors()[0]['msg']}"
     except EXPECTED_ERRORS as exc:
         return f"error: {spec.name}: {exc}"
-    if turn is not None and spec.kind != "read":
-        turn.proposed_kinds.append(spec.kind)
+    if turn is not None and spec.kind != "read" and isinstance(result, dict):
+        turn.proposed.append(_proposed(spec, args, result))
     return as_data(spec.name, result)
+
+
+def _proposed(spec: Spec, args: Any, view: dict[str, Any]) -> Proposed:
+    """What a proposal covers, from what it stored: advice about another customer or invoice
+    is not backed by it."""
+    items = view.get("invoices") or [view.get("invoice") or {}]
+    labels = tuple(str(i["label"]) for i in items if isinstance(i, dict) and i.get("label"))
+    return Proposed(
+        kind=spec.kind,
+        customer=str(view.get("customer_name") or ""),
+        invoices=labels,
+        every_invoice=spec.kind == "dunning" and not getattr(args, "invoice", None),
+    )
 
 
 def build_tools(deps: ToolDeps) -> list[StructuredTool]:

@@ -18,6 +18,16 @@ ToolKind = Literal["read", "dunning", "write_off", "promise", "dispute_note"]
 MAX_PROPOSALS_PER_TURN = 5
 
 
+@dataclass(frozen=True)
+class Proposed:
+    """What a proposal of this question covers: its kind, customer and invoices."""
+
+    kind: ToolKind
+    customer: str
+    invoices: tuple[str, ...] = ()
+    every_invoice: bool = False  # a reminder for all the customer's overdue invoices
+
+
 @dataclass
 class Turn:
     """Who asked what, in this thread; proposals made during the turn are collected here."""
@@ -26,7 +36,7 @@ class Turn:
     question: str
     earlier_questions: list[str] = field(default_factory=list)
     proposed_action_ids: list[int] = field(default_factory=list)
-    proposed_kinds: list[ToolKind] = field(default_factory=list)  # what the answer may advise
+    proposed: list[Proposed] = field(default_factory=list)  # what the answer may advise
     refused: list[str] = field(default_factory=list)
 
     @property
