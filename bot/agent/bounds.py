@@ -70,7 +70,10 @@ class FirstChoice:
         with self._lock:
             self._choice = "auto"
 
-    def auto_answered(self) -> None:
+    def answered(self, choice: str) -> None:
+        """A first call sent with `choice` was answered: "auto" after a refusal now stays."""
+        if choice != "auto" or self._initial == "auto":
+            return
         with self._lock:
             self._auto_worked, self._choice = True, "auto"
 
@@ -118,7 +121,7 @@ class Bounds(AgentMiddleware):
         elif request.tools:
             overrides["tool_choice"] = self.first_choice.get() if calls == 0 else "auto"
         try:
-            return handler(request.override(**overrides) if overrides else request)
+            response = handler(request.override(**overrides) if overrides else request)
         except openai.APIStatusError as exc:
             if overrides.get("tool_choice") != "required" or exc.status_code not in _REFUSED_CHOICE:
                 raise
@@ -134,5 +137,8 @@ class Bounds(AgentMiddleware):
             except openai.APIStatusError:
                 self.first_choice.auto_failed()
                 raise
-            self.first_choice.auto_answered()
+            self.first_choice.answered("auto")
             return response
+        if calls == 0 and "tool_choice" in overrides:
+            self.first_choice.answered(overrides["tool_choice"])
+        return response

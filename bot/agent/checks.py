@@ -53,9 +53,10 @@ def is_raw_call(answer: str) -> bool:
 
 # Action verb families, any inflection, with the proposal kinds that can back them (none: no
 # proposal can). Mark-as-paid comes before pay, so "mark it as paid" is read as the former.
+_MARK = r"mark(?:s|ed|ing)?(?:\s+\S+){0,4}?\s+(?:as\s+)?"
 _FAMILIES: list[tuple[str, frozenset[str]]] = [
-    (r"mark(?:s|ed|ing)?(?:\s+\S+){0,4}?\s+(?:as\s+)?uncollectible", frozenset({"write_off"})),
-    (r"mark(?:s|ed|ing)?(?:\s+\S+){0,4}?\s+(?:as\s+)?(?:paid|settled|closed|resolved)", frozenset()),
+    (_MARK + "uncollectible", frozenset({"write_off"})),
+    (_MARK + "(?:paid|settled|closed|resolved)", frozenset()),
     (
         r"(?:writ(?:e|es|ing|ten)|wrote)(?:\s+\S+){0,4}?\s+off|write[- ]?offs?",
         frozenset({"write_off"}),

@@ -21,7 +21,7 @@ from bot.agent import Agent
 from bot.app import create_app
 from bot.server import default_routes, serve, serve_in_thread
 from tests.fakes.openai_api import FakeOpenAI, Reply, running, say
-from tests.fakes.signing import SlackSender
+from tests.fakes.signing import SlackSender, message_event
 from tests.fakes.slack_api import FakeSlack
 from tests.ledger_files import customer, invoice, payment, write_csvs
 from tools.csv_import import import_directory
@@ -155,6 +155,13 @@ def make_slack_bot(tmp_path: Path, fake_llm: FakeOpenAI) -> Iterator[Callable[..
 @pytest.fixture
 def slack_bot(make_slack_bot: Callable[..., SlackBot]) -> SlackBot:
     return make_slack_bot()
+
+
+def ask_in_slack(bot: SlackBot, question: str) -> str:
+    """What the bot posts when the finance user asks `question` in a DM."""
+    sender, fake_slack = bot
+    assert sender.event(message_event(question, user=SLACK_FINANCE, channel=SLACK_DM))[0] == 200
+    return fake_slack.wait_for("chat.postMessage")[0].all_text
 
 
 def echo_figures(body: dict[str, Any]) -> Reply:

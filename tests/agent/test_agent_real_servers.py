@@ -14,21 +14,14 @@ from sqlalchemy import func, select
 
 from bot.agent import Agent
 from db.models import Action
-from tests.agent.conftest import AS_OF, SLACK_DM, SLACK_FINANCE, MakeDeps, SlackBot
+from tests.agent.conftest import AS_OF, MakeDeps, SlackBot, ask_in_slack
 from tests.fakes.openai_api import FakeOpenAI, call, malformed, say
-from tests.fakes.signing import message_event
 
 HELP = "Try: AR now, aging, DSO, top overdue."
 RAMBLE = (
     "A new law changes how companies handle their finances in many ways. Businesses should "
     "consider the implications carefully and plan ahead for the coming year.\n\n"
 )
-
-
-def ask_in_slack(bot: SlackBot, question: str) -> str:
-    sender, fake_slack = bot
-    assert sender.event(message_event(question, user=SLACK_FINANCE, channel=SLACK_DM))[0] == 200
-    return fake_slack.wait_for("chat.postMessage")[0].all_text
 
 
 def test_prose_without_a_tool_is_replaced_by_the_customers_detail(

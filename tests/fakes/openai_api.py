@@ -35,6 +35,8 @@ class Reply:
     sleep_seconds: float = 0.0
     completion_tokens: int | None = None
     raw: dict[str, Any] | None = None  # sent as the whole 200 response body (malformed replies)
+    # Held back (outside the fake's lock) until this is set: orders replies across threads.
+    after: threading.Event | None = None
 
 
 def say(text: str) -> Reply:
@@ -209,6 +211,8 @@ class FakeOpenAI:
                     reply = fake.next_reply(body)
                 if reply.sleep_seconds:
                     time.sleep(reply.sleep_seconds)
+                if reply.after is not None and not reply.after.wait(timeout=30):
+                    reply = Reply(status=599)  # the awaited event never came: fail loudly
                 try:
                     if reply.raw is not None:
                         self._send(200, reply.raw)
