@@ -5,9 +5,12 @@ function the runner applies to every answer:
 
 * `is_ledger_question`: anything but small talk is answered from tool results of that
   question, or not by the model at all;
-* `unbacked_advice`: a sentence telling the user to write off, pay, send or delete something
-  is cut unless the matching action was proposed through the tools for this question, and a
-  sentence suggesting to get around an approval is always cut;
+* `unbacked_advice`: a sentence with a write-off, pay, send, delete, forgive or mark-as-paid
+  verb is cut unless a proposal of this question covers it (kind, customer, invoices) or it
+  only reports what the tool results say; a sentence suggesting to skip, get around or
+  self-approve an approval is always cut;
+* `results_about`: prose stands on tool results about what the question names, not on
+  results about something else;
 * `tidy`: paragraphs and sentences said twice are said once, and the answer is cut to the
   length Slack readers read.
 """
@@ -134,6 +137,11 @@ def _kinds_of(term: str) -> frozenset[str]:
         if re.fullmatch(rf"(?:{pattern})", term, re.I):
             return kinds
     return frozenset()
+
+
+def names_an_action(text: str) -> bool:
+    """True when some sentence of `text` holds an action verb or mentions an approval."""
+    return bool(_ACTION.search(text) or _BYPASS.search(text))
 
 
 def is_bypass(sentence: str) -> bool:

@@ -8,7 +8,8 @@ question in one Slack thread. What the user gets is always one of:
 * the answer regenerated once, when the first one cited a figure no tool returned;
 * the tools' own rendering, when the regenerated one still did, or the round/token limit hit;
 * a deterministic answer for what the question names (`substitute`), when the model answered
-  a question about the ledger without any tool result of it;
+  a question about the ledger without any tool result of it, or with tool results about none
+  of the customers or segments the question names;
 * "the assistant is unavailable" plus the fast-path help, when the model could not be reached
   after the client's retries (with backoff) on timeouts, 429 and 5xx, or answered with an
   empty or malformed message.
@@ -149,7 +150,9 @@ class Agent:
 
     def _words(self, text: str, turn: Turn, results: list[str]) -> tuple[str, list[str]]:
         """The model's text as it may be posted: no unbacked advice, no repeats, capped."""
-        customers = [c.name for c in substitute.names(self.deps, text).customers]
+        # Which customers it names matters only to a sentence that acts: no query otherwise.
+        named = substitute.names(self.deps, text) if checks.names_an_action(text) else None
+        customers = [c.name for c in named.customers] if named else []
         kept, cut = checks.unbacked_advice(
             text, turn.proposed, customers=customers, results=results
         )
