@@ -40,7 +40,8 @@ def test_risk_scores_with_reasons(db_url: str, make_deps: MakeDeps) -> None:
         "weighted days past due rose from 61.00 to 91.00 in 30 days",
         "100.00% of the balance (USD 12,000.00 of USD 12,000.00) is more than 60 days past due",
         "balance USD 12,000.00 is over the credit limit USD 10,000.00",
-        "paying slower: 50.00 days late on average in the last 90 days against 30.00 days late before",
+        "paying slower: 50.00 days late on average in the last 90 days against 30.00 days late "
+        "before",
     ]
     assert (globex.score, globex.level) == (75, "high")
     umbrella = scores["Umbrella Ltd"]
