@@ -101,7 +101,7 @@ def format_figure(name: str, value: Decimal | float | None) -> str:
 def format_lateness(days_past_due: int) -> str:
     """ "12 days overdue", "due today", "not yet due": how far past due an invoice is."""
     if days_past_due > 0:
-        return f"{days_past_due} days overdue"
+        return f"{plural(days_past_due, 'day')} overdue"
     return "due today" if days_past_due == 0 else "not yet due"
 
 

@@ -118,7 +118,7 @@ def _overdue_lines(d: Digest) -> list[str]:
     cur = d.top_overdue.currency
     return [
         f"{i}. {escape(a.name)}: {format_money(a.overdue_minor, cur)} overdue, oldest "
-        f"{a.oldest_days_past_due} days past due ({plural(a.invoice_count, 'invoice')})"
+        f"{plural(a.oldest_days_past_due, 'day')} past due ({plural(a.invoice_count, 'invoice')})"
         for i, a in enumerate(d.top_overdue.accounts, 1)
     ] or ["Nothing overdue."]
 
