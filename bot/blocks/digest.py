@@ -106,6 +106,7 @@ def digest_blocks(d: Digest) -> list[Block]:
             ]
         ),
         *sections(lines_targets),
+        *sections([risk_summary(d.at_risk)]),
         context(
             f"{escape(d.company)} · as of end of {d.as_of} · metrics over {m.period_days} days · "
             "details, charts and the CSV are in the thread"
@@ -134,6 +135,23 @@ def _dispute_lines(d: Digest) -> list[str]:
         )
         for r in d.disputes_by_age
     ]
+
+
+def risk_summary(r: MoneyAtRisk) -> str:
+    """The channel's one line on risk: the total, and whom to chase first."""
+    if not r.account_count:
+        return f"*At risk* nothing: no account at {r.min_level} risk"
+    line = (
+        f"*At risk* {format_money(r.total_at_risk_minor, r.currency)} in "
+        f"{plural(r.account_count, f'{r.min_level}-risk account')}"
+    )
+    if r.accounts:
+        first = r.accounts[0]
+        line += (
+            f", most in {escape(first.name)} "
+            f"({format_money(first.at_risk_minor, r.currency)}; details in the thread)"
+        )
+    return line
 
 
 def _risk_lines(r: MoneyAtRisk) -> list[str]:

@@ -83,6 +83,10 @@ def test_the_digest_reads_right_on_a_fixed_ledger(
         assert ("on target" in line) == (":white_check_mark:" in line), line
     assert "*AR total* USD 66,700.00 (:arrow_up_small: up USD 200.00 vs 2026-11-15)" in top
     assert "AR USD 66,700.00 (up USD 200.00 vs last week)" in top  # the notification text
+    assert (
+        "*At risk* USD 34,145.00 in 4 high-risk accounts, most in Britannia Ltd "
+        "(USD 30,000.00; details in the thread)"
+    ) in top.splitlines()
 
     # 2. money at risk: the total first, then by expected loss, small accounts in one line
     risk = thread[thread.index("*At-risk accounts (high)*") :].splitlines()
