@@ -38,9 +38,8 @@ def run_at_risk_scan(
             return None
         with deps.sessions() as session:
             # in the reporting currency, the largest money at risk alerted first
-            scores = scores_in_money(
-                session, s, score_customers(session, as_of, tz=s.tz, min_level="high"), as_of
-            )
+            high_risk = score_customers(session, as_of, tz=s.tz, min_level="high")
+            scores = scores_in_money(session, s, high_risk, as_of, strict=False)
         high = {sc.customer_pk: sc for sc in scores}
         alerted = claim.claimed(deps, ALERT, "customer:")
         left = [p for p in alerted if int(p.split(":", 1)[1]) not in high]

@@ -11,6 +11,7 @@ Accounts whose converted balance is under ARBOT_RISK_MIN_BALANCE are counted, no
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -18,10 +19,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from tools.deps import ToolDeps
-from tools.metrics import Converter
+from tools.metrics import Converter, MetricsError
 from tools.money import parse_major
 from tools.risk import Level, RiskScore, score_customers
 from tools.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class ScoreInMoney(RiskScore):
@@ -57,29 +60,40 @@ def min_balance_minor(s: Settings) -> int:
     return parse_major(format(s.risk_min_balance, "f"), s.reporting_currency)
 
 
-def in_money(fx: Converter, scores: list[RiskScore]) -> list[ScoreInMoney]:
-    """Each score with its converted balance and expected loss, the largest loss first."""
-    out = []
-    for sc in scores:
-        balance = fx.minor({sc.currency: sc.balance_minor})
-        over = fx.minor({sc.currency: sc.over_minor})
-        out.append(
-            ScoreInMoney(
-                **sc.model_dump(),
-                reporting_currency=fx.target,
-                balance_reporting_minor=balance,
-                over_reporting_minor=over,
-                at_risk_minor=expected_loss_minor(balance, sc.score),
-            )
-        )
+def in_money(fx: Converter, scores: list[RiskScore], *, strict: bool = True) -> list[ScoreInMoney]:
+    """Each score with its converted balance and expected loss, the largest loss first.
+
+    Not `strict` (the alerts), an account in a currency without a rate keeps its own currency
+    rather than holding back every alert; the digest, like the report, needs every rate.
+    """
+    out = [_in_money(fx, sc, strict=strict) for sc in scores]
     out.sort(key=lambda a: (-a.at_risk_minor, -a.score, a.name))
     return out
 
 
+def _in_money(fx: Converter, sc: RiskScore, *, strict: bool) -> ScoreInMoney:
+    try:
+        currency = fx.target
+        balance = fx.minor({sc.currency: sc.balance_minor})
+        over = fx.minor({sc.currency: sc.over_minor})
+    except MetricsError:
+        if strict:
+            raise
+        log.warning("event=risk_unconverted currency=%s on=%s", sc.currency, fx.on)
+        currency, balance, over = sc.currency, sc.balance_minor, sc.over_minor
+    return ScoreInMoney(
+        **sc.model_dump(),
+        reporting_currency=currency,
+        balance_reporting_minor=balance,
+        over_reporting_minor=over,
+        at_risk_minor=expected_loss_minor(balance, sc.score),
+    )
+
+
 def scores_in_money(
-    session: Session, s: Settings, scores: list[RiskScore], as_of: date
+    session: Session, s: Settings, scores: list[RiskScore], as_of: date, *, strict: bool = True
 ) -> list[ScoreInMoney]:
-    return in_money(Converter(session, s.reporting_currency, as_of), scores)
+    return in_money(Converter(session, s.reporting_currency, as_of), scores, strict=strict)
 
 
 def money_at_risk(
