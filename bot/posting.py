@@ -22,7 +22,7 @@ from bot.trend_chart import dso_trend_png
 from tools.actions import ActionInfo
 from tools.deps import ToolDeps
 from tools.digest import Digest
-from tools.risk import RiskScore
+from tools.risk_money import ScoreInMoney
 from tools.settings import Settings, SettingsError
 from tools.slack_ids import slack_user_id_problem
 from tools.watch import DisputeAlert
@@ -81,7 +81,7 @@ def post_digest(client: WebClient, channel: str, d: Digest) -> str:
     return ts
 
 
-Owned = TypeVar("Owned", RiskScore, DisputeAlert)
+Owned = TypeVar("Owned", ScoreInMoney, DisputeAlert)
 
 
 def _to_channel_and_owner(
@@ -133,7 +133,7 @@ def _dm_target(owner: str | None) -> str | None:
 
 
 def post_risk_alert(
-    client: WebClient, channel: str | None, score: RiskScore, as_of: date
+    client: WebClient, channel: str | None, score: ScoreInMoney, as_of: date
 ) -> list[str]:
     """To the alerts channel and, in a DM, to the account owner; returns where it went."""
     blocks = alerts.risk_alert_blocks(score, as_of)
@@ -142,7 +142,7 @@ def post_risk_alert(
 
 
 def post_risk_list(
-    client: WebClient, channel: str | None, scores: list[RiskScore], as_of: date
+    client: WebClient, channel: str | None, scores: list[ScoreInMoney], as_of: date
 ) -> int:
     """The accounts beyond the first MAX_ALERTS of a scan as one list to the channel and one
     to each owner, so a first scan of a big ledger does not flood Slack. Messages posted."""

@@ -6,12 +6,12 @@ DSO target as a dashed line, so "are we collecting faster?" is one glance.
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from bot.charts import png
 from tools.digest import TrendPoint
 
 
@@ -20,32 +20,37 @@ def _f(value: Decimal | None) -> float:
 
 
 def dso_trend_png(points: list[TrendPoint], target_dso: Decimal) -> bytes:
-    fig = Figure(figsize=(7.2, 3.6), dpi=100)
+    return png(dso_trend_figure(points, target_dso))
+
+
+def dso_trend_figure(points: list[TrendPoint], target_dso: Decimal) -> Figure:
+    """The legend sits right of the plot, never over the first weeks' points."""
+    fig = Figure(figsize=(8.4, 3.6), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    labels = [p.as_of.strftime("%m-%d") for p in points]
-    ax.plot(labels, [_f(p.dso) for p in points], marker="o", label="DSO", color="#1565c0")
+    x = list(range(len(points)))
+    ax.plot(x, [_f(p.dso) for p in points], marker="o", label="DSO", color="#1565c0")
     ax.plot(
-        labels,
+        x,
         [_f(p.best_possible_dso) for p in points],
         marker=".",
         label="best possible DSO",
         color="#2e7d32",
     )
     ax.bar(
-        labels,
+        x,
         [_f(p.average_days_delinquent) for p in points],
         alpha=0.25,
         label="avg days delinquent",
         color="#c62828",
     )
-    ax.axhline(float(target_dso), linestyle="--", color="#616161", label=f"target {target_dso}")
+    ax.axhline(
+        float(target_dso), linestyle="--", color="#616161", label=f"target < {target_dso} days"
+    )
+    ax.set_xticks(x, [p.as_of.strftime("%m-%d") for p in points])
     ax.set_title(f"DSO, last {len(points)} weeks")
     ax.set_ylabel("days")
     ax.tick_params(axis="x", labelrotation=45, labelsize=8)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
+    fig.legend(loc="outside right upper", fontsize=8, frameon=False)
+    return fig

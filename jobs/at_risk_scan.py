@@ -18,7 +18,8 @@ from bot import posting
 from jobs import claim
 from tools.clock import today
 from tools.deps import ToolDeps
-from tools.risk import RiskScore, score_customers
+from tools.risk import score_customers
+from tools.risk_money import ScoreInMoney, scores_in_money
 from tools.watch import RISK_ALERT_JOB, snoozed_customers
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,9 @@ def run_at_risk_scan(
         if not mine:
             return None
         with deps.sessions() as session:
-            scores = score_customers(session, as_of, tz=s.tz, min_level="high")
+            # in the reporting currency, the largest money at risk alerted first
+            high_risk = score_customers(session, as_of, tz=s.tz, min_level="high")
+            scores = scores_in_money(session, s, high_risk, as_of, strict=False)
         high = {sc.customer_pk: sc for sc in scores}
         alerted = claim.claimed(deps, ALERT, "customer:")
         left = [p for p in alerted if int(p.split(":", 1)[1]) not in high]
@@ -61,7 +64,7 @@ def _post(
     deps: ToolDeps,
     client: WebClient | None,
     won: list[str],
-    high: dict[int, RiskScore],
+    high: dict[int, ScoreInMoney],
     as_of: date,
     *,
     now: datetime,

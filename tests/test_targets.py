@@ -28,10 +28,15 @@ def test_targets_are_met_strictly_by_the_shown_value_and_na_is_neither() -> None
     assert now["bad_debt_pct"].met is True
     assert now["average_days_delinquent"].met is False  # 10.00 days
     moved = target_checks(s, _report("40", "95"), _report("44.996", "91"))
-    assert [(c.metric, c.direction) for c in moved if c.change is not None] == [
-        ("dso", "better"),
-        ("current_pct", "on target"),
-        ("cei_pct", "better"),
-        ("bad_debt_pct", "on target"),
-        ("average_days_delinquent", "on target"),
+    assert [(c.metric, c.moved, c.direction) for c in moved if c.change is not None] == [
+        ("dso", "down", "better"),
+        ("current_pct", "unchanged", "unchanged"),
+        ("cei_pct", "up", "better"),
+        ("bad_debt_pct", "unchanged", "unchanged"),
+        ("average_days_delinquent", "unchanged", "unchanged"),
     ]
+    # a move smaller than the shown precision is no move: 45.00 days both weeks
+    tiny = target_checks(s, _report("44.996", "91"), _report("45.004", "91"))
+    assert (tiny[0].moved, tiny[0].direction, tiny[0].change) == ("unchanged", "unchanged", 0)
+    worse = target_checks(s, _report("50", "91"), _report("44.996", "91"))
+    assert (worse[0].moved, worse[0].direction, worse[0].change) == ("up", "worse", Decimal(5))

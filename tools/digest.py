@@ -2,9 +2,11 @@
 
 Nothing here computes a metric: AR, aging, DSO, CEI, bad debt, unapplied cash and dunning
 recovery come from `tools.metrics` (the same formulas `arbot report` runs), the top
-overdue accounts from `tools.overdue`, disputes from `tools.disputes`, at-risk accounts from
-`tools.risk`. The digest only picks dates (the week that just ended, 13 weekly points for the
-trend), compares with last week and with the targets, and counts what the bot did.
+overdue accounts from `tools.overdue`, disputes from `tools.disputes`, at-risk accounts and
+their money at risk from `tools.risk_money`. Every amount is in the reporting currency,
+converted by the report's `Converter`; the per-currency amounts stay alongside for the CSV.
+The digest only picks dates (the week that just ended, 13 weekly points for the trend),
+compares with last week and with the targets, and counts what the bot did.
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ from db import jobs as jobs_db
 from tools.clock import AsOfDate, day_cut
 from tools.deps import ToolDeps
 from tools.disputes import DisputeLine, OpenDisputesInput, open_disputes
-from tools.metrics import ArMetrics, DsoPoint, ar_metrics_and_trend
+from tools.metrics import ArMetrics, Converter, DsoPoint, ar_metrics_and_trend
 from tools.overdue import TopOverdue, TopOverdueInput, top_overdue
-from tools.risk import AtRiskInput, AtRiskList, at_risk
+from tools.risk_money import MoneyAtRisk, money_at_risk
 from tools.targets import TargetCheck, target_checks
 
 TREND_WEEKS = 13
@@ -38,6 +40,8 @@ class TrendPoint(BaseModel):
 class DisputeAgeRow(BaseModel):
     label: str
     count: int
+    currency: str = Field(description="the reporting currency of total_minor")
+    total_minor: int = Field(description="the amounts converted, each currency's sum once")
     amounts: dict[str, int] = Field(description="currency -> open disputed amount, minor units")
 
 
@@ -53,7 +57,7 @@ class Digest(BaseModel):
     top_overdue: TopOverdue
     disputes_by_age: list[DisputeAgeRow]
     disputes: list[DisputeLine]
-    at_risk: AtRiskList
+    at_risk: MoneyAtRisk
     activity: dict[str, int]
     target_dispute_hours: int
 
@@ -63,15 +67,28 @@ def week_as_of(today_: date) -> date:
     return today_ - timedelta(days=today_.weekday() + 1)
 
 
-def _by_age(lines: list[DisputeLine]) -> list[DisputeAgeRow]:
+def _by_age(fx: Converter, lines: list[DisputeLine]) -> list[DisputeAgeRow]:
     rows = []
     for label, low, high in (*DISPUTE_AGES, ("over 30 days", 31, 10**6)):
         picked = [d for d in lines if low <= d.age_days <= high]
         amounts: dict[str, int] = {}
         for d in picked:
             amounts[d.currency] = amounts.get(d.currency, 0) + d.amount_minor
-        rows.append(DisputeAgeRow(label=label, count=len(picked), amounts=amounts))
+        rows.append(
+            DisputeAgeRow(
+                label=label,
+                count=len(picked),
+                currency=fx.target,
+                total_minor=fx.minor(amounts),
+                amounts=amounts,
+            )
+        )
     return rows
+
+
+def _disputes_by_age(deps: ToolDeps, as_of: date, lines: list[DisputeLine]) -> list[DisputeAgeRow]:
+    with deps.sessions() as session:
+        return _by_age(Converter(session, deps.settings.reporting_currency, as_of), lines)
 
 
 def _reports_and_trend(deps: ToolDeps, days: list[date]) -> tuple[list[ArMetrics], list[DsoPoint]]:
@@ -101,7 +118,7 @@ def weekly_digest(deps: ToolDeps, args: DigestInput) -> Digest:
         # This week's and last week's reports and the 13 trend points come from one pass
         # (each equal to `arbot report` for its date, and tested so).
         metrics_f = pool.submit(_reports_and_trend, deps, days)
-        risk_f = pool.submit(at_risk, deps, AtRiskInput(as_of=as_of, min_level="high", limit=10))
+        risk_f = pool.submit(money_at_risk, deps, as_of, min_level="high", limit=10)
         overdue = top_overdue(deps, TopOverdueInput(limit=10, as_of=as_of))
         disputes = open_disputes(deps, OpenDisputesInput(as_of=as_of))
         (m, prev), trend = metrics_f.result()
@@ -129,7 +146,7 @@ def weekly_digest(deps: ToolDeps, args: DigestInput) -> Digest:
         ],
         targets=target_checks(s, m, prev),
         top_overdue=overdue,
-        disputes_by_age=_by_age(disputes.disputes),
+        disputes_by_age=_disputes_by_age(deps, as_of, disputes.disputes),
         disputes=disputes.disputes,
         at_risk=risky,
         activity=done,

@@ -56,8 +56,10 @@ __all__ = [
     "format_lateness",
     "format_major",
     "format_money",
+    "format_pay_speed",
     "format_pct",
     "format_ratio",
+    "plural",
     "ratio_number",
     "round_ratio",
 ]
@@ -99,5 +101,21 @@ def format_figure(name: str, value: Decimal | float | None) -> str:
 def format_lateness(days_past_due: int) -> str:
     """ "12 days overdue", "due today", "not yet due": how far past due an invoice is."""
     if days_past_due > 0:
-        return f"{days_past_due} days overdue"
+        return f"{plural(days_past_due, 'day')} overdue"
     return "due today" if days_past_due == 0 else "not yet due"
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """ "1 invoice", "4 invoices", "0 accounts"; `many` for irregular nouns."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
+
+
+def format_pay_speed(days_late: Decimal | float | None) -> str:
+    """An average payment delay against the due date, as English: "16.00 days late",
+    "4.00 days early", "on time" (zero as shown); a negative delay is early, never "-4 late"."""
+    shown = round_ratio(days_late)
+    if shown is None:
+        return "n/a"
+    if shown == 0:
+        return "on time"
+    return f"{format_days(abs(shown))} {'late' if shown > 0 else 'early'}"

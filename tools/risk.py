@@ -29,7 +29,14 @@ from db.payments import failed_attempts
 from tools.buckets import due_before
 from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
-from tools.format import format_money, format_pct, format_ratio, round_ratio
+from tools.format import (
+    format_money,
+    format_pay_speed,
+    format_pct,
+    format_ratio,
+    plural,
+    round_ratio,
+)
 from tools.metrics import weighted_days_past_due
 
 Level = Literal["high", "medium", "low"]
@@ -200,7 +207,10 @@ def _count_hits(cid: int, sig: _Signals) -> list[Hit]:
         hits.append(
             (
                 min(broken * PROMISE_POINTS, PROMISE_MAX),
-                lambda: f"{broken} broken promise(s) to pay in the last {PROMISE_WINDOW_DAYS} days",
+                lambda: (
+                    f"{plural(broken, 'broken promise')} to pay in the last "
+                    f"{PROMISE_WINDOW_DAYS} days"
+                ),
             )
         )
     failed = sig.failed.get(cid, 0)
@@ -208,7 +218,10 @@ def _count_hits(cid: int, sig: _Signals) -> list[Hit]:
         hits.append(
             (
                 min(failed * FAILED_POINTS, FAILED_MAX),
-                lambda: f"{failed} failed payment attempt(s) in the last {FAILED_WINDOW_DAYS} days",
+                lambda: (
+                    f"{plural(failed, 'failed payment attempt')} in the last "
+                    f"{FAILED_WINDOW_DAYS} days"
+                ),
             )
         )
     dispute = sig.disputes.get(cid)
@@ -218,7 +231,7 @@ def _count_hits(cid: int, sig: _Signals) -> list[Hit]:
             (
                 DISPUTE_POINTS,
                 lambda: (
-                    f"{n} open dispute(s) for "
+                    f"{plural(n, 'open dispute')} for "
                     + ", ".join(format_money(a, c) for c, a in sorted(amounts.items()))
                 ),
             )
@@ -245,8 +258,8 @@ def _slowing_hit(history: Decimal | None, recent: Decimal | None) -> Hit | None:
     return (
         SLOWING_POINTS,
         lambda: (
-            f"paying slower: {format_ratio(recent)} days late on average in the last "
-            f"{RECENT_DAYS} days against {format_ratio(history)} before"
+            f"paying slower: {format_pay_speed(recent)} on average in the last "
+            f"{RECENT_DAYS} days against {format_pay_speed(history)} before"
         ),
     )
 

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     target_bad_debt_pct: Decimal = Decimal(1)
     target_add_days: Decimal = Decimal(10)
     target_dispute_hours: int = 48
+    # At-risk accounts whose open balance (in the reporting currency, converted) is under this
+    # are counted in one line of the digest, not listed: a controller chases money first.
+    risk_min_balance: Decimal = Field(Decimal(500), ge=0)
 
     # Slack
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))

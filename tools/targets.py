@@ -17,7 +17,8 @@ from tools.format import LABELS, UNITS, round_ratio
 from tools.metrics import ArMetrics
 from tools.settings import Settings
 
-Direction = Literal["better", "worse", "on target", "n/a"]
+Direction = Literal["better", "worse", "unchanged", "n/a"]
+Movement = Literal["up", "down", "unchanged", "n/a"]
 
 
 class TargetCheck(BaseModel):
@@ -30,16 +31,25 @@ class TargetCheck(BaseModel):
     unit: str
     higher_is_better: bool
     met: bool | None = Field(description="None when the value is n/a")
-    change: Decimal | None = Field(description="value minus the earlier report's value")
-    direction: Direction = Field(description="how the change since the earlier report reads")
+    change: Decimal | None = Field(
+        description="the shown value minus the earlier report's shown value"
+    )
+    moved: Movement = Field(description="which way the number went since the earlier report")
+    direction: Direction = Field(description="whether that move is good news")
+
+
+def _moved(change: Decimal | None) -> Movement:
+    if change is None:
+        return "n/a"
+    return "up" if change > 0 else "down" if change < 0 else "unchanged"
 
 
 def _direction(change: Decimal | None, higher_is_better: bool) -> Direction:
-    if change is None:
-        return "n/a"
-    if change == 0:
-        return "on target"
-    return "better" if (change > 0) == higher_is_better else "worse"
+    """Good or bad news; "on target" is never said here, it means only that a target is met."""
+    moved = _moved(change)
+    if moved in ("n/a", "unchanged"):
+        return moved
+    return "better" if (moved == "up") == higher_is_better else "worse"
 
 
 def _check(
@@ -52,7 +62,10 @@ def _check(
 ) -> TargetCheck:
     shown = round_ratio(value)  # judged as shown: "45.00 days" never meets "under 45"
     met = None if shown is None else (shown > target if higher_is_better else shown < target)
-    change = None if value is None or before is None else value - before
+    # Compared as shown, so a move that rounds away reads "unchanged" and the change shown
+    # is the difference of the two figures a reader sees.
+    shown_before = round_ratio(before)
+    change = None if shown is None or shown_before is None else shown - shown_before
     return TargetCheck(
         metric=metric,
         name=LABELS[metric],
@@ -62,6 +75,7 @@ def _check(
         higher_is_better=higher_is_better,
         met=met,
         change=change,
+        moved=_moved(change),
         direction=_direction(change, higher_is_better),
     )
 

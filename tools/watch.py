@@ -23,6 +23,7 @@ from tools.actions import ActionError
 from tools.clock import day_cut, today
 from tools.customers import OpenInvoiceLine, OpenInvoicesInput, open_invoice_lines
 from tools.deps import ToolDeps
+from tools.metrics import Converter, MetricsError
 
 EVIDENCE_SOON_DAYS = 3
 SNOOZE_DAYS = 7
@@ -37,9 +38,22 @@ class DisputeAlert(DisputeRow):
 
     open_hours: int = Field(description="whole hours open at the time of the check")
     why: list[str] = Field(default_factory=list, description="why it needs attention now")
+    reporting_currency: str
+    amount_reporting_minor: int | None = Field(
+        description="the amount in the reporting currency; None without a rate for its currency"
+    )
 
 
-def _alert(f: DisputeRow, now: datetime, hours: int) -> DisputeAlert:
+def _converted(fx: Converter, f: DisputeRow) -> int | None:
+    """The report's conversion; a missing rate leaves the alert in the dispute's currency
+    rather than holding back a chargeback whose evidence clock is running."""
+    try:
+        return fx.minor({f.currency: f.amount_minor})
+    except MetricsError:
+        return None
+
+
+def _alert(f: DisputeRow, now: datetime, hours: int, fx: Converter) -> DisputeAlert:
     open_hours = int((now - f.opened_at).total_seconds() // 3600)
     why = []
     if open_hours > hours:
@@ -54,16 +68,24 @@ def _alert(f: DisputeRow, now: datetime, hours: int) -> DisputeAlert:
             else f"due in {int(left.total_seconds() // 3600)} hours"
         )
         why.append(f"evidence {when} ({f.evidence_due_at:%Y-%m-%d %H:%M} UTC)")
-    return DisputeAlert(**f.model_dump(), open_hours=open_hours, why=why)
+    return DisputeAlert(
+        **f.model_dump(),
+        open_hours=open_hours,
+        why=why,
+        reporting_currency=fx.target,
+        amount_reporting_minor=_converted(fx, f),
+    )
 
 
 def open_dispute_alerts(
     deps: ToolDeps, *, now: datetime, dispute_ids: list[int] | None = None
 ) -> list[DisputeAlert]:
     """Disputes open right now, oldest first, each with why it needs attention (maybe none)."""
+    s = deps.settings
     with deps.sessions() as session:
         facts = open_disputes(session, now, dispute_ids)
-    return [_alert(f, now, deps.settings.target_dispute_hours) for f in facts]
+        fx = Converter(session, s.reporting_currency, today(s.tz, now))
+        return [_alert(f, now, s.target_dispute_hours, fx) for f in facts]
 
 
 def needs_reminder(alert: DisputeAlert) -> bool:

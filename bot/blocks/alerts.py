@@ -27,10 +27,12 @@ from bot.blocks.common import (
     text_input,
 )
 from bot.blocks.ids import ActionId, AlertForm, AlertRef, FieldId, ViewId
+from bot.blocks.money import converted_text, risk_money_text
 from tools.buckets import over_label
 from tools.customers import OpenInvoiceLine
+from tools.format import plural
 from tools.money import format_money
-from tools.risk import RiskScore
+from tools.risk_money import ScoreInMoney
 from tools.watch import DisputeAlert, InvoiceChoices
 
 MAX_OPTIONS = 100
@@ -55,20 +57,20 @@ def _buttons(ref: AlertRef, *, collect: bool) -> ActionsBlock:
     return ActionsBlock(block_id=f"arbot_alert_{ref.customer_id}", elements=items)
 
 
-def risk_alert_text(s: RiskScore) -> str:
-    return plain(f"{s.name} entered high risk (score {s.score}): {'; '.join(s.reasons)}")
+def risk_alert_text(s: ScoreInMoney) -> str:
+    return plain(f"{s.name} entered high risk: {risk_money_text(s)}")
 
 
-def risk_alert_blocks(s: RiskScore, as_of: date) -> list[Block]:
+def risk_alert_blocks(s: ScoreInMoney, as_of: date) -> list[Block]:
     reasons = [f"• {escape(r)}" for r in s.reasons]
+    over = converted_text(s.over_reporting_minor, s.reporting_currency, s.over_minor, s.currency)
     return fit(
         [
             header(f"At risk: {s.name}"),
             *sections(
                 [
-                    f"*{escape(s.name)}* ({escape(s.customer_id)}) entered *high risk*, score "
-                    f"{s.score}/100. Balance {format_money(s.balance_minor, s.currency)}, of which "
-                    f"{format_money(s.over_minor, s.currency)} is {over_label(s.over_days)}.",
+                    f"*{escape(s.name)}* ({escape(s.customer_id)}) entered *high risk*: "
+                    f"{risk_money_text(s)}; {over} is {over_label(s.over_days)}.",
                     "*Why*",
                     *reasons,
                 ]
@@ -79,36 +81,43 @@ def risk_alert_blocks(s: RiskScore, as_of: date) -> list[Block]:
     )
 
 
-def risk_list_text(scores: list[RiskScore]) -> str:
-    return plain(f"{len(scores)} more account(s) entered high risk")
+def risk_list_text(scores: list[ScoreInMoney]) -> str:
+    return plain(f"{plural(len(scores), 'more account')} entered high risk")
 
 
-def risk_list_blocks(scores: list[RiskScore], as_of: date) -> list[Block]:
+def risk_list_blocks(scores: list[ScoreInMoney], as_of: date) -> list[Block]:
     lines = [
-        f"• *{escape(s.name)}* score {s.score}, balance "
-        f"{format_money(s.balance_minor, s.currency)}: {escape('; '.join(s.reasons))}"
+        f"• *{escape(s.name)}*: {risk_money_text(s)}: {escape('; '.join(s.reasons))}"
         for s in scores
     ]
     shown, _more = cut_lines(lines, len(lines), rest="ask `at-risk accounts` for the full list")
     return fit(
         [
-            header(f"{len(scores)} more accounts entered high risk"),
+            header(f"{plural(len(scores), 'more account')} entered high risk"),
             *sections(shown),
             context(f"as of end of {as_of} · ask `at-risk accounts` for the full list"),
         ]
     )
 
 
+def _dispute_amount(a: DisputeAlert) -> str:
+    if a.amount_reporting_minor is None:
+        return format_money(a.amount_minor, a.currency)
+    return converted_text(
+        a.amount_reporting_minor, a.reporting_currency, a.amount_minor, a.currency
+    )
+
+
 def _dispute_line(a: DisputeAlert) -> str:
     inv = f" on {escape(a.invoice_number)}" if a.invoice_number else ""
     return (
-        f"*{escape(a.customer_name)}*{inv}: {format_money(a.amount_minor, a.currency)} "
+        f"*{escape(a.customer_name)}*{inv}: {_dispute_amount(a)} "
         f"{a.kind}, opened {a.opened_at:%Y-%m-%d %H:%M} UTC"
     )
 
 
 def dispute_alert_text(a: DisputeAlert) -> str:
-    return plain(f"New dispute: {a.customer_name}, {format_money(a.amount_minor, a.currency)}")
+    return plain(f"New dispute: {a.customer_name}, {_dispute_amount(a)}")
 
 
 def dispute_alert_blocks(a: DisputeAlert) -> list[Block]:
@@ -128,7 +137,8 @@ def dispute_alert_blocks(a: DisputeAlert) -> list[Block]:
 
 
 def dispute_reminder_text(alerts: list[DisputeAlert]) -> str:
-    return plain(f"{len(alerts)} open dispute(s) need attention today")
+    n = len(alerts)
+    return plain(f"{plural(n, 'open dispute')} {'needs' if n == 1 else 'need'} attention today")
 
 
 def dispute_reminder_blocks(alerts: list[DisputeAlert]) -> list[Block]:

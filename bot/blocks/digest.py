@@ -1,7 +1,8 @@
 """The Monday digest as Slack blocks and a CSV: pure functions of `tools.digest.Digest`.
 
 The channel message is the summary a controller reads in ten seconds (AR and its change,
-aging, the metrics against their targets with an up/down mark); the thread holds the
+aging, the metrics against their targets: met or not, an arrow for which way each number
+moved and a word for whether that is better or worse); the thread holds the
 details (top overdue, disputes by age, at-risk accounts, what the bot did) and the CSV of
 every number. Each stays under Slack's 50 blocks and 3,000 characters per section.
 """
@@ -13,42 +14,63 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import context, escape, fit, header, plain, sections
+from bot.blocks.money import risk_money_text
 from tools.buckets import BUCKETS
 from tools.csv_export import Cell, csv_bytes
 from tools.digest import Digest
-from tools.format import LABELS, format_figure, format_pct, format_ratio, round_ratio
+from tools.format import LABELS, format_figure, format_pct, format_ratio, plural, round_ratio
 from tools.metrics import ArMetrics
 from tools.money import format_major, format_money
+from tools.risk_money import MoneyAtRisk
 from tools.targets import TargetCheck
 
-MARKS = {"better": ":arrow_up_small:", "worse": ":arrow_down_small:"}
+ARROWS = {"up": ":arrow_up_small:", "down": ":arrow_down_small:"}
+STATUS = {True: ":white_check_mark: on target", False: ":x: off target"}
 
 
-def _signed(minor: int, currency: str) -> str:
-    sign = "+" if minor > 0 else "-" if minor < 0 else "±"
-    return f"{sign}{format_money(abs(minor), currency)}"
+def change_words(minor: int, currency: str) -> str:
+    """ "down USD 93,040.17", "up USD 1.00", "unchanged": a money move said as English."""
+    if minor == 0:
+        return "unchanged"
+    return f"{'up' if minor > 0 else 'down'} {format_money(abs(minor), currency)}"
+
+
+def _money_change(minor: int, currency: str) -> str:
+    """The same, with the arrow of the number's direction (no better/worse: AR falling can be
+    collections or lost sales)."""
+    mark = ARROWS["up" if minor > 0 else "down"] + " " if minor else ""
+    return mark + change_words(minor, currency)
 
 
 def _figure(m: ArMetrics, field: str) -> str:
     return f"*{LABELS[field]}* {format_figure(field, getattr(m, field))}"
 
 
+def _change_unit(unit: str) -> str:
+    """A percentage moves by points: 74.73% from 72.10% is up 2.63 pts, not 2.63%."""
+    return " pts" if unit == "%" else unit
+
+
 def target_line(t: TargetCheck) -> str:
-    """`DSO 71.6 days (target < 45 days) :x: :arrow_up_small: better by 0.0 since last week`."""
-    status = "" if t.met is None else (":white_check_mark:" if t.met else ":x:")
+    """`*DSO* 65.81 days (target < 45 days) :x: off target · :arrow_down_small: down 2.86 days
+    vs last week, better`: the arrow is the number's direction, the word says if that is good."""
     op = ">" if t.higher_is_better else "<"
-    line = f"*{t.name}* {format_ratio(t.value, t.unit)} (target {op} {t.target}{t.unit}) {status}"
-    if t.change is not None:
-        mark = MARKS.get(t.direction, ":left_right_arrow:")
-        line += f" {mark} {t.direction}, {format_ratio(abs(t.change), t.unit)} vs last week"
-    return line
+    line = f"*{t.name}* {format_ratio(t.value, t.unit)} (target {op} {t.target}{t.unit})"
+    if t.met is not None:
+        line += f" {STATUS[t.met]}"
+    if t.change is None:
+        return line
+    if t.moved == "unchanged":
+        return line + " · unchanged vs last week"
+    amount = format_ratio(abs(t.change), _change_unit(t.unit))
+    return line + f" · {ARROWS[t.moved]} {t.moved} {amount} vs last week, {t.direction}"
 
 
 def summary_text(d: Digest) -> str:
     m = d.metrics
     return plain(
         f"AR digest for the week ending {d.as_of}: AR {format_money(m.ar_total_minor, m.currency)}"
-        f" ({_signed(d.ar_change_minor, m.currency)} vs last week), "
+        f" ({change_words(d.ar_change_minor, m.currency)} vs last week), "
         f"{LABELS['dso']} {format_figure('dso', m.dso)}"
     )
 
@@ -63,26 +85,28 @@ def digest_blocks(d: Digest) -> list[Block]:
     unapplied_change = m.unapplied_cash_minor - d.last_week.unapplied_cash_minor
     recovery = (
         f"{_figure(m, 'dunning_recovery_rate_pct')} "
-        f"({m.recovered_invoices} of {m.failed_attempt_invoices} invoices with a failed payment "
-        f"in the last {m.period_days} days are paid)"
+        f"({m.recovered_invoices} of {plural(m.failed_attempt_invoices, 'invoice')} with a "
+        f"failed payment in the last {m.period_days} days "
+        f"{'is' if m.recovered_invoices == 1 else 'are'} paid)"
     )
     lines_targets = [target_line(t) for t in d.targets]
     lines_targets.append(
         f"{_figure(m, 'best_possible_dso')} · "
         f"*{LABELS['unapplied_cash']}* {format_money(m.unapplied_cash_minor, cur)} "
-        f"({_signed(unapplied_change, cur)} vs last week) · {recovery}"
+        f"({_money_change(unapplied_change, cur)} vs last week) · {recovery}"
     )
     blocks: list[Block] = [
         header(f"AR digest · week ending {d.as_of}"),
         *sections(
             [
                 f"*{LABELS['ar_total']}* {format_money(m.ar_total_minor, cur)} "
-                f"({_signed(d.ar_change_minor, cur)} vs {d.last_week.as_of})",
+                f"({_money_change(d.ar_change_minor, cur)} vs {d.last_week.as_of})",
                 "*Aging*",
                 *aging,
             ]
         ),
         *sections(lines_targets),
+        *sections([risk_summary(d.at_risk)]),
         context(
             f"{escape(d.company)} · as of end of {d.as_of} · metrics over {m.period_days} days · "
             "details, charts and the CSV are in the thread"
@@ -91,30 +115,71 @@ def digest_blocks(d: Digest) -> list[Block]:
     return fit(blocks)
 
 
-def detail_blocks(d: Digest) -> list[Block]:
-    """The thread reply: the lists behind the summary, each cut to a readable length."""
+def _overdue_lines(d: Digest) -> list[str]:
     cur = d.top_overdue.currency
-    overdue = [
-        f"{i}. {escape(a.name)}: {format_money(a.overdue_minor, cur)}, oldest "
-        f"{a.oldest_days_past_due} days past due ({a.invoice_count} invoices)"
+    return [
+        f"{i}. {escape(a.name)}: {format_money(a.overdue_minor, cur)} overdue, oldest "
+        f"{plural(a.oldest_days_past_due, 'day')} past due ({plural(a.invoice_count, 'invoice')})"
         for i, a in enumerate(d.top_overdue.accounts, 1)
     ] or ["Nothing overdue."]
-    disputes = [
-        f"{r.label}: {r.count}"
+
+
+def _dispute_lines(d: Digest) -> list[str]:
+    """One line per age, in the reporting currency (each currency in the CSV)."""
+    return [
+        f"{r.label}: "
         + (
-            " (" + ", ".join(format_money(v, c) for c, v in sorted(r.amounts.items())) + ")"
-            if r.amounts
-            else ""
+            f"{plural(r.count, 'dispute')}, {format_money(r.total_minor, r.currency)}"
+            if r.count
+            else "none"
         )
         for r in d.disputes_by_age
     ]
-    risky = [
-        f"• {escape(a.name)} (score {a.score}, balance {format_money(a.balance_minor, a.currency)}"
-        f"): {escape('; '.join(a.reasons))}"
-        for a in d.at_risk.accounts
-    ] or ["No account at high risk."]
-    if d.at_risk.more_accounts:
-        risky.append(f"_… and {d.at_risk.more_accounts} more at high risk_")
+
+
+def risk_summary(r: MoneyAtRisk) -> str:
+    """The channel's one line on risk: the total, and whom to chase first."""
+    if not r.account_count:
+        return f"*At risk* nothing: no account at {r.min_level} risk"
+    line = (
+        f"*At risk* {format_money(r.total_at_risk_minor, r.currency)} in "
+        f"{plural(r.account_count, f'{r.min_level}-risk account')}"
+    )
+    if r.accounts:
+        first = r.accounts[0]
+        line += (
+            f", most in {escape(first.name)} "
+            f"({format_money(first.at_risk_minor, r.currency)}; details in the thread)"
+        )
+    return line
+
+
+def _risk_lines(r: MoneyAtRisk) -> list[str]:
+    """The total first, then the accounts by money at risk, then the small ones in a line."""
+    if not r.account_count:
+        return [f"*At-risk accounts ({r.min_level})*", f"No account at {r.min_level} risk."]
+    lines = [
+        f"*At-risk accounts ({r.min_level})*: {format_money(r.total_at_risk_minor, r.currency)} "
+        f"at risk in {plural(r.account_count, 'account')} "
+        "(expected loss: open balance × risk score as a %)"
+    ]
+    lines += [
+        f"• {escape(a.name)}: {risk_money_text(a)}: {escape('; '.join(a.reasons))}"
+        for a in r.accounts
+    ]
+    under = format_money(r.min_balance_minor, r.currency)
+    if r.more_accounts:
+        lines.append(f"_… and {plural(r.more_accounts, 'more account')} with {under} or more_")
+    if r.small_count:
+        lines.append(
+            f"{plural(r.small_count, 'smaller account')} (balance under {under} each): "
+            f"{format_money(r.small_at_risk_minor, r.currency)} at risk, not listed"
+        )
+    return lines
+
+
+def detail_blocks(d: Digest) -> list[Block]:
+    """The thread reply: the lists behind the summary, each cut to a readable length."""
     act = d.activity
     did = [
         f"Reminders drafted: {act.get('proposed_dunning_email', 0)} · emails sent: "
@@ -122,15 +187,15 @@ def detail_blocks(d: Digest) -> list[Block]:
         f"done: {act.get('write_offs_done', 0)} · rejected: {act.get('rejected', 0)}"
     ]
     blocks: list[Block] = [
-        *sections([f"*Top {len(d.top_overdue.accounts)} overdue accounts*", *overdue]),
+        *sections([f"*Top {len(d.top_overdue.accounts)} overdue accounts*", *_overdue_lines(d)]),
         *sections(
             [
                 f"*Open disputes by age* ({len(d.disputes)} open; target: resolved within "
                 f"{d.target_dispute_hours} hours)",
-                *disputes,
+                *_dispute_lines(d),
             ]
         ),
-        *sections(["*At-risk accounts (high)*", *risky]),
+        *sections(_risk_lines(d.at_risk)),
         *sections([f"*What I did {d.week_start} – {d.as_of}*", *did]),
     ]
     return fit(blocks)
@@ -171,10 +236,44 @@ def digest_csv(d: Digest) -> bytes:
                 d.top_overdue.currency,
             ]
         )
-    for r in d.disputes_by_age:
-        w(["disputes_by_age", r.label, r.count, ""])
-    for risky in d.at_risk.accounts:
-        w(["at_risk", risky.name, risky.score, ""])
+    rows += _dispute_rows(d)
+    rows += _risk_rows(d.at_risk)
     for key, n in sorted(d.activity.items()):
         w(["activity", key, n, ""])
     return csv_bytes(rows)
+
+
+def _dispute_rows(d: Digest) -> list[Sequence[Cell]]:
+    rows: list[Sequence[Cell]] = []
+    for r in d.disputes_by_age:
+        rows.append(["disputes_by_age", r.label, r.count, ""])
+        rows.append(
+            ["disputes_by_age_amount", r.label, format_major(r.total_minor, r.currency), r.currency]
+        )
+        for cur, minor in sorted(r.amounts.items()):
+            rows.append(["disputes_by_age_by_currency", r.label, format_major(minor, cur), cur])
+    return rows
+
+
+def _risk_rows(r: MoneyAtRisk) -> list[Sequence[Cell]]:
+    """The money at risk in the reporting currency, and each balance in its own currency."""
+    cur = r.currency
+    rows: list[Sequence[Cell]] = [
+        ["at_risk", "total_at_risk", format_major(r.total_at_risk_minor, cur), cur],
+        ["at_risk", "accounts", r.account_count, ""],
+        ["at_risk", "accounts_under_min_balance", r.small_count, ""],
+        ["at_risk", "at_risk_under_min_balance", format_major(r.small_at_risk_minor, cur), cur],
+    ]
+    for a in r.accounts:
+        rows += [
+            ["at_risk_account", a.name, format_major(a.at_risk_minor, cur), cur],
+            ["at_risk_score", a.name, a.score, ""],
+            ["at_risk_balance", a.name, format_major(a.balance_reporting_minor, cur), cur],
+            [
+                "at_risk_balance_by_currency",
+                a.name,
+                format_major(a.balance_minor, a.currency),
+                a.currency,
+            ],
+        ]
+    return rows

@@ -11,7 +11,7 @@ from bot.render.layout import Line, Strong, compose
 from tools.buckets import BUCKETS
 from tools.customer_lookup import MAX_CANDIDATES, CustomerMatch
 from tools.customers import CustomerBalance, InvoiceLine
-from tools.format import format_lateness
+from tools.format import format_lateness, plural
 from tools.money import format_money
 
 
@@ -32,7 +32,7 @@ def customer_view(c: CustomerBalance, intent: Intent | None = None) -> Rendered:
             " owes ",
             Strong(format_money(c.balance_minor, c.currency)),
             f" as of {c.as_of}: {format_money(c.past_due_minor, c.currency)} past due, "
-            f"{c.invoice_count} open invoice(s).",
+            f"{plural(c.invoice_count, 'open invoice')}.",
         )
     ]
     if set(c.balance_by_currency) - {c.currency}:

@@ -26,7 +26,7 @@ def _dispute(x: DisputeLine) -> Line:
 def disputes_view(d: OpenDisputes, intent: Intent | None = None) -> Rendered:
     summary = (
         Strong(str(d.count)),
-        " open dispute(s), ",
+        " open dispute, " if d.count == 1 else " open disputes, ",
         Strong(format_money(d.total_minor, d.currency)),
         " in total.",
     )

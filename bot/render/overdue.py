@@ -7,6 +7,7 @@ from bot.blocks.ids import RowsRequest
 from bot.intents import Intent
 from bot.render.layout import Strong, compose
 from tools.buckets import over_label
+from tools.format import plural
 from tools.money import format_money
 from tools.overdue import TopOverdue
 
@@ -19,14 +20,15 @@ def overdue_view(t: TopOverdue, intent: Intent | None = None) -> Rendered:
     )
     summary = (
         Strong(format_money(t.total_overdue_minor, t.currency)),
-        f" {over_label(t.more_than_days)} across {t.account_count} account(s).",
+        f" {over_label(t.more_than_days)} across {plural(t.account_count, 'account')}.",
     )
     items = [
         (
             f"{i}. ",
             Strong(a.name),
             f": {format_money(a.overdue_minor, t.currency)} · oldest "
-            f"{a.oldest_days_past_due} days past due · {a.invoice_count} invoice(s)",
+            f"{plural(a.oldest_days_past_due, 'day')} past due · "
+            f"{plural(a.invoice_count, 'invoice')}",
         )
         for i, a in enumerate(t.accounts, 1)
     ]

@@ -7,13 +7,14 @@ from bot.blocks.ids import RowsRequest
 from bot.intents import Intent
 from bot.render.layout import Strong, compose
 from tools.cash import UnappliedCash
+from tools.format import plural
 from tools.money import format_money
 
 
 def unapplied_view(u: UnappliedCash, intent: Intent | None = None) -> Rendered:
     summary = (
         Strong(format_money(u.total_minor, u.currency)),
-        f" in {u.count} payment(s) not applied to an invoice.",
+        f" in {plural(u.count, 'payment')} not applied to an invoice.",
     )
     items = [
         (

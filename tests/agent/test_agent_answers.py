@@ -85,7 +85,7 @@ def test_risk_reasons_reach_the_model_and_the_answer(agent: Agent, fake_llm: Fak
     reply = agent.ask("who is at risk?", user="U1", today=AS_OF)
     sent = fake_llm.tool_results(1)[0]
     assert "balance USD 12,000.00 is over the credit limit USD 10,000.00" in sent
-    assert "1 failed payment attempt(s)" in sent and "1 open dispute(s) for USD 700.00" in sent
+    assert "1 failed payment attempt in" in sent and "1 open dispute for USD 700.00" in sent
     assert reply.outcome == "answered"
 
 

@@ -40,13 +40,14 @@ def test_risk_scores_with_reasons(db_url: str, make_deps: MakeDeps) -> None:
         "weighted days past due rose from 61.00 to 91.00 in 30 days",
         "100.00% of the balance (USD 12,000.00 of USD 12,000.00) is more than 60 days past due",
         "balance USD 12,000.00 is over the credit limit USD 10,000.00",
-        "paying slower: 50.00 days late on average in the last 90 days against 30.00 before",
+        "paying slower: 50.00 days late on average in the last 90 days against 30.00 days late "
+        "before",
     ]
     assert (globex.score, globex.level) == (75, "high")
     umbrella = scores["Umbrella Ltd"]
     assert umbrella.reasons == [
-        "1 failed payment attempt(s) in the last 90 days",
-        "1 open dispute(s) for USD 700.00",
+        "1 failed payment attempt in the last 90 days",
+        "1 open dispute for USD 700.00",
     ]
     assert (umbrella.score, umbrella.level) == (25, "medium")
     assert "Initech LLC" not in scores  # 16 days late on one invoice: no signal yet

@@ -15,7 +15,7 @@ from bot.answer import answer
 from bot.commands.report_cmd import report_table
 from jobs.runner import run_job
 from tests.fakes.slack_api import FakeSlack
-from tests.jobs import ledger
+from tests.jobs import ledger, ledger_fx
 from tests.jobs.conftest import ALERTS, DIGEST
 from tests.jobs.ledger import MONDAY
 from tests.ledger_files import customer, invoice, write_csvs
@@ -130,3 +130,38 @@ def test_dso_and_targets_read_the_same_in_answer_digest_and_report(
         met = next(t.met for t in digest.targets if t.name == check)
         line = next(row for row in table if row.strip().startswith(label + " "))
         assert ("ok  target" in line) == bool(met) and ("off target" in line) == (met is False)
+
+
+def test_converted_amounts_read_the_same_in_digest_alerts_answer_and_csv(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient, tmp_path: Path
+) -> None:
+    """A GBP account at the rate on or before the as-of date (1.25; the 1.30 of 2026-11-30 is
+    later): GBP 40,000.00 is USD 50,000.00, at score 60 USD 30,000.00 at risk, everywhere."""
+    ledger_fx.build(jdeps, tmp_path / "fx")
+    run_job(jdeps, "weekly-digest", now=MONDAY, client=client)
+    run_job(jdeps, "at-risk-scan", now=MONDAY, client=client)  # Monday: the same rate
+    run_job(jdeps, "dispute-watch", now=MONDAY, client=client)
+    digest = _digest_posts(fake_slack)
+    alerts = [
+        c.all_text for c in fake_slack.calls("chat.postMessage") if c.params["channel"] == ALERTS
+    ]
+    at_risk = "USD 30,000.00 at risk (balance USD 50,000.00 (GBP 40,000.00), score 60)"
+    assert f"Britannia Ltd: {at_risk}" in digest
+    risk_alert = next(a for a in alerts if "Britannia Ltd entered high risk" in a)
+    assert f"*Britannia Ltd* (BRIT) entered *high risk*: {at_risk}" in risk_alert
+    assert "USD 50,000.00 (GBP 40,000.00) is 60+ days past due" in risk_alert
+    assert "1. Britannia Ltd: USD 50,000.00 overdue" in digest
+
+    dispute = "USD 1,250.00 (GBP 1,000.00)"
+    assert any(f"*Britannia Ltd* on INV-B1: {dispute} billing" in a for a in alerts), alerts
+    assert "over 30 days: 1 dispute, USD 1,250.00" in digest
+
+    uploads = {u.filename: u.content for u in fake_slack.uploads()}
+    rows = list(csv.reader(io.StringIO(uploads[f"ar-digest-{SUNDAY}.csv"].decode())))
+    assert ["at_risk_balance", "Britannia Ltd", "50000.00", "USD"] in rows
+    assert ["at_risk_account", "Britannia Ltd", "30000.00", "USD"] in rows
+    assert ["top_overdue", "Britannia Ltd", "50000.00", "USD"] in rows
+    assert ["disputes_by_age_amount", "over 30 days", "1250.00", "USD"] in rows
+
+    reply = answer(jdeps, "what's Britannia Ltd's balance as of 2026-11-22?")
+    assert "USD 50,000.00" in reply.text and "GBP 40,000.00" in reply.text, reply.text

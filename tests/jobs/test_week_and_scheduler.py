@@ -72,7 +72,7 @@ def test_a_simulated_week_posts_each_expected_message_once(
     assert by_channel[OWNER] == 1  # Risky Inc's owner: its high-risk alert
     risk = [t for t in alerts if "entered high risk" in t]
     new = [t for t in alerts if t.startswith("New dispute")]
-    reminders = [t for t in alerts if "need attention" in t]
+    reminders = [t for t in alerts if "attention today" in t]
     assert len(risk) == 1 and "Risky Inc" in risk[0]
     assert len(new) == 1 and "Goodpay Ltd" in new[0]
     # the 5-day-old dispute every day (7); Wednesday's from Friday 11:05 (49 h) on (3);
