@@ -136,8 +136,8 @@ def score_customers(
     scores = [
         score
         for cid, f in facts.items()
-        if (score := _score_one(f, exposure.get((cid, f.currency), none), signals, floor))
-        is not None
+        if _ceiling(f, acc := exposure.get((cid, f.currency), none), signals) >= floor
+        and (score := _score_one(f, acc, signals, floor)) is not None
     ]
     scores.sort(key=lambda s: (-s.score, -s.balance_minor, s.name))
     return scores
@@ -253,6 +253,28 @@ def _slowing_hit(history: Decimal | None, recent: Decimal | None) -> Hit | None:
 
 def _decimal(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(value))
+
+
+def _ceiling(f: CustomerFacts, acc: Exposure, sig: _Signals) -> int:
+    """The most points the account could score, from integer tests alone.
+
+    A daily scan looks at every customer and most score nothing; the sentences and Decimal
+    ratios of `_score_one` are worth building only for accounts that could reach the floor.
+    Each signal is counted as if it fired whenever it can fire, so this is never below the
+    score.
+    """
+    points = sum(hit[0] for hit in _count_hits(f.id, sig))
+    if acc.past_due > 0 and acc.past_due_before > 0:
+        points += TREND_POINTS
+    if acc.balance > 0 and acc.over > 0:
+        points += max(OVER_HIGH_POINTS, OVER_POINTS)
+    if f.credit_limit_minor is not None and acc.balance > f.credit_limit_minor:
+        points += CREDIT_LIMIT_POINTS
+    history, recent = sig.days_late.get(f.id, (None, None))
+    # floats here, Decimals in the hit: a margin far above float error keeps this an upper bound
+    if history is not None and recent is not None and recent - history > float(SLOWING_DAYS) - 1:
+        points += SLOWING_POINTS
+    return points
 
 
 def _score_one(f: CustomerFacts, acc: Exposure, sig: _Signals, floor: int) -> RiskScore | None:
