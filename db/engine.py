@@ -51,8 +51,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def _postgres_settings(dbapi_conn: Any, _record: Any) -> None:
     # The metrics are many cheap index lookups; JIT compiling them costs ~0.3 s per query.
+    # A scan of every account groups 70,000 customers: with the default 4 MB of memory per
+    # sort or hash the groups spill to disk, which doubles the risk scan's queries.
     with dbapi_conn.cursor() as cur:
         cur.execute("SET jit = off")
+        cur.execute("SET work_mem = '64MB'")
     dbapi_conn.commit()
 
 

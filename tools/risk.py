@@ -263,7 +263,9 @@ def _ceiling(f: CustomerFacts, acc: Exposure, sig: _Signals) -> int:
     Each signal is counted as if it fired whenever it can fire, so this is never below the
     score.
     """
-    points = sum(hit[0] for hit in _count_hits(f.id, sig))
+    cid = f.id
+    counted = cid in sig.broken or cid in sig.failed or cid in sig.disputes
+    points = sum(hit[0] for hit in _count_hits(cid, sig)) if counted else 0
     if acc.past_due > 0 and acc.past_due_before > 0:
         points += TREND_POINTS
     if acc.balance > 0 and acc.over > 0:
