@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def make_engine(url: str, *, connections: int | None = None, **kwargs: Any) -> Engine:
@@ -99,6 +101,19 @@ def head_revision() -> str:
         downs.update(re.findall(r'^down_revision: str \| None = "(\w+)"', source, re.M))
     (head,) = revisions - downs
     return str(head)
+
+
+def read_apart(
+    session: Session, read: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    """`read(session, ...)` on a new session and connection of the same engine, so a thread can
+    run it beside the caller's; on the caller's session when that is bound to one connection
+    (which threads cannot share)."""
+    bind = session.get_bind()
+    if not isinstance(bind, Engine):
+        return read(session, *args, **kwargs)
+    with Session(bind) as own:
+        return read(own, *args, **kwargs)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
