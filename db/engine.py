@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
@@ -103,16 +104,30 @@ def head_revision() -> str:
     return str(head)
 
 
-def read_apart(
-    session: Session, read: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
-) -> T:
-    """`read(session, ...)` on a new session and connection of the same engine, so a thread can
-    run it beside the caller's; on the caller's session when that is bound to one connection
-    (which threads cannot share)."""
+def read_beside(
+    pool: Executor,
+    session: Session,
+    read: Callable[Concatenate[Session, P], T],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> Future[T]:
+    """`read(session, ...)` started beside the caller's own reads: in the pool's thread on a new
+    session of the same engine when the database serves connections in parallel (PostgreSQL);
+    at once on the caller's session on SQLite, where a second connection keeps a page cache of
+    its own (another 200 MiB of the same ledger, and the CPU to fill it), or when the session
+    is bound to a single connection, which threads cannot share."""
     bind = session.get_bind()
-    if not isinstance(bind, Engine):
-        return read(session, *args, **kwargs)
-    with Session(bind) as own:
+    if isinstance(bind, Engine) and bind.dialect.name != "sqlite":
+        return pool.submit(lambda: _on_own_session(bind, read, *args, **kwargs))
+    done: Future[T] = Future()
+    done.set_result(read(session, *args, **kwargs))
+    return done
+
+
+def _on_own_session(
+    engine: Engine, read: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+) -> T:
+    with Session(engine) as own:
         return read(own, *args, **kwargs)
 
 

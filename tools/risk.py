@@ -11,7 +11,7 @@ queries whatever the number of customers.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from db import promises as promises_db
 from db.customers import CustomerFacts, customer_facts
 from db.disputes import open_dispute_totals
-from db.engine import read_apart
+from db.engine import read_beside
 from db.exposure import Exposure, customer_exposure
-from db.pay_speed import days_late_before_and_after
+from db.pay_speed import LateAverages, days_late_before_and_after
 from db.payments import failed_attempts
 from tools.buckets import due_before
 from tools.clock import AsOfDate, day_cut, today
@@ -103,25 +103,27 @@ def score_customers(
 ) -> list[RiskScore]:
     """Every customer at `min_level` or above, highest score first.
 
-    The days-late averages are read on a connection of their own, beside the balances (the
-    two longest reads of a scan of every customer): the caller's session must not hold
-    uncommitted writes the scores should see.
+    On PostgreSQL the days-late averages are read on a connection of their own, beside the
+    balances (the two longest reads of a scan of every customer): the caller's session must
+    not hold uncommitted writes the scores should see.
     """
     cut = day_cut(as_of, tz)
     start = day_cut(as_of - timedelta(days=RECENT_DAYS + HISTORY_DAYS), tz)
     split = day_cut(as_of - timedelta(days=RECENT_DAYS), tz)
     everyone = customer_ids is None and segment is None
 
-    def read_days_late(ids: Sequence[int] | None) -> dict[int, tuple[float | None, float | None]]:
-        return read_apart(session, days_late_before_and_after, start, split, cut, ids)
-
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="arbot-risk") as pool:
-        late = pool.submit(read_days_late, None) if everyone else None
+
+        def read_days_late(ids: Sequence[int] | None) -> Future[dict[int, LateAverages]]:
+            late = days_late_before_and_after
+            return read_beside(pool, session, late, start, split, cut, ids)
+
+        late = read_days_late(None) if everyone else None
         facts = customer_facts(session, customer_ids, segment)
         if not facts:
             return []
         ids = None if everyone else list(facts)
-        late = late or pool.submit(read_days_late, ids)
+        late = late or read_days_late(ids)
         before_day = as_of - timedelta(days=TREND_DAYS)
         # Balances in each customer's own currency (other currencies are not mixed in).
         exposure = customer_exposure(
