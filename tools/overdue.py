@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pydantic import BaseModel, Field
 
 from db.customers import customer_facts
-from db.exposure import open_by_customer_bucket
+from db.exposure import OpenByBucket, open_by_customer_bucket
 from tools.buckets import BUCKETS, days_past_due, due_before, due_ranges
 from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
@@ -61,19 +61,18 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
             due_ranges(as_of),
             due_before=None if more_than is None else due_before(as_of, more_than),
         )
-        # Converted once per account and currency: the conversion is linear.
+        # Converted once per account and currency (the conversion is linear and exact), and
+        # per bucket only for the accounts listed: a daily list ranks every account.
         exact: dict[int, Decimal] = {}
         oldest: dict[int, int] = {}
         counts: dict[int, int] = {}
-        buckets: dict[int, dict[str, Decimal]] = {}
+        per_account: dict[int, list[OpenByBucket]] = {}
         for row in rows:
             cid = row.customer_id
-            per = buckets.setdefault(cid, {})
-            for b, minor in row.by_bucket.items():
-                if minor:
-                    amount = fx.exact(minor, row.currency)
-                    exact[cid] = exact.get(cid, Decimal(0)) + amount
-                    per[b] = per.get(b, Decimal(0)) + amount
+            total = sum(row.by_bucket.values())
+            if total:
+                exact[cid] = exact.get(cid, Decimal(0)) + fx.exact(total, row.currency)
+            per_account.setdefault(cid, []).append(row)
             days = days_past_due(as_of, row.oldest_due_on)
             oldest[cid] = max(oldest.get(cid, days), days)
             counts[cid] = counts.get(cid, 0) + row.invoice_count
@@ -89,7 +88,7 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
                     overdue_minor=_round(exact[cid]),
                     oldest_days_past_due=oldest[cid],
                     invoice_count=counts[cid],
-                    aging_minor={b: _round(buckets[cid].get(b, Decimal(0))) for b in BUCKETS},
+                    aging_minor=_aging(per_account[cid], fx),
                 )
             )
     return TopOverdue(
@@ -100,6 +99,16 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
         account_count=len(exact),
         accounts=accounts,
     )
+
+
+def _aging(rows: list[OpenByBucket], fx: Converter) -> dict[str, int]:
+    """One account's open amounts per bucket, in the reporting currency."""
+    per: dict[str, Decimal] = {}
+    for row in rows:
+        for b, minor in row.by_bucket.items():
+            if minor:
+                per[b] = per.get(b, Decimal(0)) + fx.exact(minor, row.currency)
+    return {b: _round(per.get(b, Decimal(0))) for b in BUCKETS}
 
 
 def _round(value: Decimal) -> int:
