@@ -10,7 +10,8 @@ from sqlalchemy import and_, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from db.bank_models import BankTxn, BankTxnStatus, PayerAlias
-from db.models import Customer, Payment
+from db.models import Customer, Invoice, Payment
+from db.settlement import OverApplied, refresh_settlement
 
 
 def known_keys(session: Session, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -150,3 +151,20 @@ def ids_for(session: Session, keys: Sequence[tuple[str, str]]) -> list[int]:
         query = select(BankTxn.id).where(tuple_(BankTxn.account, BankTxn.external_id).in_(chunk))
         out.extend(int(i) for i in session.execute(query).scalars())
     return sorted(out)
+
+
+def invoice_refs(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    """Import id of each invoice."""
+    query = select(Invoice.id, Invoice.external_id).where(Invoice.id.in_(list(ids)))
+    return {int(i): str(e) for i, e in session.execute(query)}
+
+
+def write_payments(session: Session, rows: list[Payment]) -> list[OverApplied]:
+    """Insert bank payments and refresh their invoices' settlement and dated sums in the
+    same transaction, the path every payment write ends in; returns over-applied invoices."""
+    for row in rows:
+        session.add(row)
+    session.flush()
+    return refresh_settlement(
+        session.connection(), [r.invoice_id for r in rows if r.invoice_id is not None]
+    )

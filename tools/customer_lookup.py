@@ -72,46 +72,62 @@ def _match(query: str, found: list[CustomerName], scores: list[float]) -> Custom
 
 
 def match_customer(session: Session, query: str) -> CustomerMatch:
-    names = customer_names(session)
-    wanted = query.strip()
-    folded = wanted.casefold()
-    if not folded:
-        return CustomerMatch(query=query, status="none")
-    # Exact first; an exact reference shared by two customers (external ids are unique per
-    # source only) is asked back, never passed on to a looser step.
-    for exact in (
-        [c for c in names if c.external_id == wanted],
-        [c for c in names if wanted.isdigit() and c.id == int(wanted)],
-        [c for c in names if c.name.casefold() == folded],
-    ):
-        if exact:
-            return _match(query, exact, [100] * len(exact))
-    # Then an external id in another case, and the names the words of the query stand in
-    # ("acme" in "Acme Corp" and "Acme Holdings"): with two such customers a reminder must not
-    # pick one by spelling distance.
-    key = f" {normalize(wanted)} "
-    near = [
-        c for c in names if c.external_id.casefold() == folded or key in f" {normalize(c.name)} "
-    ]
-    if near:
-        return _match(query, near, [100] * len(near))
-    by_id = {c.id: c for c in names}
-    hits = process.extract(
-        normalize(wanted),
-        {c.id: normalize(c.name) for c in names},
-        scorer=fuzz.WRatio,
-        limit=MAX_CANDIDATES * 4,
-        score_cutoff=CANDIDATE_SCORE,
-    )
-    if not hits:
-        return CustomerMatch(query=query, status="none")
-    top = hits[0][1]
-    close = [h for h in hits if h[1] >= top - TIE_MARGIN]
-    if len(close) == 1 and top < FOUND_SCORE:
-        return CustomerMatch(
-            query=query, status="ambiguous", candidates=[_candidate(by_id[close[0][2]], top)]
+    return NameIndex(customer_names(session)).match(query)
+
+
+class NameIndex:
+    """The customers' names prepared once, for callers that look up many names (a bank
+    statement's payers) with the same rules as a single question."""
+
+    def __init__(self, names: list[CustomerName]) -> None:
+        self.names = names
+        self.by_id = {c.id: c for c in names}
+        self.normal = {c.id: normalize(c.name) for c in names}
+
+    def match(self, query: str) -> CustomerMatch:
+        names = self.names
+        wanted = query.strip()
+        folded = wanted.casefold()
+        if not folded:
+            return CustomerMatch(query=query, status="none")
+        # Exact first; an exact reference shared by two customers (external ids are unique
+        # per source only) is asked back, never passed on to a looser step.
+        for exact in (
+            [c for c in names if c.external_id == wanted],
+            [c for c in names if wanted.isdigit() and c.id == int(wanted)],
+            [c for c in names if c.name.casefold() == folded],
+        ):
+            if exact:
+                return _match(query, exact, [100] * len(exact))
+        # Then an external id in another case, and the names the words of the query stand in
+        # ("acme" in "Acme Corp" and "Acme Holdings"): with two such customers a reminder
+        # must not pick one by spelling distance.
+        key = f" {normalize(wanted)} "
+        near = [
+            c
+            for c in names
+            if c.external_id.casefold() == folded or key in f" {self.normal[c.id]} "
+        ]
+        if near:
+            return _match(query, near, [100] * len(near))
+        hits = process.extract(
+            normalize(wanted),
+            self.normal,
+            scorer=fuzz.WRatio,
+            limit=MAX_CANDIDATES * 4,
+            score_cutoff=CANDIDATE_SCORE,
         )
-    return _match(query, [by_id[cid] for _, _, cid in close], [score for _, score, _ in close])
+        if not hits:
+            return CustomerMatch(query=query, status="none")
+        top = hits[0][1]
+        close = [h for h in hits if h[1] >= top - TIE_MARGIN]
+        if len(close) == 1 and top < FOUND_SCORE:
+            only = self.by_id[close[0][2]]
+            return CustomerMatch(
+                query=query, status="ambiguous", candidates=[_candidate(only, top)]
+            )
+        found = [self.by_id[cid] for _, _, cid in close]
+        return _match(query, found, [score for _, score, _ in close])
 
 
 def resolve_customer(session: Session, query: str | int) -> Customer:

@@ -327,3 +327,19 @@ def _dso_point(
         best_possible_dso=best,
         average_days_delinquent=add,
     )
+
+
+def convert_between(
+    session: Session, amount_minor: int, source: str, target: str, on: date, reporting: str
+) -> tuple[int, Decimal] | None:
+    """`amount_minor` of `source` in `target` minor units (half-up) and the rate used, at the
+    rates on or before `on` (each quoted in the reporting currency); None without a rate."""
+    rates = []
+    for cur in (source, target):
+        rate = Decimal(1) if cur == reporting else fx_rate(session, cur, on)
+        if rate is None:
+            return None
+        rates.append(rate)
+    rate = rates[0] / rates[1]
+    exact = Decimal(amount_minor) * rate * Decimal(10) ** (exponent(target) - exponent(source))
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP)), rate

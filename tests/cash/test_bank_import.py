@@ -58,7 +58,7 @@ def test_an_overlapping_statement_adds_only_its_new_lines(
 ) -> None:
     first, second = tmp_path / "nov1.csv", tmp_path / "nov2.csv"
     first.write_text(csv_text(LINES[:3]))
-    second.write_text(csv_text(LINES[2:] + [Line("R9", D, "5.00", payer="Gamma")]))
+    second.write_text(csv_text([*LINES[2:], Line("R9", D, "5.00", payer="Gamma")]))
     assert arbot(capsys, "bank", "import", str(first)).code == 0
     run = arbot(capsys, "bank", "import", str(second))
     assert "2 new, 1 already known" in run.out

@@ -1,0 +1,336 @@
+"""Which open invoices a bank credit pays: pure functions over a prepared book.
+
+Signals, strongest first: invoice numbers in the reference (any spelling: `INV-001234`,
+`inv 1234`, `1234`, several in one line) checked against the amount; then the payer, by a
+learned alias or by name (the customer lookup's rules), with the amount equal to one of
+that customer's open invoices or to a combination of them (bounded search); last, an amount
+equal to exactly one open invoice in the ledger. A shortfall up to the fee tolerance is read
+as bank fees (left open on the invoice); a larger one is a partial payment applied oldest
+due first; an excess stays unapplied cash on the customer. Money in another currency than
+the invoice's is converted only at a stored rate, and the reasons say so; without a rate it
+is not applied.
+
+Confidence is calibrated so that 0.9 and above means the customer and the set of invoices
+are as sure as a person reading the line would be (tests/bench/bench_cash.py measures it).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from tools.customer_lookup import NameIndex, normalize
+from tools.money import exponent, format_money
+
+MAX_COMBINATION = 4  # invoices in one payment, searched among...
+COMBINATION_POOL = 16  # ...the customer's oldest open invoices
+_DIGITS = re.compile(r"\d+")
+
+
+@dataclass(frozen=True)
+class OpenInv:
+    invoice_id: int
+    external_id: str
+    number: str | None
+    customer_id: int
+    currency: str
+    open_minor: int
+    due_on: date
+
+
+@dataclass(frozen=True)
+class Receipt:
+    txn_id: int
+    booked_on: date
+    amount_minor: int
+    currency: str
+    payer_name: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class Allocation:
+    invoice_id: int
+    amount_minor: int  # in the invoice's currency
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    customer_id: int
+    confidence: float
+    currency: str  # of the allocations and the remainder
+    allocations: tuple[Allocation, ...]
+    unapplied_minor: int  # what stays unapplied cash on the customer
+    reasons: tuple[str, ...]
+
+
+# (amount, from currency, to currency, day) -> (converted amount, rate) or None
+Convert = Callable[[int, str, str, date], tuple[int, Decimal] | None]
+
+
+@dataclass
+class Book:
+    invoices: Sequence[OpenInv]
+    names: NameIndex
+    aliases: dict[str, int]
+    fee_tolerance: Decimal
+    convert: Convert
+    by_key: dict[str, list[OpenInv]] = field(default_factory=dict)
+    by_customer: dict[int, list[OpenInv]] = field(default_factory=dict)
+    by_amount: dict[tuple[str, int], list[OpenInv]] = field(default_factory=dict)
+    _payers: dict[str, tuple[int | None, str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for inv in sorted(self.invoices, key=lambda i: (i.due_on, i.invoice_id)):
+            for key in number_keys(inv.number) | number_keys(inv.external_id):
+                self.by_key.setdefault(key, []).append(inv)
+            self.by_customer.setdefault(inv.customer_id, []).append(inv)
+            self.by_amount.setdefault((inv.currency, inv.open_minor), []).append(inv)
+
+    def payer(self, name: str) -> tuple[int | None, str]:
+        """(customer, how) the payer name points to: a learned alias, else the name lookup."""
+        if name not in self._payers:
+            self._payers[name] = self._find_payer(name)
+        return self._payers[name]
+
+    def _find_payer(self, name: str) -> tuple[int | None, str]:
+        key = payer_key(name)
+        if not key:
+            return None, ""
+        if key in self.aliases:
+            return self.aliases[key], "payer name learned from an earlier approved match"
+        found = self.names.match(name)
+        if found.status == "found":
+            return found.candidates[0].customer_id, "payer name matches the customer"
+        return None, ""
+
+
+def payer_key(name: str) -> str:
+    return normalize(name) if name.strip() else ""
+
+
+def number_keys(text: str | None) -> set[str]:
+    """The spellings of an invoice number that a reference can carry: its digits without
+    leading zeros ("INV-001234" -> "1234"), joined when the number has several groups."""
+    if not text:
+        return set()
+    groups = [g.lstrip("0") for g in _DIGITS.findall(text)]
+    groups = [g for g in groups if g]
+    keys = {"".join(groups)} if groups else set()
+    if len(groups) > 1 and len(groups[-1]) >= 4:  # "2026-0042" also read as "42"? too loose
+        keys.add(groups[-1])
+    return {k for k in keys if len(k) >= 2}
+
+
+def reference_keys(reference: str) -> list[str]:
+    """Invoice-number candidates in a bank reference, in the order written: each digit run
+    without leading zeros, and runs joined by - or / ("2026-0042")."""
+    keys: list[str] = []
+    for token in re.findall(r"\d+(?:[-/]\d+)*", reference):
+        for key in [g.lstrip("0") for g in token.replace("/", "-").split("-")] + [
+            "".join(g.lstrip("0") for g in token.replace("/", "-").split("-"))
+        ]:
+            if len(key) >= 2 and key not in keys:
+                keys.append(key)
+    return keys
+
+
+def suggest(book: Book, r: Receipt) -> Suggestion | None:
+    """The best suggestion for one receipt, or None when nothing points anywhere."""
+    payer_customer, payer_how = book.payer(r.payer_name)
+    named = _by_reference(book, r)
+    best: Suggestion | None = None
+    for customer_id, invoices in named.items():
+        s = _against(book, r, customer_id, invoices, payer_customer == customer_id, payer_how)
+        if s is not None and (best is None or s.confidence > best.confidence):
+            best = s
+    if best is not None and best.confidence >= 0.9:
+        return best
+    if payer_customer is not None:
+        s = _by_payer(book, r, payer_customer, payer_how)
+        if s is not None and (best is None or s.confidence > best.confidence):
+            best = s
+    if best is None:
+        best = _by_amount_alone(book, r)
+    return best
+
+
+def _by_reference(book: Book, r: Receipt) -> dict[int, list[OpenInv]]:
+    found: dict[int, list[OpenInv]] = {}
+    for key in reference_keys(r.reference):
+        for inv in book.by_key.get(key, []):
+            if inv not in found.setdefault(inv.customer_id, []):
+                found[inv.customer_id].append(inv)
+    return found
+
+
+def _money(book: Book, r: Receipt, currency: str) -> tuple[int, str] | None:
+    """The receipt in `currency` and the words saying how, or None without a rate."""
+    if currency == r.currency:
+        return r.amount_minor, ""
+    converted = book.convert(r.amount_minor, r.currency, currency, r.booked_on)
+    if converted is None:
+        return None
+    amount, rate = converted
+    return amount, (
+        f"paid in {r.currency}: {format_money(r.amount_minor, r.currency)} converted at "
+        f"{rate.normalize()} to {format_money(amount, currency)}"
+    )
+
+
+def _allocate(invoices: Sequence[OpenInv], amount: int) -> tuple[tuple[Allocation, ...], int]:
+    """Oldest due first; what is left over stays unapplied."""
+    out = []
+    left = amount
+    for inv in sorted(invoices, key=lambda i: (i.due_on, i.invoice_id)):
+        take = min(left, inv.open_minor)
+        if take > 0:
+            out.append(Allocation(inv.invoice_id, take))
+            left -= take
+    return tuple(out), left
+
+
+def _numbers(invoices: Sequence[OpenInv]) -> str:
+    return ", ".join(i.number or i.external_id for i in invoices)
+
+
+def _against(
+    book: Book,
+    r: Receipt,
+    customer_id: int,
+    invoices: list[OpenInv],
+    payer_ok: bool,
+    payer_how: str,
+) -> Suggestion | None:
+    currency = invoices[0].currency
+    invoices = [i for i in invoices if i.currency == currency]
+    money = _money(book, r, currency)
+    refs = f"reference names {_numbers(invoices)}"
+    if money is None:
+        return Suggestion(
+            customer_id,
+            0.3,
+            currency,
+            (),
+            0,
+            (
+                refs,
+                f"paid in {r.currency}, invoiced in {currency}, and no exchange rate on or "
+                f"before {r.booked_on}: not applied",
+            ),
+        )
+    amount, how = money
+    reasons = [refs] + ([how] if how else []) + ([payer_how] if payer_ok else [])
+    due = sum(i.open_minor for i in invoices)
+    tolerance = int(book.fee_tolerance.scaleb(exponent(currency)))
+    if amount == due:
+        conf, words = 0.99, "amount equals their open total"
+    elif 0 < due - amount <= tolerance:
+        conf = 0.96
+        words = f"short by {format_money(due - amount, currency)}: bank fees, left open"
+    elif amount > due:
+        conf = 0.93 if payer_ok else 0.8
+        words = f"overpaid by {format_money(amount - due, currency)}: stays unapplied cash"
+    else:
+        conf = 0.9 if payer_ok else 0.7
+        words = f"partial payment: {format_money(due - amount, currency)} stays open"
+    if how:
+        conf = min(conf, 0.9)
+    allocations, left = _allocate(invoices, amount)
+    return Suggestion(customer_id, conf, currency, allocations, left, (*reasons, words))
+
+
+def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion | None:
+    invoices = book.by_customer.get(customer_id, [])
+    currencies = {i.currency for i in invoices} or {r.currency}
+    currency = r.currency if r.currency in currencies else sorted(currencies)[0]
+    money = _money(book, r, currency)
+    if money is None:
+        return Suggestion(
+            customer_id,
+            0.3,
+            r.currency,
+            (),
+            r.amount_minor,
+            (
+                how,
+                f"paid in {r.currency}, open invoices in {currency}, and no exchange rate: "
+                "not applied",
+            ),
+        )
+    amount, conv = money
+    pool = [i for i in invoices if i.currency == currency]
+    base = (how,) + ((conv,) if conv else ())
+    cap = 0.9 if conv else 1.0
+    exact = [i for i in pool if i.open_minor == amount]
+    if len(exact) == 1:
+        words = f"amount equals the open amount of {_numbers(exact)}"
+        return Suggestion(
+            customer_id, min(0.95, cap), currency, _allocate(exact, amount)[0], 0, (*base, words)
+        )
+    if len(exact) > 1:
+        words = f"amount equals {len(exact)} open invoices; the oldest is suggested"
+        return Suggestion(
+            customer_id, 0.7, currency, _allocate(exact[:1], amount)[0], 0, (*base, words)
+        )
+    combos = _combinations(pool, amount)
+    if len(combos) == 1:
+        words = f"amount equals the open total of {_numbers(combos[0])}"
+        return Suggestion(
+            customer_id,
+            min(0.92, cap),
+            currency,
+            _allocate(combos[0], amount)[0],
+            0,
+            (*base, words),
+        )
+    if combos:
+        words = (
+            f"amount equals {len(combos)} combinations of open invoices; the oldest is suggested"
+        )
+        return Suggestion(
+            customer_id, 0.6, currency, _allocate(combos[0], amount)[0], 0, (*base, words)
+        )
+    tolerance = int(book.fee_tolerance.scaleb(exponent(currency)))
+    near = [i for i in pool if 0 < i.open_minor - amount <= tolerance]
+    if len(near) == 1:
+        short = format_money(near[0].open_minor - amount, currency)
+        words = f"short of {_numbers(near)} by {short}: bank fees, left open"
+        return Suggestion(
+            customer_id, min(0.85, cap), currency, _allocate(near, amount)[0], 0, (*base, words)
+        )
+    words = "no open invoice or combination matches the amount: unapplied cash on the customer"
+    return Suggestion(customer_id, 0.5, currency, (), amount, (*base, words))
+
+
+def _combinations(pool: Sequence[OpenInv], amount: int) -> list[tuple[OpenInv, ...]]:
+    """Sets of 2..MAX_COMBINATION of the oldest open invoices summing to `amount`."""
+    oldest = [i for i in pool if 0 < i.open_minor < amount][:COMBINATION_POOL]
+    found: list[tuple[OpenInv, ...]] = []
+    for size in range(2, MAX_COMBINATION + 1):
+        for combo in itertools.combinations(oldest, size):
+            if sum(i.open_minor for i in combo) == amount:
+                found.append(combo)
+                if len(found) > 1:
+                    return found
+    return found
+
+
+def _by_amount_alone(book: Book, r: Receipt) -> Suggestion | None:
+    same = book.by_amount.get((r.currency, r.amount_minor), [])
+    if len(same) != 1:
+        return None
+    inv = same[0]
+    words = f"amount equals the open amount of {_numbers(same)}, the only such invoice"
+    return Suggestion(
+        inv.customer_id,
+        0.6,
+        inv.currency,
+        (Allocation(inv.invoice_id, r.amount_minor),),
+        0,
+        ("payer not recognised", words),
+    )
