@@ -168,3 +168,18 @@ def write_payments(session: Session, rows: list[Payment]) -> list[OverApplied]:
     return refresh_settlement(
         session.connection(), [r.invoice_id for r in rows if r.invoice_id is not None]
     )
+
+
+def invoice_numbers(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    """The number people know each invoice by (its import id when it has none)."""
+    query = select(Invoice.id, Invoice.number, Invoice.external_id).where(Invoice.id.in_(list(ids)))
+    return {int(i): str(n or e) for i, n, e in session.execute(query)}
+
+
+def txn_ids_on_card(session: Session, channel: str, ts: str) -> list[int]:
+    query = (
+        select(BankTxn.id)
+        .where(BankTxn.slack_channel == channel, BankTxn.slack_ts == ts)
+        .order_by(BankTxn.booked_on, BankTxn.id)
+    )
+    return [int(i) for i in session.execute(query).scalars()]

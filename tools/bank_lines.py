@@ -93,13 +93,13 @@ def read_csv(path: Path, raw: bytes) -> ReadResult:
 
 def unique_hashes(lines: list[BankLine]) -> list[BankLine]:
     """Two identical lines without a bank reference (two equal wires on one day) are two
-    receipts: the second gets "#2" on its hash, the same on every import of the file."""
+    receipts: the second gets "~2" after its hash, the same on every import of the file."""
     count: dict[str, int] = {}
     out = []
     for line in lines:
         n = count[line.external_id] = count.get(line.external_id, 0) + 1
         if n > 1 and line.external_id.startswith("h:"):
-            line = replace(line, external_id=f"{line.external_id}#{n}")
+            line = replace(line, external_id=f"{line.external_id}~{n}")
         out.append(line)
     return out
 

@@ -49,11 +49,6 @@ class Applied:
     message: str
 
 
-def may_apply(deps: ToolDeps, user: str) -> bool:
-    s = deps.settings
-    return user in s.finance_users or user in s.approvers
-
-
 def _decided(txn: BankTxn) -> str:
     who = txn.decided_by or "someone"
     who = f"<@{who}>" if who[:1] in "UW" and who.isalnum() else who

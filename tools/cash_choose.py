@@ -36,7 +36,7 @@ def resolve_choice(
         if txn is None:
             raise CashRefused(f"bank line {txn_id} does not exist")
         try:
-            picked = [resolve_invoice(session, word.partition("=")[0].strip()) for word in invoices]
+            picked = [resolve_invoice(session, _invoice_ref(word)) for word in invoices]
             customer_id = (
                 resolve_customer(session, customer).id if customer else picked[0].customer_id
             )
@@ -58,3 +58,9 @@ def resolve_choice(
             raise CashRefused(f"{word}: {exc}") from None
         out.append(Allocation(inv.id, amount))
     return customer_id, out
+
+
+def _invoice_ref(word: str) -> str | int:
+    """An internal id ("id:42") is what a form's option carries; anything else was typed."""
+    ref = word.partition("=")[0].strip()
+    return int(ref[3:]) if ref.startswith("id:") and ref[3:].isdigit() else ref
