@@ -115,27 +115,46 @@ def payer_key(name: str) -> str:
 
 def number_keys(text: str | None) -> set[str]:
     """The spellings of an invoice number that a reference can carry: its digits without
-    leading zeros ("INV-001234" -> "1234"), joined when the number has several groups."""
+    leading zeros ("INV-001234" -> "1234"), and for numbers with letters the letters and
+    digits without the INV prefix ("INV-A17" -> "A17")."""
     if not text:
         return set()
     groups = [g.lstrip("0") for g in _DIGITS.findall(text)]
     groups = [g for g in groups if g]
     keys = {"".join(groups)} if groups else set()
-    if len(groups) > 1 and len(groups[-1]) >= 4:  # "2026-0042" also read as "42"? too loose
+    if len(groups) > 1 and len(groups[-1]) >= 4:  # "ACME-2026-10234" is also "10234"
         keys.add(groups[-1])
+    compact = _compact(text)
+    if compact and not compact.isdigit():
+        keys.add(compact)
     return {k for k in keys if len(k) >= 2}
+
+
+def _compact(text: str) -> str:
+    """Letters and digits only, upper case, without an INV/INVOICE/NO prefix."""
+    flat = re.sub(r"[^A-Z0-9]", "", text.upper())
+    flat = re.sub(r"^(?:INVOICE|INV)(?:NO|NR)?", "", flat)
+    return flat.lstrip("0") if flat.isdigit() else flat
 
 
 def reference_keys(reference: str) -> list[str]:
     """Invoice-number candidates in a bank reference, in the order written: each digit run
-    without leading zeros, and runs joined by - or / ("2026-0042")."""
+    without leading zeros, runs joined by - or / ("2026-0042"), and words that mix letters
+    and digits ("INV-A17" -> "A17")."""
     keys: list[str] = []
+
+    def add(key: str) -> None:
+        if len(key) >= 2 and key not in keys:
+            keys.append(key)
+
     for token in re.findall(r"\d+(?:[-/]\d+)*", reference):
-        for key in [g.lstrip("0") for g in token.replace("/", "-").split("-")] + [
-            "".join(g.lstrip("0") for g in token.replace("/", "-").split("-"))
-        ]:
-            if len(key) >= 2 and key not in keys:
-                keys.append(key)
+        groups = [g.lstrip("0") for g in token.replace("/", "-").split("-")]
+        for key in [*groups, "".join(groups)]:
+            add(key)
+    for word in re.findall(r"[A-Za-z0-9][A-Za-z0-9-]*", reference):
+        compact = _compact(word)
+        if compact and not compact.isdigit() and any(ch.isdigit() for ch in compact):
+            add(compact)
     return keys
 
 
