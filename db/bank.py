@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, select, tuple_, update
+from sqlalchemy import func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from db.bank_models import BankTxn, BankTxnStatus, PayerAlias
@@ -128,19 +128,30 @@ def bank_payments_exist(session: Session, external_ids: Sequence[str]) -> bool:
     return bool(session.execute(query).scalar_one())
 
 
-def cash_summary(session: Session, start: date, end: date) -> dict[str, dict[str, int]]:
-    """Per status/how and currency, the credits booked in [start, end)."""
-    query = (
-        select(
-            BankTxn.status, BankTxn.applied_how, BankTxn.currency, func.sum(BankTxn.amount_minor)
-        )
-        .where(and_(BankTxn.booked_on >= start, BankTxn.booked_on < end))
-        .group_by(BankTxn.status, BankTxn.applied_how, BankTxn.currency)
-    )
-    out: dict[str, dict[str, int]] = {}
-    for status, how, cur, total in session.execute(query):
-        key = f"{status}:{how}" if how else str(status)
-        out.setdefault(key, {})[str(cur)] = int(total)
+def cash_week(
+    session: Session, first_day: date, last_day: date, start: datetime, end: datetime
+) -> dict[str, dict[str, int]]:
+    """Per currency: credits booked in [first_day, last_day], lines applied automatically and
+    by hand in [start, end), and lines still unapplied booked by last_day."""
+    amount = func.sum(BankTxn.amount_minor)
+    out: dict[str, dict[str, int]] = {"received": {}, "auto": {}, "hand": {}, "unapplied": {}}
+    queries = {
+        "received": select(BankTxn.currency, amount).where(
+            BankTxn.booked_on >= first_day, BankTxn.booked_on <= last_day
+        ),
+        "auto": select(BankTxn.currency, amount).where(
+            BankTxn.applied_how == "auto", BankTxn.decided_at >= start, BankTxn.decided_at < end
+        ),
+        "hand": select(BankTxn.currency, amount).where(
+            BankTxn.applied_how == "hand", BankTxn.decided_at >= start, BankTxn.decided_at < end
+        ),
+        "unapplied": select(BankTxn.currency, amount).where(
+            BankTxn.status == BankTxnStatus.UNAPPLIED, BankTxn.booked_on <= last_day
+        ),
+    }
+    for key, query in queries.items():
+        for cur, total in session.execute(query.group_by(BankTxn.currency)):
+            out[key][str(cur)] = int(total)
     return out
 
 

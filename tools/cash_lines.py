@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from db import bank as bank_db
 from db.bank_models import BankTxnStatus
@@ -14,8 +15,9 @@ from db.invoices import open_invoices
 from tools.cash_apply import current_suggestion
 from tools.cash_suggest import suggestions
 from tools.clock import day_cut, today
+from tools.customer_lookup import normalize
 from tools.deps import ToolDeps
-from tools.money import format_money
+from tools.money import format_money, to_major
 
 
 class ShownAllocation(BaseModel):
@@ -109,3 +111,38 @@ def open_choices(deps: ToolDeps, txn_id: int) -> tuple[str | None, list[OpenChoi
         )
         for r in rows[:100]
     ]
+
+
+class FindReceiptsInput(BaseModel):
+    amount: str | None = Field(None, description="the amount received, e.g. '12,400' or '12400.00'")
+    payer: str | None = Field(None, description="who paid: a customer or the bank's payer name")
+
+
+class ReceiptSearch(BaseModel):
+    amount: str | None
+    payer: str | None
+    lines: list[ShownLine]
+
+
+def find_receipts(deps: ToolDeps, args: FindReceiptsInput) -> ReceiptSearch:
+    """Bank credits not applied yet that fit the amount and payer, with their suggestions."""
+    wanted = _amount(args.amount)
+    payer = normalize(args.payer or "")
+    found = []
+    for line in shown_lines(deps):
+        if wanted is not None and to_major(line.amount_minor, line.currency) != wanted:
+            continue
+        names = f" {normalize(line.payer_name)} {normalize(line.customer or '')} "
+        if payer and f" {payer} " not in names:
+            continue
+        found.append(line)
+    return ReceiptSearch(amount=args.amount, payer=args.payer, lines=found)
+
+
+def _amount(text: str | None) -> Decimal | None:
+    if not text:
+        return None
+    try:
+        return Decimal(text.replace(",", "").strip())
+    except InvalidOperation:
+        return None
