@@ -115,15 +115,11 @@ def payer_key(name: str) -> str:
 
 def number_keys(text: str | None) -> set[str]:
     """The spellings of an invoice number that a reference can carry: its digits without
-    leading zeros ("INV-001234" -> "1234"), and for numbers with letters the letters and
-    digits without the INV prefix ("INV-A17" -> "A17")."""
+    leading zeros ("INV-001234" -> "1234", "2026-0042" -> "20260042"), and for numbers with
+    letters the letters and digits without the INV prefix ("INV-A17" -> "A17")."""
     if not text:
         return set()
-    groups = [g.lstrip("0") for g in _DIGITS.findall(text)]
-    groups = [g for g in groups if g]
-    keys = {"".join(groups)} if groups else set()
-    if len(groups) > 1 and len(groups[-1]) >= 4:  # "ACME-2026-10234" is also "10234"
-        keys.add(groups[-1])
+    keys = {"".join(_DIGITS.findall(text)).lstrip("0")}
     compact = _compact(text)
     if compact and not compact.isdigit():
         keys.add(compact)
@@ -138,9 +134,9 @@ def _compact(text: str) -> str:
 
 
 def reference_keys(reference: str) -> list[str]:
-    """Invoice-number candidates in a bank reference, in the order written: each digit run
-    without leading zeros, runs joined by - or / ("2026-0042"), and words that mix letters
-    and digits ("INV-A17" -> "A17")."""
+    """Invoice-number candidates in a bank reference, in the order written: digit runs
+    joined by - or / ("2026-0042" -> "20260042") and each run alone ("1234/1235"), without
+    leading zeros, and words that mix letters and digits ("INV-A17" -> "A17")."""
     keys: list[str] = []
 
     def add(key: str) -> None:
@@ -148,8 +144,8 @@ def reference_keys(reference: str) -> list[str]:
             keys.append(key)
 
     for token in re.findall(r"\d+(?:[-/]\d+)*", reference):
-        groups = [g.lstrip("0") for g in token.replace("/", "-").split("-")]
-        for key in [*groups, "".join(groups)]:
+        groups = token.replace("/", "-").split("-")
+        for key in ["".join(groups).lstrip("0"), *(g.lstrip("0") for g in groups)]:
             add(key)
     for word in re.findall(r"[A-Za-z0-9][A-Za-z0-9-]*", reference):
         compact = _compact(word)
@@ -246,6 +242,20 @@ def _against(
     reasons = [refs] + ([how] if how else []) + ([payer_how] if payer_ok else [])
     due = sum(i.open_minor for i in invoices)
     tolerance = int(book.fee_tolerance.scaleb(exponent(currency)))
+    if amount != due and 1 < len(invoices) <= 8:
+        # A reference also naming a number that is not paid here (a typo, an older invoice):
+        # the named invoices that the amount pays exactly.
+        fits = [
+            combo
+            for size in range(1, len(invoices))
+            for combo in itertools.combinations(invoices, size)
+            if sum(i.open_minor for i in combo) == amount
+        ]
+        if len(fits) == 1:
+            words = f"amount equals the open total of {_numbers(fits[0])}, of those named"
+            conf = (0.95 if payer_ok else 0.9) if not how else 0.9
+            allocations, _ = _allocate(fits[0], amount)
+            return Suggestion(customer_id, conf, currency, allocations, 0, (*reasons, words))
     if amount == due:
         conf, words = 0.99, "amount equals their open total"
     elif 0 < due - amount <= tolerance:

@@ -27,6 +27,7 @@ FOUND_SCORE = 85
 CANDIDATE_SCORE = 70
 TIE_MARGIN = 5
 MAX_CANDIDATES = 5
+LARGE_INDEX = 5000
 
 
 class CustomerCandidate(BaseModel):
@@ -77,42 +78,68 @@ def match_customer(session: Session, query: str) -> CustomerMatch:
 
 class NameIndex:
     """The customers' names prepared once, for callers that look up many names (a bank
-    statement's payers) with the same rules as a single question."""
+    statement's payers) with the same rules as a single question.
+
+    The steps read dictionaries instead of scanning every name; only the fuzzy step scans,
+    and past LARGE_INDEX names it scores only the names sharing a word's first three
+    letters with the query: a full fuzzy pass over 70,000 names costs 0.15 s a lookup.
+    """
 
     def __init__(self, names: list[CustomerName]) -> None:
         self.names = names
         self.by_id = {c.id: c for c in names}
         self.normal = {c.id: normalize(c.name) for c in names}
+        self.by_external: dict[str, list[CustomerName]] = {}
+        self.by_folded_external: dict[str, list[CustomerName]] = {}
+        self.by_folded_name: dict[str, list[CustomerName]] = {}
+        self.by_word: dict[str, set[int]] = {}
+        self.by_prefix: dict[str, set[int]] = {}
+        for c in names:
+            self.by_external.setdefault(c.external_id, []).append(c)
+            self.by_folded_external.setdefault(c.external_id.casefold(), []).append(c)
+            self.by_folded_name.setdefault(c.name.casefold(), []).append(c)
+            for word in self.normal[c.id].split():
+                self.by_word.setdefault(word, set()).add(c.id)
+                self.by_prefix.setdefault(word[:3], set()).add(c.id)
 
     def match(self, query: str) -> CustomerMatch:
-        names = self.names
         wanted = query.strip()
         folded = wanted.casefold()
         if not folded:
             return CustomerMatch(query=query, status="none")
         # Exact first; an exact reference shared by two customers (external ids are unique
         # per source only) is asked back, never passed on to a looser step.
+        by_id = self.by_id.get(int(wanted)) if wanted.isdigit() else None
         for exact in (
-            [c for c in names if c.external_id == wanted],
-            [c for c in names if wanted.isdigit() and c.id == int(wanted)],
-            [c for c in names if c.name.casefold() == folded],
+            self.by_external.get(wanted, []),
+            [by_id] if by_id is not None else [],
+            self.by_folded_name.get(folded, []),
         ):
             if exact:
                 return _match(query, exact, [100] * len(exact))
         # Then an external id in another case, and the names the words of the query stand in
         # ("acme" in "Acme Corp" and "Acme Holdings"): with two such customers a reminder
         # must not pick one by spelling distance.
-        key = f" {normalize(wanted)} "
-        near = [
-            c
-            for c in names
-            if c.external_id.casefold() == folded or key in f" {self.normal[c.id]} "
-        ]
-        if near:
+        key = normalize(wanted)
+        words = key.split()
+        holders = set.intersection(*(self.by_word.get(w, set()) for w in words)) if words else set()
+        near_ids = {c.id for c in self.by_folded_external.get(folded, [])} | {
+            cid for cid in holders if f" {key} " in f" {self.normal[cid]} "
+        }
+        if near_ids:
+            near = (
+                [c for c in self.names if c.id in near_ids]
+                if len(near_ids) > 1
+                else [self.by_id[next(iter(near_ids))]]
+            )
             return _match(query, near, [100] * len(near))
+        choices = self.normal
+        if len(self.names) > LARGE_INDEX:
+            ids = set().union(*(self.by_prefix.get(w[:3], set()) for w in words))
+            choices = {cid: self.normal[cid] for cid in ids}
         hits = process.extract(
-            normalize(wanted),
-            self.normal,
+            key,
+            choices,
             scorer=fuzz.WRatio,
             limit=MAX_CANDIDATES * 4,
             score_cutoff=CANDIDATE_SCORE,
