@@ -20,7 +20,8 @@ from db.bank_models import BankTxn, BankTxnStatus
 from db.engine import transaction
 from db.invoices import open_invoices
 from db.models import Payment, PaymentStatus
-from tools.cash_match import Allocation, Suggestion, payer_key
+from tools.cash_keys import payer_key
+from tools.cash_match import Allocation, Suggestion
 from tools.cash_suggest import suggestions
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps

@@ -17,18 +17,24 @@ are as sure as a person reading the line would be (tests/bench/bench_cash.py mea
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from tools.customer_lookup import NameIndex, normalize
+from tools.cash_keys import (
+    TRUNCATED_MIN,
+    compact_number,
+    compact_words,
+    number_keys,
+    payer_key,
+    reference_keys,
+)
+from tools.customer_lookup import NameIndex
 from tools.money import exponent, format_money
 
 MAX_COMBINATION = 4  # invoices in one payment, searched among...
 COMBINATION_POOL = 16  # ...the customer's oldest open invoices
-_DIGITS = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -82,7 +88,7 @@ class Book:
     by_key: dict[str, list[OpenInv]] = field(default_factory=dict)
     by_customer: dict[int, list[OpenInv]] = field(default_factory=dict)
     by_amount: dict[tuple[str, int], list[OpenInv]] = field(default_factory=dict)
-    _payers: dict[str, tuple[int | None, str]] = field(default_factory=dict)
+    _payers: dict[str, Payer] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for inv in sorted(self.invoices, key=lambda i: (i.due_on, i.invoice_id)):
@@ -91,87 +97,72 @@ class Book:
             self.by_customer.setdefault(inv.customer_id, []).append(inv)
             self.by_amount.setdefault((inv.currency, inv.open_minor), []).append(inv)
 
-    def payer(self, name: str) -> tuple[int | None, str]:
-        """(customer, how) the payer name points to: a learned alias, else the name lookup."""
+    def payer(self, name: str) -> Payer:
+        """Who the payer name points to: a learned alias, else the name lookup's answer."""
         if name not in self._payers:
             self._payers[name] = self._find_payer(name)
         return self._payers[name]
 
-    def _find_payer(self, name: str) -> tuple[int | None, str]:
+    def _find_payer(self, name: str) -> Payer:
         key = payer_key(name)
         if not key:
-            return None, ""
+            return Payer(None, "", ())
         if key in self.aliases:
-            return self.aliases[key], "payer name learned from an earlier approved match"
+            return Payer(self.aliases[key], "payer name learned from an earlier approved match", ())
         found = self.names.match(name)
         if found.status == "found":
-            return found.candidates[0].customer_id, "payer name matches the customer"
-        return None, ""
+            return Payer(found.candidates[0].customer_id, "payer name matches the customer", ())
+        return Payer(None, "", tuple(c.customer_id for c in found.candidates))
 
 
-def payer_key(name: str) -> str:
-    return normalize(name) if name.strip() else ""
-
-
-def number_keys(text: str | None) -> set[str]:
-    """The spellings of an invoice number that a reference can carry: its digits without
-    leading zeros ("INV-001234" -> "1234", "2026-0042" -> "20260042"), and for numbers with
-    letters the letters and digits without the INV prefix ("INV-A17" -> "A17")."""
-    if not text:
-        return set()
-    keys = {"".join(_DIGITS.findall(text)).lstrip("0")}
-    compact = _compact(text)
-    if compact and not compact.isdigit():
-        keys.add(compact)
-    return {k for k in keys if len(k) >= 2}
-
-
-def _compact(text: str) -> str:
-    """Letters and digits only, upper case, without an INV/INVOICE/NO prefix."""
-    flat = re.sub(r"[^A-Z0-9]", "", text.upper())
-    flat = re.sub(r"^(?:INVOICE|INV)(?:NO|NR)?", "", flat)
-    return flat.lstrip("0") if flat.isdigit() else flat
-
-
-def reference_keys(reference: str) -> list[str]:
-    """Invoice-number candidates in a bank reference, in the order written: digit runs
-    joined by - or / ("2026-0042" -> "20260042") and each run alone ("1234/1235"), without
-    leading zeros, and words that mix letters and digits ("INV-A17" -> "A17")."""
-    keys: list[str] = []
-
-    def add(key: str) -> None:
-        if len(key) >= 2 and key not in keys:
-            keys.append(key)
-
-    for token in re.findall(r"\d+(?:[-/]\d+)*", reference):
-        groups = token.replace("/", "-").split("-")
-        for key in ["".join(groups).lstrip("0"), *(g.lstrip("0") for g in groups)]:
-            add(key)
-    for word in re.findall(r"[A-Za-z0-9][A-Za-z0-9-]*", reference):
-        compact = _compact(word)
-        if compact and not compact.isdigit() and any(ch.isdigit() for ch in compact):
-            add(compact)
-    return keys
+@dataclass(frozen=True)
+class Payer:
+    customer_id: int | None  # the customer the name (or a learned alias) names
+    how: str
+    resembles: tuple[int, ...]  # customers whose names are close, when none is clear
 
 
 def suggest(book: Book, r: Receipt) -> Suggestion | None:
     """The best suggestion for one receipt, or None when nothing points anywhere."""
-    payer_customer, payer_how = book.payer(r.payer_name)
-    named = _by_reference(book, r)
-    best: Suggestion | None = None
-    for customer_id, invoices in named.items():
-        s = _against(book, r, customer_id, invoices, payer_customer == customer_id, payer_how)
-        if s is not None and (best is None or s.confidence > best.confidence):
-            best = s
-    if best is not None and best.confidence >= 0.9:
-        return best
-    if payer_customer is not None:
-        s = _by_payer(book, r, payer_customer, payer_how)
-        if s is not None and (best is None or s.confidence > best.confidence):
-            best = s
-    if best is None:
-        best = _by_amount_alone(book, r)
-    return best
+    payer = book.payer(r.payer_name)
+    found: list[Suggestion] = []
+    for customer_id, invoices in _by_reference(book, r).items():
+        s = _against(book, r, customer_id, invoices, payer.customer_id == customer_id, payer.how)
+        if s is not None:
+            found.append(s)
+    if found and max(s.confidence for s in found) >= 0.9:
+        return max(found, key=lambda s: s.confidence)
+    if payer.customer_id is not None:
+        found.append(_by_payer(book, r, payer.customer_id, payer.how))
+    else:
+        found.extend(_resembling(book, r, payer.resembles))
+    alone = _by_amount_alone(book, r, payer.resembles)
+    if alone is not None:
+        found.append(alone)
+    return max(found, key=lambda s: s.confidence) if found else None
+
+
+def _resembling(book: Book, r: Receipt, customers: Sequence[int]) -> list[Suggestion]:
+    """A payer name close to several customers: the one whose open invoices the amount pays
+    exactly, when only one does."""
+    fits = []
+    for customer_id in customers:
+        s = _by_payer(book, r, customer_id, "payer name resembles the customer")
+        if s.allocations and s.confidence >= 0.9:
+            fits.append(s)
+    if len(fits) != 1:
+        return []
+    s = fits[0]
+    return [
+        Suggestion(
+            s.customer_id,
+            min(s.confidence, 0.92),
+            s.currency,
+            s.allocations,
+            s.unapplied_minor,
+            s.reasons,
+        )
+    ]
 
 
 def _by_reference(book: Book, r: Receipt) -> dict[int, list[OpenInv]]:
@@ -262,7 +253,18 @@ def _against(
         conf = 0.96
         words = f"short by {format_money(due - amount, currency)}: bank fees, left open"
     elif amount > due:
-        conf = 0.93 if payer_ok else 0.8
+        wider = [
+            c
+            for c in _combinations(book.by_customer.get(customer_id, []), amount)
+            if set(invoices) <= set(c)
+        ]
+        if len(wider) == 1:
+            allocations, _ = _allocate(wider[0], amount)
+            words = f"amount equals the open total of {_numbers(wider[0])}, with those named"
+            return Suggestion(
+                customer_id, 0.9 if how else 0.95, currency, allocations, 0, (*reasons, words)
+            )
+        conf = 0.85 if payer_ok else 0.7
         words = f"overpaid by {format_money(amount - due, currency)}: stays unapplied cash"
     else:
         conf = 0.9 if payer_ok else 0.7
@@ -273,7 +275,7 @@ def _against(
     return Suggestion(customer_id, conf, currency, allocations, left, (*reasons, words))
 
 
-def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion | None:
+def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
     invoices = book.by_customer.get(customer_id, [])
     currencies = {i.currency for i in invoices} or {r.currency}
     currency = r.currency if r.currency in currencies else sorted(currencies)[0]
@@ -330,7 +332,7 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion 
         short = format_money(near[0].open_minor - amount, currency)
         words = f"short of {_numbers(near)} by {short}: bank fees, left open"
         return Suggestion(
-            customer_id, min(0.85, cap), currency, _allocate(near, amount)[0], 0, (*base, words)
+            customer_id, min(0.9, cap), currency, _allocate(near, amount)[0], 0, (*base, words)
         )
     words = "no open invoice or combination matches the amount: unapplied cash on the customer"
     return Suggestion(customer_id, 0.5, currency, (), amount, (*base, words))
@@ -349,17 +351,21 @@ def _combinations(pool: Sequence[OpenInv], amount: int) -> list[tuple[OpenInv, .
     return found
 
 
-def _by_amount_alone(book: Book, r: Receipt) -> Suggestion | None:
+def _by_amount_alone(book: Book, r: Receipt, resembles: Sequence[int]) -> Suggestion | None:
+    """The one open invoice in the ledger of exactly this amount: sure only when the payer
+    name resembles its customer or the reference starts its number (a truncated reference)."""
     same = book.by_amount.get((r.currency, r.amount_minor), [])
     if len(same) != 1:
         return None
     inv = same[0]
     words = f"amount equals the open amount of {_numbers(same)}, the only such invoice"
-    return Suggestion(
-        inv.customer_id,
-        0.6,
-        inv.currency,
-        (Allocation(inv.invoice_id, r.amount_minor),),
-        0,
-        ("payer not recognised", words),
-    )
+    number = compact_number(inv.number or inv.external_id)
+    cut = [w for w in compact_words(r.reference) if len(w) >= TRUNCATED_MIN and w != number]
+    if any(number.startswith(w) for w in cut):
+        why, conf = "reference is the start of its number (cut off)", 0.95
+    elif inv.customer_id in resembles:
+        why, conf = "payer name resembles the customer", 0.92
+    else:
+        why, conf = "payer not recognised", 0.6
+    allocation = (Allocation(inv.invoice_id, r.amount_minor),)
+    return Suggestion(inv.customer_id, conf, inv.currency, allocation, 0, (why, words))

@@ -21,7 +21,7 @@ from tools.cash_match import Book, OpenInv, Receipt, Suggestion, suggest
 from tools.clock import AsOfDate, day_cut, today
 from tools.customer_lookup import NameIndex
 from tools.deps import ToolDeps
-from tools.metrics import convert_between
+from tools.metrics import convert_at, rate_between
 from tools.money import format_major
 from tools.settings import Settings
 
@@ -67,8 +67,14 @@ def build_book(session: Session, settings: Settings, as_of: date) -> Book:
         for r in rows
     ]
 
+    rates: dict[tuple[str, str, date], Decimal | None] = {}
+
     def convert(amount: int, source: str, target: str, on: date) -> tuple[int, Decimal] | None:
-        return convert_between(session, amount, source, target, on, settings.reporting_currency)
+        key = (source, target, on)
+        if key not in rates:
+            rates[key] = rate_between(session, source, target, on, settings.reporting_currency)
+        rate = rates[key]
+        return None if rate is None else (convert_at(amount, source, target, rate), rate)
 
     return Book(
         invoices=invoices,

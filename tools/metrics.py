@@ -329,17 +329,21 @@ def _dso_point(
     )
 
 
-def convert_between(
-    session: Session, amount_minor: int, source: str, target: str, on: date, reporting: str
-) -> tuple[int, Decimal] | None:
-    """`amount_minor` of `source` in `target` minor units (half-up) and the rate used, at the
-    rates on or before `on` (each quoted in the reporting currency); None without a rate."""
+def rate_between(
+    session: Session, source: str, target: str, on: date, reporting: str
+) -> Decimal | None:
+    """Units of `target` per one unit of `source` at the rates on or before `on` (each quoted
+    in the reporting currency); None without a rate."""
     rates = []
     for cur in (source, target):
         rate = Decimal(1) if cur == reporting else fx_rate(session, cur, on)
         if rate is None:
             return None
         rates.append(rate)
-    rate = rates[0] / rates[1]
+    return rates[0] / rates[1]
+
+
+def convert_at(amount_minor: int, source: str, target: str, rate: Decimal) -> int:
+    """`amount_minor` of `source` in `target` minor units at `rate`, half-up."""
     exact = Decimal(amount_minor) * rate * Decimal(10) ** (exponent(target) - exponent(source))
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP)), rate
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -37,8 +37,8 @@ from db.invoices import OpenInvoiceRow, open_invoices
 from tests.bench.big_ledger import BENCH_DIR, big_ledger_url
 from tests.cash.statements import Line, csv_text
 from tools.bank_import import import_statements
-from tools.cash_match import payer_key
-from tools.cash_suggest import CashMatch, CashMatchInput, cash_match
+from tools.cash_keys import payer_key
+from tools.cash_suggest import CashMatch, CashMatchInput, TxnOut, cash_match
 from tools.clock import day_cut
 from tools.csv_import import import_directory
 from tools.deps import ToolDeps, connect
@@ -83,11 +83,16 @@ def _payer_style(rnd: random.Random, name: str) -> str:
     if roll < 0.4:
         return name
     if roll < 0.6:
-        return " ".join(w for w in words if w.lower() not in {"inc", "sa", "gmbh", "ltd", "kk",
-                        "group", "plc", "ag", "llc", "bv"}).upper()  # fmt: skip
+        return " ".join(
+            w
+            for w in words
+            if w.lower()
+            not in {"inc", "sa", "gmbh", "ltd", "kk", "group", "plc", "ag", "llc", "bv"}
+        ).upper()
     if roll < 0.8:
         return _typo(rnd, name)
-    return f"{rnd.choice(['NORTHWIND', 'CONTOSO', 'FABRIKAM', 'TAILSPIN'])} TREASURY {rnd.randrange(100, 999)}"
+    parent = rnd.choice(["NORTHWIND", "CONTOSO", "FABRIKAM", "TAILSPIN"])
+    return f"{parent} TREASURY {rnd.randrange(100, 999)}"
 
 
 def _reference(rnd: random.Random, numbers: list[str]) -> str:
@@ -144,9 +149,15 @@ def statement(
             total -= rnd.randrange(5, 36) * 100  # a bank fee, within the default tolerance
         numbers = [r.number or r.external_id for r in picked]
         out.append(
-            Line(ref, booked, format_major(total, currency), currency=currency,
-                 payer=payers[cid], remittance=_reference(rnd, numbers))
-        )  # fmt: skip
+            Line(
+                ref,
+                booked,
+                format_major(total, currency),
+                currency=currency,
+                payer=payers[cid],
+                remittance=_reference(rnd, numbers),
+            )
+        )
         truth[ref] = Truth(names[cid][0], frozenset(r.external_id for r in picked))
     return out, truth
 
@@ -169,6 +180,19 @@ def score(result: CashMatch, truth: dict[str, Truth]) -> tuple[int, int, int, in
         right += ok
         covered += ok and want.customer is not None
     return sure, right, receipts, covered
+
+
+def _print_misses(mine: list[TxnOut], truth: dict[str, Truth]) -> None:
+    for x in mine:
+        want, s = truth[x.bank_txn_id], x.suggestion
+        sure = s is not None and s.confidence >= 0.9
+        got = None if s is None else (s.customer_id, {a.invoice_id for a in s.allocations})
+        if (sure and got != (want.customer, set(want.invoices))) or (want.customer and not sure):
+            why = f"{s.confidence} {s.reasons}" if s else ""
+            print(
+                f"  miss {x.payer_name} | {x.reference} | {x.amount} want {want.customer} "
+                f"{sorted(want.invoices)} got {got} {why}"
+            )
 
 
 def _teach(deps: ToolDeps, lines: Iterable[Line], truth: dict[str, Truth]) -> None:
@@ -223,40 +247,11 @@ def run(args: argparse.Namespace) -> None:
                 f"{'learned' if month == 'second' else 'none'}): "
                 f"precision {100 * right / max(sure, 1):.2f}% ({right}/{sure}), "
                 f"coverage {100 * covered / max(receipts, 1):.2f}% ({covered}/{receipts}), "
-                f"match {seconds:.2f} s per 10,000 lines (import {imported * 10_000 / len(lines):.2f} s)"
+                f"match {seconds:.2f} s per 10,000 lines "
+                f"(import {imported * 10_000 / len(lines):.2f} s)"
             )
             if args.misses:
-                for x in mine:
-                    want = truth[x.bank_txn_id]
-                    s = x.suggestion
-                    got = (
-                        None
-                        if s is None
-                        else (
-                            s.customer_id,
-                            sorted(a.invoice_id for a in s.allocations),
-                            s.confidence,
-                        )
-                    )
-                    if (
-                        s is not None
-                        and s.confidence >= 0.9
-                        and (got[0], set(got[1])) != (want.customer, set(want.invoices))
-                    ) or (want.customer and (s is None or s.confidence < 0.9)):  # type: ignore[index]
-                        print(
-                            "  miss",
-                            x.payer_name,
-                            "|",
-                            x.reference,
-                            "|",
-                            x.amount,
-                            "want",
-                            want.customer,
-                            sorted(want.invoices),
-                            "got",
-                            got,
-                            s.reasons if s else "",
-                        )
+                _print_misses(mine, truth)
             if month == "first":
                 _teach(deps, lines, truth)
                 # the first statement's lines are decided: leave them out of the second run
@@ -265,9 +260,14 @@ def run(args: argparse.Namespace) -> None:
                         txn = bank_db.find_txn(session, x.bank_txn_id)
                         assert txn is not None
                         bank_db.decide_if_unapplied(
-                            session, txn.id, status="left", by="bench", at=datetime.now(UTC),
-                            how=None, customer_id=None,
-                        )  # fmt: skip
+                            session,
+                            txn.id,
+                            status="left",
+                            by="bench",
+                            at=datetime.now(UTC),
+                            how=None,
+                            customer_id=None,
+                        )
         deps.engine.dispose()
 
 

@@ -119,8 +119,8 @@ def test_payer_alias_learned_from_an_approved_match(
     deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     lines = [
-        Line("W1", D, "8000.00", payer="ACM HLDG TREASURY", remittance="INV-001234"),
-        Line("W2", D, "1000.00", payer="ACM HLDG TREASURY", remittance=""),
+        Line("W1", D, "8000.00", payer="ZX HOLDINGS TREASURY", remittance="INV-001234"),
+        Line("W2", D, "1000.00", payer="ZX HOLDINGS TREASURY", remittance=""),
     ]
     before = _match(tmp_path, capsys, lines)["transactions"][1]
     assert before["status"] == "unmatched" or before["suggestion"]["confidence"] < 0.9
