@@ -30,7 +30,7 @@ from tools.cash_keys import (
     payer_key,
     reference_keys,
 )
-from tools.customer_lookup import NameIndex
+from tools.customer_lookup import NameIndex, resembles
 from tools.money import exponent, format_money
 
 MAX_COMBINATION = 4  # invoices in one payment, searched among...
@@ -148,7 +148,7 @@ def _resembling(book: Book, r: Receipt, customers: Sequence[int]) -> list[Sugges
     fits = []
     for customer_id in customers:
         s = _by_payer(book, r, customer_id, "payer name resembles the customer")
-        if s.allocations and s.confidence >= 0.9:
+        if s.allocations and s.confidence >= 0.92:  # exact, unconverted
             fits.append(s)
     if len(fits) != 1:
         return []
@@ -253,11 +253,7 @@ def _against(
         conf = 0.96
         words = f"short by {format_money(due - amount, currency)}: bank fees, left open"
     elif amount > due:
-        wider = [
-            c
-            for c in _combinations(book.by_customer.get(customer_id, []), amount)
-            if set(invoices) <= set(c)
-        ]
+        wider = _with_named(invoices, book.by_customer.get(customer_id, []), amount)
         if len(wider) == 1:
             allocations, _ = _allocate(wider[0], amount)
             words = f"amount equals the open total of {_numbers(wider[0])}, with those named"
@@ -296,7 +292,7 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
     amount, conv = money
     pool = [i for i in invoices if i.currency == currency]
     base = (how,) + ((conv,) if conv else ())
-    cap = 0.9 if conv else 1.0
+    cap = 0.85 if conv else 1.0  # a converted amount needs a person's eye
     exact = [i for i in pool if i.open_minor == amount]
     if len(exact) == 1:
         words = f"amount equals the open amount of {_numbers(exact)}"
@@ -328,6 +324,12 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
         )
     tolerance = int(book.fee_tolerance.scaleb(exponent(currency)))
     near = [i for i in pool if 0 < i.open_minor - amount <= tolerance]
+    short_combos = [] if near else _combinations(pool, amount, slack=tolerance)
+    if len(short_combos) == 1:
+        short = format_money(sum(i.open_minor for i in short_combos[0]) - amount, currency)
+        words = f"short of {_numbers(short_combos[0])} by {short}: bank fees, left open"
+        allocations = _allocate(short_combos[0], amount)[0]
+        return Suggestion(customer_id, min(0.9, cap), currency, allocations, 0, (*base, words))
     if len(near) == 1:
         short = format_money(near[0].open_minor - amount, currency)
         words = f"short of {_numbers(near)} by {short}: bank fees, left open"
@@ -338,20 +340,40 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
     return Suggestion(customer_id, 0.5, currency, (), amount, (*base, words))
 
 
-def _combinations(pool: Sequence[OpenInv], amount: int) -> list[tuple[OpenInv, ...]]:
-    """Sets of 2..MAX_COMBINATION of the oldest open invoices summing to `amount`."""
-    oldest = [i for i in pool if 0 < i.open_minor < amount][:COMBINATION_POOL]
+def _combinations(
+    pool: Sequence[OpenInv], amount: int, slack: int = 0
+) -> list[tuple[OpenInv, ...]]:
+    """Sets of 2..MAX_COMBINATION of the oldest open invoices whose open total is `amount`,
+    or up to `slack` more (bank fees)."""
+    oldest = [i for i in pool if 0 < i.open_minor < amount + slack][:COMBINATION_POOL]
     found: list[tuple[OpenInv, ...]] = []
     for size in range(2, MAX_COMBINATION + 1):
         for combo in itertools.combinations(oldest, size):
-            if sum(i.open_minor for i in combo) == amount:
+            if amount <= sum(i.open_minor for i in combo) <= amount + slack:
                 found.append(combo)
                 if len(found) > 1:
                     return found
     return found
 
 
-def _by_amount_alone(book: Book, r: Receipt, resembles: Sequence[int]) -> Suggestion | None:
+def _with_named(
+    named: Sequence[OpenInv], pool: Sequence[OpenInv], amount: int
+) -> list[tuple[OpenInv, ...]]:
+    """Sets of the named invoices plus up to MAX_COMBINATION others of the customer's that
+    the amount pays exactly (a reference that names only some of what is paid)."""
+    need = amount - sum(i.open_minor for i in named)
+    others = [i for i in pool if i not in named and 0 < i.open_minor <= need][:COMBINATION_POOL]
+    found: list[tuple[OpenInv, ...]] = []
+    for size in range(1, MAX_COMBINATION + 1 - len(named)):
+        for combo in itertools.combinations(others, size):
+            if sum(i.open_minor for i in combo) == need:
+                found.append((*named, *combo))
+                if len(found) > 1:
+                    return found
+    return found
+
+
+def _by_amount_alone(book: Book, r: Receipt, resembling: Sequence[int]) -> Suggestion | None:
     """The one open invoice in the ledger of exactly this amount: sure only when the payer
     name resembles its customer or the reference starts its number (a truncated reference)."""
     same = book.by_amount.get((r.currency, r.amount_minor), [])
@@ -363,7 +385,7 @@ def _by_amount_alone(book: Book, r: Receipt, resembles: Sequence[int]) -> Sugges
     cut = [w for w in compact_words(r.reference) if len(w) >= TRUNCATED_MIN and w != number]
     if any(number.startswith(w) for w in cut):
         why, conf = "reference is the start of its number (cut off)", 0.95
-    elif inv.customer_id in resembles:
+    elif inv.customer_id in resembling or resembles(book.names, r.payer_name, inv.customer_id):
         why, conf = "payer name resembles the customer", 0.92
     else:
         why, conf = "payer not recognised", 0.6

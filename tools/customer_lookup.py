@@ -157,6 +157,13 @@ class NameIndex:
         return _match(query, found, [score for _, score, _ in close])
 
 
+def resembles(index: NameIndex, query: str, customer_id: int) -> bool:
+    """Whether `query` reads like this customer's name: close enough for the lookup to offer
+    it as a candidate."""
+    name = index.normal.get(customer_id, "")
+    return bool(name) and fuzz.WRatio(normalize(query), name) >= CANDIDATE_SCORE
+
+
 def resolve_customer(session: Session, query: str | int) -> Customer:
     """The one customer `query` names; CustomerNotFound / CustomerAmbiguous say what to do.
 
