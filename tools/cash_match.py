@@ -110,9 +110,14 @@ class Book:
         if key in self.aliases:
             return Payer(self.aliases[key], "payer name learned from an earlier approved match", ())
         found = self.names.match(name)
-        if found.status == "found":
+        if found.status == "found" and found.candidates[0].score >= 100:
             return Payer(found.candidates[0].customer_id, "payer name matches the customer", ())
+        if found.status == "found":
+            return Payer(found.candidates[0].customer_id, CLOSE_NAME, ())
         return Payer(None, "", tuple(c.customer_id for c in found.candidates))
+
+
+CLOSE_NAME = "payer name is close to the customer's"
 
 
 @dataclass(frozen=True)
@@ -323,18 +328,19 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
             customer_id, 0.6, currency, _allocate(combos[0], amount)[0], 0, (*base, words)
         )
     tolerance = int(book.fee_tolerance.scaleb(exponent(currency)))
+    fee = 0.85 if how == CLOSE_NAME else 0.9  # a shortfall and a merely close name: ask
     near = [i for i in pool if 0 < i.open_minor - amount <= tolerance]
     short_combos = [] if near else _combinations(pool, amount, slack=tolerance)
     if len(short_combos) == 1:
         short = format_money(sum(i.open_minor for i in short_combos[0]) - amount, currency)
         words = f"short of {_numbers(short_combos[0])} by {short}: bank fees, left open"
         allocations = _allocate(short_combos[0], amount)[0]
-        return Suggestion(customer_id, min(0.9, cap), currency, allocations, 0, (*base, words))
+        return Suggestion(customer_id, min(fee, cap), currency, allocations, 0, (*base, words))
     if len(near) == 1:
         short = format_money(near[0].open_minor - amount, currency)
         words = f"short of {_numbers(near)} by {short}: bank fees, left open"
         return Suggestion(
-            customer_id, min(0.9, cap), currency, _allocate(near, amount)[0], 0, (*base, words)
+            customer_id, min(fee, cap), currency, _allocate(near, amount)[0], 0, (*base, words)
         )
     words = "no open invoice or combination matches the amount: unapplied cash on the customer"
     return Suggestion(customer_id, 0.5, currency, (), amount, (*base, words))
