@@ -28,10 +28,15 @@ def number_keys(text: str | None) -> set[str]:
     return {k for k in keys if len(k) >= 2}
 
 
+_NOT_ALNUM = re.compile(r"[^A-Z0-9]")
+_PREFIX = re.compile(r"^(?:INVOICE|INV)(?:NO|NR)?")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
+_RUNS = re.compile(r"\d+(?:[-/]\d+)*")
+
+
 def _compact(text: str) -> str:
     """Letters and digits only, upper case, without an INV/INVOICE/NO prefix."""
-    flat = re.sub(r"[^A-Z0-9]", "", text.upper())
-    flat = re.sub(r"^(?:INVOICE|INV)(?:NO|NR)?", "", flat)
+    flat = _PREFIX.sub("", _NOT_ALNUM.sub("", text.upper()))
     return flat.lstrip("0") if flat.isdigit() else flat
 
 
@@ -46,11 +51,11 @@ def reference_keys(reference: str) -> list[str]:
         if len(key) >= 2 and key not in keys:
             keys.append(key)
 
-    for token in re.findall(r"\d+(?:[-/]\d+)*", reference):
+    for token in _RUNS.findall(reference):
         groups = token.replace("/", "-").split("-")
         for key in ["".join(groups).lstrip("0"), *(g.lstrip("0") for g in groups)]:
             add(key)
-    raw = re.findall(r"[A-Za-z0-9][A-Za-z0-9-]*", reference)
+    raw = _WORD.findall(reference)
     for n, compact in enumerate(_compact(w) for w in raw):
         if compact and not compact.isdigit() and any(ch.isdigit() for ch in compact):
             add(compact)
@@ -62,7 +67,7 @@ def reference_keys(reference: str) -> list[str]:
 
 def compact_words(reference: str) -> list[str]:
     """Each word of the reference in the compact form invoice numbers are keyed by."""
-    return [_compact(w) for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9-]*", reference)]
+    return [_compact(w) for w in _WORD.findall(reference)]
 
 
 def compact_number(text: str | None) -> str:

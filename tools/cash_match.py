@@ -30,7 +30,7 @@ from tools.cash_keys import (
     payer_key,
     reference_keys,
 )
-from tools.customer_lookup import NameIndex, resembles
+from tools.customer_lookup import FOUND_SCORE, NameIndex, resembles
 from tools.money import exponent, format_money
 
 MAX_COMBINATION = 4  # invoices in one payment, searched among...
@@ -92,7 +92,8 @@ class Book:
 
     def __post_init__(self) -> None:
         for inv in sorted(self.invoices, key=lambda i: (i.due_on, i.invoice_id)):
-            for key in number_keys(inv.number) | number_keys(inv.external_id):
+            # The number people write; the import id only for invoices without one.
+            for key in number_keys(inv.number or inv.external_id):
                 self.by_key.setdefault(key, []).append(inv)
             self.by_customer.setdefault(inv.customer_id, []).append(inv)
             self.by_amount.setdefault((inv.currency, inv.open_minor), []).append(inv)
@@ -103,12 +104,21 @@ class Book:
             self._payers[name] = self._find_payer(name)
         return self._payers[name]
 
+    def payer_for(self, name: str, customer_id: int) -> str:
+        """Why the payer name stands for this customer, or "" (no full lookup)."""
+        key = payer_key(name)
+        if key and self.aliases.get(key) == customer_id:
+            return LEARNED
+        if key and resembles(self.names, name, customer_id, FOUND_SCORE):
+            return "payer name matches the customer"
+        return ""
+
     def _find_payer(self, name: str) -> Payer:
         key = payer_key(name)
         if not key:
             return Payer(None, "", ())
         if key in self.aliases:
-            return Payer(self.aliases[key], "payer name learned from an earlier approved match", ())
+            return Payer(self.aliases[key], LEARNED, ())
         found = self.names.match(name)
         if found.status == "found" and found.candidates[0].score >= 100:
             return Payer(found.candidates[0].customer_id, "payer name matches the customer", ())
@@ -118,6 +128,7 @@ class Book:
 
 
 CLOSE_NAME = "payer name is close to the customer's"
+LEARNED = "payer name learned from an earlier approved match"
 
 
 @dataclass(frozen=True)
@@ -129,14 +140,15 @@ class Payer:
 
 def suggest(book: Book, r: Receipt) -> Suggestion | None:
     """The best suggestion for one receipt, or None when nothing points anywhere."""
-    payer = book.payer(r.payer_name)
     found: list[Suggestion] = []
     for customer_id, invoices in _by_reference(book, r).items():
-        s = _against(book, r, customer_id, invoices, payer.customer_id == customer_id, payer.how)
+        how = book.payer_for(r.payer_name, customer_id)
+        s = _against(book, r, customer_id, invoices, bool(how), how)
         if s is not None:
             found.append(s)
     if found and max(s.confidence for s in found) >= 0.9:
         return max(found, key=lambda s: s.confidence)
+    payer = book.payer(r.payer_name)
     if payer.customer_id is not None:
         found.append(_by_payer(book, r, payer.customer_id, payer.how))
     else:

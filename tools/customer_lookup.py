@@ -9,6 +9,7 @@ guessing, so "Acme" is the same customer in a balance, a detail, a reminder and 
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field
@@ -53,8 +54,11 @@ class CustomerAmbiguous(ToolInputError):
         self.match = match
 
 
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
 def normalize(name: str) -> str:
-    words = re.findall(r"[a-z0-9]+", name.casefold().replace("'s", ""))
+    words = _WORDS.findall(name.casefold().replace("'s", ""))
     kept = [w for w in words if w not in _SUFFIXES]
     return " ".join(kept or words)
 
@@ -92,15 +96,25 @@ class NameIndex:
         self.by_external: dict[str, list[CustomerName]] = {}
         self.by_folded_external: dict[str, list[CustomerName]] = {}
         self.by_folded_name: dict[str, list[CustomerName]] = {}
-        self.by_word: dict[str, set[int]] = {}
-        self.by_prefix: dict[str, set[int]] = {}
         for c in names:
             self.by_external.setdefault(c.external_id, []).append(c)
             self.by_folded_external.setdefault(c.external_id.casefold(), []).append(c)
             self.by_folded_name.setdefault(c.name.casefold(), []).append(c)
-            for word in self.normal[c.id].split():
-                self.by_word.setdefault(word, set()).add(c.id)
-                self.by_prefix.setdefault(word[:3], set()).add(c.id)
+
+    @cached_property
+    def by_word(self) -> dict[str, set[int]]:
+        out: dict[str, set[int]] = {}
+        for cid, name in self.normal.items():
+            for word in name.split():
+                out.setdefault(word, set()).add(cid)
+        return out
+
+    @cached_property
+    def by_prefix(self) -> dict[str, set[int]]:
+        out: dict[str, set[int]] = {}
+        for word, ids in self.by_word.items():
+            out.setdefault(word[:3], set()).update(ids)
+        return out
 
     def match(self, query: str) -> CustomerMatch:
         wanted = query.strip()
@@ -157,11 +171,11 @@ class NameIndex:
         return _match(query, found, [score for _, score, _ in close])
 
 
-def resembles(index: NameIndex, query: str, customer_id: int) -> bool:
-    """Whether `query` reads like this customer's name: close enough for the lookup to offer
-    it as a candidate."""
+def resembles(index: NameIndex, query: str, customer_id: int, score: int = CANDIDATE_SCORE) -> bool:
+    """Whether `query` reads like this customer's name: by default close enough for the
+    lookup to offer it as a candidate; with FOUND_SCORE, close enough to name it."""
     name = index.normal.get(customer_id, "")
-    return bool(name) and fuzz.WRatio(normalize(query), name) >= CANDIDATE_SCORE
+    return bool(name) and fuzz.WRatio(normalize(query), name) >= score
 
 
 def resolve_customer(session: Session, query: str | int) -> Customer:
