@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from tools.cash_combos import combinations, with_named
 from tools.cash_keys import (
     TRUNCATED_MIN,
     compact_number,
@@ -32,9 +33,6 @@ from tools.cash_keys import (
 )
 from tools.customer_lookup import FOUND_SCORE, NameIndex, resembles
 from tools.money import exponent, format_money
-
-MAX_COMBINATION = 4  # invoices in one payment, searched among...
-COMBINATION_POOL = 16  # ...the customer's oldest open invoices
 
 
 @dataclass(frozen=True)
@@ -270,7 +268,7 @@ def _against(
         conf = 0.96
         words = f"short by {format_money(due - amount, currency)}: bank fees, left open"
     elif amount > due:
-        wider = _with_named(invoices, book.by_customer.get(customer_id, []), amount)
+        wider = with_named(invoices, book.by_customer.get(customer_id, []), amount)
         if len(wider) == 1:
             allocations, _ = _allocate(wider[0], amount)
             words = f"amount equals the open total of {_numbers(wider[0])}, with those named"
@@ -321,7 +319,7 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
         return Suggestion(
             customer_id, 0.7, currency, _allocate(exact[:1], amount)[0], 0, (*base, words)
         )
-    combos = _combinations(pool, amount)
+    combos = combinations(pool, amount)
     if len(combos) == 1:
         words = f"amount equals the open total of {_numbers(combos[0])}"
         return Suggestion(
@@ -342,7 +340,7 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
     tolerance = int(book.fee_tolerance.scaleb(exponent(currency)))
     fee = 0.85 if how == CLOSE_NAME else 0.9  # a shortfall and a merely close name: ask
     near = [i for i in pool if 0 < i.open_minor - amount <= tolerance]
-    short_combos = [] if near else _combinations(pool, amount, slack=tolerance)
+    short_combos = [] if near else combinations(pool, amount, slack=tolerance)
     if len(short_combos) == 1:
         short = format_money(sum(i.open_minor for i in short_combos[0]) - amount, currency)
         words = f"short of {_numbers(short_combos[0])} by {short}: bank fees, left open"
@@ -356,39 +354,6 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
         )
     words = "no open invoice or combination matches the amount: unapplied cash on the customer"
     return Suggestion(customer_id, 0.5, currency, (), amount, (*base, words))
-
-
-def _combinations(
-    pool: Sequence[OpenInv], amount: int, slack: int = 0
-) -> list[tuple[OpenInv, ...]]:
-    """Sets of 2..MAX_COMBINATION of the oldest open invoices whose open total is `amount`,
-    or up to `slack` more (bank fees)."""
-    oldest = [i for i in pool if 0 < i.open_minor < amount + slack][:COMBINATION_POOL]
-    found: list[tuple[OpenInv, ...]] = []
-    for size in range(2, MAX_COMBINATION + 1):
-        for combo in itertools.combinations(oldest, size):
-            if amount <= sum(i.open_minor for i in combo) <= amount + slack:
-                found.append(combo)
-                if len(found) > 1:
-                    return found
-    return found
-
-
-def _with_named(
-    named: Sequence[OpenInv], pool: Sequence[OpenInv], amount: int
-) -> list[tuple[OpenInv, ...]]:
-    """Sets of the named invoices plus up to MAX_COMBINATION others of the customer's that
-    the amount pays exactly (a reference that names only some of what is paid)."""
-    need = amount - sum(i.open_minor for i in named)
-    others = [i for i in pool if i not in named and 0 < i.open_minor <= need][:COMBINATION_POOL]
-    found: list[tuple[OpenInv, ...]] = []
-    for size in range(1, MAX_COMBINATION + 1 - len(named)):
-        for combo in itertools.combinations(others, size):
-            if sum(i.open_minor for i in combo) == need:
-                found.append((*named, *combo))
-                if len(found) > 1:
-                    return found
-    return found
 
 
 def _by_amount_alone(book: Book, r: Receipt, resembling: Sequence[int]) -> Suggestion | None:
