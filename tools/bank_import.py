@@ -43,7 +43,7 @@ class FileSummary:
     def line(self) -> str:
         return (
             f"{self.name} ({self.fmt}): {self.new} new, {self.known} already known, "
-            f"{self.debits} debits skipped"
+            f"{self.debits} skipped (debits, reversals, pending)"
         )
 
 

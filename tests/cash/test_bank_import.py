@@ -43,7 +43,7 @@ def test_credits_are_imported_once_and_debits_skipped(
     path.write_text(BUILD[ext](LINES))
     run = arbot(capsys, "bank", "import", str(path))
     assert run.code == 0, run.err
-    assert "3 new, 0 already known, 1 debits skipped" in run.out
+    assert "3 new, 0 already known, 1 skipped (debits, reversals, pending)" in run.out
     rows = _rows(deps)
     assert {r[1] for r in rows} == {1240000, 9950, 1000}
     assert any(r[0] == "R1" and r[2] == "ACME Corp" and "INV-001234" in r[3] for r in rows)
@@ -152,3 +152,40 @@ def test_a_file_in_no_known_format_is_refused(
     run = arbot(capsys, "bank", "import", str(path))
     assert run.code == 2
     assert "notes.txt:1: not a bank statement arbot reads" in run.err
+
+
+def test_camt_batch_entries_pending_and_reversed_credits(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tx = (
+        '<TxDtls><Refs><EndToEndId>E{n}</EndToEndId></Refs><Amt Ccy="EUR">{amt}</Amt>'
+        "<RltdPties><Dbtr><Nm>Payer {n}</Nm></Dbtr></RltdPties>"
+        "<RmtInf><Ustrd>INV-{n}</Ustrd></RmtInf></TxDtls>"
+    )
+    entry = (
+        '<Ntry><NtryRef>{ref}</NtryRef><Amt Ccy="EUR">{amt}</Amt><CdtDbtInd>CRDT</CdtDbtInd>'
+        "{rvsl}<Sts>{sts}</Sts><BookgDt><Dt>2026-11-02</Dt></BookgDt>"
+        "<NtryDtls>{txs}</NtryDtls></Ntry>"
+    )
+    batch = entry.format(
+        ref="B1", amt="30.00", rvsl="", sts="BOOK",
+        txs=tx.format(n=1, amt="10.00") + tx.format(n=2, amt="20.00"),
+    )  # fmt: skip
+    pending = entry.format(
+        ref="P1", amt="5.00", rvsl="", sts="PDNG", txs=tx.format(n=3, amt="5.00")
+    )
+    reversed_ = entry.format(
+        ref="R1", amt="7.00", rvsl="<RvslInd>true</RvslInd>", sts="BOOK",
+        txs=tx.format(n=4, amt="7.00"),
+    )  # fmt: skip
+    xml = (
+        '<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">'
+        "<BkToCstmrStmt><Stmt><Id>S</Id><Acct><Id><Othr><Id>ACC-9</Id></Othr></Id></Acct>"
+        f"{batch}{pending}{reversed_}</Stmt></BkToCstmrStmt></Document>"
+    )
+    path = tmp_path / "batch.xml"
+    path.write_text(xml)
+    run = arbot(capsys, "bank", "import", str(path))
+    assert run.code == 0, run.err
+    assert "2 new, 0 already known, 2 skipped (debits, reversals, pending)" in run.out
+    assert _rows(deps) == [("B1/1", 1000, "Payer 1", "INV-1"), ("B1/2", 2000, "Payer 2", "INV-2")]
