@@ -25,6 +25,7 @@ from bot.render import Help, Refusal, render, result_data
 from bot.singleflight import SingleFlight
 from tools.actions import ActionError, ActionInfo, cli_proposer
 from tools.cash import UnappliedCashInput, unapplied_cash
+from tools.cash_lines import FindReceiptsInput, find_receipts
 from tools.clock import AsOfError
 from tools.clock import today as today_in
 from tools.customers import CustomerBalanceInput, customer_balance
@@ -129,6 +130,9 @@ READS: dict[str, Callable[[ToolDeps, Intent], BaseModel]] = {
     ),
     "open_disputes": lambda deps, i: open_disputes(deps, OpenDisputesInput(as_of=i.as_of)),
     "unapplied_cash": lambda deps, i: unapplied_cash(deps, UnappliedCashInput(as_of=i.as_of)),
+    "find_receipts": lambda deps, i: find_receipts(
+        deps, FindReceiptsInput(amount=i.amount, payer=i.customer)
+    ),
 }
 
 _FLIGHTS = SingleFlight()

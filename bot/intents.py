@@ -23,11 +23,11 @@ from bot.dates import find_as_of
 
 Tool = Literal[
     "ar_report", "customer_balance", "top_overdue", "open_disputes", "unapplied_cash", "help",
-    "propose_dunning_email", "propose_write_off",
+    "propose_dunning_email", "propose_write_off", "find_receipts",
 ]  # fmt: skip
 Topic = Literal[
     "ar", "aging", "dso", "best_dso", "add", "cei", "turnover", "bad_debt", "allowance",
-    "all", "customer", "overdue", "disputes", "unapplied", "help", "proposal",
+    "all", "customer", "overdue", "disputes", "unapplied", "help", "proposal", "receipts",
 ]  # fmt: skip
 PROPOSALS: frozenset[Tool] = frozenset({"propose_dunning_email", "propose_write_off"})
 
@@ -45,6 +45,7 @@ class Intent(BaseModel):
     invoice: str | None = None
     tone: str | None = None
     reason: str | None = None
+    amount: str | None = None
 
     @property
     def is_proposal(self) -> bool:
@@ -148,6 +149,14 @@ DISPUTES = _re(r"\b(disputes?|disputed|chargebacks?|charge backs?)\b")
 ACTION_VERB = _re(
     r"^(please |can you |could you )?(record|log|add|file|note|mark|draft|send|write off|"
     r"propose|remind|email|dun)\s+\S"
+)
+# "match the 12,400 wire from Acme", "apply the payment of 500 from Globex"
+RECEIPT = _re(
+    r"^(please |can you |could you )?(match|apply|find|allocate|reconcile)\s+(the\s+|a\s+|this\s+)?"
+    r"(\$?(?P<amount>\d[\d,]*(\.\d+)?)\s*(k\s+)?)?(usd |eur |gbp |dollars? )?"
+    r"(wire|payment|receipt|transfer|deposit|credit|remittance|ach)s?"
+    r"(\s+(of|for)\s+\$?(?P<amount2>\d[\d,]*(\.\d+)?))?"
+    r"(\s+(from|by)\s+(?P<payer>.+?))?\s*[?.!]?$"
 )
 UNAPPLIED = _re(
     r"\b(unapplied|unallocated|unmatched|unreconciled)\b|\bcash on account\b|"
@@ -325,6 +334,11 @@ def match(question: str, *, today: date) -> Intent | None:
     text = normalize(question)
     if not text or HELP.match(text):
         return Intent(tool="help", topic="help")
+    receipt = RECEIPT.search(text)
+    if receipt is not None:
+        amount = receipt["amount"] or receipt["amount2"]
+        payer = receipt["payer"]
+        return Intent(tool="find_receipts", topic="receipts", amount=amount, customer=payer)
     if ACTION_VERB.search(text):
         return None
     as_of, rest = find_as_of(text, today)

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from db import jobs as jobs_db
+from tools.cash_week import CashWeek, cash_week
 from tools.clock import AsOfDate, day_cut
 from tools.deps import ToolDeps
 from tools.disputes import DisputeLine, OpenDisputesInput, open_disputes
@@ -60,6 +61,7 @@ class Digest(BaseModel):
     at_risk: MoneyAtRisk
     activity: dict[str, int]
     target_dispute_hours: int
+    cash: CashWeek | None = None
 
 
 def week_as_of(today_: date) -> date:
@@ -151,4 +153,5 @@ def weekly_digest(deps: ToolDeps, args: DigestInput) -> Digest:
         at_risk=risky,
         activity=done,
         target_dispute_hours=s.target_dispute_hours,
+        cash=cash_week(deps, week_start, as_of),
     )

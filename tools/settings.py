@@ -110,6 +110,20 @@ class Settings(BaseSettings):
     promise_max_days: int = Field(90, ge=1, le=3650, description="latest promise date, from today")
     dunning_stages_days: IntList = Field(default_factory=lambda: [-3, 1, 7, 15, 30])
 
+    # Cash application
+    cash_fee_tolerance: Decimal = Field(
+        Decimal(50),
+        ge=0,
+        description="largest shortfall read as bank fees, in major units of the receipt's "
+        "currency; the shortfall stays open on the invoice",
+    )
+    cash_auto_apply_confidence: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="apply suggestions at or above this confidence without a click; empty: off",
+    )
+
     # Scheduled jobs (cron strings in the company time zone; "off" switches a job off)
     digest_cron: str = "0 8 * * mon"
     at_risk_cron: str = "0 7 * * *"

@@ -15,6 +15,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import context, escape, fit, header, plain, sections
 from bot.blocks.money import risk_money_text
+from bot.render.cash import cash_week_lines
 from tools.buckets import BUCKETS
 from tools.csv_export import Cell, csv_bytes
 from tools.digest import Digest
@@ -95,6 +96,7 @@ def digest_blocks(d: Digest) -> list[Block]:
         f"*{LABELS['unapplied_cash']}* {format_money(m.unapplied_cash_minor, cur)} "
         f"({_money_change(unapplied_change, cur)} vs last week) · {recovery}"
     )
+    lines_targets.extend(cash_week_lines(d.cash))
     blocks: list[Block] = [
         header(f"AR digest · week ending {d.as_of}"),
         *sections(

@@ -18,6 +18,8 @@ COMMANDS: dict[str, str] = {
     "ask": "ask_cmd",
     "serve": "serve_cmd",
     "jobs": "jobs_cmd",
+    "bank": "bank_cmd",
+    "cash": "cash_cmd",
     "worker": "jobs_cmd",
 }
 

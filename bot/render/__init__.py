@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from bot.blocks.common import Rendered, escape, sections
 from bot.intents import Intent
+from bot.render.cash import receipts_view
 from bot.render.customer import customer_match_view, customer_view
 from bot.render.disputes import disputes_view
 from bot.render.help import Help, help_text, help_view
@@ -25,6 +26,7 @@ from bot.render.unapplied import unapplied_view
 from bot.render.words import AgentText, Refusal, WithLead, agent_view, refusal_view
 from tools.actions import ActionInfo
 from tools.cash import UnappliedCash
+from tools.cash_lines import ReceiptSearch
 from tools.customer_lookup import CustomerMatch
 from tools.customers import CustomerBalance
 from tools.disputes import OpenDisputes
@@ -50,6 +52,7 @@ KINDS: dict[type[BaseModel], Kind] = {
     TopOverdue: Kind(overdue_view),
     OpenDisputes: Kind(disputes_view),
     UnappliedCash: Kind(unapplied_view),
+    ReceiptSearch: Kind(receipts_view),
     ActionInfo: Kind(proposal_view, lambda a: {"action_id": a.id, "status": a.status}),
     Help: Kind(help_view, lambda _: {}),
     Refusal: Kind(refusal_view, lambda r: {"error": r.message}),

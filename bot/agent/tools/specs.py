@@ -17,6 +17,7 @@ from bot.agent.tools.turn import ToolKind, Turn
 from tools import (
     aging,
     cash,
+    cash_lines,
     customer_detail,
     customers,
     disputes,
@@ -146,6 +147,14 @@ def _lookup_specs() -> list[Spec]:
             "Payments received that are not applied to any invoice.",
             cash.UnappliedCashInput,
             lambda d, a, t: cash.unapplied_cash(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "find_bank_receipts",
+            "Bank credits imported from statements and not applied yet, filtered by amount "
+            "and payer, each with its best suggestion of customer and invoices. Use for "
+            "'match the 12,400 wire from Acme'. Applying is a person's click on the card.",
+            cash_lines.FindReceiptsInput,
+            lambda d, a, t: cash_lines.find_receipts(d, a),  # type: ignore[arg-type]
         ),
     ]
 
