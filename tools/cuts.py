@@ -31,6 +31,7 @@ from tools.metrics import (
     metrics_of,
 )
 from tools.report import report_json
+from tools.targets import TargetCheck, segment_checks
 
 T = TypeVar("T")
 Adder = Callable[[T, int], None]
@@ -57,6 +58,9 @@ class CutReport(BaseModel):
     by: CutBy
     total: ArMetrics
     groups: dict[str, ArMetrics]
+    checks: dict[str, list[TargetCheck]] = Field(
+        default_factory=dict, description="per segment: DSO and share current vs its targets"
+    )
 
 
 def group_name(by: CutBy, traits: CustomerTraits | None, currency: str) -> str:
@@ -125,7 +129,12 @@ def cut_report(deps: ToolDeps, args: CutInput) -> CutReport:
     _plug(groups, total.allowance_minor, lambda m: m.allowance_minor, add_allowance)
     if args.group is not None:
         groups = {k: v for k, v in groups.items() if k.lower() == args.group.lower()}
-    return CutReport(by=args.by, total=total, groups=groups)
+    checks = (
+        {name: segment_checks(s, name, m) for name, m in groups.items()}
+        if args.by == "segment"
+        else {}
+    )
+    return CutReport(by=args.by, total=total, groups=groups, checks=checks)
 
 
 def _plug_converted(converted: dict[str, Converted], total: ArMetrics) -> None:

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from bot.blocks.common import Rendered, escape, sections
 from bot.intents import Intent
 from bot.render.customer import customer_match_view, customer_view
+from bot.render.cuts import cut_view
 from bot.render.disputes import disputes_view
 from bot.render.help import Help, help_text, help_view
 from bot.render.metrics import metrics_view
@@ -27,6 +28,7 @@ from tools.actions import ActionInfo
 from tools.cash import UnappliedCash
 from tools.customer_lookup import CustomerMatch
 from tools.customers import CustomerBalance
+from tools.cuts import CutReport, cut_json
 from tools.disputes import OpenDisputes
 from tools.metrics import ArMetrics
 from tools.overdue import TopOverdue
@@ -45,6 +47,7 @@ class Kind:
 
 KINDS: dict[type[BaseModel], Kind] = {
     ArMetrics: Kind(metrics_view, report_json),
+    CutReport: Kind(cut_view, cut_json),
     CustomerBalance: Kind(customer_view),
     CustomerMatch: Kind(customer_match_view),
     TopOverdue: Kind(overdue_view),

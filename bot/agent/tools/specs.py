@@ -19,6 +19,7 @@ from tools import (
     cash,
     customer_detail,
     customers,
+    cuts,
     disputes,
     dunning,
     overdue,
@@ -84,6 +85,15 @@ def _report_specs() -> list[Spec]:
             "DSO / CEI', and with an earlier as_of for 'last quarter' or 'on June 30'.",
             MetricsInput,
             lambda d, a, t: ar_report(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "ar_report_by",
+            "Every AR metric cut by customer segment, payment method, currency or account "
+            "owner, one report per group (or one group alone): 'DSO by segment', 'CEI per "
+            "owner', 'enterprise aging'. Group amounts add up to the whole; ratios are each "
+            "group's own, with each segment's DSO and share-current targets.",
+            cuts.CutInput,
+            lambda d, a, t: cuts.cut_json(cuts.cut_report(d, a)),  # type: ignore[arg-type]
         ),
         Spec(
             "aging",

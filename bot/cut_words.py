@@ -1,0 +1,36 @@
+"""Words that ask for the report cut by a group: "by segment", "per payment method", "for
+enterprise". Pure pattern matching; the segments on record come from the caller.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+
+CUT_BY = re.compile(
+    r"\b(?:by|per|for each|split by|broken down by|across|in each)\s+(?:customer\s+|account\s+)?"
+    r"(?P<by>segments?|plan tiers?|tiers?|payment methods?|methods?|currenc(?:y|ies)|"
+    r"owners?|reps?|account managers?)\b"
+)
+_CUT_WORDS = {"segment": "segment", "tier": "segment", "plan": "segment", "payment": "method"}
+_CUT_WORDS |= {"method": "method", "currenc": "currency", "owner": "owner", "rep": "owner"}
+_CUT_WORDS |= {"account": "owner"}
+SEGMENT_AFTER = r"\b(?:for|in|of|among|within)\s+(?:the\s+|our\s+)?(?P<seg>{})(?:\s+segment)?\b"
+
+
+def cut_by(text: str) -> str | None:
+    m = CUT_BY.search(text)
+    if m is None:
+        return None
+    return next(v for k, v in _CUT_WORDS.items() if m["by"].startswith(k))
+
+
+def segment_named(text: str, segments: Callable[[], Collection[str]] | None) -> str | None:
+    """A segment on record named after "for", "in" or "of" ("aging for enterprise")."""
+    if segments is None or not re.search(r"\b(?:for|in|of|among|within) \S", text):
+        return None
+    names = sorted((n.lower() for n in segments() if n), key=len, reverse=True)
+    if not names:
+        return None
+    m = re.search(SEGMENT_AFTER.format("|".join(map(re.escape, names))), text)
+    return None if m is None else m["seg"]
