@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -105,3 +105,36 @@ def days_late_before_and_after(
         )
         for cid, before, after in rows
     }
+
+
+@dataclass(frozen=True)
+class LateSample:
+    """One invoice of the history a forecast learns from: days paid after its due date, or
+    None when it was not paid by the cut-off (still open, or written off)."""
+
+    customer_id: int
+    segment: str | None
+    days_late: int | None
+
+
+def late_samples(session: Session, due_from: date, due_to: date, cut: datetime) -> list[LateSample]:
+    """Invoices due in [due_from, due_to) and issued before the cut-off, with how late each
+    was paid as the cut-off saw it; invoices voided before being paid are no collection and
+    left out."""
+    late = whole_days(session, Invoice.settled_at, Invoice.due_on)  # type: ignore[arg-type]
+    paid = and_(
+        Invoice.settled_at < cut,
+        or_(Invoice.voided_at.is_(None), Invoice.voided_at > Invoice.settled_at),
+        or_(Invoice.written_off_at.is_(None), Invoice.written_off_at > Invoice.settled_at),
+    )
+    voided = and_(Invoice.voided_at.is_not(None), Invoice.voided_at < cut)
+    query = (
+        select(Invoice.customer_id, Customer.segment, case((paid, late)))
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(Invoice.due_on >= due_from, Invoice.due_on < due_to, Invoice.issued_at < cut)
+        .where(or_(paid, ~voided))
+    )
+    return [
+        LateSample(int(cid), segment, None if days is None else round(float(days)))
+        for cid, segment, days in session.execute(query)
+    ]
