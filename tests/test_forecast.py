@@ -16,12 +16,14 @@ from tools.deps import ToolDeps
 from tools.settings import Settings
 
 D = "2026-06-30"
+AMOUNTS = {"h1": "100.00", "h2": "100.00", "o5": "200.00"}  # disputed: the whole invoice
 
 
-def _dispute(did: str, inv: str, amount: str, opened: str, resolved: str | None, outcome: str | None,
-             cid: str) -> dict[str, object]:  # fmt: skip
+def _dispute(
+    did: str, inv: str, opened: str, resolved: str | None, outcome: str | None, cid: str
+) -> dict[str, object]:
     return {
-        "dispute_id": did, "customer_id": cid, "invoice_id": inv, "amount": amount,
+        "dispute_id": did, "customer_id": cid, "invoice_id": inv, "amount": AMOUNTS[inv],
         "currency": "USD", "kind": "billing", "reason": "seats", "opened_on": opened,
         "resolved_on": resolved, "outcome": outcome,
     }  # fmt: skip
@@ -60,9 +62,9 @@ def _ledger(tmp_path: Path) -> Path:
             payment("p7", "o7", "100.00", "2026-05-14", method="card", **n),
         ],
         disputes=[
-            _dispute("d1", "h1", "100.00", "2026-02-01", "2026-02-21", "won", "K"),
-            _dispute("d2", "h2", "100.00", "2026-03-01", "2026-03-11", "lost", "K"),
-            _dispute("d5", "o5", "200.00", "2026-06-20", None, None, "N"),
+            _dispute("d1", "h1", "2026-02-01", "2026-02-21", "won", "K"),
+            _dispute("d2", "h2", "2026-03-01", "2026-03-11", "lost", "K"),
+            _dispute("d5", "o5", "2026-06-20", None, None, "N"),
         ],
     )
 
