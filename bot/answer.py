@@ -32,6 +32,7 @@ from tools.cuts import CutInput, cut_report
 from tools.deps import ToolDeps
 from tools.disputes import OpenDisputesInput, open_disputes
 from tools.dunning import DunningInput, propose_dunning_email
+from tools.forecast import ForecastInput, cash_forecast
 from tools.metrics import MetricsError, MetricsInput
 from tools.overdue import TopOverdueInput, top_overdue
 from tools.report import ar_report
@@ -131,6 +132,7 @@ READS: dict[str, Callable[[ToolDeps, Intent], BaseModel]] = {
             group=i.group,
         ),
     ),
+    "cash_forecast": lambda deps, i: cash_forecast(deps, ForecastInput(as_of=i.as_of)),
     "customer_balance": lambda deps, i: customer_balance(
         deps, CustomerBalanceInput(customer=i.customer, customer_id=i.customer_id, as_of=i.as_of)
     ),

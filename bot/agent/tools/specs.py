@@ -22,6 +22,7 @@ from tools import (
     cuts,
     disputes,
     dunning,
+    forecast,
     overdue,
     payment_history,
     promises,
@@ -94,6 +95,15 @@ def _report_specs() -> list[Spec]:
             "group's own, with each segment's DSO and share-current targets.",
             cuts.CutInput,
             lambda d, a, t: cuts.cut_json(cuts.cut_report(d, a)),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "cash_forecast",
+            "Expected cash from today's open invoices: per week for 13 weeks and within 30/60/90 "
+            "days, from each customer's payment history; promises to pay on their dates, "
+            "disputes lowered, failed card payments weighted by recovery. For 'how much cash "
+            "will come in next month', 'cash forecast'.",
+            forecast.ForecastInput,
+            lambda d, a, t: forecast.forecast_json(forecast.cash_forecast(d, a)),  # type: ignore[arg-type]
         ),
         Spec(
             "aging",

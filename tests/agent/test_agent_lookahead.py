@@ -7,6 +7,8 @@ import json
 from bot.agent import Agent
 from tests.agent.conftest import AS_OF, MakeDeps
 from tests.fakes.openai_api import FakeOpenAI, call, say
+from tools.forecast import ForecastInput, cash_forecast
+from tools.money import format_major
 
 
 def test_agent_compares_segments(db_url: str, make_deps: MakeDeps, fake_llm: FakeOpenAI) -> None:
@@ -27,3 +29,17 @@ def test_agent_compares_segments(db_url: str, make_deps: MakeDeps, fake_llm: Fak
     assert result["groups"]["smb"]["ar_total"] == "700.00"
     assert result["currency"] == "USD"
     assert reply.text == "Enterprise holds USD 16,000.00 of AR, smb USD 700.00."
+
+
+def test_agent_forecasts_cash(db_url: str, make_deps: MakeDeps, fake_llm: FakeOpenAI) -> None:
+    deps = make_deps(db_url)
+    agent = Agent(deps)
+    expected = cash_forecast(deps, ForecastInput(as_of=AS_OF))
+    fake_llm.push(call("cash_forecast", as_of=AS_OF.isoformat()), say("See the forecast."))
+
+    agent.ask("how much cash comes in next month?", user="U1", thread_key="C1:2.1", today=AS_OF)
+
+    [content] = [m["content"] for m in fake_llm.requests[1]["messages"] if m["role"] == "tool"]
+    result = json.loads(content.removeprefix('<data tool="cash_forecast">').rsplit("</data>", 1)[0])
+    assert result["totals"]["30"] == format_major(expected.totals_minor[30], "USD")
+    assert len(result["weeks"]) == 13 and result["as_of"] == AS_OF.isoformat()

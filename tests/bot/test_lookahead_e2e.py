@@ -1,6 +1,6 @@
-"""Questions about a cut of the report, asked over signed HTTP: "DSO by segment", "aging for
-enterprise", "who owes most in mid-market"; the numbers are the hand-computed ones of
-tests/test_cuts.py."""
+"""Looking ahead in Slack, over signed HTTP: "DSO by segment", "aging for enterprise", "who
+owes most in mid-market" with the hand-computed numbers of tests/test_cuts.py, and "cash
+forecast" with its chart on the ledger of tests/test_forecast.py."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tests.bot.test_questions_e2e import ask_dm
 from tests.cli_helpers import arbot
 from tests.fakes.slack_api import FakeSlack
 from tests.test_cuts import _ledger
+from tests.test_forecast import _ledger as forecast_ledger
 from tools.settings import Settings
 
 
@@ -72,3 +73,25 @@ def test_bad_segment_target_is_named(
     run = arbot(capsys, "report")
     assert run.code != 0
     assert "ARBOT_TARGET_DSO_DAYS_BY_SEGMENT" in run.err
+
+
+def test_cash_forecast_with_chart(
+    settings: Settings,
+    running: Running,
+    fake_slack: FakeSlack,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert arbot(capsys, "import", str(forecast_ledger(tmp_path))).code == 0
+
+    post = ask_dm(running, fake_slack, "cash forecast as of 2026-06-30")
+
+    text = post.all_text
+    assert "Cash forecast from 2026-06-30 (USD)" in text
+    # the hand-computed figures of tests/test_forecast.py
+    assert "Next 30 days: USD 2,050.00" in text.replace("*", "")
+    assert "Week of 2026-07-15: USD 800.00" in text
+    fake_slack.wait_for("files.completeUploadExternal")
+    [chart] = fake_slack.uploads()
+    assert chart.filename == "cash-forecast-2026-06-30.png"
+    assert chart.content.startswith(b"\x89PNG")
