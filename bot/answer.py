@@ -31,6 +31,7 @@ from tools.customers import CustomerBalanceInput, customer_balance, segment_name
 from tools.cuts import CutInput, cut_report
 from tools.deps import ToolDeps
 from tools.disputes import OpenDisputesInput, open_disputes
+from tools.dso_change import DsoChangeInput, dso_change
 from tools.dunning import DunningInput, propose_dunning_email
 from tools.forecast import ForecastInput, cash_forecast
 from tools.metrics import MetricsError, MetricsInput
@@ -131,6 +132,9 @@ READS: dict[str, Callable[[ToolDeps, Intent], BaseModel]] = {
             period_days=deps.settings.period_days,
             group=i.group,
         ),
+    ),
+    "dso_change": lambda deps, i: dso_change(
+        deps, DsoChangeInput(as_of=i.as_of, period_days=deps.settings.period_days)
     ),
     "cash_forecast": lambda deps, i: cash_forecast(deps, ForecastInput(as_of=i.as_of)),
     "customer_balance": lambda deps, i: customer_balance(

@@ -20,16 +20,17 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
-from bot.cut_words import cut_by, segment_named
 from bot.dates import find_as_of
+from bot.lookahead_words import DSO_MOVED, FORECAST, cut_by, segment_named
 
 Tool = Literal[
-    "ar_report", "ar_cut", "cash_forecast", "customer_balance", "top_overdue", "open_disputes",
-    "unapplied_cash", "help", "propose_dunning_email", "propose_write_off",
+    "ar_report", "ar_cut", "cash_forecast", "dso_change", "customer_balance", "top_overdue",
+    "open_disputes", "unapplied_cash", "help", "propose_dunning_email", "propose_write_off",
 ]  # fmt: skip
 Topic = Literal[
     "ar", "aging", "dso", "best_dso", "add", "cei", "turnover", "bad_debt", "allowance",
-    "all", "forecast", "customer", "overdue", "disputes", "unapplied", "help", "proposal",
+    "all", "forecast", "dso_change", "customer", "overdue", "disputes", "unapplied", "help",
+    "proposal",
 ]  # fmt: skip
 PROPOSALS: frozenset[Tool] = frozenset({"propose_dunning_email", "propose_write_off"})
 
@@ -152,10 +153,6 @@ DISPUTES = _re(r"\b(disputes?|disputed|chargebacks?|charge backs?)\b")
 ACTION_VERB = _re(
     r"^(please |can you |could you )?(record|log|add|file|note|mark|draft|send|write off|"
     r"propose|remind|email|dun)\s+\S"
-)
-FORECAST = _re(
-    r"\b(cash )?forecast(ing)?\b|\bexpected (cash|collections|receipts)\b|"
-    r"\bcash (coming in|projection|outlook|expected)\b|\bhow much (cash )?will we collect\b"
 )
 UNAPPLIED = _re(
     r"\b(unapplied|unallocated|unmatched|unreconciled)\b|\bcash on account\b|"
@@ -370,6 +367,8 @@ def match(
         return None
     if DISPUTES.search(rest):
         return Intent(tool="open_disputes", topic="disputes", as_of=as_of)
+    if DSO_MOVED.search(rest):
+        return Intent(tool="dso_change", topic="dso_change", as_of=as_of)
     if FORECAST.search(rest):
         return Intent(tool="cash_forecast", topic="forecast", as_of=as_of)
     if UNAPPLIED.search(rest):

@@ -18,6 +18,7 @@ from bot.intents import Intent
 from bot.render.customer import customer_match_view, customer_view
 from bot.render.cuts import cut_view
 from bot.render.disputes import disputes_view
+from bot.render.dso_change import dso_change_view
 from bot.render.forecast import forecast_view
 from bot.render.help import Help, help_text, help_view
 from bot.render.metrics import metrics_view
@@ -31,6 +32,7 @@ from tools.customer_lookup import CustomerMatch
 from tools.customers import CustomerBalance
 from tools.cuts import CutReport, cut_json
 from tools.disputes import OpenDisputes
+from tools.dso_change import DsoChange
 from tools.forecast import CashForecast, forecast_json
 from tools.metrics import ArMetrics
 from tools.overdue import TopOverdue
@@ -51,6 +53,7 @@ KINDS: dict[type[BaseModel], Kind] = {
     ArMetrics: Kind(metrics_view, report_json),
     CutReport: Kind(cut_view, cut_json),
     CashForecast: Kind(forecast_view, forecast_json),
+    DsoChange: Kind(dso_change_view),
     CustomerBalance: Kind(customer_view),
     CustomerMatch: Kind(customer_match_view),
     TopOverdue: Kind(overdue_view),

@@ -21,6 +21,7 @@ from tools import (
     customers,
     cuts,
     disputes,
+    dso_change,
     dunning,
     forecast,
     overdue,
@@ -104,6 +105,14 @@ def _report_specs() -> list[Spec]:
             "will come in next month', 'cash forecast'.",
             forecast.ForecastInput,
             lambda d, a, t: forecast.forecast_json(forecast.cash_forecast(d, a)),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "dso_change",
+            "Why DSO moved between two dates (default: the last 7 days): the move split into "
+            "terms (best possible DSO) and lateness (average days delinquent), which add up to "
+            "it, the customers who moved it most and the move per segment.",
+            dso_change.DsoChangeInput,
+            lambda d, a, t: dso_change.dso_change(d, a),  # type: ignore[arg-type]
         ),
         Spec(
             "aging",

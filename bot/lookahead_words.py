@@ -1,5 +1,6 @@
-"""Words that ask for the report cut by a group: "by segment", "per payment method", "for
-enterprise". Pure pattern matching; the segments on record come from the caller.
+"""Words of the questions that look past today's report: the report cut by a group ("by
+segment", "per payment method", "for enterprise"), the cash forecast, and why DSO moved.
+Pure pattern matching; the segments on record come from the caller.
 """
 
 from __future__ import annotations
@@ -34,3 +35,14 @@ def segment_named(text: str, segments: Callable[[], Collection[str]] | None) -> 
         return None
     m = re.search(SEGMENT_AFTER.format("|".join(map(re.escape, names))), text)
     return None if m is None else m["seg"]
+
+
+FORECAST = re.compile(
+    r"\b(cash )?forecast(ing)?\b|\bexpected (cash|collections|receipts)\b|"
+    r"\bcash (coming in|projection|outlook|expected)\b|\bhow much (cash )?will we collect\b"
+)
+DSO_MOVED = re.compile(
+    r"\b(why|what|explain|how come)\b.*\b(dso|days sales outstanding)\b.*\b(up|down|rise|rose|"
+    r"risen|increase[sd]?|drop(ped)?|fell|fallen|change[sd]?|move[sd]?|jump(ed)?|worse|better|"
+    r"higher|lower)\b|\b(explain|drivers? of|what drove|what moved)\b.*\bdso\b"
+)
