@@ -27,6 +27,7 @@ from tools.actions import ActionError, ActionInfo, cli_proposer
 from tools.cash import UnappliedCashInput, unapplied_cash
 from tools.clock import AsOfError
 from tools.clock import today as today_in
+from tools.credit import CreditInput, credit_limits
 from tools.customers import CustomerBalanceInput, customer_balance, segment_names
 from tools.cuts import CutInput, cut_report
 from tools.deps import ToolDeps
@@ -133,6 +134,7 @@ READS: dict[str, Callable[[ToolDeps, Intent], BaseModel]] = {
             group=i.group,
         ),
     ),
+    "credit_limits": lambda deps, i: credit_limits(deps, CreditInput(as_of=i.as_of)),
     "dso_change": lambda deps, i: dso_change(
         deps, DsoChangeInput(as_of=i.as_of, period_days=deps.settings.period_days)
     ),

@@ -21,16 +21,17 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
 from bot.dates import find_as_of
-from bot.lookahead_words import DSO_MOVED, FORECAST, cut_by, segment_named
+from bot.lookahead_words import CREDIT_LIMIT, DSO_MOVED, FORECAST, cut_by, segment_named
 
 Tool = Literal[
-    "ar_report", "ar_cut", "cash_forecast", "dso_change", "customer_balance", "top_overdue",
+    "ar_report", "ar_cut", "cash_forecast", "dso_change", "credit_limits", "customer_balance",
+    "top_overdue",
     "open_disputes", "unapplied_cash", "help", "propose_dunning_email", "propose_write_off",
 ]  # fmt: skip
 Topic = Literal[
     "ar", "aging", "dso", "best_dso", "add", "cei", "turnover", "bad_debt", "allowance",
-    "all", "forecast", "dso_change", "customer", "overdue", "disputes", "unapplied", "help",
-    "proposal",
+    "all", "forecast", "dso_change", "credit", "customer", "overdue", "disputes", "unapplied",
+    "help", "proposal",
 ]  # fmt: skip
 PROPOSALS: frozenset[Tool] = frozenset({"propose_dunning_email", "propose_write_off"})
 
@@ -367,6 +368,8 @@ def match(
         return None
     if DISPUTES.search(rest):
         return Intent(tool="open_disputes", topic="disputes", as_of=as_of)
+    if CREDIT_LIMIT.search(rest):
+        return Intent(tool="credit_limits", topic="credit", as_of=as_of)
     if DSO_MOVED.search(rest):
         return Intent(tool="dso_change", topic="dso_change", as_of=as_of)
     if FORECAST.search(rest):

@@ -1,5 +1,6 @@
 """Words of the questions that look past today's report: the report cut by a group ("by
-segment", "per payment method", "for enterprise"), the cash forecast, and why DSO moved.
+segment", "per payment method", "for enterprise"), the cash forecast, why DSO moved, and
+who is over their credit limit.
 Pure pattern matching; the segments on record come from the caller.
 """
 
@@ -45,4 +46,8 @@ DSO_MOVED = re.compile(
     r"\b(why|what|explain|how come)\b.*\b(dso|days sales outstanding)\b.*\b(up|down|rise|rose|"
     r"risen|increase[sd]?|drop(ped)?|fell|fallen|change[sd]?|move[sd]?|jump(ed)?|worse|better|"
     r"higher|lower)\b|\b(explain|drivers? of|what drove|what moved)\b.*\bdso\b"
+)
+CREDIT_LIMIT = re.compile(
+    r"\bcredit[- ]limits?\b|\bover (?:their|its|the|our) limits?\b|\bcredit exposure\b|"
+    r"\bexposure (?:vs|against|over) (?:the )?limits?\b"
 )

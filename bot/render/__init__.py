@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from bot.blocks.common import Rendered, escape, sections
 from bot.intents import Intent
+from bot.render.credit import credit_view
 from bot.render.customer import customer_match_view, customer_view
 from bot.render.cuts import cut_view
 from bot.render.disputes import disputes_view
@@ -28,6 +29,7 @@ from bot.render.unapplied import unapplied_view
 from bot.render.words import AgentText, Refusal, WithLead, agent_view, refusal_view
 from tools.actions import ActionInfo
 from tools.cash import UnappliedCash
+from tools.credit import CreditReport
 from tools.customer_lookup import CustomerMatch
 from tools.customers import CustomerBalance
 from tools.cuts import CutReport, cut_json
@@ -53,6 +55,7 @@ KINDS: dict[type[BaseModel], Kind] = {
     ArMetrics: Kind(metrics_view, report_json),
     CutReport: Kind(cut_view, cut_json),
     CashForecast: Kind(forecast_view, forecast_json),
+    CreditReport: Kind(credit_view),
     DsoChange: Kind(dso_change_view),
     CustomerBalance: Kind(customer_view),
     CustomerMatch: Kind(customer_match_view),

@@ -17,6 +17,7 @@ from bot.agent.tools.turn import ToolKind, Turn
 from tools import (
     aging,
     cash,
+    credit,
     customer_detail,
     customers,
     cuts,
@@ -113,6 +114,14 @@ def _report_specs() -> list[Spec]:
             "it, the customers who moved it most and the move per segment.",
             dso_change.DsoChangeInput,
             lambda d, a, t: dso_change.dso_change(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "credit_limits",
+            "Customers over their credit limit, and those heading to it within 30 days at the "
+            "last 30 days' pace: exposure (open AR) against the limit, in the customer's "
+            "currency.",
+            credit.CreditInput,
+            lambda d, a, t: credit.credit_limits(d, a),  # type: ignore[arg-type]
         ),
         Spec(
             "aging",
