@@ -19,6 +19,7 @@ from db import jobs as jobs_db
 from tools.clock import AsOfDate, day_cut
 from tools.deps import ToolDeps
 from tools.disputes import DisputeLine, OpenDisputesInput, open_disputes
+from tools.look_ahead import LookAhead, look_ahead
 from tools.metrics import ArMetrics, DsoPoint, ar_metrics_and_trend
 from tools.overdue import TopOverdue, TopOverdueInput, top_overdue
 from tools.risk import AtRiskInput, AtRiskList, at_risk
@@ -56,6 +57,7 @@ class Digest(BaseModel):
     at_risk: AtRiskList
     activity: dict[str, int]
     target_dispute_hours: int
+    looking_ahead: LookAhead | None = None
 
 
 def week_as_of(today_: date) -> date:
@@ -134,4 +136,5 @@ def weekly_digest(deps: ToolDeps, args: DigestInput) -> Digest:
         at_risk=risky,
         activity=done,
         target_dispute_hours=s.target_dispute_hours,
+        looking_ahead=look_ahead(deps, as_of),
     )

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import context, escape, fit, header, plain, sections
+from bot.blocks.look_ahead import look_ahead_lines, look_ahead_rows
 from tools.buckets import BUCKETS
 from tools.csv_export import Cell, csv_bytes
 from tools.digest import Digest
@@ -83,6 +84,7 @@ def digest_blocks(d: Digest) -> list[Block]:
             ]
         ),
         *sections(lines_targets),
+        *sections(look_ahead_lines(d.looking_ahead)),
         context(
             f"{escape(d.company)} · as of end of {d.as_of} · metrics over {m.period_days} days · "
             "details, charts and the CSV are in the thread"
@@ -177,4 +179,5 @@ def digest_csv(d: Digest) -> bytes:
         w(["at_risk", risky.name, risky.score, ""])
     for key, n in sorted(d.activity.items()):
         w(["activity", key, n, ""])
+    rows += look_ahead_rows(d.looking_ahead)
     return csv_bytes(rows)

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from bot.blocks.common import Rendered
 from bot.blocks.ids import RowsRequest
 from bot.intents import Intent
 from bot.render.layout import Line, Strong, compose
 from tools.dso_change import DsoChange
-from tools.format import format_figure, round_ratio
+from tools.format import format_day_change, format_figure
 from tools.money import format_money
-
-
-def _days(value: Decimal) -> str:
-    shown = round_ratio(value)
-    return f"{'+' if shown is not None and shown > 0 else ''}{shown} days"
 
 
 def dso_change_lines(c: DsoChange) -> list[Line]:
@@ -27,13 +20,13 @@ def dso_change_lines(c: DsoChange) -> list[Line]:
     way = "up" if move > 0 else "down" if move < 0 else "flat"
     return [
         (
-            Strong(f"DSO {way} {_days(abs(move)).lstrip('+')}"),
+            Strong(f"DSO {way} {format_day_change(abs(move)).lstrip('+')}"),
             f": {format_figure('dso', c.dso_before)} on {c.since} → "
             f"{format_figure('dso', c.dso_after)} on {c.as_of}",
         ),
         (
-            f"Terms (best possible DSO) {_days(terms)} · "
-            f"lateness (average days delinquent) {_days(lateness)}",
+            f"Terms (best possible DSO) {format_day_change(terms)} · "
+            f"lateness (average days delinquent) {format_day_change(lateness)}",
         ),
     ]
 
@@ -43,12 +36,12 @@ def dso_change_view(c: DsoChange, intent: Intent | None = None) -> Rendered:
     items: list[Line] = [
         (
             Strong(m.name),
-            f": {_days(m.change)} (AR {format_money(m.ar_before_minor, cur)} → "
+            f": {format_day_change(m.change)} (AR {format_money(m.ar_before_minor, cur)} → "
             f"{format_money(m.ar_after_minor, cur)})",
         )
         for m in c.movers
     ]
-    segments = " · ".join(f"{name} {_days(v)}" for name, v in c.by_segment.items())
+    segments = " · ".join(f"{name} {format_day_change(v)}" for name, v in c.by_segment.items())
     lines = dso_change_lines(c)
     if segments:
         lines.append((f"By segment: {segments}",))
