@@ -82,32 +82,37 @@ class CashForecast(BaseModel):
     basis: dict[str, int] = Field(description="invoices forecast from customer/segment/terms")
 
 
+Outcomes = dict[int | None, int]  # days paid late (None: not collected) -> invoices
+
+
 @dataclass(frozen=True)
 class History:
-    """Days late of past invoices (None: not collected), per customer and per segment."""
+    """How late past invoices were paid, per customer and per segment."""
 
-    by_customer: dict[int, list[int | None]]
-    by_segment: dict[str | None, list[int | None]]
+    by_customer: dict[int, Outcomes]
+    by_segment: dict[str | None, Outcomes]
 
     @classmethod
     def of(cls, samples: Sequence[LateSample]) -> History:
-        by_customer: dict[int, list[int | None]] = defaultdict(list)
-        by_segment: dict[str | None, list[int | None]] = defaultdict(list)
+        by_customer: dict[int, Outcomes] = defaultdict(lambda: defaultdict(int))
+        by_segment: dict[str | None, Outcomes] = defaultdict(lambda: defaultdict(int))
         for s in samples:
-            by_customer[s.customer_id].append(s.days_late)
-            by_segment[s.segment].append(s.days_late)
+            by_customer[s.customer_id][s.days_late] += s.invoices
+            by_segment[s.segment][s.days_late] += s.invoices
         return cls(dict(by_customer), dict(by_segment))
 
 
-def spread(due: date, day: date, samples: Sequence[int | None]) -> list[tuple[date, Decimal]]:
-    """The share of an open invoice expected on each date after `day`, from the days late
-    its peers were paid; the outcomes this invoice has already outlived do not count."""
+def spread(due: date, day: date, outcomes: Outcomes) -> list[tuple[date, Decimal]]:
+    """The share of an open invoice expected on each date after `day`, from how late its
+    peers were paid; the outcomes this invoice has already outlived do not count."""
     late_now = (day - due).days
-    possible = [s for s in samples if s is None or s > late_now]
-    if not possible:
+    possible = {d: n for d, n in outcomes.items() if n and (d is None or d > late_now)}
+    total = sum(possible.values())
+    if not total:
         return []
-    share = Decimal(1) / len(possible)
-    return [(due + timedelta(days=s), share) for s in possible if s is not None]
+    return [
+        (due + timedelta(days=d), Decimal(n) / total) for d, n in possible.items() if d is not None
+    ]
 
 
 def _on(day: date, when: date) -> date:
@@ -184,15 +189,15 @@ class _Plan:
         """A promise for one invoice takes from it; one for the account, from its oldest
         invoices first."""
         open_left = {r.invoice_id: r.open_minor for r in rows}
+        by_id = {r.invoice_id: r for r in rows}
         by_customer: dict[int, list[Any]] = defaultdict(list)
         for r in rows:  # oldest due first, as open_invoices lists them
             by_customer[r.customer_id].append(r)
         for p in promises:
-            targets = (
-                [r for r in rows if r.invoice_id == p.invoice_id]
-                if p.invoice_id is not None
-                else by_customer.get(p.customer_id, [])
-            )
+            if p.invoice_id is None:
+                targets = by_customer.get(p.customer_id, [])
+            else:  # an invoice no longer open takes nothing
+                targets = [by_id[p.invoice_id]] if p.invoice_id in by_id else []
             left = p.amount_minor
             for r in targets:
                 if r.currency != p.currency or left <= 0:
@@ -234,15 +239,15 @@ class _Plan:
                 self.add(when, cur, amount * share)
         self.basis[basis] += 1
 
-    def _samples(self, customer_id: int) -> tuple[list[int | None], str]:
-        own = self.history.by_customer.get(customer_id, [])
-        if len(own) >= MIN_SAMPLES:
+    def _samples(self, customer_id: int) -> tuple[Outcomes, str]:
+        own = self.history.by_customer.get(customer_id, {})
+        if sum(own.values()) >= MIN_SAMPLES:
             return own, "customer"
         segment = self.terms.get(customer_id, (None, None))[0]
-        peers = self.history.by_segment.get(segment, []) if segment else []
-        if len(peers) >= MIN_SAMPLES:
+        peers = self.history.by_segment.get(segment, {}) if segment else {}
+        if sum(peers.values()) >= MIN_SAMPLES:
             return peers, "segment"
-        return [], "terms"
+        return {}, "terms"
 
     def result(self, fx: Converter, horizons: list[int], currency: str) -> CashForecast:
         per_day: dict[date, Decimal] = defaultdict(Decimal)
