@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.disputes import dispute_open_at
@@ -75,27 +75,30 @@ def dispute_history(session: Session, start: datetime, cut: datetime) -> tuple[i
 
 
 def failed_last_attempts(session: Session, cut: datetime) -> dict[int, datetime]:
-    """Per invoice: its latest payment attempt before the cut-off, where that attempt failed."""
-    last = func.max(Payment.paid_at)
+    """Per invoice: its latest payment attempt before the cut-off, where that attempt failed.
+
+    Failed attempts are few: they are read first (an index range on status), and only their
+    invoices' succeeded payments after them."""
     failed = (
-        select(Payment.invoice_id, last)
+        select(Payment.invoice_id, func.max(Payment.paid_at).label("failed_at"))
         .where(Payment.status == PaymentStatus.FAILED, Payment.paid_at < cut)
         .where(Payment.invoice_id.is_not(None))
         .group_by(Payment.invoice_id)
+        .subquery()
     )
-    succeeded = (
-        select(Payment.invoice_id, last)
-        .where(Payment.status == PaymentStatus.SUCCEEDED, Payment.paid_at < cut)
-        .where(Payment.invoice_id.is_not(None))
-        .group_by(Payment.invoice_id)
+    later = and_(
+        Payment.invoice_id == failed.c.invoice_id,
+        Payment.status == PaymentStatus.SUCCEEDED,
+        Payment.paid_at >= failed.c.failed_at,
+        Payment.paid_at < cut,
     )
-    good: dict[int, datetime] = {int(r[0]): r[1] for r in _rows(session, succeeded)}
-    out: dict[int, datetime] = {}
-    for row in _rows(session, failed):
-        invoice_id, at = int(row[0]), row[1]
-        if invoice_id not in good or good[invoice_id] < at:
-            out[invoice_id] = at
-    return out
+    query = (
+        select(failed.c.invoice_id, failed.c.failed_at)
+        .select_from(failed)
+        .outerjoin(Payment, later)
+        .where(Payment.id.is_(None))
+    )
+    return {int(r[0]): r[1] for r in _rows(session, query)}
 
 
 def recovery_days(session: Session, start: datetime, cut: datetime) -> float | None:

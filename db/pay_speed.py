@@ -114,7 +114,6 @@ class LateSample:
     written off)."""
 
     customer_id: int
-    segment: str | None
     days_late: int | None
     invoices: int
 
@@ -133,13 +132,12 @@ def late_samples(session: Session, due_from: date, due_to: date, cut: datetime) 
     voided = and_(Invoice.voided_at.is_not(None), Invoice.voided_at < cut)
     days = case((paid, late))
     query = (
-        select(Invoice.customer_id, Customer.segment, days, func.count())
-        .join(Customer, Customer.id == Invoice.customer_id)
+        select(Invoice.customer_id, days, func.count())
         .where(Invoice.due_on >= due_from, Invoice.due_on < due_to, Invoice.issued_at < cut)
         .where(or_(paid, ~voided))
-        .group_by(Invoice.customer_id, Customer.segment, days)
+        .group_by(Invoice.customer_id, days)
     )
     return [
-        LateSample(int(cid), segment, None if d is None else round(float(d)), int(n))
-        for cid, segment, d, n in session.execute(query)
+        LateSample(int(cid), None if d is None else round(float(d)), int(n))
+        for cid, d, n in session.connection().execute(query)
     ]

@@ -93,12 +93,12 @@ class History:
     by_segment: dict[str | None, Outcomes]
 
     @classmethod
-    def of(cls, samples: Sequence[LateSample]) -> History:
+    def of(cls, samples: Sequence[LateSample], segments: dict[int, str | None]) -> History:
         by_customer: dict[int, Outcomes] = defaultdict(lambda: defaultdict(int))
         by_segment: dict[str | None, Outcomes] = defaultdict(lambda: defaultdict(int))
         for s in samples:
             by_customer[s.customer_id][s.days_late] += s.invoices
-            by_segment[s.segment][s.days_late] += s.invoices
+            by_segment[segments.get(s.customer_id)][s.days_late] += s.invoices
         return cls(dict(by_customer), dict(by_segment))
 
 
@@ -135,15 +135,16 @@ def cash_forecast(deps: ToolDeps, args: ForecastInput) -> CashForecast:
     window = day_cut(day - timedelta(days=s.period_days), s.tz)
     with deps.sessions() as session:
         rows = open_invoices(session, cut)
+        terms = customer_terms(session)
         history = History.of(
             late_samples(
                 session,
                 day - timedelta(days=HISTORY_DAYS),
                 day - timedelta(days=SETTLE_DAYS - 1),
                 cut,
-            )
+            ),
+            {cid: segment for cid, (segment, _) in terms.items()},
         )
-        terms = customer_terms(session)
         promises = promises_after(session, cut, day)
         disputed = disputed_amounts(session, cut)
         won, resolved, dispute_days = dispute_history(session, year_ago, cut)
