@@ -141,3 +141,34 @@ def test_promises_and_disputes_move_the_forecast(
             )
         )
     assert _forecast(capsys)["totals"] == after["totals"]
+
+
+def test_an_account_promise_takes_the_oldest_invoices_first(
+    settings: Settings, deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert arbot(capsys, "import", str(_ledger(tmp_path))).code == 0
+    with deps.sessions() as session, session.begin():
+        customer_id = session.execute(text("SELECT id FROM customers WHERE external_id = 'K'"))
+        insert_promise(
+            session,
+            PromiseToPay(
+                customer_id=customer_id.scalar_one(), invoice_id=None, amount_minor=100_000,
+                currency="USD", promised_on=date(2026, 7, 10), status="open",
+                recorded_by="UFIN000001", created_at=datetime(2026, 6, 25, tzinfo=UTC),
+            ),
+        )  # fmt: skip
+
+    f = _forecast(capsys)
+
+    # 1,000 for Jul 10, oldest due first: h4 (due Mar 1) all 500, then 500 of o2 (due Jun 15),
+    # whose other 400 goes over 20 and 30 days late and never: 133.33 on Jul 5 and Jul 15.
+    # Week of Jul 1: o6 150 + o1 300 + o2 133.33 + o4 100; week of Jul 15: o1 300 + o2 133.33
+    # + o5 100 + o3 100.
+    weeks = [w["expected"] for w in f["weeks"]]
+    assert weeks[:5] == ["683.33", "1000.00", "633.33", "300.00", "100.00"]
+    assert f["totals"]["30"] == "2716.67"  # 2,716.666..., rounded once
+
+
+def test_bad_horizons_are_refused(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = arbot(capsys, "forecast", "--days", "0,400")
+    assert bad.code == 2 and "--days" in bad.err and bad.out == ""
