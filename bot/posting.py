@@ -151,6 +151,18 @@ def post_credit_alert(
     return _to_channel_and_owner(client, channel, position.owner_slack_id, text, blocks)
 
 
+def post_credit_list(
+    client: WebClient, channel: str | None, positions: list[CreditPosition], as_of: date
+) -> None:
+    """The credit alerts beyond the first MAX_ALERTS of a scan, as one list to the channel."""
+    client.chat_postMessage(
+        channel=_channel(channel, "ARBOT_ALERTS_CHANNEL"),
+        text=credit.credit_list_text(positions),
+        blocks=[b.to_dict() for b in credit.credit_list_blocks(positions, as_of)],
+        unfurl_links=False,
+    )
+
+
 def post_risk_list(
     client: WebClient, channel: str | None, scores: list[RiskScore], as_of: date
 ) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
+from functools import partial
 
 from slack_sdk import WebClient
 
@@ -37,9 +38,18 @@ def flag_credit_limits(
             slack = client or posting.client_for(s)
 
             def alert(period: str) -> None:
-                position = flagged[int(period.rsplit(":", 1)[1])]
-                posting.post_credit_alert(slack, s.alerts_channel, position, as_of)
+                posting.post_credit_alert(slack, s.alerts_channel, flagged[_pk(period)], as_of)
 
-            claim.post_claimed(deps, ALERT, won, alert, now=now)
+            # An alert each for the first few; the rest as one list, so Slack is not flooded.
+            each, listed = won[: posting.MAX_ALERTS], won[posting.MAX_ALERTS :]
+            claim.post_claimed(deps, ALERT, each, alert, now=now)
+            if listed:
+                rest = [flagged[_pk(p)] for p in listed]
+                post = partial(posting.post_credit_list, slack, s.alerts_channel, rest, as_of)
+                claim.post_together(deps, ALERT, listed, post, now=now)
     log.info("event=credit_scan as_of=%s flagged=%d alerted=%d", as_of, len(flagged), len(won))
-    return [int(p.rsplit(":", 1)[1]) for p in won]
+    return [_pk(p) for p in won]
+
+
+def _pk(period: str) -> int:
+    return int(period.rsplit(":", 1)[1])

@@ -6,7 +6,7 @@ from datetime import date
 
 from slack_sdk.models.blocks import Block
 
-from bot.blocks.common import context, escape, fit, header, plain, sections
+from bot.blocks.common import context, cut_lines, escape, fit, header, plain, sections
 from tools.credit import TREND_DAYS, CreditPosition
 from tools.format import format_pct
 from tools.money import format_money
@@ -41,5 +41,23 @@ def credit_alert_blocks(p: CreditPosition, as_of: date) -> list[Block]:
                 [f"*{escape(p.name)}* ({escape(p.customer_id)}): {escape(credit_sentence(p))}."]
             ),
             context(f"as of end of {as_of} · exposure is open AR (no open orders recorded){owner}"),
+        ]
+    )
+
+
+def credit_list_text(positions: list[CreditPosition]) -> str:
+    return plain(f"{len(positions)} more account(s) over or heading to their credit limit")
+
+
+def credit_list_blocks(positions: list[CreditPosition], as_of: date) -> list[Block]:
+    lines = [f"• *{escape(p.name)}*: {escape(credit_sentence(p))}" for p in positions]
+    shown, _more = cut_lines(
+        lines, len(lines), rest="ask `who is over their credit limit?` for the full list"
+    )
+    return fit(
+        [
+            header(f"{len(positions)} more accounts over or near their credit limit"),
+            *sections(shown),
+            context(f"as of end of {as_of} · exposure is open AR (no open orders recorded)"),
         ]
     )

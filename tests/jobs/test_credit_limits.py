@@ -114,3 +114,29 @@ def test_who_is_over_their_credit_limit(
     assert "Over Co: open AR USD 1,500.00 is over its credit limit USD 1,000.00" in run.out
     assert "Trend Co: open AR USD 800.00 of its credit limit USD 1,000.00 (80.00% used)" in run.out
     assert "Slow Co" not in run.out and "Nolimit Co" not in run.out
+
+
+def test_many_accounts_over_their_limit_do_not_flood_slack(
+    db_url: str, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    names = [f"C{k:02d}" for k in range(22)]
+    directory = write_csvs(
+        tmp_path / "many",
+        customers=[customer(c, name=f"Big {c}", credit_limit="10.00") for c in names],
+        invoices=[
+            invoice(f"I{c}", "20.00", "2026-11-01", "2026-12-01", customer_id=c) for c in names
+        ],
+    )
+    deps = connect(job_settings(db_url, fake_slack.base_url))
+    try:
+        import_directory(deps.engine, directory, tz=deps.settings.tz)
+        client = make_web_client(deps.settings)
+        alerted = flag_credit_limits(deps, SCAN.date(), now=SCAN, client=client)
+    finally:
+        deps.engine.dispose()
+
+    assert len(alerted) == 22
+    posts = [c.all_text for c in fake_slack.calls("chat.postMessage")]
+    assert sum("Over credit limit: Big" in p for p in posts) == 20
+    [listed] = [p for p in posts if "2 more accounts over or near their credit limit" in p]
+    assert "Big C20" in listed and "Big C21" in listed
