@@ -6,7 +6,7 @@ time to be paid), the ones never paid counting as "not collected". Only the outc
 possible for an invoice this late count, so an invoice 40 days late at a customer who pays
 15 to 60 days late lands between 41 and 60 days late, and one later than the customer ever
 paid is not expected at all. Too little history (fewer than three invoices) falls back to
-the segment's, then to the customer's terms.
+the segment's, then to the customer's terms (issue date + terms; already past: tomorrow).
 
 Three kinds of invoice follow their own rule, first match wins:
 - a promise to pay moves the promised amount to the promised date;
@@ -177,7 +177,7 @@ class _Plan:
     ) -> None:
         self.day, self.history, self.terms, self.rates = day, history, terms, rates
         self.expected: dict[tuple[date, str], Decimal] = defaultdict(Decimal)
-        self.promised_left: dict[int, int] = {}  # per invoice: open amount a promise took
+        self.promised: dict[int, int] = {}  # per invoice: the open amount promises took
         self.totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.basis: dict[str, int] = {"customer": 0, "segment": 0, "terms": 0}
 
@@ -206,16 +206,14 @@ class _Plan:
                 take = min(left, open_left[r.invoice_id])
                 if take > 0:
                     open_left[r.invoice_id] -= take
-                    self.promised_left[r.invoice_id] = (
-                        self.promised_left.get(r.invoice_id, 0) + take
-                    )
+                    self.promised[r.invoice_id] = self.promised.get(r.invoice_id, 0) + take
                     self.add(_on(self.day, p.promised_on), r.currency, Decimal(take), "promised")
                     left -= take
 
     def invoice(self, row: Any, disputed: int, failed_at: Any) -> None:
         day, rates, cur = self.day, self.rates, row.currency
         self.totals["open"][cur] += row.open_minor
-        amount = row.open_minor - self.promised_left.get(row.invoice_id, 0)
+        amount = row.open_minor - self.promised.get(row.invoice_id, 0)
         if disputed and amount > 0:
             under = min(disputed, amount)
             self.totals["disputed"][cur] += under
