@@ -20,8 +20,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
+from bot import lookahead_words as ahead
 from bot.dates import find_as_of
-from bot.lookahead_words import CREDIT_LIMIT, DSO_MOVED, FORECAST, cut_by, segment_named
 
 Tool = Literal[
     "ar_report", "ar_cut", "cash_forecast", "dso_change", "credit_limits", "customer_balance",
@@ -326,8 +326,8 @@ def _overdue(text: str, as_of: date | None) -> Intent | None:
 def _cut(text: str, as_of: date | None, segment: str | None) -> Intent | None:
     """A report per group ("DSO by segment"), or one segment's ("aging for enterprise",
     "who owes most in mid-market"); None when the question names no cut."""
-    by = cut_by(text)
-    if by is None and segment is None:
+    by = ahead.cut_by(text)
+    if (by is None and segment is None) or ahead.OVER_TIME.search(text):
         return None
     if segment is not None and by is None:
         overdue = _overdue(text, as_of)
@@ -368,15 +368,15 @@ def match(
         return None
     if DISPUTES.search(rest):
         return Intent(tool="open_disputes", topic="disputes", as_of=as_of)
-    if CREDIT_LIMIT.search(rest):
+    if ahead.CREDIT_LIMIT.search(rest):
         return Intent(tool="credit_limits", topic="credit", as_of=as_of)
-    if DSO_MOVED.search(rest):
+    if ahead.DSO_MOVED.search(rest):
         return Intent(tool="dso_change", topic="dso_change", as_of=as_of)
-    if FORECAST.search(rest):
+    if ahead.FORECAST.search(rest):
         return Intent(tool="cash_forecast", topic="forecast", as_of=as_of)
     if UNAPPLIED.search(rest):
         return Intent(tool="unapplied_cash", topic="unapplied", as_of=as_of)
-    cut = _cut(rest, as_of, segment_named(rest, segments))
+    cut = _cut(rest, as_of, ahead.segment_named(rest, segments))
     if cut is not None:
         return cut
     topic = _metric_topic(rest)

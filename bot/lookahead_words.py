@@ -20,6 +20,10 @@ _CUT_WORDS |= {"account": "owner"}
 SEGMENT_AFTER = r"\b(?:for|in|of|among|within)\s+(?:the\s+|our\s+)?(?P<seg>{})(?:\s+segment)?\b"
 
 
+# A cut answers with one date's figures; a trend or a comparison over time is the agent's.
+OVER_TIME = re.compile(r"\b(trends?|trending|over time|history|historical|each (week|month))\b")
+
+
 def cut_by(text: str) -> str | None:
     m = CUT_BY.search(text)
     if m is None:
