@@ -197,7 +197,7 @@ class _Plan:
         for p in promises:
             if p.invoice_id is None:
                 targets = by_customer.get(p.customer_id, [])
-            else:  # an invoice no longer open takes nothing
+            else:  # a promise for an invoice settled since takes nothing
                 targets = [by_id[p.invoice_id]] if p.invoice_id in by_id else []
             left = p.amount_minor
             for r in targets:
