@@ -28,10 +28,14 @@ from tools.cash import UnappliedCashInput, unapplied_cash
 from tools.cash_lines import FindReceiptsInput, find_receipts
 from tools.clock import AsOfError
 from tools.clock import today as today_in
-from tools.customers import CustomerBalanceInput, customer_balance
+from tools.credit import CreditInput, credit_limits
+from tools.customers import CustomerBalanceInput, customer_balance, segment_names
+from tools.cuts import CutInput, cut_report
 from tools.deps import ToolDeps
 from tools.disputes import OpenDisputesInput, open_disputes
+from tools.dso_change import DsoChangeInput, dso_change
 from tools.dunning import DunningInput, propose_dunning_email
+from tools.forecast import ForecastInput, cash_forecast
 from tools.metrics import MetricsError, MetricsInput
 from tools.overdue import TopOverdueInput, top_overdue
 from tools.report import ar_report
@@ -122,11 +126,28 @@ READS: dict[str, Callable[[ToolDeps, Intent], BaseModel]] = {
     "ar_report": lambda deps, i: ar_report(
         deps, MetricsInput(as_of=i.as_of, period_days=deps.settings.period_days)
     ),
+    "ar_cut": lambda deps, i: cut_report(
+        deps,
+        CutInput(
+            by=i.by or "segment",
+            as_of=i.as_of,
+            period_days=deps.settings.period_days,
+            group=i.group,
+        ),
+    ),
+    "credit_limits": lambda deps, i: credit_limits(deps, CreditInput(as_of=i.as_of)),
+    "dso_change": lambda deps, i: dso_change(
+        deps, DsoChangeInput(as_of=i.as_of, period_days=deps.settings.period_days)
+    ),
+    "cash_forecast": lambda deps, i: cash_forecast(deps, ForecastInput(as_of=i.as_of)),
     "customer_balance": lambda deps, i: customer_balance(
         deps, CustomerBalanceInput(customer=i.customer, customer_id=i.customer_id, as_of=i.as_of)
     ),
     "top_overdue": lambda deps, i: top_overdue(
-        deps, TopOverdueInput(limit=i.limit, more_than_days=i.more_than_days, as_of=i.as_of)
+        deps,
+        TopOverdueInput(
+            limit=i.limit, more_than_days=i.more_than_days, as_of=i.as_of, segment=i.group
+        ),
     ),
     "open_disputes": lambda deps, i: open_disputes(deps, OpenDisputesInput(as_of=i.as_of)),
     "unapplied_cash": lambda deps, i: unapplied_cash(deps, UnappliedCashInput(as_of=i.as_of)),
@@ -196,7 +217,11 @@ def answer(
         return Answer.of("router", None, TOO_LONG)
     context = context or AskContext()
     try:
-        intent = match(question, today=today or today_in(deps.settings.tz))
+        intent = match(
+            question,
+            today=today or today_in(deps.settings.tz),
+            segments=lambda: segment_names(deps),
+        )
     except AsOfError as exc:
         return Answer.of("router", None, Refusal(lead="No figure", message=str(exc)))
     if intent is not None:

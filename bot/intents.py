@@ -13,21 +13,25 @@ Patterns are worded the way finance people ask ("what's our AR", "receivables as
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 
+from bot import lookahead_words as ahead
 from bot.dates import find_as_of
 
 Tool = Literal[
-    "ar_report", "customer_balance", "top_overdue", "open_disputes", "unapplied_cash", "help",
-    "propose_dunning_email", "propose_write_off", "find_receipts",
+    "ar_report", "ar_cut", "cash_forecast", "dso_change", "credit_limits", "customer_balance",
+    "top_overdue", "open_disputes", "unapplied_cash", "help", "propose_dunning_email",
+    "propose_write_off", "find_receipts",
 ]  # fmt: skip
 Topic = Literal[
     "ar", "aging", "dso", "best_dso", "add", "cei", "turnover", "bad_debt", "allowance",
-    "all", "customer", "overdue", "disputes", "unapplied", "help", "proposal", "receipts",
+    "all", "forecast", "dso_change", "credit", "customer", "overdue", "disputes", "unapplied",
+    "help", "proposal", "receipts",
 ]  # fmt: skip
 PROPOSALS: frozenset[Tool] = frozenset({"propose_dunning_email", "propose_write_off"})
 
@@ -46,6 +50,8 @@ class Intent(BaseModel):
     tone: str | None = None
     reason: str | None = None
     amount: str | None = None
+    by: Literal["segment", "method", "currency", "owner"] | None = None
+    group: str | None = Field(None, description="one group of the cut, e.g. a segment")
 
     @property
     def is_proposal(self) -> bool:
@@ -326,8 +332,38 @@ def _overdue(text: str, as_of: date | None) -> Intent | None:
     )
 
 
-def match(question: str, *, today: date) -> Intent | None:
-    """The intent of a question, or None when the fast path is not confident."""
+def _cut(text: str, as_of: date | None, segment: str | None) -> Intent | None:
+    """A report per group ("DSO by segment"), or one segment's ("aging for enterprise",
+    "who owes most in mid-market"); None when the question names no cut."""
+    by = ahead.cut_by(text)
+    if (by is None and segment is None) or ahead.OVER_TIME.search(text):
+        return None
+    if segment is not None and by is None:
+        overdue = _overdue(text, as_of)
+        if overdue is not None:
+            return overdue.model_copy(update={"by": "segment", "group": segment})
+    topic = _metric_topic(text) or ("aging" if AGING.search(text) else None)
+    if topic is None and (by is not None or AR.search(text)):
+        topic = "ar"
+    if topic is None:
+        return None
+    return Intent(
+        tool="ar_cut",
+        topic=topic,
+        as_of=as_of,
+        by=by or "segment",
+        group=segment if by is None else None,
+    )
+
+
+def match(
+    question: str,
+    *,
+    today: date,
+    segments: Callable[[], Collection[str]] | None = None,
+) -> Intent | None:
+    """The intent of a question, or None when the fast path is not confident; `segments`
+    names the segments on record (read only when the question could name one)."""
     proposal = match_proposal(question)
     if proposal is not None:
         return proposal
@@ -346,8 +382,17 @@ def match(question: str, *, today: date) -> Intent | None:
         return None
     if DISPUTES.search(rest):
         return Intent(tool="open_disputes", topic="disputes", as_of=as_of)
+    if ahead.CREDIT_LIMIT.search(rest):
+        return Intent(tool="credit_limits", topic="credit", as_of=as_of)
+    if ahead.DSO_MOVED.search(rest):
+        return Intent(tool="dso_change", topic="dso_change", as_of=as_of)
+    if ahead.FORECAST.search(rest):
+        return Intent(tool="cash_forecast", topic="forecast", as_of=as_of)
     if UNAPPLIED.search(rest):
         return Intent(tool="unapplied_cash", topic="unapplied", as_of=as_of)
+    cut = _cut(rest, as_of, ahead.segment_named(rest, segments))
+    if cut is not None:
+        return cut
     topic = _metric_topic(rest)
     customer = find_customer_name(rest)
     if topic not in (None, "all") and (customer or _metric_for_someone(rest)):

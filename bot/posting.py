@@ -14,12 +14,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
-from bot.blocks import alerts, digest
+from bot.blocks import alerts, credit, digest
 from bot.cards import post_card
 from bot.charts import aging_png
 from bot.slack_client import make_web_client
 from bot.trend_chart import dso_trend_png
 from tools.actions import ActionInfo
+from tools.credit import CreditPosition
 from tools.deps import ToolDeps
 from tools.digest import Digest
 from tools.risk_money import ScoreInMoney
@@ -139,6 +140,27 @@ def post_risk_alert(
     blocks = alerts.risk_alert_blocks(score, as_of)
     text = alerts.risk_alert_text(score)
     return _to_channel_and_owner(client, channel, score.owner_slack_id, text, blocks)
+
+
+def post_credit_alert(
+    client: WebClient, channel: str | None, position: CreditPosition, as_of: date
+) -> list[str]:
+    """Over or heading to the credit limit: to the alerts channel and the account owner."""
+    blocks = credit.credit_alert_blocks(position, as_of)
+    text = credit.credit_alert_text(position)
+    return _to_channel_and_owner(client, channel, position.owner_slack_id, text, blocks)
+
+
+def post_credit_list(
+    client: WebClient, channel: str | None, positions: list[CreditPosition], as_of: date
+) -> None:
+    """The credit alerts beyond the first MAX_ALERTS of a scan, as one list to the channel."""
+    client.chat_postMessage(
+        channel=_channel(channel, "ARBOT_ALERTS_CHANNEL"),
+        text=credit.credit_list_text(positions),
+        blocks=[b.to_dict() for b in credit.credit_list_blocks(positions, as_of)],
+        unfurl_links=False,
+    )
 
 
 def post_risk_list(

@@ -8,6 +8,7 @@ ratios are unrounded Decimals (rounded only when shown); a zero denominator give
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
@@ -238,6 +239,47 @@ def _weighted_sums(
     return weighted, past_due
 
 
+@dataclass
+class LedgerSums:
+    """What every metric of one report is computed from, per currency: the whole ledger's, or a
+    group of customers' (tools.cuts)."""
+
+    open_start: list[OpenGroup]
+    open_now: list[OpenGroup]
+    credit_sales: dict[str, int]
+    written_off: dict[str, int]
+    attempted: int
+    recovered: int
+    unapplied: dict[str, int]
+
+
+@dataclass
+class Converted:
+    """A report's amounts in the reporting currency, before any ratio is taken."""
+
+    aging: dict[str, int]
+    ar_start: int
+    sales: int
+    written: int
+    unapplied: int
+    weighted: tuple[Decimal, Decimal]  # sum(open x days past due), sum(open) over past due
+    attempted: int
+    recovered: int
+
+
+def convert_sums(fx: Converter, sums: LedgerSums, as_of: date) -> Converted:
+    return Converted(
+        aging=converted_aging(fx, sums.open_now, as_of),
+        ar_start=fx.minor(_totals(sums.open_start)),
+        sales=fx.minor(sums.credit_sales),
+        written=fx.minor(sums.written_off),
+        unapplied=fx.minor(sums.unapplied),
+        weighted=_weighted_sums(fx, sums.open_now, as_of),
+        attempted=sums.attempted,
+        recovered=sums.recovered,
+    )
+
+
 def _metrics(
     session: Session,
     as_of: date,
@@ -250,17 +292,28 @@ def _metrics(
     target: str,
     reserve_pct: Iterable[Decimal],
 ) -> ArMetrics:
-    """DESIGN section 4's formulas for one date, from its open amounts at D - P and D."""
+    """The whole ledger's report for one date, from its open amounts at D - P and D."""
     start, cut = window
-    fx = Converter(session, target, as_of)
-    groups = open_groups[1]
-    aging = converted_aging(fx, groups, as_of)
-    ar = sum(aging.values())
-    ar_start = fx.minor(_totals(open_groups[0]))
-    sales = fx.minor(credit_sales)
-    written = fx.minor(written_off(session, start, cut, currency=currency))
     attempted, recovered = dunning_counts(session, start, cut, currency=currency)
-    unapplied = fx.minor(unapplied_cash(session, cut, currency=currency))
+    sums = LedgerSums(
+        open_start=open_groups[0],
+        open_now=open_groups[1],
+        credit_sales=credit_sales,
+        written_off=written_off(session, start, cut, currency=currency),
+        attempted=attempted,
+        recovered=recovered,
+        unapplied=unapplied_cash(session, cut, currency=currency),
+    )
+    fx = Converter(session, target, as_of)
+    return metrics_of(convert_sums(fx, sums, as_of), as_of, period, target, reserve_pct)
+
+
+def metrics_of(
+    c: Converted, as_of: date, period: int, target: str, reserve_pct: Iterable[Decimal]
+) -> ArMetrics:
+    """DESIGN section 4's formulas, from one report's converted amounts."""
+    aging, ar_start, sales = c.aging, c.ar_start, c.sales
+    ar = sum(aging.values())
     dso, best, add = _dso(aging, sales, period)
     allowance = sum(
         (Decimal(aging[b]) * pct / HUNDRED for b, pct in zip(BUCKETS, reserve_pct, strict=True)),
@@ -281,14 +334,14 @@ def _metrics(
         average_days_delinquent=add,
         ar_turnover=ratio(Decimal(sales) * 365 / period, Decimal(ar_start + ar) / 2),
         cei_pct=_pct(ar_start + sales - ar, cei_den),
-        bad_debt_pct=_pct(written, sales),
-        written_off_minor=written,
-        weighted_days_past_due=weighted_days_past_due(*_weighted_sums(fx, groups, as_of)),
-        dunning_recovery_rate_pct=_pct(recovered, attempted),
-        failed_attempt_invoices=attempted,
-        recovered_invoices=recovered,
+        bad_debt_pct=_pct(c.written, sales),
+        written_off_minor=c.written,
+        weighted_days_past_due=weighted_days_past_due(*c.weighted),
+        dunning_recovery_rate_pct=_pct(c.recovered, c.attempted),
+        failed_attempt_invoices=c.attempted,
+        recovered_invoices=c.recovered,
         allowance_minor=int(allowance),
-        unapplied_cash_minor=unapplied,
+        unapplied_cash_minor=c.unapplied,
     )
 
 

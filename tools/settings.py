@@ -22,6 +22,7 @@ from tools.slack_ids import slack_user_id_problem
 CommaList = Annotated[list[str], NoDecode]
 DecimalList = Annotated[list[Decimal], NoDecode]
 IntList = Annotated[list[int], NoDecode]
+SegmentTargets = Annotated[dict[str, Decimal], NoDecode]
 
 
 def _env(name: str) -> AliasChoices:
@@ -56,6 +57,14 @@ class Settings(BaseSettings):
     # At-risk accounts whose open balance (in the reporting currency, converted) is under this
     # are counted in one line of the digest, not listed: a controller chases money first.
     risk_min_balance: Decimal = Field(Decimal(500), ge=0)
+    target_dso_days_by_segment: SegmentTargets = Field(
+        default_factory=dict,
+        description="DSO target per segment, e.g. enterprise=60,self-serve=30; others: the "
+        "company's target",
+    )
+    target_current_pct_by_segment: SegmentTargets = Field(
+        default_factory=dict, description="share-current target per segment, e.g. enterprise=70"
+    )
 
     # Slack
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
@@ -167,6 +176,19 @@ class Settings(BaseSettings):
             if name.strip() == os_user:
                 return slack_id.strip()
         return None
+
+    @field_validator("target_dso_days_by_segment", "target_current_pct_by_segment", mode="before")
+    @classmethod
+    def _segment_pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, str] = {}
+        for pair in (p.strip() for p in value.split(",") if p.strip()):
+            segment, _, target = pair.rpartition("=")
+            if not segment.strip() or not target.strip():
+                raise ValueError(f"{pair!r}: use SEGMENT=NUMBER, e.g. enterprise=60")
+            pairs[segment.strip().lower()] = target.strip()
+        return pairs
 
     @field_validator("reserve_rates_pct", "dunning_stages_days", mode="before")
     @classmethod

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import context, escape, fit, header, plain, sections
+from bot.blocks.look_ahead import look_ahead_lines, look_ahead_rows
 from bot.blocks.money import risk_money_text
 from bot.render.cash import cash_week_lines
 from tools.buckets import BUCKETS
@@ -109,6 +110,7 @@ def digest_blocks(d: Digest) -> list[Block]:
         ),
         *sections(lines_targets),
         *sections([risk_summary(d.at_risk)]),
+        *sections(look_ahead_lines(d.looking_ahead)),
         context(
             f"{escape(d.company)} · as of end of {d.as_of} · metrics over {m.period_days} days · "
             "details, charts and the CSV are in the thread"
@@ -242,6 +244,7 @@ def digest_csv(d: Digest) -> bytes:
     rows += _risk_rows(d.at_risk)
     for key, n in sorted(d.activity.items()):
         w(["activity", key, n, ""])
+    rows += look_ahead_rows(d.looking_ahead)
     return csv_bytes(rows)
 
 

@@ -12,6 +12,7 @@ COMMANDS: dict[str, str] = {
     "db": "db_cmd",
     "import": "import_cmd",
     "report": "report_cmd",
+    "forecast": "forecast_cmd",
     "demo": "demo_cmd",
     "stripe": "stripe_cmd",
     "propose": "propose_cmd",

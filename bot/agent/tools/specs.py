@@ -18,10 +18,14 @@ from tools import (
     aging,
     cash,
     cash_lines,
+    credit,
     customer_detail,
     customers,
+    cuts,
     disputes,
+    dso_change,
     dunning,
+    forecast,
     overdue,
     payment_history,
     promises,
@@ -85,6 +89,40 @@ def _report_specs() -> list[Spec]:
             "DSO / CEI', and with an earlier as_of for 'last quarter' or 'on June 30'.",
             MetricsInput,
             lambda d, a, t: ar_report(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "ar_report_by",
+            "Every AR metric cut by customer segment, payment method, currency or account "
+            "owner, one report per group (or one group alone): 'DSO by segment', 'CEI per "
+            "owner', 'enterprise aging'. Group amounts add up to the whole; ratios are each "
+            "group's own, with each segment's DSO and share-current targets.",
+            cuts.CutInput,
+            lambda d, a, t: cuts.cut_json(cuts.cut_report(d, a)),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "cash_forecast",
+            "Expected cash from today's open invoices: per week for 13 weeks and within 30/60/90 "
+            "days, from each customer's payment history; promises to pay on their dates, "
+            "disputes lowered, failed card payments weighted by recovery. For 'how much cash "
+            "will come in next month', 'cash forecast'.",
+            forecast.ForecastInput,
+            lambda d, a, t: forecast.forecast_json(forecast.cash_forecast(d, a)),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "dso_change",
+            "Why DSO moved between two dates (default: the last 7 days): the move split into "
+            "terms (best possible DSO) and lateness (average days delinquent), which add up to "
+            "it, the customers who moved it most and the move per segment.",
+            dso_change.DsoChangeInput,
+            lambda d, a, t: dso_change.dso_change(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "credit_limits",
+            "Customers over their credit limit, and those heading to it within 30 days at the "
+            "last 30 days' pace: exposure (open AR) against the limit, in the customer's "
+            "currency.",
+            credit.CreditInput,
+            lambda d, a, t: credit.credit_limits(d, a),  # type: ignore[arg-type]
         ),
         Spec(
             "aging",
