@@ -14,6 +14,7 @@ COMMANDS: dict[str, str] = {
     "report": "report_cmd",
     "demo": "demo_cmd",
     "stripe": "stripe_cmd",
+    "quickbooks": "quickbooks_cmd",
     "propose": "propose_cmd",
     "ask": "ask_cmd",
     "serve": "serve_cmd",

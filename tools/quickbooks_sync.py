@@ -1,0 +1,319 @@
+"""`arbot quickbooks sync`: copy QuickBooks Online's customers, invoices, payments and credit
+memos into the ledger as source `quickbooks`, with the vendor's clients (python-quickbooks for
+the API, intuit-oauth for tokens).
+
+Paging and resuming: each entity is read with the query endpoint ordered by
+`MetaData.LastUpdatedTime`, from a cursor `(ts, skip)`: the newest update time committed and
+how many objects at exactly that time were already read (STARTPOSITION skips them). Each page
+is written in one transaction together with its cursor, so a sync that dies resumes after the
+last committed page; the same cursor makes the next run incremental. An object changed while
+the sync runs gets a newer update time and comes again later, so none is skipped.
+
+Tokens: Intuit rotates the refresh token on every refresh and the old one stops working, so
+the new one is stored (encrypted, tools.token_box) before anything else happens. A 401 in the
+middle of a sync (the access token expired) refreshes once and repeats the page.
+
+Resilience: 429 and 5xx answers are retried with exponential backoff (`Retry-After` when
+given); past the last attempt the sync stops with what it committed, to resume next time.
+A malformed object is reported with its id and skipped; the rest of its page is written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from intuitlib.client import AuthClient
+from intuitlib.exceptions import AuthClientError
+from quickbooks import QuickBooks
+from quickbooks.exceptions import AuthorizationException, QuickbooksException
+from sqlalchemy import Connection
+from tqdm import tqdm
+
+from db import ingest
+from db import stripe_sql as sq
+from tools.deps import ToolDeps
+from tools.quickbooks_map import SOURCE, Malformed, Mapper, Obj, obj_id, updated_at
+from tools.redact import redact, redact_logger
+from tools.settings import Settings, SettingsError, env_name
+from tools.stripe_sync import RetryPolicy, SyncInterrupted
+from tools.token_box import load_refresh_token, store_refresh_token
+
+log = logging.getLogger(__name__)
+
+ENTITIES = ("Customer", "Invoice", "CreditMemo", "Payment")  # parents first
+PAGE = 1000  # QuickBooks' largest MAXRESULTS
+_STAGE_ORDER = ("customers", "invoices", "payments", "credit_notes")
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An object left out, and why: shown to the person running the sync."""
+
+    entity: str
+    object_id: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.object_id}: {self.reason}"
+
+
+@dataclass
+class SyncStats:
+    objects: dict[str, int] = field(default_factory=dict)
+    pages: int = 0
+    retries: int = 0
+    token_refreshes: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    fetch_seconds: float = 0.0  # inside the vendor client: HTTP and JSON
+    process_seconds: float = 0.0  # ours: mapping, staging, upserts, settlement, commit
+
+    @property
+    def total_objects(self) -> int:
+        return sum(self.objects.values())
+
+
+def _need(settings: Settings, name: str) -> str:
+    value = getattr(settings, name)
+    text = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+    if not text:
+        raise SettingsError(f"setting {env_name(name)}: required for the QuickBooks sync")
+    return str(text)
+
+
+class QuickBooksSession:
+    """An authorised python-quickbooks client, and the refresh that keeps it so."""
+
+    def __init__(self, deps: ToolDeps, on_response: Callable[[requests.Response], None]) -> None:
+        s = deps.settings
+        self.deps, self.realm = deps, _need(s, "quickbooks_realm_id")
+        redact_logger("intuitlib")
+        redact_logger("quickbooks")
+        self.auth = AuthClient(
+            _need(s, "quickbooks_client_id"),
+            _need(s, "quickbooks_client_secret"),
+            "http://localhost/unused",  # only the authorization step redirects; refresh doesn't
+            s.quickbooks_discovery_url,
+        )
+        self.auth.hooks["response"].append(lambda r, *a, **k: on_response(r))
+        stored = load_refresh_token(s, deps.engine, SOURCE)
+        self.refresh(stored or _need(s, "quickbooks_refresh_token"))
+        self.client = QuickBooks(
+            auth_client=self.auth,
+            refresh_token=self.auth.refresh_token,
+            company_id=self.realm,
+            minorversion=s.quickbooks_minor_version,
+            use_decimal=True,  # amounts arrive as Decimal: exact to the cent
+        )
+        self.client.api_url_v3 = s.quickbooks_api_base.rstrip("/")
+        self.client.sandbox = False  # the base URL setting decides, sandbox or not
+        self.client.session.hooks["response"].append(lambda r, *a, **k: on_response(r))
+
+    def refresh(self, token: str | None = None) -> None:
+        try:
+            self.auth.refresh(refresh_token=token or self.auth.refresh_token)
+        except AuthClientError as exc:
+            raise SettingsError(
+                f"QuickBooks refused the refresh token ({exc.status_code}): connect again and "
+                f"set {env_name('quickbooks_refresh_token')} to the new token"
+            ) from exc
+        store_refresh_token(
+            self.deps.settings, self.deps.engine, SOURCE, self.realm, self.auth.refresh_token
+        )
+        if hasattr(self, "client"):  # a refresh mid-sync: the API session takes the new token
+            self.client.session.access_token = self.auth.access_token
+
+
+class QuickBooksSync:
+    def __init__(
+        self,
+        deps: ToolDeps,
+        *,
+        retry: RetryPolicy | None = None,
+        progress: bool | None = None,
+        page_size: int = PAGE,
+    ) -> None:
+        self.deps = deps
+        self.retry = retry or RetryPolicy()
+        self.page_size = page_size
+        self.progress_disabled = None if progress is None else not progress
+        self.mapper = Mapper(tz=deps.settings.tz, home_currency=deps.settings.reporting_currency)
+        self.stats = SyncStats()
+        self._last_status = 0
+        self._retry_after: float | None = None
+        self.conn = QuickBooksSession(deps, self._saw)
+        self.stats.token_refreshes = 1
+
+    def _saw(self, response: requests.Response) -> None:
+        self._last_status = response.status_code
+        after = response.headers.get("Retry-After")
+        self._retry_after = float(after) if after and after.isdigit() else None
+
+    def run(self, *, full: bool = False) -> SyncStats:
+        if full:
+            with self.deps.engine.begin() as c:
+                for entity in ENTITIES:
+                    sq.delete_cursor(c, _cursor_name(entity))
+        for entity in ENTITIES:
+            self._entity(entity)
+        return self.stats
+
+    def _entity(self, entity: str) -> None:
+        with self.deps.engine.connect() as c:
+            state = json.loads(sq.get_cursor(c, _cursor_name(entity)) or "{}")
+        ts: str | None = state.get("ts")
+        skip = int(state.get("skip", 0))
+        with tqdm(desc=f"QuickBooks {entity}", unit=" obj", disable=self.progress_disabled) as bar:
+            while True:
+                page = self._fetch(_query(entity, ts, skip, self.page_size))
+                objs = page.get(entity) or []
+                started = time.perf_counter()
+                ts, skip = _advance(ts, skip, objs)
+                with self.deps.engine.begin() as c:
+                    self.stats.problems += apply_page(c, self.mapper, entity, objs)
+                    sq.set_cursor(c, _cursor_name(entity), json.dumps({"ts": ts, "skip": skip}))
+                self.stats.process_seconds += time.perf_counter() - started
+                self.stats.objects[entity] = self.stats.objects.get(entity, 0) + len(objs)
+                self.stats.pages += 1
+                bar.update(len(objs))
+                if len(objs) < self.page_size:
+                    return
+
+    def _fetch(self, select: str) -> dict[str, Any]:
+        failures, refreshed = 0, False
+        while True:
+            started = time.perf_counter()
+            try:
+                answer = self.conn.client.query(select)
+                self.stats.fetch_seconds += time.perf_counter() - started
+                return dict(answer.get("QueryResponse") or {})
+            except AuthorizationException:
+                if refreshed:
+                    raise
+                refreshed = True
+                self.conn.refresh()
+                self.stats.token_refreshes += 1
+            except (QuickbooksException, requests.RequestException) as exc:
+                status = self._last_status
+                network = isinstance(exc, requests.RequestException)
+                if not network and status not in _RETRY_STATUSES:
+                    raise
+                failures += 1
+                if failures >= self.retry.attempts:
+                    raise SyncInterrupted(
+                        f"QuickBooks kept failing ({status or 'network'}: {redact(str(exc))}); "
+                        "what was read is saved, run the sync again to resume"
+                    ) from exc
+                delay = self._retry_after
+                if delay is None:
+                    delay = self.retry.delay(failures)
+                log.warning("event=quickbooks_retry status=%s wait_s=%.2f", status, delay)
+                self.stats.retries += 1
+                time.sleep(delay)
+
+
+def _cursor_name(entity: str) -> str:
+    return f"quickbooks:{entity}"
+
+
+def _query(entity: str, ts: str | None, skip: int, size: int) -> str:
+    where = f" WHERE MetaData.LastUpdatedTime >= '{ts}'" if ts else ""
+    return (
+        f"SELECT * FROM {entity}{where} ORDERBY MetaData.LastUpdatedTime "
+        f"STARTPOSITION {skip + 1} MAXRESULTS {size}"
+    )
+
+
+def _advance(ts: str | None, skip: int, objs: list[Obj]) -> tuple[str | None, int]:
+    """The cursor after this page: the last update time read, and how many at that time."""
+    for obj in objs:
+        at: str | None
+        try:
+            at = updated_at(obj).isoformat()
+        except Malformed:
+            at = ts  # the server ordered it here; count it with its neighbours
+        if at == ts:
+            skip += 1
+        else:
+            ts, skip = at, 1
+    return ts, skip
+
+
+def _map(mapper: Mapper, entity: str, obj: Obj) -> list[tuple[str, Obj]]:
+    if entity == "Customer":
+        return [("customers", mapper.customer(obj))]
+    if entity == "Invoice":
+        return [("invoices", mapper.invoice(obj))]
+    if entity == "CreditMemo":
+        return [("payments", mapper.credit_memo(obj))]
+    payments, notes = mapper.payment(obj)
+    return [("payments", p) for p in payments] + [("credit_notes", n) for n in notes]
+
+
+def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -> list[Problem]:
+    """Write one page of one entity through the ledger's staging + upsert + settlement path;
+    return the objects (or rows of them) left out."""
+    problems: list[Problem] = []
+    rows: dict[str, dict[str, Obj]] = {stage: {} for stage in _STAGE_ORDER}
+    owner: dict[tuple[str, str], str] = {}  # (stage, row id) -> the object it came from
+    for position, obj in enumerate(objs, 1):
+        try:
+            mapped = _map(mapper, entity, obj)
+        except (Malformed, TypeError, AttributeError) as exc:
+            problems.append(Problem(entity, _label(obj, position), str(exc)))
+            continue
+        for stage, row in mapped:
+            rows[stage][row["external_id"]] = row  # an object read twice: its last state
+            owner[(stage, row["external_id"])] = obj_id(obj)
+    sq.prepare_stages(conn)
+    dirty = []
+    for stage in _STAGE_ORDER:
+        in_order = list(rows[stage].values())
+        staged = [row | {"line": n} for n, row in enumerate(in_order, 1)]
+        if not staged:
+            continue
+        dirty.append(stage)
+        ingest.stage_rows(conn, stage, staged)
+        bad = ingest.unknown_references(conn, stage, source=SOURCE)
+        if bad:
+            ingest.discard_lines(conn, stage, [line for line, _ in bad])
+            problems += [
+                Problem(entity, owner[(stage, in_order[n - 1]["external_id"])], why)
+                for n, why in bad
+            ]
+        ingest.upsert(conn, stage, source=SOURCE)
+    for over in ingest.refresh_touched(conn, source=SOURCE):
+        log.info(
+            "event=quickbooks_over_applied invoice=%s total=%s applied=%s",
+            over.external_id,
+            over.total_minor,
+            over.applied_minor,
+        )
+    sq.clear_stages(conn, dirty)
+    for problem in problems:
+        log.warning("event=quickbooks_object_skipped %s", problem)
+    return problems
+
+
+def _label(obj: Any, position: int) -> str:
+    try:
+        return obj_id(obj)
+    except (Malformed, AttributeError):
+        return f"at position {position} (no Id)"
+
+
+def run_quickbooks_sync(
+    deps: ToolDeps,
+    *,
+    full: bool = False,
+    retry: RetryPolicy | None = None,
+    progress: bool | None = None,
+    page_size: int = PAGE,
+) -> SyncStats:
+    return QuickBooksSync(deps, retry=retry, progress=progress, page_size=page_size).run(full=full)
