@@ -3,11 +3,9 @@ memos into the ledger as source `quickbooks`, with the vendor's clients (python-
 the API, intuit-oauth for tokens).
 
 Paging and resuming: each entity is read with the query endpoint ordered by
-`MetaData.LastUpdatedTime`, from a cursor `(ts, skip)`: the newest update time committed and
-how many objects at exactly that time were already read (STARTPOSITION skips them). Each page
-is written in one transaction together with its cursor, so a sync that dies resumes after the
-last committed page; the same cursor makes the next run incremental. An object changed while
-the sync runs gets a newer update time and comes again later, so none is skipped.
+`MetaData.LastUpdatedTime`, from a cursor (tools.quickbooks_cursor). Each page is written in
+one transaction together with its cursor, so a sync that dies resumes after the last committed
+page; the same cursor makes the next run incremental.
 
 Tokens: Intuit rotates the refresh token on every refresh and the old one stops working, so
 the new one is stored (encrypted, tools.token_box) before anything else happens. A 401 in the
@@ -20,7 +18,6 @@ A malformed object is reported with its id and skipped; the rest of its page is 
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -35,10 +32,11 @@ from quickbooks.exceptions import AuthorizationException, QuickbooksException
 from sqlalchemy import Connection
 from tqdm import tqdm
 
-from db import ingest
+from db import ingest, source_rows
 from db import stripe_sql as sq
 from tools.deps import ToolDeps
-from tools.quickbooks_map import SOURCE, Malformed, Mapper, Obj, obj_id, updated_at
+from tools.quickbooks_cursor import Cursor
+from tools.quickbooks_map import SOURCE, Malformed, Mapper, Obj, obj_id
 from tools.redact import redact, redact_logger
 from tools.settings import Settings, SettingsError, env_name
 from tools.stripe_sync import RetryPolicy, SyncInterrupted
@@ -166,24 +164,20 @@ class QuickBooksSync:
 
     def _entity(self, entity: str) -> None:
         with self.deps.engine.connect() as c:
-            state = json.loads(sq.get_cursor(c, _cursor_name(entity)) or "{}")
-        ts: str | None = state.get("ts")
-        skip = int(state.get("skip", 0))
+            cursor = Cursor.load(sq.get_cursor(c, _cursor_name(entity)))
         with tqdm(desc=f"QuickBooks {entity}", unit=" obj", disable=self.progress_disabled) as bar:
-            while True:
-                page = self._fetch(_query(entity, ts, skip, self.page_size))
-                objs = page.get(entity) or []
+            done = False
+            while not done:
+                page = self._fetch(cursor.query(entity, self.page_size)).get(entity) or []
                 started = time.perf_counter()
-                ts, skip = _advance(ts, skip, objs)
+                fresh, done = cursor.advance(page, self.page_size)
                 with self.deps.engine.begin() as c:
-                    self.stats.problems += apply_page(c, self.mapper, entity, objs)
-                    sq.set_cursor(c, _cursor_name(entity), json.dumps({"ts": ts, "skip": skip}))
+                    self.stats.problems += apply_page(c, self.mapper, entity, fresh)
+                    sq.set_cursor(c, _cursor_name(entity), cursor.dump())
                 self.stats.process_seconds += time.perf_counter() - started
-                self.stats.objects[entity] = self.stats.objects.get(entity, 0) + len(objs)
+                self.stats.objects[entity] = self.stats.objects.get(entity, 0) + len(fresh)
                 self.stats.pages += 1
-                bar.update(len(objs))
-                if len(objs) < self.page_size:
-                    return
+                bar.update(len(fresh))
 
     def _fetch(self, select: str) -> dict[str, Any]:
         failures, refreshed = 0, False
@@ -222,29 +216,6 @@ def _cursor_name(entity: str) -> str:
     return f"quickbooks:{entity}"
 
 
-def _query(entity: str, ts: str | None, skip: int, size: int) -> str:
-    where = f" WHERE MetaData.LastUpdatedTime >= '{ts}'" if ts else ""
-    return (
-        f"SELECT * FROM {entity}{where} ORDERBY MetaData.LastUpdatedTime "
-        f"STARTPOSITION {skip + 1} MAXRESULTS {size}"
-    )
-
-
-def _advance(ts: str | None, skip: int, objs: list[Obj]) -> tuple[str | None, int]:
-    """The cursor after this page: the last update time read, and how many at that time."""
-    for obj in objs:
-        at: str | None
-        try:
-            at = updated_at(obj).isoformat()
-        except Malformed:
-            at = ts  # the server ordered it here; count it with its neighbours
-        if at == ts:
-            skip += 1
-        else:
-            ts, skip = at, 1
-    return ts, skip
-
-
 def _map(mapper: Mapper, entity: str, obj: Obj) -> list[tuple[str, Obj]]:
     if entity == "Customer":
         return [("customers", mapper.customer(obj))]
@@ -271,6 +242,8 @@ def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -
         for stage, row in mapped:
             rows[stage][row["external_id"]] = row  # an object read twice: its last state
             owner[(stage, row["external_id"])] = obj_id(obj)
+    if entity == "Payment":
+        _zero_dropped(conn, rows, set(owner.values()))
     sq.prepare_stages(conn)
     dirty = []
     for stage in _STAGE_ORDER:
@@ -284,7 +257,7 @@ def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -
         if bad:
             ingest.discard_lines(conn, stage, [line for line, _ in bad])
             problems += [
-                Problem(entity, owner[(stage, in_order[n - 1]["external_id"])], why)
+                Problem(entity, _owner_of(owner, stage, in_order[n - 1]["external_id"]), why)
                 for n, why in bad
             ]
         ingest.upsert(conn, stage, source=SOURCE)
@@ -299,6 +272,21 @@ def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -
     for problem in problems:
         log.warning("event=quickbooks_object_skipped %s", problem)
     return problems
+
+
+def _owner_of(owner: dict[tuple[str, str], str], stage: str, row_id: str) -> str:
+    return owner.get((stage, row_id)) or row_id.split(":")[0]
+
+
+def _zero_dropped(conn: Connection, rows: dict[str, dict[str, Obj]], payments: set[str]) -> None:
+    """Rows an edited payment no longer lists go to zero (db.source_rows says why)."""
+    prefixes = [f"{pid}:" for pid in payments]
+    for stage, found in (
+        ("payments", source_rows.payment_rows_under(conn, SOURCE, prefixes)),
+        ("credit_notes", source_rows.credit_rows_under(conn, SOURCE, prefixes)),
+    ):
+        for row in found:
+            rows[stage].setdefault(row["external_id"], row | {"amount_minor": 0})
 
 
 def _label(obj: Any, position: int) -> str:

@@ -15,7 +15,7 @@ What it serves:
   a new access token and a ROTATED refresh token; the previous refresh token is refused
   afterwards (`invalid_grant`), as Intuit does once the new one has been used;
 - `POST /v3/company/{realm}/query`: `SELECT * | COUNT(*) FROM Entity [WHERE
-  MetaData.LastUpdatedTime >= | > 'ts'] [ORDERBY MetaData.LastUpdatedTime] [STARTPOSITION n]
+  MetaData.LastUpdatedTime >= | > | = 'ts'] [ORDERBY MetaData.LastUpdatedTime] [STARTPOSITION n]
   [MAXRESULTS m]` with the `QueryResponse` envelope (`startPosition`, `maxResults`,
   `totalCount` for counts); ties in LastUpdatedTime come in Id order;
 - `POST /v3/company/{realm}/creditmemo` and `/payment`: create, honouring `requestid` (the same
@@ -50,7 +50,7 @@ ENTITIES = ("Customer", "Invoice", "Payment", "CreditMemo")
 
 _QUERY = re.compile(
     r"^SELECT\s+(?P<what>\*|COUNT\(\*\))\s+FROM\s+(?P<entity>\w+)"
-    r"(?:\s+WHERE\s+MetaData\.LastUpdatedTime\s*(?P<op>>=|>)\s*'(?P<since>[^']+)')?"
+    r"(?:\s+WHERE\s+MetaData\.LastUpdatedTime\s*(?P<op>>=|>|=)\s*'(?P<since>[^']+)')?"
     r"(?:\s+ORDERBY\s+MetaData\.LastUpdatedTime)?"
     r"(?:\s+STARTPOSITION\s+(?P<start>\d+))?"
     r"(?:\s+MAXRESULTS\s+(?P<max>\d+))?\s*$",
@@ -96,6 +96,7 @@ class FakeQuickBooks:
     failures: list[tuple[int, int, str]] = field(default_factory=list)  # status, times, entity
     by_request_id: dict[str, dict[str, Any]] = field(default_factory=dict)
     expire_after: int | None = None  # API calls the access token has left, when set
+    step_seconds: int = 1  # clock advance per change; 0 puts changes in one second (bulk)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _tokens: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -138,7 +139,7 @@ class FakeQuickBooks:
         return self.now
 
     def _put(self, entity: str, obj: dict[str, Any]) -> dict[str, Any]:
-        at = stamp(self.tick())
+        at = stamp(self.tick(self.step_seconds))
         with self._lock:
             old = self.objects[entity].get(obj["Id"])
             if old is None:
@@ -426,7 +427,11 @@ class FakeQuickBooks:
             objs = list(self.objects[entity].values())
         if m["since"]:
             since = datetime.fromisoformat(m["since"])
-            keep = (lambda t: t >= since) if m["op"] == ">=" else (lambda t: t > since)
+            keep = {
+                ">=": lambda t: t >= since,
+                ">": lambda t: t > since,
+                "=": lambda t: t == since,
+            }[m["op"]]
             objs = [o for o in objs if keep(_updated(o))]
         objs.sort(key=lambda o: (_updated(o), int(o["Id"]) if str(o["Id"]).isdigit() else 0))
         now = stamp(datetime.now(UTC))

@@ -151,3 +151,41 @@ def test_malformed_objects_are_reported_and_the_rest_synced(
     with qdeps.sessions() as s:
         ids = s.scalars(select(Payment.external_id).where(Payment.source == "quickbooks")).all()
     assert not any(i.startswith("902:") for i in ids)
+
+
+def test_payment_moved_to_another_invoice_leaves_the_first_open(
+    qdeps: ToolDeps, fake: FakeQuickBooks
+) -> None:
+    w = build_world(fake)
+    pid = fake.add_payment(
+        w.globex, "100.00", txn_date=date(2026, 1, 24), invoices={w.open_: "100"}
+    )
+    sync(qdeps)
+    assert ar(qdeps)[0] == balance(fake, w.part) + 450010 - 10000
+    # Re-applied in QuickBooks to a new invoice of the same customer.
+    extra = fake.add_invoice(w.globex, "100.00", txn_date=date(2026, 1, 6), number="1007")
+    line = {"Amount": 100, "LinkedTxn": [{"TxnId": extra, "TxnType": "Invoice"}]}
+    fake.update("Payment", pid, Line=[line])
+    sync(qdeps)
+    got = invoices(qdeps)
+    assert got[extra].settled_at is not None
+    assert ar(qdeps)[0] == balance(fake, w.part) + 450010
+    with qdeps.sessions() as s:
+        moved = s.scalars(select(Payment).where(Payment.external_id == f"{pid}:{w.open_}")).one()
+    assert moved.amount_minor == 0
+
+
+def test_many_changes_in_one_second_are_each_read_once(
+    qdeps: ToolDeps, fake: FakeQuickBooks
+) -> None:
+    w = build_world(fake)
+    fake.step_seconds = 0  # a bulk import: seven invoices share one LastUpdatedTime
+    bulk = [fake.add_invoice(w.acme, "10.00", txn_date=date(2026, 1, 9)) for _ in range(7)]
+    fake.step_seconds = 1
+    first = sync(qdeps, page_size=3)
+    assert first.objects["Invoice"] == 5 + 7
+    assert set(bulk) <= set(invoices(qdeps))
+    later = fake.add_invoice(w.acme, "20.00", txn_date=date(2026, 1, 10))
+    again = sync(qdeps, page_size=3)
+    assert again.objects["Invoice"] == 1 and later in invoices(qdeps)
+    assert ar(qdeps)[0] == balance(fake, w.part) + balance(fake, w.open_) + 7 * 1000 + 2000
