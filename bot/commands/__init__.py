@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "demo": "demo_cmd",
     "stripe": "stripe_cmd",
     "quickbooks": "quickbooks_cmd",
+    "reconcile": "reconcile_cmd",
     "propose": "propose_cmd",
     "ask": "ask_cmd",
     "serve": "serve_cmd",
