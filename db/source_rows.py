@@ -1,5 +1,6 @@
-"""Rows of one outside document that a newer version of it no longer lists.
+"""Lookups and stamps an accounting sync needs around db.ingest's upserts.
 
+Rows of one outside document that its newest version omits:
 An accounting payment applies to several documents and is keyed per (payment, document) in
 the ledger. When the payment is edited to apply elsewhere, the rows for documents it dropped
 must go to zero, or the old invoice would stay paid: these lookups find them, with what their
@@ -9,9 +10,10 @@ upsert needs, so the caller writes the zero through the usual staging path.
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, or_, select
+from sqlalchemy import Connection, or_, select, update
 
 from db.models import CreditNote, Customer, Invoice, Payment
 
@@ -73,3 +75,41 @@ def credit_rows_under(
         for ext, inv, cur, at in conn.execute(query):
             out.append({"external_id": ext, "invoice_ext": inv, "currency": cur, "issued_at": at})
     return out
+
+
+def memos_with_method(
+    conn: Connection, source: str, memo_ids: Collection[str], method: str
+) -> frozenset[str]:
+    """Which of these credit memos are stored (as `creditmemo:ID` credit rows) with `method`."""
+    keys = [f"creditmemo:{m}" for m in memo_ids]
+    found: set[str] = set()
+    for i in range(0, len(keys), 500):
+        query = select(Payment.external_id).where(
+            Payment.source == source,
+            Payment.method == method,
+            Payment.external_id.in_(keys[i : i + 500]),
+        )
+        found.update(ext.split(":", 1)[1] for ext in conn.execute(query).scalars())
+    return frozenset(found)
+
+
+def write_off_by_external_id(
+    conn: Connection, source: str, write_offs: Collection[tuple[str, datetime]]
+) -> list[int]:
+    """Stamp these invoices written off at the given instants, unless already written off;
+    returns the ledger ids stamped, for the caller's settlement refresh."""
+    stamped: list[int] = []
+    for ext, at in write_offs:
+        found = conn.execute(
+            update(Invoice)
+            .where(
+                Invoice.source == source,
+                Invoice.external_id == ext,
+                Invoice.written_off_at.is_(None),
+            )
+            .values(written_off_at=at)
+            .returning(Invoice.id)
+        ).scalar_one_or_none()
+        if found is not None:
+            stamped.append(int(found))
+    return stamped

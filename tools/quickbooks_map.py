@@ -12,12 +12,15 @@ How QuickBooks' documents become ledger rows:
   keyed by payment and document, so re-reading an edited payment updates them in place.
 - CreditMemo: its `RemainingCredit` is credit the customer still holds (reported beside AR
   like unapplied cash); the part applied arrives with the payment that applied it.
+- A bad-debt credit memo (private note starting with `BAD_DEBT_NOTE`, as arbot writes them
+  back) applied to an invoice is that invoice's write-off, dated at the application, not a
+  credit: bad debt % counts what it wrote off, credit sales do not shrink.
 Amounts are exact: a JSON number is read as a Decimal and must fit the currency's minor unit.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -26,6 +29,8 @@ from zoneinfo import ZoneInfo
 from tools.money import exponent, is_currency
 
 SOURCE = "quickbooks"
+BAD_DEBT_NOTE = "Bad debt write-off"
+BAD_DEBT_METHOD = "bad_debt"
 Obj = dict[str, Any]
 
 
@@ -153,12 +158,12 @@ class Mapper:
             "currency": currency,
             "paid_at": self._at(_day(_get(cm, "TxnDate"), "TxnDate")),
             "status": "succeeded",
-            "method": "credit_memo",
+            "method": BAD_DEBT_METHOD if is_bad_debt(cm) else "credit_memo",
             "failure_reason": None,
         }
 
-    def payment(self, p: Obj) -> tuple[list[Obj], list[Obj]]:
-        """(payment rows, credit note rows) of one Payment."""
+    def payment(self, p: Obj, bad_debt: frozenset[str] = frozenset()) -> Applied:
+        """The rows of one Payment; `bad_debt`: ids of bad-debt credit memos."""
         pid = obj_id(p)
         currency = self._currency(p)
         customer = str(_get(p, "CustomerRef", "value"))
@@ -179,31 +184,58 @@ class Mapper:
                 elif kind == "CreditMemo":
                     credits.append((str(txn), amount))
         base = {"customer_ext": customer, "currency": currency, "paid_at": paid_at}
-        payments: list[Obj] = []
-        notes: list[Obj] = []
+        out = Applied()
         for invoice, amount in invoices:
             cash = amount
             while cash and credits:
                 memo, left = credits[0]
                 used = min(cash, left)
-                notes.append(
-                    {
-                        "external_id": f"{pid}:creditmemo:{memo}:{invoice}",
-                        "invoice_ext": invoice,
-                        "amount_minor": used,
-                        "currency": currency,
-                        "issued_at": paid_at,
-                    }
-                )
+                if memo in bad_debt:
+                    out.write_offs.append((invoice, paid_at))
+                else:
+                    out.credit_notes.append(
+                        {
+                            "external_id": f"{pid}:creditmemo:{memo}:{invoice}",
+                            "invoice_ext": invoice,
+                            "amount_minor": used,
+                            "currency": currency,
+                            "issued_at": paid_at,
+                        }
+                    )
                 cash -= used
                 credits[0] = (memo, left - used)
                 if credits[0][1] == 0:
                     credits.pop(0)
-            payments.append(base | _paid(f"{pid}:{invoice}", invoice, cash))
+            out.payments.append(base | _paid(f"{pid}:{invoice}", invoice, cash))
         unapplied = minor(p.get("UnappliedAmt") or 0, currency, "UnappliedAmt")
         if unapplied:
-            payments.append(base | _paid(f"{pid}:unapplied", None, unapplied))
-        return payments, notes
+            out.payments.append(base | _paid(f"{pid}:unapplied", None, unapplied))
+        return out
+
+
+def is_bad_debt(credit_memo: Obj) -> bool:
+    return str(credit_memo.get("PrivateNote") or "").startswith(BAD_DEBT_NOTE)
+
+
+def memo_ids(p: Obj) -> set[str]:
+    """The credit memos a Payment applies (to look up which are bad debt)."""
+    lines = p.get("Line") if isinstance(p, dict) else None
+    return {
+        str(link.get("TxnId"))
+        for line in (lines if isinstance(lines, list) else [])
+        if isinstance(line, dict)
+        for link in line.get("LinkedTxn") or []
+        if isinstance(link, dict) and link.get("TxnType") == "CreditMemo"
+    }
+
+
+@dataclass
+class Applied:
+    """What one Payment puts in the ledger."""
+
+    payments: list[Obj] = field(default_factory=list)
+    credit_notes: list[Obj] = field(default_factory=list)
+    write_offs: list[tuple[str, datetime]] = field(default_factory=list)  # (invoice, at)
 
 
 def _paid(external_id: str, invoice: str | None, amount_minor: int) -> Obj:

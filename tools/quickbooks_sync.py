@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import requests
@@ -34,9 +35,18 @@ from tqdm import tqdm
 
 from db import ingest, source_rows
 from db import stripe_sql as sq
+from db.settlement import refresh_settlement
 from tools.deps import ToolDeps
 from tools.quickbooks_cursor import Cursor
-from tools.quickbooks_map import SOURCE, Malformed, Mapper, Obj, obj_id
+from tools.quickbooks_map import (
+    BAD_DEBT_METHOD,
+    SOURCE,
+    Malformed,
+    Mapper,
+    Obj,
+    memo_ids,
+    obj_id,
+)
 from tools.redact import redact, redact_logger
 from tools.settings import Settings, SettingsError, env_name
 from tools.stripe_sync import RetryPolicy, SyncInterrupted
@@ -77,7 +87,7 @@ class SyncStats:
         return sum(self.objects.values())
 
 
-def _need(settings: Settings, name: str) -> str:
+def need_setting(settings: Settings, name: str) -> str:
     value = getattr(settings, name)
     text = value.get_secret_value() if hasattr(value, "get_secret_value") else value
     if not text:
@@ -90,18 +100,18 @@ class QuickBooksSession:
 
     def __init__(self, deps: ToolDeps, on_response: Callable[[requests.Response], None]) -> None:
         s = deps.settings
-        self.deps, self.realm = deps, _need(s, "quickbooks_realm_id")
+        self.deps, self.realm = deps, need_setting(s, "quickbooks_realm_id")
         redact_logger("intuitlib")
         redact_logger("quickbooks")
         self.auth = AuthClient(
-            _need(s, "quickbooks_client_id"),
-            _need(s, "quickbooks_client_secret"),
+            need_setting(s, "quickbooks_client_id"),
+            need_setting(s, "quickbooks_client_secret"),
             "http://localhost/unused",  # only the authorization step redirects; refresh doesn't
             s.quickbooks_discovery_url,
         )
         self.auth.hooks["response"].append(lambda r, *a, **k: on_response(r))
         stored = load_refresh_token(s, deps.engine, SOURCE)
-        self.refresh(stored or _need(s, "quickbooks_refresh_token"))
+        self.refresh(stored or need_setting(s, "quickbooks_refresh_token"))
         self.client = QuickBooks(
             auth_client=self.auth,
             refresh_token=self.auth.refresh_token,
@@ -216,15 +226,19 @@ def _cursor_name(entity: str) -> str:
     return f"quickbooks:{entity}"
 
 
-def _map(mapper: Mapper, entity: str, obj: Obj) -> list[tuple[str, Obj]]:
+def _map(
+    mapper: Mapper, entity: str, obj: Obj, bad_debt: frozenset[str]
+) -> tuple[list[tuple[str, Obj]], list[tuple[str, datetime]]]:
+    """(staging rows, write-offs) of one object."""
     if entity == "Customer":
-        return [("customers", mapper.customer(obj))]
+        return [("customers", mapper.customer(obj))], []
     if entity == "Invoice":
-        return [("invoices", mapper.invoice(obj))]
+        return [("invoices", mapper.invoice(obj))], []
     if entity == "CreditMemo":
-        return [("payments", mapper.credit_memo(obj))]
-    payments, notes = mapper.payment(obj)
-    return [("payments", p) for p in payments] + [("credit_notes", n) for n in notes]
+        return [("payments", mapper.credit_memo(obj))], []
+    got = mapper.payment(obj, bad_debt)
+    rows = [("payments", p) for p in got.payments] + [("credit_notes", n) for n in got.credit_notes]
+    return rows, got.write_offs
 
 
 def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -> list[Problem]:
@@ -233,17 +247,25 @@ def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -
     problems: list[Problem] = []
     rows: dict[str, dict[str, Obj]] = {stage: {} for stage in _STAGE_ORDER}
     owner: dict[tuple[str, str], str] = {}  # (stage, row id) -> the object it came from
+    write_offs: list[tuple[str, datetime]] = []
+    bad_debt = frozenset[str]()
+    if entity == "Payment":
+        memos = {m for obj in objs for m in memo_ids(obj)}
+        bad_debt = source_rows.memos_with_method(conn, SOURCE, memos, BAD_DEBT_METHOD)
     for position, obj in enumerate(objs, 1):
         try:
-            mapped = _map(mapper, entity, obj)
+            mapped, written = _map(mapper, entity, obj, bad_debt)
         except (Malformed, TypeError, AttributeError) as exc:
             problems.append(Problem(entity, _label(obj, position), str(exc)))
             continue
+        write_offs += written
         for stage, row in mapped:
             rows[stage][row["external_id"]] = row  # an object read twice: its last state
             owner[(stage, row["external_id"])] = obj_id(obj)
     if entity == "Payment":
         _zero_dropped(conn, rows, set(owner.values()))
+    if entity == "Invoice":
+        _keep_write_offs(conn, rows["invoices"])
     sq.prepare_stages(conn)
     dirty = []
     for stage in _STAGE_ORDER:
@@ -261,7 +283,9 @@ def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -
                 for n, why in bad
             ]
         ingest.upsert(conn, stage, source=SOURCE)
-    for over in ingest.refresh_touched(conn, source=SOURCE):
+    stamped = source_rows.write_off_by_external_id(conn, SOURCE, write_offs)
+    overs = ingest.refresh_touched(conn, source=SOURCE) + refresh_settlement(conn, stamped)
+    for over in overs:
         log.info(
             "event=quickbooks_over_applied invoice=%s total=%s applied=%s",
             over.external_id,
@@ -274,12 +298,19 @@ def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -
     return problems
 
 
+def _keep_write_offs(conn: Connection, invoices: dict[str, Obj]) -> None:
+    """QuickBooks has no write-off stamp of its own (it is a bad-debt credit memo): a re-read
+    invoice keeps the one the ledger holds."""
+    for ext, (_voided, written) in sq.invoice_stamps(conn, SOURCE, list(invoices)).items():
+        invoices[ext]["written_off_at"] = written
+
+
 def _owner_of(owner: dict[tuple[str, str], str], stage: str, row_id: str) -> str:
     return owner.get((stage, row_id)) or row_id.split(":")[0]
 
 
 def _zero_dropped(conn: Connection, rows: dict[str, dict[str, Obj]], payments: set[str]) -> None:
-    """Rows an edited payment no longer lists go to zero (db.source_rows says why)."""
+    """Rows an edited payment dropped go to zero (db.source_rows says why)."""
     prefixes = [f"{pid}:" for pid in payments]
     for stage, found in (
         ("payments", source_rows.payment_rows_under(conn, SOURCE, prefixes)),

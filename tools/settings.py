@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     quickbooks_api_base: str = "https://quickbooks.api.intuit.com/v3"
     quickbooks_discovery_url: str = "https://developer.intuit.com/.well-known/openid_configuration/"
     quickbooks_minor_version: int = Field(75, ge=75)
+    quickbooks_bad_debt_item_id: str | None = Field(
+        None, description="the product/service item bad-debt credit memos are written on"
+    )
 
     # Approvals and email
     smtp_url: str | None = None

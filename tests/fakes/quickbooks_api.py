@@ -19,7 +19,9 @@ What it serves:
   [MAXRESULTS m]` with the `QueryResponse` envelope (`startPosition`, `maxResults`,
   `totalCount` for counts); ties in LastUpdatedTime come in Id order;
 - `POST /v3/company/{realm}/creditmemo` and `/payment`: create, honouring `requestid` (the same
-  request id answers the first result again and creates nothing).
+  request id answers the first result again and creates nothing); a credit memo line needs
+  `SalesItemLineDetail.ItemRef`. `lose_answers` makes a create happen but answer 503, as when
+  the answer is lost on the way back.
 
 An expired or unknown bearer token gets 401 with Intuit's AuthenticationFailed fault. Tests can
 make the server answer 429 (ThrottleExceeded, code 3001) or 500 (SystemFault) a number of times
@@ -97,6 +99,7 @@ class FakeQuickBooks:
     by_request_id: dict[str, dict[str, Any]] = field(default_factory=dict)
     expire_after: int | None = None  # API calls the access token has left, when set
     step_seconds: int = 1  # clock advance per change; 0 puts changes in one second (bulk)
+    lose_answers: int = 0  # creates that are carried out but answered with a 500
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _tokens: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -452,6 +455,11 @@ class FakeQuickBooks:
         if request_id and request_id in self.by_request_id:
             return 200, self.by_request_id[request_id], {}
         data = json.loads(body)
+        if resource == "creditmemo" and not all(
+            line.get("SalesItemLineDetail", {}).get("ItemRef", {}).get("value")
+            for line in data.get("Line", [])
+        ):
+            return 400, _fault("ValidationFault", "2020", "Required param missing", "ItemRef"), {}
         customer = data["CustomerRef"]["value"]
         txn_date = date.fromisoformat(data.get("TxnDate") or self.now.date().isoformat())
         total = str(data.get("TotalAmt", sum(Decimal(str(x["Amount"])) for x in data["Line"])))
@@ -476,6 +484,9 @@ class FakeQuickBooks:
         answer = {entity: self.objects[entity][new_id], "time": stamp(datetime.now(UTC))}
         if request_id:
             self.by_request_id[request_id] = answer
+        if self.lose_answers:
+            self.lose_answers -= 1
+            return 503, _fault("SystemFault", "10000", "Service Unavailable", "answer lost"), {}
         return 200, answer, {}
 
 
