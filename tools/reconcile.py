@@ -134,6 +134,11 @@ def _fallback_key(state: InvoiceState, tz: Any) -> str:
     return f"{name}|{state.total_minor}|{issued}"
 
 
+def sources_held(deps: ToolDeps) -> list[str]:
+    with deps.engine.connect() as conn:
+        return invoice_sources(conn)
+
+
 def reconcile(deps: ToolDeps, args: ReconcileInput) -> Reconciliation:
     tz = deps.settings.tz
     day = args.as_of or today(tz)

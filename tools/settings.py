@@ -129,6 +129,8 @@ class Settings(BaseSettings):
     dispute_watch_cron: str = "*/15 * * * *"
     dunning_cron: str = "0 9 * * mon-fri"
     stripe_sync_cron: str = "*/10 * * * *"
+    quickbooks_sync_cron: str = "*/30 * * * *"
+    reconcile_cron: str = "30 8 * * mon"
     outbox_cron: str = "* * * * *"
     retention_cron: str = "30 3 * * *"
     # Threads answering Slack at once; the database pool is sized from it (tools.deps). More
