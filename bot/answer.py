@@ -33,6 +33,7 @@ from tools.disputes import OpenDisputesInput, open_disputes
 from tools.dunning import DunningInput, propose_dunning_email
 from tools.metrics import MetricsError, MetricsInput
 from tools.overdue import TopOverdueInput, top_overdue
+from tools.reconcile import ReconcileError, ReconcileInput, reconcile
 from tools.report import ar_report
 from tools.write_off import WriteOffInput, propose_write_off
 
@@ -129,6 +130,7 @@ READS: dict[str, Callable[[ToolDeps, Intent], BaseModel]] = {
     ),
     "open_disputes": lambda deps, i: open_disputes(deps, OpenDisputesInput(as_of=i.as_of)),
     "unapplied_cash": lambda deps, i: unapplied_cash(deps, UnappliedCashInput(as_of=i.as_of)),
+    "reconcile": lambda deps, i: reconcile(deps, ReconcileInput(as_of=i.as_of, sources=i.sources)),
 }
 
 _FLIGHTS = SingleFlight()
@@ -140,6 +142,8 @@ def _read(deps: ToolDeps, intent: Intent) -> BaseModel:
         return READS[intent.tool](deps, intent)
     except MetricsError as exc:
         return Refusal(lead="I can't answer that exactly", message=str(exc))
+    except ReconcileError as exc:
+        return Refusal(lead="Nothing to compare", message=str(exc))
 
 
 def _propose(deps: ToolDeps, intent: Intent, context: AskContext) -> BaseModel:

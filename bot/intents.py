@@ -23,11 +23,11 @@ from bot.dates import find_as_of
 
 Tool = Literal[
     "ar_report", "customer_balance", "top_overdue", "open_disputes", "unapplied_cash", "help",
-    "propose_dunning_email", "propose_write_off",
+    "propose_dunning_email", "propose_write_off", "reconcile",
 ]  # fmt: skip
 Topic = Literal[
     "ar", "aging", "dso", "best_dso", "add", "cei", "turnover", "bad_debt", "allowance",
-    "all", "customer", "overdue", "disputes", "unapplied", "help", "proposal",
+    "all", "customer", "overdue", "disputes", "unapplied", "help", "proposal", "reconcile",
 ]  # fmt: skip
 PROPOSALS: frozenset[Tool] = frozenset({"propose_dunning_email", "propose_write_off"})
 
@@ -45,6 +45,7 @@ class Intent(BaseModel):
     invoice: str | None = None
     tone: str | None = None
     reason: str | None = None
+    sources: list[str] | None = None
 
     @property
     def is_proposal(self) -> bool:
@@ -153,6 +154,23 @@ UNAPPLIED = _re(
     r"\b(unapplied|unallocated|unmatched|unreconciled)\b|\bcash on account\b|"
     r"\bpayments? (not|without) (applied|matched|an invoice)|\bon[- ]account (cash|payments?)\b"
 )
+# "does Stripe match QuickBooks?", "reconcile the books", "are stripe and qbo in balance?"
+SOURCE_NAMES = {"stripe": "stripe", "quickbooks": "quickbooks", "quickbook": "quickbooks",
+                "qbo": "quickbooks", "xero": "xero", "csv": "csv"}  # fmt: skip
+_SOURCE = r"\b(" + "|".join(SOURCE_NAMES) + r")\b"
+RECONCILE = _re(r"(?<!un)\breconcil\w*|\bin balance\b")
+AGREE = _re(r"\b(match(es)?|agree|differ\w*|discrepanc\w*|the same|line up|tie out)\b")
+
+
+def _reconcile(text: str, as_of: date | None) -> Intent | None:
+    """A comparison of sources; those it names (two or more), else every source."""
+    named = list(dict.fromkeys(SOURCE_NAMES[m] for m in re.findall(_SOURCE, text)))
+    if not (RECONCILE.search(text) or (named and AGREE.search(text))):
+        return None
+    sources = named if len(named) >= 2 else None
+    return Intent(tool="reconcile", topic="reconcile", as_of=as_of, sources=sources)
+
+
 BEST_DSO = _re(r"\bbest[- ]?(possible )?dso\b|\bbpdso\b")
 DSO = _re(
     r"\bdso\b|\bdays (of )?sales outstanding\b|\bdays to (collect|get paid)\b|"
@@ -330,6 +348,9 @@ def match(question: str, *, today: date) -> Intent | None:
     as_of, rest = find_as_of(text, today)
     if not rest:
         return None
+    reconciling = _reconcile(rest, as_of)
+    if reconciling is not None:
+        return reconciling
     if DISPUTES.search(rest):
         return Intent(tool="open_disputes", topic="disputes", as_of=as_of)
     if UNAPPLIED.search(rest):

@@ -31,6 +31,10 @@ from tools.money import format_major
 KINDS = ("missing", "amount_differs", "status_differs")
 
 
+class ReconcileError(ValueError):
+    """A comparison that cannot be made (a named source holds no invoices); said in words."""
+
+
 class ReconcileInput(BaseModel):
     as_of: AsOfDate | None = Field(
         None, description="end-of-day date to compare at; today if empty"
@@ -144,7 +148,14 @@ def reconcile(deps: ToolDeps, args: ReconcileInput) -> Reconciliation:
     day = args.as_of or today(tz)
     currency = (args.currency or deps.settings.reporting_currency).upper()
     with deps.engine.connect() as conn:
-        sources = args.sources or invoice_sources(conn)
+        held = invoice_sources(conn)
+        empty = [s for s in args.sources or [] if s not in held]
+        if empty:
+            raise ReconcileError(
+                f"the ledger holds no invoices from {', '.join(empty)}; sources held: "
+                f"{', '.join(held) or 'none'}"
+            )
+        sources = args.sources or held
         states = list(
             invoice_states_at(conn, cut=day_cut(day, tz), currency=currency, sources=sources)
         )

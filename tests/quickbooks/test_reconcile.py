@@ -128,3 +128,33 @@ def test_reconcile_says_in_balance_when_sources_agree(
     out = capsys.readouterr().out
     assert "In balance" in out
     assert "AR in csv" in out and "USD 100.00" in out
+
+
+def test_bot_answers_whether_the_sources_match(
+    qdeps: ToolDeps, fake: FakeQuickBooks, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    acme = fake.add_customer("Acme")
+    fake.add_invoice(acme, "100.00", txn_date=date(2026, 1, 5), number="7")
+    fake.add_invoice(acme, "40.00", txn_date=date(2026, 1, 6), number="8")
+    sync(qdeps)
+    files = write_csvs(
+        tmp_path / "x",
+        customers=[customer("A", name="Acme")],
+        invoices=[invoice("i7", "100.00", "2026-01-05", "2026-02-04", customer_id="A", number="7")],
+    )
+    import_directory(qdeps.engine, files, tz=qdeps.settings.tz)
+    question = "does QuickBooks match the CSV as of Jan 31 2026?"
+    assert main(["ask", "--json", question]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["answered_by"] == "router" and answer["tool"] == "reconcile"
+    assert answer["data"]["totals"] == {"missing": 1, "amount_differs": 0, "status_differs": 0}
+    lines = answer["text"].splitlines()
+    assert lines[0] == "quickbooks and csv differ as of 2026-01-31: 1 missing on one side"
+    assert lines[1] == "AR in quickbooks USD 140.00   AR in csv USD 100.00"
+    assert (
+        "• 8 missing on one side: quickbooks: open, USD 40.00 open of USD 40.00; csv: missing"
+        in lines
+    )
+
+    assert main(["ask", "does stripe match quickbooks?"]) == 0
+    assert "the ledger holds no invoices from stripe" in capsys.readouterr().out
