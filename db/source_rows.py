@@ -13,13 +13,30 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
 from db.models import CreditNote, Customer, Invoice, Payment
+from db.stages import STAGES
 
 
 def _under(column: Any, prefixes: list[str]) -> Any:
-    return or_(*(column.startswith(p, autoescape=True) for p in prefixes))
+    """Ids starting with a prefix ending in ":", as index ranges (";" sorts right after ":")."""
+    assert all(p.endswith(":") for p in prefixes)
+    return or_(*(and_(column >= p, column < p[:-1] + ";") for p in prefixes))
+
+
+_STAGE_INDEXES = "arbot_stage_indexes"
+
+
+def index_stages(conn: Connection) -> None:
+    """Index the staging tables' reference columns, once per database connection: checks
+    that join the staged rows to the ledger would otherwise scan the stage per ledger row."""
+    info = conn.connection.info
+    if not info.get(_STAGE_INDEXES):
+        for table in STAGES.values():
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
+        info[_STAGE_INDEXES] = True
 
 
 def payment_rows_under(

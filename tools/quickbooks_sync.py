@@ -263,10 +263,13 @@ def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -
             rows[stage][row["external_id"]] = row  # an object read twice: its last state
             owner[(stage, row["external_id"])] = obj_id(obj)
     if entity == "Payment":
-        _zero_dropped(conn, rows, set(owner.values()))
+        # SyncToken "0": never edited since created, so it cannot have dropped a line.
+        edited = {obj_id(o) for o in objs if str(o.get("SyncToken", "")) not in ("", "0")}
+        _zero_dropped(conn, rows, edited & set(owner.values()))
     if entity == "Invoice":
         _keep_write_offs(conn, rows["invoices"])
     sq.prepare_stages(conn)
+    source_rows.index_stages(conn)
     dirty = []
     for stage in _STAGE_ORDER:
         in_order = list(rows[stage].values())
@@ -311,6 +314,8 @@ def _owner_of(owner: dict[tuple[str, str], str], stage: str, row_id: str) -> str
 
 def _zero_dropped(conn: Connection, rows: dict[str, dict[str, Obj]], payments: set[str]) -> None:
     """Rows an edited payment dropped go to zero (db.source_rows says why)."""
+    if not payments:
+        return
     prefixes = [f"{pid}:" for pid in payments]
     for stage, found in (
         ("payments", source_rows.payment_rows_under(conn, SOURCE, prefixes)),
