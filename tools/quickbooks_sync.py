@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -79,7 +80,7 @@ class SyncStats:
     retries: int = 0
     token_refreshes: int = 0
     problems: list[Problem] = field(default_factory=list)
-    fetch_seconds: float = 0.0  # inside the vendor client: HTTP and JSON
+    fetch_seconds: float = 0.0  # waiting on the vendor client (HTTP and JSON) for a page
     process_seconds: float = 0.0  # ours: mapping, staging, upserts, settlement, commit
 
     @property
@@ -173,17 +174,28 @@ class QuickBooksSync:
         return self.stats
 
     def _entity(self, entity: str) -> None:
+        """Pages in order; the next page is fetched while this one is written (the cursor
+        moves as soon as a page arrives), so waiting on QuickBooks overlaps our writes."""
         with self.deps.engine.connect() as c:
             cursor = Cursor.load(sq.get_cursor(c, _cursor_name(entity)))
-        with tqdm(desc=f"QuickBooks {entity}", unit=" obj", disable=self.progress_disabled) as bar:
+        with (
+            tqdm(desc=f"QuickBooks {entity}", unit=" obj", disable=self.progress_disabled) as bar,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="qbo-fetch") as pool,
+        ):
+            pending = pool.submit(self._fetch, cursor.query(entity, self.page_size))
             done = False
             while not done:
-                page = self._fetch(cursor.query(entity, self.page_size)).get(entity) or []
+                waited = time.perf_counter()
+                page = pending.result().get(entity) or []
+                self.stats.fetch_seconds += time.perf_counter() - waited
                 started = time.perf_counter()
                 fresh, done = cursor.advance(page, self.page_size)
+                state = cursor.dump()
+                if not done:
+                    pending = pool.submit(self._fetch, cursor.query(entity, self.page_size))
                 with self.deps.engine.begin() as c:
                     self.stats.problems += apply_page(c, self.mapper, entity, fresh)
-                    sq.set_cursor(c, _cursor_name(entity), cursor.dump())
+                    sq.set_cursor(c, _cursor_name(entity), state)
                 self.stats.process_seconds += time.perf_counter() - started
                 self.stats.objects[entity] = self.stats.objects.get(entity, 0) + len(fresh)
                 self.stats.pages += 1
@@ -192,10 +204,8 @@ class QuickBooksSync:
     def _fetch(self, select: str) -> dict[str, Any]:
         failures, refreshed = 0, False
         while True:
-            started = time.perf_counter()
             try:
                 answer = self.conn.client.query(select)
-                self.stats.fetch_seconds += time.perf_counter() - started
                 return dict(answer.get("QueryResponse") or {})
             except AuthorizationException:
                 if refreshed:
