@@ -43,8 +43,22 @@ def payment_rows_under(
     conn: Connection, source: str, prefixes: Collection[str]
 ) -> list[dict[str, Any]]:
     """Payments of `source` whose external id starts with one of `prefixes`, as staging rows."""
+    return _payment_rows(
+        conn, source, sorted(prefixes), lambda part: _under(Payment.external_id, part)
+    )
+
+
+def payment_rows_with_ids(
+    conn: Connection, source: str, ids: Collection[str]
+) -> list[dict[str, Any]]:
+    """Payments of `source` with these external ids, as staging rows."""
+    return _payment_rows(conn, source, sorted(ids), Payment.external_id.in_)
+
+
+def _payment_rows(
+    conn: Connection, source: str, items: list[str], where: Any
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    items = sorted(prefixes)
     for i in range(0, len(items), 200):
         query = (
             select(
@@ -58,7 +72,7 @@ def payment_rows_under(
             )
             .join(Customer, Customer.id == Payment.customer_id)
             .outerjoin(Invoice, Invoice.id == Payment.invoice_id)
-            .where(Payment.source == source, _under(Payment.external_id, items[i : i + 200]))
+            .where(Payment.source == source, where(items[i : i + 200]))
         )
         for ext, cus, inv, cur, at, status, method in conn.execute(query):
             out.append(
@@ -125,6 +139,26 @@ def write_off_by_external_id(
                 Invoice.written_off_at.is_(None),
             )
             .values(written_off_at=at)
+            .returning(Invoice.id)
+        ).scalar_one_or_none()
+        if found is not None:
+            stamped.append(int(found))
+    return stamped
+
+
+def void_by_external_id(
+    conn: Connection, source: str, voids: Collection[tuple[str, datetime]]
+) -> list[int]:
+    """Stamp these invoices voided at the given instants, unless already voided; returns the
+    ledger ids stamped, for the caller's settlement refresh."""
+    stamped: list[int] = []
+    for ext, at in voids:
+        found = conn.execute(
+            update(Invoice)
+            .where(
+                Invoice.source == source, Invoice.external_id == ext, Invoice.voided_at.is_(None)
+            )
+            .values(voided_at=at)
             .returning(Invoice.id)
         ).scalar_one_or_none()
         if found is not None:

@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import requests
@@ -31,23 +30,13 @@ from intuitlib.client import AuthClient
 from intuitlib.exceptions import AuthClientError
 from quickbooks import QuickBooks
 from quickbooks.exceptions import AuthorizationException, QuickbooksException
-from sqlalchemy import Connection
 from tqdm import tqdm
 
-from db import ingest, source_rows
 from db import stripe_sql as sq
-from db.settlement import refresh_settlement
 from tools.deps import ToolDeps
+from tools.quickbooks_apply import Problem, apply_deletions, apply_page, tombstones
 from tools.quickbooks_cursor import Cursor
-from tools.quickbooks_map import (
-    BAD_DEBT_METHOD,
-    SOURCE,
-    Malformed,
-    Mapper,
-    Obj,
-    memo_ids,
-    obj_id,
-)
+from tools.quickbooks_map import SOURCE, Mapper
 from tools.redact import redact, redact_logger
 from tools.settings import Settings, SettingsError, env_name
 from tools.stripe_sync import RetryPolicy, SyncInterrupted
@@ -56,21 +45,11 @@ from tools.token_box import load_refresh_token, store_refresh_token
 log = logging.getLogger(__name__)
 
 ENTITIES = ("Customer", "Invoice", "CreditMemo", "Payment")  # parents first
+DELETABLE = ("Invoice", "CreditMemo", "Payment")
+CDC_CURSOR = "quickbooks:deletions"
 PAGE = 1000  # QuickBooks' largest MAXRESULTS
 _STAGE_ORDER = ("customers", "invoices", "payments", "credit_notes")
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-@dataclass(frozen=True)
-class Problem:
-    """An object left out, and why: shown to the person running the sync."""
-
-    entity: str
-    object_id: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.entity} {self.object_id}: {self.reason}"
 
 
 @dataclass
@@ -79,6 +58,7 @@ class SyncStats:
     pages: int = 0
     retries: int = 0
     token_refreshes: int = 0
+    deleted: int = 0
     problems: list[Problem] = field(default_factory=list)
     fetch_seconds: float = 0.0  # waiting on the vendor client (HTTP and JSON) for a page
     process_seconds: float = 0.0  # ours: mapping, staging, upserts, settlement, commit
@@ -156,6 +136,7 @@ class QuickBooksSync:
         self.stats = SyncStats()
         self._last_status = 0
         self._retry_after: float | None = None
+        self._first_time: str | None = None  # the server's clock at this run's first answer
         self.conn = QuickBooksSession(deps, self._saw)
         self.stats.token_refreshes = 1
 
@@ -169,8 +150,10 @@ class QuickBooksSync:
             with self.deps.engine.begin() as c:
                 for entity in ENTITIES:
                     sq.delete_cursor(c, _cursor_name(entity))
+                sq.delete_cursor(c, CDC_CURSOR)
         for entity in ENTITIES:
             self._entity(entity)
+        self._deletions()
         return self.stats
 
     def _entity(self, entity: str) -> None:
@@ -202,11 +185,40 @@ class QuickBooksSync:
                 bar.update(len(fresh))
 
     def _fetch(self, select: str) -> dict[str, Any]:
+        answer = self._call(lambda: self.conn.client.query(select))
+        self._first_time = self._first_time or answer.get("time")
+        return dict(answer.get("QueryResponse") or {})
+
+    def _deletions(self) -> None:
+        """Deletions since the last run, from change data capture (queries never return a
+        deleted object). The first run only notes when it started."""
+        with self.deps.engine.connect() as c:
+            since = sq.get_cursor(c, CDC_CURSOR)
+        mark = self._first_time
+        if since is not None:
+            try:
+                answer = self._call(
+                    lambda: self.conn.client.change_data_capture(",".join(DELETABLE), since)
+                )
+            except QuickbooksException as exc:
+                reason = f"{redact(str(exc))}; run `arbot quickbooks sync --full` if this persists"
+                self.stats.problems.append(Problem("deletions", f"since {since}", reason))
+                return
+            deleted = tombstones(answer)
+            with self.deps.engine.begin() as c:
+                apply_deletions(c, deleted)
+            self.stats.deleted = sum(len(v) for v in deleted.values())
+            mark = answer.get("time") or mark
+        if mark:
+            with self.deps.engine.begin() as c:
+                sq.set_cursor(c, CDC_CURSOR, str(mark))
+
+    def _call(self, request: Callable[[], Any]) -> dict[str, Any]:
+        """One API call, with a token refresh on 401 and backoff on 429 / 5xx."""
         failures, refreshed = 0, False
         while True:
             try:
-                answer = self.conn.client.query(select)
-                return dict(answer.get("QueryResponse") or {})
+                return dict(request())
             except AuthorizationException:
                 if refreshed:
                     raise
@@ -234,112 +246,6 @@ class QuickBooksSync:
 
 def _cursor_name(entity: str) -> str:
     return f"quickbooks:{entity}"
-
-
-def _map(
-    mapper: Mapper, entity: str, obj: Obj, bad_debt: frozenset[str]
-) -> tuple[list[tuple[str, Obj]], list[tuple[str, datetime]]]:
-    """(staging rows, write-offs) of one object."""
-    if entity == "Customer":
-        return [("customers", mapper.customer(obj))], []
-    if entity == "Invoice":
-        return [("invoices", mapper.invoice(obj))], []
-    if entity == "CreditMemo":
-        return [("payments", mapper.credit_memo(obj))], []
-    got = mapper.payment(obj, bad_debt)
-    rows = [("payments", p) for p in got.payments] + [("credit_notes", n) for n in got.credit_notes]
-    return rows, got.write_offs
-
-
-def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -> list[Problem]:
-    """Write one page of one entity through the ledger's staging + upsert + settlement path;
-    return the objects (or rows of them) left out."""
-    problems: list[Problem] = []
-    rows: dict[str, dict[str, Obj]] = {stage: {} for stage in _STAGE_ORDER}
-    owner: dict[tuple[str, str], str] = {}  # (stage, row id) -> the object it came from
-    write_offs: list[tuple[str, datetime]] = []
-    bad_debt = frozenset[str]()
-    if entity == "Payment":
-        memos = {m for obj in objs for m in memo_ids(obj)}
-        bad_debt = source_rows.memos_with_method(conn, SOURCE, memos, BAD_DEBT_METHOD)
-    for position, obj in enumerate(objs, 1):
-        try:
-            mapped, written = _map(mapper, entity, obj, bad_debt)
-        except (Malformed, TypeError, AttributeError) as exc:
-            problems.append(Problem(entity, _label(obj, position), str(exc)))
-            continue
-        write_offs += written
-        for stage, row in mapped:
-            rows[stage][row["external_id"]] = row  # an object read twice: its last state
-            owner[(stage, row["external_id"])] = obj_id(obj)
-    if entity == "Payment":
-        # SyncToken "0": never edited since created, so it cannot have dropped a line.
-        edited = {obj_id(o) for o in objs if str(o.get("SyncToken", "")) not in ("", "0")}
-        _zero_dropped(conn, rows, edited & set(owner.values()))
-    if entity == "Invoice":
-        _keep_write_offs(conn, rows["invoices"])
-    sq.prepare_stages(conn)
-    source_rows.index_stages(conn)
-    dirty = []
-    for stage in _STAGE_ORDER:
-        in_order = list(rows[stage].values())
-        staged = [row | {"line": n} for n, row in enumerate(in_order, 1)]
-        if not staged:
-            continue
-        dirty.append(stage)
-        ingest.stage_rows(conn, stage, staged)
-        bad = ingest.unknown_references(conn, stage, source=SOURCE)
-        if bad:
-            ingest.discard_lines(conn, stage, [line for line, _ in bad])
-            problems += [
-                Problem(entity, _owner_of(owner, stage, in_order[n - 1]["external_id"]), why)
-                for n, why in bad
-            ]
-        ingest.upsert(conn, stage, source=SOURCE)
-    stamped = source_rows.write_off_by_external_id(conn, SOURCE, write_offs)
-    overs = ingest.refresh_touched(conn, source=SOURCE) + refresh_settlement(conn, stamped)
-    for over in overs:
-        log.info(
-            "event=quickbooks_over_applied invoice=%s total=%s applied=%s",
-            over.external_id,
-            over.total_minor,
-            over.applied_minor,
-        )
-    sq.clear_stages(conn, dirty)
-    for problem in problems:
-        log.warning("event=quickbooks_object_skipped %s", problem)
-    return problems
-
-
-def _keep_write_offs(conn: Connection, invoices: dict[str, Obj]) -> None:
-    """QuickBooks has no write-off stamp of its own (it is a bad-debt credit memo): a re-read
-    invoice keeps the one the ledger holds."""
-    for ext, (_voided, written) in sq.invoice_stamps(conn, SOURCE, list(invoices)).items():
-        invoices[ext]["written_off_at"] = written
-
-
-def _owner_of(owner: dict[tuple[str, str], str], stage: str, row_id: str) -> str:
-    return owner.get((stage, row_id)) or row_id.split(":")[0]
-
-
-def _zero_dropped(conn: Connection, rows: dict[str, dict[str, Obj]], payments: set[str]) -> None:
-    """Rows an edited payment dropped go to zero (db.source_rows says why)."""
-    if not payments:
-        return
-    prefixes = [f"{pid}:" for pid in payments]
-    for stage, found in (
-        ("payments", source_rows.payment_rows_under(conn, SOURCE, prefixes)),
-        ("credit_notes", source_rows.credit_rows_under(conn, SOURCE, prefixes)),
-    ):
-        for row in found:
-            rows[stage].setdefault(row["external_id"], row | {"amount_minor": 0})
-
-
-def _label(obj: Any, position: int) -> str:
-    try:
-        return obj_id(obj)
-    except (Malformed, AttributeError):
-        return f"at position {position} (no Id)"
 
 
 def run_quickbooks_sync(

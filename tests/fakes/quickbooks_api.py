@@ -18,6 +18,8 @@ What it serves:
   MetaData.LastUpdatedTime >= | > | = 'ts'] [ORDERBY MetaData.LastUpdatedTime] [STARTPOSITION n]
   [MAXRESULTS m]` with the `QueryResponse` envelope (`startPosition`, `maxResults`,
   `totalCount` for counts); ties in LastUpdatedTime come in Id order;
+- `GET /v3/company/{realm}/cdc?entities=...&changedSince=...`: change data capture, deleted
+  objects as `{"status": "Deleted", "Id", "MetaData"}` tombstones (`delete`);
 - `POST /v3/company/{realm}/creditmemo` and `/payment`: create, honouring `requestid` (the same
   request id answers the first result again and creates nothing); a credit memo line needs
   `SalesItemLineDetail.ItemRef`. `lose_answers` makes a create happen but answer 503, as when
@@ -102,6 +104,7 @@ class FakeQuickBooks:
     step_seconds: int = 1  # clock advance per change; 0 puts changes in one second (bulk)
     lose_answers: int = 0  # creates that are carried out but answered with a 500
     requests_recorded: bool = True  # off in benchmarks: 100 pages of bodies add up
+    deleted: dict[str, dict[str, datetime]] = field(default_factory=dict)  # entity -> id -> at
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _tokens: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -287,6 +290,19 @@ class FakeQuickBooks:
         obj.update(fields)
         self._put(entity, obj)
 
+    def delete(self, entity: str, obj_id: str) -> None:
+        """Delete as QuickBooks does: gone from queries, a tombstone in change data capture.
+        A deleted payment gives back what it applied."""
+        obj = self.objects[entity][obj_id]
+        if entity == "Payment":
+            for line in obj.get("Line", []):
+                for link in line.get("LinkedTxn", []):
+                    self._reduce(link["TxnType"], link["TxnId"], -Decimal(str(line["Amount"])), "")
+        with self._lock:
+            del self.objects[entity][obj_id]
+            self._sorted.pop(entity, None)
+        self.deleted.setdefault(entity, {})[obj_id] = self.tick(self.step_seconds)
+
     def plant(self, entity: str, obj: dict[str, Any]) -> None:
         """Store `obj` as it is, however wrong: what a buggy integration may have written."""
         self._put(entity, obj)
@@ -297,7 +313,10 @@ class FakeQuickBooks:
         obj[key] = money(Decimal(str(obj[key])) - amount)
         if kind == "CreditMemo":
             obj["Balance"] = obj[key]
-        obj["LinkedTxn"] = [*obj.get("LinkedTxn", []), {"TxnId": payment, "TxnType": "Payment"}]
+        links = obj.get("LinkedTxn", [])
+        if payment:
+            links = [*links, {"TxnId": payment, "TxnType": "Payment"}]
+        obj["LinkedTxn"] = links
         self._put(kind, obj)
 
     def _ref(self, entity: str, obj_id: str) -> dict[str, str]:
@@ -344,6 +363,8 @@ class FakeQuickBooks:
         resource = path[len(prefix) :]
         if resource == "query":
             return self._query(body)
+        if resource == "cdc" and method == "GET":
+            return self._cdc(query)
         if resource in ("creditmemo", "payment") and method == "POST":
             return self._create(resource, query, body)
         return 400, _fault("ValidationFault", "2010", "Unsupported Operation", resource), {}
@@ -456,7 +477,7 @@ class FakeQuickBooks:
             )
             hi = bisect.bisect_right(keys, after) if m["op"] == "=" else len(keys)
             objs = objs[lo:hi]
-        now = stamp(datetime.now(UTC))
+        now = stamp(self.now)  # the server's clock, which MetaData times also follow
         if m["what"].upper() == "COUNT(*)":
             return 200, {"QueryResponse": {"totalCount": len(objs)}, "time": now}, {}
         start = int(m["start"] or 1)
@@ -466,6 +487,24 @@ class FakeQuickBooks:
             return 200, {"QueryResponse": {}, "time": now}, {}
         response = {entity: page, "startPosition": start, "maxResults": len(page)}
         return 200, {"QueryResponse": response, "time": now}, {}
+
+    def _cdc(self, query: dict[str, str]) -> tuple[int, dict[str, Any], dict[str, str]]:
+        """Change data capture: what changed since `changedSince`, deletions as tombstones."""
+        since = datetime.fromisoformat(query["changedSince"])
+        responses = []
+        for entity in query["entities"].split(","):
+            changed: list[dict[str, Any]] = [
+                o for _, o in self._ordered(entity) if _updated(o) > since
+            ]
+            changed += [
+                {"domain": "QBO", "status": "Deleted", "Id": i,
+                 "MetaData": {"LastUpdatedTime": stamp(at)}}
+                for i, at in self.deleted.get(entity, {}).items()
+                if at > since
+            ]  # fmt: skip
+            responses.append({entity: changed, "startPosition": 1, "maxResults": len(changed)})
+        answer = {"CDCResponse": [{"QueryResponse": responses}], "time": stamp(self.now)}
+        return 200, answer, {}
 
     def _create(
         self, resource: str, query: dict[str, str], body: str

@@ -189,3 +189,22 @@ def test_many_changes_in_one_second_are_each_read_once(
     again = sync(qdeps, page_size=3)
     assert again.objects["Invoice"] == 1 and later in invoices(qdeps)
     assert ar(qdeps)[0] == balance(fake, w.part) + balance(fake, w.open_) + 7 * 1000 + 2000
+
+
+def test_deletions_in_quickbooks_reach_the_ledger(qdeps: ToolDeps, fake: FakeQuickBooks) -> None:
+    w = build_world(fake)
+    pid = fake.add_payment(
+        w.globex, "500.00", txn_date=date(2026, 1, 25), invoices={w.open_: "500"}
+    )
+    sync(qdeps)
+    assert ar(qdeps)[0] == 40025 + 450010 - 50000
+    fake.delete("Payment", pid)  # entered by mistake: the invoice is owed in full again
+    fake.delete("Invoice", w.part)  # deleted in QuickBooks: no longer a receivable
+    stats = sync(qdeps)
+    assert stats.deleted == 2
+    assert ar(qdeps)[0] == balance(fake, w.open_) == 450010
+    with qdeps.sessions() as s:
+        rows = s.scalars(select(Payment).where(Payment.external_id.startswith(f"{pid}:"))).all()
+    assert [r.amount_minor for r in rows] == [0]
+    assert invoices(qdeps)[w.part].voided_at is not None
+    assert sync(qdeps).deleted == 0  # seen once
