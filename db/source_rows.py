@@ -164,3 +164,8 @@ def void_by_external_id(
         if found is not None:
             stamped.append(int(found))
     return stamped
+
+
+def any_written_off(conn: Connection, source: str) -> bool:
+    query = select(Invoice.id).where(Invoice.written_off_at.is_not(None), Invoice.source == source)
+    return conn.execute(query.limit(1)).first() is not None

@@ -135,6 +135,8 @@ def _write(
 def _keep_write_offs(conn: Connection, invoices: dict[str, Obj]) -> None:
     """QuickBooks has no write-off stamp of its own (it is a bad-debt credit memo): a re-read
     invoice keeps the one the ledger holds."""
+    if not source_rows.any_written_off(conn, SOURCE):
+        return  # the common case, and one indexed probe instead of a lookup per invoice
     for ext, (_voided, written) in sq.invoice_stamps(conn, SOURCE, list(invoices)).items():
         invoices[ext]["written_off_at"] = written
 
