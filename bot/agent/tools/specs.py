@@ -24,6 +24,7 @@ from tools import (
     overdue,
     payment_history,
     promises,
+    reconcile,
     risk,
     write_off,
 )
@@ -146,6 +147,13 @@ def _lookup_specs() -> list[Spec]:
             "Payments received that are not applied to any invoice.",
             cash.UnappliedCashInput,
             lambda d, a, t: cash.unapplied_cash(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "reconcile",
+            "Compare the invoice sources (stripe, quickbooks, csv) invoice by invoice at a "
+            "date: AR per source and each invoice missing, differing in amount or in status.",
+            reconcile.ReconcileInput,
+            lambda d, a, t: reconcile.reconcile(d, a),  # type: ignore[arg-type]
         ),
     ]
 
