@@ -48,6 +48,7 @@ ENTITIES = ("Customer", "Invoice", "CreditMemo", "Payment")  # parents first
 DELETABLE = ("Invoice", "CreditMemo", "Payment")
 CDC_CURSOR = "quickbooks:deletions"
 PAGE = 1000  # QuickBooks' largest MAXRESULTS
+ANALYZE_EVERY_PAGES = 20  # PostgreSQL statistics refresh while a first sync grows the tables
 _STAGE_ORDER = ("customers", "invoices", "payments", "credit_notes")
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -183,6 +184,9 @@ class QuickBooksSync:
                 self.stats.objects[entity] = self.stats.objects.get(entity, 0) + len(fresh)
                 self.stats.pages += 1
                 bar.update(len(fresh))
+                if self.stats.pages % ANALYZE_EVERY_PAGES == 0:
+                    with self.deps.engine.begin() as c:
+                        sq.analyze_ledger(c)
 
     def _fetch(self, select: str) -> dict[str, Any]:
         answer = self._call(lambda: self.conn.client.query(select))
