@@ -83,8 +83,12 @@ class QuickBooksSession:
     def __init__(self, deps: ToolDeps, on_response: Callable[[requests.Response], None]) -> None:
         s = deps.settings
         self.deps, self.realm = deps, need_setting(s, "quickbooks_realm_id")
-        redact_logger("intuitlib")
-        redact_logger("quickbooks")
+        # At debug level these print headers and token answers, from their modules' loggers
+        # (a filter acts only on the logger a record starts at, so each one gets it).
+        prefixes = ("intuitlib", "quickbooks", "requests_oauthlib", "oauthlib")
+        for name in [*prefixes, *logging.root.manager.loggerDict]:
+            if name.startswith(prefixes):
+                redact_logger(name)
         self.auth = AuthClient(
             need_setting(s, "quickbooks_client_id"),
             need_setting(s, "quickbooks_client_secret"),

@@ -3,6 +3,7 @@ the real python-quickbooks and intuit-oauth clients."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 import pytest
@@ -208,3 +209,16 @@ def test_deletions_in_quickbooks_reach_the_ledger(qdeps: ToolDeps, fake: FakeQui
     assert [r.amount_minor for r in rows] == [0]
     assert invoices(qdeps)[w.part].voided_at is not None
     assert sync(qdeps).deleted == 0  # seen once
+
+
+def test_tokens_never_reach_the_logs(
+    qdeps: ToolDeps, fake: FakeQuickBooks, caplog: pytest.LogCaptureFixture
+) -> None:
+    build_world(fake)
+    caplog.set_level(logging.DEBUG)
+    fake.expire_access_token(after_calls=1)  # a refresh in the middle, logged by the clients
+    sync(qdeps, page_size=2)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Bearer ***" in logged  # the clients did log their headers, masked
+    for token in (fake.access_token, fake.refresh_token, FIRST_REFRESH_TOKEN):
+        assert token and token not in logged
