@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, case, literal, select
+from sqlalchemy import Connection, Select, case, distinct, func, literal, or_, select
 
 from db.models import Customer, Invoice
 from db.open_amounts import open_amount_at
@@ -29,9 +29,7 @@ class InvoiceState(NamedTuple):
     status: str
 
 
-def invoice_states_at(
-    conn: Connection, *, cut: datetime, currency: str, sources: list[str] | None = None
-) -> Iterator[InvoiceState]:
+def _states_query(cut: datetime, currency: str, sources: list[str] | None) -> Select[Any]:
     settled_before = Invoice.settled_at.is_not(None) & (Invoice.settled_at < cut)
     status = case(
         (Invoice.voided_at.is_not(None) & (Invoice.voided_at < cut), literal("void")),
@@ -48,19 +46,62 @@ def invoice_states_at(
             Invoice.source,
             Invoice.external_id,
             Invoice.number,
-            Customer.name,
+            Customer.name.label("customer"),
             Invoice.issued_at,
             Invoice.total_minor,
-            open_minor,
-            status,
+            open_minor.label("open_minor"),
+            status.label("status"),
         )
         .join(Customer, Customer.id == Invoice.customer_id)
         .where(Invoice.issued_at < cut, Invoice.currency == currency)
     )
     if sources:
         query = query.where(Invoice.source.in_(sources))
+    return query
+
+
+def invoice_states_at(
+    conn: Connection, *, cut: datetime, currency: str, sources: list[str] | None = None
+) -> Iterator[InvoiceState]:
+    query = _states_query(cut, currency, sources)
     for row in conn.execute(query.execution_options(yield_per=10_000)):
         yield InvoiceState(*row)
+
+
+def states_to_compare(
+    conn: Connection, *, cut: datetime, currency: str, sources: list[str]
+) -> tuple[dict[str, int], list[InvoiceState]]:
+    """(open total per source, the invoices a comparison must look at): those without a
+    number, and those whose number is not held exactly once by every source with one total,
+    open amount and status. Invoices that agree everywhere, nearly all of them, stay in SQL."""
+    st = _states_query(cut, currency, sources).cte("st").prefix_with("MATERIALIZED")
+    ar = {
+        str(source): int(total or 0)
+        for source, total in conn.execute(
+            select(st.c.source, func.sum(st.c.open_minor)).group_by(st.c.source)
+        )
+    }
+    key = func.trim(st.c.number)
+    live = st.c.status != literal("void")
+    n = len(sources)
+    differing = (
+        select(key)
+        .where(key != "")
+        .group_by(key)
+        .having(
+            or_(
+                func.count() != n,
+                func.count(distinct(st.c.source)) != n,
+                func.count(distinct(st.c.status)) > 1,
+                func.count(distinct(case((live, st.c.total_minor)))) > 1,
+                func.count(distinct(case((live, st.c.open_minor)))) > 1,
+            )
+        )
+    )
+    rows = conn.execute(
+        select(*st.c).where(or_(st.c.number.is_(None), key == "", key.in_(differing)))
+    )
+    return ar, [InvoiceState(*row) for row in rows]
 
 
 def invoice_sources(conn: Connection) -> list[str]:

@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from db.invoice_states import InvoiceState, invoice_sources, invoice_states_at
+from db.invoice_states import InvoiceState, invoice_sources, states_to_compare
 from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
 from tools.money import format_major
@@ -156,14 +156,13 @@ def reconcile(deps: ToolDeps, args: ReconcileInput) -> Reconciliation:
                 f"{', '.join(held) or 'none'}"
             )
         sources = args.sources or held
-        states = list(
-            invoice_states_at(conn, cut=day_cut(day, tz), currency=currency, sources=sources)
+        sums, states = states_to_compare(
+            conn, cut=day_cut(day, tz), currency=currency, sources=sources
         )
-    ar = dict.fromkeys(sources, 0)
+    ar = dict.fromkeys(sources, 0) | sums
     groups: dict[str, dict[str, InvoiceState]] = defaultdict(dict)
     unnumbered: list[InvoiceState] = []
     for st in states:
-        ar[st.source] += st.open_minor
         key = (st.number or "").strip()
         if key and st.source not in groups[key]:
             groups[key][st.source] = st
