@@ -8,7 +8,6 @@ subqueries, which keeps a million-invoice source to one pass over the table.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -58,14 +57,6 @@ def _states_query(cut: datetime, currency: str, sources: list[str] | None) -> Se
     if sources:
         query = query.where(Invoice.source.in_(sources))
     return query
-
-
-def invoice_states_at(
-    conn: Connection, *, cut: datetime, currency: str, sources: list[str] | None = None
-) -> Iterator[InvoiceState]:
-    query = _states_query(cut, currency, sources)
-    for row in conn.execute(query.execution_options(yield_per=10_000)):
-        yield InvoiceState(*row)
 
 
 def states_to_compare(
