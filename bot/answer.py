@@ -38,6 +38,7 @@ from tools.dunning import DunningInput, propose_dunning_email
 from tools.forecast import ForecastInput, cash_forecast
 from tools.metrics import MetricsError, MetricsInput
 from tools.overdue import TopOverdueInput, top_overdue
+from tools.reconcile import ReconcileError, ReconcileInput, reconcile
 from tools.report import ar_report
 from tools.write_off import WriteOffInput, propose_write_off
 
@@ -154,6 +155,7 @@ READS: dict[str, Callable[[ToolDeps, Intent], BaseModel]] = {
     "find_receipts": lambda deps, i: find_receipts(
         deps, FindReceiptsInput(amount=i.amount, payer=i.customer)
     ),
+    "reconcile": lambda deps, i: reconcile(deps, ReconcileInput(as_of=i.as_of, sources=i.sources)),
 }
 
 _FLIGHTS = SingleFlight()
@@ -165,6 +167,8 @@ def _read(deps: ToolDeps, intent: Intent) -> BaseModel:
         return READS[intent.tool](deps, intent)
     except MetricsError as exc:
         return Refusal(lead="I can't answer that exactly", message=str(exc))
+    except ReconcileError as exc:
+        return Refusal(lead="Nothing to compare", message=str(exc))
 
 
 def _propose(deps: ToolDeps, intent: Intent, context: AskContext) -> BaseModel:

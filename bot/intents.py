@@ -26,12 +26,12 @@ from bot.dates import find_as_of
 Tool = Literal[
     "ar_report", "ar_cut", "cash_forecast", "dso_change", "credit_limits", "customer_balance",
     "top_overdue", "open_disputes", "unapplied_cash", "help", "propose_dunning_email",
-    "propose_write_off", "find_receipts",
+    "propose_write_off", "find_receipts", "reconcile",
 ]  # fmt: skip
 Topic = Literal[
     "ar", "aging", "dso", "best_dso", "add", "cei", "turnover", "bad_debt", "allowance",
     "all", "forecast", "dso_change", "credit", "customer", "overdue", "disputes", "unapplied",
-    "help", "proposal", "receipts",
+    "help", "proposal", "receipts", "reconcile",
 ]  # fmt: skip
 PROPOSALS: frozenset[Tool] = frozenset({"propose_dunning_email", "propose_write_off"})
 
@@ -52,6 +52,7 @@ class Intent(BaseModel):
     amount: str | None = None
     by: Literal["segment", "method", "currency", "owner"] | None = None
     group: str | None = Field(None, description="one group of the cut, e.g. a segment")
+    sources: list[str] | None = None
 
     @property
     def is_proposal(self) -> bool:
@@ -168,6 +169,23 @@ UNAPPLIED = _re(
     r"\b(unapplied|unallocated|unmatched|unreconciled)\b|\bcash on account\b|"
     r"\bpayments? (not|without) (applied|matched|an invoice)|\bon[- ]account (cash|payments?)\b"
 )
+# "does Stripe match QuickBooks?", "reconcile the books", "are stripe and qbo in balance?"
+SOURCE_NAMES = {"stripe": "stripe", "quickbooks": "quickbooks", "quickbook": "quickbooks",
+                "qbo": "quickbooks", "xero": "xero", "csv": "csv"}  # fmt: skip
+_SOURCE = r"\b(" + "|".join(SOURCE_NAMES) + r")\b"
+RECONCILE = _re(r"(?<!un)\breconcil\w*|\bin balance\b")
+AGREE = _re(r"\b(match(es)?|agree|differ\w*|discrepanc\w*|the same|line up|tie out)\b")
+
+
+def _reconcile(text: str, as_of: date | None) -> Intent | None:
+    """A comparison of sources; those it names (two or more), else every source."""
+    named = list(dict.fromkeys(SOURCE_NAMES[m] for m in re.findall(_SOURCE, text)))
+    if not (RECONCILE.search(text) or (named and AGREE.search(text))):
+        return None
+    sources = named if len(named) >= 2 else None
+    return Intent(tool="reconcile", topic="reconcile", as_of=as_of, sources=sources)
+
+
 BEST_DSO = _re(r"\bbest[- ]?(possible )?dso\b|\bbpdso\b")
 DSO = _re(
     r"\bdso\b|\bdays (of )?sales outstanding\b|\bdays to (collect|get paid)\b|"
@@ -380,6 +398,9 @@ def match(
     as_of, rest = find_as_of(text, today)
     if not rest:
         return None
+    reconciling = _reconcile(rest, as_of)
+    if reconciling is not None:
+        return reconciling
     if DISPUTES.search(rest):
         return Intent(tool="open_disputes", topic="disputes", as_of=as_of)
     if ahead.CREDIT_LIMIT.search(rest):

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
-from bot.blocks import alerts, credit, digest
+from bot.blocks import alerts, credit, digest, reconcile
 from bot.cards import post_card
 from bot.charts import aging_png
 from bot.slack_client import make_web_client
@@ -23,6 +23,7 @@ from tools.actions import ActionInfo
 from tools.credit import CreditPosition
 from tools.deps import ToolDeps
 from tools.digest import Digest
+from tools.reconcile import Reconciliation
 from tools.risk_money import ScoreInMoney
 from tools.settings import Settings, SettingsError
 from tools.slack_ids import slack_user_id_problem
@@ -79,6 +80,25 @@ def post_digest(client: WebClient, channel: str, d: Digest) -> str:
             },
         ],
     )
+    return ts
+
+
+def post_reconciliation(client: WebClient, channel: str, r: Reconciliation) -> str:
+    """The comparison in the channel; when sources differ, every difference as a CSV in its
+    thread."""
+    message = reconcile.reconcile_message(r)
+    posted = client.chat_postMessage(
+        channel=channel, text=message.text, blocks=message.block_dicts(), unfurl_links=False
+    )
+    ts = str(posted["ts"])
+    if not r.in_balance:
+        client.files_upload_v2(
+            channel=channel,
+            thread_ts=ts,
+            content=reconcile.reconcile_csv(r),
+            filename=f"reconciliation-{r.as_of}.csv",
+            title=f"Differences between {' and '.join(r.sources)} as of {r.as_of}",
+        )
     return ts
 
 

@@ -111,6 +111,22 @@ class Settings(BaseSettings):
     )
     stripe_api_base: str = "https://api.stripe.com"
 
+    # Accounting systems. The refresh token given here only seeds the first connection: the
+    # providers rotate it on every use, and the newest one is kept encrypted in the database.
+    token_key: SecretStr | None = Field(
+        None, description="Fernet key encrypting stored OAuth tokens (tools.token_box)"
+    )
+    quickbooks_client_id: str | None = None
+    quickbooks_client_secret: SecretStr | None = None
+    quickbooks_realm_id: str | None = None
+    quickbooks_refresh_token: SecretStr | None = None
+    quickbooks_api_base: str = "https://quickbooks.api.intuit.com/v3"
+    quickbooks_discovery_url: str = "https://developer.intuit.com/.well-known/openid_configuration/"
+    quickbooks_minor_version: int = Field(75, ge=75)
+    quickbooks_bad_debt_item_id: str | None = Field(
+        None, description="the product/service item bad-debt credit memos are written on"
+    )
+
     # Approvals and email
     smtp_url: str | None = None
     smtp_from: str = "ar@example.com"
@@ -139,6 +155,8 @@ class Settings(BaseSettings):
     dispute_watch_cron: str = "*/15 * * * *"
     dunning_cron: str = "0 9 * * mon-fri"
     stripe_sync_cron: str = "*/10 * * * *"
+    quickbooks_sync_cron: str = "*/30 * * * *"
+    reconcile_cron: str = "30 8 * * mon"
     outbox_cron: str = "* * * * *"
     retention_cron: str = "30 3 * * *"
     # Threads answering Slack at once; the database pool is sized from it (tools.deps). More

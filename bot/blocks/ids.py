@@ -57,7 +57,12 @@ class FieldId(StrEnum):
 # --- button values --------------------------------------------------------------------------
 
 RowsKind = Literal[
-    "open_invoices", "customer_invoices", "overdue_invoices", "disputes", "unapplied"
+    "open_invoices",
+    "customer_invoices",
+    "overdue_invoices",
+    "disputes",
+    "unapplied",
+    "reconcile",
 ]
 
 
@@ -68,6 +73,7 @@ class RowsRequest(BaseModel):
     as_of: date
     customer_id: int | None = None
     more_than_days: int | None = 0
+    sources: list[str] | None = None
 
 
 class PickCustomer(BaseModel):

@@ -15,6 +15,8 @@ COMMANDS: dict[str, str] = {
     "forecast": "forecast_cmd",
     "demo": "demo_cmd",
     "stripe": "stripe_cmd",
+    "quickbooks": "quickbooks_cmd",
+    "reconcile": "reconcile_cmd",
     "propose": "propose_cmd",
     "ask": "ask_cmd",
     "serve": "serve_cmd",

@@ -26,6 +26,7 @@ from bot.render.help import Help, help_text, help_view
 from bot.render.metrics import metrics_view
 from bot.render.overdue import overdue_view
 from bot.render.proposal import proposal_view
+from bot.render.reconcile import reconcile_view
 from bot.render.unapplied import unapplied_view
 from bot.render.words import AgentText, Refusal, WithLead, agent_view, refusal_view
 from tools.actions import ActionInfo
@@ -40,6 +41,7 @@ from tools.dso_change import DsoChange
 from tools.forecast import CashForecast, forecast_json
 from tools.metrics import ArMetrics
 from tools.overdue import TopOverdue
+from tools.reconcile import Reconciliation
 from tools.report import report_json
 
 
@@ -65,6 +67,7 @@ KINDS: dict[type[BaseModel], Kind] = {
     OpenDisputes: Kind(disputes_view),
     UnappliedCash: Kind(unapplied_view),
     ReceiptSearch: Kind(receipts_view),
+    Reconciliation: Kind(reconcile_view, lambda r: r.as_json()),
     ActionInfo: Kind(proposal_view, lambda a: {"action_id": a.id, "status": a.status}),
     Help: Kind(help_view, lambda _: {}),
     Refusal: Kind(refusal_view, lambda r: {"error": r.message}),

@@ -29,6 +29,7 @@ from tools import (
     overdue,
     payment_history,
     promises,
+    reconcile,
     risk,
     write_off,
 )
@@ -193,6 +194,13 @@ def _lookup_specs() -> list[Spec]:
             "'match the 12,400 wire from Acme'. Applying is a person's click on the card.",
             cash_lines.FindReceiptsInput,
             lambda d, a, t: cash_lines.find_receipts(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "reconcile",
+            "Compare the invoice sources (stripe, quickbooks, csv) invoice by invoice at a "
+            "date: AR per source and each invoice missing, differing in amount or in status.",
+            reconcile.ReconcileInput,
+            lambda d, a, t: reconcile.reconcile(d, a),  # type: ignore[arg-type]
         ),
     ]
 
