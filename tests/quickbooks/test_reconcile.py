@@ -158,3 +158,21 @@ def test_bot_answers_whether_the_sources_match(
 
     assert main(["ask", "does stripe match quickbooks?"]) == 0
     assert "the ledger holds no invoices from stripe" in capsys.readouterr().out
+
+
+def test_syncing_beside_another_source_warns_that_figures_add_both(
+    qdeps: ToolDeps, fake: FakeQuickBooks, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    acme = fake.add_customer("Acme")
+    fake.add_invoice(acme, "100.00", txn_date=date(2026, 1, 5), number="7")
+    assert main(["quickbooks", "sync"]) == 0
+    assert "counted twice" not in capsys.readouterr().err
+    files = write_csvs(
+        tmp_path / "x",
+        customers=[customer("A", name="Acme")],
+        invoices=[invoice("i7", "100.00", "2026-01-05", "2026-02-04", customer_id="A", number="7")],
+    )
+    import_directory(qdeps.engine, files, tz=qdeps.settings.tz)
+    assert main(["quickbooks", "sync"]) == 0
+    err = capsys.readouterr().err
+    assert "also holds invoices from csv" in err and "counted twice" in err
