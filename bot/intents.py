@@ -6,8 +6,8 @@ INV-1 because ...", which action to propose. Only confident matches become inten
 else is None and goes to the agent (or help).
 
 Patterns are worded the way finance people ask ("what's our AR", "receivables as of June 30",
-"who's 60+ days late", "Acme's balance"); a light typo fixer maps misspelt keywords
-("recievables", "agign") onto the vocabulary before matching. Matching is pure: no database.
+"who's 60+ days late", "Acme's balance"), on the question as `question_text` normalises it;
+matching is pure: no database.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from rapidfuzz import fuzz, process
 
 from bot import lookahead_words as ahead
 from bot.dates import find_as_of
+from bot.question_text import VOCAB_SET, normalize, strip_markup
 
 Tool = Literal[
     "ar_report", "ar_cut", "cash_forecast", "dso_change", "credit_limits", "customer_balance",
@@ -59,37 +59,6 @@ class Intent(BaseModel):
         return self.tool in PROPOSALS
 
 
-# --- normalising --------------------------------------------------------------------------
-
-VOCABULARY = (
-    "receivable receivables outstanding aging ageing overdue balance balances invoices invoice "
-    "disputes dispute disputed chargeback chargebacks unapplied unallocated cash payments "
-    "turnover delinquent delinquency collection collections effectiveness index debt written "
-    "quarter month year yesterday customers customer accounts account breakdown buckets "
-    "metrics average possible owed owing open right show what help late chase biggest largest "
-    "report summary allowance doubtful statement currently write wrote collect collected "
-    "receive received whats where which there these those about today their"
-).split()
-_VOCAB_SET = set(VOCABULARY)
-_SLACK_MARKUP = re.compile(r"<[@#!][^>]*>|<https?://[^>]*>")
-
-
-def _fix_word(word: str) -> str:
-    if len(word) < 5 or word in _VOCAB_SET or not word.isalpha():
-        return word
-    best = process.extractOne(word, VOCABULARY, scorer=fuzz.ratio, score_cutoff=80)
-    return best[0] if best else word
-
-
-def normalize(question: str) -> str:
-    text = _SLACK_MARKUP.sub(" ", question).replace("’", "'").replace("‘", "'").lower()
-    text = re.sub(r"[^\w\s'/+.,:$-]", " ", text)
-    words = [_fix_word(w) for w in re.split(r"\s+", text) if w]
-    text = " ".join(words)
-    text = re.sub(r"[?!.,:]+(\s|$)", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
-
-
 # --- proposals ----------------------------------------------------------------------------
 # Matched on the question as typed (names keep their case); a proposal the patterns do not
 # pin down ("remind Acme about the March invoice") is left to the agent.
@@ -118,7 +87,7 @@ _VAGUE_WHO = re.compile(r"\b(about|regarding|re|for|invoices?)\b", re.IGNORECASE
 
 def match_proposal(question: str) -> Intent | None:
     """A reminder or write-off to propose, when the question pins it down."""
-    text = " ".join(_SLACK_MARKUP.sub(" ", question).split())
+    text = strip_markup(question)
     if m := WRITE_OFF.match(text):
         return Intent(
             tool="propose_write_off", topic="proposal", invoice=m["inv"], reason=m["reason"]
@@ -142,8 +111,6 @@ def match_proposal(question: str) -> Intent | None:
 
 
 # --- questions ----------------------------------------------------------------------------
-
-
 def _re(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
@@ -272,7 +239,7 @@ def _clean_name(raw: str) -> str | None:
     name = re.sub(r"'s$", "", name).strip()
     if not name or name in GENERIC_NAMES or len(name) < 2 or name.isdigit():
         return None
-    if all(word in STOPWORDS or word in _VOCAB_SET for word in name.split()):
+    if all(word in STOPWORDS or word in VOCAB_SET for word in name.split()):
         return None
     if AR.fullmatch(name) or DSO.search(name):
         return None

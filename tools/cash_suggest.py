@@ -19,9 +19,9 @@ from db.customers import customer_names
 from db.invoices import open_invoices
 from tools.cash_match import Book, OpenInv, Receipt, Suggestion, suggest
 from tools.clock import AsOfDate, day_cut, today
+from tools.cross_rates import convert_at, rate_between
 from tools.customer_lookup import NameIndex
 from tools.deps import ToolDeps
-from tools.metrics import convert_at, rate_between
 from tools.money import format_major
 from tools.settings import Settings
 

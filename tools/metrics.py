@@ -380,23 +380,3 @@ def _dso_point(
         best_possible_dso=best,
         average_days_delinquent=add,
     )
-
-
-def rate_between(
-    session: Session, source: str, target: str, on: date, reporting: str
-) -> Decimal | None:
-    """Units of `target` per one unit of `source` at the rates on or before `on` (each quoted
-    in the reporting currency); None without a rate."""
-    rates = []
-    for cur in (source, target):
-        rate = Decimal(1) if cur == reporting else fx_rate(session, cur, on)
-        if rate is None:
-            return None
-        rates.append(rate)
-    return rates[0] / rates[1]
-
-
-def convert_at(amount_minor: int, source: str, target: str, rate: Decimal) -> int:
-    """`amount_minor` of `source` in `target` minor units at `rate`, half-up."""
-    exact = Decimal(amount_minor) * rate * Decimal(10) ** (exponent(target) - exponent(source))
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
