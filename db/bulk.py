@@ -96,12 +96,25 @@ class Deferred:
     sql: str
 
 
-def defer_secondary(conn: Connection, tables: Sequence[str]) -> list[Deferred]:
-    """Drop the tables' non-unique indexes and, on PostgreSQL, their foreign keys (unique
-    ones stay: upserts need them); `restore` builds them again, in the same transaction."""
+def defer_secondary(
+    conn: Connection, tables: Sequence[str], *, unique: bool = False
+) -> list[Deferred]:
+    """Drop the tables' non-unique indexes and, on PostgreSQL, their foreign keys; `restore`
+    builds them again, in the same transaction. `unique` (PostgreSQL): their unique
+    constraints too, for writers that upsert without ON CONFLICT (db.upserts, `alone`); the
+    rebuild fails, and the transaction with it, if the rows broke one."""
     found: list[Deferred] = []
     reflect = inspect(conn)
     for table in tables:
+        if unique and conn.dialect.name == "postgresql":
+            for uq in reflect.get_unique_constraints(table):
+                found.append(
+                    Deferred(
+                        f"ALTER TABLE {table} DROP CONSTRAINT {uq['name']}",
+                        f"ALTER TABLE {table} ADD CONSTRAINT {uq['name']} "
+                        f"UNIQUE ({', '.join(str(c) for c in uq['column_names'])})",
+                    )
+                )
         for ix in reflect.get_indexes(table):
             if not ix["unique"] and ix["name"]:
                 columns = ", ".join(str(c) for c in ix["column_names"])

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from tqdm import tqdm
 
-from db import bulk, ingest
-from db.ingest import UpsertCounts
+from db import bulk, ingest, upserts
+from db.upserts import UpsertCounts
 from tools.csv_fast import as_tuple, fast_parser
 from tools.csv_rows import COLUMNS, ORDER, SOURCE, RowError, Rows
 from tools.money import format_major
@@ -178,7 +178,10 @@ def import_directory(engine: Engine, directory: Path, *, tz: ZoneInfo) -> Import
         for entity in files:
             for line, msg in ingest.unknown_references(conn, entity, source=SOURCE):
                 error(entity, line, msg)
-            summary.counts[entity] = ingest.upsert(conn, entity, source=SOURCE, settle=True)
+            alone = bool(deferred) and entity in ingest.BULK_TABLES
+            summary.counts[entity] = upserts.upsert(
+                conn, entity, source=SOURCE, settle=True, alone=alone
+            )
             if deferred:
                 ingest.analyze_written(conn, entity)
         settled = "invoices" in files  # upserted with their settlement
