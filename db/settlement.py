@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import CreateTable
 
-from db.ar_sums import driven_join, refresh_terms
+from db.ar_sums import SCRATCH, driven_join, refresh_terms
 from db.types import UTCDateTime
 
 # Temporary tables live as long as the database connection and are emptied after each use:
@@ -218,7 +218,7 @@ def _prepare(conn: Connection) -> None:
     info = conn.connection.info
     if info.get(_READY):
         return
-    for table in (_targets, _results):
+    for table in (_targets, _results, *SCRATCH):
         conn.execute(CreateTable(table, if_not_exists=True))
     if event.contains(conn.engine, "rollback", _forget):  # else ask the database every time
         info[_READY] = True

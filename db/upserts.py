@@ -103,6 +103,36 @@ def staged_count(conn: Connection, entity: str) -> int:
     return int(conn.execute(text(f"SELECT count(*) FROM stage_{entity}")).scalar_one())
 
 
+def _select(conn: Connection, entity: str, source: str, settle: bool) -> tuple[list[str], str]:
+    """The written columns and the SELECT of staged rows, outside ids resolved, they come from."""
+    joins, exprs = _UPSERTS[entity]
+    if entity == "invoices" and settle:
+        settle_staged(conn, source=source)
+        joins += " LEFT JOIN settle_staged pre ON pre.invoice_ext = s.external_id"
+        exprs = exprs | {c: f"pre.{c}" for c in _DERIVED}
+    select = (
+        "SELECT :source AS source, s.external_id, "
+        + ", ".join(f"{e} AS {c}" for c, e in exprs.items())
+        + f" FROM stage_{entity} s {joins}"
+    )
+    return list(exprs), select
+
+
+def _on_conflict(entity: str, cols: list[str], select: str) -> str:
+    differs = " OR ".join(f"{entity}.{c} IS DISTINCT FROM excluded.{c}" for c in cols)
+    return (
+        f"INSERT INTO {entity} (source, external_id, {', '.join(cols)}) {select} WHERE true "
+        f"ON CONFLICT (source, external_id) DO UPDATE SET "
+        f"{', '.join(f'{c} = excluded.{c}' for c in cols)} WHERE {differs}"
+    )
+
+
+def write(conn: Connection, entity: str, *, source: str) -> None:
+    """`upsert` for callers that need no counts (the Stripe sync): one statement."""
+    cols, select = _select(conn, entity, source, False)
+    conn.execute(text(_on_conflict(entity, cols, select)), {"source": source})
+
+
 def upsert(
     conn: Connection, entity: str, *, source: str, settle: bool = False, alone: bool = False
 ) -> UpsertCounts:
@@ -114,17 +144,7 @@ def upsert(
     so the upsert needs no unique index."""
     if entity == "fx_rates":
         return _upsert_fx(conn)
-    joins, exprs = _UPSERTS[entity]
-    if entity == "invoices" and settle:
-        settle_staged(conn, source=source)
-        joins += " LEFT JOIN settle_staged pre ON pre.invoice_ext = s.external_id"
-        exprs = exprs | {c: f"pre.{c}" for c in _DERIVED}
-    cols = list(exprs)
-    select = (
-        "SELECT :source AS source, s.external_id, "
-        + ", ".join(f"{e} AS {c}" for c, e in exprs.items())
-        + f" FROM stage_{entity} s {joins}"
-    )
+    cols, select = _select(conn, entity, source, settle)
     params = {"source": source}
     if alone:
         return _upsert_alone(conn, entity, cols, select, params)
@@ -147,15 +167,7 @@ def upsert(
             text(f"SELECT count(*) {join_target} WHERE t.id IS NOT NULL AND ({own_differs})"),
             params,
         ).scalar_one()
-    differs = " OR ".join(f"{entity}.{c} IS DISTINCT FROM excluded.{c}" for c in cols)
-    result = conn.execute(
-        text(
-            f"INSERT INTO {entity} (source, external_id, {', '.join(cols)}) {select} WHERE true "
-            f"ON CONFLICT (source, external_id) DO UPDATE SET "
-            f"{', '.join(f'{c} = excluded.{c}' for c in cols)} WHERE {differs}"
-        ),
-        params,
-    )
+    result = conn.execute(text(_on_conflict(entity, cols, select)), params)
     written = max(result.rowcount, 0)
     changed = written - new_rows if changed_own is None else int(changed_own)
     return UpsertCounts(new=new_rows, changed=changed, unchanged=total - new_rows - changed)
