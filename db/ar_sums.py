@@ -171,17 +171,14 @@ SCRATCH = (
     _scratch("terms_new", Column("invoice_id", Integer)),
     _scratch("terms_delta"),
 )
-# Past this many rows, emptying a scratch table row by row costs more than PostgreSQL's
-# TRUNCATE, which rewrites the catalogue.
-_TRUNCATE_ROWS = 50_000
 
 
 def refresh_terms(conn: Connection) -> None:
     """Replace the terms of the invoices in `settle_targets` (old out, new in) and bump the
-    ledger version; called by db.settlement in the writing transaction, which has created
-    the SCRATCH tables empty."""
+    ledger version; called by db.settlement in the writing transaction, which gives the
+    SCRATCH tables empty and empties them after."""
     dialect = conn.dialect.name
-    written = conn.execute(text(_terms_sql(dialect))).rowcount
+    conn.execute(text(_terms_sql(dialect)))
     rewritten = "SELECT invoice_id FROM settle_targets"
     old = conn.execute(text(f"SELECT 1 FROM ar_terms WHERE invoice_id IN ({rewritten}) LIMIT 1"))
     terms = f"SELECT {KEY}, amount_minor, n FROM terms_new"
@@ -224,9 +221,6 @@ def refresh_terms(conn: Connection) -> None:
             f"AND ({KEY}) IN (SELECT {KEY} FROM terms_delta)"
         )
     )
-    empty = "TRUNCATE" if dialect == "postgresql" and written > _TRUNCATE_ROWS else "DELETE FROM"
-    conn.execute(text(f"{empty} terms_new"))
-    conn.execute(text(f"{empty} terms_delta"))
     bump_version(conn)
 
 

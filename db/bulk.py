@@ -88,6 +88,20 @@ def _insert_sqlite(conn: Connection, table: Table, rows: Sequence[Sequence[Any]]
     raw.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", out)
 
 
+def empty(conn: Connection, tables: Sequence[str]) -> None:
+    """Empty scratch tables kept per connection. PostgreSQL never vacuums temporary tables, so
+    rows deleted page after page stay in the heap, every later scan reads them and a backfill
+    slows down page by page; TRUNCATE gives them fresh storage, all in one statement. SQLite
+    truncates on a DELETE without WHERE."""
+    if not tables:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"TRUNCATE {', '.join(tables)}"))
+        return
+    for table in tables:
+        conn.execute(text(f"DELETE FROM {table}"))
+
+
 @dataclass(frozen=True)
 class Deferred:
     """An index, or on PostgreSQL a foreign key, dropped for a bulk write; `sql` rebuilds it."""

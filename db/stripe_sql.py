@@ -13,6 +13,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateTable
 
+from db.bulk import empty
 from db.models import Customer, Dispute, Invoice, ProcessedEvent, StripeLink, SyncCursor
 from db.stages import STAGES
 
@@ -61,8 +62,7 @@ def analyze_stage(conn: Connection, entity: str) -> None:
 
 
 def clear_stages(conn: Connection, entities: Collection[str]) -> None:
-    for entity in entities:
-        conn.execute(STAGES[entity].delete())
+    empty(conn, [STAGES[entity].name for entity in sorted(entities)])
 
 
 def analyze_ledger(conn: Connection) -> None:
