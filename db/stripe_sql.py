@@ -56,7 +56,8 @@ def prepare_stages(conn: Connection) -> None:
 def analyze_stage(conn: Connection, entity: str) -> None:
     """PostgreSQL keeps no statistics on temporary tables until asked; without them it plans
     the staged-rows joins as if the stage were large and scans whole ledger tables per page,
-    which makes a 100,000-invoice backfill quadratic."""
+    which makes a 100,000-invoice backfill quadratic. A truncated table is again one without
+    statistics, so every staged page is analyzed (100 rows: well under a millisecond)."""
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"ANALYZE stage_{entity}"))
 

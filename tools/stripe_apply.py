@@ -64,6 +64,7 @@ def _stage(conn: Connection, entity: str, rows: Iterable[dict[str, Any] | None])
     if staged:
         conn.info.setdefault(_DIRTY, set()).add(entity)
         ingest.stage_rows(conn, entity, staged)
+        sq.analyze_stage(conn, entity)
     return len(staged)
 
 
