@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from db import ingest, source_rows
+from db import ingest, source_rows, upserts
 from db import stripe_sql as sq
 from db.settlement import refresh_settlement
 from tools.quickbooks_map import (
@@ -116,7 +116,7 @@ def _write(
                 Problem(entity, _owner_of(owner, stage, in_order[n - 1]["external_id"]), why)
                 for n, why in bad
             ]
-        ingest.upsert(conn, stage, source=SOURCE)
+        upserts.write(conn, stage, source=SOURCE)
     stamped = source_rows.write_off_by_external_id(conn, SOURCE, write_offs)
     overs = ingest.refresh_touched(conn, source=SOURCE) + refresh_settlement(conn, stamped)
     for over in overs:
