@@ -100,10 +100,11 @@ class Agent:
         self.tools = build_tools(deps)
         self.tool_names = [t.name for t in self.tools]
         self.max_rounds = s.llm_max_rounds
+        self.bounds = Bounds(s.llm_max_rounds, s.llm_max_tokens, s.llm_tool_choice)
         self.graph: Any = create_agent(
             self.llm,
             self.tools,
-            middleware=[Bounds(s.llm_max_rounds, s.llm_max_tokens, s.llm_tool_choice)],
+            middleware=[self.bounds],
             context_schema=TurnContext,
         )
         self.memory = ThreadMemory(deps, s.llm_history_tokens)
