@@ -3,16 +3,18 @@
 One `Agent` per process (the graph and the HTTP client are reused); `ask` answers one
 question in one Slack thread. What the user gets is always one of:
 
-* the model's answer, when every figure in it came from a tool result of this turn, cut of
-  repeats, of advice to act that no proposal of this question backs, and to the length cap;
+* the model's answer, when every figure in it came from a tool result of this turn, reduced
+  to the sentences those results back (`sentences`: no advice, no talk of approvals, our own
+  words about a proposal of this question), cut of repeats and to the length cap;
 * the answer regenerated once, when the first one cited a figure no tool returned;
 * the tools' own rendering, when the regenerated one still did, or the round/token limit hit;
 * a deterministic answer for what the question names (`substitute`), when the model answered
   a question about the ledger without any tool result of it, or with tool results about none
-  of the customers or segments the question names;
+  of the customers or segments the question names, or with nothing backed left of its words
+  (else the tools' own rendering); the help for small talk that speaks of the ledger;
 * "the assistant is unavailable" plus the fast-path help, when the model could not be reached
   after the client's retries (with backoff) on timeouts, 429 and 5xx, or answered with an
-  empty or malformed message.
+  empty or malformed message (tool arguments that are not a JSON object among them).
 """
 
 from __future__ import annotations
