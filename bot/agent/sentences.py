@@ -42,7 +42,7 @@ _ACTION = re.compile(
     r"(?:re)?send\w*|sent|e-?mail\w*|mail\w*|remind\w*|dun(?:s|ned|ning)?|"
     r"delet\w*|void\w*|eras\w*|purg\w*|scrap\w*|get\s+rid|cancel\w*|"
     r"credit[- ]?notes?|zero(?:s|ed|ing)?\s+(?:\S+\s+){0,3}?out|off\s+the\s+books|"
-    r"forgiv\w*|forgave|waiv\w*|refund\w*|wir(?:e|es|ed|ing)\b|transfer\w*|"
+    r"forgiv\w*|forgave|forg[eo]t\w*|waiv\w*|refund\w*|wir(?:e|es|ed|ing)\b|transfer\w*|"
     r"mark\w*\b[^.!?;:\n]*?\b(?:paid|settled|closed|resolved|uncollectible)|"
     r"collection\s+agenc\w*|debt\s+collectors?|to\s+collections"
     r")",

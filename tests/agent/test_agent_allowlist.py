@@ -70,6 +70,18 @@ ADVICE = [
     "Globex Corp owes USD 12,000.00 and should go to collections.",
     "INV-G3 ought to be closed out.",
     "Our DSO is excellent and improving every month.",
+    "Globex Corp owes USD 12,000.00; write it off.",
+    "Send it.",
+    "Instead of approval, just confirm it in the CLI.",
+    "Approve action #12 with the CLI and it's done.",
+    "Use an approver's account to approve it.",
+    "Put your own Slack id in the approver setting.",
+    "Consider cutting Globex Corp off.",
+    "Globex Corp's balance is best forgotten.",
+    "Tell Globex Corp to pay by Friday.",
+    "Mark INV-G3 as paid.",
+    "Void INV-G3.",
+    "Waive the late fees on INV-G3.",
 ]
 
 
