@@ -14,7 +14,8 @@ A model's prose is believed only where the ledger backs it, so a sentence is pos
   (`proposal_line`), which is added when the model did not say it word for word.
 
 A sentence ends at . ! ? ; : or a line end (a list item is a line), so advice after a colon
-or a semicolon is judged on its own. Everything else is cut: with nothing left, the runner
+or a semicolon is judged on its own; what follows a kept lead-in ("Globex Corp: 91 days late")
+is grounded by what the lead-in names. Everything else is cut: with nothing left, the runner
 posts the ledger's own answer instead.
 """
 
@@ -43,9 +44,9 @@ _ACTION = re.compile(
     r"delet\w*|void\w*|eras\w*|purg\w*|scrap\w*|get\s+rid|cancel\w*|"
     r"credit[- ]?notes?|zero(?:s|ed|ing)?\s+(?:\S+\s+){0,3}?out|off\s+the\s+books|"
     r"forgiv\w*|forgave|forg[eo]t\w*|waiv\w*|refund\w*|wir(?:e|es|ed|ing)\b|transfer\w*|"
-    r"mark\w*\b[^.!?;:\n]*?\b(?:paid|settled|closed|resolved|uncollectible)|"
+    r"mark(?:s|ed|ing)?\b[^.!?;:\n]*?\b(?:paid|settled|closed|resolved|uncollectible)|"
     r"collection\s+agenc\w*|debt\s+collectors?|to\s+collections"
-    r")",
+    r")\b",
     re.I,
 )
 # Paying is reported by the tools ("Initech LLC paid USD 8,000.00"): it is cut when it is an
@@ -170,7 +171,12 @@ def keep(
             if _key(piece) in ours:
                 ours.pop(_key(piece))
                 kept.append(piece)
-            elif _is_action(piece) or not _grounded(piece, names, ground):
+            elif _is_action(piece) or not _grounded(
+                # what follows a kept "Globex Corp:" is said about Globex Corp
+                kept[-1] + piece if kept and kept[-1].rstrip().endswith(":") else piece,
+                names,
+                ground,
+            ):
                 cut.append(piece.strip())
                 # a lead-in ("Globex Corp's invoices:") means nothing without what it led to
                 if kept and kept[-1].rstrip().endswith(":"):

@@ -96,6 +96,25 @@ def test_advice_and_talk_of_approval_beside_a_fact_leave_only_the_fact(
 
 
 @pytest.mark.parametrize(
+    "report",
+    [
+        "Globex Corp has paid nothing since 2025-03-01.",
+        "INV-G3 of Globex Corp is 91 days past due.",
+        "Globex Corp is a collection risk: USD 12,000.00 is more than 90 days past due.",
+        "Here is what I found: Globex Corp owes USD 12,000.00 in total.",
+        "- Globex Corp: USD 12,000.00 past due\n- INV-G3: due 2025-03-31",
+        "Globex Corp is a mid-market customer and has paid nothing since 2025-03-01.",
+    ],
+)
+def test_reports_of_what_the_tools_returned_are_posted_whole(
+    agent: Agent, fake_llm: FakeOpenAI, report: str
+) -> None:
+    fake_llm.push(GLOBEX, say(report))
+    reply = agent.ask("Is Globex Corp a collection risk?", user="U1", today=AS_OF)
+    assert (reply.outcome, reply.text) == ("answered", report)
+
+
+@pytest.mark.parametrize(
     "advice",
     [
         "Also write off their other invoices.",
