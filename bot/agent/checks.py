@@ -64,15 +64,19 @@ def is_raw_call(answer: str, tool_names: Sequence[str] = ()) -> bool:
 
 # --- repetition and length ---------------------------------------------------------------------
 
-# "Point 3:", "2)", "- ", "Step 4 -": list markers and numbering, which make no sentence new.
-_MARKERS = re.compile(r"\b(?:point|step|item|note|reason|tip)\s*\d+\b|\d+|[\W_]+", re.I)
-# A sentence ends at . ! or ? followed by a space or the end ("USD 5.00" is one word).
-_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?=[^\s.!?]))+[.!?]*[^\S\n]*|\n")
+# "Point 3:", "2)", "- ", "Step 4 -": a list marker or number opening a sentence, which makes
+# no sentence new (numbers inside it do: "INV-G3 is late" and "INV-G4 is late" are two).
+_MARKER = re.compile(r"^[\W_]*(?:(?:point|step|item|note|reason|tip|no)\.?\s*)?\d*[\W_]*", re.I)
+# A sentence ends at . ! or ? followed by a space or the end ("USD 5.00" is one word); a list
+# number opening a line ("2. ") belongs to the sentence after it.
+_SENTENCE = re.compile(
+    r"(?:(?<![^\n])[^\S\n]*\d{1,3}[.)][^\S\n]+)?(?:[^.!?\n]|[.!?](?=[^\s.!?]))+[.!?]*[^\S\n]*|\n"
+)
 
 
 def _key(text: str) -> str:
-    """What a sentence says, whatever number or marker it was given."""
-    return " ".join(_MARKERS.sub(" ", text.casefold()).split())
+    """What a sentence says, whatever number or marker opens it."""
+    return " ".join(re.sub(r"[\W_]+", " ", _MARKER.sub("", text.casefold())).split())
 
 
 def _dedupe_sentences(paragraph: str, seen: set[str]) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from bot.agent import Agent
+from bot.agent import Agent, checks
 from db.models import LlmUsage
 from tests.agent.conftest import AS_OF, MakeDeps, SlackBot, ask_in_slack
 from tests.agent.test_agent_advice import DRAFT, answer_beside_cards
@@ -283,6 +283,24 @@ def test_the_same_sentence_under_new_numbers_is_posted_once(
     fake_llm.push(GLOBEX, say(body))
     reply = agent.ask("Is Globex Corp a collection risk?", user="U1", today=AS_OF)
     assert reply.text.count("is a risk because") == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("INV-G3 is 91 days late.\nINV-G4 is 91 days late.", None),
+        (
+            "1. Globex Corp is far behind on payments.\n2. Globex Corp is far behind on payments.",
+            "1. Globex Corp is far behind on payments.",
+        ),
+        (
+            "Step 1 - Globex Corp is far behind.\n\nStep 2 - Globex Corp is far behind.",
+            "Step 1 - Globex Corp is far behind.",
+        ),
+    ],
+)
+def test_a_repeat_is_told_by_its_words_not_its_numbering(answer: str, expected: str | None) -> None:
+    assert checks.tidy(answer, 1500) == (expected or answer)
 
 
 @pytest.mark.parametrize("cap", [200, 201, 250])
