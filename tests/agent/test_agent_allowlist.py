@@ -185,6 +185,13 @@ def test_a_claim_about_a_refused_proposal_is_cut(slack_bot: SlackBot, fake_llm: 
             "could not answer this from the ledger itself",
             ["reliable payer"],
         ),
+        (  # a lookup that found several backs none of them
+            "Is Globex or Initech a risk?",
+            call("customer_balance", customer="Globex Initech", as_of="2025-06-30"),
+            "Globex Corp is a reliable payer.",
+            "Several customers match",
+            ["reliable payer"],
+        ),
         (  # figure-free praise names nothing a tool returned
             "How is our DSO trending?",
             call("unapplied_cash", as_of="2025-06-30"),
