@@ -8,14 +8,15 @@ has; one that still asks for tools is stopped there, its calls not run.
 `tool_choice` is always sent with the tools: some OpenAI-compatible servers (llama-cpp-python)
 read a request without it as "none" and drop the tools from the prompt. The first call of a
 question asks for "required" (a tool call, so the answer rests on the ledger); a server that
-refuses "required" gets "auto" from then on, for this agent (one model at one URL). Questions
-run in parallel threads, so what was learnt is kept under a lock (`FirstChoice`).
+refuses "required" gets "auto" (`FirstChoice` says for how long), for this agent (one model at
+one URL). Questions run in parallel threads, so what was learnt is kept under a lock.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,9 @@ LIMIT_MARKER = "arbot_limit"
 # Statuses with which servers refuse a tool_choice they do not know (llama-cpp-python's
 # chatml-function-calling fails "required" with a 500).
 _REFUSED_CHOICE = frozenset({400, 422, 500})
+_SCHEMA_REFUSAL = frozenset({400, 422})
+# How long "auto" is kept after a 500 on "required" that "auto" then got past.
+RETRY_REQUIRED_AFTER_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -52,34 +56,52 @@ class FirstChoice:
     """The tool_choice of a question's first call, as learnt from the server, shared by the
     threads answering questions at once.
 
-    A 500 on "required" may be a refusal or a failing server: "auto" is tried at once; when
-    "auto" fails too and no question ever got an answer with it, "required" is asked again
-    next time. Once "auto" has worked, it stays: another thread's failure cannot undo it.
+    A 400 or 422 on "required" is a schema refusal: "auto" from then on. A 500 may be a
+    refusal (llama-cpp-python) or a failing server: "auto" is tried at once, and when it
+    works it is kept for `retry_after` seconds, then "required" is asked again, so a server
+    that was only failing for a while gets its tool calls asked for once it recovers. When
+    "auto" fails too and never worked, the next question asks for "required" again. Once
+    "auto" has worked, another thread's failure cannot undo it.
     """
 
-    def __init__(self, initial: str) -> None:
+    def __init__(
+        self,
+        initial: str,
+        *,
+        retry_after: float = RETRY_REQUIRED_AFTER_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._lock = threading.Lock()
         self._initial = self._choice = initial
         self._auto_worked = False
+        self._for_good = False  # a schema refusal: never ask for "required" again
+        self._until: float | None = None
+        self.retry_after, self.clock = retry_after, clock
 
     def get(self) -> str:
         with self._lock:
+            if self._until is not None and self.clock() >= self._until:
+                self._choice, self._auto_worked, self._until = self._initial, False, None
             return self._choice
 
-    def refused(self) -> None:
+    def refused(self, status: int) -> None:
         with self._lock:
             self._choice = "auto"
+            self._for_good = self._for_good or status in _SCHEMA_REFUSAL
 
     def answered(self, choice: str) -> None:
-        """A first call sent with `choice` was answered: "auto" after a refusal now stays."""
+        """A first call sent with `choice` was answered: "auto" after a refusal now stays,
+        for good after a schema refusal, else for `retry_after` seconds."""
         if choice != "auto" or self._initial == "auto":
             return
         with self._lock:
             self._auto_worked, self._choice = True, "auto"
+            if not self._for_good and self._until is None:
+                self._until = self.clock() + self.retry_after
 
     def auto_failed(self) -> None:
         with self._lock:
-            if not self._auto_worked:
+            if not self._auto_worked and not self._for_good:
                 self._choice = self._initial
 
 
@@ -130,7 +152,7 @@ class Bounds(AgentMiddleware):
             log.warning(
                 "event=llm_tool_choice_required_refused status=%d using=auto", exc.status_code
             )
-            self.first_choice.refused()
+            self.first_choice.refused(exc.status_code)
             overrides["tool_choice"] = "auto"
             try:
                 response = handler(request.override(**overrides))

@@ -1,26 +1,27 @@
 """What a model's words must pass before they reach Slack, besides their figures (`grounding`).
 
-Real models, small ones most, skip tools, ramble, loop and give advice. Each rule here is one
-function the runner applies to every answer:
+Real models, small ones most, skip tools, ramble, loop and write tool calls out as text.
+Each rule here is one function the runner applies to every answer (which sentences may be
+posted at all is `sentences`):
 
 * `is_ledger_question`: anything but small talk is answered from tool results of that
   question, or not by the model at all;
-* `unbacked_advice`: a sentence with a write-off, pay, send, delete, forgive or mark-as-paid
-  verb is cut unless a proposal of this question covers it (kind, customer, invoices) or it
-  only reports what the tool results say; a sentence suggesting to skip, get around or
-  self-approve an approval is always cut;
+* `is_raw_call`: a reply holding tool-call markup is never posted;
+* `backing`: only data blocks of lookups that succeeded back an answer;
 * `results_about`: prose stands on tool results about what the question names, not on
   results about something else;
-* `tidy`: paragraphs and sentences said twice are said once, and the answer is cut to the
-  length Slack readers read.
+* `tidy`: paragraphs and sentences said twice (whatever their numbering) are said once, and
+  the answer is cut to the length Slack readers read.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
-from bot.agent.tools.turn import Proposed
+from bot.agent import grounding
+from bot.blocks.common import shorten
 from tools.customer_lookup import Named, normalize
 
 # What small talk is: a greeting, thanks, or a question about the assistant itself, and
@@ -42,201 +43,40 @@ def is_ledger_question(question: str, *, names_something: bool) -> bool:
     return names_something or not _SMALL_TALK.match(question)
 
 
-# A reply that is a tool call written out as text (small models do this when offered no tools):
-# "functions.customer_balance: {}", or a bare JSON object.
-_RAW_CALL = re.compile(r"^\s*(?:functions\.\w+\s*:|\{[\s\S]*\}\s*$|\[\s*\{)")
-
-
-def is_raw_call(answer: str) -> bool:
-    """True when the model's text is a tool call it wrote out, not an answer for a person."""
-    return bool(_RAW_CALL.match(answer))
-
-
-# --- advice ------------------------------------------------------------------------------------
-
-# Action verb families, any inflection, with the proposal kinds that can back them (none: no
-# proposal can). Mark-as-paid comes before pay, so "mark it as paid" is read as the former.
-_MARK = r"mark(?:s|ed|ing)?(?:\s+\S+){0,4}?\s+(?:as\s+)?"
-_FAMILIES: list[tuple[str, frozenset[str]]] = [
-    (_MARK + "uncollectible", frozenset({"write_off"})),
-    (_MARK + "(?:paid|settled|closed|resolved)", frozenset()),
-    (
-        r"(?:writ(?:e|es|ing|ten)|wrote)(?:\s+\S+){0,4}?\s+off|write[- ]?offs?",
-        frozenset({"write_off"}),
-    ),
-    (
-        r"(?:re)?send(?:s|ing)?|sent|e-?mail(?:ed|ing)|e-?mail(?=\s+(?:them|him|her|it|the|"
-        r"a|an|their|all|every)\b)|remind\w*|chas(?:e|es|ed|ing)|nudg\w*|dun(?:s|ned|ning)?|"
-        r"follow(?:s|ed|ing)?[- ]up",
-        frozenset({"dunning"}),
-    ),
-    (
-        r"(?:re)?pa(?:y|ys|id|ying)|refund\w*|transfer\w*|wir(?:e|es|ed|ing)",
-        frozenset({"dunning", "promise"}),
-    ),
-    (r"delet\w*|remov\w*|eras\w*|void\w*|cancel\w*|purg\w*", frozenset()),
-    (r"forgiv\w*|forgave|waiv\w*|let\s+(?:it|them|the\s+\w+)\s+go", frozenset()),
-]
-_ACTION = re.compile("|".join(rf"\b(?:{p})\b" for p, _ in _FAMILIES), re.I)
-# Words that make a sentence advice, a wish or a plan rather than a report.
-_ADVISORY = re.compile(
-    r"\b(?:should|must|ought|need(?:s|ed)?|have to|has to|had better|can|could|may|might|"
-    r"would|will|shall|recommend\w*|suggest\w*|advis\w*|consider\w*|go ahead|please|let'?s|"
-    r"time to|best to|i'?d|make sure|don'?t|do not|urge\w*|tell|ask|want\w*|try|able to|"
-    r"to be|if|let|you|yourself|now|today|immediately|asap|next|step)\b",
+# A tool call written out as text (small models do this when offered no tools, or in their
+# own chat format): never an answer for a person, wherever it stands in the reply.
+_MARKUP = re.compile(
+    r"</?tool_call>|\[/?TOOL_CALLS\]|<\|?(?:python_tag|tool_calls?)\|?>|```\s*(?:json)?\s*[\[{]|"
+    r"\bfunctions\.\w+\s*[:(]|[{,]\s*\"(?:name|arguments|function|tool|parameters)\"\s*:|"
+    r"^\s*\[\s*\{|^\s*\{[\s\S]*\}\s*$",
     re.I,
 )
-# "... is to pay", "asks them to pay": an infinitive that is a plan ("days to pay" is a figure).
-_PLAN = re.compile(
-    r"\b(?:is|are|be|was|were|them|him|her|it|us|customers?|clients?|debtors?|way|plan|"
-    r"option|idea|ready|fine|okay|ok|safe|wise)\s+to\s+$",
-    re.I,
-)
-_IMPERATIVE_START = re.compile(r"^\W*(?:(?:just|then|so|and|now|please|kindly|simply)\s+)*", re.I)
-# Getting around an approval, in either order, or approving one's own request: never posted.
-_GATE = (
-    r"(?:approv\w*|sign[- ]?offs?|sign(?:ed|ing)?\s+off|authori[sz]\w*|second\s+signature|"
-    r"four[- ]eyes|review\w*|dual\s+control)"
-)
-_AROUND = (
-    r"(?:bypass\w*|by-pass\w*|skip\w*|circumvent\w*|get(?:ting)?\s+around|go(?:ing)?\s+around|"
-    r"overrid\w*|work(?:ing)?\s+around|avoid\w*|ignor\w*|waiv\w*|dispens\w*\s+with|"
-    r"without|no\s+need|not\s+(?:\w+\s+)?(?:needed|necessary|required)|unnecessary|"
-    r"needn'?t|(?:do|does|did)(?:n'?t|\s+not)\s+need)"
-)
-_BYPASS = re.compile(
-    rf"\b{_AROUND}\b[^.!?\n]{{0,60}}?\b{_GATE}"
-    rf"|\b{_GATE}[^.!?\n]{{0,60}}?\b(?:is|are|isn'?t|aren'?t)?\s*(?:not\s+(?:needed|necessary|"
-    r"required)|unnecessary|optional|skipp\w*|bypass\w*)"
-    rf"|\bno\s+(?:\w+\s+){{0,2}}{_GATE}"
-    rf"|\bself[- ]?(?:approv\w*|sign\w*|authori[sz]\w*)"
-    rf"|\b(?:approv\w*|sign\w*\s+off|authori[sz]\w*)\b[^.!?\n]{{0,40}}?"
-    r"\b(?:yourself|your\s+own|on\s+your\s+own|by\s+yourself|alone)\b",
-    re.I,
-)
-# Saying what the tools said is not getting around anything: "nothing is sent without approval".
-_STATES_THE_RULE = re.compile(r"\b(?:nothing|never|no\s+one|not)\b[^.!?\n]*\bwithout\b", re.I)
-_EVERY = re.compile(
-    r"\b(?:all|every|each|entire|whole)\b(?:\s+\S+){0,3}?\s+(?:invoices?|balances?|debts?|"
-    r"accounts?|receivables?|customers?)\b|\beverything\b|\ball\s+of\s+(?:it|them)\b",
-    re.I,
-)
-# An invoice reference: letters, a separator and a digit ("INV-G3", "in_1Mx2"), or a number
-# after the word invoice ("invoice 1042").
-_INVOICE = re.compile(r"\b[A-Za-z]+[-_#](?=[\w-]*\d)[\w-]+\b|(?<=\binvoice\s)#?\d[\w-]*", re.I)
-# A sentence ends at . ! or ? followed by a space or the end ("USD 5.00" is one word).
-_SENTENCE = re.compile(r"(?:[^.!?\n]|[.!?](?=[^\s.!?]))+[.!?]*[^\S\n]*|\n")
 
 
-def _norm(text: str) -> str:
-    return f" {normalize(text)} "
-
-
-def _kinds_of(term: str) -> frozenset[str]:
-    for pattern, kinds in _FAMILIES:
-        if re.fullmatch(rf"(?:{pattern})", term, re.I):
-            return kinds
-    return frozenset()
-
-
-def names_an_action(text: str) -> bool:
-    """True when some sentence of `text` holds an action verb or mentions an approval."""
-    return bool(_ACTION.search(text) or _BYPASS.search(text))
-
-
-def is_bypass(sentence: str) -> bool:
-    """True when a sentence suggests skipping, getting around or self-approving an approval."""
-    found = _BYPASS.search(sentence)
-    if found is None:
-        return False
-    only_without = re.fullmatch(r"(?is).*\bwithout\b.*", found.group(0)) and not re.search(
-        r"(?i)\b(?:bypass|skip|circumvent|around|overrid|avoid|ignor|yourself|self)", sentence
-    )
-    return not (only_without and _STATES_THE_RULE.search(sentence))
-
-
-def _covers(p: Proposed, kinds: frozenset[str], customers: list[str], invoices: list[str],
-            every: bool) -> bool:  # fmt: skip
-    own = {i.casefold() for i in p.invoices}
-    return (
-        p.kind in kinds
-        and all(_norm(c) == _norm(p.customer) for c in customers)
-        and all(i.casefold() in own for i in invoices)
-        and (not every or p.every_invoice)
-    )
-
-
-def _is_report(sentence: str, terms: list[re.Match[str]]) -> bool:
-    """A statement of what is or was ("Zorg LLC paid USD 1,200 on 3 March", "enterprise
-    customers pay slowly"), not advice: no modal or advising word, no verb opening the
-    sentence (an order) or after "to" (a plan)."""
-    lead = _IMPERATIVE_START.match(sentence)
-    opens = lead.end() if lead else 0
-    return not _ADVISORY.search(sentence) and not any(
-        t.start() == opens
-        or _PLAN.search(sentence[: t.start()])
-        or re.fullmatch(r"write[- ]?offs?", t.group(0), re.I)  # "a write-off" is a plan
-        for t in terms
-    )
-
-
-def _cut(
-    sentence: str, proposed: Sequence[Proposed], customers: Sequence[str], results: Sequence[str]
-) -> bool:
-    if is_bypass(sentence):
+def is_raw_call(answer: str, tool_names: Sequence[str] = ()) -> bool:
+    """True when the model's text holds a tool call it wrote out: markup such as
+    `<tool_call>`, `[TOOL_CALLS]`, a fenced or bare JSON call, or `name(arg=...)` of a tool."""
+    if _MARKUP.search(answer):
         return True
-    terms = list(_ACTION.finditer(sentence))
-    if not terms:
-        return False
-    named = [c for c in customers if _norm(c) in _norm(sentence)]
-    invoices = _INVOICE.findall(sentence)
-    every = bool(_EVERY.search(sentence))
-    if all(
-        any(_covers(p, _kinds_of(t.group(0)), named, invoices, every) for p in proposed)
-        for t in terms
-    ):
-        return False
-    said = [_norm(r) for r in results]
-    return not (
-        _is_report(sentence, terms)
-        and said
-        and all(any(_norm(c) in r for r in said) for c in named)
-    )
-
-
-def unbacked_advice(
-    answer: str,
-    proposed: Sequence[Proposed],
-    *,
-    customers: Sequence[str] = (),
-    results: Sequence[str] = (),
-) -> tuple[str, list[str]]:
-    """The answer without the sentences that could move money or mail unbacked, and those
-    sentences (for the log).
-
-    A sentence holding an action verb (write off, pay, send, delete, forgive, mark as paid)
-    stays when a proposal of this question covers it: the same kind, no other customer among
-    `customers` (those the answer names), no other invoice, and "all invoices" only when the
-    proposal was for all of them. It also stays when it reports, in the past tense, what the
-    tool `results` of this question say about the customers it names. A sentence suggesting
-    to get around an approval never stays.
-    """
-    kept: list[str] = []
-    cut: list[str] = []
-    for m in _SENTENCE.finditer(answer):
-        sentence = m.group(0)
-        if _cut(sentence, proposed, customers, results):
-            cut.append(sentence.strip())
-        else:
-            kept.append(sentence)
-    return "".join(kept).strip(), cut
+    known = "|".join(re.escape(n) for n in tool_names)
+    return bool(known and re.search(rf"\b(?:{known})\s*\(", answer))
 
 
 # --- repetition and length ---------------------------------------------------------------------
 
+# "Point 3:", "2)", "- ", "Step 4 -": a list marker or number opening a sentence, which makes
+# no sentence new (numbers inside it do: "INV-G3 is late" and "INV-G4 is late" are two).
+_MARKER = re.compile(r"^[\W_]*(?:(?:point|step|item|note|reason|tip|no)\.?\s*)?\d*[\W_]*", re.I)
+# A sentence ends at . ! or ? followed by a space or the end ("USD 5.00" is one word); a list
+# number opening a line ("2. ") belongs to the sentence after it.
+_SENTENCE = re.compile(
+    r"(?:(?<![^\n])[^\S\n]*\d{1,3}[.)][^\S\n]+)?(?:[^.!?\n]|[.!?](?=[^\s.!?]))+[.!?]*[^\S\n]*|\n"
+)
+
 
 def _key(text: str) -> str:
-    return re.sub(r"[\W_]+", " ", text.casefold()).strip()
+    """What a sentence says, whatever number or marker opens it."""
+    return " ".join(re.sub(r"[\W_]+", " ", _MARKER.sub("", text.casefold())).split())
 
 
 def _dedupe_sentences(paragraph: str, seen: set[str]) -> str:
@@ -264,14 +104,7 @@ def tidy(answer: str, max_chars: int) -> str:
         kept = _dedupe_sentences(paragraph, seen_sentences)
         if kept.strip():
             paragraphs.append(kept)
-    text = "\n\n".join(paragraphs)
-    if len(text) <= max_chars:
-        return text
-    cut = text[: max_chars - 1]
-    end = max(cut.rfind(". "), cut.rfind("\n"), cut.rfind("! "), cut.rfind("? "))
-    if end > max_chars // 2:
-        cut = cut[: end + 1]
-    return cut.rstrip() + " …"
+    return shorten("\n\n".join(paragraphs), max_chars, at_sentence=True)
 
 
 # --- subject -----------------------------------------------------------------------------------
@@ -285,3 +118,22 @@ def results_about(results: Sequence[str], named: Named) -> bool:
         return True
     said = [_norm(r) for r in results]
     return any(_norm(w) in r for w in wanted for r in said)
+
+
+def _norm(text: str) -> str:
+    return f" {normalize(text)} "
+
+
+def lookup_failed(data: Any) -> bool:
+    """A customer lookup that found no one, or several: its names back no sentence."""
+    return isinstance(data, dict) and data.get("status") in ("none", "ambiguous")
+
+
+def backing(results: Sequence[str]) -> list[str]:
+    """The tool results that can back the answer: data blocks, lookups that succeeded."""
+    out = []
+    for r in results:
+        parsed = grounding.parse_data(r)
+        if parsed is not None and not lookup_failed(parsed[1]):
+            out.append(r)
+    return out

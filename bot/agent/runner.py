@@ -3,16 +3,18 @@
 One `Agent` per process (the graph and the HTTP client are reused); `ask` answers one
 question in one Slack thread. What the user gets is always one of:
 
-* the model's answer, when every figure in it came from a tool result of this turn, cut of
-  repeats, of advice to act that no proposal of this question backs, and to the length cap;
+* the model's answer, when every figure in it came from a tool result of this turn, reduced
+  to the sentences those results back (`sentences`: no advice, no talk of approvals, our own
+  words about a proposal of this question), cut of repeats and to the length cap;
 * the answer regenerated once, when the first one cited a figure no tool returned;
 * the tools' own rendering, when the regenerated one still did, or the round/token limit hit;
 * a deterministic answer for what the question names (`substitute`), when the model answered
   a question about the ledger without any tool result of it, or with tool results about none
-  of the customers or segments the question names;
+  of the customers or segments the question names, or with nothing backed left of its words
+  (else the tools' own rendering); the help for small talk that speaks of the ledger;
 * "the assistant is unavailable" plus the fast-path help, when the model could not be reached
   after the client's retries (with backoff) on timeouts, 429 and 5xx, or answered with an
-  empty or malformed message.
+  empty or malformed message (tool arguments that are not a JSON object among them).
 """
 
 from __future__ import annotations
@@ -34,9 +36,9 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langgraph.errors import GraphRecursionError
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from bot.agent import checks, grounding, substitute
+from bot.agent import checks, grounding, sentences, substitute
 from bot.agent.bounds import LIMIT_MARKER, Bounds, TurnContext
 from bot.agent.memory import ThreadMemory
 from bot.agent.tools import Turn, build_tools, turn_scope
@@ -52,7 +54,14 @@ log = logging.getLogger(__name__)
 
 Outcome = Literal["answered", "regenerated", "tool_rendering", "limit", "no_tool", "unavailable"]
 # What a server's broken reply (no choices, no message, wrong types) raises in the client.
-MALFORMED_REPLY: tuple[type[Exception], ...] = (KeyError, TypeError, IndexError, AttributeError)
+# Tool arguments that are a JSON string or list, not an object, fail LangChain's validation.
+MALFORMED_REPLY: tuple[type[Exception], ...] = (
+    KeyError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    ValidationError,
+)
 UNAVAILABLE = "The assistant is unavailable right now, here is what I can answer without it:"
 CORRECTION = (
     "Your answer cites figures that no tool returned in this conversation turn: {figures}. "
@@ -91,11 +100,13 @@ class Agent:
         self.deps = deps
         self.llm = chat_model(s)
         self.tools = build_tools(deps)
+        self.tool_names = [t.name for t in self.tools]
         self.max_rounds = s.llm_max_rounds
+        self.bounds = Bounds(s.llm_max_rounds, s.llm_max_tokens, s.llm_tool_choice)
         self.graph: Any = create_agent(
             self.llm,
             self.tools,
-            middleware=[Bounds(s.llm_max_rounds, s.llm_max_tokens, s.llm_tool_choice)],
+            middleware=[self.bounds],
             context_schema=TurnContext,
         )
         self.memory = ThreadMemory(deps, s.llm_history_tokens)
@@ -148,15 +159,28 @@ class Agent:
         reply.text, reply.outcome = f"{UNAVAILABLE}\n{self.help_text()}", "unavailable"
         return reply
 
-    def _words(self, text: str, turn: Turn, results: list[str]) -> tuple[str, list[str]]:
-        """The model's text as it may be posted: no unbacked advice, no repeats, capped."""
-        # Which customers it names matters only to a sentence that acts: no query otherwise.
-        named = substitute.names(self.deps, text) if checks.names_an_action(text) else None
-        customers = [c.name for c in named.customers] if named else []
-        kept, cut = checks.unbacked_advice(
-            text, turn.proposed, customers=customers, results=results
+    def _words(self, text: str, turn: Turn, results: list[str] | None) -> tuple[str, list[str]]:
+        """The model's text as it may be posted (`sentences.keep`), no repeats, capped;
+        `results` None for small talk."""
+        named = substitute.names(self.deps, text)
+        kept, cut = sentences.keep(
+            text,
+            turn.proposed,
+            names=[c.name for c in named.customers] + list(named.segments),
+            ground=None if results is None else sentences.Ground.of(results),
         )
         return checks.tidy(kept, self.deps.settings.llm_max_answer_chars), cut
+
+    def _small_talk(self, reply: AgentReply, answer: str, turn: Turn, as_of: date) -> AgentReply:
+        """Small talk is answered by the model only while it stays small talk: an answer
+        naming a customer, segment, invoice or figure rests on no tool, so the help goes."""
+        said = substitute.names(self.deps, answer)
+        text, reply.withheld_advice = self._words(answer, turn, None)
+        if said.customers or said.segments or grounding.figures(answer) or not text:
+            log.warning("event=agent_small_talk_about_the_ledger chars=%d", len(answer))
+            return self._substitute(reply, turn.question, as_of, Named([], []))
+        reply.text = text
+        return reply
 
     def _substitute(
         self, reply: AgentReply, question: str, as_of: date, named: Named
@@ -200,13 +224,15 @@ class Agent:
         if not answer.strip():
             log.warning("event=agent_empty_reply")
             return self._unavailable(reply)  # the tokens spent are still counted
-        if checks.is_raw_call(answer):
+        if checks.is_raw_call(answer, self.tool_names):
             log.warning("event=agent_raw_call_as_text")
             return self._fallback_rendering(reply, results, question, as_of, named)
-        grounded = [r for r in results if grounding.parse_data(r) is not None]
-        if not grounded and checks.is_ledger_question(
+        if not checks.is_ledger_question(
             question, names_something=bool(named.customers or named.segments)
         ):
+            return self._small_talk(reply, answer, turn, as_of)
+        grounded = checks.backing(results)
+        if not grounded:
             log.warning("event=agent_no_tool_answer chars=%d", len(answer))
             return self._substitute(reply, question, as_of, named)
         if not checks.results_about(grounded, named):
@@ -230,7 +256,8 @@ class Agent:
             again, withheld = self._words(retry[0], turn, grounded)
             reply.withheld_advice += withheld
             bad_again = grounding.unsupported(again, sources)
-            if again and not checks.is_raw_call(again) and not bad_again:
+            raw = checks.is_raw_call(retry[0], self.tool_names)
+            if again and not raw and not bad_again:
                 reply.text, reply.outcome = again, "regenerated"
                 return reply
             bad = bad_again
@@ -247,7 +274,7 @@ class Agent:
         tools' results are, when there are any."""
         if named.customers or named.segments:
             return True
-        return not any(grounding.parse_data(r) is not None for r in results)
+        return not checks.backing(results)
 
     def _fallback_rendering(
         self, reply: AgentReply, results: list[str], question: str, as_of: date, named: Named

@@ -48,10 +48,22 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def shorten(text: str, limit: int, *, at_sentence: bool = False) -> str:
+    """`text` in at most `limit` characters, the ellipsis included; `at_sentence` ends it at a
+    sentence or line end when one falls in the second half, so no sentence is cut mid-word."""
+    if len(text) <= limit:
+        return text
+    if not at_sentence:
+        return text[: limit - 1] + "…"
+    cut = text[: limit - 2]  # room for " …"
+    end = max(cut.rfind(". "), cut.rfind("\n"), cut.rfind("! "), cut.rfind("? "))
+    if end > limit // 2:
+        cut = cut[: end + 1]
+    return cut.rstrip() + " …"
+
+
 def header(text: str) -> HeaderBlock:
-    if len(text) > MAX_HEADER_CHARS:
-        text = text[: MAX_HEADER_CHARS - 1] + "…"
-    return HeaderBlock(text=text)
+    return HeaderBlock(text=shorten(text, MAX_HEADER_CHARS))
 
 
 def context(text: str) -> ContextBlock:
@@ -63,7 +75,7 @@ def sections(lines: list[str]) -> list[SectionBlock]:
     out: list[SectionBlock] = []
     chunk = ""
     for raw in lines:
-        line = raw if len(raw) <= MAX_SECTION_CHARS else raw[: MAX_SECTION_CHARS - 1] + "…"
+        line = shorten(raw, MAX_SECTION_CHARS)
         candidate = f"{chunk}\n{line}" if chunk else line
         if len(candidate) > MAX_SECTION_CHARS:
             out.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
@@ -109,7 +121,7 @@ def fit(blocks: Sequence[Block]) -> list[Block]:
 
 def plain(text: str) -> str:
     """The message's notification text, cut to Slack's comfortable size."""
-    return text if len(text) <= MAX_TEXT_CHARS else text[: MAX_TEXT_CHARS - 1] + "…"
+    return shorten(text, MAX_TEXT_CHARS)
 
 
 # --- modals ---------------------------------------------------------------------------------

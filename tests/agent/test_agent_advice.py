@@ -1,9 +1,10 @@
 """What the agent posts when a model advises an action, or answers beside the question.
 
-Advice to write off, pay, send, delete, forgive or mark as paid reaches Slack only when a
-proposal of the same question covers it (its kind, customer and invoices); a suggestion to
-get around an approval never does; and prose whose tool results are about something other
-than what the question names is replaced by the ledger's answer for what it names.
+Advice to write off, pay, send, delete, forgive or mark as paid never reaches Slack, nor does
+any talk of approvals: a proposal made for the question is reported in our own fixed words
+("The write-off proposal for INV-G3 is awaiting approval."). Prose whose tool results are
+about something other than what the question names is replaced by the ledger's answer for
+what it names.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def test_advice_after_a_proposal_of_another_kind_is_not_posted(
     assert advice not in posted
 
 
-def test_facts_from_the_tools_and_a_proposal_of_the_question_are_posted(
+def test_facts_from_the_tools_about_the_named_customer_are_posted_and_talk_of_approval_is_not(
     slack_bot: SlackBot, fake_llm: FakeOpenAI
 ) -> None:
     fake_llm.push(
@@ -96,10 +97,10 @@ def test_facts_from_the_tools_and_a_proposal_of_the_question_are_posted(
     posted = ask_in_slack(slack_bot, "how does Initech LLC pay?")
     assert "Initech LLC paid USD 8,000.00 on 2025-02-24." in posted
     assert "Enterprise customers like it pay within 40 days." in posted
-    assert "Nothing is sent without your approval." in posted
+    assert "approval" not in posted  # only our own words about a real proposal speak of it
 
 
-def test_the_write_off_proposal_is_reported_and_advice_beyond_it_is_cut(
+def test_the_write_off_proposal_is_reported_and_every_sentence_of_advice_is_cut(
     slack_bot: SlackBot, fake_llm: FakeOpenAI
 ) -> None:
     fake_llm.push(
@@ -114,13 +115,13 @@ def test_the_write_off_proposal_is_reported_and_advice_beyond_it_is_cut(
     )
     posted = answer_beside_cards(slack_bot, "Globex is insolvent, so write off INV-G3 for them")
     assert "The write-off proposal for INV-G3 is awaiting approval." in posted
-    assert "Approve the card to write off INV-G3." in posted
+    assert "Approve the card" not in posted  # the card speaks for itself
     assert "INV-I2" not in posted
     assert "all of Globex Corp's invoices" not in posted
     assert "Initech LLC can be written off" not in posted
 
 
-def test_a_reminder_for_all_invoices_backs_advice_about_all_of_them_for_that_customer_only(
+def test_advice_beside_a_reminder_is_replaced_by_our_own_words_about_it(
     slack_bot: SlackBot, fake_llm: FakeOpenAI
 ) -> None:
     fake_llm.push(
@@ -132,11 +133,11 @@ def test_a_reminder_for_all_invoices_backs_advice_about_all_of_them_for_that_cus
         ),
     )
     posted = answer_beside_cards(slack_bot, "Globex Corp is late: remind them of all that is due")
-    assert "Send the reminder for all of Globex Corp's overdue invoices once approved." in posted
-    assert "Initech" not in posted
+    assert "A reminder to Globex Corp is waiting for approval." in posted
+    assert "Send" not in posted and "Initech" not in posted
 
 
-def test_a_reminder_for_one_invoice_does_not_back_advice_about_all_of_them(
+def test_a_reminder_for_one_invoice_is_reported_with_that_invoice(
     slack_bot: SlackBot, fake_llm: FakeOpenAI
 ) -> None:
     fake_llm.push(
@@ -145,8 +146,8 @@ def test_a_reminder_for_one_invoice_does_not_back_advice_about_all_of_them(
         say("The reminder for INV-G3 is ready. Send reminders for all their invoices."),
     )
     posted = answer_beside_cards(slack_bot, "Globex Corp is late on INV-G3: remind them of it")
-    assert "The reminder for INV-G3 is ready." in posted
-    assert "all their invoices" not in posted
+    assert "A reminder to Globex Corp about INV-G3 is waiting for approval." in posted
+    assert "is ready" not in posted and "all their invoices" not in posted
 
 
 @pytest.mark.parametrize(
@@ -179,7 +180,8 @@ def test_prose_beside_a_tool_result_about_the_named_customer_is_posted(
 ) -> None:
     fake_llm.push(BALANCE, say("Globex Corp is far past its terms; call them this week."))
     posted = ask_in_slack(slack_bot, "Is Globex Corp a collection risk?")
-    assert "Globex Corp is far past its terms; call them this week." in posted
+    assert "Globex Corp is far past its terms." in posted
+    assert "call them" not in posted  # names nothing a tool returned: an order, not a fact
 
 
 def test_an_empty_reply_still_counts_the_tokens_it_spent(

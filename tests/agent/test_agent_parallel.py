@@ -6,6 +6,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+
 from bot.agent import Agent
 from tests.agent.conftest import AS_OF, MakeDeps
 from tests.fakes.openai_api import FakeOpenAI, Reply, call, error, say
@@ -71,3 +73,34 @@ def test_a_failing_server_is_asked_for_a_tool_call_again_once_it_recovers(
         "required",
         "auto",
     ]
+
+
+@pytest.mark.parametrize(
+    ("status", "after_a_while"),
+    [(500, "required"), (422, "auto"), (400, "auto")],
+)
+def test_required_is_asked_again_after_a_while_unless_the_server_refused_its_schema(
+    make_deps: MakeDeps, fake_llm: FakeOpenAI, status: int, after_a_while: str
+) -> None:
+    """A 5xx on "required" that outlasts the retries, then an answer on "auto": the server
+    may only have been failing, so "auto" is kept for a while and "required" asked again;
+    a 400 or 422 is a refusal of the schema, and "auto" stays."""
+    agent = Agent(make_deps(llm_max_retries=0), help_text=lambda: "help")
+    now = [1000.0]
+    agent.bounds.first_choice.clock = lambda: now[0]
+    umbrella = [
+        call("customer_balance", customer="Umbrella", as_of="2025-06-30"),
+        say("Umbrella Ltd owes USD 700.00."),
+    ]
+    fake_llm.push(error(status), *umbrella, *umbrella)
+    assert agent.ask(LATER, user="U1", today=AS_OF).text == "Umbrella Ltd owes USD 700.00."
+    assert agent.ask(LATER, user="U1", today=AS_OF).text == "Umbrella Ltd owes USD 700.00."
+    now[0] += agent.bounds.first_choice.retry_after
+    fake_llm.push(*umbrella)
+    assert agent.ask(LATER, user="U1", today=AS_OF).text == "Umbrella Ltd owes USD 700.00."
+    first_calls = [r.get("tool_choice") for r in fake_llm.requests if _first_round(r)]
+    assert first_calls == ["required", "auto", "auto", after_a_while]
+
+
+def _first_round(body: dict[str, Any]) -> bool:
+    return not any(m["role"] == "tool" for m in body["messages"])

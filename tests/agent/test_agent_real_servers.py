@@ -94,7 +94,7 @@ def test_advice_to_write_off_is_not_posted_without_a_proposal(
     assert "write off" not in posted.lower() and "approval" not in posted.lower()
 
 
-def test_advice_matching_an_action_proposed_for_the_question_is_kept(
+def test_advice_beside_a_proposal_is_replaced_by_our_own_words_about_it(
     agent: Agent, fake_llm: FakeOpenAI
 ) -> None:
     fake_llm.push(
@@ -103,8 +103,11 @@ def test_advice_matching_an_action_proposed_for_the_question_is_kept(
     )
     reply = agent.ask("write off INV-G3 for Globex, they are insolvent", user="U1", today=AS_OF)
     assert _actions(agent) == 1
-    assert reply.text == "Approve the card to write off INV-G3."
-    assert reply.withheld_advice == ["You should also send them a reminder."]
+    assert reply.text == "The write-off proposal for INV-G3 is awaiting approval."
+    assert reply.withheld_advice == [
+        "Approve the card to write off INV-G3.",
+        "You should also send them a reminder.",
+    ]
 
 
 def test_a_repeated_paragraph_is_posted_once_and_the_answer_is_capped(
@@ -114,11 +117,11 @@ def test_a_repeated_paragraph_is_posted_once_and_the_answer_is_capped(
     paragraph = "Globex Corp owes USD 12,000.00, all of it more than 90 days past due."
     fake_llm.push(
         call("customer_balance", customer="Globex Corp", as_of="2025-06-30"),
-        say("\n\n".join([paragraph] * 8 + ["It is the largest balance. " * 40])),
+        say("\n\n".join([paragraph] * 8 + ["Globex Corp has the largest balance. " * 40])),
     )
     posted = ask_in_slack(bot, "summarize Globex Corp for me")
     assert posted.count("Globex Corp owes USD 12,000.00") == 2  # the text and its block, once each
-    assert posted.count("It is the largest balance.") == 2
+    assert posted.count("Globex Corp has the largest balance.") == 2
     _sender, fake_slack = bot
     [post] = fake_slack.calls("chat.postMessage")
     assert len(post.params["text"]) <= 400

@@ -70,14 +70,14 @@ def test_slack_control_sequences_in_the_agents_reply_are_shown_not_obeyed(
     sender, fake_slack = slack_bot
     fake_llm.push(
         call("top_overdue", as_of="2025-06-30"),
-        say("*<!channel> Corp* is behind & <@U1> knows them; pay at <http://evil|bank>"),
+        say("*<!channel> Globex Corp* is behind & <@U1> knows them at <http://evil|bank>"),
     )
     asked = message_event("which customer worries you most?", user=FINANCE, channel=DM)
     assert sender.event(asked)[0] == 200
     [post] = fake_slack.wait_for("chat.postMessage")
     shown = (
-        "&lt;!channel&gt; Corp* is behind &amp; &lt;@U1&gt; knows them; "
-        "pay at &lt;http://evil|bank&gt;"
+        "&lt;!channel&gt; Globex Corp* is behind &amp; &lt;@U1&gt; knows them at "
+        "&lt;http://evil|bank&gt;"
     )
     assert [b["text"]["text"] for b in post.blocks] == [f"*{shown}"]
     assert post.params["text"] == f"*{shown}"
