@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+from pydantic import ValidationError
+
 from tools.format import format_lateness, format_pay_speed, plural
 from tools.risk_money import expected_loss_minor, min_balance_minor
 from tools.settings import Settings
@@ -27,7 +30,33 @@ def test_expected_loss_is_the_converted_balance_times_the_score_half_up() -> Non
     assert expected_loss_minor(-5_000, 80) == 0  # a credit balance loses nothing
 
 
-def test_the_minimum_balance_is_in_minor_units_of_the_reporting_currency() -> None:
-    assert min_balance_minor(Settings(database_url="sqlite://")) == 50_000  # USD 500.00
-    jpy = Settings(database_url="sqlite://", reporting_currency="JPY", risk_min_balance="75000")
-    assert min_balance_minor(jpy) == 75_000
+class _Rates:
+    """The report's conversion at fixed rates: USD 1 is JPY 150."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def minor(self, amounts: dict[str, int]) -> int:
+        rates = {("USD", "JPY"): Decimal("1.5"), ("USD", "USD"): 1, ("JPY", "JPY"): 1}
+        return sum(round(a * rates[(c, self.target)]) for c, a in amounts.items())
+
+
+def test_the_minimum_balance_is_usd_500_converted_to_the_reporting_currency() -> None:
+    usd = Settings(database_url="sqlite://")
+    assert min_balance_minor(_Rates("USD"), usd) == 50_000  # type: ignore[arg-type]
+    jpy = Settings(database_url="sqlite://", reporting_currency="JPY")
+    assert min_balance_minor(_Rates("JPY"), jpy) == 75_000  # type: ignore[arg-type]  # JPY 75,000
+    own = Settings(
+        database_url="sqlite://",
+        reporting_currency="JPY",
+        risk_min_balance="75000",
+        risk_min_balance_currency="JPY",
+    )
+    assert min_balance_minor(_Rates("JPY"), own) == 75_000  # type: ignore[arg-type]
+
+
+def test_a_minimum_balance_its_currency_cannot_hold_is_refused_at_start_up() -> None:
+    with pytest.raises(ValidationError, match="ARBOT_RISK_MIN_BALANCE: amount '500.005' has 3"):
+        Settings(database_url="sqlite://", risk_min_balance="500.005")
+    with pytest.raises(ValidationError, match="unknown currency code 'XYZ'"):
+        Settings(database_url="sqlite://", risk_min_balance_currency="XYZ")

@@ -7,10 +7,11 @@ ratios are unrounded Decimals (rounded only when shown); a zero denominator give
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Protocol
+from decimal import Decimal
+from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -23,7 +24,9 @@ from db.payments import fx_rate, unapplied_cash
 from tools.answer_cache import cached
 from tools.buckets import BUCKETS, bucket_of, days_past_due
 from tools.clock import AsOfDate, day_cut, today
-from tools.money import CurrencyCode, exponent
+from tools.money import CurrencyCode, exponent, round_minor
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RESERVE_PCT = tuple(Decimal(x) for x in ("1", "5", "10", "25", "50"))
 HUNDRED = Decimal(100)
@@ -106,9 +109,19 @@ class Converter:
         scale = exponent(self.target) - exponent(currency)
         return Decimal(amount_minor) * self.rate(currency) * Decimal(10) ** scale
 
-    def minor(self, amounts: dict[str, int]) -> int:
+    def minor(self, amounts: Mapping[str, int]) -> int:
         total = sum((self.exact(a, c) for c, a in amounts.items()), Decimal(0))
-        return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        return round_minor(total)
+
+    def minor_or_none(self, amounts: Mapping[str, int]) -> int | None:
+        """`minor`, or None when a currency has no rate: the one rule for alerts, which go
+        out in the account's own currency rather than wait for a rate (the report, the
+        digest and the answers call `minor` and stop with the error instead)."""
+        try:
+            return self.minor(amounts)
+        except MetricsError:
+            log.warning("event=unconverted currencies=%s on=%s", ",".join(amounts), self.on)
+            return None
 
 
 class OpenMoney(Protocol):
@@ -122,17 +135,43 @@ class OpenMoney(Protocol):
     def open_minor(self) -> int: ...
 
 
+class ConvertedBalance(NamedTuple):
+    balance_minor: int
+    aging_minor: dict[str, int]
+
+
+def converted_balance(
+    fx: Converter, per_bucket: Mapping[str, Mapping[str, int]]
+) -> ConvertedBalance:
+    """An account's balance in the target currency, from its open minor units per aging bucket
+    and currency: the one way every surface (an answer, the overdue list, the money at risk)
+    converts a balance.
+
+    Each bucket is converted once (its currencies added exactly, rounded half-up once) and the
+    balance is the sum of the rounded buckets, so the aging shown beside a balance adds up to
+    it, as the report's aging adds up to its AR total. Rounding the exact total instead can
+    differ from that sum by a cent for an account with several buckets in a foreign currency.
+    """
+    aging = {b: fx.minor(per_bucket.get(b, {})) for b in BUCKETS}
+    return ConvertedBalance(sum(aging.values()), aging)
+
+
+def by_bucket(rows: Iterable[OpenMoney], as_of: date) -> dict[str, dict[str, int]]:
+    """Open minor units per aging bucket and currency."""
+    per_bucket: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
+    for row in rows:
+        per_cur = per_bucket[bucket_of(days_past_due(as_of, row.due_on))]
+        per_cur[row.currency] = per_cur.get(row.currency, 0) + row.open_minor
+    return per_bucket
+
+
 def converted_aging(fx: Converter, rows: Iterable[OpenMoney], as_of: date) -> dict[str, int]:
     """Each aging bucket's open amount in the target currency.
 
     Summed per currency first and converted once per bucket, so a customer's, a segment's and
     the ledger's aging round the same way.
     """
-    per_bucket: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
-    for row in rows:
-        per_cur = per_bucket[bucket_of(days_past_due(as_of, row.due_on))]
-        per_cur[row.currency] = per_cur.get(row.currency, 0) + row.open_minor
-    return {b: fx.minor(per_cur) for b, per_cur in per_bucket.items()}
+    return converted_balance(fx, by_bucket(rows, as_of)).aging_minor
 
 
 def _totals(groups: Iterable[OpenGroup]) -> dict[str, int]:
@@ -262,10 +301,15 @@ def _metrics(
     attempted, recovered = dunning_counts(session, start, cut, currency=currency)
     unapplied = fx.minor(unapplied_cash(session, cut, currency=currency))
     dso, best, add = _dso(aging, sales, period)
-    allowance = sum(
-        (Decimal(aging[b]) * pct / HUNDRED for b, pct in zip(BUCKETS, reserve_pct, strict=True)),
-        Decimal(0),
-    ).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    allowance = round_minor(
+        sum(
+            (
+                Decimal(aging[b]) * pct / HUNDRED
+                for b, pct in zip(BUCKETS, reserve_pct, strict=True)
+            ),
+            Decimal(0),
+        )
+    )
     cei_den = ar_start + sales - aging["current"]
     return ArMetrics(
         as_of=as_of,

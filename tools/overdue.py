@@ -6,17 +6,17 @@ reporting currency at the as-of date's rate, so the amounts tie out with the agi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel, Field
 
 from db.customers import customer_facts
-from db.exposure import open_by_customer_bucket
-from tools.buckets import BUCKETS, days_past_due, due_before, due_ranges
+from db.exposure import OpenByBucket, open_by_customer_bucket
+from tools.buckets import days_past_due, due_before, due_ranges
 from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
-from tools.metrics import Converter
+from tools.metrics import Converter, converted_balance
 
 
 class TopOverdueInput(BaseModel):
@@ -61,23 +61,18 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
             due_ranges(as_of),
             due_before=None if more_than is None else due_before(as_of, more_than),
         )
-        # Converted once per account and currency: the conversion is linear.
-        exact: dict[int, Decimal] = {}
         oldest: dict[int, int] = {}
         counts: dict[int, int] = {}
-        buckets: dict[int, dict[str, Decimal]] = {}
         for row in rows:
             cid = row.customer_id
-            per = buckets.setdefault(cid, {})
-            for b, minor in row.by_bucket.items():
-                if minor:
-                    amount = fx.exact(minor, row.currency)
-                    exact[cid] = exact.get(cid, Decimal(0)) + amount
-                    per[b] = per.get(b, Decimal(0)) + amount
             days = days_past_due(as_of, row.oldest_due_on)
             oldest[cid] = max(oldest.get(cid, days), days)
             counts[cid] = counts.get(cid, 0) + row.invoice_count
-        ranked = sorted(exact, key=lambda cid: (-exact[cid], cid))
+        converted = {
+            cid: converted_balance(fx, per_bucket)
+            for cid, per_bucket in buckets_by_customer(rows).items()
+        }
+        ranked = sorted(converted, key=lambda cid: (-converted[cid].balance_minor, cid))
         top = ranked[: args.limit]
         facts = customer_facts(session, top)  # one query for all the names
         accounts = []
@@ -86,21 +81,28 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
                 OverdueAccount(
                     customer_id=cid,
                     name=facts[cid].name if cid in facts else str(cid),
-                    overdue_minor=_round(exact[cid]),
+                    overdue_minor=converted[cid].balance_minor,
                     oldest_days_past_due=oldest[cid],
                     invoice_count=counts[cid],
-                    aging_minor={b: _round(buckets[cid].get(b, Decimal(0))) for b in BUCKETS},
+                    aging_minor=converted[cid].aging_minor,
                 )
             )
     return TopOverdue(
         as_of=as_of,
         currency=s.reporting_currency,
         more_than_days=args.more_than_days,
-        total_overdue_minor=_round(sum(exact.values(), Decimal(0))),
-        account_count=len(exact),
+        total_overdue_minor=sum(c.balance_minor for c in converted.values()),
+        account_count=len(converted),
         accounts=accounts,
     )
 
 
-def _round(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def buckets_by_customer(rows: Iterable[OpenByBucket]) -> dict[int, dict[str, dict[str, int]]]:
+    """Open minor units per customer, aging bucket and currency, for `converted_balance`."""
+    out: dict[int, dict[str, dict[str, int]]] = {}
+    for row in rows:
+        per = out.setdefault(row.customer_id, {})
+        for b, minor in row.by_bucket.items():
+            if minor:
+                per.setdefault(b, {})[row.currency] = per.get(b, {}).get(row.currency, 0) + minor
+    return out

@@ -27,8 +27,7 @@ from db.exposure import Exposure, customer_exposure
 from db.pay_speed import days_late_before_and_after
 from db.payments import failed_attempts
 from tools.buckets import due_before
-from tools.clock import AsOfDate, day_cut, today
-from tools.deps import ToolDeps
+from tools.clock import AsOfDate, day_cut
 from tools.format import (
     format_money,
     format_pay_speed,
@@ -323,26 +322,6 @@ class AtRiskInput(BaseModel):
     min_level: Literal["high", "medium", "low"] = Field(
         "medium", description="lowest risk level to list"
     )
-    limit: int = Field(10, ge=1, le=50, description="accounts to return, riskiest first")
-
-
-class AtRiskList(BaseModel):
-    as_of: date
-    min_level: str
-    accounts: list[RiskScore]
-    more_accounts: int = Field(description="accounts at this level not listed")
-
-
-def at_risk(deps: ToolDeps, args: AtRiskInput) -> AtRiskList:
-    tz = deps.settings.tz
-    as_of = args.as_of or today(tz)
-    with deps.sessions() as session:
-        scores = score_customers(
-            session, as_of, tz=tz, segment=args.segment, min_level=args.min_level
-        )
-    return AtRiskList(
-        as_of=as_of,
-        min_level=args.min_level,
-        accounts=scores[: args.limit],
-        more_accounts=max(len(scores) - args.limit, 0),
+    limit: int = Field(
+        10, ge=1, le=50, description="accounts to return, the most money at risk first"
     )

@@ -23,7 +23,7 @@ from tools.actions import ActionError
 from tools.clock import day_cut, today
 from tools.customers import OpenInvoiceLine, OpenInvoicesInput, open_invoice_lines
 from tools.deps import ToolDeps
-from tools.metrics import Converter, MetricsError
+from tools.metrics import Converter
 
 EVIDENCE_SOON_DAYS = 3
 SNOOZE_DAYS = 7
@@ -42,15 +42,6 @@ class DisputeAlert(DisputeRow):
     amount_reporting_minor: int | None = Field(
         description="the amount in the reporting currency; None without a rate for its currency"
     )
-
-
-def _converted(fx: Converter, f: DisputeRow) -> int | None:
-    """The report's conversion; a missing rate leaves the alert in the dispute's currency
-    rather than holding back a chargeback whose evidence clock is running."""
-    try:
-        return fx.minor({f.currency: f.amount_minor})
-    except MetricsError:
-        return None
 
 
 def _alert(f: DisputeRow, now: datetime, hours: int, fx: Converter) -> DisputeAlert:
@@ -73,7 +64,7 @@ def _alert(f: DisputeRow, now: datetime, hours: int, fx: Converter) -> DisputeAl
         open_hours=open_hours,
         why=why,
         reporting_currency=fx.target,
-        amount_reporting_minor=_converted(fx, f),
+        amount_reporting_minor=fx.minor_or_none({f.currency: f.amount_minor}),
     )
 
 

@@ -63,7 +63,7 @@ def risk_alert_text(s: ScoreInMoney) -> str:
 
 def risk_alert_blocks(s: ScoreInMoney, as_of: date) -> list[Block]:
     reasons = [f"• {escape(r)}" for r in s.reasons]
-    over = converted_text(s.over_reporting_minor, s.reporting_currency, s.over_minor, s.currency)
+    over = converted_text(s.over_reporting_minor, s.reporting_currency, s.over_by_currency)
     return fit(
         [
             header(f"At risk: {s.name}"),
@@ -104,7 +104,7 @@ def _dispute_amount(a: DisputeAlert) -> str:
     if a.amount_reporting_minor is None:
         return format_money(a.amount_minor, a.currency)
     return converted_text(
-        a.amount_reporting_minor, a.reporting_currency, a.amount_minor, a.currency
+        a.amount_reporting_minor, a.reporting_currency, {a.currency: a.amount_minor}
     )
 
 

@@ -3,22 +3,24 @@ the digest and the alerts, so the same figure reads the same on both."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from tools.money import format_money
 from tools.risk_money import ScoreInMoney
 
 
-def converted_text(minor: int, currency: str, own_minor: int, own_currency: str) -> str:
-    """ "USD 217.12 (GBP 171.67)"; just "USD 217.12" when the account is in USD."""
+def converted_text(minor: int, currency: str, own: Mapping[str, int]) -> str:
+    """ "USD 217.12 (GBP 171.67)", "USD 51,000.00 (USD 1,000.00 + GBP 40,000.00)"; just
+    "USD 217.12" when every amount is in USD."""
     shown = format_money(minor, currency)
-    if own_currency != currency:
-        shown += f" ({format_money(own_minor, own_currency)})"
+    parts = {c: a for c, a in sorted(own.items()) if a}
+    if set(parts) - {currency}:
+        shown += " (" + " + ".join(format_money(a, c) for c, a in parts.items()) + ")"
     return shown
 
 
 def balance_text(a: ScoreInMoney) -> str:
-    return converted_text(
-        a.balance_reporting_minor, a.reporting_currency, a.balance_minor, a.currency
-    )
+    return converted_text(a.balance_reporting_minor, a.reporting_currency, a.balance_by_currency)
 
 
 def risk_money_text(a: ScoreInMoney) -> str:

@@ -9,7 +9,8 @@ from tools.aging import AgingInput, aging
 from tools.customer_detail import CustomerDetailInput, customer_detail
 from tools.errors import ToolInputError
 from tools.payment_history import PaymentHistoryInput, payment_history
-from tools.risk import AtRiskInput, at_risk, score_customers
+from tools.risk import AtRiskInput, score_customers
+from tools.risk_money import at_risk
 
 
 def test_payment_history_per_customer_and_segment(db_url: str, make_deps: MakeDeps) -> None:
