@@ -56,7 +56,7 @@ def test_the_minimum_balance_is_usd_500_converted_to_the_reporting_currency() ->
 
 
 def test_a_minimum_balance_its_currency_cannot_hold_is_refused_at_start_up() -> None:
-    with pytest.raises(ValidationError, match="ARBOT_RISK_MIN_BALANCE: amount '500.005' has 3"):
+    with pytest.raises(ValidationError, match=r"ARBOT_RISK_MIN_BALANCE: amount '500\.005' has 3"):
         Settings(database_url="sqlite://", risk_min_balance="500.005")
     with pytest.raises(ValidationError, match="unknown currency code 'XYZ'"):
         Settings(database_url="sqlite://", risk_min_balance_currency="XYZ")

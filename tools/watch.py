@@ -23,6 +23,7 @@ from tools.actions import ActionError
 from tools.clock import day_cut, today
 from tools.customers import OpenInvoiceLine, OpenInvoicesInput, open_invoice_lines
 from tools.deps import ToolDeps
+from tools.format import plural
 from tools.metrics import Converter
 
 EVIDENCE_SOON_DAYS = 3
@@ -48,7 +49,9 @@ def _alert(f: DisputeRow, now: datetime, hours: int, fx: Converter) -> DisputeAl
     open_hours = int((now - f.opened_at).total_seconds() // 3600)
     why = []
     if open_hours > hours:
-        why.append(f"open {open_hours} hours (target: resolved within {hours})")
+        why.append(
+            f"open {plural(open_hours, 'hour')} (target: resolved within {plural(hours, 'hour')})"
+        )
     if f.evidence_due_at is not None and f.evidence_due_at <= now + timedelta(
         days=EVIDENCE_SOON_DAYS
     ):
@@ -56,7 +59,7 @@ def _alert(f: DisputeRow, now: datetime, hours: int, fx: Converter) -> DisputeAl
         when = (
             "overdue"
             if left.total_seconds() < 0
-            else f"due in {int(left.total_seconds() // 3600)} hours"
+            else f"due in {plural(int(left.total_seconds() // 3600), 'hour')}"
         )
         why.append(f"evidence {when} ({f.evidence_due_at:%Y-%m-%d %H:%M} UTC)")
     return DisputeAlert(

@@ -85,9 +85,8 @@ def digest_blocks(d: Digest) -> list[Block]:
     unapplied_change = m.unapplied_cash_minor - d.last_week.unapplied_cash_minor
     recovery = (
         f"{_figure(m, 'dunning_recovery_rate_pct')} "
-        f"({m.recovered_invoices} of {plural(m.failed_attempt_invoices, 'invoice')} with a "
-        f"failed payment in the last {m.period_days} days "
-        f"{'is' if m.recovered_invoices == 1 else 'are'} paid)"
+        f"(paid: {m.recovered_invoices} of {plural(m.failed_attempt_invoices, 'invoice')} "
+        f"with a failed payment in the last {m.period_days} days)"
     )
     lines_targets = [target_line(t) for t in d.targets]
     lines_targets.append(
@@ -172,7 +171,8 @@ def _risk_lines(r: MoneyAtRisk) -> list[str]:
         lines.append(f"_… and {plural(r.more_accounts, 'more account')} with {under} or more_")
     if r.small_count:
         lines.append(
-            f"{plural(r.small_count, 'smaller account')} (balance under {under} each): "
+            f"{plural(r.small_count, 'smaller account')} "
+            f"({'balance' if r.small_count == 1 else 'each with a balance'} under {under}): "
             f"{format_money(r.small_at_risk_minor, r.currency)} at risk, not listed"
         )
     return lines
@@ -266,14 +266,12 @@ def _risk_rows(r: MoneyAtRisk) -> list[Sequence[Cell]]:
     ]
     for a in r.accounts:
         rows += [
-            ["at_risk_account", a.name, format_major(a.at_risk_minor, cur), cur],
+            ["at_risk_amount", a.name, format_major(a.at_risk_minor, cur), cur],
             ["at_risk_score", a.name, a.score, ""],
             ["at_risk_balance", a.name, format_major(a.balance_reporting_minor, cur), cur],
-            [
-                "at_risk_balance_by_currency",
-                a.name,
-                format_major(a.balance_minor, a.currency),
-                a.currency,
-            ],
+        ]
+        rows += [
+            ["at_risk_balance_by_currency", a.name, format_major(minor, own), own]
+            for own, minor in sorted(a.balance_by_currency.items())
         ]
     return rows

@@ -7,6 +7,7 @@ from bot.blocks.ids import RowsRequest
 from bot.intents import Intent
 from bot.render.layout import Line, Strong, compose
 from tools.disputes import DisputeLine, OpenDisputes
+from tools.format import plural
 from tools.money import format_money
 
 REASON_CHARS = 200
@@ -18,7 +19,8 @@ def _dispute(x: DisputeLine) -> Line:
     return (
         "• ",
         Strong(x.customer_name),
-        f"{on}: {format_money(x.amount_minor, x.currency)} {x.kind}, open {x.age_days} days",
+        f"{on}: {format_money(x.amount_minor, x.currency)} {x.kind}, "
+        f"open {plural(x.age_days, 'day')}",
         reason,
     )
 

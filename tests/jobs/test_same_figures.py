@@ -159,7 +159,7 @@ def test_converted_amounts_read_the_same_in_digest_alerts_answer_and_csv(
     uploads = {u.filename: u.content for u in fake_slack.uploads()}
     rows = list(csv.reader(io.StringIO(uploads[f"ar-digest-{SUNDAY}.csv"].decode())))
     assert ["at_risk_balance", "Britannia Ltd", "50000.00", "USD"] in rows
-    assert ["at_risk_account", "Britannia Ltd", "30000.00", "USD"] in rows
+    assert ["at_risk_amount", "Britannia Ltd", "30000.00", "USD"] in rows
     assert ["top_overdue", "Britannia Ltd", "50000.00", "USD"] in rows
     assert ["disputes_by_age_amount", "over 30 days", "1250.00", "USD"] in rows
 

@@ -1,0 +1,147 @@
+"""Money at risk as a controller checks it: everything an account owes, in every currency,
+converted at the report's rate, ranked the same way in the digest, the alerts and the chat
+answer, and a foreign balance that reads to the cent the same everywhere."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from pathlib import Path
+
+from slack_sdk import WebClient
+
+from bot.answer import answer
+from bot.blocks.digest import detail_blocks
+from jobs.runner import run_job
+from tests.fakes.slack_api import FakeSlack
+from tests.jobs import ledger_fx
+from tests.jobs.conftest import ALERTS, DIGEST
+from tests.jobs.ledger import MONDAY
+from tests.jobs.ledger_fx import SUNDAY
+from tests.ledger_files import customer, invoice, payment, write_csvs
+from tools.csv_import import import_directory
+from tools.deps import ToolDeps
+from tools.digest import DigestInput, weekly_digest
+from tools.risk import AtRiskInput
+from tools.risk_money import at_risk, money_at_risk
+
+
+def _d(offset: int) -> str:
+    return (SUNDAY + timedelta(days=offset)).isoformat()
+
+
+def _add_accounts(deps: ToolDeps, directory: Path) -> None:
+    """On top of `ledger_fx` (GBP at 1.25 on Sunday):
+
+    - Mixed Corp (USD) owes USD 1,000.00 and GBP 40,000.00, both 100 days past due, with two
+      failed card attempts: score 65 (+20 older past due, +25 all 60+, +20 failed), on
+      USD 1,000.00 + USD 50,000.00 = USD 51,000.00, so USD 33,150.00 at risk: the most.
+    - Multibucket plc (GBP) owes GBP 1,000.01 100 days and GBP 1,000.01 10 days past due.
+      Each bucket is USD 1,250.0125, USD 1,250.01 rounded, so USD 2,500.02; rounding the
+      exact total (USD 2,500.025) would give USD 2,500.03. Score 60 (+25 half 60+, +20
+      failed, +15 over its GBP 1,000.00 limit): USD 1,500.01 at risk.
+    """
+    write_csvs(
+        directory,
+        customers=[
+            customer("MIX", "USD", name="Mixed Corp"),
+            customer("MB", "GBP", name="Multibucket plc", credit_limit="1000.00"),
+        ],
+        invoices=[
+            invoice("X1", "1000.00", _d(-130), _d(-100), customer_id="MIX"),
+            invoice("X2", "40000.00", _d(-130), _d(-100), customer_id="MIX", currency="GBP"),
+            invoice("M1", "1000.01", _d(-130), _d(-100), customer_id="MB", currency="GBP"),
+            invoice("M2", "1000.01", _d(-40), _d(-10), customer_id="MB", currency="GBP"),
+        ],
+        payments=[
+            payment("PX1", "X1", "1000.00", _d(-20), customer_id="MIX", status="failed"),
+            payment("PX2", "X1", "1000.00", _d(-10), customer_id="MIX", status="failed"),
+            payment("PM1", "M1", "1000.01", _d(-20), customer_id="MB", currency="GBP",
+                    status="failed"),
+            payment("PM2", "M1", "1000.01", _d(-10), customer_id="MB", currency="GBP",
+                    status="failed"),
+        ],
+    )  # fmt: skip
+    import_directory(deps.engine, directory, tz=deps.settings.tz)
+
+
+def _posts(fake: FakeSlack, channel: str) -> str:
+    return "\n".join(
+        c.all_text for c in fake.calls("chat.postMessage") if c.params["channel"] == channel
+    )
+
+
+def test_money_at_risk_counts_every_currency_the_account_owes(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient, tmp_path: Path
+) -> None:
+    ledger_fx.build(jdeps, tmp_path / "fx")
+    _add_accounts(jdeps, tmp_path / "more")
+    run_job(jdeps, "weekly-digest", now=MONDAY, client=client)
+    run_job(jdeps, "at-risk-scan", now=MONDAY, client=client)
+    digest = _posts(fake_slack, DIGEST)
+    mixed = "USD 33,150.00 at risk (balance USD 51,000.00 (GBP 40,000.00 + USD 1,000.00), score 65)"
+    assert "most in Mixed Corp (USD 33,150.00; details in the thread)" in digest
+    assert f"• Mixed Corp: {mixed}" in digest
+    alerts = _posts(fake_slack, ALERTS)
+    assert f"*Mixed Corp* (MIX) entered *high risk*: {mixed}" in alerts
+    assert "USD 51,000.00 (GBP 40,000.00 + USD 1,000.00) is 60+ days past due" in alerts
+
+    uploads = {u.filename: u.content for u in fake_slack.uploads()}
+    rows = list(csv.reader(io.StringIO(uploads[f"ar-digest-{SUNDAY}.csv"].decode())))
+    assert ["at_risk_balance", "Mixed Corp", "51000.00", "USD"] in rows
+    assert ["at_risk_balance_by_currency", "Mixed Corp", "40000.00", "GBP"] in rows
+    assert ["at_risk_balance_by_currency", "Mixed Corp", "1000.00", "USD"] in rows
+
+
+def test_the_chat_answer_ranks_at_risk_accounts_as_the_digest_does(
+    jdeps: ToolDeps, tmp_path: Path
+) -> None:
+    ledger_fx.build(jdeps, tmp_path / "fx")
+    _add_accounts(jdeps, tmp_path / "more")
+    listed = at_risk(jdeps, AtRiskInput(as_of=SUNDAY, min_level="high", limit=50))
+    names = [a.name for a in listed.accounts]
+    # Tiny Co scores 65 like Mixed Corp but has USD 195.00 at risk: it comes last
+    assert names == [
+        "Mixed Corp",
+        "Britannia Ltd",
+        "Risky Inc",
+        "Multibucket plc",
+        "Slowpoke Corp",
+        "Tiny Co",
+    ]
+    digest = money_at_risk(jdeps, SUNDAY)
+    assert [a.name for a in digest.accounts] == names[:-1]  # Tiny Co: under USD 500.00
+    assert [a.at_risk_minor for a in listed.accounts][:2] == [3_315_000, 3_000_000]
+
+
+def test_a_foreign_balance_in_several_buckets_reads_the_same_to_the_cent(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient, tmp_path: Path
+) -> None:
+    ledger_fx.build(jdeps, tmp_path / "fx")
+    _add_accounts(jdeps, tmp_path / "more")
+    reply = answer(jdeps, "what's Multibucket plc's balance as of 2026-11-22?")
+    assert "USD 2,500.02" in reply.text, reply.text
+    run_job(jdeps, "weekly-digest", now=MONDAY, client=client)
+    digest = _posts(fake_slack, DIGEST)
+    assert "Multibucket plc: USD 2,500.02 overdue" in digest
+    assert (
+        "Multibucket plc: USD 1,500.01 at risk (balance USD 2,500.02 (GBP 2,000.02), score 60)"
+        in digest
+    )
+    uploads = {u.filename: u.content for u in fake_slack.uploads()}
+    rows = list(csv.reader(io.StringIO(uploads[f"ar-digest-{SUNDAY}.csv"].decode())))
+    assert ["top_overdue", "Multibucket plc", "2500.02", "USD"] in rows
+    assert ["at_risk_balance", "Multibucket plc", "2500.02", "USD"] in rows
+
+
+def test_accounts_past_the_list_are_counted_in_one_line(jdeps: ToolDeps, tmp_path: Path) -> None:
+    ledger_fx.build(jdeps, tmp_path / "fx")
+    _add_accounts(jdeps, tmp_path / "more")
+    digest = weekly_digest(jdeps, DigestInput(as_of=SUNDAY))
+    cut = digest.model_copy(update={"at_risk": money_at_risk(jdeps, SUNDAY, limit=2)})
+    text = "\n".join(str(b.to_dict()) for b in detail_blocks(cut))
+    assert "• Mixed Corp:" in text and "• Britannia Ltd:" in text
+    assert "• Risky Inc:" not in text
+    assert "_… and 3 more accounts with USD 500.00 or more_" in text
+    assert "1 smaller account (balance under USD 500.00): USD 195.00 at risk" in text
