@@ -54,6 +54,9 @@ class MoneyAtRisk(BaseModel):
     total_at_risk_minor: int = Field(description="over every account at the level, listed or not")
     account_count: int
     accounts: list[ScoreInMoney] = Field(description="the largest expected losses first")
+    top: ScoreInMoney | None = Field(
+        description="the largest expected loss of all, listed or under the minimum balance"
+    )
     more_accounts: int = Field(description="accounts at or over the minimum balance not listed")
     small_count: int = Field(description="accounts under the minimum balance")
     small_at_risk_minor: int
@@ -154,6 +157,7 @@ def money_at_risk(
         total_at_risk_minor=sum(a.at_risk_minor for a in ranked),
         account_count=len(ranked),
         accounts=material[:limit],
+        top=ranked[0] if ranked else None,
         more_accounts=max(len(material) - limit, 0),
         small_count=len(small),
         small_at_risk_minor=sum(a.at_risk_minor for a in small),

@@ -144,11 +144,16 @@ def risk_summary(r: MoneyAtRisk) -> str:
         f"*At risk* {format_money(r.total_at_risk_minor, r.currency)} in "
         f"{plural(r.account_count, f'{r.min_level}-risk account')}"
     )
-    if r.accounts:
-        first = r.accounts[0]
+    top = r.top
+    if top is not None:  # over every account: a small one can hold more than a listed one
+        listed = any(a.customer_pk == top.customer_pk for a in r.accounts)
+        where = (
+            "details in the thread"
+            if listed
+            else f"balance under {format_money(r.min_balance_minor, r.currency)}, not listed"
+        )
         line += (
-            f", most in {escape(first.name)} "
-            f"({format_money(first.at_risk_minor, r.currency)}; details in the thread)"
+            f", most in {escape(top.name)} ({format_money(top.at_risk_minor, r.currency)}; {where})"
         )
     return line
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from slack_sdk import WebClient
@@ -145,3 +147,21 @@ def test_accounts_past_the_list_are_counted_in_one_line(jdeps: ToolDeps, tmp_pat
     assert "• Risky Inc:" not in text
     assert "_… and 3 more accounts with USD 500.00 or more_" in text
     assert "1 smaller account (balance under USD 500.00): USD 195.00 at risk" in text
+
+
+def test_most_at_risk_names_the_top_account_of_all_even_when_not_listed(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient, tmp_path: Path
+) -> None:
+    """With a USD 60,000.00 minimum Mixed Corp (USD 51,000.00 balance) is not listed, yet it
+    holds the most at risk: the channel line names it, not the first listed account."""
+    ledger_fx.build(jdeps, tmp_path / "fx")
+    _add_accounts(jdeps, tmp_path / "more")
+    deps = replace(
+        jdeps, settings=jdeps.settings.model_copy(update={"risk_min_balance": Decimal(60_000)})
+    )
+    run_job(deps, "weekly-digest", now=MONDAY, client=client)
+    digest = _posts(fake_slack, DIGEST)
+    assert (
+        "most in Mixed Corp (USD 33,150.00; balance under USD 60,000.00, not listed)" in digest
+    ), digest
+    assert "• Mixed Corp:" not in digest
