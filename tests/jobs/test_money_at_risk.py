@@ -165,3 +165,33 @@ def test_most_at_risk_names_the_top_account_of_all_even_when_not_listed(
         "most in Mixed Corp (USD 33,150.00; balance under USD 60,000.00, not listed)" in digest
     ), digest
     assert "• Mixed Corp:" not in digest
+
+
+def test_an_alert_without_a_rate_comes_after_every_converted_one(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient, tmp_path: Path
+) -> None:
+    """No JPY rate: Yen KK's JPY 650,000 at risk is in yen, not comparable with the USD
+    amounts, so it is alerted after them (in its own currency) rather than first."""
+    ledger_fx.build(jdeps, tmp_path / "fx")
+    write_csvs(
+        tmp_path / "yen",
+        customers=[customer("YEN", "JPY", name="Yen KK")],
+        invoices=[invoice("Y1", "1000000", _d(-130), _d(-100), customer_id="YEN", currency="JPY")],
+        payments=[
+            payment("PY1", "Y1", "1000000", _d(-20), customer_id="YEN", currency="JPY",
+                    status="failed"),
+            payment("PY2", "Y1", "1000000", _d(-10), customer_id="YEN", currency="JPY",
+                    status="failed"),
+        ],
+    )  # fmt: skip
+    import_directory(jdeps.engine, tmp_path / "yen", tz=jdeps.settings.tz)
+    run_job(jdeps, "at-risk-scan", now=MONDAY, client=client)
+    alerts = [
+        c.all_text for c in fake_slack.calls("chat.postMessage") if c.params["channel"] == ALERTS
+    ]
+    entered = [a.split(" entered high risk")[0] for a in alerts if "entered high risk" in a]
+    assert entered[-1] == "Yen KK" and len(entered) > 1, entered
+    assert (
+        "Yen KK entered high risk: JPY 650,000 at risk (balance JPY 1,000,000, score 65)"
+        in (alerts[-1])
+    )
