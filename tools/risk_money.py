@@ -21,10 +21,11 @@ from db.exposure import open_by_customer_bucket
 from tools.buckets import buckets_over, due_ranges
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
+from tools.format import converted_text
 from tools.metrics import Converter, converted_balance
 from tools.money import parse_major, round_minor
 from tools.overdue import buckets_by_customer
-from tools.risk import AtRiskInput, Level, RiskScore, score_customers
+from tools.risk import AtRiskInput, Level, MoneyText, RiskScore, score_customers
 from tools.settings import Settings
 
 
@@ -121,6 +122,24 @@ def _in_money(fx: Converter, sc: RiskScore, buckets: Buckets, *, strict: bool) -
     )
 
 
+def money_text(fx: Converter) -> MoneyText:
+    """How a reason sentence writes an amount: converted, the own currency beside it, as the
+    alerts and the digest write a balance; the own currency alone when there is no rate."""
+    return lambda minor, cur: converted_text(
+        fx.minor_or_none({cur: minor}), fx.target, {cur: minor}
+    )
+
+
+def scored(
+    session: Session, s: Settings, as_of: date, *, min_level: Level, segment: str | None = None
+) -> list[RiskScore]:
+    """`score_customers` with its reasons' amounts written by `money_text`."""
+    fx = Converter(session, s.reporting_currency, as_of)
+    return score_customers(
+        session, as_of, tz=s.tz, segment=segment, min_level=min_level, money=money_text(fx)
+    )
+
+
 def scores_in_money(
     session: Session, s: Settings, scores: list[RiskScore], as_of: date, *, strict: bool = True
 ) -> list[ScoreInMoney]:
@@ -144,7 +163,7 @@ def money_at_risk(
     `limit`), the ones under the minimum balance counted, the total over all of them."""
     s = deps.settings
     with deps.sessions() as session:
-        scores = score_customers(session, as_of, tz=s.tz, min_level=min_level)
+        scores = scored(session, s, as_of, min_level=min_level)
         ranked = scores_in_money(session, s, scores, as_of)
         floor = min_balance_minor(Converter(session, s.reporting_currency, as_of), s)
     material = [a for a in ranked if a.balance_reporting_minor >= floor]
@@ -178,9 +197,7 @@ def at_risk(deps: ToolDeps, args: AtRiskInput) -> AtRiskList:
     s = deps.settings
     as_of = args.as_of or today(s.tz)
     with deps.sessions() as session:
-        scores = score_customers(
-            session, as_of, tz=s.tz, segment=args.segment, min_level=args.min_level
-        )
+        scores = scored(session, s, as_of, min_level=args.min_level, segment=args.segment)
         ranked = scores_in_money(session, s, scores, as_of)
     return AtRiskList(
         as_of=as_of,

@@ -101,8 +101,6 @@ def risk_list_blocks(scores: list[ScoreInMoney], as_of: date) -> list[Block]:
 
 
 def _dispute_amount(a: DisputeAlert) -> str:
-    if a.amount_reporting_minor is None:
-        return format_money(a.amount_minor, a.currency)
     return converted_text(
         a.amount_reporting_minor, a.reporting_currency, {a.currency: a.amount_minor}
     )

@@ -129,7 +129,7 @@ def test_the_digest_reads_right_on_a_fixed_ledger(
         "paying slower: 16.00 days late on average in the last 90 days against 4.00 days early "
         "before"
     ) in thread
-    assert "1 open dispute for GBP 1,000.00" in thread
+    assert "1 open dispute for USD 1,250.00 (GBP 1,000.00)" in thread
     assert "1 failed payment attempt in the last 90 days" in thread
     assert "(2 invoices)" in thread  # Dunmore AG
     everything = top + "\n" + thread

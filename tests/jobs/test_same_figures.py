@@ -95,7 +95,7 @@ def test_the_at_risk_alert_quotes_the_customers_aging(
     risky = aging(jdeps, AgingInput(as_of=tuesday.date(), customer="Risky Inc"))
     late = risky.buckets_minor["61-90"] + risky.buckets_minor["90+"]
     balance = format_money(risky.total_minor, "USD")
-    assert f"({format_money(late, 'USD')} of {balance}) is more than 60 days past due" in alert
+    assert f"more than 60 days past due: {format_money(late, 'USD')} of {balance}" in alert
     reply = answer(jdeps, "what's Risky Inc's balance?")
     assert balance in reply.text
 
@@ -165,3 +165,13 @@ def test_converted_amounts_read_the_same_in_digest_alerts_answer_and_csv(
 
     reply = answer(jdeps, "what's Britannia Ltd's balance as of 2026-11-22?")
     assert "USD 50,000.00" in reply.text and "GBP 40,000.00" in reply.text, reply.text
+
+    # the reasons and the open-disputes answer write amounts as the alerts do
+    converted = "USD 50,000.00 (GBP 40,000.00)"
+    share = f"100.00% of the balance is more than 60 days past due: {converted} of {converted}"
+    assert share in digest and share in risk_alert
+    assert f"1 open dispute for {dispute}" in digest
+    disputes = answer(jdeps, "open disputes as of 2026-11-22")
+    assert f"Britannia Ltd on INV-B1: {dispute} billing, open 40 days" in disputes.text, (
+        disputes.text
+    )
