@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import SectionBlock
 
 from bot.blocks.common import MAX_BLOCKS, MAX_SECTION_CHARS, Rendered, fit, sections
 from bot.blocks.ids import ActionId, PickCustomer, RowsRequest
+from bot.commands.report_cmd import report_table
 from bot.intents import Intent
 from bot.render import render
 from tools.buckets import BUCKETS
@@ -16,6 +17,7 @@ from tools.customer_lookup import CustomerCandidate, CustomerMatch
 from tools.customers import CustomerBalance, InvoiceLine
 from tools.metrics import ArMetrics
 from tools.overdue import OverdueAccount, TopOverdue
+from tools.settings import Settings
 
 AS_OF = date(2025, 6, 30)
 
@@ -164,3 +166,15 @@ def test_sections_and_fit_respect_limits() -> None:
     fitted = fit(many)  # type: ignore[arg-type]
     assert len(fitted) == MAX_BLOCKS
     assert "31 more" in str(fitted[-1].to_dict())
+
+
+def test_the_report_table_counts_one_invoice_as_one() -> None:
+    m = metrics().model_copy(
+        update={
+            "failed_attempt_invoices": 1,
+            "recovered_invoices": 1,
+            "dunning_recovery_rate_pct": Decimal(100),
+        }
+    )
+    table = report_table(m, Settings(database_url="sqlite://"))
+    assert "(1 of 1 invoice)" in table and "invoices)" not in table
