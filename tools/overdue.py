@@ -38,6 +38,7 @@ class OverdueAccount(BaseModel):
     oldest_days_past_due: int
     invoice_count: int
     aging_minor: dict[str, int]
+    overdue_by_currency: dict[str, int] = Field(description="open minor units per currency")
 
 
 class TopOverdue(BaseModel):
@@ -68,10 +69,8 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
             days = days_past_due(as_of, row.oldest_due_on)
             oldest[cid] = max(oldest.get(cid, days), days)
             counts[cid] = counts.get(cid, 0) + row.invoice_count
-        converted = {
-            cid: converted_balance(fx, per_bucket)
-            for cid, per_bucket in buckets_by_customer(rows).items()
-        }
+        per_customer = buckets_by_customer(rows)
+        converted = {cid: converted_balance(fx, per) for cid, per in per_customer.items()}
         ranked = sorted(converted, key=lambda cid: (-converted[cid].balance_minor, cid))
         top = ranked[: args.limit]
         facts = customer_facts(session, top)  # one query for all the names
@@ -85,6 +84,7 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
                     oldest_days_past_due=oldest[cid],
                     invoice_count=counts[cid],
                     aging_minor=converted[cid].aging_minor,
+                    overdue_by_currency=_by_currency(per_customer[cid]),
                 )
             )
     return TopOverdue(
@@ -106,3 +106,11 @@ def buckets_by_customer(rows: Iterable[OpenByBucket]) -> dict[int, dict[str, dic
             if minor:
                 per.setdefault(b, {})[row.currency] = per.get(b, {}).get(row.currency, 0) + minor
     return out
+
+
+def _by_currency(per_bucket: dict[str, dict[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for per_cur in per_bucket.values():
+        for cur, minor in per_cur.items():
+            out[cur] = out.get(cur, 0) + minor
+    return {c: a for c, a in sorted(out.items()) if a}

@@ -217,6 +217,7 @@ def digest_csv(d: Digest) -> bytes:
     w(["ar", "ar_change_vs_last_week", format_major(d.ar_change_minor, m.currency), m.currency])
     for b in BUCKETS:
         w(["aging", b, format_major(m.aging_minor[b], m.currency), m.currency])
+    rows += _own_currency_rows(d)
     for name in (
         "dso",
         "best_possible_dso",
@@ -241,11 +242,31 @@ def digest_csv(d: Digest) -> bytes:
                 d.top_overdue.currency,
             ]
         )
+        for cur, minor in a.overdue_by_currency.items():
+            w(["top_overdue_by_currency", a.name, format_major(minor, cur), cur])
     rows += _dispute_rows(d)
     rows += _risk_rows(d.at_risk)
     for key, n in sorted(d.activity.items()):
         w(["activity", key, n, ""])
     return csv_bytes(rows)
+
+
+def _own_currency_rows(d: Digest) -> list[Sequence[Cell]]:
+    """AR and each aging bucket per currency, before conversion: what the converted figures
+    are made of, so a controller can redo the conversion."""
+    totals: dict[str, int] = {}
+    aging: list[Sequence[Cell]] = []
+    for b in BUCKETS:
+        for cur, minor in sorted(d.aging_by_currency.get(b, {}).items()):
+            totals[cur] = totals.get(cur, 0) + minor
+            if minor:
+                aging.append(["aging_by_currency", b, format_major(minor, cur), cur])
+    ar: list[Sequence[Cell]] = [
+        ["ar_by_currency", "ar_total", format_major(minor, cur), cur]
+        for cur, minor in sorted(totals.items())
+        if minor
+    ]
+    return ar + aging
 
 
 def _dispute_rows(d: Digest) -> list[Sequence[Cell]]:

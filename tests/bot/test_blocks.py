@@ -70,7 +70,8 @@ def test_long_overdue_list_is_cut_with_and_n_more_and_csv() -> None:
     accounts = [
         OverdueAccount(customer_id=i, name=f"Customer with a rather long name number {i}" * 3,
                        overdue_minor=1_000_00 * (300 - i), oldest_days_past_due=40,
-                       invoice_count=3, aging_minor=dict.fromkeys(BUCKETS, 0))
+                       invoice_count=3, aging_minor=dict.fromkeys(BUCKETS, 0),
+                       overdue_by_currency={"USD": 1_000_00 * (300 - i)})
         for i in range(200)
     ]  # fmt: skip
     top = TopOverdue(
@@ -142,7 +143,7 @@ def test_every_list_is_cut_at_the_same_length_in_text_and_blocks() -> None:
     accounts = [
         OverdueAccount(customer_id=i, name=f"Debtor {i:02}", overdue_minor=1_000_00,
                        oldest_days_past_due=61, invoice_count=1,
-                       aging_minor=dict.fromkeys(BUCKETS, 0))
+                       aging_minor=dict.fromkeys(BUCKETS, 0), overdue_by_currency={"USD": 1_000_00})
         for i in range(40)
     ]  # fmt: skip
     top = TopOverdue(

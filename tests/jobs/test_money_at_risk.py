@@ -68,6 +68,10 @@ def _add_accounts(deps: ToolDeps, directory: Path) -> None:
     import_directory(deps.engine, directory, tz=deps.settings.tz)
 
 
+def _row(rows: list[list[str]], section: str, item: str) -> list[str]:
+    return next(r for r in rows if r[:2] == [section, item])
+
+
 def _posts(fake: FakeSlack, channel: str) -> str:
     return "\n".join(
         c.all_text for c in fake.calls("chat.postMessage") if c.params["channel"] == channel
@@ -94,6 +98,19 @@ def test_money_at_risk_counts_every_currency_the_account_owes(
     assert ["at_risk_balance", "Mixed Corp", "51000.00", "USD"] in rows
     assert ["at_risk_balance_by_currency", "Mixed Corp", "40000.00", "GBP"] in rows
     assert ["at_risk_balance_by_currency", "Mixed Corp", "1000.00", "USD"] in rows
+    assert ["at_risk_amount", "Mixed Corp", "33150.00", "USD"] in rows
+    assert ["top_overdue", "Mixed Corp", "51000.00", "USD"] in rows
+    assert ["top_overdue_by_currency", "Mixed Corp", "40000.00", "GBP"] in rows
+    assert ["top_overdue_by_currency", "Mixed Corp", "1000.00", "USD"] in rows
+    # AR and the 90+ bucket in GBP: Britannia 40,000.00, Mixed 40,000.00, Multibucket 1,000.01
+    assert ["aging_by_currency", "90+", "81000.01", "GBP"] in rows
+    assert ["aging_by_currency", "1-30", "1000.01", "GBP"] in rows
+    assert ["ar_by_currency", "ar_total", "82000.02", "GBP"] in rows
+    usd_ar = next(r for r in rows if r[:2] == ["ar_by_currency", "ar_total"] and r[3] == "USD")
+    # converted at 1.25 and added, the currencies make the AR total (to the cent per bucket)
+    gbp_in_usd = Decimal("82000.02") * Decimal("1.25")
+    ar_total = Decimal(_row(rows, "ar", "ar_total")[2])
+    assert abs(Decimal(usd_ar[2]) + gbp_in_usd - ar_total) <= Decimal("0.01")
 
 
 def test_the_chat_answer_ranks_at_risk_accounts_as_the_digest_does(
