@@ -13,7 +13,6 @@ from pathlib import Path
 
 from slack_sdk import WebClient
 
-from bot.answer import answer
 from bot.blocks.digest import detail_blocks
 from jobs.runner import run_job
 from tests.fakes.slack_api import FakeSlack
@@ -33,41 +32,6 @@ def _d(offset: int) -> str:
     return (SUNDAY + timedelta(days=offset)).isoformat()
 
 
-def _add_accounts(deps: ToolDeps, directory: Path) -> None:
-    """On top of `ledger_fx` (GBP at 1.25 on Sunday):
-
-    - Mixed Corp (USD) owes USD 1,000.00 and GBP 40,000.00, both 100 days past due, with two
-      failed card attempts: score 65 (+20 older past due, +25 all 60+, +20 failed), on
-      USD 1,000.00 + USD 50,000.00 = USD 51,000.00, so USD 33,150.00 at risk: the most.
-    - Multibucket plc (GBP) owes GBP 1,000.01 100 days and GBP 1,000.01 10 days past due.
-      Each bucket is USD 1,250.0125, USD 1,250.01 rounded, so USD 2,500.02; rounding the
-      exact total (USD 2,500.025) would give USD 2,500.03. Score 60 (+25 half 60+, +20
-      failed, +15 over its GBP 1,000.00 limit): USD 1,500.01 at risk.
-    """
-    write_csvs(
-        directory,
-        customers=[
-            customer("MIX", "USD", name="Mixed Corp"),
-            customer("MB", "GBP", name="Multibucket plc", credit_limit="1000.00"),
-        ],
-        invoices=[
-            invoice("X1", "1000.00", _d(-130), _d(-100), customer_id="MIX"),
-            invoice("X2", "40000.00", _d(-130), _d(-100), customer_id="MIX", currency="GBP"),
-            invoice("M1", "1000.01", _d(-130), _d(-100), customer_id="MB", currency="GBP"),
-            invoice("M2", "1000.01", _d(-40), _d(-10), customer_id="MB", currency="GBP"),
-        ],
-        payments=[
-            payment("PX1", "X1", "1000.00", _d(-20), customer_id="MIX", status="failed"),
-            payment("PX2", "X1", "1000.00", _d(-10), customer_id="MIX", status="failed"),
-            payment("PM1", "M1", "1000.01", _d(-20), customer_id="MB", currency="GBP",
-                    status="failed"),
-            payment("PM2", "M1", "1000.01", _d(-10), customer_id="MB", currency="GBP",
-                    status="failed"),
-        ],
-    )  # fmt: skip
-    import_directory(deps.engine, directory, tz=deps.settings.tz)
-
-
 def _row(rows: list[list[str]], section: str, item: str) -> list[str]:
     return next(r for r in rows if r[:2] == [section, item])
 
@@ -82,7 +46,7 @@ def test_money_at_risk_counts_every_currency_the_account_owes(
     jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient, tmp_path: Path
 ) -> None:
     ledger_fx.build(jdeps, tmp_path / "fx")
-    _add_accounts(jdeps, tmp_path / "more")
+    ledger_fx.add_mixed(jdeps, tmp_path / "more")
     run_job(jdeps, "weekly-digest", now=MONDAY, client=client)
     run_job(jdeps, "at-risk-scan", now=MONDAY, client=client)
     digest = _posts(fake_slack, DIGEST)
@@ -117,7 +81,7 @@ def test_the_chat_answer_ranks_at_risk_accounts_as_the_digest_does(
     jdeps: ToolDeps, tmp_path: Path
 ) -> None:
     ledger_fx.build(jdeps, tmp_path / "fx")
-    _add_accounts(jdeps, tmp_path / "more")
+    ledger_fx.add_mixed(jdeps, tmp_path / "more")
     listed = at_risk(jdeps, AtRiskInput(as_of=SUNDAY, min_level="high", limit=50))
     names = [a.name for a in listed.accounts]
     # Tiny Co scores 65 like Mixed Corp but has USD 195.00 at risk: it comes last
@@ -134,29 +98,9 @@ def test_the_chat_answer_ranks_at_risk_accounts_as_the_digest_does(
     assert [a.at_risk_minor for a in listed.accounts][:2] == [3_315_000, 3_000_000]
 
 
-def test_a_foreign_balance_in_several_buckets_reads_the_same_to_the_cent(
-    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient, tmp_path: Path
-) -> None:
-    ledger_fx.build(jdeps, tmp_path / "fx")
-    _add_accounts(jdeps, tmp_path / "more")
-    reply = answer(jdeps, "what's Multibucket plc's balance as of 2026-11-22?")
-    assert "USD 2,500.02" in reply.text, reply.text
-    run_job(jdeps, "weekly-digest", now=MONDAY, client=client)
-    digest = _posts(fake_slack, DIGEST)
-    assert "Multibucket plc: USD 2,500.02 overdue" in digest
-    assert (
-        "Multibucket plc: USD 1,500.01 at risk (balance USD 2,500.02 (GBP 2,000.02), score 60)"
-        in digest
-    )
-    uploads = {u.filename: u.content for u in fake_slack.uploads()}
-    rows = list(csv.reader(io.StringIO(uploads[f"ar-digest-{SUNDAY}.csv"].decode())))
-    assert ["top_overdue", "Multibucket plc", "2500.02", "USD"] in rows
-    assert ["at_risk_balance", "Multibucket plc", "2500.02", "USD"] in rows
-
-
 def test_accounts_past_the_list_are_counted_in_one_line(jdeps: ToolDeps, tmp_path: Path) -> None:
     ledger_fx.build(jdeps, tmp_path / "fx")
-    _add_accounts(jdeps, tmp_path / "more")
+    ledger_fx.add_mixed(jdeps, tmp_path / "more")
     digest = weekly_digest(jdeps, DigestInput(as_of=SUNDAY))
     cut = digest.model_copy(update={"at_risk": money_at_risk(jdeps, SUNDAY, limit=2)})
     text = "\n".join(str(b.to_dict()) for b in detail_blocks(cut))
@@ -172,7 +116,7 @@ def test_most_at_risk_names_the_top_account_of_all_even_when_not_listed(
     """With a USD 60,000.00 minimum Mixed Corp (USD 51,000.00 balance) is not listed, yet it
     holds the most at risk: the channel line names it, not the first listed account."""
     ledger_fx.build(jdeps, tmp_path / "fx")
-    _add_accounts(jdeps, tmp_path / "more")
+    ledger_fx.add_mixed(jdeps, tmp_path / "more")
     deps = replace(
         jdeps, settings=jdeps.settings.model_copy(update={"risk_min_balance": Decimal(60_000)})
     )

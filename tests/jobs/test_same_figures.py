@@ -175,3 +175,23 @@ def test_converted_amounts_read_the_same_in_digest_alerts_answer_and_csv(
     assert f"Britannia Ltd on INV-B1: {dispute} billing, open 40 days" in disputes.text, (
         disputes.text
     )
+
+
+def test_a_foreign_balance_in_several_buckets_reads_the_same_to_the_cent(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient, tmp_path: Path
+) -> None:
+    ledger_fx.build(jdeps, tmp_path / "fx")
+    ledger_fx.add_mixed(jdeps, tmp_path / "more")
+    reply = answer(jdeps, "what's Multibucket plc's balance as of 2026-11-22?")
+    assert "USD 2,500.02" in reply.text, reply.text
+    run_job(jdeps, "weekly-digest", now=MONDAY, client=client)
+    digest = _digest_posts(fake_slack)
+    assert "Multibucket plc: USD 2,500.02 overdue" in digest
+    assert (
+        "Multibucket plc: USD 1,500.01 at risk (balance USD 2,500.02 (GBP 2,000.02), score 60)"
+        in digest
+    )
+    uploads = {u.filename: u.content for u in fake_slack.uploads()}
+    rows = list(csv.reader(io.StringIO(uploads[f"ar-digest-{SUNDAY}.csv"].decode())))
+    assert ["top_overdue", "Multibucket plc", "2500.02", "USD"] in rows
+    assert ["at_risk_balance", "Multibucket plc", "2500.02", "USD"] in rows
