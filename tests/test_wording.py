@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from tools.format import format_lateness, format_pay_speed, plural
-from tools.risk_money import expected_loss_minor, min_balance_minor
+from tools.risk_money import expected_loss_minor
 from tools.settings import Settings
 
 
@@ -30,29 +30,9 @@ def test_expected_loss_is_the_converted_balance_times_the_score_half_up() -> Non
     assert expected_loss_minor(-5_000, 80) == 0  # a credit balance loses nothing
 
 
-class _Rates:
-    """The report's conversion at fixed rates: USD 1 is JPY 150."""
-
-    def __init__(self, target: str) -> None:
-        self.target = target
-
-    def minor(self, amounts: dict[str, int]) -> int:
-        rates = {("USD", "JPY"): Decimal("1.5"), ("USD", "USD"): 1, ("JPY", "JPY"): 1}
-        return sum(round(a * rates[(c, self.target)]) for c, a in amounts.items())
-
-
-def test_the_minimum_balance_is_usd_500_converted_to_the_reporting_currency() -> None:
-    usd = Settings(database_url="sqlite://")
-    assert min_balance_minor(_Rates("USD"), usd) == 50_000  # type: ignore[arg-type]
-    jpy = Settings(database_url="sqlite://", reporting_currency="JPY")
-    assert min_balance_minor(_Rates("JPY"), jpy) == 75_000  # type: ignore[arg-type]  # JPY 75,000
-    own = Settings(
-        database_url="sqlite://",
-        reporting_currency="JPY",
-        risk_min_balance="75000",
-        risk_min_balance_currency="JPY",
-    )
-    assert min_balance_minor(_Rates("JPY"), own) == 75_000  # type: ignore[arg-type]
+def test_the_minimum_balance_defaults_to_usd_500() -> None:
+    s = Settings(database_url="sqlite://", reporting_currency="EUR")
+    assert (s.risk_min_balance, s.risk_min_balance_currency) == (Decimal(500), "USD")
 
 
 def test_a_minimum_balance_its_currency_cannot_hold_is_refused_at_start_up() -> None:

@@ -156,3 +156,19 @@ def test_an_alert_without_a_rate_comes_after_every_converted_one(
         "Yen KK entered high risk: JPY 650,000 at risk (balance JPY 1,000,000, score 65)"
         in (alerts[-1])
     )
+
+
+def test_the_minimum_balance_is_converted_at_the_reports_rate(
+    jdeps: ToolDeps, tmp_path: Path
+) -> None:
+    """GBP 400.00 at Sunday's 1.25 is USD 500.00: Tiny Co (USD 300.00) is counted, not
+    listed, and the line says the minimum in the reporting currency."""
+    ledger_fx.build(jdeps, tmp_path / "fx")
+    gbp = jdeps.settings.model_copy(
+        update={"risk_min_balance": Decimal(400), "risk_min_balance_currency": "GBP"}
+    )
+    digest = weekly_digest(replace(jdeps, settings=gbp), DigestInput(as_of=SUNDAY))
+    text = "\n".join(str(b.to_dict()) for b in detail_blocks(digest))
+    assert "1 smaller account (balance under USD 500.00): USD 195.00 at risk" in text
+    assert digest.at_risk.min_balance_minor == 50_000
+    assert "• Tiny Co:" not in text
