@@ -8,7 +8,20 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, ColumnElement, and_, case, cast, func, select, true, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Date,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from db.models import Invoice
@@ -120,30 +133,33 @@ def open_by_customer_bucket(
 
     limits = [in_bucket(first, last) for _, first, last in buckets]
     key = (Invoice.customer_id, Invoice.currency)
-    totals: dict[tuple[int, str], list[Any]] = {}
+    selects = []
     for part in open_parts(cut, by_index=False):
         columns = [cast(func.sum(case((c, part.amount), else_=0)), BigInteger) for c in limits]
-        query = select(*key, *columns, func.min(due), func.count()).select_from(part.source)
+        invoices = part.applied_at is None  # payments after the cut-off add amounts only
+        oldest = func.min(due) if invoices else cast(null(), Date)
+        count = func.count() if invoices else literal(0)
+        query = select(*key, *columns, oldest, count).select_from(part.source)
         query = query.where(part.where, counted_at(part, cut))
         if due_before is not None:
             query = query.where(due < due_before)
         if customer_ids is not None:
             query = query.where(Invoice.customer_id.in_(customer_ids))
-        for cid, cur, *values in session.connection().execute(query.group_by(*key)):
-            amounts = [int(v) for v in values[: len(limits)]]
-            acc = totals.setdefault((cid, cur), [0] * len(limits) + [None, 0])
-            acc[: len(limits)] = [a + v for a, v in zip(acc, amounts, strict=False)]
-            if part.applied_at is None:  # invoices; payments after the cut-off add amounts only
-                oldest, count = values[-2], int(values[-1])
-                acc[-2] = oldest if acc[-2] is None else min(acc[-2], oldest)
-                acc[-1] += count
+        selects.append(query.group_by(*key))
+    # Added up in the database: one row per account comes back, not one per account and part.
+    parts = union_all(*selects).subquery("parts")
+    customer, currency, *sums, oldest_col, count_col = parts.c
+    query = select(
+        customer,
+        currency,
+        *(cast(func.sum(c), BigInteger) for c in sums),
+        func.min(oldest_col),
+        cast(func.sum(count_col), BigInteger),
+    ).group_by(customer, currency)
+    labels = [label for label, _, _ in buckets]
     return [
         OpenByBucket(
-            int(cid),
-            str(cur),
-            {label: acc[i] for i, (label, _, _) in enumerate(buckets)},
-            acc[-2],
-            acc[-1],
+            int(row[0]), str(row[1]), dict(zip(labels, row[2:-2], strict=True)), row[-2], row[-1]
         )
-        for (cid, cur), acc in totals.items()
+        for row in session.connection().execute(query).all()
     ]

@@ -374,11 +374,3 @@ def analyze_written(conn: Connection, entity: str) -> None:
     held a handful of rows."""
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"ANALYZE {entity}"))
-
-
-def analyze(conn: Connection) -> None:
-    """Refresh planner statistics after a bulk load, so metrics queries pick the right index."""
-    if conn.dialect.name == "sqlite":
-        conn.execute(text("ANALYZE"))
-    else:
-        conn.execute(text("ANALYZE customers, invoices, payments, credit_notes, disputes"))

@@ -19,6 +19,8 @@ from sqlalchemy.sql.operators import custom_op
 from db.models import Customer, Invoice
 from db.sql_dates import dialect, whole_days
 
+LateAverages = tuple[float | None, float | None]  # (history, recent) days paid late
+
 
 @dataclass(frozen=True)
 class PaySpeedRow:
@@ -79,7 +81,7 @@ def days_late_before_and_after(
     split: datetime,
     cut: datetime,
     customer_ids: Sequence[int] | None = None,
-) -> dict[int, tuple[float | None, float | None]]:
+) -> dict[int, LateAverages]:
     """Average days paid late per customer over [start, split) and over [split, cut).
 
     The risk scan compares the two for every customer: most of the invoice table, so on

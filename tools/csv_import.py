@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from tqdm import tqdm
 
-from db import bulk, ingest
+from db import bulk, ingest, table_stats
 from db.ingest import UpsertCounts
 from tools.csv_fast import as_tuple, fast_parser
 from tools.csv_rows import COLUMNS, ORDER, SOURCE, RowError, Rows
@@ -199,5 +199,5 @@ def import_directory(engine: Engine, directory: Path, *, tz: ZoneInfo) -> Import
                 [f"{e}.csv:{line}: {msg}" for e, line, msg in problems], total_errors
             )
         ingest.drop_stages(conn)
-        ingest.analyze(conn)
+        table_stats.analyze_changed(conn, {e: c.new + c.changed for e, c in summary.counts.items()})
     return summary

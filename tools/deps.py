@@ -20,8 +20,9 @@ class ToolDeps:
     sessions: sessionmaker[Session]
 
 
-# Connections beyond the listener threads': the scheduler's threads (up to 10, the digest
-# with 2 more), the outbox worker, Stripe webhooks and health checks.
+# Connections beyond the listener threads': the scheduler's threads (up to 10; the digest
+# reads on 3 more, a risk scan on 1 more, while they run), the outbox worker, Stripe webhooks
+# and health checks. Jobs rarely all run at once; when they do, a job waits, never a question.
 RESERVED_CONNECTIONS = 16
 
 

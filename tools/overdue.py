@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
@@ -62,17 +63,26 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
             due_ranges(as_of),
             due_before=None if more_than is None else due_before(as_of, more_than),
         )
+        # Ranked on each account's exact converted total (one conversion per account and
+        # currency: a daily list ranks every account); the amounts shown are converted per
+        # bucket by `converted_balance`, for the accounts listed and for the total.
+        exact: dict[int, Decimal] = {}
         oldest: dict[int, int] = {}
         counts: dict[int, int] = {}
         for row in rows:
             cid = row.customer_id
+            total = sum(row.by_bucket.values())
+            if total:
+                exact[cid] = exact.get(cid, Decimal(0)) + fx.exact(total, row.currency)
             days = days_past_due(as_of, row.oldest_due_on)
             oldest[cid] = max(oldest.get(cid, days), days)
             counts[cid] = counts.get(cid, 0) + row.invoice_count
-        per_customer = buckets_by_customer(rows)
-        converted = {cid: converted_balance(fx, per) for cid, per in per_customer.items()}
-        ranked = sorted(converted, key=lambda cid: (-converted[cid].balance_minor, cid))
+        ranked = sorted(exact, key=lambda cid: (-exact[cid], cid))
         top = ranked[: args.limit]
+        listed = set(top)
+        per_customer = buckets_by_customer(r for r in rows if r.customer_id in listed)
+        converted = {cid: converted_balance(fx, per_customer[cid]) for cid in top}
+        ledger = converted_balance(fx, _merged(rows))
         facts = customer_facts(session, top)  # one query for all the names
         accounts = []
         for cid in top:
@@ -91,8 +101,8 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
         as_of=as_of,
         currency=s.reporting_currency,
         more_than_days=args.more_than_days,
-        total_overdue_minor=sum(c.balance_minor for c in converted.values()),
-        account_count=len(converted),
+        total_overdue_minor=ledger.balance_minor,
+        account_count=len(exact),
         accounts=accounts,
     )
 
@@ -114,3 +124,13 @@ def _by_currency(per_bucket: dict[str, dict[str, int]]) -> dict[str, int]:
         for cur, minor in per_cur.items():
             out[cur] = out.get(cur, 0) + minor
     return {c: a for c, a in sorted(out.items()) if a}
+
+
+def _merged(rows: Iterable[OpenByBucket]) -> dict[str, dict[str, int]]:
+    """Every account's open minor units per bucket and currency, added up: the list's total
+    converted the way the report converts the ledger."""
+    out: dict[str, dict[str, int]] = {}
+    for row in rows:
+        for b, minor in row.by_bucket.items():
+            out.setdefault(b, {})[row.currency] = out.get(b, {}).get(row.currency, 0) + minor
+    return out

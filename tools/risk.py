@@ -11,6 +11,7 @@ queries whatever the number of customers.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -23,8 +24,9 @@ from sqlalchemy.orm import Session
 from db import promises as promises_db
 from db.customers import CustomerFacts, customer_facts
 from db.disputes import open_dispute_totals
+from db.engine import read_beside
 from db.exposure import Exposure, customer_exposure
-from db.pay_speed import days_late_before_and_after
+from db.pay_speed import LateAverages, days_late_before_and_after
 from db.payments import failed_attempts
 from tools.buckets import due_before
 from tools.clock import AsOfDate, day_cut
@@ -109,28 +111,39 @@ def score_customers(
     money: MoneyText = format_money,
 ) -> list[RiskScore]:
     """Every customer at `min_level` or above, highest score first; `money` writes the amounts
-    of the reasons (`tools.risk_money.money_text`: converted, the own currency beside)."""
+    of the reasons (`tools.risk_money.money_text`: converted, the own currency beside).
+
+    On PostgreSQL the days-late averages are read on a connection of their own, beside the
+    balances (the two longest reads of a scan of every customer): the caller's session must
+    not hold uncommitted writes the scores should see.
+    """
     cut = day_cut(as_of, tz)
-    facts = customer_facts(session, customer_ids, segment)
-    if not facts:
-        return []
-    ids = list(facts) if (customer_ids is not None or segment is not None) else None
-    before_day = as_of - timedelta(days=TREND_DAYS)
-    # Balances in each customer's own currency (other currencies are not mixed in).
-    exposure = customer_exposure(
-        session,
-        (day_cut(before_day, tz), before_day),
-        (cut, as_of),
-        over_due_before=due_before(as_of, OVER_DAYS),
-        customer_ids=ids,
-    )
-    days_late = days_late_before_and_after(
-        session,
-        day_cut(as_of - timedelta(days=RECENT_DAYS + HISTORY_DAYS), tz),
-        day_cut(as_of - timedelta(days=RECENT_DAYS), tz),
-        cut,
-        ids,
-    )
+    start = day_cut(as_of - timedelta(days=RECENT_DAYS + HISTORY_DAYS), tz)
+    split = day_cut(as_of - timedelta(days=RECENT_DAYS), tz)
+    everyone = customer_ids is None and segment is None
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="arbot-risk") as pool:
+
+        def read_days_late(ids: Sequence[int] | None) -> Future[dict[int, LateAverages]]:
+            late = days_late_before_and_after
+            return read_beside(pool, session, late, start, split, cut, ids)
+
+        late = read_days_late(None) if everyone else None
+        facts = customer_facts(session, customer_ids, segment)
+        if not facts:
+            return []
+        ids = None if everyone else list(facts)
+        late = late or read_days_late(ids)
+        before_day = as_of - timedelta(days=TREND_DAYS)
+        # Balances in each customer's own currency (other currencies are not mixed in).
+        exposure = customer_exposure(
+            session,
+            (day_cut(before_day, tz), before_day),
+            (cut, as_of),
+            over_due_before=due_before(as_of, OVER_DAYS),
+            customer_ids=ids,
+        )
+        days_late = late.result()
     signals = _Signals(
         broken=promises_db.broken_promises(
             session, as_of - timedelta(days=PROMISE_WINDOW_DAYS), as_of
@@ -147,8 +160,8 @@ def score_customers(
     scores = [
         score
         for cid, f in facts.items()
-        if (score := _score_one(f, exposure.get((cid, f.currency), none), signals, floor))
-        is not None
+        if _ceiling(f, acc := exposure.get((cid, f.currency), none), signals) >= floor
+        and (score := _score_one(f, acc, signals, floor)) is not None
     ]
     scores.sort(key=lambda s: (-s.score, -s.balance_minor, s.name))
     return scores
@@ -271,6 +284,30 @@ def _slowing_hit(history: Decimal | None, recent: Decimal | None) -> Hit | None:
 
 def _decimal(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(str(value))
+
+
+def _ceiling(f: CustomerFacts, acc: Exposure, sig: _Signals) -> int:
+    """The most points the account could score, from integer tests alone.
+
+    A daily scan looks at every customer and most score nothing; the sentences and Decimal
+    ratios of `_score_one` are worth building only for accounts that could reach the floor.
+    Each signal is counted as if it fired whenever it can fire, so this is never below the
+    score.
+    """
+    cid = f.id
+    counted = cid in sig.broken or cid in sig.failed or cid in sig.disputes
+    points = sum(hit[0] for hit in _count_hits(cid, sig)) if counted else 0
+    if acc.past_due > 0 and acc.past_due_before > 0:
+        points += TREND_POINTS
+    if acc.balance > 0 and acc.over > 0:
+        points += max(OVER_HIGH_POINTS, OVER_POINTS)
+    if f.credit_limit_minor is not None and acc.balance > f.credit_limit_minor:
+        points += CREDIT_LIMIT_POINTS
+    history, recent = sig.days_late.get(f.id, (None, None))
+    # floats here, Decimals in the hit: a margin far above float error keeps this an upper bound
+    if history is not None and recent is not None and recent - history > float(SLOWING_DAYS) - 1:
+        points += SLOWING_POINTS
+    return points
 
 
 def _score_one(f: CustomerFacts, acc: Exposure, sig: _Signals, floor: int) -> RiskScore | None:
