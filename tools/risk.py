@@ -175,7 +175,7 @@ class _Signals:
     failed: dict[int, int]
     disputes: dict[int, tuple[int, dict[str, int]]]
     days_late: dict[int, tuple[float | None, float | None]]  # (history, recent) averages
-    money: MoneyText
+    money: MoneyText = format_money  # how the reasons write an amount
 
 
 Hit = tuple[int, Callable[[], str]]
