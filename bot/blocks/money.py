@@ -7,11 +7,18 @@ from tools.format import converted_text
 from tools.money import format_money
 from tools.risk_money import ScoreInMoney
 
-__all__ = ["balance_text", "converted_text", "risk_money_text"]
+__all__ = ["balance_text", "converted_text", "over_text", "risk_money_text"]
 
 
 def balance_text(a: ScoreInMoney) -> str:
-    return converted_text(a.balance_reporting_minor, a.reporting_currency, a.balance_by_currency)
+    """Without a rate, each currency's own amount alone: no total pretends to add them."""
+    shown = a.balance_reporting_minor if a.converted else None
+    return converted_text(shown, a.reporting_currency, a.balance_by_currency)
+
+
+def over_text(a: ScoreInMoney) -> str:
+    shown = a.over_reporting_minor if a.converted else None
+    return converted_text(shown, a.reporting_currency, a.over_by_currency)
 
 
 def risk_money_text(a: ScoreInMoney) -> str:

@@ -132,12 +132,16 @@ def test_an_alert_without_a_rate_comes_after_every_converted_one(
     jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient, tmp_path: Path
 ) -> None:
     """No JPY rate: Yen KK's JPY 650,000 at risk is in yen, not comparable with the USD
-    amounts, so it is alerted after them (in its own currency) rather than first."""
+    amounts, so it is alerted after them (in its own currency) rather than first; the GBP it
+    also owes is shown beside, not added."""
     ledger_fx.build(jdeps, tmp_path / "fx")
     write_csvs(
         tmp_path / "yen",
         customers=[customer("YEN", "JPY", name="Yen KK")],
-        invoices=[invoice("Y1", "1000000", _d(-130), _d(-100), customer_id="YEN", currency="JPY")],
+        invoices=[
+            invoice("Y1", "1000000", _d(-130), _d(-100), customer_id="YEN", currency="JPY"),
+            invoice("Y2", "100.00", _d(-130), _d(-100), customer_id="YEN", currency="GBP"),
+        ],
         payments=[
             payment("PY1", "Y1", "1000000", _d(-20), customer_id="YEN", currency="JPY",
                     status="failed"),
@@ -152,10 +156,10 @@ def test_an_alert_without_a_rate_comes_after_every_converted_one(
     ]
     entered = [a.split(" entered high risk")[0] for a in alerts if "entered high risk" in a]
     assert entered[-1] == "Yen KK" and len(entered) > 1, entered
-    assert (
-        "Yen KK entered high risk: JPY 650,000 at risk (balance JPY 1,000,000, score 65)"
-        in (alerts[-1])
-    )
+    # each currency on its own, no total that adds yen to pounds
+    yen = "JPY 650,000 at risk (balance GBP 100.00 + JPY 1,000,000, score 65)"
+    assert f"Yen KK entered high risk: {yen}" in alerts[-1], alerts[-1]
+    assert "GBP 100.00 + JPY 1,000,000 is 60+ days past due" in alerts[-1]
 
 
 def test_the_minimum_balance_is_converted_at_the_reports_rate(
