@@ -22,7 +22,7 @@ from tools.buckets import buckets_over, due_ranges
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
 from tools.format import converted_text
-from tools.metrics import Converter, converted_balance
+from tools.metrics import Converter, MetricsError, converted_balance
 from tools.money import parse_major, round_minor
 from tools.overdue import buckets_by_customer
 from tools.risk import AtRiskInput, Level, MoneyText, RiskScore, score_customers
@@ -72,7 +72,14 @@ def min_balance_minor(fx: Converter, s: Settings) -> int:
     """ARBOT_RISK_MIN_BALANCE (an amount in ARBOT_RISK_MIN_BALANCE_CURRENCY) in minor units of
     the reporting currency, converted at the report's rate."""
     cur = s.risk_min_balance_currency
-    return fx.minor({cur: parse_major(format(s.risk_min_balance, "f"), cur)})
+    try:
+        return fx.minor({cur: parse_major(format(s.risk_min_balance, "f"), cur)})
+    except MetricsError:
+        raise MetricsError(
+            f"ARBOT_RISK_MIN_BALANCE is in {cur} and there is no {cur} rate on or before "
+            f"{fx.on}: import one in fx_rates.csv, or set ARBOT_RISK_MIN_BALANCE_CURRENCY="
+            f"{fx.target} (and the amount in {fx.target})"
+        ) from None
 
 
 Buckets = dict[str, dict[str, int]]

@@ -11,6 +11,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from slack_sdk import WebClient
 
 from bot.blocks.digest import detail_blocks
@@ -24,6 +25,7 @@ from tests.ledger_files import customer, invoice, payment, write_csvs
 from tools.csv_import import import_directory
 from tools.deps import ToolDeps
 from tools.digest import DigestInput, weekly_digest
+from tools.metrics import MetricsError
 from tools.risk import AtRiskInput
 from tools.risk_money import at_risk, money_at_risk
 
@@ -176,3 +178,17 @@ def test_the_minimum_balance_is_converted_at_the_reports_rate(
     assert "1 smaller account (balance under USD 500.00): USD 195.00 at risk" in text
     assert digest.at_risk.min_balance_minor == 50_000
     assert "• Tiny Co:" not in text
+
+
+def test_a_minimum_balance_in_a_currency_without_a_rate_says_what_to_set(
+    jdeps: ToolDeps, tmp_path: Path
+) -> None:
+    ledger_fx.build(jdeps, tmp_path / "fx")
+    chf = jdeps.settings.model_copy(update={"risk_min_balance_currency": "CHF"})
+    with pytest.raises(MetricsError) as err:
+        weekly_digest(replace(jdeps, settings=chf), DigestInput(as_of=SUNDAY))
+    assert str(err.value) == (
+        "ARBOT_RISK_MIN_BALANCE is in CHF and there is no CHF rate on or before 2026-11-22: "
+        "import one in fx_rates.csv, or set ARBOT_RISK_MIN_BALANCE_CURRENCY=USD (and the "
+        "amount in USD)"
+    )
