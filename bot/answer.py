@@ -25,14 +25,20 @@ from bot.render import Help, Refusal, render, result_data
 from bot.singleflight import SingleFlight
 from tools.actions import ActionError, ActionInfo, cli_proposer
 from tools.cash import UnappliedCashInput, unapplied_cash
+from tools.cash_lines import FindReceiptsInput, find_receipts
 from tools.clock import AsOfError
 from tools.clock import today as today_in
-from tools.customers import CustomerBalanceInput, customer_balance
+from tools.credit import CreditInput, credit_limits
+from tools.customers import CustomerBalanceInput, customer_balance, segment_names
+from tools.cuts import CutInput, cut_report
 from tools.deps import ToolDeps
 from tools.disputes import OpenDisputesInput, open_disputes
+from tools.dso_change import DsoChangeInput, dso_change
 from tools.dunning import DunningInput, propose_dunning_email
+from tools.forecast import ForecastInput, cash_forecast
 from tools.metrics import MetricsError, MetricsInput
 from tools.overdue import TopOverdueInput, top_overdue
+from tools.reconcile import ReconcileError, ReconcileInput, reconcile
 from tools.report import ar_report
 from tools.write_off import WriteOffInput, propose_write_off
 
@@ -121,14 +127,35 @@ READS: dict[str, Callable[[ToolDeps, Intent], BaseModel]] = {
     "ar_report": lambda deps, i: ar_report(
         deps, MetricsInput(as_of=i.as_of, period_days=deps.settings.period_days)
     ),
+    "ar_cut": lambda deps, i: cut_report(
+        deps,
+        CutInput(
+            by=i.by or "segment",
+            as_of=i.as_of,
+            period_days=deps.settings.period_days,
+            group=i.group,
+        ),
+    ),
+    "credit_limits": lambda deps, i: credit_limits(deps, CreditInput(as_of=i.as_of)),
+    "dso_change": lambda deps, i: dso_change(
+        deps, DsoChangeInput(as_of=i.as_of, period_days=deps.settings.period_days)
+    ),
+    "cash_forecast": lambda deps, i: cash_forecast(deps, ForecastInput(as_of=i.as_of)),
     "customer_balance": lambda deps, i: customer_balance(
         deps, CustomerBalanceInput(customer=i.customer, customer_id=i.customer_id, as_of=i.as_of)
     ),
     "top_overdue": lambda deps, i: top_overdue(
-        deps, TopOverdueInput(limit=i.limit, more_than_days=i.more_than_days, as_of=i.as_of)
+        deps,
+        TopOverdueInput(
+            limit=i.limit, more_than_days=i.more_than_days, as_of=i.as_of, segment=i.group
+        ),
     ),
     "open_disputes": lambda deps, i: open_disputes(deps, OpenDisputesInput(as_of=i.as_of)),
     "unapplied_cash": lambda deps, i: unapplied_cash(deps, UnappliedCashInput(as_of=i.as_of)),
+    "find_receipts": lambda deps, i: find_receipts(
+        deps, FindReceiptsInput(amount=i.amount, payer=i.customer)
+    ),
+    "reconcile": lambda deps, i: reconcile(deps, ReconcileInput(as_of=i.as_of, sources=i.sources)),
 }
 
 _FLIGHTS = SingleFlight()
@@ -140,6 +167,8 @@ def _read(deps: ToolDeps, intent: Intent) -> BaseModel:
         return READS[intent.tool](deps, intent)
     except MetricsError as exc:
         return Refusal(lead="I can't answer that exactly", message=str(exc))
+    except ReconcileError as exc:
+        return Refusal(lead="Nothing to compare", message=str(exc))
 
 
 def _propose(deps: ToolDeps, intent: Intent, context: AskContext) -> BaseModel:
@@ -192,7 +221,11 @@ def answer(
         return Answer.of("router", None, TOO_LONG)
     context = context or AskContext()
     try:
-        intent = match(question, today=today or today_in(deps.settings.tz))
+        intent = match(
+            question,
+            today=today or today_in(deps.settings.tz),
+            segments=lambda: segment_names(deps),
+        )
     except AsOfError as exc:
         return Answer.of("router", None, Refusal(lead="No figure", message=str(exc)))
     if intent is not None:

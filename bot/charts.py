@@ -6,19 +6,60 @@ The Figure is built directly (not pyplot), so concurrent answers never share glo
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from pydantic import BaseModel
 
 from tools.buckets import BUCKETS
+from tools.forecast import CashForecast
 from tools.format import format_pct
 from tools.metrics import ArMetrics
 from tools.money import to_major
 
 COLORS = ("#2e7d32", "#9e9d24", "#f9a825", "#ef6c00", "#c62828")
 HEADROOM = 1.15
+
+
+@dataclass(frozen=True)
+class Chart:
+    png: bytes
+    filename: str
+    title: str
+
+
+def chart_of(result: BaseModel) -> Chart | None:
+    """The picture that goes with an answer's result, if it has one."""
+    if isinstance(result, ArMetrics):
+        title = f"AR aging as of {result.as_of}"
+        return Chart(aging_png(result), f"aging-{result.as_of}.png", title)
+    if isinstance(result, CashForecast):
+        title = f"Cash forecast from {result.as_of}"
+        return Chart(forecast_png(result), f"cash-forecast-{result.as_of}.png", title)
+    return None
+
+
+def forecast_png(f: CashForecast) -> bytes:
+    """Expected cash per week, the next 13 weeks."""
+    values = [float(to_major(w.expected_minor, f.currency)) for w in f.weeks]
+    labels = [f"{w.week_start:%b %d}" for w in f.weeks]
+    fig = Figure(figsize=(7.2, 3.6), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.bar(labels, values, color=COLORS[0])
+    ax.set_title(f"Expected cash per week from {f.as_of} ({f.currency})")
+    ax.set_xlabel("week starting")
+    ax.set_ylabel(f.currency)
+    ax.tick_params(axis="x", labelrotation=45, labelsize=8)
+    ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
 
 
 def aging_png(m: ArMetrics) -> bytes:

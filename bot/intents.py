@@ -6,28 +6,32 @@ INV-1 because ...", which action to propose. Only confident matches become inten
 else is None and goes to the agent (or help).
 
 Patterns are worded the way finance people ask ("what's our AR", "receivables as of June 30",
-"who's 60+ days late", "Acme's balance"); a light typo fixer maps misspelt keywords
-("recievables", "agign") onto the vocabulary before matching. Matching is pure: no database.
+"who's 60+ days late", "Acme's balance"), on the question as `question_text` normalises it;
+matching is pure: no database.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel
-from rapidfuzz import fuzz, process
+from pydantic import BaseModel, Field
 
+from bot import lookahead_words as ahead
 from bot.dates import find_as_of
+from bot.question_text import VOCAB_SET, normalize, strip_markup
 
 Tool = Literal[
-    "ar_report", "customer_balance", "top_overdue", "open_disputes", "unapplied_cash", "help",
-    "propose_dunning_email", "propose_write_off",
+    "ar_report", "ar_cut", "cash_forecast", "dso_change", "credit_limits", "customer_balance",
+    "top_overdue", "open_disputes", "unapplied_cash", "help", "propose_dunning_email",
+    "propose_write_off", "find_receipts", "reconcile",
 ]  # fmt: skip
 Topic = Literal[
     "ar", "aging", "dso", "best_dso", "add", "cei", "turnover", "bad_debt", "allowance",
-    "all", "customer", "overdue", "disputes", "unapplied", "help", "proposal",
+    "all", "forecast", "dso_change", "credit", "customer", "overdue", "disputes", "unapplied",
+    "help", "proposal", "receipts", "reconcile",
 ]  # fmt: skip
 PROPOSALS: frozenset[Tool] = frozenset({"propose_dunning_email", "propose_write_off"})
 
@@ -45,41 +49,14 @@ class Intent(BaseModel):
     invoice: str | None = None
     tone: str | None = None
     reason: str | None = None
+    amount: str | None = None
+    by: Literal["segment", "method", "currency", "owner"] | None = None
+    group: str | None = Field(None, description="one group of the cut, e.g. a segment")
+    sources: list[str] | None = None
 
     @property
     def is_proposal(self) -> bool:
         return self.tool in PROPOSALS
-
-
-# --- normalising --------------------------------------------------------------------------
-
-VOCABULARY = (
-    "receivable receivables outstanding aging ageing overdue balance balances invoices invoice "
-    "disputes dispute disputed chargeback chargebacks unapplied unallocated cash payments "
-    "turnover delinquent delinquency collection collections effectiveness index debt written "
-    "quarter month year yesterday customers customer accounts account breakdown buckets "
-    "metrics average possible owed owing open right show what help late chase biggest largest "
-    "report summary allowance doubtful statement currently write wrote collect collected "
-    "receive received whats where which there these those about today their"
-).split()
-_VOCAB_SET = set(VOCABULARY)
-_SLACK_MARKUP = re.compile(r"<[@#!][^>]*>|<https?://[^>]*>")
-
-
-def _fix_word(word: str) -> str:
-    if len(word) < 5 or word in _VOCAB_SET or not word.isalpha():
-        return word
-    best = process.extractOne(word, VOCABULARY, scorer=fuzz.ratio, score_cutoff=80)
-    return best[0] if best else word
-
-
-def normalize(question: str) -> str:
-    text = _SLACK_MARKUP.sub(" ", question).replace("’", "'").replace("‘", "'").lower()
-    text = re.sub(r"[^\w\s'/+.,:$-]", " ", text)
-    words = [_fix_word(w) for w in re.split(r"\s+", text) if w]
-    text = " ".join(words)
-    text = re.sub(r"[?!.,:]+(\s|$)", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
 
 
 # --- proposals ----------------------------------------------------------------------------
@@ -110,7 +87,7 @@ _VAGUE_WHO = re.compile(r"\b(about|regarding|re|for|invoices?)\b", re.IGNORECASE
 
 def match_proposal(question: str) -> Intent | None:
     """A reminder or write-off to propose, when the question pins it down."""
-    text = " ".join(_SLACK_MARKUP.sub(" ", question).split())
+    text = strip_markup(question)
     if m := WRITE_OFF.match(text):
         return Intent(
             tool="propose_write_off", topic="proposal", invoice=m["inv"], reason=m["reason"]
@@ -134,8 +111,6 @@ def match_proposal(question: str) -> Intent | None:
 
 
 # --- questions ----------------------------------------------------------------------------
-
-
 def _re(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
@@ -149,10 +124,35 @@ ACTION_VERB = _re(
     r"^(please |can you |could you )?(record|log|add|file|note|mark|draft|send|write off|"
     r"propose|remind|email|dun)\s+\S"
 )
+# "match the 12,400 wire from Acme", "apply the payment of 500 from Globex"
+RECEIPT = _re(
+    r"^(please |can you |could you )?(match|apply|find|allocate|reconcile)\s+(the\s+|a\s+|this\s+)?"
+    r"(\$?(?P<amount>\d[\d,]*(\.\d+)?)\s*(k\s+)?)?(usd |eur |gbp |dollars? )?"
+    r"(wire|payment|receipt|transfer|deposit|credit|remittance|ach)s?"
+    r"(\s+(of|for)\s+\$?(?P<amount2>\d[\d,]*(\.\d+)?))?"
+    r"(\s+(from|by)\s+(?P<payer>.+?))?\s*[?.!]?$"
+)
 UNAPPLIED = _re(
     r"\b(unapplied|unallocated|unmatched|unreconciled)\b|\bcash on account\b|"
     r"\bpayments? (not|without) (applied|matched|an invoice)|\bon[- ]account (cash|payments?)\b"
 )
+# "does Stripe match QuickBooks?", "reconcile the books", "are stripe and qbo in balance?"
+SOURCE_NAMES = {"stripe": "stripe", "quickbooks": "quickbooks", "quickbook": "quickbooks",
+                "qbo": "quickbooks", "xero": "xero", "csv": "csv"}  # fmt: skip
+_SOURCE = r"\b(" + "|".join(SOURCE_NAMES) + r")\b"
+RECONCILE = _re(r"(?<!un)\breconcil\w*|\bin balance\b")
+AGREE = _re(r"\b(match(es)?|agree|differ\w*|discrepanc\w*|the same|line up|tie out)\b")
+
+
+def _reconcile(text: str, as_of: date | None) -> Intent | None:
+    """A comparison of sources; those it names (two or more), else every source."""
+    named = list(dict.fromkeys(SOURCE_NAMES[m] for m in re.findall(_SOURCE, text)))
+    if not (RECONCILE.search(text) or (named and AGREE.search(text))):
+        return None
+    sources = named if len(named) >= 2 else None
+    return Intent(tool="reconcile", topic="reconcile", as_of=as_of, sources=sources)
+
+
 BEST_DSO = _re(r"\bbest[- ]?(possible )?dso\b|\bbpdso\b")
 DSO = _re(
     r"\bdso\b|\bdays (of )?sales outstanding\b|\bdays to (collect|get paid)\b|"
@@ -239,7 +239,7 @@ def _clean_name(raw: str) -> str | None:
     name = re.sub(r"'s$", "", name).strip()
     if not name or name in GENERIC_NAMES or len(name) < 2 or name.isdigit():
         return None
-    if all(word in STOPWORDS or word in _VOCAB_SET for word in name.split()):
+    if all(word in STOPWORDS or word in VOCAB_SET for word in name.split()):
         return None
     if AR.fullmatch(name) or DSO.search(name):
         return None
@@ -317,23 +317,70 @@ def _overdue(text: str, as_of: date | None) -> Intent | None:
     )
 
 
-def match(question: str, *, today: date) -> Intent | None:
-    """The intent of a question, or None when the fast path is not confident."""
+def _cut(text: str, as_of: date | None, segment: str | None) -> Intent | None:
+    """A report per group ("DSO by segment"), or one segment's ("aging for enterprise",
+    "who owes most in mid-market"); None when the question names no cut."""
+    by = ahead.cut_by(text)
+    if (by is None and segment is None) or ahead.OVER_TIME.search(text):
+        return None
+    if segment is not None and by is None:
+        overdue = _overdue(text, as_of)
+        if overdue is not None:
+            return overdue.model_copy(update={"by": "segment", "group": segment})
+    topic = _metric_topic(text) or ("aging" if AGING.search(text) else None)
+    if topic is None and (by is not None or AR.search(text)):
+        topic = "ar"
+    if topic is None:
+        return None
+    return Intent(
+        tool="ar_cut",
+        topic=topic,
+        as_of=as_of,
+        by=by or "segment",
+        group=segment if by is None else None,
+    )
+
+
+def match(
+    question: str,
+    *,
+    today: date,
+    segments: Callable[[], Collection[str]] | None = None,
+) -> Intent | None:
+    """The intent of a question, or None when the fast path is not confident; `segments`
+    names the segments on record (read only when the question could name one)."""
     proposal = match_proposal(question)
     if proposal is not None:
         return proposal
     text = normalize(question)
     if not text or HELP.match(text):
         return Intent(tool="help", topic="help")
+    receipt = RECEIPT.search(text)
+    if receipt is not None:
+        amount = receipt["amount"] or receipt["amount2"]
+        payer = receipt["payer"]
+        return Intent(tool="find_receipts", topic="receipts", amount=amount, customer=payer)
     if ACTION_VERB.search(text):
         return None
     as_of, rest = find_as_of(text, today)
     if not rest:
         return None
+    reconciling = _reconcile(rest, as_of)
+    if reconciling is not None:
+        return reconciling
     if DISPUTES.search(rest):
         return Intent(tool="open_disputes", topic="disputes", as_of=as_of)
+    if ahead.CREDIT_LIMIT.search(rest):
+        return Intent(tool="credit_limits", topic="credit", as_of=as_of)
+    if ahead.DSO_MOVED.search(rest):
+        return Intent(tool="dso_change", topic="dso_change", as_of=as_of)
+    if ahead.FORECAST.search(rest):
+        return Intent(tool="cash_forecast", topic="forecast", as_of=as_of)
     if UNAPPLIED.search(rest):
         return Intent(tool="unapplied_cash", topic="unapplied", as_of=as_of)
+    cut = _cut(rest, as_of, ahead.segment_named(rest, segments))
+    if cut is not None:
+        return cut
     topic = _metric_topic(rest)
     customer = find_customer_name(rest)
     if topic not in (None, "all") and (customer or _metric_for_someone(rest)):

@@ -14,14 +14,16 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
-from bot.blocks import alerts, digest
+from bot.blocks import alerts, credit, digest, reconcile
 from bot.cards import post_card
 from bot.charts import aging_png
 from bot.slack_client import make_web_client
 from bot.trend_chart import dso_trend_png
 from tools.actions import ActionInfo
+from tools.credit import CreditPosition
 from tools.deps import ToolDeps
 from tools.digest import Digest
+from tools.reconcile import Reconciliation
 from tools.risk_money import ScoreInMoney
 from tools.settings import Settings, SettingsError
 from tools.slack_ids import slack_user_id_problem
@@ -78,6 +80,25 @@ def post_digest(client: WebClient, channel: str, d: Digest) -> str:
             },
         ],
     )
+    return ts
+
+
+def post_reconciliation(client: WebClient, channel: str, r: Reconciliation) -> str:
+    """The comparison in the channel; when sources differ, every difference as a CSV in its
+    thread."""
+    message = reconcile.reconcile_message(r)
+    posted = client.chat_postMessage(
+        channel=channel, text=message.text, blocks=message.block_dicts(), unfurl_links=False
+    )
+    ts = str(posted["ts"])
+    if not r.in_balance:
+        client.files_upload_v2(
+            channel=channel,
+            thread_ts=ts,
+            content=reconcile.reconcile_csv(r),
+            filename=f"reconciliation-{r.as_of}.csv",
+            title=f"Differences between {' and '.join(r.sources)} as of {r.as_of}",
+        )
     return ts
 
 
@@ -139,6 +160,27 @@ def post_risk_alert(
     blocks = alerts.risk_alert_blocks(score, as_of)
     text = alerts.risk_alert_text(score)
     return _to_channel_and_owner(client, channel, score.owner_slack_id, text, blocks)
+
+
+def post_credit_alert(
+    client: WebClient, channel: str | None, position: CreditPosition, as_of: date
+) -> list[str]:
+    """Over or heading to the credit limit: to the alerts channel and the account owner."""
+    blocks = credit.credit_alert_blocks(position, as_of)
+    text = credit.credit_alert_text(position)
+    return _to_channel_and_owner(client, channel, position.owner_slack_id, text, blocks)
+
+
+def post_credit_list(
+    client: WebClient, channel: str | None, positions: list[CreditPosition], as_of: date
+) -> None:
+    """The credit alerts beyond the first MAX_ALERTS of a scan, as one list to the channel."""
+    client.chat_postMessage(
+        channel=_channel(channel, "ARBOT_ALERTS_CHANNEL"),
+        text=credit.credit_list_text(positions),
+        blocks=[b.to_dict() for b in credit.credit_list_blocks(positions, as_of)],
+        unfurl_links=False,
+    )
 
 
 def post_risk_list(

@@ -13,10 +13,9 @@ from bot.app import BotDeps
 from bot.blocks.common import context, escape, fit
 from bot.blocks.ids import RowsRequest
 from bot.cards import post_card
-from bot.charts import aging_png
+from bot.charts import chart_of
 from bot.rows import rows_csv
 from tools.format import plural
-from tools.metrics import ArMetrics
 
 
 def post_answer(
@@ -47,14 +46,14 @@ def post_answer(
         blocks=[b.to_dict() for b in blocks],
     )
     files_thread = thread_ts or str(posted["ts"])
-    if view.chart and isinstance(result.result, ArMetrics):
-        m = result.result
+    chart = chart_of(result.result) if view.chart else None
+    if chart is not None:
         client.files_upload_v2(
             channel=channel,
             thread_ts=files_thread,
-            content=aging_png(m),
-            filename=f"aging-{m.as_of}.png",
-            title=f"AR aging as of {m.as_of}",
+            content=chart.png,
+            filename=chart.filename,
+            title=chart.title,
         )
     if view.csv is not None:
         upload_rows(deps, client, view.csv, channel=channel, thread_ts=files_thread)

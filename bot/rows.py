@@ -15,6 +15,7 @@ from tools.customers import OpenInvoicesInput, open_invoice_lines
 from tools.deps import ToolDeps
 from tools.disputes import OpenDisputesInput, open_disputes
 from tools.money import format_major
+from tools.reconcile import ReconcileInput, reconcile
 
 INVOICE_COLUMNS = [
     "customer", "invoice_number", "invoice_id", "currency", "total", "open_amount",
@@ -45,6 +46,11 @@ def rows_csv(deps: ToolDeps, req: RowsRequest) -> tuple[str, bytes, int]:
             ])  # fmt: skip
         count = len(lines)
         name = f"{req.kind.replace('_', '-')}-{req.as_of}.csv"
+    elif req.kind == "reconcile":
+        compared = reconcile(deps, ReconcileInput(as_of=req.as_of, sources=req.sources))
+        rows.extend(compared.csv_rows())
+        count = len(compared.differences)
+        name = f"reconciliation-{req.as_of}.csv"
     elif req.kind == "disputes":
         disputes = open_disputes(deps, OpenDisputesInput(as_of=req.as_of))
         rows.append(

@@ -33,11 +33,25 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    case,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from db.models import ArSum
 from db.open_amounts import OpenGroup, position
+from db.types import UTCDateTime
 
 KEY = "kind, currency, key_on, at, since_at, until_at"
 _SENTINELS = {
@@ -76,7 +90,7 @@ def _terms_sql(dialect: str) -> str:
     j = driven_join(dialect)
 
     return f"""
-CREATE TEMPORARY TABLE terms_new AS
+INSERT INTO terms_new (invoice_id, kind, currency, key_on, since_at, at, until_at, amount_minor, n)
 WITH inv AS (
     SELECT i.id, i.currency, i.due_on, i.total_minor AS total,
            {f("i.issued_at")} AS born, {f("i.settled_at")} AS gone, {f("i.voided_at")} AS voided
@@ -136,21 +150,65 @@ SELECT a.invoice_id, 'dun', i.currency, {no_day}, COALESCE(a.prev, {low}), a.at,
 """
 
 
+def _scratch(name: str, *columns: Column[Any]) -> Table:
+    cells: list[Column[Any]] = [
+        Column("kind", String),
+        Column("currency", String),
+        Column("key_on", Date),
+        Column("at", UTCDateTime()),
+        Column("since_at", UTCDateTime()),
+        Column("until_at", UTCDateTime()),
+        Column("amount_minor", BigInteger),
+        Column("n", Integer),
+    ]
+    return Table(name, _meta, *columns, *cells, prefixes=["TEMPORARY"])
+
+
+# Scratch tables of `refresh_terms`, created once per database connection by db.settlement
+# with its own (a page of a Stripe backfill would otherwise write the catalogue four times).
+_meta = MetaData()
+SCRATCH = (
+    _scratch("terms_new", Column("invoice_id", Integer)),
+    _scratch("terms_delta"),
+)
+
+
 def refresh_terms(conn: Connection) -> None:
     """Replace the terms of the invoices in `settle_targets` (old out, new in) and bump the
-    ledger version; called by db.settlement in the writing transaction."""
+    ledger version; called by db.settlement in the writing transaction, which gives the
+    SCRATCH tables empty and empties them after."""
     dialect = conn.dialect.name
-    conn.execute(text("DROP TABLE IF EXISTS terms_new"))
     conn.execute(text(_terms_sql(dialect)))
     rewritten = "SELECT invoice_id FROM settle_targets"
     old = conn.execute(text(f"SELECT 1 FROM ar_terms WHERE invoice_id IN ({rewritten}) LIMIT 1"))
+    terms = f"SELECT {KEY}, amount_minor, n FROM terms_new"
     # New invoices (a first import) have no old terms to take back.
-    if old.first():
-        _add(
-            conn, f"SELECT {KEY}, -amount_minor, -n FROM ar_terms WHERE invoice_id IN ({rewritten})"
+    had_terms = old.first() is not None
+    if had_terms:
+        terms += (
+            f" UNION ALL SELECT {KEY}, -amount_minor, -n FROM ar_terms "
+            f"WHERE invoice_id IN ({rewritten})"
         )
+    # The change per cell, summed once: written with one upsert (PostgreSQL refuses to update
+    # a row twice in a statement), and the cells it changed are the only ones that can have
+    # become zero.
+    conn.execute(
+        text(
+            f"INSERT INTO terms_delta ({KEY}, amount_minor, n) "
+            f"SELECT {KEY}, SUM(amount_minor), SUM(n) FROM ({terms}) t GROUP BY {KEY} "
+            "HAVING SUM(amount_minor) <> 0 OR SUM(n) <> 0"
+        )
+    )
+    if had_terms:
         conn.execute(text(f"DELETE FROM ar_terms WHERE invoice_id IN ({rewritten})"))
-    _add(conn, f"SELECT {KEY}, amount_minor, n FROM terms_new")
+    conn.execute(
+        text(
+            f"INSERT INTO ar_sums ({KEY}, amount_minor, n) "
+            f"SELECT {KEY}, amount_minor, n FROM terms_delta WHERE true "
+            f"ON CONFLICT ({KEY}) DO UPDATE SET amount_minor = ar_sums.amount_minor + "
+            "excluded.amount_minor, n = ar_sums.n + excluded.n"
+        )
+    )
     conn.execute(
         text(
             f"INSERT INTO ar_terms (invoice_id, {KEY}, amount_minor, n) "
@@ -160,27 +218,10 @@ def refresh_terms(conn: Connection) -> None:
     conn.execute(
         text(
             f"DELETE FROM ar_sums WHERE amount_minor = 0 AND n = 0 AND kind <> 'ver' "
-            f"AND ({KEY}) IN (SELECT {KEY} FROM terms_new)"
+            f"AND ({KEY}) IN (SELECT {KEY} FROM terms_delta)"
         )
     )
-    conn.execute(text("DROP TABLE terms_new"))
     bump_version(conn)
-
-
-def _add(conn: Connection, terms: str) -> None:
-    """Add the selected (key, amount, count) rows into their cells of ar_sums, summed per cell
-    first (PostgreSQL refuses to update one row twice in a statement)."""
-    cols = "k, c, d, x, y, z"
-    terms = (
-        f"WITH t ({cols}, a, n) AS ({terms}) SELECT {cols}, SUM(a), SUM(n) FROM t GROUP BY {cols}"
-    )
-    conn.execute(
-        text(
-            f"INSERT INTO ar_sums ({KEY}, amount_minor, n) SELECT * FROM ({terms}) t WHERE true "
-            f"ON CONFLICT ({KEY}) DO UPDATE SET amount_minor = ar_sums.amount_minor + "
-            "excluded.amount_minor, n = ar_sums.n + excluded.n"
-        )
-    )
 
 
 def bump_version(conn: Connection) -> None:

@@ -59,33 +59,47 @@ _SQLITE_TEXT: dict[type[Any], Any] = {
 }
 
 
+class _Memo(dict[Any, Any]):
+    """value -> its stored text, each distinct value converted once: a file has few distinct
+    days and many rows per day. Looked up through `map`, so no Python runs per known value."""
+
+    def __init__(self, convert: Any) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, value: Any) -> Any:
+        found = self[value] = None if value is None else self.convert(value)
+        return found
+
+
 def _insert_sqlite(conn: Connection, table: Table, rows: Sequence[Sequence[Any]]) -> None:
     """The driver's executemany with values already in SQLite's stored form."""
     convert = [_SQLITE_TEXT[type(c.type)] for c in table.columns]
-    memo: dict[Any, str] = {}  # a file has few distinct days and many rows per day
-
-    def text_of(fn: Any, value: Any) -> Any:
-        if value is None:
-            return None
-        found = memo.get(value)
-        if found is None:
-            found = memo[value] = fn(value)
-        return found
-
-    at = [(i, fn) for i, fn in enumerate(convert) if fn is not None]
-    if at:
-        out = []
-        for row in rows:
-            values = list(row)
-            for i, fn in at:
-                values[i] = text_of(fn, values[i])
-            out.append(values)
-    else:
-        out = [list(row) for row in rows]
+    out: Any = rows
+    if any(fn is not None for fn in convert):
+        columns: list[Any] = list(zip(*rows, strict=True))
+        for i, fn in enumerate(convert):
+            if fn is not None:
+                columns[i] = map(_Memo(fn).__getitem__, columns[i])
+        out = list(zip(*columns, strict=True))
     marks = ", ".join("?" * len(convert))
-    columns = ", ".join(c.name for c in table.columns)
+    names = ", ".join(c.name for c in table.columns)
     raw: Any = conn.connection.driver_connection
-    raw.executemany(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", out)
+    raw.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", out)
+
+
+def empty(conn: Connection, tables: Sequence[str]) -> None:
+    """Empty scratch tables kept per connection. PostgreSQL never vacuums temporary tables, so
+    rows deleted page after page stay in the heap, every later scan reads them and a backfill
+    slows down page by page; TRUNCATE gives them fresh storage, all in one statement. SQLite
+    truncates on a DELETE without WHERE."""
+    if not tables:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"TRUNCATE {', '.join(tables)}"))
+        return
+    for table in tables:
+        conn.execute(text(f"DELETE FROM {table}"))
 
 
 @dataclass(frozen=True)
@@ -96,12 +110,25 @@ class Deferred:
     sql: str
 
 
-def defer_secondary(conn: Connection, tables: Sequence[str]) -> list[Deferred]:
-    """Drop the tables' non-unique indexes and, on PostgreSQL, their foreign keys (unique
-    ones stay: upserts need them); `restore` builds them again, in the same transaction."""
+def defer_secondary(
+    conn: Connection, tables: Sequence[str], *, unique: bool = False
+) -> list[Deferred]:
+    """Drop the tables' non-unique indexes and, on PostgreSQL, their foreign keys; `restore`
+    builds them again, in the same transaction. `unique` (PostgreSQL): their unique
+    constraints too, for writers that upsert without ON CONFLICT (db.upserts, `alone`); the
+    rebuild fails, and the transaction with it, if the rows broke one."""
     found: list[Deferred] = []
     reflect = inspect(conn)
     for table in tables:
+        if unique and conn.dialect.name == "postgresql":
+            for uq in reflect.get_unique_constraints(table):
+                found.append(
+                    Deferred(
+                        f"ALTER TABLE {table} DROP CONSTRAINT {uq['name']}",
+                        f"ALTER TABLE {table} ADD CONSTRAINT {uq['name']} "
+                        f"UNIQUE ({', '.join(str(c) for c in uq['column_names'])})",
+                    )
+                )
         for ix in reflect.get_indexes(table):
             if not ix["unique"] and ix["name"]:
                 columns = ", ".join(str(c) for c in ix["column_names"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -107,3 +107,39 @@ def days_late_before_and_after(
         )
         for cid, before, after in rows
     }
+
+
+@dataclass(frozen=True)
+class LateSample:
+    """Invoices of the history a forecast learns from, counted per customer and per days paid
+    after the due date; days_late is None for those not paid by the cut-off (still open, or
+    written off)."""
+
+    customer_id: int
+    days_late: int | None
+    invoices: int
+
+
+def late_samples(session: Session, due_from: date, due_to: date, cut: datetime) -> list[LateSample]:
+    """Invoices due in [due_from, due_to) and issued before the cut-off, counted by how late
+    each was paid as the cut-off saw it; invoices voided before being paid are no collection
+    and left out. Counted in SQL: a year of a large ledger is a few thousand rows, not one per
+    invoice."""
+    late = whole_days(session, Invoice.settled_at, Invoice.due_on)  # type: ignore[arg-type]
+    paid = and_(
+        Invoice.settled_at < cut,
+        or_(Invoice.voided_at.is_(None), Invoice.voided_at > Invoice.settled_at),
+        or_(Invoice.written_off_at.is_(None), Invoice.written_off_at > Invoice.settled_at),
+    )
+    voided = and_(Invoice.voided_at.is_not(None), Invoice.voided_at < cut)
+    days = case((paid, late))
+    query = (
+        select(Invoice.customer_id, days, func.count())
+        .where(Invoice.due_on >= due_from, Invoice.due_on < due_to, Invoice.issued_at < cut)
+        .where(or_(paid, ~voided))
+        .group_by(Invoice.customer_id, days)
+    )
+    return [
+        LateSample(int(cid), None if d is None else round(float(d)), int(n))
+        for cid, d, n in session.connection().execute(query)
+    ]

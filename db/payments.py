@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from db.models import Customer, FxRate, Invoice, Payment, PaymentStatus
@@ -39,13 +39,20 @@ def failed_attempts(session: Session, start: datetime, cut: datetime) -> dict[in
     return {int(c): int(n) for c, n in session.execute(query)}
 
 
+def unapplied_cash_where(cut: datetime) -> ColumnElement[bool]:
+    """Cash received before the cut-off and applied to no invoice."""
+    return and_(
+        Payment.invoice_id.is_(None),
+        Payment.status == PaymentStatus.SUCCEEDED,
+        Payment.paid_at < cut,
+    )
+
+
 def unapplied_cash(
     session: Session, cut: datetime, *, currency: str | None = None
 ) -> dict[str, int]:
     query = select(Payment.currency, func.sum(Payment.amount_minor)).where(
-        Payment.invoice_id.is_(None),
-        Payment.status == PaymentStatus.SUCCEEDED,
-        Payment.paid_at < cut,
+        unapplied_cash_where(cut)
     )
     if currency is not None:
         query = query.where(Payment.currency == currency)

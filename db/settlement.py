@@ -26,7 +26,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import CreateTable
 
-from db.ar_sums import driven_join, refresh_terms
+from db.ar_sums import SCRATCH, driven_join, refresh_terms
+from db.bulk import empty
 from db.types import UTCDateTime
 
 # Temporary tables live as long as the database connection and are emptied after each use:
@@ -210,6 +211,7 @@ def rebuild_all(conn: Connection) -> None:
 
 
 _READY = "arbot_settle_tables"
+_SCRATCH = [t.name for t in (_targets, _results, *SCRATCH)]
 
 
 def _prepare(conn: Connection) -> None:
@@ -218,7 +220,7 @@ def _prepare(conn: Connection) -> None:
     info = conn.connection.info
     if info.get(_READY):
         return
-    for table in (_targets, _results):
+    for table in (_targets, _results, *SCRATCH):
         conn.execute(CreateTable(table, if_not_exists=True))
     if event.contains(conn.engine, "rollback", _forget):  # else ask the database every time
         info[_READY] = True
@@ -242,7 +244,7 @@ def terms_selected(conn: Connection, select_ids: str, params: dict[str, object])
     conn.execute(text(f"INSERT INTO settle_targets (invoice_id) {select_ids}"), params)
     _analyze_targets(conn)
     refresh_terms(conn)
-    conn.execute(_targets.delete())
+    empty(conn, _SCRATCH)
 
 
 def _analyze_targets(conn: Connection) -> None:
@@ -265,6 +267,5 @@ def _refresh_targets(conn: Connection) -> list[OverApplied]:
         )
     )
     found = [OverApplied(int(a), str(b), str(c), int(d), int(e)) for a, b, c, d, e in over]
-    conn.execute(_results.delete())
-    conn.execute(_targets.delete())
+    empty(conn, _SCRATCH)
     return found

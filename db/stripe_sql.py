@@ -13,6 +13,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.schema import CreateTable
 
+from db.bulk import empty
 from db.models import Customer, Dispute, Invoice, ProcessedEvent, StripeLink, SyncCursor
 from db.stages import STAGES
 
@@ -55,14 +56,14 @@ def prepare_stages(conn: Connection) -> None:
 def analyze_stage(conn: Connection, entity: str) -> None:
     """PostgreSQL keeps no statistics on temporary tables until asked; without them it plans
     the staged-rows joins as if the stage were large and scans whole ledger tables per page,
-    which makes a 100,000-invoice backfill quadratic."""
+    which makes a 100,000-invoice backfill quadratic. A truncated table is again one without
+    statistics, so every staged page is analyzed (100 rows: well under a millisecond)."""
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"ANALYZE stage_{entity}"))
 
 
 def clear_stages(conn: Connection, entities: Collection[str]) -> None:
-    for entity in entities:
-        conn.execute(STAGES[entity].delete())
+    empty(conn, [STAGES[entity].name for entity in sorted(entities)])
 
 
 def analyze_ledger(conn: Connection) -> None:

@@ -1,4 +1,5 @@
-"""Daily at-risk scan: alert each account once when it enters high risk.
+"""Daily at-risk scan: alert each account once when it enters high risk; and each account
+over its credit limit, or heading to it, once a day (jobs.credit_scan).
 
 The scan itself is claimed per day (two workers do not both score the ledger). Each alert
 is claimed per customer ("risk-alert", "customer:ID"); the claim stays while the account is
@@ -16,6 +17,7 @@ from slack_sdk import WebClient
 
 from bot import posting
 from jobs import claim
+from jobs.credit_scan import flag_credit_limits
 from tools.clock import today
 from tools.deps import ToolDeps
 from tools.risk_money import ScoreInMoney, scored, scores_in_money
@@ -49,6 +51,7 @@ def run_at_risk_scan(
         with claim.claims_to_post(deps, ALERT, entering, now=now) as won:
             if won:
                 _post(deps, client, won, high, as_of, now=now)
+        flag_credit_limits(deps, as_of, now=now, client=client)
         log.info(
             "event=at_risk_scan as_of=%s high=%d alerted=%d released=%d",
             as_of,

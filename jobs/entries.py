@@ -1,4 +1,4 @@
-"""Thin scheduled entries for work whose rules live elsewhere: Stripe sync, the outbox."""
+"""Thin scheduled entries for work whose rules live elsewhere: the syncs, the outbox."""
 
 from __future__ import annotations
 
@@ -23,6 +23,18 @@ def run_stripe_sync_job(deps: ToolDeps, *, now: datetime, client: WebClient | No
     from tools.stripe_sync import run_stripe_sync
 
     return run_stripe_sync(deps, progress=False, on_new_dispute=webhook_hook(deps, client))
+
+
+def run_quickbooks_sync_job(
+    deps: ToolDeps, *, now: datetime, client: WebClient | None = None
+) -> Any:
+    """tools.quickbooks_sync's incremental sync; skipped until QuickBooks is configured."""
+    if not deps.settings.quickbooks_realm_id:
+        log.info("event=quickbooks_sync_skipped reason=not_configured")
+        return None
+    from tools.quickbooks_sync import run_quickbooks_sync
+
+    return run_quickbooks_sync(deps, progress=False)
 
 
 def run_outbox_job(deps: ToolDeps, *, now: datetime, client: WebClient | None = None) -> Any:

@@ -15,7 +15,8 @@ from typing import Any
 from jobs.at_risk_scan import run_at_risk_scan
 from jobs.dispute_watch import run_dispute_watch
 from jobs.dunning_sequence import run_dunning
-from jobs.entries import run_outbox_job, run_stripe_sync_job
+from jobs.entries import run_outbox_job, run_quickbooks_sync_job, run_stripe_sync_job
+from jobs.reconcile_weekly import run_weekly_reconcile
 from jobs.retention import run_retention
 from jobs.weekly_digest import run_weekly_digest
 from tools.settings import Settings
@@ -87,6 +88,20 @@ JOBS: tuple[Job, ...] = (
         "stripe_sync_cron",
         HOUR,
         "pulls what changed in Stripe since the last sync (skipped without STRIPE_API_KEY)",
+    ),
+    Job(
+        "quickbooks-sync",
+        run_quickbooks_sync_job,
+        "quickbooks_sync_cron",
+        HOUR,
+        "pulls what changed in QuickBooks Online (skipped without ARBOT_QUICKBOOKS_REALM_ID)",
+    ),
+    Job(
+        "weekly-reconcile",
+        run_weekly_reconcile,
+        "reconcile_cron",
+        7 * DAY,
+        "posts last week's differences between the sources (CSV in the thread), or in balance",
     ),
     Job(
         "outbox",

@@ -8,6 +8,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import db.bank_models  # noqa: F401  (its tables are part of the schema)
 from db.engine import alembic_config, make_engine, upgrade
 from db.models import Base, Invoice
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from db import payments as payments_db
 from db.payments import UnappliedRow, unapplied_payments
+from tools.cash_lines import ShownLine, shown_lines
 from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import Converter
@@ -27,6 +28,10 @@ class UnappliedCash(BaseModel):
     by_currency: dict[str, int]
     count: int
     payments: list[UnappliedRow]
+    receipts: list[ShownLine] = Field(
+        default_factory=list,
+        description="bank credits not applied yet, each with its best suggestion",
+    )
 
 
 def unapplied_cash(deps: ToolDeps, args: UnappliedCashInput) -> UnappliedCash:
@@ -38,6 +43,7 @@ def unapplied_cash(deps: ToolDeps, args: UnappliedCashInput) -> UnappliedCash:
         total = Converter(session, s.reporting_currency, as_of).minor(by_currency)
         rows = unapplied_payments(session, cut)
     lines = list(rows)
+    receipts = [r for r in shown_lines(deps) if r.booked_on <= as_of]
     return UnappliedCash(
         as_of=as_of,
         currency=s.reporting_currency,
@@ -45,4 +51,5 @@ def unapplied_cash(deps: ToolDeps, args: UnappliedCashInput) -> UnappliedCash:
         by_currency=by_currency,
         count=len(lines),
         payments=lines,
+        receipts=receipts,
     )

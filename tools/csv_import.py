@@ -9,7 +9,8 @@ back and is reported as FILE:LINE: message.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Iterator
+import itertools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -19,8 +20,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from tqdm import tqdm
 
-from db import bulk, ingest, table_stats
-from db.ingest import UpsertCounts
+from db import bulk, ingest, table_stats, upserts
+from db.upserts import UpsertCounts
 from tools.csv_fast import as_tuple, fast_parser
 from tools.csv_rows import COLUMNS, ORDER, SOURCE, RowError, Rows
 from tools.money import format_major
@@ -52,15 +53,15 @@ class ImportSummary:
 # --- reading files -------------------------------------------------------------------------
 
 
-def _decoded_lines(raw: Iterable[bytes], on_error: Callable[[int, str], None]) -> Iterator[str]:
-    """Decode line by line so a bad byte is reported with its line number."""
-    for number, chunk in enumerate(raw, start=1):
-        try:
-            text = chunk.decode("utf-8-sig" if number == 1 else "utf-8")
-        except UnicodeDecodeError as exc:
-            on_error(number, f"not UTF-8 (byte 0x{chunk[exc.start]:02x} at column {exc.start + 1})")
-            return
-        yield text
+def _lines(raw: BinaryIO) -> Iterator[str]:
+    """The file's lines as text, split at b"\\n" only (as the line numbers count them) and
+    decoded in C: a bad byte raises UnicodeDecodeError, which `_read_file` reports."""
+    first = raw.readline()
+    return itertools.chain(map(_utf8_sig, [first]), map(_utf8, raw))
+
+
+_utf8 = partial(bytes.decode, encoding="utf-8")
+_utf8_sig = partial(bytes.decode, encoding="utf-8-sig")
 
 
 def _read_file(
@@ -82,56 +83,50 @@ def _read_file(
             leave=False,
         ) as bar,
     ):
-        reader = csv.reader(_decoded_lines(_counted(raw, bar), error))
-        header = next(reader, None)
-        if header is None:
-            error(1, "file is empty (expected a header line)")
-            return
-        header = [h.strip() for h in header]
-        missing = [c for c in COLUMNS[entity] if c not in header]
-        if missing:
-            error(
-                1,
-                f"missing column {', '.join(missing)} "
-                f"(header must have {','.join(COLUMNS[entity])})",
-            )
-            return
-        fast = fast_parser(rows, entity, header)
-        width = len(header)
+        reader = csv.reader(_lines(raw))
         batch: list[tuple[Any, ...]] = []
-        for fields in reader:
-            line = reader.line_num
-            staged = fast(fields, line) if fast is not None and len(fields) == width else None
-            if staged is None:
-                if not any(f.strip() for f in fields):
-                    continue
-                if len(fields) != width:
-                    error(line, f"has {len(fields)} fields, header has {width}")
-                    continue
-                try:
-                    full = parse(dict(zip(header, fields, strict=True)))
-                except RowError as exc:
-                    error(line, str(exc))
-                    continue
-                full["line"] = line
-                staged = as_tuple(entity, full)
-            batch.append(staged)
-            if len(batch) >= BATCH_ROWS:
-                stage(batch)
-                batch = []
+        try:
+            header = next(reader, None)
+            if header is None:
+                error(1, "file is empty (expected a header line)")
+                return
+            header = [h.strip() for h in header]
+            missing = [c for c in COLUMNS[entity] if c not in header]
+            if missing:
+                error(
+                    1,
+                    f"missing column {', '.join(missing)} "
+                    f"(header must have {','.join(COLUMNS[entity])})",
+                )
+                return
+            fast = fast_parser(rows, entity, header)
+            width = len(header)
+            for fields in reader:
+                line = reader.line_num
+                staged = fast(fields, line) if fast is not None and len(fields) == width else None
+                if staged is None:
+                    if not any(f.strip() for f in fields):
+                        continue
+                    if len(fields) != width:
+                        error(line, f"has {len(fields)} fields, header has {width}")
+                        continue
+                    try:
+                        full = parse(dict(zip(header, fields, strict=True)))
+                    except RowError as exc:
+                        error(line, str(exc))
+                        continue
+                    full["line"] = line
+                    staged = as_tuple(entity, full)
+                batch.append(staged)
+                if len(batch) >= BATCH_ROWS:
+                    stage(batch)
+                    batch = []
+                    bar.update(raw.tell() - bar.n)
+        except UnicodeDecodeError as exc:
+            # The reader had read every line before this one, and not this one.
+            bad = exc.object[exc.start]
+            error(reader.line_num + 1, f"not UTF-8 (byte 0x{bad:02x} at column {exc.start + 1})")
         stage(batch)
-
-
-def _counted(raw: BinaryIO, bar: tqdm[Any]) -> Iterator[bytes]:
-    """Feeds the progress bar with the bytes read, a few thousand lines at a time."""
-    read = 0
-    for number, chunk in enumerate(raw):
-        read += len(chunk)
-        if number % 4096 == 0:
-            bar.update(read)
-            read = 0
-        yield chunk
-    bar.update(read)
 
 
 # --- the import ----------------------------------------------------------------------------
@@ -178,7 +173,10 @@ def import_directory(engine: Engine, directory: Path, *, tz: ZoneInfo) -> Import
         for entity in files:
             for line, msg in ingest.unknown_references(conn, entity, source=SOURCE):
                 error(entity, line, msg)
-            summary.counts[entity] = ingest.upsert(conn, entity, source=SOURCE, settle=True)
+            alone = bool(deferred) and entity in ingest.BULK_TABLES
+            summary.counts[entity] = upserts.upsert(
+                conn, entity, source=SOURCE, settle=True, alone=alone
+            )
             if deferred:
                 ingest.analyze_written(conn, entity)
         settled = "invoices" in files  # upserted with their settlement

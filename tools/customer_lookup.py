@@ -9,6 +9,7 @@ guessing, so "Acme" is the same customer in a balance, a detail, a reminder and 
 from __future__ import annotations
 
 import re
+from functools import cached_property
 from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, Field
@@ -27,6 +28,7 @@ FOUND_SCORE = 85
 CANDIDATE_SCORE = 70
 TIE_MARGIN = 5
 MAX_CANDIDATES = 5
+LARGE_INDEX = 1000
 
 
 class CustomerCandidate(BaseModel):
@@ -52,8 +54,11 @@ class CustomerAmbiguous(ToolInputError):
         self.match = match
 
 
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
 def normalize(name: str) -> str:
-    words = re.findall(r"[a-z0-9]+", name.casefold().replace("'s", ""))
+    words = _WORDS.findall(name.casefold().replace("'s", ""))
     kept = [w for w in words if w not in _SUFFIXES]
     return " ".join(kept or words)
 
@@ -72,46 +77,105 @@ def _match(query: str, found: list[CustomerName], scores: list[float]) -> Custom
 
 
 def match_customer(session: Session, query: str) -> CustomerMatch:
-    names = customer_names(session)
-    wanted = query.strip()
-    folded = wanted.casefold()
-    if not folded:
-        return CustomerMatch(query=query, status="none")
-    # Exact first; an exact reference shared by two customers (external ids are unique per
-    # source only) is asked back, never passed on to a looser step.
-    for exact in (
-        [c for c in names if c.external_id == wanted],
-        [c for c in names if wanted.isdigit() and c.id == int(wanted)],
-        [c for c in names if c.name.casefold() == folded],
-    ):
-        if exact:
-            return _match(query, exact, [100] * len(exact))
-    # Then an external id in another case, and the names the words of the query stand in
-    # ("acme" in "Acme Corp" and "Acme Holdings"): with two such customers a reminder must not
-    # pick one by spelling distance.
-    key = f" {normalize(wanted)} "
-    near = [
-        c for c in names if c.external_id.casefold() == folded or key in f" {normalize(c.name)} "
-    ]
-    if near:
-        return _match(query, near, [100] * len(near))
-    by_id = {c.id: c for c in names}
-    hits = process.extract(
-        normalize(wanted),
-        {c.id: normalize(c.name) for c in names},
-        scorer=fuzz.WRatio,
-        limit=MAX_CANDIDATES * 4,
-        score_cutoff=CANDIDATE_SCORE,
-    )
-    if not hits:
-        return CustomerMatch(query=query, status="none")
-    top = hits[0][1]
-    close = [h for h in hits if h[1] >= top - TIE_MARGIN]
-    if len(close) == 1 and top < FOUND_SCORE:
-        return CustomerMatch(
-            query=query, status="ambiguous", candidates=[_candidate(by_id[close[0][2]], top)]
+    return NameIndex(customer_names(session)).match(query)
+
+
+class NameIndex:
+    """The customers' names prepared once, for callers that look up many names (a bank
+    statement's payers) with the same rules as a single question.
+
+    The steps read dictionaries instead of scanning every name; only the fuzzy step scans,
+    and past LARGE_INDEX names it scores only the names sharing a word's first three
+    letters with the query: a full fuzzy pass over 70,000 names costs 0.15 s a lookup.
+    """
+
+    def __init__(self, names: list[CustomerName]) -> None:
+        self.names = names
+        self.by_id = {c.id: c for c in names}
+        self.normal = {c.id: normalize(c.name) for c in names}
+        self.by_external: dict[str, list[CustomerName]] = {}
+        self.by_folded_external: dict[str, list[CustomerName]] = {}
+        self.by_folded_name: dict[str, list[CustomerName]] = {}
+        for c in names:
+            self.by_external.setdefault(c.external_id, []).append(c)
+            self.by_folded_external.setdefault(c.external_id.casefold(), []).append(c)
+            self.by_folded_name.setdefault(c.name.casefold(), []).append(c)
+
+    @cached_property
+    def by_word(self) -> dict[str, set[int]]:
+        out: dict[str, set[int]] = {}
+        for cid, name in self.normal.items():
+            for word in name.split():
+                out.setdefault(word, set()).add(cid)
+        return out
+
+    @cached_property
+    def by_prefix(self) -> dict[str, set[int]]:
+        out: dict[str, set[int]] = {}
+        for word, ids in self.by_word.items():
+            out.setdefault(word[:3], set()).update(ids)
+        return out
+
+    def match(self, query: str) -> CustomerMatch:
+        wanted = query.strip()
+        folded = wanted.casefold()
+        if not folded:
+            return CustomerMatch(query=query, status="none")
+        # Exact first; an exact reference shared by two customers (external ids are unique
+        # per source only) is asked back, never passed on to a looser step.
+        by_id = self.by_id.get(int(wanted)) if wanted.isdigit() else None
+        for exact in (
+            self.by_external.get(wanted, []),
+            [by_id] if by_id is not None else [],
+            self.by_folded_name.get(folded, []),
+        ):
+            if exact:
+                return _match(query, exact, [100] * len(exact))
+        # Then an external id in another case, and the names the words of the query stand in
+        # ("acme" in "Acme Corp" and "Acme Holdings"): with two such customers a reminder
+        # must not pick one by spelling distance.
+        key = normalize(wanted)
+        words = key.split()
+        holders = set.intersection(*(self.by_word.get(w, set()) for w in words)) if words else set()
+        near_ids = {c.id for c in self.by_folded_external.get(folded, [])} | {
+            cid for cid in holders if f" {key} " in f" {self.normal[cid]} "
+        }
+        if near_ids:
+            near = (
+                [c for c in self.names if c.id in near_ids]
+                if len(near_ids) > 1
+                else [self.by_id[next(iter(near_ids))]]
+            )
+            return _match(query, near, [100] * len(near))
+        choices = self.normal
+        if len(self.names) > LARGE_INDEX:
+            ids = set().union(*(self.by_prefix.get(w[:3], set()) for w in words))
+            choices = {cid: self.normal[cid] for cid in ids}
+        hits = process.extract(
+            key,
+            choices,
+            scorer=fuzz.WRatio,
+            limit=MAX_CANDIDATES * 4,
+            score_cutoff=CANDIDATE_SCORE,
         )
-    return _match(query, [by_id[cid] for _, _, cid in close], [score for _, score, _ in close])
+        if not hits:
+            return CustomerMatch(query=query, status="none")
+        top = hits[0][1]
+        close = [h for h in hits if h[1] >= top - TIE_MARGIN]
+        if len(close) == 1 and top < FOUND_SCORE:
+            only = self.by_id[close[0][2]]
+            return CustomerMatch(
+                query=query, status="ambiguous", candidates=[_candidate(only, top)]
+            )
+        found = [self.by_id[cid] for _, _, cid in close]
+        return _match(query, found, [score for _, score, _ in close])
+
+
+def resembles(index: NameIndex, query: str, customer_id: int, score: int = CANDIDATE_SCORE) -> bool:
+    """Whether `query` reads like this customer's name: by default close enough for the
+    lookup to offer it as a candidate; with FOUND_SCORE, close enough to name it."""
+    name = index.normal.get(customer_id, "")
+    return bool(name) and fuzz.WRatio(normalize(query), name) >= score
 
 
 def resolve_customer(session: Session, query: str | int) -> Customer:

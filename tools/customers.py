@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from db.customers import customer_name
+from db.customers import customer_name, segments
 from db.invoices import OpenInvoiceRow, open_invoices
 from tools.buckets import bucket_of, days_past_due, due_before
 from tools.clock import AsOfDate, day_cut, today
@@ -145,3 +145,9 @@ def invoice_line_fields(r: OpenInvoiceRow, as_of: date, tz: ZoneInfo) -> dict[st
         "days_past_due": days,
         "bucket": bucket_of(days),
     }
+
+
+def segment_names(deps: ToolDeps) -> list[str]:
+    """The segments on record: the words the question router recognises as a segment."""
+    with deps.sessions() as session:
+        return segments(session)

@@ -19,9 +19,11 @@ from pydantic import BaseModel, Field
 
 from db import jobs as jobs_db
 from db.ar_sums import open_sums_at
+from tools.cash_week import CashWeek, cash_week
 from tools.clock import AsOfDate, day_cut
 from tools.deps import ToolDeps
 from tools.disputes import DisputeLine, OpenDisputesInput, open_disputes
+from tools.look_ahead import LookAhead, look_ahead
 from tools.metrics import ArMetrics, Converter, DsoPoint, ar_metrics_and_trend, by_bucket
 from tools.overdue import TopOverdue, TopOverdueInput, top_overdue
 from tools.risk_money import MoneyAtRisk, money_at_risk
@@ -64,6 +66,8 @@ class Digest(BaseModel):
     at_risk: MoneyAtRisk
     activity: dict[str, int]
     target_dispute_hours: int
+    cash: CashWeek | None = None
+    looking_ahead: LookAhead | None = None
 
 
 def week_as_of(today_: date) -> date:
@@ -157,4 +161,6 @@ def weekly_digest(deps: ToolDeps, args: DigestInput) -> Digest:
         at_risk=risky,
         activity=done,
         target_dispute_hours=s.target_dispute_hours,
+        cash=cash_week(deps, week_start, as_of),
+        looking_ahead=look_ahead(deps, as_of),
     )

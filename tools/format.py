@@ -52,6 +52,7 @@ __all__ = [
     "LABELS",
     "RATIO_PLACES",
     "UNITS",
+    "format_day_change",
     "format_days",
     "format_figure",
     "format_lateness",
@@ -82,6 +83,12 @@ def format_ratio(value: Decimal | float | None, unit: str = "") -> str:
 
 def format_days(value: Decimal | float | None) -> str:
     return format_ratio(value, " days")
+
+
+def format_day_change(value: Decimal | float | None) -> str:
+    """A move in days with its sign: "+4.20 days", "-0.50 days", "0.00 days"."""
+    rounded = round_ratio(value)
+    return "n/a" if rounded is None else f"{'+' if rounded > 0 else ''}{rounded} days"
 
 
 def format_pct(value: Decimal | float | None) -> str:

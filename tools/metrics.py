@@ -7,11 +7,10 @@ ratios are unrounded Decimals (rounded only when shown); a zero denominator give
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -20,20 +19,20 @@ from sqlalchemy.orm import Session
 from db.ar_sums import credit_sales_in, dunning_counts, open_sums_at
 from db.invoice_totals import written_off
 from db.open_amounts import OpenGroup
-from db.payments import fx_rate, unapplied_cash
+from db.payments import unapplied_cash
 from tools.answer_cache import cached
-from tools.buckets import BUCKETS, bucket_of, days_past_due
+from tools.buckets import BUCKETS, days_past_due
 from tools.clock import AsOfDate, day_cut, today
-from tools.money import CurrencyCode, exponent, round_minor
-
-log = logging.getLogger(__name__)
+from tools.fx import Converter as Converter
+from tools.fx import MetricsError as MetricsError
+from tools.fx import OpenMoney as OpenMoney
+from tools.fx import by_bucket as by_bucket
+from tools.fx import converted_aging as converted_aging
+from tools.fx import converted_balance as converted_balance
+from tools.money import CurrencyCode, round_minor
 
 DEFAULT_RESERVE_PCT = tuple(Decimal(x) for x in ("1", "5", "10", "25", "50"))
 HUNDRED = Decimal(100)
-
-
-class MetricsError(ValueError):
-    """A report cannot be given as asked (e.g. no exchange rate); the message says what to do."""
 
 
 class MetricsInput(BaseModel):
@@ -82,96 +81,6 @@ def weighted_days_past_due(
 ) -> Decimal | None:
     """sum(open x days past due) / sum(open), both over past-due invoices; n/a without any."""
     return None if past_due_sum <= 0 else Decimal(weighted_sum) / Decimal(past_due_sum)
-
-
-class Converter:
-    """Per-currency sums into the reporting currency at the rate on or before the as-of date."""
-
-    def __init__(self, session: Session, target: str, on: date) -> None:
-        self.session, self.target, self.on = session, target, on
-        self._rates: dict[str, Decimal] = {target: Decimal(1)}
-
-    def rate(self, currency: str) -> Decimal:
-        if currency not in self._rates:
-            found = fx_rate(self.session, currency, self.on)
-            if found is None:
-                raise MetricsError(
-                    f"no exchange rate for {currency} on or before {self.on}: import fx_rates.csv "
-                    f"with a {currency} rate, or report {currency} alone with --currency {currency}"
-                )
-            self._rates[currency] = found
-        return self._rates[currency]
-
-    def exact(self, amount_minor: int, currency: str) -> Decimal:
-        """Unrounded amount in target minor units."""
-        if amount_minor == 0 or currency == self.target:
-            return Decimal(amount_minor)
-        scale = exponent(self.target) - exponent(currency)
-        return Decimal(amount_minor) * self.rate(currency) * Decimal(10) ** scale
-
-    def minor(self, amounts: Mapping[str, int]) -> int:
-        total = sum((self.exact(a, c) for c, a in amounts.items()), Decimal(0))
-        return round_minor(total)
-
-    def minor_or_none(self, amounts: Mapping[str, int]) -> int | None:
-        """`minor`, or None when a currency has no rate: the one rule for alerts, which go
-        out in the account's own currency rather than wait for a rate (the report, the
-        digest and the answers call `minor` and stop with the error instead)."""
-        try:
-            return self.minor(amounts)
-        except MetricsError:
-            log.warning("event=unconverted currencies=%s on=%s", ",".join(amounts), self.on)
-            return None
-
-
-class OpenMoney(Protocol):
-    """An open amount in one currency with its due date: an invoice, or a group of them."""
-
-    @property
-    def currency(self) -> str: ...
-    @property
-    def due_on(self) -> date: ...
-    @property
-    def open_minor(self) -> int: ...
-
-
-class ConvertedBalance(NamedTuple):
-    balance_minor: int
-    aging_minor: dict[str, int]
-
-
-def converted_balance(
-    fx: Converter, per_bucket: Mapping[str, Mapping[str, int]]
-) -> ConvertedBalance:
-    """An account's balance in the target currency, from its open minor units per aging bucket
-    and currency: the one way every surface (an answer, the overdue list, the money at risk)
-    converts a balance.
-
-    Each bucket is converted once (its currencies added exactly, rounded half-up once) and the
-    balance is the sum of the rounded buckets, so the aging shown beside a balance adds up to
-    it, as the report's aging adds up to its AR total. Rounding the exact total instead can
-    differ from that sum by a cent for an account with several buckets in a foreign currency.
-    """
-    aging = {b: fx.minor(per_bucket.get(b, {})) for b in BUCKETS}
-    return ConvertedBalance(sum(aging.values()), aging)
-
-
-def by_bucket(rows: Iterable[OpenMoney], as_of: date) -> dict[str, dict[str, int]]:
-    """Open minor units per aging bucket and currency."""
-    per_bucket: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
-    for row in rows:
-        per_cur = per_bucket[bucket_of(days_past_due(as_of, row.due_on))]
-        per_cur[row.currency] = per_cur.get(row.currency, 0) + row.open_minor
-    return per_bucket
-
-
-def converted_aging(fx: Converter, rows: Iterable[OpenMoney], as_of: date) -> dict[str, int]:
-    """Each aging bucket's open amount in the target currency.
-
-    Summed per currency first and converted once per bucket, so a customer's, a segment's and
-    the ledger's aging round the same way.
-    """
-    return converted_balance(fx, by_bucket(rows, as_of)).aging_minor
 
 
 def _totals(groups: Iterable[OpenGroup]) -> dict[str, int]:
@@ -277,6 +186,47 @@ def _weighted_sums(
     return weighted, past_due
 
 
+@dataclass
+class LedgerSums:
+    """What every metric of one report is computed from, per currency: the whole ledger's, or a
+    group of customers' (tools.cuts)."""
+
+    open_start: list[OpenGroup]
+    open_now: list[OpenGroup]
+    credit_sales: dict[str, int]
+    written_off: dict[str, int]
+    attempted: int
+    recovered: int
+    unapplied: dict[str, int]
+
+
+@dataclass
+class Converted:
+    """A report's amounts in the reporting currency, before any ratio is taken."""
+
+    aging: dict[str, int]
+    ar_start: int
+    sales: int
+    written: int
+    unapplied: int
+    weighted: tuple[Decimal, Decimal]  # sum(open x days past due), sum(open) over past due
+    attempted: int
+    recovered: int
+
+
+def convert_sums(fx: Converter, sums: LedgerSums, as_of: date) -> Converted:
+    return Converted(
+        aging=converted_aging(fx, sums.open_now, as_of),
+        ar_start=fx.minor(_totals(sums.open_start)),
+        sales=fx.minor(sums.credit_sales),
+        written=fx.minor(sums.written_off),
+        unapplied=fx.minor(sums.unapplied),
+        weighted=_weighted_sums(fx, sums.open_now, as_of),
+        attempted=sums.attempted,
+        recovered=sums.recovered,
+    )
+
+
 def _metrics(
     session: Session,
     as_of: date,
@@ -289,17 +239,28 @@ def _metrics(
     target: str,
     reserve_pct: Iterable[Decimal],
 ) -> ArMetrics:
-    """DESIGN section 4's formulas for one date, from its open amounts at D - P and D."""
+    """The whole ledger's report for one date, from its open amounts at D - P and D."""
     start, cut = window
-    fx = Converter(session, target, as_of)
-    groups = open_groups[1]
-    aging = converted_aging(fx, groups, as_of)
-    ar = sum(aging.values())
-    ar_start = fx.minor(_totals(open_groups[0]))
-    sales = fx.minor(credit_sales)
-    written = fx.minor(written_off(session, start, cut, currency=currency))
     attempted, recovered = dunning_counts(session, start, cut, currency=currency)
-    unapplied = fx.minor(unapplied_cash(session, cut, currency=currency))
+    sums = LedgerSums(
+        open_start=open_groups[0],
+        open_now=open_groups[1],
+        credit_sales=credit_sales,
+        written_off=written_off(session, start, cut, currency=currency),
+        attempted=attempted,
+        recovered=recovered,
+        unapplied=unapplied_cash(session, cut, currency=currency),
+    )
+    fx = Converter(session, target, as_of)
+    return metrics_of(convert_sums(fx, sums, as_of), as_of, period, target, reserve_pct)
+
+
+def metrics_of(
+    c: Converted, as_of: date, period: int, target: str, reserve_pct: Iterable[Decimal]
+) -> ArMetrics:
+    """DESIGN section 4's formulas, from one report's converted amounts."""
+    aging, ar_start, sales = c.aging, c.ar_start, c.sales
+    ar = sum(aging.values())
     dso, best, add = _dso(aging, sales, period)
     allowance = round_minor(
         sum(
@@ -325,14 +286,14 @@ def _metrics(
         average_days_delinquent=add,
         ar_turnover=ratio(Decimal(sales) * 365 / period, Decimal(ar_start + ar) / 2),
         cei_pct=_pct(ar_start + sales - ar, cei_den),
-        bad_debt_pct=_pct(written, sales),
-        written_off_minor=written,
-        weighted_days_past_due=weighted_days_past_due(*_weighted_sums(fx, groups, as_of)),
-        dunning_recovery_rate_pct=_pct(recovered, attempted),
-        failed_attempt_invoices=attempted,
-        recovered_invoices=recovered,
+        bad_debt_pct=_pct(c.written, sales),
+        written_off_minor=c.written,
+        weighted_days_past_due=weighted_days_past_due(*c.weighted),
+        dunning_recovery_rate_pct=_pct(c.recovered, c.attempted),
+        failed_attempt_invoices=c.attempted,
+        recovered_invoices=c.recovered,
         allowance_minor=int(allowance),
-        unapplied_cash_minor=unapplied,
+        unapplied_cash_minor=c.unapplied,
     )
 
 

@@ -17,8 +17,10 @@ Emails, in this order:
    connection fails after the message went out (during DATA) before the server answered.
 
 Write-offs of Stripe invoices call invoices.mark_uncollectible with an idempotency key
-derived from the action id (a retry after a crash replays Stripe's first answer), then record
-written_off_at and refresh the settlement in one transaction with the status change.
+derived from the action id (a retry after a crash replays Stripe's first answer); those of
+QuickBooks invoices post a bad-debt credit memo with request ids derived the same way
+(tools.quickbooks_write). Then written_off_at is recorded and the settlement refreshed in one
+transaction with the status change.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from db.actions import (
 from db.engine import transaction
 from db.invoices import mark_written_off
 from db.models import ActionKind, ActionStatus
-from tools import actions, dunning, write_off
+from tools import actions, dunning, quickbooks_write, write_off
 from tools.actions import ActionInfo
 from tools.deps import ToolDeps
 from tools.mailer import (
@@ -53,6 +55,7 @@ from tools.mailer import (
     mailer_from_settings,
 )
 from tools.redact import redact, redact_logger
+from tools.settings import SettingsError
 
 log = logging.getLogger(__name__)
 ACTOR = "outbox"
@@ -351,16 +354,22 @@ class Outbox:
         if stale:
             self._cancel(a, stale)
             return
-        if inv["source"] == "stripe":
-            try:
+        books: dict[str, Any] = {}
+        try:
+            if inv["source"] == "stripe":
                 _stripe_mark_uncollectible(self.stripe_client(), inv["external_id"], a.id)
-            except Exception as exc:
-                permanent = isinstance(exc, PermanentError)
-                error = f"Stripe mark_uncollectible failed: {exc}"
-                to, values = self._failure_values(a, error, permanent)
-                self._finish(a, to, "retry" if to == ActionStatus.APPROVED else "failed", values)
-                log.warning("event=outbox_stripe_failed action=%s attempt=%s", a.id, a.attempts)
-                return
+            elif inv["source"] == "quickbooks":
+                on = self.clock().astimezone(deps.settings.tz).date()
+                books = quickbooks_write.write_off_action(
+                    deps, action_id=a.id, payload=a.payload, on=on
+                )
+        except Exception as exc:
+            permanent = isinstance(exc, PermanentError | quickbooks_write.Refused | SettingsError)
+            vendor = "Stripe mark_uncollectible" if inv["source"] == "stripe" else "QuickBooks"
+            to, values = self._failure_values(a, f"{vendor} failed: {exc}", permanent)
+            self._finish(a, to, "retry" if to == ActionStatus.APPROVED else "failed", values)
+            log.warning("event=outbox_books_failed action=%s attempt=%s", a.id, a.attempts)
+            return
         with transaction(deps.sessions) as session:
             now = self.clock()
             mark_written_off(session, int(inv["id"]), now)
@@ -376,8 +385,7 @@ class Outbox:
             )
             key = idempotency_key(a.id) if inv["source"] == "stripe" else None
             done = {"last_error": None, "next_attempt_at": None}
-            if not self._finish_in(
-                session, a, ActionStatus.DONE, "done", done, {"stripe_idempotency_key": key}
-            ):
+            detail = {"stripe_idempotency_key": key, **books}
+            if not self._finish_in(session, a, ActionStatus.DONE, "done", done, detail):
                 raise RuntimeError(f"lost the claim on action {a.id}; ledger change rolled back")
         log.info("event=outbox_written_off action=%s", a.id)

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from db.customers import customer_facts
+from db.customers import customer_facts, customer_ids_in_segment
 from db.exposure import OpenByBucket, open_by_customer_bucket
 from tools.buckets import days_past_due, due_before, due_ranges
 from tools.clock import AsOfDate, day_cut, today
@@ -30,6 +30,7 @@ class TopOverdueInput(BaseModel):
         "invoice; empty: every open invoice, due or not)",
     )
     as_of: AsOfDate | None = Field(None, description="end-of-day date; today if empty")
+    segment: str | None = Field(None, description="one customer segment alone; all if empty")
 
 
 class OverdueAccount(BaseModel):
@@ -46,6 +47,7 @@ class TopOverdue(BaseModel):
     as_of: date
     currency: str
     more_than_days: int | None
+    segment: str | None = None
     total_overdue_minor: int = Field(description="over every matching account, not only the top")
     account_count: int
     accounts: list[OverdueAccount]
@@ -63,6 +65,9 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
             due_ranges(as_of),
             due_before=None if more_than is None else due_before(as_of, more_than),
         )
+        if args.segment is not None:
+            members = set(customer_ids_in_segment(session, args.segment))
+            rows = [row for row in rows if row.customer_id in members]
         # Ranked on each account's exact converted total (one conversion per account and
         # currency: a daily list ranks every account); the amounts shown are converted per
         # bucket by `converted_balance`, for the accounts listed and for the total.
@@ -101,6 +106,7 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
         as_of=as_of,
         currency=s.reporting_currency,
         more_than_days=args.more_than_days,
+        segment=args.segment,
         total_overdue_minor=ledger.balance_minor,
         account_count=len(exact),
         accounts=accounts,

@@ -39,8 +39,18 @@ def mask_url(url: str) -> str:
     return mask_passwords(url)
 
 
+# OAuth 2 tokens of the accounting connectors, which have no recognisable prefix: as a bearer
+# header, and as the token fields of a token request or answer (form or JSON).
+_OAUTH = re.compile(
+    r"(?P<kind>\bBearer\s+|\b(?:access_token|refresh_token|id_token)['\"]?\s*[=:]\s*['\"]?)"
+    r"[A-Za-z0-9._~+/\-]+=*",
+    re.I,
+)
+
+
 def redact(text: str) -> str:
     """`text` without API keys, tokens and URL passwords (each replaced by its prefix + ***)."""
+    text = _OAUTH.sub(lambda m: m.group("kind") + MASK, text)
     return mask_passwords(_KEY.sub(lambda m: m.group("kind") + MASK, text))
 
 

@@ -30,6 +30,7 @@ from db.pay_speed import LateAverages, days_late_before_and_after
 from db.payments import failed_attempts
 from tools.buckets import due_before
 from tools.clock import AsOfDate, day_cut
+from tools.credit import is_over
 from tools.format import (
     format_money,
     format_pay_speed,
@@ -259,7 +260,7 @@ def _count_hits(cid: int, sig: _Signals) -> list[Hit]:
 
 def _limit_hit(f: CustomerFacts, acc: Exposure, money: MoneyText) -> Hit | None:
     limit = f.credit_limit_minor
-    if limit is None or acc.balance <= limit:
+    if limit is None or not is_over(limit, acc.balance):
         return None
     return (
         CREDIT_LIMIT_POINTS,
@@ -352,7 +353,7 @@ def _score_one(f: CustomerFacts, acc: Exposure, sig: _Signals, floor: int) -> Ri
             failed_payment_attempts=sig.failed.get(f.id, 0),
             open_disputes=0 if dispute is None else dispute[0],
             over_credit_limit=f.credit_limit_minor is not None
-            and acc.balance > f.credit_limit_minor,
+            and is_over(f.credit_limit_minor, acc.balance),
             avg_days_late_recent=recent,
             avg_days_late_history=history,
         ),

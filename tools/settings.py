@@ -29,6 +29,7 @@ from tools.slack_ids import slack_user_id_problem
 CommaList = Annotated[list[str], NoDecode]
 DecimalList = Annotated[list[Decimal], NoDecode]
 IntList = Annotated[list[int], NoDecode]
+SegmentTargets = Annotated[dict[str, Decimal], NoDecode]
 
 
 def _env(name: str) -> AliasChoices:
@@ -65,6 +66,14 @@ class Settings(BaseSettings):
     # counted in one line of the digest, not listed: a controller chases money first.
     risk_min_balance: Decimal = Field(Decimal(500), ge=0)
     risk_min_balance_currency: str = "USD"
+    target_dso_days_by_segment: SegmentTargets = Field(
+        default_factory=dict,
+        description="DSO target per segment, e.g. enterprise=60,self-serve=30; others: the "
+        "company's target",
+    )
+    target_current_pct_by_segment: SegmentTargets = Field(
+        default_factory=dict, description="share-current target per segment, e.g. enterprise=70"
+    )
 
     # Slack
     slack_bot_token: SecretStr | None = Field(None, validation_alias=_env("SLACK_BOT_TOKEN"))
@@ -111,6 +120,22 @@ class Settings(BaseSettings):
     )
     stripe_api_base: str = "https://api.stripe.com"
 
+    # Accounting systems. The refresh token given here only seeds the first connection: the
+    # providers rotate it on every use, and the newest one is kept encrypted in the database.
+    token_key: SecretStr | None = Field(
+        None, description="Fernet key encrypting stored OAuth tokens (tools.token_box)"
+    )
+    quickbooks_client_id: str | None = None
+    quickbooks_client_secret: SecretStr | None = None
+    quickbooks_realm_id: str | None = None
+    quickbooks_refresh_token: SecretStr | None = None
+    quickbooks_api_base: str = "https://quickbooks.api.intuit.com/v3"
+    quickbooks_discovery_url: str = "https://developer.intuit.com/.well-known/openid_configuration/"
+    quickbooks_minor_version: int = Field(75, ge=75)
+    quickbooks_bad_debt_item_id: str | None = Field(
+        None, description="the product/service item bad-debt credit memos are written on"
+    )
+
     # Approvals and email
     smtp_url: str | None = None
     smtp_from: str = "ar@example.com"
@@ -119,12 +144,28 @@ class Settings(BaseSettings):
     promise_max_days: int = Field(90, ge=1, le=3650, description="latest promise date, from today")
     dunning_stages_days: IntList = Field(default_factory=lambda: [-3, 1, 7, 15, 30])
 
+    # Cash application
+    cash_fee_tolerance: Decimal = Field(
+        Decimal(50),
+        ge=0,
+        description="largest shortfall read as bank fees, in major units of the receipt's "
+        "currency; the shortfall stays open on the invoice",
+    )
+    cash_auto_apply_confidence: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="apply suggestions at or above this confidence without a click; empty: off",
+    )
+
     # Scheduled jobs (cron strings in the company time zone; "off" switches a job off)
     digest_cron: str = "0 8 * * mon"
     at_risk_cron: str = "0 7 * * *"
     dispute_watch_cron: str = "*/15 * * * *"
     dunning_cron: str = "0 9 * * mon-fri"
     stripe_sync_cron: str = "*/10 * * * *"
+    quickbooks_sync_cron: str = "*/30 * * * *"
+    reconcile_cron: str = "30 8 * * mon"
     outbox_cron: str = "* * * * *"
     retention_cron: str = "30 3 * * *"
     # Threads answering Slack at once; the database pool is sized from it (tools.deps). More
@@ -162,6 +203,19 @@ class Settings(BaseSettings):
             if name.strip() == os_user:
                 return slack_id.strip()
         return None
+
+    @field_validator("target_dso_days_by_segment", "target_current_pct_by_segment", mode="before")
+    @classmethod
+    def _segment_pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs: dict[str, str] = {}
+        for pair in (p.strip() for p in value.split(",") if p.strip()):
+            segment, _, target = pair.rpartition("=")
+            if not segment.strip() or not target.strip():
+                raise ValueError(f"{pair!r}: use SEGMENT=NUMBER, e.g. enterprise=60")
+            pairs[segment.strip().lower()] = target.strip()
+        return pairs
 
     @field_validator("reserve_rates_pct", "dunning_stages_days", mode="before")
     @classmethod

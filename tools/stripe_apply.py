@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from db import ingest
+from db import ingest, upserts
 from db import stripe_sql as sq
 from tools.stripe_map import (
     Mapper,
@@ -64,6 +64,7 @@ def _stage(conn: Connection, entity: str, rows: Iterable[dict[str, Any] | None])
     if staged:
         conn.info.setdefault(_DIRTY, set()).add(entity)
         ingest.stage_rows(conn, entity, staged)
+        sq.analyze_stage(conn, entity)
     return len(staged)
 
 
@@ -128,7 +129,7 @@ class Applier:
 
     def _customer(self, conn: Connection, objs: list[Obj], _r: Applied) -> None:
         _stage(conn, "customers", (self.m.customer(c) for c in objs if not _deleted(c)))
-        ingest.upsert(conn, "customers", source=SOURCE)
+        upserts.write(conn, "customers", source=SOURCE)
 
     def _invoice(self, conn: Connection, objs: list[Obj], _r: Applied) -> None:
         pairs = [(o, row) for o in objs if (row := self.m.invoice(o)) is not None]
@@ -146,11 +147,11 @@ class Applier:
         known = sq.existing_ids(conn, "customers", SOURCE, wanted.keys())
         missing = [self.m.customer_from_invoice(inv) for c, inv in wanted.items() if c not in known]
         if _stage(conn, "customers", missing):
-            ingest.upsert(conn, "customers", source=SOURCE)
+            upserts.write(conn, "customers", source=SOURCE)
         _stage(conn, "invoices", (row for _, row in pairs))
-        ingest.upsert(conn, "invoices", source=SOURCE)
+        upserts.write(conn, "invoices", source=SOURCE)
         if _stage(conn, "payments", (self.m.balance_payment(inv, row) for inv, row in pairs)):
-            ingest.upsert(conn, "payments", source=SOURCE)
+            upserts.write(conn, "payments", source=SOURCE)
 
     def _invoice_payment(self, conn: Connection, objs: list[Obj], _r: Applied) -> None:
         owners = sq.invoice_customers(conn, SOURCE, {_ref_id(p["invoice"]) for p in objs})
@@ -166,7 +167,7 @@ class Applier:
             rows.append(self.m.invoice_payment(p, cus))
         sq.save_links(conn, links)
         if _stage(conn, "payments", rows):
-            ingest.upsert(conn, "payments", source=SOURCE)
+            upserts.write(conn, "payments", source=SOURCE)
 
     def _charge(self, conn: Connection, objs: list[Obj], result: Applied) -> None:
         refs = {x for c in objs for x in (c["id"], intent_of(c)) if x}
@@ -186,7 +187,7 @@ class Applier:
             rows.append(self.m.failed_charge(c, link))
         sq.save_links(conn, {k: v for k, v in links.items() if v[0] or v[1]})
         if _stage(conn, "payments", rows):
-            ingest.upsert(conn, "payments", source=SOURCE)
+            upserts.write(conn, "payments", source=SOURCE)
 
     def _link_of(self, known: dict[str, sq.Link], obj: Obj) -> sq.Link:
         return known.get(charge_of(obj) or "") or known.get(intent_of(obj) or "") or (None, None)
@@ -194,13 +195,13 @@ class Applier:
     def _refund(self, conn: Connection, objs: list[Obj], _r: Applied) -> None:
         known = sq.links(conn, {x for r in objs for x in (charge_of(r), intent_of(r)) if x})
         if _stage(conn, "payments", (self.m.refund(r, self._link_of(known, r)) for r in objs)):
-            ingest.upsert(conn, "payments", source=SOURCE)
+            upserts.write(conn, "payments", source=SOURCE)
 
     def _credit_note(self, conn: Connection, objs: list[Obj], _r: Applied) -> None:
         invoices = sq.existing_ids(conn, "invoices", SOURCE, {_ref_id(c["invoice"]) for c in objs})
         rows = [self.m.credit_note(c) for c in objs if _ref_id(c["invoice"]) in invoices]
         if _stage(conn, "credit_notes", rows):
-            ingest.upsert(conn, "credit_notes", source=SOURCE)
+            upserts.write(conn, "credit_notes", source=SOURCE)
 
     def _dispute(self, conn: Connection, objs: list[Obj], result: Applied) -> None:
         known = sq.links(conn, {x for d in objs for x in (charge_of(d), intent_of(d)) if x})
@@ -208,7 +209,7 @@ class Applier:
         rows = [r for d in objs if (r := self.m.dispute(d, self._link_of(known, d)))]
         if not _stage(conn, "disputes", rows):
             return
-        ingest.upsert(conn, "disputes", source=SOURCE)
+        upserts.write(conn, "disputes", source=SOURCE)
         fresh = [r for r in rows if r["external_id"] not in before]
         ids = sq.dispute_ids(conn, SOURCE, [r["external_id"] for r in fresh])
         result.new_disputes += [

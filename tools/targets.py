@@ -100,3 +100,15 @@ def target_checks(s: Settings, m: ArMetrics, earlier: ArMetrics | None = None) -
         )
         for metric, value, target, higher in metrics
     ]
+
+
+def segment_checks(s: Settings, segment: str, m: ArMetrics) -> list[TargetCheck]:
+    """A segment's DSO and share current against its own targets (the company's where the
+    segment has none set)."""
+    key = segment.lower()
+    dso = s.target_dso_days_by_segment.get(key, s.target_dso_days)
+    current = s.target_current_pct_by_segment.get(key, s.target_current_pct)
+    return [
+        _check("dso", m.dso, None, dso, higher_is_better=False),
+        _check("current_pct", m.aging_pct["current"], None, current, higher_is_better=True),
+    ]

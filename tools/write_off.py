@@ -131,7 +131,7 @@ def dual_approval(deps: ToolDeps, facts: InvoiceFacts, now: datetime) -> DualApp
             ) from None
 
 
-def find_open_invoice(deps: ToolDeps, ref: str, now: datetime) -> InvoiceFacts:
+def find_open_invoice(deps: ToolDeps, ref: str | int, now: datetime) -> InvoiceFacts:
     s = deps.settings
     as_of = today(s.tz, now)
     with deps.sessions() as session:
@@ -154,7 +154,8 @@ def find_open_invoice(deps: ToolDeps, ref: str, now: datetime) -> InvoiceFacts:
 def recheck(deps: ToolDeps, payload: dict[str, Any], *, now: datetime) -> str | None:
     """Why this write-off must not happen any more (None when it still should)."""
     try:
-        facts = find_open_invoice(deps, str(payload["invoice"]["id"]), now)
+        # The ledger id as an int: as text it could also be some source's number or id.
+        facts = find_open_invoice(deps, int(payload["invoice"]["id"]), now)
     except WriteOffError as exc:
         return f"{exc} since the proposal"
     if facts.open_minor != payload["invoice"]["open_minor"]:

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from slack_sdk.models.blocks import Block
 
 from bot.blocks.common import context, escape, fit, header, plain, sections
+from bot.blocks.look_ahead import look_ahead_lines, look_ahead_rows
 from bot.blocks.money import risk_money_text
+from bot.render.cash import cash_week_lines
 from tools.buckets import BUCKETS
 from tools.csv_export import Cell, csv_bytes
 from tools.digest import Digest
@@ -94,6 +96,7 @@ def digest_blocks(d: Digest) -> list[Block]:
         f"*{LABELS['unapplied_cash']}* {format_money(m.unapplied_cash_minor, cur)} "
         f"({_money_change(unapplied_change, cur)} vs last week) · {recovery}"
     )
+    lines_targets.extend(cash_week_lines(d.cash))
     blocks: list[Block] = [
         header(f"AR digest · week ending {d.as_of}"),
         *sections(
@@ -106,6 +109,7 @@ def digest_blocks(d: Digest) -> list[Block]:
         ),
         *sections(lines_targets),
         *sections([risk_summary(d.at_risk)]),
+        *sections(look_ahead_lines(d.looking_ahead)),
         context(
             f"{escape(d.company)} · as of end of {d.as_of} · metrics over {m.period_days} days · "
             "details, charts and the CSV are in the thread"
@@ -248,6 +252,7 @@ def digest_csv(d: Digest) -> bytes:
     rows += _risk_rows(d.at_risk)
     for key, n in sorted(d.activity.items()):
         w(["activity", key, n, ""])
+    rows += look_ahead_rows(d.looking_ahead)
     return csv_bytes(rows)
 
 

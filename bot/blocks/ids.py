@@ -30,6 +30,10 @@ class ActionId(StrEnum):
     ALERT_PROMISE = "arbot_alert_record_promise"
     ALERT_DISPUTE = "arbot_alert_mark_disputed"
     ALERT_SNOOZE = "arbot_alert_snooze"
+    # cash application cards (a prefix: each button adds ":<bank line id>")
+    CASH_APPLY = "arbot_cash_apply"
+    CASH_CHOOSE = "arbot_cash_choose"
+    CASH_LEAVE = "arbot_cash_leave"
 
 
 class ViewId(StrEnum):
@@ -37,6 +41,7 @@ class ViewId(StrEnum):
     REJECT = "arbot_approval_reject_modal"
     PROMISE = "arbot_alert_promise_modal"
     DISPUTE = "arbot_alert_dispute_modal"
+    CASH_CHOOSE = "arbot_cash_choose_modal"
 
 
 class FieldId(StrEnum):
@@ -46,12 +51,18 @@ class FieldId(StrEnum):
     INVOICE = "invoice"
     PROMISED_ON = "promised_on"
     AMOUNT = "amount"
+    INVOICES = "invoices"
 
 
 # --- button values --------------------------------------------------------------------------
 
 RowsKind = Literal[
-    "open_invoices", "customer_invoices", "overdue_invoices", "disputes", "unapplied"
+    "open_invoices",
+    "customer_invoices",
+    "overdue_invoices",
+    "disputes",
+    "unapplied",
+    "reconcile",
 ]
 
 
@@ -62,6 +73,7 @@ class RowsRequest(BaseModel):
     as_of: date
     customer_id: int | None = None
     more_than_days: int | None = 0
+    sources: list[str] | None = None
 
 
 class PickCustomer(BaseModel):
@@ -113,3 +125,9 @@ class CardForm(BaseModel):
 
     action_id: int
     version: int | None = None
+
+
+class CashForm(BaseModel):
+    """The "Choose invoices" modal: the bank line it applies."""
+
+    txn_id: int

@@ -12,12 +12,17 @@ COMMANDS: dict[str, str] = {
     "db": "db_cmd",
     "import": "import_cmd",
     "report": "report_cmd",
+    "forecast": "forecast_cmd",
     "demo": "demo_cmd",
     "stripe": "stripe_cmd",
+    "quickbooks": "quickbooks_cmd",
+    "reconcile": "reconcile_cmd",
     "propose": "propose_cmd",
     "ask": "ask_cmd",
     "serve": "serve_cmd",
     "jobs": "jobs_cmd",
+    "bank": "bank_cmd",
+    "cash": "cash_cmd",
     "worker": "jobs_cmd",
 }
 

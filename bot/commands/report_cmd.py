@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tools.buckets import BUCKETS
+from tools.cuts import CUTS, CutInput, CutReport, cut_json, cut_report
 from tools.deps import ToolDeps, connect
 from tools.format import LABELS, format_figure, format_pct, plural
 from tools.metrics import ArMetrics, MetricsError, MetricsInput
@@ -23,6 +24,7 @@ from tools.targets import TargetCheck, target_checks
 def register(sub: Any) -> None:
     parser = sub.add_parser("report", help="AR, aging, DSO, CEI and the other metrics")
     add_report_arguments(parser)
+    add_by_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -45,6 +47,14 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
 
 
+def add_by_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--by",
+        choices=CUTS,
+        help="one report per customer segment, payment method, currency or account owner",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     return print_report(connect(settings), args)
@@ -57,6 +67,15 @@ def print_report(deps: ToolDeps, args: argparse.Namespace) -> int:
             period_days=args.period_days or deps.settings.period_days,
             currency=args.currency,
         )
+        if getattr(args, "by", None):
+            if request.currency is not None:
+                print(
+                    "arbot report: --by reports every currency converted; drop --currency",
+                    file=sys.stderr,
+                )
+                return 2
+            cut = CutInput(by=args.by, as_of=request.as_of, period_days=request.period_days)
+            return _print_cut(cut_report(deps, cut), args.json)
         metrics = ar_report(deps, request)
     except ValidationError as exc:
         for err in exc.errors():
@@ -71,6 +90,27 @@ def print_report(deps: ToolDeps, args: argparse.Namespace) -> int:
     else:
         print(report_table(metrics, deps.settings))
     return 0
+
+
+def _print_cut(r: CutReport, as_json: bool) -> int:
+    print(json.dumps(cut_json(r), indent=2) if as_json else cut_table(r))
+    return 0
+
+
+def cut_table(r: CutReport) -> str:
+    """One line per group: the figures a controller compares groups on."""
+    cur = r.total.currency
+    head = f"  {r.by:<24}{'AR':>18}{'current':>10}{'DSO':>14}{'ADD':>14}{'CEI':>10}"
+    lines = [f"AR report by {r.by} as of {r.total.as_of} ({cur}, {r.total.period_days}-day window)"]
+    lines.append(head)
+    for name, m in [*r.groups.items(), ("total", r.total)]:
+        lines.append(
+            f"  {name[:24]:<24}{format_money(m.ar_total_minor, cur):>18}"
+            f"{format_pct(m.aging_pct['current']):>10}{format_figure('dso', m.dso):>14}"
+            f"{format_figure('average_days_delinquent', m.average_days_delinquent):>14}"
+            f"{format_pct(m.cei_pct):>10}"
+        )
+    return "\n".join(lines)
 
 
 def _vs(check: TargetCheck) -> str:

@@ -8,6 +8,6 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.listeners import actions, alerts, approvals, questions
+from bot.listeners import actions, alerts, approvals, cash, questions
 
-LISTENERS: list[ModuleType] = [questions, actions, approvals, alerts]
+LISTENERS: list[ModuleType] = [questions, actions, approvals, alerts, cash]

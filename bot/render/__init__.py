@@ -15,21 +15,33 @@ from pydantic import BaseModel
 
 from bot.blocks.common import Rendered, escape, sections
 from bot.intents import Intent
+from bot.render.cash import receipts_view
+from bot.render.credit import credit_view
 from bot.render.customer import customer_match_view, customer_view
+from bot.render.cuts import cut_view
 from bot.render.disputes import disputes_view
+from bot.render.dso_change import dso_change_view
+from bot.render.forecast import forecast_view
 from bot.render.help import Help, help_text, help_view
 from bot.render.metrics import metrics_view
 from bot.render.overdue import overdue_view
 from bot.render.proposal import proposal_view
+from bot.render.reconcile import reconcile_view
 from bot.render.unapplied import unapplied_view
 from bot.render.words import AgentText, Refusal, WithLead, agent_view, refusal_view
 from tools.actions import ActionInfo
 from tools.cash import UnappliedCash
+from tools.cash_lines import ReceiptSearch
+from tools.credit import CreditReport
 from tools.customer_lookup import CustomerMatch
 from tools.customers import CustomerBalance
+from tools.cuts import CutReport, cut_json
 from tools.disputes import OpenDisputes
+from tools.dso_change import DsoChange
+from tools.forecast import CashForecast, forecast_json
 from tools.metrics import ArMetrics
 from tools.overdue import TopOverdue
+from tools.reconcile import Reconciliation
 from tools.report import report_json
 
 
@@ -45,11 +57,17 @@ class Kind:
 
 KINDS: dict[type[BaseModel], Kind] = {
     ArMetrics: Kind(metrics_view, report_json),
+    CutReport: Kind(cut_view, cut_json),
+    CashForecast: Kind(forecast_view, forecast_json),
+    CreditReport: Kind(credit_view),
+    DsoChange: Kind(dso_change_view),
     CustomerBalance: Kind(customer_view),
     CustomerMatch: Kind(customer_match_view),
     TopOverdue: Kind(overdue_view),
     OpenDisputes: Kind(disputes_view),
     UnappliedCash: Kind(unapplied_view),
+    ReceiptSearch: Kind(receipts_view),
+    Reconciliation: Kind(reconcile_view, lambda r: r.as_json()),
     ActionInfo: Kind(proposal_view, lambda a: {"action_id": a.id, "status": a.status}),
     Help: Kind(help_view, lambda _: {}),
     Refusal: Kind(refusal_view, lambda r: {"error": r.message}),

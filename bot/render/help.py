@@ -15,6 +15,8 @@ EXAMPLES = [
     ("DSO and friends", "DSO last quarter · best possible DSO · ADD · CEI · turnover · bad debt %"),
     ("A customer", "what's Acme's balance? · open invoices for Globex"),
     ("Who to chase", "top 10 overdue accounts · who is 60+ days late?"),
+    ("By segment", "DSO by segment · aging for enterprise · who owes most in mid-market"),
+    ("Cash forecast", "cash forecast · expected cash as of June 30"),
     ("Disputes", "open disputes"),
     ("Unapplied cash", "unapplied cash"),
     ("All KPIs", "AR report as of 2024-03-31"),

@@ -18,9 +18,12 @@ def overdue_view(t: TopOverdue, intent: Intent | None = None) -> Rendered:
         if t.more_than_days is not None
         else f"Largest balances as of {t.as_of}"
     )
+    if t.segment is not None:
+        title = title.replace(" as of", f" in {t.segment} as of", 1)
     summary = (
         Strong(format_money(t.total_overdue_minor, t.currency)),
-        f" {over_label(t.more_than_days)} across {plural(t.account_count, 'account')}.",
+        f" {over_label(t.more_than_days)} across {plural(t.account_count, 'account')}"
+        + (f" in the {t.segment} segment." if t.segment else "."),
     )
     items = [
         (

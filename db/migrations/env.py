@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import db.bank_models  # noqa: F401  (its tables join Base.metadata)
 from db.models import Base
 
 engine = context.config.attributes["engine"]

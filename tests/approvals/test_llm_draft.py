@@ -88,3 +88,29 @@ def test_llm_draft_with_a_link_without_a_scheme_falls_back(
     llm.push(say(json.dumps({"subject": "INV-A1", "body": f"{facts} Pay at {link} today."})))
     p = draft(llm_deps)
     assert p["drafted_by"] == "template" and link not in str(p["body"])
+
+
+@pytest.mark.parametrize(
+    "offer",
+    [
+        "Once paid, we can raise your credit limit.",
+        "Pay now and we will extend your payment terms to net 60.",
+        "We are happy to offer additional credit for your next orders.",
+    ],
+)
+def test_llm_draft_promising_new_credit_falls_back(
+    llm_deps: ToolDeps, llm: FakeOpenAI, offer: str
+) -> None:
+    facts = "Invoice INV-A1 for USD 1,200.00 is overdue."
+    llm.push(say(json.dumps({"subject": "INV-A1", "body": f"{facts} {offer}"})))
+    p = draft(llm_deps)
+    assert p["drafted_by"] == "template" and offer not in str(p["body"])
+    assert "credit" not in str(p["body"]).lower()
+    prompt = llm.requests[-1]["messages"][-1]["content"]
+    assert "Never offer or promise new credit" in prompt
+
+
+def test_a_draft_may_mention_a_credit_note(llm_deps: ToolDeps, llm: FakeOpenAI) -> None:
+    body = "Invoice INV-A1 for USD 1,200.00 is overdue, after the credit note we issued."
+    llm.push(say(json.dumps({"subject": "INV-A1", "body": body})))
+    assert draft(llm_deps)["drafted_by"] == "llm"

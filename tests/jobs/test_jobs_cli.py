@@ -7,8 +7,8 @@ import pytest
 from tests.cli_helpers import arbot
 
 EXPECTED = (
-    "weekly-digest", "at-risk-scan", "dispute-watch", "dunning", "stripe-sync", "outbox",
-    "retention",
+    "weekly-digest", "at-risk-scan", "dispute-watch", "dunning", "stripe-sync",
+    "quickbooks-sync", "weekly-reconcile", "outbox", "retention",
 )  # fmt: skip
 
 

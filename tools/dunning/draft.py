@@ -47,6 +47,15 @@ _BARE_HOST_RE = re.compile(
     r"(?![\w-])(?:[/?#][^\s<>\"'`]*)?"
 )
 _LINK_TAIL = ".,;:!?)]}'\""
+# A reminder asks for money owed; it never offers more credit, a higher limit or longer terms,
+# which only a person deciding credit may grant (and never in a collection email).
+_CREDIT_OFFER_RE = re.compile(
+    r"(?i)\b(?:(?:new|more|additional|extra|further|increased?|higher|extended?)\s+"
+    r"(?:line\s+of\s+)?credit(?!\s+notes?)|credit\s+(?:limit\s+)?(?:increase|extension)|"
+    r"(?:raise|increase|extend|lift|double)\s+(?:your|the)\s+(?:credit(?:\s+limit)?|limit)|"
+    r"(?:extend|lengthen)\s+(?:your\s+|the\s+)?(?:payment\s+)?terms|"
+    r"(?:longer|extended)\s+(?:payment\s+)?terms)"
+)
 _OPENINGS = {
     TONES[0]: "This is a friendly reminder that the following invoice{s} {is_are} open on "
     "your account. If it has slipped through the cracks, we would be grateful if you could "
@@ -190,6 +199,9 @@ def check_draft(subject: str, body: str, payload: dict[str, Any]) -> list[str]:
         if format_amount(int(i["open_minor"]), i["currency"]) not in body:
             money = format_money(int(i["open_minor"]), i["currency"])
             problems.append(f"the body must state {i['label']}'s open amount {money}")
+    offer = _CREDIT_OFFER_RE.search(subject + " " + body)
+    if offer:
+        problems.append(f"a reminder must not offer new credit or terms ({offer.group()!r})")
     others = {m for m in _EMAIL_RE.findall(subject + " " + body) if m != payload["recipient"]}
     if others:
         problems.append("the email must not contain other email addresses")

@@ -17,13 +17,19 @@ from bot.agent.tools.turn import ToolKind, Turn
 from tools import (
     aging,
     cash,
+    cash_lines,
+    credit,
     customer_detail,
     customers,
+    cuts,
     disputes,
+    dso_change,
     dunning,
+    forecast,
     overdue,
     payment_history,
     promises,
+    reconcile,
     risk,
     risk_money,
     write_off,
@@ -87,6 +93,40 @@ def _report_specs() -> list[Spec]:
             lambda d, a, t: ar_report(d, a),  # type: ignore[arg-type]
         ),
         Spec(
+            "ar_report_by",
+            "Every AR metric cut by customer segment, payment method, currency or account "
+            "owner, one report per group (or one group alone): 'DSO by segment', 'CEI per "
+            "owner', 'enterprise aging'. Group amounts add up to the whole; ratios are each "
+            "group's own, with each segment's DSO and share-current targets.",
+            cuts.CutInput,
+            lambda d, a, t: cuts.cut_json(cuts.cut_report(d, a)),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "cash_forecast",
+            "Expected cash from today's open invoices: per week for 13 weeks and within 30/60/90 "
+            "days, from each customer's payment history; promises to pay on their dates, "
+            "disputes lowered, failed card payments weighted by recovery. For 'how much cash "
+            "will come in next month', 'cash forecast'.",
+            forecast.ForecastInput,
+            lambda d, a, t: forecast.forecast_json(forecast.cash_forecast(d, a)),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "dso_change",
+            "Why DSO moved between two dates (default: the last 7 days): the move split into "
+            "terms (best possible DSO) and lateness (average days delinquent), which add up to "
+            "it, the customers who moved it most and the move per segment.",
+            dso_change.DsoChangeInput,
+            lambda d, a, t: dso_change.dso_change(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "credit_limits",
+            "Customers over their credit limit, and those heading to it within 30 days at the "
+            "last 30 days' pace: exposure (open AR) against the limit, in the customer's "
+            "currency.",
+            credit.CreditInput,
+            lambda d, a, t: credit.credit_limits(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
             "aging",
             "Aging buckets (current, 1-30, 31-60, 61-90, 90+) for all customers, one customer "
             "or one segment, as of a date.",
@@ -148,6 +188,21 @@ def _lookup_specs() -> list[Spec]:
             "Payments received that are not applied to any invoice.",
             cash.UnappliedCashInput,
             lambda d, a, t: cash.unapplied_cash(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "find_bank_receipts",
+            "Bank credits imported from statements and not applied yet, filtered by amount "
+            "and payer, each with its best suggestion of customer and invoices. Use for "
+            "'match the 12,400 wire from Acme'. Applying is a person's click on the card.",
+            cash_lines.FindReceiptsInput,
+            lambda d, a, t: cash_lines.find_receipts(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "reconcile",
+            "Compare the invoice sources (stripe, quickbooks, csv) invoice by invoice at a "
+            "date: AR per source and each invoice missing, differing in amount or in status.",
+            reconcile.ReconcileInput,
+            lambda d, a, t: reconcile.reconcile(d, a),  # type: ignore[arg-type]
         ),
     ]
 

@@ -1,0 +1,91 @@
+"""`arbot cash match` and `arbot cash apply`: bank credits to open invoices."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from tools.action_model import cli_proposer
+from tools.cash_apply import CashRefused, apply, leave
+from tools.cash_match import Allocation
+from tools.cash_suggest import CashMatchInput, cash_match
+from tools.clock import AsOfError
+from tools.deps import connect
+from tools.settings import load_settings
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser(
+        "cash",
+        help="match bank credits to open invoices and apply them",
+        description="Cash application: suggestions for imported bank credits, and applying them.",
+    )
+    cash = parser.add_subparsers(dest="cash_command", required=True, metavar="SUBCOMMAND")
+    match = cash.add_parser(
+        "match",
+        help="suggest invoices for every unapplied bank credit",
+        description="For every bank credit booked on or before the as-of date: the best "
+        "suggestion (customer, invoices, amounts) with a confidence in [0, 1] and its reasons.",
+    )
+    match.add_argument("--as-of", metavar="YYYY-MM-DD", help="end-of-day date (default today)")
+    match.add_argument("--json", action="store_true", help="print JSON")
+    match.set_defaults(run=run_match)
+    app = cash.add_parser(
+        "apply",
+        help="apply one bank credit",
+        description="Apply bank line ID (arbot's id or the bank's reference) as suggested, or "
+        "to the invoices given with --customer and --invoice. The payments are dated the "
+        "booking date; what is left stays unapplied cash on the customer. Recorded as applied "
+        "by the OS user running arbot.",
+    )
+    app.add_argument("--txn", required=True, metavar="ID")
+    app.add_argument("--customer", metavar="CUSTOMER", help="customer import id or name")
+    app.add_argument(
+        "--invoice",
+        action="append",
+        default=[],
+        metavar="INVOICE[=AMOUNT]",
+        help="an invoice (import id or number) and the amount to apply, default its open amount",
+    )
+    app.add_argument("--leave", action="store_true", help="leave the line unapplied")
+    app.set_defaults(run=run_apply)
+
+
+def run_match(args: argparse.Namespace) -> int:
+    deps = connect(load_settings())
+    try:
+        result = cash_match(deps, CashMatchInput.model_validate({"as_of": args.as_of}))
+    except (AsOfError, ValueError) as exc:
+        print(f"arbot: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.model_dump(mode="json")))
+        return 0
+    from bot.render.cash import match_text
+
+    print(match_text(result))
+    return 0
+
+
+def run_apply(args: argparse.Namespace) -> int:
+    deps = connect(load_settings())
+    from tools.cash_choose import resolve_choice, resolve_txn
+
+    who = cli_proposer()
+    try:
+        txn_id = resolve_txn(deps, args.txn)
+        if args.leave:
+            print(leave(deps, txn_id, who))
+            return 0
+        allocations: list[Allocation] | None = None
+        customer_id = None
+        if args.customer or args.invoice:
+            customer_id, allocations = resolve_choice(deps, txn_id, args.customer, args.invoice)
+        done = apply(deps, txn_id, who, allocations=allocations, customer_id=customer_id)
+    except CashRefused as exc:
+        print(f"arbot: {exc}", file=sys.stderr)
+        return 2
+    print(done.message)
+    return 0

@@ -1,0 +1,68 @@
+"""`arbot quickbooks sync`: pull QuickBooks Online's receivables into the ledger."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from tools.deps import connect
+from tools.quickbooks_sync import SyncStats, run_quickbooks_sync
+from tools.reconcile import sources_held
+from tools.settings import load_settings
+from tools.stripe_sync import SyncInterrupted
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("quickbooks", help="sync the ledger with QuickBooks Online")
+    actions = parser.add_subparsers(dest="quickbooks_command", required=True, metavar="ACTION")
+    sync = actions.add_parser(
+        "sync",
+        help="copy customers, invoices, payments and credit memos changed since the last run",
+        description="Needs ARBOT_QUICKBOOKS_CLIENT_ID, ARBOT_QUICKBOOKS_CLIENT_SECRET, "
+        "ARBOT_QUICKBOOKS_REALM_ID, ARBOT_TOKEN_KEY and, the first time, "
+        "ARBOT_QUICKBOOKS_REFRESH_TOKEN (later runs use the rotated token stored encrypted in "
+        "the database). Rows are kept as source 'quickbooks'. Safe to run again or after an "
+        "interruption: it resumes after the last saved page and counts nothing twice.",
+    )
+    sync.add_argument(
+        "--full", action="store_true", help="read everything again instead of only changes"
+    )
+    sync.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    deps = connect(load_settings())
+    try:
+        stats = run_quickbooks_sync(deps, full=args.full)
+    except SyncInterrupted as exc:
+        print(f"arbot quickbooks sync: {exc}", file=sys.stderr)
+        return 1
+    print(summary(stats))
+    others = [s for s in sources_held(deps) if s != "quickbooks"]
+    if others:
+        print(double_count_warning(others), file=sys.stderr)
+    return 1 if stats.problems else 0
+
+
+def double_count_warning(others: list[str]) -> str:
+    """Every AR figure still adds up all sources, so a second system of the same invoices
+    counts them twice: the user must hear it where the second source arrives."""
+    return (
+        f"warning: the ledger also holds invoices from {', '.join(others)}; AR, DSO and every "
+        "other figure count all sources, so invoices held in both are counted twice. Use "
+        "`arbot reconcile` to compare them, and keep one source for the figures."
+    )
+
+
+def summary(stats: SyncStats) -> str:
+    parts = [f"{n} {entity}" for entity, n in stats.objects.items() if n]
+    lines = ["read from QuickBooks: " + (", ".join(parts) if parts else "nothing changed")]
+    if stats.retries:
+        lines.append(f"retries after rate limits or errors: {stats.retries}")
+    if stats.problems:
+        lines.append(f"left out ({len(stats.problems)}), fix them in QuickBooks and sync again:")
+        lines += [f"  {p}" for p in stats.problems[:50]]
+        if len(stats.problems) > 50:
+            lines.append(f"  and {len(stats.problems) - 50} more")
+    return "\n".join(lines)

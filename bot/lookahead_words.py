@@ -1,0 +1,57 @@
+"""Words of the questions that look past today's report: the report cut by a group ("by
+segment", "per payment method", "for enterprise"), the cash forecast, why DSO moved, and
+who is over their credit limit.
+Pure pattern matching; the segments on record come from the caller.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+
+CUT_BY = re.compile(
+    r"\b(?:by|per|for each|split by|broken down by|across|in each)\s+(?:customer\s+|account\s+)?"
+    r"(?P<by>segments?|plan tiers?|tiers?|payment methods?|methods?|currenc(?:y|ies)|"
+    r"owners?|reps?|account managers?)\b"
+)
+_CUT_WORDS = {"segment": "segment", "tier": "segment", "plan": "segment", "payment": "method"}
+_CUT_WORDS |= {"method": "method", "currenc": "currency", "owner": "owner", "rep": "owner"}
+_CUT_WORDS |= {"account": "owner"}
+SEGMENT_AFTER = r"\b(?:for|in|of|among|within)\s+(?:the\s+|our\s+)?(?P<seg>{})(?:\s+segment)?\b"
+
+
+# A cut answers with one date's figures; a trend or a comparison over time is the agent's.
+OVER_TIME = re.compile(r"\b(trends?|trending|over time|history|historical|each (week|month))\b")
+
+
+def cut_by(text: str) -> str | None:
+    m = CUT_BY.search(text)
+    if m is None:
+        return None
+    return next(v for k, v in _CUT_WORDS.items() if m["by"].startswith(k))
+
+
+def segment_named(text: str, segments: Callable[[], Collection[str]] | None) -> str | None:
+    """A segment on record named after "for", "in" or "of" ("aging for enterprise")."""
+    if segments is None or not re.search(r"\b(?:for|in|of|among|within) \S", text):
+        return None
+    names = sorted((n.lower() for n in segments() if n), key=len, reverse=True)
+    if not names:
+        return None
+    m = re.search(SEGMENT_AFTER.format("|".join(map(re.escape, names))), text)
+    return None if m is None else m["seg"]
+
+
+FORECAST = re.compile(
+    r"\b(cash )?forecast(ing)?\b|\bexpected (cash|collections|receipts)\b|"
+    r"\bcash (coming in|projection|outlook|expected)\b|\bhow much (cash )?will we collect\b"
+)
+DSO_MOVED = re.compile(
+    r"\b(why|what|explain|how come)\b.*\b(dso|days sales outstanding)\b.*\b(up|down|rise|rose|"
+    r"risen|increase[sd]?|drop(ped)?|fell|fallen|change[sd]?|move[sd]?|jump(ed)?|worse|better|"
+    r"higher|lower)\b|\b(explain|drivers? of|what drove|what moved)\b.*\bdso\b"
+)
+CREDIT_LIMIT = re.compile(
+    r"\bcredit[- ]limits?\b|\bover (?:their|its|the|our) limits?\b|\bcredit exposure\b|"
+    r"\bexposure (?:vs|against|over) (?:the )?limits?\b"
+)

@@ -1,0 +1,55 @@
+"""The bot's words for cash application, asked the way a person asks (`arbot ask`, the same
+fast path as Slack): "unapplied cash" lists the receipts waiting with their best suggestion,
+"match the 12,400 wire from Acme" finds that receipt."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from tests.cash.ledger import write_ledger
+from tests.cash.statements import Line, csv_text
+from tests.cli_helpers import arbot
+from tools.deps import ToolDeps
+
+D = date(2026, 11, 2)
+LINES = [
+    Line("W1", D, "12400.00", payer="ACME CORP", remittance="INV-001234 INV-001235"),
+    Line("W2", D, "3.17", payer="", remittance="INTEREST"),
+    Line("W3", D, "12400.00", payer="Globex Industries", remittance=""),
+]
+
+
+@pytest.fixture
+def statement(deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert arbot(capsys, "import", str(write_ledger(tmp_path / "l"))).code == 0
+    path = tmp_path / "stmt.csv"
+    path.write_text(csv_text(LINES))
+    assert arbot(capsys, "bank", "import", str(path)).code == 0
+
+
+def test_unapplied_cash_lists_receipts_with_their_best_suggestion(
+    statement: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = arbot(capsys, "ask", "unapplied cash")
+    assert run.code == 0, run.err
+    assert "3 bank receipt(s) not applied yet, with the best suggestion:" in run.out
+    assert (
+        "USD 12,400.00 from ACME CORP on 2026-11-02 (ref INV-001234 INV-001235): best suggestion "
+        "Acme Corporation INV-001234 USD 8,000.00, INV-001235 USD 4,400.00 (confidence 0.99)"
+    ) in run.out
+    assert "USD 3.17 from unknown payer on 2026-11-02 (ref INTEREST): no suggestion" in run.out
+
+
+def test_match_the_wire_from_acme_finds_that_receipt(
+    statement: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = arbot(capsys, "ask", "match the 12,400 wire from Acme")
+    assert run.code == 0, run.err
+    assert "Bank receipts matching 12,400 from acme" in run.out
+    assert "1 receipt(s) waiting." in run.out
+    assert "from ACME CORP" in run.out and "Globex" not in run.out
+    none = arbot(capsys, "ask", "match the 999 wire from Acme")
+    assert "No bank receipt waiting to be applied matches 999 from acme." in none.out

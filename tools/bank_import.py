@@ -1,0 +1,143 @@
+"""`arbot bank import FILE...`: bank statements into bank lines, all or nothing.
+
+The format is told from the content (camt.053 XML, BAI2's `01,` header, else the CSV
+header), so a file named .txt or .dat reads the same. Every file is read and checked before
+anything is written; any problem refuses the whole import. A line the ledger already has
+(same account and bank reference, else the same hash) is counted as known and left alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from db import bank as bank_db
+from db.bank_models import BankTxnStatus
+from db.engine import transaction
+from tools.bank_camt import read_camt
+from tools.bank_lines import BankLine, ReadResult, read_bai2, read_csv
+from tools.deps import ToolDeps
+
+WRITE_BATCH = 1000
+
+
+@dataclass
+class BankImportErrors(Exception):
+    errors: list[str]
+
+    def __str__(self) -> str:
+        return "\n".join(self.errors)
+
+
+@dataclass
+class FileSummary:
+    name: str
+    fmt: str
+    new: int = 0
+    known: int = 0
+    debits: int = 0
+
+    def line(self) -> str:
+        return (
+            f"{self.name} ({self.fmt}): {self.new} new, {self.known} already known, "
+            f"{self.debits} skipped (debits, reversals, pending)"
+        )
+
+
+@dataclass
+class BankImportSummary:
+    files: list[FileSummary] = field(default_factory=list)
+    new_ids: list[int] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        return [f.line() for f in self.files]
+
+
+def detect(raw: bytes) -> str | None:
+    head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:200]
+    if head.startswith(b"<"):
+        return "camt.053"
+    if head.startswith(b"01,"):
+        return "BAI2"
+    if b"txn_id" in head.split(b"\n", 1)[0]:
+        return "CSV"
+    return None
+
+
+READERS = {"camt.053": read_camt, "BAI2": read_bai2, "CSV": read_csv}
+
+
+def read_files(paths: Sequence[Path]) -> list[tuple[FileSummary, ReadResult]]:
+    """Every file read and checked; BankImportErrors lists every problem of every file."""
+    errors: list[str] = []
+    results = []
+    for path in paths:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            errors.append(f"{path.name}:0: cannot read ({exc.strerror})")
+            continue
+        fmt = detect(raw)
+        if fmt is None:
+            errors.append(
+                f"{path.name}:1: not a bank statement arbot reads (camt.053 XML, BAI2, or CSV "
+                "with the header txn_id,account,booked_on,amount,currency,payer_name,reference)"
+            )
+            continue
+        result = READERS[fmt](path, raw)
+        errors.extend(result.errors)
+        results.append((FileSummary(path.name, fmt, debits=result.debits), result))
+    if errors:
+        raise BankImportErrors(errors)
+    return results
+
+
+def import_statements(
+    deps: ToolDeps, paths: Sequence[Path], *, progress: bool | None = None
+) -> BankImportSummary:
+    results = read_files(paths)
+    summary = BankImportSummary()
+    total = sum(len(r.lines) for _, r in results)
+    # tqdm's disable=None: a bar on a terminal, silence in logs and tests.
+    with (
+        tqdm(
+            total=total,
+            desc="bank lines",
+            unit=" line",
+            disable=None if progress is None else not progress,
+            leave=False,
+        ) as bar,
+        transaction(deps.sessions) as session,
+    ):
+        taken: set[tuple[str, str]] = set()
+        for file_summary, result in results:
+            for start in range(0, len(result.lines), WRITE_BATCH):
+                batch = result.lines[start : start + WRITE_BATCH]
+                keys = [(line.account, line.external_id) for line in batch]
+                known = bank_db.known_keys(session, keys) | taken
+                fresh = [line for line in batch if (line.account, line.external_id) not in known]
+                taken.update((line.account, line.external_id) for line in fresh)
+                bank_db.insert_txns(session, [_row(line) for line in fresh])
+                file_summary.new += len(fresh)
+                file_summary.known += len(batch) - len(fresh)
+                bar.update(len(batch))
+            summary.files.append(file_summary)
+        summary.new_ids = bank_db.ids_for(session, sorted(taken))
+    return summary
+
+
+def _row(line: BankLine) -> dict[str, object]:
+    return {
+        "account": line.account,
+        "external_id": line.external_id,
+        "statement": line.statement[:255],
+        "booked_on": line.booked_on,
+        "amount_minor": line.amount_minor,
+        "currency": line.currency,
+        "payer_name": line.payer_name[:500],
+        "reference": line.reference[:1000],
+        "status": BankTxnStatus.UNAPPLIED,
+    }

@@ -1,0 +1,237 @@
+"""Applying a bank credit: payment rows on the invoices, the rest as unapplied cash, once.
+
+Only a person (a finance user or approver, named in the audit) or the rule a person set
+(ARBOT_CASH_AUTO_APPLY_CONFIDENCE) applies. The line leaves `unapplied` by one conditional
+update in the same transaction as the payments, so of two clicks or two workers exactly
+one writes; the payments' (source, external id) uniqueness backs that up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+
+from sqlalchemy.orm import Session
+
+from db import bank as bank_db
+from db.actions import insert_audit
+from db.bank_models import BankTxn, BankTxnStatus
+from db.engine import transaction
+from db.invoices import open_invoices
+from db.models import Payment, PaymentStatus
+from tools.cash_keys import payer_key
+from tools.cash_match import Allocation, Suggestion
+from tools.cash_suggest import suggestions
+from tools.clock import day_cut, today
+from tools.deps import ToolDeps
+from tools.errors import ToolInputError
+from tools.money import format_money
+
+AUTO = "arbot:auto-apply"
+SOURCE = "bank"
+
+
+class CashRefused(ToolInputError):
+    """The line cannot be applied as asked; the message says why."""
+
+
+class AlreadyApplied(CashRefused):
+    """Someone (or the rule) decided this line first; the message names who."""
+
+
+@dataclass(frozen=True)
+class Applied:
+    txn_id: int
+    customer_id: int
+    currency: str
+    allocations: tuple[Allocation, ...]
+    unapplied_minor: int
+    message: str
+
+
+def _decided(txn: BankTxn) -> str:
+    who = txn.decided_by or "someone"
+    who = f"<@{who}>" if who[:1] in "UW" and who.isalnum() else who
+    return f"Already {txn.status} by {who}."
+
+
+def current_suggestion(deps: ToolDeps, txn_id: int) -> tuple[BankTxn, Suggestion | None]:
+    s = deps.settings
+    with deps.sessions() as session:
+        txn = bank_db.get_txn(session, txn_id)
+        if txn is None:
+            raise CashRefused(f"bank line {txn_id} does not exist")
+        found = suggestions(session, s, today(s.tz), [txn])
+        return txn, found[txn.id]
+
+
+def apply(
+    deps: ToolDeps,
+    txn_id: int,
+    by: str,
+    *,
+    allocations: Sequence[Allocation] | None = None,
+    customer_id: int | None = None,
+    how: str = "hand",
+    now: datetime | None = None,
+) -> Applied:
+    """Apply the line as suggested, or to the `allocations` a person chose for `customer_id`."""
+    now = now or datetime.now(UTC)
+    s = deps.settings
+    txn, suggestion = current_suggestion(deps, txn_id)
+    if txn.status != BankTxnStatus.UNAPPLIED:
+        raise AlreadyApplied(_decided(txn))
+    if allocations is None:
+        if suggestion is None or (suggestion.confidence < 0.5 and not suggestion.allocations):
+            raise CashRefused("No suggestion to apply; choose the invoices.")
+        if suggestion.currency != txn.currency and not suggestion.allocations:
+            raise CashRefused(suggestion.reasons[-1])
+        chosen, customer_id = suggestion.allocations, suggestion.customer_id
+        currency, left = suggestion.currency, suggestion.unapplied_minor
+    else:
+        if customer_id is None:
+            raise CashRefused("Say which customer the chosen invoices belong to.")
+        chosen = tuple(allocations)
+        currency, left = txn.currency, txn.amount_minor - sum(a.amount_minor for a in chosen)
+    with transaction(deps.sessions) as session:
+        if allocations is not None:
+            _check_choice(session, deps, txn, customer_id, chosen)
+        if left < 0:
+            raise CashRefused("The chosen invoices take more than the bank line brought in.")
+        if not bank_db.decide_if_unapplied(
+            session,
+            txn.id,
+            status=BankTxnStatus.APPLIED,
+            by=by,
+            at=now,
+            how=how,
+            customer_id=customer_id,
+        ):
+            fresh = bank_db.get_txn(session, txn.id)
+            raise AlreadyApplied(_decided(fresh) if fresh else "Already decided.")
+        paid_at = datetime.combine(txn.booked_on, time(), s.tz)
+        base = f"{txn.account}/{txn.external_id}"
+        refs = bank_db.invoice_refs(session, [a.invoice_id for a in chosen])
+        rows = [
+            Payment(
+                source=SOURCE,
+                external_id=f"{base}/{refs[a.invoice_id]}",
+                customer_id=customer_id,
+                invoice_id=a.invoice_id,
+                amount_minor=a.amount_minor,
+                currency=currency,
+                paid_at=paid_at,
+                status=PaymentStatus.SUCCEEDED,
+                method="bank",
+            )
+            for a in chosen
+        ]
+        if left > 0:
+            rows.append(
+                Payment(
+                    source=SOURCE,
+                    external_id=f"{base}/unapplied",
+                    customer_id=customer_id,
+                    invoice_id=None,
+                    amount_minor=left,
+                    currency=currency,
+                    paid_at=paid_at,
+                    status=PaymentStatus.SUCCEEDED,
+                    method="bank",
+                )
+            )
+        over = bank_db.write_payments(session, rows)
+        if over:
+            raise CashRefused(
+                f"That would pay {over[0].external_id} beyond its total; nothing was applied."
+            )
+        after = {
+            "customer_id": customer_id,
+            "how": how,
+            "allocations": [
+                {"invoice_id": a.invoice_id, "amount_minor": a.amount_minor} for a in chosen
+            ],
+            "unapplied_minor": left,
+            "currency": currency,
+        }
+        insert_audit(
+            session,
+            actor=by,
+            event="cash_applied",
+            entity="bank_txn",
+            entity_id=str(txn.id),
+            before={"status": BankTxnStatus.UNAPPLIED},
+            after=after,
+            at=now,
+        )
+        key = payer_key(txn.payer_name)
+        if key:
+            bank_db.learn_alias(session, key, customer_id, txn.id, now)
+    applied = sum(a.amount_minor for a in chosen)
+    message = f"Applied {format_money(applied, currency)} to {len(chosen)} invoice(s)" + (
+        f"; {format_money(left, currency)} stays unapplied cash." if left else "."
+    )
+    return Applied(txn.id, customer_id, currency, chosen, left, message)
+
+
+def _check_choice(
+    session: Session, deps: ToolDeps, txn: BankTxn, customer_id: int, chosen: Sequence[Allocation]
+) -> None:
+    cut = day_cut(max(today(deps.settings.tz), txn.booked_on), deps.settings.tz)
+    open_now = {r.invoice_id: r for r in open_invoices(session, cut, customer_ids=[customer_id])}
+    for a in chosen:
+        inv = open_now.get(a.invoice_id)
+        if inv is None:
+            raise CashRefused("A chosen invoice is not open, or not this customer's.")
+        if inv.currency != txn.currency:
+            raise CashRefused(
+                f"{inv.external_id} is in {inv.currency}, the line in {txn.currency}."
+            )
+        if a.amount_minor <= 0 or a.amount_minor > inv.open_minor:
+            raise CashRefused(
+                f"{inv.external_id} has {format_money(inv.open_minor, inv.currency)} open."
+            )
+
+
+def leave(deps: ToolDeps, txn_id: int, by: str, *, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    with transaction(deps.sessions) as session:
+        if not bank_db.decide_if_unapplied(
+            session, txn_id, status=BankTxnStatus.LEFT, by=by, at=now, how=None, customer_id=None
+        ):
+            fresh = bank_db.get_txn(session, txn_id)
+            raise AlreadyApplied(_decided(fresh) if fresh else f"bank line {txn_id} does not exist")
+        insert_audit(
+            session,
+            actor=by,
+            event="cash_left_unapplied",
+            entity="bank_txn",
+            entity_id=str(txn_id),
+            before={"status": BankTxnStatus.UNAPPLIED},
+            after={"status": BankTxnStatus.LEFT},
+            at=now,
+        )
+    return "Left unapplied."
+
+
+def auto_apply(
+    deps: ToolDeps, txn_ids: Sequence[int], *, now: datetime | None = None
+) -> list[Applied]:
+    """Apply the lines whose suggestion reaches ARBOT_CASH_AUTO_APPLY_CONFIDENCE."""
+    threshold = deps.settings.cash_auto_apply_confidence
+    if threshold is None or not txn_ids:
+        return []
+    s = deps.settings
+    with deps.sessions() as session:
+        lines = bank_db.txns(session, ids=txn_ids, status=BankTxnStatus.UNAPPLIED)
+        found = suggestions(session, s, today(s.tz), lines)
+    done = []
+    for txn_id, sug in found.items():
+        if sug is None or not sug.allocations or sug.confidence < threshold:
+            continue
+        try:
+            done.append(apply(deps, txn_id, AUTO, how="auto", now=now))
+        except CashRefused:
+            continue  # decided meanwhile, or the ledger moved: left for a person
+    return done

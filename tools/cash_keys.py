@@ -1,0 +1,74 @@
+"""How invoice numbers and payer names are spelled in bank references, reduced to keys that
+compare equal however a bank or a customer wrote them."""
+
+from __future__ import annotations
+
+import re
+
+from tools.customer_lookup import normalize
+
+_DIGITS = re.compile(r"\d+")
+TRUNCATED_MIN = 5  # shortest cut-off reference word read as the start of an invoice number
+
+
+def payer_key(name: str) -> str:
+    return normalize(name) if name.strip() else ""
+
+
+def number_keys(text: str | None) -> set[str]:
+    """The spellings of an invoice number that a reference can carry: its digits without
+    leading zeros ("INV-001234" -> "1234", "2026-0042" -> "20260042"), and for numbers with
+    letters the letters and digits without the INV prefix ("INV-A17" -> "A17")."""
+    if not text:
+        return set()
+    keys = {"".join(_DIGITS.findall(text)).lstrip("0")}
+    compact = _compact(text)
+    if compact and not compact.isdigit():
+        keys.add(compact)
+    return {k for k in keys if len(k) >= 2}
+
+
+_NOT_ALNUM = re.compile(r"[^A-Z0-9]")
+_PREFIX = re.compile(r"^(?:INVOICE|INV)(?:NO|NR)?")
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
+_RUNS = re.compile(r"\d+(?:[-/]\d+)*")
+
+
+def _compact(text: str) -> str:
+    """Letters and digits only, upper case, without an INV/INVOICE/NO prefix."""
+    flat = _PREFIX.sub("", _NOT_ALNUM.sub("", text.upper()))
+    return flat.lstrip("0") if flat.isdigit() else flat
+
+
+def reference_keys(reference: str) -> list[str]:
+    """Invoice-number candidates in a bank reference, in the order written: digit runs
+    joined by - or / ("2026-0042" -> "20260042") and each run alone ("1234/1235"), without
+    leading zeros, and words that mix letters and digits ("INV-A17" -> "A17", also with the
+    digits after a space: "C003671 014")."""
+    keys: list[str] = []
+
+    def add(key: str) -> None:
+        if len(key) >= 2 and key not in keys:
+            keys.append(key)
+
+    for token in _RUNS.findall(reference):
+        groups = token.replace("/", "-").split("-")
+        for key in ["".join(groups).lstrip("0"), *(g.lstrip("0") for g in groups)]:
+            add(key)
+    raw = _WORD.findall(reference)
+    for n, compact in enumerate(_compact(w) for w in raw):
+        if compact and not compact.isdigit() and any(ch.isdigit() for ch in compact):
+            add(compact)
+            # "C003671 014": a number written with a space inside
+            if n + 1 < len(raw) and raw[n + 1].isdigit():
+                add(compact + raw[n + 1])
+    return keys
+
+
+def compact_words(reference: str) -> list[str]:
+    """Each word of the reference in the compact form invoice numbers are keyed by."""
+    return [_compact(w) for w in _WORD.findall(reference)]
+
+
+def compact_number(text: str | None) -> str:
+    return _compact(text or "")

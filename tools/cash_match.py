@@ -1,0 +1,376 @@
+"""Which open invoices a bank credit pays: pure functions over a prepared book.
+
+Signals, strongest first: invoice numbers in the reference (any spelling: `INV-001234`,
+`inv 1234`, `1234`, several in one line) checked against the amount; then the payer, by a
+learned alias or by name (the customer lookup's rules), with the amount equal to one of
+that customer's open invoices or to a combination of them (bounded search); last, an amount
+equal to exactly one open invoice in the ledger. A shortfall up to the fee tolerance is read
+as bank fees (left open on the invoice); a larger one is a partial payment applied oldest
+due first; an excess stays unapplied cash on the customer. Money in another currency than
+the invoice's is converted only at a stored rate, and the reasons say so; without a rate it
+is not applied.
+
+Confidence is calibrated so that 0.9 and above means the customer and the set of invoices
+are as sure as a person reading the line would be (tests/bench/bench_cash.py measures it).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from tools.cash_combos import combinations, with_named
+from tools.cash_keys import (
+    TRUNCATED_MIN,
+    compact_number,
+    compact_words,
+    number_keys,
+    payer_key,
+    reference_keys,
+)
+from tools.customer_lookup import FOUND_SCORE, NameIndex, resembles
+from tools.money import exponent, format_money
+
+
+@dataclass(frozen=True)
+class OpenInv:
+    invoice_id: int
+    external_id: str
+    number: str | None
+    customer_id: int
+    currency: str
+    open_minor: int
+    due_on: date
+
+
+@dataclass(frozen=True)
+class Receipt:
+    txn_id: int
+    booked_on: date
+    amount_minor: int
+    currency: str
+    payer_name: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class Allocation:
+    invoice_id: int
+    amount_minor: int  # in the invoice's currency
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    customer_id: int
+    confidence: float
+    currency: str  # of the allocations and the remainder
+    allocations: tuple[Allocation, ...]
+    unapplied_minor: int  # what stays unapplied cash on the customer
+    reasons: tuple[str, ...]
+
+
+# (amount, from currency, to currency, day) -> (converted amount, rate) or None
+Convert = Callable[[int, str, str, date], tuple[int, Decimal] | None]
+
+
+@dataclass
+class Book:
+    invoices: Sequence[OpenInv]
+    names: NameIndex
+    aliases: dict[str, int]
+    fee_tolerance: Decimal
+    convert: Convert
+    by_key: dict[str, list[OpenInv]] = field(default_factory=dict)
+    by_customer: dict[int, list[OpenInv]] = field(default_factory=dict)
+    by_amount: dict[tuple[str, int], list[OpenInv]] = field(default_factory=dict)
+    _payers: dict[str, Payer] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for inv in sorted(self.invoices, key=lambda i: (i.due_on, i.invoice_id)):
+            # The number people write; the import id only for invoices without one.
+            for key in number_keys(inv.number or inv.external_id):
+                self.by_key.setdefault(key, []).append(inv)
+            self.by_customer.setdefault(inv.customer_id, []).append(inv)
+            self.by_amount.setdefault((inv.currency, inv.open_minor), []).append(inv)
+
+    def payer(self, name: str) -> Payer:
+        """Who the payer name points to: a learned alias, else the name lookup's answer."""
+        if name not in self._payers:
+            self._payers[name] = self._find_payer(name)
+        return self._payers[name]
+
+    def payer_for(self, name: str, customer_id: int) -> str:
+        """Why the payer name stands for this customer, or "" (no full lookup)."""
+        key = payer_key(name)
+        if key and self.aliases.get(key) == customer_id:
+            return LEARNED
+        if key and resembles(self.names, name, customer_id, FOUND_SCORE):
+            return "payer name matches the customer"
+        return ""
+
+    def _find_payer(self, name: str) -> Payer:
+        key = payer_key(name)
+        if not key:
+            return Payer(None, "", ())
+        if key in self.aliases:
+            return Payer(self.aliases[key], LEARNED, ())
+        found = self.names.match(name)
+        if found.status == "found" and found.candidates[0].score >= 100:
+            return Payer(found.candidates[0].customer_id, "payer name matches the customer", ())
+        if found.status == "found":
+            return Payer(found.candidates[0].customer_id, CLOSE_NAME, ())
+        return Payer(None, "", tuple(c.customer_id for c in found.candidates))
+
+
+CLOSE_NAME = "payer name is close to the customer's"
+LEARNED = "payer name learned from an earlier approved match"
+
+
+@dataclass(frozen=True)
+class Payer:
+    customer_id: int | None  # the customer the name (or a learned alias) names
+    how: str
+    resembles: tuple[int, ...]  # customers whose names are close, when none is clear
+
+
+def suggest(book: Book, r: Receipt) -> Suggestion | None:
+    """The best suggestion for one receipt, or None when nothing points anywhere."""
+    found: list[Suggestion] = []
+    for customer_id, invoices in _by_reference(book, r).items():
+        how = book.payer_for(r.payer_name, customer_id)
+        s = _against(book, r, customer_id, invoices, bool(how), how)
+        if s is not None:
+            found.append(s)
+    if found and max(s.confidence for s in found) >= 0.9:
+        return max(found, key=lambda s: s.confidence)
+    payer = book.payer(r.payer_name)
+    if payer.customer_id is not None:
+        found.append(_by_payer(book, r, payer.customer_id, payer.how))
+    else:
+        found.extend(_resembling(book, r, payer.resembles))
+    alone = _by_amount_alone(book, r, payer.resembles)
+    if alone is not None:
+        found.append(alone)
+    return max(found, key=lambda s: s.confidence) if found else None
+
+
+def _resembling(book: Book, r: Receipt, customers: Sequence[int]) -> list[Suggestion]:
+    """A payer name close to several customers: the one whose open invoices the amount pays
+    exactly, when only one does."""
+    fits = []
+    for customer_id in customers:
+        s = _by_payer(book, r, customer_id, "payer name resembles the customer")
+        if s.allocations and s.confidence >= 0.92:  # exact, unconverted
+            fits.append(s)
+    if len(fits) != 1:
+        return []
+    s = fits[0]
+    return [
+        Suggestion(
+            s.customer_id,
+            min(s.confidence, 0.92),
+            s.currency,
+            s.allocations,
+            s.unapplied_minor,
+            s.reasons,
+        )
+    ]
+
+
+def _by_reference(book: Book, r: Receipt) -> dict[int, list[OpenInv]]:
+    found: dict[int, list[OpenInv]] = {}
+    for key in reference_keys(r.reference):
+        for inv in book.by_key.get(key, []):
+            if inv not in found.setdefault(inv.customer_id, []):
+                found[inv.customer_id].append(inv)
+    return found
+
+
+def _money(book: Book, r: Receipt, currency: str) -> tuple[int, str] | None:
+    """The receipt in `currency` and the words saying how, or None without a rate."""
+    if currency == r.currency:
+        return r.amount_minor, ""
+    converted = book.convert(r.amount_minor, r.currency, currency, r.booked_on)
+    if converted is None:
+        return None
+    amount, rate = converted
+    return amount, (
+        f"paid in {r.currency}: {format_money(r.amount_minor, r.currency)} converted at "
+        f"{rate.normalize()} to {format_money(amount, currency)}"
+    )
+
+
+def _allocate(invoices: Sequence[OpenInv], amount: int) -> tuple[tuple[Allocation, ...], int]:
+    """Oldest due first; what is left over stays unapplied."""
+    out = []
+    left = amount
+    for inv in sorted(invoices, key=lambda i: (i.due_on, i.invoice_id)):
+        take = min(left, inv.open_minor)
+        if take > 0:
+            out.append(Allocation(inv.invoice_id, take))
+            left -= take
+    return tuple(out), left
+
+
+def _numbers(invoices: Sequence[OpenInv]) -> str:
+    return ", ".join(i.number or i.external_id for i in invoices)
+
+
+def _against(
+    book: Book,
+    r: Receipt,
+    customer_id: int,
+    invoices: list[OpenInv],
+    payer_ok: bool,
+    payer_how: str,
+) -> Suggestion | None:
+    currency = invoices[0].currency
+    invoices = [i for i in invoices if i.currency == currency]
+    money = _money(book, r, currency)
+    refs = f"reference names {_numbers(invoices)}"
+    if money is None:
+        return Suggestion(
+            customer_id,
+            0.3,
+            currency,
+            (),
+            0,
+            (
+                refs,
+                f"paid in {r.currency}, invoiced in {currency}, and no exchange rate on or "
+                f"before {r.booked_on}: not applied",
+            ),
+        )
+    amount, how = money
+    reasons = [refs] + ([how] if how else []) + ([payer_how] if payer_ok else [])
+    due = sum(i.open_minor for i in invoices)
+    tolerance = int(book.fee_tolerance.scaleb(exponent(currency)))
+    if amount != due and 1 < len(invoices) <= 8:
+        # A reference also naming a number that is not paid here (a typo, an older invoice):
+        # the named invoices that the amount pays exactly.
+        fits = [
+            combo
+            for size in range(1, len(invoices))
+            for combo in itertools.combinations(invoices, size)
+            if sum(i.open_minor for i in combo) == amount
+        ]
+        if len(fits) == 1:
+            words = f"amount equals the open total of {_numbers(fits[0])}, of those named"
+            conf = (0.95 if payer_ok else 0.9) if not how else 0.9
+            allocations, _ = _allocate(fits[0], amount)
+            return Suggestion(customer_id, conf, currency, allocations, 0, (*reasons, words))
+    if amount == due:
+        conf, words = 0.99, "amount equals their open total"
+    elif 0 < due - amount <= tolerance:
+        conf = 0.96
+        words = f"short by {format_money(due - amount, currency)}: bank fees, left open"
+    elif amount > due:
+        wider = with_named(invoices, book.by_customer.get(customer_id, []), amount)
+        if len(wider) == 1:
+            allocations, _ = _allocate(wider[0], amount)
+            words = f"amount equals the open total of {_numbers(wider[0])}, with those named"
+            return Suggestion(
+                customer_id, 0.9 if how else 0.95, currency, allocations, 0, (*reasons, words)
+            )
+        conf = 0.85 if payer_ok else 0.7
+        words = f"overpaid by {format_money(amount - due, currency)}: stays unapplied cash"
+    else:
+        conf = 0.9 if payer_ok else 0.7
+        words = f"partial payment: {format_money(due - amount, currency)} stays open"
+    if how:
+        conf = min(conf, 0.9)
+    allocations, left = _allocate(invoices, amount)
+    return Suggestion(customer_id, conf, currency, allocations, left, (*reasons, words))
+
+
+def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
+    invoices = book.by_customer.get(customer_id, [])
+    currencies = {i.currency for i in invoices} or {r.currency}
+    currency = r.currency if r.currency in currencies else sorted(currencies)[0]
+    money = _money(book, r, currency)
+    if money is None:
+        return Suggestion(
+            customer_id,
+            0.3,
+            r.currency,
+            (),
+            r.amount_minor,
+            (
+                how,
+                f"paid in {r.currency}, open invoices in {currency}, and no exchange rate: "
+                "not applied",
+            ),
+        )
+    amount, conv = money
+    pool = [i for i in invoices if i.currency == currency]
+    base = (how,) + ((conv,) if conv else ())
+    cap = 0.85 if conv else 1.0  # a converted amount needs a person's eye
+    exact = [i for i in pool if i.open_minor == amount]
+    if len(exact) == 1:
+        words = f"amount equals the open amount of {_numbers(exact)}"
+        return Suggestion(
+            customer_id, min(0.95, cap), currency, _allocate(exact, amount)[0], 0, (*base, words)
+        )
+    if len(exact) > 1:
+        words = f"amount equals {len(exact)} open invoices; the oldest is suggested"
+        return Suggestion(
+            customer_id, 0.7, currency, _allocate(exact[:1], amount)[0], 0, (*base, words)
+        )
+    combos = combinations(pool, amount)
+    if len(combos) == 1:
+        words = f"amount equals the open total of {_numbers(combos[0])}"
+        return Suggestion(
+            customer_id,
+            min(0.92, cap),
+            currency,
+            _allocate(combos[0], amount)[0],
+            0,
+            (*base, words),
+        )
+    if combos:
+        words = (
+            f"amount equals {len(combos)} combinations of open invoices; the oldest is suggested"
+        )
+        return Suggestion(
+            customer_id, 0.6, currency, _allocate(combos[0], amount)[0], 0, (*base, words)
+        )
+    tolerance = int(book.fee_tolerance.scaleb(exponent(currency)))
+    fee = 0.85 if how == CLOSE_NAME else 0.9  # a shortfall and a merely close name: ask
+    near = [i for i in pool if 0 < i.open_minor - amount <= tolerance]
+    short_combos = [] if near else combinations(pool, amount, slack=tolerance)
+    if len(short_combos) == 1:
+        short = format_money(sum(i.open_minor for i in short_combos[0]) - amount, currency)
+        words = f"short of {_numbers(short_combos[0])} by {short}: bank fees, left open"
+        allocations = _allocate(short_combos[0], amount)[0]
+        return Suggestion(customer_id, min(fee, cap), currency, allocations, 0, (*base, words))
+    if len(near) == 1:
+        short = format_money(near[0].open_minor - amount, currency)
+        words = f"short of {_numbers(near)} by {short}: bank fees, left open"
+        return Suggestion(
+            customer_id, min(fee, cap), currency, _allocate(near, amount)[0], 0, (*base, words)
+        )
+    words = "no open invoice or combination matches the amount: unapplied cash on the customer"
+    return Suggestion(customer_id, 0.5, currency, (), amount, (*base, words))
+
+
+def _by_amount_alone(book: Book, r: Receipt, resembling: Sequence[int]) -> Suggestion | None:
+    """The one open invoice in the ledger of exactly this amount: sure only when the payer
+    name resembles its customer or the reference starts its number (a truncated reference)."""
+    same = book.by_amount.get((r.currency, r.amount_minor), [])
+    if len(same) != 1:
+        return None
+    inv = same[0]
+    words = f"amount equals the open amount of {_numbers(same)}, the only such invoice"
+    number = compact_number(inv.number or inv.external_id)
+    cut = [w for w in compact_words(r.reference) if len(w) >= TRUNCATED_MIN and w != number]
+    if any(number.startswith(w) for w in cut):
+        why, conf = "reference is the start of its number (cut off)", 0.95
+    elif inv.customer_id in resembling or resembles(book.names, r.payer_name, inv.customer_id):
+        why, conf = "payer name resembles the customer", 0.92
+    else:
+        why, conf = "payer not recognised", 0.6
+    allocation = (Allocation(inv.invoice_id, r.amount_minor),)
+    return Suggestion(inv.customer_id, conf, inv.currency, allocation, 0, (why, words))

@@ -1,0 +1,37 @@
+"""What the Monday digest adds about where AR is going and why it moved: the cash forecast,
+DSO and share current per segment against their targets, and why DSO moved since last week.
+Each part is the answer of its own tool (tools.forecast, tools.cuts, tools.dso_change), so
+the digest and the questions in Slack say the same numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from pydantic import BaseModel
+
+from tools.cuts import CutInput, CutReport, cut_report
+from tools.deps import ToolDeps
+from tools.dso_change import DsoChange, DsoChangeInput, dso_change
+from tools.forecast import CashForecast, ForecastInput, cash_forecast
+
+
+class LookAhead(BaseModel):
+    forecast: CashForecast
+    segments: CutReport
+    dso_change: DsoChange
+
+
+def look_ahead(deps: ToolDeps, as_of: date) -> LookAhead:
+    """As of the digest's date, compared with the week before."""
+    period = deps.settings.period_days
+    return LookAhead(
+        forecast=cash_forecast(deps, ForecastInput(as_of=as_of)),
+        segments=cut_report(deps, CutInput(by="segment", as_of=as_of, period_days=period)),
+        dso_change=dso_change(
+            deps,
+            DsoChangeInput(
+                as_of=as_of, since=as_of - timedelta(days=7), period_days=period, limit=3
+            ),
+        ),
+    )

@@ -1,0 +1,267 @@
+"""`arbot quickbooks sync`: copy QuickBooks Online's customers, invoices, payments and credit
+memos into the ledger as source `quickbooks`, with the vendor's clients (python-quickbooks for
+the API, intuit-oauth for tokens).
+
+Paging and resuming: each entity is read with the query endpoint ordered by
+`MetaData.LastUpdatedTime`, from a cursor (tools.quickbooks_cursor). Each page is written in
+one transaction together with its cursor, so a sync that dies resumes after the last committed
+page; the same cursor makes the next run incremental.
+
+Tokens: Intuit rotates the refresh token on every refresh and the old one stops working, so
+the new one is stored (encrypted, tools.token_box) before anything else happens. A 401 in the
+middle of a sync (the access token expired) refreshes once and repeats the page.
+
+Resilience: 429 and 5xx answers are retried with exponential backoff (`Retry-After` when
+given); past the last attempt the sync stops with what it committed, to resume next time.
+A malformed object is reported with its id and skipped; the rest of its page is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from intuitlib.client import AuthClient
+from intuitlib.exceptions import AuthClientError
+from quickbooks import QuickBooks
+from quickbooks.exceptions import AuthorizationException, QuickbooksException
+from tqdm import tqdm
+
+from db import stripe_sql as sq
+from tools.deps import ToolDeps
+from tools.quickbooks_apply import Problem, apply_deletions, apply_page, tombstones
+from tools.quickbooks_cursor import Cursor
+from tools.quickbooks_map import SOURCE, Mapper
+from tools.redact import redact, redact_logger
+from tools.settings import Settings, SettingsError, env_name
+from tools.stripe_sync import RetryPolicy, SyncInterrupted
+from tools.token_box import load_refresh_token, store_refresh_token
+
+log = logging.getLogger(__name__)
+
+ENTITIES = ("Customer", "Invoice", "CreditMemo", "Payment")  # parents first
+DELETABLE = ("Invoice", "CreditMemo", "Payment")
+CDC_CURSOR = "quickbooks:deletions"
+PAGE = 1000  # QuickBooks' largest MAXRESULTS
+ANALYZE_EVERY_PAGES = 20  # PostgreSQL statistics refresh while a first sync grows the tables
+_STAGE_ORDER = ("customers", "invoices", "payments", "credit_notes")
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass
+class SyncStats:
+    objects: dict[str, int] = field(default_factory=dict)
+    pages: int = 0
+    retries: int = 0
+    token_refreshes: int = 0
+    deleted: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    fetch_seconds: float = 0.0  # waiting on the vendor client (HTTP and JSON) for a page
+    process_seconds: float = 0.0  # ours: mapping, staging, upserts, settlement, commit
+
+    @property
+    def total_objects(self) -> int:
+        return sum(self.objects.values())
+
+
+def need_setting(settings: Settings, name: str) -> str:
+    value = getattr(settings, name)
+    text = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+    if not text:
+        raise SettingsError(f"setting {env_name(name)}: required for the QuickBooks sync")
+    return str(text)
+
+
+class QuickBooksSession:
+    """An authorised python-quickbooks client, and the refresh that keeps it so."""
+
+    def __init__(self, deps: ToolDeps, on_response: Callable[[requests.Response], None]) -> None:
+        s = deps.settings
+        self.deps, self.realm = deps, need_setting(s, "quickbooks_realm_id")
+        # At debug level these print headers and token answers, from their modules' loggers
+        # (a filter acts only on the logger a record starts at, so each one gets it).
+        prefixes = ("intuitlib", "quickbooks", "requests_oauthlib", "oauthlib")
+        for name in [*prefixes, *logging.root.manager.loggerDict]:
+            if name.startswith(prefixes):
+                redact_logger(name)
+        self.auth = AuthClient(
+            need_setting(s, "quickbooks_client_id"),
+            need_setting(s, "quickbooks_client_secret"),
+            "http://localhost/unused",  # only the authorization step redirects; refresh doesn't
+            s.quickbooks_discovery_url,
+        )
+        self.auth.hooks["response"].append(lambda r, *a, **k: on_response(r))
+        stored = load_refresh_token(s, deps.engine, SOURCE)
+        self.refresh(stored or need_setting(s, "quickbooks_refresh_token"))
+        self.client = QuickBooks(
+            auth_client=self.auth,
+            refresh_token=self.auth.refresh_token,
+            company_id=self.realm,
+            minorversion=s.quickbooks_minor_version,
+            use_decimal=True,  # amounts arrive as Decimal: exact to the cent
+        )
+        self.client.api_url_v3 = s.quickbooks_api_base.rstrip("/")
+        self.client.sandbox = False  # the base URL setting decides, sandbox or not
+        self.client.session.hooks["response"].append(lambda r, *a, **k: on_response(r))
+
+    def refresh(self, token: str | None = None) -> None:
+        try:
+            self.auth.refresh(refresh_token=token or self.auth.refresh_token)
+        except AuthClientError as exc:
+            raise SettingsError(
+                f"QuickBooks refused the refresh token ({exc.status_code}): connect again and "
+                f"set {env_name('quickbooks_refresh_token')} to the new token"
+            ) from exc
+        store_refresh_token(
+            self.deps.settings, self.deps.engine, SOURCE, self.realm, self.auth.refresh_token
+        )
+        if hasattr(self, "client"):  # a refresh mid-sync: the API session takes the new token
+            self.client.session.access_token = self.auth.access_token
+
+
+class QuickBooksSync:
+    def __init__(
+        self,
+        deps: ToolDeps,
+        *,
+        retry: RetryPolicy | None = None,
+        progress: bool | None = None,
+        page_size: int = PAGE,
+    ) -> None:
+        self.deps = deps
+        self.retry = retry or RetryPolicy()
+        self.page_size = page_size
+        self.progress_disabled = None if progress is None else not progress
+        self.mapper = Mapper(tz=deps.settings.tz, home_currency=deps.settings.reporting_currency)
+        self.stats = SyncStats()
+        self._last_status = 0
+        self._retry_after: float | None = None
+        self._first_time: str | None = None  # the server's clock at this run's first answer
+        self.conn = QuickBooksSession(deps, self._saw)
+        self.stats.token_refreshes = 1
+
+    def _saw(self, response: requests.Response) -> None:
+        self._last_status = response.status_code
+        after = response.headers.get("Retry-After")
+        self._retry_after = float(after) if after and after.isdigit() else None
+
+    def run(self, *, full: bool = False) -> SyncStats:
+        if full:
+            with self.deps.engine.begin() as c:
+                for entity in ENTITIES:
+                    sq.delete_cursor(c, _cursor_name(entity))
+                sq.delete_cursor(c, CDC_CURSOR)
+        for entity in ENTITIES:
+            self._entity(entity)
+        self._deletions()
+        return self.stats
+
+    def _entity(self, entity: str) -> None:
+        """Pages in order; the next page is fetched while this one is written (the cursor
+        moves as soon as a page arrives), so waiting on QuickBooks overlaps our writes."""
+        with self.deps.engine.connect() as c:
+            cursor = Cursor.load(sq.get_cursor(c, _cursor_name(entity)))
+        with (
+            tqdm(desc=f"QuickBooks {entity}", unit=" obj", disable=self.progress_disabled) as bar,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="qbo-fetch") as pool,
+        ):
+            pending = pool.submit(self._fetch, cursor.query(entity, self.page_size))
+            done = False
+            while not done:
+                waited = time.perf_counter()
+                page = pending.result().get(entity) or []
+                self.stats.fetch_seconds += time.perf_counter() - waited
+                started = time.perf_counter()
+                fresh, done = cursor.advance(page, self.page_size)
+                state = cursor.dump()
+                if not done:
+                    pending = pool.submit(self._fetch, cursor.query(entity, self.page_size))
+                with self.deps.engine.begin() as c:
+                    self.stats.problems += apply_page(c, self.mapper, entity, fresh)
+                    sq.set_cursor(c, _cursor_name(entity), state)
+                self.stats.process_seconds += time.perf_counter() - started
+                self.stats.objects[entity] = self.stats.objects.get(entity, 0) + len(fresh)
+                self.stats.pages += 1
+                bar.update(len(fresh))
+                if self.stats.pages % ANALYZE_EVERY_PAGES == 0:
+                    with self.deps.engine.begin() as c:
+                        sq.analyze_ledger(c)
+
+    def _fetch(self, select: str) -> dict[str, Any]:
+        answer = self._call(lambda: self.conn.client.query(select))
+        self._first_time = self._first_time or answer.get("time")
+        return dict(answer.get("QueryResponse") or {})
+
+    def _deletions(self) -> None:
+        """Deletions since the last run, from change data capture (queries never return a
+        deleted object). The first run only notes when it started."""
+        with self.deps.engine.connect() as c:
+            since = sq.get_cursor(c, CDC_CURSOR)
+        mark = self._first_time
+        if since is not None:
+            try:
+                answer = self._call(
+                    lambda: self.conn.client.change_data_capture(",".join(DELETABLE), since)
+                )
+            except QuickbooksException as exc:
+                reason = f"{redact(str(exc))}; run `arbot quickbooks sync --full` if this persists"
+                self.stats.problems.append(Problem("deletions", f"since {since}", reason))
+                return
+            deleted = tombstones(answer)
+            with self.deps.engine.begin() as c:
+                apply_deletions(c, deleted)
+            self.stats.deleted = sum(len(v) for v in deleted.values())
+            mark = answer.get("time") or mark
+        if mark:
+            with self.deps.engine.begin() as c:
+                sq.set_cursor(c, CDC_CURSOR, str(mark))
+
+    def _call(self, request: Callable[[], Any]) -> dict[str, Any]:
+        """One API call, with a token refresh on 401 and backoff on 429 / 5xx."""
+        failures, refreshed = 0, False
+        while True:
+            try:
+                return dict(request())
+            except AuthorizationException:
+                if refreshed:
+                    raise
+                refreshed = True
+                self.conn.refresh()
+                self.stats.token_refreshes += 1
+            except (QuickbooksException, requests.RequestException) as exc:
+                status = self._last_status
+                network = isinstance(exc, requests.RequestException)
+                if not network and status not in _RETRY_STATUSES:
+                    raise
+                failures += 1
+                if failures >= self.retry.attempts:
+                    raise SyncInterrupted(
+                        f"QuickBooks kept failing ({status or 'network'}: {redact(str(exc))}); "
+                        "what was read is saved, run the sync again to resume"
+                    ) from exc
+                delay = self._retry_after
+                if delay is None:
+                    delay = self.retry.delay(failures)
+                log.warning("event=quickbooks_retry status=%s wait_s=%.2f", status, delay)
+                self.stats.retries += 1
+                time.sleep(delay)
+
+
+def _cursor_name(entity: str) -> str:
+    return f"quickbooks:{entity}"
+
+
+def run_quickbooks_sync(
+    deps: ToolDeps,
+    *,
+    full: bool = False,
+    retry: RetryPolicy | None = None,
+    progress: bool | None = None,
+    page_size: int = PAGE,
+) -> SyncStats:
+    return QuickBooksSync(deps, retry=retry, progress=progress, page_size=page_size).run(full=full)

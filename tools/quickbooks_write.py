@@ -1,0 +1,161 @@
+"""Writing an approved write-off back to QuickBooks Online: a bad-debt credit memo applied to
+the invoice, the way QuickBooks records bad debt.
+
+Two calls, each with a request id derived from the action (QuickBooks' `requestid`): a retry
+of either, after a timeout or a lost answer, gets QuickBooks' first answer back instead of a
+second document, so the books receive the write-off once however often the outbox tries.
+1. CreditMemo for the open amount, on the bad-debt item (ARBOT_QUICKBOOKS_BAD_DEBT_ITEM_ID),
+   its private note starting with BAD_DEBT_NOTE so the sync reads it back as a write-off;
+2. a zero Payment linking the invoice and the memo, which applies the credit.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from quickbooks.exceptions import (
+    AuthorizationException,
+    QuickbooksException,
+    ValidationException,
+)
+
+from db.customers import get_customer
+from tools.deps import ToolDeps
+from tools.money import to_major
+from tools.quickbooks_map import BAD_DEBT_NOTE
+from tools.quickbooks_sync import QuickBooksSession, need_setting
+
+
+class Refused(Exception):
+    """QuickBooks refused the document (validation); retrying the same request cannot help."""
+
+
+@dataclass(frozen=True)
+class WriteOffPosted:
+    credit_memo_id: str
+    payment_id: str
+    request_ids: tuple[str, str]
+
+
+def request_ids(action_id: int) -> tuple[str, str]:
+    return f"arbot-write-off-{action_id}-memo", f"arbot-write-off-{action_id}-apply"
+
+
+def _amount(minor: int, currency: str) -> float:
+    """A JSON number for the amount. Floats print their shortest exact decimal, so the number
+    written is the amount to the cent; refused outright if it could not be."""
+    major = to_major(minor, currency)
+    number = float(major)
+    if Decimal(repr(number)) != major:
+        raise Refused(f"{major} {currency} cannot be written exactly as a JSON number")
+    return number
+
+
+def post_write_off(
+    deps: ToolDeps,
+    *,
+    action_id: int,
+    invoice_external_id: str,
+    customer_external_id: str,
+    amount_minor: int,
+    currency: str,
+    reason: str,
+    on: date,
+) -> WriteOffPosted:
+    item = need_setting(deps.settings, "quickbooks_bad_debt_item_id")
+    session = QuickBooksSession(deps, on_response=lambda _r: None)
+    amount = _amount(amount_minor, currency)
+    memo_request, apply_request = request_ids(action_id)
+    customer = {"value": customer_external_id}
+    memo = _create(
+        session,
+        "CreditMemo",
+        {
+            "CustomerRef": customer,
+            "CurrencyRef": {"value": currency},
+            "TxnDate": on.isoformat(),
+            "PrivateNote": f"{BAD_DEBT_NOTE} of invoice {invoice_external_id}, approved in "
+            f"Slack (arbot action {action_id}): {reason}"[:4000],
+            "Line": [
+                {
+                    "Amount": amount,
+                    "DetailType": "SalesItemLineDetail",
+                    "SalesItemLineDetail": {"ItemRef": {"value": item}},
+                }
+            ],
+        },
+        memo_request,
+    )
+    memo_id = str(memo["CreditMemo"]["Id"])
+    applied = _create(
+        session,
+        "Payment",
+        {
+            "CustomerRef": customer,
+            "CurrencyRef": {"value": currency},
+            "TxnDate": on.isoformat(),
+            "TotalAmt": 0,
+            "Line": [
+                {
+                    "Amount": amount,
+                    "LinkedTxn": [{"TxnId": invoice_external_id, "TxnType": "Invoice"}],
+                },
+                {"Amount": amount, "LinkedTxn": [{"TxnId": memo_id, "TxnType": "CreditMemo"}]},
+            ],
+        },
+        apply_request,
+    )
+    return WriteOffPosted(
+        credit_memo_id=memo_id,
+        payment_id=str(applied["Payment"]["Id"]),
+        request_ids=(memo_request, apply_request),
+    )
+
+
+def _create(
+    session: QuickBooksSession, entity: str, body: dict[str, Any], request_id: str
+) -> dict[str, Any]:
+    refreshed = False
+    while True:
+        try:
+            answer = session.client.create_object(entity, json.dumps(body), request_id=request_id)
+            return dict(answer)
+        except AuthorizationException:
+            if refreshed:
+                raise
+            refreshed = True
+            session.refresh()
+        except ValidationException as exc:
+            raise Refused(f"QuickBooks refused the {entity}: {exc.message} {exc.detail}") from exc
+        except QuickbooksException:
+            raise  # a 5xx or garbled answer: the outbox retries with the same request id
+
+
+def write_off_action(
+    deps: ToolDeps, *, action_id: int, payload: dict[str, Any], on: date
+) -> dict[str, Any]:
+    """Post an approved write-off action's invoice to QuickBooks; what the audit row keeps."""
+    inv = payload["invoice"]
+    with deps.sessions() as session:
+        customer = get_customer(session, int(payload["customer_id"]))
+        assert customer is not None
+        customer_ext = customer.external_id
+    posted = post_write_off(
+        deps,
+        action_id=action_id,
+        invoice_external_id=str(inv["external_id"]),
+        customer_external_id=customer_ext,
+        amount_minor=int(inv["open_minor"]),
+        currency=str(inv["currency"]),
+        reason=str(payload.get("reason") or ""),
+        on=on,
+    )
+    return {
+        "quickbooks_credit_memo_id": posted.credit_memo_id,
+        "quickbooks_payment_id": posted.payment_id,
+        "quickbooks_request_ids": list(posted.request_ids),
+    }

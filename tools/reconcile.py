@@ -1,0 +1,231 @@
+"""Reconciliation: the same invoices as each source reports them, compared at an as-of date.
+
+Invoices are the same invoice across sources when they carry the same number; those without
+one, or left unmatched by number, are matched by customer name + total + issue date (names
+compared without case or punctuation). For each matched invoice the sources are compared and
+every disagreement is one difference:
+
+- missing: a source holding invoices has no such invoice at D;
+- status_differs: open / paid / void / written_off differ;
+- amount_differs: among sources where it is not void, the totals differ, or the statuses agree
+  and the open amounts do not (a payment one side lacks).
+
+It is a report, never a fix: nothing in the ledger changes. AR per source is the sum of the
+open amounts listed, so each figure can be traced to its rows (`csv_rows`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from db.invoice_states import InvoiceState, invoice_sources, states_to_compare
+from tools.clock import AsOfDate, day_cut, today
+from tools.deps import ToolDeps
+from tools.money import format_major
+
+KINDS = ("missing", "amount_differs", "status_differs")
+
+
+class ReconcileError(ValueError):
+    """A comparison that cannot be made (a named source holds no invoices); said in words."""
+
+
+class ReconcileInput(BaseModel):
+    as_of: AsOfDate | None = Field(
+        None, description="end-of-day date to compare at; today if empty"
+    )
+    sources: list[str] | None = Field(None, description="sources to compare; all when empty")
+    currency: str | None = Field(None, description="currency compared; the reporting one if empty")
+
+
+class Side(BaseModel):
+    id: str
+    total_minor: int
+    open_minor: int
+    status: str
+
+
+class Difference(BaseModel):
+    kind: str
+    number: str
+    sides: dict[str, Side | None]
+
+
+class Reconciliation(BaseModel):
+    as_of: date
+    currency: str
+    sources: list[str]
+    ar_minor: dict[str, int]
+    differences: list[Difference]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        counts = dict.fromkeys(KINDS, 0)
+        for d in self.differences:
+            counts[d.kind] += 1
+        return counts
+
+    @property
+    def in_balance(self) -> bool:
+        return not self.differences
+
+    def as_json(self) -> dict[str, Any]:
+        """The `arbot reconcile --json` document: amounts as decimal strings, major units."""
+
+        def money(minor: int) -> str:
+            return format_major(minor, self.currency)
+
+        return {
+            "as_of": self.as_of.isoformat(),
+            "currency": self.currency,
+            "sources": {s: {"ar_total": money(self.ar_minor[s])} for s in self.sources},
+            "differences": [
+                {
+                    "kind": d.kind,
+                    "number": d.number,
+                    "sources": {
+                        s: None
+                        if side is None
+                        else {
+                            "id": side.id,
+                            "total": money(side.total_minor),
+                            "open": money(side.open_minor),
+                            "status": side.status,
+                        }
+                        for s, side in d.sides.items()
+                    },
+                }
+                for d in self.differences
+            ],
+            "totals": self.totals,
+        }
+
+    def csv_rows(self) -> list[list[str | None]]:
+        """One row per difference and source, the header first."""
+        rows: list[list[str | None]] = [
+            ["kind", "number", "source", "id", "total", "open", "status"]
+        ]
+        for d in self.differences:
+            for source, side in d.sides.items():
+                if side is None:
+                    rows.append([d.kind, d.number, source, None, None, None, "missing"])
+                else:
+                    rows.append(
+                        [
+                            d.kind,
+                            d.number,
+                            source,
+                            side.id,
+                            format_major(side.total_minor, self.currency),
+                            format_major(side.open_minor, self.currency),
+                            side.status,
+                        ]
+                    )
+        return rows
+
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def _fallback_key(state: InvoiceState, tz: Any) -> str:
+    name = _NOT_WORD.sub("", state.customer.casefold())
+    issued = state.issued_at.astimezone(tz).date().isoformat()
+    return f"{name}|{state.total_minor}|{issued}"
+
+
+def sources_held(deps: ToolDeps) -> list[str]:
+    with deps.engine.connect() as conn:
+        return invoice_sources(conn)
+
+
+def reconcile(deps: ToolDeps, args: ReconcileInput) -> Reconciliation:
+    tz = deps.settings.tz
+    day = args.as_of or today(tz)
+    currency = (args.currency or deps.settings.reporting_currency).upper()
+    with deps.engine.connect() as conn:
+        held = invoice_sources(conn)
+        empty = [s for s in args.sources or [] if s not in held]
+        if empty:
+            raise ReconcileError(
+                f"the ledger holds no invoices from {', '.join(empty)}; sources held: "
+                f"{', '.join(held) or 'none'}"
+            )
+        sources = args.sources or held
+        sums, states = states_to_compare(
+            conn, cut=day_cut(day, tz), currency=currency, sources=sources
+        )
+    ar = dict.fromkeys(sources, 0) | sums
+    groups: dict[str, dict[str, InvoiceState]] = defaultdict(dict)
+    unnumbered: list[InvoiceState] = []
+    for st in states:
+        key = (st.number or "").strip()
+        if key and st.source not in groups[key]:
+            groups[key][st.source] = st
+        else:
+            unnumbered.append(st)
+    _match_by_fallback(groups, unnumbered, tz)
+    differences = [d for key in sorted(groups) for d in _compare(key, groups[key], sources)]
+    return Reconciliation(
+        as_of=day, currency=currency, sources=sources, ar_minor=ar, differences=differences
+    )
+
+
+def _match_by_fallback(
+    groups: dict[str, dict[str, InvoiceState]], extra: list[InvoiceState], tz: Any
+) -> None:
+    """Join groups (and number-less invoices) that no number matched, by customer + total +
+    date, when they come from different sources."""
+    incomplete = [k for k, g in groups.items() if len(g) == 1]
+    by_fallback: dict[str, str] = {}
+    for key in incomplete:
+        (state,) = groups[key].values()
+        fb = _fallback_key(state, tz)
+        target = by_fallback.get(fb)
+        if target is not None and state.source not in groups[target]:
+            groups[target][state.source] = state
+            del groups[key]
+        elif target is None:
+            by_fallback[fb] = key
+    for state in extra:
+        fb = _fallback_key(state, tz)
+        target = by_fallback.get(fb)
+        if target is not None and state.source not in groups[target]:
+            groups[target][state.source] = state
+            continue
+        own = f"{state.customer} {state.issued_at.astimezone(tz).date()} ({state.external_id})"
+        groups[own][state.source] = state
+        by_fallback.setdefault(fb, own)
+
+
+def _compare(key: str, group: dict[str, InvoiceState], sources: list[str]) -> list[Difference]:
+    """The differences of one matched invoice; plain tuples first, since nearly every
+    invoice agrees and models are built only for the few that do not."""
+    found = []
+    if len(group) < len(sources):
+        found.append("missing")
+    present = list(group.values())
+    if len({st.status for st in present}) > 1:
+        found.append("status_differs")
+    live = [st for st in present if st.status != "void"]
+    totals_differ = len({st.total_minor for st in live}) > 1
+    if totals_differ or ("status_differs" not in found and len({s.open_minor for s in live}) > 1):
+        found.append("amount_differs")
+    if not found:
+        return []
+    sides = {
+        s: None
+        if (st := group.get(s)) is None
+        else Side(
+            id=st.external_id,
+            total_minor=st.total_minor,
+            open_minor=st.open_minor,
+            status=st.status,
+        )
+        for s in sources
+    }
+    return [Difference(kind=kind, number=key, sides=sides) for kind in found]

@@ -1,0 +1,54 @@
+"""Encrypting the connectors' refresh tokens at rest, with the key from ARBOT_TOKEN_KEY.
+
+A refresh token opens the company's books for months; a copy of the database alone must not.
+Fernet (AES-CBC + HMAC) authenticates as well as encrypts, so a token encrypted under another
+key is refused with a message instead of being sent to the provider as garbage.
+"""
+
+from __future__ import annotations
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import Engine
+
+from db import oauth_tokens
+from tools.settings import Settings, SettingsError, env_name
+
+
+def _fernet(settings: Settings) -> Fernet:
+    key = settings.token_key
+    if key is None or not key.get_secret_value():
+        raise SettingsError(
+            f"setting {env_name('token_key')}: required to keep OAuth tokens; make one with "
+            '`python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())"`'
+        )
+    try:
+        return Fernet(key.get_secret_value().encode())
+    except ValueError as exc:
+        raise SettingsError(
+            f"setting {env_name('token_key')}: not a Fernet key (32 url-safe base64 bytes)"
+        ) from exc
+
+
+def load_refresh_token(settings: Settings, engine: Engine, provider: str) -> str | None:
+    """The newest refresh token stored for `provider`, decrypted; None if none is stored."""
+    with engine.connect() as conn:
+        stored = oauth_tokens.stored_token(conn, provider)
+    if stored is None:
+        return None
+    try:
+        return _fernet(settings).decrypt(stored[1].encode()).decode()
+    except InvalidToken as exc:
+        raise SettingsError(
+            f"setting {env_name('token_key')}: the stored {provider} token was encrypted with "
+            "another key; set the key it was stored with, or connect again with a new token"
+        ) from exc
+
+
+def store_refresh_token(
+    settings: Settings, engine: Engine, provider: str, tenant_id: str, token: str
+) -> None:
+    """Keep the token the provider just issued; committed at once, since the old one dies."""
+    encrypted = _fernet(settings).encrypt(token.encode()).decode()
+    with engine.begin() as conn:
+        oauth_tokens.save_token(conn, provider, tenant_id, encrypted)
