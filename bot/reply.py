@@ -15,6 +15,7 @@ from bot.blocks.ids import RowsRequest
 from bot.cards import post_card
 from bot.charts import chart_of
 from bot.rows import rows_csv
+from tools.format import plural
 
 
 def post_answer(
@@ -70,6 +71,6 @@ def upload_rows(
         content=data,
         filename=name,
         title=name.removesuffix(".csv"),
-        initial_comment=f"The {count} row(s) behind this answer.",
+        initial_comment=f"The {plural(count, 'row')} behind this answer.",
     )
     return count

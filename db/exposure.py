@@ -117,9 +117,11 @@ def open_by_customer_bucket(
     buckets: Sequence[DueRange],
     *,
     due_before: date | None = None,
+    customer_ids: Sequence[int] | None = None,
 ) -> list[OpenByBucket]:
     """Open amounts per customer, currency and aging bucket at the cut-off, for invoices due
-    before `due_before` (all open ones at None): one row per account, not per invoice.
+    before `due_before` (all open ones at None), of `customer_ids` (all at None): one row per
+    account, not per invoice.
     """
     due = Invoice.due_on
 
@@ -141,6 +143,8 @@ def open_by_customer_bucket(
         query = query.where(part.where, counted_at(part, cut))
         if due_before is not None:
             query = query.where(due < due_before)
+        if customer_ids is not None:
+            query = query.where(Invoice.customer_id.in_(customer_ids))
         selects.append(query.group_by(*key))
     # Added up in the database: one row per account comes back, not one per account and part.
     parts = union_all(*selects).subquery("parts")

@@ -20,8 +20,7 @@ from jobs import claim
 from jobs.credit_scan import flag_credit_limits
 from tools.clock import today
 from tools.deps import ToolDeps
-from tools.risk import score_customers
-from tools.risk_money import ScoreInMoney, scores_in_money
+from tools.risk_money import ScoreInMoney, scored, scores_in_money
 from tools.watch import RISK_ALERT_JOB, snoozed_customers
 
 log = logging.getLogger(__name__)
@@ -40,7 +39,7 @@ def run_at_risk_scan(
             return None
         with deps.sessions() as session:
             # in the reporting currency, the largest money at risk alerted first
-            high_risk = score_customers(session, as_of, tz=s.tz, min_level="high")
+            high_risk = scored(session, s, as_of, min_level="high")
             scores = scores_in_money(session, s, high_risk, as_of, strict=False)
         high = {sc.customer_pk: sc for sc in scores}
         alerted = claim.claimed(deps, ALERT, "customer:")

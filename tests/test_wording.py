@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+from pydantic import ValidationError
+
 from tools.format import format_lateness, format_pay_speed, plural
-from tools.risk_money import expected_loss_minor, min_balance_minor
+from tools.risk_money import expected_loss_minor
 from tools.settings import Settings
 
 
@@ -27,7 +30,13 @@ def test_expected_loss_is_the_converted_balance_times_the_score_half_up() -> Non
     assert expected_loss_minor(-5_000, 80) == 0  # a credit balance loses nothing
 
 
-def test_the_minimum_balance_is_in_minor_units_of_the_reporting_currency() -> None:
-    assert min_balance_minor(Settings(database_url="sqlite://")) == 50_000  # USD 500.00
-    jpy = Settings(database_url="sqlite://", reporting_currency="JPY", risk_min_balance="75000")
-    assert min_balance_minor(jpy) == 75_000
+def test_the_minimum_balance_defaults_to_usd_500() -> None:
+    s = Settings(database_url="sqlite://", reporting_currency="EUR")
+    assert (s.risk_min_balance, s.risk_min_balance_currency) == (Decimal(500), "USD")
+
+
+def test_a_minimum_balance_its_currency_cannot_hold_is_refused_at_start_up() -> None:
+    with pytest.raises(ValidationError, match=r"ARBOT_RISK_MIN_BALANCE: amount '500\.005' has 3"):
+        Settings(database_url="sqlite://", risk_min_balance="500.005")
+    with pytest.raises(ValidationError, match="unknown currency code 'XYZ'"):
+        Settings(database_url="sqlite://", risk_min_balance_currency="XYZ")

@@ -66,3 +66,11 @@ def over_label(more_than_days: int | None) -> str:
     if more_than_days <= 0:
         return "past due"
     return f"{more_than_days}+ days past due"
+
+
+def buckets_over(days: int) -> tuple[str, ...]:
+    """The buckets that hold what is more than `days` past due; `days` must end a bucket, so
+    "more than 60 days" reads the same as the 61-90 and 90+ buckets of the report."""
+    if days not in {b.most_days for b in AGING}:
+        raise ValueError(f"{days} days is not the end of an aging bucket")
+    return tuple(b.label for b in AGING if b.fewest_days is not None and b.fewest_days > days)

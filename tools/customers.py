@@ -20,7 +20,7 @@ from tools.buckets import bucket_of, days_past_due, due_before
 from tools.clock import AsOfDate, day_cut, today
 from tools.customer_lookup import CustomerMatch, match_customer
 from tools.deps import ToolDeps
-from tools.metrics import Converter, converted_aging
+from tools.metrics import Converter, by_bucket, converted_balance
 
 
 class CustomerBalanceInput(BaseModel):
@@ -74,7 +74,7 @@ def customer_balance(deps: ToolDeps, args: CustomerBalanceInput) -> CustomerBala
             return CustomerMatch(query=str(customer_id), status="none")
         fx = Converter(session, s.reporting_currency, as_of)
         rows = open_invoices(session, cut, customer_ids=[customer_id])
-        aging = converted_aging(fx, rows, as_of)
+        converted = converted_balance(fx, by_bucket(rows, as_of))
     by_currency: dict[str, int] = {}
     for r in rows:
         by_currency[r.currency] = by_currency.get(r.currency, 0) + r.open_minor
@@ -85,9 +85,9 @@ def customer_balance(deps: ToolDeps, args: CustomerBalanceInput) -> CustomerBala
         external_id=who.external_id,
         as_of=as_of,
         currency=s.reporting_currency,
-        balance_minor=sum(aging.values()),
-        past_due_minor=sum(v for b, v in aging.items() if b != "current"),
-        aging_minor=aging,
+        balance_minor=converted.balance_minor,
+        past_due_minor=sum(v for b, v in converted.aging_minor.items() if b != "current"),
+        aging_minor=converted.aging_minor,
         balance_by_currency={c: v for c, v in by_currency.items() if v},
         invoice_count=len(lines),
         invoices=lines,

@@ -18,12 +18,13 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from db import jobs as jobs_db
+from db.ar_sums import open_sums_at
 from tools.cash_week import CashWeek, cash_week
 from tools.clock import AsOfDate, day_cut
 from tools.deps import ToolDeps
 from tools.disputes import DisputeLine, OpenDisputesInput, open_disputes
 from tools.look_ahead import LookAhead, look_ahead
-from tools.metrics import ArMetrics, Converter, DsoPoint, ar_metrics_and_trend
+from tools.metrics import ArMetrics, Converter, DsoPoint, ar_metrics_and_trend, by_bucket
 from tools.overdue import TopOverdue, TopOverdueInput, top_overdue
 from tools.risk_money import MoneyAtRisk, money_at_risk
 from tools.targets import TargetCheck, target_checks
@@ -57,6 +58,9 @@ class Digest(BaseModel):
     trend: list[TrendPoint]
     targets: list[TargetCheck]
     top_overdue: TopOverdue
+    aging_by_currency: dict[str, dict[str, int]] = Field(
+        description="bucket -> currency -> open minor units, before conversion"
+    )
     disputes_by_age: list[DisputeAgeRow]
     disputes: list[DisputeLine]
     at_risk: MoneyAtRisk
@@ -132,6 +136,7 @@ def weekly_digest(deps: ToolDeps, args: DigestInput) -> Digest:
         done = jobs_db.activity(
             session, day_cut(week_start - timedelta(days=1), s.tz), day_cut(as_of, s.tz)
         )
+        [groups] = open_sums_at(session, [day_cut(as_of, s.tz)])
     return Digest(
         company=s.company_name,
         as_of=as_of,
@@ -150,6 +155,7 @@ def weekly_digest(deps: ToolDeps, args: DigestInput) -> Digest:
         ],
         targets=target_checks(s, m, prev),
         top_overdue=overdue,
+        aging_by_currency=by_bucket(groups, as_of),
         disputes_by_age=_disputes_by_age(deps, as_of, disputes.disputes),
         disputes=disputes.disputes,
         at_risk=risky,

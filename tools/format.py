@@ -8,6 +8,7 @@ here, and money always goes through `tools.money.format_money`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
 from tools.money import format_major, format_money
@@ -110,6 +111,20 @@ def format_lateness(days_past_due: int) -> str:
     if days_past_due > 0:
         return f"{plural(days_past_due, 'day')} overdue"
     return "due today" if days_past_due == 0 else "not yet due"
+
+
+def converted_text(minor: int | None, currency: str, own: Mapping[str, int]) -> str:
+    """An amount in the reporting currency with what it is in its own currencies beside it:
+    "USD 1,250.00 (GBP 1,000.00)", "USD 51,000.00 (GBP 40,000.00 + USD 1,000.00)"; just
+    "USD 217.12" when it is all USD; only the own amounts when there was no rate (None)."""
+    parts = {c: a for c, a in sorted(own.items()) if a} or dict(own)
+    each = " + ".join(format_money(a, c) for c, a in parts.items())
+    if minor is None:
+        return each
+    shown = format_money(minor, currency)
+    if set(parts) - {currency}:
+        shown += f" ({each})"
+    return shown
 
 
 def plural(count: int, noun: str, many: str | None = None) -> str:

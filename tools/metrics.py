@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Protocol
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
@@ -20,18 +19,20 @@ from sqlalchemy.orm import Session
 from db.ar_sums import credit_sales_in, dunning_counts, open_sums_at
 from db.invoice_totals import written_off
 from db.open_amounts import OpenGroup
-from db.payments import fx_rate, unapplied_cash
+from db.payments import unapplied_cash
 from tools.answer_cache import cached
-from tools.buckets import BUCKETS, bucket_of, days_past_due
+from tools.buckets import BUCKETS, days_past_due
 from tools.clock import AsOfDate, day_cut, today
-from tools.money import CurrencyCode, exponent
+from tools.fx import Converter as Converter
+from tools.fx import MetricsError as MetricsError
+from tools.fx import OpenMoney as OpenMoney
+from tools.fx import by_bucket as by_bucket
+from tools.fx import converted_aging as converted_aging
+from tools.fx import converted_balance as converted_balance
+from tools.money import CurrencyCode, round_minor
 
 DEFAULT_RESERVE_PCT = tuple(Decimal(x) for x in ("1", "5", "10", "25", "50"))
 HUNDRED = Decimal(100)
-
-
-class MetricsError(ValueError):
-    """A report cannot be given as asked (e.g. no exchange rate); the message says what to do."""
 
 
 class MetricsInput(BaseModel):
@@ -80,60 +81,6 @@ def weighted_days_past_due(
 ) -> Decimal | None:
     """sum(open x days past due) / sum(open), both over past-due invoices; n/a without any."""
     return None if past_due_sum <= 0 else Decimal(weighted_sum) / Decimal(past_due_sum)
-
-
-class Converter:
-    """Per-currency sums into the reporting currency at the rate on or before the as-of date."""
-
-    def __init__(self, session: Session, target: str, on: date) -> None:
-        self.session, self.target, self.on = session, target, on
-        self._rates: dict[str, Decimal] = {target: Decimal(1)}
-
-    def rate(self, currency: str) -> Decimal:
-        if currency not in self._rates:
-            found = fx_rate(self.session, currency, self.on)
-            if found is None:
-                raise MetricsError(
-                    f"no exchange rate for {currency} on or before {self.on}: import fx_rates.csv "
-                    f"with a {currency} rate, or report {currency} alone with --currency {currency}"
-                )
-            self._rates[currency] = found
-        return self._rates[currency]
-
-    def exact(self, amount_minor: int, currency: str) -> Decimal:
-        """Unrounded amount in target minor units."""
-        if amount_minor == 0 or currency == self.target:
-            return Decimal(amount_minor)
-        scale = exponent(self.target) - exponent(currency)
-        return Decimal(amount_minor) * self.rate(currency) * Decimal(10) ** scale
-
-    def minor(self, amounts: dict[str, int]) -> int:
-        total = sum((self.exact(a, c) for c, a in amounts.items()), Decimal(0))
-        return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-class OpenMoney(Protocol):
-    """An open amount in one currency with its due date: an invoice, or a group of them."""
-
-    @property
-    def currency(self) -> str: ...
-    @property
-    def due_on(self) -> date: ...
-    @property
-    def open_minor(self) -> int: ...
-
-
-def converted_aging(fx: Converter, rows: Iterable[OpenMoney], as_of: date) -> dict[str, int]:
-    """Each aging bucket's open amount in the target currency.
-
-    Summed per currency first and converted once per bucket, so a customer's, a segment's and
-    the ledger's aging round the same way.
-    """
-    per_bucket: dict[str, dict[str, int]] = {b: {} for b in BUCKETS}
-    for row in rows:
-        per_cur = per_bucket[bucket_of(days_past_due(as_of, row.due_on))]
-        per_cur[row.currency] = per_cur.get(row.currency, 0) + row.open_minor
-    return {b: fx.minor(per_cur) for b, per_cur in per_bucket.items()}
 
 
 def _totals(groups: Iterable[OpenGroup]) -> dict[str, int]:
@@ -315,10 +262,15 @@ def metrics_of(
     aging, ar_start, sales = c.aging, c.ar_start, c.sales
     ar = sum(aging.values())
     dso, best, add = _dso(aging, sales, period)
-    allowance = sum(
-        (Decimal(aging[b]) * pct / HUNDRED for b, pct in zip(BUCKETS, reserve_pct, strict=True)),
-        Decimal(0),
-    ).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    allowance = round_minor(
+        sum(
+            (
+                Decimal(aging[b]) * pct / HUNDRED
+                for b, pct in zip(BUCKETS, reserve_pct, strict=True)
+            ),
+            Decimal(0),
+        )
+    )
     cei_den = ar_start + sales - aging["current"]
     return ArMetrics(
         as_of=as_of,

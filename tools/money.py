@@ -6,7 +6,7 @@ what "12.50 USD" means to the cent.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -72,6 +72,12 @@ def parse_major(text: str, currency: str) -> int:
     if places > exp:
         raise MoneyError(f"amount {text!r} has {places} decimals; {currency} allows {exp}")
     return int(value.scaleb(exp))
+
+
+def round_minor(value: Decimal) -> int:
+    """An exact amount in minor units, rounded half-up to a whole minor unit: the one rounding
+    rule for converted amounts and the money at risk, so a cent rounds the same everywhere."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def to_major(amount_minor: int, currency: str) -> Decimal:

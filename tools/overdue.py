@@ -6,17 +6,18 @@ reporting currency at the as-of date's rate, so the amounts tie out with the agi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
 from db.customers import customer_facts, customer_ids_in_segment
 from db.exposure import OpenByBucket, open_by_customer_bucket
-from tools.buckets import BUCKETS, days_past_due, due_before, due_ranges
+from tools.buckets import days_past_due, due_before, due_ranges
 from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
-from tools.metrics import Converter
+from tools.metrics import Converter, converted_balance
 
 
 class TopOverdueInput(BaseModel):
@@ -39,6 +40,7 @@ class OverdueAccount(BaseModel):
     oldest_days_past_due: int
     invoice_count: int
     aging_minor: dict[str, int]
+    overdue_by_currency: dict[str, int] = Field(description="open minor units per currency")
 
 
 class TopOverdue(BaseModel):
@@ -66,23 +68,26 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
         if args.segment is not None:
             members = set(customer_ids_in_segment(session, args.segment))
             rows = [row for row in rows if row.customer_id in members]
-        # Converted once per account and currency (the conversion is linear and exact), and
-        # per bucket only for the accounts listed: a daily list ranks every account.
+        # Ranked on each account's exact converted total (one conversion per account and
+        # currency: a daily list ranks every account); the amounts shown are converted per
+        # bucket by `converted_balance`, for the accounts listed and for the total.
         exact: dict[int, Decimal] = {}
         oldest: dict[int, int] = {}
         counts: dict[int, int] = {}
-        per_account: dict[int, list[OpenByBucket]] = {}
         for row in rows:
             cid = row.customer_id
             total = sum(row.by_bucket.values())
             if total:
                 exact[cid] = exact.get(cid, Decimal(0)) + fx.exact(total, row.currency)
-            per_account.setdefault(cid, []).append(row)
             days = days_past_due(as_of, row.oldest_due_on)
             oldest[cid] = max(oldest.get(cid, days), days)
             counts[cid] = counts.get(cid, 0) + row.invoice_count
         ranked = sorted(exact, key=lambda cid: (-exact[cid], cid))
         top = ranked[: args.limit]
+        listed = set(top)
+        per_customer = buckets_by_customer(r for r in rows if r.customer_id in listed)
+        converted = {cid: converted_balance(fx, per_customer[cid]) for cid in top}
+        ledger = converted_balance(fx, _merged(rows))
         facts = customer_facts(session, top)  # one query for all the names
         accounts = []
         for cid in top:
@@ -90,10 +95,11 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
                 OverdueAccount(
                     customer_id=cid,
                     name=facts[cid].name if cid in facts else str(cid),
-                    overdue_minor=_round(exact[cid]),
+                    overdue_minor=converted[cid].balance_minor,
                     oldest_days_past_due=oldest[cid],
                     invoice_count=counts[cid],
-                    aging_minor=_aging(per_account[cid], fx),
+                    aging_minor=converted[cid].aging_minor,
+                    overdue_by_currency=_by_currency(per_customer[cid]),
                 )
             )
     return TopOverdue(
@@ -101,21 +107,36 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
         currency=s.reporting_currency,
         more_than_days=args.more_than_days,
         segment=args.segment,
-        total_overdue_minor=_round(sum(exact.values(), Decimal(0))),
+        total_overdue_minor=ledger.balance_minor,
         account_count=len(exact),
         accounts=accounts,
     )
 
 
-def _aging(rows: list[OpenByBucket], fx: Converter) -> dict[str, int]:
-    """One account's open amounts per bucket, in the reporting currency."""
-    per: dict[str, Decimal] = {}
+def buckets_by_customer(rows: Iterable[OpenByBucket]) -> dict[int, dict[str, dict[str, int]]]:
+    """Open minor units per customer, aging bucket and currency, for `converted_balance`."""
+    out: dict[int, dict[str, dict[str, int]]] = {}
     for row in rows:
+        per = out.setdefault(row.customer_id, {})
         for b, minor in row.by_bucket.items():
             if minor:
-                per[b] = per.get(b, Decimal(0)) + fx.exact(minor, row.currency)
-    return {b: _round(per.get(b, Decimal(0))) for b in BUCKETS}
+                per.setdefault(b, {})[row.currency] = per.get(b, {}).get(row.currency, 0) + minor
+    return out
 
 
-def _round(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def _by_currency(per_bucket: dict[str, dict[str, int]]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for per_cur in per_bucket.values():
+        for cur, minor in per_cur.items():
+            out[cur] = out.get(cur, 0) + minor
+    return {c: a for c, a in sorted(out.items()) if a}
+
+
+def _merged(rows: Iterable[OpenByBucket]) -> dict[str, dict[str, int]]:
+    """Every account's open minor units per bucket and currency, added up: the list's total
+    converted the way the report converts the ledger."""
+    out: dict[str, dict[str, int]] = {}
+    for row in rows:
+        for b, minor in row.by_bucket.items():
+            out.setdefault(b, {})[row.currency] = out.get(b, {}).get(row.currency, 0) + minor
+    return out

@@ -29,9 +29,8 @@ from db.exposure import Exposure, customer_exposure
 from db.pay_speed import LateAverages, days_late_before_and_after
 from db.payments import failed_attempts
 from tools.buckets import due_before
-from tools.clock import AsOfDate, day_cut, today
+from tools.clock import AsOfDate, day_cut
 from tools.credit import is_over
-from tools.deps import ToolDeps
 from tools.format import (
     format_money,
     format_pay_speed,
@@ -44,6 +43,8 @@ from tools.metrics import weighted_days_past_due
 
 Level = Literal["high", "medium", "low"]
 LEVELS: dict[str, int] = {"high": 50, "medium": 25, "low": 1}
+MoneyText = Callable[[int, str], str]
+"""Writes an amount in minor units of a currency for a reason sentence."""
 
 # Thresholds and points, in one place so the digest and the tests can quote them.
 TREND_DAYS = 30  # compare weighted days past due with this many days ago
@@ -108,8 +109,10 @@ def score_customers(
     customer_ids: Sequence[int] | None = None,
     segment: str | None = None,
     min_level: Level = "low",
+    money: MoneyText = format_money,
 ) -> list[RiskScore]:
-    """Every customer at `min_level` or above, highest score first.
+    """Every customer at `min_level` or above, highest score first; `money` writes the amounts
+    of the reasons (`tools.risk_money.money_text`: converted, the own currency beside).
 
     On PostgreSQL the days-late averages are read on a connection of their own, beside the
     balances (the two longest reads of a scan of every customer): the caller's session must
@@ -151,6 +154,7 @@ def score_customers(
         ),
         disputes=open_dispute_totals(session, cut),
         days_late=days_late,
+        money=money,
     )
     floor = LEVELS[min_level]
     none = Exposure(0, 0, 0, 0, 0, 0)
@@ -172,6 +176,7 @@ class _Signals:
     failed: dict[int, int]
     disputes: dict[int, tuple[int, dict[str, int]]]
     days_late: dict[int, tuple[float | None, float | None]]  # (history, recent) averages
+    money: MoneyText = format_money  # how the reasons write an amount
 
 
 Hit = tuple[int, Callable[[], str]]
@@ -198,7 +203,7 @@ def _over_share(acc: Exposure) -> Decimal | None:
     return None if acc.balance <= 0 else Decimal(acc.over) * 100 / acc.balance
 
 
-def _share_hit(acc: Exposure, currency: str) -> Hit | None:
+def _share_hit(acc: Exposure, currency: str, money: MoneyText) -> Hit | None:
     pct = round_ratio(_over_share(acc))  # the share as shown decides, so 49.996% is 50.00%
     if pct is None:
         return None
@@ -208,8 +213,8 @@ def _share_hit(acc: Exposure, currency: str) -> Hit | None:
     return (
         points,
         lambda: (
-            f"{format_pct(pct)} of the balance ({format_money(acc.over, currency)} of "
-            f"{format_money(acc.balance, currency)}) is more than {OVER_DAYS} days past due"
+            f"{format_pct(pct)} of the balance is more than {OVER_DAYS} days past due: "
+            f"{money(acc.over, currency)} of {money(acc.balance, currency)}"
         ),
     )
 
@@ -246,22 +251,22 @@ def _count_hits(cid: int, sig: _Signals) -> list[Hit]:
                 DISPUTE_POINTS,
                 lambda: (
                     f"{plural(n, 'open dispute')} for "
-                    + ", ".join(format_money(a, c) for c, a in sorted(amounts.items()))
+                    + ", ".join(sig.money(a, c) for c, a in sorted(amounts.items()))
                 ),
             )
         )
     return hits
 
 
-def _limit_hit(f: CustomerFacts, acc: Exposure) -> Hit | None:
+def _limit_hit(f: CustomerFacts, acc: Exposure, money: MoneyText) -> Hit | None:
     limit = f.credit_limit_minor
     if limit is None or not is_over(limit, acc.balance):
         return None
     return (
         CREDIT_LIMIT_POINTS,
         lambda: (
-            f"balance {format_money(acc.balance, f.currency)} is over the credit limit "
-            f"{format_money(limit, f.currency)}"
+            f"balance {money(acc.balance, f.currency)} is over the credit limit "
+            f"{money(limit, f.currency)}"
         ),
     )
 
@@ -315,9 +320,9 @@ def _score_one(f: CustomerFacts, acc: Exposure, sig: _Signals, floor: int) -> Ri
         hit
         for hit in (
             _trend_hit(wd_now, wd_before),
-            _share_hit(acc, f.currency),
+            _share_hit(acc, f.currency, sig.money),
             *_count_hits(f.id, sig),
-            _limit_hit(f, acc),
+            _limit_hit(f, acc, sig.money),
             _slowing_hit(history, recent),
         )
         if hit is not None
@@ -361,26 +366,6 @@ class AtRiskInput(BaseModel):
     min_level: Literal["high", "medium", "low"] = Field(
         "medium", description="lowest risk level to list"
     )
-    limit: int = Field(10, ge=1, le=50, description="accounts to return, riskiest first")
-
-
-class AtRiskList(BaseModel):
-    as_of: date
-    min_level: str
-    accounts: list[RiskScore]
-    more_accounts: int = Field(description="accounts at this level not listed")
-
-
-def at_risk(deps: ToolDeps, args: AtRiskInput) -> AtRiskList:
-    tz = deps.settings.tz
-    as_of = args.as_of or today(tz)
-    with deps.sessions() as session:
-        scores = score_customers(
-            session, as_of, tz=tz, segment=args.segment, min_level=args.min_level
-        )
-    return AtRiskList(
-        as_of=as_of,
-        min_level=args.min_level,
-        accounts=scores[: args.limit],
-        more_accounts=max(len(scores) - args.limit, 0),
+    limit: int = Field(
+        10, ge=1, le=50, description="accounts to return, the most money at risk first"
     )

@@ -12,10 +12,17 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from tools.money import is_currency
+from tools.money import MoneyError, is_currency, parse_major
 from tools.redact import mask_url
 from tools.slack_ids import slack_user_id_problem
 
@@ -54,9 +61,11 @@ class Settings(BaseSettings):
     target_bad_debt_pct: Decimal = Decimal(1)
     target_add_days: Decimal = Decimal(10)
     target_dispute_hours: int = 48
-    # At-risk accounts whose open balance (in the reporting currency, converted) is under this
-    # are counted in one line of the digest, not listed: a controller chases money first.
+    # At-risk accounts whose open balance (converted) is under this amount of
+    # risk_min_balance_currency (converted to the reporting currency at the report's rate) are
+    # counted in one line of the digest, not listed: a controller chases money first.
     risk_min_balance: Decimal = Field(Decimal(500), ge=0)
+    risk_min_balance_currency: str = "USD"
     target_dso_days_by_segment: SegmentTargets = Field(
         default_factory=dict,
         description="DSO target per segment, e.g. enterprise=60,self-serve=30; others: the "
@@ -231,12 +240,21 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
         return value
 
-    @field_validator("reporting_currency")
+    @field_validator("reporting_currency", "risk_min_balance_currency")
     @classmethod
     def _known_currency(cls, value: str) -> str:
         if not is_currency(value):
             raise ValueError(f"unknown currency code {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _min_balance_in_its_currency(self) -> Settings:
+        """Checked at start-up, not when the digest first converts it."""
+        try:
+            parse_major(format(self.risk_min_balance, "f"), self.risk_min_balance_currency)
+        except MoneyError as e:
+            raise ValueError(f"ARBOT_RISK_MIN_BALANCE: {e}") from None
+        return self
 
     @field_validator("database_url")
     @classmethod

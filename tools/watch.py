@@ -23,7 +23,8 @@ from tools.actions import ActionError
 from tools.clock import day_cut, today
 from tools.customers import OpenInvoiceLine, OpenInvoicesInput, open_invoice_lines
 from tools.deps import ToolDeps
-from tools.metrics import Converter, MetricsError
+from tools.format import plural
+from tools.metrics import Converter
 
 EVIDENCE_SOON_DAYS = 3
 SNOOZE_DAYS = 7
@@ -44,20 +45,13 @@ class DisputeAlert(DisputeRow):
     )
 
 
-def _converted(fx: Converter, f: DisputeRow) -> int | None:
-    """The report's conversion; a missing rate leaves the alert in the dispute's currency
-    rather than holding back a chargeback whose evidence clock is running."""
-    try:
-        return fx.minor({f.currency: f.amount_minor})
-    except MetricsError:
-        return None
-
-
 def _alert(f: DisputeRow, now: datetime, hours: int, fx: Converter) -> DisputeAlert:
     open_hours = int((now - f.opened_at).total_seconds() // 3600)
     why = []
     if open_hours > hours:
-        why.append(f"open {open_hours} hours (target: resolved within {hours})")
+        why.append(
+            f"open {plural(open_hours, 'hour')} (target: resolved within {plural(hours, 'hour')})"
+        )
     if f.evidence_due_at is not None and f.evidence_due_at <= now + timedelta(
         days=EVIDENCE_SOON_DAYS
     ):
@@ -65,7 +59,7 @@ def _alert(f: DisputeRow, now: datetime, hours: int, fx: Converter) -> DisputeAl
         when = (
             "overdue"
             if left.total_seconds() < 0
-            else f"due in {int(left.total_seconds() // 3600)} hours"
+            else f"due in {plural(int(left.total_seconds() // 3600), 'hour')}"
         )
         why.append(f"evidence {when} ({f.evidence_due_at:%Y-%m-%d %H:%M} UTC)")
     return DisputeAlert(
@@ -73,7 +67,7 @@ def _alert(f: DisputeRow, now: datetime, hours: int, fx: Converter) -> DisputeAl
         open_hours=open_hours,
         why=why,
         reporting_currency=fx.target,
-        amount_reporting_minor=_converted(fx, f),
+        amount_reporting_minor=fx.minor_or_none({f.currency: f.amount_minor}),
     )
 
 

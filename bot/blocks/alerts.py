@@ -27,7 +27,7 @@ from bot.blocks.common import (
     text_input,
 )
 from bot.blocks.ids import ActionId, AlertForm, AlertRef, FieldId, ViewId
-from bot.blocks.money import converted_text, risk_money_text
+from bot.blocks.money import converted_text, over_text, risk_money_text
 from tools.buckets import over_label
 from tools.customers import OpenInvoiceLine
 from tools.format import plural
@@ -63,7 +63,7 @@ def risk_alert_text(s: ScoreInMoney) -> str:
 
 def risk_alert_blocks(s: ScoreInMoney, as_of: date) -> list[Block]:
     reasons = [f"• {escape(r)}" for r in s.reasons]
-    over = converted_text(s.over_reporting_minor, s.reporting_currency, s.over_minor, s.currency)
+    over = over_text(s)
     return fit(
         [
             header(f"At risk: {s.name}"),
@@ -101,10 +101,8 @@ def risk_list_blocks(scores: list[ScoreInMoney], as_of: date) -> list[Block]:
 
 
 def _dispute_amount(a: DisputeAlert) -> str:
-    if a.amount_reporting_minor is None:
-        return format_money(a.amount_minor, a.currency)
     return converted_text(
-        a.amount_reporting_minor, a.reporting_currency, a.amount_minor, a.currency
+        a.amount_reporting_minor, a.reporting_currency, {a.currency: a.amount_minor}
     )
 
 

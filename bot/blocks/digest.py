@@ -87,9 +87,8 @@ def digest_blocks(d: Digest) -> list[Block]:
     unapplied_change = m.unapplied_cash_minor - d.last_week.unapplied_cash_minor
     recovery = (
         f"{_figure(m, 'dunning_recovery_rate_pct')} "
-        f"({m.recovered_invoices} of {plural(m.failed_attempt_invoices, 'invoice')} with a "
-        f"failed payment in the last {m.period_days} days "
-        f"{'is' if m.recovered_invoices == 1 else 'are'} paid)"
+        f"(paid: {m.recovered_invoices} of {plural(m.failed_attempt_invoices, 'invoice')} "
+        f"with a failed payment in the last {m.period_days} days)"
     )
     lines_targets = [target_line(t) for t in d.targets]
     lines_targets.append(
@@ -149,11 +148,16 @@ def risk_summary(r: MoneyAtRisk) -> str:
         f"*At risk* {format_money(r.total_at_risk_minor, r.currency)} in "
         f"{plural(r.account_count, f'{r.min_level}-risk account')}"
     )
-    if r.accounts:
-        first = r.accounts[0]
+    top = r.top
+    if top is not None:  # over every account: a small one can hold more than a listed one
+        listed = any(a.customer_pk == top.customer_pk for a in r.accounts)
+        where = (
+            "details in the thread"
+            if listed
+            else f"balance under {format_money(r.min_balance_minor, r.currency)}, not listed"
+        )
         line += (
-            f", most in {escape(first.name)} "
-            f"({format_money(first.at_risk_minor, r.currency)}; details in the thread)"
+            f", most in {escape(top.name)} ({format_money(top.at_risk_minor, r.currency)}; {where})"
         )
     return line
 
@@ -176,7 +180,8 @@ def _risk_lines(r: MoneyAtRisk) -> list[str]:
         lines.append(f"_… and {plural(r.more_accounts, 'more account')} with {under} or more_")
     if r.small_count:
         lines.append(
-            f"{plural(r.small_count, 'smaller account')} (balance under {under} each): "
+            f"{plural(r.small_count, 'smaller account')} "
+            f"({'balance' if r.small_count == 1 else 'each with a balance'} under {under}): "
             f"{format_money(r.small_at_risk_minor, r.currency)} at risk, not listed"
         )
     return lines
@@ -216,6 +221,7 @@ def digest_csv(d: Digest) -> bytes:
     w(["ar", "ar_change_vs_last_week", format_major(d.ar_change_minor, m.currency), m.currency])
     for b in BUCKETS:
         w(["aging", b, format_major(m.aging_minor[b], m.currency), m.currency])
+    rows += _own_currency_rows(d)
     for name in (
         "dso",
         "best_possible_dso",
@@ -240,12 +246,32 @@ def digest_csv(d: Digest) -> bytes:
                 d.top_overdue.currency,
             ]
         )
+        for cur, minor in a.overdue_by_currency.items():
+            w(["top_overdue_by_currency", a.name, format_major(minor, cur), cur])
     rows += _dispute_rows(d)
     rows += _risk_rows(d.at_risk)
     for key, n in sorted(d.activity.items()):
         w(["activity", key, n, ""])
     rows += look_ahead_rows(d.looking_ahead)
     return csv_bytes(rows)
+
+
+def _own_currency_rows(d: Digest) -> list[Sequence[Cell]]:
+    """AR and each aging bucket per currency, before conversion: what the converted figures
+    are made of, so a controller can redo the conversion."""
+    totals: dict[str, int] = {}
+    aging: list[Sequence[Cell]] = []
+    for b in BUCKETS:
+        for cur, minor in sorted(d.aging_by_currency.get(b, {}).items()):
+            totals[cur] = totals.get(cur, 0) + minor
+            if minor:
+                aging.append(["aging_by_currency", b, format_major(minor, cur), cur])
+    ar: list[Sequence[Cell]] = [
+        ["ar_by_currency", "ar_total", format_major(minor, cur), cur]
+        for cur, minor in sorted(totals.items())
+        if minor
+    ]
+    return ar + aging
 
 
 def _dispute_rows(d: Digest) -> list[Sequence[Cell]]:
@@ -271,14 +297,12 @@ def _risk_rows(r: MoneyAtRisk) -> list[Sequence[Cell]]:
     ]
     for a in r.accounts:
         rows += [
-            ["at_risk_account", a.name, format_major(a.at_risk_minor, cur), cur],
+            ["at_risk_amount", a.name, format_major(a.at_risk_minor, cur), cur],
             ["at_risk_score", a.name, a.score, ""],
             ["at_risk_balance", a.name, format_major(a.balance_reporting_minor, cur), cur],
-            [
-                "at_risk_balance_by_currency",
-                a.name,
-                format_major(a.balance_minor, a.currency),
-                a.currency,
-            ],
+        ]
+        rows += [
+            ["at_risk_balance_by_currency", a.name, format_major(minor, own), own]
+            for own, minor in sorted(a.balance_by_currency.items())
         ]
     return rows

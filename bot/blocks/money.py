@@ -3,22 +3,22 @@ the digest and the alerts, so the same figure reads the same on both."""
 
 from __future__ import annotations
 
+from tools.format import converted_text
 from tools.money import format_money
 from tools.risk_money import ScoreInMoney
 
-
-def converted_text(minor: int, currency: str, own_minor: int, own_currency: str) -> str:
-    """ "USD 217.12 (GBP 171.67)"; just "USD 217.12" when the account is in USD."""
-    shown = format_money(minor, currency)
-    if own_currency != currency:
-        shown += f" ({format_money(own_minor, own_currency)})"
-    return shown
+__all__ = ["balance_text", "converted_text", "over_text", "risk_money_text"]
 
 
 def balance_text(a: ScoreInMoney) -> str:
-    return converted_text(
-        a.balance_reporting_minor, a.reporting_currency, a.balance_minor, a.currency
-    )
+    """Without a rate, each currency's own amount alone: no total pretends to add them."""
+    shown = a.balance_reporting_minor if a.converted else None
+    return converted_text(shown, a.reporting_currency, a.balance_by_currency)
+
+
+def over_text(a: ScoreInMoney) -> str:
+    shown = a.over_reporting_minor if a.converted else None
+    return converted_text(shown, a.reporting_currency, a.over_by_currency)
 
 
 def risk_money_text(a: ScoreInMoney) -> str:

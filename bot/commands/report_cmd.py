@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from tools.buckets import BUCKETS
 from tools.cuts import CUTS, CutInput, CutReport, cut_json, cut_report
 from tools.deps import ToolDeps, connect
-from tools.format import LABELS, format_figure, format_pct
+from tools.format import LABELS, format_figure, format_pct, plural
 from tools.metrics import ArMetrics, MetricsError, MetricsInput
 from tools.money import format_money
 from tools.report import ar_report, report_json
@@ -144,6 +144,6 @@ def report_table(m: ArMetrics, s: Settings) -> str:
         *(ratio(f) for f in ("dso", "best_possible_dso", "average_days_delinquent", "cei_pct")),
         *(ratio(f) for f in ("ar_turnover", "bad_debt_pct", "weighted_days_past_due")),
         ratio("dunning_recovery_rate_pct")
-        + f"  ({m.recovered_invoices} of {m.failed_attempt_invoices} invoices)",
+        + f"  ({m.recovered_invoices} of {plural(m.failed_attempt_invoices, 'invoice')})",
     ]
     return "\n".join(lines)

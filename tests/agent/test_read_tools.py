@@ -9,7 +9,8 @@ from tools.aging import AgingInput, aging
 from tools.customer_detail import CustomerDetailInput, customer_detail
 from tools.errors import ToolInputError
 from tools.payment_history import PaymentHistoryInput, payment_history
-from tools.risk import AtRiskInput, at_risk, score_customers
+from tools.risk import AtRiskInput, score_customers
+from tools.risk_money import at_risk
 
 
 def test_payment_history_per_customer_and_segment(db_url: str, make_deps: MakeDeps) -> None:
@@ -38,7 +39,7 @@ def test_risk_scores_with_reasons(db_url: str, make_deps: MakeDeps) -> None:
     globex = scores["Globex Corp"]
     assert globex.reasons == [
         "weighted days past due rose from 61.00 to 91.00 in 30 days",
-        "100.00% of the balance (USD 12,000.00 of USD 12,000.00) is more than 60 days past due",
+        "100.00% of the balance is more than 60 days past due: USD 12,000.00 of USD 12,000.00",
         "balance USD 12,000.00 is over the credit limit USD 10,000.00",
         "paying slower: 50.00 days late on average in the last 90 days against 30.00 days late "
         "before",

@@ -9,6 +9,7 @@ from slack_sdk.models.blocks import SectionBlock
 
 from bot.blocks.common import MAX_BLOCKS, MAX_SECTION_CHARS, Rendered, fit, sections
 from bot.blocks.ids import ActionId, PickCustomer, RowsRequest
+from bot.commands.report_cmd import report_table
 from bot.intents import Intent
 from bot.render import render
 from tools.buckets import BUCKETS
@@ -16,6 +17,7 @@ from tools.customer_lookup import CustomerCandidate, CustomerMatch
 from tools.customers import CustomerBalance, InvoiceLine
 from tools.metrics import ArMetrics
 from tools.overdue import OverdueAccount, TopOverdue
+from tools.settings import Settings
 
 AS_OF = date(2025, 6, 30)
 
@@ -68,7 +70,8 @@ def test_long_overdue_list_is_cut_with_and_n_more_and_csv() -> None:
     accounts = [
         OverdueAccount(customer_id=i, name=f"Customer with a rather long name number {i}" * 3,
                        overdue_minor=1_000_00 * (300 - i), oldest_days_past_due=40,
-                       invoice_count=3, aging_minor=dict.fromkeys(BUCKETS, 0))
+                       invoice_count=3, aging_minor=dict.fromkeys(BUCKETS, 0),
+                       overdue_by_currency={"USD": 1_000_00 * (300 - i)})
         for i in range(200)
     ]  # fmt: skip
     top = TopOverdue(
@@ -140,7 +143,7 @@ def test_every_list_is_cut_at_the_same_length_in_text_and_blocks() -> None:
     accounts = [
         OverdueAccount(customer_id=i, name=f"Debtor {i:02}", overdue_minor=1_000_00,
                        oldest_days_past_due=61, invoice_count=1,
-                       aging_minor=dict.fromkeys(BUCKETS, 0))
+                       aging_minor=dict.fromkeys(BUCKETS, 0), overdue_by_currency={"USD": 1_000_00})
         for i in range(40)
     ]  # fmt: skip
     top = TopOverdue(
@@ -164,3 +167,15 @@ def test_sections_and_fit_respect_limits() -> None:
     fitted = fit(many)  # type: ignore[arg-type]
     assert len(fitted) == MAX_BLOCKS
     assert "31 more" in str(fitted[-1].to_dict())
+
+
+def test_the_report_table_counts_one_invoice_as_one() -> None:
+    m = metrics().model_copy(
+        update={
+            "failed_attempt_invoices": 1,
+            "recovered_invoices": 1,
+            "dunning_recovery_rate_pct": Decimal(100),
+        }
+    )
+    table = report_table(m, Settings(database_url="sqlite://"))
+    assert "(1 of 1 invoice)" in table and "invoices)" not in table

@@ -145,6 +145,7 @@ def test_show_invoices_uploads_rows_that_add_up(
     total = sum(Decimal(r["open_amount"]) for r in rows)
     assert total == to_major(ar_report(ledger, MetricsInput()).ar_total_minor, "USD")
     assert {"INV-A1", "INV-G1", "INV-D01"} <= {r["invoice_number"] for r in rows}
+    assert upload.completed["initial_comment"] == f"The {len(rows)} rows behind this answer."
 
 
 def test_slash_command_answers_in_channel(

@@ -72,3 +72,38 @@ def build(deps: ToolDeps, directory: Path) -> None:
     )
     import_directory(deps.engine, directory, tz=deps.settings.tz)
     ledger.failed_payment(deps, "R1", datetime(2026, 11, 22, 9, tzinfo=UTC), "fail-sun")
+
+
+def add_mixed(deps: ToolDeps, directory: Path) -> None:
+    """Two more accounts on top of `build` (GBP at 1.25 on Sunday):
+
+    - Mixed Corp (USD) owes USD 1,000.00 and GBP 40,000.00, both 100 days past due, with two
+      failed card attempts: score 65 (+20 older past due, +25 all 60+, +20 failed), on
+      USD 1,000.00 + USD 50,000.00 = USD 51,000.00, so USD 33,150.00 at risk: the most.
+    - Multibucket plc (GBP) owes GBP 1,000.01 100 days and GBP 1,000.01 10 days past due.
+      Each bucket is USD 1,250.0125, USD 1,250.01 rounded, so USD 2,500.02; rounding the
+      exact total (USD 2,500.025) would give USD 2,500.03. Score 60 (+25 half 60+, +20
+      failed, +15 over its GBP 1,000.00 limit): USD 1,500.01 at risk.
+    """
+    write_csvs(
+        directory,
+        customers=[
+            customer("MIX", "USD", name="Mixed Corp"),
+            customer("MB", "GBP", name="Multibucket plc", credit_limit="1000.00"),
+        ],
+        invoices=[
+            invoice("X1", "1000.00", _d(-130), _d(-100), customer_id="MIX"),
+            invoice("X2", "40000.00", _d(-130), _d(-100), customer_id="MIX", currency="GBP"),
+            invoice("M1", "1000.01", _d(-130), _d(-100), customer_id="MB", currency="GBP"),
+            invoice("M2", "1000.01", _d(-40), _d(-10), customer_id="MB", currency="GBP"),
+        ],
+        payments=[
+            payment("PX1", "X1", "1000.00", _d(-20), customer_id="MIX", status="failed"),
+            payment("PX2", "X1", "1000.00", _d(-10), customer_id="MIX", status="failed"),
+            payment("PM1", "M1", "1000.01", _d(-20), customer_id="MB", currency="GBP",
+                    status="failed"),
+            payment("PM2", "M1", "1000.01", _d(-10), customer_id="MB", currency="GBP",
+                    status="failed"),
+        ],
+    )  # fmt: skip
+    import_directory(deps.engine, directory, tz=deps.settings.tz)

@@ -8,6 +8,7 @@ import pytest
 from slack_sdk import WebClient
 from sqlalchemy import text
 
+from bot.answer import answer
 from jobs.runner import run_job
 from tests.fakes.slack_api import FakeSlack
 from tests.jobs import ledger
@@ -143,3 +144,24 @@ def test_an_owner_stored_as_a_channel_id_gets_no_copy(
     assert _to(fake_slack, channel) == []
     assert {c.params["channel"] for c in fake_slack.calls("chat.postMessage")} == {ALERTS}
     assert "event=owner_dm_skipped" in caplog.text and channel in caplog.text
+
+
+def test_reminders_and_the_disputes_answer_count_hours_and_days_in_english(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient
+) -> None:
+    ledger.add_dispute(
+        jdeps,
+        "D1",
+        opened_at=MONDAY - timedelta(hours=49),
+        external_id="dp-1h",
+        evidence_due_at=MONDAY + timedelta(hours=1, minutes=30),
+    )
+    run_job(jdeps, "dispute-watch", now=MONDAY, client=client)
+    texts = "\n".join(_to(fake_slack, ALERTS))
+    assert "open 49 hours (target: resolved within 48 hours)" in texts
+    assert "evidence due in 1 hour (" in texts
+    reply = answer(jdeps, f"open disputes as of {MONDAY.date()}")
+    assert "chargeback, open 2 days" in reply.text, reply.text  # opened Saturday
+    ledger.add_dispute(jdeps, "G3", opened_at=MONDAY - timedelta(hours=9), external_id="dp-1d")
+    reply = answer(jdeps, f"open disputes as of {MONDAY.date()}")
+    assert "chargeback, open 1 day" in reply.text and "open 1 days" not in reply.text, reply.text

@@ -103,7 +103,7 @@ def test_the_digest_reads_right_on_a_fixed_ledger(
     assert risk[2].startswith("• Risky Inc: USD 2,750.00 at risk (balance USD 5,000.00, score 55)")
     assert risk[3].startswith("• Slowpoke Corp: USD 1,200.00 at risk (balance USD 2,000.00,")
     assert risk[4] == (
-        "1 smaller account (balance under USD 500.00 each): USD 195.00 at risk, not listed"
+        "1 smaller account (balance under USD 500.00): USD 195.00 at risk, not listed"
     )
     assert "Tiny Co" not in thread.split("*Open disputes")[1]  # score 65, yet USD 195.00
 
@@ -118,7 +118,7 @@ def test_the_digest_reads_right_on_a_fixed_ledger(
         ["disputes_by_age_by_currency", "over 30 days", "1000.00", "GBP"],
         ["at_risk", "total_at_risk", "34145.00", "USD"],
         ["at_risk", "accounts_under_min_balance", "1", ""],
-        ["at_risk_account", "Britannia Ltd", "30000.00", "USD"],
+        ["at_risk_amount", "Britannia Ltd", "30000.00", "USD"],
         ["at_risk_balance", "Britannia Ltd", "50000.00", "USD"],
         ["at_risk_balance_by_currency", "Britannia Ltd", "40000.00", "GBP"],
     ):
@@ -129,7 +129,7 @@ def test_the_digest_reads_right_on_a_fixed_ledger(
         "paying slower: 16.00 days late on average in the last 90 days against 4.00 days early "
         "before"
     ) in thread
-    assert "1 open dispute for GBP 1,000.00" in thread
+    assert "1 open dispute for USD 1,250.00 (GBP 1,000.00)" in thread
     assert "1 failed payment attempt in the last 90 days" in thread
     assert "(2 invoices)" in thread  # Dunmore AG
     everything = top + "\n" + thread

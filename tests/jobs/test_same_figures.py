@@ -95,7 +95,7 @@ def test_the_at_risk_alert_quotes_the_customers_aging(
     risky = aging(jdeps, AgingInput(as_of=tuesday.date(), customer="Risky Inc"))
     late = risky.buckets_minor["61-90"] + risky.buckets_minor["90+"]
     balance = format_money(risky.total_minor, "USD")
-    assert f"({format_money(late, 'USD')} of {balance}) is more than 60 days past due" in alert
+    assert f"more than 60 days past due: {format_money(late, 'USD')} of {balance}" in alert
     reply = answer(jdeps, "what's Risky Inc's balance?")
     assert balance in reply.text
 
@@ -159,9 +159,39 @@ def test_converted_amounts_read_the_same_in_digest_alerts_answer_and_csv(
     uploads = {u.filename: u.content for u in fake_slack.uploads()}
     rows = list(csv.reader(io.StringIO(uploads[f"ar-digest-{SUNDAY}.csv"].decode())))
     assert ["at_risk_balance", "Britannia Ltd", "50000.00", "USD"] in rows
-    assert ["at_risk_account", "Britannia Ltd", "30000.00", "USD"] in rows
+    assert ["at_risk_amount", "Britannia Ltd", "30000.00", "USD"] in rows
     assert ["top_overdue", "Britannia Ltd", "50000.00", "USD"] in rows
     assert ["disputes_by_age_amount", "over 30 days", "1250.00", "USD"] in rows
 
     reply = answer(jdeps, "what's Britannia Ltd's balance as of 2026-11-22?")
     assert "USD 50,000.00" in reply.text and "GBP 40,000.00" in reply.text, reply.text
+
+    # the reasons and the open-disputes answer write amounts as the alerts do
+    converted = "USD 50,000.00 (GBP 40,000.00)"
+    share = f"100.00% of the balance is more than 60 days past due: {converted} of {converted}"
+    assert share in digest and share in risk_alert
+    assert f"1 open dispute for {dispute}" in digest
+    disputes = answer(jdeps, "open disputes as of 2026-11-22")
+    assert f"Britannia Ltd on INV-B1: {dispute} billing, open 40 days" in disputes.text, (
+        disputes.text
+    )
+
+
+def test_a_foreign_balance_in_several_buckets_reads_the_same_to_the_cent(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient, tmp_path: Path
+) -> None:
+    ledger_fx.build(jdeps, tmp_path / "fx")
+    ledger_fx.add_mixed(jdeps, tmp_path / "more")
+    reply = answer(jdeps, "what's Multibucket plc's balance as of 2026-11-22?")
+    assert "USD 2,500.02" in reply.text, reply.text
+    run_job(jdeps, "weekly-digest", now=MONDAY, client=client)
+    digest = _digest_posts(fake_slack)
+    assert "Multibucket plc: USD 2,500.02 overdue" in digest
+    assert (
+        "Multibucket plc: USD 1,500.01 at risk (balance USD 2,500.02 (GBP 2,000.02), score 60)"
+        in digest
+    )
+    uploads = {u.filename: u.content for u in fake_slack.uploads()}
+    rows = list(csv.reader(io.StringIO(uploads[f"ar-digest-{SUNDAY}.csv"].decode())))
+    assert ["top_overdue", "Multibucket plc", "2500.02", "USD"] in rows
+    assert ["at_risk_balance", "Multibucket plc", "2500.02", "USD"] in rows

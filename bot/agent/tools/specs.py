@@ -31,6 +31,7 @@ from tools import (
     promises,
     reconcile,
     risk,
+    risk_money,
     write_off,
 )
 from tools.action_model import RECORD_KINDS
@@ -149,11 +150,12 @@ def _report_specs() -> list[Spec]:
         ),
         Spec(
             "at_risk_accounts",
-            "Accounts at risk of not paying, riskiest first, each with a 0-100 score and the "
-            "reasons (aging trend, 60+ share, broken promises, failed payments, disputes, "
-            "credit limit, paying slower than before).",
+            "Accounts at risk of not paying, the most money at risk first (open balance in "
+            "every currency, converted, times the 0-100 score as a %: the digest's and the "
+            "alerts' order), each with its score and the reasons (aging trend, 60+ share, "
+            "broken promises, failed payments, disputes, credit limit, paying slower).",
             risk.AtRiskInput,
-            lambda d, a, t: risk.at_risk(d, a),  # type: ignore[arg-type]
+            lambda d, a, t: risk_money.at_risk(d, a),  # type: ignore[arg-type]
         ),
     ]
 
