@@ -60,6 +60,15 @@ def min_balance_minor(s: Settings) -> int:
     return parse_major(format(s.risk_min_balance, "f"), s.reporting_currency)
 
 
+def is_material(fx: Converter, s: Settings, currency: str, balance_minor: int) -> bool:
+    """At or over ARBOT_RISK_MIN_BALANCE once converted to the reporting currency. Without a
+    rate for the currency the account counts as material: an alert is not held back for it."""
+    try:
+        return fx.minor({currency: balance_minor}) >= min_balance_minor(s)
+    except MetricsError:
+        return True
+
+
 def in_money(fx: Converter, scores: list[RiskScore], *, strict: bool = True) -> list[ScoreInMoney]:
     """Each score with its converted balance and expected loss, the largest loss first.
 
