@@ -169,3 +169,23 @@ def test_drafts_are_proposals(
         invoice,
         tone,
     )
+
+
+# The words a report is cut by survive the typo fixer ("currency" is not "currently").
+CUTS = [
+    ("DSO by currency", "dso", "currency"),
+    ("AR by currencies", "ar", "currency"),
+    ("aging per payment method", "aging", "method"),
+    ("aging by payment methods", "aging", "method"),
+    ("AR by owner", "ar", "owner"),
+    ("DSO per owners", "dso", "owner"),
+    ("DSO by segment", "dso", "segment"),
+    ("aging by segments", "aging", "segment"),
+]
+
+
+@pytest.mark.parametrize(("question", "topic", "by"), CUTS)
+def test_cut_by_group(question: str, topic: str, by: str) -> None:
+    intent = match(question, today=TODAY)
+    assert intent is not None, question
+    assert (intent.tool, intent.topic, intent.by) == ("ar_cut", topic, by)
