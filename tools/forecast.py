@@ -6,7 +6,9 @@ time to be paid), the ones never paid counting as "not collected". Only the outc
 possible for an invoice this late count, so an invoice 40 days late at a customer who pays
 15 to 60 days late lands between 41 and 60 days late, and one later than the customer ever
 paid is not expected at all. Too little history (fewer than three invoices) falls back to
-the segment's, then to the customer's terms (issue date + terms; already past: tomorrow).
+the segment's, then to every customer's, then to the customer's terms (issue date + terms;
+already past: tomorrow, unless more than SETTLE_DAYS past, which the history would count as
+not collected).
 
 Three kinds of invoice follow their own rule, first match wins:
 - a promise to pay moves the promised amount to the promised date;
@@ -79,7 +81,9 @@ class CashForecast(BaseModel):
     promised_minor: int = Field(description="of the forecast, moved to a promised date")
     disputed_minor: int = Field(description="open amount under dispute, before lowering")
     failed_card_minor: int = Field(description="open amount whose last attempt failed")
-    basis: dict[str, int] = Field(description="invoices forecast from customer/segment/terms")
+    basis: dict[str, int] = Field(
+        description="invoices forecast from the customer's/segment's/company's history or terms"
+    )
 
 
 Outcomes = dict[int | None, int]  # days paid late (None: not collected) -> invoices
@@ -87,19 +91,22 @@ Outcomes = dict[int | None, int]  # days paid late (None: not collected) -> invo
 
 @dataclass(frozen=True)
 class History:
-    """How late past invoices were paid, per customer and per segment."""
+    """How late past invoices were paid, per customer, per segment and over all customers."""
 
     by_customer: dict[int, Outcomes]
     by_segment: dict[str | None, Outcomes]
+    company: Outcomes
 
     @classmethod
     def of(cls, samples: Sequence[LateSample], segments: dict[int, str | None]) -> History:
         by_customer: dict[int, Outcomes] = defaultdict(lambda: defaultdict(int))
         by_segment: dict[str | None, Outcomes] = defaultdict(lambda: defaultdict(int))
+        company: Outcomes = defaultdict(int)
         for s in samples:
             by_customer[s.customer_id][s.days_late] += s.invoices
             by_segment[segments.get(s.customer_id)][s.days_late] += s.invoices
-        return cls(dict(by_customer), dict(by_segment))
+            company[s.days_late] += s.invoices
+        return cls(dict(by_customer), dict(by_segment), dict(company))
 
 
 def spread(due: date, day: date, outcomes: Outcomes) -> list[tuple[date, Decimal]]:
@@ -179,7 +186,7 @@ class _Plan:
         self.expected: dict[tuple[date, str], Decimal] = defaultdict(Decimal)
         self.promised: dict[int, int] = {}  # per invoice: the open amount promises took
         self.totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        self.basis: dict[str, int] = {"customer": 0, "segment": 0, "terms": 0}
+        self.basis: dict[str, int] = {"customer": 0, "segment": 0, "company": 0, "terms": 0}
 
     def add(self, when: date, currency: str, amount: Decimal, kind: str | None = None) -> None:
         self.expected[(when, currency)] += amount
@@ -232,7 +239,8 @@ class _Plan:
             _, terms_days = self.terms.get(row.customer_id, (None, None))
             issued = row.issued_at.date()
             due = row.due_on if terms_days is None else issued + timedelta(days=terms_days)
-            self.add(_on(day, due), cur, Decimal(amount))
+            if (day - due).days <= SETTLE_DAYS:
+                self.add(_on(day, due), cur, Decimal(amount))
         else:
             for when, share in spread(row.due_on, day, samples):
                 self.add(when, cur, amount * share)
@@ -246,6 +254,8 @@ class _Plan:
         peers = self.history.by_segment.get(segment, {}) if segment else {}
         if sum(peers.values()) >= MIN_SAMPLES:
             return peers, "segment"
+        if sum(self.history.company.values()) >= MIN_SAMPLES:
+            return self.history.company, "company"
         return {}, "terms"
 
     def result(self, fx: Converter, horizons: list[int], currency: str) -> CashForecast:
