@@ -193,6 +193,63 @@ def test_long_overdue_without_history_is_not_expected_tomorrow(
     assert f["totals"] == {"30": "200.00", "60": "200.00", "90": "200.00"}
 
 
+def _promise(
+    deps: ToolDeps, invoice: str | None, amount_minor: int, on: date, recorded: datetime
+) -> None:
+    with deps.sessions() as session, session.begin():
+        customer_id = session.execute(text("SELECT id FROM customers WHERE external_id = 'P'"))
+        invoice_id = session.execute(
+            text("SELECT id FROM invoices WHERE external_id = :n"), {"n": invoice}
+        ).scalar()
+        insert_promise(
+            session,
+            PromiseToPay(
+                customer_id=customer_id.scalar_one(), invoice_id=invoice_id,
+                amount_minor=amount_minor, currency="USD", promised_on=on, status="open",
+                recorded_by="UFIN000001", created_at=recorded,
+            ),
+        )  # fmt: skip
+
+
+def _promise_ledger(tmp_path: Path, *, paid: bool) -> Path:
+    p = {"customer_id": "P"}
+    return write_csvs(
+        tmp_path / "promises",
+        customers=[customer("P", payment_terms_days=30)],
+        invoices=[
+            invoice("a", "1000.00", "2026-05-01", "2026-05-31", **p),
+            invoice("b", "1000.00", "2026-06-20", "2026-07-20", **p),
+        ],
+        payments=[payment("pa", "a", "1000.00", "2026-06-28", **p)] if paid else [],
+    )
+
+
+def test_a_promise_kept_before_the_date_is_not_expected_again(
+    settings: Settings, deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert arbot(capsys, "import", str(_promise_ledger(tmp_path, paid=True))).code == 0
+    # 1,000 promised on Jun 25 for Jul 10; 1,000 paid on Jun 28: the promise is kept
+    _promise(deps, None, 100_000, date(2026, 7, 10), datetime(2026, 6, 25, tzinfo=UTC))
+
+    weeks = {w["week_start"]: w["expected"] for w in _forecast(capsys)["weeks"]}
+
+    assert weeks["2026-07-08"] == "0.00"  # not b's 1,000 on the promised Jul 10
+    assert weeks["2026-07-15"] == "1000.00"  # b on its terms, Jul 20
+
+
+def test_a_renewed_promise_replaces_the_old_one(
+    settings: Settings, deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert arbot(capsys, "import", str(_promise_ledger(tmp_path, paid=True))).code == 0
+    _promise(deps, "b", 100_000, date(2026, 7, 5), datetime(2026, 6, 21, tzinfo=UTC))
+    _promise(deps, "b", 100_000, date(2026, 7, 25), datetime(2026, 6, 26, tzinfo=UTC))
+
+    weeks = {w["week_start"]: w["expected"] for w in _forecast(capsys)["weeks"]}
+
+    assert weeks["2026-07-01"] == "0.00"  # the Jul 5 promise was replaced
+    assert weeks["2026-07-22"] == "1000.00"  # by the one for Jul 25
+
+
 def test_bad_horizons_are_refused(settings: Settings, capsys: pytest.CaptureFixture[str]) -> None:
     bad = arbot(capsys, "forecast", "--days", "0,400")
     assert bad.code == 2 and "--days" in bad.err and bad.out == ""

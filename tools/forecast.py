@@ -11,7 +11,8 @@ already past: tomorrow, unless more than SETTLE_DAYS past, which the history wou
 not collected).
 
 Three kinds of invoice follow their own rule, first match wins:
-- a promise to pay moves the promised amount to the promised date;
+- a promise to pay moves the promised amount to the promised date, less what the customer
+  paid since recording it; a newer promise for the same invoice (or account) replaces it;
 - a disputed amount is lowered to the share of disputes won in the last year and expected
   when disputes usually close;
 - an invoice whose last payment attempt failed is weighted by the observed dunning recovery
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -31,6 +32,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from db.ar_sums import dunning_counts
 from db.forecast_inputs import (
+    PromiseRow,
     customer_terms,
     dispute_history,
     disputed_amounts,
@@ -122,6 +124,17 @@ def spread(due: date, day: date, outcomes: Outcomes) -> list[tuple[date, Decimal
     ]
 
 
+def standing_promises(rows: Sequence[PromiseRow], day: date) -> list[PromiseRow]:
+    """The promises still owed after `day`: the latest recorded per invoice (or per account)
+    replaces the earlier ones, and what was paid since it was recorded is taken off it."""
+    latest = {(r.customer_id, r.invoice_id, r.currency): r for r in rows}  # oldest first
+    return [
+        replace(r, amount_minor=r.amount_minor - r.paid_since_minor)
+        for r in sorted(latest.values(), key=lambda r: r.promised_on)
+        if r.promised_on > day and r.amount_minor > r.paid_since_minor
+    ]
+
+
 def _on(day: date, when: date) -> date:
     return max(when, day + timedelta(days=1))
 
@@ -152,7 +165,7 @@ def cash_forecast(deps: ToolDeps, args: ForecastInput) -> CashForecast:
             ),
             {cid: segment for cid, (segment, _) in terms.items()},
         )
-        promises = promises_after(session, cut, day)
+        promises = standing_promises(promises_after(session, cut, day), day)
         disputed = disputed_amounts(session, cut)
         won, resolved, dispute_days = dispute_history(session, year_ago, cut)
         failed = failed_last_attempts(session, cut)
