@@ -4,12 +4,12 @@ another goes through both rates to the reporting currency, on or before the book
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
 from db.payments import fx_rate
-from tools.money import exponent
+from tools.money import exponent, round_minor
 
 
 def rate_between(
@@ -29,4 +29,4 @@ def rate_between(
 def convert_at(amount_minor: int, source: str, target: str, rate: Decimal) -> int:
     """`amount_minor` of `source` in `target` minor units at `rate`, half-up."""
     exact = Decimal(amount_minor) * rate * Decimal(10) ** (exponent(target) - exponent(source))
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return round_minor(exact)

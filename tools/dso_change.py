@@ -23,6 +23,7 @@ from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
 from tools.format import round_ratio
 from tools.metrics import ArMetrics, Converter, MetricsInput, ar_metrics
+from tools.money import round_minor
 
 NO_SEGMENT = "no segment"
 
@@ -81,7 +82,7 @@ def _shares(
     if m.credit_sales_minor == 0:
         return {}
     scale = Decimal(m.period_days) / m.credit_sales_minor
-    return {cid: (a * scale, int(a.to_integral_value())) for cid, a in ar.items()}
+    return {cid: (a * scale, round_minor(a)) for cid, a in ar.items()}
 
 
 def dso_change(deps: ToolDeps, args: DsoChangeInput) -> DsoChange:

@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -45,7 +45,7 @@ from db.pay_speed import LateSample, late_samples
 from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import Converter
-from tools.money import format_major
+from tools.money import format_major, round_minor
 
 WEEKS = 13
 MIN_SAMPLES = 3
@@ -279,7 +279,7 @@ class _Plan:
 
         def within(lo: date, hi: date) -> int:
             total = sum((v for d, v in per_day.items() if lo <= d <= hi), Decimal(0))
-            return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+            return round_minor(total)
 
         weeks = [
             ForecastWeek(

@@ -24,7 +24,7 @@ from db.payments import fx_rate, unapplied_cash
 from tools.answer_cache import cached
 from tools.buckets import BUCKETS, bucket_of, days_past_due
 from tools.clock import AsOfDate, day_cut, today
-from tools.money import CurrencyCode, exponent
+from tools.money import CurrencyCode, exponent, round_minor
 
 DEFAULT_RESERVE_PCT = tuple(Decimal(x) for x in ("1", "5", "10", "25", "50"))
 HUNDRED = Decimal(100)
@@ -108,8 +108,7 @@ class Converter:
         return Decimal(amount_minor) * self.rate(currency) * Decimal(10) ** scale
 
     def minor(self, amounts: dict[str, int]) -> int:
-        total = sum((self.exact(a, c) for c, a in amounts.items()), Decimal(0))
-        return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        return round_minor(sum((self.exact(a, c) for c, a in amounts.items()), Decimal(0)))
 
 
 class OpenMoney(Protocol):

@@ -6,7 +6,7 @@ what "12.50 USD" means to the cent.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated
 
 from pydantic import AfterValidator
@@ -92,3 +92,9 @@ def format_amount(amount_minor: int, currency: str) -> str:
 def format_money(amount_minor: int, currency: str) -> str:
     """For people: thousands separators and the code, e.g. "USD 4,516,195.65"."""
     return f"{currency} {format_amount(amount_minor, currency)}"
+
+
+def round_minor(exact: Decimal) -> int:
+    """An exact amount in minor units to a whole one, half-up: the one rounding every
+    converted, spread or weighted amount uses, so two surfaces never differ by a cent."""
+    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -7,7 +7,7 @@ reporting currency at the as-of date's rate, so the amounts tie out with the agi
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
@@ -17,6 +17,7 @@ from tools.buckets import BUCKETS, days_past_due, due_before, due_ranges
 from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import Converter
+from tools.money import round_minor
 
 
 class TopOverdueInput(BaseModel):
@@ -118,4 +119,4 @@ def _aging(rows: list[OpenByBucket], fx: Converter) -> dict[str, int]:
 
 
 def _round(value: Decimal) -> int:
-    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return round_minor(value)

@@ -30,7 +30,7 @@ from db.pay_speed import LateAverages, days_late_before_and_after
 from db.payments import failed_attempts
 from tools.buckets import due_before
 from tools.clock import AsOfDate, day_cut, today
-from tools.credit import is_over
+from tools.credit import limit_exposures, over_limit
 from tools.deps import ToolDeps
 from tools.format import (
     format_money,
@@ -142,7 +142,10 @@ def score_customers(
             customer_ids=ids,
         )
         days_late = late.result()
+    limited = {cid: f.currency for cid, f in facts.items() if f.credit_limit_minor is not None}
+    balances = {key: acc.balance for key, acc in exposure.items()}
     signals = _Signals(
+        exposure=limit_exposures(session, as_of, balances, limited),
         broken=promises_db.broken_promises(
             session, as_of - timedelta(days=PROMISE_WINDOW_DAYS), as_of
         ),
@@ -172,6 +175,7 @@ class _Signals:
     failed: dict[int, int]
     disputes: dict[int, tuple[int, dict[str, int]]]
     days_late: dict[int, tuple[float | None, float | None]]  # (history, recent) averages
+    exposure: dict[int, int]  # against the credit limit: every currency, converted
 
 
 Hit = tuple[int, Callable[[], str]]
@@ -253,14 +257,14 @@ def _count_hits(cid: int, sig: _Signals) -> list[Hit]:
     return hits
 
 
-def _limit_hit(f: CustomerFacts, acc: Exposure) -> Hit | None:
-    limit = f.credit_limit_minor
-    if limit is None or not is_over(limit, acc.balance):
+def _limit_hit(f: CustomerFacts, sig: _Signals) -> Hit | None:
+    limit, exposure = f.credit_limit_minor, sig.exposure.get(f.id, 0)
+    if limit is None or not over_limit(limit, exposure):
         return None
     return (
         CREDIT_LIMIT_POINTS,
         lambda: (
-            f"balance {format_money(acc.balance, f.currency)} is over the credit limit "
+            f"balance {format_money(exposure, f.currency)} is over the credit limit "
             f"{format_money(limit, f.currency)}"
         ),
     )
@@ -297,7 +301,7 @@ def _ceiling(f: CustomerFacts, acc: Exposure, sig: _Signals) -> int:
         points += TREND_POINTS
     if acc.balance > 0 and acc.over > 0:
         points += max(OVER_HIGH_POINTS, OVER_POINTS)
-    if f.credit_limit_minor is not None and acc.balance > f.credit_limit_minor:
+    if over_limit(f.credit_limit_minor, sig.exposure.get(cid, 0)):
         points += CREDIT_LIMIT_POINTS
     history, recent = sig.days_late.get(f.id, (None, None))
     # floats here, Decimals in the hit: a margin far above float error keeps this an upper bound
@@ -317,7 +321,7 @@ def _score_one(f: CustomerFacts, acc: Exposure, sig: _Signals, floor: int) -> Ri
             _trend_hit(wd_now, wd_before),
             _share_hit(acc, f.currency),
             *_count_hits(f.id, sig),
-            _limit_hit(f, acc),
+            _limit_hit(f, sig),
             _slowing_hit(history, recent),
         )
         if hit is not None
@@ -347,8 +351,7 @@ def _score_one(f: CustomerFacts, acc: Exposure, sig: _Signals, floor: int) -> Ri
             broken_promises=sig.broken.get(f.id, 0),
             failed_payment_attempts=sig.failed.get(f.id, 0),
             open_disputes=0 if dispute is None else dispute[0],
-            over_credit_limit=f.credit_limit_minor is not None
-            and is_over(f.credit_limit_minor, acc.balance),
+            over_credit_limit=over_limit(f.credit_limit_minor, sig.exposure.get(f.id, 0)),
             avg_days_late_recent=recent,
             avg_days_late_history=history,
         ),

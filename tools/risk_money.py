@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from tools.deps import ToolDeps
 from tools.metrics import Converter, MetricsError
-from tools.money import parse_major
+from tools.money import parse_major, round_minor
 from tools.risk import Level, RiskScore, score_customers
 from tools.settings import Settings
 
@@ -52,7 +52,7 @@ class MoneyAtRisk(BaseModel):
 def expected_loss_minor(balance_minor: int, score: int) -> int:
     """The expected loss of a balance at a score, half-up to the minor unit."""
     exact = Decimal(max(balance_minor, 0)) * score / 100
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return round_minor(exact)
 
 
 def min_balance_minor(s: Settings) -> int:

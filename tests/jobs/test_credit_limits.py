@@ -21,6 +21,7 @@ from tests.ledger_files import customer, invoice, payment, write_csvs
 from tools.credit import CreditInput, credit_limits
 from tools.csv_import import import_directory
 from tools.deps import ToolDeps, connect
+from tools.risk import score_customers
 
 SCAN = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 OWNER = "U0000000OV"
@@ -151,6 +152,35 @@ def test_alert_again_only_after_falling_back_or_getting_worse(
     finally:
         deps.engine.dispose()
     assert not any("Small Co" in p for p in _credit_posts(fake_slack, ALERTS))
+
+
+def test_the_limit_covers_every_currency_rounded_once_on_every_surface(
+    db_url: str, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    directory = write_csvs(
+        tmp_path / "mixed",
+        customers=[customer("MIX", name="Mixed Co", credit_limit="1000.16")],
+        invoices=[
+            invoice("U1", "1000.00", "2026-11-01", "2026-12-01", customer_id="MIX"),
+            # EUR 0.15 at 1.1 is 16.5 cents: half-up to 17, so 1,000.17 against 1,000.16
+            invoice("E1", "0.15", "2026-11-01", "2026-12-01", customer_id="MIX", currency="EUR"),
+        ],
+        fx_rates=[{"date": "2026-11-01", "currency": "EUR", "rate": "1.1"}],
+    )
+    deps = connect(job_settings(db_url, fake_slack.base_url))
+    try:
+        import_directory(deps.engine, directory, tz=deps.settings.tz)
+        report = credit_limits(deps, CreditInput(as_of=SCAN.date()))
+        with deps.sessions() as session:
+            [risk] = score_customers(session, SCAN.date(), tz=deps.settings.tz)
+    finally:
+        deps.engine.dispose()
+
+    [position] = report.positions
+    assert (position.status, position.exposure_minor) == ("over", 100_017)
+    # the risk score's credit-limit signal compares the same figure
+    assert risk.signals.over_credit_limit
+    assert "balance USD 1,000.17 is over the credit limit USD 1,000.16" in risk.reasons
 
 
 def test_who_is_over_their_credit_limit(
