@@ -1,13 +1,10 @@
 """What a question asks for: `match(question, today=...)` -> an `Intent`, or None.
 
-An intent names the tool that answers it and that tool's arguments: which metric, as of which
-date, which customer, how many days late; or, for "draft a reminder to Acme" and "write off
-INV-1 because ...", which action to propose. Only confident matches become intents; anything
-else is None and goes to the agent (or help).
-
-Patterns are worded the way finance people ask ("what's our AR", "receivables as of June 30",
-"who's 60+ days late", "Acme's balance"), on the question as `question_text` normalises it;
-matching is pure: no database.
+An intent names the tool that answers and its arguments (metric, date, customer, days late,
+or the action to propose for "draft a reminder to Acme"). Only confident matches become
+intents; anything else is None and goes to the agent (or help). Patterns are worded the way
+finance people ask ("what's our AR", "who's 60+ days late", "Acme's balance"), on the question
+as `question_text` normalises it; matching is pure: no database.
 """
 
 from __future__ import annotations
@@ -308,12 +305,10 @@ def _overdue(text: str, as_of: date | None) -> Intent | None:
         or (days is not None and DEBTORS.search(text))
     ):
         return None
+    more = days if days is not None else (None if owes_most else 0)
+    limit = min(_top_n(text) or 10, 200)
     return Intent(
-        tool="top_overdue",
-        topic="overdue",
-        as_of=as_of,
-        limit=min(_top_n(text) or 10, 200),
-        more_than_days=days if days is not None else (None if owes_most else 0),
+        tool="top_overdue", topic="overdue", as_of=as_of, limit=limit, more_than_days=more
     )
 
 
@@ -370,11 +365,16 @@ def match(
         return reconciling
     if DISPUTES.search(rest):
         return Intent(tool="open_disputes", topic="disputes", as_of=as_of)
-    if ahead.CREDIT_LIMIT.search(rest):
+    credit, forecast = ahead.CREDIT_LIMIT.search(rest), ahead.FORECAST.search(rest)
+    if (credit or forecast) and any(map(_clean_name, ahead.customers_asked(rest, segments))):
+        return None  # one customer's limit or forecast: the agent's, not the company list
+    if credit:
         return Intent(tool="credit_limits", topic="credit", as_of=as_of)
+    if ahead.OVER_TIME.search(rest) and _metric_topic(rest):
+        return None  # "our DSO trend": a series over time is the agent's
     if ahead.DSO_MOVED.search(rest):
         return Intent(tool="dso_change", topic="dso_change", as_of=as_of)
-    if ahead.FORECAST.search(rest):
+    if forecast:
         return Intent(tool="cash_forecast", topic="forecast", as_of=as_of)
     if UNAPPLIED.search(rest):
         return Intent(tool="unapplied_cash", topic="unapplied", as_of=as_of)

@@ -55,3 +55,30 @@ CREDIT_LIMIT = re.compile(
     r"\bcredit[- ]limits?\b|\bover (?:their|its|the|our) limits?\b|\bcredit exposure\b|"
     r"\bexposure (?:vs|against|over) (?:the )?limits?\b"
 )
+
+# One customer's credit limit or forecast ("Acme's credit limit", "forecast for Acme", "is
+# Acme over its limit"): not the company-wide list, so the caller hands it to the agent.
+_ABOUT = r"(?:credit limits?|credit exposure|(?:cash )?forecast(?:ing)?)"
+_NAMED = [
+    re.compile(
+        r"^(?:(?:what's|whats|what is|what are|show me|show|check|get|give me) )?(?:the )?"
+        r"(?P<name>.+?)(?:'s?)? " + _ABOUT + r"\b"
+    ),
+    re.compile(r"\b" + _ABOUT + r"\s+(?:for|of|on|with)\s+(?P<name>.+)$"),
+    re.compile(
+        r"^(?:is|has|did) (?P<name>.+?) (?:gone |went |got )?(?:over|near|under|above|within|"
+        r"at|exceeding|exceeded|hit|reached|past) (?:its|their|the|his|her) (?:credit )?limits?\b"
+    ),
+]
+_NOT_A_NAME = re.compile(
+    r"\b(?:who|which|any|anyone|anybody|everyone|accounts?|customers?|clients?|next|coming|"
+    r"this|rest|days?|weeks?|months?|quarters?|years?|company|total|overall)\b|^\d+$"
+)
+
+
+def customers_asked(text: str, segments: Callable[[], Collection[str]] | None) -> list[str]:
+    """The names (uncleaned) a credit-limit or forecast question may ask about: those that
+    are not a time span, a group of customers or a segment on record."""
+    names = [m["name"].strip() for p in _NAMED if (m := p.search(text))]
+    known = {n.lower() for n in segments() if n} if segments is not None and names else set()
+    return [n for n in names if not _NOT_A_NAME.search(n) and n not in known]

@@ -14,7 +14,9 @@ VOCABULARY = (
     "quarter month year yesterday customers customer accounts account breakdown buckets "
     "metrics average possible owed owing open right show what help late chase biggest largest "
     "report summary allowance doubtful statement currently write wrote collect collected "
-    "receive received whats where which there these those about today their"
+    "receive received whats where which there these those about today their "
+    # the groups a report is cut by, so "currency" is not spelled into "currently"
+    "currency currencies payment method methods owner owners segment segments"
 ).split()
 VOCAB_SET = set(VOCABULARY)
 SLACK_MARKUP = re.compile(r"<[@#!][^>]*>|<https?://[^>]*>")

@@ -31,25 +31,40 @@ class PromiseRow:
     currency: str
     amount_minor: int
     promised_on: date
+    paid_since_minor: int  # paid after it was recorded, before the cut-off (see promises_after)
 
 
 def promises_after(session: Session, cut: datetime, day: date) -> list[PromiseRow]:
-    """Promises recorded before the cut-off for a date after `day`, not cancelled: open at
-    the cut-off, whatever became of them later."""
+    """Promises recorded before the cut-off, not cancelled, oldest recorded first; each with
+    what the customer paid after recording it and before the cut-off in its currency (to the
+    invoice, for an invoice's promise). The caller keeps those for a date after `day`.
+
+    A promise records no date for its status, so one cancelled after the cut-off is left out
+    too: the forecast at a past date reads today's status of its promises.
+    """
+    paid = (
+        select(func.coalesce(func.sum(Payment.amount_minor), 0))
+        .where(
+            Payment.customer_id == Promise.customer_id,
+            Payment.currency == Promise.currency,
+            Payment.status == PaymentStatus.SUCCEEDED,
+            Payment.paid_at >= Promise.created_at,
+            Payment.paid_at < cut,
+            or_(Promise.invoice_id.is_(None), Payment.invoice_id == Promise.invoice_id),
+        )
+        .scalar_subquery()
+    )
     query = select(
         Promise.customer_id,
         Promise.invoice_id,
         Promise.currency,
         Promise.amount_minor,
         Promise.promised_on,
-    ).where(
-        Promise.created_at < cut,
-        Promise.promised_on > day,
-        Promise.status != PromiseStatus.CANCELLED,
-    )
+        paid,
+    ).where(Promise.created_at < cut, Promise.status != PromiseStatus.CANCELLED)
     return [
-        PromiseRow(int(c), None if i is None else int(i), str(cur), int(a), d)
-        for c, i, cur, a, d in session.execute(query.order_by(Promise.promised_on, Promise.id))
+        PromiseRow(int(c), None if i is None else int(i), str(cur), int(a), d, int(p))
+        for c, i, cur, a, d, p in session.execute(query.order_by(Promise.created_at, Promise.id))
     ]
 
 

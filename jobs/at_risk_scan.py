@@ -1,5 +1,5 @@
 """Daily at-risk scan: alert each account once when it enters high risk; and each account
-over its credit limit, or heading to it, once a day (jobs.credit_scan).
+that goes over its credit limit, or starts heading to it (jobs.credit_scan).
 
 The scan itself is claimed per day (two workers do not both score the ledger). Each alert
 is claimed per customer ("risk-alert", "customer:ID"); the claim stays while the account is

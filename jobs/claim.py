@@ -75,6 +75,11 @@ def release(deps: ToolDeps, job: str, periods: list[str]) -> int:
         return release_claims(conn, job, periods)
 
 
+def hold(deps: ToolDeps, job: str, periods: list[str], *, now: datetime) -> list[str]:
+    """Claim periods as done without posting (a state already told); the ones held stay."""
+    return insert_claims(deps.engine, job, periods, now, status="done")
+
+
 def claimed(deps: ToolDeps, job: str, prefix: str = "") -> dict[str, str | None]:
     with deps.engine.connect() as conn:
         return claimed_periods(conn, job, prefix)

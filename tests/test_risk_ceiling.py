@@ -45,6 +45,7 @@ def accounts(draw: st.DrawFn) -> tuple[CustomerFacts, Exposure, _Signals]:
         failed={1: draw(counts)},
         disputes=disputes,
         days_late={1: (history, recent)},
+        exposure={1: balance + draw(st.integers(0, 10**6))},  # other currencies, converted
     )
     return facts, exposure, signals
 

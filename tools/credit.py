@@ -1,10 +1,11 @@
 """Credit limits: each customer's exposure against its limit, today and where it is heading.
 
-Exposure is the open AR (no open orders are recorded in the ledger, so none are added), in
-the customer's currency, the currency its limit is set in. The trend is the straight line
-through the exposure 30 days ago and today: an account under its limit whose line crosses it
-within the next 30 days is "trending" to it. The at-risk scan alerts both kinds each day,
-and "who is over their credit limit?" lists them.
+Exposure is the open AR in every currency (no open orders are recorded in the ledger, so none
+are added), converted to the customer's currency, the one its limit is set in; the risk
+score's credit-limit signal compares the same figure (`limit_exposures`). The trend is the
+straight line through the exposure 30 days ago and today: an account under its limit whose
+line crosses it within the next 30 days is "trending" to it. The at-risk scan alerts an
+account when it enters either state, and "who is over their credit limit?" lists them.
 """
 
 from __future__ import annotations
@@ -78,22 +79,39 @@ def status_of(limit: int, now: int, before: int) -> tuple[Status, int | None]:
     return ("trending" if days <= TREND_DAYS else "ok"), days
 
 
+def over_limit(limit_minor: int | None, exposure_minor: int) -> bool:
+    """Over a credit limit, for an account that may have none."""
+    return limit_minor is not None and is_over(limit_minor, exposure_minor)
+
+
+def limit_exposures(
+    session: Session, day: date, balances: dict[tuple[int, str], int], targets: dict[int, str]
+) -> dict[int, int]:
+    """Exposure against the limit per customer of `targets` (customer -> the currency its
+    limit is set in): its open AR in every currency, converted at `day`'s rates, rounded once.
+    The credit report and the risk score both compare this with the limit."""
+    per: dict[int, dict[str, int]] = {}
+    for (cid, currency), amount in balances.items():
+        if cid in targets:
+            amounts = per.setdefault(cid, {})
+            amounts[currency] = amounts.get(currency, 0) + amount
+    converters: dict[str, Converter] = {}
+    return {
+        cid: converters.setdefault(targets[cid], Converter(session, targets[cid], day)).minor(a)
+        for cid, a in per.items()
+    }
+
+
 def _exposures(
     session: Session, day: date, tz: ZoneInfo, targets: dict[int, str]
 ) -> dict[int, int]:
     """Open AR per customer at the end of `day`, converted to the customer's currency."""
     rows = open_by_customer_bucket(session, day_cut(day, tz), [("all", None, None)])
-    converters: dict[str, Converter] = {}
-    exact: dict[int, Decimal] = {}
+    balances: dict[tuple[int, str], int] = {}
     for row in rows:
-        if row.customer_id not in targets:
-            continue
-        target = targets[row.customer_id]
-        fx = converters.setdefault(target, Converter(session, target, day))
-        exact[row.customer_id] = exact.get(row.customer_id, Decimal(0)) + fx.exact(
-            row.by_bucket["all"], row.currency
-        )
-    return {cid: int(v.to_integral_value()) for cid, v in exact.items()}
+        key = (row.customer_id, row.currency)
+        balances[key] = balances.get(key, 0) + row.by_bucket["all"]
+    return limit_exposures(session, day, balances, targets)
 
 
 def credit_positions(session: Session, day: date, tz: ZoneInfo) -> list[CreditPosition]:

@@ -48,7 +48,9 @@ NONE_LABEL = {
 class CutInput(BaseModel):
     by: CutBy = Field(description="segment, method (payment method), currency or owner")
     as_of: AsOfDate | None = Field(None, description="end-of-day date; today if empty")
-    period_days: int = Field(90, ge=1, le=3650, description="look-back window P in days")
+    period_days: int | None = Field(
+        None, ge=1, le=3650, description="look-back window P in days; ARBOT_PERIOD_DAYS if empty"
+    )
     group: str | None = Field(None, description="one group alone, e.g. enterprise; all if empty")
 
 
@@ -102,8 +104,9 @@ def _plug(groups: dict[str, T], whole: int, get: Callable[[T], int], add: Adder[
 def cut_report(deps: ToolDeps, args: CutInput) -> CutReport:
     s = deps.settings
     day = args.as_of or today(s.tz)
-    start, cut = day_cut(day - timedelta(days=args.period_days), s.tz), day_cut(day, s.tz)
-    whole = MetricsInput(as_of=day, period_days=args.period_days)
+    period = args.period_days or s.period_days
+    start, cut = day_cut(day - timedelta(days=period), s.tz), day_cut(day, s.tz)
+    whole = MetricsInput(as_of=day, period_days=period)
     reserve = tuple(s.reserve_rates_pct)
     with deps.sessions() as session:
         total = ar_metrics(
@@ -119,7 +122,7 @@ def cut_report(deps: ToolDeps, args: CutInput) -> CutReport:
         converted = {name: convert_sums(fx, _merge(parts), day) for name, parts in members.items()}
     _plug_converted(converted, total)
     groups = {
-        name: metrics_of(c, day, args.period_days, total.currency, reserve)
+        name: metrics_of(c, day, period, total.currency, reserve)
         for name, c in sorted(converted.items())
     }
 

@@ -23,6 +23,7 @@ from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
 from tools.format import round_ratio
 from tools.metrics import ArMetrics, Converter, MetricsInput, ar_metrics
+from tools.money import round_minor
 
 NO_SEGMENT = "no segment"
 
@@ -30,7 +31,9 @@ NO_SEGMENT = "no segment"
 class DsoChangeInput(BaseModel):
     as_of: AsOfDate | None = Field(None, description="the later date; today if empty")
     since: AsOfDate | None = Field(None, description="the earlier date; a week before if empty")
-    period_days: int = Field(90, ge=1, le=3650, description="look-back window P in days")
+    period_days: int | None = Field(
+        None, ge=1, le=3650, description="look-back window P in days; ARBOT_PERIOD_DAYS if empty"
+    )
     limit: int = Field(5, ge=1, le=50, description="how many customers to name")
 
 
@@ -79,20 +82,21 @@ def _shares(
     if m.credit_sales_minor == 0:
         return {}
     scale = Decimal(m.period_days) / m.credit_sales_minor
-    return {cid: (a * scale, int(a.to_integral_value())) for cid, a in ar.items()}
+    return {cid: (a * scale, round_minor(a)) for cid, a in ar.items()}
 
 
 def dso_change(deps: ToolDeps, args: DsoChangeInput) -> DsoChange:
     s = deps.settings
     after_day = args.as_of or today(s.tz)
     before_day = args.since or after_day - timedelta(days=7)
+    period = args.period_days or s.period_days
     reports = []
     for day in (before_day, after_day):
         with deps.sessions() as session:
             reports.append(
                 ar_metrics(
                     session,
-                    MetricsInput(as_of=day, period_days=args.period_days),
+                    MetricsInput(as_of=day, period_days=period),
                     tz=s.tz,
                     reporting_currency=s.reporting_currency,
                     reserve_pct=s.reserve_rates_pct,
@@ -111,7 +115,7 @@ def dso_change(deps: ToolDeps, args: DsoChangeInput) -> DsoChange:
     return DsoChange(
         since=before_day,
         as_of=after_day,
-        period_days=args.period_days,
+        period_days=period,
         currency=after.currency,
         dso_before=before.dso,
         dso_after=after.dso,

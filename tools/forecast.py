@@ -6,10 +6,13 @@ time to be paid), the ones never paid counting as "not collected". Only the outc
 possible for an invoice this late count, so an invoice 40 days late at a customer who pays
 15 to 60 days late lands between 41 and 60 days late, and one later than the customer ever
 paid is not expected at all. Too little history (fewer than three invoices) falls back to
-the segment's, then to the customer's terms (issue date + terms; already past: tomorrow).
+the segment's, then to every customer's, then to the customer's terms (issue date + terms;
+already past: tomorrow, unless more than SETTLE_DAYS past, which the history would count as
+not collected).
 
 Three kinds of invoice follow their own rule, first match wins:
-- a promise to pay moves the promised amount to the promised date;
+- a promise to pay moves the promised amount to the promised date, less what the customer
+  paid since recording it; a newer promise for the same invoice (or account) replaces it;
 - a disputed amount is lowered to the share of disputes won in the last year and expected
   when disputes usually close;
 - an invoice whose last payment attempt failed is weighted by the observed dunning recovery
@@ -20,15 +23,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
 from db.ar_sums import dunning_counts
 from db.forecast_inputs import (
+    PromiseRow,
     customer_terms,
     dispute_history,
     disputed_amounts,
@@ -41,7 +45,7 @@ from db.pay_speed import LateSample, late_samples
 from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import Converter
-from tools.money import format_major
+from tools.money import format_major, round_minor
 
 WEEKS = 13
 MIN_SAMPLES = 3
@@ -79,7 +83,9 @@ class CashForecast(BaseModel):
     promised_minor: int = Field(description="of the forecast, moved to a promised date")
     disputed_minor: int = Field(description="open amount under dispute, before lowering")
     failed_card_minor: int = Field(description="open amount whose last attempt failed")
-    basis: dict[str, int] = Field(description="invoices forecast from customer/segment/terms")
+    basis: dict[str, int] = Field(
+        description="invoices forecast from the customer's/segment's/company's history or terms"
+    )
 
 
 Outcomes = dict[int | None, int]  # days paid late (None: not collected) -> invoices
@@ -87,19 +93,22 @@ Outcomes = dict[int | None, int]  # days paid late (None: not collected) -> invo
 
 @dataclass(frozen=True)
 class History:
-    """How late past invoices were paid, per customer and per segment."""
+    """How late past invoices were paid, per customer, per segment and over all customers."""
 
     by_customer: dict[int, Outcomes]
     by_segment: dict[str | None, Outcomes]
+    company: Outcomes
 
     @classmethod
     def of(cls, samples: Sequence[LateSample], segments: dict[int, str | None]) -> History:
         by_customer: dict[int, Outcomes] = defaultdict(lambda: defaultdict(int))
         by_segment: dict[str | None, Outcomes] = defaultdict(lambda: defaultdict(int))
+        company: Outcomes = defaultdict(int)
         for s in samples:
             by_customer[s.customer_id][s.days_late] += s.invoices
             by_segment[segments.get(s.customer_id)][s.days_late] += s.invoices
-        return cls(dict(by_customer), dict(by_segment))
+            company[s.days_late] += s.invoices
+        return cls(dict(by_customer), dict(by_segment), dict(company))
 
 
 def spread(due: date, day: date, outcomes: Outcomes) -> list[tuple[date, Decimal]]:
@@ -112,6 +121,17 @@ def spread(due: date, day: date, outcomes: Outcomes) -> list[tuple[date, Decimal
         return []
     return [
         (due + timedelta(days=d), Decimal(n) / total) for d, n in possible.items() if d is not None
+    ]
+
+
+def standing_promises(rows: Sequence[PromiseRow], day: date) -> list[PromiseRow]:
+    """The promises still owed after `day`: the latest recorded per invoice (or per account)
+    replaces the earlier ones, and what was paid since it was recorded is taken off it."""
+    latest = {(r.customer_id, r.invoice_id, r.currency): r for r in rows}  # oldest first
+    return [
+        replace(r, amount_minor=r.amount_minor - r.paid_since_minor)
+        for r in sorted(latest.values(), key=lambda r: r.promised_on)
+        if r.promised_on > day and r.amount_minor > r.paid_since_minor
     ]
 
 
@@ -145,7 +165,7 @@ def cash_forecast(deps: ToolDeps, args: ForecastInput) -> CashForecast:
             ),
             {cid: segment for cid, (segment, _) in terms.items()},
         )
-        promises = promises_after(session, cut, day)
+        promises = standing_promises(promises_after(session, cut, day), day)
         disputed = disputed_amounts(session, cut)
         won, resolved, dispute_days = dispute_history(session, year_ago, cut)
         failed = failed_last_attempts(session, cut)
@@ -179,7 +199,7 @@ class _Plan:
         self.expected: dict[tuple[date, str], Decimal] = defaultdict(Decimal)
         self.promised: dict[int, int] = {}  # per invoice: the open amount promises took
         self.totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        self.basis: dict[str, int] = {"customer": 0, "segment": 0, "terms": 0}
+        self.basis: dict[str, int] = {"customer": 0, "segment": 0, "company": 0, "terms": 0}
 
     def add(self, when: date, currency: str, amount: Decimal, kind: str | None = None) -> None:
         self.expected[(when, currency)] += amount
@@ -232,7 +252,8 @@ class _Plan:
             _, terms_days = self.terms.get(row.customer_id, (None, None))
             issued = row.issued_at.date()
             due = row.due_on if terms_days is None else issued + timedelta(days=terms_days)
-            self.add(_on(day, due), cur, Decimal(amount))
+            if (day - due).days <= SETTLE_DAYS:
+                self.add(_on(day, due), cur, Decimal(amount))
         else:
             for when, share in spread(row.due_on, day, samples):
                 self.add(when, cur, amount * share)
@@ -246,6 +267,8 @@ class _Plan:
         peers = self.history.by_segment.get(segment, {}) if segment else {}
         if sum(peers.values()) >= MIN_SAMPLES:
             return peers, "segment"
+        if sum(self.history.company.values()) >= MIN_SAMPLES:
+            return self.history.company, "company"
         return {}, "terms"
 
     def result(self, fx: Converter, horizons: list[int], currency: str) -> CashForecast:
@@ -256,7 +279,7 @@ class _Plan:
 
         def within(lo: date, hi: date) -> int:
             total = sum((v for d, v in per_day.items() if lo <= d <= hi), Decimal(0))
-            return int(total.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+            return round_minor(total)
 
         weeks = [
             ForecastWeek(

@@ -30,7 +30,7 @@ from db.pay_speed import LateAverages, days_late_before_and_after
 from db.payments import failed_attempts
 from tools.buckets import due_before
 from tools.clock import AsOfDate, day_cut
-from tools.credit import is_over
+from tools.credit import limit_exposures, over_limit
 from tools.format import (
     format_money,
     format_pay_speed,
@@ -145,7 +145,10 @@ def score_customers(
             customer_ids=ids,
         )
         days_late = late.result()
+    limited = {cid: f.currency for cid, f in facts.items() if f.credit_limit_minor is not None}
+    balances = {key: acc.balance for key, acc in exposure.items()}
     signals = _Signals(
+        exposure=limit_exposures(session, as_of, balances, limited),
         broken=promises_db.broken_promises(
             session, as_of - timedelta(days=PROMISE_WINDOW_DAYS), as_of
         ),
@@ -176,6 +179,7 @@ class _Signals:
     failed: dict[int, int]
     disputes: dict[int, tuple[int, dict[str, int]]]
     days_late: dict[int, tuple[float | None, float | None]]  # (history, recent) averages
+    exposure: dict[int, int]  # against the credit limit: every currency, converted
     money: MoneyText = format_money  # how the reasons write an amount
 
 
@@ -258,15 +262,15 @@ def _count_hits(cid: int, sig: _Signals) -> list[Hit]:
     return hits
 
 
-def _limit_hit(f: CustomerFacts, acc: Exposure, money: MoneyText) -> Hit | None:
-    limit = f.credit_limit_minor
-    if limit is None or not is_over(limit, acc.balance):
+def _limit_hit(f: CustomerFacts, sig: _Signals) -> Hit | None:
+    limit, exposure = f.credit_limit_minor, sig.exposure.get(f.id, 0)
+    if limit is None or not over_limit(limit, exposure):
         return None
     return (
         CREDIT_LIMIT_POINTS,
         lambda: (
-            f"balance {money(acc.balance, f.currency)} is over the credit limit "
-            f"{money(limit, f.currency)}"
+            f"balance {sig.money(exposure, f.currency)} is over the credit limit "
+            f"{sig.money(limit, f.currency)}"
         ),
     )
 
@@ -302,7 +306,7 @@ def _ceiling(f: CustomerFacts, acc: Exposure, sig: _Signals) -> int:
         points += TREND_POINTS
     if acc.balance > 0 and acc.over > 0:
         points += max(OVER_HIGH_POINTS, OVER_POINTS)
-    if f.credit_limit_minor is not None and acc.balance > f.credit_limit_minor:
+    if over_limit(f.credit_limit_minor, sig.exposure.get(cid, 0)):
         points += CREDIT_LIMIT_POINTS
     history, recent = sig.days_late.get(f.id, (None, None))
     # floats here, Decimals in the hit: a margin far above float error keeps this an upper bound
@@ -322,7 +326,7 @@ def _score_one(f: CustomerFacts, acc: Exposure, sig: _Signals, floor: int) -> Ri
             _trend_hit(wd_now, wd_before),
             _share_hit(acc, f.currency, sig.money),
             *_count_hits(f.id, sig),
-            _limit_hit(f, acc, sig.money),
+            _limit_hit(f, sig),
             _slowing_hit(history, recent),
         )
         if hit is not None
@@ -352,8 +356,7 @@ def _score_one(f: CustomerFacts, acc: Exposure, sig: _Signals, floor: int) -> Ri
             broken_promises=sig.broken.get(f.id, 0),
             failed_payment_attempts=sig.failed.get(f.id, 0),
             open_disputes=0 if dispute is None else dispute[0],
-            over_credit_limit=f.credit_limit_minor is not None
-            and is_over(f.credit_limit_minor, acc.balance),
+            over_credit_limit=over_limit(f.credit_limit_minor, sig.exposure.get(f.id, 0)),
             avg_days_late_recent=recent,
             avg_days_late_history=history,
         ),

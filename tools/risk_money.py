@@ -82,6 +82,15 @@ def min_balance_minor(fx: Converter, s: Settings) -> int:
         ) from None
 
 
+def is_material(fx: Converter, s: Settings, currency: str, balance_minor: int) -> bool:
+    """At or over ARBOT_RISK_MIN_BALANCE once converted to the reporting currency. Without a
+    rate for the currency the account counts as material: an alert is not held back for it."""
+    try:
+        return fx.minor({currency: balance_minor}) >= min_balance_minor(fx, s)
+    except MetricsError:
+        return True
+
+
 Buckets = dict[str, dict[str, int]]
 """Open minor units per aging bucket and currency, one account."""
 

@@ -43,3 +43,21 @@ def test_agent_forecasts_cash(db_url: str, make_deps: MakeDeps, fake_llm: FakeOp
     result = json.loads(content.removeprefix('<data tool="cash_forecast">').rsplit("</data>", 1)[0])
     assert result["totals"]["30"] == format_major(expected.totals_minor[30], "USD")
     assert len(result["weeks"]) == 13 and result["as_of"] == AS_OF.isoformat()
+
+
+def test_agent_cuts_and_dso_moves_use_the_period_setting(
+    db_url: str, make_deps: MakeDeps, fake_llm: FakeOpenAI
+) -> None:
+    agent = Agent(make_deps(db_url, period_days=30))
+    fake_llm.push(
+        call("ar_report_by", by="segment", as_of=AS_OF.isoformat()),
+        call("dso_change", as_of=AS_OF.isoformat()),
+        say("Done."),
+    )
+
+    agent.ask("segments, and why did DSO move?", user="U1", thread_key="C1:3.1", today=AS_OF)
+
+    contents = [m["content"] for m in fake_llm.requests[-1]["messages"] if m["role"] == "tool"]
+    results = [json.loads(c.split(">", 1)[1].rsplit("</data>", 1)[0]) for c in contents]
+    # the agent's answers cover the same window as the fast path's and the digest's
+    assert [r["period_days"] for r in results] == [30, 30]

@@ -89,8 +89,8 @@ def test_cash_forecast_with_chart(
     text = post.all_text
     assert "Cash forecast from 2026-06-30 (USD)" in text
     # the hand-computed figures of tests/test_forecast.py
-    assert "Next 30 days: USD 2,050.00" in text.replace("*", "")
-    assert "Week of 2026-07-15: USD 800.00" in text
+    assert "Next 30 days: USD 2,000.00" in text.replace("*", "")
+    assert "Week of 2026-07-15: USD 825.00" in text
     fake_slack.wait_for("files.completeUploadExternal")
     [chart] = fake_slack.uploads()
     assert chart.filename == "cash-forecast-2026-06-30.png"

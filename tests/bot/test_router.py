@@ -169,3 +169,57 @@ def test_drafts_are_proposals(
         invoice,
         tone,
     )
+
+
+# The words a report is cut by survive the typo fixer ("currency" is not "currently").
+CUTS = [
+    ("DSO by currency", "dso", "currency"),
+    ("AR by currencies", "ar", "currency"),
+    ("aging per payment method", "aging", "method"),
+    ("aging by payment methods", "aging", "method"),
+    ("AR by owner", "ar", "owner"),
+    ("DSO per owners", "dso", "owner"),
+    ("DSO by segment", "dso", "segment"),
+    ("aging by segments", "aging", "segment"),
+]
+
+
+@pytest.mark.parametrize(("question", "topic", "by"), CUTS)
+def test_cut_by_group(question: str, topic: str, by: str) -> None:
+    intent = match(question, today=TODAY)
+    assert intent is not None, question
+    assert (intent.tool, intent.topic, intent.by) == ("ar_cut", topic, by)
+
+
+# One customer's credit limit or forecast, or a metric's trend, is not the company-wide
+# answer the fast path has: the agent answers it.
+FOR_THE_AGENT = [
+    "what is Acme Inc credit limit?",
+    "what is the credit limit of Acme Inc",
+    "is Acme over its credit limit?",
+    "forecast for Acme",
+    "Acme cash forecast",
+    "what is our DSO trend",
+    "how is our DSO trending",
+]
+
+
+@pytest.mark.parametrize("question", FOR_THE_AGENT)
+def test_customer_or_trend_questions_go_to_the_agent(question: str) -> None:
+    assert match(question, today=TODAY, segments=lambda: ["enterprise"]) is None
+
+
+COMPANY_WIDE = [
+    ("who is over their credit limit?", "credit_limits"),
+    ("whats our credit exposure", "credit_limits"),
+    ("cash forecast for the next 8 weeks", "cash_forecast"),
+    ("what is the forecast for this month", "cash_forecast"),
+    ("forecast for enterprise", "cash_forecast"),
+    ("why did DSO go up", "dso_change"),
+]
+
+
+@pytest.mark.parametrize(("question", "tool"), COMPANY_WIDE)
+def test_company_wide_look_ahead(question: str, tool: str) -> None:
+    intent = match(question, today=TODAY, segments=lambda: ["enterprise"])
+    assert intent is not None and intent.tool == tool and intent.customer is None

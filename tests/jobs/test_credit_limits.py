@@ -1,5 +1,6 @@
-"""Credit limits: exposure against the limit, worked out by hand; the daily scan alerts each
-account over its limit or heading to it once a day; "who is over their credit limit?"."""
+"""Credit limits: exposure against the limit, worked out by hand; the daily scan alerts an
+account when it goes over its limit or starts heading to it, not each day it stays so;
+"who is over their credit limit?"."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from jobs.runner import run_job
 from tests.cli_helpers import arbot
 from tests.fakes.slack_api import FakeSlack
 from tests.jobs.conftest import ALERTS, job_settings
-from tests.ledger_files import customer, invoice, write_csvs
+from tests.ledger_files import customer, invoice, payment, write_csvs
 from tools.credit import CreditInput, credit_limits
 from tools.csv_import import import_directory
 from tools.deps import ToolDeps, connect
+from tools.risk import score_customers
 
 SCAN = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 OWNER = "U0000000OV"
@@ -80,7 +82,7 @@ def test_exposure_against_limits_by_hand(cdeps: ToolDeps) -> None:
     assert (trending.exposure_before_minor, trending.exposure_minor) == (30_000, 80_000)
 
 
-def test_scan_alerts_each_account_once_a_day(cdeps: ToolDeps, fake_slack: FakeSlack) -> None:
+def test_scan_alerts_each_account_once_per_change(cdeps: ToolDeps, fake_slack: FakeSlack) -> None:
     client: WebClient = make_web_client(cdeps.settings)
     run_job(cdeps, "at-risk-scan", now=SCAN, client=client)
 
@@ -97,9 +99,88 @@ def test_scan_alerts_each_account_once_a_day(cdeps: ToolDeps, fake_slack: FakeSl
         flag_credit_limits(cdeps, SCAN.date(), now=SCAN + timedelta(hours=2), client=client) == []
     )
     assert len(_credit_posts(fake_slack, ALERTS)) == 2
-    # the next day, both still there: alerted again, once each
+    # the next days, both still there: nothing new to tell
     run_job(cdeps, "at-risk-scan", now=SCAN + timedelta(days=1), client=client)
-    assert len(_credit_posts(fake_slack, ALERTS)) == 4
+    run_job(cdeps, "at-risk-scan", now=SCAN + timedelta(days=2), client=client)
+    assert len(_credit_posts(fake_slack, ALERTS)) == 2
+
+
+def test_alert_again_only_after_falling_back_or_getting_worse(
+    db_url: str, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    directory = write_csvs(
+        tmp_path / "days",
+        customers=[
+            customer("BACK", name="Back Co", credit_limit="1000.00"),
+            customer("WORSE", name="Worse Co", credit_limit="1000.00"),
+            customer("SMALL", name="Small Co", credit_limit="10.00"),
+        ],
+        invoices=[
+            invoice("B1", "1500.00", "2026-09-01", "2026-10-01", customer_id="BACK"),
+            invoice("B2", "800.00", "2026-10-20", "2026-11-20", customer_id="BACK"),
+            # 300 on 09-01, 800 from 10-01 (heading to 1000), 1300 from 10-20 (over)
+            invoice("W1", "300.00", "2026-09-01", "2026-12-01", customer_id="WORSE"),
+            invoice("W2", "500.00", "2026-10-01", "2026-12-01", customer_id="WORSE"),
+            invoice("W3", "500.00", "2026-10-20", "2026-12-01", customer_id="WORSE"),
+            # over its limit, but under the ARBOT_RISK_MIN_BALANCE of USD 500.00
+            invoice("S1", "20.00", "2026-09-01", "2026-10-01", customer_id="SMALL"),
+        ],
+        payments=[payment("P1", "B1", "1000.00", "2026-09-10", customer_id="BACK")],
+    )
+    deps = connect(job_settings(db_url, fake_slack.base_url))
+    try:
+        import_directory(deps.engine, directory, tz=deps.settings.tz)
+        client = make_web_client(deps.settings)
+
+        def scan(day: str) -> list[str]:
+            now = datetime.fromisoformat(f"{day}T08:00:00+00:00")
+            before = len(_credit_posts(fake_slack, ALERTS))
+            run_job(deps, "at-risk-scan", now=now, client=client)
+            return _credit_posts(fake_slack, ALERTS)[before:]
+
+        first = scan("2026-09-05")
+        assert len(first) == 1 and "Back Co" in first[0] and "is over its credit limit" in first[0]
+        assert scan("2026-09-06") == []  # still over: no second alert
+        assert scan("2026-09-07") == []
+        heading = scan("2026-10-02")  # Back Co paid down to 500, Worse Co now heading
+        assert len(heading) == 1 and "Worse Co" in heading[0] and "reaches the limit" in heading[0]
+        assert scan("2026-10-15") == []
+        again = scan("2026-10-21")  # Back Co over again; Worse Co from heading to over
+        assert len(again) == 2 and all("is over its credit limit" in p for p in again)
+        assert any("Back Co" in p for p in again) and any("Worse Co" in p for p in again)
+        assert scan("2026-10-22") == []
+    finally:
+        deps.engine.dispose()
+    assert not any("Small Co" in p for p in _credit_posts(fake_slack, ALERTS))
+
+
+def test_the_limit_covers_every_currency_rounded_once_on_every_surface(
+    db_url: str, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    directory = write_csvs(
+        tmp_path / "mixed",
+        customers=[customer("MIX", name="Mixed Co", credit_limit="1000.16")],
+        invoices=[
+            invoice("U1", "1000.00", "2026-11-01", "2026-12-01", customer_id="MIX"),
+            # EUR 0.15 at 1.1 is 16.5 cents: half-up to 17, so 1,000.17 against 1,000.16
+            invoice("E1", "0.15", "2026-11-01", "2026-12-01", customer_id="MIX", currency="EUR"),
+        ],
+        fx_rates=[{"date": "2026-11-01", "currency": "EUR", "rate": "1.1"}],
+    )
+    deps = connect(job_settings(db_url, fake_slack.base_url))
+    try:
+        import_directory(deps.engine, directory, tz=deps.settings.tz)
+        report = credit_limits(deps, CreditInput(as_of=SCAN.date()))
+        with deps.sessions() as session:
+            [risk] = score_customers(session, SCAN.date(), tz=deps.settings.tz)
+    finally:
+        deps.engine.dispose()
+
+    [position] = report.positions
+    assert (position.status, position.exposure_minor) == ("over", 100_017)
+    # the risk score's credit-limit signal compares the same figure
+    assert risk.signals.over_credit_limit
+    assert "balance USD 1,000.17 is over the credit limit USD 1,000.16" in risk.reasons
 
 
 def test_who_is_over_their_credit_limit(
@@ -122,9 +203,9 @@ def test_many_accounts_over_their_limit_do_not_flood_slack(
     names = [f"C{k:02d}" for k in range(22)]
     directory = write_csvs(
         tmp_path / "many",
-        customers=[customer(c, name=f"Big {c}", credit_limit="10.00") for c in names],
+        customers=[customer(c, name=f"Big {c}", credit_limit="1000.00") for c in names],
         invoices=[
-            invoice(f"I{c}", "20.00", "2026-11-01", "2026-12-01", customer_id=c) for c in names
+            invoice(f"I{c}", "2000.00", "2026-11-01", "2026-12-01", customer_id=c) for c in names
         ],
     )
     deps = connect(job_settings(db_url, fake_slack.base_url))
