@@ -170,6 +170,15 @@ def invoice_refs(session: Session, ids: Sequence[int]) -> dict[int, str]:
     return {int(i): str(e) for i, e in session.execute(query)}
 
 
+def lock_invoices(session: Session, ids: Sequence[int]) -> None:
+    """Hold the invoices' rows until commit, in id order so two writers never deadlock:
+    a second payment on the same invoice waits and then sees the first one's amounts.
+    SQLite serialises writers already and has no row locks."""
+    if ids:
+        query = select(Invoice.id).where(Invoice.id.in_(sorted(set(ids)))).order_by(Invoice.id)
+        session.execute(query.with_for_update()).all()
+
+
 def write_payments(session: Session, rows: list[Payment]) -> list[OverApplied]:
     """Insert bank payments and refresh their invoices' settlement and dated sums in the
     same transaction, the path every payment write ends in; returns over-applied invoices."""

@@ -95,8 +95,10 @@ def apply(
         chosen = tuple(allocations)
         currency, left = txn.currency, txn.amount_minor - sum(a.amount_minor for a in chosen)
     with transaction(deps.sessions) as session:
-        if allocations is not None:
-            _check_choice(session, deps, txn, customer_id, chosen)
+        # Under the lock the open amounts read are final until commit: another line applied
+        # meanwhile to the same invoice is seen here, and the over-payment refused.
+        bank_db.lock_invoices(session, [a.invoice_id for a in chosen])
+        _check_choice(session, deps, txn, customer_id, chosen, currency)
         if left < 0:
             raise CashRefused("The chosen invoices take more than the bank line brought in.")
         if not bank_db.decide_if_unapplied(
@@ -176,7 +178,12 @@ def apply(
 
 
 def _check_choice(
-    session: Session, deps: ToolDeps, txn: BankTxn, customer_id: int, chosen: Sequence[Allocation]
+    session: Session,
+    deps: ToolDeps,
+    txn: BankTxn,
+    customer_id: int,
+    chosen: Sequence[Allocation],
+    currency: str,
 ) -> None:
     cut = day_cut(max(today(deps.settings.tz), txn.booked_on), deps.settings.tz)
     open_now = {r.invoice_id: r for r in open_invoices(session, cut, customer_ids=[customer_id])}
@@ -184,10 +191,8 @@ def _check_choice(
         inv = open_now.get(a.invoice_id)
         if inv is None:
             raise CashRefused("A chosen invoice is not open, or not this customer's.")
-        if inv.currency != txn.currency:
-            raise CashRefused(
-                f"{inv.external_id} is in {inv.currency}, the line in {txn.currency}."
-            )
+        if inv.currency != currency:
+            raise CashRefused(f"{inv.external_id} is in {inv.currency}, the line in {currency}.")
         if a.amount_minor <= 0 or a.amount_minor > inv.open_minor:
             raise CashRefused(
                 f"{inv.external_id} has {format_money(inv.open_minor, inv.currency)} open."
