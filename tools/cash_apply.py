@@ -95,12 +95,6 @@ def apply(
         chosen = tuple(allocations)
         currency, left = txn.currency, txn.amount_minor - sum(a.amount_minor for a in chosen)
     with transaction(deps.sessions) as session:
-        # Under the lock the open amounts read are final until commit: another line applied
-        # meanwhile to the same invoice is seen here, and the over-payment refused.
-        bank_db.lock_invoices(session, [a.invoice_id for a in chosen])
-        _check_choice(session, deps, txn, customer_id, chosen, currency)
-        if left < 0:
-            raise CashRefused("The chosen invoices take more than the bank line brought in.")
         if not bank_db.decide_if_unapplied(
             session,
             txn.id,
@@ -112,6 +106,12 @@ def apply(
         ):
             fresh = bank_db.get_txn(session, txn.id)
             raise AlreadyApplied(_decided(fresh) if fresh else "Already decided.")
+        # The line is ours; under the invoices' lock their open amounts stay as read until
+        # commit: another line applied meanwhile to the same invoice is seen, and refused.
+        bank_db.lock_invoices(session, [a.invoice_id for a in chosen])
+        _check_choice(session, deps, txn, customer_id, chosen, currency)
+        if left < 0:
+            raise CashRefused("The chosen invoices take more than the bank line brought in.")
         paid_at = datetime.combine(txn.booked_on, time(), s.tz)
         base = f"{txn.account}/{txn.external_id}"
         refs = bank_db.invoice_refs(session, [a.invoice_id for a in chosen])
