@@ -126,6 +126,11 @@ class Book:
 
 
 CLOSE_NAME = "payer name is close to the customer's"
+# A converted amount needs a person's eye: every converted suggestion stays below 0.9.
+CONVERTED_CAP = 0.85
+# A payer name only close to the customer's (one shared word: "Acme Plumbing" and "Acme
+# Corporation") names another firm as often as this one, whatever the amount says.
+CLOSE_CAP = 0.8
 LEARNED = "payer name learned from an earlier approved match"
 
 
@@ -259,7 +264,7 @@ def _against(
         ]
         if len(fits) == 1:
             words = f"amount equals the open total of {_numbers(fits[0])}, of those named"
-            conf = (0.95 if payer_ok else 0.9) if not how else 0.9
+            conf = (0.95 if payer_ok else 0.9) if not how else CONVERTED_CAP
             allocations, _ = _allocate(fits[0], amount)
             return Suggestion(customer_id, conf, currency, allocations, 0, (*reasons, words))
     if amount == due:
@@ -273,7 +278,12 @@ def _against(
             allocations, _ = _allocate(wider[0], amount)
             words = f"amount equals the open total of {_numbers(wider[0])}, with those named"
             return Suggestion(
-                customer_id, 0.9 if how else 0.95, currency, allocations, 0, (*reasons, words)
+                customer_id,
+                CONVERTED_CAP if how else 0.95,
+                currency,
+                allocations,
+                0,
+                (*reasons, words),
             )
         conf = 0.85 if payer_ok else 0.7
         words = f"overpaid by {format_money(amount - due, currency)}: stays unapplied cash"
@@ -281,7 +291,7 @@ def _against(
         conf = 0.9 if payer_ok else 0.7
         words = f"partial payment: {format_money(due - amount, currency)} stays open"
     if how:
-        conf = min(conf, 0.9)
+        conf = min(conf, CONVERTED_CAP)
     allocations, left = _allocate(invoices, amount)
     return Suggestion(customer_id, conf, currency, allocations, left, (*reasons, words))
 
@@ -307,7 +317,7 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
     amount, conv = money
     pool = [i for i in invoices if i.currency == currency]
     base = (how,) + ((conv,) if conv else ())
-    cap = 0.85 if conv else 1.0  # a converted amount needs a person's eye
+    cap = min(CONVERTED_CAP if conv else 1.0, CLOSE_CAP if how == CLOSE_NAME else 1.0)
     exact = [i for i in pool if i.open_minor == amount]
     if len(exact) == 1:
         words = f"amount equals the open amount of {_numbers(exact)}"
@@ -338,7 +348,7 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
             customer_id, 0.6, currency, _allocate(combos[0], amount)[0], 0, (*base, words)
         )
     tolerance = int(book.fee_tolerance.scaleb(exponent(currency)))
-    fee = 0.85 if how == CLOSE_NAME else 0.9  # a shortfall and a merely close name: ask
+    fee = 0.9
     near = [i for i in pool if 0 < i.open_minor - amount <= tolerance]
     short_combos = [] if near else combinations(pool, amount, slack=tolerance)
     if len(short_combos) == 1:
@@ -369,7 +379,8 @@ def _by_amount_alone(book: Book, r: Receipt, resembling: Sequence[int]) -> Sugge
     if any(number.startswith(w) for w in cut):
         why, conf = "reference is the start of its number (cut off)", 0.95
     elif inv.customer_id in resembling or resembles(book.names, r.payer_name, inv.customer_id):
-        why, conf = "payer name resembles the customer", 0.92
+        close = book.payer(r.payer_name).how == CLOSE_NAME
+        why, conf = "payer name resembles the customer", CLOSE_CAP if close else 0.92
     else:
         why, conf = "payer not recognised", 0.6
     allocation = (Allocation(inv.invoice_id, r.amount_minor),)

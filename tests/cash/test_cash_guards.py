@@ -15,7 +15,7 @@ from db.models import Invoice, Payment
 from tests.cash.ledger import write_ledger
 from tests.cash.statements import Line, csv_text
 from tests.cli_helpers import arbot
-from tools.cash_apply import CashRefused, apply
+from tools.cash_apply import CashRefused, apply, auto_apply
 from tools.cash_match import Allocation
 from tools.deps import ToolDeps
 
@@ -69,3 +69,57 @@ def test_two_lines_applied_at_once_to_one_invoice_pay_it_once(
         paid = s.execute(select(Payment.amount_minor).where(Payment.invoice_id == inv_id)).all()
     assert [int(a) for (a,) in paid] == [800000]
     assert sorted(r.startswith("refused") for r in results) == [False, True], results
+
+
+def _rule(deps: ToolDeps, threshold: float) -> ToolDeps:
+    update = {"cash_auto_apply_confidence": threshold}
+    return ToolDeps(deps.settings.model_copy(update=update), deps.engine, deps.sessions)
+
+
+def _match_json(capsys: pytest.CaptureFixture[str]) -> dict[str, dict[str, object]]:
+    out = arbot(capsys, "cash", "match", "--as-of", "2026-11-30", "--json").json()
+    return {t["bank_txn_id"]: t for t in out["transactions"]}
+
+
+def test_a_payer_sharing_one_word_with_a_customer_is_not_applied_on_the_amount(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _import(
+        tmp_path,
+        capsys,
+        [
+            Line("P1", date(2026, 11, 2), "8000.00", payer="ACME PLUMBING SERVICES", remittance=""),
+            Line("P2", date(2026, 11, 2), "3750.00", payer="Globex Plumbing", remittance=""),
+            Line("P3", date(2026, 11, 2), "1000.00", payer="ACME CORP", remittance=""),
+        ],
+    )
+    found = _match_json(capsys)
+    for ref in ("P1", "P2"):
+        suggestion = found[ref]["suggestion"]
+        assert isinstance(suggestion, dict) and suggestion["confidence"] <= 0.8, found[ref]
+    control = found["P3"]["suggestion"]
+    assert isinstance(control, dict) and control["confidence"] >= 0.9
+    done = apply_rule(_rule(deps, 0.9), _txn_ids(deps))
+    assert done == {"P3"}
+
+
+def test_a_converted_amount_stays_below_the_auto_apply_level(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rates = [{"date": "2026-10-01", "currency": "EUR", "rate": "1.1"}]
+    assert arbot(capsys, "import", str(write_ledger(tmp_path / "l", fx_rates=rates))).code == 0
+    path = tmp_path / "s.csv"
+    line = Line("F1", date(2026, 11, 2), "990.00", payer="Initech GmbH", remittance="INV-003001")
+    path.write_text(csv_text([line]))
+    assert arbot(capsys, "bank", "import", str(path)).code == 0
+    suggestion = _match_json(capsys)["F1"]["suggestion"]
+    assert isinstance(suggestion, dict)
+    assert suggestion["allocations"] == [{"invoice_id": "003001", "amount": "900.00"}]
+    assert suggestion["confidence"] < 0.9
+    assert apply_rule(_rule(deps, 0.9), _txn_ids(deps)) == set()
+
+
+def apply_rule(rule: ToolDeps, ids: dict[str, int]) -> set[str]:
+    """Which lines the auto-apply rule applied, by the bank's id."""
+    by_id = {v: k for k, v in ids.items()}
+    return {by_id[a.txn_id] for a in auto_apply(rule, list(ids.values()))}
