@@ -67,16 +67,17 @@ def decide_if_unapplied(
     session: Session,
     txn_id: int,
     *,
+    from_status: Sequence[str] = (BankTxnStatus.UNAPPLIED,),
     status: str,
     by: str,
     at: datetime,
     how: str | None,
     customer_id: int | None,
 ) -> bool:
-    """Move a line out of `unapplied` once: of two concurrent deciders exactly one wins."""
+    """Move a line out of `from_status` once: of two concurrent deciders exactly one wins."""
     result = session.execute(
         update(BankTxn)
-        .where(BankTxn.id == txn_id, BankTxn.status == BankTxnStatus.UNAPPLIED)
+        .where(BankTxn.id == txn_id, BankTxn.status.in_(list(from_status)))
         .values(
             status=status, decided_by=by, decided_at=at, applied_how=how, customer_id=customer_id
         )
@@ -132,7 +133,8 @@ def cash_week(
     session: Session, first_day: date, last_day: date, start: datetime, end: datetime
 ) -> dict[str, dict[str, int]]:
     """Per currency: credits booked in [first_day, last_day], lines applied automatically and
-    by hand in [start, end), and lines still unapplied booked by last_day."""
+    by hand in [start, end), and lines still unapplied booked by last_day (a line a person
+    left unapplied too: the money came in and sits on no invoice)."""
     amount = func.sum(BankTxn.amount_minor)
     out: dict[str, dict[str, int]] = {"received": {}, "auto": {}, "hand": {}, "unapplied": {}}
     queries = {
@@ -146,7 +148,8 @@ def cash_week(
             BankTxn.applied_how == "hand", BankTxn.decided_at >= start, BankTxn.decided_at < end
         ),
         "unapplied": select(BankTxn.currency, amount).where(
-            BankTxn.status == BankTxnStatus.UNAPPLIED, BankTxn.booked_on <= last_day
+            BankTxn.status.in_([BankTxnStatus.UNAPPLIED, BankTxnStatus.LEFT]),
+            BankTxn.booked_on <= last_day,
         ),
     }
     for key, query in queries.items():

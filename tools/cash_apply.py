@@ -80,7 +80,13 @@ def apply(
     now = now or datetime.now(UTC)
     s = deps.settings
     txn, suggestion = current_suggestion(deps, txn_id)
-    if txn.status != BankTxnStatus.UNAPPLIED:
+    # A line a person left unapplied can still be applied by a person, never by the rule.
+    reopen = (
+        (BankTxnStatus.UNAPPLIED,)
+        if how == "auto"
+        else (BankTxnStatus.UNAPPLIED, BankTxnStatus.LEFT)
+    )
+    if txn.status not in reopen:
         raise AlreadyApplied(_decided(txn))
     if allocations is None:
         if suggestion is None or (suggestion.confidence < 0.5 and not suggestion.allocations):
@@ -98,6 +104,7 @@ def apply(
         if not bank_db.decide_if_unapplied(
             session,
             txn.id,
+            from_status=reopen,
             status=BankTxnStatus.APPLIED,
             by=by,
             at=now,
@@ -163,12 +170,12 @@ def apply(
             event="cash_applied",
             entity="bank_txn",
             entity_id=str(txn.id),
-            before={"status": BankTxnStatus.UNAPPLIED},
+            before={"status": txn.status},
             after=after,
             at=now,
         )
         key = payer_key(txn.payer_name)
-        if key:
+        if key and how != "auto":  # only a person's decision teaches a payer name
             bank_db.learn_alias(session, key, customer_id, txn.id, now)
     applied = sum(a.amount_minor for a in chosen)
     message = f"Applied {format_money(applied, currency)} to {len(chosen)} invoice(s)" + (
@@ -187,8 +194,16 @@ def _check_choice(
 ) -> None:
     cut = day_cut(max(today(deps.settings.tz), txn.booked_on), deps.settings.tz)
     open_now = {r.invoice_id: r for r in open_invoices(session, cut, customer_ids=[customer_id])}
+    seen: dict[int, int] = {}
+    for a in chosen:
+        seen[a.invoice_id] = seen.get(a.invoice_id, 0) + a.amount_minor
     for a in chosen:
         inv = open_now.get(a.invoice_id)
+        if inv is not None and seen[a.invoice_id] != a.amount_minor:
+            raise CashRefused(
+                f"{inv.number or inv.external_id} is chosen more than once; give it once, "
+                f"with the amount together ({format_money(seen[a.invoice_id], currency)})."
+            )
         if inv is None:
             raise CashRefused("A chosen invoice is not open, or not this customer's.")
         if inv.currency != currency:
@@ -203,7 +218,14 @@ def leave(deps: ToolDeps, txn_id: int, by: str, *, now: datetime | None = None) 
     now = now or datetime.now(UTC)
     with transaction(deps.sessions) as session:
         if not bank_db.decide_if_unapplied(
-            session, txn_id, status=BankTxnStatus.LEFT, by=by, at=now, how=None, customer_id=None
+            session,
+            txn_id,
+            from_status=(BankTxnStatus.UNAPPLIED,),
+            status=BankTxnStatus.LEFT,
+            by=by,
+            at=now,
+            how=None,
+            customer_id=None,
         ):
             fresh = bank_db.get_txn(session, txn_id)
             raise AlreadyApplied(_decided(fresh) if fresh else f"bank line {txn_id} does not exist")

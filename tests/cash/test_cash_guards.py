@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from db.bank_models import BankTxn
+from db.bank_models import BankTxn, PayerAlias
 from db.models import Invoice, Payment
 from tests.cash.ledger import write_ledger
 from tests.cash.statements import Line, csv_text
 from tests.cli_helpers import arbot
 from tools.cash_apply import CashRefused, apply, auto_apply
+from tools.cash_keys import payer_key
 from tools.cash_match import Allocation
+from tools.cash_week import cash_week
 from tools.deps import ToolDeps
 
 
@@ -123,3 +125,62 @@ def apply_rule(rule: ToolDeps, ids: dict[str, int]) -> set[str]:
     """Which lines the auto-apply rule applied, by the bank's id."""
     by_id = {v: k for k, v in ids.items()}
     return {by_id[a.txn_id] for a in auto_apply(rule, list(ids.values()))}
+
+
+def test_only_a_person_applying_teaches_a_payer_name(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _import(
+        tmp_path,
+        capsys,
+        [
+            Line("T1", date(2026, 11, 2), "8000.00", payer="ACME CORP", remittance="INV-001234"),
+            Line("T2", date(2026, 11, 2), "2500.00", payer="GLOBEX", remittance="INV-002001"),
+        ],
+    )
+    ids = _txn_ids(deps)
+    assert apply_rule(_rule(deps, 0.9), {"T1": ids["T1"]}) == {"T1"}
+    with deps.sessions() as s:
+        assert s.execute(select(PayerAlias.payer_key)).all() == []
+    assert arbot(capsys, "cash", "apply", "--txn", "T2").code == 0
+    with deps.sessions() as s:
+        assert [str(k) for (k,) in s.execute(select(PayerAlias.payer_key))] == [payer_key("GLOBEX")]
+
+
+def test_a_line_left_unapplied_still_counts_and_can_be_applied_later(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _import(
+        tmp_path,
+        capsys,
+        [Line("L1", date(2026, 11, 2), "8000.00", payer="Acme Corporation", remittance="INV-1234")],
+    )
+    assert arbot(capsys, "cash", "apply", "--txn", "L1", "--leave").code == 0
+    week = cash_week(deps, date(2026, 11, 2), date(2026, 11, 8))
+    assert week.still_unapplied == {"USD": 800000}
+    assert apply_rule(_rule(deps, 0.5), _txn_ids(deps)) == set()  # the rule never overrides
+    again = arbot(capsys, "cash", "apply", "--txn", "L1")
+    assert again.code == 0, again.err
+    assert again.out.strip() == "Applied USD 8,000.00 to 1 invoice(s)."
+    with deps.sessions() as s:
+        paid = s.execute(select(Payment.external_id).where(Payment.source == "bank")).all()
+        status = s.execute(select(BankTxn.status)).scalar_one()
+    assert [str(e) for (e,) in paid] == ["ACC-1/L1/001234"] and status == "applied"
+    assert cash_week(deps, date(2026, 11, 2), date(2026, 11, 8)).still_unapplied == {}
+
+
+def test_the_same_invoice_chosen_twice_is_refused_clearly(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _import(
+        tmp_path,
+        capsys,
+        [Line("W3", date(2026, 10, 10), "2000.00", payer="Globex Industries", remittance="x")],
+    )
+    args = ["--invoice", "INV-002002=100", "--invoice", "INV-002002=200"]
+    run = arbot(capsys, "cash", "apply", "--txn", "W3", *args)
+    assert run.code == 2
+    assert "INV-002002 is chosen more than once" in run.err and "USD 300.00" in run.err
+    with deps.sessions() as s:
+        assert s.execute(select(Payment.id).where(Payment.source == "bank")).all() == []
+        assert s.execute(select(BankTxn.status)).scalar_one() == "unapplied"
