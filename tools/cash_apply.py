@@ -8,6 +8,7 @@ one writes; the payments' (source, external id) uniqueness backs that up.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
@@ -29,6 +30,7 @@ from tools.errors import ToolInputError
 from tools.money import format_money
 
 AUTO = "arbot:auto-apply"
+PAYMENT_ID_MAX = 255  # payments.external_id
 SOURCE = "bank"
 
 
@@ -125,7 +127,7 @@ def apply(
         rows = [
             Payment(
                 source=SOURCE,
-                external_id=f"{base}/{refs[a.invoice_id]}",
+                external_id=_payment_id(base, refs[a.invoice_id]),
                 customer_id=customer_id,
                 invoice_id=a.invoice_id,
                 amount_minor=a.amount_minor,
@@ -140,7 +142,7 @@ def apply(
             rows.append(
                 Payment(
                     source=SOURCE,
-                    external_id=f"{base}/unapplied",
+                    external_id=_payment_id(base, "unapplied"),
                     customer_id=customer_id,
                     invoice_id=None,
                     amount_minor=left,
@@ -182,6 +184,16 @@ def apply(
         f"; {format_money(left, currency)} stays unapplied cash." if left else "."
     )
     return Applied(txn.id, customer_id, currency, chosen, left, message)
+
+
+def _payment_id(base: str, part: str) -> str:
+    """`account/line/invoice`, shortened with a digest when it would not fit the column
+    (a long bank id and a long invoice id together), so it stays unique and stable."""
+    full = f"{base}/{part}"
+    if len(full) <= PAYMENT_ID_MAX:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:32]
+    return f"{full[: PAYMENT_ID_MAX - 33]}~{digest}"
 
 
 def _check_choice(

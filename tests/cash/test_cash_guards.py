@@ -184,3 +184,36 @@ def test_the_same_invoice_chosen_twice_is_refused_clearly(
     with deps.sessions() as s:
         assert s.execute(select(Payment.id).where(Payment.source == "bank")).all() == []
         assert s.execute(select(BankTxn.status)).scalar_one() == "unapplied"
+
+
+def test_an_id_longer_than_its_column_is_refused_by_line(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert arbot(capsys, "import", str(write_ledger(tmp_path / "l"))).code == 0
+    path = tmp_path / "s.csv"
+    lines = [
+        Line("OK1", date(2026, 10, 20), "10.00", payer="a", remittance="b"),
+        Line("X" * 300, date(2026, 10, 20), "10.00", payer="a", remittance="b"),
+    ]
+    path.write_text(csv_text(lines))
+    run = arbot(capsys, "bank", "import", str(path))
+    assert run.code == 2
+    assert "s.csv:3: txn_id is 300 characters long; at most 255" in run.err
+    with deps.sessions() as s:
+        assert s.execute(select(BankTxn.id)).all() == []
+
+
+def test_a_long_bank_id_still_gets_payment_ids_that_fit(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    long_id = "Y" * 255
+    _import(
+        tmp_path,
+        capsys,
+        [Line(long_id, date(2026, 10, 20), "8000.00", payer="Acme Corporation", remittance="x")],
+    )
+    run = arbot(capsys, "cash", "apply", "--txn", long_id, "--invoice", "INV-001234")
+    assert run.code == 0, run.err
+    with deps.sessions() as s:
+        [(ext,)] = s.execute(select(Payment.external_id).where(Payment.source == "bank")).all()
+    assert len(ext) == 255 and ext.startswith(f"ACC-1/{long_id[:100]}")
