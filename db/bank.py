@@ -35,15 +35,12 @@ def get_txn(session: Session, txn_id: int) -> BankTxn | None:
     return session.get(BankTxn, txn_id)
 
 
-def find_txn(session: Session, ref: str) -> BankTxn | None:
-    """A line by our id ("42") or by the bank's reference."""
-    if ref.isdigit():
-        row = session.get(BankTxn, int(ref))
-        if row is not None:
-            return row
-    return session.execute(
-        select(BankTxn).where(BankTxn.external_id == ref).order_by(BankTxn.id).limit(1)
-    ).scalar_one_or_none()
+def txns_by_ref(session: Session, ref: str, account: str | None = None) -> list[BankTxn]:
+    """The lines the bank identifies by `ref` (one per account that used it)."""
+    query = select(BankTxn).where(BankTxn.external_id == ref).order_by(BankTxn.id)
+    if account is not None:
+        query = query.where(BankTxn.account == account)
+    return list(session.execute(query).scalars())
 
 
 def txns(

@@ -176,7 +176,7 @@ def _resembling(book: Book, r: Receipt, customers: Sequence[int]) -> list[Sugges
     return [
         Suggestion(
             s.customer_id,
-            min(s.confidence, 0.92),
+            min(s.confidence, CLOSE_CAP),
             s.currency,
             s.allocations,
             s.unapplied_minor,
@@ -367,8 +367,9 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
 
 
 def _by_amount_alone(book: Book, r: Receipt, resembling: Sequence[int]) -> Suggestion | None:
-    """The one open invoice in the ledger of exactly this amount: sure only when the payer
-    name resembles its customer or the reference starts its number (a truncated reference)."""
+    """The one open invoice in the ledger of exactly this amount: sure only when the reference
+    starts its number (a truncated reference); a payer name that merely resembles its
+    customer is as often another firm sharing a word with it."""
     same = book.by_amount.get((r.currency, r.amount_minor), [])
     if len(same) != 1:
         return None
@@ -379,8 +380,7 @@ def _by_amount_alone(book: Book, r: Receipt, resembling: Sequence[int]) -> Sugge
     if any(number.startswith(w) for w in cut):
         why, conf = "reference is the start of its number (cut off)", 0.95
     elif inv.customer_id in resembling or resembles(book.names, r.payer_name, inv.customer_id):
-        close = book.payer(r.payer_name).how == CLOSE_NAME
-        why, conf = "payer name resembles the customer", CLOSE_CAP if close else 0.92
+        why, conf = "payer name resembles the customer", CLOSE_CAP
     else:
         why, conf = "payer not recognised", 0.6
     allocation = (Allocation(inv.invoice_id, r.amount_minor),)

@@ -268,8 +268,7 @@ def run(args: argparse.Namespace) -> None:
                 # the first statement's lines are decided: leave them out of the second run
                 with transaction(deps.sessions) as session:
                     for x in mine:
-                        txn = bank_db.find_txn(session, x.bank_txn_id)
-                        assert txn is not None
+                        [txn] = bank_db.txns_by_ref(session, x.bank_txn_id)
                         bank_db.decide_if_unapplied(
                             session,
                             txn.id,

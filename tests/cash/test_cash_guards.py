@@ -58,7 +58,9 @@ def test_two_lines_applied_at_once_to_one_invoice_pay_it_once(
         gate.wait()
         try:
             chosen = [Allocation(inv_id, 800000)]
-            results.append(apply(deps, ids[ref], "U1", allocations=chosen, customer_id=cust).message)
+            results.append(
+                apply(deps, ids[ref], "U1", allocations=chosen, customer_id=cust).message
+            )
         except CashRefused as exc:
             results.append(f"refused: {exc}")
 
@@ -217,3 +219,34 @@ def test_a_long_bank_id_still_gets_payment_ids_that_fit(
     with deps.sessions() as s:
         [(ext,)] = s.execute(select(Payment.external_id).where(Payment.source == "bank")).all()
     assert len(ext) == 255 and ext.startswith(f"ACC-1/{long_id[:100]}")
+
+
+def test_a_line_is_found_by_the_bank_id_match_shows_even_when_numeric(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _import(
+        tmp_path,
+        capsys,
+        [
+            Line("2", date(2026, 10, 20), "8000.00", payer="Acme Corporation", remittance="x"),
+            Line("1", date(2026, 10, 21), "2500.00", payer="Globex Industries", remittance="y"),
+        ],
+    )
+    shown = _match_json(capsys)["1"]
+    assert shown["payer_name"] == "Globex Industries"
+    assert arbot(capsys, "cash", "apply", "--txn", "1").code == 0
+    with deps.sessions() as s:
+        status = dict(s.execute(select(BankTxn.external_id, BankTxn.status)).all())
+    assert status == {"1": "applied", "2": "unapplied"}
+    other = tmp_path / "other.csv"
+    other.write_text(
+        csv_text([Line("2", date(2026, 10, 22), "1.00", remittance="z")], account="ACC-2")
+    )
+    assert arbot(capsys, "bank", "import", str(other)).code == 0
+    both = arbot(capsys, "cash", "apply", "--txn", "2")
+    assert both.code == 2 and "several accounts (ACC-1, ACC-2): give --account" in both.err
+    run = arbot(capsys, "cash", "apply", "--txn", "2", "--account", "ACC-1", "--leave")
+    assert run.code == 0, run.err
+    with deps.sessions() as s:
+        rows = s.execute(select(BankTxn.account, BankTxn.status).where(BankTxn.external_id == "2"))
+        assert dict(rows.all()) == {"ACC-1": "left", "ACC-2": "unapplied"}
