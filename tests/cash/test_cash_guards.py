@@ -16,7 +16,7 @@ from tests.cash.ledger import write_ledger
 from tests.cash.statements import Line, csv_text
 from tests.cli_helpers import arbot
 from tools.cash_apply import CashRefused, apply, auto_apply
-from tools.cash_keys import payer_key
+from tools.cash_keys import payer_key, reference_keys
 from tools.cash_match import Allocation
 from tools.cash_week import cash_week
 from tools.deps import ToolDeps
@@ -250,3 +250,37 @@ def test_a_line_is_found_by_the_bank_id_match_shows_even_when_numeric(
     with deps.sessions() as s:
         rows = s.execute(select(BankTxn.account, BankTxn.status).where(BankTxn.external_id == "2"))
         assert dict(rows.all()) == {"ACC-1": "left", "ACC-2": "unapplied"}
+
+
+@pytest.mark.parametrize(
+    ("reference", "keys"),
+    [
+        ("INTEREST 2026-11-30", []),
+        ("Interest Nov 2026", []),
+        ("Nov-2026 fees", []),
+        ("PAYMENT 1,234.00", []),
+        ("30.11.2026 INV-77", ["77"]),
+        ("invoice 12345 nov 2026 1.234,00 EUR", ["12345"]),
+        ("2026-0042", ["20260042", "2026", "42"]),
+        ("INV-001234 INV-001235", ["1234", "1235"]),
+    ],
+)
+def test_dates_years_and_amounts_are_not_read_as_invoice_numbers(
+    reference: str, keys: list[str]
+) -> None:
+    assert reference_keys(reference) == keys
+
+
+def test_an_amount_in_the_reference_does_not_name_an_invoice(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _import(
+        tmp_path,
+        capsys,
+        [
+            Line("R1", date(2026, 11, 2), "12.34", payer="OUR BANK", remittance="FEE 1,234.00"),
+            Line("R2", date(2026, 11, 2), "20.01", payer="", remittance="INTEREST Nov 2001"),
+        ],
+    )
+    found = _match_json(capsys)
+    assert found["R1"]["suggestion"] is None and found["R2"]["suggestion"] is None
