@@ -22,7 +22,7 @@ from db.engine import transaction
 from db.invoices import open_invoices
 from db.models import Payment, PaymentStatus
 from tools.cash_keys import payer_key
-from tools.cash_match import Allocation, Suggestion
+from tools.cash_match import Allocation, Suggestion, suggestion_key
 from tools.cash_suggest import suggestions
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
@@ -77,8 +77,11 @@ def apply(
     customer_id: int | None = None,
     how: str = "hand",
     now: datetime | None = None,
+    shown: str | None = None,
 ) -> Applied:
-    """Apply the line as suggested, or to the `allocations` a person chose for `customer_id`."""
+    """Apply the line as suggested, or to the `allocations` a person chose for `customer_id`.
+    `shown` is the suggestion_key of what a card showed: a suggestion that has changed since
+    (the ledger moved) is refused rather than applied unseen."""
     now = now or datetime.now(UTC)
     s = deps.settings
     txn, suggestion = current_suggestion(deps, txn_id)
@@ -95,6 +98,11 @@ def apply(
             raise CashRefused("No suggestion to apply; choose the invoices.")
         if suggestion.currency != txn.currency and not suggestion.allocations:
             raise CashRefused(suggestion.reasons[-1])
+        if shown is not None and suggestion_key(suggestion) != shown:
+            raise CashRefused(
+                "The suggestion has changed since the card was drawn; nothing was applied. "
+                "The card now shows the current one."
+            )
         chosen, customer_id = suggestion.allocations, suggestion.customer_id
         currency, left = suggestion.currency, suggestion.unapplied_minor
     else:

@@ -13,6 +13,7 @@ from db import bank as bank_db
 from db.bank_models import BankTxnStatus
 from db.invoices import open_invoices
 from tools.cash_apply import current_suggestion
+from tools.cash_match import suggestion_key
 from tools.cash_suggest import suggestions
 from tools.clock import day_cut, today
 from tools.customer_lookup import normalize
@@ -42,6 +43,7 @@ class ShownLine(BaseModel):
     allocations: list[ShownAllocation]
     unapplied_minor: int
     reasons: list[str]
+    suggestion_key: str = ""  # what the Apply button promises (tools.cash_match)
 
 
 class OpenChoice(BaseModel):
@@ -88,6 +90,7 @@ def shown_lines(deps: ToolDeps, txn_ids: Sequence[int] | None = None) -> list[Sh
                 ],
                 unapplied_minor=sug.unapplied_minor if sug else 0,
                 reasons=list(sug.reasons) if sug else [],
+                suggestion_key=suggestion_key(sug) if sug else "",
             )
         )
     return out

@@ -16,6 +16,7 @@ are as sure as a person reading the line would be (tests/bench/bench_cash.py mea
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +71,14 @@ class Suggestion:
     allocations: tuple[Allocation, ...]
     unapplied_minor: int  # what stays unapplied cash on the customer
     reasons: tuple[str, ...]
+
+
+def suggestion_key(s: Suggestion) -> str:
+    """A short fingerprint of what a suggestion would write (customer, invoices, amounts):
+    a card's Apply button carries it, so a click applies what the card showed or nothing."""
+    parts = [str(s.customer_id), s.currency, str(s.unapplied_minor)]
+    parts += [f"{a.invoice_id}={a.amount_minor}" for a in s.allocations]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 # (amount, from currency, to currency, day) -> (converted amount, rate) or None
