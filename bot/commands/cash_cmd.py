@@ -35,10 +35,11 @@ def register(sub: Any) -> None:
     app = cash.add_parser(
         "apply",
         help="apply one bank credit",
-        description="Apply bank line ID (the bank's id as `cash match` shows it, else arbot's id) as suggested, or "
-        "to the invoices given with --customer and --invoice. The payments are dated the "
-        "booking date; what is left stays unapplied cash on the customer. Recorded as applied "
-        "by the OS user running arbot.",
+        description="Apply bank line ID (the bank's id as `cash match` shows it, else arbot's "
+        "id) as suggested, or to the invoices given with --customer and --invoice. The "
+        "payments are dated the booking date; what is left stays unapplied cash on the "
+        "customer. Recorded as applied by the OS user running arbot. A line left unapplied "
+        "can be applied later the same way.",
     )
     app.add_argument("--txn", required=True, metavar="ID")
     app.add_argument(

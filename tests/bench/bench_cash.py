@@ -13,10 +13,11 @@ bank fees deducted from 10%; references spelled "INV-C000123-004", "c000123-004"
 upper case without the legal suffix, with a typo, or a treasury or parent name unrelated to
 the customer's; 5% unrelated credits (interest, refunds); 3% from another firm whose name
 shares one word with a customer's ("ACME PLUMBING SERVICES" beside "Acme Corporation"),
-paying exactly one of that customer's open amounts with no reference: none is theirs. Two statements are read: the
-first on an empty alias table, the second after the people applying the first taught the
-payer names (what approving a match does). `--big` works on a scratch copy of the shared
-ledger, never on the cache itself. Targets: precision >= 99.5%, coverage >= 95%, <= 10 s.
+paying exactly one of that customer's open amounts with no reference: none is theirs. Two
+statements are read: the first on an empty alias table, the second after the people applying
+the first taught the payer names (what approving a match does). `--big` works on a scratch
+copy of the shared ledger, never on the cache itself. Targets: precision >= 99.5%,
+coverage >= 95%, <= 10 s.
 """
 
 from __future__ import annotations
