@@ -47,14 +47,16 @@ def txns(
     session: Session,
     *,
     booked_before: date | None = None,
-    status: str | None = None,
+    status: str | Sequence[str] | None = None,
     ids: Sequence[int] | None = None,
 ) -> list[BankTxn]:
     query = select(BankTxn).order_by(BankTxn.booked_on, BankTxn.id)
     if booked_before is not None:
         query = query.where(BankTxn.booked_on < booked_before)
-    if status is not None:
+    if isinstance(status, str):
         query = query.where(BankTxn.status == status)
+    elif status is not None:
+        query = query.where(BankTxn.status.in_(list(status)))
     if ids is not None:
         query = query.where(BankTxn.id.in_(list(ids)))
     return list(session.execute(query).scalars())

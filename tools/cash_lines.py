@@ -52,10 +52,12 @@ class OpenChoice(BaseModel):
 
 
 def shown_lines(deps: ToolDeps, txn_ids: Sequence[int] | None = None) -> list[ShownLine]:
-    """The lines (default: every unapplied one), with suggestions for those still open."""
+    """The lines (default: every one not applied, those a person left unapplied too: the
+    money came in and sits on no invoice), with suggestions for those still open."""
     s = deps.settings
     with deps.sessions() as session:
-        status = None if txn_ids is not None else BankTxnStatus.UNAPPLIED
+        waiting = (BankTxnStatus.UNAPPLIED, BankTxnStatus.LEFT)
+        status = None if txn_ids is not None else waiting
         lines = bank_db.txns(session, ids=txn_ids, status=status)
         open_lines = [t for t in lines if t.status == BankTxnStatus.UNAPPLIED]
         found = suggestions(session, s, today(s.tz), open_lines) if open_lines else {}
