@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 
-from tools.customer_lookup import normalize
+from rapidfuzz import fuzz
+
+from tools.customer_lookup import NameIndex, normalize
 
 _DIGITS = re.compile(r"\d+")
 TRUNCATED_MIN = 5  # shortest cut-off reference word read as the start of an invoice number
@@ -13,6 +15,18 @@ TRUNCATED_MIN = 5  # shortest cut-off reference word read as the start of an inv
 
 def payer_key(name: str) -> str:
     return normalize(name) if name.strip() else ""
+
+
+SPELLING_MIN = 85  # letters-only likeness of a misspelt name to the customer's
+
+
+def spelled_like(names: NameIndex, payer: str, customer_id: int) -> bool:
+    """Whether the payer name is the customer's name misspelt ("Gkeko SA" for "Gekko SA",
+    "Ollivande rInc"), rather than another firm sharing a word with it ("Acme Plumbing
+    Services" beside "Acme Corporation"): alike letter for letter, spaces aside."""
+    name = names.normal.get(customer_id, "").replace(" ", "")
+    mine = normalize(payer).replace(" ", "")
+    return bool(name and mine) and fuzz.ratio(mine, name) >= SPELLING_MIN
 
 
 def number_keys(text: str | None) -> set[str]:

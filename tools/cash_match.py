@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -31,6 +31,7 @@ from tools.cash_keys import (
     number_keys,
     payer_key,
     reference_keys,
+    spelled_like,
 )
 from tools.customer_lookup import FOUND_SCORE, NameIndex, resembles
 from tools.money import exponent, format_money
@@ -182,16 +183,8 @@ def _resembling(book: Book, r: Receipt, customers: Sequence[int]) -> list[Sugges
     if len(fits) != 1:
         return []
     s = fits[0]
-    return [
-        Suggestion(
-            s.customer_id,
-            min(s.confidence, CLOSE_CAP),
-            s.currency,
-            s.allocations,
-            s.unapplied_minor,
-            s.reasons,
-        )
-    ]
+    sure = 0.92 if spelled_like(book.names, r.payer_name, s.customer_id) else CLOSE_CAP
+    return [replace(s, confidence=min(s.confidence, sure))]
 
 
 def _by_reference(book: Book, r: Receipt) -> dict[int, list[OpenInv]]:
@@ -326,7 +319,8 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
     amount, conv = money
     pool = [i for i in invoices if i.currency == currency]
     base = (how,) + ((conv,) if conv else ())
-    cap = min(CONVERTED_CAP if conv else 1.0, CLOSE_CAP if how == CLOSE_NAME else 1.0)
+    close = how == CLOSE_NAME and not spelled_like(book.names, r.payer_name, customer_id)
+    cap = min(CONVERTED_CAP if conv else 1.0, CLOSE_CAP if close else 1.0)
     exact = [i for i in pool if i.open_minor == amount]
     if len(exact) == 1:
         words = f"amount equals the open amount of {_numbers(exact)}"
@@ -341,14 +335,8 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
     combos = combinations(pool, amount)
     if len(combos) == 1:
         words = f"amount equals the open total of {_numbers(combos[0])}"
-        return Suggestion(
-            customer_id,
-            min(0.92, cap),
-            currency,
-            _allocate(combos[0], amount)[0],
-            0,
-            (*base, words),
-        )
+        allocations = _allocate(combos[0], amount)[0]
+        return Suggestion(customer_id, min(0.92, cap), currency, allocations, 0, (*base, words))
     if combos:
         words = (
             f"amount equals {len(combos)} combinations of open invoices; the oldest is suggested"
@@ -389,7 +377,8 @@ def _by_amount_alone(book: Book, r: Receipt, resembling: Sequence[int]) -> Sugge
     if any(number.startswith(w) for w in cut):
         why, conf = "reference is the start of its number (cut off)", 0.95
     elif inv.customer_id in resembling or resembles(book.names, r.payer_name, inv.customer_id):
-        why, conf = "payer name resembles the customer", CLOSE_CAP
+        spelled = spelled_like(book.names, r.payer_name, inv.customer_id)
+        why, conf = "payer name resembles the customer", 0.92 if spelled else CLOSE_CAP
     else:
         why, conf = "payer not recognised", 0.6
     allocation = (Allocation(inv.invoice_id, r.amount_minor),)
