@@ -35,29 +35,28 @@ def get_txn(session: Session, txn_id: int) -> BankTxn | None:
     return session.get(BankTxn, txn_id)
 
 
-def find_txn(session: Session, ref: str) -> BankTxn | None:
-    """A line by our id ("42") or by the bank's reference."""
-    if ref.isdigit():
-        row = session.get(BankTxn, int(ref))
-        if row is not None:
-            return row
-    return session.execute(
-        select(BankTxn).where(BankTxn.external_id == ref).order_by(BankTxn.id).limit(1)
-    ).scalar_one_or_none()
+def txns_by_ref(session: Session, ref: str, account: str | None = None) -> list[BankTxn]:
+    """The lines the bank identifies by `ref` (one per account that used it)."""
+    query = select(BankTxn).where(BankTxn.external_id == ref).order_by(BankTxn.id)
+    if account is not None:
+        query = query.where(BankTxn.account == account)
+    return list(session.execute(query).scalars())
 
 
 def txns(
     session: Session,
     *,
     booked_before: date | None = None,
-    status: str | None = None,
+    status: str | Sequence[str] | None = None,
     ids: Sequence[int] | None = None,
 ) -> list[BankTxn]:
     query = select(BankTxn).order_by(BankTxn.booked_on, BankTxn.id)
     if booked_before is not None:
         query = query.where(BankTxn.booked_on < booked_before)
-    if status is not None:
+    if isinstance(status, str):
         query = query.where(BankTxn.status == status)
+    elif status is not None:
+        query = query.where(BankTxn.status.in_(list(status)))
     if ids is not None:
         query = query.where(BankTxn.id.in_(list(ids)))
     return list(session.execute(query).scalars())
@@ -67,16 +66,17 @@ def decide_if_unapplied(
     session: Session,
     txn_id: int,
     *,
+    from_status: Sequence[str] = (BankTxnStatus.UNAPPLIED,),
     status: str,
     by: str,
     at: datetime,
     how: str | None,
     customer_id: int | None,
 ) -> bool:
-    """Move a line out of `unapplied` once: of two concurrent deciders exactly one wins."""
+    """Move a line out of `from_status` once: of two concurrent deciders exactly one wins."""
     result = session.execute(
         update(BankTxn)
-        .where(BankTxn.id == txn_id, BankTxn.status == BankTxnStatus.UNAPPLIED)
+        .where(BankTxn.id == txn_id, BankTxn.status.in_(list(from_status)))
         .values(
             status=status, decided_by=by, decided_at=at, applied_how=how, customer_id=customer_id
         )
@@ -132,7 +132,8 @@ def cash_week(
     session: Session, first_day: date, last_day: date, start: datetime, end: datetime
 ) -> dict[str, dict[str, int]]:
     """Per currency: credits booked in [first_day, last_day], lines applied automatically and
-    by hand in [start, end), and lines still unapplied booked by last_day."""
+    by hand in [start, end), and lines still unapplied booked by last_day (a line a person
+    left unapplied too: the money came in and sits on no invoice)."""
     amount = func.sum(BankTxn.amount_minor)
     out: dict[str, dict[str, int]] = {"received": {}, "auto": {}, "hand": {}, "unapplied": {}}
     queries = {
@@ -146,7 +147,8 @@ def cash_week(
             BankTxn.applied_how == "hand", BankTxn.decided_at >= start, BankTxn.decided_at < end
         ),
         "unapplied": select(BankTxn.currency, amount).where(
-            BankTxn.status == BankTxnStatus.UNAPPLIED, BankTxn.booked_on <= last_day
+            BankTxn.status.in_([BankTxnStatus.UNAPPLIED, BankTxnStatus.LEFT]),
+            BankTxn.booked_on <= last_day,
         ),
     }
     for key, query in queries.items():
@@ -168,6 +170,15 @@ def invoice_refs(session: Session, ids: Sequence[int]) -> dict[int, str]:
     """Import id of each invoice."""
     query = select(Invoice.id, Invoice.external_id).where(Invoice.id.in_(list(ids)))
     return {int(i): str(e) for i, e in session.execute(query)}
+
+
+def lock_invoices(session: Session, ids: Sequence[int]) -> None:
+    """Hold the invoices' rows until commit, in id order so two writers never deadlock:
+    a second payment on the same invoice waits and then sees the first one's amounts.
+    SQLite serialises writers already and has no row locks."""
+    if ids:
+        query = select(Invoice.id).where(Invoice.id.in_(sorted(set(ids)))).order_by(Invoice.id)
+        session.execute(query.with_for_update()).all()
 
 
 def write_payments(session: Session, rows: list[Payment]) -> list[OverApplied]:

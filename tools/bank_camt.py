@@ -7,8 +7,11 @@ NtryDtls/TxDtls (Refs/AcctSvcrRef|EndToEndId, Amt, RltdPties/Dbtr[/Pty]/Nm,
 RmtInf/Ustrd | Strd/CdtrRefInf/Ref). A batch entry with several TxDtls is one line per
 TxDtls. Problems are worded FILE:element path, e.g. `stmt.xml:Stmt[1]/Ntry[3]/Amt`.
 
-Only booked entries (Sts BOOK) are read: a pending credit may still be returned. Reversals
-(RvslInd true) are read past like debits.
+Only booked entries (Sts BOOK) are read: a pending credit may still be returned, and has no
+booking date yet. Reversals (RvslInd true) are read past like debits. A line's id is the
+bank's AcctSvcrRef, else the statement's Id with the NtryRef (unique only per statement at
+many banks), else a hash of its content. A batch whose TxDtls amounts do not add up to the
+entry's is refused.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from tools.bank_lines import BankLine, ReadResult, stable_id, unique_hashes
-from tools.money import MoneyError, is_currency, parse_major
+from tools.money import MoneyError, format_major, is_currency, parse_major
 
 Element = ET.Element
 
@@ -70,11 +73,12 @@ def read_camt(path: Path, raw: bytes) -> ReadResult:
         if not account:
             out.errors.append(f"{name}:{where}/Acct/Id: no IBAN or Othr/Id")
             continue
-        statement = f"{name}:{_text(stmt, 'Id') or account}"
+        stmt_id = _text(stmt, "Id")
+        statement = f"{name}:{stmt_id or account}"
         for e_no, entry in enumerate(_kids(stmt, "Ntry"), start=1):
             e_where = f"{where}/Ntry[{e_no}]"
             try:
-                found = _entry(entry, e_where, name, statement, account)
+                found = _entry(entry, e_where, name, (statement, stmt_id), account)
             except _Bad as bad:
                 out.errors.append(f"{name}:{bad.path}: {bad.problem}")
                 continue
@@ -107,23 +111,40 @@ def _booked_on(entry: Element, where: str) -> date:
 
 
 def _entry(
-    entry: Element, where: str, name: str, statement: str, account: str
+    entry: Element, where: str, name: str, statement: tuple[str, str], account: str
 ) -> list[BankLine] | None:
+    """The entry's credit lines; None for an entry read past (debit, reversal, pending)."""
     amount, currency = _amount(_kid(entry, "Amt"), f"{where}/Amt")
     side = _text(entry, "CdtDbtInd")
     if side not in ("CRDT", "DBIT"):
         raise _Bad(f"{where}/CdtDbtInd", f"{side!r} is neither CRDT nor DBIT")
     status = _text(entry, "Sts", "Cd") or _text(entry, "Sts")
+    if status not in ("BOOK", ""):
+        return None  # pending or informational: no booking date yet, read once booked
     booked_on = _booked_on(entry, where)
-    if side == "DBIT" or _text(entry, "RvslInd").lower() == "true" or status not in ("BOOK", ""):
+    if side == "DBIT" or _text(entry, "RvslInd").lower() == "true":
         return None
-    entry_ref = _text(entry, "AcctSvcrRef") or _text(entry, "NtryRef")
+    # AcctSvcrRef is the bank's own id for the entry; NtryRef is unique only within one
+    # statement at many banks (often a counter from 1), so it is kept with the statement's id.
+    ntry_ref, stmt_id = _text(entry, "NtryRef"), statement[1]
+    entry_ref = _text(entry, "AcctSvcrRef") or (
+        f"{stmt_id}/{ntry_ref}" if stmt_id and ntry_ref else ""
+    )
     details = [
         (f"{where}/NtryDtls[{d}]/TxDtls[{t}]", tx)
         for d, dtls in enumerate(_kids(entry, "NtryDtls"), start=1)
         for t, tx in enumerate(_kids(dtls, "TxDtls"), start=1)
     ]
     batch = len(details) > 1
+    if batch:
+        parts = [_amount(_kid(tx, "Amt"), f"{tx_where}/Amt") for tx_where, tx in details]
+        if sum(a for a, _ in parts) != amount:
+            total = format_major(sum(a for a, _ in parts), currency)
+            raise _Bad(
+                f"{where}/NtryDtls",
+                f"the TxDtls amounts add up to {total}, the entry's Amt is "
+                f"{format_major(amount, currency)}",
+            )
     if not details:
         details = [(where, entry)]
     lines = []
@@ -142,7 +163,7 @@ def _entry(
         lines.append(
             BankLine(
                 where=f"{name}:{tx_where}",
-                statement=statement,
+                statement=statement[0],
                 account=account,
                 external_id=ext or stable_id(account, booked_on, amount, currency, ref),
                 booked_on=booked_on,

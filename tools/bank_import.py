@@ -89,10 +89,28 @@ def read_files(paths: Sequence[Path]) -> list[tuple[FileSummary, ReadResult]]:
             continue
         result = READERS[fmt](path, raw)
         errors.extend(result.errors)
+        errors.extend(_too_long(result.lines))
         results.append((FileSummary(path.name, fmt, debits=result.debits), result))
     if errors:
         raise BankImportErrors(errors)
     return results
+
+
+# The columns the ids are stored in (db/bank_models.py).
+ID_LIMITS = {"account": 100, "external_id": 255}
+
+
+def _too_long(lines: Sequence[BankLine]) -> list[str]:
+    """Ids longer than their column: refused by name rather than by the database (SQLite
+    would keep them whole, PostgreSQL would fail the whole import with a driver error)."""
+    out = []
+    for line in lines:
+        for column, limit in ID_LIMITS.items():
+            size = len(getattr(line, column))
+            if size > limit:
+                what = "txn_id" if column == "external_id" else column
+                out.append(f"{line.where}: {what} is {size} characters long; at most {limit}")
+    return out
 
 
 def import_statements(

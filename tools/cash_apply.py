@@ -8,6 +8,7 @@ one writes; the payments' (source, external id) uniqueness backs that up.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
@@ -21,7 +22,7 @@ from db.engine import transaction
 from db.invoices import open_invoices
 from db.models import Payment, PaymentStatus
 from tools.cash_keys import payer_key
-from tools.cash_match import Allocation, Suggestion
+from tools.cash_match import Allocation, Suggestion, suggestion_key
 from tools.cash_suggest import suggestions
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
@@ -29,6 +30,7 @@ from tools.errors import ToolInputError
 from tools.money import format_money
 
 AUTO = "arbot:auto-apply"
+PAYMENT_ID_MAX = 255  # payments.external_id
 SOURCE = "bank"
 
 
@@ -75,18 +77,32 @@ def apply(
     customer_id: int | None = None,
     how: str = "hand",
     now: datetime | None = None,
+    shown: str | None = None,
 ) -> Applied:
-    """Apply the line as suggested, or to the `allocations` a person chose for `customer_id`."""
+    """Apply the line as suggested, or to the `allocations` a person chose for `customer_id`.
+    `shown` is the suggestion_key of what a card showed: a suggestion that has changed since
+    (the ledger moved) is refused rather than applied unseen."""
     now = now or datetime.now(UTC)
     s = deps.settings
     txn, suggestion = current_suggestion(deps, txn_id)
-    if txn.status != BankTxnStatus.UNAPPLIED:
+    # A line a person left unapplied can still be applied by a person, never by the rule.
+    reopen = (
+        (BankTxnStatus.UNAPPLIED,)
+        if how == "auto"
+        else (BankTxnStatus.UNAPPLIED, BankTxnStatus.LEFT)
+    )
+    if txn.status not in reopen:
         raise AlreadyApplied(_decided(txn))
     if allocations is None:
         if suggestion is None or (suggestion.confidence < 0.5 and not suggestion.allocations):
             raise CashRefused("No suggestion to apply; choose the invoices.")
         if suggestion.currency != txn.currency and not suggestion.allocations:
             raise CashRefused(suggestion.reasons[-1])
+        if shown is not None and suggestion_key(suggestion) != shown:
+            raise CashRefused(
+                "The suggestion has changed since the card was drawn; nothing was applied. "
+                "The card now shows the current one."
+            )
         chosen, customer_id = suggestion.allocations, suggestion.customer_id
         currency, left = suggestion.currency, suggestion.unapplied_minor
     else:
@@ -95,13 +111,10 @@ def apply(
         chosen = tuple(allocations)
         currency, left = txn.currency, txn.amount_minor - sum(a.amount_minor for a in chosen)
     with transaction(deps.sessions) as session:
-        if allocations is not None:
-            _check_choice(session, deps, txn, customer_id, chosen)
-        if left < 0:
-            raise CashRefused("The chosen invoices take more than the bank line brought in.")
         if not bank_db.decide_if_unapplied(
             session,
             txn.id,
+            from_status=reopen,
             status=BankTxnStatus.APPLIED,
             by=by,
             at=now,
@@ -110,13 +123,19 @@ def apply(
         ):
             fresh = bank_db.get_txn(session, txn.id)
             raise AlreadyApplied(_decided(fresh) if fresh else "Already decided.")
+        # The line is ours; under the invoices' lock their open amounts stay as read until
+        # commit: another line applied meanwhile to the same invoice is seen, and refused.
+        bank_db.lock_invoices(session, [a.invoice_id for a in chosen])
+        _check_choice(session, deps, txn, customer_id, chosen, currency)
+        if left < 0:
+            raise CashRefused("The chosen invoices take more than the bank line brought in.")
         paid_at = datetime.combine(txn.booked_on, time(), s.tz)
         base = f"{txn.account}/{txn.external_id}"
         refs = bank_db.invoice_refs(session, [a.invoice_id for a in chosen])
         rows = [
             Payment(
                 source=SOURCE,
-                external_id=f"{base}/{refs[a.invoice_id]}",
+                external_id=_payment_id(base, refs[a.invoice_id]),
                 customer_id=customer_id,
                 invoice_id=a.invoice_id,
                 amount_minor=a.amount_minor,
@@ -131,7 +150,7 @@ def apply(
             rows.append(
                 Payment(
                     source=SOURCE,
-                    external_id=f"{base}/unapplied",
+                    external_id=_payment_id(base, "unapplied"),
                     customer_id=customer_id,
                     invoice_id=None,
                     amount_minor=left,
@@ -161,12 +180,12 @@ def apply(
             event="cash_applied",
             entity="bank_txn",
             entity_id=str(txn.id),
-            before={"status": BankTxnStatus.UNAPPLIED},
+            before={"status": txn.status},
             after=after,
             at=now,
         )
         key = payer_key(txn.payer_name)
-        if key:
+        if key and how != "auto":  # only a person's decision teaches a payer name
             bank_db.learn_alias(session, key, customer_id, txn.id, now)
     applied = sum(a.amount_minor for a in chosen)
     message = f"Applied {format_money(applied, currency)} to {len(chosen)} invoice(s)" + (
@@ -175,19 +194,40 @@ def apply(
     return Applied(txn.id, customer_id, currency, chosen, left, message)
 
 
+def _payment_id(base: str, part: str) -> str:
+    """`account/line/invoice`, shortened with a digest when it would not fit the column
+    (a long bank id and a long invoice id together), so it stays unique and stable."""
+    full = f"{base}/{part}"
+    if len(full) <= PAYMENT_ID_MAX:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:32]
+    return f"{full[: PAYMENT_ID_MAX - 33]}~{digest}"
+
+
 def _check_choice(
-    session: Session, deps: ToolDeps, txn: BankTxn, customer_id: int, chosen: Sequence[Allocation]
+    session: Session,
+    deps: ToolDeps,
+    txn: BankTxn,
+    customer_id: int,
+    chosen: Sequence[Allocation],
+    currency: str,
 ) -> None:
     cut = day_cut(max(today(deps.settings.tz), txn.booked_on), deps.settings.tz)
     open_now = {r.invoice_id: r for r in open_invoices(session, cut, customer_ids=[customer_id])}
+    seen: dict[int, int] = {}
+    for a in chosen:
+        seen[a.invoice_id] = seen.get(a.invoice_id, 0) + a.amount_minor
     for a in chosen:
         inv = open_now.get(a.invoice_id)
+        if inv is not None and seen[a.invoice_id] != a.amount_minor:
+            raise CashRefused(
+                f"{inv.number or inv.external_id} is chosen more than once; give it once, "
+                f"with the amount together ({format_money(seen[a.invoice_id], currency)})."
+            )
         if inv is None:
             raise CashRefused("A chosen invoice is not open, or not this customer's.")
-        if inv.currency != txn.currency:
-            raise CashRefused(
-                f"{inv.external_id} is in {inv.currency}, the line in {txn.currency}."
-            )
+        if inv.currency != currency:
+            raise CashRefused(f"{inv.external_id} is in {inv.currency}, the line in {currency}.")
         if a.amount_minor <= 0 or a.amount_minor > inv.open_minor:
             raise CashRefused(
                 f"{inv.external_id} has {format_money(inv.open_minor, inv.currency)} open."
@@ -198,7 +238,14 @@ def leave(deps: ToolDeps, txn_id: int, by: str, *, now: datetime | None = None) 
     now = now or datetime.now(UTC)
     with transaction(deps.sessions) as session:
         if not bank_db.decide_if_unapplied(
-            session, txn_id, status=BankTxnStatus.LEFT, by=by, at=now, how=None, customer_id=None
+            session,
+            txn_id,
+            from_status=(BankTxnStatus.UNAPPLIED,),
+            status=BankTxnStatus.LEFT,
+            by=by,
+            at=now,
+            how=None,
+            customer_id=None,
         ):
             fresh = bank_db.get_txn(session, txn_id)
             raise AlreadyApplied(_decided(fresh) if fresh else f"bank line {txn_id} does not exist")

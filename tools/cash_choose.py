@@ -17,12 +17,25 @@ from tools.invoice_lookup import resolve_invoice
 from tools.money import MoneyError, parse_major
 
 
-def resolve_txn(deps: ToolDeps, ref: str) -> int:
+def resolve_txn(deps: ToolDeps, ref: str, account: str | None = None) -> int:
+    """The line by the bank's id as `cash match` shows it (within `account` when several
+    accounts used it); arbot's own id only when no bank id reads so, since a bank's ids
+    are often small numbers too."""
+    ref = ref.strip()
     with deps.sessions() as session:
-        txn = bank_db.find_txn(session, ref.strip())
-        if txn is None:
-            raise CashRefused(f"no bank line {ref!r}")
-        return txn.id
+        found = bank_db.txns_by_ref(session, ref, account)
+        if len(found) > 1:
+            accounts = ", ".join(t.account for t in found)
+            raise CashRefused(
+                f"bank line {ref!r} is in several accounts ({accounts}): give --account"
+            )
+        if found:
+            return found[0].id
+        own = bank_db.get_txn(session, int(ref)) if ref.isdigit() and account is None else None
+        if own is None:
+            where = f" in account {account!r}" if account else ""
+            raise CashRefused(f"no bank line {ref!r}{where}")
+        return own.id
 
 
 def resolve_choice(

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 
-from tools.customer_lookup import normalize
+from rapidfuzz import fuzz
+
+from tools.customer_lookup import NameIndex, normalize
 
 _DIGITS = re.compile(r"\d+")
 TRUNCATED_MIN = 5  # shortest cut-off reference word read as the start of an invoice number
@@ -13,6 +15,18 @@ TRUNCATED_MIN = 5  # shortest cut-off reference word read as the start of an inv
 
 def payer_key(name: str) -> str:
     return normalize(name) if name.strip() else ""
+
+
+SPELLING_MIN = 85  # letters-only likeness of a misspelt name to the customer's
+
+
+def spelled_like(names: NameIndex, payer: str, customer_id: int) -> bool:
+    """Whether the payer name is the customer's name misspelt ("Gkeko SA" for "Gekko SA",
+    "Ollivande rInc"), rather than another firm sharing a word with it ("Acme Plumbing
+    Services" beside "Acme Corporation"): alike letter for letter, spaces aside."""
+    name = names.normal.get(customer_id, "").replace(" ", "")
+    mine = normalize(payer).replace(" ", "")
+    return bool(name and mine) and fuzz.ratio(mine, name) >= SPELLING_MIN
 
 
 def number_keys(text: str | None) -> set[str]:
@@ -40,11 +54,25 @@ def _compact(text: str) -> str:
     return flat.lstrip("0") if flat.isdigit() else flat
 
 
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+# Numbers a reference carries that are no invoice's: dates ("2026-11-30", "30.11.2026",
+# "11/30/2026"), a month's year ("Nov 2026", "2026 November") and amounts ("1,234.00").
+_NOT_INVOICE = re.compile(
+    r"\b\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b"
+    r"|\b\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})\b"
+    rf"|\b{_MONTH}[\s-]*'?(?:19|20)?\d{{2}}\b|\b(?:19|20)\d{{2}}[\s-]+{_MONTH}(?![a-z])"
+    r"|(?<![\w.,])\d{1,3}(?:[,.']\d{3})*[.,]\d{2}(?![\w.,])"
+    r"|(?<![\w.,])\d+[.,]\d{2}(?![\w.,])",
+    re.IGNORECASE,
+)
+
+
 def reference_keys(reference: str) -> list[str]:
     """Invoice-number candidates in a bank reference, in the order written: digit runs
     joined by - or / ("2026-0042" -> "20260042") and each run alone ("1234/1235"), without
     leading zeros, and words that mix letters and digits ("INV-A17" -> "A17", also with the
-    digits after a space: "C003671 014")."""
+    digits after a space: "C003671 014"). Dates, a month's year and amounts are skipped."""
+    reference = _NOT_INVOICE.sub(" ", reference)
     keys: list[str] = []
 
     def add(key: str) -> None:

@@ -13,6 +13,7 @@ from db import bank as bank_db
 from db.bank_models import BankTxnStatus
 from db.invoices import open_invoices
 from tools.cash_apply import current_suggestion
+from tools.cash_match import suggestion_key
 from tools.cash_suggest import suggestions
 from tools.clock import day_cut, today
 from tools.customer_lookup import normalize
@@ -42,6 +43,7 @@ class ShownLine(BaseModel):
     allocations: list[ShownAllocation]
     unapplied_minor: int
     reasons: list[str]
+    suggestion_key: str = ""  # what the Apply button promises (tools.cash_match)
 
 
 class OpenChoice(BaseModel):
@@ -50,10 +52,12 @@ class OpenChoice(BaseModel):
 
 
 def shown_lines(deps: ToolDeps, txn_ids: Sequence[int] | None = None) -> list[ShownLine]:
-    """The lines (default: every unapplied one), with suggestions for those still open."""
+    """The lines (default: every one not applied, those a person left unapplied too: the
+    money came in and sits on no invoice), with suggestions for those still open."""
     s = deps.settings
     with deps.sessions() as session:
-        status = None if txn_ids is not None else BankTxnStatus.UNAPPLIED
+        waiting = (BankTxnStatus.UNAPPLIED, BankTxnStatus.LEFT)
+        status = None if txn_ids is not None else waiting
         lines = bank_db.txns(session, ids=txn_ids, status=status)
         open_lines = [t for t in lines if t.status == BankTxnStatus.UNAPPLIED]
         found = suggestions(session, s, today(s.tz), open_lines) if open_lines else {}
@@ -88,6 +92,7 @@ def shown_lines(deps: ToolDeps, txn_ids: Sequence[int] | None = None) -> list[Sh
                 ],
                 unapplied_minor=sug.unapplied_minor if sug else 0,
                 reasons=list(sug.reasons) if sug else [],
+                suggestion_key=suggestion_key(sug) if sug else "",
             )
         )
     return out

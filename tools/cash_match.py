@@ -16,9 +16,10 @@ are as sure as a person reading the line would be (tests/bench/bench_cash.py mea
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 
@@ -30,6 +31,7 @@ from tools.cash_keys import (
     number_keys,
     payer_key,
     reference_keys,
+    spelled_like,
 )
 from tools.customer_lookup import FOUND_SCORE, NameIndex, resembles
 from tools.money import exponent, format_money
@@ -70,6 +72,14 @@ class Suggestion:
     allocations: tuple[Allocation, ...]
     unapplied_minor: int  # what stays unapplied cash on the customer
     reasons: tuple[str, ...]
+
+
+def suggestion_key(s: Suggestion) -> str:
+    """A short fingerprint of what a suggestion would write (customer, invoices, amounts):
+    a card's Apply button carries it, so a click applies what the card showed or nothing."""
+    parts = [str(s.customer_id), s.currency, str(s.unapplied_minor)]
+    parts += [f"{a.invoice_id}={a.amount_minor}" for a in s.allocations]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 # (amount, from currency, to currency, day) -> (converted amount, rate) or None
@@ -126,6 +136,11 @@ class Book:
 
 
 CLOSE_NAME = "payer name is close to the customer's"
+# A converted amount needs a person's eye: every converted suggestion stays below 0.9.
+CONVERTED_CAP = 0.85
+# A payer name only close to the customer's (one shared word: "Acme Plumbing" and "Acme
+# Corporation") names another firm as often as this one, whatever the amount says.
+CLOSE_CAP = 0.8
 LEARNED = "payer name learned from an earlier approved match"
 
 
@@ -168,16 +183,8 @@ def _resembling(book: Book, r: Receipt, customers: Sequence[int]) -> list[Sugges
     if len(fits) != 1:
         return []
     s = fits[0]
-    return [
-        Suggestion(
-            s.customer_id,
-            min(s.confidence, 0.92),
-            s.currency,
-            s.allocations,
-            s.unapplied_minor,
-            s.reasons,
-        )
-    ]
+    sure = 0.92 if spelled_like(book.names, r.payer_name, s.customer_id) else CLOSE_CAP
+    return [replace(s, confidence=min(s.confidence, sure))]
 
 
 def _by_reference(book: Book, r: Receipt) -> dict[int, list[OpenInv]]:
@@ -259,7 +266,7 @@ def _against(
         ]
         if len(fits) == 1:
             words = f"amount equals the open total of {_numbers(fits[0])}, of those named"
-            conf = (0.95 if payer_ok else 0.9) if not how else 0.9
+            conf = (0.95 if payer_ok else 0.9) if not how else CONVERTED_CAP
             allocations, _ = _allocate(fits[0], amount)
             return Suggestion(customer_id, conf, currency, allocations, 0, (*reasons, words))
     if amount == due:
@@ -273,7 +280,12 @@ def _against(
             allocations, _ = _allocate(wider[0], amount)
             words = f"amount equals the open total of {_numbers(wider[0])}, with those named"
             return Suggestion(
-                customer_id, 0.9 if how else 0.95, currency, allocations, 0, (*reasons, words)
+                customer_id,
+                CONVERTED_CAP if how else 0.95,
+                currency,
+                allocations,
+                0,
+                (*reasons, words),
             )
         conf = 0.85 if payer_ok else 0.7
         words = f"overpaid by {format_money(amount - due, currency)}: stays unapplied cash"
@@ -281,7 +293,7 @@ def _against(
         conf = 0.9 if payer_ok else 0.7
         words = f"partial payment: {format_money(due - amount, currency)} stays open"
     if how:
-        conf = min(conf, 0.9)
+        conf = min(conf, CONVERTED_CAP)
     allocations, left = _allocate(invoices, amount)
     return Suggestion(customer_id, conf, currency, allocations, left, (*reasons, words))
 
@@ -307,7 +319,8 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
     amount, conv = money
     pool = [i for i in invoices if i.currency == currency]
     base = (how,) + ((conv,) if conv else ())
-    cap = 0.85 if conv else 1.0  # a converted amount needs a person's eye
+    close = how == CLOSE_NAME and not spelled_like(book.names, r.payer_name, customer_id)
+    cap = min(CONVERTED_CAP if conv else 1.0, CLOSE_CAP if close else 1.0)
     exact = [i for i in pool if i.open_minor == amount]
     if len(exact) == 1:
         words = f"amount equals the open amount of {_numbers(exact)}"
@@ -322,14 +335,8 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
     combos = combinations(pool, amount)
     if len(combos) == 1:
         words = f"amount equals the open total of {_numbers(combos[0])}"
-        return Suggestion(
-            customer_id,
-            min(0.92, cap),
-            currency,
-            _allocate(combos[0], amount)[0],
-            0,
-            (*base, words),
-        )
+        allocations = _allocate(combos[0], amount)[0]
+        return Suggestion(customer_id, min(0.92, cap), currency, allocations, 0, (*base, words))
     if combos:
         words = (
             f"amount equals {len(combos)} combinations of open invoices; the oldest is suggested"
@@ -338,7 +345,7 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
             customer_id, 0.6, currency, _allocate(combos[0], amount)[0], 0, (*base, words)
         )
     tolerance = int(book.fee_tolerance.scaleb(exponent(currency)))
-    fee = 0.85 if how == CLOSE_NAME else 0.9  # a shortfall and a merely close name: ask
+    fee = 0.9
     near = [i for i in pool if 0 < i.open_minor - amount <= tolerance]
     short_combos = [] if near else combinations(pool, amount, slack=tolerance)
     if len(short_combos) == 1:
@@ -357,8 +364,9 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
 
 
 def _by_amount_alone(book: Book, r: Receipt, resembling: Sequence[int]) -> Suggestion | None:
-    """The one open invoice in the ledger of exactly this amount: sure only when the payer
-    name resembles its customer or the reference starts its number (a truncated reference)."""
+    """The one open invoice in the ledger of exactly this amount: sure only when the reference
+    starts its number (a truncated reference); a payer name that merely resembles its
+    customer is as often another firm sharing a word with it."""
     same = book.by_amount.get((r.currency, r.amount_minor), [])
     if len(same) != 1:
         return None
@@ -369,7 +377,8 @@ def _by_amount_alone(book: Book, r: Receipt, resembling: Sequence[int]) -> Sugge
     if any(number.startswith(w) for w in cut):
         why, conf = "reference is the start of its number (cut off)", 0.95
     elif inv.customer_id in resembling or resembles(book.names, r.payer_name, inv.customer_id):
-        why, conf = "payer name resembles the customer", 0.92
+        spelled = spelled_like(book.names, r.payer_name, inv.customer_id)
+        why, conf = "payer name resembles the customer", 0.92 if spelled else CLOSE_CAP
     else:
         why, conf = "payer not recognised", 0.6
     allocation = (Allocation(inv.invoice_id, r.amount_minor),)

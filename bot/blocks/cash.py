@@ -1,7 +1,8 @@
 """Cash application cards: one message per statement chunk, a section and buttons per line.
 
 A statement of 200 lines is a few messages, not 200: MAX_LINES_PER_CARD lines each (Slack
-allows 50 blocks; a line takes two). Buttons carry the bank line's id in their value; every
+allows 50 blocks; a line takes two). Buttons carry the bank line's id in their value (Apply also
+the key of the suggestion shown, so a click applies what the card showed); every
 other fact is read again at click time. Payer names and references come from the bank, so
 they are escaped.
 """
@@ -67,7 +68,7 @@ def line_blocks(line: ShownLine) -> list[Block]:
             ButtonElement(
                 text="Apply",
                 action_id=f"{ActionId.CASH_APPLY}:{value}",
-                value=value,
+                value=f"{value}:{line.suggestion_key}",
                 style="primary",
             )
         )

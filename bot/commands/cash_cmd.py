@@ -35,12 +35,16 @@ def register(sub: Any) -> None:
     app = cash.add_parser(
         "apply",
         help="apply one bank credit",
-        description="Apply bank line ID (arbot's id or the bank's reference) as suggested, or "
-        "to the invoices given with --customer and --invoice. The payments are dated the "
-        "booking date; what is left stays unapplied cash on the customer. Recorded as applied "
-        "by the OS user running arbot.",
+        description="Apply bank line ID (the bank's id as `cash match` shows it, else arbot's "
+        "id) as suggested, or to the invoices given with --customer and --invoice. The "
+        "payments are dated the booking date; what is left stays unapplied cash on the "
+        "customer. Recorded as applied by the OS user running arbot. A line left unapplied "
+        "can be applied later the same way.",
     )
     app.add_argument("--txn", required=True, metavar="ID")
+    app.add_argument(
+        "--account", metavar="ACCOUNT", help="the bank account, when several used the line's id"
+    )
     app.add_argument("--customer", metavar="CUSTOMER", help="customer import id or name")
     app.add_argument(
         "--invoice",
@@ -75,7 +79,7 @@ def run_apply(args: argparse.Namespace) -> int:
 
     who = cli_proposer()
     try:
-        txn_id = resolve_txn(deps, args.txn)
+        txn_id = resolve_txn(deps, args.txn, args.account)
         if args.leave:
             print(leave(deps, txn_id, who))
             return 0

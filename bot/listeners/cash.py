@@ -36,9 +36,11 @@ def register(app: App, deps: ToolDeps) -> None:
         if not _allowed(who):
             tell(client, who, NOT_ALLOWED)
             return
-        txn_id = int(action["value"])
+        # "txn:key": the key is what the card showed, so a click applies that or nothing
+        raw_id, _, shown = str(action["value"]).partition(":")
+        txn_id = int(raw_id)
         try:
-            done = apply(deps, txn_id, who.user)
+            done = apply(deps, txn_id, who.user, shown=shown or None)
         except CashRefused as exc:
             tell(client, who, str(exc))
         else:

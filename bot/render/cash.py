@@ -39,6 +39,8 @@ def receipt_item(r: ShownLine) -> Line:
         f" from {r.payer_name or 'unknown payer'} on {r.booked_on}",
         f" (ref {r.reference})" if r.reference else "",
     )
+    if r.status == "left":
+        return (*head, ": left unapplied by a person")
     if r.customer is None:
         return (*head, ": no suggestion")
     to = ", ".join(

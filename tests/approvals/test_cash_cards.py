@@ -14,11 +14,14 @@ from sqlalchemy import select
 
 from bot.blocks.ids import ActionId, CashForm, FieldId, ViewId
 from bot.cash_cards import post_cash_cards
-from db.models import AuditLog, Payment
+from db.bank_models import BankTxn
+from db.models import AuditLog, Invoice, Payment
 from tests.approvals.conftest import APPROVALS_CHANNEL, COLLECTOR, OUTSIDER, SlackEnv
 from tests.cash.statements import Line, csv_text
 from tests.fakes.signing import block_action, view_submission
 from tools.bank_import import import_statements
+from tools.cash_apply import apply
+from tools.cash_match import Allocation
 
 TODAY = datetime.now(UTC).date()
 LINES = [
@@ -142,3 +145,53 @@ def test_choose_invoices_and_leave_unapplied(slack_env: SlackEnv, tmp_path: Path
     card = slack_env.slack.calls("chat.update")[-1].all_text
     assert f"Left unapplied by <@{COLLECTOR}>" in card
     assert f"Applied to Globex by <@{COLLECTOR}>" in card
+
+
+def test_apply_applies_what_the_card_showed_or_nothing(slack_env: SlackEnv, tmp_path: Path) -> None:
+    ts, values = _post(slack_env, tmp_path)
+    apply_w1 = next(k for k in values if k.startswith(ActionId.CASH_APPLY))
+    with slack_env.deps.sessions() as s:
+        a1, acme = s.execute(
+            select(Invoice.id, Invoice.customer_id).where(Invoice.number == "INV-A1")
+        ).one()
+        w2 = s.execute(select(BankTxn.id).where(BankTxn.external_id == "W2")).scalar_one()
+    # The ledger moves after the card was drawn: INV-A1 is partly paid by another line.
+    apply(slack_env.deps, w2, COLLECTOR, allocations=[Allocation(a1, 10000)], customer_id=acme)
+    _click(slack_env, apply_w1, values[apply_w1], ts, COLLECTOR)
+    slack_env.listeners.wait_idle()
+    said = [c.params["text"] for c in slack_env.slack.calls("chat.postEphemeral")]
+    assert any("The suggestion has changed since the card was drawn" in t for t in said), said
+    assert _bank_payments(slack_env) == [("ACC-1/W2/A1", 10000)]
+    redrawn = slack_env.slack.calls("chat.update")[-1]
+    assert "INV-A1 USD 1,100.00" in redrawn.all_text
+    fresh = {
+        e["action_id"]: e["value"]
+        for b in redrawn.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
+    assert fresh[apply_w1] != values[apply_w1]
+    _click(slack_env, apply_w1, fresh[apply_w1], ts, COLLECTOR)
+    slack_env.listeners.wait_idle()
+    assert ("ACC-1/W1/A1", 110000) in _bank_payments(slack_env)
+
+
+def test_the_form_refuses_an_invoice_given_twice(slack_env: SlackEnv, tmp_path: Path) -> None:
+    _post(slack_env, tmp_path)
+    with slack_env.deps.sessions() as s:
+        w2 = s.execute(select(BankTxn.id).where(BankTxn.external_id == "W2")).scalar_one()
+    values_ = {
+        FieldId.INVOICES: {
+            FieldId.INVOICES: {"type": "multi_static_select", "selected_options": []}
+        },
+        FieldId.AMOUNT: {
+            FieldId.AMOUNT: {"type": "plain_text_input", "value": "INV-G1=40, INV-G1=60"}
+        },
+    }
+    meta = CashForm(txn_id=w2).model_dump_json()
+    status, answer = slack_env.sender.interaction(
+        view_submission(ViewId.CASH_CHOOSE, user=COLLECTOR, values=values_, private_metadata=meta)
+    )
+    assert status == 200
+    assert "INV-G1 is chosen more than once" in answer and "USD 100.00" in answer
+    assert _bank_payments(slack_env) == []

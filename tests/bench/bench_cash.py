@@ -11,10 +11,13 @@ The statement: 95% customer receipts paying one invoice or several (20%) of one 
 bank fees deducted from 10%; references spelled "INV-C000123-004", "c000123-004",
 "inv c000123 004", several numbers, truncated, with a typo, or missing; payer names exact,
 upper case without the legal suffix, with a typo, or a treasury or parent name unrelated to
-the customer's; 5% unrelated credits (interest, refunds). Two statements are read: the
-first on an empty alias table, the second after the people applying the first taught the
-payer names (what approving a match does). `--big` works on a scratch copy of the shared
-ledger, never on the cache itself. Targets: precision >= 99.5%, coverage >= 95%, <= 10 s.
+the customer's; 5% unrelated credits (interest, refunds); 3% from another firm whose name
+shares one word with a customer's ("ACME PLUMBING SERVICES" beside "Acme Corporation"),
+paying exactly one of that customer's open amounts with no reference: none is theirs. Two
+statements are read: the first on an empty alias table, the second after the people applying
+the first taught the payer names (what approving a match does). `--big` works on a scratch
+copy of the shared ledger, never on the cache itself. Targets: precision >= 99.5%,
+coverage >= 95%, <= 10 s.
 """
 
 from __future__ import annotations
@@ -139,6 +142,14 @@ def statement(
             continue
         cid = rnd.choice(customers)
         pool = by_customer[cid]
+        if rnd.random() < 0.03:
+            word = names[cid][1].split()[0].upper()
+            trade = rnd.choice(["PLUMBING SERVICES", "DENTAL CARE", "AUTO REPAIRS", "BAKERY"])
+            amount = format_major(pool[0].open_minor, pool[0].currency)
+            other = f"{word} {trade}"
+            out.append(Line(ref, booked, amount, currency=pool[0].currency, payer=other))
+            truth[ref] = Truth(None, frozenset())
+            continue
         k = 1 if rnd.random() < 0.8 or len(pool) < 2 else rnd.randrange(2, min(3, len(pool)) + 1)
         picked = [pool.pop(rnd.randrange(len(pool))) for _ in range(k)]
         if not pool:
@@ -258,8 +269,7 @@ def run(args: argparse.Namespace) -> None:
                 # the first statement's lines are decided: leave them out of the second run
                 with transaction(deps.sessions) as session:
                     for x in mine:
-                        txn = bank_db.find_txn(session, x.bank_txn_id)
-                        assert txn is not None
+                        [txn] = bank_db.txns_by_ref(session, x.bank_txn_id)
                         bank_db.decide_if_unapplied(
                             session,
                             txn.id,

@@ -188,4 +188,7 @@ def test_camt_batch_entries_pending_and_reversed_credits(
     run = arbot(capsys, "bank", "import", str(path))
     assert run.code == 0, run.err
     assert "2 new, 0 already known, 2 skipped (debits, reversals, pending)" in run.out
-    assert _rows(deps) == [("B1/1", 1000, "Payer 1", "INV-1"), ("B1/2", 2000, "Payer 2", "INV-2")]
+    assert _rows(deps) == [
+        ("S/B1/1", 1000, "Payer 1", "INV-1"),
+        ("S/B1/2", 2000, "Payer 2", "INV-2"),
+    ]

@@ -53,3 +53,14 @@ def test_match_the_wire_from_acme_finds_that_receipt(
     assert "from ACME CORP" in run.out and "Globex" not in run.out
     none = arbot(capsys, "ask", "match the 999 wire from Acme")
     assert "No bank receipt waiting to be applied matches 999 from acme." in none.out
+
+
+def test_a_line_left_unapplied_is_still_listed_as_unapplied_cash(
+    statement: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert arbot(capsys, "cash", "apply", "--txn", "W2", "--leave").code == 0
+    run = arbot(capsys, "ask", "unapplied cash")
+    assert "3 bank receipt(s) not applied yet, with the best suggestion:" in run.out
+    assert (
+        "USD 3.17 from unknown payer on 2026-11-02 (ref INTEREST): left unapplied by a person"
+    ) in run.out
