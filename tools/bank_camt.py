@@ -153,9 +153,10 @@ def _entry(
             amount, tx_currency = _amount(_kid(tx, "Amt"), f"{tx_where}/Amt")
             if tx_currency != currency:
                 raise _Bad(f"{tx_where}/Amt", "currency differs from the entry's")
+        remittance = _kid(tx, "RmtInf")
+        unstructured = [] if remittance is None else _kids(remittance, "Ustrd")
         ref = " ".join(
-            [_text(u) for u in _kids(_kid(tx, "RmtInf") or ET.Element("x"), "Ustrd")]
-            + [_text(tx, "RmtInf", "Strd", "CdtrRefInf", "Ref")]
+            [_text(u) for u in unstructured] + [_text(tx, "RmtInf", "Strd", "CdtrRefInf", "Ref")]
         ).strip() or _text(entry, "AddtlNtryInf")
         payer = _text(tx, "RltdPties", "Dbtr", "Nm") or _text(tx, "RltdPties", "Dbtr", "Pty", "Nm")
         own_ref = _text(tx, "Refs", "AcctSvcrRef")
