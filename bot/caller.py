@@ -65,7 +65,8 @@ class Caller:
 
     @property
     def on_team(self) -> bool:
-        """A finance user or an approver: may act on an alert wherever they see it."""
+        """A finance user or an approver: may act on an alert or a bank-receipt card wherever
+        they see it."""
         return self.finance or self.approver
 
 

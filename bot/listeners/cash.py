@@ -25,15 +25,11 @@ from tools.deps import ToolDeps
 NOT_ALLOWED = "Only finance users (ARBOT_FINANCE_USERS) or approvers can apply bank receipts."
 
 
-def _allowed(who: Caller) -> bool:
-    return who.approver or who.finance
-
-
 def register(app: App, deps: ToolDeps) -> None:
     def on_apply(
         body: dict[str, Any], action: dict[str, Any], client: WebClient, who: Caller
     ) -> None:
-        if not _allowed(who):
+        if not who.on_team:
             tell(client, who, NOT_ALLOWED)
             return
         # "txn:key": the key is what the card showed, so a click applies that or nothing
@@ -50,7 +46,7 @@ def register(app: App, deps: ToolDeps) -> None:
     def on_leave(
         body: dict[str, Any], action: dict[str, Any], client: WebClient, who: Caller
     ) -> None:
-        if not _allowed(who):
+        if not who.on_team:
             tell(client, who, NOT_ALLOWED)
             return
         txn_id = int(action["value"])
@@ -63,7 +59,7 @@ def register(app: App, deps: ToolDeps) -> None:
     def on_choose(
         body: dict[str, Any], action: dict[str, Any], client: WebClient, who: Caller
     ) -> None:
-        if not _allowed(who):
+        if not who.on_team:
             tell(client, who, NOT_ALLOWED)
             return
         txn_id = int(action["value"])
@@ -74,7 +70,7 @@ def register(app: App, deps: ToolDeps) -> None:
 
     def on_submit(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
         who = caller(context)
-        if not _allowed(who):
+        if not who.on_team:
             ack(**field_errors(FieldId.AMOUNT, NOT_ALLOWED))
             return
         form = CashForm.model_validate_json(view["private_metadata"])
