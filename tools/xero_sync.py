@@ -97,6 +97,11 @@ class XeroSession:
             oauth2_token_getter=lambda: self.token,
             oauth2_token_saver=self._saved,
         )
+        # urllib3 would wait out a 429 itself, unseen and unbounded; the sync's backoff
+        # (tools.sync_retry) decides instead, the same way for every vendor.
+        self.client.rest_client.pool_manager.connection_pool_kw["retries"] = urllib3.Retry(
+            0, respect_retry_after_header=False, raise_on_status=False
+        )
         self.api = AccountingApi(self.client, base_url=s.xero_api_base.rstrip("/"))
         seed = load_refresh_token(s, deps.engine, SOURCE) or need_setting(
             deps, "xero_refresh_token"

@@ -6,8 +6,9 @@ import argparse
 import sys
 from typing import Any
 
+from tools.books_sync import SyncStats
 from tools.deps import connect
-from tools.quickbooks_sync import SyncStats, run_quickbooks_sync
+from tools.quickbooks_sync import run_quickbooks_sync
 from tools.reconcile import sources_held
 from tools.settings import load_settings
 from tools.stripe_sync import SyncInterrupted
@@ -55,13 +56,13 @@ def double_count_warning(others: list[str]) -> str:
     )
 
 
-def summary(stats: SyncStats) -> str:
+def summary(stats: SyncStats, vendor: str = "QuickBooks") -> str:
     parts = [f"{n} {entity}" for entity, n in stats.objects.items() if n]
-    lines = ["read from QuickBooks: " + (", ".join(parts) if parts else "nothing changed")]
+    lines = [f"read from {vendor}: " + (", ".join(parts) if parts else "nothing changed")]
     if stats.retries:
         lines.append(f"retries after rate limits or errors: {stats.retries}")
     if stats.problems:
-        lines.append(f"left out ({len(stats.problems)}), fix them in QuickBooks and sync again:")
+        lines.append(f"left out ({len(stats.problems)}), fix them in {vendor} and sync again:")
         lines += [f"  {p}" for p in stats.problems[:50]]
         if len(stats.problems) > 50:
             lines.append(f"  and {len(stats.problems) - 50} more")
