@@ -17,10 +17,10 @@ Emails, in this order:
    connection fails after the message went out (during DATA) before the server answered.
 
 Write-offs of Stripe invoices call invoices.mark_uncollectible with an idempotency key
-derived from the action id (a retry after a crash replays Stripe's first answer); those of
-QuickBooks invoices post a bad-debt credit memo with request ids derived the same way
-(tools.quickbooks_write). Then written_off_at is recorded and the settlement refreshed in one
-transaction with the status change.
+derived from the action id (a retry after a crash replays Stripe's first answer); QuickBooks
+and Xero invoices get a bad-debt credit memo / note, with request ids / Idempotency-Keys
+derived the same way (tools.quickbooks_write, tools.xero_write). Then written_off_at is
+recorded and the settlement refreshed in one transaction with the status change.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from db.actions import (
 from db.engine import transaction
 from db.invoices import mark_written_off
 from db.models import ActionKind, ActionStatus
-from tools import actions, dunning, quickbooks_write, write_off
+from tools import actions, dunning, quickbooks_write, write_off, xero_write
 from tools.actions import ActionInfo
 from tools.deps import ToolDeps
 from tools.mailer import (
@@ -58,6 +58,7 @@ from tools.redact import redact, redact_logger
 from tools.settings import SettingsError
 
 log = logging.getLogger(__name__)
+_BOOKS = {"stripe": "Stripe mark_uncollectible", "quickbooks": "QuickBooks", "xero": "Xero"}
 ACTOR = "outbox"
 DELIVERY_UNKNOWN = "delivery unknown: check the outbox"
 
@@ -363,9 +364,13 @@ class Outbox:
                 books = quickbooks_write.write_off_action(
                     deps, action_id=a.id, payload=a.payload, on=on
                 )
+            elif inv["source"] == "xero":
+                on = self.clock().astimezone(deps.settings.tz).date()
+                books = xero_write.write_off_action(deps, action_id=a.id, payload=a.payload, on=on)
         except Exception as exc:
-            permanent = isinstance(exc, PermanentError | quickbooks_write.Refused | SettingsError)
-            vendor = "Stripe mark_uncollectible" if inv["source"] == "stripe" else "QuickBooks"
+            refused = PermanentError | quickbooks_write.Refused | xero_write.Refused | SettingsError
+            permanent = isinstance(exc, refused)
+            vendor = _BOOKS.get(inv["source"], inv["source"])
             to, values = self._failure_values(a, f"{vendor} failed: {exc}", permanent)
             self._finish(a, to, "retry" if to == ActionStatus.APPROVED else "failed", values)
             log.warning("event=outbox_books_failed action=%s attempt=%s", a.id, a.attempts)
@@ -384,7 +389,10 @@ class Outbox:
                 at=now,
             )
             key = idempotency_key(a.id) if inv["source"] == "stripe" else None
+            # The card names the document the books received (decision_note is free once approved).
             done = {"last_error": None, "next_attempt_at": None}
+            if books.get("books_note"):
+                done["decision_note"] = books.pop("books_note")
             detail = {"stripe_idempotency_key": key, **books}
             if not self._finish_in(session, a, ActionStatus.DONE, "done", done, detail):
                 raise RuntimeError(f"lost the claim on action {a.id}; ledger change rolled back")
