@@ -96,8 +96,8 @@ def keep_write_offs(conn: Connection, source: str, invoices: dict[str, dict[str,
 
 
 def zero_dropped(conn: Connection, source: str, rows: Rows, documents: set[str]) -> None:
-    """Rows under `documents` (external ids "DOC:...") that their newest version no longer
-    has go to zero (db.source_rows says why); rows the new version has are left as mapped."""
+    """Rows under `documents` (external ids "DOC:...") that are absent from what the current
+    version maps to go to zero (db.source_rows says why); the mapped rows are kept as they are."""
     if not documents:
         return
     prefixes = [f"{doc}:" for doc in documents]

@@ -16,7 +16,7 @@ How Xero's documents become ledger rows, as the accountants read the AR ledger:
 - Overpayment / Prepayment (RECEIVE-*): cash received; each allocation is a payment of its
   invoice, `RemainingCredit` is unapplied cash.
 Every row of a document is keyed "DOCUMENT-ID:..." so that re-reading an edited, voided or
-deleted document zeroes the rows its newest version no longer has (books_apply.zero_dropped).
+deleted document zeroes the rows it does not map to any more (books_apply.zero_dropped).
 Dates: Xero writes `/Date(epoch-ms+offset)/` (the spec's x-is-msdate) or ISO 8601; a document
 date is the company's calendar day, placed at its midnight in ARBOT_TZ.
 """

@@ -3,7 +3,7 @@ driven by the real `xero-python` client in tests.
 
 Shapes follow Xero's published OpenAPI description (xero_accounting.yaml, xero-identity.yaml):
 list answers are envelopes `{"Id", "Status": "OK", "ProviderName", "DateTimeUTC",
-"pagination": {"page", "pageSize", "pageCount", "itemCount"}, "<Entity>": [...]}`; ids are
+"pagination": {"page", "pageSize"}, "<Entity>": [...]}`; ids are
 UUIDs (`ContactID`, `InvoiceID`, `PaymentID`, `CreditNoteID`, `OverpaymentID`,
 `PrepaymentID`); dates are `/Date(epoch-ms+0000)/` (x-is-msdate), with `DateString`;
 `UpdatedDateUTC` is `/Date(epoch-ms+0000)/` to the millisecond; amounts are JSON numbers in
@@ -28,6 +28,7 @@ token (`expire_access_token`) and plant a malformed object (`plant`).
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import re
@@ -108,7 +109,7 @@ class FakeXero:
     requests_recorded: bool = True
     _tokens: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.RLock = field(default_factory=threading.RLock)
-    _sorted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _sorted: dict[str, tuple[list[datetime], list[dict[str, Any]]]] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -373,34 +374,37 @@ class FakeXero:
                          "refresh_token": self.refresh_token,
                          "scope": form.get("scope", "")}, {}  # fmt: skip
 
-    def _ordered(self, entity: str) -> list[dict[str, Any]]:
+    def _ordered(self, entity: str) -> tuple[list[datetime], list[dict[str, Any]]]:
+        """(update times, objects) in update order, ties by id; kept until a change."""
         if entity not in self._sorted:
-            objs = self.objects[entity].values()
-            self._sorted[entity] = sorted(
-                objs, key=lambda o: (_ms(o["UpdatedDateUTC"]), str(o.get(ID_FIELDS[entity])))
+            keyed = sorted(
+                ((_ms(o["UpdatedDateUTC"]), str(o.get(ID_FIELDS[entity]))), o)
+                for o in self.objects[entity].values()
             )
+            self._sorted[entity] = ([k[0] for k, _ in keyed], [o for _, o in keyed])
         return self._sorted[entity]
 
     def _list(self, entity: str, rec: Recorded) -> dict[str, Any]:
-        objs = self._ordered(entity)
+        times, objs = self._ordered(entity)
+        start = 0
         since = rec.headers.get("if-modified-since")
         if since:
             at = datetime.fromisoformat(since)
-            at = at.replace(tzinfo=UTC) if at.tzinfo is None else at
-            objs = [o for o in objs if _ms(o["UpdatedDateUTC"]) >= at]
+            start = bisect.bisect_left(times, at.replace(tzinfo=UTC) if at.tzinfo is None else at)
         where = rec.query.get("where")
-        if where:
-            m = _WHERE.match(where)
-            assert m, f"unsupported where {where!r}"
-            objs = [o for o in objs if o.get(m.group(1), m.group(2)) == m.group(2)]
+        match = _WHERE.match(where) if where else None
+        assert match or not where, f"unsupported where {where!r}"
+        chosen = (
+            o
+            for o in itertools.islice(objs, start, None)
+            if match is None or o.get(match.group(1), match.group(2)) == match.group(2)
+        )
         size = min(int(rec.query.get("pageSize", 100)), 1000)
         page = int(rec.query.get("page", 1))
-        chunk = objs[(page - 1) * size : page * size]
+        chunk = list(itertools.islice(chosen, (page - 1) * size, page * size))
         return {"Id": str(uuid.uuid4()), "Status": "OK", "ProviderName": "arbot tests",
                 "DateTimeUTC": ms_date(datetime.now(UTC)),
-                "pagination": {"page": page, "pageSize": size,
-                               "pageCount": -(-len(objs) // size), "itemCount": len(objs)},
-                entity: chunk}  # fmt: skip
+                "pagination": {"page": page, "pageSize": size}, entity: chunk}  # fmt: skip
 
     def _idempotent(self, rec: Recorded, parts: list[str]) -> tuple[int, Any, dict[str, str]]:
         key = rec.headers.get("idempotency-key")
