@@ -18,6 +18,7 @@ malformed or unexpected object is reported with its id and the rest of its page 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -219,10 +220,16 @@ def _cursor_name(entity: str) -> str:
     return f"xero:{entity}"
 
 
+@functools.lru_cache(maxsize=8192)
+def _stamp_of(raw: str) -> str:
+    """Objects changed together share their raw UpdatedDateUTC: each is parsed once."""
+    return stamp(parse_time(raw, "UpdatedDateUTC"))
+
+
 def _stamper(entity: str) -> Callable[[Any, str | None], str | None]:
     def at(obj: Any, default: str | None) -> str | None:
         try:
-            return stamp(parse_time(obj["UpdatedDateUTC"], "UpdatedDateUTC"))
+            return _stamp_of(str(obj["UpdatedDateUTC"]))
         except (ValueError, KeyError, TypeError):
             return default  # the server placed it here; it belongs with its neighbours
 

@@ -4,6 +4,7 @@ documents."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import select
 
 from bot.cli import main
 from db.models import Payment
-from tests.fakes.xero_api import FakeXero
+from tests.fakes.xero_api import CLIENT_SECRET, FIRST_REFRESH_TOKEN, FakeXero
 from tests.xero.conftest import build_world, sync
 from tests.xero.test_sync import ar, due, invoices
 from tools.deps import ToolDeps
@@ -110,3 +111,16 @@ def test_many_changes_in_one_millisecond_are_each_read(xdeps: ToolDeps, fake: Fa
     again = sync(xdeps, page_size=3)
     assert again.objects["Invoices"] == 1 and later in invoices(xdeps)
     assert ar(xdeps)[0] == due(fake, w.paid, w.part, w.credited, w.open_) + 7 * 1000 + 2000
+
+
+def test_tokens_never_reach_the_logs(
+    xdeps: ToolDeps, fake: FakeXero, caplog: pytest.LogCaptureFixture
+) -> None:
+    build_world(fake)
+    caplog.set_level(logging.DEBUG)
+    fake.expire_access_token(after_calls=1)  # a refresh in the middle
+    sync(xdeps, page_size=2)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "127.0.0.1" in logged  # the clients did log their requests
+    for token in (fake.access_token, fake.refresh_token, FIRST_REFRESH_TOKEN, CLIENT_SECRET):
+        assert token and token not in logged
