@@ -86,11 +86,14 @@ def write_rows(
     return problems
 
 
-def keep_write_offs(conn: Connection, source: str, invoices: dict[str, dict[str, Any]]) -> None:
+def keep_write_offs(
+    conn: Connection, source: str, invoices: dict[str, dict[str, Any]], *, any_: bool | None = None
+) -> None:
     """The accounting systems record a write-off as a credit document, not a stamp on the
-    invoice: a re-read invoice keeps the stamp the ledger holds."""
-    if not source_rows.any_written_off(conn, source):
-        return  # the common case, and one indexed probe instead of a lookup per invoice
+    invoice: a re-read invoice keeps the stamp the ledger holds. `any_`: whether the source
+    has any written-off invoice, when the caller knows (a probe per page scans the invoices)."""
+    if not (source_rows.any_written_off(conn, source) if any_ is None else any_):
+        return  # the common case, and one probe instead of a lookup per invoice
     for ext, (_voided, written) in sq.invoice_stamps(conn, source, list(invoices)).items():
         invoices[ext]["written_off_at"] = written
 

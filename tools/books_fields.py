@@ -47,7 +47,7 @@ def minor(value: Any, currency: str, name: str) -> int:
     if isinstance(value, bool):
         raise Malformed(f"{name} {value!r} is not a number")
     try:
-        amount = Decimal(str(value))
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
         raise Malformed(f"{name} {value!r} is not a number") from exc
     if not amount.is_finite():

@@ -16,8 +16,16 @@ from tools.xero_map import SOURCE, Mapper, obj_id
 _REALLOCATED = frozenset({"CreditNotes", "Overpayments", "Prepayments"})
 
 
-def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -> list[Problem]:
-    """Write one page of one entity; return the objects (or rows of them) left out."""
+def apply_page(
+    conn: Connection,
+    mapper: Mapper,
+    entity: str,
+    objs: list[Obj],
+    *,
+    any_written_off: bool | None = None,
+) -> list[Problem]:
+    """Write one page of one entity; return the objects (or rows of them) left out.
+    `any_written_off`: whether the ledger holds a written-off Xero invoice, if known."""
     problems: list[Problem] = []
     rows: Rows = empty_rows()
     owner: dict[tuple[str, str], str] = {}
@@ -38,7 +46,7 @@ def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -
     if entity in _REALLOCATED:
         zero_dropped(conn, SOURCE, rows, read)
     if entity == "Invoices":
-        keep_write_offs(conn, SOURCE, rows["invoices"])
+        keep_write_offs(conn, SOURCE, rows["invoices"], any_=any_written_off)
     return write_rows(conn, SOURCE, entity, rows, owner, write_offs, problems)
 
 

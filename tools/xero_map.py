@@ -23,6 +23,7 @@ date is the company's calendar day, placed at its midnight in ARBOT_TZ.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -63,7 +64,21 @@ def parse_time(value: Any, name: str) -> datetime:
 
 def parse_day(value: Any, name: str) -> date:
     """A document date: Xero sends the day at midnight UTC, so the UTC calendar day."""
-    return parse_time(value, name).date()
+    try:
+        return _day(str(value))
+    except Malformed as exc:
+        raise Malformed(f"{name} {value!r} is not a date") from exc
+
+
+@functools.lru_cache(maxsize=4096)
+def _day(text: str) -> date:
+    """Documents share few dates (a year is 365), so each is parsed once."""
+    return parse_time(text, "date").date()
+
+
+@functools.lru_cache(maxsize=4096)
+def _midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tz).astimezone(UTC)
 
 
 def updated_at(obj: Obj) -> datetime:
@@ -106,7 +121,7 @@ class Mapper:
         return code
 
     def _at(self, day: date) -> datetime:
-        return datetime.combine(day, time(0), self.tz).astimezone(UTC)
+        return _midnight(day, self.tz)
 
     def _date(self, obj: Obj, name: str = "Date") -> datetime:
         return self._at(parse_day(need(obj, name), name))

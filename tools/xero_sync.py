@@ -32,6 +32,7 @@ from xero_python.api_client import ApiClient, Configuration
 from xero_python.api_client.oauth2 import OAuth2Token, TokenApi
 from xero_python.exceptions import ApiException, HTTPStatusException
 
+from db import source_rows
 from db import stripe_sql as sq
 from tools import books_sync
 from tools.books_sync import EntityPages, SyncStats, sync_entity
@@ -158,12 +159,17 @@ class XeroSync:
             with self.deps.engine.begin() as c:
                 for entity in ENTITIES:
                     sq.delete_cursor(c, _cursor_name(entity))
+        with self.deps.engine.connect() as c:
+            # Asked once: a write-off stamped while this sync runs is read back by the next.
+            written_off = source_rows.any_written_off(c, SOURCE)
         for entity in ENTITIES:
             pages = EntityPages(
                 label=f"Xero {entity}",
                 cursor_name=_cursor_name(entity),
                 fetch=lambda cursor, e=entity: self._page(e, cursor),  # type: ignore[misc]
-                apply=lambda conn, objs, e=entity: apply_page(conn, self.mapper, e, objs),  # type: ignore[misc]
+                apply=lambda conn, objs, e=entity: apply_page(  # type: ignore[misc]
+                    conn, self.mapper, e, objs, any_written_off=written_off
+                ),
                 stamp=_stamper(entity),
                 ident=_identifier(entity),
             )
