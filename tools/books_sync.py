@@ -36,6 +36,7 @@ class SyncStats:
     deleted: int = 0
     problems: list[Problem] = field(default_factory=list)
     fetch_seconds: float = 0.0  # waiting on the vendor client (HTTP and JSON) for a page
+    vendor_seconds: float = 0.0  # inside the vendor client, in the fetch thread (overlaps ours)
     process_seconds: float = 0.0  # ours: mapping, staging, upserts, settlement, commit
 
     @property
@@ -74,11 +75,19 @@ def sync_entity(
 ) -> None:
     with deps.engine.connect() as c:
         cursor = Cursor.load(sq.get_cursor(c, pages.cursor_name))
+
+    def fetch(at: Cursor) -> list[Any]:
+        started = time.perf_counter()
+        try:
+            return pages.fetch(at)
+        finally:
+            stats.vendor_seconds += time.perf_counter() - started
+
     with (
         tqdm(desc=pages.label, unit=" obj", disable=progress_disabled) as bar,
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="books-fetch") as pool,
     ):
-        pending = pool.submit(pages.fetch, Cursor.load(cursor.dump()))
+        pending = pool.submit(fetch, Cursor.load(cursor.dump()))
         done = False
         while not done:
             waited = time.perf_counter()
@@ -88,7 +97,7 @@ def sync_entity(
             fresh, done = cursor.advance(page, page_size, pages.stamp, pages.ident)
             state = cursor.dump()
             if not done:
-                pending = pool.submit(pages.fetch, Cursor.load(state))
+                pending = pool.submit(fetch, Cursor.load(state))
             with deps.engine.begin() as c:
                 stats.problems += pages.apply(c, fresh)
                 sq.set_cursor(c, pages.cursor_name, state)

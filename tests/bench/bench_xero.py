@@ -133,6 +133,10 @@ def main() -> int:
         f"({100 * s.fetch_seconds / total:.0f}%)"
     )
     print(
+        f"inside xero-python, in the fetch thread, overlapping the writes: "
+        f"{s.vendor_seconds:.1f}s ({100 * s.vendor_seconds / total:.0f}% of the wall time)"
+    )
+    print(
         f"our processing (map + upsert + settle + commit): {s.process_seconds:.1f}s "
         f"({100 * s.process_seconds / total:.0f}%)"
     )
