@@ -16,12 +16,15 @@ are as sure as a person reading the line would be (tests/bench/bench_cash.py mea
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+
+from rapidfuzz import fuzz
 
 from tools.cash_combos import combinations, with_named
 from tools.cash_keys import (
@@ -31,6 +34,7 @@ from tools.cash_keys import (
     number_keys,
     payer_key,
     reference_keys,
+    shares_word,
     spelled_like,
 )
 from tools.customer_lookup import FOUND_SCORE, NameIndex, resembles
@@ -96,6 +100,7 @@ class Book:
     by_key: dict[str, list[OpenInv]] = field(default_factory=dict)
     by_customer: dict[int, list[OpenInv]] = field(default_factory=dict)
     by_amount: dict[tuple[str, int], list[OpenInv]] = field(default_factory=dict)
+    amounts: dict[str, list[int]] = field(default_factory=dict)  # open amounts, sorted
     _payers: dict[str, Payer] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -105,6 +110,18 @@ class Book:
                 self.by_key.setdefault(key, []).append(inv)
             self.by_customer.setdefault(inv.customer_id, []).append(inv)
             self.by_amount.setdefault((inv.currency, inv.open_minor), []).append(inv)
+            self.amounts.setdefault(inv.currency, []).append(inv.open_minor)
+        for amounts in self.amounts.values():
+            amounts.sort()
+
+    def chance(self, currency: str, amount: int) -> float:
+        """How likely a credit that pays none of our invoices lands on some open amount by
+        chance: the open invoices within a quarter of this amount, per minor unit of that
+        span. Small on a sparse ledger, larger on a dense one."""
+        amounts = self.amounts.get(currency, [])
+        low, high = int(amount * 0.8), int(amount * 1.25) + 1
+        near = bisect.bisect_right(amounts, high) - bisect.bisect_left(amounts, low)
+        return near / max(high - low, 1)
 
     def payer(self, name: str) -> Payer:
         """Who the payer name points to: a learned alias, else the name lookup's answer."""
@@ -159,14 +176,18 @@ def suggest(book: Book, r: Receipt) -> Suggestion | None:
         s = _against(book, r, customer_id, invoices, bool(how), how)
         if s is not None:
             found.append(s)
-    if found and max(s.confidence for s in found) >= 0.9:
-        return max(found, key=lambda s: s.confidence)
     payer = book.payer(r.payer_name)
+    if found and max(s.confidence for s in found) >= 0.9:
+        best = max(found, key=lambda s: s.confidence)
+        # A misspelt number can name another customer's invoice: an invoice of exactly
+        # this amount that the reference misspells outweighs a partial payment of it.
+        alone = _by_amount_alone(book, r, payer)
+        return alone if alone is not None and alone.confidence > best.confidence else best
     if payer.customer_id is not None:
         found.append(_by_payer(book, r, payer.customer_id, payer.how))
     else:
         found.extend(_resembling(book, r, payer.resembles))
-    alone = _by_amount_alone(book, r, payer.resembles)
+    alone = _by_amount_alone(book, r, payer)
     if alone is not None:
         found.append(alone)
     return max(found, key=lambda s: s.confidence) if found else None
@@ -363,22 +384,43 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
     return Suggestion(customer_id, 0.5, currency, (), amount, (*base, words))
 
 
-def _by_amount_alone(book: Book, r: Receipt, resembling: Sequence[int]) -> Suggestion | None:
-    """The one open invoice in the ledger of exactly this amount: sure only when the reference
-    starts its number (a truncated reference); a payer name that merely resembles its
-    customer is as often another firm sharing a word with it."""
+# An amount that is not round and that an unrelated credit would hit less often than this
+# (see Book.chance) names its invoice even when the payer is a name we have never seen (a
+# parent company's treasury, a payment agent).
+RARE_CHANCE = 0.004
+MISSPELT_NUMBER = 90  # likeness of a reference word to an invoice number with a typo
+
+
+def _by_amount_alone(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
+    """The one open invoice in the ledger of exactly this amount: sure when the reference
+    starts its number (cut off) or misspells it, or when the payer is unknown and the amount
+    is one a stray credit would rarely hit; a payer name that merely resembles its customer
+    is as often another firm sharing a word with it, and a payer that is another customer
+    is not guessed away."""
     same = book.by_amount.get((r.currency, r.amount_minor), [])
     if len(same) != 1:
         return None
     inv = same[0]
     words = f"amount equals the open amount of {_numbers(same)}, the only such invoice"
     number = compact_number(inv.number or inv.external_id)
-    cut = [w for w in compact_words(r.reference) if len(w) >= TRUNCATED_MIN and w != number]
-    if any(number.startswith(w) for w in cut):
+    written = [w for w in compact_words(r.reference) if len(w) >= TRUNCATED_MIN and w != number]
+    if any(number.startswith(w) for w in written):
         why, conf = "reference is the start of its number (cut off)", 0.95
-    elif inv.customer_id in resembling or resembles(book.names, r.payer_name, inv.customer_id):
+    elif any(fuzz.ratio(w, number) >= MISSPELT_NUMBER for w in written):
+        why, conf = "reference is its number misspelt", 0.95
+    elif (
+        inv.customer_id in payer.resembles
+        or resembles(book.names, r.payer_name, inv.customer_id)
+        or shares_word(book.names, r.payer_name, inv.customer_id)
+    ):
         spelled = spelled_like(book.names, r.payer_name, inv.customer_id)
         why, conf = "payer name resembles the customer", 0.92 if spelled else CLOSE_CAP
+    elif (
+        payer.how in ("", CLOSE_NAME)
+        and r.amount_minor % 100
+        and book.chance(r.currency, r.amount_minor) < RARE_CHANCE
+    ):
+        why, conf = "payer not recognised, but no stray credit is likely to hit this amount", 0.9
     else:
         why, conf = "payer not recognised", 0.6
     allocation = (Allocation(inv.invoice_id, r.amount_minor),)
