@@ -11,8 +11,8 @@ import pytest
 
 from tests.cash.ledger import ledger_files, write_ledger
 from tests.cash.statements import Line, csv_text
-from tests.ledger_files import invoice
 from tests.cli_helpers import arbot
+from tests.ledger_files import invoice
 from tools.deps import ToolDeps
 
 D = date(2026, 11, 2)
