@@ -78,10 +78,12 @@ def apply(
     how: str = "hand",
     now: datetime | None = None,
     shown: str | None = None,
+    slack_user: str | None = None,
 ) -> Applied:
     """Apply the line as suggested, or to the `allocations` a person chose for `customer_id`.
     `shown` is the suggestion_key of what a card showed: a suggestion that has changed since
-    (the ledger moved) is refused rather than applied unseen."""
+    (the ledger moved) is refused rather than applied unseen. `slack_user` is the Slack user
+    a command-line user `by` stands for, named in the audit too."""
     now = now or datetime.now(UTC)
     s = deps.settings
     txn, suggestion = current_suggestion(deps, txn_id)
@@ -173,7 +175,7 @@ def apply(
             ],
             "unapplied_minor": left,
             "currency": currency,
-        }
+        } | ({"slack_user": slack_user} if slack_user else {})
         insert_audit(
             session,
             actor=by,
@@ -234,7 +236,14 @@ def _check_choice(
             )
 
 
-def leave(deps: ToolDeps, txn_id: int, by: str, *, now: datetime | None = None) -> str:
+def leave(
+    deps: ToolDeps,
+    txn_id: int,
+    by: str,
+    *,
+    now: datetime | None = None,
+    slack_user: str | None = None,
+) -> str:
     now = now or datetime.now(UTC)
     with transaction(deps.sessions) as session:
         if not bank_db.decide_if_unapplied(
@@ -256,7 +265,8 @@ def leave(deps: ToolDeps, txn_id: int, by: str, *, now: datetime | None = None) 
             entity="bank_txn",
             entity_id=str(txn_id),
             before={"status": BankTxnStatus.UNAPPLIED},
-            after={"status": BankTxnStatus.LEFT},
+            after={"status": BankTxnStatus.LEFT}
+            | ({"slack_user": slack_user} if slack_user else {}),
             at=now,
         )
     return "Left unapplied."
