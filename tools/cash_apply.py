@@ -272,6 +272,39 @@ def leave(
     return "Left unapplied."
 
 
+def reopen(deps: ToolDeps, txn_id: int, by: str, *, now: datetime | None = None) -> str:
+    """A line left unapplied back to waiting, so its suggestion is offered again."""
+    now = now or datetime.now(UTC)
+    with transaction(deps.sessions) as session:
+        if not bank_db.decide_if_unapplied(
+            session,
+            txn_id,
+            from_status=(BankTxnStatus.LEFT,),
+            status=BankTxnStatus.UNAPPLIED,
+            by=by,
+            at=now,
+            how=None,
+            customer_id=None,
+        ):
+            fresh = bank_db.get_txn(session, txn_id)
+            if fresh is None:
+                raise AlreadyApplied(f"bank line {txn_id} does not exist")
+            if fresh.status == BankTxnStatus.UNAPPLIED:
+                return "Already waiting for a decision."
+            raise AlreadyApplied(_decided(fresh))
+        insert_audit(
+            session,
+            actor=by,
+            event="cash_reopened",
+            entity="bank_txn",
+            entity_id=str(txn_id),
+            before={"status": BankTxnStatus.LEFT},
+            after={"status": BankTxnStatus.UNAPPLIED},
+            at=now,
+        )
+    return "The suggestion is back on the card."
+
+
 def auto_apply(
     deps: ToolDeps, txn_ids: Sequence[int], *, now: datetime | None = None
 ) -> list[Applied]:
