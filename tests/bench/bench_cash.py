@@ -6,6 +6,7 @@ receipts suggested right), and seconds per 10,000 bank lines.
     python -m tests.bench.bench_cash                       # 2,000 customers, 5,000 lines
     python -m tests.bench.bench_cash --customers 7000 --lines 10000
     python -m tests.bench.bench_cash --big --lines 10000   # the million-invoice ledger
+    python -m tests.bench.bench_cash --big --lines 10000 --db postgresql
 
 The statement: 95% customer receipts paying one invoice or several (20%) of one customer,
 bank fees deducted from 10%; references spelled "INV-C000123-004", "c000123-004",
@@ -25,6 +26,7 @@ coverage >= 95%, <= 10 s.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import tempfile
@@ -35,12 +37,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from db import bank as bank_db
 from db.customers import customer_names
 from db.demo import write_demo_csvs
 from db.engine import make_engine, transaction, upgrade
 from db.invoices import OpenInvoiceRow, open_invoices
-from tests.bench.big_ledger import BENCH_DIR, big_ledger_url
+from tests.bench.big_ledger import BENCH_DIR, PG_SCHEMA, PG_URL, big_ledger_url
 from tests.cash.statements import Line, csv_text
 from tools.bank_import import import_statements
 from tools.cash_keys import payer_key
@@ -61,7 +65,34 @@ class Truth:
     kind: str = ""  # the messiness the generator gave the line: "payer=... ref=... fee multi"
 
 
+SCRATCH = f"cash_bench_{os.getpid()}"
+
+
+def _pg_scratch() -> str:
+    """The shared PostgreSQL ledger read through a scratch schema that holds the bank tables
+    the bench writes: the cache itself is never written, and nothing is copied."""
+    big_ledger_url("postgresql")
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {SCRATCH}"))
+        for table in ("bank_txns", "payer_aliases"):
+            conn.execute(
+                sa.text(f"CREATE TABLE {SCRATCH}.{table} (LIKE {PG_SCHEMA}.{table} INCLUDING ALL)")
+            )
+    admin.dispose()
+    return f"{PG_URL}?options=-csearch_path%3D{SCRATCH}%2C{PG_SCHEMA}"
+
+
+def _drop_scratch() -> None:
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {SCRATCH} CASCADE"))
+    admin.dispose()
+
+
 def _ledger(args: argparse.Namespace, workdir: Path) -> str:
+    if args.big and args.db == "postgresql":
+        return _pg_scratch()
     if args.big:
         source = Path(big_ledger_url("sqlite").removeprefix("sqlite:///"))
         copy = BENCH_DIR / "cash-bench.db"
@@ -237,6 +268,14 @@ def _teach(deps: ToolDeps, lines: Iterable[Line], truth: dict[str, Truth]) -> No
 
 
 def run(args: argparse.Namespace) -> None:
+    try:
+        _run(args)
+    finally:
+        if args.big and args.db == "postgresql":
+            _drop_scratch()
+
+
+def _run(args: argparse.Namespace) -> None:
     rnd = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -305,5 +344,8 @@ if __name__ == "__main__":
     parser.add_argument("--lines", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--big", action="store_true", help="the million-invoice ledger")
+    parser.add_argument(
+        "--db", choices=["sqlite", "postgresql"], default="sqlite", help="with --big"
+    )
     parser.add_argument("--misses", action="store_true", help="print every wrong or missed line")
     run(parser.parse_args())
