@@ -97,6 +97,7 @@ class NameIndex:
         self.by_external: dict[str, list[CustomerName]] = {}
         self.by_folded_external: dict[str, list[CustomerName]] = {}
         self.by_folded_name: dict[str, list[CustomerName]] = {}
+        self._alike: dict[str, set[int]] = {}  # a query word's start -> names alike in it
         for c in names:
             self.by_external.setdefault(c.external_id, []).append(c)
             self.by_folded_external.setdefault(c.external_id.casefold(), []).append(c)
@@ -123,8 +124,12 @@ class NameIndex:
         word when none is alike in all."""
         per_word = []
         for w in words:
-            keys = near_starts(w[: BLOCK + 1])
-            found = set().union(*(self.by_start.get(k, set()) for k in keys))
+            found = self._alike.get(w[: BLOCK + 1])
+            if found is None:
+                keys = near_starts(w[: BLOCK + 1])
+                found = self._alike[w[: BLOCK + 1]] = set().union(
+                    *(self.by_start.get(k, set()) for k in keys)
+                )
             if found:
                 per_word.append(found)
         if not per_word:
