@@ -35,6 +35,7 @@ from tools.deps import ToolDeps
 from tools.disputes import OpenDisputesInput, open_disputes
 from tools.dso_change import DsoChangeInput, dso_change
 from tools.dunning import DunningInput, propose_dunning_email
+from tools.errors import ToolInputError
 from tools.forecast import ForecastInput, cash_forecast
 from tools.metrics import MetricsError, MetricsInput
 from tools.overdue import TopOverdueInput, top_overdue
@@ -169,6 +170,8 @@ def _read(deps: ToolDeps, intent: Intent) -> BaseModel:
         return Refusal(lead="I can't answer that exactly", message=str(exc))
     except ReconcileError as exc:
         return Refusal(lead="Nothing to compare", message=str(exc))
+    except ToolInputError as exc:
+        return Refusal(lead="I can't answer that as asked", message=str(exc))
 
 
 def _propose(deps: ToolDeps, intent: Intent, context: AskContext) -> BaseModel:

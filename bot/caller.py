@@ -23,6 +23,8 @@ from typing import Any, cast
 from slack_bolt import BoltContext
 
 from bot.access import NOT_FINANCE, WRONG_PLACE, Access
+from tools.action_model import cli_os_user, cli_proposer
+from tools.settings import Settings
 
 CONTEXT_KEY = "arbot_caller"
 
@@ -137,3 +139,20 @@ def caller_middleware(access: Access, approvers: Collection[str]) -> Callable[..
 def caller(context: BoltContext) -> Caller:
     """The caller the middleware resolved for this request."""
     return cast(Caller, context[CONTEXT_KEY])
+
+
+def cli_caller(settings: Settings, access: Access, os_user: str | None = None) -> Caller:
+    """The person behind a command-line action, as the Slack rules see them: the Slack user
+    ARBOT_CLI_SLACK_USERS names for the OS user running arbot (nobody when it names none),
+    so `on_team` decides for the command line exactly as for a click on a card."""
+    me = cli_os_user(cli_proposer(os_user)) or ""
+    slack_id = settings.cli_slack_user(me) or ""
+    return Caller(
+        user=slack_id,
+        is_finance=access.is_finance,
+        approver=bool(slack_id) and slack_id in settings.approvers,
+        channel=None,
+        allowed_place=False,
+        thread_ts=None,
+        message_ts=None,
+    )

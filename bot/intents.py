@@ -121,12 +121,18 @@ ACTION_VERB = _re(
     r"^(please |can you |could you )?(record|log|add|file|note|mark|draft|send|write off|"
     r"propose|remind|email|dun)\s+\S"
 )
-# "match the 12,400 wire from Acme", "apply the payment of 500 from Globex"
+# "match the 12,400 wire from Acme", "apply the payment of eur 12.400,00 from Globex": the
+# amount is passed on as typed, and read by the one rule for typed amounts
+# (tools.money.parse_typed_amount), which refuses what it cannot read.
+_TYPED_AMOUNT = (
+    r"(?:(?:usd|eur|gbp|jpy|chf|cad|aud)\s?|\$)?\d[\d.,]*(?:\s?[km]\b)?"
+    r"(?:\s(?:usd|eur|gbp|jpy|chf|cad|aud|dollars?)\b)?"
+)
 RECEIPT = _re(
     r"^(please |can you |could you )?(match|apply|find|allocate|reconcile)\s+(the\s+|a\s+|this\s+)?"
-    r"(\$?(?P<amount>\d[\d,]*(\.\d+)?)\s*(k\s+)?)?(usd |eur |gbp |dollars? )?"
+    rf"((?P<amount>{_TYPED_AMOUNT})\s+)?"
     r"(wire|payment|receipt|transfer|deposit|credit|remittance|ach)s?"
-    r"(\s+(of|for)\s+\$?(?P<amount2>\d[\d,]*(\.\d+)?))?"
+    rf"(\s+(of|for)\s+(?P<amount2>{_TYPED_AMOUNT}))?"
     r"(\s+(from|by)\s+(?P<payer>.+?))?\s*[?.!]?$"
 )
 UNAPPLIED = _re(

@@ -224,5 +224,14 @@ def post_dunning_card(client: WebClient, deps: ToolDeps, action: ActionInfo) -> 
     return post_card(client, deps, action, channel=channel)
 
 
+def post_cash_lines(
+    client: WebClient, deps: ToolDeps, channel: str | None, txn_ids: list[int]
+) -> list[str]:
+    """Cash application cards for these bank lines, grouped per statement."""
+    from bot.cash_cards import post_cash_cards
+
+    return post_cash_cards(client, deps, _channel(channel, "ARBOT_APPROVALS_CHANNEL"), txn_ids)
+
+
 def digest_channel(settings: Settings) -> str:
     return _channel(settings.digest_channel, "ARBOT_DIGEST_CHANNEL")

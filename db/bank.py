@@ -62,6 +62,16 @@ def txns(
     return list(session.execute(query).scalars())
 
 
+def uncarded_txn_ids(session: Session, ids: Sequence[int] | None = None) -> list[int]:
+    """Lines waiting for a decision that no card shows yet, oldest first."""
+    query = select(BankTxn.id).where(
+        BankTxn.status == BankTxnStatus.UNAPPLIED, BankTxn.slack_ts.is_(None)
+    )
+    if ids is not None:
+        query = query.where(BankTxn.id.in_(list(ids)))
+    return [int(i) for i in session.scalars(query.order_by(BankTxn.booked_on, BankTxn.id))]
+
+
 def decide_if_unapplied(
     session: Session,
     txn_id: int,

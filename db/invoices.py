@@ -205,3 +205,31 @@ def open_invoices(
         for r in session.execute(query)
         if int(r[7]) != 0
     ]
+
+
+OpenAmount = tuple[int, str, str | None, int, str, int, date]
+
+
+def open_amounts(session: Session, cut: datetime) -> list[OpenAmount]:
+    """(id, external id, number, customer id, currency, open amount, due date) of every
+    invoice open at the cut-off, oldest due first: `open_invoices` without the customer's
+    name and the issue time, for matching a whole bank statement against the ledger."""
+    amount = open_amount_at(cut)
+    query = (
+        select(
+            Invoice.id,
+            Invoice.external_id,
+            Invoice.number,
+            Invoice.customer_id,
+            Invoice.currency,
+            amount,
+            Invoice.due_on,
+        )
+        .where(is_open_at(cut))
+        .order_by(Invoice.due_on, Invoice.id)
+    )
+    return [
+        (int(r[0]), str(r[1]), r[2], int(r[3]), str(r[4]), int(r[5]), r[6])
+        for r in session.execute(query)
+        if int(r[5]) != 0
+    ]

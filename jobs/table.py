@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobs.at_risk_scan import run_at_risk_scan
+from jobs.cash_cards import run_cash_cards
 from jobs.dispute_watch import run_dispute_watch
 from jobs.dunning_sequence import run_dunning
 from jobs.entries import (
@@ -114,6 +115,13 @@ JOBS: tuple[Job, ...] = (
         "reconcile_cron",
         7 * DAY,
         "posts last week's differences between the sources (CSV in the thread), or in balance",
+    ),
+    Job(
+        "cash-cards",
+        run_cash_cards,
+        "cash_cards_cron",
+        HOUR,
+        "posts cards for bank lines waiting for a decision that no card shows yet",
     ),
     Job(
         "outbox",

@@ -1,9 +1,10 @@
 """`arbot bank import FILE...`: bank statements into bank lines, all or nothing.
 
-The format is told from the content (camt.053 XML, BAI2's `01,` header, else the CSV
-header), so a file named .txt or .dat reads the same. Every file is read and checked before
-anything is written; any problem refuses the whole import. A line the ledger already has
-(same account and bank reference, else the same hash) is counted as known and left alone.
+The format is told from the content (an OFX header or `<OFX>`, MT940's `:20:`, camt.053
+XML, BAI2's `01,` header, else the CSV header), so a file named .txt or .dat reads the
+same. Every file is read and checked before anything is written; any problem refuses the
+whole import. A line the ledger already has (same account and bank reference, else the same
+hash) is counted as known and left alone.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from db.bank_models import BankTxnStatus
 from db.engine import transaction
 from tools.bank_camt import read_camt
 from tools.bank_lines import BankLine, ReadResult, read_bai2, read_csv
+from tools.bank_mt940 import is_mt940, read_mt940
+from tools.bank_ofx import is_ofx, read_ofx
 from tools.deps import ToolDeps
 
 WRITE_BATCH = 1000
@@ -58,6 +61,10 @@ class BankImportSummary:
 
 def detect(raw: bytes) -> str | None:
     head = raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:200]
+    if is_ofx(head):
+        return "OFX"
+    if is_mt940(head):
+        return "MT940"
     if head.startswith(b"<"):
         return "camt.053"
     if head.startswith(b"01,"):
@@ -67,7 +74,13 @@ def detect(raw: bytes) -> str | None:
     return None
 
 
-READERS = {"camt.053": read_camt, "BAI2": read_bai2, "CSV": read_csv}
+READERS = {
+    "camt.053": read_camt,
+    "BAI2": read_bai2,
+    "CSV": read_csv,
+    "OFX": read_ofx,
+    "MT940": read_mt940,
+}
 
 
 def read_files(paths: Sequence[Path]) -> list[tuple[FileSummary, ReadResult]]:
@@ -83,8 +96,9 @@ def read_files(paths: Sequence[Path]) -> list[tuple[FileSummary, ReadResult]]:
         fmt = detect(raw)
         if fmt is None:
             errors.append(
-                f"{path.name}:1: not a bank statement arbot reads (camt.053 XML, BAI2, or CSV "
-                "with the header txn_id,account,booked_on,amount,currency,payer_name,reference)"
+                f"{path.name}:1: not a bank statement arbot reads (camt.053 XML, BAI2, OFX, "
+                "MT940, or CSV with the header "
+                "txn_id,account,booked_on,amount,currency,payer_name,reference)"
             )
             continue
         result = READERS[fmt](path, raw)

@@ -78,10 +78,12 @@ def apply(
     how: str = "hand",
     now: datetime | None = None,
     shown: str | None = None,
+    slack_user: str | None = None,
 ) -> Applied:
     """Apply the line as suggested, or to the `allocations` a person chose for `customer_id`.
     `shown` is the suggestion_key of what a card showed: a suggestion that has changed since
-    (the ledger moved) is refused rather than applied unseen."""
+    (the ledger moved) is refused rather than applied unseen. `slack_user` is the Slack user
+    a command-line user `by` stands for, named in the audit too."""
     now = now or datetime.now(UTC)
     s = deps.settings
     txn, suggestion = current_suggestion(deps, txn_id)
@@ -173,7 +175,7 @@ def apply(
             ],
             "unapplied_minor": left,
             "currency": currency,
-        }
+        } | ({"slack_user": slack_user} if slack_user else {})
         insert_audit(
             session,
             actor=by,
@@ -234,7 +236,14 @@ def _check_choice(
             )
 
 
-def leave(deps: ToolDeps, txn_id: int, by: str, *, now: datetime | None = None) -> str:
+def leave(
+    deps: ToolDeps,
+    txn_id: int,
+    by: str,
+    *,
+    now: datetime | None = None,
+    slack_user: str | None = None,
+) -> str:
     now = now or datetime.now(UTC)
     with transaction(deps.sessions) as session:
         if not bank_db.decide_if_unapplied(
@@ -256,10 +265,44 @@ def leave(deps: ToolDeps, txn_id: int, by: str, *, now: datetime | None = None) 
             entity="bank_txn",
             entity_id=str(txn_id),
             before={"status": BankTxnStatus.UNAPPLIED},
-            after={"status": BankTxnStatus.LEFT},
+            after={"status": BankTxnStatus.LEFT}
+            | ({"slack_user": slack_user} if slack_user else {}),
             at=now,
         )
     return "Left unapplied."
+
+
+def reopen(deps: ToolDeps, txn_id: int, by: str, *, now: datetime | None = None) -> str:
+    """A line left unapplied back to waiting, so its suggestion is offered again."""
+    now = now or datetime.now(UTC)
+    with transaction(deps.sessions) as session:
+        if not bank_db.decide_if_unapplied(
+            session,
+            txn_id,
+            from_status=(BankTxnStatus.LEFT,),
+            status=BankTxnStatus.UNAPPLIED,
+            by=by,
+            at=now,
+            how=None,
+            customer_id=None,
+        ):
+            fresh = bank_db.get_txn(session, txn_id)
+            if fresh is None:
+                raise AlreadyApplied(f"bank line {txn_id} does not exist")
+            if fresh.status == BankTxnStatus.UNAPPLIED:
+                return "Already waiting for a decision."
+            raise AlreadyApplied(_decided(fresh))
+        insert_audit(
+            session,
+            actor=by,
+            event="cash_reopened",
+            entity="bank_txn",
+            entity_id=str(txn_id),
+            before={"status": BankTxnStatus.LEFT},
+            after={"status": BankTxnStatus.UNAPPLIED},
+            at=now,
+        )
+    return "The suggestion is back on the card."
 
 
 def auto_apply(

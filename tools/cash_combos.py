@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tools.cash_match import OpenInv
+    from tools.cash_book import OpenInv
 
 MAX_COMBINATION = 4  # invoices in one payment, searched among...
 COMBINATION_POOL = 16  # ...the customer's oldest open invoices

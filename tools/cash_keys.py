@@ -26,7 +26,25 @@ def spelled_like(names: NameIndex, payer: str, customer_id: int) -> bool:
     Services" beside "Acme Corporation"): alike letter for letter, spaces aside."""
     name = names.normal.get(customer_id, "").replace(" ", "")
     mine = normalize(payer).replace(" ", "")
-    return bool(name and mine) and fuzz.ratio(mine, name) >= SPELLING_MIN
+    if not (name and mine):
+        return False
+    if fuzz.ratio(mine, name) >= SPELLING_MIN:
+        return True
+    # A typo inside the legal suffix ("Tyrell mGbH" for "Tyrell GmbH") hides it from
+    # normalize: compare the whole names too.
+    whole = names.by_id[customer_id].name.casefold()
+    return fuzz.ratio(_letters(payer.casefold()), _letters(whole)) >= SPELLING_MIN
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
+
+
+def shares_word(names: NameIndex, payer: str, customer_id: int) -> bool:
+    """Whether the payer name has a word of the customer's name (letters only, three or
+    more): another firm sharing it ("Dunder Bakery" beside "Dunder Mifflin") reads alike."""
+    theirs = {w for w in names.normal.get(customer_id, "").split() if len(w) >= 3 and w.isalpha()}
+    return any(w in theirs for w in normalize(payer).split())
 
 
 def number_keys(text: str | None) -> set[str]:

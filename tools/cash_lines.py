@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel, Field
 
@@ -18,7 +17,8 @@ from tools.cash_suggest import suggestions
 from tools.clock import day_cut, today
 from tools.customer_lookup import normalize
 from tools.deps import ToolDeps
-from tools.money import format_money, to_major
+from tools.errors import ToolInputError
+from tools.money import MoneyError, format_money, parse_typed_amount, to_major
 
 
 class ShownAllocation(BaseModel):
@@ -119,7 +119,9 @@ def open_choices(deps: ToolDeps, txn_id: int) -> tuple[str | None, list[OpenChoi
 
 
 class FindReceiptsInput(BaseModel):
-    amount: str | None = Field(None, description="the amount received, e.g. '12,400' or '12400.00'")
+    amount: str | None = Field(
+        None, description="the amount received as typed, e.g. '12,400', '12.4k', 'EUR 12.400,00'"
+    )
     payer: str | None = Field(None, description="who paid: a customer or the bank's payer name")
 
 
@@ -130,24 +132,27 @@ class ReceiptSearch(BaseModel):
 
 
 def find_receipts(deps: ToolDeps, args: FindReceiptsInput) -> ReceiptSearch:
-    """Bank credits not applied yet that fit the amount and payer, with their suggestions."""
-    wanted = _amount(args.amount)
+    """Bank credits not applied yet that fit the amount and payer, with their suggestions.
+    An amount that cannot be read is refused, never dropped from the search."""
+    wanted = None
+    if args.amount and args.amount.strip():
+        try:
+            wanted = parse_typed_amount(args.amount)
+        except MoneyError as exc:
+            raise ToolInputError(str(exc)) from None
     payer = normalize(args.payer or "")
     found = []
     for line in shown_lines(deps):
-        if wanted is not None and to_major(line.amount_minor, line.currency) != wanted:
+        if wanted is not None and (
+            to_major(line.amount_minor, line.currency) != wanted.value
+            or wanted.currency not in (None, line.currency)
+        ):
             continue
         names = f" {normalize(line.payer_name)} {normalize(line.customer or '')} "
         if payer and f" {payer} " not in names:
             continue
         found.append(line)
-    return ReceiptSearch(amount=args.amount, payer=args.payer, lines=found)
-
-
-def _amount(text: str | None) -> Decimal | None:
-    if not text:
-        return None
-    try:
-        return Decimal(text.replace(",", "").strip())
-    except InvalidOperation:
-        return None
+    said = None
+    if wanted is not None:
+        said = " ".join(p for p in (wanted.currency, f"{wanted.value:,}") if p)
+    return ReceiptSearch(amount=said, payer=args.payer, lines=found)

@@ -16,139 +16,51 @@ are as sure as a person reading the line would be (tests/bench/bench_cash.py mea
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date
-from decimal import Decimal
+from collections.abc import Sequence
+from dataclasses import replace
 
+from rapidfuzz import fuzz
+
+from tools.cash_book import (
+    CLOSE_CAP,
+    CLOSE_NAME,
+    CONVERTED_CAP,
+    LEARNED,
+    Allocation,
+    Book,
+    Convert,
+    OpenInv,
+    Payer,
+    Receipt,
+    Suggestion,
+    suggestion_key,
+)
+from tools.cash_book import numbers as _numbers
 from tools.cash_combos import combinations, with_named
 from tools.cash_keys import (
     TRUNCATED_MIN,
     compact_number,
     compact_words,
-    number_keys,
-    payer_key,
     reference_keys,
+    shares_word,
     spelled_like,
 )
-from tools.customer_lookup import FOUND_SCORE, NameIndex, resembles
+from tools.customer_lookup import resembles
 from tools.money import exponent, format_money
 
-
-@dataclass(frozen=True)
-class OpenInv:
-    invoice_id: int
-    external_id: str
-    number: str | None
-    customer_id: int
-    currency: str
-    open_minor: int
-    due_on: date
-
-
-@dataclass(frozen=True)
-class Receipt:
-    txn_id: int
-    booked_on: date
-    amount_minor: int
-    currency: str
-    payer_name: str
-    reference: str
-
-
-@dataclass(frozen=True)
-class Allocation:
-    invoice_id: int
-    amount_minor: int  # in the invoice's currency
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    customer_id: int
-    confidence: float
-    currency: str  # of the allocations and the remainder
-    allocations: tuple[Allocation, ...]
-    unapplied_minor: int  # what stays unapplied cash on the customer
-    reasons: tuple[str, ...]
-
-
-def suggestion_key(s: Suggestion) -> str:
-    """A short fingerprint of what a suggestion would write (customer, invoices, amounts):
-    a card's Apply button carries it, so a click applies what the card showed or nothing."""
-    parts = [str(s.customer_id), s.currency, str(s.unapplied_minor)]
-    parts += [f"{a.invoice_id}={a.amount_minor}" for a in s.allocations]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
-
-
-# (amount, from currency, to currency, day) -> (converted amount, rate) or None
-Convert = Callable[[int, str, str, date], tuple[int, Decimal] | None]
-
-
-@dataclass
-class Book:
-    invoices: Sequence[OpenInv]
-    names: NameIndex
-    aliases: dict[str, int]
-    fee_tolerance: Decimal
-    convert: Convert
-    by_key: dict[str, list[OpenInv]] = field(default_factory=dict)
-    by_customer: dict[int, list[OpenInv]] = field(default_factory=dict)
-    by_amount: dict[tuple[str, int], list[OpenInv]] = field(default_factory=dict)
-    _payers: dict[str, Payer] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for inv in sorted(self.invoices, key=lambda i: (i.due_on, i.invoice_id)):
-            # The number people write; the import id only for invoices without one.
-            for key in number_keys(inv.number or inv.external_id):
-                self.by_key.setdefault(key, []).append(inv)
-            self.by_customer.setdefault(inv.customer_id, []).append(inv)
-            self.by_amount.setdefault((inv.currency, inv.open_minor), []).append(inv)
-
-    def payer(self, name: str) -> Payer:
-        """Who the payer name points to: a learned alias, else the name lookup's answer."""
-        if name not in self._payers:
-            self._payers[name] = self._find_payer(name)
-        return self._payers[name]
-
-    def payer_for(self, name: str, customer_id: int) -> str:
-        """Why the payer name stands for this customer, or "" (no full lookup)."""
-        key = payer_key(name)
-        if key and self.aliases.get(key) == customer_id:
-            return LEARNED
-        if key and resembles(self.names, name, customer_id, FOUND_SCORE):
-            return "payer name matches the customer"
-        return ""
-
-    def _find_payer(self, name: str) -> Payer:
-        key = payer_key(name)
-        if not key:
-            return Payer(None, "", ())
-        if key in self.aliases:
-            return Payer(self.aliases[key], LEARNED, ())
-        found = self.names.match(name)
-        if found.status == "found" and found.candidates[0].score >= 100:
-            return Payer(found.candidates[0].customer_id, "payer name matches the customer", ())
-        if found.status == "found":
-            return Payer(found.candidates[0].customer_id, CLOSE_NAME, ())
-        return Payer(None, "", tuple(c.customer_id for c in found.candidates))
-
-
-CLOSE_NAME = "payer name is close to the customer's"
-# A converted amount needs a person's eye: every converted suggestion stays below 0.9.
-CONVERTED_CAP = 0.85
-# A payer name only close to the customer's (one shared word: "Acme Plumbing" and "Acme
-# Corporation") names another firm as often as this one, whatever the amount says.
-CLOSE_CAP = 0.8
-LEARNED = "payer name learned from an earlier approved match"
-
-
-@dataclass(frozen=True)
-class Payer:
-    customer_id: int | None  # the customer the name (or a learned alias) names
-    how: str
-    resembles: tuple[int, ...]  # customers whose names are close, when none is clear
+__all__ = [
+    "CLOSE_NAME",
+    "LEARNED",
+    "Allocation",
+    "Book",
+    "Convert",
+    "OpenInv",
+    "Receipt",
+    "Suggestion",
+    "suggest",
+    "suggestion_key",
+]
 
 
 def suggest(book: Book, r: Receipt) -> Suggestion | None:
@@ -159,14 +71,18 @@ def suggest(book: Book, r: Receipt) -> Suggestion | None:
         s = _against(book, r, customer_id, invoices, bool(how), how)
         if s is not None:
             found.append(s)
-    if found and max(s.confidence for s in found) >= 0.9:
-        return max(found, key=lambda s: s.confidence)
     payer = book.payer(r.payer_name)
+    if found and max(s.confidence for s in found) >= 0.9:
+        best = max(found, key=lambda s: s.confidence)
+        # A misspelt number can name another customer's invoice: an invoice of exactly
+        # this amount that the reference misspells outweighs a partial payment of it.
+        alone = _by_amount_alone(book, r, payer)
+        return alone if alone is not None and alone.confidence > best.confidence else best
     if payer.customer_id is not None:
         found.append(_by_payer(book, r, payer.customer_id, payer.how))
     else:
         found.extend(_resembling(book, r, payer.resembles))
-    alone = _by_amount_alone(book, r, payer.resembles)
+    alone = _by_amount_alone(book, r, payer)
     if alone is not None:
         found.append(alone)
     return max(found, key=lambda s: s.confidence) if found else None
@@ -220,10 +136,6 @@ def _allocate(invoices: Sequence[OpenInv], amount: int) -> tuple[tuple[Allocatio
             out.append(Allocation(inv.invoice_id, take))
             left -= take
     return tuple(out), left
-
-
-def _numbers(invoices: Sequence[OpenInv]) -> str:
-    return ", ".join(i.number or i.external_id for i in invoices)
 
 
 def _against(
@@ -363,22 +275,43 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
     return Suggestion(customer_id, 0.5, currency, (), amount, (*base, words))
 
 
-def _by_amount_alone(book: Book, r: Receipt, resembling: Sequence[int]) -> Suggestion | None:
-    """The one open invoice in the ledger of exactly this amount: sure only when the reference
-    starts its number (a truncated reference); a payer name that merely resembles its
-    customer is as often another firm sharing a word with it."""
+# An amount that is not round and that an unrelated credit would hit less often than this
+# (see Book.chance) names its invoice even when the payer is a name we have never seen (a
+# parent company's treasury, a payment agent).
+RARE_CHANCE = 0.004
+MISSPELT_NUMBER = 90  # likeness of a reference word to an invoice number with a typo
+
+
+def _by_amount_alone(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
+    """The one open invoice in the ledger of exactly this amount: sure when the reference
+    starts its number (cut off) or misspells it, or when the payer is unknown and the amount
+    is one a stray credit would rarely hit; a payer name that merely resembles its customer
+    is as often another firm sharing a word with it, and a payer that is another customer
+    is not guessed away."""
     same = book.by_amount.get((r.currency, r.amount_minor), [])
     if len(same) != 1:
         return None
     inv = same[0]
     words = f"amount equals the open amount of {_numbers(same)}, the only such invoice"
     number = compact_number(inv.number or inv.external_id)
-    cut = [w for w in compact_words(r.reference) if len(w) >= TRUNCATED_MIN and w != number]
-    if any(number.startswith(w) for w in cut):
+    written = [w for w in compact_words(r.reference) if len(w) >= TRUNCATED_MIN and w != number]
+    if any(number.startswith(w) for w in written):
         why, conf = "reference is the start of its number (cut off)", 0.95
-    elif inv.customer_id in resembling or resembles(book.names, r.payer_name, inv.customer_id):
+    elif any(fuzz.ratio(w, number) >= MISSPELT_NUMBER for w in written):
+        why, conf = "reference is its number misspelt", 0.95
+    elif (
+        inv.customer_id in payer.resembles
+        or resembles(book.names, r.payer_name, inv.customer_id)
+        or shares_word(book.names, r.payer_name, inv.customer_id)
+    ):
         spelled = spelled_like(book.names, r.payer_name, inv.customer_id)
         why, conf = "payer name resembles the customer", 0.92 if spelled else CLOSE_CAP
+    elif (
+        payer.how in ("", CLOSE_NAME)
+        and r.amount_minor % 100
+        and book.chance(r.currency, r.amount_minor) < RARE_CHANCE
+    ):
+        why, conf = "payer not recognised, but no stray credit is likely to hit this amount", 0.9
     else:
         why, conf = "payer not recognised", 0.6
     allocation = (Allocation(inv.invoice_id, r.amount_minor),)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from db import bank as bank_db
 from db.bank_models import BankTxn, BankTxnStatus
 from db.customers import customer_names
-from db.invoices import open_invoices
+from db.invoices import open_amounts
 from tools.cash_match import Book, OpenInv, Receipt, Suggestion, suggest
 from tools.clock import AsOfDate, day_cut, today
 from tools.cross_rates import convert_at, rate_between
@@ -59,13 +59,7 @@ class CashMatch(BaseModel):
 
 
 def build_book(session: Session, settings: Settings, as_of: date) -> Book:
-    rows = open_invoices(session, day_cut(as_of, settings.tz))
-    invoices = [
-        OpenInv(
-            r.invoice_id, r.external_id, r.number, r.customer_id, r.currency, r.open_minor, r.due_on
-        )
-        for r in rows
-    ]
+    invoices = [OpenInv(*row) for row in open_amounts(session, day_cut(as_of, settings.tz))]
 
     rates: dict[tuple[str, str, date], Decimal | None] = {}
 

@@ -6,8 +6,9 @@ what "12.50 USD" means to the cent.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from pydantic import AfterValidator
 
@@ -98,3 +99,78 @@ def format_amount(amount_minor: int, currency: str) -> str:
 def format_money(amount_minor: int, currency: str) -> str:
     """For people: thousands separators and the code, e.g. "USD 4,516,195.65"."""
     return f"{currency} {format_amount(amount_minor, currency)}"
+
+
+class TypedAmount(NamedTuple):
+    """An amount as a person typed it in a question: major units, and the currency when the
+    text names one ("EUR 12.400,00", "£500"); None when it does not ("12.4k")."""
+
+    value: Decimal
+    currency: str | None
+
+
+_SYMBOLS = {"€": "EUR", "£": "GBP", "¥": "JPY", "$": None}
+_MULTIPLIERS = {"k": 1000, "m": 1_000_000}
+_TYPED = re.compile(
+    r"^(?P<pre>[a-z]{3}\b|[$€£¥])?\s*(?P<num>\d[\d.,]*)\s*(?P<mult>[km](?![a-z]))?"
+    r"\s*(?P<post>[a-z]{3}|dollars?)?$",
+    re.IGNORECASE,
+)
+_GROUPED = re.compile(r"^\d{1,3}(?:X\d{3})+$")
+
+
+def _typed_number(num: str, text: str, scaled: bool) -> Decimal:
+    """The number in "12,400.00", "12.400,00", "12,4", "12.4"; refuses a reading that could
+    go two ways ("12.400": twelve point four, or twelve thousand four hundred?)."""
+    dots, commas = num.count("."), num.count(",")
+    if dots and commas:
+        point = "." if num.rfind(".") > num.rfind(",") else ","
+        group = "," if point == "." else "."
+        whole, _, frac = num.rpartition(point)
+        if point in whole or not _GROUPED.match(whole.replace(group, "X")) or not frac:
+            raise MoneyError(f"can't read {text!r} as an amount: check the separators")
+        return Decimal(f"{whole.replace(group, '')}.{frac}")
+    sep = "." if dots else "," if commas else ""
+    if not sep:
+        return Decimal(num)
+    head, _, tail = num.rpartition(sep)
+    if head.count(sep) or (len(tail) == 3 and not scaled):
+        if _GROUPED.match(num.replace(sep, "X")) and (sep == "," or head.count(sep)):
+            return Decimal(num.replace(sep, ""))  # 12,400 and 1.234.567: thousands
+        if len(tail) == 3 and head.count(sep) == 0:
+            raise MoneyError(
+                f"{text!r} could be {head}{sep}{tail[:1]} or {head}{tail}: write it without "
+                "the separator, or with two decimals"
+            )
+        raise MoneyError(f"can't read {text!r} as an amount: check the separators")
+    if not tail:
+        raise MoneyError(f"can't read {text!r} as an amount: nothing after {sep!r}")
+    return Decimal(f"{head}.{tail}")
+
+
+def parse_typed_amount(text: str) -> TypedAmount:
+    """The one reading of an amount in a question: "12400", "12,400", "$12,400.00", "12.4k",
+    "12.4K", "EUR 12.400,00", "1.2m". Anything else is refused with a message saying why,
+    never read as another number."""
+    m = _TYPED.match(text.strip())
+    if m is None:
+        raise MoneyError(
+            f"can't read {text!r} as an amount: write it like 12400, 12,400.00 or 12.4k"
+        )
+    pre, post = m["pre"] or "", (m["post"] or "").upper()
+    if pre in _SYMBOLS:
+        currency = _SYMBOLS[pre]
+    elif pre:
+        currency = pre.upper()
+    else:
+        currency = "USD" if post.startswith("DOLLAR") else post or None
+    if post and pre and currency != ("USD" if post.startswith("DOLLAR") else post):
+        raise MoneyError(f"{text!r} names two currencies")
+    if currency is not None and not is_currency(currency):
+        raise MoneyError(f"can't read {text!r} as an amount: unknown currency code {currency!r}")
+    mult = m["mult"]
+    value = _typed_number(m["num"], text.strip(), scaled=bool(mult))
+    if mult:
+        value *= _MULTIPLIERS[mult.lower()]
+    whole = value == value.to_integral_value()
+    return TypedAmount(Decimal(int(value)) if whole else value, currency)

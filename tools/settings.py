@@ -178,6 +178,7 @@ class Settings(BaseSettings):
     xero_sync_cron: str = "*/30 * * * *"
     reconcile_cron: str = "30 8 * * mon"
     outbox_cron: str = "* * * * *"
+    cash_cards_cron: str = "*/10 * * * *"
     retention_cron: str = "30 3 * * *"
     # Threads answering Slack at once; the database pool is sized from it (tools.deps). More
     # questions than this queue for a thread, never for a connection.

@@ -1,6 +1,7 @@
 """Cash application cards: one message per statement chunk, a section and buttons per line.
 
-A statement of 200 lines is a few messages, not 200: MAX_LINES_PER_CARD lines each (Slack
+A line left unapplied keeps a "Suggest again" button that brings its suggestion and buttons
+back. A statement of 200 lines is a few messages, not 200: MAX_LINES_PER_CARD lines each (Slack
 allows 50 blocks; a line takes two). Buttons carry the bank line's id in their value (Apply also
 the key of the suggestion shown, so a click applies what the card showed); every
 other fact is read again at click time. Payer names and references come from the bank, so
@@ -59,9 +60,15 @@ def _who(user: str | None) -> str:
 
 def line_blocks(line: ShownLine) -> list[Block]:
     blocks: list[Block] = [SectionBlock(text=line_text(line)[:MAX_SECTION_CHARS])]
+    value = str(line.txn_id)
+    if line.status == "left":
+        # Leaving is not final: the money is still unapplied cash.
+        again = ButtonElement(
+            text="Suggest again", action_id=f"{ActionId.CASH_REOPEN}:{value}", value=value
+        )
+        blocks.append(ActionsBlock(block_id=f"cash_{value}", elements=[again]))
     if line.status != "unapplied":
         return blocks
-    value = str(line.txn_id)
     buttons = []
     if line.allocations or line.customer is not None:
         buttons.append(

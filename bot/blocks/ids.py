@@ -34,6 +34,7 @@ class ActionId(StrEnum):
     CASH_APPLY = "arbot_cash_apply"
     CASH_CHOOSE = "arbot_cash_choose"
     CASH_LEAVE = "arbot_cash_leave"
+    CASH_REOPEN = "arbot_cash_reopen"
 
 
 class ViewId(StrEnum):

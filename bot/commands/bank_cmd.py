@@ -67,9 +67,12 @@ def run_import(args: argparse.Namespace) -> int:
     if s.slack_bot_token is None or not s.approvals_channel:
         print(NOT_POSTED, file=sys.stderr)
         return 0
-    from bot.cash_cards import post_cash_cards
-    from bot.slack_client import make_web_client
+    from datetime import UTC, datetime
 
-    posted = post_cash_cards(make_web_client(s), deps, s.approvals_channel, summary.new_ids)
-    print(f"{len(posted)} card(s) posted to {s.approvals_channel}")
+    from bot.slack_client import make_web_client
+    from jobs.cash_cards import post_cash_cards_once
+
+    waiting = [i for i in summary.new_ids if i not in {a.txn_id for a in auto}]
+    posted = post_cash_cards_once(deps, waiting, now=datetime.now(UTC), client=make_web_client(s))
+    print(f"{len(posted)} line(s) posted as cards to {s.approvals_channel}")
     return 0

@@ -1,4 +1,5 @@
-"""Apply / Choose invoices / Leave unapplied on cash application cards, and the modal.
+"""Apply / Choose invoices / Leave unapplied / Suggest again on cash application cards, and
+the modal.
 
 Thin: ack, check the caller is a finance user or approver, call tools.cash_apply (where the
 once-only rule lives), redraw the card, and tell a refused user why.
@@ -17,7 +18,7 @@ from bot.blocks.ids import ActionId, CashForm, FieldId, ViewId
 from bot.caller import Caller, caller
 from bot.cash_cards import refresh_cash_card
 from bot.listeners._slack import clicked, field_errors, field_value, tell
-from tools.cash_apply import CashRefused, apply, leave
+from tools.cash_apply import CashRefused, apply, leave, reopen
 from tools.cash_choose import resolve_choice
 from tools.cash_lines import open_choices
 from tools.deps import ToolDeps
@@ -52,6 +53,19 @@ def register(app: App, deps: ToolDeps) -> None:
         txn_id = int(action["value"])
         try:
             leave(deps, txn_id, who.user)
+        except CashRefused as exc:
+            tell(client, who, str(exc))
+        refresh_cash_card(client, deps, txn_id)
+
+    def on_reopen(
+        body: dict[str, Any], action: dict[str, Any], client: WebClient, who: Caller
+    ) -> None:
+        if not who.on_team:
+            tell(client, who, NOT_ALLOWED)
+            return
+        txn_id = int(action["value"])
+        try:
+            reopen(deps, txn_id, who.user)
         except CashRefused as exc:
             tell(client, who, str(exc))
         refresh_cash_card(client, deps, txn_id)
@@ -92,4 +106,5 @@ def register(app: App, deps: ToolDeps) -> None:
     app.action(re.compile(f"^{ActionId.CASH_APPLY}:"))(clicked(on_apply))
     app.action(re.compile(f"^{ActionId.CASH_LEAVE}:"))(clicked(on_leave))
     app.action(re.compile(f"^{ActionId.CASH_CHOOSE}:"))(clicked(on_choose))
+    app.action(re.compile(f"^{ActionId.CASH_REOPEN}:"))(clicked(on_reopen))
     app.view(ViewId.CASH_CHOOSE.value)(on_submit)

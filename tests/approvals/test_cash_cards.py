@@ -195,3 +195,51 @@ def test_the_form_refuses_an_invoice_given_twice(slack_env: SlackEnv, tmp_path: 
     assert status == 200
     assert "INV-G1 is chosen more than once" in answer and "USD 100.00" in answer
     assert _bank_payments(slack_env) == []
+
+
+def _buttons(update: Any) -> dict[str, str]:
+    return {
+        e["action_id"]: e["value"]
+        for b in update.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
+
+
+def test_a_line_left_unapplied_can_have_its_suggestion_back_and_be_applied(
+    slack_env: SlackEnv, tmp_path: Path
+) -> None:
+    ts, values = _post(slack_env, tmp_path)
+    leave_w1 = next(k for k in values if k.startswith(ActionId.CASH_LEAVE))
+    _click(slack_env, leave_w1, values[leave_w1], ts, COLLECTOR)
+    slack_env.listeners.wait_idle()
+    left = slack_env.slack.calls("chat.update")[-1]
+    assert f"Left unapplied by <@{COLLECTOR}>" in left.all_text
+    again = next(k for k in _buttons(left) if k.startswith(ActionId.CASH_REOPEN))
+    w1 = _buttons(left)[again]
+    assert f"{ActionId.CASH_APPLY}:{w1}" not in _buttons(left)
+    # someone off the team cannot bring it back
+    _click(slack_env, again, w1, ts, OUTSIDER)
+    [refusal] = slack_env.slack.wait_for("chat.postEphemeral")
+    assert "Only finance users" in refusal.params["text"]
+    _click(slack_env, again, w1, ts, COLLECTOR)
+    slack_env.listeners.wait_idle()
+    back = slack_env.slack.calls("chat.update")[-1]
+    assert "Suggested: *Acme Corp*: INV-A2 USD 800.50, INV-A1 USD 1,200.00" in back.all_text
+    assert "Left unapplied" not in back.all_text.split("ACME CORP")[1].split("Globex")[0]
+    buttons = _buttons(back)
+    apply_w1 = f"{ActionId.CASH_APPLY}:{w1}"
+    _click(slack_env, apply_w1, buttons[apply_w1], ts, COLLECTOR)
+    slack_env.listeners.wait_idle()
+    assert _bank_payments(slack_env) == [("ACC-1/W1/A1", 120000), ("ACC-1/W1/A2", 80050)]
+    with slack_env.deps.sessions() as s:
+        events = s.execute(
+            select(AuditLog.event, AuditLog.actor)
+            .where(AuditLog.entity_id == w1)
+            .order_by(AuditLog.id)
+        ).all()
+    assert [tuple(e) for e in events] == [
+        ("cash_left_unapplied", COLLECTOR),
+        ("cash_reopened", COLLECTOR),
+        ("cash_applied", COLLECTOR),
+    ]

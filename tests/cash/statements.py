@@ -89,3 +89,77 @@ def bai2_text(lines: list[Line], account: str = "1234567890", currency: str = "U
         n_records += len(group)
     records.append(f"99,{file_total},{len(days)},{n_records + 1}/")
     return "\n".join(records) + "\n"
+
+
+def ofx_text(lines: list[Line], account: str = "12345678", currency: str = "USD") -> str:
+    """An OFX 1.02 (SGML) bank statement, the form most banks still export."""
+    txns = []
+    for n, ln in enumerate(lines, start=1):
+        kind = "DEBIT" if Decimal(ln.amount) < 0 else "CREDIT"
+        # FITID is required in OFX: a bank without its own reference numbers the line
+        fitid = f"<FITID>{escape(ln.ref or f'{ln.booked_on:%Y%m%d}-{n}')}"
+        name = f"<NAME>{escape(ln.payer)}" if ln.payer else ""
+        memo = f"<MEMO>{escape(ln.remittance)}" if ln.remittance else ""
+        cur = (
+            f"<CURRENCY><CURRATE>1<CURSYM>{ln.currency}</CURRENCY>"
+            if ln.currency != currency
+            else ""
+        )
+        txns.append(
+            f"<STMTTRN><TRNTYPE>{kind}<DTPOSTED>{ln.booked_on:%Y%m%d}<TRNAMT>{ln.amount}"
+            f"{fitid}{name}{memo}{cur}</STMTTRN>"
+        )
+    body = "\n".join(txns)
+    return f"""OFXHEADER:100
+DATA:OFXSGML
+VERSION:102
+SECURITY:NONE
+ENCODING:USASCII
+CHARSET:1252
+COMPRESSION:NONE
+OLDFILEUID:NONE
+NEWFILEUID:NONE
+
+<OFX>
+<SIGNONMSGSRSV1><SONRS><STATUS><CODE>0<SEVERITY>INFO</STATUS>
+<DTSERVER>20261130180000<LANGUAGE>ENG</SONRS></SIGNONMSGSRSV1>
+<BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS>
+<STMTRS><CURDEF>{currency}
+<BANKACCTFROM><BANKID>121000248<ACCTID>{account}<ACCTTYPE>CHECKING</BANKACCTFROM>
+<BANKTRANLIST><DTSTART>20261101<DTEND>20261130
+{body}
+</BANKTRANLIST>
+<LEDGERBAL><BALAMT>0.00<DTASOF>20261130</LEDGERBAL>
+</STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>
+"""
+
+
+def mt940_text(
+    lines: list[Line], account: str = "NL91ABNA0417164300", currency: str = "EUR"
+) -> str:
+    """An MT940 statement: :61: entries with /NAME/ and /REMI/ in :86:, balances that add up."""
+
+    def amount(value: Decimal) -> str:
+        return f"{abs(value):.2f}".replace(".", ",")
+
+    opening = Decimal("1000.00")
+    total = sum((Decimal(ln.amount) for ln in lines), Decimal(0))
+    first = min((ln.booked_on for ln in lines), default=date(2026, 11, 1))
+    last = max((ln.booked_on for ln in lines), default=first)
+    out = [
+        ":20:STMT-1",
+        f":25:{account}",
+        ":28C:1/1",
+        f":60F:C{first:%y%m%d}{currency}{amount(opening)}",
+    ]
+    for ln in lines:
+        value = Decimal(ln.amount)
+        side = "D" if value < 0 else "C"
+        bank_ref = f"//{ln.ref}" if ln.ref else ""
+        out.append(
+            f":61:{ln.booked_on:%y%m%d}{ln.booked_on:%m%d}{side}{amount(value)}NTRFNONREF{bank_ref}"
+        )
+        out.append(f":86:/NAME/{ln.payer}/REMI/{ln.remittance}")
+    closing = opening + total
+    out.append(f":62F:{'C' if closing >= 0 else 'D'}{last:%y%m%d}{currency}{amount(closing)}")
+    return "\n".join(out) + "\n"

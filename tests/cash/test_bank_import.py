@@ -1,4 +1,4 @@
-"""`arbot bank import`: camt.053, BAI2 and CSV statements built here, all or nothing,
+"""`arbot bank import`: camt.053, BAI2, OFX, MT940 and CSV statements built here, all or nothing,
 re-imports that add nothing, and errors that name FILE:LINE or FILE:element path."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db.bank_models import BankTxn
-from tests.cash.statements import Line, bai2_text, camt_text, csv_text
+from tests.cash.statements import Line, bai2_text, camt_text, csv_text, mt940_text, ofx_text
 from tests.cli_helpers import arbot
 from tools.deps import ToolDeps
 
@@ -21,7 +21,7 @@ LINES = [
     Line("R3", date(2026, 11, 3), "99.50", payer="Beta LLC", remittance="inv 77"),
     Line("", date(2026, 11, 3), "10.00", payer="", remittance="interest"),
 ]
-BUILD = {"csv": csv_text, "xml": camt_text, "bai": bai2_text}
+BUILD = {"csv": csv_text, "xml": camt_text, "bai": bai2_text, "ofx": ofx_text, "sta": mt940_text}
 
 
 def _rows(deps: ToolDeps) -> list[tuple[str, int, str, str]]:
@@ -35,7 +35,7 @@ def _count(deps: ToolDeps) -> int:
         return int(s.execute(select(func.count()).select_from(BankTxn)).scalar_one())
 
 
-@pytest.mark.parametrize("ext", ["csv", "xml", "bai"])
+@pytest.mark.parametrize("ext", ["csv", "xml", "bai", "ofx", "sta"])
 def test_credits_are_imported_once_and_debits_skipped(
     deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str], ext: str
 ) -> None:

@@ -64,3 +64,23 @@ def test_a_line_left_unapplied_is_still_listed_as_unapplied_cash(
     assert (
         "USD 3.17 from unknown payer on 2026-11-02 (ref INTEREST): left unapplied by a person"
     ) in run.out
+
+
+@pytest.mark.parametrize("amount", ["12.4k", "12.4K", "$12,400.00", "12400 usd", "12,400.00"])
+def test_the_wire_is_found_however_its_amount_is_typed(
+    statement: None, capsys: pytest.CaptureFixture[str], amount: str
+) -> None:
+    run = arbot(capsys, "ask", f"match the {amount} wire from Acme")
+    assert run.code == 0, run.err
+    assert "1 receipt(s) waiting." in run.out, run.out
+    assert "from ACME CORP" in run.out
+
+
+def test_an_amount_in_another_currency_or_unreadable_is_not_dropped(
+    statement: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    euros = arbot(capsys, "ask", "match the EUR 12.400,00 wire from Acme")
+    assert "No bank receipt waiting to be applied matches EUR 12,400 from acme." in euros.out
+    unsure = arbot(capsys, "ask", "match the 12.400 wire from Acme")
+    assert "'12.400' could be 12.4 or 12400" in unsure.out, unsure.out
+    assert "receipt(s) waiting" not in unsure.out

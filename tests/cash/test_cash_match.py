@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.cash.ledger import write_ledger
+from tests.cash.ledger import ledger_files, write_ledger
 from tests.cash.statements import Line, csv_text
 from tests.cli_helpers import arbot
+from tests.ledger_files import invoice
 from tools.deps import ToolDeps
 
 D = date(2026, 11, 2)
@@ -183,3 +184,38 @@ def test_an_unrelated_credit_is_unmatched(
     )
     assert out["status"] == "unmatched"
     assert out["suggestion"] is None
+
+
+def _with(*extra: dict[str, Any]) -> dict[str, Any]:
+    files = ledger_files()
+    return {"invoices": files["invoices"] + list(extra)}
+
+
+def test_an_unknown_payer_paying_a_rare_exact_amount_is_sure_and_a_look_alike_is_not(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    odd = invoice("004417", "4417.38", "2026-10-01", "2026-10-31", customer_id="C2")
+    treasury = [Line("W1", D, "4417.38", payer="NORTHWIND TREASURY 555", remittance="")]
+    out = _one(_match(tmp_path, capsys, treasury, **_with(odd)))
+    assert out["suggestion"]["customer_id"] == "C2"
+    assert out["suggestion"]["allocations"] == [{"invoice_id": "004417", "amount": "4417.38"}]
+    assert out["suggestion"]["confidence"] >= 0.9
+    # Another firm sharing the customer's word is held below a sure match.
+    other = [Line("W2", D, "4417.38", payer="GLOBEX PLUMBING SERVICES", remittance="")]
+    out = _one(_match(tmp_path / "b", capsys, other, **_with(odd)))
+    assert out["suggestion"]["confidence"] < 0.9
+    # A round amount is what stray credits look like: not sure either.
+    round_ = [Line("W3", D, "1000.00", payer="NORTHWIND TREASURY 555", remittance="")]
+    out = _one(_match(tmp_path / "c", capsys, round_))
+    assert out["status"] == "unmatched" or out["suggestion"]["confidence"] < 0.9
+
+
+def test_a_misspelt_invoice_number_with_its_exact_amount(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    long = invoice("C000218-010", "405.71", "2026-10-01", "2026-10-31", customer_id="C2")
+    lines = [Line("W1", D, "405.71", payer="", remittance="INV-C000218-100")]
+    out = _one(_match(tmp_path, capsys, lines, **_with(long)))
+    assert out["suggestion"]["allocations"] == [{"invoice_id": "C000218-010", "amount": "405.71"}]
+    assert "reference is its number misspelt" in out["suggestion"]["reasons"]
+    assert out["suggestion"]["confidence"] >= 0.9

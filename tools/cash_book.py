@@ -1,0 +1,145 @@
+"""What the matcher reads: a bank credit, the open invoices prepared once into a book (by
+number key, customer, amount), how a payer name resolves, and what a suggestion writes."""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from tools.cash_keys import number_keys, payer_key
+from tools.customer_lookup import FOUND_SCORE, NameIndex, resembles
+
+
+@dataclass(frozen=True)
+class OpenInv:
+    invoice_id: int
+    external_id: str
+    number: str | None
+    customer_id: int
+    currency: str
+    open_minor: int
+    due_on: date
+
+
+@dataclass(frozen=True)
+class Receipt:
+    txn_id: int
+    booked_on: date
+    amount_minor: int
+    currency: str
+    payer_name: str
+    reference: str
+
+
+@dataclass(frozen=True)
+class Allocation:
+    invoice_id: int
+    amount_minor: int  # in the invoice's currency
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    customer_id: int
+    confidence: float
+    currency: str  # of the allocations and the remainder
+    allocations: tuple[Allocation, ...]
+    unapplied_minor: int  # what stays unapplied cash on the customer
+    reasons: tuple[str, ...]
+
+
+def suggestion_key(s: Suggestion) -> str:
+    """A short fingerprint of what a suggestion would write (customer, invoices, amounts):
+    a card's Apply button carries it, so a click applies what the card showed or nothing."""
+    parts = [str(s.customer_id), s.currency, str(s.unapplied_minor)]
+    parts += [f"{a.invoice_id}={a.amount_minor}" for a in s.allocations]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+# (amount, from currency, to currency, day) -> (converted amount, rate) or None
+Convert = Callable[[int, str, str, date], tuple[int, Decimal] | None]
+
+
+@dataclass
+class Book:
+    invoices: Sequence[OpenInv]
+    names: NameIndex
+    aliases: dict[str, int]
+    fee_tolerance: Decimal
+    convert: Convert
+    by_key: dict[str, list[OpenInv]] = field(default_factory=dict)
+    by_customer: dict[int, list[OpenInv]] = field(default_factory=dict)
+    by_amount: dict[tuple[str, int], list[OpenInv]] = field(default_factory=dict)
+    amounts: dict[str, list[int]] = field(default_factory=dict)  # open amounts, sorted
+    _payers: dict[str, Payer] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for inv in sorted(self.invoices, key=lambda i: (i.due_on, i.invoice_id)):
+            # The number people write; the import id only for invoices without one.
+            for key in number_keys(inv.number or inv.external_id):
+                self.by_key.setdefault(key, []).append(inv)
+            self.by_customer.setdefault(inv.customer_id, []).append(inv)
+            self.by_amount.setdefault((inv.currency, inv.open_minor), []).append(inv)
+            self.amounts.setdefault(inv.currency, []).append(inv.open_minor)
+        for amounts in self.amounts.values():
+            amounts.sort()
+
+    def chance(self, currency: str, amount: int) -> float:
+        """How likely a credit that pays none of our invoices lands on some open amount by
+        chance: the open invoices within a quarter of this amount, per minor unit of that
+        span. Small on a sparse ledger, larger on a dense one."""
+        amounts = self.amounts.get(currency, [])
+        low, high = int(amount * 0.8), int(amount * 1.25) + 1
+        near = bisect.bisect_right(amounts, high) - bisect.bisect_left(amounts, low)
+        return near / max(high - low, 1)
+
+    def payer(self, name: str) -> Payer:
+        """Who the payer name points to: a learned alias, else the name lookup's answer."""
+        if name not in self._payers:
+            self._payers[name] = self._find_payer(name)
+        return self._payers[name]
+
+    def payer_for(self, name: str, customer_id: int) -> str:
+        """Why the payer name stands for this customer, or "" (no full lookup)."""
+        key = payer_key(name)
+        if key and self.aliases.get(key) == customer_id:
+            return LEARNED
+        if key and resembles(self.names, name, customer_id, FOUND_SCORE):
+            return "payer name matches the customer"
+        return ""
+
+    def _find_payer(self, name: str) -> Payer:
+        key = payer_key(name)
+        if not key:
+            return Payer(None, "", ())
+        if key in self.aliases:
+            return Payer(self.aliases[key], LEARNED, ())
+        found = self.names.match(name)
+        if found.status == "found" and found.candidates[0].score >= 100:
+            return Payer(found.candidates[0].customer_id, "payer name matches the customer", ())
+        if found.status == "found":
+            return Payer(found.candidates[0].customer_id, CLOSE_NAME, ())
+        return Payer(None, "", tuple(c.customer_id for c in found.candidates))
+
+
+CLOSE_NAME = "payer name is close to the customer's"
+# A converted amount needs a person's eye: every converted suggestion stays below 0.9.
+CONVERTED_CAP = 0.85
+# A payer name only close to the customer's (one shared word: "Acme Plumbing" and "Acme
+# Corporation") names another firm as often as this one, whatever the amount says.
+CLOSE_CAP = 0.8
+LEARNED = "payer name learned from an earlier approved match"
+
+
+@dataclass(frozen=True)
+class Payer:
+    customer_id: int | None  # the customer the name (or a learned alias) names
+    how: str
+    resembles: tuple[int, ...]  # customers whose names are close, when none is clear
+
+
+def numbers(invoices: Sequence[OpenInv]) -> str:
+    return ", ".join(i.number or i.external_id for i in invoices)
