@@ -112,14 +112,27 @@ class CustomerTraits:
     method: str | None  # of its latest payment attempt before the cut-off
 
 
-def customer_traits(session: Session, cut: datetime) -> dict[int, CustomerTraits]:
+def customer_traits(
+    session: Session, cut: datetime, *, with_method: bool = True
+) -> dict[int, CustomerTraits]:
+    """Every customer's segment and owner, and with `with_method` its latest payment method
+    (a pass over every payment, so only a cut by method asks for it)."""
+    methods = _latest_methods(session, cut) if with_method else {}
+    rows = session.execute(select(Customer.id, Customer.segment, Customer.owner_slack_id)).all()
+    return {
+        int(cid): CustomerTraits(segment, owner, methods.get(int(cid)))
+        for cid, segment, owner in rows
+    }
+
+
+def _latest_methods(session: Session, cut: datetime) -> dict[int, str]:
     latest = (
         select(Payment.customer_id, func.max(Payment.paid_at).label("last"))
         .where(Payment.paid_at < cut, Payment.method.is_not(None))
         .group_by(Payment.customer_id)
         .subquery()
     )
-    methods = {
+    return {
         int(cid): str(method)
         for cid, method in session.execute(
             select(Payment.customer_id, func.min(Payment.method))
@@ -130,9 +143,4 @@ def customer_traits(session: Session, cut: datetime) -> dict[int, CustomerTraits
             .where(Payment.method.is_not(None))
             .group_by(Payment.customer_id)
         )
-    }
-    rows = session.execute(select(Customer.id, Customer.segment, Customer.owner_slack_id))
-    return {
-        int(cid): CustomerTraits(segment, owner, methods.get(int(cid)))
-        for cid, segment, owner in rows
     }

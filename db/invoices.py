@@ -202,6 +202,6 @@ def open_invoices(
             issued_at=r[8],
             due_on=r[9],
         )
-        for r in session.execute(query)
+        for r in session.execute(query).all()
         if int(r[7]) != 0
     ]

@@ -114,7 +114,7 @@ def cut_report(deps: ToolDeps, args: CutInput) -> CutReport:
         )
         written = written_off_per_customer(session, start, cut)
         per_customer = customer_sums(session, start, cut, written)
-        traits = customer_traits(session, cut)
+        traits = customer_traits(session, cut, with_method=args.by == "method")
         members: dict[str, list[CustomerSums]] = {}
         for (cid, cur), sums in per_customer.items():
             members.setdefault(group_name(args.by, traits.get(cid), cur), []).append(sums)

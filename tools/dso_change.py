@@ -16,9 +16,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from db.customers import customer_facts
-from db.exposure import open_by_customer_bucket
-from tools.buckets import due_ranges
+from db.customers import customer_facts, customer_segments
+from db.exposure import DueRange, open_by_customer_bucket
 from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
 from tools.format import round_ratio
@@ -26,6 +25,7 @@ from tools.metrics import ArMetrics, Converter, MetricsInput, ar_metrics
 from tools.money import round_minor
 
 NO_SEGMENT = "no segment"
+ALL: DueRange = ("all", None, None)
 
 
 class DsoChangeInput(BaseModel):
@@ -74,10 +74,12 @@ def _shares(
 ) -> dict[int, tuple[Decimal, int]]:  # customer -> (share of DSO, AR in target minor)
     with deps.sessions() as session:
         fx = Converter(session, m.currency, day)
-        rows = open_by_customer_bucket(session, day_cut(day, deps.settings.tz), due_ranges(day))
+        # One bucket over every due date: a customer's AR, converted exactly (conversion is
+        # exact, so this is the sum of its aging buckets converted one by one).
+        rows = open_by_customer_bucket(session, day_cut(day, deps.settings.tz), [ALL])
         ar: dict[int, Decimal] = {}
         for row in rows:
-            amount = sum((fx.exact(v, row.currency) for v in row.by_bucket.values()), Decimal(0))
+            amount = fx.exact(row.by_bucket["all"], row.currency)
             ar[row.customer_id] = ar.get(row.customer_id, Decimal(0)) + amount
     if m.credit_sales_minor == 0:
         return {}
@@ -135,13 +137,14 @@ def _movers(
         cid: new.get(cid, (Decimal(0), 0))[0] - old.get(cid, (Decimal(0), 0))[0]
         for cid in old.keys() | new.keys()
     }
+    top = sorted(moved, key=lambda c: (-abs(moved[c]), c))[:limit]
     with deps.sessions() as session:
-        facts = customer_facts(session, list(moved))
+        segments = customer_segments(session)
+        facts = customer_facts(session, top)
     by_segment: dict[str, Decimal] = {}
     for cid, value in moved.items():
-        segment = (facts[cid].segment if cid in facts else None) or NO_SEGMENT
+        segment = segments.get(cid) or NO_SEGMENT
         by_segment[segment] = by_segment.get(segment, Decimal(0)) + value
-    top = sorted(moved, key=lambda c: (-abs(moved[c]), c))[:limit]
     movers = [
         DsoMover(
             customer_id=cid,

@@ -25,7 +25,7 @@ from tools.format import converted_text
 from tools.metrics import Converter, MetricsError, converted_balance
 from tools.money import parse_major, round_minor
 from tools.overdue import buckets_by_customer
-from tools.risk import AtRiskInput, Level, MoneyText, RiskScore, score_customers
+from tools.risk import AtRiskInput, Balances, Level, MoneyText, RiskScore, score_customers
 from tools.settings import Settings
 
 
@@ -147,12 +147,24 @@ def money_text(fx: Converter) -> MoneyText:
 
 
 def scored(
-    session: Session, s: Settings, as_of: date, *, min_level: Level, segment: str | None = None
+    session: Session,
+    s: Settings,
+    as_of: date,
+    *,
+    min_level: Level,
+    segment: str | None = None,
+    balances_out: Balances | None = None,
 ) -> list[RiskScore]:
     """`score_customers` with its reasons' amounts written by `money_text`."""
     fx = Converter(session, s.reporting_currency, as_of)
     return score_customers(
-        session, as_of, tz=s.tz, segment=segment, min_level=min_level, money=money_text(fx)
+        session,
+        as_of,
+        tz=s.tz,
+        segment=segment,
+        min_level=min_level,
+        money=money_text(fx),
+        balances_out=balances_out,
     )
 
 
