@@ -1,5 +1,5 @@
-"""The sums behind every AR metric, per customer: what a cut by segment, payment method,
-currency or owner adds up.
+"""The sums behind every AR metric, per group of customers: what a cut by segment, payment
+method, currency or owner adds up.
 
 The per-invoice terms of `ar_terms` are the very terms `ar_sums` adds up for the whole
 ledger (db.ar_sums), so grouping them by customer gives per-customer sums that add up to the
@@ -8,8 +8,9 @@ ledger's exactly, and the metric formulas of tools.metrics apply to each group u
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -19,11 +20,15 @@ from db.open_amounts import OpenGroup, is_open_at
 from db.payments import unapplied_cash_where
 
 Key = tuple[int, str]  # (customer id, currency)
+GroupKey = tuple[str, str]  # (group, currency)
+GroupOf = Callable[[int, str], str]
+"""The group a customer's amounts in a currency belong to."""
 
 
 @dataclass
 class CustomerSums:
-    """One customer's sums in one currency, for a window [start, cut)."""
+    """One group's sums in one currency, for a window [start, cut): a customer's, or those of
+    every customer in the group added up."""
 
     currency: str
     open_now: list[OpenGroup] = field(default_factory=list)
@@ -35,10 +40,11 @@ class CustomerSums:
     unapplied: int = 0
 
 
-def _open_at(session: Session, cut: datetime) -> dict[Key, list[OpenGroup]]:
-    """Open amounts per customer, currency and due date: the terms before the cut-off of the
+def _open_at(session: Session, cut: datetime, group_of: GroupOf) -> dict[GroupKey, list[OpenGroup]]:
+    """Open amounts per group, currency and due date: the terms before the cut-off of the
     invoices open at it (a settled invoice's terms add up to nothing, so leaving them out
-    changes no sum and spares reading the whole history)."""
+    changes no sum and spares reading the whole history). Read per customer, added up per
+    group as they arrive: a cut of every account is 100,000s of rows."""
     query = (
         select(
             Invoice.customer_id,
@@ -51,28 +57,43 @@ def _open_at(session: Session, cut: datetime) -> dict[Key, list[OpenGroup]]:
         .where(ArTerm.kind == "open", ArTerm.at < cut, is_open_at(cut))
         .group_by(Invoice.customer_id, ArTerm.currency, ArTerm.key_on)
     )
-    out: dict[Key, list[OpenGroup]] = {}
-    for cid, cur, due, amount, count in session.execute(query):
+    sums: dict[tuple[str, str, date], list[int]] = {}
+    for cid, cur, due, amount, count in session.execute(query).all():
+        acc = sums.get(key := (group_of(cid, cur), cur, due))
+        if acc is None:
+            sums[key] = [int(amount), int(count)]
+        else:
+            acc[0] += int(amount)
+            acc[1] += int(count)
+    out: dict[GroupKey, list[OpenGroup]] = {}
+    for (group, cur, due), (amount, count) in sums.items():
         if amount or count:
-            out.setdefault((cid, cur), []).append(OpenGroup(cur, due, cid, int(amount), int(count)))
+            out.setdefault((group, cur), []).append(OpenGroup(cur, due, None, amount, count))
     return out
 
 
 def customer_sums(
-    session: Session, start: datetime, cut: datetime, written_off: dict[Key, int]
-) -> dict[Key, CustomerSums]:
-    """Per (customer, currency): open amounts at `start` and `cut`, credit sales, failed-attempt
+    session: Session,
+    start: datetime,
+    cut: datetime,
+    written_off: dict[Key, int],
+    group_of: GroupOf,
+) -> dict[GroupKey, CustomerSums]:
+    """Per (group, currency): open amounts at `start` and `cut`, credit sales, failed-attempt
     invoices (and the recovered ones) in [start, cut), unapplied cash at `cut`; `written_off`
-    comes from db.invoice_totals, the one home of the write-off amount."""
-    sums: dict[Key, CustomerSums] = {}
+    comes per customer from db.invoice_totals, the one home of the write-off amount. Every
+    amount is a sum of integers, so adding customers up per group changes no total."""
+    sums: dict[GroupKey, CustomerSums] = {}
 
-    def at(key: Key) -> CustomerSums:
-        return sums.setdefault(key, CustomerSums(key[1]))
+    def at(cid: int, cur: str) -> CustomerSums:
+        key = (group_of(cid, cur), cur)
+        found = sums.get(key)
+        return found if found is not None else sums.setdefault(key, CustomerSums(cur))
 
-    for key, groups in _open_at(session, cut).items():
-        at(key).open_now = groups
-    for key, groups in _open_at(session, start).items():
-        at(key).open_start = groups
+    for key, groups in _open_at(session, cut, group_of).items():
+        sums.setdefault(key, CustomerSums(key[1])).open_now = groups
+    for key, groups in _open_at(session, start, group_of).items():
+        sums.setdefault(key, CustomerSums(key[1])).open_start = groups
     term = (Invoice.customer_id, ArTerm.currency)
     sales = (
         select(*term, func.sum(ArTerm.amount_minor))
@@ -80,8 +101,8 @@ def customer_sums(
         .where(ArTerm.kind == "sale", ArTerm.at >= start, ArTerm.at < cut, ArTerm.until_at >= cut)
         .group_by(*term)
     )
-    for cid, cur, total in session.execute(sales):
-        at((cid, cur)).credit_sales = int(total)
+    for cid, cur, total in session.execute(sales).all():
+        at(cid, cur).credit_sales += int(total)
     recovered = func.sum(case((ArTerm.until_at < cut, ArTerm.n), else_=0))
     dun = (
         select(*term, func.sum(ArTerm.n), recovered)
@@ -89,17 +110,19 @@ def customer_sums(
         .where(ArTerm.kind == "dun", ArTerm.at >= start, ArTerm.at < cut, ArTerm.since_at < start)
         .group_by(*term)
     )
-    for cid, cur, tried, won in session.execute(dun):
-        at((cid, cur)).attempted, at((cid, cur)).recovered = int(tried), int(won)
-    for key, amount in written_off.items():
-        at(key).written_off = amount
+    for cid, cur, tried, won in session.execute(dun).all():
+        group = at(cid, cur)
+        group.attempted += int(tried)
+        group.recovered += int(won)
+    for (cid, cur), amount in written_off.items():
+        at(cid, cur).written_off += amount
     cash = (
         select(Payment.customer_id, Payment.currency, func.sum(Payment.amount_minor))
         .where(unapplied_cash_where(cut))
         .group_by(Payment.customer_id, Payment.currency)
     )
-    for cid, cur, amount in session.execute(cash):
-        at((cid, cur)).unapplied = int(amount)
+    for cid, cur, amount in session.execute(cash).all():
+        at(cid, cur).unapplied += int(amount)
     return sums
 
 

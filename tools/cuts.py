@@ -113,11 +113,18 @@ def cut_report(deps: ToolDeps, args: CutInput) -> CutReport:
             session, whole, tz=s.tz, reporting_currency=s.reporting_currency, reserve_pct=reserve
         )
         written = written_off_per_customer(session, start, cut)
-        per_customer = customer_sums(session, start, cut, written)
         traits = customer_traits(session, cut, with_method=args.by == "method")
+        names: dict[tuple[int, str], str] = {}
+
+        def group_of(cid: int, cur: str) -> str:
+            found = names.get((cid, cur))
+            if found is None:
+                found = names[(cid, cur)] = group_name(args.by, traits.get(cid), cur)
+            return found
+
         members: dict[str, list[CustomerSums]] = {}
-        for (cid, cur), sums in per_customer.items():
-            members.setdefault(group_name(args.by, traits.get(cid), cur), []).append(sums)
+        for (name, _), sums in customer_sums(session, start, cut, written, group_of).items():
+            members.setdefault(name, []).append(sums)
         fx = Converter(session, s.reporting_currency, day)
         converted = {name: convert_sums(fx, _merge(parts), day) for name, parts in members.items()}
     _plug_converted(converted, total)
