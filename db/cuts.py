@@ -8,14 +8,14 @@ ledger's exactly, and the metric formulas of tools.metrics apply to each group u
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, select, union_all
 from sqlalchemy.orm import Session
 
-from db.models import ArTerm, Customer, Invoice, Payment
+from db.models import ArTerm, CreditNote, Customer, Invoice, Payment, PaymentStatus
 from db.open_amounts import OpenGroup, is_open_at
 from db.payments import unapplied_cash_where
 
@@ -57,8 +57,16 @@ def _open_at(session: Session, cut: datetime, group_of: GroupOf) -> dict[GroupKe
         .where(ArTerm.kind == "open", ArTerm.at < cut, is_open_at(cut))
         .group_by(Invoice.customer_id, ArTerm.currency, ArTerm.key_on)
     )
+    return grouped_open(session.execute(query).all(), group_of)
+
+
+def grouped_open(
+    rows: Iterable[tuple[int, str, date, int, int]], group_of: GroupOf
+) -> dict[GroupKey, list[OpenGroup]]:
+    """(customer, currency, due date, open amount, open invoices) rows added up per group,
+    currency and due date."""
     sums: dict[tuple[str, str, date], list[int]] = {}
-    for cid, cur, due, amount, count in session.execute(query).all():
+    for cid, cur, due, amount, count in rows:
         acc = sums.get(key := (group_of(cid, cur), cur, due))
         if acc is None:
             sums[key] = [int(amount), int(count)]
@@ -78,10 +86,12 @@ def customer_sums(
     cut: datetime,
     written_off: dict[Key, int],
     group_of: GroupOf,
+    open_now: dict[GroupKey, list[OpenGroup]] | None = None,
 ) -> dict[GroupKey, CustomerSums]:
     """Per (group, currency): open amounts at `start` and `cut`, credit sales, failed-attempt
     invoices (and the recovered ones) in [start, cut), unapplied cash at `cut`; `written_off`
-    comes per customer from db.invoice_totals, the one home of the write-off amount. Every
+    comes per customer from db.invoice_totals, the one home of the write-off amount, and
+    `open_now` may give the open amounts at `cut` grouped already (`grouped_open`). Every
     amount is a sum of integers, so adding customers up per group changes no total."""
     sums: dict[GroupKey, CustomerSums] = {}
 
@@ -90,24 +100,40 @@ def customer_sums(
         found = sums.get(key)
         return found if found is not None else sums.setdefault(key, CustomerSums(cur))
 
-    for key, groups in _open_at(session, cut, group_of).items():
+    now = _open_at(session, cut, group_of) if open_now is None else open_now
+    for key, groups in now.items():
         sums.setdefault(key, CustomerSums(key[1])).open_now = groups
     for key, groups in _open_at(session, start, group_of).items():
         sums.setdefault(key, CustomerSums(key[1])).open_start = groups
     term = (Invoice.customer_id, ArTerm.currency)
+    # A sale term in [start, cut) is an invoice's issue or a credit note's date in it (the
+    # window's ends are midnights, which flooring to quarter hours keeps on the same side),
+    # so only those invoices' terms are read, not every invoice's.
+    dated = union_all(
+        select(Invoice.id).where(Invoice.issued_at >= start, Invoice.issued_at < cut),
+        select(CreditNote.invoice_id).where(
+            CreditNote.issued_at >= start, CreditNote.issued_at < cut
+        ),
+    )
     sales = (
         select(*term, func.sum(ArTerm.amount_minor))
         .join(Invoice, Invoice.id == ArTerm.invoice_id)
         .where(ArTerm.kind == "sale", ArTerm.at >= start, ArTerm.at < cut, ArTerm.until_at >= cut)
+        .where(ArTerm.invoice_id.in_(dated))
         .group_by(*term)
     )
     for cid, cur, total in session.execute(sales).all():
         at(cid, cur).credit_sales += int(total)
     recovered = func.sum(case((ArTerm.until_at < cut, ArTerm.n), else_=0))
+    # Likewise a dunning term in [start, cut) is a failed payment attempt dated in it.
+    failed = select(Payment.invoice_id).where(
+        Payment.status == PaymentStatus.FAILED, Payment.paid_at >= start, Payment.paid_at < cut
+    )
     dun = (
         select(*term, func.sum(ArTerm.n), recovered)
         .join(Invoice, Invoice.id == ArTerm.invoice_id)
         .where(ArTerm.kind == "dun", ArTerm.at >= start, ArTerm.at < cut, ArTerm.since_at < start)
+        .where(ArTerm.invoice_id.in_(failed))
         .group_by(*term)
     )
     for cid, cur, tried, won in session.execute(dun).all():

@@ -25,6 +25,7 @@ from tools.deps import ToolDeps
 from tools.disputes import DisputeLine, OpenDisputesInput, open_disputes
 from tools.look_ahead import LookAhead, look_ahead_parts
 from tools.metrics import ArMetrics, Converter, DsoPoint, ar_metrics_and_trend, by_bucket
+from tools.open_book import OpenBook
 from tools.overdue import TopOverdue, TopOverdueInput, top_overdue
 from tools.risk_money import MoneyAtRisk, money_at_risk
 from tools.targets import TargetCheck, target_checks
@@ -128,9 +129,13 @@ def weekly_digest(deps: ToolDeps, args: DigestInput) -> Digest:
     with ThreadPoolExecutor(max_workers=DIGEST_THREADS, thread_name_prefix="arbot-digest") as pool:
         # The longest reads first. This week's and last week's reports and the 13 trend
         # points come from one pass (each equal to `arbot report` for its date, and tested so).
-        ahead_f = {name: pool.submit(part) for name, part in look_ahead_parts(deps, as_of).items()}
-        risk_f = pool.submit(money_at_risk, deps, as_of, min_level="high", limit=10)
-        overdue_f = pool.submit(top_overdue, deps, TopOverdueInput(limit=10, as_of=as_of))
+        book = OpenBook(deps, as_of)  # the open invoices, read once for the parts below
+        parts = look_ahead_parts(deps, as_of, book)
+        ahead_f = {name: pool.submit(part) for name, part in parts.items()}
+        risk_f = pool.submit(money_at_risk, deps, as_of, min_level="high", limit=10, book=book)
+        overdue_f = pool.submit(
+            top_overdue, deps, TopOverdueInput(limit=10, as_of=as_of), book=book
+        )
         metrics_f = pool.submit(_reports_and_trend, deps, days)
         disputes = open_disputes(deps, OpenDisputesInput(as_of=as_of))
         (m, prev), trend = metrics_f.result()

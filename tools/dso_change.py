@@ -23,6 +23,7 @@ from tools.deps import ToolDeps
 from tools.format import round_ratio
 from tools.metrics import ArMetrics, Converter, MetricsInput, ar_metrics
 from tools.money import round_minor
+from tools.open_book import OpenBook
 
 NO_SEGMENT = "no segment"
 ALL: DueRange = ("all", None, None)
@@ -70,24 +71,28 @@ class DsoChange(BaseModel):
 
 
 def _shares(
-    deps: ToolDeps, m: ArMetrics, day: date
+    deps: ToolDeps, m: ArMetrics, day: date, book: OpenBook | None
 ) -> dict[int, tuple[Decimal, int]]:  # customer -> (share of DSO, AR in target minor)
     with deps.sessions() as session:
         fx = Converter(session, m.currency, day)
-        # One bucket over every due date: a customer's AR, converted exactly (conversion is
-        # exact, so this is the sum of its aging buckets converted one by one).
-        rows = open_by_customer_bucket(session, day_cut(day, deps.settings.tz), [ALL])
+        # A customer's AR per currency, converted exactly (conversion is exact, so this is
+        # the sum of its aging buckets converted one by one).
+        if book is not None and book.serves(day):
+            open_by = book.by_account()
+        else:
+            rows = open_by_customer_bucket(session, day_cut(day, deps.settings.tz), [ALL])
+            open_by = {(row.customer_id, row.currency): row.by_bucket["all"] for row in rows}
         ar: dict[int, Decimal] = {}
-        for row in rows:
-            amount = fx.exact(row.by_bucket["all"], row.currency)
-            ar[row.customer_id] = ar.get(row.customer_id, Decimal(0)) + amount
+        for (cid, cur), minor in open_by.items():
+            ar[cid] = ar.get(cid, Decimal(0)) + fx.exact(minor, cur)
     if m.credit_sales_minor == 0:
         return {}
     scale = Decimal(m.period_days) / m.credit_sales_minor
     return {cid: (a * scale, round_minor(a)) for cid, a in ar.items()}
 
 
-def dso_change(deps: ToolDeps, args: DsoChangeInput) -> DsoChange:
+def dso_change(deps: ToolDeps, args: DsoChangeInput, *, book: OpenBook | None = None) -> DsoChange:
+    """`book` may hold the open invoices of either date, read already (the digest's)."""
     s = deps.settings
     after_day = args.as_of or today(s.tz)
     before_day = args.since or after_day - timedelta(days=7)
@@ -113,7 +118,7 @@ def dso_change(deps: ToolDeps, args: DsoChangeInput) -> DsoChange:
         assert after.best_possible_dso is not None and before.best_possible_dso is not None
         terms = after.best_possible_dso - before.best_possible_dso
         lateness = change - terms
-        movers, by_segment = _movers(deps, before, after, change, args.limit)
+        movers, by_segment = _movers(deps, before, after, change, args.limit, book)
     return DsoChange(
         since=before_day,
         as_of=after_day,
@@ -130,9 +135,15 @@ def dso_change(deps: ToolDeps, args: DsoChangeInput) -> DsoChange:
 
 
 def _movers(
-    deps: ToolDeps, before: ArMetrics, after: ArMetrics, change: Decimal, limit: int
+    deps: ToolDeps,
+    before: ArMetrics,
+    after: ArMetrics,
+    change: Decimal,
+    limit: int,
+    book: OpenBook | None,
 ) -> tuple[list[DsoMover], dict[str, Decimal]]:
-    old, new = _shares(deps, before, before.as_of), _shares(deps, after, after.as_of)
+    old = _shares(deps, before, before.as_of, book)
+    new = _shares(deps, after, after.as_of, book)
     moved = {
         cid: new.get(cid, (Decimal(0), 0))[0] - old.get(cid, (Decimal(0), 0))[0]
         for cid in old.keys() | new.keys()

@@ -46,6 +46,7 @@ from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import Converter
 from tools.money import format_major, round_minor
+from tools.open_book import OpenBook
 
 WEEKS = 13
 MIN_SAMPLES = 3
@@ -153,14 +154,21 @@ class Rates:
     recovery_days: int
 
 
-def cash_forecast(deps: ToolDeps, args: ForecastInput) -> CashForecast:
+def cash_forecast(
+    deps: ToolDeps, args: ForecastInput, *, book: OpenBook | None = None
+) -> CashForecast:
+    """The forecast from the end of `args.as_of`; `book` may hold that day's open invoices,
+    read already (the digest shares them)."""
     s = deps.settings
     day = args.as_of or today(s.tz)
     cut = day_cut(day, s.tz)
     year_ago = day_cut(day - timedelta(days=HISTORY_DAYS), s.tz)
     window = day_cut(day - timedelta(days=s.period_days), s.tz)
     with deps.sessions() as session:
-        rows = open_invoices(session, cut)
+        if book is not None and book.serves(day):
+            rows = [r for r in book.rows() if r.open_minor != 0]
+        else:
+            rows = open_invoices(session, cut)
         terms = customer_terms(session)
         history = History.of(
             late_samples(

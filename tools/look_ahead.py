@@ -16,6 +16,7 @@ from tools.cuts import CutInput, CutReport, cut_report
 from tools.deps import ToolDeps
 from tools.dso_change import DsoChange, DsoChangeInput, dso_change
 from tools.forecast import CashForecast, ForecastInput, cash_forecast
+from tools.open_book import OpenBook
 
 
 class LookAhead(BaseModel):
@@ -24,19 +25,22 @@ class LookAhead(BaseModel):
     dso_change: DsoChange
 
 
-def look_ahead_parts(deps: ToolDeps, as_of: date) -> dict[str, Callable[[], BaseModel]]:
+def look_ahead_parts(
+    deps: ToolDeps, as_of: date, book: OpenBook | None = None
+) -> dict[str, Callable[[], BaseModel]]:
     """The three answers, not yet computed, as LookAhead's fields: the digest runs them in its
-    thread pool beside its other reads."""
+    thread pool beside its other reads, sharing its open invoices (`book`)."""
     period = deps.settings.period_days
     since = as_of - timedelta(days=7)
     return {
-        "forecast": partial(cash_forecast, deps, ForecastInput(as_of=as_of)),
+        "forecast": partial(cash_forecast, deps, ForecastInput(as_of=as_of), book=book),
         "segments": partial(
-            cut_report, deps, CutInput(by="segment", as_of=as_of, period_days=period)
+            cut_report, deps, CutInput(by="segment", as_of=as_of, period_days=period), book=book
         ),
         "dso_change": partial(
             dso_change,
             deps,
             DsoChangeInput(as_of=as_of, since=since, period_days=period, limit=3),
+            book=book,
         ),
     }
