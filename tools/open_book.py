@@ -1,7 +1,7 @@
 """The invoices open at the end of one day, read once and shared by the parts of the Monday
-digest that each used to read them on their own: the cash forecast (per invoice), the cut by
-segment and the DSO movers (per customer), the top overdue list and the money at risk (per
-customer and aging bucket).
+digest that each need them: the cash forecast (per invoice), the cut by segment and the DSO
+movers (per customer), the top overdue list and the money at risk (per customer and aging
+bucket).
 
 Every figure taken from it is a sum of whole minor units of the very open amounts the
 parts' own reads add up (`db.invoices.open_invoices`: the one open-amount formula of
