@@ -56,22 +56,27 @@ def _fresh_claims(deps) -> None:  # type: ignore[no-untyped-def]
         conn.execute(text("DELETE FROM job_runs"))
 
 
-def _server_pids(engine: Engine) -> set[int]:
-    """The PostgreSQL backends this engine's connections talk to, as they are opened."""
+def _server_pids(engine: Engine) -> set[int] | None:
+    """The PostgreSQL backends this engine's connections talk to, as they are opened; None on
+    SQLite, whose queries run in this process."""
+    if engine.dialect.name != "postgresql":
+        return None
     pids: set[int] = set()
-    if engine.dialect.name == "postgresql":
 
-        @event.listens_for(engine, "connect")
-        def remember(dbapi_conn: Any, _record: Any) -> None:
-            with dbapi_conn.cursor() as cur:
-                cur.execute("SELECT pg_backend_pid()")
-                pids.add(int(cur.fetchone()[0]))
+    @event.listens_for(engine, "connect")
+    def remember(dbapi_conn: Any, _record: Any) -> None:
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SELECT pg_backend_pid()")
+            pids.add(int(cur.fetchone()[0]))
+        dbapi_conn.commit()
 
     return pids
 
 
-def _cpu_of(pids: set[int]) -> float | None:
+def _cpu_of(pids: set[int] | None) -> float | None:
     """User + system seconds of those processes; None when they are not on this machine."""
+    if pids is None:
+        return None
     total = 0
     for pid in pids:
         try:
@@ -96,6 +101,7 @@ def bench(kind: str, url: str | None = None) -> list[Run]:
         )
         deps = connect(settings)
         pids = _server_pids(deps.engine)
+        deps.engine.dispose()  # every connection from here on is one whose backend is known
         client = make_web_client(settings)
         with deps.engine.connect() as conn:
             n = conn.execute(text("SELECT count(*) FROM invoices")).scalar_one()
