@@ -50,6 +50,12 @@ def customer_facts(
     return {row[0]: CustomerFacts(*row) for row in session.connection().execute(query)}
 
 
+def customer_segments(session: Session) -> dict[int, str | None]:
+    """Every customer's segment: the one fact a grouping of all customers needs."""
+    rows = session.connection().execute(select(Customer.id, Customer.segment)).all()
+    return {int(cid): segment for cid, segment in rows}
+
+
 def do_not_dun_customers(session: Session) -> set[int]:
     return set(session.execute(select(Customer.id).where(Customer.do_not_dun.is_(True))).scalars())
 

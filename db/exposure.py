@@ -38,6 +38,7 @@ class Exposure(NamedTuple):
     weighted: int  # sum of open amount x days past due, over past-due invoices
     past_due_before: int
     weighted_before: int
+    balance_before: int = 0  # open at the earlier date (a credit limit's trend reads it)
 
 
 def customer_exposure(
@@ -71,6 +72,7 @@ def customer_exposure(
             when(late_now, amount * days_after(session, due, now_day)),
             when(late_before, amount),
             when(late_before, amount * days_after(session, due, before_day)),
+            when(counted_before, amount),
         ]
 
     key = (Invoice.customer_id, Invoice.currency)

@@ -160,10 +160,12 @@ def open_invoices(
     customer_ids: Sequence[int] | None = None,
     due_before: date | None = None,
     currency: str | None = None,
+    keep_zero: bool = False,
 ) -> list[OpenInvoiceRow]:
     """Invoices open at the cut-off with their open amount, oldest due date first.
 
-    `due_before` keeps invoices due strictly before that day (i.e. past due at some date).
+    `due_before` keeps invoices due strictly before that day (i.e. past due at some date);
+    `keep_zero` keeps open invoices with nothing left to pay, which count as open invoices.
     """
     amount = open_amount_at(cut).label("open_minor")
     query = (
@@ -202,8 +204,8 @@ def open_invoices(
             issued_at=r[8],
             due_on=r[9],
         )
-        for r in session.execute(query)
-        if int(r[7]) != 0
+        for r in session.execute(query).all()
+        if keep_zero or int(r[7]) != 0
     ]
 
 

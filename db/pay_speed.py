@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -109,8 +109,7 @@ def days_late_before_and_after(
     }
 
 
-@dataclass(frozen=True)
-class LateSample:
+class LateSample(NamedTuple):  # a tuple: a year of a large ledger is 100,000s of them
     """Invoices of the history a forecast learns from, counted per customer and per days paid
     after the due date; days_late is None for those not paid by the cut-off (still open, or
     written off)."""
@@ -141,5 +140,5 @@ def late_samples(session: Session, due_from: date, due_to: date, cut: datetime) 
     )
     return [
         LateSample(int(cid), None if d is None else round(float(d)), int(n))
-        for cid, d, n in session.connection().execute(query)
+        for cid, d, n in session.connection().execute(query).all()
     ]

@@ -20,6 +20,7 @@ from jobs import claim
 from jobs.credit_scan import flag_credit_limits
 from tools.clock import today
 from tools.deps import ToolDeps
+from tools.risk import Balances
 from tools.risk_money import ScoreInMoney, scored, scores_in_money
 from tools.watch import RISK_ALERT_JOB, snoozed_customers
 
@@ -37,9 +38,10 @@ def run_at_risk_scan(
     with claim.claimed_once(deps, JOB, as_of.isoformat(), now=now) as mine:
         if not mine:
             return None
+        balances: Balances = {}  # read by the risk pass, for the credit limits below
         with deps.sessions() as session:
             # in the reporting currency, the largest money at risk alerted first
-            high_risk = scored(session, s, as_of, min_level="high")
+            high_risk = scored(session, s, as_of, min_level="high", balances_out=balances)
             scores = scores_in_money(session, s, high_risk, as_of, strict=False)
         high = {sc.customer_pk: sc for sc in scores}
         alerted = claim.claimed(deps, ALERT, "customer:")
@@ -51,7 +53,7 @@ def run_at_risk_scan(
         with claim.claims_to_post(deps, ALERT, entering, now=now) as won:
             if won:
                 _post(deps, client, won, high, as_of, now=now)
-        flag_credit_limits(deps, as_of, now=now, client=client)
+        flag_credit_limits(deps, as_of, now=now, client=client, balances=balances)
         log.info(
             "event=at_risk_scan as_of=%s high=%d alerted=%d released=%d",
             as_of,

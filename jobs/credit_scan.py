@@ -23,6 +23,7 @@ from jobs import claim
 from tools.credit import CreditPosition, credit_positions
 from tools.deps import ToolDeps
 from tools.metrics import Converter
+from tools.risk import Balances
 from tools.risk_money import is_material
 
 log = logging.getLogger(__name__)
@@ -30,15 +31,21 @@ ALERT = "credit-alert"
 
 
 def flag_credit_limits(
-    deps: ToolDeps, as_of: date, *, now: datetime, client: WebClient | None = None
+    deps: ToolDeps,
+    as_of: date,
+    *,
+    now: datetime,
+    client: WebClient | None = None,
+    balances: Balances | None = None,
 ) -> list[int]:
-    """Customer ids alerted now: entered "trending" or "over" since their last alert."""
+    """Customer ids alerted now: entered "trending" or "over" since their last alert.
+    `balances`: open amounts the caller read already (`tools.credit.credit_positions`)."""
     s = deps.settings
     with deps.sessions() as session:
         fx = Converter(session, s.reporting_currency, as_of)
         flagged = {
             p.customer_pk: p
-            for p in credit_positions(session, as_of, s.tz)
+            for p in credit_positions(session, as_of, s.tz, balances=balances)
             if p.status != "ok" and is_material(fx, s, p.currency, p.exposure_minor)
         }
     held = claim.claimed(deps, ALERT, "customer:")

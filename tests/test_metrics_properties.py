@@ -328,7 +328,7 @@ def _check_exposure(kind: str, files: dict[str, Any], as_of: date) -> None:
             want: dict[tuple[int, str], list[int]] = {}
             for k, day in enumerate((as_of, before)):
                 for g in open_groups(session, day_cut(day, tz), per_customer=True):
-                    sums = want.setdefault((int(g.customer_id or 0), g.currency), [0] * 6)
+                    sums = want.setdefault((int(g.customer_id or 0), g.currency), [0] * 7)
                     late = (day - g.due_on).days
                     if k == 0:
                         sums[0] += g.open_minor
@@ -338,6 +338,7 @@ def _check_exposure(kind: str, files: dict[str, Any], as_of: date) -> None:
                     else:
                         sums[4] += g.open_minor if late > 0 else 0
                         sums[5] += g.open_minor * late if late > 0 else 0
+                        sums[6] += g.open_minor
         deps.engine.dispose()
     nonzero = {key: list(e) for key, e in got.items() if any(e)}
     assert nonzero == {key: v for key, v in want.items() if any(v)}

@@ -11,6 +11,7 @@ account when it enters either state, and "who is over their credit limit?" lists
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -114,14 +115,30 @@ def _exposures(
     return limit_exposures(session, day, balances, targets)
 
 
-def credit_positions(session: Session, day: date, tz: ZoneInfo) -> list[CreditPosition]:
-    """Every customer with a credit limit, with its exposure and status."""
+def credit_positions(
+    session: Session,
+    day: date,
+    tz: ZoneInfo,
+    *,
+    balances: Mapping[date, dict[tuple[int, str], int]] | None = None,
+) -> list[CreditPosition]:
+    """Every customer with a credit limit, with its exposure and status. `balances` may give
+    the open minor units per (customer, currency) at either date, read already (the daily
+    scan's risk pass reads both); a date it lacks is read here."""
     facts = {
         cid: f for cid, f in customer_facts(session).items() if f.credit_limit_minor is not None
     }
     targets = {cid: f.currency for cid, f in facts.items()}
-    now = _exposures(session, day, tz, targets)
-    before = _exposures(session, day - timedelta(days=TREND_DAYS), tz, targets)
+    known = balances or {}
+
+    def exposures(on: date) -> dict[int, int]:
+        found = known.get(on)
+        if found is None:
+            return _exposures(session, on, tz, targets)
+        return limit_exposures(session, on, found, targets)
+
+    now = exposures(day)
+    before = exposures(day - timedelta(days=TREND_DAYS))
     out = []
     for cid, f in facts.items():
         limit = int(f.credit_limit_minor or 0)

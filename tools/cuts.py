@@ -15,7 +15,13 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
-from db.cuts import CustomerSums, CustomerTraits, customer_sums, customer_traits
+from db.cuts import (
+    CustomerSums,
+    CustomerTraits,
+    customer_sums,
+    customer_traits,
+    grouped_open,
+)
 from db.invoice_totals import written_off_per_customer
 from tools.buckets import BUCKETS
 from tools.clock import AsOfDate, day_cut, today
@@ -30,6 +36,7 @@ from tools.metrics import (
     convert_sums,
     metrics_of,
 )
+from tools.open_book import OpenBook
 from tools.report import report_json
 from tools.targets import TargetCheck, segment_checks
 
@@ -101,7 +108,8 @@ def _plug(groups: dict[str, T], whole: int, get: Callable[[T], int], add: Adder[
         add(max(groups.values(), key=lambda g: abs(get(g))), left)
 
 
-def cut_report(deps: ToolDeps, args: CutInput) -> CutReport:
+def cut_report(deps: ToolDeps, args: CutInput, *, book: OpenBook | None = None) -> CutReport:
+    """`book` may hold the open invoices at `args.as_of`, read already (the digest's)."""
     s = deps.settings
     day = args.as_of or today(s.tz)
     period = args.period_days or s.period_days
@@ -113,11 +121,23 @@ def cut_report(deps: ToolDeps, args: CutInput) -> CutReport:
             session, whole, tz=s.tz, reporting_currency=s.reporting_currency, reserve_pct=reserve
         )
         written = written_off_per_customer(session, start, cut)
-        per_customer = customer_sums(session, start, cut, written)
-        traits = customer_traits(session, cut)
+        traits = customer_traits(session, cut, with_method=args.by == "method")
+        names: dict[tuple[int, str], str] = {}
+
+        def group_of(cid: int, cur: str) -> str:
+            found = names.get((cid, cur))
+            if found is None:
+                found = names[(cid, cur)] = group_name(args.by, traits.get(cid), cur)
+            return found
+
+        open_now = None
+        if book is not None and book.serves(day):
+            rows = ((r.customer_id, r.currency, r.due_on, r.open_minor, 1) for r in book.rows())
+            open_now = grouped_open(rows, group_of)
+        per_group = customer_sums(session, start, cut, written, group_of, open_now)
         members: dict[str, list[CustomerSums]] = {}
-        for (cid, cur), sums in per_customer.items():
-            members.setdefault(group_name(args.by, traits.get(cid), cur), []).append(sums)
+        for (name, _), sums in per_group.items():
+            members.setdefault(name, []).append(sums)
         fx = Converter(session, s.reporting_currency, day)
         converted = {name: convert_sums(fx, _merge(parts), day) for name, parts in members.items()}
     _plug_converted(converted, total)

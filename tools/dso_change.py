@@ -16,16 +16,17 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from db.customers import customer_facts
-from db.exposure import open_by_customer_bucket
-from tools.buckets import due_ranges
+from db.customers import customer_facts, customer_segments
+from db.exposure import DueRange, open_by_customer_bucket
 from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
 from tools.format import round_ratio
 from tools.metrics import ArMetrics, Converter, MetricsInput, ar_metrics
 from tools.money import round_minor
+from tools.open_book import OpenBook
 
 NO_SEGMENT = "no segment"
+ALL: DueRange = ("all", None, None)
 
 
 class DsoChangeInput(BaseModel):
@@ -70,22 +71,28 @@ class DsoChange(BaseModel):
 
 
 def _shares(
-    deps: ToolDeps, m: ArMetrics, day: date
+    deps: ToolDeps, m: ArMetrics, day: date, book: OpenBook | None
 ) -> dict[int, tuple[Decimal, int]]:  # customer -> (share of DSO, AR in target minor)
     with deps.sessions() as session:
         fx = Converter(session, m.currency, day)
-        rows = open_by_customer_bucket(session, day_cut(day, deps.settings.tz), due_ranges(day))
+        # A customer's AR per currency, converted exactly (conversion is exact, so this is
+        # the sum of its aging buckets converted one by one).
+        if book is not None and book.serves(day):
+            open_by = book.by_account()
+        else:
+            rows = open_by_customer_bucket(session, day_cut(day, deps.settings.tz), [ALL])
+            open_by = {(row.customer_id, row.currency): row.by_bucket["all"] for row in rows}
         ar: dict[int, Decimal] = {}
-        for row in rows:
-            amount = sum((fx.exact(v, row.currency) for v in row.by_bucket.values()), Decimal(0))
-            ar[row.customer_id] = ar.get(row.customer_id, Decimal(0)) + amount
+        for (cid, cur), minor in open_by.items():
+            ar[cid] = ar.get(cid, Decimal(0)) + fx.exact(minor, cur)
     if m.credit_sales_minor == 0:
         return {}
     scale = Decimal(m.period_days) / m.credit_sales_minor
     return {cid: (a * scale, round_minor(a)) for cid, a in ar.items()}
 
 
-def dso_change(deps: ToolDeps, args: DsoChangeInput) -> DsoChange:
+def dso_change(deps: ToolDeps, args: DsoChangeInput, *, book: OpenBook | None = None) -> DsoChange:
+    """`book` may hold the open invoices of either date, read already (the digest's)."""
     s = deps.settings
     after_day = args.as_of or today(s.tz)
     before_day = args.since or after_day - timedelta(days=7)
@@ -111,7 +118,7 @@ def dso_change(deps: ToolDeps, args: DsoChangeInput) -> DsoChange:
         assert after.best_possible_dso is not None and before.best_possible_dso is not None
         terms = after.best_possible_dso - before.best_possible_dso
         lateness = change - terms
-        movers, by_segment = _movers(deps, before, after, change, args.limit)
+        movers, by_segment = _movers(deps, before, after, change, args.limit, book)
     return DsoChange(
         since=before_day,
         as_of=after_day,
@@ -128,20 +135,27 @@ def dso_change(deps: ToolDeps, args: DsoChangeInput) -> DsoChange:
 
 
 def _movers(
-    deps: ToolDeps, before: ArMetrics, after: ArMetrics, change: Decimal, limit: int
+    deps: ToolDeps,
+    before: ArMetrics,
+    after: ArMetrics,
+    change: Decimal,
+    limit: int,
+    book: OpenBook | None,
 ) -> tuple[list[DsoMover], dict[str, Decimal]]:
-    old, new = _shares(deps, before, before.as_of), _shares(deps, after, after.as_of)
+    old = _shares(deps, before, before.as_of, book)
+    new = _shares(deps, after, after.as_of, book)
     moved = {
         cid: new.get(cid, (Decimal(0), 0))[0] - old.get(cid, (Decimal(0), 0))[0]
         for cid in old.keys() | new.keys()
     }
+    top = sorted(moved, key=lambda c: (-abs(moved[c]), c))[:limit]
     with deps.sessions() as session:
-        facts = customer_facts(session, list(moved))
+        segments = customer_segments(session)
+        facts = customer_facts(session, top)
     by_segment: dict[str, Decimal] = {}
     for cid, value in moved.items():
-        segment = (facts[cid].segment if cid in facts else None) or NO_SEGMENT
+        segment = segments.get(cid) or NO_SEGMENT
         by_segment[segment] = by_segment.get(segment, Decimal(0)) + value
-    top = sorted(moved, key=lambda c: (-abs(moved[c]), c))[:limit]
     movers = [
         DsoMover(
             customer_id=cid,

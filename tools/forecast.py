@@ -46,6 +46,7 @@ from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import Converter
 from tools.money import format_major, round_minor
+from tools.open_book import OpenBook
 
 WEEKS = 13
 MIN_SAMPLES = 3
@@ -101,14 +102,20 @@ class History:
 
     @classmethod
     def of(cls, samples: Sequence[LateSample], segments: dict[int, str | None]) -> History:
-        by_customer: dict[int, Outcomes] = defaultdict(lambda: defaultdict(int))
-        by_segment: dict[str | None, Outcomes] = defaultdict(lambda: defaultdict(int))
-        company: Outcomes = defaultdict(int)
-        for s in samples:
-            by_customer[s.customer_id][s.days_late] += s.invoices
-            by_segment[segments.get(s.customer_id)][s.days_late] += s.invoices
-            company[s.days_late] += s.invoices
-        return cls(dict(by_customer), dict(by_segment), dict(company))
+        by_customer: dict[int, Outcomes] = {}
+        by_segment: dict[str | None, Outcomes] = {}
+        company: Outcomes = {}
+        for cid, days, n in samples:
+            own = by_customer.get(cid)
+            if own is None:
+                own = by_customer[cid] = {}
+            own[days] = own.get(days, 0) + n
+            peers = by_segment.get(segment := segments.get(cid))
+            if peers is None:
+                peers = by_segment[segment] = {}
+            peers[days] = peers.get(days, 0) + n
+            company[days] = company.get(days, 0) + n
+        return cls(by_customer, by_segment, company)
 
 
 def spread(due: date, day: date, outcomes: Outcomes) -> list[tuple[date, Decimal]]:
@@ -147,14 +154,21 @@ class Rates:
     recovery_days: int
 
 
-def cash_forecast(deps: ToolDeps, args: ForecastInput) -> CashForecast:
+def cash_forecast(
+    deps: ToolDeps, args: ForecastInput, *, book: OpenBook | None = None
+) -> CashForecast:
+    """The forecast from the end of `args.as_of`; `book` may hold that day's open invoices,
+    read already (the digest shares them)."""
     s = deps.settings
     day = args.as_of or today(s.tz)
     cut = day_cut(day, s.tz)
     year_ago = day_cut(day - timedelta(days=HISTORY_DAYS), s.tz)
     window = day_cut(day - timedelta(days=s.period_days), s.tz)
     with deps.sessions() as session:
-        rows = open_invoices(session, cut)
+        if book is not None and book.serves(day):
+            rows = [r for r in book.rows() if r.open_minor != 0]
+        else:
+            rows = open_invoices(session, cut)
         terms = customer_terms(session)
         history = History.of(
             late_samples(
@@ -200,6 +214,9 @@ class _Plan:
         self.promised: dict[int, int] = {}  # per invoice: the open amount promises took
         self.totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.basis: dict[str, int] = {"customer": 0, "segment": 0, "company": 0, "terms": 0}
+        # spread() per (outcomes, due date): a segment's or the company's history is shared
+        # by thousands of invoices, and the same arguments give the same shares
+        self.spreads: dict[tuple[int, date], list[tuple[date, Decimal]]] = {}
 
     def add(self, when: date, currency: str, amount: Decimal, kind: str | None = None) -> None:
         self.expected[(when, currency)] += amount
@@ -255,8 +272,13 @@ class _Plan:
             if (day - due).days <= SETTLE_DAYS:
                 self.add(_on(day, due), cur, Decimal(amount))
         else:
-            for when, share in spread(row.due_on, day, samples):
-                self.add(when, cur, amount * share)
+            key = (id(samples), row.due_on)
+            shares = self.spreads.get(key)
+            if shares is None:
+                shares = self.spreads[key] = spread(row.due_on, day, samples)
+            expected = self.expected
+            for when, share in shares:
+                expected[(when, cur)] += amount * share
         self.basis[basis] += 1
 
     def _samples(self, customer_id: int) -> tuple[Outcomes, str]:

@@ -51,6 +51,8 @@ class Converter:
         return Decimal(amount_minor) * self.rate(currency) * Decimal(10) ** scale
 
     def minor(self, amounts: Mapping[str, int]) -> int:
+        if all(c == self.target for c in amounts):  # whole minor units already: nothing rounds
+            return sum(amounts.values())
         total = sum((self.exact(a, c) for c, a in amounts.items()), Decimal(0))
         return round_minor(total)
 

@@ -6,7 +6,9 @@ the digest and the questions in Slack say the same numbers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+from functools import partial
 
 from pydantic import BaseModel
 
@@ -14,6 +16,7 @@ from tools.cuts import CutInput, CutReport, cut_report
 from tools.deps import ToolDeps
 from tools.dso_change import DsoChange, DsoChangeInput, dso_change
 from tools.forecast import CashForecast, ForecastInput, cash_forecast
+from tools.open_book import OpenBook
 
 
 class LookAhead(BaseModel):
@@ -22,16 +25,22 @@ class LookAhead(BaseModel):
     dso_change: DsoChange
 
 
-def look_ahead(deps: ToolDeps, as_of: date) -> LookAhead:
-    """As of the digest's date, compared with the week before."""
+def look_ahead_parts(
+    deps: ToolDeps, as_of: date, book: OpenBook | None = None
+) -> dict[str, Callable[[], BaseModel]]:
+    """The three answers, not yet computed, as LookAhead's fields: the digest runs them in its
+    thread pool beside its other reads, sharing its open invoices (`book`)."""
     period = deps.settings.period_days
-    return LookAhead(
-        forecast=cash_forecast(deps, ForecastInput(as_of=as_of)),
-        segments=cut_report(deps, CutInput(by="segment", as_of=as_of, period_days=period)),
-        dso_change=dso_change(
-            deps,
-            DsoChangeInput(
-                as_of=as_of, since=as_of - timedelta(days=7), period_days=period, limit=3
-            ),
+    since = as_of - timedelta(days=7)
+    return {
+        "forecast": partial(cash_forecast, deps, ForecastInput(as_of=as_of), book=book),
+        "segments": partial(
+            cut_report, deps, CutInput(by="segment", as_of=as_of, period_days=period), book=book
         ),
-    )
+        "dso_change": partial(
+            dso_change,
+            deps,
+            DsoChangeInput(as_of=as_of, since=since, period_days=period, limit=3),
+            book=book,
+        ),
+    }

@@ -7,10 +7,11 @@ reporting currency at the as-of date's rate, so the amounts tie out with the agi
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from db.customers import customer_facts, customer_ids_in_segment
 from db.exposure import OpenByBucket, open_by_customer_bucket
@@ -18,6 +19,7 @@ from tools.buckets import days_past_due, due_before, due_ranges
 from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
 from tools.metrics import Converter, converted_balance
+from tools.open_book import OpenBook
 
 
 class TopOverdueInput(BaseModel):
@@ -53,41 +55,52 @@ class TopOverdue(BaseModel):
     accounts: list[OverdueAccount]
 
 
-def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
+def top_overdue(
+    deps: ToolDeps, args: TopOverdueInput, *, book: OpenBook | None = None
+) -> TopOverdue:
+    """`book` may hold the open invoices at `args.as_of`, read already (the digest's): the
+    list is then ranked from them, and only the accounts listed are read again."""
     s = deps.settings
     as_of = args.as_of or today(s.tz)
     more_than = args.more_than_days
+    cut = day_cut(as_of, s.tz)
+    before = None if more_than is None else due_before(as_of, more_than)
     with deps.sessions() as session:
         fx = Converter(session, s.reporting_currency, as_of)
-        rows = open_by_customer_bucket(
-            session,
-            day_cut(as_of, s.tz),
-            due_ranges(as_of),
-            due_before=None if more_than is None else due_before(as_of, more_than),
+        members = (
+            None if args.segment is None else set(customer_ids_in_segment(session, args.segment))
         )
-        if args.segment is not None:
-            members = set(customer_ids_in_segment(session, args.segment))
-            rows = [row for row in rows if row.customer_id in members]
+        if book is not None and book.serves(as_of):
+            every = book.buckets(due_before=before)
+        else:
+            every = _buckets_of(session, cut, as_of, before)
+        if members is not None:
+            every = {cid: b for cid, b in every.items() if cid in members}
         # Ranked on each account's exact converted total (one conversion per account and
         # currency: a daily list ranks every account); the amounts shown are converted per
         # bucket by `converted_balance`, for the accounts listed and for the total.
         exact: dict[int, Decimal] = {}
+        for cid, per_bucket in every.items():
+            for cur, total in _by_currency(per_bucket).items():
+                exact[cid] = exact.get(cid, Decimal(0)) + fx.exact(total, cur)
+        ranked = sorted(exact, key=lambda cid: (-exact[cid], cid))
+        top = ranked[: args.limit]
+        rows = (
+            open_by_customer_bucket(
+                session, cut, due_ranges(as_of), due_before=before, customer_ids=top
+            )
+            if top
+            else []
+        )
         oldest: dict[int, int] = {}
         counts: dict[int, int] = {}
         for row in rows:
-            cid = row.customer_id
-            total = sum(row.by_bucket.values())
-            if total:
-                exact[cid] = exact.get(cid, Decimal(0)) + fx.exact(total, row.currency)
             days = days_past_due(as_of, row.oldest_due_on)
-            oldest[cid] = max(oldest.get(cid, days), days)
-            counts[cid] = counts.get(cid, 0) + row.invoice_count
-        ranked = sorted(exact, key=lambda cid: (-exact[cid], cid))
-        top = ranked[: args.limit]
-        listed = set(top)
-        per_customer = buckets_by_customer(r for r in rows if r.customer_id in listed)
+            oldest[row.customer_id] = max(oldest.get(row.customer_id, days), days)
+            counts[row.customer_id] = counts.get(row.customer_id, 0) + row.invoice_count
+        per_customer = buckets_by_customer(rows)
         converted = {cid: converted_balance(fx, per_customer[cid]) for cid in top}
-        ledger = converted_balance(fx, _merged(rows))
+        ledger = converted_balance(fx, _merged(every.values()))
         facts = customer_facts(session, top)  # one query for all the names
         accounts = []
         for cid in top:
@@ -113,6 +126,13 @@ def top_overdue(deps: ToolDeps, args: TopOverdueInput) -> TopOverdue:
     )
 
 
+def _buckets_of(
+    session: Session, cut: datetime, as_of: date, before: date | None
+) -> dict[int, dict[str, dict[str, int]]]:
+    rows = open_by_customer_bucket(session, cut, due_ranges(as_of), due_before=before)
+    return buckets_by_customer(rows)
+
+
 def buckets_by_customer(rows: Iterable[OpenByBucket]) -> dict[int, dict[str, dict[str, int]]]:
     """Open minor units per customer, aging bucket and currency, for `converted_balance`."""
     out: dict[int, dict[str, dict[str, int]]] = {}
@@ -132,11 +152,12 @@ def _by_currency(per_bucket: dict[str, dict[str, int]]) -> dict[str, int]:
     return {c: a for c, a in sorted(out.items()) if a}
 
 
-def _merged(rows: Iterable[OpenByBucket]) -> dict[str, dict[str, int]]:
+def _merged(accounts: Iterable[dict[str, dict[str, int]]]) -> dict[str, dict[str, int]]:
     """Every account's open minor units per bucket and currency, added up: the list's total
     converted the way the report converts the ledger."""
     out: dict[str, dict[str, int]] = {}
-    for row in rows:
-        for b, minor in row.by_bucket.items():
-            out.setdefault(b, {})[row.currency] = out.get(b, {}).get(row.currency, 0) + minor
+    for per_bucket in accounts:
+        for b, per_cur in per_bucket.items():
+            for cur, minor in per_cur.items():
+                out.setdefault(b, {})[cur] = out.get(b, {}).get(cur, 0) + minor
     return out

@@ -44,6 +44,8 @@ from tools.metrics import weighted_days_past_due
 Level = Literal["high", "medium", "low"]
 LEVELS: dict[str, int] = {"high": 50, "medium": 25, "low": 1}
 MoneyText = Callable[[int, str], str]
+Balances = dict[date, dict[tuple[int, str], int]]
+"""Per day: open minor units per (customer, currency)."""
 """Writes an amount in minor units of a currency for a reason sentence."""
 
 # Thresholds and points, in one place so the digest and the tests can quote them.
@@ -110,9 +112,12 @@ def score_customers(
     segment: str | None = None,
     min_level: Level = "low",
     money: MoneyText = format_money,
+    balances_out: Balances | None = None,
 ) -> list[RiskScore]:
     """Every customer at `min_level` or above, highest score first; `money` writes the amounts
     of the reasons (`tools.risk_money.money_text`: converted, the own currency beside).
+    `balances_out` is given each account's open balance per currency at `as_of` and
+    TREND_DAYS before, read in the same pass: the daily scan's credit-limit check needs them.
 
     On PostgreSQL the days-late averages are read on a connection of their own, beside the
     balances (the two longest reads of a scan of every customer): the caller's session must
@@ -147,6 +152,9 @@ def score_customers(
         days_late = late.result()
     limited = {cid: f.currency for cid, f in facts.items() if f.credit_limit_minor is not None}
     balances = {key: acc.balance for key, acc in exposure.items()}
+    if balances_out is not None:
+        balances_out[as_of] = balances
+        balances_out[before_day] = {key: acc.balance_before for key, acc in exposure.items()}
     signals = _Signals(
         exposure=limit_exposures(session, as_of, balances, limited),
         broken=promises_db.broken_promises(

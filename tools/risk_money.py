@@ -24,8 +24,9 @@ from tools.deps import ToolDeps
 from tools.format import converted_text
 from tools.metrics import Converter, MetricsError, converted_balance
 from tools.money import parse_major, round_minor
+from tools.open_book import OpenBook
 from tools.overdue import buckets_by_customer
-from tools.risk import AtRiskInput, Level, MoneyText, RiskScore, score_customers
+from tools.risk import AtRiskInput, Balances, Level, MoneyText, RiskScore, score_customers
 from tools.settings import Settings
 
 
@@ -147,22 +148,47 @@ def money_text(fx: Converter) -> MoneyText:
 
 
 def scored(
-    session: Session, s: Settings, as_of: date, *, min_level: Level, segment: str | None = None
+    session: Session,
+    s: Settings,
+    as_of: date,
+    *,
+    min_level: Level,
+    segment: str | None = None,
+    balances_out: Balances | None = None,
 ) -> list[RiskScore]:
     """`score_customers` with its reasons' amounts written by `money_text`."""
     fx = Converter(session, s.reporting_currency, as_of)
     return score_customers(
-        session, as_of, tz=s.tz, segment=segment, min_level=min_level, money=money_text(fx)
+        session,
+        as_of,
+        tz=s.tz,
+        segment=segment,
+        min_level=min_level,
+        money=money_text(fx),
+        balances_out=balances_out,
     )
 
 
 def scores_in_money(
-    session: Session, s: Settings, scores: list[RiskScore], as_of: date, *, strict: bool = True
+    session: Session,
+    s: Settings,
+    scores: list[RiskScore],
+    as_of: date,
+    *,
+    strict: bool = True,
+    book: OpenBook | None = None,
 ) -> list[ScoreInMoney]:
-    """The scores with everything each account owes, in every currency, converted."""
+    """The scores with everything each account owes, in every currency, converted; from
+    `book` when it holds the open invoices at `as_of` (the digest's)."""
     fx = Converter(session, s.reporting_currency, as_of)
     if not scores:
         return []
+    if book is not None and book.serves(as_of):
+        every = book.buckets()
+        open_by = {
+            sc.customer_pk: every[sc.customer_pk] for sc in scores if sc.customer_pk in every
+        }
+        return in_money(fx, scores, open_by, strict=strict)
     rows = open_by_customer_bucket(
         session,
         day_cut(as_of, s.tz),
@@ -173,14 +199,19 @@ def scores_in_money(
 
 
 def money_at_risk(
-    deps: ToolDeps, as_of: date, *, min_level: Level = "high", limit: int = 10
+    deps: ToolDeps,
+    as_of: date,
+    *,
+    min_level: Level = "high",
+    limit: int = 10,
+    book: OpenBook | None = None,
 ) -> MoneyAtRisk:
     """The accounts at `min_level` or above by expected loss: the material ones listed (up to
     `limit`), the ones under the minimum balance counted, the total over all of them."""
     s = deps.settings
     with deps.sessions() as session:
         scores = scored(session, s, as_of, min_level=min_level)
-        ranked = scores_in_money(session, s, scores, as_of)
+        ranked = scores_in_money(session, s, scores, as_of, book=book)
         floor = min_balance_minor(Converter(session, s.reporting_currency, as_of), s)
     material = [a for a in ranked if a.balance_reporting_minor >= floor]
     small = [a for a in ranked if a.balance_reporting_minor < floor]
