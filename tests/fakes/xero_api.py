@@ -23,7 +23,7 @@ What it serves:
 
 A missing or expired bearer token gets 401; a wrong `xero-tenant-id` 403. Tests can make the
 server answer 429 (with `Retry-After`) or 500 a number of times (`fail`), expire the access
-token (`expire_access_token`) and plant a malformed object (`plant`).
+token (`expire_access_token`), make the identity server fail (`identity_failures`) and plant a malformed object (`plant`).
 """
 
 from __future__ import annotations
@@ -106,6 +106,7 @@ class FakeXero:
     expire_after: int | None = None
     step_ms: int = 1000  # clock advance per change
     lose_answers: int = 0
+    identity_failures: list[int] = field(default_factory=list)  # statuses the next refreshes get
     requests_recorded: bool = True
     _tokens: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -360,6 +361,8 @@ class FakeXero:
     def _token(self, rec: Recorded) -> tuple[int, Any, dict[str, str]]:
         form = dict(parse_qsl(rec.body))
         with self._lock:
+            if self.identity_failures:
+                return self.identity_failures.pop(0), {"error": "temporarily_unavailable"}, {}
             ok = (form.get("client_id"), form.get("client_secret")) == (CLIENT_ID, CLIENT_SECRET)
             if form.get("grant_type") != "refresh_token" or not ok:
                 return 400, {"error": "invalid_client"}, {}

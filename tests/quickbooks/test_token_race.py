@@ -46,6 +46,8 @@ def test_two_syncs_at_once_refresh_in_turn(
     refused = [r for r in fake.requests if r.path.endswith("/bearer") and r.status == 400]
     assert refused == []
     with qdeps.sessions() as s:
-        stored = s.scalars(select(OAuthToken.refresh_token_encrypted)).one()
+        stored = s.scalars(
+            select(OAuthToken.refresh_token_encrypted).where(OAuthToken.provider == "quickbooks")
+        ).one()
     assert Fernet(TOKEN_KEY.encode()).decrypt(stored.encode()).decode() == fake.refresh_token
     assert sync(qdeps).token_refreshes == 1  # and the next run starts from it
