@@ -4,6 +4,8 @@ connectors share.
 429 and 5xx (and a dropped connection) are worth another try: wait the `Retry-After` the
 vendor asked for, else back off exponentially (RetryPolicy). Past the last attempt the sync
 stops with `SyncInterrupted`; what it committed stays, and the next run resumes from there.
+A `Retry-After` longer than the policy's longest wait (a daily limit) stops it at once, saying
+when to run again, instead of sleeping for hours.
 """
 
 from __future__ import annotations
