@@ -99,8 +99,11 @@ def sync_entity(
             if not done:
                 pending = pool.submit(fetch, Cursor.load(state))
             with deps.engine.begin() as c:
-                stats.problems += pages.apply(c, fresh)
+                # The cursor first: on SQLite this write takes the database lock before any
+                # read, so a token refresh committed by the fetch thread meanwhile cannot
+                # leave this transaction on a stale snapshot (SQLITE_BUSY_SNAPSHOT).
                 sq.set_cursor(c, pages.cursor_name, state)
+                stats.problems += pages.apply(c, fresh)
             stats.process_seconds += time.perf_counter() - started
             stats.objects[entity] = stats.objects.get(entity, 0) + len(fresh)
             stats.pages += 1
