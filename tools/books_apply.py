@@ -23,6 +23,7 @@ from tools.books_fields import BadDebt
 log = logging.getLogger(__name__)
 STAGE_ORDER = ("customers", "invoices", "payments", "credit_notes")
 Rows = dict[str, dict[str, dict[str, Any]]]  # stage -> row id -> staging row
+WAITS = "(kept: applied once it is read)"
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Problem:
     entity: str
     object_id: str
     reason: str
+    waiting: bool = False  # it points at an object not read yet: kept, applied once it arrives
 
     def __str__(self) -> str:
         return f"{self.entity} {self.object_id}: {self.reason}"
@@ -73,9 +75,8 @@ def write_rows(
             ingest.discard_lines(conn, stage, [line for line, _ in bad])
             for n, why in bad:
                 row_id = in_order[n - 1]["external_id"]
-                problems.append(
-                    Problem(entity, owner.get((stage, row_id)) or row_id.split(":")[0], why)
-                )
+                doc = owner.get((stage, row_id)) or row_id.split(":")[0]
+                problems.append(Problem(entity, doc, f"{why} {WAITS}", waiting=True))
         upserts.write(conn, stage, source=source)
     cleared = source_rows.clear_write_offs(conn, source, undone)
     books_state.forget_write_offs(conn, source, undone)
@@ -116,7 +117,8 @@ def _judge_bad_debts(
     for b in bad_debts:
         found = source_rows.open_at(conn, source, b.invoice, b.at, excluding=b.cause)
         if found is None:
-            problems.append(Problem(entity, b.cause.split(":")[0], f"unknown invoice {b.invoice}"))
+            why = f"unknown invoice {b.invoice} {WAITS}"
+            problems.append(Problem(entity, b.cause.split(":")[0], why, waiting=True))
         elif b.amount_minor >= found[0]:
             full[b.invoice] = b
         else:

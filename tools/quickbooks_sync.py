@@ -172,12 +172,13 @@ class QuickBooksSync:
                 for entity in ENTITIES:
                     sq.delete_cursor(c, _cursor_name(entity))
                 sq.delete_cursor(c, CDC_CURSOR)
-        for entity in ENTITIES:
-            self._entity(entity)
+        every = {entity: self._entity(entity) for entity in ENTITIES}
+        for entity, pages in every.items():  # parents first, as read
+            books_sync.apply_waiting(self.deps, self.stats, entity, pages)
         self._deletions()
         return self.stats
 
-    def _entity(self, entity: str) -> None:
+    def _entity(self, entity: str) -> EntityPages:
         pages = EntityPages(
             label=f"QuickBooks {entity}",
             cursor_name=_cursor_name(entity),
@@ -187,6 +188,7 @@ class QuickBooksSync:
             apply=lambda conn, objs: apply_page(conn, self.mapper, entity, objs),
             stamp=stamp,
             ident=object_id,
+            source=SOURCE,
         )
         sync_entity(
             self.deps,
@@ -196,6 +198,7 @@ class QuickBooksSync:
             page_size=self.page_size,
             progress_disabled=self.progress_disabled,
         )
+        return pages
 
     def _fetch(self, select: str) -> dict[str, Any]:
         answer = self._call(lambda: self.conn.client.query(select))

@@ -186,8 +186,9 @@ class XeroSync:
         with self.deps.engine.connect() as c:
             # Asked once: a write-off stamped while this sync runs is read back by the next.
             written_off = source_rows.any_written_off(c, SOURCE)
+        every = {}
         for entity in ENTITIES:
-            pages = EntityPages(
+            every[entity] = pages = EntityPages(
                 label=f"Xero {entity}",
                 cursor_name=_cursor_name(entity),
                 fetch=lambda cursor, e=entity: self._page(e, cursor),  # type: ignore[misc]
@@ -196,6 +197,7 @@ class XeroSync:
                 ),
                 stamp=_stamper(entity),
                 ident=_identifier(entity),
+                source=SOURCE,
             )
             sync_entity(
                 self.deps,
@@ -205,6 +207,8 @@ class XeroSync:
                 page_size=self.page_size,
                 progress_disabled=self.progress_disabled,
             )
+        for entity, pages in every.items():  # parents first, as read
+            books_sync.apply_waiting(self.deps, self.stats, entity, pages)
         return self.stats
 
     def _page(self, entity: str, cursor: Cursor) -> list[Any]:
