@@ -19,6 +19,8 @@ What it serves:
   (`Field=="value"`; an object without the field does not match), `order` (`Field [ASC|DESC]`,
   ties by id; by id without one), `page`, `pageSize`, and `pagination` with `pageCount` and
   `itemCount`;
+- `GET /api.xro/2.0/{Entity}/{id}`: one object, in the list envelope;
+- `POST /api.xro/2.0/CreditNotes/{id}` with Status VOIDED: voids a note with no allocation;
 - `PUT /api.xro/2.0/CreditNotes` and `/CreditNotes/{id}/Allocations`: create, honouring
   `Idempotency-Key` (the same key answers the first result again and creates nothing);
   `lose_answers` carries out a create but answers 503, as when the answer is lost. An
@@ -370,7 +372,12 @@ class FakeXero:
                     return status, {"Title": "An error occurred", "Status": status}, {}
             if rec.method == "GET" and len(parts) == 1 and parts[0] in ENTITIES:
                 return 200, self._list(parts[0], rec), {}
-            if rec.method == "PUT" and parts[0] == "CreditNotes":
+            if rec.method == "GET" and len(parts) == 2 and parts[0] in ENTITIES:
+                found = self.objects[parts[0]].get(parts[1])
+                if found is None:
+                    return 404, {"Title": "Not Found"}, {}
+                return 200, {"Id": str(uuid.uuid4()), "Status": "OK", parts[0]: [found]}, {}
+            if rec.method in ("PUT", "POST") and parts[0] == "CreditNotes":
                 return self._idempotent(rec, parts)
         return 404, {"Title": "Not Found"}, {}
 
@@ -466,6 +473,8 @@ class FakeXero:
         got = json.loads(rec.body)
         if len(parts) == 1:
             status, answer = self._create_credit_notes(got)
+        elif len(parts) == 2:
+            status, answer = self._update_credit_note(parts[1], got)
         else:
             status, answer = self._allocate(parts[1], got)
         if key and status == 200:
@@ -488,6 +497,19 @@ class FakeXero:
                                   reference=cn.get("Reference", ""))  # fmt: skip
             made.append(self.objects["CreditNotes"][did])
         return 200, {"Id": str(uuid.uuid4()), "Status": "OK", "CreditNotes": made}
+
+    def _update_credit_note(self, did: str, got: dict[str, Any]) -> tuple[int, Any]:
+        """Only voiding, and only a note with no allocation left, as Xero allows."""
+        note = self.objects["CreditNotes"].get(did)
+        if note is None:
+            return 404, {"Title": "Not Found"}
+        if [n.get("Status") for n in got.get("CreditNotes") or []] != ["VOIDED"]:
+            return 400, _validation("only voiding is supported by this fake")
+        if any(not a.get("IsDeleted") for a in note["Allocations"]):
+            return 400, _validation("Remove the allocations before voiding the credit note")
+        self.set_status("CreditNotes", did, "VOIDED")
+        return 200, {"Id": str(uuid.uuid4()), "Status": "OK",
+                     "CreditNotes": [self.objects["CreditNotes"][did]]}  # fmt: skip
 
     def _allocate(self, did: str, got: dict[str, Any]) -> tuple[int, Any]:
         if did not in self.objects["CreditNotes"]:
