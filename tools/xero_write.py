@@ -36,7 +36,7 @@ class Refused(Exception):
 
 
 class Changed(Exception):
-    """The invoice in Xero no longer owes what the approved proposal wrote off: nothing stays
+    """The invoice in Xero owes other than what the approved proposal wrote off: nothing stays
     posted, and the write-off is cancelled with this message for the card."""
 
 
