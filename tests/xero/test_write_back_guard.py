@@ -102,3 +102,18 @@ def test_idempotency_keys_come_from_a_random_id_kept_with_the_action(
     assert actions.load(deps, action_id).status == "done"
     keys = {r.headers["idempotency-key"] for r in fake.requests if r.method == "PUT"}
     assert keys == {f"arbot-write-off-{request_id}-note", f"arbot-write-off-{request_id}-allocate"}
+
+
+def test_lost_allocation_answer_is_done_on_the_retry(xdeps: ToolDeps, fake: RacedXero) -> None:
+    w = build_world(fake)
+    sync(xdeps)
+    deps = with_approvals(xdeps)
+    action_id = _approved(deps)
+    fake.race = lambda: setattr(fake, "lose_answers", 1)  # Xero allocates; the answer is lost
+    box = Outbox(deps, backoff_seconds=0)
+    box.run_once()
+    assert actions.load(deps, action_id).status == "approved"
+    box.run_once()  # Xero now shows 0.00 due: the first try's allocation, not a change
+    assert actions.load(deps, action_id).status == "done"
+    notes = _our_notes(fake, w.note)
+    assert [(n["Status"], len(n["Allocations"])) for n in notes] == [("PAID", 1)]
