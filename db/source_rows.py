@@ -13,7 +13,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, and_, func, or_, select, update
 
 from db.models import CreditNote, Customer, Invoice, Payment
 from db.stages import STAGE_INDEXES_READY, STAGES
@@ -169,3 +169,51 @@ def void_by_external_id(
 def any_written_off(conn: Connection, source: str) -> bool:
     query = select(Invoice.id).where(Invoice.written_off_at.is_not(None), Invoice.source == source)
     return conn.execute(query.limit(1)).first() is not None
+
+
+def open_at(
+    conn: Connection, source: str, invoice_ext: str, at: datetime, excluding: str
+) -> tuple[int, str] | None:
+    """(what `invoice_ext` still owed at `at`, its currency), leaving out the credit row
+    `excluding` (the allocation being judged); None when the ledger lacks the invoice."""
+    row = conn.execute(
+        select(Invoice.id, Invoice.total_minor, Invoice.currency).where(
+            Invoice.source == source, Invoice.external_id == invoice_ext
+        )
+    ).first()
+    if row is None:
+        return None
+    invoice_id, total, currency = int(row[0]), int(row[1]), str(row[2])
+    paid = conn.execute(
+        select(func.coalesce(func.sum(Payment.amount_minor), 0)).where(
+            Payment.invoice_id == invoice_id,
+            Payment.status == "succeeded",
+            Payment.paid_at <= at,
+        )
+    ).scalar_one()
+    credited = conn.execute(
+        select(func.coalesce(func.sum(CreditNote.amount_minor), 0)).where(
+            CreditNote.invoice_id == invoice_id,
+            CreditNote.issued_at <= at,
+            CreditNote.external_id != excluding,
+        )
+    ).scalar_one()
+    return total - int(paid) - int(credited), currency
+
+
+def clear_write_offs(conn: Connection, source: str, invoices: Collection[str]) -> list[int]:
+    """Take the written-off stamp off these invoices; returns the ledger ids, for the
+    caller's settlement refresh."""
+    if not invoices:
+        return []
+    found = conn.execute(
+        update(Invoice)
+        .where(
+            Invoice.source == source,
+            Invoice.external_id.in_(list(invoices)),
+            Invoice.written_off_at.is_not(None),
+        )
+        .values(written_off_at=None)
+        .returning(Invoice.id)
+    ).scalars()
+    return [int(i) for i in found]

@@ -12,6 +12,8 @@ the same note reads the same way.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,6 +22,20 @@ from tools.money import exponent
 BAD_DEBT_NOTE = "Bad debt write-off"
 BAD_DEBT_METHOD = "bad_debt"
 Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class BadDebt:
+    """A bad-debt credit applied to an invoice: its write-off when it covers what the invoice
+    still owed at that date, else a credit of its amount (tools.books_apply decides, it needs
+    the ledger). `cause` is the application's row key, "DOCUMENT-ID:...", so that when the
+    document is voided, deleted or unapplied the write-off it made is undone."""
+
+    invoice: str
+    at: datetime
+    amount_minor: int
+    currency: str
+    cause: str
 
 
 class Malformed(ValueError):

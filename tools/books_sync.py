@@ -1,6 +1,10 @@
 """The page loop the accounting connectors share: read one entity page by page from its cursor
 (tools.sync_cursor), write each page together with its cursor, show a progress bar.
 
+An object pointing at one the ledger lacks (a payment of an invoice created after the sync
+read invoices) is kept as read and applied again after the next run's parents
+(`apply_waiting`), so the cursor can move on without losing it.
+
 Each page is written in one transaction with its cursor, so a sync that dies resumes after the
 last committed page and the same cursor makes the next run incremental. The next page is
 fetched while this one is written (the cursor moves as soon as a page arrives), so waiting on
@@ -9,15 +13,18 @@ the vendor overlaps our writes.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection
 from tqdm import tqdm
 
+from db import books_state
 from db import stripe_sql as sq
 from tools.books_apply import Problem
 from tools.deps import ToolDeps
@@ -34,6 +41,7 @@ class SyncStats:
     retries: int = 0
     token_refreshes: int = 0
     deleted: int = 0
+    applied_later: int = 0  # objects kept waiting for their parent, applied once it came
     problems: list[Problem] = field(default_factory=list)
     fetch_seconds: float = 0.0  # waiting on the vendor client (HTTP and JSON) for a page
     vendor_seconds: float = 0.0  # inside the vendor client, in the fetch thread (overlaps ours)
@@ -62,6 +70,7 @@ class EntityPages:
     apply: Callable[[Connection, list[Any]], list[Problem]]
     stamp: Stamp
     ident: Ident
+    source: str
 
 
 def sync_entity(
@@ -75,6 +84,7 @@ def sync_entity(
 ) -> None:
     with deps.engine.connect() as c:
         cursor = Cursor.load(sq.get_cursor(c, pages.cursor_name))
+        waiting = set(books_state.pending(c, pages.source, entity))
 
     def fetch(at: Cursor) -> list[Any]:
         started = time.perf_counter()
@@ -99,8 +109,13 @@ def sync_entity(
             if not done:
                 pending = pool.submit(fetch, Cursor.load(state))
             with deps.engine.begin() as c:
-                stats.problems += pages.apply(c, fresh)
+                # The cursor first: on SQLite this write takes the database lock before any
+                # read, so a token refresh committed by the fetch thread meanwhile cannot
+                # leave this transaction on a stale snapshot (SQLITE_BUSY_SNAPSHOT).
                 sq.set_cursor(c, pages.cursor_name, state)
+                found = pages.apply(c, fresh)
+                _keep_waiting(c, pages, entity, fresh, found, waiting)
+                stats.problems += found
             stats.process_seconds += time.perf_counter() - started
             stats.objects[entity] = stats.objects.get(entity, 0) + len(fresh)
             stats.pages += 1
@@ -108,3 +123,42 @@ def sync_entity(
             if stats.pages % ANALYZE_EVERY_PAGES == 0:
                 with deps.engine.begin() as c:
                     sq.analyze_ledger(c)
+
+
+def _keep_waiting(
+    conn: Connection,
+    pages: EntityPages,
+    entity: str,
+    objs: list[Any],
+    problems: list[Problem],
+    waiting: set[str],
+) -> None:
+    """Keep the objects that point at one not read yet (books_state.books_pending), as read;
+    forget the waiting copy of an object read again, its newer version is what counts."""
+    held = {p.object_id: p.reason for p in problems if p.waiting}
+    keep = {}
+    for obj in objs:
+        oid = pages.ident(obj)
+        if oid in held:
+            keep[oid] = (json.dumps(obj, default=str), held[oid])
+        elif oid in waiting:
+            books_state.drop_pending(conn, pages.source, entity, [oid])
+            waiting.discard(oid)
+    books_state.keep_pending(conn, pages.source, entity, keep)
+    waiting.update(keep)
+
+
+def apply_waiting(deps: ToolDeps, stats: SyncStats, entity: str, pages: EntityPages) -> None:
+    """Apply again the objects of `entity` kept waiting for their parent, after this run
+    read the parents; those whose parent is still missing wait on, reported each run."""
+    with deps.engine.begin() as c:
+        items = books_state.pending(c, pages.source, entity)
+        if not items:
+            return
+        objs = [json.loads(body, parse_float=Decimal) for body in items.values()]
+        problems = pages.apply(c, objs)
+        still = {p.object_id for p in problems if p.waiting}
+        books_state.drop_pending(c, pages.source, entity, [i for i in items if i not in still])
+    seen = {(p.entity, p.object_id) for p in stats.problems}
+    stats.problems += [p for p in problems if (p.entity, p.object_id) not in seen]
+    stats.applied_later += len(items) - len(still)

@@ -186,22 +186,16 @@ class Outbox:
     def _claim(self, action_id: int) -> ActionInfo | None:
         now = self.clock()
         a = actions.load(self.deps, action_id)
-        due = (a.status == ActionStatus.APPROVED and (a.next_attempt_at_ok(now))) or (
-            a.status == ActionStatus.EXECUTING and a.lease_expired(now)
-        )
-        if not due:
+        due = a.status == ActionStatus.APPROVED and a.next_attempt_at_ok(now)
+        if not (due or (a.status == ActionStatus.EXECUTING and a.lease_expired(now))):
             return None
         event = "executing" if a.status == ActionStatus.APPROVED else "reclaimed"
+        values: dict[str, Any] = {"attempts": a.attempts + 1, "next_attempt_at": now + self.lease}
+        if a.kind == ActionKind.WRITE_OFF and not a.payload.get("request_id"):
+            values["payload"] = {**a.payload, "request_id": write_off.new_request_id()}
         with transaction(self.deps.sessions) as session:
-            won = actions.transition(
-                session,
-                a,
-                to=ActionStatus.EXECUTING,
-                actor=ACTOR,
-                event=event,
-                at=now,
-                values={"attempts": a.attempts + 1, "next_attempt_at": now + self.lease},
-            )
+            won = actions.transition(session, a, to=ActionStatus.EXECUTING, actor=ACTOR,
+                                     event=event, at=now, values=values)  # fmt: skip
         return actions.load(self.deps, action_id) if won else None
 
     def _execute(self, a: ActionInfo) -> None:
@@ -366,7 +360,12 @@ class Outbox:
                 )
             elif inv["source"] == "xero":
                 on = self.clock().astimezone(deps.settings.tz).date()
-                books = xero_write.write_off_action(deps, action_id=a.id, payload=a.payload, on=on)
+                books = xero_write.write_off_action(
+                    deps, action_id=a.id, payload=a.payload, on=on, attempt=a.attempts
+                )
+        except xero_write.Changed as exc:
+            self._cancel(a, str(exc))
+            return
         except Exception as exc:
             refused = PermanentError | quickbooks_write.Refused | xero_write.Refused | SettingsError
             permanent = isinstance(exc, refused)

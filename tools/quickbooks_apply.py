@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from db import source_rows
 from db.settlement import refresh_settlement
 from tools.books_apply import Problem, Rows, empty_rows, keep_write_offs, write_rows, zero_dropped
+from tools.books_fields import BadDebt
 from tools.quickbooks_map import (
     BAD_DEBT_METHOD,
     SOURCE,
@@ -33,8 +34,8 @@ log = logging.getLogger(__name__)
 
 def _map(
     mapper: Mapper, entity: str, obj: Obj, bad_debt: frozenset[str]
-) -> tuple[list[tuple[str, Obj]], list[tuple[str, datetime]]]:
-    """(staging rows, write-offs) of one object."""
+) -> tuple[list[tuple[str, Obj]], list[BadDebt]]:
+    """(staging rows, bad debts) of one object."""
     if entity == "Customer":
         return [("customers", mapper.customer(obj))], []
     if entity == "Invoice":
@@ -43,7 +44,7 @@ def _map(
         return [("payments", mapper.credit_memo(obj))], []
     got = mapper.payment(obj, bad_debt)
     rows = [("payments", p) for p in got.payments] + [("credit_notes", n) for n in got.credit_notes]
-    return rows, got.write_offs
+    return rows, got.bad_debts
 
 
 def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -> list[Problem]:
@@ -52,7 +53,7 @@ def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -
     problems: list[Problem] = []
     rows: Rows = empty_rows()
     owner: dict[tuple[str, str], str] = {}  # (stage, row id) -> the object it came from
-    write_offs: list[tuple[str, datetime]] = []
+    bad_debts: list[BadDebt] = []
     bad_debt = frozenset[str]()
     if entity == "Payment":
         memos = {m for obj in objs for m in memo_ids(obj)}
@@ -63,7 +64,7 @@ def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -
         except (Malformed, TypeError, AttributeError) as exc:
             problems.append(Problem(entity, _label(obj, position), str(exc)))
             continue
-        write_offs += written
+        bad_debts += written
         for stage, row in mapped:
             rows[stage][row["external_id"]] = row  # an object read twice: its last state
             owner[(stage, row["external_id"])] = obj_id(obj)
@@ -73,7 +74,8 @@ def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -
         zero_dropped(conn, SOURCE, rows, edited & set(owner.values()))
     if entity == "Invoice":
         keep_write_offs(conn, SOURCE, rows["invoices"])
-    return write_rows(conn, SOURCE, entity, rows, owner, write_offs, problems)
+    documents = set(owner.values()) if entity == "Payment" else set()
+    return write_rows(conn, SOURCE, entity, rows, owner, bad_debts, problems, documents=documents)
 
 
 def _label(obj: Any, position: int) -> str:
@@ -109,7 +111,8 @@ def apply_deletions(conn: Connection, deleted: dict[str, list[tuple[str, datetim
     for row in source_rows.payment_rows_with_ids(conn, SOURCE, memos):
         rows["payments"][row["external_id"]] = row | {"amount_minor": 0}
     voided = source_rows.void_by_external_id(conn, SOURCE, deleted.get("Invoice", []))
-    problems = write_rows(conn, SOURCE, "deleted", rows, {}, [], [])
+    gone = {pid for pid, _ in deleted.get("Payment", [])}  # their write-offs are undone
+    problems = write_rows(conn, SOURCE, "deleted", rows, {}, [], [], documents=gone)
     refresh_settlement(conn, voided)
     for problem in problems:
         log.warning("event=quickbooks_deletion_skipped %s", problem)

@@ -13,8 +13,10 @@ How QuickBooks' documents become ledger rows:
 - CreditMemo: its `RemainingCredit` is credit the customer still holds (reported beside AR
   like unapplied cash); the part applied arrives with the payment that applied it.
 - A bad-debt credit memo (private note starting with `BAD_DEBT_NOTE`, as arbot writes them
-  back) applied to an invoice is that invoice's write-off, dated at the application, not a
-  credit: bad debt % counts what it wrote off, credit sales do not shrink.
+  back) applied to an invoice is bad debt: covering what the invoice owed then, its
+  write-off, dated at the application (bad debt % counts it, credit sales do not shrink);
+  smaller, a credit of its amount (tools.books_apply decides). Its remaining credit is
+  nobody's cash: kept at zero, as the marker that tells the memo is bad debt.
 Amounts are exact (tools.books_fields.minor).
 """
 
@@ -25,7 +27,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tools.books_fields import BAD_DEBT_METHOD, BAD_DEBT_NOTE, Malformed, Obj, minor
+from tools.books_fields import BAD_DEBT_METHOD, BAD_DEBT_NOTE, BadDebt, Malformed, Obj, minor
 from tools.books_fields import maybe as _opt
 from tools.books_fields import need as _get
 from tools.money import is_currency
@@ -121,7 +123,9 @@ class Mapper:
             "external_id": f"creditmemo:{cid}",
             "customer_ext": str(_get(cm, "CustomerRef", "value")),
             "invoice_ext": None,
-            "amount_minor": minor(_get(cm, "RemainingCredit"), currency, "RemainingCredit"),
+            "amount_minor": 0
+            if is_bad_debt(cm)
+            else minor(_get(cm, "RemainingCredit"), currency, "RemainingCredit"),
             "currency": currency,
             "paid_at": self._at(_day(_get(cm, "TxnDate"), "TxnDate")),
             "status": "succeeded",
@@ -157,12 +161,13 @@ class Mapper:
             while cash and credits:
                 memo, left = credits[0]
                 used = min(cash, left)
+                key = f"{pid}:creditmemo:{memo}:{invoice}"
                 if memo in bad_debt:
-                    out.write_offs.append((invoice, paid_at))
+                    out.bad_debts.append(BadDebt(invoice, paid_at, used, currency, key))
                 else:
                     out.credit_notes.append(
                         {
-                            "external_id": f"{pid}:creditmemo:{memo}:{invoice}",
+                            "external_id": key,
                             "invoice_ext": invoice,
                             "amount_minor": used,
                             "currency": currency,
@@ -202,7 +207,7 @@ class Applied:
 
     payments: list[Obj] = field(default_factory=list)
     credit_notes: list[Obj] = field(default_factory=list)
-    write_offs: list[tuple[str, datetime]] = field(default_factory=list)  # (invoice, at)
+    bad_debts: list[BadDebt] = field(default_factory=list)
 
 
 def _paid(external_id: str, invoice: str | None, amount_minor: int) -> Obj:

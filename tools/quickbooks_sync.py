@@ -39,8 +39,14 @@ from tools.quickbooks_map import SOURCE, Mapper
 from tools.redact import redact, redact_logger
 from tools.settings import Settings, SettingsError, env_name
 from tools.stripe_sync import RetryPolicy
-from tools.sync_retry import RETRY_STATUSES, Backoff, retry_after_seconds
-from tools.token_box import load_refresh_token, store_refresh_token
+from tools.sync_retry import (
+    RETRY_STATUSES,
+    Backoff,
+    Unavailable,
+    retry_after_seconds,
+    with_backoff,
+)
+from tools.token_box import RefreshRefused, rotate_refresh_token
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +63,14 @@ def need_setting(settings: Settings, name: str) -> str:
 class QuickBooksSession:
     """An authorised python-quickbooks client, and the refresh that keeps it so."""
 
-    def __init__(self, deps: ToolDeps, on_response: Callable[[requests.Response], None]) -> None:
+    def __init__(
+        self,
+        deps: ToolDeps,
+        on_response: Callable[[requests.Response], None],
+        retry: RetryPolicy | None = None,
+    ) -> None:
         s = deps.settings
+        self.retry = retry
         self.deps, self.realm = deps, need_setting(s, "quickbooks_realm_id")
         # At debug level these print headers and token answers, from their modules' loggers
         # (a filter acts only on the logger a record starts at, so each one gets it).
@@ -73,8 +85,7 @@ class QuickBooksSession:
             s.quickbooks_discovery_url,
         )
         self.auth.hooks["response"].append(lambda r, *a, **k: on_response(r))
-        stored = load_refresh_token(s, deps.engine, SOURCE)
-        self.refresh(stored or need_setting(s, "quickbooks_refresh_token"))
+        self.refresh()
         self.client = QuickBooks(
             auth_client=self.auth,
             refresh_token=self.auth.refresh_token,
@@ -86,19 +97,48 @@ class QuickBooksSession:
         self.client.sandbox = False  # the base URL setting decides, sandbox or not
         self.client.session.hooks["response"].append(lambda r, *a, **k: on_response(r))
 
-    def refresh(self, token: str | None = None) -> None:
-        try:
-            self.auth.refresh(refresh_token=token or self.auth.refresh_token)
-        except AuthClientError as exc:
-            raise SettingsError(
-                f"QuickBooks refused the refresh token ({exc.status_code}): connect again and "
-                f"set {env_name('quickbooks_refresh_token')} to the new token"
-            ) from exc
-        store_refresh_token(
-            self.deps.settings, self.deps.engine, SOURCE, self.realm, self.auth.refresh_token
+    def refresh(self) -> None:
+        """New tokens from the newest stored refresh token (or a new one in the settings),
+        one process at a time (tools.token_box); 429 / 5xx / no answer from Intuit are backed
+        off with the sync's policy, or left to the outbox's retry."""
+        s = self.deps.settings
+        first = s.quickbooks_refresh_token
+        setting = first.get_secret_value() if first is not None else None
+        reconnect = (
+            f"QuickBooks refused the refresh token (invalid_grant): connect the app again and "
+            f"set {env_name('quickbooks_refresh_token')} to the new refresh token; the next "
+            "run uses it"
         )
+        with_backoff(
+            self.retry,
+            "QuickBooks identity",
+            lambda: rotate_refresh_token(
+                s, self.deps.engine, SOURCE, self.realm, setting or None, self._rotate,
+                reconnect=reconnect,
+            ),
+        )  # fmt: skip
         if hasattr(self, "client"):  # a refresh mid-sync: the API session takes the new token
             self.client.session.access_token = self.auth.access_token
+
+    def _rotate(self, token: str) -> str:
+        try:
+            self.auth.refresh(refresh_token=token)
+        except AuthClientError as exc:
+            status = int(exc.status_code)
+            body = bytes(exc.content or b"").decode(errors="replace")
+            if status == 400 and "invalid_grant" in body:
+                raise RefreshRefused(body[:200]) from exc
+            if status in RETRY_STATUSES:
+                after = retry_after_seconds(exc.headers.get("Retry-After"))
+                raise Unavailable(f"Intuit answered {status}", status, after) from exc
+            raise SettingsError(
+                f"Intuit refused the token request ({status}: {redact(body[:200])}): check "
+                f"{env_name('quickbooks_client_id')} and "
+                f"{env_name('quickbooks_client_secret')}"
+            ) from exc
+        except requests.RequestException as exc:
+            raise Unavailable(f"Intuit unreachable: {redact(str(exc))[:200]}") from exc
+        return str(self.auth.refresh_token)
 
 
 class QuickBooksSync:
@@ -119,7 +159,7 @@ class QuickBooksSync:
         self._last_status = 0
         self._retry_after: float | None = None
         self._first_time: str | None = None  # the server's clock at this run's first answer
-        self.conn = QuickBooksSession(deps, self._saw)
+        self.conn = QuickBooksSession(deps, self._saw, self.retry)
         self.stats.token_refreshes = 1
 
     def _saw(self, response: requests.Response) -> None:
@@ -132,12 +172,13 @@ class QuickBooksSync:
                 for entity in ENTITIES:
                     sq.delete_cursor(c, _cursor_name(entity))
                 sq.delete_cursor(c, CDC_CURSOR)
-        for entity in ENTITIES:
-            self._entity(entity)
+        every = {entity: self._entity(entity) for entity in ENTITIES}
+        for entity, pages in every.items():  # parents first, as read
+            books_sync.apply_waiting(self.deps, self.stats, entity, pages)
         self._deletions()
         return self.stats
 
-    def _entity(self, entity: str) -> None:
+    def _entity(self, entity: str) -> EntityPages:
         pages = EntityPages(
             label=f"QuickBooks {entity}",
             cursor_name=_cursor_name(entity),
@@ -147,6 +188,7 @@ class QuickBooksSync:
             apply=lambda conn, objs: apply_page(conn, self.mapper, entity, objs),
             stamp=stamp,
             ident=object_id,
+            source=SOURCE,
         )
         sync_entity(
             self.deps,
@@ -156,6 +198,7 @@ class QuickBooksSync:
             page_size=self.page_size,
             progress_disabled=self.progress_disabled,
         )
+        return pages
 
     def _fetch(self, select: str) -> dict[str, Any]:
         answer = self._call(lambda: self.conn.client.query(select))

@@ -24,6 +24,7 @@ from quickbooks.exceptions import (
 )
 
 from db.customers import get_customer
+from tools import write_off
 from tools.deps import ToolDeps
 from tools.money import to_major
 from tools.quickbooks_map import BAD_DEBT_NOTE
@@ -41,8 +42,10 @@ class WriteOffPosted:
     request_ids: tuple[str, str]
 
 
-def request_ids(action_id: int) -> tuple[str, str]:
-    return f"arbot-write-off-{action_id}-memo", f"arbot-write-off-{action_id}-apply"
+def request_ids(request_id: str) -> tuple[str, str]:
+    """(create the memo, apply it), from the action's random request id (Intuit takes up to
+    50 characters)."""
+    return f"arbot-{request_id}-memo"[:50], f"arbot-{request_id}-apply"[:50]
 
 
 def _amount(minor: int, currency: str) -> float:
@@ -59,6 +62,7 @@ def post_write_off(
     deps: ToolDeps,
     *,
     action_id: int,
+    request_id: str,
     invoice_external_id: str,
     customer_external_id: str,
     amount_minor: int,
@@ -69,7 +73,7 @@ def post_write_off(
     item = need_setting(deps.settings, "quickbooks_bad_debt_item_id")
     session = QuickBooksSession(deps, on_response=lambda _r: None)
     amount = _amount(amount_minor, currency)
-    memo_request, apply_request = request_ids(action_id)
+    memo_request, apply_request = request_ids(request_id)
     customer = {"value": customer_external_id}
     memo = _create(
         session,
@@ -147,6 +151,7 @@ def write_off_action(
     posted = post_write_off(
         deps,
         action_id=action_id,
+        request_id=write_off.request_id(payload, action_id),
         invoice_external_id=str(inv["external_id"]),
         customer_external_id=customer_ext,
         amount_minor=int(inv["open_minor"]),

@@ -65,10 +65,22 @@ class RedactingFilter(logging.Filter):
 
 
 def redact_logger(name: str) -> None:
-    """Install the redacting filter on logger `name`, once."""
+    """Redact what logger `name` and its children log. A logger's filters see only the
+    records that start at that logger; a child's records (urllib3.connectionpool,
+    xero_python.rest) pass the parent's handlers but never its filters. So the filter goes on
+    the logger and on every handler its records reach, the root's included."""
     logger = logging.getLogger(name)
-    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
-        logger.addFilter(RedactingFilter())
+    _add_filter(logger)
+    node: logging.Logger | None = logger
+    while node is not None:
+        for handler in node.handlers:
+            _add_filter(handler)
+        node = node.parent if node.propagate else None
+
+
+def _add_filter(target: logging.Filterer) -> None:
+    if not any(isinstance(f, RedactingFilter) for f in target.filters):
+        target.addFilter(RedactingFilter())
 
 
 class RedactingFormatter(logging.Formatter):

@@ -9,8 +9,9 @@ on, so none is lost to shifting offsets, and the few objects read again at `ts` 
 by id and dropped.
 
 One case needs offsets: a whole page sharing one update time (a bulk import inside one
-second). Those are read from position `tie` page by page, then the sync goes on strictly after
-`ts` (`after`). Each connector turns this state into its own request.
+second). Those are read from position `tie` page by page; once a page reaches a later time
+the cursor moves to it as usual, and when the objects at `ts` were the last ones the sync
+goes on strictly after `ts` (`after`). Each connector turns this state into its own request.
 """
 
 from __future__ import annotations
@@ -53,12 +54,14 @@ class Cursor:
         seen = set(self.ids)
         fresh = [o for o in page if not (stamp(o, self.ts) == self.ts and ident(o) in seen)]
         full = len(page) >= size
-        if self.tie:
-            self.tie = self.tie + len(page) if full else 0
-            self.after = not full
-            self.ids = []
-            return fresh, False
         last = stamp(page[-1], self.ts) if page else self.ts
+        if self.tie:
+            if last == self.ts:
+                self.tie = self.tie + len(page) if full else 0
+                self.after = not full
+                self.ids = []
+                return fresh, False
+            self.tie = 0  # the run of equal times ended inside this page: go on from its end
         if full and last == self.ts:
             self.tie, self.ids, self.after = 1 + len(page), [], False
             return fresh, False

@@ -7,6 +7,9 @@ key is refused with a message instead of being sent to the provider as garbage.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Engine
 
@@ -34,10 +37,69 @@ def load_refresh_token(settings: Settings, engine: Engine, provider: str) -> str
     """The newest refresh token stored for `provider`, decrypted; None if none is stored."""
     with engine.connect() as conn:
         stored = oauth_tokens.stored_token(conn, provider)
-    if stored is None:
-        return None
+    return None if stored is None else _decrypt(settings, provider, stored[1])
+
+
+class RefreshRefused(Exception):
+    """The provider refused the refresh token itself (OAuth `invalid_grant`): dead or revoked.
+    Only this is a settings problem; anything else is retried."""
+
+
+def rotate_refresh_token(
+    settings: Settings,
+    engine: Engine,
+    provider: str,
+    tenant_id: str,
+    setting: str | None,
+    refresh: Callable[[str], str],
+    *,
+    reconnect: str,
+) -> None:
+    """Refresh with the newest stored token and store the one the provider returns, holding
+    the token row throughout: the provider voids a refresh token once used, so two processes
+    refreshing at once must take turns, the second with the token the first stored, or one of
+    them would store a token that is already dead.
+
+    `setting` (the token in the settings) wins over the stored one when it differs from the
+    setting last used: that is how a person reconnects (a new token from the consent flow).
+    A digest of it is kept beside the token to tell. When the first token tried is refused
+    (`refresh` raises RefreshRefused) the other one is tried once. `reconnect` is the
+    SettingsError message when every token is refused."""
+    box = _fernet(settings)
+    seed = None if not setting else hashlib.sha256(setting.encode()).hexdigest()
+    with engine.begin() as conn:
+        initial = None if not setting else box.encrypt(setting.encode()).decode()
+        stored = oauth_tokens.lock_token(conn, provider, tenant_id, initial)
+        if stored is None:
+            raise SettingsError(reconnect)
+        newest = _decrypt(settings, provider, stored[1])
+        last_seed = oauth_tokens.stored_token(conn, _seed_row(provider))
+        tries = [newest]
+        if setting and seed != (last_seed[1] if last_seed else None):
+            tries = [setting, newest]  # a setting changed since last time: a reconnect
+        rotated = None
+        for token in dict.fromkeys(tries):
+            try:
+                rotated = refresh(token)
+                break
+            except RefreshRefused:
+                continue
+        if rotated is None:
+            raise SettingsError(reconnect)
+        encrypted = box.encrypt(rotated.encode()).decode()
+        oauth_tokens.save_token(conn, provider, tenant_id, encrypted)
+        if seed is not None:
+            oauth_tokens.save_token(conn, _seed_row(provider), tenant_id, seed)
+
+
+def _seed_row(provider: str) -> str:
+    """The row holding the digest of the settings token last used for `provider`."""
+    return f"{provider}:seed"
+
+
+def _decrypt(settings: Settings, provider: str, encrypted: str) -> str:
     try:
-        return _fernet(settings).decrypt(stored[1].encode()).decode()
+        return _fernet(settings).decrypt(encrypted.encode()).decode()
     except InvalidToken as exc:
         raise SettingsError(
             f"setting {env_name('token_key')}: the stored {provider} token was encrypted with "

@@ -7,6 +7,7 @@ rolled back, so "after" uses exactly the formulas the reports use.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -191,6 +192,7 @@ def propose_write_off(
             "due_on": facts.due_on.isoformat(),
         },
         "reason": args.reason.strip(),
+        "request_id": new_request_id(),
         "effect": effect.as_payload(),
         "approvals_needed": dual.approvals_needed,
         "dual_approval": dual.model_dump(),
@@ -204,3 +206,16 @@ def propose_write_off(
         proposed_by=args.requested_by,
         now=now,
     )
+
+
+def new_request_id() -> str:
+    """A random id for the requests that post a write-off to the books. Random, not the
+    action id: a restored or reset database reuses action ids, and the vendor would answer a
+    new write-off with an old one's result."""
+    return uuid.uuid4().hex
+
+
+def request_id(payload: dict[str, Any], action_id: int) -> str:
+    """The id the vendors' idempotency keys derive from (the outbox stores one before the
+    first attempt if the proposal has none)."""
+    return str(payload.get("request_id") or f"action-{action_id}")

@@ -3,13 +3,12 @@ the path every accounting connector takes (tools.books_apply)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
 from tools.books_apply import Problem, Rows, empty_rows, keep_write_offs, write_rows, zero_dropped
-from tools.books_fields import Malformed, Obj
+from tools.books_fields import BadDebt, Malformed, Obj
 from tools.xero_map import SOURCE, Mapper, obj_id
 
 # Documents whose allocations can change or vanish: their dropped rows go to zero.
@@ -29,7 +28,7 @@ def apply_page(
     problems: list[Problem] = []
     rows: Rows = empty_rows()
     owner: dict[tuple[str, str], str] = {}
-    write_offs: list[tuple[str, datetime]] = []
+    bad_debts: list[BadDebt] = []
     read: set[str] = set()
     for position, obj in enumerate(objs, 1):
         try:
@@ -39,7 +38,7 @@ def apply_page(
             problems.append(Problem(entity, _label(entity, obj, position), str(exc)))
             continue
         read.add(doc)
-        write_offs += mapped.write_offs
+        bad_debts += mapped.bad_debts
         for stage, row in mapped.rows:
             rows[stage][row["external_id"]] = row  # an object read twice: its last state
             owner[(stage, row["external_id"])] = doc
@@ -47,7 +46,8 @@ def apply_page(
         zero_dropped(conn, SOURCE, rows, read)
     if entity == "Invoices":
         keep_write_offs(conn, SOURCE, rows["invoices"], any_=any_written_off)
-    return write_rows(conn, SOURCE, entity, rows, owner, write_offs, problems)
+    documents = read if entity == "CreditNotes" else set()
+    return write_rows(conn, SOURCE, entity, rows, owner, bad_debts, problems, documents=documents)
 
 
 def _label(entity: str, obj: Any, position: int) -> str:

@@ -12,7 +12,9 @@ How Xero's documents become ledger rows, as the accountants read the AR ledger:
 - CreditNote (ACCRECCREDIT): each allocation is a credit on its invoice, dated at the
   allocation; `RemainingCredit` is credit the customer still holds (reported beside AR like
   unapplied cash). One whose Reference starts with BAD_DEBT_NOTE (as arbot writes write-offs
-  back) writes its invoices off instead.
+  back) is bad debt: an allocation covering what its invoice owed then writes it off, a
+  smaller one is a credit of its amount (tools.books_apply); its remaining credit is nobody's
+  cash and counts nowhere.
 - Overpayment / Prepayment (RECEIVE-*): cash received; each allocation is a payment of its
   invoice, `RemainingCredit` is unapplied cash.
 Every row of a document is keyed "DOCUMENT-ID:..." so that re-reading an edited, voided or
@@ -30,7 +32,16 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tools.books_fields import BAD_DEBT_METHOD, BAD_DEBT_NOTE, Malformed, Obj, maybe, minor, need
+from tools.books_fields import (
+    BAD_DEBT_METHOD,
+    BAD_DEBT_NOTE,
+    BadDebt,
+    Malformed,
+    Obj,
+    maybe,
+    minor,
+    need,
+)
 from tools.money import is_currency
 
 SOURCE = "xero"
@@ -103,7 +114,7 @@ class Mapped:
     """What one document puts in the ledger."""
 
     rows: list[tuple[str, Obj]] = field(default_factory=list)  # (stage, row)
-    write_offs: list[tuple[str, datetime]] = field(default_factory=list)  # (invoice, at)
+    bad_debts: list[BadDebt] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -235,7 +246,7 @@ class Mapper:
         for invoice, (amount, at) in per_invoice.items():
             key = f"{did}:{invoice}"
             if bad_debt:
-                out.write_offs.append((invoice, at))
+                out.bad_debts.append(BadDebt(invoice, at, amount, currency, key))
             elif entity == "CreditNotes":
                 note = {"external_id": key, "invoice_ext": invoice, "amount_minor": amount,
                         "currency": currency, "issued_at": at}  # fmt: skip
@@ -244,8 +255,8 @@ class Mapper:
                 out.rows.append(("payments", base | _paid(key, invoice, amount) | {"paid_at": at}))
         remaining = minor(doc.get("RemainingCredit") or 0, currency, "RemainingCredit")
         left = _paid(f"{did}:remaining", None, remaining) | {"method": method}
-        if bad_debt:
-            left["method"] = BAD_DEBT_METHOD
+        if bad_debt:  # credit nobody paid: a write-off not (yet) allocated is not cash
+            left |= {"method": BAD_DEBT_METHOD, "amount_minor": 0}
         out.rows.append(("payments", base | left | {"paid_at": self._date(doc)}))
         return out
 

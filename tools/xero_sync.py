@@ -37,12 +37,12 @@ from db import stripe_sql as sq
 from tools import books_sync
 from tools.books_sync import EntityPages, SyncStats, sync_entity
 from tools.deps import ToolDeps
-from tools.redact import redact_logger
+from tools.redact import redact, redact_logger
 from tools.settings import SettingsError, env_name
 from tools.stripe_sync import RetryPolicy
 from tools.sync_cursor import Cursor
-from tools.sync_retry import RETRY_STATUSES, Backoff, retry_after_seconds
-from tools.token_box import load_refresh_token, store_refresh_token
+from tools.sync_retry import RETRY_STATUSES, Backoff, Unavailable, retry_after_seconds, with_backoff
+from tools.token_box import RefreshRefused, rotate_refresh_token
 from tools.xero_apply import apply_page
 from tools.xero_map import ID_FIELDS, SOURCE, Mapper, parse_time, stamp
 
@@ -80,9 +80,10 @@ class _Token(OAuth2Token):  # type: ignore[misc]
 class XeroSession:
     """An authorised xero-python client, and the refresh that keeps it so."""
 
-    def __init__(self, deps: ToolDeps) -> None:
+    def __init__(self, deps: ToolDeps, retry: RetryPolicy | None = None) -> None:
         s = deps.settings
         self.deps, self.tenant = deps, need_setting(deps, "xero_tenant_id")
+        self.retry = retry
         for name in ("xero_python", "urllib3"):  # their debug logs carry headers
             redact_logger(name)
         token = _Token(
@@ -105,12 +106,9 @@ class XeroSession:
             0, respect_retry_after_header=False, raise_on_status=False
         )
         self.api = AccountingApi(self.client, base_url=s.xero_api_base.rstrip("/"))
-        seed = load_refresh_token(s, deps.engine, SOURCE) or need_setting(
-            deps, "xero_refresh_token"
-        )
         self.token: dict[str, Any] = {
             "access_token": None,
-            "refresh_token": seed,
+            "refresh_token": None,
             "scope": s.xero_scopes.split(),
             "expires_in": 0,
             "expires_at": 0,
@@ -119,21 +117,47 @@ class XeroSession:
         self.refresh()
 
     def _saved(self, token: dict[str, Any]) -> None:
-        """Called by the client with each new token: the rotated refresh token is stored
-        before the client uses the new access token."""
+        """Called by the client with each new token (token_box stores the refresh token)."""
         self.token = dict(token)
-        store_refresh_token(
-            self.deps.settings, self.deps.engine, SOURCE, self.tenant, str(token["refresh_token"])
-        )
 
     def refresh(self) -> None:
+        """New tokens from the newest stored refresh token (or a new one in the settings),
+        one process at a time (tools.token_box); 429 / 5xx / no answer from the identity
+        server are backed off with the sync's policy, or left to the outbox's retry."""
+        s = self.deps.settings
+        setting = s.xero_refresh_token.get_secret_value() if s.xero_refresh_token else None
+        reconnect = (
+            f"Xero refused the refresh token (invalid_grant): connect the app again and set "
+            f"{env_name('xero_refresh_token')} to the new refresh token; the next run uses it"
+        )
+        with_backoff(
+            self.retry,
+            "Xero identity",
+            lambda: rotate_refresh_token(
+                s, self.deps.engine, SOURCE, self.tenant, setting, self._rotate, reconnect=reconnect
+            ),
+        )
+
+    def _rotate(self, refresh_token: str) -> str:
+        self.token = self.token | {"refresh_token": refresh_token}
         try:
             self.client.refresh_oauth2_token()
-        except ApiException as exc:
+        except HTTPStatusException as exc:
+            status = int(exc.status or 0)
+            body = exc.http_resp.data.decode(errors="replace") if exc.http_resp else ""
+            if status == 400 and "invalid_grant" in body:
+                raise RefreshRefused(body[:200]) from exc
+            if status in RETRY_STATUSES:
+                headers = exc.headers or {}
+                after = retry_after_seconds(headers.get("Retry-After"))
+                raise Unavailable(f"Xero identity answered {status}", status, after) from exc
             raise SettingsError(
-                f"Xero refused the refresh token ({exc.status}): connect again and set "
-                f"{env_name('xero_refresh_token')} to the new token"
+                f"Xero refused the token request ({status}: {redact(body[:200])}): check "
+                f"{env_name('xero_client_id')} and {env_name('xero_client_secret')}"
             ) from exc
+        except (ApiException, urllib3.exceptions.HTTPError) as exc:
+            raise Unavailable(f"Xero identity unreachable: {redact(str(exc))[:200]}") from exc
+        return str(self.token["refresh_token"])
 
 
 class XeroSync:
@@ -151,7 +175,7 @@ class XeroSync:
         self.progress_disabled = None if progress is None else not progress
         self.mapper = Mapper(tz=deps.settings.tz, home_currency=deps.settings.reporting_currency)
         self.stats = SyncStats()
-        self.conn = XeroSession(deps)
+        self.conn = XeroSession(deps, self.retry)
         self.stats.token_refreshes = 1
 
     def run(self, *, full: bool = False) -> SyncStats:
@@ -162,8 +186,9 @@ class XeroSync:
         with self.deps.engine.connect() as c:
             # Asked once: a write-off stamped while this sync runs is read back by the next.
             written_off = source_rows.any_written_off(c, SOURCE)
+        every = {}
         for entity in ENTITIES:
-            pages = EntityPages(
+            every[entity] = pages = EntityPages(
                 label=f"Xero {entity}",
                 cursor_name=_cursor_name(entity),
                 fetch=lambda cursor, e=entity: self._page(e, cursor),  # type: ignore[misc]
@@ -172,6 +197,7 @@ class XeroSync:
                 ),
                 stamp=_stamper(entity),
                 ident=_identifier(entity),
+                source=SOURCE,
             )
             sync_entity(
                 self.deps,
@@ -181,6 +207,8 @@ class XeroSync:
                 page_size=self.page_size,
                 progress_disabled=self.progress_disabled,
             )
+        for entity, pages in every.items():  # parents first, as read
+            books_sync.apply_waiting(self.deps, self.stats, entity, pages)
         return self.stats
 
     def _page(self, entity: str, cursor: Cursor) -> list[Any]:

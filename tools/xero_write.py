@@ -2,9 +2,12 @@
 amount, coded to the bad-debts account, allocated to the invoice, the way Xero records bad
 debt.
 
-Two calls, each with an `Idempotency-Key` derived from the action: a retry of either, after a
-timeout or a lost answer, gets Xero's first answer back instead of a second document, so the
-books receive the write-off once however often the outbox tries. The credit note's Reference
+First Xero is asked what the invoice still owes: a proposal overtaken by a payment or credit
+is cancelled, not posted. Then two calls, each with an `Idempotency-Key` derived from the
+action's random request id: a retry of either, after a timeout or a lost answer, gets Xero's
+first answer back instead of a second document, so the books receive the write-off once
+however often the outbox tries. An allocation Xero refuses voids the note (its own key), so
+no unallocated bad-debt credit is left behind. The credit note's Reference
 starts with BAD_DEBT_NOTE, so the sync reads it back as this write-off, not as a credit.
 """
 
@@ -21,14 +24,20 @@ import urllib3
 from xero_python.exceptions import HTTPStatusException
 
 from db.customers import get_customer
-from tools.books_fields import BAD_DEBT_NOTE
+from tools.books_fields import BAD_DEBT_NOTE, minor
 from tools.deps import ToolDeps
 from tools.money import to_major
+from tools.write_off import request_id
 from tools.xero_sync import XeroSession, need_setting
 
 
 class Refused(Exception):
     """Xero refused the document (validation); retrying the same request cannot help."""
+
+
+class Changed(Exception):
+    """The invoice in Xero owes other than what the approved proposal wrote off: nothing stays
+    posted, and the write-off is cancelled with this message for the card."""
 
 
 @dataclass(frozen=True)
@@ -38,8 +47,10 @@ class WriteOffPosted:
     idempotency_keys: tuple[str, str]
 
 
-def idempotency_keys(action_id: int) -> tuple[str, str]:
-    return f"arbot-write-off-{action_id}-note", f"arbot-write-off-{action_id}-allocate"
+def idempotency_keys(request_id: str) -> tuple[str, str, str]:
+    """(create the note, allocate it, void it), from the action's random request id."""
+    base = f"arbot-write-off-{request_id}"
+    return f"{base}-note", f"{base}-allocate", f"{base}-void"
 
 
 def _amount(minor: int, currency: str) -> Decimal:
@@ -55,6 +66,7 @@ def post_write_off(
     deps: ToolDeps,
     *,
     action_id: int,
+    request_id: str,
     invoice_external_id: str,
     invoice_number: str | None,
     customer_external_id: str,
@@ -62,12 +74,20 @@ def post_write_off(
     currency: str,
     reason: str,
     on: date,
+    retry: bool = False,
 ) -> WriteOffPosted:
+    """Post the note and allocate it. Xero is asked first what the invoice still owes: when
+    that is not the approved amount (paid or credited since), nothing is posted (`Changed`).
+    On a `retry` the note may already be allocated by the lost first try: that counts as done.
+    A refused allocation voids the note, so no unallocated bad-debt credit stays in Xero."""
     account = need_setting(deps, "xero_bad_debt_account_code")
     session = XeroSession(deps)
     amount = _amount(amount_minor, currency)
-    note_key, allocate_key = idempotency_keys(action_id)
+    note_key, allocate_key, void_key = idempotency_keys(request_id)
     shown = invoice_number or invoice_external_id
+    due = _amount_due(session, invoice_external_id, currency)
+    if due != amount_minor and not retry:
+        raise Changed(_changed(shown, due, amount_minor, currency))
     note = {
         "Type": "ACCRECCREDIT",
         "Contact": {"ContactID": customer_external_id},
@@ -99,20 +119,71 @@ def post_write_off(
     if not made.get("CreditNoteID"):
         raise Refused(f"Xero answered without a credit note: {str(created)[:300]}")
     note_id = str(made["CreditNoteID"])
+    number = str(made.get("CreditNoteNumber") or note_id)
+    posted = WriteOffPosted(note_id, number, (note_key, allocate_key))
+    if due != amount_minor:  # a retry: done if the first try allocated it, else nothing stays
+        if _allocated(session, note_id, invoice_external_id):
+            return posted
+        _void(session, note_id, void_key)
+        raise Changed(_changed(shown, due, amount_minor, currency) + f"; {number} was voided")
     allocation = {"Invoice": {"InvoiceID": invoice_external_id}, "Amount": amount,
                   "Date": on.isoformat()}  # fmt: skip
+    try:
+        _send(
+            session,
+            "allocation",
+            lambda: session.api.create_credit_note_allocation(
+                session.tenant, note_id, {"Allocations": [allocation]},
+                idempotency_key=allocate_key, _preload_content=False,
+            ),
+        )  # fmt: skip
+    except Refused as exc:
+        _void(session, note_id, void_key)
+        raise Refused(f"{exc}; credit note {number} was voided in Xero, nothing is posted") from exc
+    return posted
+
+
+def _changed(shown: str, due: int, proposed: int, currency: str) -> str:
+    return (
+        f"Xero shows {to_major(due, currency)} {currency} due on {shown}, not the "
+        f"{to_major(proposed, currency)} {currency} approved (paid or credited since); "
+        "propose the write-off again if it is still wanted"
+    )
+
+
+def _amount_due(session: XeroSession, invoice_id: str, currency: str) -> int:
+    got = _send(
+        session,
+        "invoice",
+        lambda: session.api.get_invoice(session.tenant, invoice_id, _preload_content=False),
+    )
+    found = (got.get("Invoices") or [{}])[0]
+    if found.get("Status") not in ("AUTHORISED", "PAID"):
+        return 0  # voided, deleted or back to draft: nothing to write off
+    return minor(found.get("AmountDue", 0), currency, "AmountDue")
+
+
+def _allocated(session: XeroSession, note_id: str, invoice_id: str) -> bool:
+    got = _send(
+        session,
+        "credit note",
+        lambda: session.api.get_credit_note(session.tenant, note_id, _preload_content=False),
+    )
+    found = (got.get("CreditNotes") or [{}])[0]
+    return any(
+        (a.get("Invoice") or {}).get("InvoiceID") == invoice_id and not a.get("IsDeleted")
+        for a in found.get("Allocations") or []
+    )
+
+
+def _void(session: XeroSession, note_id: str, key: str) -> None:
+    body = {"CreditNotes": [{"CreditNoteID": note_id, "Status": "VOIDED"}]}
     _send(
         session,
-        "allocation",
-        lambda: session.api.create_credit_note_allocation(
-            session.tenant, note_id, {"Allocations": [allocation]},
-            idempotency_key=allocate_key, _preload_content=False,
+        "void of the credit note",
+        lambda: session.api.update_credit_note(
+            session.tenant, note_id, body, idempotency_key=key, _preload_content=False
         ),
-    )  # fmt: skip
-    return WriteOffPosted(
-        credit_note_id=note_id,
-        credit_note_number=str(made.get("CreditNoteNumber") or note_id),
-        idempotency_keys=(note_key, allocate_key),
     )
 
 
@@ -135,7 +206,7 @@ def _send(
 
 
 def write_off_action(
-    deps: ToolDeps, *, action_id: int, payload: dict[str, Any], on: date
+    deps: ToolDeps, *, action_id: int, payload: dict[str, Any], on: date, attempt: int = 1
 ) -> dict[str, Any]:
     """Post an approved write-off action's invoice to Xero; what the audit row keeps."""
     inv = payload["invoice"]
@@ -146,6 +217,8 @@ def write_off_action(
     posted = post_write_off(
         deps,
         action_id=action_id,
+        request_id=request_id(payload, action_id),
+        retry=attempt > 1,
         invoice_external_id=str(inv["external_id"]),
         invoice_number=inv.get("label"),
         customer_external_id=customer_ext,

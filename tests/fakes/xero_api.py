@@ -16,14 +16,21 @@ What it serves:
 - `POST /connect/token` (`grant_type=refresh_token`, client id and secret in the form): a new
   access token and a ROTATED refresh token; the previous one is refused (400 invalid_grant);
 - `GET /api.xro/2.0/{Entity}`: `If-Modified-Since` (at or after, ISO 8601), `where`
-  (`Field=="value"`), `order=UpdatedDateUTC ASC` (ties by id), `page`, `pageSize`;
+  (`Field=="value"`; an object without the field does not match), `order` (`Field [ASC|DESC]`,
+  ties by id; by id without one), `page`, `pageSize`, and `pagination` with `pageCount` and
+  `itemCount`;
+- `GET /api.xro/2.0/{Entity}/{id}`: one object, in the list envelope;
+- `POST /api.xro/2.0/CreditNotes/{id}` with Status VOIDED: voids a note with no allocation;
 - `PUT /api.xro/2.0/CreditNotes` and `/CreditNotes/{id}/Allocations`: create, honouring
   `Idempotency-Key` (the same key answers the first result again and creates nothing);
-  `lose_answers` carries out a create but answers 503, as when the answer is lost.
+  `lose_answers` carries out a create but answers 503, as when the answer is lost. An
+  allocation larger than the invoice's `AmountDue` or the note's `RemainingCredit` is refused
+  (400 ValidationException), as Xero does;
 
 A missing or expired bearer token gets 401; a wrong `xero-tenant-id` 403. Tests can make the
 server answer 429 (with `Retry-After`) or 500 a number of times (`fail`), expire the access
-token (`expire_access_token`) and plant a malformed object (`plant`).
+token (`expire_access_token`), make the identity server fail (`identity_failures`) and
+plant a malformed object (`plant`).
 """
 
 from __future__ import annotations
@@ -74,6 +81,12 @@ def num(value: Decimal | int | str) -> Decimal:
     return Decimal(str(value))
 
 
+def _validation(message: str) -> dict[str, Any]:
+    """Xero's 400 answer to a document it will not take."""
+    errors = [{"ValidationErrors": [{"Message": message}]}]
+    return {"ErrorNumber": 10, "Type": "ValidationException", "Elements": errors}
+
+
 class _Encoder(json.JSONEncoder):
     def default(self, o: Any) -> Any:
         if isinstance(o, Decimal):
@@ -106,10 +119,13 @@ class FakeXero:
     expire_after: int | None = None
     step_ms: int = 1000  # clock advance per change
     lose_answers: int = 0
+    retry_after: str = "0"  # the Retry-After of a 429
+    identity_failures: list[int] = field(default_factory=list)  # statuses the next refreshes get
     requests_recorded: bool = True
     _tokens: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _sorted: dict[str, tuple[list[datetime], list[dict[str, Any]]]] = field(default_factory=dict)
+    _matching: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -348,18 +364,28 @@ class FakeXero:
                 if times > 0 and entity in ("*", parts[0]):
                     self.failures[n] = (status, times - 1, entity)
                     if status == 429:
-                        headers = {"Retry-After": "0", "X-Rate-Limit-Problem": "minute"}
+                        headers = {
+                            "Retry-After": self.retry_after,
+                            "X-Rate-Limit-Problem": "minute",
+                        }
                         return 429, {"Title": "Too Many Requests"}, headers
                     return status, {"Title": "An error occurred", "Status": status}, {}
             if rec.method == "GET" and len(parts) == 1 and parts[0] in ENTITIES:
                 return 200, self._list(parts[0], rec), {}
-            if rec.method == "PUT" and parts[0] == "CreditNotes":
+            if rec.method == "GET" and len(parts) == 2 and parts[0] in ENTITIES:
+                found = self.objects[parts[0]].get(parts[1])
+                if found is None:
+                    return 404, {"Title": "Not Found"}, {}
+                return 200, {"Id": str(uuid.uuid4()), "Status": "OK", parts[0]: [found]}, {}
+            if rec.method in ("PUT", "POST") and parts[0] == "CreditNotes":
                 return self._idempotent(rec, parts)
         return 404, {"Title": "Not Found"}, {}
 
     def _token(self, rec: Recorded) -> tuple[int, Any, dict[str, str]]:
         form = dict(parse_qsl(rec.body))
         with self._lock:
+            if self.identity_failures:
+                return self.identity_failures.pop(0), {"error": "temporarily_unavailable"}, {}
             ok = (form.get("client_id"), form.get("client_secret")) == (CLIENT_ID, CLIENT_SECRET)
             if form.get("grant_type") != "refresh_token" or not ok:
                 return 400, {"error": "invalid_client"}, {}
@@ -382,7 +408,22 @@ class FakeXero:
                 for o in self.objects[entity].values()
             )
             self._sorted[entity] = ([k[0] for k, _ in keyed], [o for _, o in keyed])
+            self._matching = {k: v for k, v in self._matching.items() if k[0] != entity}
         return self._sorted[entity]
+
+    def _matches(self, entity: str, where: str | None) -> list[int]:
+        """How many objects of the first n (in update order) match `where`, for each n."""
+        key = (entity, where or "")
+        if key not in self._matching:
+            found = _WHERE.match(where) if where else None
+            assert found or not where, f"unsupported where {where!r}"
+            counts, n = [0], 0
+            for o in self._ordered(entity)[1]:
+                # As Xero: an object without the field does not match.
+                n += found is None or o.get(found.group(1)) == found.group(2)
+                counts.append(n)
+            self._matching[key] = counts
+        return self._matching[key]
 
     def _list(self, entity: str, rec: Recorded) -> dict[str, Any]:
         times, objs = self._ordered(entity)
@@ -392,19 +433,38 @@ class FakeXero:
             at = datetime.fromisoformat(since)
             start = bisect.bisect_left(times, at.replace(tzinfo=UTC) if at.tzinfo is None else at)
         where = rec.query.get("where")
-        match = _WHERE.match(where) if where else None
-        assert match or not where, f"unsupported where {where!r}"
-        chosen = (
-            o
-            for o in itertools.islice(objs, start, None)
-            if match is None or o.get(match.group(1), match.group(2)) == match.group(2)
-        )
+        counts = self._matches(entity, where)
         size = min(int(rec.query.get("pageSize", 100)), 1000)
         page = int(rec.query.get("page", 1))
-        chunk = list(itertools.islice(chosen, (page - 1) * size, page * size))
+        items = counts[-1] - counts[start]
+        order = (rec.query.get("order") or "").split()
+        if order[:1] == ["UpdatedDateUTC"] and order[1:] in ([], ["ASC"]):
+            # The n-th match at or after `start`: where the running count reaches it.
+            first = bisect.bisect_left(counts, counts[start] + (page - 1) * size + 1) - 1
+            chosen = (o for i, o in enumerate(objs[first:], first) if counts[i + 1] > counts[i])
+            chunk = list(itertools.islice(chosen, size)) if first >= start else []
+        else:
+            chunk = self._other_order(entity, objs[start:], where, order)
+            chunk = chunk[(page - 1) * size : page * size]
         return {"Id": str(uuid.uuid4()), "Status": "OK", "ProviderName": "arbot tests",
                 "DateTimeUTC": ms_date(datetime.now(UTC)),
-                "pagination": {"page": page, "pageSize": size}, entity: chunk}  # fmt: skip
+                "pagination": {"page": page, "pageSize": size, "pageCount": -(-items // size),
+                               "itemCount": items}, entity: chunk}  # fmt: skip
+
+    def _other_order(
+        self, entity: str, objs: list[dict[str, Any]], where: str | None, order: list[str]
+    ) -> list[dict[str, Any]]:
+        """Any other `order` (`Field [ASC|DESC]`), or Xero's default by id without one."""
+        found = _WHERE.match(where) if where else None
+        kept = [o for o in objs if found is None or o.get(found.group(1)) == found.group(2)]
+        name = order[0] if order else ID_FIELDS[entity]
+
+        def value(o: dict[str, Any]) -> Any:
+            got = o.get(name)
+            return _ms(got) if isinstance(got, str) and got.startswith("/Date(") else str(got)
+
+        kept.sort(key=lambda o: (value(o), str(o.get(ID_FIELDS[entity]))))
+        return kept[::-1] if order[1:] == ["DESC"] else kept
 
     def _idempotent(self, rec: Recorded, parts: list[str]) -> tuple[int, Any, dict[str, str]]:
         key = rec.headers.get("idempotency-key")
@@ -413,6 +473,8 @@ class FakeXero:
         got = json.loads(rec.body)
         if len(parts) == 1:
             status, answer = self._create_credit_notes(got)
+        elif len(parts) == 2:
+            status, answer = self._update_credit_note(parts[1], got)
         else:
             status, answer = self._allocate(parts[1], got)
         if key and status == 200:
@@ -436,9 +498,32 @@ class FakeXero:
             made.append(self.objects["CreditNotes"][did])
         return 200, {"Id": str(uuid.uuid4()), "Status": "OK", "CreditNotes": made}
 
+    def _update_credit_note(self, did: str, got: dict[str, Any]) -> tuple[int, Any]:
+        """Only voiding, and only a note with no allocation left, as Xero allows."""
+        note = self.objects["CreditNotes"].get(did)
+        if note is None:
+            return 404, {"Title": "Not Found"}
+        if [n.get("Status") for n in got.get("CreditNotes") or []] != ["VOIDED"]:
+            return 400, _validation("only voiding is supported by this fake")
+        if any(not a.get("IsDeleted") for a in note["Allocations"]):
+            return 400, _validation("Remove the allocations before voiding the credit note")
+        self.set_status("CreditNotes", did, "VOIDED")
+        return 200, {"Id": str(uuid.uuid4()), "Status": "OK",
+                     "CreditNotes": [self.objects["CreditNotes"][did]]}  # fmt: skip
+
     def _allocate(self, did: str, got: dict[str, Any]) -> tuple[int, Any]:
         if did not in self.objects["CreditNotes"]:
             return 404, {"Title": "Not Found"}
+        note = self.objects["CreditNotes"][did]
+        for a in got.get("Allocations") or []:
+            invoice = self.objects["Invoices"].get(a["Invoice"]["InvoiceID"])
+            if invoice is None:
+                return 404, {"Title": "Not Found"}
+            if (
+                num(a["Amount"]) > invoice["AmountDue"]
+                or num(a["Amount"]) > note["RemainingCredit"]
+            ):
+                return 400, _validation("The amount of the allocation exceeds the amount due")
         for a in got.get("Allocations") or []:
             on = date.fromisoformat(str(a["Date"])[:10])
             self.allocate("CreditNotes", did, a["Invoice"]["InvoiceID"], str(a["Amount"]), on=on)

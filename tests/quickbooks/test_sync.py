@@ -65,7 +65,7 @@ def test_refresh_token_is_rotated_and_stored_encrypted(
     build_world(fake)
     sync(qdeps)
     with qdeps.sessions() as s:
-        row = s.scalars(select(OAuthToken)).one()
+        row = s.scalars(select(OAuthToken).where(OAuthToken.provider == "quickbooks")).one()
     assert row.provider == "quickbooks"
     assert fake.refresh_token not in row.refresh_token_encrypted
     decrypted = Fernet(TOKEN_KEY.encode()).decrypt(row.refresh_token_encrypted.encode()).decode()

@@ -67,6 +67,9 @@ def test_write_off_posted_once_through_a_retried_request(
     assert fake.objects["Invoice"][w.open_]["Balance"] == 0
     posts = [r for r in fake.requests if r.path.endswith("/creditmemo")]
     assert len(posts) == 2 and len({r.query["requestid"] for r in posts}) == 1
+    # The request ids come from a random id kept with the action, not from its number.
+    request_id = actions.load(deps, proposed.id).payload["request_id"]
+    assert posts[0].query["requestid"] == f"arbot-{request_id}-memo"
 
     with deps.sessions() as s:
         audit = s.scalars(

@@ -69,7 +69,7 @@ def test_refresh_token_is_rotated_and_stored_encrypted(xdeps: ToolDeps, fake: Fa
     build_world(fake)
     sync(xdeps)
     with xdeps.sessions() as s:
-        row = s.scalars(select(OAuthToken)).one()
+        row = s.scalars(select(OAuthToken).where(OAuthToken.provider == "xero")).one()
     assert (row.provider, row.tenant_id) == ("xero", xdeps.settings.xero_tenant_id)
     assert fake.refresh_token not in row.refresh_token_encrypted
     decrypted = Fernet(TOKEN_KEY.encode()).decrypt(row.refresh_token_encrypted.encode()).decode()

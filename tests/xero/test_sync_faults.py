@@ -124,3 +124,24 @@ def test_tokens_never_reach_the_logs(
     assert "127.0.0.1" in logged  # the clients did log their requests
     for token in (fake.access_token, fake.refresh_token, FIRST_REFRESH_TOKEN, CLIENT_SECRET):
         assert token and token not in logged
+
+
+def test_tokens_logged_by_the_clients_child_loggers_are_redacted(
+    xdeps: ToolDeps, fake: FakeXero, caplog: pytest.LogCaptureFixture
+) -> None:
+    build_world(fake)
+    caplog.set_level(logging.DEBUG)
+    sync(xdeps)
+    # What the HTTP libraries print at debug level, from their modules' own loggers.
+    logging.getLogger("urllib3.connectionpool").debug(
+        "headers: {'Authorization': 'Bearer %s'}", fake.access_token
+    )
+    logging.getLogger("xero_python.rest").debug(
+        'response body: {"access_token": "%s", "refresh_token": "%s"}',
+        fake.access_token,
+        fake.refresh_token,
+    )
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Bearer ***" in logged
+    for token in (fake.access_token, fake.refresh_token):
+        assert token and token not in logged
