@@ -135,6 +135,10 @@ class Invoice(Base):
     # open at D is total - applied + what was applied on or after D, reading only recent rows.
     applied_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     payment_url: Mapped[str | None] = mapped_column(String(2000))
+    # The same invoice as a row of a source ranked above this one (the AR of record first):
+    # it is kept as its source reports it, for reconciliation, but no figure counts it.
+    # Set by tools.ledger_record when links are derived, never by a sync.
+    shadowed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Payment(Base):

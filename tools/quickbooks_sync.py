@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from db import stripe_sql as sq
 from tools.deps import ToolDeps
+from tools.ledger_record import relink
 from tools.quickbooks_apply import Problem, apply_deletions, apply_page, tombstones
 from tools.quickbooks_cursor import Cursor
 from tools.quickbooks_map import SOURCE, Mapper
@@ -264,4 +265,6 @@ def run_quickbooks_sync(
     progress: bool | None = None,
     page_size: int = PAGE,
 ) -> SyncStats:
-    return QuickBooksSync(deps, retry=retry, progress=progress, page_size=page_size).run(full=full)
+    stats = QuickBooksSync(deps, retry=retry, progress=progress, page_size=page_size).run(full=full)
+    relink(deps.engine, deps.settings)
+    return stats

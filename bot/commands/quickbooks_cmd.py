@@ -7,8 +7,8 @@ import sys
 from typing import Any
 
 from tools.deps import connect
+from tools.ledger_record import source_line
 from tools.quickbooks_sync import SyncStats, run_quickbooks_sync
-from tools.reconcile import sources_held
 from tools.settings import load_settings
 from tools.stripe_sync import SyncInterrupted
 
@@ -39,20 +39,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"arbot quickbooks sync: {exc}", file=sys.stderr)
         return 1
     print(summary(stats))
-    others = [s for s in sources_held(deps) if s != "quickbooks"]
-    if others:
-        print(double_count_warning(others), file=sys.stderr)
+    with deps.engine.connect() as conn:
+        print(f"figures count one row per invoice; {source_line(conn)}")
     return 1 if stats.problems else 0
-
-
-def double_count_warning(others: list[str]) -> str:
-    """Every AR figure still adds up all sources, so a second system of the same invoices
-    counts them twice: the user must hear it where the second source arrives."""
-    return (
-        f"warning: the ledger also holds invoices from {', '.join(others)}; AR, DSO and every "
-        "other figure count all sources, so invoices held in both are counted twice. Use "
-        "`arbot reconcile` to compare them, and keep one source for the figures."
-    )
 
 
 def summary(stats: SyncStats) -> str:
