@@ -12,8 +12,9 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Select, case, distinct, func, literal, or_, select
+from sqlalchemy.orm import aliased
 
-from db.models import Customer, Invoice
+from db.models import Customer, Invoice, Payment
 from db.open_amounts import open_amount_at
 
 
@@ -98,3 +99,51 @@ def states_to_compare(
 def invoice_sources(conn: Connection) -> list[str]:
     """The sources the ledger holds invoices from."""
     return sorted(conn.execute(select(Invoice.source).distinct()).scalars())
+
+
+class BankReceipt(NamedTuple):
+    """A bank payment applied to an invoice, with that invoice's state."""
+
+    payment_external_id: str
+    amount_minor: int
+    invoice: InvoiceState
+    currency: str
+
+
+def bank_receipts(
+    conn: Connection, *, cut: datetime, currency: str, sources: list[str]
+) -> list[BankReceipt]:
+    """Succeeded payments of source `bank` dated before the cut-off, on invoices of `sources`."""
+    bank = aliased(Payment)  # not the payments the open-amount subquery sums
+    st = _states_query(cut, currency, sources).add_columns(bank.external_id, bank.amount_minor)
+    query = st.join(bank, bank.invoice_id == Invoice.id).where(
+        bank.source == "bank", bank.status == "succeeded", bank.paid_at < cut
+    )
+    return [
+        BankReceipt(str(row[-2]), int(row[-1]), InvoiceState(*row[:-2]), currency)
+        for row in conn.execute(query.order_by(bank.external_id))
+    ]
+
+
+def books_rows(
+    conn: Connection, *, cut: datetime, currency: str, source: str, numbers: list[str],
+    totals: list[int],
+) -> list[tuple[InvoiceState, list[int]]]:  # fmt: skip
+    """The invoices of `source` a bank receipt's invoice may be (same number, or same total),
+    each with the amounts of the payments its own source recorded on it before the cut-off."""
+    key = func.trim(Invoice.number)
+    query = _states_query(cut, currency, [source]).add_columns(Invoice.id)
+    query = query.where(or_(key.in_(numbers), Invoice.total_minor.in_(totals)))
+    found = [(InvoiceState(*row[:-1]), int(row[-1])) for row in conn.execute(query)]
+    paid = conn.execute(
+        select(Payment.invoice_id, Payment.amount_minor).where(
+            Payment.invoice_id.in_([i for _, i in found]),
+            Payment.source == source,
+            Payment.status == "succeeded",
+            Payment.paid_at < cut,
+        )
+    )
+    amounts: dict[int, list[int]] = {}
+    for invoice_id, amount in paid:
+        amounts.setdefault(int(invoice_id or 0), []).append(int(amount))
+    return [(state, amounts.get(i, [])) for state, i in found]

@@ -34,6 +34,8 @@ class Unlinked(NamedTuple):
 
 
 def _rank_case(ranked: Sequence[str]) -> tuple[str, dict[str, object]]:
+    if not ranked:  # an empty ledger
+        return "0", {}
     whens = " ".join(f"WHEN :s{k} THEN {k}" for k in range(len(ranked)))
     return f"CASE i.source {whens} ELSE {len(ranked)} END", {
         f"s{k}": s for k, s in enumerate(ranked)

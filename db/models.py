@@ -73,6 +73,9 @@ class ActionKind(StrEnum):
     # Records the agent proposed and a person confirms; no outbox step, nothing leaves.
     PROMISE_TO_PAY = "promise_to_pay"
     DISPUTE_NOTE = "dispute_note"
+    # An applied bank receipt recorded in the books of its invoice; the click that applied
+    # it is the approval.
+    BOOKS_PAYMENT = "books_payment"
 
 
 class ActionStatus(StrEnum):

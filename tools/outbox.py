@@ -1,26 +1,19 @@
 """The outbox worker: executes approved actions, once, after the approval has committed.
 
-Claim: a conditional UPDATE approved -> executing (with a lease in next_attempt_at), so two
-workers never run the same action; an executing action whose lease ran out (the worker
-died) is claimed again.
+Claim: a conditional UPDATE approved -> executing with a lease, so two workers never run the
+same action; one whose lease ran out (the worker died) is claimed again.
 
 Emails, in this order:
-1. the whole message is built and serialised; one that cannot be (a header with a line
-   break) fails the action with the reason, and nothing is recorded as sent;
+1. the message is built and serialised; one that cannot be fails the action, nothing sent;
 2. the sent record is committed BEFORE talking to SMTP (unique per action);
 3. SMTP;
-4. done is committed. If SMTP refuses or cannot be reached, the sent record is deleted in
-   the same transaction that schedules the retry. If the worker dies after step 2, the
-   record stays, and the next claim sees it and never sends again: at most one copy, ever.
-   Whether SMTP accepted that copy is unknown, so the action ends done with "delivery
-   unknown: check the outbox" as its error, never as "sent to". The same holds when the
-   connection fails after the message went out (during DATA) before the server answered.
+4. done is committed. If SMTP refuses or cannot be reached, the sent record is deleted with
+   the retry scheduled. If the worker dies after step 2 (or the connection fails during DATA)
+   the record stays: never sent again, and done with "delivery unknown: check the outbox".
 
-Write-offs of Stripe invoices call invoices.mark_uncollectible with an idempotency key
-derived from the action id (a retry after a crash replays Stripe's first answer); those of
-QuickBooks invoices post a bad-debt credit memo with request ids derived the same way
-(tools.quickbooks_write). Then written_off_at is recorded and the settlement refreshed in one
-transaction with the status change.
+Write-offs call Stripe (mark_uncollectible) or QuickBooks (a bad-debt credit memo) with
+keys derived from the action, so a retry replays the first answer; applied bank receipts go
+to the books alike (tools.books_payment). Ledger and status change commit together.
 """
 
 from __future__ import annotations
@@ -44,7 +37,7 @@ from db.actions import (
 from db.engine import transaction
 from db.invoices import mark_written_off
 from db.models import ActionKind, ActionStatus
-from tools import actions, dunning, quickbooks_write, write_off
+from tools import actions, books_payment, dunning, quickbooks_write, write_off
 from tools.actions import ActionInfo
 from tools.deps import ToolDeps
 from tools.mailer import (
@@ -208,6 +201,8 @@ class Outbox:
             self._send_email(a)
         elif a.kind == ActionKind.WRITE_OFF:
             self._write_off(a)
+        elif a.kind == ActionKind.BOOKS_PAYMENT:
+            self._books_payment(a)
         else:
             self._finish(a, ActionStatus.FAILED, "failed", {"last_error": f"unknown kind {a.kind}"})
 
@@ -347,6 +342,20 @@ class Outbox:
                    "next_attempt_at": None}  # fmt: skip
         self._finish(a, ActionStatus.DONE, "done", unknown, message_id=message_id, **detail)
         log.warning("event=outbox_delivery_unknown action=%s", a.id)
+
+    def _books_payment(self, a: ActionInfo) -> None:
+        try:
+            posted = books_payment.post(self.deps, a)
+        except Exception as exc:
+            permanent = isinstance(exc, quickbooks_write.Refused | SettingsError)
+            to, values = self._failure_values(a, f"recording the payment failed: {exc}", permanent)
+            self._finish(a, to, "retry" if to == ActionStatus.APPROVED else "failed", values)
+            return
+        with transaction(self.deps.sessions) as session:
+            books_payment.record(session, a, posted)
+            done = {"last_error": None, "next_attempt_at": None}
+            if not self._finish_in(session, a, ActionStatus.DONE, "done", done, posted):
+                raise RuntimeError(f"lost the claim on action {a.id}; ledger change rolled back")
 
     def _write_off(self, a: ActionInfo) -> None:
         deps, inv = self.deps, a.payload["invoice"]

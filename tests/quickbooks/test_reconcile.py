@@ -103,7 +103,7 @@ def test_reconcile_finds_each_kind_of_difference(
                 "sources": {"csv": side("c8", "10.00", "10.00", "open"), "quickbooks": None},
             },
         ],
-        "totals": {"missing": 1, "amount_differs": 2, "status_differs": 3},
+        "totals": {"missing": 1, "amount_differs": 2, "status_differs": 3, "bank_not_in_books": 0},
     }
     assert q77  # matched to the number-less CSV row by customer + amount + date: no difference
     rows = list(csv.reader(out_csv.open()))
@@ -147,7 +147,12 @@ def test_bot_answers_whether_the_sources_match(
     assert main(["ask", "--json", question]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["answered_by"] == "router" and answer["tool"] == "reconcile"
-    assert answer["data"]["totals"] == {"missing": 1, "amount_differs": 0, "status_differs": 0}
+    assert answer["data"]["totals"] == {
+        "missing": 1,
+        "amount_differs": 0,
+        "status_differs": 0,
+        "bank_not_in_books": 0,
+    }
     lines = answer["text"].splitlines()
     assert lines[0] == "quickbooks and csv differ as of 2026-01-31: 1 missing on one side"
     assert lines[1] == "AR in quickbooks USD 140.00   AR in csv USD 100.00"
