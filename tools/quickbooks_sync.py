@@ -41,7 +41,7 @@ from tools.quickbooks_map import SOURCE, Mapper
 from tools.redact import redact, redact_logger
 from tools.settings import Settings, SettingsError, env_name
 from tools.stripe_sync import RetryPolicy, SyncInterrupted
-from tools.token_box import load_refresh_token, store_refresh_token
+from tools.token_box import rotate_refresh_token
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,7 @@ class QuickBooksSession:
             s.quickbooks_discovery_url,
         )
         self.auth.hooks["response"].append(lambda r, *a, **k: on_response(r))
-        stored = load_refresh_token(s, deps.engine, SOURCE)
-        self.refresh(stored or need_setting(s, "quickbooks_refresh_token"))
+        self.refresh()
         self.client = QuickBooks(
             auth_client=self.auth,
             refresh_token=self.auth.refresh_token,
@@ -110,17 +109,23 @@ class QuickBooksSession:
         self.client.sandbox = False  # the base URL setting decides, sandbox or not
         self.client.session.hooks["response"].append(lambda r, *a, **k: on_response(r))
 
-    def refresh(self, token: str | None = None) -> None:
-        try:
-            self.auth.refresh(refresh_token=token or self.auth.refresh_token)
-        except AuthClientError as exc:
-            raise SettingsError(
-                f"QuickBooks refused the refresh token ({exc.status_code}): connect again and "
-                f"set {env_name('quickbooks_refresh_token')} to the new token"
-            ) from exc
-        store_refresh_token(
-            self.deps.settings, self.deps.engine, SOURCE, self.realm, self.auth.refresh_token
-        )
+    def refresh(self) -> None:
+        """New tokens from the newest stored refresh token, one process at a time."""
+
+        def rotate(token: str) -> str:
+            try:
+                self.auth.refresh(refresh_token=token)
+            except AuthClientError as exc:
+                raise SettingsError(
+                    f"QuickBooks refused the refresh token ({exc.status_code}): connect again "
+                    f"and set {env_name('quickbooks_refresh_token')} to the new token"
+                ) from exc
+            return str(self.auth.refresh_token)
+
+        s = self.deps.settings
+        first = s.quickbooks_refresh_token
+        setting = first.get_secret_value() if first is not None else None
+        rotate_refresh_token(s, self.deps.engine, SOURCE, self.realm, setting or None, rotate)
         if hasattr(self, "client"):  # a refresh mid-sync: the API session takes the new token
             self.client.session.access_token = self.auth.access_token
 

@@ -7,6 +7,8 @@ key is refused with a message instead of being sent to the provider as garbage.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import Engine
 
@@ -34,10 +36,35 @@ def load_refresh_token(settings: Settings, engine: Engine, provider: str) -> str
     """The newest refresh token stored for `provider`, decrypted; None if none is stored."""
     with engine.connect() as conn:
         stored = oauth_tokens.stored_token(conn, provider)
-    if stored is None:
-        return None
+    return None if stored is None else _decrypt(settings, provider, stored[1])
+
+
+def rotate_refresh_token(
+    settings: Settings,
+    engine: Engine,
+    provider: str,
+    tenant_id: str,
+    first: str | None,
+    refresh: Callable[[str], str],
+) -> None:
+    """Refresh with the newest stored token (`first` before any is stored) and store the one
+    the provider returns, holding the token row throughout: the provider voids a refresh
+    token once used, so two syncs refreshing at once must take turns, the second with the
+    token the first stored, or one of them would store a token that is already dead."""
+    box = _fernet(settings)
+    with engine.begin() as conn:
+        initial = None if first is None else box.encrypt(first.encode()).decode()
+        stored = oauth_tokens.lock_token(conn, provider, tenant_id, initial)
+        if stored is None:
+            raise SettingsError(f"no {provider} refresh token stored or set: connect first")
+        rotated = refresh(_decrypt(settings, provider, stored[1]))
+        encrypted = box.encrypt(rotated.encode()).decode()
+        oauth_tokens.save_token(conn, provider, tenant_id, encrypted)
+
+
+def _decrypt(settings: Settings, provider: str, encrypted: str) -> str:
     try:
-        return _fernet(settings).decrypt(stored[1].encode()).decode()
+        return _fernet(settings).decrypt(encrypted.encode()).decode()
     except InvalidToken as exc:
         raise SettingsError(
             f"setting {env_name('token_key')}: the stored {provider} token was encrypted with "

@@ -106,6 +106,12 @@ class FakeQuickBooks:
     requests_recorded: bool = True  # off in benchmarks: 100 pages of bodies add up
     deleted: dict[str, dict[str, datetime]] = field(default_factory=dict)  # entity -> id -> at
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # When set, a refresh request waits (up to `token_hold` seconds) for the next one to arrive,
+    # so two clients refreshing at the same moment reach the token endpoint together.
+    token_hold: float | None = None
+    token_requests_at_once: int = 0  # the most refresh requests seen in flight together
+    _in_flight: int = 0
+    _arrived: threading.Condition = field(default_factory=threading.Condition)
     _tokens: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _sorted: dict[str, list[tuple[tuple[datetime, int], dict[str, Any]]]] = field(
@@ -397,6 +403,13 @@ class FakeQuickBooks:
         if headers.get("authorization") != f"Basic {basic}":
             return 401, {"error": "invalid_client"}, {}
         form = dict(parse_qsl(body))
+        with self._arrived:
+            self._in_flight += 1
+            self.token_requests_at_once = max(self.token_requests_at_once, self._in_flight)
+            self._arrived.notify_all()
+            if self.token_hold:
+                self._arrived.wait_for(lambda: self._in_flight > 1, timeout=self.token_hold)
+            self._in_flight -= 1
         with self._lock:
             if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != (
                 self.refresh_token
