@@ -6,8 +6,9 @@ also queues an approved action: the person's click that applied the line is the 
 The outbox posts it with a request id derived from the bank payment's id, so a retry after a
 lost answer gets the books' first Payment back instead of a second one. On success the bank's
 payment row becomes the books' row of that Payment (db.books_payments.move_payment): the next
-sync updates it instead of counting the money twice, and reconciliation no longer reports it
-as `bank_not_in_books`. Sources are named, so another accounting system plugs in by name.
+sync updates it instead of counting the money twice, and reconciliation finds the payment in
+the books (no `bank_not_in_books`). Sources are named: another accounting system plugs in by
+adding its name to WRITABLE and its call to `post`.
 """
 
 from __future__ import annotations
