@@ -97,9 +97,10 @@ SELECT i.id, n.rk, n.mask, i.currency, c.name, i.issued_at, i.total_minor
     ]
 
 
-def set_shadowed(conn: Connection, more: Iterable[int]) -> int:
+def set_shadowed(conn: Connection, more: Iterable[int]) -> tuple[int, int]:
     """Make the rows `link_by_number` marked, plus `more`, exactly the shadowed ones, and
-    re-derive the dated sums of every row whose flag changed; how many changed."""
+    re-derive the dated sums of every row whose flag changed; (how many changed, how many are
+    shadowed)."""
     rows = [{"id": i} for i in more]
     if rows:
         conn.execute(text("INSERT INTO link_shadow (id) VALUES (:id)"), rows)
@@ -110,6 +111,7 @@ def set_shadowed(conn: Connection, more: Iterable[int]) -> int:
         )
     )
     changed = int(conn.execute(text("SELECT COUNT(*) FROM link_changed")).scalar_one())
+    shadowed = int(conn.execute(text("SELECT COUNT(*) FROM link_shadow")).scalar_one())
     if changed:
         conn.execute(
             text(
@@ -120,7 +122,7 @@ def set_shadowed(conn: Connection, more: Iterable[int]) -> int:
         refresh_selected(conn, "SELECT id FROM link_changed", {})
     for name in ("link_numbered", "link_shadow", "link_changed"):
         conn.execute(text(f"DROP TABLE {name}"))
-    return changed
+    return changed, shadowed
 
 
 def counted_sources(conn: Connection) -> list[str]:
