@@ -11,8 +11,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, case, distinct, func, literal, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
+from sqlalchemy.schema import CreateTable, DropTable
 
 from db.models import Customer, Invoice, Payment
 from db.open_amounts import open_amount_at
@@ -29,7 +45,8 @@ class InvoiceState(NamedTuple):
     status: str
 
 
-def _states_query(cut: datetime, currency: str, sources: list[str] | None) -> Select[Any]:
+def _state_columns(cut: datetime) -> tuple[Any, Any]:
+    """(open amount, status) of an invoice at the cut-off."""
     settled_before = Invoice.settled_at.is_not(None) & (Invoice.settled_at < cut)
     status = case(
         (Invoice.voided_at.is_not(None) & (Invoice.voided_at < cut), literal("void")),
@@ -41,6 +58,11 @@ def _states_query(cut: datetime, currency: str, sources: list[str] | None) -> Se
         else_=literal("open"),
     )
     open_minor = case((settled_before, literal(0)), else_=open_amount_at(cut))
+    return open_minor, status
+
+
+def _states_query(cut: datetime, currency: str, sources: list[str] | None) -> Select[Any]:
+    open_minor, status = _state_columns(cut)
     query = (
         select(
             Invoice.source,
@@ -60,45 +82,88 @@ def _states_query(cut: datetime, currency: str, sources: list[str] | None) -> Se
     return query
 
 
+# The states of one comparison, computed once and read three times (AR per source, the numbers
+# that differ, the rows to compare); a temporary table per database connection.
+_meta = MetaData()
+_STATES = Table(
+    "reconcile_states",
+    _meta,
+    Column("id", Integer),
+    Column("source", String),
+    Column("k", String),
+    Column("total_minor", BigInteger),
+    Column("open_minor", BigInteger),
+    Column("status", String),
+    prefixes=["TEMPORARY"],
+)
+
+
 def states_to_compare(
     conn: Connection, *, cut: datetime, currency: str, sources: list[str]
 ) -> tuple[dict[str, int], list[InvoiceState]]:
     """(open total per source, the invoices a comparison must look at): those without a
     number, and those whose number is not held exactly once by every source with one total,
-    open amount and status. Invoices that agree everywhere, nearly all of them, stay in SQL."""
-    st = _states_query(cut, currency, sources).cte("st").prefix_with("MATERIALIZED")
+    open amount and status. Invoices that agree everywhere, nearly all of them, stay in SQL.
+
+    Agreement is read with MIN = MAX and a count per source rather than COUNT(DISTINCT ...),
+    which keeps a sorter per group and doubles the grouping of two million rows."""
+    open_minor, status = _state_columns(cut)
+    conn.execute(DropTable(_STATES, if_exists=True))
+    conn.execute(CreateTable(_STATES))
+    keyed = select(
+        Invoice.id,
+        Invoice.source,
+        func.trim(Invoice.number),
+        Invoice.total_minor,
+        open_minor,
+        status,
+    ).where(Invoice.issued_at < cut, Invoice.currency == currency, Invoice.source.in_(sources))
+    conn.execute(insert(_STATES).from_select([c.name for c in _STATES.c], keyed))
+    st = _STATES.c
     ar = {
         str(source): int(total or 0)
         for source, total in conn.execute(
-            select(st.c.source, func.sum(st.c.open_minor)).group_by(st.c.source)
+            select(st.source, func.sum(st.open_minor)).group_by(st.source)
         )
     }
-    key = func.trim(st.c.number)
-    live = st.c.status != literal("void")
-    n = len(sources)
+    live = st.status != literal("void")
+
+    def differ(col: Any) -> Any:
+        return func.min(col) != func.max(col)
+
     differing = (
-        select(key)
-        .where(key != "")
-        .group_by(key)
+        select(st.k)
+        .where(st.k != "")
+        .group_by(st.k)
         .having(
             or_(
-                func.count() != n,
-                func.count(distinct(st.c.source)) != n,
-                func.count(distinct(st.c.status)) > 1,
-                func.count(distinct(case((live, st.c.total_minor)))) > 1,
-                func.count(distinct(case((live, st.c.open_minor)))) > 1,
+                func.count() != len(sources),
+                *(func.sum(case((st.source == s, 1), else_=0)) != 1 for s in sources),
+                differ(st.status),
+                differ(case((live, st.total_minor))),
+                differ(case((live, st.open_minor))),
             )
         )
     )
     rows = conn.execute(
-        select(*st.c).where(or_(st.c.number.is_(None), key == "", key.in_(differing)))
+        select(
+            st.source,
+            Invoice.external_id,
+            Invoice.number,
+            Customer.name,
+            Invoice.issued_at,
+            st.total_minor,
+            st.open_minor,
+            st.status,
+        )
+        .select_from(_STATES)
+        .join(Invoice, Invoice.id == st.id)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(or_(st.k.is_(None), st.k == "", st.k.in_(differing)))
     )
-    return ar, [InvoiceState(*row) for row in rows]
-
-
-def invoice_sources(conn: Connection) -> list[str]:
-    """The sources the ledger holds invoices from."""
-    return sorted(conn.execute(select(Invoice.source).distinct()).scalars())
+    found = [InvoiceState(*row) for row in rows]
+    conn.execute(DropTable(_STATES))
+    return ar, found
 
 
 class BankReceipt(NamedTuple):

@@ -29,12 +29,11 @@ from db.invoice_states import (
     InvoiceState,
     bank_receipts,
     books_rows,
-    invoice_sources,
     states_to_compare,
 )
 from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
-from tools.ledger_record import ACCOUNTING, fallback_key, record_source
+from tools.ledger_record import ACCOUNTING, fallback_key, held_sources, record_source
 from tools.money import format_major
 
 KINDS = ("missing", "amount_differs", "status_differs", "bank_not_in_books")
@@ -144,7 +143,7 @@ def _fallback_key(state: InvoiceState, tz: Any) -> str:
 
 def sources_held(deps: ToolDeps) -> list[str]:
     with deps.engine.connect() as conn:
-        return invoice_sources(conn)
+        return sorted(held_sources(conn))
 
 
 def reconcile(deps: ToolDeps, args: ReconcileInput) -> Reconciliation:
@@ -152,7 +151,7 @@ def reconcile(deps: ToolDeps, args: ReconcileInput) -> Reconciliation:
     day = args.as_of or today(tz)
     currency = (args.currency or deps.settings.reporting_currency).upper()
     with deps.engine.connect() as conn:
-        held = invoice_sources(conn)
+        held = sorted(held_sources(conn))
         empty = [s for s in args.sources or [] if s not in held]
         if empty:
             raise ReconcileError(
