@@ -24,13 +24,14 @@ from db.settlement import (
     staged_over_applied,
     terms_selected,
 )
-from db.stages import STAGES
+from db.stages import STAGES, forget_stages
 from db.upserts import staged_count
 
 
 def create_stages(conn: Connection) -> None:
     """Empty staging tables, without their indexes: `index_stage` adds those once the rows are
     in, which costs a third of indexing them row by row."""
+    forget_stages(conn.connection.info)
     for table in STAGES.values():
         table.drop(conn, checkfirst=True)
         conn.execute(CreateTable(table))
@@ -42,6 +43,7 @@ def index_stage(conn: Connection, entity: str) -> None:
 
 
 def drop_stages(conn: Connection) -> None:
+    forget_stages(conn.connection.info)
     for table in STAGES.values():
         table.drop(conn, checkfirst=True)
 

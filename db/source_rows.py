@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, or_, select, update
 
 from db.models import CreditNote, Customer, Invoice, Payment
-from db.stages import STAGES
+from db.stages import STAGE_INDEXES_READY, STAGES
 
 
 def _under(column: Any, prefixes: list[str]) -> Any:
@@ -25,7 +25,7 @@ def _under(column: Any, prefixes: list[str]) -> Any:
     return or_(*(and_(column >= p, column < p[:-1] + ";") for p in prefixes))
 
 
-_STAGE_INDEXES = "arbot_stage_indexes"
+_STAGE_INDEXES = STAGE_INDEXES_READY
 
 
 def index_stages(conn: Connection) -> None:

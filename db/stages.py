@@ -107,3 +107,14 @@ STAGES: dict[str, Table] = {
         Column("rate", Numeric(24, 12)),
     ),
 }
+
+# Flags on a database connection saying its staging tables (and their indexes) are there,
+# so the syncs skip re-creating them per page (db.stripe_sql, db.source_rows). Whoever drops
+# the tables must clear them, or the next sync on that pooled connection finds no table.
+STAGES_READY = "arbot_stripe_stages"
+STAGE_INDEXES_READY = "arbot_stage_indexes"
+
+
+def forget_stages(dbapi_info: dict[Any, Any]) -> None:
+    dbapi_info.pop(STAGES_READY, None)
+    dbapi_info.pop(STAGE_INDEXES_READY, None)

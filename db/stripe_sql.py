@@ -15,7 +15,7 @@ from sqlalchemy.schema import CreateTable
 
 from db.bulk import empty
 from db.models import Customer, Dispute, Invoice, ProcessedEvent, StripeLink, SyncCursor
-from db.stages import STAGES
+from db.stages import STAGES, STAGES_READY
 
 Link = tuple[str | None, str | None]  # (customer external id, invoice external id)
 
@@ -33,7 +33,7 @@ _EXTERNAL: dict[str, type[Customer] | type[Invoice] | type[Dispute]] = {
 }
 
 
-_STAGES_READY = "arbot_stripe_stages"
+_STAGES_READY = STAGES_READY
 
 
 def prepare_stages(conn: Connection) -> None:

@@ -37,6 +37,16 @@ def run_quickbooks_sync_job(
     return run_quickbooks_sync(deps, progress=False)
 
 
+def run_xero_sync_job(deps: ToolDeps, *, now: datetime, client: WebClient | None = None) -> Any:
+    """tools.xero_sync's incremental sync; skipped until Xero is configured."""
+    if not deps.settings.xero_tenant_id:
+        log.info("event=xero_sync_skipped reason=not_configured")
+        return None
+    from tools.xero_sync import run_xero_sync
+
+    return run_xero_sync(deps, progress=False)
+
+
 def run_outbox_job(deps: ToolDeps, *, now: datetime, client: WebClient | None = None) -> Any:
     """One pass of the approvals outbox (sends approved actions, retries failed ones)."""
     from tools.outbox import Outbox

@@ -15,7 +15,12 @@ from typing import Any
 from jobs.at_risk_scan import run_at_risk_scan
 from jobs.dispute_watch import run_dispute_watch
 from jobs.dunning_sequence import run_dunning
-from jobs.entries import run_outbox_job, run_quickbooks_sync_job, run_stripe_sync_job
+from jobs.entries import (
+    run_outbox_job,
+    run_quickbooks_sync_job,
+    run_stripe_sync_job,
+    run_xero_sync_job,
+)
 from jobs.reconcile_weekly import run_weekly_reconcile
 from jobs.retention import run_retention
 from jobs.weekly_digest import run_weekly_digest
@@ -95,6 +100,13 @@ JOBS: tuple[Job, ...] = (
         "quickbooks_sync_cron",
         HOUR,
         "pulls what changed in QuickBooks Online (skipped without ARBOT_QUICKBOOKS_REALM_ID)",
+    ),
+    Job(
+        "xero-sync",
+        run_xero_sync_job,
+        "xero_sync_cron",
+        HOUR,
+        "pulls what changed in Xero (skipped without ARBOT_XERO_TENANT_ID)",
     ),
     Job(
         "weekly-reconcile",

@@ -1,19 +1,12 @@
 """The outbox worker: executes approved actions, once, after the approval has committed.
 
-Claim: a conditional UPDATE approved -> executing with a lease, so two workers never run the
-same action; one whose lease ran out (the worker died) is claimed again.
-
-Emails, in this order:
-1. the message is built and serialised; one that cannot be fails the action, nothing sent;
-2. the sent record is committed BEFORE talking to SMTP (unique per action);
-3. SMTP;
-4. done is committed. If SMTP refuses or cannot be reached, the sent record is deleted with
-   the retry scheduled. If the worker dies after step 2 (or the connection fails during DATA)
-   the record stays: never sent again, and done with "delivery unknown: check the outbox".
-
-Write-offs call Stripe (mark_uncollectible) or QuickBooks (a bad-debt credit memo) with
-keys derived from the action, so a retry replays the first answer; applied bank receipts go
-to the books alike (tools.books_payment). Ledger and status change commit together.
+Claim: a conditional UPDATE approved -> executing with a lease; an expired lease (the worker
+died) is claimed again. Emails: built first (one that cannot be fails the action); the sent
+record is committed BEFORE SMTP; a refusal deletes it as the retry is scheduled; after a crash
+past that commit (or a connection lost during DATA) it stays: never sent again, and done with
+"delivery unknown: check the outbox". Write-offs go to Stripe, QuickBooks or Xero, applied
+bank receipts to the books (tools.books_payment), with keys derived from the action, so a
+retry replays the first answer; ledger and status change commit together.
 """
 
 from __future__ import annotations
@@ -37,7 +30,7 @@ from db.actions import (
 from db.engine import transaction
 from db.invoices import mark_written_off
 from db.models import ActionKind, ActionStatus
-from tools import actions, books_payment, dunning, quickbooks_write, write_off
+from tools import actions, books_payment, dunning, quickbooks_write, write_off, xero_write
 from tools.actions import ActionInfo
 from tools.deps import ToolDeps
 from tools.mailer import (
@@ -51,6 +44,7 @@ from tools.redact import redact, redact_logger
 from tools.settings import SettingsError
 
 log = logging.getLogger(__name__)
+_BOOKS = {"stripe": "Stripe mark_uncollectible", "quickbooks": "QuickBooks", "xero": "Xero"}
 ACTOR = "outbox"
 DELIVERY_UNKNOWN = "delivery unknown: check the outbox"
 
@@ -364,17 +358,20 @@ class Outbox:
             self._cancel(a, stale)
             return
         books: dict[str, Any] = {}
+        on = self.clock().astimezone(deps.settings.tz).date()
         try:
             if inv["source"] == "stripe":
                 _stripe_mark_uncollectible(self.stripe_client(), inv["external_id"], a.id)
             elif inv["source"] == "quickbooks":
-                on = self.clock().astimezone(deps.settings.tz).date()
                 books = quickbooks_write.write_off_action(
                     deps, action_id=a.id, payload=a.payload, on=on
                 )
+            elif inv["source"] == "xero":
+                books = xero_write.write_off_action(deps, action_id=a.id, payload=a.payload, on=on)
         except Exception as exc:
-            permanent = isinstance(exc, PermanentError | quickbooks_write.Refused | SettingsError)
-            vendor = "Stripe mark_uncollectible" if inv["source"] == "stripe" else "QuickBooks"
+            refused = PermanentError | quickbooks_write.Refused | xero_write.Refused | SettingsError
+            permanent = isinstance(exc, refused)
+            vendor = _BOOKS.get(inv["source"], inv["source"])
             to, values = self._failure_values(a, f"{vendor} failed: {exc}", permanent)
             self._finish(a, to, "retry" if to == ActionStatus.APPROVED else "failed", values)
             log.warning("event=outbox_books_failed action=%s attempt=%s", a.id, a.attempts)
@@ -393,7 +390,10 @@ class Outbox:
                 at=now,
             )
             key = idempotency_key(a.id) if inv["source"] == "stripe" else None
+            # The card names the document the books received (decision_note is free once approved).
             done = {"last_error": None, "next_attempt_at": None}
+            if books.get("books_note"):
+                done["decision_note"] = books.pop("books_note")
             detail = {"stripe_idempotency_key": key, **books}
             if not self._finish_in(session, a, ActionStatus.DONE, "done", done, detail):
                 raise RuntimeError(f"lost the claim on action {a.id}; ledger change rolled back")

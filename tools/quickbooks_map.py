@@ -15,43 +15,24 @@ How QuickBooks' documents become ledger rows:
 - A bad-debt credit memo (private note starting with `BAD_DEBT_NOTE`, as arbot writes them
   back) applied to an invoice is that invoice's write-off, dated at the application, not a
   credit: bad debt % counts what it wrote off, credit sales do not shrink.
-Amounts are exact: a JSON number is read as a Decimal and must fit the currency's minor unit.
+Amounts are exact (tools.books_fields.minor).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tools.money import exponent, is_currency
+from tools.books_fields import BAD_DEBT_METHOD, BAD_DEBT_NOTE, Malformed, Obj, minor
+from tools.books_fields import maybe as _opt
+from tools.books_fields import need as _get
+from tools.money import is_currency
+
+__all__ = ["BAD_DEBT_METHOD", "BAD_DEBT_NOTE", "Malformed", "Obj", "minor"]
 
 SOURCE = "quickbooks"
-BAD_DEBT_NOTE = "Bad debt write-off"
-BAD_DEBT_METHOD = "bad_debt"
-Obj = dict[str, Any]
-
-
-class Malformed(ValueError):
-    """An object the ledger cannot take; the message names the field."""
-
-
-def _get(obj: Obj, *path: str) -> Any:
-    value: Any = obj
-    for key in path:
-        if not isinstance(value, dict) or key not in value:
-            raise Malformed(f"{'.'.join(path)} is missing")
-        value = value[key]
-    return value
-
-
-def _opt(obj: Obj, *path: str) -> Any:
-    try:
-        return _get(obj, *path)
-    except Malformed:
-        return None
 
 
 def obj_id(obj: Obj) -> str:
@@ -59,20 +40,6 @@ def obj_id(obj: Obj) -> str:
     if value in (None, ""):
         raise Malformed("Id is missing")
     return str(value)
-
-
-def minor(value: Any, currency: str, name: str) -> int:
-    """Major units (a JSON number, parsed as Decimal) to exact minor units."""
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise Malformed(f"{name} {value!r} is not a number") from exc
-    if not amount.is_finite():
-        raise Malformed(f"{name} {value!r} is not a number")
-    scaled = amount.scaleb(exponent(currency))
-    if scaled != scaled.to_integral_value():
-        raise Malformed(f"{name} {value} has more decimals than {currency} allows")
-    return int(scaled)
 
 
 def _day(value: Any, name: str) -> date:

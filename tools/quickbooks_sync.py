@@ -19,10 +19,7 @@ A malformed object is reported with its id and skipped; the rest of its page is 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -30,17 +27,20 @@ from intuitlib.client import AuthClient
 from intuitlib.exceptions import AuthClientError
 from quickbooks import QuickBooks
 from quickbooks.exceptions import AuthorizationException, QuickbooksException
-from tqdm import tqdm
 
 from db import stripe_sql as sq
+from tools import books_sync
+from tools.books_apply import Problem
+from tools.books_sync import EntityPages, SyncStats, sync_entity
 from tools.deps import ToolDeps
 from tools.ledger_record import relink
-from tools.quickbooks_apply import Problem, apply_deletions, apply_page, tombstones
-from tools.quickbooks_cursor import Cursor
+from tools.quickbooks_apply import apply_deletions, apply_page, tombstones
+from tools.quickbooks_cursor import object_id, query, stamp
 from tools.quickbooks_map import SOURCE, Mapper
 from tools.redact import redact, redact_logger
 from tools.settings import Settings, SettingsError, env_name
-from tools.stripe_sync import RetryPolicy, SyncInterrupted
+from tools.stripe_sync import RetryPolicy
+from tools.sync_retry import RETRY_STATUSES, Backoff, retry_after_seconds
 from tools.token_box import rotate_refresh_token
 
 log = logging.getLogger(__name__)
@@ -49,33 +49,10 @@ ENTITIES = ("Customer", "Invoice", "CreditMemo", "Payment")  # parents first
 DELETABLE = ("Invoice", "CreditMemo", "Payment")
 CDC_CURSOR = "quickbooks:deletions"
 PAGE = 1000  # QuickBooks' largest MAXRESULTS
-ANALYZE_EVERY_PAGES = 20  # PostgreSQL statistics refresh while a first sync grows the tables
-_STAGE_ORDER = ("customers", "invoices", "payments", "credit_notes")
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-@dataclass
-class SyncStats:
-    objects: dict[str, int] = field(default_factory=dict)
-    pages: int = 0
-    retries: int = 0
-    token_refreshes: int = 0
-    deleted: int = 0
-    problems: list[Problem] = field(default_factory=list)
-    fetch_seconds: float = 0.0  # waiting on the vendor client (HTTP and JSON) for a page
-    process_seconds: float = 0.0  # ours: mapping, staging, upserts, settlement, commit
-
-    @property
-    def total_objects(self) -> int:
-        return sum(self.objects.values())
 
 
 def need_setting(settings: Settings, name: str) -> str:
-    value = getattr(settings, name)
-    text = value.get_secret_value() if hasattr(value, "get_secret_value") else value
-    if not text:
-        raise SettingsError(f"setting {env_name(name)}: required for the QuickBooks sync")
-    return str(text)
+    return books_sync.need_setting(settings, name, "the QuickBooks sync")
 
 
 class QuickBooksSession:
@@ -153,8 +130,7 @@ class QuickBooksSync:
 
     def _saw(self, response: requests.Response) -> None:
         self._last_status = response.status_code
-        after = response.headers.get("Retry-After")
-        self._retry_after = float(after) if after and after.isdigit() else None
+        self._retry_after = retry_after_seconds(response.headers.get("Retry-After"))
 
     def run(self, *, full: bool = False) -> SyncStats:
         if full:
@@ -168,35 +144,24 @@ class QuickBooksSync:
         return self.stats
 
     def _entity(self, entity: str) -> None:
-        """Pages in order; the next page is fetched while this one is written (the cursor
-        moves as soon as a page arrives), so waiting on QuickBooks overlaps our writes."""
-        with self.deps.engine.connect() as c:
-            cursor = Cursor.load(sq.get_cursor(c, _cursor_name(entity)))
-        with (
-            tqdm(desc=f"QuickBooks {entity}", unit=" obj", disable=self.progress_disabled) as bar,
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="qbo-fetch") as pool,
-        ):
-            pending = pool.submit(self._fetch, cursor.query(entity, self.page_size))
-            done = False
-            while not done:
-                waited = time.perf_counter()
-                page = pending.result().get(entity) or []
-                self.stats.fetch_seconds += time.perf_counter() - waited
-                started = time.perf_counter()
-                fresh, done = cursor.advance(page, self.page_size)
-                state = cursor.dump()
-                if not done:
-                    pending = pool.submit(self._fetch, cursor.query(entity, self.page_size))
-                with self.deps.engine.begin() as c:
-                    self.stats.problems += apply_page(c, self.mapper, entity, fresh)
-                    sq.set_cursor(c, _cursor_name(entity), state)
-                self.stats.process_seconds += time.perf_counter() - started
-                self.stats.objects[entity] = self.stats.objects.get(entity, 0) + len(fresh)
-                self.stats.pages += 1
-                bar.update(len(fresh))
-                if self.stats.pages % ANALYZE_EVERY_PAGES == 0:
-                    with self.deps.engine.begin() as c:
-                        sq.analyze_ledger(c)
+        pages = EntityPages(
+            label=f"QuickBooks {entity}",
+            cursor_name=_cursor_name(entity),
+            fetch=lambda cursor: (
+                self._fetch(query(cursor, entity, self.page_size)).get(entity) or []
+            ),
+            apply=lambda conn, objs: apply_page(conn, self.mapper, entity, objs),
+            stamp=stamp,
+            ident=object_id,
+        )
+        sync_entity(
+            self.deps,
+            self.stats,
+            entity,
+            pages,
+            page_size=self.page_size,
+            progress_disabled=self.progress_disabled,
+        )
 
     def _fetch(self, select: str) -> dict[str, Any]:
         answer = self._call(lambda: self.conn.client.query(select))
@@ -229,7 +194,7 @@ class QuickBooksSync:
 
     def _call(self, request: Callable[[], Any]) -> dict[str, Any]:
         """One API call, with a token refresh on 401 and backoff on 429 / 5xx."""
-        failures, refreshed = 0, False
+        backoff, refreshed = Backoff(self.retry, "QuickBooks"), False
         while True:
             try:
                 return dict(request())
@@ -242,20 +207,10 @@ class QuickBooksSync:
             except (QuickbooksException, requests.RequestException) as exc:
                 status = self._last_status
                 network = isinstance(exc, requests.RequestException)
-                if not network and status not in _RETRY_STATUSES:
+                if not network and status not in RETRY_STATUSES:
                     raise
-                failures += 1
-                if failures >= self.retry.attempts:
-                    raise SyncInterrupted(
-                        f"QuickBooks kept failing ({status or 'network'}: {redact(str(exc))}); "
-                        "what was read is saved, run the sync again to resume"
-                    ) from exc
-                delay = self._retry_after
-                if delay is None:
-                    delay = self.retry.delay(failures)
-                log.warning("event=quickbooks_retry status=%s wait_s=%.2f", status, delay)
+                backoff.wait(status, self._retry_after, exc)
                 self.stats.retries += 1
-                time.sleep(delay)
 
 
 def _cursor_name(entity: str) -> str:

@@ -140,6 +140,16 @@ class Settings(BaseSettings):
     quickbooks_bad_debt_item_id: str | None = Field(
         None, description="the product/service item bad-debt credit memos are written on"
     )
+    xero_client_id: str | None = None
+    xero_client_secret: SecretStr | None = None
+    xero_tenant_id: str | None = None
+    xero_refresh_token: SecretStr | None = None
+    xero_api_base: str = "https://api.xero.com/api.xro/2.0"
+    xero_identity_url: str = "https://identity.xero.com/connect/token"
+    xero_scopes: str = "offline_access accounting.transactions accounting.contacts"
+    xero_bad_debt_account_code: str | None = Field(
+        None, description="the account (bad debts expense) write-off credit notes are coded to"
+    )
 
     # Approvals and email
     smtp_url: str | None = None
@@ -170,6 +180,7 @@ class Settings(BaseSettings):
     dunning_cron: str = "0 9 * * mon-fri"
     stripe_sync_cron: str = "*/10 * * * *"
     quickbooks_sync_cron: str = "*/30 * * * *"
+    xero_sync_cron: str = "*/30 * * * *"
     reconcile_cron: str = "30 8 * * mon"
     outbox_cron: str = "* * * * *"
     retention_cron: str = "30 3 * * *"

@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "demo": "demo_cmd",
     "stripe": "stripe_cmd",
     "quickbooks": "quickbooks_cmd",
+    "xero": "xero_cmd",
     "reconcile": "reconcile_cmd",
     "propose": "propose_cmd",
     "ask": "ask_cmd",

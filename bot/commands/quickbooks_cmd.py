@@ -6,9 +6,10 @@ import argparse
 import sys
 from typing import Any
 
-from tools.deps import connect
+from tools.books_sync import SyncStats
+from tools.deps import ToolDeps, connect
 from tools.ledger_record import source_line
-from tools.quickbooks_sync import SyncStats, run_quickbooks_sync
+from tools.quickbooks_sync import run_quickbooks_sync
 from tools.settings import load_settings
 from tools.stripe_sync import SyncInterrupted
 
@@ -39,18 +40,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"arbot quickbooks sync: {exc}", file=sys.stderr)
         return 1
     print(summary(stats))
-    with deps.engine.connect() as conn:
-        print(f"figures count one row per invoice; {source_line(conn)}")
+    print(counted_line(deps))
     return 1 if stats.problems else 0
 
 
-def summary(stats: SyncStats) -> str:
+def counted_line(deps: ToolDeps) -> str:
+    """What a sync prints last: which source the figures count once the links are derived."""
+    with deps.engine.connect() as conn:
+        return f"figures count one row per invoice; {source_line(conn)}"
+
+
+def summary(stats: SyncStats, vendor: str = "QuickBooks") -> str:
     parts = [f"{n} {entity}" for entity, n in stats.objects.items() if n]
-    lines = ["read from QuickBooks: " + (", ".join(parts) if parts else "nothing changed")]
+    lines = [f"read from {vendor}: " + (", ".join(parts) if parts else "nothing changed")]
     if stats.retries:
         lines.append(f"retries after rate limits or errors: {stats.retries}")
     if stats.problems:
-        lines.append(f"left out ({len(stats.problems)}), fix them in QuickBooks and sync again:")
+        lines.append(f"left out ({len(stats.problems)}), fix them in {vendor} and sync again:")
         lines += [f"  {p}" for p in stats.problems[:50]]
         if len(stats.problems) > 50:
             lines.append(f"  and {len(stats.problems) - 50} more")

@@ -23,7 +23,7 @@ SHOWN = 30  # differences listed on a terminal; all of them go to --csv
 def register(sub: Any) -> None:
     parser = sub.add_parser(
         "reconcile",
-        help="compare the invoices of every source (Stripe, QuickBooks, CSV) at a date",
+        help="compare the invoices of every source (Stripe, QuickBooks, Xero, CSV) at a date",
         description="Matches invoices across sources by number, else by customer + total + "
         "issue date, and lists each one missing on a side, with a different amount, or with "
         "a different status (open, paid, void, written off). Changes nothing.",

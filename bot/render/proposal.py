@@ -93,7 +93,8 @@ def status_line(a: ActionInfo) -> Line:
         return (Icon(":grey_question:"), *approved[1:], "; ", a.last_error)
     if a.status == "done":
         done = "written off" if a.kind == "write_off" else f"sent to {a.payload['recipient']}"
-        return (*approved, f"; {done}")
+        books = (" (", a.decision_note, ")") if a.kind == "write_off" and a.decision_note else ()
+        return (*approved, f"; {done}", *books)
     if a.status == "rejected":
         return (Icon(":x:"), "Rejected by ", _who(a.decided_by), ": ", a.decision_note or "")
     if a.status == "expired":

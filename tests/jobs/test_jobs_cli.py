@@ -8,7 +8,7 @@ from tests.cli_helpers import arbot
 
 EXPECTED = (
     "weekly-digest", "at-risk-scan", "dispute-watch", "dunning", "stripe-sync",
-    "quickbooks-sync", "weekly-reconcile", "outbox", "retention",
+    "quickbooks-sync", "xero-sync", "weekly-reconcile", "outbox", "retention",
 )  # fmt: skip
 
 

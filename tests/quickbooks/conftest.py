@@ -19,8 +19,9 @@ from tests.fakes.quickbooks_api import (
     REALM,
     FakeQuickBooks,
 )
+from tools.books_sync import SyncStats
 from tools.deps import ToolDeps
-from tools.quickbooks_sync import SyncStats, run_quickbooks_sync
+from tools.quickbooks_sync import run_quickbooks_sync
 from tools.stripe_sync import RetryPolicy
 
 FAST = RetryPolicy(attempts=3, first_delay=0.01)

@@ -199,7 +199,7 @@ def _lookup_specs() -> list[Spec]:
         ),
         Spec(
             "reconcile",
-            "Compare the invoice sources (stripe, quickbooks, csv) invoice by invoice at a "
+            "Compare the invoice sources (stripe, quickbooks, xero, csv) invoice by invoice at a "
             "date: AR per source and each invoice missing, differing in amount or in status.",
             reconcile.ReconcileInput,
             lambda d, a, t: reconcile.reconcile(d, a),  # type: ignore[arg-type]

@@ -1,0 +1,446 @@
+"""A small fake of Xero's Accounting API and its OAuth 2 identity server on 127.0.0.1,
+driven by the real `xero-python` client in tests.
+
+Shapes follow Xero's published OpenAPI description (xero_accounting.yaml, xero-identity.yaml):
+list answers are envelopes `{"Id", "Status": "OK", "ProviderName", "DateTimeUTC",
+"pagination": {"page", "pageSize"}, "<Entity>": [...]}`; ids are
+UUIDs (`ContactID`, `InvoiceID`, `PaymentID`, `CreditNoteID`, `OverpaymentID`,
+`PrepaymentID`); dates are `/Date(epoch-ms+0000)/` (x-is-msdate), with `DateString`;
+`UpdatedDateUTC` is `/Date(epoch-ms+0000)/` to the millisecond; amounts are JSON numbers in
+major units of `CurrencyCode`. Invoices carry `Type`, `Status`, `Total`, `AmountDue`,
+`AmountPaid`, `AmountCredited`; payments `Invoice{InvoiceID, Contact, CurrencyCode}`,
+`Amount`, `PaymentType`, `Status`; credit notes, overpayments and prepayments
+`Allocations[{Invoice{InvoiceID}, Amount, Date}]` and `RemainingCredit`.
+
+What it serves:
+- `POST /connect/token` (`grant_type=refresh_token`, client id and secret in the form): a new
+  access token and a ROTATED refresh token; the previous one is refused (400 invalid_grant);
+- `GET /api.xro/2.0/{Entity}`: `If-Modified-Since` (at or after, ISO 8601), `where`
+  (`Field=="value"`), `order=UpdatedDateUTC ASC` (ties by id), `page`, `pageSize`;
+- `PUT /api.xro/2.0/CreditNotes` and `/CreditNotes/{id}/Allocations`: create, honouring
+  `Idempotency-Key` (the same key answers the first result again and creates nothing);
+  `lose_answers` carries out a create but answers 503, as when the answer is lost.
+
+A missing or expired bearer token gets 401; a wrong `xero-tenant-id` 403. Tests can make the
+server answer 429 (with `Retry-After`) or 500 a number of times (`fail`), expire the access
+token (`expire_access_token`) and plant a malformed object (`plant`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import json
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+CLIENT_ID = "FAKEXEROCLIENTID"
+CLIENT_SECRET = "fake-xero-client-secret"
+TENANT = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
+FIRST_REFRESH_TOKEN = "xero-first-refresh-token"
+START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+ENTITIES = ("Contacts", "Invoices", "Payments", "CreditNotes", "Overpayments", "Prepayments")
+ID_FIELDS = {
+    "Contacts": "ContactID",
+    "Invoices": "InvoiceID",
+    "CreditNotes": "CreditNoteID",
+    "Payments": "PaymentID",
+    "Overpayments": "OverpaymentID",
+    "Prepayments": "PrepaymentID",
+}
+_WHERE = re.compile(r'^\s*(\w+)\s*==\s*"([^"]*)"\s*$')
+
+
+def ms_date(at: datetime | date) -> str:
+    if not isinstance(at, datetime):
+        at = datetime(at.year, at.month, at.day, tzinfo=UTC)
+    return f"/Date({int(at.timestamp() * 1000)}+0000)/"
+
+
+def _ms(text: str) -> datetime:
+    found = re.match(r"/Date\((\d+)", text)
+    assert found, text
+    return datetime.fromtimestamp(int(found.group(1)) / 1000, UTC)
+
+
+def num(value: Decimal | int | str) -> Decimal:
+    return Decimal(str(value))
+
+
+class _Encoder(json.JSONEncoder):
+    def default(self, o: Any) -> Any:
+        if isinstance(o, Decimal):
+            return float(o)
+        return super().default(o)
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: str
+    status: int = 200
+
+
+@dataclass
+class FakeXero:
+    now: datetime = START
+    objects: dict[str, dict[str, dict[str, Any]]] = field(
+        default_factory=lambda: {e: {} for e in ENTITIES}
+    )
+    requests: list[Recorded] = field(default_factory=list)
+    refresh_token: str = FIRST_REFRESH_TOKEN
+    access_token: str | None = None
+    refused_refresh_tokens: set[str] = field(default_factory=set)
+    failures: list[tuple[int, int, str]] = field(default_factory=list)  # status, times, entity
+    by_key: dict[str, tuple[int, str]] = field(default_factory=dict)  # Idempotency-Key -> answer
+    expire_after: int | None = None
+    step_ms: int = 1000  # clock advance per change
+    lose_answers: int = 0
+    requests_recorded: bool = True
+    _tokens: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _sorted: dict[str, tuple[list[datetime], list[dict[str, Any]]]] = field(default_factory=dict)
+    _server: ThreadingHTTPServer | None = None
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> FakeXero:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                owner._handle(self, "GET")
+
+            def do_POST(self) -> None:
+                owner._handle(self, "POST")
+
+            def do_PUT(self) -> None:
+                owner._handle(self, "PUT")
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def base(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def api_base(self) -> str:
+        return f"{self.base}/api.xro/2.0"
+
+    @property
+    def identity_url(self) -> str:
+        return f"{self.base}/connect/token"
+
+    # --- building the books ------------------------------------------------------------------
+
+    def _tick(self) -> str:
+        self.now += timedelta(milliseconds=self.step_ms)
+        return ms_date(self.now)
+
+    def _put(self, entity: str, obj: dict[str, Any]) -> str:
+        with self._lock:
+            obj["UpdatedDateUTC"] = self._tick()
+            self.objects[entity][obj[ID_FIELDS[entity]]] = obj
+            self._sorted.pop(entity, None)
+            return str(obj[ID_FIELDS[entity]])
+
+    def add_contact(self, name: str, *, email: str | None = None, currency: str = "USD") -> str:
+        cid = str(uuid.uuid4())
+        contact = {"ContactID": cid, "ContactStatus": "ACTIVE", "Name": name,
+                   "EmailAddress": email or "", "IsSupplier": False, "IsCustomer": True,
+                   "DefaultCurrency": currency, "HasValidationErrors": False}  # fmt: skip
+        return self._put("Contacts", contact)
+
+    def add_invoice(
+        self,
+        contact: str,
+        total: str,
+        *,
+        on: date,
+        number: str | None = None,
+        currency: str = "USD",
+        status: str = "AUTHORISED",
+        due: date | None = None,
+    ) -> str:
+        iid = str(uuid.uuid4())
+        due = due or on + timedelta(days=30)
+        c = self.objects["Contacts"][contact]
+        inv = {"Type": "ACCREC", "InvoiceID": iid, "InvoiceNumber": number or f"INV-{iid[:4]}",
+               "Reference": "", "Contact": {"ContactID": contact, "Name": c["Name"]},
+               "Date": ms_date(on), "DateString": f"{on.isoformat()}T00:00:00",
+               "DueDate": ms_date(due), "DueDateString": f"{due.isoformat()}T00:00:00",
+               "Status": status, "LineAmountTypes": "Exclusive", "LineItems": [],
+               "SubTotal": num(total), "TotalTax": Decimal(0), "Total": num(total),
+               "AmountDue": num(total), "AmountPaid": Decimal(0), "AmountCredited": Decimal(0),
+               "CurrencyCode": currency, "CurrencyRate": Decimal(1), "Payments": [],
+               "CreditNotes": [], "Overpayments": [], "Prepayments": [],
+               "HasErrors": False}  # fmt: skip
+        return self._put("Invoices", inv)
+
+    def set_status(self, entity: str, oid: str, status: str) -> None:
+        with self._lock:
+            self._put(entity, self.objects[entity][oid] | {"Status": status})
+
+    def update(self, entity: str, oid: str, **fields: Any) -> None:
+        with self._lock:
+            self._put(entity, self.objects[entity][oid] | fields)
+
+    def _settle(self, iid: str, paid: Decimal = Decimal(0), credited: Decimal = Decimal(0)) -> None:
+        inv = dict(self.objects["Invoices"][iid])
+        inv["AmountPaid"] += paid
+        inv["AmountCredited"] += credited
+        inv["AmountDue"] = inv["Total"] - inv["AmountPaid"] - inv["AmountCredited"]
+        if inv["AmountDue"] == 0:
+            inv["Status"] = "PAID"
+        self._put("Invoices", inv)
+
+    def add_payment(self, invoice: str, amount: str, *, on: date) -> str:
+        with self._lock:
+            inv = self.objects["Invoices"][invoice]
+            pid = str(uuid.uuid4())
+            pay = {"PaymentID": pid, "Date": ms_date(on), "Amount": num(amount),
+                   "Reference": "", "PaymentType": "ACCRECPAYMENT", "Status": "AUTHORISED",
+                   "IsReconciled": True, "CurrencyRate": Decimal(1),
+                   "Invoice": {"InvoiceID": invoice, "InvoiceNumber": inv["InvoiceNumber"],
+                               "Type": "ACCREC", "Contact": dict(inv["Contact"]),
+                               "CurrencyCode": inv["CurrencyCode"]}}  # fmt: skip
+            self._put("Payments", pay)
+            self._settle(invoice, paid=num(amount))
+            return pid
+
+    def delete_payment(self, pid: str) -> None:
+        with self._lock:
+            pay = self.objects["Payments"][pid]
+            self._put("Payments", pay | {"Status": "DELETED"})
+            self._settle(pay["Invoice"]["InvoiceID"], paid=-pay["Amount"])
+            inv = self.objects["Invoices"][pay["Invoice"]["InvoiceID"]]
+            if inv["AmountDue"] > 0:
+                self._put("Invoices", inv | {"Status": "AUTHORISED"})
+
+    def add_credit(
+        self,
+        entity: str,
+        contact: str,
+        total: str,
+        *,
+        on: date,
+        allocate: dict[str, str] | None = None,
+        currency: str = "USD",
+        reference: str = "",
+    ) -> str:
+        """A credit note (entity CreditNotes), overpayment or prepayment, allocated to invoices."""
+        with self._lock:
+            did = str(uuid.uuid4())
+            kind = {"CreditNotes": "ACCRECCREDIT", "Overpayments": "RECEIVE-OVERPAYMENT",
+                    "Prepayments": "RECEIVE-PREPAYMENT"}[entity]  # fmt: skip
+            doc = {"Type": kind, ID_FIELDS[entity]: did,
+                   "Contact": {"ContactID": contact,
+                               "Name": self.objects["Contacts"][contact]["Name"]},
+                   "Date": ms_date(on), "Status": "AUTHORISED", "LineAmountTypes": "NoTax",
+                   "SubTotal": num(total), "TotalTax": Decimal(0), "Total": num(total),
+                   "CurrencyCode": currency, "RemainingCredit": num(total),
+                   "Allocations": [], "Reference": reference}  # fmt: skip
+            if entity == "CreditNotes":
+                doc["CreditNoteNumber"] = f"CN-{did[:4]}"
+            self._put(entity, doc)
+            for invoice, amount in (allocate or {}).items():
+                self.allocate(entity, did, invoice, amount, on=on)
+            return did
+
+    def allocate(self, entity: str, did: str, invoice: str, amount: str, *, on: date) -> None:
+        with self._lock:
+            doc = dict(self.objects[entity][did])
+            allocation = {"AllocationID": str(uuid.uuid4()), "Amount": num(amount),
+                          "Date": ms_date(on), "Invoice": {"InvoiceID": invoice}}  # fmt: skip
+            doc["Allocations"] = [*doc["Allocations"], allocation]
+            doc["RemainingCredit"] = doc["RemainingCredit"] - num(amount)
+            if doc["RemainingCredit"] == 0:
+                doc["Status"] = "PAID"
+            self._put(entity, doc)
+            if entity == "CreditNotes":
+                self._settle(invoice, credited=num(amount))
+            else:
+                self._settle(invoice, paid=num(amount))
+
+    def plant(self, entity: str, obj: dict[str, Any]) -> None:
+        """Put an object as given (malformed or unexpected), stamped like any other."""
+        with self._lock:
+            obj = dict(obj)
+            obj["UpdatedDateUTC"] = self._tick()
+            key = str(obj.get(ID_FIELDS[entity]) or f"planted-{uuid.uuid4()}")
+            self.objects[entity][key] = obj
+            self._sorted.pop(entity, None)
+
+    # --- behaviours --------------------------------------------------------------------------
+
+    def fail(self, status: int, *, times: int = 1, entity: str = "*") -> None:
+        self.failures.append((status, times, entity))
+
+    def expire_access_token(self, after_calls: int = 0) -> None:
+        self.expire_after = after_calls
+
+    def api_requests(self) -> list[Recorded]:
+        return [r for r in self.requests if r.path.startswith("/api.xro/")]
+
+    # --- serving -----------------------------------------------------------------------------
+
+    def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
+        split = urlsplit(h.path)
+        length = int(h.headers.get("Content-Length") or 0)
+        body = h.rfile.read(length).decode() if length else ""
+        rec = Recorded(method, split.path, dict(parse_qsl(split.query)),
+                       {k.lower(): v for k, v in h.headers.items()}, body)  # fmt: skip
+        status, payload, extra = self._answer(rec)
+        rec.status = status
+        if self.requests_recorded:
+            with self._lock:
+                self.requests.append(rec)
+        data = payload if isinstance(payload, bytes) else json.dumps(payload, cls=_Encoder).encode()
+        h.send_response(status)
+        h.send_header("Content-Type", "application/json; charset=utf-8")
+        h.send_header("Content-Length", str(len(data)))
+        for k, v in extra.items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(data)
+
+    def _answer(self, rec: Recorded) -> tuple[int, Any, dict[str, str]]:
+        if rec.path == "/connect/token":
+            return self._token(rec)
+        if not rec.path.startswith("/api.xro/2.0/"):
+            return 404, {"Title": "Not Found"}, {}
+        with self._lock:
+            if rec.headers.get("authorization") != f"Bearer {self.access_token}":
+                return 401, {"Title": "Unauthorized", "Detail": "TokenExpired"}, {}
+            if self.expire_after is not None:
+                if self.expire_after <= 0:
+                    self.access_token, self.expire_after = None, None
+                    return 401, {"Title": "Unauthorized", "Detail": "TokenExpired"}, {}
+                self.expire_after -= 1
+            if rec.headers.get("xero-tenant-id") != TENANT:
+                return 403, {"Title": "Forbidden", "Detail": "AuthenticationUnsuccessful"}, {}
+            parts = rec.path.split("/")[3:]
+            for n, (status, times, entity) in enumerate(self.failures):
+                if times > 0 and entity in ("*", parts[0]):
+                    self.failures[n] = (status, times - 1, entity)
+                    if status == 429:
+                        headers = {"Retry-After": "0", "X-Rate-Limit-Problem": "minute"}
+                        return 429, {"Title": "Too Many Requests"}, headers
+                    return status, {"Title": "An error occurred", "Status": status}, {}
+            if rec.method == "GET" and len(parts) == 1 and parts[0] in ENTITIES:
+                return 200, self._list(parts[0], rec), {}
+            if rec.method == "PUT" and parts[0] == "CreditNotes":
+                return self._idempotent(rec, parts)
+        return 404, {"Title": "Not Found"}, {}
+
+    def _token(self, rec: Recorded) -> tuple[int, Any, dict[str, str]]:
+        form = dict(parse_qsl(rec.body))
+        with self._lock:
+            ok = (form.get("client_id"), form.get("client_secret")) == (CLIENT_ID, CLIENT_SECRET)
+            if form.get("grant_type") != "refresh_token" or not ok:
+                return 400, {"error": "invalid_client"}, {}
+            if form.get("refresh_token") != self.refresh_token:
+                self.refused_refresh_tokens.add(str(form.get("refresh_token")))
+                return 400, {"error": "invalid_grant"}, {}
+            n = next(self._tokens)
+            self.access_token = f"xero-access-{n}-{uuid.uuid4().hex}"
+            self.refresh_token = f"xero-refresh-{n}-{uuid.uuid4().hex}"
+            return 200, {"id_token": "x.y.z", "access_token": self.access_token,
+                         "expires_in": 1800, "token_type": "Bearer",
+                         "refresh_token": self.refresh_token,
+                         "scope": form.get("scope", "")}, {}  # fmt: skip
+
+    def _ordered(self, entity: str) -> tuple[list[datetime], list[dict[str, Any]]]:
+        """(update times, objects) in update order, ties by id; kept until a change."""
+        if entity not in self._sorted:
+            keyed = sorted(
+                ((_ms(o["UpdatedDateUTC"]), str(o.get(ID_FIELDS[entity]))), o)
+                for o in self.objects[entity].values()
+            )
+            self._sorted[entity] = ([k[0] for k, _ in keyed], [o for _, o in keyed])
+        return self._sorted[entity]
+
+    def _list(self, entity: str, rec: Recorded) -> dict[str, Any]:
+        times, objs = self._ordered(entity)
+        start = 0
+        since = rec.headers.get("if-modified-since")
+        if since:
+            at = datetime.fromisoformat(since)
+            start = bisect.bisect_left(times, at.replace(tzinfo=UTC) if at.tzinfo is None else at)
+        where = rec.query.get("where")
+        match = _WHERE.match(where) if where else None
+        assert match or not where, f"unsupported where {where!r}"
+        chosen = (
+            o
+            for o in itertools.islice(objs, start, None)
+            if match is None or o.get(match.group(1), match.group(2)) == match.group(2)
+        )
+        size = min(int(rec.query.get("pageSize", 100)), 1000)
+        page = int(rec.query.get("page", 1))
+        chunk = list(itertools.islice(chosen, (page - 1) * size, page * size))
+        return {"Id": str(uuid.uuid4()), "Status": "OK", "ProviderName": "arbot tests",
+                "DateTimeUTC": ms_date(datetime.now(UTC)),
+                "pagination": {"page": page, "pageSize": size}, entity: chunk}  # fmt: skip
+
+    def _idempotent(self, rec: Recorded, parts: list[str]) -> tuple[int, Any, dict[str, str]]:
+        key = rec.headers.get("idempotency-key")
+        if key and key in self.by_key:
+            return 200, json.loads(self.by_key[key][1]), {}
+        got = json.loads(rec.body)
+        if len(parts) == 1:
+            status, answer = self._create_credit_notes(got)
+        else:
+            status, answer = self._allocate(parts[1], got)
+        if key and status == 200:
+            self.by_key[key] = (status, json.dumps(answer, cls=_Encoder))
+        if status == 200 and self.lose_answers > 0:
+            self.lose_answers -= 1
+            return 503, {"Title": "Service Unavailable"}, {}
+        return status, answer, {}
+
+    def _create_credit_notes(self, got: dict[str, Any]) -> tuple[int, Any]:
+        made = []
+        for cn in got.get("CreditNotes") or []:
+            lines = cn.get("LineItems") or []
+            if not lines or any(not line.get("AccountCode") for line in lines):
+                return 400, {"Type": "ValidationException", "Message": "AccountCode required"}
+            total = sum(num(line["UnitAmount"]) * num(line.get("Quantity", 1)) for line in lines)
+            on = date.fromisoformat(str(cn["Date"])[:10])
+            did = self.add_credit("CreditNotes", cn["Contact"]["ContactID"], str(total), on=on,
+                                  currency=cn.get("CurrencyCode", "USD"),
+                                  reference=cn.get("Reference", ""))  # fmt: skip
+            made.append(self.objects["CreditNotes"][did])
+        return 200, {"Id": str(uuid.uuid4()), "Status": "OK", "CreditNotes": made}
+
+    def _allocate(self, did: str, got: dict[str, Any]) -> tuple[int, Any]:
+        if did not in self.objects["CreditNotes"]:
+            return 404, {"Title": "Not Found"}
+        for a in got.get("Allocations") or []:
+            on = date.fromisoformat(str(a["Date"])[:10])
+            self.allocate("CreditNotes", did, a["Invoice"]["InvoiceID"], str(a["Amount"]), on=on)
+        allocations = self.objects["CreditNotes"][did]["Allocations"]
+        return 200, {"Id": str(uuid.uuid4()), "Status": "OK", "Allocations": allocations[-1:]}

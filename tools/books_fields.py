@@ -1,0 +1,58 @@
+"""Reading an accounting system's JSON objects: the rules every accounting connector shares.
+
+An object that cannot be read raises `Malformed` naming the field, so the sync reports it and
+goes on with the rest of its page. Amounts are exact: a JSON number, parsed as a Decimal, must
+fit the currency's minor unit (JPY has none, USD two), or the object is refused.
+
+Bad debt: arbot writes an approved write-off back as a credit document whose note starts with
+`BAD_DEBT_NOTE`; read back, its application to an invoice is that invoice's write-off, not a
+credit (bad debt % counts it, credit sales do not shrink). One written by hand in the books with
+the same note reads the same way.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tools.money import exponent
+
+BAD_DEBT_NOTE = "Bad debt write-off"
+BAD_DEBT_METHOD = "bad_debt"
+Obj = dict[str, Any]
+
+
+class Malformed(ValueError):
+    """An object the ledger cannot take; the message names the field."""
+
+
+def need(obj: Obj, *path: str) -> Any:
+    value: Any = obj
+    for key in path:
+        if not isinstance(value, dict) or key not in value or value[key] is None:
+            raise Malformed(f"{'.'.join(path)} is missing")
+        value = value[key]
+    return value
+
+
+def maybe(obj: Obj, *path: str) -> Any:
+    try:
+        return need(obj, *path)
+    except Malformed:
+        return None
+
+
+def minor(value: Any, currency: str, name: str) -> int:
+    """Major units (a JSON number, parsed as Decimal) to exact minor units."""
+    if isinstance(value, bool):
+        raise Malformed(f"{name} {value!r} is not a number")
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise Malformed(f"{name} {value!r} is not a number") from exc
+    if not amount.is_finite():
+        raise Malformed(f"{name} {value!r} is not a number")
+    scaled = amount.scaleb(exponent(currency))
+    if scaled != scaled.to_integral_value():
+        raise Malformed(f"{name} {value} has more decimals than {currency} allows")
+    return int(scaled)
