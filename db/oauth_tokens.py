@@ -12,7 +12,6 @@ from datetime import datetime
 
 from sqlalchemy import Connection, String, Text, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models import Base, utcnow
@@ -50,20 +49,12 @@ def lock_token(
 ) -> tuple[str, str] | None:
     """Take `provider`'s token row until this transaction ends, then read it: a second process
     refreshing at the same moment waits here and reads the token the first one stored.
-    `first` (encrypted) is stored when no row exists yet, so there is a row to lock.
-    PostgreSQL locks the row (SELECT ... FOR UPDATE); SQLite has no row locks, so a no-op
-    update takes the database's write lock, which the other writer waits for."""
+    `first` (encrypted) is stored when no row exists yet, so there is a row to lock
+    (SELECT ... FOR UPDATE; PostgreSQL)."""
     if first is not None:
         values = {"provider": provider, "tenant_id": tenant_id, "refresh_token_encrypted": first,
                   "updated_at": utcnow()}  # fmt: skip
-        make = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-        conn.execute(make(OAuthToken).values(values).on_conflict_do_nothing())
-    if conn.dialect.name == "sqlite":
-        conn.execute(
-            update(OAuthToken)
-            .where(OAuthToken.provider == provider)
-            .values(updated_at=OAuthToken.updated_at)
-        )
+        conn.execute(pg_insert(OAuthToken).values(values).on_conflict_do_nothing())
     row = conn.execute(
         select(OAuthToken.tenant_id, OAuthToken.refresh_token_encrypted)
         .where(OAuthToken.provider == provider)

@@ -7,6 +7,7 @@ key is refused with a message instead of being sent to the provider as garbage.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -52,6 +53,16 @@ def rotate_refresh_token(
     token once used, so two syncs refreshing at once must take turns, the second with the
     token the first stored, or one of them would store a token that is already dead."""
     box = _fernet(settings)
+    if engine.dialect.name == "sqlite":
+        # Holding SQLite's write lock through the HTTP call would fail the sync's own page
+        # writes (a reader that must upgrade to a writer is refused at once, not queued), so
+        # refreshes take turns within the process, the one an embedded database serves.
+        with _turn(str(engine.url), provider):
+            token = load_refresh_token(settings, engine, provider) or first
+            if token is None:
+                raise SettingsError(f"no {provider} refresh token stored or set: connect first")
+            store_refresh_token(settings, engine, provider, tenant_id, refresh(token))
+        return
     with engine.begin() as conn:
         initial = None if first is None else box.encrypt(first.encode()).decode()
         stored = oauth_tokens.lock_token(conn, provider, tenant_id, initial)
@@ -60,6 +71,15 @@ def rotate_refresh_token(
         rotated = refresh(_decrypt(settings, provider, stored[1]))
         encrypted = box.encrypt(rotated.encode()).decode()
         oauth_tokens.save_token(conn, provider, tenant_id, encrypted)
+
+
+_turns: dict[tuple[str, str], threading.Lock] = {}
+_turns_guard = threading.Lock()
+
+
+def _turn(url: str, provider: str) -> threading.Lock:
+    with _turns_guard:
+        return _turns.setdefault((url, provider), threading.Lock())
 
 
 def _decrypt(settings: Settings, provider: str, encrypted: str) -> str:
