@@ -14,12 +14,13 @@ from tools.csv_export import Cell, csv_bytes
 from tools.customers import OpenInvoicesInput, open_invoice_lines
 from tools.deps import ToolDeps
 from tools.disputes import OpenDisputesInput, open_disputes
+from tools.ledger_record import source_line
 from tools.money import format_major
 from tools.reconcile import ReconcileInput, reconcile
 
 INVOICE_COLUMNS = [
     "customer", "invoice_number", "invoice_id", "currency", "total", "open_amount",
-    "issued_on", "due_on", "days_past_due", "bucket",
+    "issued_on", "due_on", "days_past_due", "bucket", "source",
 ]  # fmt: skip
 
 
@@ -37,12 +38,15 @@ def rows_csv(deps: ToolDeps, req: RowsRequest) -> tuple[str, bytes, int]:
             ),
         )
         rows.append(INVOICE_COLUMNS)
+        with deps.engine.connect() as conn:
+            source = source_line(conn)
         for inv in lines:
             rows.append([
                 inv.customer_name, inv.number or "", inv.external_id, inv.currency,
                 format_major(inv.total_minor, inv.currency),
                 format_major(inv.open_minor, inv.currency),
                 inv.issued_on.isoformat(), inv.due_on.isoformat(), inv.days_past_due, inv.bucket,
+                source,
             ])  # fmt: skip
         count = len(lines)
         name = f"{req.kind.replace('_', '-')}-{req.as_of}.csv"

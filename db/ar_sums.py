@@ -19,6 +19,9 @@ Instants are floored to 15 minutes: every cut-off is a midnight in some time zon
 zone's offset is a whole number of quarter hours, so `floor(t) < c` exactly when `t < c`, and
 the sums hold for any company time zone without knowing it.
 
+An invoice shadowed by its row in a source of higher rank (tools.ledger_record) has no terms:
+which rows count is decided when links are derived, so no read filters sources.
+
 The terms of each invoice are also kept per invoice in `ar_terms`. `refresh_terms` runs inside
 db.settlement's refresh, the one step every write to invoices, payments and credit notes goes
 through, in the same transaction: it takes the refreshed invoices' old terms out of the sums and
@@ -95,6 +98,7 @@ WITH inv AS (
     SELECT i.id, i.currency, i.due_on, i.total_minor AS total,
            {f("i.issued_at")} AS born, {f("i.settled_at")} AS gone, {f("i.voided_at")} AS voided
       FROM settle_targets t {j} invoices i ON i.id = t.invoice_id
+     WHERE NOT i.shadowed
 ), app AS (
     SELECT p.invoice_id, {f("p.paid_at")} AS at, p.amount_minor AS amt
       FROM settle_targets t {j} payments p ON p.invoice_id = t.invoice_id
@@ -141,7 +145,7 @@ SELECT id, 'sale', currency, {no_day}, {low}, born, COALESCE(voided, {high}), to
 UNION ALL
 SELECT c.invoice_id, 'sale', c.currency, {no_day}, {low}, {f("c.issued_at")}, {high},
        -SUM(c.amount_minor), 0
-  FROM settle_targets t {j} credit_notes c ON c.invoice_id = t.invoice_id
+  FROM inv {j} credit_notes c ON c.invoice_id = inv.id
  GROUP BY c.invoice_id, c.currency, {f("c.issued_at")}
 UNION ALL
 SELECT a.invoice_id, 'dun', i.currency, {no_day}, COALESCE(a.prev, {low}), a.at,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from db.disputes import dispute_open_at
 from db.models import Customer, Dispute, Invoice, Payment, PaymentStatus, PromiseStatus
 from db.models import PromiseToPay as Promise
+from db.open_amounts import counted
 from db.sql_dates import whole_days
 
 
@@ -132,6 +133,7 @@ def recovery_days(session: Session, start: datetime, cut: datetime) -> float | N
         .select_from(first)
         .join(Invoice, Invoice.id == first.c.invoice_id)
         .where(
+            counted(),
             Invoice.settled_at < cut,
             or_(Invoice.voided_at.is_(None), Invoice.voided_at > Invoice.settled_at),
             or_(Invoice.written_off_at.is_(None), Invoice.written_off_at > Invoice.settled_at),

@@ -11,9 +11,26 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, case, distinct, func, literal, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    case,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.orm import aliased
+from sqlalchemy.schema import CreateTable, DropTable
 
-from db.models import Customer, Invoice
+from db.models import Customer, Invoice, Payment
 from db.open_amounts import open_amount_at
 
 
@@ -28,7 +45,8 @@ class InvoiceState(NamedTuple):
     status: str
 
 
-def _states_query(cut: datetime, currency: str, sources: list[str] | None) -> Select[Any]:
+def _state_columns(cut: datetime) -> tuple[Any, Any]:
+    """(open amount, status) of an invoice at the cut-off."""
     settled_before = Invoice.settled_at.is_not(None) & (Invoice.settled_at < cut)
     status = case(
         (Invoice.voided_at.is_not(None) & (Invoice.voided_at < cut), literal("void")),
@@ -40,6 +58,11 @@ def _states_query(cut: datetime, currency: str, sources: list[str] | None) -> Se
         else_=literal("open"),
     )
     open_minor = case((settled_before, literal(0)), else_=open_amount_at(cut))
+    return open_minor, status
+
+
+def _states_query(cut: datetime, currency: str, sources: list[str] | None) -> Select[Any]:
+    open_minor, status = _state_columns(cut)
     query = (
         select(
             Invoice.source,
@@ -59,42 +82,133 @@ def _states_query(cut: datetime, currency: str, sources: list[str] | None) -> Se
     return query
 
 
+# The states of one comparison, computed once and read three times (AR per source, the numbers
+# that differ, the rows to compare); a temporary table per database connection.
+_meta = MetaData()
+_STATES = Table(
+    "reconcile_states",
+    _meta,
+    Column("id", Integer),
+    Column("source", String),
+    Column("k", String),
+    Column("total_minor", BigInteger),
+    Column("open_minor", BigInteger),
+    Column("status", String),
+    prefixes=["TEMPORARY"],
+)
+
+
 def states_to_compare(
     conn: Connection, *, cut: datetime, currency: str, sources: list[str]
 ) -> tuple[dict[str, int], list[InvoiceState]]:
     """(open total per source, the invoices a comparison must look at): those without a
     number, and those whose number is not held exactly once by every source with one total,
-    open amount and status. Invoices that agree everywhere, nearly all of them, stay in SQL."""
-    st = _states_query(cut, currency, sources).cte("st").prefix_with("MATERIALIZED")
+    open amount and status. Invoices that agree everywhere, nearly all of them, stay in SQL.
+
+    Agreement is read with MIN = MAX and a count per source rather than COUNT(DISTINCT ...),
+    which keeps a sorter per group and doubles the grouping of two million rows."""
+    open_minor, status = _state_columns(cut)
+    conn.execute(DropTable(_STATES, if_exists=True))
+    conn.execute(CreateTable(_STATES))
+    keyed = select(
+        Invoice.id,
+        Invoice.source,
+        func.trim(Invoice.number),
+        Invoice.total_minor,
+        open_minor,
+        status,
+    ).where(Invoice.issued_at < cut, Invoice.currency == currency, Invoice.source.in_(sources))
+    conn.execute(insert(_STATES).from_select([c.name for c in _STATES.c], keyed))
+    st = _STATES.c
     ar = {
         str(source): int(total or 0)
         for source, total in conn.execute(
-            select(st.c.source, func.sum(st.c.open_minor)).group_by(st.c.source)
+            select(st.source, func.sum(st.open_minor)).group_by(st.source)
         )
     }
-    key = func.trim(st.c.number)
-    live = st.c.status != literal("void")
-    n = len(sources)
+    live = st.status != literal("void")
+
+    def differ(col: Any) -> Any:
+        return func.min(col) != func.max(col)
+
     differing = (
-        select(key)
-        .where(key != "")
-        .group_by(key)
+        select(st.k)
+        .where(st.k != "")
+        .group_by(st.k)
         .having(
             or_(
-                func.count() != n,
-                func.count(distinct(st.c.source)) != n,
-                func.count(distinct(st.c.status)) > 1,
-                func.count(distinct(case((live, st.c.total_minor)))) > 1,
-                func.count(distinct(case((live, st.c.open_minor)))) > 1,
+                func.count() != len(sources),
+                *(func.sum(case((st.source == s, 1), else_=0)) != 1 for s in sources),
+                differ(st.status),
+                differ(case((live, st.total_minor))),
+                differ(case((live, st.open_minor))),
             )
         )
     )
     rows = conn.execute(
-        select(*st.c).where(or_(st.c.number.is_(None), key == "", key.in_(differing)))
+        select(
+            st.source,
+            Invoice.external_id,
+            Invoice.number,
+            Customer.name,
+            Invoice.issued_at,
+            st.total_minor,
+            st.open_minor,
+            st.status,
+        )
+        .select_from(_STATES)
+        .join(Invoice, Invoice.id == st.id)
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(or_(st.k.is_(None), st.k == "", st.k.in_(differing)))
     )
-    return ar, [InvoiceState(*row) for row in rows]
+    found = [InvoiceState(*row) for row in rows]
+    conn.execute(DropTable(_STATES))
+    return ar, found
 
 
-def invoice_sources(conn: Connection) -> list[str]:
-    """The sources the ledger holds invoices from."""
-    return sorted(conn.execute(select(Invoice.source).distinct()).scalars())
+class BankReceipt(NamedTuple):
+    """A bank payment applied to an invoice, with that invoice's state."""
+
+    payment_external_id: str
+    amount_minor: int
+    invoice: InvoiceState
+    currency: str
+
+
+def bank_receipts(
+    conn: Connection, *, cut: datetime, currency: str, sources: list[str]
+) -> list[BankReceipt]:
+    """Succeeded payments of source `bank` dated before the cut-off, on invoices of `sources`."""
+    bank = aliased(Payment)  # not the payments the open-amount subquery sums
+    st = _states_query(cut, currency, sources).add_columns(bank.external_id, bank.amount_minor)
+    query = st.join(bank, bank.invoice_id == Invoice.id).where(
+        bank.source == "bank", bank.status == "succeeded", bank.paid_at < cut
+    )
+    return [
+        BankReceipt(str(row[-2]), int(row[-1]), InvoiceState(*row[:-2]), currency)
+        for row in conn.execute(query.order_by(bank.external_id))
+    ]
+
+
+def books_rows(
+    conn: Connection, *, cut: datetime, currency: str, source: str, numbers: list[str],
+    totals: list[int],
+) -> list[tuple[InvoiceState, list[int]]]:  # fmt: skip
+    """The invoices of `source` a bank receipt's invoice may be (same number, or same total),
+    each with the amounts of the payments its own source recorded on it before the cut-off."""
+    key = func.trim(Invoice.number)
+    query = _states_query(cut, currency, [source]).add_columns(Invoice.id)
+    query = query.where(or_(key.in_(numbers), Invoice.total_minor.in_(totals)))
+    found = [(InvoiceState(*row[:-1]), int(row[-1])) for row in conn.execute(query)]
+    paid = conn.execute(
+        select(Payment.invoice_id, Payment.amount_minor).where(
+            Payment.invoice_id.in_([i for _, i in found]),
+            Payment.source == source,
+            Payment.status == "succeeded",
+            Payment.paid_at < cut,
+        )
+    )
+    amounts: dict[int, list[int]] = {}
+    for invoice_id, amount in paid:
+        amounts.setdefault(int(invoice_id or 0), []).append(int(amount))
+    return [(state, amounts.get(i, [])) for state, i in found]

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import Invoice
-from db.open_amounts import of_currency, open_amount_at
+from db.open_amounts import counted, of_currency, open_amount_at
 
 
 def written_off(
@@ -29,7 +29,7 @@ def written_off_per_customer(
     key = (Invoice.customer_id, Invoice.currency)
     query = of_currency(
         select(*key, func.sum(amount)).where(
-            Invoice.written_off_at >= start, Invoice.written_off_at < cut
+            Invoice.written_off_at >= start, Invoice.written_off_at < cut, counted()
         ),
         currency,
     ).group_by(*key)

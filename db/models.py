@@ -73,6 +73,9 @@ class ActionKind(StrEnum):
     # Records the agent proposed and a person confirms; no outbox step, nothing leaves.
     PROMISE_TO_PAY = "promise_to_pay"
     DISPUTE_NOTE = "dispute_note"
+    # An applied bank receipt recorded in the books of its invoice; the click that applied
+    # it is the approval.
+    BOOKS_PAYMENT = "books_payment"
 
 
 class ActionStatus(StrEnum):
@@ -135,6 +138,10 @@ class Invoice(Base):
     # open at D is total - applied + what was applied on or after D, reading only recent rows.
     applied_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     payment_url: Mapped[str | None] = mapped_column(String(2000))
+    # The same invoice as a row of a source ranked above this one (the AR of record first):
+    # it is kept as its source reports it, for reconciliation, but no figure counts it.
+    # Set by tools.ledger_record when links are derived, never by a sync.
+    shadowed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Payment(Base):

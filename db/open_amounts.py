@@ -28,6 +28,7 @@ from sqlalchemy import (
     Select,
     and_,
     case,
+    false,
     func,
     literal,
     or_,
@@ -130,7 +131,13 @@ def is_open_at(cut: datetime) -> ColumnElement[bool]:
         select(other.id).where(other.settled_at.is_(None)),
         select(other.id).where(other.settled_at >= cut),
     )
-    return and_(Invoice.issued_at < cut, Invoice.id.in_(candidates))
+    return and_(Invoice.issued_at < cut, Invoice.id.in_(candidates), counted())
+
+
+def counted() -> ColumnElement[bool]:
+    """The invoice is one the figures count: not shadowed by the same invoice in a source of
+    higher rank (decided when links are derived, tools.ledger_record)."""
+    return Invoice.shadowed == false()
 
 
 def _applied_on_or_after(cut: datetime | ColumnElement[datetime]) -> ColumnElement[int]:
@@ -196,19 +203,19 @@ def open_parts(lo: datetime, *, by_index: bool = True) -> list[OpenPart]:
     A caller adds the invoice conditions it needs (issued before c, settled on or after c,
     a customer, a currency), picks its columns from `amount` and `applied_at`, and sums.
     """
-    unsettled = Invoice.settled_at.is_(None)
+    unsettled = and_(Invoice.settled_at.is_(None), counted())
     not_yet_applied = Invoice.total_minor - Invoice.applied_minor
     recent = applied_since(lo)
     invoices = (
-        [unsettled, Invoice.settled_at >= lo]
+        [unsettled, and_(Invoice.settled_at >= lo, counted())]
         if by_index
-        else [or_(unsettled, Invoice.settled_at >= lo)]
+        else [and_(or_(Invoice.settled_at.is_(None), Invoice.settled_at >= lo), counted())]
     )
     return [
         *(OpenPart(Invoice, where, not_yet_applied, None) for where in invoices),
         OpenPart(
             recent.join(Invoice, Invoice.id == recent.c.invoice_id),
-            or_(unsettled, Invoice.settled_at >= lo),
+            and_(or_(Invoice.settled_at.is_(None), Invoice.settled_at >= lo), counted()),
             recent.c.amount_minor,
             recent.c.at,
         ),

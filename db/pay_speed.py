@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
 from db.models import Customer, Invoice
+from db.open_amounts import counted
 from db.sql_dates import dialect, whole_days
 
 LateAverages = tuple[float | None, float | None]  # (history, recent) days paid late
@@ -34,6 +35,7 @@ class PaySpeedRow:
 def _paid_in(start: datetime, cut: datetime, settled: Any) -> ColumnElement[bool]:
     """Invoices that became fully paid (not voided, not written off) in [start, cut)."""
     return and_(
+        counted(),
         settled >= start,
         settled < cut,
         or_(Invoice.voided_at.is_(None), Invoice.voided_at > Invoice.settled_at),
@@ -126,6 +128,7 @@ def late_samples(session: Session, due_from: date, due_to: date, cut: datetime) 
     invoice."""
     late = whole_days(session, Invoice.settled_at, Invoice.due_on)  # type: ignore[arg-type]
     paid = and_(
+        counted(),
         Invoice.settled_at < cut,
         or_(Invoice.voided_at.is_(None), Invoice.voided_at > Invoice.settled_at),
         or_(Invoice.written_off_at.is_(None), Invoice.written_off_at > Invoice.settled_at),
@@ -135,7 +138,7 @@ def late_samples(session: Session, due_from: date, due_to: date, cut: datetime) 
     query = (
         select(Invoice.customer_id, days, func.count())
         .where(Invoice.due_on >= due_from, Invoice.due_on < due_to, Invoice.issued_at < cut)
-        .where(or_(paid, ~voided))
+        .where(or_(paid, ~voided), counted())
         .group_by(Invoice.customer_id, days)
     )
     return [

@@ -19,6 +19,7 @@ from tools.buckets import BUCKETS
 from tools.clock import AsOfDate, day_cut, today
 from tools.customer_lookup import scope_of
 from tools.deps import ToolDeps
+from tools.ledger_record import source_line
 from tools.metrics import Converter, converted_aging
 from tools.money import CurrencyCode
 
@@ -42,6 +43,7 @@ class Aging(BaseModel):
     buckets_minor: dict[str, int]
     buckets_pct: dict[str, Decimal | None]
     open_invoices: int
+    source: str = Field("", description='which source the figures count, "Source: QuickBooks"')
 
 
 def aging(deps: ToolDeps, args: AgingInput) -> Aging:
@@ -66,6 +68,7 @@ def aging(deps: ToolDeps, args: AgingInput) -> Aging:
         ids = None if scope.ids is None else tuple(scope.ids)
         key = ("aging", as_of, str(s.tz), args.currency, target, ids)
         buckets, count = cached(session, key, compute)
+        source = source_line(session.connection())
     total = sum(buckets.values())
     return Aging(
         as_of=as_of,
@@ -73,6 +76,7 @@ def aging(deps: ToolDeps, args: AgingInput) -> Aging:
         currency=target,
         total_minor=total,
         buckets_minor=buckets,
+        source=source,
         buckets_pct={b: None if total == 0 else Decimal(buckets[b]) * 100 / total for b in BUCKETS},
         open_invoices=count,
     )

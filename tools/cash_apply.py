@@ -21,6 +21,7 @@ from db.bank_models import BankTxn, BankTxnStatus
 from db.engine import transaction
 from db.invoices import open_invoices
 from db.models import Payment, PaymentStatus
+from tools.books_payment import queue_books_payments
 from tools.cash_keys import payer_key
 from tools.cash_match import Allocation, Suggestion, suggestion_key
 from tools.cash_suggest import suggestions
@@ -167,6 +168,7 @@ def apply(
             raise CashRefused(
                 f"That would pay {over[0].external_id} beyond its total; nothing was applied."
             )
+        queue_books_payments(session, rows, by=by, now=now)
         after = {
             "customer_id": customer_id,
             "how": how,

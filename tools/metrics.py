@@ -29,6 +29,7 @@ from tools.fx import OpenMoney as OpenMoney
 from tools.fx import by_bucket as by_bucket
 from tools.fx import converted_aging as converted_aging
 from tools.fx import converted_balance as converted_balance
+from tools.ledger_record import source_line
 from tools.money import CurrencyCode, round_minor
 
 DEFAULT_RESERVE_PCT = tuple(Decimal(x) for x in ("1", "5", "10", "25", "50"))
@@ -65,6 +66,7 @@ class ArMetrics(BaseModel):
     recovered_invoices: int
     allowance_minor: int
     unapplied_cash_minor: int
+    source: str = Field("", description='which source the figures count, "Source: QuickBooks"')
 
     @property
     def past_due_minor(self) -> int:
@@ -155,6 +157,9 @@ def ar_metrics_and_trend(
         )
         for k, day in enumerate(report_days)
     ]
+    if reports:
+        label = source_line(session.connection())
+        reports = [r.model_copy(update={"source": label}) for r in reports]
     trend = [
         _dso_point(session, day, period_days, opens[k], sales_in[k], target)
         for k, day in enumerate(days)

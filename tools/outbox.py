@@ -1,26 +1,12 @@
 """The outbox worker: executes approved actions, once, after the approval has committed.
 
-Claim: a conditional UPDATE approved -> executing (with a lease in next_attempt_at), so two
-workers never run the same action; an executing action whose lease ran out (the worker
-died) is claimed again.
-
-Emails, in this order:
-1. the whole message is built and serialised; one that cannot be (a header with a line
-   break) fails the action with the reason, and nothing is recorded as sent;
-2. the sent record is committed BEFORE talking to SMTP (unique per action);
-3. SMTP;
-4. done is committed. If SMTP refuses or cannot be reached, the sent record is deleted in
-   the same transaction that schedules the retry. If the worker dies after step 2, the
-   record stays, and the next claim sees it and never sends again: at most one copy, ever.
-   Whether SMTP accepted that copy is unknown, so the action ends done with "delivery
-   unknown: check the outbox" as its error, never as "sent to". The same holds when the
-   connection fails after the message went out (during DATA) before the server answered.
-
-Write-offs of Stripe invoices call invoices.mark_uncollectible with an idempotency key
-derived from the action id (a retry after a crash replays Stripe's first answer); QuickBooks
-and Xero invoices get a bad-debt credit memo / note, with request ids / Idempotency-Keys
-derived the same way (tools.quickbooks_write, tools.xero_write). Then written_off_at is
-recorded and the settlement refreshed in one transaction with the status change.
+Claim: a conditional UPDATE approved -> executing with a lease; an expired lease (the worker
+died) is claimed again. Emails: built first (one that cannot be fails the action); the sent
+record is committed BEFORE SMTP; a refusal deletes it as the retry is scheduled; after a crash
+past that commit (or a connection lost during DATA) it stays: never sent again, and done with
+"delivery unknown: check the outbox". Write-offs go to Stripe, QuickBooks or Xero, applied
+bank receipts to the books (tools.books_payment), with keys derived from the action, so a
+retry replays the first answer; ledger and status change commit together.
 """
 
 from __future__ import annotations
@@ -44,7 +30,7 @@ from db.actions import (
 from db.engine import transaction
 from db.invoices import mark_written_off
 from db.models import ActionKind, ActionStatus
-from tools import actions, dunning, quickbooks_write, write_off, xero_write
+from tools import actions, books_payment, dunning, quickbooks_write, write_off, xero_write
 from tools.actions import ActionInfo
 from tools.deps import ToolDeps
 from tools.mailer import (
@@ -203,6 +189,8 @@ class Outbox:
             self._send_email(a)
         elif a.kind == ActionKind.WRITE_OFF:
             self._write_off(a)
+        elif a.kind == ActionKind.BOOKS_PAYMENT:
+            self._books_payment(a)
         else:
             self._finish(a, ActionStatus.FAILED, "failed", {"last_error": f"unknown kind {a.kind}"})
 
@@ -343,6 +331,20 @@ class Outbox:
         self._finish(a, ActionStatus.DONE, "done", unknown, message_id=message_id, **detail)
         log.warning("event=outbox_delivery_unknown action=%s", a.id)
 
+    def _books_payment(self, a: ActionInfo) -> None:
+        try:
+            posted = books_payment.post(self.deps, a)
+        except Exception as exc:
+            permanent = isinstance(exc, quickbooks_write.Refused | SettingsError)
+            to, values = self._failure_values(a, f"recording the payment failed: {exc}", permanent)
+            self._finish(a, to, "retry" if to == ActionStatus.APPROVED else "failed", values)
+            return
+        with transaction(self.deps.sessions) as session:
+            books_payment.record(session, a, posted)
+            done = {"last_error": None, "next_attempt_at": None}
+            if not self._finish_in(session, a, ActionStatus.DONE, "done", done, posted):
+                raise RuntimeError(f"lost the claim on action {a.id}; ledger change rolled back")
+
     def _write_off(self, a: ActionInfo) -> None:
         deps, inv = self.deps, a.payload["invoice"]
         stale = write_off.recheck(deps, a.payload, now=self.clock())
@@ -350,11 +352,11 @@ class Outbox:
             self._cancel(a, stale)
             return
         books: dict[str, Any] = {}
+        on = self.clock().astimezone(deps.settings.tz).date()
         try:
             if inv["source"] == "stripe":
                 _stripe_mark_uncollectible(self.stripe_client(), inv["external_id"], a.id)
             elif inv["source"] == "quickbooks":
-                on = self.clock().astimezone(deps.settings.tz).date()
                 books = quickbooks_write.write_off_action(
                     deps, action_id=a.id, payload=a.payload, on=on
                 )

@@ -33,6 +33,7 @@ from tools import books_sync
 from tools.books_apply import Problem
 from tools.books_sync import EntityPages, SyncStats, sync_entity
 from tools.deps import ToolDeps
+from tools.ledger_record import relink
 from tools.quickbooks_apply import apply_deletions, apply_page, tombstones
 from tools.quickbooks_cursor import object_id, query, stamp
 from tools.quickbooks_map import SOURCE, Mapper
@@ -262,4 +263,6 @@ def run_quickbooks_sync(
     progress: bool | None = None,
     page_size: int = PAGE,
 ) -> SyncStats:
-    return QuickBooksSync(deps, retry=retry, progress=progress, page_size=page_size).run(full=full)
+    stats = QuickBooksSync(deps, retry=retry, progress=progress, page_size=page_size).run(full=full)
+    relink(deps.engine, deps.settings)
+    return stats

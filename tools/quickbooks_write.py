@@ -164,3 +164,39 @@ def write_off_action(
         "quickbooks_payment_id": posted.payment_id,
         "quickbooks_request_ids": list(posted.request_ids),
     }
+
+
+def post_payment(
+    deps: ToolDeps,
+    *,
+    request_id: str,
+    invoice_external_id: str,
+    customer_external_id: str,
+    amount_minor: int,
+    currency: str,
+    on: date,
+    note: str,
+) -> str:
+    """A received Payment applied to the invoice (Line[].LinkedTxn); its QuickBooks id. The
+    request id makes a retry return the first Payment instead of a second one."""
+    session = QuickBooksSession(deps, on_response=lambda _r: None)
+    amount = _amount(amount_minor, currency)
+    posted = _create(
+        session,
+        "Payment",
+        {
+            "CustomerRef": {"value": customer_external_id},
+            "CurrencyRef": {"value": currency},
+            "TxnDate": on.isoformat(),
+            "TotalAmt": amount,
+            "PrivateNote": note[:4000],
+            "Line": [
+                {
+                    "Amount": amount,
+                    "LinkedTxn": [{"TxnId": invoice_external_id, "TxnType": "Invoice"}],
+                }
+            ],
+        },
+        request_id,
+    )
+    return str(posted["Payment"]["Id"])

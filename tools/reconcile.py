@@ -8,7 +8,10 @@ every disagreement is one difference:
 - missing: a source holding invoices has no such invoice at D;
 - status_differs: open / paid / void / written_off differ;
 - amount_differs: among sources where it is not void, the totals differ, or the statuses agree
-  and the open amounts do not (a payment one side lacks).
+  and the open amounts do not (a payment one side lacks);
+- bank_not_in_books: a bank receipt applied to an invoice (a `bank` payment) whose payment the
+  books do not have: the books' row of that invoice (the accounting source, else the AR of
+  record) has no payment of the same amount from its own source, or the books lack the invoice.
 
 It is a report, never a fix: nothing in the ledger changes. AR per source is the sum of the
 open amounts listed, so each figure can be traced to its rows (`csv_rows`).
@@ -16,19 +19,24 @@ open amounts listed, so each figure can be traced to its rows (`csv_rows`).
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from db.invoice_states import InvoiceState, invoice_sources, states_to_compare
+from db.invoice_states import (
+    InvoiceState,
+    bank_receipts,
+    books_rows,
+    states_to_compare,
+)
 from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
+from tools.ledger_record import ACCOUNTING, fallback_key, held_sources, record_source
 from tools.money import format_major
 
-KINDS = ("missing", "amount_differs", "status_differs")
+KINDS = ("missing", "amount_differs", "status_differs", "bank_not_in_books")
 
 
 class ReconcileError(ValueError):
@@ -129,18 +137,13 @@ class Reconciliation(BaseModel):
         return rows
 
 
-_NOT_WORD = re.compile(r"[\W_]+")
-
-
 def _fallback_key(state: InvoiceState, tz: Any) -> str:
-    name = _NOT_WORD.sub("", state.customer.casefold())
-    issued = state.issued_at.astimezone(tz).date().isoformat()
-    return f"{name}|{state.total_minor}|{issued}"
+    return fallback_key(state.customer, state.total_minor, state.issued_at, tz)
 
 
 def sources_held(deps: ToolDeps) -> list[str]:
     with deps.engine.connect() as conn:
-        return invoice_sources(conn)
+        return sorted(held_sources(conn))
 
 
 def reconcile(deps: ToolDeps, args: ReconcileInput) -> Reconciliation:
@@ -148,7 +151,7 @@ def reconcile(deps: ToolDeps, args: ReconcileInput) -> Reconciliation:
     day = args.as_of or today(tz)
     currency = (args.currency or deps.settings.reporting_currency).upper()
     with deps.engine.connect() as conn:
-        held = invoice_sources(conn)
+        held = sorted(held_sources(conn))
         empty = [s for s in args.sources or [] if s not in held]
         if empty:
             raise ReconcileError(
@@ -156,8 +159,12 @@ def reconcile(deps: ToolDeps, args: ReconcileInput) -> Reconciliation:
                 f"{', '.join(held) or 'none'}"
             )
         sources = args.sources or held
-        sums, states = states_to_compare(
-            conn, cut=day_cut(day, tz), currency=currency, sources=sources
+        cut = day_cut(day, tz)
+        sums, states = states_to_compare(conn, cut=cut, currency=currency, sources=sources)
+        books = next((s for s in ACCOUNTING if s in held), None)
+        books = books or record_source(deps.settings.ledger_of_record, held)
+        unbooked = (
+            _bank_not_in_books(conn, cut, currency, sources, books, tz) if books in sources else []
         )
     ar = dict.fromkeys(sources, 0) | sums
     groups: dict[str, dict[str, InvoiceState]] = defaultdict(dict)
@@ -170,6 +177,7 @@ def reconcile(deps: ToolDeps, args: ReconcileInput) -> Reconciliation:
             unnumbered.append(st)
     _match_by_fallback(groups, unnumbered, tz)
     differences = [d for key in sorted(groups) for d in _compare(key, groups[key], sources)]
+    differences += unbooked
     return Reconciliation(
         as_of=day, currency=currency, sources=sources, ar_minor=ar, differences=differences
     )
@@ -229,3 +237,55 @@ def _compare(key: str, group: dict[str, InvoiceState], sources: list[str]) -> li
         for s in sources
     }
     return [Difference(kind=kind, number=key, sides=sides) for kind in found]
+
+
+def _side(st: InvoiceState) -> Side:
+    return Side(
+        id=st.external_id, total_minor=st.total_minor, open_minor=st.open_minor, status=st.status
+    )
+
+
+def _bank_not_in_books(
+    conn: Any, cut: Any, currency: str, sources: list[str], books: str, tz: Any
+) -> list[Difference]:
+    """The applied bank receipts whose payment the books' row of the invoice lacks: an equal
+    amount recorded by the books themselves answers one receipt each."""
+    receipts = bank_receipts(conn, cut=cut, currency=currency, sources=sources)
+    if not receipts:
+        return []
+    numbers = [(r.invoice.number or "").strip() for r in receipts]
+    rows = books_rows(
+        conn,
+        cut=cut,
+        currency=currency,
+        source=books,
+        numbers=[n for n in numbers if n],
+        totals=[r.invoice.total_minor for r in receipts],
+    )
+    found = []
+    for r, number in zip(receipts, numbers, strict=True):
+        inv = r.invoice
+        twin = next(
+            (
+                (st, paid)
+                for st, paid in rows
+                if (st.external_id == inv.external_id and inv.source == books)
+                or (inv.source != books and number and (st.number or "").strip() == number)
+            ),
+            None,
+        )
+        if twin is None and inv.source != books:
+            key = _fallback_key(inv, tz)
+            twin = next(((st, p) for st, p in rows if _fallback_key(st, tz) == key), None)
+        if twin is not None and r.amount_minor in twin[1]:
+            twin[1].remove(r.amount_minor)  # this books payment answers this receipt only
+            continue
+        sides: dict[str, Side | None] = dict.fromkeys(sources)
+        sides[inv.source] = _side(inv)
+        if twin is not None:
+            sides[books] = _side(twin[0])
+        label = (
+            number or f"{inv.customer} {inv.issued_at.astimezone(tz).date()} ({inv.external_id})"
+        )
+        found.append(Difference(kind="bank_not_in_books", number=label, sides=sides))
+    return found

@@ -122,6 +122,11 @@ class Settings(BaseSettings):
 
     # Accounting systems. The refresh token given here only seeds the first connection: the
     # providers rotate it on every use, and the newest one is kept encrypted in the database.
+    ledger_of_record: Literal["csv", "stripe", "quickbooks", "xero"] | None = Field(
+        None,
+        description="the source AR figures count when several hold the same invoices; "
+        "by default the accounting system when one holds invoices, else stripe, else csv",
+    )
     token_key: SecretStr | None = Field(
         None, description="Fernet key encrypting stored OAuth tokens (tools.token_box)"
     )

@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 from db import stripe_sql as sq
 from tools.deps import ToolDeps
+from tools.ledger_record import relink
 from tools.redact import redact, redact_logger
 from tools.settings import SettingsError
 from tools.stripe_apply import SOURCE, Applier, NewDispute, Resolver
@@ -357,7 +358,9 @@ def run_stripe_sync(
         progress=progress,
         on_new_dispute=on_new_dispute,
     )
-    return sync.run(full=full)
+    stats = sync.run(full=full)
+    relink(deps.engine, deps.settings)
+    return stats
 
 
 def invoice_payments_resolver(client: stripe.StripeClient) -> Resolver:

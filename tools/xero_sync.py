@@ -37,6 +37,7 @@ from db import stripe_sql as sq
 from tools import books_sync
 from tools.books_sync import EntityPages, SyncStats, sync_entity
 from tools.deps import ToolDeps
+from tools.ledger_record import relink
 from tools.redact import redact, redact_logger
 from tools.settings import SettingsError, env_name
 from tools.stripe_sync import RetryPolicy
@@ -283,4 +284,6 @@ def run_xero_sync(
     progress: bool | None = None,
     page_size: int = PAGE,
 ) -> SyncStats:
-    return XeroSync(deps, retry=retry, progress=progress, page_size=page_size).run(full=full)
+    stats = XeroSync(deps, retry=retry, progress=progress, page_size=page_size).run(full=full)
+    relink(deps.engine, deps.settings)
+    return stats

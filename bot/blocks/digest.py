@@ -103,6 +103,7 @@ def digest_blocks(d: Digest) -> list[Block]:
             [
                 f"*{LABELS['ar_total']}* {format_money(m.ar_total_minor, cur)} "
                 f"({_money_change(d.ar_change_minor, cur)} vs {d.last_week.as_of})",
+                *([m.source] if m.source else []),
                 "*Aging*",
                 *aging,
             ]
@@ -217,6 +218,7 @@ def digest_csv(d: Digest) -> bytes:
     w(["section", "item", "value", "currency"])
     m = d.metrics
     w(["ar", "as_of", m.as_of.isoformat(), ""])
+    w(["ar", "source", m.source, ""])
     w(["ar", "ar_total", format_major(m.ar_total_minor, m.currency), m.currency])
     w(["ar", "ar_change_vs_last_week", format_major(d.ar_change_minor, m.currency), m.currency])
     for b in BUCKETS:

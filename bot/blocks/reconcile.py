@@ -30,6 +30,7 @@ LABEL = {
     "missing": "missing on one side",
     "amount_differs": "amount differs",
     "status_differs": "status differs",
+    "bank_not_in_books": "bank receipt not in the books",
 }
 
 

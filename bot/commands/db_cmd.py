@@ -1,11 +1,14 @@
-"""`arbot db upgrade`: apply schema migrations (every command also does this on first use)."""
+"""`arbot db upgrade`: apply schema migrations (every command also does this on first use).
+`arbot db relink`: derive again which source's rows the figures count (after changing
+ARBOT_LEDGER_OF_RECORD; every sync and import also does it)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from tools.deps import open_ledger
+from tools.deps import connect, open_ledger
+from tools.ledger_record import relink, source_line
 from tools.settings import load_settings
 
 
@@ -14,6 +17,13 @@ def register(sub: Any) -> None:
     db_sub = parser.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = db_sub.add_parser("upgrade", help="bring the schema to the newest revision")
     up.set_defaults(run=run_upgrade)
+    link = db_sub.add_parser(
+        "relink",
+        help="link the same invoices across sources again and count the AR of record's rows",
+        description="Run after changing ARBOT_LEDGER_OF_RECORD. Every sync and import also "
+        "does it. Rows are never deleted: the rows of other sources are only left uncounted.",
+    )
+    link.set_defaults(run=run_relink)
 
 
 def run_upgrade(args: argparse.Namespace) -> int:
@@ -21,4 +31,15 @@ def run_upgrade(args: argparse.Namespace) -> int:
     engine, applied = open_ledger(settings)
     engine.dispose()
     print("schema upgraded" if applied else "schema already up to date")
+    return 0
+
+
+def run_relink(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    deps = connect(settings)
+    changed = relink(deps.engine, settings)
+    with deps.engine.connect() as conn:
+        print(
+            f"{changed} invoice rows changed between counted and not counted; {source_line(conn)}"
+        )
     return 0

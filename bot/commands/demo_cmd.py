@@ -14,6 +14,7 @@ from db.demo import write_demo_csvs
 from tools.clock import today
 from tools.csv_import import ImportErrors, import_directory
 from tools.deps import connect
+from tools.ledger_record import relink
 from tools.settings import load_settings
 
 
@@ -60,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         except ImportErrors as exc:
             print_errors(exc)
             return 2
+    relink(deps.engine, settings)
     for line in summary.lines():
         print(line)
     print()

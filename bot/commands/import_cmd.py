@@ -10,6 +10,7 @@ from typing import Any
 from tools.csv_import import ImportErrors, import_directory
 from tools.csv_rows import ORDER
 from tools.deps import connect
+from tools.ledger_record import relink, source_line
 from tools.settings import load_settings
 
 MAX_PRINTED_ERRORS = 50
@@ -36,8 +37,11 @@ def run(args: argparse.Namespace) -> int:
     except ImportErrors as exc:
         print_errors(exc)
         return 2
+    relink(deps.engine, settings)
     for line in summary.lines():
         print(line)
+    with deps.engine.connect() as conn:
+        print(source_line(conn))
     return 0
 
 

@@ -7,9 +7,9 @@ import sys
 from typing import Any
 
 from tools.books_sync import SyncStats
-from tools.deps import connect
+from tools.deps import ToolDeps, connect
+from tools.ledger_record import source_line
 from tools.quickbooks_sync import run_quickbooks_sync
-from tools.reconcile import sources_held
 from tools.settings import load_settings
 from tools.stripe_sync import SyncInterrupted
 
@@ -40,20 +40,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"arbot quickbooks sync: {exc}", file=sys.stderr)
         return 1
     print(summary(stats))
-    others = [s for s in sources_held(deps) if s != "quickbooks"]
-    if others:
-        print(double_count_warning(others), file=sys.stderr)
+    print(counted_line(deps))
     return 1 if stats.problems else 0
 
 
-def double_count_warning(others: list[str]) -> str:
-    """Every AR figure still adds up all sources, so a second system of the same invoices
-    counts them twice: the user must hear it where the second source arrives."""
-    return (
-        f"warning: the ledger also holds invoices from {', '.join(others)}; AR, DSO and every "
-        "other figure count all sources, so invoices held in both are counted twice. Use "
-        "`arbot reconcile` to compare them, and keep one source for the figures."
-    )
+def counted_line(deps: ToolDeps) -> str:
+    """What a sync prints last: which source the figures count once the links are derived."""
+    with deps.engine.connect() as conn:
+        return f"figures count one row per invoice; {source_line(conn)}"
 
 
 def summary(stats: SyncStats, vendor: str = "QuickBooks") -> str:

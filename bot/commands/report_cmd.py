@@ -132,6 +132,7 @@ def report_table(m: ArMetrics, s: Settings) -> str:
 
     lines = [
         f"AR report as of {m.as_of} ({cur}, {m.period_days}-day window)",
+        *([f"  {m.source}"] if m.source else []),
         row(LABELS["ar_total"], format_money(m.ar_total_minor, cur)),
         "  Aging",
         *(

@@ -6,9 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from bot.commands.quickbooks_cmd import double_count_warning, summary
+from bot.commands.quickbooks_cmd import counted_line, summary
 from tools.deps import connect
-from tools.reconcile import sources_held
 from tools.settings import load_settings
 from tools.stripe_sync import SyncInterrupted
 from tools.xero_sync import run_xero_sync
@@ -42,7 +41,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"arbot xero sync: {exc}", file=sys.stderr)
         return 1
     print(summary(stats, "Xero"))
-    others = [s for s in sources_held(deps) if s != "xero"]
-    if others:
-        print(double_count_warning(others), file=sys.stderr)
+    print(counted_line(deps))
     return 1 if stats.problems else 0

@@ -99,6 +99,7 @@ def metrics_view(m: ArMetrics, intent: Intent | None) -> Rendered:
         note=(
             f"As of end of {m.as_of} · {m.period_days}-day window · credit sales "
             f"{format_money(m.credit_sales_minor, m.currency)} · unapplied cash not netted",
+            *([f" · {m.source}"] if m.source else []),
         ),
         rows=RowsRequest(kind="open_invoices", as_of=m.as_of),
         chart=topic == "aging",

@@ -103,7 +103,7 @@ def test_reconcile_finds_each_kind_of_difference(
                 "sources": {"csv": side("c8", "10.00", "10.00", "open"), "quickbooks": None},
             },
         ],
-        "totals": {"missing": 1, "amount_differs": 2, "status_differs": 3},
+        "totals": {"missing": 1, "amount_differs": 2, "status_differs": 3, "bank_not_in_books": 0},
     }
     assert q77  # matched to the number-less CSV row by customer + amount + date: no difference
     rows = list(csv.reader(out_csv.open()))
@@ -147,7 +147,12 @@ def test_bot_answers_whether_the_sources_match(
     assert main(["ask", "--json", question]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["answered_by"] == "router" and answer["tool"] == "reconcile"
-    assert answer["data"]["totals"] == {"missing": 1, "amount_differs": 0, "status_differs": 0}
+    assert answer["data"]["totals"] == {
+        "missing": 1,
+        "amount_differs": 0,
+        "status_differs": 0,
+        "bank_not_in_books": 0,
+    }
     lines = answer["text"].splitlines()
     assert lines[0] == "quickbooks and csv differ as of 2026-01-31: 1 missing on one side"
     assert lines[1] == "AR in quickbooks USD 140.00   AR in csv USD 100.00"
@@ -160,13 +165,13 @@ def test_bot_answers_whether_the_sources_match(
     assert "the ledger holds no invoices from stripe" in capsys.readouterr().out
 
 
-def test_syncing_beside_another_source_warns_that_figures_add_both(
+def test_syncing_beside_another_source_says_which_source_the_figures_count(
     qdeps: ToolDeps, fake: FakeQuickBooks, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     acme = fake.add_customer("Acme")
     fake.add_invoice(acme, "100.00", txn_date=date(2026, 1, 5), number="7")
     assert main(["quickbooks", "sync"]) == 0
-    assert "counted twice" not in capsys.readouterr().err
+    assert "Source: QuickBooks" in capsys.readouterr().out
     files = write_csvs(
         tmp_path / "x",
         customers=[customer("A", name="Acme")],
@@ -174,5 +179,7 @@ def test_syncing_beside_another_source_warns_that_figures_add_both(
     )
     import_directory(qdeps.engine, files, tz=qdeps.settings.tz)
     assert main(["quickbooks", "sync"]) == 0
-    err = capsys.readouterr().err
-    assert "also holds invoices from csv" in err and "counted twice" in err
+    out = capsys.readouterr().out
+    assert "figures count one row per invoice; Source: QuickBooks" in out
+    assert main(["report", "--as-of", "2026-01-31", "--json"]) == 0
+    assert '"100.00"' in capsys.readouterr().out

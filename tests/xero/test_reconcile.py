@@ -83,7 +83,12 @@ def test_reconcile_finds_each_kind_of_difference_with_stripe(
         ("status_differs", "INV-1006"),  # written off in Xero only
         ("missing", "INV-2001"),
     }
-    assert got["totals"] == {"missing": 1, "amount_differs": 2, "status_differs": 3}
+    assert got["totals"] == {
+        "missing": 1,
+        "amount_differs": 2,
+        "status_differs": 3,
+        "bank_not_in_books": 0,
+    }
     by_number = {d["number"]: d["sources"] for d in got["differences"]}
     assert by_number["INV-1006"]["xero"]["status"] == "written_off"
     assert by_number["INV-1004"]["xero"] == {
@@ -104,7 +109,12 @@ def test_bot_answers_does_stripe_match_xero(
     assert main(["ask", "--json", "does Stripe match Xero as of Jan 31 2026?"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["answered_by"] == "router" and answer["tool"] == "reconcile"
-    assert answer["data"]["totals"] == {"missing": 1, "amount_differs": 2, "status_differs": 3}
+    assert answer["data"]["totals"] == {
+        "missing": 1,
+        "amount_differs": 2,
+        "status_differs": 3,
+        "bank_not_in_books": 0,
+    }
     lines = answer["text"].splitlines()
     assert lines[0].startswith("stripe and xero differ as of 2026-01-31")
     assert "AR in stripe USD 5,960.50" in lines[1] and "AR in xero USD 4,900.35" in lines[1]

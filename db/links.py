@@ -1,0 +1,134 @@
+"""Which invoice rows stand for the same invoice across sources, and which of them count.
+
+Rows are linked by the invoice number they carry (trimmed, same currency), in SQL over the
+whole ledger; the rows no number linked come back to tools.ledger_record, which links them by
+customer + amount + date. A row ranked below another row of its link is `shadowed`: it stays
+as its source reports it, but db.ar_sums gives it no terms and db.open_amounts does not count
+it. Changing the flag goes through db.settlement, so every dated sum moves in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import Connection, text
+
+from db.settlement import refresh_selected
+from db.types import UTCDateTime
+
+
+class Unlinked(NamedTuple):
+    """A row no number linked to every source (or the best row of a number link that misses
+    some source); `mask` has bit r set for each source rank the row already stands for."""
+
+    id: int
+    rank: int
+    mask: int
+    currency: str
+    customer: str
+    issued_at: datetime
+    total_minor: int
+
+
+def _rank_case(ranked: Sequence[str]) -> tuple[str, dict[str, object]]:
+    if not ranked:  # an empty ledger
+        return "0", {}
+    whens = " ".join(f"WHEN :s{k} THEN {k}" for k in range(len(ranked)))
+    return f"CASE i.source {whens} ELSE {len(ranked)} END", {
+        f"s{k}": s for k, s in enumerate(ranked)
+    }
+
+
+def link_by_number(conn: Connection, ranked: Sequence[str]) -> None:
+    """Link rows by number into the temporary table `link_numbered` (id, rank, best rank of
+    its link, mask of the ranks it holds), and mark in `link_shadow` those a row of a
+    better-ranked source stands for."""
+    rank, params = _rank_case(ranked)
+    one = "1 = 0" if len(ranked) < 2 else "1 = 1"  # one source: nothing to link
+    for name in ("link_numbered", "link_shadow", "link_changed"):
+        conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    conn.execute(
+        text(
+            f"""
+CREATE TEMPORARY TABLE link_numbered AS
+WITH r AS (
+    SELECT i.id, i.currency, TRIM(i.number) AS k, {rank} AS rk
+      FROM invoices i WHERE i.number IS NOT NULL AND TRIM(i.number) <> '' AND {one}
+), g AS (
+    SELECT currency, k, MIN(rk) AS best, SUM(1 << rk) AS mask
+      FROM (SELECT DISTINCT currency, k, rk FROM r) d
+     GROUP BY currency, k HAVING MIN(rk) < MAX(rk)
+)
+SELECT r.id, r.rk, g.best, g.mask
+  FROM r JOIN g ON g.currency = r.currency AND g.k = r.k
+"""
+        ),
+        params,
+    )
+    # Looked up by id for every invoice (`unlinked_rows`): without an index SQLite scans it
+    # once per invoice.
+    conn.execute(text("CREATE INDEX link_numbered_id ON link_numbered (id)"))
+    conn.execute(text("CREATE TEMPORARY TABLE link_shadow (id INTEGER PRIMARY KEY)"))
+    conn.execute(text("INSERT INTO link_shadow (id) SELECT id FROM link_numbered WHERE rk > best"))
+
+
+def unlinked_rows(conn: Connection, ranked: Sequence[str]) -> list[Unlinked]:
+    """Rows outside every number link, and the best row of each number link that some source
+    lacks: what the customer + amount + date rule may still link."""
+    rank, params = _rank_case(ranked)
+    full = (1 << len(ranked)) - 1
+    rows = conn.execute(
+        text(
+            f"""
+SELECT i.id, {rank} AS rk, 0 AS mask, i.currency, c.name, i.issued_at, i.total_minor
+  FROM invoices i JOIN customers c ON c.id = i.customer_id
+ WHERE NOT EXISTS (SELECT 1 FROM link_numbered n WHERE n.id = i.id)
+UNION ALL
+SELECT i.id, n.rk, n.mask, i.currency, c.name, i.issued_at, i.total_minor
+  FROM link_numbered n JOIN invoices i ON i.id = n.id JOIN customers c ON c.id = i.customer_id
+ WHERE n.rk = n.best AND n.mask <> :full
+"""
+        ).columns(issued_at=UTCDateTime()),
+        {**params, "full": full},
+    )
+    return [
+        Unlinked(int(a), int(b), int(m) | (1 << int(b)), str(cur), str(name), at, int(t))
+        for a, b, m, cur, name, at, t in rows
+    ]
+
+
+def set_shadowed(conn: Connection, more: Iterable[int]) -> tuple[int, int]:
+    """Make the rows `link_by_number` marked, plus `more`, exactly the shadowed ones, and
+    re-derive the dated sums of every row whose flag changed; (how many changed, how many are
+    shadowed)."""
+    rows = [{"id": i} for i in more]
+    if rows:
+        conn.execute(text("INSERT INTO link_shadow (id) VALUES (:id)"), rows)
+    conn.execute(
+        text(
+            "CREATE TEMPORARY TABLE link_changed AS SELECT i.id FROM invoices i "
+            "WHERE i.shadowed <> EXISTS (SELECT 1 FROM link_shadow s WHERE s.id = i.id)"
+        )
+    )
+    changed = int(conn.execute(text("SELECT COUNT(*) FROM link_changed")).scalar_one())
+    shadowed = int(conn.execute(text("SELECT COUNT(*) FROM link_shadow")).scalar_one())
+    if changed:
+        conn.execute(
+            text(
+                "UPDATE invoices SET shadowed = NOT shadowed "
+                "WHERE id IN (SELECT id FROM link_changed)"
+            )
+        )
+        refresh_selected(conn, "SELECT id FROM link_changed", {})
+    for name in ("link_numbered", "link_shadow", "link_changed"):
+        conn.execute(text(f"DROP TABLE {name}"))
+    return changed, shadowed
+
+
+def counted_sources(conn: Connection) -> list[str]:
+    """Sources with at least one invoice the figures count."""
+    rows = conn.execute(text("SELECT DISTINCT source FROM invoices WHERE NOT shadowed"))
+    return sorted(str(s) for (s,) in rows)

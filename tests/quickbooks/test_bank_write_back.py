@@ -1,0 +1,94 @@
+"""An applied bank receipt on a QuickBooks invoice: reconciliation reports it as not in the
+books until it is written back; the outbox records it in QuickBooks as a Payment linked to the
+invoice, once, through a retried request; the next sync reads that Payment as the same money
+(AR moves once), and reconciliation is in balance. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.cli import main
+from db.bank_models import BankTxn
+from db.models import AuditLog, Invoice, Payment
+from tests.cash.statements import Line, csv_text
+from tests.fakes.quickbooks_api import FakeQuickBooks
+from tests.quickbooks.conftest import build_world, sync
+from tools.cash_apply import apply
+from tools.cash_match import Allocation
+from tools.deps import ToolDeps
+from tools.metrics import MetricsInput
+from tools.outbox import Outbox
+from tools.reconcile import ReconcileInput, reconcile
+from tools.report import ar_report
+
+AS_OF = date(2026, 1, 31)
+
+
+def _reconcile(capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
+    assert main(["reconcile", "--as-of", AS_OF.isoformat(), "--json"]) == 0
+    return dict(json.loads(capsys.readouterr().out))
+
+
+def test_applied_receipt_reaches_quickbooks_once_and_then_balances(
+    qdeps: ToolDeps, fake: FakeQuickBooks, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    w = build_world(fake)
+    sync(qdeps)
+    statement = tmp_path / "stmt.csv"
+    statement.write_text(
+        csv_text([Line("W1", date(2026, 1, 28), "4500.10", payer="Globex", remittance="1005")])
+    )
+    assert main(["bank", "import", str(statement)]) == 0
+    capsys.readouterr()
+    with qdeps.sessions() as s:
+        txn_id = s.scalars(select(BankTxn.id)).one()
+        inv = s.scalars(select(Invoice).where(Invoice.external_id == w.open_)).one()
+        invoice_id, customer_id = inv.id, inv.customer_id
+    before = ar_report(qdeps, MetricsInput(as_of=AS_OF)).ar_total_minor
+    apply(qdeps, txn_id, "U_FIN", allocations=[Allocation(invoice_id, 450010)],
+          customer_id=customer_id)  # fmt: skip
+    assert ar_report(qdeps, MetricsInput(as_of=AS_OF)).ar_total_minor == before - 450010
+
+    got = _reconcile(capsys)
+    unbooked = [d for d in got["differences"] if d["kind"] == "bank_not_in_books"]  # type: ignore[attr-defined]
+    assert [d["number"] for d in unbooked] == ["1005"]
+    assert unbooked[0]["sources"]["quickbooks"]["open"] == "0.00"
+    assert got["totals"]["bank_not_in_books"] == 1  # type: ignore[index]
+    rows = reconcile(qdeps, ReconcileInput(as_of=AS_OF)).csv_rows()
+    assert ["bank_not_in_books", "1005", "quickbooks", w.open_, "4500.10", "0.00", "paid"] in rows
+
+    fake.lose_answers = 1  # QuickBooks records the Payment, but its answer never arrives
+    box = Outbox(qdeps, backoff_seconds=0)
+    box.run_once()
+    box.run_once()
+    posts = [r for r in fake.requests if r.path.endswith("/payment")]
+    assert len(posts) == 2 and len({r.query["requestid"] for r in posts}) == 1
+    linked = [
+        p for p in fake.objects["Payment"].values()
+        if any(link["TxnId"] == w.open_ for line in p["Line"] for link in line["LinkedTxn"])
+    ]  # fmt: skip
+    assert len(linked) == 1 and linked[0]["TotalAmt"] == 4500.1
+    assert fake.objects["Invoice"][w.open_]["Balance"] == 0
+    with qdeps.sessions() as s:
+        events = {
+            a.event: a.after for a in s.scalars(select(AuditLog).where(AuditLog.entity == "action"))
+        }
+    assert events["books_payment_queued"]["payload"]["amount_minor"] == 450010  # type: ignore[index]
+    assert events["done"]["quickbooks_payment_id"] == linked[0]["Id"]  # type: ignore[index]
+
+    sync(qdeps)  # the Payment comes back: the same money, not a second payment
+    assert ar_report(qdeps, MetricsInput(as_of=AS_OF)).ar_total_minor == before - 450010
+    with qdeps.sessions() as s:
+        paid = s.execute(
+            select(Payment.source, Payment.amount_minor).where(Payment.invoice_id == invoice_id)
+        ).all()
+    assert paid == [("quickbooks", 450010)]
+    assert _reconcile(capsys)["totals"]["bank_not_in_books"] == 0  # type: ignore[index]
+
+    box.run_once()  # nothing left to post
+    assert len([r for r in fake.requests if r.path.endswith("/payment")]) == 2

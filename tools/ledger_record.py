@@ -1,0 +1,133 @@
+"""One AR of record: which source's row of an invoice the figures count.
+
+Several sources can hold the same invoice (Stripe bills it, QuickBooks books it, a CSV export
+repeats it). Rows are linked by the invoice number they carry, else by customer name + total
++ issue date (the rule reconciliation matches by, `fallback_key`). Sources are ranked: the AR
+of record first (`ARBOT_LEDGER_OF_RECORD`; by default the accounting system when one holds
+invoices, else Stripe, else CSV), then the others in that same default order. In each link
+the best-ranked row counts and the others are shadowed.
+
+A row that only a source other than the record holds still counts: money someone is owed is
+not dropped because the books have not caught up; reconciliation lists it as `missing` on the
+record's side, so the gap is seen and closed at the source.
+
+Which rows count is decided here, when links are derived (after every sync or import and when
+the setting changes), never when a figure is read: the dated sums stay the only thing AR,
+aging and DSO read, and the answer cache keys on the ledger version this bumps.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from db.links import Unlinked, counted_sources, link_by_number, set_shadowed, unlinked_rows
+from db.stripe_sql import get_cursor, set_cursor
+from tools.settings import Settings
+
+ACCOUNTING = ("quickbooks", "xero")
+DEFAULT_ORDER = (*ACCOUNTING, "stripe", "csv")
+LABELS = {"quickbooks": "QuickBooks", "xero": "Xero", "stripe": "Stripe", "csv": "CSV"}
+_STATE = "ledger:record"
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def fallback_key(customer: str, total_minor: int, issued_at: datetime, tz: Any) -> str:
+    """Customer name (without case or punctuation) + total + issue date in the company's zone:
+    how an invoice without a shared number is recognised in another source."""
+    name = _NOT_WORD.sub("", customer.casefold())
+    return f"{name}|{total_minor}|{issued_at.astimezone(tz).date().isoformat()}"
+
+
+def record_source(setting: str | None, held: list[str]) -> str | None:
+    """The AR of record: the setting, else the first of the default order the ledger holds."""
+    if setting:
+        return setting
+    return next((s for s in DEFAULT_ORDER if s in held), held[0] if held else None)
+
+
+def ranked_sources(setting: str | None, held: list[str]) -> list[str]:
+    """Every held source, best first: the record, then the default order, then the rest."""
+    record = record_source(setting, held)
+    order = [s for s in DEFAULT_ORDER if s in held]
+    order += sorted(s for s in held if s not in DEFAULT_ORDER)
+    return [record, *(s for s in order if s != record)] if record else order
+
+
+def held_sources(conn: Connection) -> list[str]:
+    """The invoice sources the ledger holds, one index probe per source name (a DISTINCT
+    would read the whole invoice index after every one-row import)."""
+    probe = text("SELECT 1 FROM invoices WHERE source = :s LIMIT 1")
+    return [s for s in DEFAULT_ORDER if conn.execute(probe, {"s": s}).first() is not None]
+
+
+def relink(engine: Engine, settings: Settings) -> int:
+    """Derive the links and the shadowed rows afresh, in one transaction; how many rows changed
+    between counted and shadowed. A ledger of one source with nothing shadowed has nothing to
+    link, and costs a few index probes."""
+    with engine.begin() as conn:
+        held = held_sources(conn)
+        found = get_cursor(conn, _STATE)
+        before = json.loads(found) if found else {}
+        if len(held) < 2 and not before.get("shadowed") and before.get("counted") == held:
+            return 0
+        ranked = ranked_sources(settings.ledger_of_record, held)
+        link_by_number(conn, ranked)
+        more = (
+            _shadowed_by_fallback(unlinked_rows(conn, ranked), settings.tz) if len(held) > 1 else []
+        )
+        changed, shadowed = set_shadowed(conn, more)
+        counted = set(counted_sources(conn)) if shadowed else set(held)
+        state = {
+            "record": record_source(settings.ledger_of_record, held),
+            "counted": [s for s in ranked if s in counted],
+            "shadowed": shadowed,
+        }
+        set_cursor(conn, _STATE, json.dumps(state))
+    return changed
+
+
+def _shadowed_by_fallback(rows: list[Unlinked], tz: Any) -> list[int]:
+    """Link the rows by customer + amount + date, one row per source in a link (two equal
+    invoices of one customer on one day pair with two of another source, not four); the rows
+    below the best rank of their link are shadowed."""
+    if len({r.rank for r in rows}) < 2:
+        return []
+    by_key: dict[tuple[str, str], list[Unlinked]] = defaultdict(list)
+    for r in rows:
+        by_key[(r.currency, fallback_key(r.customer, r.total_minor, r.issued_at, tz))].append(r)
+    shadowed: list[int] = []
+    for group in by_key.values():
+        if len(group) < 2:
+            continue
+        links: list[tuple[int, list[Unlinked]]] = []  # (mask of ranks held, rows)
+        for r in sorted(group, key=lambda r: (r.rank, r.id)):
+            for k, (mask, members) in enumerate(links):
+                if not mask & r.mask:
+                    links[k] = (mask | r.mask, [*members, r])
+                    break
+            else:
+                links.append((r.mask, [r]))
+        for _, members in links:
+            shadowed += [r.id for r in members[1:]]  # sorted by rank: the first is the best
+    return shadowed
+
+
+def counted_labels(conn: Connection) -> list[str]:
+    """The sources whose rows the figures count, as the last link derived them; before any
+    link (one source), the sources the ledger holds."""
+    found = get_cursor(conn, _STATE)
+    sources = json.loads(found)["counted"] if found else held_sources(conn)
+    return [LABELS.get(s, s) for s in sources]
+
+
+def source_line(conn: Connection) -> str:
+    """ "Source: QuickBooks" / "Source: Stripe + CSV": which source every figure comes from,
+    the one line the answers, the digest and the CSV export print."""
+    labels = counted_labels(conn)
+    return f"Source: {' + '.join(labels) if labels else 'no invoices yet'}"
