@@ -73,8 +73,7 @@ class ActionKind(StrEnum):
     # Records the agent proposed and a person confirms; no outbox step, nothing leaves.
     PROMISE_TO_PAY = "promise_to_pay"
     DISPUTE_NOTE = "dispute_note"
-    # An applied bank receipt recorded in the books of its invoice; the click that applied
-    # it is the approval.
+    # An applied bank receipt recorded in the books; the click that applied it approved it.
     BOOKS_PAYMENT = "books_payment"
 
 
@@ -111,10 +110,9 @@ class Invoice(Base):
     __tablename__ = "invoices"
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
-        # "Open at D" is `issued_at <= D < settled_at`: this index keeps AR(D) to the
-        # invoices still open around D instead of the whole history. (Wider, covering the
-        # summed columns, it halves the digest's scan but costs a third of import speed: every
-        # settlement update rewrites it.)
+        # "Open at D" is `issued_at <= D < settled_at`: AR(D) reads the invoices open around D.
+        # (Covering the summed columns halves the digest's scan but costs a third of import
+        # speed: every settlement update rewrites it.)
         Index("ix_invoices_settled_at_issued_at", "settled_at", "issued_at"),
         # Credit sales over a window, read from the index alone.
         Index("ix_invoices_issued_at", "issued_at", "currency", "voided_at", "total_minor"),
@@ -131,16 +129,14 @@ class Invoice(Base):
     due_on: Mapped[date] = mapped_column(Date)
     voided_at: Mapped[datetime | None]
     written_off_at: Mapped[datetime | None] = mapped_column(index=True)
-    # When the invoice stopped being open (void, write-off, or fully covered by payments and
-    # credits); NULL while open. Derived from the rows above by db.settlement after each write.
+    # When it stopped being open (void, write-off, fully paid or credited); NULL while open.
     settled_at: Mapped[datetime | None]
-    # Succeeded payments plus credit notes applied, whatever their date (kept by db.settlement):
-    # open at D is total - applied + what was applied on or after D, reading only recent rows.
+    # Succeeded payments and credits applied, any date (db.settlement): open at D is
+    # total - applied + what was applied on or after D, reading only recent rows.
     applied_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     payment_url: Mapped[str | None] = mapped_column(String(2000))
-    # The same invoice as a row of a source ranked above this one (the AR of record first):
-    # it is kept as its source reports it, for reconciliation, but no figure counts it.
-    # Set by tools.ledger_record when links are derived, never by a sync.
+    # Also held by a source ranked above this one: kept for reconciliation, counted by no
+    # figure. Set by tools.ledger_record when links are derived, never by a sync.
     shadowed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
@@ -148,8 +144,7 @@ class Payment(Base):
     __tablename__ = "payments"
     __table_args__ = (
         UniqueConstraint("source", "external_id"),
-        # Covers "succeeded payments of this invoice before D" without touching the table; with
-        # two equality columns it also wins the planner's choice over the status index.
+        # Covers "succeeded payments of this invoice before D"; wins over the status index.
         Index(
             "ix_payments_invoice_id_status_paid_at",
             "invoice_id",
@@ -157,8 +152,7 @@ class Payment(Base):
             "paid_at",
             "amount_minor",
         ),
-        # Covers "payments dated on or after D", which turns applied_minor back into the
-        # amount applied at D, without a lookup into the table per payment.
+        # Covers "payments dated on or after D": applied_minor back to the amount at D.
         Index(
             "ix_payments_status_paid_at_invoice_id",
             "status",
