@@ -114,7 +114,6 @@ class Invoice(Base):
         # (Covering the summed columns halves the digest's scan but costs a third of import
         # speed: every settlement update rewrites it.)
         Index("ix_invoices_settled_at_issued_at", "settled_at", "issued_at"),
-        # Credit sales over a window, read from the index alone.
         Index("ix_invoices_issued_at", "issued_at", "currency", "voided_at", "total_minor"),
     )
 
@@ -129,7 +128,7 @@ class Invoice(Base):
     due_on: Mapped[date] = mapped_column(Date)
     voided_at: Mapped[datetime | None]
     written_off_at: Mapped[datetime | None] = mapped_column(index=True)
-    # When it stopped being open (void, write-off, fully paid or credited); NULL while open.
+    # When it stopped being open (void, written off, paid or credited in full); else NULL.
     settled_at: Mapped[datetime | None]
     # Succeeded payments and credits applied, any date (db.settlement): open at D is
     # total - applied + what was applied on or after D, reading only recent rows.
