@@ -208,6 +208,11 @@ def _against(
     else:
         conf = 0.9 if payer_ok else 0.7
         words = f"partial payment: {format_money(due - amount, currency)} stays open"
+        mine = book.by_customer.get(customer_id, [])
+        if any(i.open_minor == amount and i not in invoices for i in mine):
+            # Exactly another of their invoices: the number or the amount is a slip.
+            conf = min(conf, 0.8)
+            words += "; the amount is exactly another of their open invoices"
     if how:
         conf = min(conf, CONVERTED_CAP)
     allocations, left = _allocate(invoices, amount)
@@ -261,7 +266,11 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
             customer_id, 0.6, currency, _allocate(combos[0], amount)[0], 0, (*base, words)
         )
     tolerance = int(book.fee_tolerance.scaleb(exponent(currency)))
-    fee = 0.9
+    # Short of an open invoice by a fee, or exactly an invoice paid lately paid again?
+    again = (currency, amount) in book.settled_amounts
+    fee = 0.8 if again else 0.9
+    if again:
+        base = (*base, "the amount is exactly an invoice paid lately: maybe paid twice")
     near = [i for i in pool if 0 < i.open_minor - amount <= tolerance]
     short_combos = [] if near else combinations(pool, amount, slack=tolerance)
     if len(short_combos) == 1:
@@ -288,7 +297,8 @@ MISSPELT_NUMBER = 90  # likeness of a reference word to an invoice number with a
 # amount that happens to equal an open invoice says nothing about them.
 _NOT_A_CUSTOMER = re.compile(
     r"\b(?:interest|int|zinsen|dividends?|refunds?|rebates?|cash ?back|fees?|charges?|"
-    r"commission|reversal|returned|chargeback|bank)\b",
+    r"commission|reversal|returned|chargeback|bank|settlements?|payouts?|adj|adjustments?|"
+    r"fx)\b",
     re.IGNORECASE,
 )
 
