@@ -91,3 +91,26 @@ def test_a_second_payment_of_an_invoice_paid_lately_is_not_sure(
     out = _one(_match(tmp_path, capsys, lines, **_ledger(paid, odd, payments=done)))
     assert _sure(out) is None, out
     assert "payer not recognised" in out["suggestion"]["reasons"]
+
+
+def test_an_amount_exactly_one_of_their_invoices_beats_a_part_payment_of_the_named_one(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 1,000.00 is exactly Acme's open INV-001236, the reference names INV-001234 (8,000.00):
+    # a slip in the number is likelier than a part payment landing on another invoice's cents.
+    lines = [Line("W1", D, "1000.00", payer="Acme Corporation", remittance="INV-001234")]
+    out = _one(_match(tmp_path, capsys, lines, **_ledger()))
+    assert out["suggestion"]["allocations"] == [{"invoice_id": "001236", "amount": "1000.00"}]
+
+
+def test_a_fee_short_match_that_is_exactly_a_paid_invoice_waits_for_a_person(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 980.00 is 20.00 short of Acme's open 1,000.00 (a fee?) and exactly the invoice Acme
+    # paid in October (paid twice?).
+    paid = invoice("004410", "980.00", "2026-09-01", "2026-10-01", customer_id="C1")
+    done = [payment("P1", "004410", "980.00", "2026-10-20", customer_id="C1")]
+    lines = [Line("W1", D, "980.00", payer="Acme Corporation", remittance="")]
+    out = _one(_match(tmp_path, capsys, lines, **_ledger(paid, payments=done)))
+    assert _sure(out) is None, out
+    assert "the amount is exactly an invoice paid lately: maybe paid twice" in str(out)
