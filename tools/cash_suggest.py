@@ -59,7 +59,7 @@ class CashMatch(BaseModel):
 
 
 # How far back a paid invoice still makes a credit of its amount look like a second payment.
-SETTLED_DAYS = 120
+SETTLED_DAYS = 60
 
 
 def build_book(session: Session, settings: Settings, as_of: date) -> Book:
