@@ -125,7 +125,7 @@ ACTION_VERB = _re(
 # amount is passed on as typed, and read by the one rule for typed amounts
 # (tools.money.parse_typed_amount), which refuses what it cannot read.
 _TYPED_AMOUNT = (
-    r"(?:(?:usd|eur|gbp|jpy|chf|cad|aud)\s?|\$)?\d[\d.,]*(?:\s?[km]\b)?"
+    r"(?:(?:usd|eur|gbp|jpy|chf|cad|aud)\s?|[$€£¥])?\d[\d.,]*(?:\s?[km]\b)?"
     r"(?:\s(?:usd|eur|gbp|jpy|chf|cad|aud|dollars?)\b)?"
 )
 RECEIPT = _re(

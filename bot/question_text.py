@@ -31,7 +31,7 @@ def _fix_word(word: str) -> str:
 
 def normalize(question: str) -> str:
     text = SLACK_MARKUP.sub(" ", question).replace("’", "'").replace("‘", "'").lower()
-    text = re.sub(r"[^\w\s'/+.,:$-]", " ", text)
+    text = re.sub(r"[^\w\s'/+.,:$€£¥-]", " ", text)
     words = [_fix_word(w) for w in re.split(r"\s+", text) if w]
     text = " ".join(words)
     text = re.sub(r"[?!.,:]+(\s|$)", " ", text)

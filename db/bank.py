@@ -26,6 +26,25 @@ def known_keys(session: Session, keys: Sequence[tuple[str, str]]) -> set[tuple[s
     return found
 
 
+def known_lines(
+    session: Session, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[date, int, str]]:
+    """(booked on, amount, currency) of the stored lines with these (account, external_id)."""
+    found: dict[tuple[str, str], tuple[date, int, str]] = {}
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        query = select(
+            BankTxn.account,
+            BankTxn.external_id,
+            BankTxn.booked_on,
+            BankTxn.amount_minor,
+            BankTxn.currency,
+        ).where(tuple_(BankTxn.account, BankTxn.external_id).in_(chunk))
+        for a, e, on, amount, currency in session.execute(query):
+            found[(str(a), str(e))] = (on, int(amount), str(currency))
+    return found
+
+
 def insert_txns(session: Session, rows: list[dict[str, Any]]) -> None:
     if rows:
         session.execute(insert(BankTxn), rows)

@@ -235,3 +235,12 @@ def open_amounts(session: Session, cut: datetime) -> list[OpenAmount]:
         for r in session.execute(query)
         if int(r[5]) != 0
     ]
+
+
+def settled_between(session: Session, lo: datetime, hi: datetime) -> list[tuple[str, str, int]]:
+    """(number or import id, currency, total) of the invoices settled in [lo, hi) and not
+    voided: a bank credit of one of these amounts may be a second payment of a paid one."""
+    query = select(
+        Invoice.number, Invoice.external_id, Invoice.currency, Invoice.total_minor
+    ).where(Invoice.settled_at >= lo, Invoice.settled_at < hi, Invoice.voided_at.is_(None))
+    return [(str(r[0] or r[1]), str(r[2]), int(r[3])) for r in session.execute(query)]

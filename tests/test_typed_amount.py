@@ -23,6 +23,11 @@ from tools.money import MoneyError, TypedAmount, parse_typed_amount
         ("£500", "500", "GBP"),
         ("12,40", "12.40", None),
         ("12.5", "12.5", None),
+        ("1,200k", "1200000", None),  # 1,200 thousand, as 1,200 is twelve hundred
+        ("€1,234", "1234", "EUR"),
+        ("€1.234", "1234", "EUR"),  # euros have two decimals: the point groups thousands
+        ("€12.400,00", "12400", "EUR"),
+        ("£1,5k", "1500", "GBP"),
     ],
 )
 def test_amounts_read_as_meant(typed: str, value: str, currency: str | None) -> None:
@@ -33,6 +38,8 @@ def test_amounts_read_as_meant(typed: str, value: str, currency: str | None) -> 
     ("typed", "says"),
     [
         ("12.400", "could be 12.4 or 12400"),
+        ("12.400k", "could be 12.4k or 12400k"),
+        ("$1.234", "could be 1.234 or 1234"),
         ("12..4", "check the separators"),
         ("12,4,00", "check the separators"),
         ("twelve", "write it like 12400"),

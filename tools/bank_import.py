@@ -10,16 +10,17 @@ hash) is counted as known and left alone.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from db import bank as bank_db
 from db.bank_models import BankTxnStatus
 from db.engine import transaction
 from tools.bank_camt import read_camt
-from tools.bank_lines import BankLine, ReadResult, read_bai2, read_csv
+from tools.bank_lines import BankLine, ReadResult, read_bai2, read_csv, stable_id
 from tools.bank_mt940 import is_mt940, read_mt940
 from tools.bank_ofx import is_ofx, read_ofx
 from tools.deps import ToolDeps
@@ -42,11 +43,15 @@ class FileSummary:
     new: int = 0
     known: int = 0
     debits: int = 0
+    notes: list[str] = field(default_factory=list)
 
     def line(self) -> str:
-        return (
-            f"{self.name} ({self.fmt}): {self.new} new, {self.known} already known, "
-            f"{self.debits} skipped (debits, reversals, pending)"
+        return "\n".join(
+            [
+                f"{self.name} ({self.fmt}): {self.new} new, {self.known} already known, "
+                f"{self.debits} skipped (debits, reversals, pending)",
+                *(f"  {note}" for note in self.notes),
+            ]
         )
 
 
@@ -104,7 +109,8 @@ def read_files(paths: Sequence[Path]) -> list[tuple[FileSummary, ReadResult]]:
         result = READERS[fmt](path, raw)
         errors.extend(result.errors)
         errors.extend(_too_long(result.lines))
-        results.append((FileSummary(path.name, fmt, debits=result.debits), result))
+        summary = FileSummary(path.name, fmt, debits=result.debits, notes=result.notes)
+        results.append((summary, result))
     if errors:
         raise BankImportErrors(errors)
     return results
@@ -147,10 +153,15 @@ def import_statements(
         taken: set[tuple[str, str]] = set()
         for file_summary, result in results:
             for start in range(0, len(result.lines), WRITE_BATCH):
-                batch = result.lines[start : start + WRITE_BATCH]
+                batch = _reused_ids(session, result.lines[start : start + WRITE_BATCH])
                 keys = [(line.account, line.external_id) for line in batch]
                 known = bank_db.known_keys(session, keys) | taken
-                fresh = [line for line in batch if (line.account, line.external_id) not in known]
+                fresh = []
+                for line in batch:
+                    key = (line.account, line.external_id)
+                    if key not in known:
+                        fresh.append(line)
+                        known.add(key)
                 taken.update((line.account, line.external_id) for line in fresh)
                 bank_db.insert_txns(session, [_row(line) for line in fresh])
                 file_summary.new += len(fresh)
@@ -159,6 +170,23 @@ def import_statements(
             summary.files.append(file_summary)
         summary.new_ids = bank_db.ids_for(session, sorted(taken))
     return summary
+
+
+def _reused_ids(session: Session, lines: list[BankLine]) -> list[BankLine]:
+    """A bank reference the ledger already holds for a line of another day or amount is
+    the bank reusing it (MT940 batch references do): that line is known by its stable hash
+    instead, so a new credit is never taken for one already imported."""
+    held = bank_db.known_lines(session, [(line.account, line.external_id) for line in lines])
+    out = []
+    for line in lines:
+        was = held.get((line.account, line.external_id))
+        if was is not None and was != (line.booked_on, line.amount_minor, line.currency):
+            hashed = stable_id(
+                line.account, line.booked_on, line.amount_minor, line.currency, line.reference
+            )
+            line = replace(line, external_id=f"{hashed}~{line.external_id}"[:255])
+        out.append(line)
+    return out
 
 
 def _row(line: BankLine) -> dict[str, object]:

@@ -41,6 +41,25 @@ class ReadResult:
     lines: list[BankLine] = field(default_factory=list)
     debits: int = 0
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # credits skipped, and why
+
+
+def repeated_ids(lines: list[BankLine], what: str) -> list[str]:
+    """A bank id given twice in one file names two different lines as one: refused at the
+    second, naming the first (a line without an id is hashed, and its repeats numbered)."""
+    first: dict[tuple[str, str], str] = {}
+    out = []
+    for line in lines:
+        key = (line.account, line.external_id)
+        if line.external_id.startswith("h:"):
+            continue
+        if key in first:
+            out.append(
+                f"{line.where}: {what} {line.external_id} is given again (first at "
+                f"{first[key]}); every line needs its own"
+            )
+        first.setdefault(key, line.where)
+    return out
 
 
 def stable_id(account: str, booked_on: date, amount_minor: int, currency: str, ref: str) -> str:

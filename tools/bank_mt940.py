@@ -4,9 +4,11 @@ The file is split into statements at each `:20:`; each is parsed by `mt-940` and
 to what the package does not check itself: every field tag is one MT940 has (a misspelt tag
 would drop its entry silently), every `:61:` became an entry, and the opening balance plus
 the entries is the closing balance. A refused entry is worded at its `:61:` line. A line is
-known by the bank's reference (after `//` in `:61:`), else the stable hash. Only credits
-(`C`) are kept; debits and reversals are counted and skipped. The payer and the remittance
-come from `:86:` where it is structured (`/NAME/`, `/REMI/`, or `?32`/`?20` subfields),
+known by the bank's reference (after `//` in `:61:`), else the stable hash; a reference
+repeated within the file is refused at its line. Only money in (`C`, and `RD`, a debit
+reversed) is kept, dated by its entry date; debits and reversed credits are counted and
+skipped, the bank's own credits (interest, charges) skipped with a note. The payer and the
+remittance come from `:86:` where it is structured (`/NAME/`, `/REMI/`, or `?32`/`?20` subfields),
 else the whole `:86:` is the reference.
 """
 
@@ -18,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tools.bank_lines import BankLine, ReadResult, stable_id, unique_hashes
+from tools.bank_lines import BankLine, ReadResult, repeated_ids, stable_id, unique_hashes
 from tools.money import exponent, is_currency
 
 _TAG = re.compile(r"^:(\w{2,3}):")
@@ -82,6 +84,7 @@ def read_mt940(path: Path, raw: bytes) -> ReadResult:
             _statement(name, first, block, out)
     if not out.lines and not out.debits and not out.errors:
         out.errors.append(f"{name}:1: MT940: no statement (:20: ... :62F:) in the file")
+    out.errors.extend(repeated_ids(out.lines, "bank reference"))
     out.lines = unique_hashes(out.lines)
     return out
 
@@ -116,7 +119,7 @@ def _statement(name: str, first: int, block: list[str], out: ReadResult) -> None
             f"{where0}: MT940: {len(entries)} :61: entries but {len(parsed.transactions)} read"
         )
         return
-    total = sum((Decimal(t.data["amount"].amount) for t in parsed.transactions), Decimal(0))
+    total = sum((_signed(t.data) for t in parsed.transactions), Decimal(0))
     if Decimal(opening.amount.amount) + total != Decimal(closing.amount.amount):
         closing_line = next(
             (first + i for i, line in enumerate(block) if line.startswith(":62")), first
@@ -130,21 +133,39 @@ def _statement(name: str, first: int, block: list[str], out: ReadResult) -> None
         _entry(name, line_no, account, txn.data, out)
 
 
+# Money in: a credit, and the reversal of a debit (the bank giving back what it took).
+MONEY_IN = ("C", "RD")
+# Transaction type codes (the `N...` of `:61:`) of the bank's own credits: interest,
+# dividends, charges and commission are no customer's payment.
+BANK_OWN = {"INT": "interest", "DIV": "dividends", "CHG": "charges", "COM": "commission"}
+
+
+def _signed(d: dict[str, Any]) -> Decimal:
+    amount = abs(Decimal(d["amount"].amount))
+    return amount if d.get("status") in MONEY_IN else -amount
+
+
 def _entry(name: str, line_no: int, account: str, d: dict[str, Any], out: ReadResult) -> None:
     where = f"{name}:{line_no}"
     currency = str(d.get("currency") or "").upper()
     if not is_currency(currency):
         out.errors.append(f"{where}: unknown currency code {currency!r}")
         return
-    if d.get("status") != "C":
+    if d.get("status") not in MONEY_IN:
         out.debits += 1
         return
-    amount = Decimal(d["amount"].amount).scaleb(exponent(currency))
+    own = BANK_OWN.get(str(d.get("id") or "")[1:].upper())
+    if own:
+        out.notes.append(f"{where}: the bank's own credit ({own}) skipped: no customer paid it")
+        return
+    amount = abs(Decimal(d["amount"].amount)).scaleb(exponent(currency))
     if amount != amount.to_integral_value():
         out.errors.append(f"{where}: amount has more decimals than {currency} allows")
         return
     minor = int(amount)
-    booked = date(d["date"].year, d["date"].month, d["date"].day)
+    # The entry (booking) date, when the statement gives one; `date` is the value date.
+    on = d.get("entry_date") or d["date"]
+    booked = date(on.year, on.month, on.day)
     payer, ref = payer_and_reference(str(d.get("transaction_details") or ""))
     if not ref:
         customer = str(d.get("customer_reference") or "").strip()

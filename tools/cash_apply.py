@@ -80,14 +80,28 @@ def apply(
     now: datetime | None = None,
     shown: str | None = None,
     slack_user: str | None = None,
+    current: tuple[BankTxn, Suggestion | None] | None = None,
+    on_behalf: str | None = None,
 ) -> Applied:
     """Apply the line as suggested, or to the `allocations` a person chose for `customer_id`.
     `shown` is the suggestion_key of what a card showed: a suggestion that has changed since
     (the ledger moved) is refused rather than applied unseen. `slack_user` is the Slack user
-    a command-line user `by` stands for, named in the audit too."""
+    a command-line user `by` stands for, named in the audit too. `current` is the line and
+    its suggestion when the caller has just worked them out against the ledger as it is;
+    `on_behalf` the person whose action set the rule going.
+    The rule (how="auto") applies only a suggestion at or above its threshold."""
     now = now or datetime.now(UTC)
     s = deps.settings
-    txn, suggestion = current_suggestion(deps, txn_id)
+    txn, suggestion = current or current_suggestion(deps, txn_id)
+    threshold = s.cash_auto_apply_confidence
+    if how == "auto" and (
+        threshold is None
+        or allocations is not None
+        or suggestion is None
+        or not suggestion.allocations
+        or suggestion.confidence < threshold
+    ):
+        raise CashRefused("The rule applies only a suggestion at or above its threshold.")
     # A line a person left unapplied can still be applied by a person, never by the rule.
     reopen = (
         (BankTxnStatus.UNAPPLIED,)
@@ -178,6 +192,8 @@ def apply(
             "unapplied_minor": left,
             "currency": currency,
         } | ({"slack_user": slack_user} if slack_user else {})
+        if on_behalf:
+            after["on_behalf_of"] = on_behalf
         insert_audit(
             session,
             actor=by,
@@ -308,9 +324,17 @@ def reopen(deps: ToolDeps, txn_id: int, by: str, *, now: datetime | None = None)
 
 
 def auto_apply(
-    deps: ToolDeps, txn_ids: Sequence[int], *, now: datetime | None = None
+    deps: ToolDeps,
+    txn_ids: Sequence[int],
+    *,
+    now: datetime | None = None,
+    on_behalf: str | None = None,
+    slack_user: str | None = None,
 ) -> list[Applied]:
-    """Apply the lines whose suggestion reaches ARBOT_CASH_AUTO_APPLY_CONFIDENCE."""
+    """Apply the lines whose suggestion reaches ARBOT_CASH_AUTO_APPLY_CONFIDENCE. The book
+    is read once: a line whose suggestion touches an invoice an earlier line of this run
+    paid is left for a person (its suggestion was worked out before that payment). `by`
+    is who set the rule going (the finance user importing), named in the audit."""
     threshold = deps.settings.cash_auto_apply_confidence
     if threshold is None or not txn_ids:
         return []
@@ -318,12 +342,30 @@ def auto_apply(
     with deps.sessions() as session:
         lines = bank_db.txns(session, ids=txn_ids, status=BankTxnStatus.UNAPPLIED)
         found = suggestions(session, s, today(s.tz), lines)
+    by_id = {t.id: t for t in lines}
+    touched: set[int] = set()
     done = []
     for txn_id, sug in found.items():
         if sug is None or not sug.allocations or sug.confidence < threshold:
             continue
+        invoices = {a.invoice_id for a in sug.allocations}
+        if invoices & touched:
+            continue
+        touched |= invoices
         try:
-            done.append(apply(deps, txn_id, AUTO, how="auto", now=now))
+            done.append(
+                apply(
+                    deps,
+                    txn_id,
+                    AUTO,
+                    how="auto",
+                    on_behalf=on_behalf,
+                    slack_user=slack_user,
+                    now=now,
+                    shown=suggestion_key(sug),
+                    current=(by_id[txn_id], sug),
+                )
+            )
         except CashRefused:
             continue  # decided meanwhile, or the ledger moved: left for a person
     return done

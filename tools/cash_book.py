@@ -70,10 +70,15 @@ class Book:
     aliases: dict[str, int]
     fee_tolerance: Decimal
     convert: Convert
+    # Invoices settled lately, (number, currency, total): a credit of one of these amounts
+    # may pay it twice, and a reference naming one names a real invoice, not a typo.
+    settled: Sequence[tuple[str, str, int]] = ()
     by_key: dict[str, list[OpenInv]] = field(default_factory=dict)
     by_customer: dict[int, list[OpenInv]] = field(default_factory=dict)
     by_amount: dict[tuple[str, int], list[OpenInv]] = field(default_factory=dict)
     amounts: dict[str, list[int]] = field(default_factory=dict)  # open amounts, sorted
+    settled_keys: set[str] = field(default_factory=set)
+    settled_amounts: set[tuple[str, int]] = field(default_factory=set)
     _payers: dict[str, Payer] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -86,6 +91,14 @@ class Book:
             self.amounts.setdefault(inv.currency, []).append(inv.open_minor)
         for amounts in self.amounts.values():
             amounts.sort()
+        for number, currency, total in self.settled:
+            self.settled_keys.update(number_keys(number))
+            self.settled_amounts.add((currency, total))
+
+    def is_number(self, key: str) -> bool:
+        """Whether a reference word is exactly some real invoice's number (open or lately
+        settled): such a word names that invoice, it is no misspelling of another."""
+        return key in self.by_key or key in self.settled_keys
 
     def chance(self, currency: str, amount: int) -> float:
         """How likely a credit that pays none of our invoices lands on some open amount by

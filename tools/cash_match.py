@@ -17,6 +17,7 @@ are as sure as a person reading the line would be (tests/bench/bench_cash.py mea
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -42,6 +43,7 @@ from tools.cash_keys import (
     TRUNCATED_MIN,
     compact_number,
     compact_words,
+    payer_key,
     reference_keys,
     shares_word,
     spelled_like,
@@ -74,6 +76,8 @@ def suggest(book: Book, r: Receipt) -> Suggestion | None:
     payer = book.payer(r.payer_name)
     if found and max(s.confidence for s in found) >= 0.9:
         best = max(found, key=lambda s: s.confidence)
+        if payer.customer_id == best.customer_id or book.payer_for(r.payer_name, best.customer_id):
+            return best  # the payer paying what its own reference names
         # A misspelt number can name another customer's invoice: an invoice of exactly
         # this amount that the reference misspells outweighs a partial payment of it.
         alone = _by_amount_alone(book, r, payer)
@@ -204,6 +208,11 @@ def _against(
     else:
         conf = 0.9 if payer_ok else 0.7
         words = f"partial payment: {format_money(due - amount, currency)} stays open"
+        mine = book.by_customer.get(customer_id, [])
+        if any(i.open_minor == amount and i not in invoices for i in mine):
+            # Exactly another of their invoices: the number or the amount is a slip.
+            conf = min(conf, 0.8)
+            words += "; the amount is exactly another of their open invoices"
     if how:
         conf = min(conf, CONVERTED_CAP)
     allocations, left = _allocate(invoices, amount)
@@ -257,7 +266,11 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
             customer_id, 0.6, currency, _allocate(combos[0], amount)[0], 0, (*base, words)
         )
     tolerance = int(book.fee_tolerance.scaleb(exponent(currency)))
-    fee = 0.9
+    # Short of an open invoice by a fee, or exactly an invoice paid lately paid again?
+    again = (currency, amount) in book.settled_amounts
+    fee = 0.8 if again else 0.9
+    if again:
+        base = (*base, "the amount is exactly an invoice paid lately: maybe paid twice")
     near = [i for i in pool if 0 < i.open_minor - amount <= tolerance]
     short_combos = [] if near else combinations(pool, amount, slack=tolerance)
     if len(short_combos) == 1:
@@ -280,25 +293,49 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
 # parent company's treasury, a payment agent).
 RARE_CHANCE = 0.004
 MISSPELT_NUMBER = 90  # likeness of a reference word to an invoice number with a typo
+# Credits that are the bank's own or a supplier's money back, not a customer paying: an
+# amount that happens to equal an open invoice says nothing about them.
+_NOT_A_CUSTOMER = re.compile(
+    r"\b(?:interest|int|zinsen|dividends?|refunds?|rebates?|cash ?back|fees?|charges?|"
+    r"commission|reversal|returned|chargeback|bank|settlements?|payouts?|adj|adjustments?|"
+    r"fx)\b",
+    re.IGNORECASE,
+)
+
+
+def not_a_customer(r: Receipt) -> bool:
+    """Whether the payer name or reference reads as interest, a refund, a fee or a bank."""
+    return bool(_NOT_A_CUSTOMER.search(f"{r.payer_name} {r.reference}"))
 
 
 def _by_amount_alone(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
     """The one open invoice in the ledger of exactly this amount: sure when the reference
-    starts its number (cut off) or misspells it, or when the payer is unknown and the amount
-    is one a stray credit would rarely hit; a payer name that merely resembles its customer
-    is as often another firm sharing a word with it, and a payer that is another customer
-    is not guessed away."""
+    starts its number (cut off), or misspells it and the payer name points to its customer,
+    or when the payer is a name we have never seen and the amount is one a stray credit
+    would rarely hit (and no invoice of it was paid lately). A word that is exactly some
+    real invoice's number names that invoice and is no misspelling; a payer name that merely
+    resembles its customer is as often another firm sharing a word with it, and a payer
+    that is another customer is not guessed away."""
     same = book.by_amount.get((r.currency, r.amount_minor), [])
     if len(same) != 1:
         return None
     inv = same[0]
     words = f"amount equals the open amount of {_numbers(same)}, the only such invoice"
     number = compact_number(inv.number or inv.external_id)
-    written = [w for w in compact_words(r.reference) if len(w) >= TRUNCATED_MIN and w != number]
+    written = [
+        w
+        for w in compact_words(r.reference)
+        if len(w) >= TRUNCATED_MIN and w != number and not book.is_number(w.lstrip("0"))
+    ]
+    theirs = payer.customer_id == inv.customer_id or (
+        bool(r.payer_name.strip()) and resembles(book.names, r.payer_name, inv.customer_id)
+    )
     if any(number.startswith(w) for w in written):
         why, conf = "reference is the start of its number (cut off)", 0.95
     elif any(fuzz.ratio(w, number) >= MISSPELT_NUMBER for w in written):
-        why, conf = "reference is its number misspelt", 0.95
+        # A one-character slip also turns one real number into another: without the payer
+        # naming the customer, a person looks first.
+        why, conf = "reference is its number misspelt", 0.95 if theirs else 0.85
     elif (
         inv.customer_id in payer.resembles
         or resembles(book.names, r.payer_name, inv.customer_id)
@@ -307,7 +344,10 @@ def _by_amount_alone(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
         spelled = spelled_like(book.names, r.payer_name, inv.customer_id)
         why, conf = "payer name resembles the customer", 0.92 if spelled else CLOSE_CAP
     elif (
-        payer.how in ("", CLOSE_NAME)
+        payer.how == ""
+        and payer_key(r.payer_name)
+        and not not_a_customer(r)
+        and (r.currency, r.amount_minor) not in book.settled_amounts
         and r.amount_minor % 100
         and book.chance(r.currency, r.amount_minor) < RARE_CHANCE
     ):

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from db import bank as bank_db
 from db.bank_models import BankTxn, BankTxnStatus
 from db.customers import customer_names
-from db.invoices import open_amounts
+from db.invoices import open_amounts, settled_between
 from tools.cash_match import Book, OpenInv, Receipt, Suggestion, suggest
 from tools.clock import AsOfDate, day_cut, today
 from tools.cross_rates import convert_at, rate_between
@@ -58,8 +58,16 @@ class CashMatch(BaseModel):
     transactions: list[TxnOut]
 
 
+# How far back a paid invoice still makes a credit of its amount look like a second payment.
+SETTLED_DAYS = 60
+
+
 def build_book(session: Session, settings: Settings, as_of: date) -> Book:
-    invoices = [OpenInv(*row) for row in open_amounts(session, day_cut(as_of, settings.tz))]
+    cut = day_cut(as_of, settings.tz)
+    invoices = [OpenInv(*row) for row in open_amounts(session, cut)]
+    settled = settled_between(
+        session, day_cut(as_of - timedelta(days=SETTLED_DAYS), settings.tz), cut
+    )
 
     rates: dict[tuple[str, str, date], Decimal | None] = {}
 
@@ -76,6 +84,7 @@ def build_book(session: Session, settings: Settings, as_of: date) -> Book:
         aliases=bank_db.aliases(session),
         fee_tolerance=settings.cash_fee_tolerance,
         convert=convert,
+        settled=settled,
     )
 
 

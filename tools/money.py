@@ -119,9 +119,11 @@ _TYPED = re.compile(
 _GROUPED = re.compile(r"^\d{1,3}(?:X\d{3})+$")
 
 
-def _typed_number(num: str, text: str, scaled: bool) -> Decimal:
+def _typed_number(num: str, text: str, decimals: int | None, unit: str = "") -> Decimal:
     """The number in "12,400.00", "12.400,00", "12,4", "12.4"; refuses a reading that could
-    go two ways ("12.400": twelve point four, or twelve thousand four hundred?)."""
+    go two ways ("12.400": twelve point four, or twelve thousand four hundred?). Three digits
+    after one comma are thousands ("1,200", "1,200k"); after one point too when the currency
+    named has fewer decimals ("€1.234" is 1234, as "€1,234" is)."""
     dots, commas = num.count("."), num.count(",")
     if dots and commas:
         point = "." if num.rfind(".") > num.rfind(",") else ","
@@ -134,12 +136,15 @@ def _typed_number(num: str, text: str, scaled: bool) -> Decimal:
     if not sep:
         return Decimal(num)
     head, _, tail = num.rpartition(sep)
-    if head.count(sep) or (len(tail) == 3 and not scaled):
-        if _GROUPED.match(num.replace(sep, "X")) and (sep == "," or head.count(sep)):
+    if head.count(sep) or len(tail) == 3:
+        thousands = sep == "," or head.count(sep) or (decimals is not None and decimals < 3)
+        if _GROUPED.match(num.replace(sep, "X")) and thousands:
             return Decimal(num.replace(sep, ""))  # 12,400 and 1.234.567: thousands
         if len(tail) == 3 and head.count(sep) == 0:
+            short = f"{head}{sep}{tail.rstrip('0')}" if tail.rstrip("0") else head
             raise MoneyError(
-                f"{text!r} could be {head}{sep}{tail[:1]} or {head}{tail}: write it without "
+                f"{text!r} could be {short}{unit} or {head}{tail}{unit}: "
+                "write it without "
                 "the separator, or with two decimals"
             )
         raise MoneyError(f"can't read {text!r} as an amount: check the separators")
@@ -169,7 +174,8 @@ def parse_typed_amount(text: str) -> TypedAmount:
     if currency is not None and not is_currency(currency):
         raise MoneyError(f"can't read {text!r} as an amount: unknown currency code {currency!r}")
     mult = m["mult"]
-    value = _typed_number(m["num"], text.strip(), scaled=bool(mult))
+    decimals = exponent(currency) if currency is not None else None
+    value = _typed_number(m["num"], text.strip(), decimals, mult or "")
     if mult:
         value *= _MULTIPLIERS[mult.lower()]
     whole = value == value.to_integral_value()

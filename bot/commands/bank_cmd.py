@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from tools.bank_import import BankImportErrors, import_statements
-from tools.cash_apply import auto_apply
-from tools.deps import connect
+from tools.cash_apply import Applied, auto_apply
+from tools.deps import ToolDeps, connect
 from tools.settings import load_settings
 
 MAX_PRINTED_ERRORS = 50
@@ -58,10 +58,8 @@ def run_import(args: argparse.Namespace) -> int:
         return 2
     for line in summary.lines():
         print(line)
-    auto = auto_apply(deps, summary.new_ids)
-    if auto:
-        print(f"{len(auto)} line(s) applied by ARBOT_CASH_AUTO_APPLY_CONFIDENCE")
     s = deps.settings
+    auto = _auto_apply(deps, summary.new_ids) if s.cash_auto_apply_confidence is not None else []
     if not summary.new_ids:
         return 0
     if s.slack_bot_token is None or not s.approvals_channel:
@@ -76,3 +74,23 @@ def run_import(args: argparse.Namespace) -> int:
     posted = post_cash_cards_once(deps, waiting, now=datetime.now(UTC), client=make_web_client(s))
     print(f"{len(posted)} line(s) posted as cards to {s.approvals_channel}")
     return 0
+
+
+def _auto_apply(deps: ToolDeps, new_ids: list[int]) -> list[Applied]:
+    """The rule applies lines only for a person who may apply them (a finance user or an
+    approver, as for `arbot cash apply`), named in the audit; anyone else's import is kept
+    and every line waits for a person."""
+    from bot.commands.cash_cmd import _refusal
+    from tools.action_model import cli_proposer
+
+    who = cli_proposer()
+    refused = _refusal(deps.settings, who)
+    if refused:
+        reason = refused.removesuffix(" Nothing was written.")
+        print(f"arbot: lines imported but none applied automatically: {reason}", file=sys.stderr)
+        return []
+    slack_user = deps.settings.cli_slack_user(who.removeprefix("cli:"))
+    auto = auto_apply(deps, new_ids, on_behalf=who, slack_user=slack_user)
+    if auto:
+        print(f"{len(auto)} line(s) applied by ARBOT_CASH_AUTO_APPLY_CONFIDENCE")
+    return auto

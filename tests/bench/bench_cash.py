@@ -14,7 +14,12 @@ bank fees deducted from 10%; references spelled "INV-C000123-004", "c000123-004"
 upper case without the legal suffix, with a typo, or a treasury or parent name unrelated to
 the customer's; 5% unrelated credits (interest, refunds); 3% from another firm whose name
 shares one word with a customer's ("ACME PLUMBING SERVICES" beside "Acme Corporation"),
-paying exactly one of that customer's open amounts with no reference: none is theirs. Two
+paying exactly one of that customer's open amounts with no reference: none is theirs. And
+the traps a matcher that trusts one signal falls into: partial payments (4%, and 2% from a
+treasury payer), a second payment of an invoice paid lately (2%; right is the customer with
+no invoice, the money unapplied cash), a reference quoting another real invoice's number
+instead of the one paid (3%), a typo that swaps a digit (possibly into another real number),
+and half the unrelated credits for exactly some open invoice's amount. Two
 statements are read: the first on an empty alias table, the second after the people applying
 the first taught the payer names (what approving a match does). `--big` works on a scratch
 copy of the shared ledger, never on the cache itself. Under each statement's figures, the
@@ -38,12 +43,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from db import bank as bank_db
 from db.customers import customer_names
 from db.demo import write_demo_csvs
 from db.engine import make_engine, transaction, upgrade
 from db.invoices import OpenInvoiceRow, open_invoices
+from db.models import Invoice
 from tests.bench.big_ledger import BENCH_DIR, PG_SCHEMA, PG_URL, big_ledger_url
 from tests.cash.statements import Line, csv_text
 from tools.bank_import import import_statements
@@ -56,6 +63,13 @@ from tools.money import format_major
 from tools.settings import Settings
 
 AS_OF = date(2026, 11, 23)
+
+
+@dataclass(frozen=True)
+class Settled:
+    number: str
+    currency: str
+    total_minor: int
 
 
 @dataclass(frozen=True)
@@ -115,6 +129,20 @@ def _typo(rnd: random.Random, text: str) -> str:
     return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
 
 
+def _digit(rnd: random.Random, number: str) -> str:
+    """One digit written wrong, as a person copying a number does: "C000218" -> "C000219"."""
+    spots = [i for i, ch in enumerate(number) if ch.isdigit()]
+    i = rnd.choice(spots[-3:]) if spots else 0
+    if not spots:
+        return number
+    return number[:i] + str((int(number[i]) + rnd.randrange(1, 10)) % 10) + number[i + 1 :]
+
+
+def _partial(rnd: random.Random, total: int) -> int:
+    """A part of an invoice paid now, the rest later: a third to four fifths, odd cents."""
+    return max(1, int(total * rnd.uniform(0.3, 0.8)))
+
+
 def _payer_style(rnd: random.Random, name: str) -> tuple[str, str]:
     """A customer's payer name as its bank writes it, and the kind of mess."""
     roll = rnd.random()
@@ -148,8 +176,10 @@ def _reference(rnd: random.Random, numbers: list[str]) -> tuple[str, str]:
         return "PAYMENT FOR INVOICES " + "/".join(numbers), "words"
     if roll < 0.72:
         return " ".join(numbers)[: rnd.randrange(6, 12)], "truncated"  # cut off by the bank
-    if roll < 0.77:
+    if roll < 0.75:
         return _typo(rnd, numbers[0]), "typo"
+    if roll < 0.78:
+        return _digit(rnd, numbers[0]), "digit-typo"
     if roll < 0.85:
         return rnd.choice(["THANK YOU", "PAYMENT", "AP RUN 2026-11", ""]), "no-number"
     return "", "missing"
@@ -163,22 +193,69 @@ def statement(
     lines: int,
     booked: date,
     prefix: str,
+    settled: dict[int, list[Settled]] | None = None,
 ) -> tuple[list[Line], dict[str, Truth]]:
     out: list[Line] = []
     truth: dict[str, Truth] = {}
     customers = [c for c, rows in by_customer.items() if rows]
+    numbers_all = [r.number or r.external_id for rows in by_customer.values() for r in rows]
     for n in range(lines):
         ref = f"{prefix}{n:06d}"
         if rnd.random() < 0.05 or not customers:
-            amount = f"{rnd.randrange(1, 90000) / 100:.2f}"
-            text = rnd.choice(["INTEREST NOV", "REFUND VENDOR 4411", "FX ADJ", "CASHBACK"])
-            out.append(
-                Line(ref, booked, amount, payer=rnd.choice(["", "OUR BANK"]), remittance=text)
-            )
-            truth[ref] = Truth(None, frozenset(), "unrelated")
+            if customers and rnd.random() < 0.5:  # an amount some open invoice has, by chance
+                hit = rnd.choice(by_customer[rnd.choice(customers)])
+                amount, kind = format_major(hit.open_minor, hit.currency), "unrelated=amount"
+            else:
+                amount, kind = f"{rnd.randrange(1, 90000) / 100:.2f}", "unrelated"
+            text = rnd.choice(["INTEREST NOV", "REFUND VENDOR 4411", "FX ADJ", "CASHBACK", ""])
+            payer = rnd.choice(["", "OUR BANK", "STAPLES REFUNDS", "AMEX SETTLEMENT"])
+            out.append(Line(ref, booked, amount, payer=payer, remittance=text))
+            truth[ref] = Truth(None, frozenset(), kind)
             continue
         cid = rnd.choice(customers)
         pool = by_customer[cid]
+        trap = rnd.random()
+        paid_before = (settled or {}).get(cid, [])
+        if trap < 0.02 and paid_before:  # the customer pays an invoice already paid, again
+            again = rnd.choice(paid_before)
+            payer, payer_kind = payers[cid]
+            out.append(
+                Line(
+                    ref,
+                    booked,
+                    format_major(again.total_minor, again.currency),
+                    currency=again.currency,
+                    payer=payer,
+                    remittance=rnd.choice([again.number, ""]),
+                )
+            )
+            truth[ref] = Truth(names[cid][0], frozenset(), f"payer={payer_kind} duplicate")
+            continue
+        if trap < 0.08:  # part of one invoice; from a treasury a third of the time
+            inv = pool.pop(rnd.randrange(len(pool)))
+            if not pool:
+                customers.remove(cid)
+            treasury = trap >= 0.06
+            payer, payer_kind = (
+                (f"CONTOSO TREASURY {rnd.randrange(100, 999)}", "treasury")
+                if treasury
+                else payers[cid]
+            )
+            remittance, ref_kind = _reference(rnd, [inv.number or inv.external_id])
+            out.append(
+                Line(
+                    ref,
+                    booked,
+                    format_major(_partial(rnd, inv.open_minor), inv.currency),
+                    currency=inv.currency,
+                    payer=payer,
+                    remittance=remittance,
+                )
+            )
+            kind = f"payer={payer_kind} ref={ref_kind} partial"
+            truth[ref] = Truth(names[cid][0], frozenset({inv.external_id}), kind)
+            continue
+        quote_other = trap < 0.11
         if rnd.random() < 0.03:
             word = names[cid][1].split()[0].upper()
             trade = rnd.choice(["PLUMBING SERVICES", "DENTAL CARE", "AUTO REPAIRS", "BAKERY"])
@@ -199,6 +276,8 @@ def statement(
         numbers = [r.number or r.external_id for r in picked]
         payer, payer_kind = payers[cid]
         remittance, ref_kind = _reference(rnd, numbers)
+        if quote_other:  # the number of another real invoice, not the one paid
+            remittance, ref_kind = rnd.choice(numbers_all), "other-invoice"
         out.append(
             Line(
                 ref,
@@ -255,6 +334,19 @@ def _misses(mine: list[TxnOut], truth: dict[str, Truth], verbose: bool) -> None:
         print(f"  {n:4d}  {kind}")
 
 
+def _settled(session: Session, since: datetime) -> dict[int, list[Settled]]:
+    """Each customer's invoices paid in full since `since`: what a duplicate payment pays."""
+    query = sa.select(
+        Invoice.customer_id, Invoice.number, Invoice.external_id, Invoice.currency,
+        Invoice.total_minor,
+    ).where(Invoice.settled_at >= since, Invoice.voided_at.is_(None),
+            Invoice.written_off_at.is_(None))  # fmt: skip
+    out: dict[int, list[Settled]] = {}
+    for cid, number, ext, currency, total in session.execute(query):
+        out.setdefault(cid, []).append(Settled(number or ext, currency, total))
+    return out
+
+
 def _teach(deps: ToolDeps, lines: Iterable[Line], truth: dict[str, Truth]) -> None:
     """What approving the first statement's receipts teaches: each payer name's customer."""
     with transaction(deps.sessions) as session:
@@ -286,6 +378,7 @@ def _run(args: argparse.Namespace) -> None:
         with deps.sessions() as session:
             rows = open_invoices(session, day_cut(AS_OF, deps.settings.tz))
             names = {c.id: (c.external_id, c.name) for c in customer_names(session)}
+            settled = _settled(session, day_cut(AS_OF - timedelta(days=60), deps.settings.tz))
         by_customer: dict[int, list[OpenInvoiceRow]] = {}
         for r in rows:
             by_customer.setdefault(r.customer_id, []).append(r)
@@ -296,7 +389,7 @@ def _run(args: argparse.Namespace) -> None:
             ("second", AS_OF - timedelta(days=2)),
         ):
             lines, truth = statement(
-                rnd, by_customer, names, payers, args.lines, booked, month[0].upper()
+                rnd, by_customer, names, payers, args.lines, booked, month[0].upper(), settled
             )
             path = workdir / f"{month}.csv"
             path.write_text(csv_text(lines))

@@ -81,6 +81,11 @@ def test_an_amount_in_another_currency_or_unreadable_is_not_dropped(
 ) -> None:
     euros = arbot(capsys, "ask", "match the EUR 12.400,00 wire from Acme")
     assert "No bank receipt waiting to be applied matches EUR 12,400 from acme." in euros.out
+    for typed in ("€12.400,00", "€12,400"):
+        sign = arbot(capsys, "ask", f"match the {typed} wire from Acme")
+        assert "No bank receipt waiting to be applied matches EUR 12,400 from acme." in sign.out
+    pounds = arbot(capsys, "ask", "match the £12,400 wire from Acme")
+    assert "matches GBP 12,400 from acme" in pounds.out, pounds.out
     unsure = arbot(capsys, "ask", "match the 12.400 wire from Acme")
     assert "'12.400' could be 12.4 or 12400" in unsure.out, unsure.out
     assert "receipt(s) waiting" not in unsure.out

@@ -218,4 +218,10 @@ def test_a_misspelt_invoice_number_with_its_exact_amount(
     out = _one(_match(tmp_path, capsys, lines, **_with(long)))
     assert out["suggestion"]["allocations"] == [{"invoice_id": "C000218-010", "amount": "405.71"}]
     assert "reference is its number misspelt" in out["suggestion"]["reasons"]
+    # A one-character slip can also be another real number: without a payer naming the
+    # customer a person looks first; with it, sure.
+    assert out["suggestion"]["confidence"] < 0.9
+    named = [Line("W2", D, "405.71", payer="Globex Industries", remittance="INV-C000218-100")]
+    out = _one(_match(tmp_path / "b", capsys, named, **_with(long)))
+    assert out["suggestion"]["allocations"] == [{"invoice_id": "C000218-010", "amount": "405.71"}]
     assert out["suggestion"]["confidence"] >= 0.9
