@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from bot import lookahead_words as ahead
+from bot import reconcile_words
 from bot.dates import find_as_of
 from bot.question_text import VOCAB_SET, normalize, strip_markup
 
@@ -139,23 +140,6 @@ UNAPPLIED = _re(
     r"\b(unapplied|unallocated|unmatched|unreconciled)\b|\bcash on account\b|"
     r"\bpayments? (not|without) (applied|matched|an invoice)|\bon[- ]account (cash|payments?)\b"
 )
-# "does Stripe match QuickBooks?", "reconcile the books", "are stripe and qbo in balance?"
-SOURCE_NAMES = {"stripe": "stripe", "quickbooks": "quickbooks", "quickbook": "quickbooks",
-                "qbo": "quickbooks", "xero": "xero", "csv": "csv"}  # fmt: skip
-_SOURCE = r"\b(" + "|".join(SOURCE_NAMES) + r")\b"
-RECONCILE = _re(r"(?<!un)\breconcil\w*|\bin balance\b")
-AGREE = _re(r"\b(match(es)?|agree|differ\w*|discrepanc\w*|the same|line up|tie out)\b")
-
-
-def _reconcile(text: str, as_of: date | None) -> Intent | None:
-    """A comparison of sources; those it names (two or more), else every source."""
-    named = list(dict.fromkeys(SOURCE_NAMES[m] for m in re.findall(_SOURCE, text)))
-    if not (RECONCILE.search(text) or (named and AGREE.search(text))):
-        return None
-    sources = named if len(named) >= 2 else None
-    return Intent(tool="reconcile", topic="reconcile", as_of=as_of, sources=sources)
-
-
 BEST_DSO = _re(r"\bbest[- ]?(possible )?dso\b|\bbpdso\b")
 DSO = _re(
     r"\bdso\b|\bdays (of )?sales outstanding\b|\bdays to (collect|get paid)\b|"
@@ -366,9 +350,9 @@ def match(
     as_of, rest = find_as_of(text, today)
     if not rest:
         return None
-    reconciling = _reconcile(rest, as_of)
-    if reconciling is not None:
-        return reconciling
+    reconciling, sources = reconcile_words.compared(rest)
+    if reconciling:
+        return Intent(tool="reconcile", topic="reconcile", as_of=as_of, sources=sources)
     if DISPUTES.search(rest):
         return Intent(tool="open_disputes", topic="disputes", as_of=as_of)
     credit, forecast = ahead.CREDIT_LIMIT.search(rest), ahead.FORECAST.search(rest)
