@@ -131,7 +131,7 @@ class ReceiptSearch(BaseModel):
 
 def find_receipts(deps: ToolDeps, args: FindReceiptsInput) -> ReceiptSearch:
     """Bank credits not applied yet that fit the amount and payer, with their suggestions."""
-    wanted = _amount(args.amount)
+    wanted = amount_of(args.amount)
     payer = normalize(args.payer or "")
     found = []
     for line in shown_lines(deps):
@@ -144,10 +144,12 @@ def find_receipts(deps: ToolDeps, args: FindReceiptsInput) -> ReceiptSearch:
     return ReceiptSearch(amount=args.amount, payer=args.payer, lines=found)
 
 
-def _amount(text: str | None) -> Decimal | None:
+def amount_of(text: str | None) -> Decimal | None:
+    """The amount a person typed ("12,400", "12400.00"); None when it is not a number."""
     if not text:
         return None
     try:
-        return Decimal(text.replace(",", "").strip())
+        value = Decimal(text.replace(",", "").strip())
     except InvalidOperation:
         return None
+    return value if value.is_finite() else None

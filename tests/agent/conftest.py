@@ -106,7 +106,7 @@ def make_deps(tmp_path: Path, fake_llm: FakeOpenAI) -> Iterator[MakeDeps]:
 
 @pytest.fixture
 def agent(make_deps: MakeDeps) -> Agent:
-    return Agent(make_deps(), help_text=lambda: "Try: AR now, aging, DSO, top overdue.")
+    return Agent(make_deps())
 
 
 SLACK_SECRET = "agent-test-secret"

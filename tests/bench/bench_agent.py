@@ -76,7 +76,7 @@ def ledger(tmp: Path, customers: int, fake: FakeOpenAI) -> Agent:
     import_directory(deps.engine, tmp / f"csv{customers}", tz=settings.tz)
     with deps.engine.begin() as conn:  # planner statistics, as after any large import
         conn.exec_driver_sql("ANALYZE")
-    return Agent(deps, help_text=lambda: "help")
+    return Agent(deps)
 
 
 def pct(values: list[float], p: float) -> float:

@@ -79,7 +79,7 @@ def demo_agent(tmp: Path, customers: int, as_of: date) -> Agent:
     deps = connect(settings)
     write_demo_csvs(tmp / "csv", customers=customers, as_of=as_of)
     import_directory(deps.engine, tmp / "csv", tz=settings.tz)
-    return Agent(deps, help_text=help_text)
+    return Agent(deps)
 
 
 def pct(values: list[float], p: float) -> float:
