@@ -16,8 +16,9 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from db.customers import segments
+from db.customers import CustomerName, segments
 from db.invoices import find_invoices
+from db.models import Customer
 from tools.action_model import ActionInfo
 from tools.customer_detail import CustomerDetail
 from tools.customer_lookup import Named, named_in, resolve_customer
@@ -65,6 +66,14 @@ def asked(deps: ToolDeps, question: str) -> Asked:
         invoices = [
             i for ref in refs if len(found := find_invoices(session, ref)) == 1 for i in found
         ]
+        # A named invoice names its customer too: "INV-G3?" is answered with Globex Corp.
+        have = {n.id for n in named.customers}
+        owners = [
+            CustomerName(c.id, c.name, c.external_id)
+            for cid in dict.fromkeys(i.customer_id for i in invoices)
+            if cid not in have and (c := session.get(Customer, cid)) is not None
+        ]
+        named = Named([*named.customers, *owners], named.segments)
     return Asked(
         named,
         About(

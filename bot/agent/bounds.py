@@ -186,24 +186,37 @@ class Bounds(AgentMiddleware):
                 overrides["model"] = self.without_retries
         try:
             response = handler(request.override(**overrides) if overrides else request)
-        except openai.APIStatusError as exc:
-            if overrides.get("tool_choice") != "required" or exc.status_code not in _REFUSED_CHOICE:
+        except (openai.APIStatusError, openai.APIConnectionError) as exc:
+            if overrides.get("tool_choice") != "required":
                 raise
-            # Switched before the retry: a slow "auto" answer that times out still tells us
-            # "required" was refused. A server error on "auto" too means the server is failing.
-            log.warning(
-                "event=llm_tool_choice_required_refused status=%d using=auto", exc.status_code
-            )
-            self.first_choice.refused(exc.status_code)
-            overrides["tool_choice"] = "auto"
-            overrides.pop("model", None)  # "auto" gets the client's retries again
-            try:
-                response = handler(request.override(**overrides))
-            except openai.APIStatusError:
-                self.first_choice.auto_failed()
-                raise
-            self.first_choice.answered("auto")
-            return _counted(response)
+            return self._after_required_failed(request, overrides, exc, handler)
         if calls == 0 and "tool_choice" in overrides:
             self.first_choice.answered(overrides["tool_choice"])
+        return _counted(response)
+
+    def _after_required_failed(
+        self,
+        request: ModelRequest,
+        overrides: dict[str, Any],
+        exc: openai.APIStatusError | openai.APIConnectionError,
+        handler: Callable[[ModelRequest], ModelResponse],
+    ) -> ModelResponse:
+        """The "required" call failed, with no retry yet: a refusal (400/422/500) is asked
+        again with "auto" at once; anything else (429, a timeout) is asked again as it was,
+        now with the client's retries."""
+        overrides.pop("model", None)
+        status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
+        if status not in _REFUSED_CHOICE:
+            return _counted(handler(request.override(**overrides)))
+        # Switched before the retry: a slow "auto" answer that times out still tells us
+        # "required" was refused. A server error on "auto" too means the server is failing.
+        log.warning("event=llm_tool_choice_required_refused status=%s using=auto", status)
+        self.first_choice.refused(status or 500)
+        overrides["tool_choice"] = "auto"
+        try:
+            response = handler(request.override(**overrides))
+        except openai.APIStatusError:
+            self.first_choice.auto_failed()
+            raise
+        self.first_choice.answered("auto")
         return _counted(response)
