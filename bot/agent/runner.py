@@ -93,7 +93,9 @@ def answer_of(shown: list[Found]) -> BaseModel:
     """One result as the fast path would post it; several one after another. A proposal is
     our sentence about it: its card is posted on its own."""
     parts = [
-        substitute.proposal_note(f.result) if isinstance(f.result, ActionInfo) else f.result
+        substitute.proposal_note(f.result, one_invoice=bool(f.args.get("invoice")))
+        if isinstance(f.result, ActionInfo)
+        else f.result
         for f in shown
     ]
     return parts[0] if len(parts) == 1 else Combined(parts=parts)

@@ -55,14 +55,15 @@ def unavailable() -> Combined:
     return Combined(lead=UNAVAILABLE, parts=[Help()])
 
 
-def proposal_note(a: ActionInfo) -> Note:
-    """Our own words about a proposal of this question: it waits for a person."""
+def proposal_note(a: ActionInfo, *, one_invoice: bool = True) -> Note:
+    """Our own words about a proposal of this question: it waits for a person (a reminder of
+    every overdue invoice, `one_invoice` False, names none)."""
     items = a.payload.get("invoices") or [a.payload.get("invoice") or {}]
     labels = ", ".join(str(i["label"]) for i in items if isinstance(i, dict) and i.get("label"))
     customer = str(a.payload.get("customer_name") or "the customer")
     waiting = "confirmation" if a.kind in RECORD_KINDS else "approval"
     if a.kind == "dunning_email":
-        about = f" about {labels}" if labels and a.invoice_id is not None else ""
+        about = f" about {labels}" if labels and one_invoice else ""
         return Note(text=f"A reminder to {customer}{about} is waiting for {waiting}.")
     kind = _KIND_LABEL.get(a.kind, a.kind.replace("_", " "))
     return Note(text=f"The {kind} proposal for {labels or customer} is awaiting {waiting}.")
