@@ -2,9 +2,10 @@
 
 100 scripted questions go through the real Agent (LangChain graph, real ChatOpenAI client,
 real tools on a SQLite demo ledger) to the fake OpenAI server, which answers each with one
-tool call and then an answer quoting the tool's figures. Overhead = wall time of `ask` minus
-the time spent inside the fake server, so it is the bot's own cost: graph, HTTP client, tools
-and their SQL, grounding, memory and usage writes. Tokens are the prompt tokens the fake
+tool call; the turn ends there and the answer is the ledger's rendering of the result.
+Overhead = wall time of `ask` minus the time spent inside the fake server, so it is the bot's
+own cost: graph, HTTP client, tools and their SQL, relevance lookups, rendering, memory and
+usage writes. Tokens are the prompt tokens the fake
 counted on what the client sent (~4 characters a token); the target is flat in ledger size.
 
 Run: .venv/bin/python tests/bench/bench_agent.py [--questions 100] [--sizes 10,100,1000]
