@@ -230,6 +230,19 @@ def scope_of(session: Session, customer: str | None, segment: str | None) -> Sco
     return Scope(ids, label, found)
 
 
+def _by_whole_name(found: list[CustomerName], said: str) -> list[CustomerName]:
+    """Of names alike once their suffixes are set aside ("Acme Inc", "Acme GmbH"), those the
+    text spells out whole; all of them when it spells out none ("Acme")."""
+    groups: dict[str, list[CustomerName]] = {}
+    for c in found:
+        groups.setdefault(normalize(c.name), []).append(c)
+    out: list[CustomerName] = []
+    for alike in groups.values():
+        whole = [c for c in alike if f" {' '.join(_WORDS.findall(c.name.casefold()))} " in said]
+        out += whole if len(alike) > 1 and whole else alike
+    return out
+
+
 class Named(NamedTuple):
     """The customers and segments a sentence names by their words."""
 
@@ -244,7 +257,7 @@ def named_in(session: Session, text: str) -> Named:
 
     Where one name's words lie inside another's that `text` also holds ("Umbrella Ltd" in
     "Umbrella Ltd Holdings"), only the longer is named there: a name counts where it is not
-    part of a longer one."""
+    part of a longer one. Of names alike but for their suffix, the one spelt out whole wins."""
     words = f" {normalize(text)} "
     spans: dict[int, list[tuple[int, int]]] = {}
     by_id: dict[int, CustomerName] = {}
@@ -262,6 +275,8 @@ def named_in(session: Session, text: str) -> Named:
         )
 
     customers = [by_id[cid] for cid, ss in spans.items() if any(not inside(s, cid) for s in ss)]
+    said_whole = f" {' '.join(_WORDS.findall(text.casefold().replace(chr(39) + 's', '')))} "
+    customers = _by_whole_name(customers, said_whole)
     said = [
         s
         for s in segments(session)

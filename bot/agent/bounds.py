@@ -20,6 +20,7 @@ that cannot succeed (which, with a short timeout or a retry budget spent, ended 
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -114,6 +115,19 @@ class FirstChoice:
                 self._choice = self._initial
 
 
+def _call_keys(message: AIMessage) -> set[str]:
+    return {
+        json.dumps([c["name"], c["args"]], sort_keys=True, default=str) for c in message.tool_calls
+    }
+
+
+def _repeated(messages: list[Any]) -> bool:
+    """True when every call of the last model reply was made before in this conversation."""
+    *earlier, last = messages
+    before = set().union(*(_call_keys(m) for m in earlier if isinstance(m, AIMessage)))
+    return _call_keys(last) <= before
+
+
 def round_worked(messages: list[Any]) -> bool:
     """True when the last round of tool calls all came back with a result (not an error)."""
     tail = []
@@ -162,12 +176,22 @@ class Bounds(AgentMiddleware):
             return {"jump_to": "end", "messages": [limit_message("tokens")]}
         return None
 
-    @hook_config(can_jump_to=["end"])
+    @hook_config(can_jump_to=["end", "model"])
     def after_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
         calls, _tokens = _spent(state["messages"])
         last = state["messages"][-1]
-        if calls > self.max_rounds and isinstance(last, AIMessage) and last.tool_calls:
+        if not isinstance(last, AIMessage):
+            return None
+        if calls > self.max_rounds and (last.tool_calls or last.invalid_tool_calls):
             return {"jump_to": "end", "messages": [limit_message("rounds")]}
+        if last.tool_calls and _repeated(state["messages"]):
+            # The same calls again after they failed: another round would only fail again.
+            return {"jump_to": "end", "messages": [limit_message("repeated")]}
+        if last.invalid_tool_calls and not last.tool_calls:
+            # Calls whose arguments were not JSON: the model is asked again, the errors
+            # (added by the agent before the next model call) in front of it.
+            log.warning("event=agent_invalid_tool_calls count=%d", len(last.invalid_tool_calls))
+            return {"jump_to": "model"}
         return None
 
     def wrap_model_call(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
 from bot.agent import Agent, agent_fallback
 from tests.agent.conftest import AS_OF, MakeDeps, ledger_rendering
-from tests.fakes.openai_api import FakeOpenAI, call, error, say, stall
+from tests.fakes.openai_api import FakeOpenAI, Reply, call, error, say, stall
 
 HELP = "Here is what I can answer right away:"
 
@@ -60,9 +61,15 @@ def test_a_segment_not_on_record_goes_back_to_the_model_not_into_a_title(
     assert "pay them now" not in reply.text and "wire it" not in reply.text
 
 
+def _nobody(body: dict[str, Any]) -> Reply:
+    """A model calling for a customer who does not exist, a new spelling each round."""
+    rounds = sum(m["role"] == "tool" for m in body["messages"])
+    return call("aging", as_of="2025-06-30", customer=f"Nobody {rounds}")
+
+
 def test_round_limit_stops_a_looping_model(make_deps: MakeDeps, fake_llm: FakeOpenAI) -> None:
     agent = Agent(make_deps(llm_max_rounds=3))
-    fake_llm.responder = lambda body: call("aging", as_of="2025-06-30", customer="Nobody")
+    fake_llm.responder = _nobody
     reply = agent.ask("loop forever", user="U1", today=AS_OF)
 
     assert reply.outcome == "limit"
@@ -72,9 +79,16 @@ def test_round_limit_stops_a_looping_model(make_deps: MakeDeps, fake_llm: FakeOp
     assert HELP in reply.text  # nothing about the question was found: the help
 
 
+def test_the_same_failing_call_again_ends_the_turn(agent: Agent, fake_llm: FakeOpenAI) -> None:
+    fake_llm.responder = lambda body: call("aging", as_of="2025-06-30", customer="Nobody")
+    reply = agent.ask("how old is Globex Corp's debt?", user="U1", today=AS_OF)
+    assert reply.outcome == "limit" and len(fake_llm.requests) == 2
+    assert "Globex Corp owes USD 12,000.00" in reply.text  # the customer it names
+
+
 def test_token_budget_stops_the_turn(make_deps: MakeDeps, fake_llm: FakeOpenAI) -> None:
     agent = Agent(make_deps(llm_max_tokens=500))
-    fake_llm.responder = lambda body: call("aging", as_of="2025-06-30", customer="Nobody")
+    fake_llm.responder = _nobody
     reply = agent.ask("loop forever", user="U1", today=AS_OF)
     assert reply.outcome == "limit"
     assert len(fake_llm.requests) == 1

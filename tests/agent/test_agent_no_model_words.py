@@ -164,6 +164,20 @@ def test_a_name_inside_a_longer_name_is_not_the_customer_asked_about(
     assert (reply.outcome, reply.text) == ("no_tool", agent_lead(expected.text))
 
 
+def test_of_names_alike_but_for_the_suffix_the_one_spelt_out_is_asked_about(
+    make_deps: MakeDeps, fake_llm: FakeOpenAI, tmp_path: Path
+) -> None:
+    deps = make_deps(load=False)
+    load_ledger(deps, tmp_path / "gmbh", globex_name="Umbrella GmbH")
+    agent = Agent(deps)
+    fake_llm.push(say("Umbrella is fine."), say("Umbrella is fine."))
+    one = agent.ask("Is Umbrella GmbH a risk?", user="U1", today=AS_OF)
+    expected = fast_path(deps, "Umbrella GmbH balance as of 2025-06-30")
+    assert one.text == agent_lead(expected.text)
+    both = agent.ask("Is Umbrella a risk?", user="U1", today=AS_OF)
+    assert "It names several customers; pick one:" in both.text
+
+
 def test_an_invoice_is_told_from_one_whose_number_starts_alike(
     agent: Agent, fake_llm: FakeOpenAI
 ) -> None:

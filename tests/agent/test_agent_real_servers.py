@@ -179,3 +179,17 @@ def test_a_date_in_the_year_1052_comes_back_to_the_model_as_a_validation_message
     assert reply.text == ledger_rendering(
         agent.deps, "customer_balance", customer="Initech", as_of="2025-06-30"
     )
+
+
+def test_a_call_whose_arguments_are_cut_off_goes_back_to_the_model(
+    agent: Agent, fake_llm: FakeOpenAI
+) -> None:
+    """Small models cut their JSON short; that is a bad call to fix, not an empty answer."""
+    fake_llm.push(call("customer_balance", '{"customer": "Initech", '), INITECH)
+    reply = agent.ask("what does Initech owe?", user="U1", today=AS_OF)
+    [refused] = fake_llm.tool_results(1)
+    assert "arguments were malformed or truncated" in refused
+    assert reply.outcome == "answered"
+    assert reply.text == ledger_rendering(
+        agent.deps, "customer_balance", customer="Initech", as_of="2025-06-30"
+    )
