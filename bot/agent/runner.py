@@ -10,14 +10,18 @@ writes is ever posted. What the person gets is always one of (`Outcome`):
   arguments counts once), and only those about what the question names when it names
   customers, invoices or segments (`about`: by id, never by how a name reads). A proposal is
   reported in our fixed words (its approval card is posted beside the answer);
-* "no_tool": no tool result about the question (the model answered in prose, called nothing,
-  or asked about someone else): the deterministic answer for what the question names, or the
-  help, under one line saying the assistant could not answer it itself (`substitute`);
+* "no_tool": no tool result about the question (the model answered in prose or with an empty
+  message, called nothing, or asked about someone else): the deterministic answer for what
+  the question names, or the help, under one line saying the assistant could not answer it
+  itself (`substitute`). An empty message is the model choosing to write and writing nothing
+  (llama-cpp-python's "auto" does so at temperature 0, every time for the same question),
+  not a failing server: asking again would get the same, calling the server unavailable
+  would be wrong;
 * "small_talk": a greeting and the help, without asking the model;
 * "limit": the round or token limit ended the loop; the results so far about the question,
   else the deterministic answer;
 * "unavailable" plus the help: the model could not be reached after the client's retries,
-  or answered with an empty or malformed message.
+  or answered with a malformed message.
 """
 
 from __future__ import annotations
@@ -185,12 +189,10 @@ class Agent:
         limited = isinstance(last, AIMessage) and (
             last.name == LIMIT_MARKER or bool(last.tool_calls)
         )
-        empty = isinstance(last, AIMessage) and not limited and not last.text.strip()
+        if isinstance(last, AIMessage) and not limited and not last.text.strip():
+            log.warning("event=agent_empty_reply")  # a model declining to call a tool
         if shown:
             reply = self._reply("limit" if limited else "answered", answer_of(shown))
-        elif empty and not found:
-            log.warning("event=agent_empty_reply")
-            reply = self._reply("unavailable", substitute.unavailable())
         else:
             log.warning("event=agent_no_tool_answer results=%d limited=%s", len(found), limited)
             tool, answer = substitute.substitute(self.deps, question, asked.named, as_of)

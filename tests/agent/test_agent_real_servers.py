@@ -19,7 +19,6 @@ from tests.agent.conftest import (
     MakeDeps,
     SlackBot,
     agent_lead,
-    ask_in_slack,
     fast_path,
     ledger_rendering,
     posted_answer,
@@ -95,12 +94,17 @@ def test_a_repeated_paragraph_beside_a_call_is_not_posted(
     assert "model customer" not in post.all_text
 
 
-def test_an_empty_message_falls_back_like_a_server_error(
-    slack_bot: SlackBot, fake_llm: FakeOpenAI
+def test_an_empty_message_gets_the_answer_for_what_the_question_names(
+    slack_bot: SlackBot, fake_llm: FakeOpenAI, tmp_path: Path
 ) -> None:
+    """llama-cpp-python refusing "required", then on "auto" choosing to write a message and
+    writing nothing: the ledger's answer, not "unavailable" (the server works)."""
+    fake_llm.refused_tool_choices = {"required"}
     fake_llm.push(say(""))
-    posted = ask_in_slack(slack_bot, "what is our DSO trend for enterprise accounts?")
-    assert posted.startswith("The assistant is unavailable right now")
+    post = posted_answer(slack_bot, "Is Globex Corp a collection risk, and what should we do?")
+    expected = fast_path(slack_ledger(tmp_path), "Globex Corp balance")
+    assert post.params["text"] == escape(agent_lead(expected.text))
+    assert [r.get("tool_choice") for r in fake_llm.requests] == ["required", "auto"]
 
 
 def test_a_malformed_reply_falls_back_like_a_server_error(
