@@ -161,11 +161,15 @@ class Bounds(AgentMiddleware):
         first_choice: str = "required",
         *,
         without_retries: BaseChatModel | None = None,
+        one_retry_less: BaseChatModel | None = None,
     ) -> None:
         super().__init__()
         self.max_rounds, self.max_tokens = max_rounds, max_tokens
         self.first_choice = FirstChoice(first_choice)
         self.without_retries = without_retries  # the same model, for the "required" call
+        # The same model with one client retry less, for asking a failed "required" again: the
+        # call is tried as often as any other. None when the client makes no retries.
+        self.one_retry_less = one_retry_less
 
     @hook_config(can_jump_to=["end"])
     def before_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
@@ -227,10 +231,13 @@ class Bounds(AgentMiddleware):
     ) -> ModelResponse:
         """The "required" call failed, with no retry yet: a refusal (400/422/500) is asked
         again with "auto" at once; anything else (429, a timeout) is asked again as it was,
-        now with the client's retries."""
+        with the client's retries left (none: the error stands)."""
         overrides.pop("model", None)
         status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
         if status not in _REFUSED_CHOICE:
+            if self.without_retries is None or self.one_retry_less is None:
+                raise exc
+            overrides["model"] = self.one_retry_less
             return _counted(handler(request.override(**overrides)))
         # Switched before the retry: a slow "auto" answer that times out still tells us
         # "required" was refused. A server error on "auto" too means the server is failing.

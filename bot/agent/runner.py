@@ -117,6 +117,9 @@ class Agent:
             s.llm_max_tokens,
             s.llm_tool_choice,
             without_retries=chat_model(s, retries=0),
+            one_retry_less=chat_model(s, retries=s.llm_max_retries - 1)
+            if s.llm_max_retries
+            else None,
         )
         self.graph: Any = create_agent(
             self.llm,

@@ -122,6 +122,7 @@ def test_timeout_falls_back(make_deps: MakeDeps, fake_llm: FakeOpenAI) -> None:
     reply = agent.ask("anything odd this week?", user="U1", today=AS_OF)
     assert reply.outcome == "unavailable"
     assert HELP in reply.text
+    assert len(fake_llm.requests) == 1  # no retries set: a timeout is not asked again
 
 
 def test_without_a_key_the_agent_is_off_and_says_so_once(

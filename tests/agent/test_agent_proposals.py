@@ -36,7 +36,7 @@ def answer_beside_cards(bot: SlackBot, question: str, cards: int = 1) -> str:
     """The agent's answer, posted next to the approval cards of what it proposed."""
     sender, fake_slack = bot
     assert sender.event(message_event(question, user=SLACK_FINANCE, channel=SLACK_DM))[0] == 200
-    posts = fake_slack.wait_for("chat.postMessage", count=cards + 1)
+    posts = fake_slack.wait_for("chat.postMessage", count=cards + 1, timeout=30)
     [answer] = [p.all_text for p in posts if "Action #" not in p.all_text]
     return answer
 
