@@ -278,6 +278,19 @@ def scope_of(session: Session, customer: str | None, segment: str | None) -> Sco
     return Scope(ids, label, found)
 
 
+def _by_whole_name(found: list[CustomerName], said: str) -> list[CustomerName]:
+    """Of names alike once their suffixes are set aside ("Acme Inc", "Acme GmbH"), those the
+    text spells out whole; all of them when it spells out none ("Acme")."""
+    groups: dict[str, list[CustomerName]] = {}
+    for c in found:
+        groups.setdefault(normalize(c.name), []).append(c)
+    out: list[CustomerName] = []
+    for alike in groups.values():
+        whole = [c for c in alike if f" {' '.join(_WORDS.findall(c.name.casefold()))} " in said]
+        out += whole if len(alike) > 1 and whole else alike
+    return out
+
+
 class Named(NamedTuple):
     """The customers and segments a sentence names by their words."""
 
@@ -288,16 +301,33 @@ class Named(NamedTuple):
 def named_in(session: Session, text: str) -> Named:
     """Every customer whose name (suffixes aside: "Zorg" for "Zorg LLC") and every segment
     ("enterprise", "mid-market") the words of `text` contain; for answering a question that
-    names one without having to guess where the name starts."""
+    names one without having to guess where the name starts.
+
+    Where one name's words lie inside another's that `text` also holds ("Umbrella Ltd" in
+    "Umbrella Ltd Holdings"), only the longer is named there: a name counts where it is not
+    part of a longer one. Of names alike but for their suffix, the one spelt out whole wins."""
     words = f" {normalize(text)} "
-    found = [
-        c
-        for c in customer_names(session)
-        if len(key := normalize(c.name)) >= 3 and f" {key} " in words
-    ]
+    spans: dict[int, list[tuple[int, int]]] = {}
+    by_id: dict[int, CustomerName] = {}
+    for c in customer_names(session):
+        if len(key := normalize(c.name)) >= 3 and f" {key} " in words:
+            found = re.finditer(rf"(?<= ){re.escape(key)}(?= )", words)
+            spans[c.id] = [(m.start(), m.end()) for m in found]
+            by_id[c.id] = c
+    every = [(cid, s) for cid, ss in spans.items() for s in ss]
+
+    def inside(span: tuple[int, int], cid: int) -> bool:
+        return any(
+            o != cid and a <= span[0] and span[1] <= b and (b - a) > (span[1] - span[0])
+            for o, (a, b) in every
+        )
+
+    customers = [by_id[cid] for cid, ss in spans.items() if any(not inside(s, cid) for s in ss)]
+    said_whole = f" {' '.join(_WORDS.findall(text.casefold().replace(chr(39) + 's', '')))} "
+    customers = _by_whole_name(customers, said_whole)
     said = [
         s
         for s in segments(session)
         if (key := normalize(s)) and re.search(rf"(?<!\w){re.escape(key)}s?(?!\w)", words)
     ]
-    return Named(found, said)
+    return Named(customers, said)

@@ -73,8 +73,11 @@ def _compatible_chat_class() -> type[ChatOpenAI]:
     return CompatibleChatOpenAI
 
 
-def chat_model(settings: Settings, *, temperature: float = 0) -> ChatOpenAI:
-    """The configured chat model; the client retries timeouts, 429 and 5xx with backoff.
+def chat_model(
+    settings: Settings, *, temperature: float = 0, retries: int | None = None
+) -> ChatOpenAI:
+    """The configured chat model; the client retries timeouts, 429 and 5xx with backoff
+    (`retries` times instead of ARBOT_LLM_MAX_RETRIES when given).
 
     ARBOT_LLM_MAX_TOKENS is not sent as the reply cap: it is the budget of a whole agent turn
     (several calls), enforced by the agent's bounds; a reply cap that large would be refused
@@ -90,7 +93,7 @@ def chat_model(settings: Settings, *, temperature: float = 0) -> ChatOpenAI:
         base_url=settings.openai_base_url,
         api_key=settings.openai_api_key,
         timeout=settings.llm_timeout_seconds,
-        max_retries=settings.llm_max_retries,
+        max_retries=settings.llm_max_retries if retries is None else retries,
         temperature=temperature,
         max_tokens=settings.llm_max_reply_tokens or None,
     )

@@ -1,19 +1,26 @@
 """Per-question limits on the agent loop, and the system prompt of the turn.
 
-A model that keeps calling tools, or a long turn, must not run up cost: the loop ends after
-`max_rounds` tool rounds or once `max_tokens` have been spent, whichever comes first. The
-last allowed model call is made without tools, so a well-behaved model answers with what it
-has; one that still asks for tools is stopped there, its calls not run.
+The model only chooses tools; what is posted is the ledger's rendering of their results. So
+the loop ends as soon as every call of a round worked: a further model call could only add
+words nobody will read. A call that failed (a bad argument, a name matching no one) goes back
+to the model for another round. A model that keeps calling tools, or a long turn, must not
+run up cost: the loop also ends after `max_rounds` tool rounds or once `max_tokens` have been
+spent, whichever comes first. The last allowed model call is made without tools; one that
+still asks for tools is stopped there, its calls not run.
 
 `tool_choice` is always sent with the tools: some OpenAI-compatible servers (llama-cpp-python)
 read a request without it as "none" and drop the tools from the prompt. The first call of a
 question asks for "required" (a tool call, so the answer rests on the ledger); a server that
 refuses "required" gets "auto" (`FirstChoice` says for how long), for this agent (one model at
-one URL). Questions run in parallel threads, so what was learnt is kept under a lock.
+one URL). Questions run in parallel threads, so what was learnt is kept under a lock. The
+"required" call is made without the client's own retries: a server that refuses it with a 500
+is asked again with "auto" at once, instead of after the client's backoff retries of a request
+that cannot succeed (which, with a short timeout or a retry budget spent, ended the turn).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -23,7 +30,10 @@ from typing import Any
 
 import openai
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse, hook_config
-from langchain_core.messages import AIMessage, SystemMessage
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
+
+from bot.agent.tools.turn import current_turn
 
 log = logging.getLogger(__name__)
 LIMIT_MARKER = "arbot_limit"
@@ -105,29 +115,87 @@ class FirstChoice:
                 self._choice = self._initial
 
 
+def _call_keys(message: AIMessage) -> set[str]:
+    return {
+        json.dumps([c["name"], c["args"]], sort_keys=True, default=str) for c in message.tool_calls
+    }
+
+
+def _repeated(messages: list[Any]) -> bool:
+    """True when every call of the last model reply was made before in this conversation."""
+    *earlier, last = messages
+    before = set().union(*(_call_keys(m) for m in earlier if isinstance(m, AIMessage)))
+    return _call_keys(last) <= before
+
+
+def round_worked(messages: list[Any]) -> bool:
+    """True when the last round of tool calls all came back with a result (not an error)."""
+    tail = []
+    for m in reversed(messages):
+        if not isinstance(m, ToolMessage):
+            break
+        tail.append(m)
+    return bool(tail) and all(m.artifact is not None for m in tail)
+
+
+def _counted(response: ModelResponse) -> ModelResponse:
+    """The reply's token usage goes on the turn at once, so a turn that ends in an error or
+    an empty reply still counts what it spent."""
+    turn = current_turn()
+    if turn is not None:
+        for m in response.result:
+            if isinstance(m, AIMessage):
+                turn.count_usage(m.usage_metadata)
+    return response
+
+
 def limit_message(reason: str) -> AIMessage:
     return AIMessage(content="", name=LIMIT_MARKER, additional_kwargs={"limit": reason})
 
 
 class Bounds(AgentMiddleware):
-    def __init__(self, max_rounds: int, max_tokens: int, first_choice: str = "required") -> None:
+    def __init__(
+        self,
+        max_rounds: int,
+        max_tokens: int,
+        first_choice: str = "required",
+        *,
+        without_retries: BaseChatModel | None = None,
+        one_retry_less: BaseChatModel | None = None,
+    ) -> None:
         super().__init__()
         self.max_rounds, self.max_tokens = max_rounds, max_tokens
         self.first_choice = FirstChoice(first_choice)
+        self.without_retries = without_retries  # the same model, for the "required" call
+        # The same model with one client retry less, for asking a failed "required" again: the
+        # call is tried as often as any other. None when the client makes no retries.
+        self.one_retry_less = one_retry_less
 
     @hook_config(can_jump_to=["end"])
     def before_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
+        if round_worked(state["messages"]):
+            return {"jump_to": "end"}
         _calls, tokens = _spent(state["messages"])
         if tokens >= self.max_tokens:
             return {"jump_to": "end", "messages": [limit_message("tokens")]}
         return None
 
-    @hook_config(can_jump_to=["end"])
+    @hook_config(can_jump_to=["end", "model"])
     def after_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
         calls, _tokens = _spent(state["messages"])
         last = state["messages"][-1]
-        if calls > self.max_rounds and isinstance(last, AIMessage) and last.tool_calls:
+        if not isinstance(last, AIMessage):
+            return None
+        if calls > self.max_rounds and (last.tool_calls or last.invalid_tool_calls):
             return {"jump_to": "end", "messages": [limit_message("rounds")]}
+        if last.tool_calls and _repeated(state["messages"]):
+            # The same calls again after they failed: another round would only fail again.
+            return {"jump_to": "end", "messages": [limit_message("repeated")]}
+        if last.invalid_tool_calls and not last.tool_calls:
+            # Calls whose arguments were not JSON: the model is asked again, the errors
+            # (added by the agent before the next model call) in front of it.
+            log.warning("event=agent_invalid_tool_calls count=%d", len(last.invalid_tool_calls))
+            return {"jump_to": "model"}
         return None
 
     def wrap_model_call(
@@ -142,25 +210,44 @@ class Bounds(AgentMiddleware):
             overrides["tools"] = []
         elif request.tools:
             overrides["tool_choice"] = self.first_choice.get() if calls == 0 else "auto"
+            if overrides["tool_choice"] == "required" and self.without_retries is not None:
+                overrides["model"] = self.without_retries
         try:
             response = handler(request.override(**overrides) if overrides else request)
-        except openai.APIStatusError as exc:
-            if overrides.get("tool_choice") != "required" or exc.status_code not in _REFUSED_CHOICE:
+        except (openai.APIStatusError, openai.APIConnectionError) as exc:
+            if overrides.get("tool_choice") != "required":
                 raise
-            # Switched before the retry: a slow "auto" answer that times out still tells us
-            # "required" was refused. A server error on "auto" too means the server is failing.
-            log.warning(
-                "event=llm_tool_choice_required_refused status=%d using=auto", exc.status_code
-            )
-            self.first_choice.refused(exc.status_code)
-            overrides["tool_choice"] = "auto"
-            try:
-                response = handler(request.override(**overrides))
-            except openai.APIStatusError:
-                self.first_choice.auto_failed()
-                raise
-            self.first_choice.answered("auto")
-            return response
+            return self._after_required_failed(request, overrides, exc, handler)
         if calls == 0 and "tool_choice" in overrides:
             self.first_choice.answered(overrides["tool_choice"])
-        return response
+        return _counted(response)
+
+    def _after_required_failed(
+        self,
+        request: ModelRequest,
+        overrides: dict[str, Any],
+        exc: openai.APIStatusError | openai.APIConnectionError,
+        handler: Callable[[ModelRequest], ModelResponse],
+    ) -> ModelResponse:
+        """The "required" call failed, with no retry yet: a refusal (400/422/500) is asked
+        again with "auto" at once; anything else (429, a timeout) is asked again as it was,
+        with the client's retries left (none: the error stands)."""
+        overrides.pop("model", None)
+        status = exc.status_code if isinstance(exc, openai.APIStatusError) else None
+        if status not in _REFUSED_CHOICE:
+            if self.without_retries is None or self.one_retry_less is None:
+                raise exc
+            overrides["model"] = self.one_retry_less
+            return _counted(handler(request.override(**overrides)))
+        # Switched before the retry: a slow "auto" answer that times out still tells us
+        # "required" was refused. A server error on "auto" too means the server is failing.
+        log.warning("event=llm_tool_choice_required_refused status=%s using=auto", status)
+        self.first_choice.refused(status or 500)
+        overrides["tool_choice"] = "auto"
+        try:
+            response = handler(request.override(**overrides))
+        except openai.APIStatusError:
+            self.first_choice.auto_failed()
+            raise
+        self.first_choice.answered("auto")
+        return _counted(response)

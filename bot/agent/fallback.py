@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from bot.agent.runner import Agent
 from bot.answer import Answer, AskContext, Fallback
 from bot.cards import post_card
-from bot.render import AgentText, help_text
 from tools import actions
 from tools.deps import ToolDeps
 
@@ -31,7 +30,7 @@ def agent_fallback(deps: ToolDeps) -> Fallback | None:
             log.info("event=llm_off reason=no OPENAI_API_KEY: fast path and help only")
             _said_off = True
         return None
-    agent = Agent(deps, help_text=help_text)
+    agent = Agent(deps)
     log.info("event=llm_on model=%s", deps.settings.llm_model)
 
     def ask(question: str, context: AskContext) -> Answer:
@@ -43,7 +42,7 @@ def agent_fallback(deps: ToolDeps) -> Fallback | None:
         return Answer.of(
             "agent",
             "agent",
-            reply.substitute or AgentText(text=reply.text),
+            reply.result,
             data={
                 "outcome": reply.outcome,
                 "tools": reply.tool_calls,

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bot.blocks.common import Rendered, escape, sections
+from bot.blocks.common import Rendered, escape, fit, sections
 from bot.intents import Intent
 from bot.render.cash import receipts_view
 from bot.render.credit import credit_view
@@ -26,13 +26,16 @@ from bot.render.help import Help, help_text, help_view
 from bot.render.metrics import metrics_view
 from bot.render.overdue import overdue_view
 from bot.render.proposal import proposal_view
+from bot.render.reads import aging_view, at_risk_view, customer_detail_view, payment_history_view
 from bot.render.reconcile import reconcile_view
 from bot.render.unapplied import unapplied_view
-from bot.render.words import AgentText, Refusal, WithLead, agent_view, refusal_view
+from bot.render.words import Combined, Note, Refusal, note_view, refusal_view
 from tools.actions import ActionInfo
+from tools.aging import Aging
 from tools.cash import UnappliedCash
 from tools.cash_lines import ReceiptSearch
 from tools.credit import CreditReport
+from tools.customer_detail import CustomerDetail
 from tools.customer_lookup import CustomerMatch
 from tools.customers import CustomerBalance
 from tools.cuts import CutReport, cut_json
@@ -41,8 +44,10 @@ from tools.dso_change import DsoChange
 from tools.forecast import CashForecast, forecast_json
 from tools.metrics import ArMetrics
 from tools.overdue import TopOverdue
+from tools.payment_history import PaymentHistory
 from tools.reconcile import Reconciliation
 from tools.report import report_json
+from tools.risk_money import AtRiskList
 
 
 def _dump(result: BaseModel) -> dict[str, Any]:
@@ -71,21 +76,31 @@ KINDS: dict[type[BaseModel], Kind] = {
     ActionInfo: Kind(proposal_view, lambda a: {"action_id": a.id, "status": a.status}),
     Help: Kind(help_view, lambda _: {}),
     Refusal: Kind(refusal_view, lambda r: {"error": r.message}),
-    AgentText: Kind(agent_view),
+    Note: Kind(note_view),
+    Aging: Kind(aging_view),
+    CustomerDetail: Kind(customer_detail_view),
+    PaymentHistory: Kind(payment_history_view),
+    AtRiskList: Kind(at_risk_view),
 }
 
 
-def _with_lead(w: WithLead, intent: Intent | None = None) -> Rendered:
-    inner = render(w.inner, intent)
+def _combined(c: Combined, intent: Intent | None = None) -> Rendered:
+    """The lead, then each part as it is drawn alone; a chart only for a single part."""
+    parts = [render(p, intent) for p in c.parts]
+    lead = [c.lead] if c.lead else []
     return Rendered(
-        blocks=[*sections([escape(w.lead)]), *inner.blocks],
-        text=f"{w.lead}\n{inner.text}",
-        chart=inner.chart,
-        csv=inner.csv,
+        blocks=fit([*sections([escape(x) for x in lead]), *(b for p in parts for b in p.blocks)]),
+        text="\n\n".join([*lead, *(p.text for p in parts)]),
+        chart=False,  # a chart goes with a result posted alone
+        csv=next((p.csv for p in parts if p.csv is not None), None),
     )
 
 
-KINDS[WithLead] = Kind(_with_lead, lambda w: {"lead": w.lead, **result_data(w.inner)})
+def _combined_data(c: Combined) -> dict[str, Any]:
+    return {"lead": c.lead, "parts": [result_data(p) for p in c.parts]}
+
+
+KINDS[Combined] = Kind(_combined, _combined_data)
 
 
 def render(result: BaseModel, intent: Intent | None = None) -> Rendered:
@@ -98,10 +113,10 @@ def result_data(result: BaseModel) -> dict[str, Any]:
 
 __all__ = [
     "KINDS",
-    "AgentText",
+    "Combined",
     "Help",
+    "Note",
     "Refusal",
-    "WithLead",
     "help_text",
     "render",
     "result_data",

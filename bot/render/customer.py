@@ -15,7 +15,7 @@ from tools.format import format_lateness, plural
 from tools.money import format_money
 
 
-def _invoice(inv: InvoiceLine) -> Line:
+def invoice_line(inv: InvoiceLine) -> Line:
     late = format_lateness(inv.days_past_due)
     return (
         "• ",
@@ -42,7 +42,7 @@ def customer_view(c: CustomerBalance, intent: Intent | None = None) -> Rendered:
     return compose(
         title=f"{c.name} · balance",
         lines=lines,
-        items=[_invoice(inv) for inv in c.invoices],
+        items=[invoice_line(inv) for inv in c.invoices],
         total=c.invoice_count,
         note=(f"Aging: {aging}",),
         rows=RowsRequest(kind="customer_invoices", as_of=c.as_of, customer_id=c.customer_id),

@@ -1,4 +1,8 @@
-"""Answers that are sentences, not a tool's figures: the agent's reply, a refusal, an error."""
+"""Answers that are sentences of ours, not a tool's figures: a refusal, a note, a lead.
+
+None of them ever holds a model's words: the agent posts the ledger's renderings of its tool
+results, with at most a fixed sentence of ours before or beside them.
+"""
 
 from __future__ import annotations
 
@@ -18,24 +22,23 @@ class Refusal(BaseModel):
     message: str
 
 
-class AgentText(BaseModel):
-    """The agent's reply, as it wrote it (the agent checks its figures against its tools)."""
+class Note(BaseModel):
+    """A fixed sentence of ours, e.g. that a proposal waits for approval."""
 
     text: str
 
 
-class WithLead(BaseModel):
-    """Another answer with a sentence before it, e.g. why the assistant did not word it."""
+class Combined(BaseModel):
+    """Answers posted as one message, after an optional sentence of ours (why the assistant
+    did not answer itself, a greeting)."""
 
-    lead: str
-    inner: Any  # a result type of `KINDS`
+    lead: str | None = None
+    parts: list[Any]  # result types of `KINDS`
 
 
 def refusal_view(r: Refusal, intent: Intent | None = None) -> Rendered:
     return compose(title=None, lines=[(f"{r.lead}: {r.message}",)])
 
 
-def agent_view(a: AgentText, intent: Intent | None = None) -> Rendered:
-    """The agent's lines as it wrote them (its bold and lists still read as such), escaped like
-    every answer: a model echoing a customer named `<!channel>` must not ping the channel."""
-    return compose(title=None, lines=[(line,) for line in a.text.split("\n")])
+def note_view(n: Note, intent: Intent | None = None) -> Rendered:
+    return compose(title=None, lines=[(n.text,)])

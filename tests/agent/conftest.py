@@ -18,11 +18,15 @@ from typing import Any
 import pytest
 
 from bot.agent import Agent
+from bot.agent.substitute import LEAD
+from bot.agent.tools.specs import specs
+from bot.answer import Answer, answer
 from bot.app import create_app
+from bot.render import render
 from bot.server import default_routes, serve, serve_in_thread
-from tests.fakes.openai_api import FakeOpenAI, Reply, running, say
+from tests.fakes.openai_api import FakeOpenAI, running
 from tests.fakes.signing import SlackSender, message_event
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import Call, FakeSlack
 from tests.ledger_files import customer, invoice, payment, write_csvs
 from tools.csv_import import import_directory
 from tools.deps import ToolDeps, connect
@@ -106,7 +110,7 @@ def make_deps(tmp_path: Path, fake_llm: FakeOpenAI) -> Iterator[MakeDeps]:
 
 @pytest.fixture
 def agent(make_deps: MakeDeps) -> Agent:
-    return Agent(make_deps(), help_text=lambda: "Try: AR now, aging, DSO, top overdue.")
+    return Agent(make_deps())
 
 
 SLACK_SECRET = "agent-test-secret"
@@ -164,10 +168,31 @@ def ask_in_slack(bot: SlackBot, question: str) -> str:
     return fake_slack.wait_for("chat.postMessage")[0].all_text
 
 
-def echo_figures(body: dict[str, Any]) -> Reply:
-    """A model that answers with the first money figures of the latest tool result."""
-    import re
+def posted_answer(bot: SlackBot, question: str) -> Call:
+    """The message the bot posts when the finance user asks `question` in a DM."""
+    sender, fake_slack = bot
+    assert sender.event(message_event(question, user=SLACK_FINANCE, channel=SLACK_DM))[0] == 200
+    return fake_slack.wait_for("chat.postMessage")[0]
 
-    tool_texts = [m["content"] for m in body["messages"] if m.get("role") == "tool"]
-    found = re.findall(r"[A-Z]{3} [\d,]+\.\d{2}", tool_texts[-1] if tool_texts else "")
-    return say("From the ledger: " + ", ".join(found[:3]) if found else "No figures found.")
+
+def slack_ledger(tmp_path: Path) -> ToolDeps:
+    """The Slack bot's ledger (`make_slack_bot`), opened again to compute what it must post."""
+    return connect(Settings(database_url=f"sqlite:///{tmp_path / 'slack.db'}"))
+
+
+def fast_path(deps: ToolDeps, question: str) -> Answer:
+    """The fast path's answer (no model): what the agent must post for the same subject."""
+    found = answer(deps, question)
+    assert found.answered_by == "router", question
+    return found
+
+
+def ledger_rendering(deps: ToolDeps, tool: str, **args: Any) -> str:
+    """The rendering of one agent tool called with `args`, run directly on the ledger."""
+    spec = next(s for s in specs() if s.name == tool)
+    return render(spec.run(deps, spec.args(**args), None)).text
+
+
+def agent_lead(text: str) -> str:
+    """The deterministic answer's text under our could-not-answer line."""
+    return f"{LEAD} Here is the customer it names:\n\n{text}"

@@ -1,26 +1,19 @@
-"""Free-form questions answered through the real ChatOpenAI client, with the tools' figures."""
+"""Free-form questions answered through the real ChatOpenAI client: the model picks the tool,
+the answer is the ledger's rendering of its result."""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.agent import Agent
 from db.models import LlmUsage
-from tests.agent.conftest import AS_OF, MakeDeps, echo_figures
-from tests.fakes.openai_api import FakeOpenAI, call, say
+from tests.agent.conftest import AS_OF, MakeDeps, ledger_rendering
+from tests.fakes.openai_api import FakeOpenAI, Reply, call
 
 
 def test_slowest_enterprise_payers_with_what_they_owe(agent: Agent, fake_llm: FakeOpenAI) -> None:
-    fake_llm.push(
-        call("payment_history", segment="enterprise", as_of="2025-06-30"),
-        say(
-            "Globex Corp pays slowest: 40.0 days late on average (70.0 days to pay) and owes "
-            "USD 12,000.00. Initech LLC follows at 10.0 days late and owes USD 4,000.00."
-        ),
-    )
+    fake_llm.push(call("payment_history", segment="enterprise", as_of="2025-06-30"))
     reply = agent.ask(
         "Which of our enterprise customers pay slowest, and what do they owe?",
         user="U1",
@@ -31,13 +24,12 @@ def test_slowest_enterprise_payers_with_what_they_owe(agent: Agent, fake_llm: Fa
     assert reply.tool_calls == [
         {"name": "payment_history", "args": {"segment": "enterprise", "as_of": "2025-06-30"}}
     ]
-    sent = fake_llm.tool_results(1)[0]
-    rows = json.loads(sent.split(">", 1)[1].rsplit("<", 1)[0])["rows"]
-    assert [(r["name"], r["avg_days_late"], r["balance_by_currency"]) for r in rows] == [
-        ("Globex Corp", "40.00", {"USD": "USD 12,000.00"}),
-        ("Initech LLC", "10.00", {"USD": "USD 4,000.00"}),
+    assert reply.text.splitlines()[1:] == [
+        "• Globex Corp: 40.00 days late on average (70.00 days to pay, at most 50 days late) "
+        "over 2 paid invoices · owes USD 12,000.00",
+        "• Initech LLC: 10.00 days late on average (40.00 days to pay, at most 10 days late) "
+        "over 1 paid invoice · owes USD 4,000.00",
     ]
-    assert "USD 12,000.00" in reply.text and "40.0 days" in reply.text
     # The system prompt was rendered for today with the company's settings.
     system = fake_llm.requests[0]["messages"][0]
     assert system["role"] == "system"
@@ -67,32 +59,28 @@ def test_free_form_questions_get_tool_backed_answers(
     args: dict[str, str],
     figure: str,
 ) -> None:
-    fake_llm.push(call(tool, args))
-    fake_llm.responder = echo_figures
+    fake_llm.push(Reply(content=f"It is USD 1.00, {figure} is wrong.", tool_calls=[(tool, args)]))
     reply = agent.ask(question, user="U1", today=AS_OF)
 
     assert reply.outcome == "answered", reply.text
     assert reply.tools_called == [tool]
-    assert figure in fake_llm.tool_results(1)[0]
-    assert figure in reply.text
+    assert reply.text == ledger_rendering(agent.deps, tool, **args)
+    assert figure in reply.text and "USD 1.00" not in reply.text
 
 
 def test_risk_reasons_reach_the_model_and_the_answer(agent: Agent, fake_llm: FakeOpenAI) -> None:
-    fake_llm.push(
-        call("at_risk_accounts", as_of="2025-06-30", min_level="low"),
-        say("Globex Corp is at risk: USD 12,000.00 is more than 60 days past due."),
-    )
+    fake_llm.push(call("at_risk_accounts", as_of="2025-06-30", min_level="low"))
     reply = agent.ask("who is at risk?", user="U1", today=AS_OF)
-    sent = fake_llm.tool_results(1)[0]
-    assert "balance USD 12,000.00 is over the credit limit USD 10,000.00" in sent
-    assert "1 failed payment attempt in" in sent and "1 open dispute for USD 700.00" in sent
     assert reply.outcome == "answered"
+    assert "balance USD 12,000.00 is over the credit limit USD 10,000.00" in reply.text
+    assert "1 failed payment attempt in" in reply.text
+    assert "1 open dispute for USD 700.00" in reply.text
 
 
 def test_usage_is_stored_per_question(
     agent: Agent, fake_llm: FakeOpenAI, make_deps: MakeDeps
 ) -> None:
-    fake_llm.push(call("aging", as_of="2025-06-30"), say("AR is USD 16,700.00."))
+    fake_llm.push(call("aging", as_of="2025-06-30"))
     reply = agent.ask("how old is our AR?", user="U1", thread_key="C1:1.0", today=AS_OF)
 
     with agent.deps.sessions() as session:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from tests.agent.conftest import MakeDeps
+from tests.agent.conftest import MakeDeps, ledger_rendering
 from tests.cli_helpers import arbot
-from tests.fakes.openai_api import FakeOpenAI, call, say
+from tests.fakes.openai_api import FakeOpenAI, Reply, call, say
 from tests.fakes.slack_api import FakeSlack
 
 
@@ -27,8 +27,10 @@ def test_arbot_ask_json_answered_by_the_agent(
     monkeypatch.setenv("OPENAI_BASE_URL", fake_llm.base_url)
     monkeypatch.setenv("ARBOT_LLM_MODEL", "fake-model")
     fake_llm.push(
-        call("payment_history", segment="enterprise", as_of="2025-06-30"),
-        say("Globex Corp pays slowest (40.0 days late) and owes USD 12,000.00."),
+        Reply(
+            content="Globex Corp pays slowest (4.0 days late) and owes USD 1,200.00.",
+            tool_calls=[("payment_history", {"segment": "enterprise", "as_of": "2025-06-30"})],
+        )
     )
     code = main(
         ["ask", "--json", "Which of our enterprise customers pay slowest, and what do they owe?"]
@@ -37,7 +39,11 @@ def test_arbot_ask_json_answered_by_the_agent(
     out = json.loads(capsys.readouterr().out)
     assert code == 0
     assert out["answered_by"] == "agent"
-    assert out["text"] == "Globex Corp pays slowest (40.0 days late) and owes USD 12,000.00."
+    assert out["text"] == ledger_rendering(
+        deps, "payment_history", segment="enterprise", as_of="2025-06-30"
+    )
+    assert "4.0 days" not in out["text"]
+    assert out["data"]["outcome"] == "answered"
     assert out["data"]["tools"] == [
         {"name": "payment_history", "args": {"segment": "enterprise", "as_of": "2025-06-30"}}
     ]
@@ -80,7 +86,6 @@ def test_arbot_ask_shows_and_posts_the_card_the_agent_proposed(
         fake_llm.push(
             call("propose_dunning_email", customer="Globex"),
             say("not an email"),  # tools.dunning's own drafting call; the template is used
-            say("The reminder to Globex Corp is waiting for approval."),
         )
         run = arbot(capsys, "ask", "could you chase Globex for me, with a reminder?")
         [card] = slack.wait_for("chat.postMessage")
@@ -90,6 +95,6 @@ def test_arbot_ask_shows_and_posts_the_card_the_agent_proposed(
     assert "Reminder to Globex Corp" in card.all_text and "ap@g.example.com" in card.all_text
     assert any(b["type"] == "actions" for b in card.blocks), "the card has its buttons"
     reply, printed_card = run.out.split("\n", 1)
-    assert reply == "The reminder to Globex Corp is waiting for approval."
+    assert reply == "A reminder to Globex Corp is waiting for approval."
     assert printed_card == f"{card.params['text']}\nCard posted to {approvals} for approval.\n"
     assert "Waiting for approval" in printed_card and "<@" not in printed_card

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.agent.conftest import SLACK_DM, SLACK_FINANCE
-from tests.fakes.openai_api import FakeOpenAI, call, say
+from tests.fakes.openai_api import FakeOpenAI, Reply, call, say
 from tests.fakes.signing import SlackSender, message_event
 from tests.fakes.slack_api import FakeSlack
 
@@ -14,10 +14,7 @@ def test_slack_question_goes_to_the_agent_and_follow_up_uses_the_thread(
     slack_bot: tuple[SlackSender, FakeSlack], fake_llm: FakeOpenAI
 ) -> None:
     sender, fake_slack = slack_bot
-    fake_llm.push(
-        call("payment_history", segment="enterprise", as_of="2025-06-30"),
-        say("Globex Corp pays slowest (40.0 days late) and owes USD 12,000.00."),
-    )
+    fake_llm.push(call("payment_history", segment="enterprise", as_of="2025-06-30"))
     first = message_event(
         "Which of our enterprise customers pay slowest, and what do they owe?",
         user=FINANCE,
@@ -26,19 +23,16 @@ def test_slack_question_goes_to_the_agent_and_follow_up_uses_the_thread(
     assert sender.event(first)[0] == 200
     post = fake_slack.wait_for("chat.postMessage")[0]
     assert post.params["thread_ts"] == first["ts"]
-    assert "USD 12,000.00" in post.all_text and "40.0 days late" in post.all_text
+    assert "USD 12,000.00" in post.all_text and "40.00 days late" in post.all_text
 
-    fake_llm.push(
-        call("customer_detail", customer="Globex", as_of="2025-06-30"),
-        say("Globex Corp's oldest open invoice is INV-G3 for USD 12,000.00."),
-    )
+    fake_llm.push(call("customer_detail", customer="Globex", as_of="2025-06-30"))
     follow = message_event(
         "and their oldest invoice?", user=FINANCE, channel=DM, thread_ts=first["ts"]
     )
     assert sender.event(follow)[0] == 200
     answer = fake_slack.wait_for("chat.postMessage", count=2)[1]
     assert "INV-G3" in answer.all_text
-    sent = [m["content"] for m in fake_llm.requests[2]["messages"][1:3]]
+    sent = [m["content"] for m in fake_llm.requests[1]["messages"][1:3]]
     assert sent[0].startswith("Which of our enterprise customers")
     assert "owes USD 12,000.00" in sent[1]
 
@@ -50,7 +44,6 @@ def test_a_reminder_asked_in_slack_posts_an_approval_card(
     fake_llm.push(
         call("propose_dunning_email", customer="Globex"),
         say("not an email"),  # tools.dunning's own drafting call; the template is used
-        say("The reminder to Globex Corp is waiting for approval."),
     )
     event = message_event(
         "could you chase Globex for me, with a reminder?", user=FINANCE, channel=DM
@@ -62,22 +55,21 @@ def test_a_reminder_asked_in_slack_posts_an_approval_card(
     assert any("waiting for approval" in t for t in texts)
 
 
-def test_slack_control_sequences_in_the_agents_reply_are_shown_not_obeyed(
+def test_slack_control_sequences_in_the_models_reply_never_reach_slack(
     slack_bot: tuple[SlackSender, FakeSlack], fake_llm: FakeOpenAI
 ) -> None:
-    """A model echoing a customer named "<!channel>" or a disguised link must not ping the
-    channel or show a link whose text hides where it goes."""
+    """A model writing "<!channel>" or a disguised link beside its tool call: its words are
+    not posted, only the ledger's rendering of the call."""
     sender, fake_slack = slack_bot
     fake_llm.push(
-        call("top_overdue", as_of="2025-06-30"),
-        say("*<!channel> Globex Corp* is behind & <@U1> knows them at <http://evil|bank>"),
+        Reply(
+            content="*<!channel> Globex Corp* is behind & <@U1> knows them at <http://evil|bank>",
+            tool_calls=[("top_overdue", {"as_of": "2025-06-30"})],
+        )
     )
     asked = message_event("which customer worries you most?", user=FINANCE, channel=DM)
     assert sender.event(asked)[0] == 200
     [post] = fake_slack.wait_for("chat.postMessage")
-    shown = (
-        "&lt;!channel&gt; Globex Corp* is behind &amp; &lt;@U1&gt; knows them at "
-        "&lt;http://evil|bank&gt;"
-    )
-    assert [b["text"]["text"] for b in post.blocks] == [f"*{shown}"]
-    assert post.params["text"] == f"*{shown}"
+    assert post.params["text"].startswith("Top overdue accounts as of 2025-06-30")
+    assert "channel" not in post.all_text and "evil" not in post.all_text
+    assert "<@U1>" not in post.all_text and "&lt;@U1" not in post.all_text

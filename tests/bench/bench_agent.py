@@ -2,9 +2,10 @@
 
 100 scripted questions go through the real Agent (LangChain graph, real ChatOpenAI client,
 real tools on a SQLite demo ledger) to the fake OpenAI server, which answers each with one
-tool call and then an answer quoting the tool's figures. Overhead = wall time of `ask` minus
-the time spent inside the fake server, so it is the bot's own cost: graph, HTTP client, tools
-and their SQL, grounding, memory and usage writes. Tokens are the prompt tokens the fake
+tool call; the turn ends there and the answer is the ledger's rendering of the result.
+Overhead = wall time of `ask` minus the time spent inside the fake server, so it is the bot's
+own cost: graph, HTTP client, tools and their SQL, relevance lookups, rendering, memory and
+usage writes. Tokens are the prompt tokens the fake
 counted on what the client sent (~4 characters a token); the target is flat in ledger size.
 
 Run: .venv/bin/python tests/bench/bench_agent.py [--questions 100] [--sizes 10,100,1000]
@@ -76,7 +77,7 @@ def ledger(tmp: Path, customers: int, fake: FakeOpenAI) -> Agent:
     import_directory(deps.engine, tmp / f"csv{customers}", tz=settings.tz)
     with deps.engine.begin() as conn:  # planner statistics, as after any large import
         conn.exec_driver_sql("ANALYZE")
-    return Agent(deps, help_text=lambda: "help")
+    return Agent(deps)
 
 
 def pct(values: list[float], p: float) -> float:

@@ -3,13 +3,15 @@
 Not part of the test suite and not run in CI: it needs a model server. 20 questions of the
 kinds the README lists (segments, risk, one customer, disputes, trends, as-of dates, a
 reminder and an injection) go through the real Agent, as a Slack question would, and the
-script prints, per question, the outcome and the tools called, then:
+script prints, per question, the outcome, the latency and the tools the model called, then:
 
-* answered with tools: the model's own words were posted, resting on tool results;
-* grounded: of those, the share whose figures all matched a tool result the first time;
-* fell back: the share where the model's words were not posted (the ledger's own answer
-  instead, the tools' rendering, a limit, or "unavailable");
-* latency p50 / p95 per question (wall time, model included).
+* answered with tools: the share posted as the ledger's rendering of this question's tool
+  results (outcome "answered");
+* grounded: of every posted answer, the share whose every line is a line of a rendering of
+  this question's tool results (or, for a fallback, of the deterministic answer it names, or
+  one of our fixed sentences); measured line by line here, not assumed;
+* fell back: the share of each other outcome (no_tool, small_talk, limit, unavailable);
+* latency p50 / p95 per question (wall time, model included), and tokens.
 
 Run against a local llama-cpp-python server (see the README, "A local model"):
 
@@ -35,9 +37,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bot.agent import Agent
-from bot.render import help_text
+from bot.agent import Agent, AgentReply, about, substitute
+from bot.render import render
 from db.demo import write_demo_csvs
+from tools.actions import ActionInfo
 from tools.csv_import import import_directory
 from tools.deps import connect
 from tools.settings import Settings
@@ -64,7 +67,6 @@ QUESTIONS = [
     "Draft a friendly reminder to Umbrella about their overdue invoices",
     "Which enterprise customer has the largest balance over 90 days?",
 ]
-TOOLED = ("answered", "regenerated")
 
 
 def demo_agent(tmp: Path, customers: int, as_of: date) -> Agent:
@@ -79,12 +81,34 @@ def demo_agent(tmp: Path, customers: int, as_of: date) -> Agent:
     deps = connect(settings)
     write_demo_csvs(tmp / "csv", customers=customers, as_of=as_of)
     import_directory(deps.engine, tmp / "csv", tz=settings.tz)
-    return Agent(deps, help_text=help_text)
+    return Agent(deps)
 
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+def _lines(text: str) -> set[str]:
+    return {line.strip() for line in text.splitlines() if line.strip()}
+
+
+def grounded(reply: AgentReply, agent: Agent, question: str, today: date) -> bool:
+    """Every posted line is a line of a rendering of this question's tool results, of the
+    deterministic answer for what it names, or one of our fixed sentences."""
+    allowed: set[str] = set()
+    for f in reply.found:
+        result = f.result
+        if isinstance(result, ActionInfo):
+            result = substitute.proposal_note(result, one_invoice=bool(f.args.get("invoice")))
+        allowed |= _lines(render(result).text)
+    if reply.outcome != "answered":
+        asked = about.asked(agent.deps, question)
+        _tool, fallback = substitute.substitute(agent.deps, question, asked.named, today)
+        allowed |= _lines(render(fallback).text)
+        allowed |= _lines(render(substitute.greeting()).text)
+        allowed |= _lines(render(substitute.unavailable()).text)
+    return _lines(reply.text) <= allowed
 
 
 def main() -> None:
@@ -97,8 +121,9 @@ def main() -> None:
     logging.basicConfig(level=logging.ERROR)
     today = date.today()
     outcomes: list[str] = []
-    first_try_grounded = 0
+    on_ground = 0
     latencies: list[float] = []
+    tokens = 0
     with tempfile.TemporaryDirectory() as tmp:
         agent = demo_agent(Path(tmp), args.customers, today)
         for i, question in enumerate(QUESTIONS[: args.questions]):
@@ -106,21 +131,33 @@ def main() -> None:
             reply = agent.ask(question, user="UBENCH", thread_key=f"R:{i}", today=today)
             latencies.append(time.perf_counter() - started)
             outcomes.append(reply.outcome)
-            first_try_grounded += reply.outcome == "answered"
-            shown = reply.text.replace("\n", " ")[:90]
+            ok = grounded(reply, agent, question, today)
+            on_ground += ok
+            tokens += reply.prompt_tokens + reply.completion_tokens
+            calls = "; ".join(f"{c['name']}({c['args']})" for c in reply.tool_calls) or "-"
+            shown = reply.text.replace("\n", " | ")[:100]
             print(
-                f"{i + 1:>2} {reply.outcome:<14} {latencies[-1]:>6.1f}s "
-                f"tools={','.join(reply.tools_called) or '-'}\n   Q: {question}\n   A: {shown}"
+                f"{i + 1:>2} {reply.outcome:<11} {latencies[-1]:>6.1f}s grounded={ok} "
+                f"tokens={reply.prompt_tokens}+{reply.completion_tokens}\n"
+                f"   Q: {question}\n   tools: {calls}\n   A: {shown}"
             )
         agent.deps.engine.dispose()
     n = len(outcomes)
-    tooled = sum(o in TOOLED for o in outcomes)
+    answered = outcomes.count("answered")
     print(f"\nmodel={os.environ.get('ARBOT_BENCH_LLM_MODEL', 'local')} questions={n}")
-    print(f"answered with tools: {tooled}/{n} ({tooled / n:.0%})")
-    share = f"{first_try_grounded / tooled:.0%}" if tooled else "n/a"
-    print(f"grounded (of those, first try): {first_try_grounded}/{tooled} ({share})")
-    print(f"fell back: {n - tooled}/{n} ({(n - tooled) / n:.0%})  {dict(Counter(outcomes))}")
-    print(f"latency p50 {statistics.median(latencies):.1f}s  p95 {pct(latencies, 0.95):.1f}s")
+    print(f"answered with tools (rendered): {answered}/{n} ({answered / n:.0%})")
+    print(
+        f"grounded (posted lines all from this question's renderings): {on_ground}/{n} "
+        f"({on_ground / n:.0%})"
+    )
+    fell = n - answered
+    others = {k: v for k, v in Counter(outcomes).items() if k != "answered"}
+    print(f"fell back: {fell}/{n} ({fell / n:.0%})  {others}")
+    print(
+        f"latency p50 {statistics.median(latencies):.1f}s  p95 {pct(latencies, 0.95):.1f}s  "
+        f"tokens {tokens}"
+    )
+    print(f"load average {os.getloadavg()}")
 
 
 if __name__ == "__main__":

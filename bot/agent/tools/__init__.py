@@ -1,8 +1,9 @@
 """The tools of `tools/`, wrapped for the agent as LangChain structured tools.
 
-The wrappers add three things and no business rule: what the model sees (`present`), errors
-as sentences the model can act on rather than exceptions that end the turn (`build`), and who
-may propose what (`turn`). The functions they wrap stay in `tools/`.
+The wrappers add four things and no business rule: what the model reads (`present`), errors
+as sentences the model can act on rather than exceptions that end the turn (`build`), the
+typed result and what it is about, kept for the answer (`build.Found`), and who may propose
+what (`turn`). The functions they wrap stay in `tools/`.
 """
 
 from bot.agent.tools.build import build_tools

@@ -1,29 +1,52 @@
-"""Run one tool for the model: validate, check permission, call, render; never raise.
+"""Run one tool for the model: validate, check permission, call, present; never raise.
 
 A wrong argument, an unknown customer or a refused proposal comes back to the model as a
 sentence it can act on (fix the call, ask the user), so one bad call does not end the turn.
+A call that worked also hands back its typed result (`Found`, the tool message's artifact):
+that, rendered by `bot.render`, is what the person sees, never what the model makes of it.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from langchain_core.tools import StructuredTool
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from bot.agent.about import About, known_segment, of_call
 from bot.agent.tools.present import as_data
 from bot.agent.tools.specs import Spec, specs
-from bot.agent.tools.turn import Proposed, current_turn, permission
-from tools.actions import ActionError
+from bot.agent.tools.turn import current_turn, permission
+from tools.actions import ActionError, ActionInfo
 from tools.clock import day_out_of_range, today
+from tools.customer_lookup import CustomerMatch, resolve_customer
+from tools.cuts import CutReport
 from tools.deps import ToolDeps
+from tools.errors import ToolInputError
 from tools.money import MoneyError
 
 log = logging.getLogger(__name__)
 
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (ValueError, LookupError, MoneyError, ActionError)
+
+
+@dataclass(frozen=True)
+class Found:
+    """One tool call that worked: what was asked, the typed result, and what it is about."""
+
+    tool: str
+    args: dict[str, Any]
+    result: BaseModel
+    about: About
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """The same tool with the same arguments is the same answer."""
+        return self.tool, json.dumps(self.args, sort_keys=True, default=str)
 
 
 def _invalid(spec: Spec, exc: ValidationError) -> str:
@@ -33,52 +56,80 @@ def _invalid(spec: Spec, exc: ValidationError) -> str:
     return f"error: invalid arguments for {spec.name}: {problems}. Fix them and call again."
 
 
-def _dates_refused(deps: ToolDeps, spec: Spec, args: Any) -> str | None:
+def _refused(spec: Spec, why: str) -> str:
+    return f"error: invalid arguments for {spec.name}: {why}. Fix them and call again."
+
+
+def _dates_refused(deps: ToolDeps, args: BaseModel) -> str | None:
     now = today(deps.settings.tz)
     for name in type(args).model_fields:
         value = getattr(args, name)
         if isinstance(value, date) and (why := day_out_of_range(name, value, now)):
-            return f"error: invalid arguments for {spec.name}: {why}. Fix them and call again."
+            return why
     return None
 
 
-def run_spec(deps: ToolDeps, spec: Spec, raw: dict[str, Any]) -> str:
-    """Validate, check permission, run, render; every failure is a message for the model."""
+def _words_refused(deps: ToolDeps, args: BaseModel) -> tuple[BaseModel, str | None]:
+    """Words the model chose that an answer would repeat (a segment, a payer) must name
+    something on record, so no words of the model reach the person through a title (an
+    amount is shown as the one typed-amount rule read it, or refused).
+    Returns the arguments to run with (a payer becomes the customer's name on record)."""
+    segment = getattr(args, "segment", None)
+    if getattr(args, "by", None) == "segment" and getattr(args, "group", None):
+        segment = args.group  # type: ignore[attr-defined]
+    if isinstance(segment, str) and segment and not known_segment(deps, segment):
+        return args, f"segment: no segment {segment!r} on record"
+    if "payer" in type(args).model_fields:
+        payer = getattr(args, "payer", None)
+        if payer:
+            try:
+                with deps.sessions() as session:
+                    name = resolve_customer(session, payer).name
+            except ToolInputError as exc:
+                return args, f"payer: {exc}"
+            args = args.model_copy(update={"payer": name})
+    return args, None
+
+
+def _shown(result: BaseModel) -> bool:
+    """Whether the result answers anything: a lookup that found no one or several does not
+    (the model gets the candidates to ask about), nor a group that is not on record."""
+    if isinstance(result, CustomerMatch):
+        return False
+    return not (isinstance(result, CutReport) and not result.groups)
+
+
+def run_spec(deps: ToolDeps, spec: Spec, raw: dict[str, Any]) -> tuple[str, Found | None]:
+    """(what the model reads, the typed result when the call worked); never raises."""
     try:
         args = spec.args(**raw)
     except ValidationError as exc:
-        return _invalid(spec, exc)
-    if refused := _dates_refused(deps, spec, args):
-        return refused
+        return _invalid(spec, exc), None
+    if why := _dates_refused(deps, args):
+        return _refused(spec, why), None
+    args, why = _words_refused(deps, args)
+    if why:
+        return _refused(spec, why), None
     turn = current_turn()
     refusal = permission(turn, spec.kind, spec.targets(args))
     if refusal is not None:
         log.warning("event=agent_proposal_refused tool=%s", spec.name)
         if turn is not None:
             turn.refused.append(spec.name)
-        return f"error: {refusal}"
+        return f"error: {refusal}", None
     try:
         result = spec.run(deps, args, turn)
     except ValidationError as exc:
-        return f"error: {spec.name}: {exc.errors()[0]['msg']}"
+        return f"error: {spec.name}: {exc.errors()[0]['msg']}", None
     except EXPECTED_ERRORS as exc:
-        return f"error: {spec.name}: {exc}"
-    if turn is not None and spec.kind != "read" and isinstance(result, dict):
-        turn.proposed.append(_proposed(spec, args, result))
-    return as_data(spec.name, result)
-
-
-def _proposed(spec: Spec, args: Any, view: dict[str, Any]) -> Proposed:
-    """What a proposal covers, from what it stored: advice about another customer or invoice
-    is not backed by it."""
-    items = view.get("invoices") or [view.get("invoice") or {}]
-    labels = tuple(str(i["label"]) for i in items if isinstance(i, dict) and i.get("label"))
-    return Proposed(
-        kind=spec.kind,
-        customer=str(view.get("customer_name") or ""),
-        invoices=labels,
-        every_invoice=spec.kind == "dunning" and not getattr(args, "invoice", None),
-    )
+        return f"error: {spec.name}: {exc}", None
+    if isinstance(result, ActionInfo) and turn is not None:
+        turn.proposed_action_ids.append(result.id)
+    text = as_data(spec.name, spec.shown(result))
+    if not _shown(result):
+        return text, None
+    found = Found(spec.name, args.model_dump(mode="json"), result, of_call(deps, args, result))
+    return text, found
 
 
 def build_tools(deps: ToolDeps) -> list[StructuredTool]:
@@ -86,7 +137,7 @@ def build_tools(deps: ToolDeps) -> list[StructuredTool]:
     out = []
     for spec in specs():
 
-        def call(_spec: Spec = spec, **raw: Any) -> str:
+        def call(_spec: Spec = spec, **raw: Any) -> tuple[str, Found | None]:
             return run_spec(deps, _spec, raw)
 
         out.append(
@@ -96,6 +147,7 @@ def build_tools(deps: ToolDeps) -> list[StructuredTool]:
                 description=spec.description,
                 args_schema=spec.args,
                 infer_schema=False,
+                response_format="content_and_artifact",
             )
         )
     return out

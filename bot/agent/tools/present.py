@@ -1,7 +1,7 @@
 """What the model reads of a tool result: plain JSON in a delimited data block.
 
-Money is rendered as "USD 1,234.56" and ratios rounded as people see them, so the figures the
-model may quote are exactly the ones a person would check; every `<` and `>` in the data is
+Money is rendered as "USD 1,234.56" and ratios rounded as people see them, so the model reads
+the figures as a person would when it chooses its next call; every `<` and `>` in the data is
 escaped so a customer name or memo can never close the block and pass as instructions.
 """
 

@@ -46,9 +46,11 @@ class Spec:
     name: str
     description: str
     args: type[BaseModel]
-    run: Callable[[ToolDeps, BaseModel, Turn | None], Any]
+    run: Callable[[ToolDeps, BaseModel, Turn | None], BaseModel]
     kind: ToolKind = "read"
     targets: Callable[[BaseModel], list[str]] = lambda _args: []
+    # What the model reads of the result (the typed result itself unless said otherwise).
+    shown: Callable[[Any], Any] = lambda result: result
 
 
 def without(model: type[BaseModel], *hidden: str, name: str | None = None) -> type[BaseModel]:
@@ -63,10 +65,8 @@ def _user(turn: Turn | None) -> str:
     return turn.user if turn is not None else "agent"
 
 
-def _action_view(info: ActionInfo, turn: Turn | None) -> dict[str, Any]:
-    """A proposal as the model should report it: waiting for a person, nothing sent yet."""
-    if turn is not None:
-        turn.proposed_action_ids.append(info.id)
+def _action_view(info: ActionInfo) -> dict[str, Any]:
+    """A proposal as the model reads it: waiting for a person, nothing sent yet."""
     payload = info.payload
     keep = (
         "customer_name", "subject", "totals", "invoices", "invoice", "effect", "reason", "tone",
@@ -99,7 +99,8 @@ def _report_specs() -> list[Spec]:
             "owner', 'enterprise aging'. Group amounts add up to the whole; ratios are each "
             "group's own, with each segment's DSO and share-current targets.",
             cuts.CutInput,
-            lambda d, a, t: cuts.cut_json(cuts.cut_report(d, a)),  # type: ignore[arg-type]
+            lambda d, a, t: cuts.cut_report(d, a),  # type: ignore[arg-type]
+            shown=cuts.cut_json,
         ),
         Spec(
             "cash_forecast",
@@ -108,7 +109,8 @@ def _report_specs() -> list[Spec]:
             "disputes lowered, failed card payments weighted by recovery. For 'how much cash "
             "will come in next month', 'cash forecast'.",
             forecast.ForecastInput,
-            lambda d, a, t: forecast.forecast_json(forecast.cash_forecast(d, a)),  # type: ignore[arg-type]
+            lambda d, a, t: forecast.cash_forecast(d, a),  # type: ignore[arg-type]
+            shown=forecast.forecast_json,
         ),
         Spec(
             "dso_change",
@@ -215,13 +217,11 @@ def _propose_specs() -> list[Spec]:
             "it for approval. Only when the user asked for a reminder. Nothing is sent until a "
             "person approves; the recipient is the customer's AP contact on record.",
             without(dunning.DunningInput, "requested_by", "customer_id", "invoice_id"),
-            lambda d, a, t: _action_view(
-                dunning.propose_dunning_email(
-                    d, dunning.DunningInput(**a.model_dump(), requested_by=_user(t))
-                ),
-                t,
+            lambda d, a, t: dunning.propose_dunning_email(
+                d, dunning.DunningInput(**a.model_dump(), requested_by=_user(t))
             ),
             kind="dunning",
+            shown=_action_view,
             targets=lambda a: [str(getattr(a, "customer", "") or ""), str(a.invoice or "")],  # type: ignore[attr-defined]
         ),
         Spec(
@@ -229,13 +229,11 @@ def _propose_specs() -> list[Spec]:
             "Propose writing off one invoice as uncollectible, with a reason, for approval. "
             "Only when the user asked for a write-off.",
             without(write_off.WriteOffInput, "requested_by"),
-            lambda d, a, t: _action_view(
-                write_off.propose_write_off(
-                    d, write_off.WriteOffInput(**a.model_dump(), requested_by=_user(t))
-                ),
-                t,
+            lambda d, a, t: write_off.propose_write_off(
+                d, write_off.WriteOffInput(**a.model_dump(), requested_by=_user(t))
             ),
             kind="write_off",
+            shown=_action_view,
             targets=lambda a: [a.invoice],  # type: ignore[attr-defined]
         ),
         Spec(
@@ -244,13 +242,11 @@ def _propose_specs() -> list[Spec]:
             "pauses reminders once a person confirms it in Slack). Only when the user reports "
             "such a promise. The date must be within the next few weeks.",
             without(promises.PromiseInput, "recorded_by", "invoice_id"),
-            lambda d, a, t: _action_view(
-                promises.propose_promise(
-                    d, promises.PromiseInput(**a.model_dump(), recorded_by=_user(t))
-                ),
-                t,
+            lambda d, a, t: promises.propose_promise(
+                d, promises.PromiseInput(**a.model_dump(), recorded_by=_user(t))
             ),
             kind="promise",
+            shown=_action_view,
             targets=lambda a: [a.invoice],  # type: ignore[attr-defined]
         ),
         Spec(
@@ -258,13 +254,11 @@ def _propose_specs() -> list[Spec]:
             "Propose recording what the customer disputes about an invoice, as a note a "
             "person confirms in Slack. Only when the user reports a dispute.",
             without(promises.DisputeNoteInput, "author"),
-            lambda d, a, t: _action_view(
-                promises.propose_dispute_note(
-                    d, promises.DisputeNoteInput(**a.model_dump(), author=_user(t))
-                ),
-                t,
+            lambda d, a, t: promises.propose_dispute_note(
+                d, promises.DisputeNoteInput(**a.model_dump(), author=_user(t))
             ),
             kind="dispute_note",
+            shown=_action_view,
             targets=lambda a: [a.invoice],  # type: ignore[attr-defined]
         ),
     ]

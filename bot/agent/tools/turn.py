@@ -8,7 +8,7 @@ a dispute reason) can never make the agent propose.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -16,16 +16,6 @@ from typing import Literal
 
 ToolKind = Literal["read", "dunning", "write_off", "promise", "dispute_note"]
 MAX_PROPOSALS_PER_TURN = 5
-
-
-@dataclass(frozen=True)
-class Proposed:
-    """What a proposal of this question covers: its kind, customer and invoices."""
-
-    kind: ToolKind
-    customer: str
-    invoices: tuple[str, ...] = ()
-    every_invoice: bool = False  # a reminder for all the customer's overdue invoices
 
 
 @dataclass
@@ -36,8 +26,15 @@ class Turn:
     question: str
     earlier_questions: list[str] = field(default_factory=list)
     proposed_action_ids: list[int] = field(default_factory=list)
-    proposed: list[Proposed] = field(default_factory=list)  # what the answer may advise
     refused: list[str] = field(default_factory=list)
+    # Every model reply's usage, an empty or refused one's too, counted as it arrives.
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def count_usage(self, usage: Mapping[str, object] | None) -> None:
+        if usage:
+            self.prompt_tokens += int(str(usage.get("input_tokens") or 0))
+            self.completion_tokens += int(str(usage.get("output_tokens") or 0))
 
     @property
     def words(self) -> str:
