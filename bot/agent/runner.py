@@ -80,9 +80,7 @@ class AgentReply:
     latency_ms: int = 0
 
 
-def shown_results(
-    found: list[Found], asked: about.Asked, want: relevance.Wanted
-) -> list[Found]:
+def shown_results(found: list[Found], asked: about.Asked, want: relevance.Wanted) -> list[Found]:
     """The results an answer shows: about what the question names (any, when it names
     nothing), at the date and on the topic it asks for (`relevance`), each (tool, arguments)
     once, in the order they were called, at most MAX_SHOWN."""
