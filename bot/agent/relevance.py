@@ -7,8 +7,10 @@ fast path reads the question; what it is about (customers, invoices, segments) i
   today when the question asked for the quarter's end) answers a question nobody asked.
 * Topic: each read tool answers the fast path's topics (`bot.intents.Topic`). When the fast
   path finds a topic in the question, only tools answering it count. When it finds none, a
-  result about what the question names counts, and a ledger-wide one only when the question
-  has one of that tool's words (the fast path's patterns). A forecast is no answer to
+  result about one customer, invoice or segment counts (those the question names are checked
+  by `about`; one it does not name is the thread's: "their oldest invoice"), and a
+  ledger-wide one only when the question has one of that tool's words (the fast path's
+  patterns). A forecast is no answer to
   "broken promises": no tool's words are in it, so the ledger's own answer is posted.
 
 Proposals are exempt: they are checked against the question's words when proposed.
@@ -26,6 +28,7 @@ from bot import intents as fp
 from bot import lookahead_words as ahead
 from bot import reconcile_words
 from bot.agent.about import About
+from bot.agent.substitute import SEGMENTS
 from bot.dates import find_as_of
 from bot.intents import Topic, match
 from bot.question_text import normalize
@@ -57,7 +60,7 @@ def _t(*topics: Topic) -> frozenset[Topic]:
 
 TOOL_TOPICS: dict[str, Answers] = {
     "ar_metrics": Answers(_METRICS | {"unapplied"}, _METRIC_WORDS),
-    "ar_report_by": Answers(_METRICS, (*_METRIC_WORDS, ahead.CUT_BY)),
+    "ar_report_by": Answers(_METRICS, (*_METRIC_WORDS, ahead.CUT_BY, SEGMENTS)),
     "cash_forecast": Answers(_t("forecast"), (ahead.FORECAST,)),
     "dso_change": Answers(_t("dso_change", "dso"), (ahead.DSO_MOVED, fp.DSO)),
     "credit_limits": Answers(_t("credit"), (ahead.CREDIT_LIMIT,)),
@@ -65,7 +68,7 @@ TOOL_TOPICS: dict[str, Answers] = {
     "customer_detail": Answers(
         _t("customer", "disputes", "credit", "overdue", "ar", "aging", "unapplied")
     ),
-    "payment_history": Answers(_t("dso", "add"), (fp.DSO, fp.ADD)),
+    "payment_history": Answers(_t("dso", "add"), (fp.DSO, fp.ADD, SEGMENTS)),
     "at_risk_accounts": Answers(_t(), (AT_RISK,)),
     "customer_balance": Answers(_t("customer", "ar", "overdue", "aging")),
     "top_overdue": Answers(_t("overdue", "ar"), (fp.WHO_LATE, fp.OWES_MOST)),
@@ -75,6 +78,8 @@ TOOL_TOPICS: dict[str, Answers] = {
     "reconcile": Answers(_t("reconcile"), (reconcile_words.RECONCILE,)),
 }
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+FOLLOW_UP_WORDS = 3
+Segments = Callable[[], Collection[str]] | None
 
 
 @dataclass(frozen=True)
@@ -88,16 +93,29 @@ class Wanted:
     day_unread: bool = False  # a date phrase no one could read: no dated result answers it
 
 
-def wanted(
-    question: str, today: date, segments: Callable[[], Collection[str]] | None = None
-) -> Wanted:
-    text = normalize(question)
+def _topic(question: str, today: date, segments: Segments) -> Topic | None:
     try:
-        day, _ = find_as_of(text, today)
         intent = match(question, today=today, segments=segments)
     except AsOfError:
+        return None
+    return None if intent is None or intent.topic == "help" else intent.topic
+
+
+def wanted(
+    question: str, today: date, segments: Segments = None, earlier: str | None = None
+) -> Wanted:
+    """What `question` asks for at `today`. A bare follow-up in a thread ("and last
+    quarter?": a few words once its date is out) asks the thread's `earlier` question's topic
+    at its own date."""
+    text = normalize(question)
+    try:
+        day, rest = find_as_of(text, today)
+    except AsOfError:
         return Wanted(text, None, None, today, day_unread=True)
-    topic = None if intent is None or intent.topic == "help" else intent.topic
+    topic = _topic(question, today, segments)
+    if topic is None and earlier and len(rest.split()) <= FOLLOW_UP_WORDS:
+        topic = _topic(earlier, today, segments)
+        text = f"{normalize(earlier)} {text}"
     return Wanted(text, topic, day, today)
 
 
@@ -126,18 +144,18 @@ def at_asked_date(tool: str, args: dict[str, Any], want: Wanted) -> bool:
     return as_of == asked or (asked in others and as_of == want.today)
 
 
-def on_topic(tool: str, about: About, asked: About, want: Wanted) -> bool:
+def on_topic(tool: str, about: About, want: Wanted) -> bool:
     """Whether a read tool answers what the question is about (see the module's rule)."""
     answers = TOOL_TOPICS.get(tool)
     if answers is None:
         return True
     if want.topic is not None:
         return want.topic in answers.topics
-    if asked and about.meets(asked):
+    if about:  # one customer, invoice or segment: named ones were checked by `about`
         return True
-    return not about and any(p.search(want.text) for p in answers.words)
+    return any(p.search(want.text) for p in answers.words)
 
 
-def relevant(tool: str, args: dict[str, Any], about: About, asked: About, want: Wanted) -> bool:
+def relevant(tool: str, args: dict[str, Any], about: About, want: Wanted) -> bool:
     """The one test the runner applies to a result besides names: its date and its topic."""
-    return at_asked_date(tool, args, want) and on_topic(tool, about, asked, want)
+    return at_asked_date(tool, args, want) and on_topic(tool, about, want)

@@ -89,7 +89,7 @@ def shown_results(found: list[Found], asked: about.Asked, want: relevance.Wanted
     for f in found:
         if f.key in seen or (asked.about and not f.about.meets(asked.about)):
             continue
-        if not relevance.relevant(f.tool, f.args, f.about, asked.about, want):
+        if not relevance.relevant(f.tool, f.args, f.about, want):
             continue
         seen.add(f.key)
         out.append(f)
@@ -190,7 +190,12 @@ class Agent:
         calls = [c for m in new if isinstance(m, AIMessage) for c in m.tool_calls]
         found = [m.artifact for m in new if isinstance(m, ToolMessage)]
         found = [f for f in found if isinstance(f, Found)]
-        want = relevance.wanted(question, as_of, lambda: about.segment_names(self.deps))
+        want = relevance.wanted(
+            question,
+            as_of,
+            lambda: about.segment_names(self.deps),
+            turn.earlier_questions[-1] if turn.earlier_questions else None,
+        )
         shown = shown_results(found, asked, want)
         last = new[-1] if new else None
         limited = isinstance(last, AIMessage) and (

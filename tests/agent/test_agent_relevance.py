@@ -112,3 +112,29 @@ def test_a_result_at_the_asked_date_and_on_topic_is_posted(
     assert reply.outcome == "answered"
     assert reply.text == ledger_rendering(agent.deps, tool, **args)
     assert "Credit limits as of" not in reply.text or tool == "credit_limits"
+
+
+FOLLOW_UPS: list[tuple[Call, bool]] = [
+    (("ar_metrics", {"as_of": QUARTER_END}), True),
+    (("ar_metrics", {"as_of": "2025-06-30"}), False),  # today, not last quarter
+    (("cash_forecast", {"as_of": QUARTER_END}), False),  # not the thread's topic
+]
+
+
+@pytest.mark.parametrize(("second", "posted"), FOLLOW_UPS)
+def test_a_bare_follow_up_asks_the_threads_topic_at_its_own_date(
+    db_url: str, make_deps: MakeDeps, fake_llm: FakeOpenAI, second: Call, posted: bool
+) -> None:
+    agent = Agent(make_deps(db_url))
+    fake_llm.push(Reply(tool_calls=[("ar_metrics", {"as_of": "2025-06-30"})]))  # it worked: done
+    first = agent.ask("What is our AR?", user="U1", thread_key="C1:1.1", today=AS_OF)
+    assert first.outcome == "answered"
+    fake_llm.push(Reply(tool_calls=[second]))
+    reply = agent.ask("and last quarter?", user="U1", thread_key="C1:1.1", today=AS_OF)
+    rendering = ledger_rendering(agent.deps, second[0], **second[1])
+    if posted:
+        assert (reply.outcome, reply.text) == ("answered", rendering)
+    else:
+        assert reply.outcome == "no_tool"
+        assert reply.text == _deterministic(agent, "and last quarter?")
+        assert rendering not in reply.text
