@@ -1,16 +1,17 @@
 """Which invoice rows stand for the same invoice across sources, and which of them count.
 
-Rows are linked by the invoice number they carry (trimmed, same currency), in SQL over the
-whole ledger; the rows no number linked come back to tools.ledger_record, which links them by
-customer + amount + date. A row ranked below another row of its link is `shadowed`: it stays
-as its source reports it, but db.ar_sums gives it no terms and db.open_amounts does not count
-it. Changing the flag goes through db.settlement, so every dated sum moves in the same
-transaction.
+Rows are linked by the invoice number they carry (trimmed, same currency) when their customers
+are the same customer (the caller's rule, so two customers' invoices sharing a number stay two),
+in SQL over the whole ledger; the rows no number linked come back to tools.ledger_record,
+which links them by customer + amount + date. A row ranked below another row of its link is
+`shadowed`: it stays as its source reports it, but db.ar_sums gives it no terms and
+db.open_amounts does not count it. Changing the flag goes through db.settlement, so every
+dated sum moves in the same transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
@@ -42,28 +43,45 @@ def _rank_case(ranked: Sequence[str]) -> tuple[str, dict[str, object]]:
     }
 
 
-def link_by_number(conn: Connection, ranked: Sequence[str]) -> None:
-    """Link rows by number into the temporary table `link_numbered` (id, rank, best rank of
-    its link, mask of the ranks it holds), and mark in `link_shadow` those a row of a
-    better-ranked source stands for."""
+def _customer_keys(conn: Connection, same_customer: Callable[[str], str]) -> None:
+    """The temporary table `link_customer` (customer id, key): customers of any source with
+    one key are the same customer."""
+    conn.execute(text("DROP TABLE IF EXISTS link_customer"))
+    conn.execute(text("CREATE TEMPORARY TABLE link_customer (id INTEGER PRIMARY KEY, k TEXT)"))
+    rows = [
+        {"id": int(i), "k": same_customer(str(n))}
+        for i, n in conn.execute(text("SELECT id, name FROM customers"))
+    ]
+    if rows:
+        conn.execute(text("INSERT INTO link_customer (id, k) VALUES (:id, :k)"), rows)
+
+
+def link_by_number(
+    conn: Connection, ranked: Sequence[str], same_customer: Callable[[str], str]
+) -> None:
+    """Link rows by number and customer (`same_customer` maps a name to its key) into the
+    temporary table `link_numbered` (id, rank, best rank of its link, mask of the ranks it
+    holds), and mark in `link_shadow` those a row of a better-ranked source stands for."""
     rank, params = _rank_case(ranked)
     one = "1 = 0" if len(ranked) < 2 else "1 = 1"  # one source: nothing to link
     for name in ("link_numbered", "link_shadow", "link_changed"):
         conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    _customer_keys(conn, same_customer)
     conn.execute(
         text(
             f"""
 CREATE TEMPORARY TABLE link_numbered AS
 WITH r AS (
-    SELECT i.id, i.currency, TRIM(i.number) AS k, {rank} AS rk
-      FROM invoices i WHERE i.number IS NOT NULL AND TRIM(i.number) <> '' AND {one}
+    SELECT i.id, i.currency, TRIM(i.number) AS k, lc.k AS ck, {rank} AS rk
+      FROM invoices i JOIN link_customer lc ON lc.id = i.customer_id
+     WHERE i.number IS NOT NULL AND TRIM(i.number) <> '' AND {one}
 ), g AS (
-    SELECT currency, k, MIN(rk) AS best, SUM(1 << rk) AS mask
-      FROM (SELECT DISTINCT currency, k, rk FROM r) d
-     GROUP BY currency, k HAVING MIN(rk) < MAX(rk)
+    SELECT currency, k, ck, MIN(rk) AS best, SUM(1 << rk) AS mask
+      FROM (SELECT DISTINCT currency, k, ck, rk FROM r) d
+     GROUP BY currency, k, ck HAVING MIN(rk) < MAX(rk)
 )
 SELECT r.id, r.rk, g.best, g.mask
-  FROM r JOIN g ON g.currency = r.currency AND g.k = r.k
+  FROM r JOIN g ON g.currency = r.currency AND g.k = r.k AND g.ck = r.ck
 """
         ),
         params,
@@ -123,7 +141,7 @@ def set_shadowed(conn: Connection, more: Iterable[int]) -> tuple[int, int]:
             )
         )
         refresh_selected(conn, "SELECT id FROM link_changed", {})
-    for name in ("link_numbered", "link_shadow", "link_changed"):
+    for name in ("link_numbered", "link_shadow", "link_changed", "link_customer"):
         conn.execute(text(f"DROP TABLE {name}"))
     return changed, shadowed
 

@@ -1,10 +1,11 @@
 """One AR of record: which source's row of an invoice the figures count.
 
 Several sources can hold the same invoice (Stripe bills it, QuickBooks books it, a CSV export
-repeats it). Rows are linked by the invoice number they carry, else by customer name + total
-+ issue date (the rule reconciliation matches by, `fallback_key`). Sources are ranked: the AR
-of record first (`ARBOT_LEDGER_OF_RECORD`; by default the accounting system when one holds
-invoices, else Stripe, else CSV), then the others in that same default order. In each link
+repeats it). Rows are linked by the invoice number they carry when their customers are the
+same customer (`same_customer`), else by customer name + total + issue date (the rule
+reconciliation matches by, `fallback_key`). Sources are ranked: the AR of record first
+(`ARBOT_LEDGER_OF_RECORD`; by default the accounting system when one holds invoices, else
+Stripe, else CSV), then the others in that same default order. In each link
 the best-ranked row counts and the others are shadowed.
 
 A row that only a source other than the record holds still counts: money someone is owed is
@@ -37,10 +38,16 @@ _STATE = "ledger:record"
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
+def same_customer(name: str) -> str:
+    """Customer name without case or punctuation: two sources' customers with one key are the
+    same customer, for the number link and the fallback alike."""
+    return _NOT_WORD.sub("", name.casefold())
+
+
 def fallback_key(customer: str, total_minor: int, issued_at: datetime, tz: Any) -> str:
-    """Customer name (without case or punctuation) + total + issue date in the company's zone:
-    how an invoice without a shared number is recognised in another source."""
-    name = _NOT_WORD.sub("", customer.casefold())
+    """Customer (`same_customer`) + total + issue date in the company's zone: how an invoice
+    without a shared number is recognised in another source."""
+    name = same_customer(customer)
     return f"{name}|{total_minor}|{issued_at.astimezone(tz).date().isoformat()}"
 
 
@@ -77,7 +84,7 @@ def relink(engine: Engine, settings: Settings) -> int:
         if len(held) < 2 and not before.get("shadowed") and before.get("counted") == held:
             return 0
         ranked = ranked_sources(settings.ledger_of_record, held)
-        link_by_number(conn, ranked)
+        link_by_number(conn, ranked, same_customer)
         more = (
             _shadowed_by_fallback(unlinked_rows(conn, ranked), settings.tz) if len(held) > 1 else []
         )

@@ -1,0 +1,54 @@
+"""Which rows of one invoice count when several sources hold it: two customers' invoices
+sharing a number stay two, a webhook linking an invoice the books hold counts it once, cash on
+account counts once, and bank receipts on a row that stops counting stay received. SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.fakes.quickbooks_api import FakeQuickBooks
+from tests.ledger_files import customer, invoice, write_csvs
+from tests.quickbooks.conftest import sync
+from tools.csv_import import import_directory
+from tools.deps import ToolDeps
+from tools.ledger_record import relink
+from tools.reconcile import ReconcileInput, reconcile
+
+
+def _report(capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
+    capsys.readouterr()
+    assert main(["report", "--as-of", "2026-01-31", "--json"]) == 0
+    got: dict[str, str] = json.loads(capsys.readouterr().out)
+    return got
+
+
+def test_two_customers_invoices_of_one_number_both_count(
+    qdeps: ToolDeps, fake: FakeQuickBooks, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    acme = fake.add_customer("Acme Corp")
+    fake.add_invoice(acme, "1000.00", txn_date=date(2026, 1, 5), number="1001")
+    files = write_csvs(
+        tmp_path / "export",
+        customers=[customer("B", name="Beta LLC"), customer("A", name="ACME corp.")],
+        invoices=[
+            invoice("c1", "700.00", "2026-01-07", "2026-02-06", customer_id="B", number="1001"),
+            invoice("c2", "1000.00", "2026-01-05", "2026-02-04", customer_id="A", number="1001"),
+        ],
+        payments=[],
+    )
+    import_directory(qdeps.engine, files, tz=qdeps.settings.tz)
+    sync(qdeps)
+    relink(qdeps.engine, qdeps.settings)
+
+    # Acme's invoice counts once (QuickBooks'), Beta's is another invoice and counts too
+    assert _report(capsys)["ar_total"] == "1700.00"
+    found = reconcile(qdeps, ReconcileInput(as_of=date(2026, 1, 31)))
+    missing = [d for d in found.differences if d.kind == "missing"]
+    assert [(d.number[:4], d.sides["quickbooks"]) for d in missing] == [("1001", None)]
+    assert [s.total_minor for d in missing if (s := d.sides["csv"])] == [70_000]
