@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
 from db.settlement import refresh_selected
 from db.types import UTCDateTime
@@ -56,17 +56,51 @@ def _customer_keys(conn: Connection, same_customer: Callable[[str], str]) -> Non
         conn.execute(text("INSERT INTO link_customer (id, k) VALUES (:id, :k)"), rows)
 
 
+def _scope(conn: Connection, seeds: Sequence[int] | None) -> str:
+    """With `seeds`, the temporary table `link_scope`: every invoice of a customer with the key
+    of a seed's customer. Both links join only rows of one customer key, so the links of the
+    scope are whole, and only its rows need deriving again. The SQL filter on `i.id`."""
+    conn.execute(text("DROP TABLE IF EXISTS link_scope"))
+    if seeds is None:
+        return "1 = 1"
+    conn.execute(text("CREATE TEMPORARY TABLE link_scope (id INTEGER PRIMARY KEY)"))
+    keys = {
+        str(k)
+        for k in conn.execute(
+            text(
+                "SELECT lc.k FROM invoices i JOIN link_customer lc ON lc.id = i.customer_id "
+                "WHERE i.id IN :ids"
+            ).bindparams(bindparam("ids", expanding=True)),
+            {"ids": list(seeds) or [-1]},
+        ).scalars()
+    }
+    conn.execute(
+        text(
+            "INSERT INTO link_scope (id) SELECT i.id FROM invoices i "
+            "JOIN link_customer lc ON lc.id = i.customer_id WHERE lc.k IN :keys"
+        ).bindparams(bindparam("keys", expanding=True)),
+        {"keys": sorted(keys) or [""]},
+    )
+    return "i.id IN (SELECT id FROM link_scope)"
+
+
 def link_by_number(
-    conn: Connection, ranked: Sequence[str], same_customer: Callable[[str], str]
-) -> None:
+    conn: Connection,
+    ranked: Sequence[str],
+    same_customer: Callable[[str], str],
+    seeds: Sequence[int] | None = None,
+) -> str:
     """Link rows by number and customer (`same_customer` maps a name to its key) into the
     temporary table `link_numbered` (id, rank, best rank of its link, mask of the ranks it
-    holds), and mark in `link_shadow` those a row of a better-ranked source stands for."""
+    holds), and mark in `link_shadow` those a row of a better-ranked source stands for. With
+    `seeds` (invoice ids), only the rows that may link to them; the scope's SQL filter."""
     rank, params = _rank_case(ranked)
     one = "1 = 0" if len(ranked) < 2 else "1 = 1"  # one source: nothing to link
     for name in ("link_numbered", "link_shadow", "link_changed"):
         conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
     _customer_keys(conn, same_customer)
+    scope = _scope(conn, seeds)
+    one = f"{one} AND {scope}"
     conn.execute(
         text(
             f"""
@@ -91,9 +125,10 @@ SELECT r.id, r.rk, g.best, g.mask
     conn.execute(text("CREATE INDEX link_numbered_id ON link_numbered (id)"))
     conn.execute(text("CREATE TEMPORARY TABLE link_shadow (id INTEGER PRIMARY KEY)"))
     conn.execute(text("INSERT INTO link_shadow (id) SELECT id FROM link_numbered WHERE rk > best"))
+    return scope
 
 
-def unlinked_rows(conn: Connection, ranked: Sequence[str]) -> list[Unlinked]:
+def unlinked_rows(conn: Connection, ranked: Sequence[str], scope: str = "1 = 1") -> list[Unlinked]:
     """Rows outside every number link, and the best row of each number link that some source
     lacks: what the customer + amount + date rule may still link."""
     rank, params = _rank_case(ranked)
@@ -103,7 +138,7 @@ def unlinked_rows(conn: Connection, ranked: Sequence[str]) -> list[Unlinked]:
             f"""
 SELECT i.id, {rank} AS rk, 0 AS mask, i.currency, c.name, i.issued_at, i.total_minor
   FROM invoices i JOIN customers c ON c.id = i.customer_id
- WHERE NOT EXISTS (SELECT 1 FROM link_numbered n WHERE n.id = i.id)
+ WHERE NOT EXISTS (SELECT 1 FROM link_numbered n WHERE n.id = i.id) AND {scope}
 UNION ALL
 SELECT i.id, n.rk, n.mask, i.currency, c.name, i.issued_at, i.total_minor
   FROM link_numbered n JOIN invoices i ON i.id = n.id JOIN customers c ON c.id = i.customer_id
@@ -118,21 +153,32 @@ SELECT i.id, n.rk, n.mask, i.currency, c.name, i.issued_at, i.total_minor
     ]
 
 
-def set_shadowed(conn: Connection, more: Iterable[int]) -> tuple[int, int]:
-    """Make the rows `link_by_number` marked, plus `more`, exactly the shadowed ones, and
-    re-derive the dated sums of every row whose flag changed; (how many changed, how many are
-    shadowed)."""
+def set_shadowed(conn: Connection, more: Iterable[int], scope: str = "1 = 1") -> tuple[int, int]:
+    """Make the rows `link_by_number` marked, plus `more`, exactly the shadowed ones (of the
+    scope), and re-derive the dated sums of every row whose flag changed; (how many changed,
+    how many are shadowed: in the scope, how many more than before)."""
     rows = [{"id": i} for i in more]
     if rows:
         conn.execute(text("INSERT INTO link_shadow (id) VALUES (:id)"), rows)
     conn.execute(
         text(
             "CREATE TEMPORARY TABLE link_changed AS SELECT i.id FROM invoices i "
-            "WHERE i.shadowed <> EXISTS (SELECT 1 FROM link_shadow s WHERE s.id = i.id)"
+            f"WHERE {scope} AND "
+            "i.shadowed <> EXISTS (SELECT 1 FROM link_shadow s WHERE s.id = i.id)"
         )
     )
     changed = int(conn.execute(text("SELECT COUNT(*) FROM link_changed")).scalar_one())
-    shadowed = int(conn.execute(text("SELECT COUNT(*) FROM link_shadow")).scalar_one())
+    if scope == "1 = 1":
+        shadowed = int(conn.execute(text("SELECT COUNT(*) FROM link_shadow")).scalar_one())
+    else:
+        shadowed = int(
+            conn.execute(
+                text(
+                    "SELECT COALESCE(SUM(CASE WHEN shadowed THEN -1 ELSE 1 END), 0) "
+                    "FROM invoices WHERE id IN (SELECT id FROM link_changed)"
+                )
+            ).scalar_one()
+        )
     if changed:
         conn.execute(
             text(
@@ -143,6 +189,7 @@ def set_shadowed(conn: Connection, more: Iterable[int]) -> tuple[int, int]:
         refresh_selected(conn, "SELECT id FROM link_changed", {})
     for name in ("link_numbered", "link_shadow", "link_changed", "link_customer"):
         conn.execute(text(f"DROP TABLE {name}"))
+    conn.execute(text("DROP TABLE IF EXISTS link_scope"))
     return changed, shadowed
 
 

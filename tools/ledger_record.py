@@ -78,24 +78,31 @@ def relink(engine: Engine, settings: Settings) -> int:
     between counted and shadowed. A ledger of one source with nothing shadowed has nothing to
     link, and costs a few index probes."""
     with engine.begin() as conn:
-        held = held_sources(conn)
-        found = get_cursor(conn, _STATE)
-        before = json.loads(found) if found else {}
-        if len(held) < 2 and not before.get("shadowed") and before.get("counted") == held:
-            return 0
-        ranked = ranked_sources(settings.ledger_of_record, held)
-        link_by_number(conn, ranked, same_customer)
-        more = (
-            _shadowed_by_fallback(unlinked_rows(conn, ranked), settings.tz) if len(held) > 1 else []
-        )
-        changed, shadowed = set_shadowed(conn, more)
-        counted = set(counted_sources(conn)) if shadowed else set(held)
-        state = {
-            "record": record_source(settings.ledger_of_record, held),
-            "counted": [s for s in ranked if s in counted],
-            "shadowed": shadowed,
-        }
-        set_cursor(conn, _STATE, json.dumps(state))
+        return relink_in(conn, settings)
+
+
+def relink_in(conn: Connection, settings: Settings, seeds: list[int] | None = None) -> int:
+    """`relink` inside the caller's transaction; with `seeds` (invoice ids just written), only
+    the rows that may link to them: their customers' invoices."""
+    held = held_sources(conn)
+    found = get_cursor(conn, _STATE)
+    before = json.loads(found) if found else {}
+    if len(held) < 2 and not before.get("shadowed") and before.get("counted") == held:
+        return 0
+    ranked = ranked_sources(settings.ledger_of_record, held)
+    scope = link_by_number(conn, ranked, same_customer, seeds)
+    rows = unlinked_rows(conn, ranked, scope) if len(held) > 1 else []
+    more = _shadowed_by_fallback(rows, settings.tz)
+    changed, shadowed = set_shadowed(conn, more, scope)
+    if seeds is not None:
+        shadowed += int(before.get("shadowed") or 0)
+    counted = set(counted_sources(conn)) if shadowed else set(held)
+    state = {
+        "record": record_source(settings.ledger_of_record, held),
+        "counted": [s for s in ranked if s in counted],
+        "shadowed": shadowed,
+    }
+    set_cursor(conn, _STATE, json.dumps(state))
     return changed
 
 

@@ -13,12 +13,16 @@ import pytest
 
 from bot.cli import main
 from tests.fakes.quickbooks_api import FakeQuickBooks
+from tests.fakes.stripe_api import FakeStripe
 from tests.ledger_files import customer, invoice, write_csvs
 from tests.quickbooks.conftest import sync
+from tests.quickbooks.test_ledger_of_record import both, stripe_fake  # noqa: F401
+from tests.stripe.conftest import at
 from tools.csv_import import import_directory
 from tools.deps import ToolDeps
 from tools.ledger_record import relink
 from tools.reconcile import ReconcileInput, reconcile
+from tools.stripe_sync import apply_webhook_event
 
 
 def _report(capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
@@ -52,3 +56,26 @@ def test_two_customers_invoices_of_one_number_both_count(
     missing = [d for d in found.differences if d.kind == "missing"]
     assert [(d.number[:4], d.sides["quickbooks"]) for d in missing] == [("1001", None)]
     assert [s.total_minor for d in missing if (s := d.sides["csv"])] == [70_000]
+
+
+def test_a_webhook_invoice_the_books_hold_counts_once(
+    both: ToolDeps,  # noqa: F811
+    fake: FakeQuickBooks,
+    stripe_fake: FakeStripe,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    acme = fake.add_customer("Acme Corp")
+    fake.add_invoice(acme, "1000.00", txn_date=date(2026, 1, 5), number="INV-1")
+    fake.add_invoice(acme, "50.00", txn_date=date(2026, 1, 6), number="INV-2")
+    sync(both)
+    assert _report(capsys)["ar_total"] == "1050.00"
+    cus = stripe_fake.add_customer("Acme Corp", at=at(0))["id"]
+    stripe_fake.add_invoice(cus, 100_000, at=at(4), number="INV-1")
+    stripe_fake.add_invoice(cus, 20_000, at=at(5), number="INV-7")
+    for event in stripe_fake.events():
+        apply_webhook_event(both, event)
+
+    # INV-1 arrives from Stripe too: it counts once; INV-7 only Stripe holds, and counts
+    assert _report(capsys)["ar_total"] == "1250.00"
+    sync(both)  # a full relink agrees with the webhook's
+    assert _report(capsys)["ar_total"] == "1250.00"
