@@ -14,7 +14,7 @@ import pytest
 from bot.cli import main
 from tests.fakes.quickbooks_api import FakeQuickBooks
 from tests.fakes.stripe_api import FakeStripe
-from tests.ledger_files import customer, invoice, write_csvs
+from tests.ledger_files import customer, invoice, payment, write_csvs
 from tests.quickbooks.conftest import sync
 from tests.quickbooks.test_ledger_of_record import both, stripe_fake  # noqa: F401
 from tests.stripe.conftest import at
@@ -79,3 +79,28 @@ def test_a_webhook_invoice_the_books_hold_counts_once(
     assert _report(capsys)["ar_total"] == "1250.00"
     sync(both)  # a full relink agrees with the webhook's
     assert _report(capsys)["ar_total"] == "1250.00"
+
+
+def test_cash_on_account_in_two_sources_counts_once(
+    qdeps: ToolDeps, fake: FakeQuickBooks, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    acme = fake.add_customer("Acme Corp")
+    fake.add_invoice(acme, "1000.00", txn_date=date(2026, 1, 5), number="INV-1")
+    fake.add_payment(acme, "300.00", txn_date=date(2026, 1, 20))  # on account
+    files = write_csvs(
+        tmp_path / "export",
+        customers=[customer("A", name="Acme Corp"), customer("B", name="Beta LLC")],
+        invoices=[
+            invoice("c1", "1000.00", "2026-01-05", "2026-02-04", customer_id="A", number="INV-1")
+        ],
+        payments=[
+            payment("p1", None, "300.00", "2026-01-20", customer_id="A"),
+            payment("p2", None, "40.00", "2026-01-21", customer_id="B"),  # only the CSV has
+        ],
+    )
+    import_directory(qdeps.engine, files, tz=qdeps.settings.tz)
+    sync(qdeps)
+
+    got = _report(capsys)
+    assert got["ar_total"] == "1000.00"
+    assert [v for k, v in got.items() if "unapplied" in k] == ["340.00"]
