@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from sqlalchemy import Connection, bindparam, text
 
-from db.settlement import refresh_selected
+from db.settlement import refresh_selected, refresh_settlement
 from db.types import UTCDateTime
 
 
@@ -197,3 +197,62 @@ def counted_sources(conn: Connection) -> list[str]:
     """Sources with at least one invoice the figures count."""
     rows = conn.execute(text("SELECT DISTINCT source FROM invoices WHERE NOT shadowed"))
     return sorted(str(s) for (s,) in rows)
+
+
+class OnShadowed(NamedTuple):
+    """A bank receipt applied to a row that no longer counts, and that row's link facts."""
+
+    payment_id: int
+    invoice_id: int
+    currency: str
+    number: str
+    customer: str
+    issued_at: datetime
+    total_minor: int
+
+
+def bank_on_shadowed(conn: Connection) -> list[OnShadowed]:
+    """Applied bank receipts (`bank` payments) whose invoice is shadowed."""
+    rows = conn.execute(
+        text(
+            "SELECT p.id, i.id, i.currency, COALESCE(TRIM(i.number), ''), c.name, i.issued_at, "
+            "i.total_minor FROM payments p JOIN invoices i ON i.id = p.invoice_id "
+            "JOIN customers c ON c.id = i.customer_id WHERE p.source = 'bank' AND i.shadowed"
+        ).columns(issued_at=UTCDateTime())
+    )
+    return [
+        OnShadowed(int(a), int(b), str(c), str(d), str(e), f, int(g))
+        for a, b, c, d, e, f, g in rows
+    ]
+
+
+class Counted(NamedTuple):
+    id: int
+    customer_id: int
+    customer: str
+    issued_at: datetime
+    total_minor: int
+    number: str
+
+
+def counted_candidates(conn: Connection, row: OnShadowed) -> list[Counted]:
+    """Counted rows of the currency that share the row's number or total: where its twin is."""
+    found = conn.execute(
+        text(
+            "SELECT i.id, i.customer_id, c.name, i.issued_at, i.total_minor, "
+            "COALESCE(TRIM(i.number), '') FROM invoices i JOIN customers c ON c.id = i.customer_id "
+            "WHERE NOT i.shadowed AND i.currency = :cur "
+            "AND ((:num <> '' AND TRIM(i.number) = :num) OR i.total_minor = :total)"
+        ).columns(issued_at=UTCDateTime()),
+        {"cur": row.currency, "num": row.number, "total": row.total_minor},
+    )
+    return [Counted(int(i), int(c), str(n), at, int(t), str(k)) for i, c, n, at, t, k in found]
+
+
+def move_to_twin(conn: Connection, payment_id: int, old: int, new: int, customer_id: int) -> None:
+    """The receipt pays the counted twin instead; both rows' settlement and sums follow."""
+    conn.execute(
+        text("UPDATE payments SET invoice_id = :new, customer_id = :cid WHERE id = :id"),
+        {"new": new, "cid": customer_id, "id": payment_id},
+    )
+    refresh_settlement(conn, [old, new])

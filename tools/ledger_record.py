@@ -22,13 +22,25 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy.orm import Session
 
-from db.links import Unlinked, counted_sources, link_by_number, set_shadowed, unlinked_rows
+from db.links import (
+    Unlinked,
+    bank_on_shadowed,
+    counted_candidates,
+    counted_sources,
+    link_by_number,
+    move_to_twin,
+    set_shadowed,
+    unlinked_rows,
+)
+from db.models import Payment
 from db.stripe_sql import get_cursor, set_cursor
+from tools.books_payment import queue_books_payments
 from tools.settings import Settings
 
 ACCOUNTING = ("quickbooks", "xero")
@@ -103,7 +115,37 @@ def relink_in(conn: Connection, settings: Settings, seeds: list[int] | None = No
         "shadowed": shadowed,
     }
     set_cursor(conn, _STATE, json.dumps(state))
+    if changed:
+        _move_bank_receipts(conn, settings)
     return changed
+
+
+def _move_bank_receipts(conn: Connection, settings: Settings) -> None:
+    """A bank receipt applied to a row that stops counting pays that row's counted twin (the
+    same customer, by number else by amount + date), so the money stays received; when the
+    twin is the books' row, the receipt is queued to be written back to the books."""
+    moved: list[int] = []
+    for row in bank_on_shadowed(conn):
+        key = same_customer(row.customer)
+        mine = fallback_key(row.customer, row.total_minor, row.issued_at, settings.tz)
+        twins = [
+            c
+            for c in counted_candidates(conn, row)
+            if same_customer(c.customer) == key
+            and (
+                (row.number and c.number == row.number)
+                or fallback_key(c.customer, c.total_minor, c.issued_at, settings.tz) == mine
+            )
+        ]
+        if twins:
+            twin = min(twins, key=lambda c: (c.number != row.number, c.id))
+            move_to_twin(conn, row.payment_id, row.invoice_id, twin.id, twin.customer_id)
+            moved.append(row.payment_id)
+    if moved:
+        with Session(bind=conn) as session:
+            payments = list(session.scalars(select(Payment).where(Payment.id.in_(moved))))
+            queue_books_payments(session, payments, by="relink", now=datetime.now(UTC))
+            session.flush()
 
 
 def _shadowed_by_fallback(rows: list[Unlinked], tz: Any) -> list[int]:

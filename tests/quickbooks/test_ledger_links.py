@@ -10,18 +10,28 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.cli import main
+from db.bank_models import BankTxn
+from db.models import Action, Invoice, Payment
+from tests.cash.statements import Line, csv_text
 from tests.fakes.quickbooks_api import FakeQuickBooks
 from tests.fakes.stripe_api import FakeStripe
 from tests.ledger_files import customer, invoice, payment, write_csvs
 from tests.quickbooks.conftest import sync
 from tests.quickbooks.test_ledger_of_record import both, stripe_fake  # noqa: F401
 from tests.stripe.conftest import at
+from tests.stripe.conftest import sync as stripe_sync
+from tools.cash_apply import apply
+from tools.cash_match import Allocation
 from tools.csv_import import import_directory
 from tools.deps import ToolDeps
 from tools.ledger_record import relink
+from tools.metrics import MetricsInput
+from tools.outbox import Outbox
 from tools.reconcile import ReconcileInput, reconcile
+from tools.report import ar_report
 from tools.stripe_sync import apply_webhook_event
 
 
@@ -104,3 +114,54 @@ def test_cash_on_account_in_two_sources_counts_once(
     got = _report(capsys)
     assert got["ar_total"] == "1000.00"
     assert [v for k, v in got.items() if "unapplied" in k] == ["340.00"]
+
+
+def test_a_bank_receipt_stays_received_when_the_books_catch_up(
+    both: ToolDeps,  # noqa: F811
+    fake: FakeQuickBooks,
+    stripe_fake: FakeStripe,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    acme = fake.add_customer("Acme Corp")
+    fake.add_invoice(acme, "200.00", txn_date=date(2026, 1, 5), number="INV-0")
+    cus = stripe_fake.add_customer("Acme Corp", at=at(0))["id"]
+    stripe_fake.add_invoice(cus, 100_000, at=at(4), number="INV-9")
+    stripe_sync(both)
+    sync(both)
+    as_of = date(2026, 1, 31)
+    assert ar_report(both, MetricsInput(as_of=as_of)).ar_total_minor == 120_000
+    statement = tmp_path / "stmt.csv"
+    statement.write_text(
+        csv_text([Line("W1", date(2026, 1, 28), "1000.00", payer="Acme Corp", remittance="INV-9")])
+    )
+    assert main(["bank", "import", str(statement)]) == 0
+    with both.sessions() as s:
+        txn_id = s.scalars(select(BankTxn.id)).one()
+        inv = s.scalars(select(Invoice).where(Invoice.source == "stripe")).one()
+        invoice_id, customer_id = inv.id, inv.customer_id
+    apply(both, txn_id, "U_FIN", allocations=[Allocation(invoice_id, 100_000)],
+          customer_id=customer_id)  # fmt: skip
+    assert ar_report(both, MetricsInput(as_of=as_of)).ar_total_minor == 20_000
+
+    # the books catch up: QuickBooks now holds INV-9, unpaid there
+    books_id = fake.add_invoice(acme, "1000.00", txn_date=date(2026, 1, 5), number="INV-9")
+    sync(both)
+
+    # the 1,000.00 received is still received, on the row that counts
+    assert ar_report(both, MetricsInput(as_of=as_of)).ar_total_minor == 20_000
+    with both.sessions() as s:
+        paid = s.execute(
+            select(Invoice.source, Payment.amount_minor)
+            .join(Invoice, Invoice.id == Payment.invoice_id)
+            .where(Payment.source == "bank")
+        ).all()
+        queued = [
+            a.payload for a in s.scalars(select(Action).where(Action.kind == "books_payment"))
+        ]
+    assert paid == [("quickbooks", 100_000)]
+    # and it is queued to be written back to QuickBooks, against the books' invoice
+    assert [(q["invoice"]["external_id"], q["amount_minor"]) for q in queued] == [
+        (books_id, 100_000)
+    ]
+    Outbox(both, backoff_seconds=0).run_once()
+    assert fake.objects["Invoice"][books_id]["Balance"] == 0
