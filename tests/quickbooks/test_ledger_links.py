@@ -6,15 +6,23 @@ PostgreSQL."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.cli import main
 from db.bank_models import BankTxn
-from db.models import Action, Invoice, Payment
+from db.models import (
+    Action,
+    Customer,
+    Dispute,
+    Invoice,
+    Payment,
+    PromiseStatus,
+    PromiseToPay,
+)
 from tests.cash.statements import Line, csv_text
 from tests.fakes.quickbooks_api import FakeQuickBooks
 from tests.fakes.stripe_api import FakeStripe
@@ -27,6 +35,7 @@ from tools.cash_apply import apply
 from tools.cash_match import Allocation
 from tools.csv_import import import_directory
 from tools.deps import ToolDeps
+from tools.dunning.eligibility import candidates
 from tools.ledger_record import relink
 from tools.metrics import MetricsInput
 from tools.outbox import Outbox
@@ -165,3 +174,59 @@ def test_a_bank_receipt_stays_received_when_the_books_catch_up(
     ]
     Outbox(both, backoff_seconds=0).run_once()
     assert fake.objects["Invoice"][books_id]["Balance"] == 0
+
+
+@pytest.mark.parametrize("block", ["invoice_dispute", "customer_promise", "do_not_dun"])
+def test_a_block_on_another_sources_copy_stops_dunning(
+    both: ToolDeps,  # noqa: F811
+    fake: FakeQuickBooks,
+    stripe_fake: FakeStripe,  # noqa: F811
+    block: str,
+) -> None:
+    acme = fake.add_customer("Acme Corp")
+    fake.add_invoice(acme, "1000.00", txn_date=date(2026, 1, 5), number="INV-1")
+    cus = stripe_fake.add_customer("Acme Corp", at=at(0))["id"]
+    stripe_fake.add_invoice(cus, 100_000, at=at(4), number="INV-1")
+    stripe_sync(both)
+    sync(both)
+    as_of = date(2026, 3, 15)
+    got = candidates(both, as_of=as_of)
+    assert [c.blocked for c in got] == [None]  # the books' row, due and open
+    with both.sessions() as s:
+        copy = s.execute(select(Invoice).where(Invoice.source == "stripe")).scalar_one()
+        assert copy.shadowed
+        if block == "invoice_dispute":
+            s.add(
+                Dispute(
+                    source="stripe",
+                    external_id="dp_1",
+                    customer_id=copy.customer_id,
+                    invoice_id=copy.id,
+                    amount_minor=100_000,
+                    currency="USD",
+                    kind="chargeback",
+                    reason="fraudulent",
+                    opened_at=datetime(2026, 2, 1, tzinfo=UTC),
+                    resolved_at=None,
+                )
+            )
+        elif block == "customer_promise":
+            s.add(
+                PromiseToPay(
+                    customer_id=copy.customer_id,
+                    invoice_id=None,
+                    promised_on=date(2026, 3, 20),
+                    status=PromiseStatus.OPEN,
+                    amount_minor=100_000,
+                    currency="USD",
+                    recorded_by="U_FIN",
+                )
+            )
+        else:
+            s.execute(
+                update(Customer).where(Customer.id == copy.customer_id).values(do_not_dun=True)
+            )
+        s.commit()
+
+    got = candidates(both, as_of=as_of)
+    assert len(got) == 1 and got[0].blocked is not None
