@@ -93,6 +93,17 @@ def relink(engine: Engine, settings: Settings) -> int:
         return relink_in(conn, settings)
 
 
+def relink_if_stale(engine: Engine, settings: Settings, migrated: bool) -> None:
+    """Relink when a migration ran (it may have changed what links) or ARBOT_LEDGER_OF_RECORD
+    is not the setting the links were derived under; else one cursor read."""
+    if not migrated:
+        with engine.connect() as conn:
+            found = get_cursor(conn, _STATE)
+        if found is None or json.loads(found).get("setting") == settings.ledger_of_record:
+            return
+    relink(engine, settings)
+
+
 def relink_in(conn: Connection, settings: Settings, seeds: list[int] | None = None) -> int:
     """`relink` inside the caller's transaction; with `seeds` (invoice ids just written), only
     the rows that may link to them: their customers' invoices."""
@@ -110,6 +121,7 @@ def relink_in(conn: Connection, settings: Settings, seeds: list[int] | None = No
         shadowed += int(before.get("shadowed") or 0)
     counted = set(counted_sources(conn)) if shadowed else set(held)
     state = {
+        "setting": settings.ledger_of_record,
         "record": record_source(settings.ledger_of_record, held),
         "counted": [s for s in ranked if s in counted],
         "shadowed": shadowed,
