@@ -200,7 +200,7 @@ def counted_sources(conn: Connection) -> list[str]:
 
 
 class OnShadowed(NamedTuple):
-    """A bank receipt applied to a row that no longer counts, and that row's link facts."""
+    """A bank receipt applied to a shadowed row, with that row's link facts."""
 
     payment_id: int
     invoice_id: int
