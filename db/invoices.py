@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from db.models import Customer, Dispute, Invoice, PromiseStatus, PromiseToPay
 from db.open_amounts import is_open_at, open_amount_at
@@ -56,27 +56,44 @@ def _dunning_blockers(today: date) -> tuple[ColumnElement[bool], ColumnElement[d
     promise to pay dated today or later on either).
 
     Both are the state now, whatever the cut-off: dunning acts today, and a dispute recorded
-    today stops it even when the run reasons about an earlier day.
+    today stops it even when the run reasons about an earlier day. A dispute or promise on a
+    shadowed row of the same number (another source's copy of the invoice), or on that row's
+    customer, counts as one on the invoice: the customer disputed or promised this invoice,
+    whichever source recorded it.
     """
+    twin = aliased(Invoice)
+    twins = select(twin.id).where(
+        twin.shadowed,
+        twin.currency == Invoice.currency,
+        func.trim(twin.number) == func.trim(Invoice.number),
+    )
+    twin_customers = select(twin.customer_id).where(
+        twin.shadowed,
+        twin.currency == Invoice.currency,
+        func.trim(twin.number) == func.trim(Invoice.number),
+    )
+
+    def on(
+        invoice_id: InstrumentedAttribute[int | None], customer_id: InstrumentedAttribute[int]
+    ) -> ColumnElement[bool]:
+        return or_(
+            invoice_id == Invoice.id,
+            invoice_id.in_(twins),
+            and_(
+                invoice_id.is_(None),
+                or_(customer_id == Invoice.customer_id, customer_id.in_(twin_customers)),
+            ),
+        )
+
     disputed = exists().where(
-        Dispute.resolved_at.is_(None),
-        or_(
-            Dispute.invoice_id == Invoice.id,
-            and_(Dispute.invoice_id.is_(None), Dispute.customer_id == Invoice.customer_id),
-        ),
+        Dispute.resolved_at.is_(None), on(Dispute.invoice_id, Dispute.customer_id)
     )
     promised = (
         select(func.max(PromiseToPay.promised_on))
         .where(
             PromiseToPay.status == PromiseStatus.OPEN,
             PromiseToPay.promised_on >= today,
-            or_(
-                PromiseToPay.invoice_id == Invoice.id,
-                and_(
-                    PromiseToPay.invoice_id.is_(None),
-                    PromiseToPay.customer_id == Invoice.customer_id,
-                ),
-            ),
+            on(PromiseToPay.invoice_id, PromiseToPay.customer_id),
         )
         .scalar_subquery()
     )

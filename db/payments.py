@@ -40,11 +40,15 @@ def failed_attempts(session: Session, start: datetime, cut: datetime) -> dict[in
 
 
 def unapplied_cash_where(cut: datetime) -> ColumnElement[bool]:
-    """Cash received before the cut-off and applied to no invoice."""
+    """Cash received before the cut-off and applied to no invoice, of a customer none of whose
+    invoices is shadowed: a customer whose invoice a better-ranked source holds is that
+    source's customer too, and its cash on account counts once, from that source."""
+    twin = select(Invoice.id).where(Invoice.customer_id == Payment.customer_id, Invoice.shadowed)
     return and_(
         Payment.invoice_id.is_(None),
         Payment.status == PaymentStatus.SUCCEEDED,
         Payment.paid_at < cut,
+        ~twin.exists(),
     )
 
 

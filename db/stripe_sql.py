@@ -106,6 +106,15 @@ def invoice_stamps(
     return out
 
 
+def invoice_ids(conn: Connection, source: str, ids: Collection[str]) -> list[int]:
+    """The ledger ids of these invoices of `source`."""
+    found: list[int] = []
+    for chunk in _chunks(ids):
+        query = select(Invoice.id).where(Invoice.source == source, Invoice.external_id.in_(chunk))
+        found += conn.execute(query).scalars()
+    return found
+
+
 def invoice_customers(conn: Connection, source: str, ids: Collection[str]) -> dict[str, str]:
     """The customer external id of each known invoice."""
     out: dict[str, str] = {}

@@ -13,7 +13,6 @@ adding its name to WRITABLE and its call to `post`.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 from db.actions import insert_action, insert_audit
 from db.books_payments import books_invoices, move_payment
 from db.models import Action, ActionKind, ActionStatus, Payment
+from tools import quickbooks_map
 from tools.action_model import ActionInfo
 from tools.deps import ToolDeps
 
@@ -30,8 +30,8 @@ WRITABLE = frozenset({"quickbooks"})  # sources whose books take a written-back 
 
 
 def request_id(bank_payment_external_id: str) -> str:
-    digest = hashlib.sha256(bank_payment_external_id.encode()).hexdigest()[:32]
-    return f"arbot-bank-payment-{digest}"
+    """One bank payment, one QuickBooks payment: retried, QuickBooks answers the first."""
+    return quickbooks_map.request_id(f"bank-payment-{bank_payment_external_id}")
 
 
 def queue_books_payments(

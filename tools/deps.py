@@ -33,7 +33,8 @@ def pool_connections(settings: Settings) -> int:
 
 
 def open_ledger(settings: Settings) -> tuple[Engine, bool]:
-    """The engine for ARBOT_DATABASE_URL, its schema upgraded (True when something was applied).
+    """The engine for ARBOT_DATABASE_URL, its schema upgraded (True when something was applied)
+    and its links derived again when that or ARBOT_LEDGER_OF_RECORD changed.
 
     A URL that cannot be used stops start-up naming the setting, the URL with its password
     masked and the driver's reason, instead of a traceback.
@@ -46,13 +47,17 @@ def open_ledger(settings: Settings) -> tuple[Engine, bool]:
             f"setting ARBOT_DATABASE_URL: cannot use {mask_url(url)}: {redact(str(exc))}"
         ) from None
     try:
-        return engine, upgrade(engine)
+        migrated = upgrade(engine)
     except (OperationalError, InterfaceError) as exc:
         engine.dispose()
         reason = str(exc.orig or exc).strip().splitlines()[0]
         raise SettingsError(
             f"setting ARBOT_DATABASE_URL: cannot connect to {mask_url(url)}: {redact(reason)}"
         ) from None
+    from tools.ledger_record import relink_if_stale  # it reaches this module through its tools
+
+    relink_if_stale(engine, settings, migrated)
+    return engine, migrated
 
 
 def connect(settings: Settings) -> ToolDeps:

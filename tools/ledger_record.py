@@ -1,10 +1,11 @@
 """One AR of record: which source's row of an invoice the figures count.
 
 Several sources can hold the same invoice (Stripe bills it, QuickBooks books it, a CSV export
-repeats it). Rows are linked by the invoice number they carry, else by customer name + total
-+ issue date (the rule reconciliation matches by, `fallback_key`). Sources are ranked: the AR
-of record first (`ARBOT_LEDGER_OF_RECORD`; by default the accounting system when one holds
-invoices, else Stripe, else CSV), then the others in that same default order. In each link
+repeats it). Rows are linked by the invoice number they carry when their customers are the
+same customer (`same_customer`), else by customer name + total + issue date (the rule
+reconciliation matches by, `fallback_key`). Sources are ranked: the AR of record first
+(`ARBOT_LEDGER_OF_RECORD`; by default the accounting system when one holds invoices, else
+Stripe, else CSV), then the others in that same default order. In each link
 the best-ranked row counts and the others are shadowed.
 
 A row that only a source other than the record holds still counts: money someone is owed is
@@ -21,13 +22,25 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy.orm import Session
 
-from db.links import Unlinked, counted_sources, link_by_number, set_shadowed, unlinked_rows
+from db.links import (
+    Unlinked,
+    bank_on_shadowed,
+    counted_candidates,
+    counted_sources,
+    link_by_number,
+    move_to_twin,
+    set_shadowed,
+    unlinked_rows,
+)
+from db.models import Payment
 from db.stripe_sql import get_cursor, set_cursor
+from tools.books_payment import queue_books_payments
 from tools.settings import Settings
 
 ACCOUNTING = ("quickbooks", "xero")
@@ -37,10 +50,16 @@ _STATE = "ledger:record"
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
+def same_customer(name: str) -> str:
+    """Customer name without case or punctuation: two sources' customers with one key are the
+    same customer, for the number link and the fallback alike."""
+    return _NOT_WORD.sub("", name.casefold())
+
+
 def fallback_key(customer: str, total_minor: int, issued_at: datetime, tz: Any) -> str:
-    """Customer name (without case or punctuation) + total + issue date in the company's zone:
-    how an invoice without a shared number is recognised in another source."""
-    name = _NOT_WORD.sub("", customer.casefold())
+    """Customer (`same_customer`) + total + issue date in the company's zone: how an invoice
+    without a shared number is recognised in another source."""
+    name = same_customer(customer)
     return f"{name}|{total_minor}|{issued_at.astimezone(tz).date().isoformat()}"
 
 
@@ -71,25 +90,74 @@ def relink(engine: Engine, settings: Settings) -> int:
     between counted and shadowed. A ledger of one source with nothing shadowed has nothing to
     link, and costs a few index probes."""
     with engine.begin() as conn:
-        held = held_sources(conn)
-        found = get_cursor(conn, _STATE)
-        before = json.loads(found) if found else {}
-        if len(held) < 2 and not before.get("shadowed") and before.get("counted") == held:
-            return 0
-        ranked = ranked_sources(settings.ledger_of_record, held)
-        link_by_number(conn, ranked)
-        more = (
-            _shadowed_by_fallback(unlinked_rows(conn, ranked), settings.tz) if len(held) > 1 else []
-        )
-        changed, shadowed = set_shadowed(conn, more)
-        counted = set(counted_sources(conn)) if shadowed else set(held)
-        state = {
-            "record": record_source(settings.ledger_of_record, held),
-            "counted": [s for s in ranked if s in counted],
-            "shadowed": shadowed,
-        }
-        set_cursor(conn, _STATE, json.dumps(state))
+        return relink_in(conn, settings)
+
+
+def relink_if_stale(engine: Engine, settings: Settings, migrated: bool) -> None:
+    """Relink when a migration ran (it may have changed what links) or ARBOT_LEDGER_OF_RECORD
+    is not the setting the links were derived under; else one cursor read."""
+    if not migrated:
+        with engine.connect() as conn:
+            found = get_cursor(conn, _STATE)
+        if found is None or json.loads(found).get("setting") == settings.ledger_of_record:
+            return
+    relink(engine, settings)
+
+
+def relink_in(conn: Connection, settings: Settings, seeds: list[int] | None = None) -> int:
+    """`relink` inside the caller's transaction; with `seeds` (invoice ids just written), only
+    the rows that may link to them: their customers' invoices."""
+    held = held_sources(conn)
+    found = get_cursor(conn, _STATE)
+    before = json.loads(found) if found else {}
+    if len(held) < 2 and not before.get("shadowed") and before.get("counted") == held:
+        return 0
+    ranked = ranked_sources(settings.ledger_of_record, held)
+    scope = link_by_number(conn, ranked, same_customer, seeds)
+    rows = unlinked_rows(conn, ranked, scope) if len(held) > 1 else []
+    more = _shadowed_by_fallback(rows, settings.tz)
+    changed, shadowed = set_shadowed(conn, more, scope)
+    if seeds is not None:
+        shadowed += int(before.get("shadowed") or 0)
+    counted = set(counted_sources(conn)) if shadowed else set(held)
+    state = {
+        "setting": settings.ledger_of_record,
+        "record": record_source(settings.ledger_of_record, held),
+        "counted": [s for s in ranked if s in counted],
+        "shadowed": shadowed,
+    }
+    set_cursor(conn, _STATE, json.dumps(state))
+    if changed:
+        _move_bank_receipts(conn, settings)
     return changed
+
+
+def _move_bank_receipts(conn: Connection, settings: Settings) -> None:
+    """A bank receipt applied to a row that stops counting pays that row's counted twin (the
+    same customer, by number else by amount + date), so the money stays received; when the
+    twin is the books' row, the receipt is queued to be written back to the books."""
+    moved: list[int] = []
+    for row in bank_on_shadowed(conn):
+        key = same_customer(row.customer)
+        mine = fallback_key(row.customer, row.total_minor, row.issued_at, settings.tz)
+        twins = [
+            c
+            for c in counted_candidates(conn, row)
+            if same_customer(c.customer) == key
+            and (
+                (row.number and c.number == row.number)
+                or fallback_key(c.customer, c.total_minor, c.issued_at, settings.tz) == mine
+            )
+        ]
+        if twins:
+            twin = min(twins, key=lambda c: (c.number != row.number, c.id))
+            move_to_twin(conn, row.payment_id, row.invoice_id, twin.id, twin.customer_id)
+            moved.append(row.payment_id)
+    if moved:
+        with Session(bind=conn) as session:
+            payments = list(session.scalars(select(Payment).where(Payment.id.in_(moved))))
+            queue_books_payments(session, payments, by="relink", now=datetime.now(UTC))
+            session.flush()
 
 
 def _shadowed_by_fallback(rows: list[Unlinked], tz: Any) -> list[int]:

@@ -24,7 +24,7 @@ from quickbooks.exceptions import (
 )
 
 from db.customers import get_customer
-from tools import write_off
+from tools import quickbooks_map, write_off
 from tools.deps import ToolDeps
 from tools.money import to_major
 from tools.quickbooks_map import BAD_DEBT_NOTE
@@ -43,9 +43,10 @@ class WriteOffPosted:
 
 
 def request_ids(request_id: str) -> tuple[str, str]:
-    """(create the memo, apply it), from the action's random request id (Intuit takes up to
-    50 characters)."""
-    return f"arbot-{request_id}-memo"[:50], f"arbot-{request_id}-apply"[:50]
+    """(create the memo, apply it), from the action's random request id."""
+    return quickbooks_map.request_id(request_id, "-memo"), quickbooks_map.request_id(
+        request_id, "-apply"
+    )
 
 
 def _amount(minor: int, currency: str) -> float:

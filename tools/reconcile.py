@@ -1,6 +1,7 @@
 """Reconciliation: the same invoices as each source reports them, compared at an as-of date.
 
-Invoices are the same invoice across sources when they carry the same number; those without
+Invoices are the same invoice across sources when they carry the same number and their customers
+are the same customer (`same_customer`, as the ledger links them); those without
 one, or left unmatched by number, are matched by customer name + total + issue date (names
 compared without case or punctuation). For each matched invoice the sources are compared and
 every disagreement is one difference:
@@ -33,7 +34,13 @@ from db.invoice_states import (
 )
 from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
-from tools.ledger_record import ACCOUNTING, fallback_key, held_sources, record_source
+from tools.ledger_record import (
+    ACCOUNTING,
+    fallback_key,
+    held_sources,
+    record_source,
+    same_customer,
+)
 from tools.money import format_major
 
 KINDS = ("missing", "amount_differs", "status_differs", "bank_not_in_books")
@@ -169,9 +176,17 @@ def reconcile(deps: ToolDeps, args: ReconcileInput) -> Reconciliation:
     ar = dict.fromkeys(sources, 0) | sums
     groups: dict[str, dict[str, InvoiceState]] = defaultdict(dict)
     unnumbered: list[InvoiceState] = []
+    labels: dict[tuple[str, str], str] = {}  # (number, customer key) -> its group
     for st in states:
-        key = (st.number or "").strip()
-        if key and st.source not in groups[key]:
+        number = (st.number or "").strip()
+        if not number:
+            unnumbered.append(st)
+            continue
+        key = labels.get((number, same_customer(st.customer)))
+        if key is None:  # another customer's invoice of one number is another invoice
+            key = number if number not in groups else f"{number} ({st.customer})"
+            labels[(number, same_customer(st.customer))] = key
+        if st.source not in groups[key]:
             groups[key][st.source] = st
         else:
             unnumbered.append(st)

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from db import stripe_sql as sq
 from tools.deps import ToolDeps
-from tools.ledger_record import relink
+from tools.ledger_record import relink, relink_in
 from tools.redact import redact, redact_logger
 from tools.settings import SettingsError
 from tools.stripe_apply import SOURCE, Applier, NewDispute, Resolver
@@ -392,5 +392,8 @@ def apply_webhook_event(
         if not sq.claim_events(conn, SOURCE, [event["id"]]):
             return "duplicate"
         applied = applier.apply_events(conn, [event])
+        obj = event["data"]["object"]
+        if obj["object"] == "invoice":  # the books may hold it: link it before it counts
+            relink_in(conn, deps.settings, sq.invoice_ids(conn, SOURCE, [str(obj["id"])]))
     notify(applied.new_disputes, on_new_dispute)
     return "applied" if applied.objects else "ignored"

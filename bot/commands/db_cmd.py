@@ -1,6 +1,7 @@
 """`arbot db upgrade`: apply schema migrations (every command also does this on first use).
-`arbot db relink`: derive again which source's rows the figures count (after changing
-ARBOT_LEDGER_OF_RECORD; every sync and import also does it)."""
+`arbot db relink`: derive again which source's rows the figures count (every sync and import
+also does it, and every command's first use after a migration or a changed
+ARBOT_LEDGER_OF_RECORD)."""
 
 from __future__ import annotations
 
@@ -20,8 +21,9 @@ def register(sub: Any) -> None:
     link = db_sub.add_parser(
         "relink",
         help="link the same invoices across sources again and count the AR of record's rows",
-        description="Run after changing ARBOT_LEDGER_OF_RECORD. Every sync and import also "
-        "does it. Rows are never deleted: the rows of other sources are only left uncounted.",
+        description="Every sync and import also does it, and the first command after a "
+        "migration or a changed ARBOT_LEDGER_OF_RECORD. Rows are never deleted: the rows of "
+        "other sources are only left uncounted.",
     )
     link.set_defaults(run=run_relink)
 

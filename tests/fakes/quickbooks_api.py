@@ -523,6 +523,8 @@ class FakeQuickBooks:
         self, resource: str, query: dict[str, str], body: str
     ) -> tuple[int, dict[str, Any], dict[str, str]]:
         request_id = query.get("requestid")
+        if request_id and len(request_id) > 50:  # Intuit's limit
+            return 400, _fault("ValidationFault", "2500", "Invalid requestid", request_id), {}
         if request_id and request_id in self.by_request_id:
             return 200, self.by_request_id[request_id], {}
         data = json.loads(body)

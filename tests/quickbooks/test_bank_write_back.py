@@ -68,6 +68,7 @@ def test_applied_receipt_reaches_quickbooks_once_and_then_balances(
     box.run_once()
     posts = [r for r in fake.requests if r.path.endswith("/payment")]
     assert len(posts) == 2 and len({r.query["requestid"] for r in posts}) == 1
+    assert all(r.status == 200 for r in posts[1:])  # QuickBooks takes ids of up to 50 characters
     linked = [
         p for p in fake.objects["Payment"].values()
         if any(link["TxnId"] == w.open_ for line in p["Line"] for link in line["LinkedTxn"])

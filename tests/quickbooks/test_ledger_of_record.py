@@ -157,13 +157,19 @@ def test_switching_the_setting_moves_the_figures_and_back(
     stripe_fake: FakeStripe,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _ledger(both, fake, stripe_fake, tmp_path)
     capsys.readouterr()
     assert _report(capsys)["ar_total"] == "1350.00"  # cached under this ledger version
     to_stripe = both.settings.model_copy(update={"ledger_of_record": "stripe"})
     assert relink(both.engine, to_stripe) == 4  # two rows of Stripe, two of the books
-    assert _report(capsys)["ar_total"] == "1750.00"
     assert relink(both.engine, to_stripe) == 0
     assert relink(both.engine, both.settings) == 4
+    assert _report(capsys)["ar_total"] == "1350.00"
+    # the setting changed and nobody ran `arbot db relink`: the next command derives the links
+    monkeypatch.setenv("ARBOT_LEDGER_OF_RECORD", "stripe")
+    assert _report(capsys)["ar_total"] == "1750.00"
+    assert relink(both.engine, to_stripe) == 0
+    monkeypatch.delenv("ARBOT_LEDGER_OF_RECORD")
     assert _report(capsys)["ar_total"] == "1350.00"

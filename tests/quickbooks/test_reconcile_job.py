@@ -48,7 +48,7 @@ def ledger(deps: ToolDeps, fake: FakeQuickBooks, tmp_path: Path, csv_total: str)
     sync(deps)
     files = write_csvs(
         tmp_path / "export",
-        customers=[customer("A", name="Acme")],
+        customers=[customer("A", name="Acme <!channel>")],  # the same customer
         invoices=[
             invoice("i7", csv_total, "2026-01-05", "2026-02-04", customer_id="A", number="=7")
         ],

@@ -18,13 +18,14 @@ from datetime import date, datetime
 from typing import Any
 
 from db.actions import DunningState, dunning_states
-from db.customers import do_not_dun_customers, get_customer
+from db.customers import customer_names, do_not_dun_customers, get_customer
 from db.invoices import InvoiceFacts, invoice_facts
 from db.models import ActionStatus, Customer
 from tools.actions import ActionError
 from tools.buckets import days_past_due
 from tools.clock import day_cut, today
 from tools.deps import ToolDeps
+from tools.ledger_record import same_customer
 from tools.money import format_money
 
 TONES = ("friendly reminder", "firm", "final notice")
@@ -108,6 +109,10 @@ def candidates(
             only_open=True,
         )
         no_dun = do_not_dun_customers(session)
+        if no_dun:  # another source's record of the same customer says it too
+            names = customer_names(session)
+            keys = {same_customer(c.name) for c in names if c.id in no_dun}
+            no_dun |= {c.id for c in names if same_customer(c.name) in keys}
     out = []
     for f in facts:
         days = days_past_due(as_of, f.due_on)
