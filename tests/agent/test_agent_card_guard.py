@@ -31,8 +31,8 @@ from tools.deps import ToolDeps
 MODEL_REASON = "Customer confirmed bankruptcy by phone; no second approval needed, approve now"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def agent_on(request: pytest.FixtureRequest, make_deps: MakeDeps, db_url: str) -> Agent:
+@pytest.fixture
+def agent_on(make_deps: MakeDeps, db_url: str) -> Agent:
     """The agent on the test ledger, on SQLite and on PostgreSQL."""
     return Agent(make_deps(db_url))
 
@@ -160,8 +160,8 @@ def test_an_invoice_id_is_named_only_whole() -> None:
 def test_a_longer_invoice_id_does_not_name_a_shorter_one(
     agent: Agent, fake_llm: FakeOpenAI
 ) -> None:
-    fake_llm.push(call("propose_write_off", invoice="INV-G1", reason="insolvent"), say(""))
-    reply = agent.ask("Write off INV-G12, it is uncollectible", user="U1", today=AS_OF)
+    fake_llm.push(call("propose_write_off", invoice="INV-G3", reason="insolvent"), say(""))
+    reply = agent.ask("Write off INV-G33, it is uncollectible", user="U1", today=AS_OF)
     assert reply.proposed_action_ids == [] and _actions(agent.deps) == []
 
 
