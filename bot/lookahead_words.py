@@ -44,7 +44,8 @@ def segment_named(text: str, segments: Callable[[], Collection[str]] | None) -> 
 
 FORECAST = re.compile(
     r"\b(cash )?forecast(ing)?\b|\bexpected (cash|collections|receipts)\b|"
-    r"\bcash (coming in|projection|outlook|expected)\b|\bhow much (cash )?will we collect\b"
+    r"\bcash (coming in|comes in|will come in|projection|outlook|expected)\b|"
+    r"\bhow much (cash )?will we collect\b"
 )
 DSO_MOVED = re.compile(
     r"\b(why|what|explain|how come)\b.*\b(dso|days sales outstanding)\b.*\b(up|down|rise|rose|"

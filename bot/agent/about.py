@@ -123,6 +123,11 @@ def of_call(deps: ToolDeps, args: BaseModel, result: BaseModel) -> About:
     return About(frozenset(customers), frozenset(invoices), frozenset(wanted))
 
 
+def segment_names(deps: ToolDeps) -> list[str]:
+    with deps.sessions() as session:
+        return list(segments(session))
+
+
 def known_segment(deps: ToolDeps, name: str) -> bool:
     with deps.sessions() as session:
         return name.casefold() in {s.casefold() for s in segments(session)}

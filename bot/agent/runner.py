@@ -38,7 +38,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langgraph.errors import GraphRecursionError
 from pydantic import BaseModel, ValidationError
 
-from bot.agent import about, substitute
+from bot.agent import about, relevance, substitute
 from bot.agent.bounds import LIMIT_MARKER, Bounds, TurnContext
 from bot.agent.memory import ThreadMemory
 from bot.agent.proposals import settle
@@ -82,13 +82,16 @@ class AgentReply:
     latency_ms: int = 0
 
 
-def shown_results(found: list[Found], asked: about.Asked) -> list[Found]:
+def shown_results(found: list[Found], asked: about.Asked, want: relevance.Wanted) -> list[Found]:
     """The results an answer shows: about what the question names (any, when it names
-    nothing), each (tool, arguments) once, in the order they were called, at most MAX_SHOWN."""
+    nothing), at the date and on the topic it asks for (`relevance`), each (tool, arguments)
+    once, in the order they were called, at most MAX_SHOWN."""
     seen: set[tuple[str, str]] = set()
     out: list[Found] = []
     for f in found:
         if f.key in seen or (asked.about and not f.about.meets(asked.about)):
+            continue
+        if not relevance.relevant(f.tool, f.args, f.about, want):
             continue
         seen.add(f.key)
         out.append(f)
@@ -193,7 +196,13 @@ class Agent:
         calls = [c for m in new if isinstance(m, AIMessage) for c in m.tool_calls]
         found = [m.artifact for m in new if isinstance(m, ToolMessage)]
         found = [f for f in found if isinstance(f, Found)]
-        shown = shown_results(found, asked)
+        want = relevance.wanted(
+            question,
+            as_of,
+            lambda: about.segment_names(self.deps),
+            turn.earlier_questions[-1] if turn.earlier_questions else None,
+        )
+        shown = shown_results(found, asked, want)
         last = new[-1] if new else None
         limited = isinstance(last, AIMessage) and (
             last.name == LIMIT_MARKER or bool(last.tool_calls)

@@ -29,7 +29,7 @@ LEAD = "The assistant could not answer this from the ledger itself, so its words
 GREETING = "Hello! I answer questions about receivables from the ledger."
 UNAVAILABLE = "The assistant is unavailable right now, here is what I can answer without it:"
 
-_SEGMENTS = re.compile(r"\bsegments?\b", re.I)
+SEGMENTS = re.compile(r"\bsegments?\b", re.I)
 # What small talk is: a greeting, thanks, or a question about the assistant itself, and
 # nothing more. Anything else may be about the ledger ("why?", "what about INV-42?").
 _SMALL_TALK = re.compile(
@@ -92,7 +92,7 @@ def substitute(deps: ToolDeps, question: str, named: Named, as_of: date) -> tupl
         segment = named.segments[0]
         tool, what = "payment_history", f"Here is how the {segment} segment pays:"
         inner = payment_history(deps, PaymentHistoryInput(segment=segment, as_of=as_of))
-    elif _SEGMENTS.search(question):
+    elif SEGMENTS.search(question):
         tool, what = "payment_history", "Here is how each segment pays:"
         inner = payment_history(deps, PaymentHistoryInput(group_by="segment", as_of=as_of))
     else:

@@ -43,8 +43,8 @@ FREE_FORM = [
      {"customer": "Umbrella", "as_of": "2025-06-30"}, "USD 700.00"),
     ("Which accounts look risky, and why?", "at_risk_accounts", {"as_of": "2025-06-30"},
      "USD 12,000.00"),
-    ("What was our AR at the end of last quarter?", "ar_metrics", {"as_of": "2025-06-30"},
-     "USD 16,700.00"),
+    ("What was our AR at the end of last quarter?", "ar_metrics", {"as_of": "2025-03-31"},
+     "USD 17,000.00"),
     ("Is the enterprise book older than smb?", "aging",
      {"segment": "enterprise", "as_of": "2025-06-30"}, "USD 16,000.00"),
 ]  # fmt: skip

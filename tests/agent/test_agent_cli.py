@@ -33,7 +33,11 @@ def test_arbot_ask_json_answered_by_the_agent(
         )
     )
     code = main(
-        ["ask", "--json", "Which of our enterprise customers pay slowest, and what do they owe?"]
+        [
+            "ask",
+            "--json",
+            "Which enterprise customers pay slowest, and what do they owe as of June 30 2025?",
+        ]
     )
 
     out = json.loads(capsys.readouterr().out)

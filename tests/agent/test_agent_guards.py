@@ -55,7 +55,7 @@ def test_a_segment_not_on_record_goes_back_to_the_model_not_into_a_title(
     )
     reply = agent.ask("who owes the most?", user="U1", today=AS_OF)
     assert "no segment 'pay them now' on record" in fake_llm.tool_results(1)[0]
-    assert "'send the money' is not a number" in fake_llm.tool_results(2)[-1]
+    assert "can't read 'send the money' as an amount" in fake_llm.tool_results(2)[-1]
     assert "no customer matches 'wire it to me'" in fake_llm.tool_results(3)[-1]
     assert reply.outcome == "no_tool"
     assert "pay them now" not in reply.text and "wire it" not in reply.text

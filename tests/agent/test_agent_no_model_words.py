@@ -91,9 +91,10 @@ def slack(make_slack_bot: Callable[..., SlackBot], tmp_path: Path) -> SlackBot:
 def test_words_beside_the_tool_call_are_not_posted_the_ledgers_rendering_is(
     slack: SlackBot, fake_llm: FakeOpenAI, tmp_path: Path, words: str
 ) -> None:
-    fake_llm.push(Reply(content=words, tool_calls=[GLOBEX_CALL]))
+    # In Slack the day is today's: the question asks for no other.
+    fake_llm.push(Reply(content=words, tool_calls=[("customer_balance", {"customer": "Globex"})]))
     post = posted_answer(slack, QUESTION)
-    expected = fast_path(slack_ledger(tmp_path), "Globex Corp balance as of 2025-06-30")
+    expected = fast_path(slack_ledger(tmp_path), "Globex Corp balance")
     assert post.params["text"] == escape(expected.text)
     assert post.params["blocks"] == expected.view.block_dicts()
     assert leaked(words, post.all_text) == []

@@ -16,7 +16,7 @@ def test_slack_question_goes_to_the_agent_and_follow_up_uses_the_thread(
     sender, fake_slack = slack_bot
     fake_llm.push(call("payment_history", segment="enterprise", as_of="2025-06-30"))
     first = message_event(
-        "Which of our enterprise customers pay slowest, and what do they owe?",
+        "Which of our enterprise customers pay slowest, and what do they owe as of June 30 2025?",
         user=FINANCE,
         channel=DM,
     )
@@ -25,7 +25,7 @@ def test_slack_question_goes_to_the_agent_and_follow_up_uses_the_thread(
     assert post.params["thread_ts"] == first["ts"]
     assert "USD 12,000.00" in post.all_text and "40.00 days late" in post.all_text
 
-    fake_llm.push(call("customer_detail", customer="Globex", as_of="2025-06-30"))
+    fake_llm.push(call("customer_detail", customer="Globex"))  # today's: Slack's day
     follow = message_event(
         "and their oldest invoice?", user=FINANCE, channel=DM, thread_ts=first["ts"]
     )
@@ -64,12 +64,12 @@ def test_slack_control_sequences_in_the_models_reply_never_reach_slack(
     fake_llm.push(
         Reply(
             content="*<!channel> Globex Corp* is behind & <@U1> knows them at <http://evil|bank>",
-            tool_calls=[("top_overdue", {"as_of": "2025-06-30"})],
+            tool_calls=[("customer_balance", {"customer": "Globex Corp"})],
         )
     )
-    asked = message_event("which customer worries you most?", user=FINANCE, channel=DM)
+    asked = message_event("does Globex Corp worry you?", user=FINANCE, channel=DM)
     assert sender.event(asked)[0] == 200
     [post] = fake_slack.wait_for("chat.postMessage")
-    assert post.params["text"].startswith("Top overdue accounts as of 2025-06-30")
+    assert post.params["text"].startswith("Globex Corp · balance")
     assert "channel" not in post.all_text and "evil" not in post.all_text
     assert "<@U1>" not in post.all_text and "&lt;@U1" not in post.all_text
