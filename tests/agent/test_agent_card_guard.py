@@ -62,23 +62,28 @@ def test_a_write_off_asked_earlier_in_the_thread_is_not_proposed_for_a_balance_q
 def test_a_proposal_the_answer_does_not_show_is_cancelled_with_its_audit_row(
     agent: Agent, fake_llm: FakeOpenAI
 ) -> None:
-    """Three balance lookups fill the answer; the write-off made after them is not shown, so
-    it is cancelled and gets no card."""
+    """Four proposals, three shown (the most an answer shows): the fourth is cancelled and
+    gets no card."""
     fake_llm.push(
         calls(
-            ("customer_balance", {"customer": "Globex Corp", "as_of": "2025-06-30"}),
-            ("customer_balance", {"customer": "Globex Corp", "as_of": "2025-06-29"}),
-            ("customer_balance", {"customer": "Globex Corp", "as_of": "2025-06-28"}),
-            ("propose_write_off", {"invoice": "INV-G3", "reason": "insolvent"}),
+            ("propose_write_off", {"invoice": "INV-G3", "reason": "x" * 5}),
+            ("propose_write_off", {"invoice": "INV-I2", "reason": "x" * 5}),
+            ("propose_write_off", {"invoice": "INV-U2", "reason": "x" * 5}),
+            ("record_dispute_note", {"invoice": "INV-G3", "text": "x" * 5}),
         )
     )
     reply = agent.ask(
-        "Write off INV-G3 of Globex Corp because they are insolvent", user="U1", today=AS_OF
+        "Write off INV-G3, INV-I2 and INV-U2 and note a dispute on INV-G3 because they are gone",
+        user="U1",
+        today=AS_OF,
     )
-    assert reply.outcome == "answered" and reply.proposed_action_ids == []
-    [action] = _actions(agent.deps)
-    assert action.status == "cancelled"
-    trail = actions.audit_trail(agent.deps, action.id)
+    made = _actions(agent.deps)
+    assert sorted(a.kind for a in made) == ["dispute_note"] + ["write_off"] * 3
+    assert reply.outcome == "answered"
+    [cancelled] = [a for a in made if a.status == "cancelled"]
+    kept = [a.id for a in made if a.status == "proposed"]
+    assert sorted(reply.proposed_action_ids) == kept and len(kept) == 3
+    trail = actions.audit_trail(agent.deps, cancelled.id)
     assert [row["event"] for row in trail] == ["proposed", "cancelled"]
     assert trail[-1]["actor"] == "U1"
 
