@@ -217,3 +217,17 @@ def dunning_states(session: Session, invoice_ids: Sequence[int]) -> dict[int, Du
         )
         for i, stage, status, exp in rows
     }
+
+
+def open_proposal_for(session: Session, kind: str, invoice_id: int) -> Action | None:
+    """The oldest proposal of `kind` for the invoice still waiting for a decision."""
+    return session.scalars(
+        select(Action)
+        .where(
+            Action.kind == kind,
+            Action.invoice_id == invoice_id,
+            Action.status == ActionStatus.PROPOSED,
+        )
+        .order_by(Action.id)
+        .limit(1)
+    ).first()

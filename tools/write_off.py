@@ -37,6 +37,7 @@ class WriteOffInput(BaseModel):
     invoice: str = Field(min_length=1, description="invoice number, external id or id")
     reason: str = Field(min_length=3, max_length=2000, description="why it is uncollectible")
     requested_by: str = Field(min_length=1, description="Slack user id of the person asking")
+    by_assistant: bool = Field(False, description="proposed by the assistant for this person")
 
 
 class WriteOffEffect(BaseModel):
@@ -192,6 +193,7 @@ def propose_write_off(
             "due_on": facts.due_on.isoformat(),
         },
         "reason": args.reason.strip(),
+        "by_assistant": args.by_assistant,
         "request_id": new_request_id(),
         "effect": effect.as_payload(),
         "approvals_needed": dual.approvals_needed,

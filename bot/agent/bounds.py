@@ -11,11 +11,13 @@ still asks for tools is stopped there, its calls not run.
 `tool_choice` is always sent with the tools: some OpenAI-compatible servers (llama-cpp-python)
 read a request without it as "none" and drop the tools from the prompt. The first call of a
 question asks for "required" (a tool call, so the answer rests on the ledger); a server that
-refuses "required" gets "auto" (`FirstChoice` says for how long), for this agent (one model at
-one URL). Questions run in parallel threads, so what was learnt is kept under a lock. The
-"required" call is made without the client's own retries: a server that refuses it with a 500
-is asked again with "auto" at once, instead of after the client's backoff retries of a request
-that cannot succeed (which, with a short timeout or a retry budget spent, ended the turn).
+refuses "required" (a 400 or 422, or an error naming tool_choice) gets "auto" (`FirstChoice`
+says for how long), for this agent (one model at one URL). A bare 500 says nothing about
+tool_choice: that question is asked again with "auto", the next ones with "required".
+Questions run in parallel threads, so what was learnt is kept under a lock. The "required"
+call is made without the client's own retries: a server that refuses it with a 500 is asked
+again with "auto" at once, instead of after the client's backoff retries of a request that
+cannot succeed (which, with a short timeout or a retry budget spent, ended the turn).
 """
 
 from __future__ import annotations
@@ -38,10 +40,11 @@ from bot.agent.tools.turn import current_turn
 log = logging.getLogger(__name__)
 LIMIT_MARKER = "arbot_limit"
 # Statuses with which servers refuse a tool_choice they do not know (llama-cpp-python's
-# chatml-function-calling fails "required" with a 500).
+# chatml-function-calling fails "required" with a 500 naming it).
 _REFUSED_CHOICE = frozenset({400, 422, 500})
 _SCHEMA_REFUSAL = frozenset({400, 422})
-# How long "auto" is kept after a 500 on "required" that "auto" then got past.
+# How long "auto" is kept after a 500 naming tool_choice on "required" that "auto" then got
+# past.
 RETRY_REQUIRED_AFTER_SECONDS = 600.0
 
 
@@ -66,12 +69,12 @@ class FirstChoice:
     """The tool_choice of a question's first call, as learnt from the server, shared by the
     threads answering questions at once.
 
-    A 400 or 422 on "required" is a schema refusal: "auto" from then on. A 500 may be a
-    refusal (llama-cpp-python) or a failing server: "auto" is tried at once, and when it
-    works it is kept for `retry_after` seconds, then "required" is asked again, so a server
-    that was only failing for a while gets its tool calls asked for once it recovers. When
-    "auto" fails too and never worked, the next question asks for "required" again. Once
-    "auto" has worked, another thread's failure cannot undo it.
+    A 400 or 422 on "required" is a schema refusal: "auto" from then on. A 500 naming
+    tool_choice may be a refusal (llama-cpp-python) or a failing server: "auto" is tried at
+    once, and when it works it is kept for `retry_after` seconds, then "required" is asked
+    again, so a server that was only failing for a while gets its tool calls asked for once it
+    recovers. When "auto" fails too and never worked, the next question asks for "required"
+    again. Once "auto" has worked, another thread's failure cannot undo it.
     """
 
     def __init__(
@@ -239,15 +242,23 @@ class Bounds(AgentMiddleware):
                 raise exc
             overrides["model"] = self.one_retry_less
             return _counted(handler(request.override(**overrides)))
-        # Switched before the retry: a slow "auto" answer that times out still tells us
-        # "required" was refused. A server error on "auto" too means the server is failing.
-        log.warning("event=llm_tool_choice_required_refused status=%s using=auto", status)
-        self.first_choice.refused(status or 500)
+        # Learnt only from a refusal: a bare 500 may be any failure, so only this question is
+        # asked again with "auto". Switched before the retry: a slow "auto" answer that times
+        # out still tells us "required" was refused. A server error on "auto" too means the
+        # server is failing.
+        learnt = status in _SCHEMA_REFUSAL or "tool_choice" in str(exc.message)
+        log.warning(
+            "event=llm_tool_choice_required_failed status=%s refusal=%s using=auto", status, learnt
+        )
+        if learnt:
+            self.first_choice.refused(status or 500)
         overrides["tool_choice"] = "auto"
         try:
             response = handler(request.override(**overrides))
         except openai.APIStatusError:
-            self.first_choice.auto_failed()
+            if learnt:
+                self.first_choice.auto_failed()
             raise
-        self.first_choice.answered("auto")
+        if learnt:
+            self.first_choice.answered("auto")
         return _counted(response)

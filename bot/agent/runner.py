@@ -41,6 +41,7 @@ from pydantic import BaseModel, ValidationError
 from bot.agent import about, relevance, substitute
 from bot.agent.bounds import LIMIT_MARKER, Bounds, TurnContext
 from bot.agent.memory import ThreadMemory
+from bot.agent.proposals import settle
 from bot.agent.tools import Turn, build_tools, turn_scope
 from bot.agent.tools.build import Found
 from bot.render import Combined, render
@@ -75,6 +76,7 @@ class AgentReply:
     tool_calls: list[dict[str, Any]] = field(default_factory=list)
     found: list[Found] = field(default_factory=list)  # every tool result of the question
     proposed_action_ids: list[int] = field(default_factory=list)
+    shown_action_ids: set[int] = field(default_factory=set)  # proposals the answer shows
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_ms: int = 0
@@ -146,13 +148,17 @@ class Agent:
         asked = about.asked(self.deps, question)  # once: it is a query
         history = self.memory.load(thread_key)
         turn = Turn(
-            user=user, question=question, earlier_questions=self.memory.user_questions(history)
+            user=user,
+            question=question,
+            earlier_questions=self.memory.user_questions(history),
+            customers=asked.about.customers,
+            invoices=asked.about.invoices,
         )
         if substitute.is_small_talk(question) and not asked.about:
             reply = self._reply("small_talk", substitute.greeting())
         else:
             reply = self._run(question, history, turn, asked, as_of)
-        reply.proposed_action_ids = list(turn.proposed_action_ids)
+        reply.proposed_action_ids = settle(self.deps, turn, reply.shown_action_ids)
         reply.prompt_tokens, reply.completion_tokens = turn.prompt_tokens, turn.completion_tokens
         reply.latency_ms = int((time.perf_counter() - started) * 1000)
         self._record(thread_key, question, reply)
@@ -205,6 +211,9 @@ class Agent:
             log.warning("event=agent_empty_reply")  # a model declining to call a tool
         if shown:
             reply = self._reply("limit" if limited else "answered", answer_of(shown))
+            reply.shown_action_ids = {
+                f.result.id for f in shown if isinstance(f.result, ActionInfo)
+            }
         else:
             log.warning("event=agent_no_tool_answer results=%d limited=%s", len(found), limited)
             tool, answer = substitute.substitute(self.deps, question, asked.named, as_of)

@@ -41,6 +41,9 @@ def _people(users: Sequence[str]) -> list[str]:
 def _proposed_by(a: ActionInfo) -> list[str]:
     """Who proposed it: a Slack user as a mention; from the command line, the OS user, said
     as such, so an approver knows no Slack identity stands behind it."""
+    if a.payload.get("by_assistant"):
+        # The assistant chose it; the person only asked: an approver must not read it as theirs.
+        return [" drafted by the assistant for ", _who(a.proposed_by)]
     os_user = cli_os_user(a.proposed_by)
     if os_user is None:
         return [" proposed by ", _who(a.proposed_by)]
@@ -137,6 +140,10 @@ def _dunning_lines(a: ActionInfo) -> list[Line]:
         (Strong("Subject:"), " ", p["subject"]),
         *((Code(part.rstrip("\n")),) for part in body_parts(p["body"])),
     ]  # fmt: skip
+    if p.get("drafted_by") == "llm":
+        lines.append(
+            (Icon(":warning:"), "Body written by the assistant's model: read it before approving")
+        )
     if p.get("excluded"):
         lines.append(("Left out: ", "; ".join(p["excluded"])))
     if p.get("drafted_by") == "edited":
@@ -150,6 +157,13 @@ def _change(name: str, before: str | None, after: str | None) -> Line:
     return (f"• {LABELS[name]}: {shown[0]} → {shown[1]}",)
 
 
+def _reason(a: ActionInfo) -> Line:
+    """The reason as given: the person's own words when the assistant drafted it."""
+    if a.payload.get("by_assistant"):
+        return (Strong("Reason"), " (", _who(a.proposed_by), "'s words): ", a.payload["reason"])
+    return (Strong("Reason:"), " ", a.payload["reason"])
+
+
 def _write_off_lines(a: ActionInfo) -> list[Line]:
     p = a.payload
     inv, e = p["invoice"], p["effect"]
@@ -161,7 +175,7 @@ def _write_off_lines(a: ActionInfo) -> list[Line]:
         (Strong("Customer:"), " ", p["customer_name"]),
         (Strong("Invoice:"), " ", inv["label"], f" (due {inv['due_on']}, {inv['source']})"),
         (Strong("Amount:"), f" {amount}"),
-        (Strong("Reason:"), " ", p["reason"]),
+        _reason(a),
         (Strong("Effect"),),
         (f"• Allowance used: {format_money(e['allowance_used_minor'], cur)} of "
          f"{format_money(e['allowance_before_minor'], cur)}",
@@ -195,7 +209,7 @@ def _record_lines(a: ActionInfo) -> list[Line]:
     """A promise or dispute note the assistant proposed: exactly what will be recorded."""
     p = a.payload
     lines: list[Line] = [
-        ("Action #", str(a.id), " proposed by the assistant for ", _who(a.proposed_by)),
+        ("Action #", str(a.id), " drafted by the assistant for ", _who(a.proposed_by)),
         (Strong("Customer:"), " ", p["customer_name"]),
         (Strong("Invoice:"), " ", p["invoice"]["label"]),
     ]
@@ -206,7 +220,7 @@ def _record_lines(a: ActionInfo) -> list[Line]:
             ("Once confirmed, reminders for this invoice pause until that date.",),
         ]
     else:
-        lines.append((Code(p["text"]),))
+        lines += [("The note, in ", _who(a.proposed_by), "'s words:"), (Code(p["text"]),)]
     return lines
 
 

@@ -12,6 +12,8 @@ from bot.agent import Agent
 from tests.agent.conftest import AS_OF, MakeDeps, ledger_rendering
 from tests.fakes.openai_api import FakeOpenAI, Reply, call, error
 
+NAMES_CHOICE = "tool_choice 'required' is not supported"
+
 FAILS, WORKS, LATER = "what does Initech owe?", "what does Globex owe?", "what does Umbrella owe?"
 
 
@@ -72,23 +74,34 @@ def test_a_failing_server_is_asked_for_a_tool_call_again_once_it_recovers(
 
 
 @pytest.mark.parametrize(
-    ("status", "after_a_while"),
-    [(500, "required"), (422, "auto"), (400, "auto")],
+    ("status", "message", "next_question", "after_a_while"),
+    [
+        (500, NAMES_CHOICE, "auto", "required"),
+        (500, "scripted failure", "required", "required"),
+        (422, "bad request", "auto", "auto"),
+        (400, "bad request", "auto", "auto"),
+    ],
 )
 def test_required_is_asked_again_after_a_while_unless_the_server_refused_its_schema(
-    make_deps: MakeDeps, fake_llm: FakeOpenAI, status: int, after_a_while: str
+    make_deps: MakeDeps,
+    fake_llm: FakeOpenAI,
+    status: int,
+    message: str,
+    next_question: str,
+    after_a_while: str,
 ) -> None:
-    """A 5xx on "required" that outlasts the retries, then an answer on "auto": the server
-    may only have been failing, so "auto" is kept for a while and "required" asked again;
-    a 400 or 422 is a refusal of the schema, and "auto" stays."""
+    """A 500 naming tool_choice on "required", then an answer on "auto": the server may only
+    have been failing, so "auto" is kept for a while and "required" asked again; a 400 or 422
+    is a refusal of the schema, and "auto" stays. A bare 500 teaches nothing: only its own
+    question is asked again with "auto", the next one asks for "required"."""
     agent = Agent(make_deps(llm_max_retries=0))
     now = [1000.0]
     agent.bounds.first_choice.clock = lambda: now[0]
-    fake_llm.push(error(status), UMBRELLA, UMBRELLA)
+    fake_llm.push(Reply(status=status, message=message), UMBRELLA, UMBRELLA)
     assert agent.ask(LATER, user="U1", today=AS_OF).text == _balance(agent, "Umbrella")
     assert agent.ask(LATER, user="U1", today=AS_OF).text == _balance(agent, "Umbrella")
     now[0] += agent.bounds.first_choice.retry_after
     fake_llm.push(UMBRELLA)
     assert agent.ask(LATER, user="U1", today=AS_OF).text == _balance(agent, "Umbrella")
     first_calls = [r.get("tool_choice") for r in fake_llm.requests]
-    assert first_calls == ["required", "auto", "auto", after_a_while]
+    assert first_calls == ["required", "auto", next_question, after_a_while]

@@ -37,6 +37,7 @@ class Reply:
     raw: dict[str, Any] | None = None  # sent as the whole 200 response body (malformed replies)
     # Held back (outside the fake's lock) until this is set: orders replies across threads.
     after: threading.Event | None = None
+    message: str = "scripted failure"  # an error status's message
 
 
 def say(text: str) -> Reply:
@@ -96,7 +97,8 @@ class FakeOpenAI:
     def _strict_refusal(self, body: dict[str, Any]) -> Reply | None:
         choice = body.get("tool_choice")
         if isinstance(choice, str) and choice in self.refused_tool_choices:
-            return Reply(status=500)
+            # As llama-cpp-python refuses it: a 500 whose message names the parameter.
+            return Reply(status=500, message=f"tool_choice {choice!r} is not supported")
         if self.null_content_status is not None and any(
             m.get("role") == "assistant" and m.get("content") is None
             for m in body.get("messages", [])
@@ -219,7 +221,7 @@ class FakeOpenAI:
                     elif reply.status != 200:
                         self._send(
                             reply.status,
-                            {"error": {"message": "scripted failure", "type": "server_error"}},
+                            {"error": {"message": reply.message, "type": "server_error"}},
                         )
                     else:
                         self._send(200, fake._completion(body, reply))

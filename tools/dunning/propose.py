@@ -41,6 +41,7 @@ class DunningInput(BaseModel):
         None, description="friendly reminder, firm or final notice; by dunning stage if empty"
     )
     requested_by: str = Field(min_length=1, description="Slack user id of the person asking")
+    by_assistant: bool = Field(False, description="proposed by the assistant for this person")
 
     @field_validator("tone")
     @classmethod
@@ -140,6 +141,7 @@ def propose_dunning_email(
         "stage": stage,
         "approvals_needed": 1,
         "excluded": excluded,
+        "by_assistant": args.by_assistant,
     }
     draft = draft_email(s, customer.name, as_of, payload)
     problems = check_draft(draft.subject, draft.body, payload)

@@ -20,7 +20,9 @@ from pydantic import BaseModel, ValidationError
 from bot.agent.about import About, known_segment, of_call
 from bot.agent.tools.present import as_data
 from bot.agent.tools.specs import Spec, specs
-from bot.agent.tools.turn import current_turn, permission
+from bot.agent.tools.turn import Turn, current_turn, permission
+from db.invoices import find_invoices
+from tools.action_withdraw import open_proposal
 from tools.actions import ActionError, ActionInfo
 from tools.clock import day_out_of_range, today
 from tools.customer_lookup import CustomerMatch, resolve_customer
@@ -99,6 +101,38 @@ def _shown(result: BaseModel) -> bool:
     return not (isinstance(result, CutReport) and not result.groups)
 
 
+# A proposing tool's kind as the action it stores.
+ACTION_KIND = {
+    "dunning": "dunning_email",
+    "write_off": "write_off",
+    "promise": "promise_to_pay",
+    "dispute_note": "dispute_note",
+}
+
+
+def _named_refusal(deps: ToolDeps, turn: Turn | None, args: BaseModel) -> tuple[str | None, int]:
+    """(why not, the invoice's id or 0): a proposal's customer and invoice must be ones this
+    question names, by ledger id: "INV-12" does not name INV-1, "Globex Corp" not Globex Inc."""
+    if turn is None or turn.customers is None or turn.invoices is None:
+        return None, 0
+    customer, ref = getattr(args, "customer", None), getattr(args, "invoice", None)
+    invoice_id = 0
+    with deps.sessions() as session:
+        if isinstance(ref, str) and ref:
+            found = find_invoices(session, ref)
+            if len(found) != 1 or found[0].id not in turn.invoices:
+                return f"the user did not name invoice {ref!r} in this question", 0
+            invoice_id = found[0].id
+        if isinstance(customer, str) and customer:
+            try:
+                cid = resolve_customer(session, customer).id
+            except ToolInputError:
+                cid = None
+            if cid not in turn.customers:
+                return f"the user did not name customer {customer!r} in this question", 0
+    return None, invoice_id
+
+
 def run_spec(deps: ToolDeps, spec: Spec, raw: dict[str, Any]) -> tuple[str, Found | None]:
     """(what the model reads, the typed result when the call worked); never raises."""
     try:
@@ -117,6 +151,18 @@ def run_spec(deps: ToolDeps, spec: Spec, raw: dict[str, Any]) -> tuple[str, Foun
         if turn is not None:
             turn.refused.append(spec.name)
         return f"error: {refusal}", None
+    if spec.kind != "read":
+        why, invoice_id = _named_refusal(deps, turn, args)
+        if why:
+            log.warning("event=agent_proposal_refused tool=%s why=not_named", spec.name)
+            if turn is not None:
+                turn.refused.append(spec.name)
+            return f"error: not done: {why}. Ask the user which one they mean.", None
+        existing = open_proposal(deps, ACTION_KIND[spec.kind], invoice_id) if invoice_id else None
+        if existing is not None:
+            return "error: not done: this is already proposed and waiting: " + as_data(
+                spec.name, spec.shown(existing)
+            ), None
     try:
         result = spec.run(deps, args, turn)
     except ValidationError as exc:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, create_model
 
-from bot.agent.tools.turn import ToolKind, Turn
+from bot.agent.tools.turn import ToolKind, Turn, persons_words
 from tools import (
     aging,
     cash,
@@ -216,9 +216,12 @@ def _propose_specs() -> list[Spec]:
             "Draft a payment reminder for a customer (all overdue invoices, or one) and post "
             "it for approval. Only when the user asked for a reminder. Nothing is sent until a "
             "person approves; the recipient is the customer's AP contact on record.",
-            without(dunning.DunningInput, "requested_by", "customer_id", "invoice_id"),
+            without(
+                dunning.DunningInput, "requested_by", "customer_id", "invoice_id", "by_assistant"
+            ),
             lambda d, a, t: dunning.propose_dunning_email(
-                d, dunning.DunningInput(**a.model_dump(), requested_by=_user(t))
+                d,
+                dunning.DunningInput(**a.model_dump(), requested_by=_user(t), by_assistant=True),
             ),
             kind="dunning",
             shown=_action_view,
@@ -228,9 +231,15 @@ def _propose_specs() -> list[Spec]:
             "propose_write_off",
             "Propose writing off one invoice as uncollectible, with a reason, for approval. "
             "Only when the user asked for a write-off.",
-            without(write_off.WriteOffInput, "requested_by"),
+            without(write_off.WriteOffInput, "requested_by", "by_assistant"),
+            # The reason recorded is the person's, never the model's (`persons_words`).
             lambda d, a, t: write_off.propose_write_off(
-                d, write_off.WriteOffInput(**a.model_dump(), requested_by=_user(t))
+                d,
+                write_off.WriteOffInput(
+                    **(a.model_dump() | {"reason": persons_words(t)}),
+                    requested_by=_user(t),
+                    by_assistant=True,
+                ),
             ),
             kind="write_off",
             shown=_action_view,
@@ -255,7 +264,10 @@ def _propose_specs() -> list[Spec]:
             "person confirms in Slack. Only when the user reports a dispute.",
             without(promises.DisputeNoteInput, "author"),
             lambda d, a, t: promises.propose_dispute_note(
-                d, promises.DisputeNoteInput(**a.model_dump(), author=_user(t))
+                d,
+                promises.DisputeNoteInput(
+                    **(a.model_dump() | {"text": persons_words(t)}), author=_user(t)
+                ),
             ),
             kind="dispute_note",
             shown=_action_view,
