@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(30, gt=0)
     llm_max_retries: int = Field(2, ge=0, le=10, description="retries on timeout, 429 and 5xx")
     llm_history_tokens: int = Field(2000, ge=0, description="thread memory sent per question")
+    llm_max_answer_chars: int = Field(
+        3000, ge=500, le=35000, description="longest agent answer posted (whole results only)"
+    )
     llm_max_reply_tokens: int = Field(
         1024, ge=0, description="cap on one model reply (0: none); a rambling model stops there"
     )

@@ -44,7 +44,7 @@ from bot.agent.memory import ThreadMemory
 from bot.agent.proposals import settle
 from bot.agent.tools import Turn, build_tools, turn_scope
 from bot.agent.tools.build import Found
-from bot.render import Combined, render
+from bot.render import Combined, Note, render
 from db.bot_state import record_usage
 from db.engine import transaction
 from tools.actions import ActionInfo
@@ -65,6 +65,7 @@ MALFORMED_REPLY: tuple[type[Exception], ...] = (
     ValidationError,
 )
 MAX_SHOWN = 3  # distinct tool results in one answer; more would bury the one asked for
+CAP = "the answer would pass ARBOT_LLM_MAX_ANSWER_CHARS"
 
 
 @dataclass
@@ -98,16 +99,30 @@ def shown_results(found: list[Found], asked: about.Asked, want: relevance.Wanted
     return out[:MAX_SHOWN]
 
 
-def answer_of(shown: list[Found]) -> BaseModel:
-    """One result as the fast path would post it; several one after another. A proposal is
-    our sentence about it: its card is posted on its own."""
-    parts = [
-        substitute.proposal_note(f.result, one_invoice=bool(f.args.get("invoice")))
-        if isinstance(f.result, ActionInfo)
-        else f.result
-        for f in shown
-    ]
-    return parts[0] if len(parts) == 1 else Combined(parts=parts)
+def answer_of(shown: list[Found], max_chars: int) -> tuple[BaseModel, list[Found]]:
+    """One result as the fast path would post it; several one after another, whole results
+    only while the text stays within `max_chars` (the first always), the rest counted in a
+    last line. A proposal is our sentence about it: its card is posted on its own. Returns
+    the answer and the results it shows."""
+    parts: list[BaseModel] = []
+    kept: list[Found] = []
+    used = 0
+    for f in shown:
+        part = (
+            substitute.proposal_note(f.result, one_invoice=bool(f.args.get("invoice")))
+            if isinstance(f.result, ActionInfo)
+            else f.result
+        )
+        size = len(render(part).text)
+        if parts and used + size > max_chars:
+            break
+        parts.append(part)
+        kept.append(f)
+        used += size
+    if len(kept) < len(shown):
+        left = len(shown) - len(kept)
+        parts.append(Note(text=f"{left} more result{'s' if left > 1 else ''} left out: {CAP}."))
+    return (parts[0] if len(parts) == 1 else Combined(parts=parts)), kept
 
 
 class Agent:
@@ -210,7 +225,8 @@ class Agent:
         if isinstance(last, AIMessage) and not limited and not last.text.strip():
             log.warning("event=agent_empty_reply")  # a model declining to call a tool
         if shown:
-            reply = self._reply("limit" if limited else "answered", answer_of(shown))
+            answer, shown = answer_of(shown, self.deps.settings.llm_max_answer_chars)
+            reply = self._reply("limit" if limited else "answered", answer)
             reply.shown_action_ids = {
                 f.result.id for f in shown if isinstance(f.result, ActionInfo)
             }

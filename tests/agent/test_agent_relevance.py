@@ -138,3 +138,24 @@ def test_a_bare_follow_up_asks_the_threads_topic_at_its_own_date(
         assert reply.outcome == "no_tool"
         assert reply.text == _deterministic(agent, "and last quarter?")
         assert rendering not in reply.text
+
+
+@pytest.mark.parametrize("cap", ["roomy", "tight"])
+def test_an_answer_holds_whole_results_within_the_length_cap(
+    make_deps: MakeDeps, fake_llm: FakeOpenAI, cap: str
+) -> None:
+    calls: list[Call] = [("ar_metrics", {"as_of": QUARTER_END}), ("aging", {"as_of": QUARTER_END})]
+    probe = make_deps()
+    first, second = (ledger_rendering(probe, name, **args) for name, args in calls)
+    limit = 35000 if cap == "roomy" else max(500, len(first))
+    assert cap == "roomy" or len(first) + len(second) > limit, "the tight cap must bite"
+    agent = Agent(make_deps(llm_max_answer_chars=limit))
+    fake_llm.push(Reply(tool_calls=calls), say(""))
+    reply = agent.ask("What was our AR at the end of last quarter?", user="U1", today=AS_OF)
+    assert reply.outcome == "answered"
+    if cap == "roomy":
+        assert reply.text == f"{first}\n\n{second}"
+    else:
+        assert reply.text == (
+            f"{first}\n\n1 more result left out: the answer would pass ARBOT_LLM_MAX_ANSWER_CHARS."
+        )
