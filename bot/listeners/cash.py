@@ -8,6 +8,7 @@ once-only rule lives), redraw the card, and tell a refused user why.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -17,7 +18,7 @@ from bot.blocks.cash import choose_modal
 from bot.blocks.ids import ActionId, CashForm, FieldId, ViewId
 from bot.caller import Caller, caller
 from bot.cash_cards import refresh_cash_card
-from bot.listeners._slack import clicked, field_errors, field_value, tell
+from bot.listeners._slack import Click, clicked, field_errors, field_value, tell
 from tools.cash_apply import CashRefused, apply, leave, reopen
 from tools.cash_choose import resolve_choice
 from tools.cash_lines import open_choices
@@ -44,31 +45,25 @@ def register(app: App, deps: ToolDeps) -> None:
             tell(client, who, done.message)
         refresh_cash_card(client, deps, txn_id)
 
-    def on_leave(
-        body: dict[str, Any], action: dict[str, Any], client: WebClient, who: Caller
-    ) -> None:
-        if not who.on_team:
-            tell(client, who, NOT_ALLOWED)
-            return
-        txn_id = int(action["value"])
-        try:
-            leave(deps, txn_id, who.user)
-        except CashRefused as exc:
-            tell(client, who, str(exc))
-        refresh_cash_card(client, deps, txn_id)
+    def deciding(step: Callable[[ToolDeps, int, str], object]) -> Click:
+        """A button that moves one bank line (leave it, suggest again), then redraws its card."""
 
-    def on_reopen(
-        body: dict[str, Any], action: dict[str, Any], client: WebClient, who: Caller
-    ) -> None:
-        if not who.on_team:
-            tell(client, who, NOT_ALLOWED)
-            return
-        txn_id = int(action["value"])
-        try:
-            reopen(deps, txn_id, who.user)
-        except CashRefused as exc:
-            tell(client, who, str(exc))
-        refresh_cash_card(client, deps, txn_id)
+        def on_click(
+            body: dict[str, Any], action: dict[str, Any], client: WebClient, who: Caller
+        ) -> None:
+            if not who.on_team:
+                tell(client, who, NOT_ALLOWED)
+                return
+            txn_id = int(action["value"])
+            try:
+                step(deps, txn_id, who.user)
+            except CashRefused as exc:
+                tell(client, who, str(exc))
+            refresh_cash_card(client, deps, txn_id)
+
+        return on_click
+
+    on_leave, on_reopen = deciding(leave), deciding(reopen)
 
     def on_choose(
         body: dict[str, Any], action: dict[str, Any], client: WebClient, who: Caller
