@@ -262,65 +262,55 @@ def leave(
     now: datetime | None = None,
     slack_user: str | None = None,
 ) -> str:
-    now = now or datetime.now(UTC)
-    with transaction(deps.sessions) as session:
-        if not bank_db.decide_if_unapplied(
-            session,
-            txn_id,
-            from_status=(BankTxnStatus.UNAPPLIED,),
-            status=BankTxnStatus.LEFT,
-            by=by,
-            at=now,
-            how=None,
-            customer_id=None,
-        ):
-            fresh = bank_db.get_txn(session, txn_id)
-            raise AlreadyApplied(_decided(fresh) if fresh else f"bank line {txn_id} does not exist")
-        insert_audit(
-            session,
-            actor=by,
-            event="cash_left_unapplied",
-            entity="bank_txn",
-            entity_id=str(txn_id),
-            before={"status": BankTxnStatus.UNAPPLIED},
-            after={"status": BankTxnStatus.LEFT}
-            | ({"slack_user": slack_user} if slack_user else {}),
-            at=now,
-        )
+    _move(deps, txn_id, by, BankTxnStatus.UNAPPLIED, BankTxnStatus.LEFT, now, slack_user)
     return "Left unapplied."
 
 
 def reopen(deps: ToolDeps, txn_id: int, by: str, *, now: datetime | None = None) -> str:
     """A line left unapplied back to waiting, so its suggestion is offered again."""
+    if _move(deps, txn_id, by, BankTxnStatus.LEFT, BankTxnStatus.UNAPPLIED, now, None):
+        return "The suggestion is back on the card."
+    return "Already waiting for a decision."
+
+
+_MOVE_EVENTS = {BankTxnStatus.LEFT: "cash_left_unapplied", BankTxnStatus.UNAPPLIED: "cash_reopened"}
+
+
+def _move(
+    deps: ToolDeps,
+    txn_id: int,
+    by: str,
+    start: str,
+    end: str,
+    now: datetime | None,
+    slack_user: str | None,
+) -> bool:
+    """Move a line from `start` to `end` with its audit row, once however often it is asked.
+    False when it is already waiting (`end` is unapplied); refused (AlreadyApplied) when it
+    was decided otherwise or is unknown."""
     now = now or datetime.now(UTC)
     with transaction(deps.sessions) as session:
         if not bank_db.decide_if_unapplied(
-            session,
-            txn_id,
-            from_status=(BankTxnStatus.LEFT,),
-            status=BankTxnStatus.UNAPPLIED,
-            by=by,
-            at=now,
-            how=None,
+            session, txn_id, from_status=(start,), status=end, by=by, at=now, how=None,
             customer_id=None,
-        ):
+        ):  # fmt: skip
             fresh = bank_db.get_txn(session, txn_id)
             if fresh is None:
                 raise AlreadyApplied(f"bank line {txn_id} does not exist")
-            if fresh.status == BankTxnStatus.UNAPPLIED:
-                return "Already waiting for a decision."
+            if fresh.status == end == BankTxnStatus.UNAPPLIED:
+                return False
             raise AlreadyApplied(_decided(fresh))
         insert_audit(
             session,
             actor=by,
-            event="cash_reopened",
+            event=_MOVE_EVENTS[end],
             entity="bank_txn",
             entity_id=str(txn_id),
-            before={"status": BankTxnStatus.LEFT},
-            after={"status": BankTxnStatus.UNAPPLIED},
+            before={"status": start},
+            after={"status": end} | ({"slack_user": slack_user} if slack_user else {}),
             at=now,
         )
-    return "The suggestion is back on the card."
+    return True
 
 
 def auto_apply(
