@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
+from db.bot_state import record_seen_events
 from db.engine import transaction
-from db.models import ProcessedEvent
 from tools.deps import ToolDeps
 
 SOURCE = "slack"
@@ -23,7 +23,7 @@ def claim(deps: ToolDeps, keys: list[str]) -> bool:
         return True
     try:
         with transaction(deps.sessions) as session:
-            session.add_all(ProcessedEvent(source=SOURCE, event_id=k) for k in keys)
+            record_seen_events(session, SOURCE, keys)
     except IntegrityError:
         return False
     return True

@@ -1,4 +1,4 @@
-"""The bot's own state: conversation memory per Slack thread and LLM usage."""
+"""The bot's own state: conversation memory per Slack thread, LLM usage, seen event ids."""
 
 from __future__ import annotations
 
@@ -45,6 +45,11 @@ def record_usage(
             latency_ms=latency_ms,
         )
     )
+
+
+def record_seen_events(session: Session, source: str, keys: list[str]) -> None:
+    """Add these event ids; the unique constraint raises IntegrityError at flush on a repeat."""
+    session.add_all(ProcessedEvent(source=source, event_id=k) for k in keys)
 
 
 def prune_bot_state(conn: Connection, before: datetime) -> dict[str, int]:
