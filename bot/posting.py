@@ -43,15 +43,19 @@ def _channel(value: str | None, setting: str) -> str:
     return value
 
 
-def post_digest(client: WebClient, channel: str, d: Digest) -> str:
-    """One message in the channel; details, the two charts and the CSV in its thread."""
+def post_digest_message(client: WebClient, channel: str, d: Digest) -> str:
+    """The digest's one message in the channel; its ts."""
     posted = client.chat_postMessage(
         channel=channel,
         text=digest.summary_text(d),
         blocks=[b.to_dict() for b in digest.digest_blocks(d)],
         unfurl_links=False,
     )
-    ts = str(posted["ts"])
+    return str(posted["ts"])
+
+
+def post_digest_details(client: WebClient, channel: str, ts: str, d: Digest) -> None:
+    """The details in the thread of the digest's message `ts`."""
     client.chat_postMessage(
         channel=channel,
         thread_ts=ts,
@@ -59,6 +63,10 @@ def post_digest(client: WebClient, channel: str, d: Digest) -> str:
         blocks=[b.to_dict() for b in digest.detail_blocks(d)],
         unfurl_links=False,
     )
+
+
+def post_digest_files(client: WebClient, channel: str, ts: str, d: Digest) -> None:
+    """The two charts and the CSV in the thread of the digest's message `ts`."""
     client.files_upload_v2(
         channel=channel,
         thread_ts=ts,
@@ -80,7 +88,6 @@ def post_digest(client: WebClient, channel: str, d: Digest) -> str:
             },
         ],
     )
-    return ts
 
 
 def post_reconciliation(client: WebClient, channel: str, r: Reconciliation) -> str:

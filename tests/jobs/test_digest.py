@@ -7,7 +7,9 @@ import io
 import threading
 from datetime import date, timedelta
 
+import pytest
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from jobs.runner import run_job
 from tests.fakes.slack_api import FakeSlack
@@ -116,3 +118,28 @@ def test_missed_monday_posts_once_on_tuesday_and_next_week_again(
     assert run_job(jdeps, "weekly-digest", now=MONDAY + timedelta(days=7), client=client)
     top = [c for c in fake_slack.calls("chat.postMessage") if not c.params.get("thread_ts")]
     assert len(top) == 2 and f"week ending {SUNDAY + timedelta(days=7)}" in top[1].all_text
+
+
+def test_a_thread_slack_failed_is_posted_next_run_under_the_same_message(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient
+) -> None:
+    fake_slack.fail_next(
+        "files.completeUploadExternal", status=200, retry_after=None, error="internal_error"
+    )
+    with pytest.raises(SlackApiError):
+        run_job(jdeps, "weekly-digest", now=MONDAY, client=client)
+    assert fake_slack.uploads() == []
+
+    ts = run_job(jdeps, "weekly-digest", now=MONDAY + timedelta(hours=1), client=client)
+    posts = fake_slack.calls("chat.postMessage")
+    top = [c for c in posts if not c.params.get("thread_ts")]
+    details = [c for c in posts if c.params.get("thread_ts")]
+    assert len(top) == 1, "the channel got one digest, not a second after the failure"
+    assert [c.params["thread_ts"] for c in details] == [ts], "details posted once, in its thread"
+    files = fake_slack.uploads()
+    assert sorted(u.filename for u in files) == sorted(
+        [f"aging-{SUNDAY}.png", f"dso-trend-{SUNDAY}.png", f"ar-digest-{SUNDAY}.csv"]
+    )
+    assert {u.completed["thread_ts"] for u in files} == {ts}
+    assert run_job(jdeps, "weekly-digest", now=MONDAY + timedelta(hours=2), client=client) is None
+    assert len(fake_slack.uploads()) == 3
