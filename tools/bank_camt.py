@@ -20,7 +20,7 @@ import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 
-from tools.bank_lines import BankLine, ReadResult, stable_id, unique_hashes
+from tools.bank_lines import BankLine, ReadResult, bank_line, unique_hashes
 from tools.money import MoneyError, format_major, is_currency, parse_major
 
 Element = ET.Element
@@ -162,11 +162,11 @@ def _entry(
         own_ref = _text(tx, "Refs", "AcctSvcrRef")
         ext = own_ref or (f"{entry_ref}/{n}" if batch and entry_ref else entry_ref)
         lines.append(
-            BankLine(
+            bank_line(
                 where=f"{name}:{tx_where}",
                 statement=statement[0],
                 account=account,
-                external_id=ext or stable_id(account, booked_on, amount, currency, ref),
+                bank_ref=ext,
                 booked_on=booked_on,
                 amount_minor=amount,
                 currency=currency,

@@ -69,6 +69,34 @@ def stable_id(account: str, booked_on: date, amount_minor: int, currency: str, r
     return "h:" + hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
+def bank_line(
+    *,
+    where: str,
+    statement: str,
+    account: str,
+    bank_ref: str,
+    booked_on: date,
+    amount_minor: int,
+    currency: str,
+    payer_name: str,
+    reference: str,
+) -> BankLine:
+    """A statement line whose id is the bank's own entry reference, else `stable_id`, so
+    re-importing it (or an overlapping statement) finds it known."""
+    own = bank_ref.strip()
+    return BankLine(
+        where=where,
+        statement=statement,
+        account=account,
+        external_id=own or stable_id(account, booked_on, amount_minor, currency, reference),
+        booked_on=booked_on,
+        amount_minor=amount_minor,
+        currency=currency,
+        payer_name=payer_name,
+        reference=reference,
+    )
+
+
 def _line_of(raw: bytes, offset: int) -> int:
     return raw[:offset].count(b"\n") + 1
 
@@ -143,12 +171,11 @@ def _csv_row(row: dict[str, str], where: str, name: str) -> tuple[str | None, Ba
     if amount <= 0:
         return None, None
     ref = row["reference"].strip()
-    ext = row["txn_id"].strip() or stable_id(account, booked_on, amount, currency, ref)
-    return None, BankLine(
+    return None, bank_line(
         where=where,
         statement=f"{name}:{account}",
         account=account,
-        external_id=ext,
+        bank_ref=row["txn_id"],
         booked_on=booked_on,
         amount_minor=amount,
         currency=currency,
@@ -213,12 +240,11 @@ def read_bai2(path: Path, raw: bytes) -> ReadResult:
                 ref = " ".join(p for p in ((txn.customer_reference or "").strip(), text_field) if p)
                 payer = _PAYER.search(text_field)
                 out.lines.append(
-                    BankLine(
+                    bank_line(
                         where=where,
                         statement=f"{name}:{acct}",
                         account=acct,
-                        external_id=(txn.bank_reference or "").strip()
-                        or stable_id(acct, booked_on, amount, currency, ref),
+                        bank_ref=txn.bank_reference or "",
                         booked_on=booked_on,
                         amount_minor=amount,
                         currency=currency,

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tools.bank_lines import BankLine, ReadResult, repeated_ids, stable_id, unique_hashes
+from tools.bank_lines import ReadResult, bank_line, repeated_ids, unique_hashes
 from tools.money import exponent, is_currency
 
 _TAG = re.compile(r"^:(\w{2,3}):")
@@ -170,13 +170,12 @@ def _entry(name: str, line_no: int, account: str, d: dict[str, Any], out: ReadRe
     if not ref:
         customer = str(d.get("customer_reference") or "").strip()
         ref = "" if customer.upper() == "NONREF" else customer
-    bank_ref = str(d.get("bank_reference") or "").strip()
     out.lines.append(
-        BankLine(
+        bank_line(
             where=where,
             statement=f"{name}:{account}",
             account=account,
-            external_id=bank_ref or stable_id(account, booked, minor, currency, ref),
+            bank_ref=str(d.get("bank_reference") or ""),
             booked_on=booked,
             amount_minor=minor,
             currency=currency,

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from tools.bank_lines import BankLine, ReadResult, repeated_ids, stable_id, unique_hashes
+from tools.bank_lines import ReadResult, bank_line, repeated_ids, unique_hashes
 from tools.money import exponent, is_currency
 
 _STMTTRN = re.compile(rb"<STMTTRN>", re.IGNORECASE)
@@ -146,13 +146,12 @@ def read_ofx(path: Path, raw: bytes) -> ReadResult:
             booked_on = _local_date(el.findtext("DTPOSTED") or "", txn.dtposted.date())
             payer = txn.name or (txn.payee.name if txn.payee is not None else "") or ""
             ref = (txn.memo or "").strip()
-            fitid = (txn.fitid or "").strip()
             out.lines.append(
-                BankLine(
+                bank_line(
                     where=where,
                     statement=f"{name}:{account}",
                     account=account,
-                    external_id=fitid or stable_id(account, booked_on, amount, currency, ref),
+                    bank_ref=txn.fitid or "",
                     booked_on=booked_on,
                     amount_minor=amount,
                     currency=currency,
