@@ -134,6 +134,9 @@ class Settings(BaseSettings):
     quickbooks_client_secret: SecretStr | None = None
     quickbooks_realm_id: str | None = None
     quickbooks_refresh_token: SecretStr | None = None
+    quickbooks_redirect_uri: str | None = Field(
+        None, description="the redirect URI registered for the app; `arbot quickbooks connect`"
+    )
     quickbooks_api_base: str = "https://quickbooks.api.intuit.com/v3"
     quickbooks_discovery_url: str = "https://developer.intuit.com/.well-known/openid_configuration/"
     quickbooks_minor_version: int = Field(75, ge=75)
@@ -146,6 +149,11 @@ class Settings(BaseSettings):
     xero_refresh_token: SecretStr | None = None
     xero_api_base: str = "https://api.xero.com/api.xro/2.0"
     xero_identity_url: str = "https://identity.xero.com/connect/token"
+    xero_authorize_url: str = "https://login.xero.com/identity/connect/authorize"
+    xero_connections_base: str = "https://api.xero.com"
+    xero_redirect_uri: str | None = Field(
+        None, description="the redirect URI registered for the app; `arbot xero connect`"
+    )
     xero_scopes: str = "offline_access accounting.transactions accounting.contacts"
     xero_bad_debt_account_code: str | None = Field(
         None, description="the account (bad debts expense) write-off credit notes are coded to"

@@ -114,3 +114,21 @@ def store_refresh_token(
     encrypted = _fernet(settings).encrypt(token.encode()).decode()
     with engine.begin() as conn:
         oauth_tokens.save_token(conn, provider, tenant_id, encrypted)
+
+
+def store_connected_token(
+    settings: Settings,
+    engine: Engine,
+    provider: str,
+    tenant_id: str,
+    token: str,
+    setting: str | None,
+) -> None:
+    """Keep the token a consent just issued, and mark the settings token (if any) as seen, so
+    the next refresh starts from this consent's token, not an older one left in the settings."""
+    box = _fernet(settings)
+    with engine.begin() as conn:
+        oauth_tokens.save_token(conn, provider, tenant_id, box.encrypt(token.encode()).decode())
+        if setting:
+            seed = hashlib.sha256(setting.encode()).hexdigest()
+            oauth_tokens.save_token(conn, _seed_row(provider), tenant_id, seed)

@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from bot.commands.connect_flow import HELP, run_consent
+from tools.books_connect import quickbooks_consent, quickbooks_finish
 from tools.books_sync import SyncStats
 from tools.deps import ToolDeps, connect
 from tools.ledger_record import source_line
@@ -30,6 +32,14 @@ def register(sub: Any) -> None:
         "--full", action="store_true", help="read everything again instead of only changes"
     )
     sync.set_defaults(run=run)
+    link = actions.add_parser(
+        "connect", help="connect arbot to QuickBooks (OAuth consent in a browser)", description=HELP
+    )
+    link.set_defaults(run=run_connect)
+
+
+def run_connect(_args: argparse.Namespace) -> int:
+    return run_consent("QuickBooks", quickbooks_consent, quickbooks_finish, "quickbooks_realm_id")
 
 
 def run(args: argparse.Namespace) -> int:

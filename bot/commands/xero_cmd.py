@@ -6,7 +6,9 @@ import argparse
 import sys
 from typing import Any
 
+from bot.commands.connect_flow import HELP, run_consent
 from bot.commands.quickbooks_cmd import counted_line, summary
+from tools.books_connect import xero_consent, xero_finish
 from tools.deps import connect
 from tools.settings import load_settings
 from tools.stripe_sync import SyncInterrupted
@@ -31,6 +33,14 @@ def register(sub: Any) -> None:
         "--full", action="store_true", help="read everything again instead of only changes"
     )
     sync.set_defaults(run=run)
+    link = actions.add_parser(
+        "connect", help="connect arbot to Xero (OAuth consent in a browser)", description=HELP
+    )
+    link.set_defaults(run=run_connect)
+
+
+def run_connect(_args: argparse.Namespace) -> int:
+    return run_consent("Xero", xero_consent, xero_finish, "xero_tenant_id")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -98,6 +98,7 @@ class FakeQuickBooks:
     refresh_token: str = FIRST_REFRESH_TOKEN
     access_token: str | None = None
     refused_refresh_tokens: set[str] = field(default_factory=set)
+    codes: dict[str, str] = field(default_factory=dict)  # authorization code -> redirect_uri
     failures: list[tuple[int, int, str]] = field(default_factory=list)  # status, times, entity
     by_request_id: dict[str, dict[str, Any]] = field(default_factory=dict)
     expire_after: int | None = None  # API calls the access token has left, when set
@@ -339,6 +340,17 @@ class FakeQuickBooks:
         """The access token stops working after this many more API calls."""
         self.expire_after = after_calls
 
+    def consent(self, authorize_url: str) -> str:
+        """What Intuit's consent page does when the person approves: the address the browser
+        is redirected to, with a one-use code, the request's state and the company's realmId."""
+        q = dict(parse_qsl(urlsplit(authorize_url).query))
+        assert q.get("response_type") == "code" and q.get("client_id") == CLIENT_ID, q
+        assert "com.intuit.quickbooks.accounting" in q.get("scope", "").split(), q
+        code = f"AB11code{next(self._tokens):04d}"
+        with self._lock:
+            self.codes[code] = q["redirect_uri"]
+        return f"{q['redirect_uri']}?code={code}&state={q['state']}&realmId={self.realm}"
+
     def api_requests(self, kind: str = "query") -> list[Recorded]:
         return [r for r in self.requests if r.path.endswith("/" + kind)]
 
@@ -411,7 +423,10 @@ class FakeQuickBooks:
                 self._arrived.wait_for(lambda: self._in_flight > 1, timeout=self.token_hold)
             self._in_flight -= 1
         with self._lock:
-            if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != (
+            if form.get("grant_type") == "authorization_code":
+                if self.codes.pop(str(form.get("code")), None) != form.get("redirect_uri"):
+                    return 400, {"error": "invalid_grant"}, {}
+            elif form.get("grant_type") != "refresh_token" or form.get("refresh_token") != (
                 self.refresh_token
             ):
                 return 400, {"error": "invalid_grant"}, {}

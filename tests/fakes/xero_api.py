@@ -123,6 +123,8 @@ class FakeXero:
     identity_failures: list[int] = field(default_factory=list)  # statuses the next refreshes get
     requests_recorded: bool = True
     _tokens: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _codes: dict[str, str] = field(default_factory=dict)  # authorization code -> redirect_uri
+    tenant_name: str = "Demo Company (US)"
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _sorted: dict[str, tuple[list[datetime], list[dict[str, Any]]]] = field(default_factory=dict)
     _matching: dict[tuple[str, str], list[int]] = field(default_factory=dict)
@@ -170,6 +172,17 @@ class FakeXero:
     @property
     def identity_url(self) -> str:
         return f"{self.base}/connect/token"
+
+    def consent(self, authorize_url: str) -> str:
+        """What login.xero.com does when the person approves: the address the browser is
+        redirected to, with a one-use code and the request's state."""
+        q = dict(parse_qsl(urlsplit(authorize_url).query))
+        assert q.get("response_type") == "code" and q.get("client_id") == CLIENT_ID, q
+        assert "offline_access" in q.get("scope", "").split(), "no refresh token without it"
+        code = uuid.uuid4().hex
+        with self._lock:
+            self._codes[code] = q["redirect_uri"]
+        return f"{q['redirect_uri']}?code={code}&scope={q['scope']}&state={q['state']}"
 
     # --- building the books ------------------------------------------------------------------
 
@@ -347,6 +360,8 @@ class FakeXero:
     def _answer(self, rec: Recorded) -> tuple[int, Any, dict[str, str]]:
         if rec.path == "/connect/token":
             return self._token(rec)
+        if rec.path.lower() == "/connections" and rec.method == "GET":  # Xero ignores case
+            return self._connections(rec)
         if not rec.path.startswith("/api.xro/2.0/"):
             return 404, {"Title": "Not Found"}, {}
         with self._lock:
@@ -387,9 +402,13 @@ class FakeXero:
             if self.identity_failures:
                 return self.identity_failures.pop(0), {"error": "temporarily_unavailable"}, {}
             ok = (form.get("client_id"), form.get("client_secret")) == (CLIENT_ID, CLIENT_SECRET)
-            if form.get("grant_type") != "refresh_token" or not ok:
+            grant = form.get("grant_type")
+            if grant not in ("refresh_token", "authorization_code") or not ok:
                 return 400, {"error": "invalid_client"}, {}
-            if form.get("refresh_token") != self.refresh_token:
+            if grant == "authorization_code":
+                if self._codes.pop(str(form.get("code")), None) != form.get("redirect_uri"):
+                    return 400, {"error": "invalid_grant"}, {}
+            elif form.get("refresh_token") != self.refresh_token:
                 self.refused_refresh_tokens.add(str(form.get("refresh_token")))
                 return 400, {"error": "invalid_grant"}, {}
             n = next(self._tokens)
@@ -399,6 +418,17 @@ class FakeXero:
                          "expires_in": 1800, "token_type": "Bearer",
                          "refresh_token": self.refresh_token,
                          "scope": form.get("scope", "")}, {}  # fmt: skip
+
+    def _connections(self, rec: Recorded) -> tuple[int, Any, dict[str, str]]:
+        """GET https://api.xero.com/connections: the organisations the token may reach."""
+        with self._lock:
+            if rec.headers.get("authorization") != f"Bearer {self.access_token}":
+                return 401, {"Title": "Unauthorized"}, {}
+        stamp = self.now.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        return 200, [{"id": str(uuid.uuid4()), "authEventId": str(uuid.uuid4()),
+                      "tenantId": TENANT, "tenantType": "ORGANISATION",
+                      "tenantName": self.tenant_name, "createdDateUtc": stamp,
+                      "updatedDateUtc": stamp}], {}  # fmt: skip
 
     def _ordered(self, entity: str) -> tuple[list[datetime], list[dict[str, Any]]]:
         """(update times, objects) in update order, ties by id; kept until a change."""
