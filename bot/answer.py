@@ -39,6 +39,7 @@ from tools.errors import ToolInputError
 from tools.forecast import ForecastInput, cash_forecast
 from tools.metrics import MetricsError, MetricsInput
 from tools.overdue import TopOverdueInput, top_overdue
+from tools.promise_outcome import BrokenPromisesInput, broken_promises
 from tools.reconcile import ReconcileError, ReconcileInput, reconcile
 from tools.report import ar_report
 from tools.write_off import WriteOffInput, propose_write_off
@@ -152,6 +153,7 @@ READS: dict[str, Callable[[ToolDeps, Intent], BaseModel]] = {
         ),
     ),
     "open_disputes": lambda deps, i: open_disputes(deps, OpenDisputesInput(as_of=i.as_of)),
+    "broken_promises": lambda deps, i: broken_promises(deps, BrokenPromisesInput(as_of=i.as_of)),
     "unapplied_cash": lambda deps, i: unapplied_cash(deps, UnappliedCashInput(as_of=i.as_of)),
     "find_receipts": lambda deps, i: find_receipts(
         deps, FindReceiptsInput(amount=i.amount, payer=i.customer)

@@ -24,12 +24,12 @@ from bot.question_text import VOCAB_SET, normalize, strip_markup
 Tool = Literal[
     "ar_report", "ar_cut", "cash_forecast", "dso_change", "credit_limits", "customer_balance",
     "top_overdue", "open_disputes", "unapplied_cash", "help", "propose_dunning_email",
-    "propose_write_off", "find_receipts", "reconcile",
+    "propose_write_off", "find_receipts", "reconcile", "broken_promises",
 ]  # fmt: skip
 Topic = Literal[
     "ar", "aging", "dso", "best_dso", "add", "cei", "turnover", "bad_debt", "allowance",
     "all", "forecast", "dso_change", "credit", "customer", "overdue", "disputes", "unapplied",
-    "help", "proposal", "receipts", "reconcile",
+    "help", "proposal", "receipts", "reconcile", "promises",
 ]  # fmt: skip
 PROPOSALS: frozenset[Tool] = frozenset({"propose_dunning_email", "propose_write_off"})
 
@@ -118,6 +118,9 @@ HELP = _re(
     r"how (do i|does this|to) (use|work)( this| you| arbot)?|what do you (do|know))$"
 )
 DISPUTES = _re(r"\b(disputes?|disputed|chargebacks?|charge backs?)\b")
+BROKEN_PROMISES = _re(
+    r"\b(broken|broke|missed|unkept|not kept)\b.*\bpromis|\bpromis.*\b(broken|missed)\b"
+)
 ACTION_VERB = _re(
     r"^(please |can you |could you )?(record|log|add|file|note|mark|draft|send|write off|"
     r"propose|remind|email|dun)\s+\S"
@@ -355,6 +358,8 @@ def match(
         return Intent(tool="reconcile", topic="reconcile", as_of=as_of, sources=sources)
     if DISPUTES.search(rest):
         return Intent(tool="open_disputes", topic="disputes", as_of=as_of)
+    if BROKEN_PROMISES.search(rest):
+        return Intent(tool="broken_promises", topic="promises", as_of=as_of)
     credit, forecast = ahead.CREDIT_LIMIT.search(rest), ahead.FORECAST.search(rest)
     if (credit or forecast) and any(map(_clean_name, ahead.customers_asked(rest, segments))):
         return None  # one customer's limit or forecast: the agent's, not the company list

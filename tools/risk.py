@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from db import promises as promises_db
 from db.customers import CustomerFacts, customer_facts
 from db.disputes import open_dispute_totals
 from db.engine import read_beside
@@ -40,6 +39,7 @@ from tools.format import (
     round_ratio,
 )
 from tools.metrics import weighted_days_past_due
+from tools.promise_outcome import broken_counts
 
 Level = Literal["high", "medium", "low"]
 LEVELS: dict[str, int] = {"high": 50, "medium": 25, "low": 1}
@@ -157,9 +157,7 @@ def score_customers(
         balances_out[before_day] = {key: acc.balance_before for key, acc in exposure.items()}
     signals = _Signals(
         exposure=limit_exposures(session, as_of, balances, limited),
-        broken=promises_db.broken_promises(
-            session, as_of - timedelta(days=PROMISE_WINDOW_DAYS), as_of
-        ),
+        broken=broken_counts(session, as_of - timedelta(days=PROMISE_WINDOW_DAYS), as_of, tz),
         failed=failed_attempts(
             session, day_cut(as_of - timedelta(days=FAILED_WINDOW_DAYS), tz), cut
         ),

@@ -73,6 +73,7 @@ TOOL_TOPICS: dict[str, Answers] = {
     "customer_balance": Answers(_t("customer", "ar", "overdue", "aging")),
     "top_overdue": Answers(_t("overdue", "ar"), (fp.WHO_LATE, fp.OWES_MOST)),
     "open_disputes": Answers(_t("disputes"), (fp.DISPUTES,)),
+    "broken_promises": Answers(_t("promises"), (fp.BROKEN_PROMISES,)),
     "unapplied_cash": Answers(_t("unapplied", "receipts"), (fp.UNAPPLIED,)),
     "find_bank_receipts": Answers(_t("receipts", "unapplied"), (fp.RECEIPT, fp.UNAPPLIED)),
     "reconcile": Answers(_t("reconcile"), (reconcile_words.RECONCILE,)),

@@ -25,6 +25,7 @@ from bot.render.forecast import forecast_view
 from bot.render.help import Help, help_text, help_view
 from bot.render.metrics import metrics_view
 from bot.render.overdue import overdue_view
+from bot.render.promises import promises_view
 from bot.render.proposal import proposal_view
 from bot.render.reads import aging_view, at_risk_view, customer_detail_view, payment_history_view
 from bot.render.reconcile import reconcile_view
@@ -45,6 +46,7 @@ from tools.forecast import CashForecast, forecast_json
 from tools.metrics import ArMetrics
 from tools.overdue import TopOverdue
 from tools.payment_history import PaymentHistory
+from tools.promise_outcome import BrokenPromises
 from tools.reconcile import Reconciliation
 from tools.report import report_json
 from tools.risk_money import AtRiskList
@@ -70,6 +72,7 @@ KINDS: dict[type[BaseModel], Kind] = {
     CustomerMatch: Kind(customer_match_view),
     TopOverdue: Kind(overdue_view),
     OpenDisputes: Kind(disputes_view),
+    BrokenPromises: Kind(promises_view),
     UnappliedCash: Kind(unapplied_view),
     ReceiptSearch: Kind(receipts_view),
     Reconciliation: Kind(reconcile_view, lambda r: r.as_json()),

@@ -17,7 +17,7 @@ EXAMPLES = [
     ("Who to chase", "top 10 overdue accounts · who is 60+ days late?"),
     ("By segment", "DSO by segment · aging for enterprise · who owes most in mid-market"),
     ("Cash forecast", "cash forecast · expected cash as of June 30"),
-    ("Disputes", "open disputes"),
+    ("Disputes", "open disputes · broken promises to pay"),
     ("Unapplied cash", "unapplied cash"),
     ("All KPIs", "AR report as of 2024-03-31"),
 ]

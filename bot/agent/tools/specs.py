@@ -28,6 +28,7 @@ from tools import (
     forecast,
     overdue,
     payment_history,
+    promise_outcome,
     promises,
     reconcile,
     risk,
@@ -184,6 +185,13 @@ def _lookup_specs() -> list[Spec]:
             "Disputes and chargebacks open as of a date, with amounts and reasons.",
             disputes.OpenDisputesInput,
             lambda d, a, t: disputes.open_disputes(d, a),  # type: ignore[arg-type]
+        ),
+        Spec(
+            "broken_promises",
+            "Promises to pay dated in the last N days that were not kept: paid short or "
+            "late, with what was paid by the promised day, largest shortfall first.",
+            promise_outcome.BrokenPromisesInput,
+            lambda d, a, t: promise_outcome.broken_promises(d, a),  # type: ignore[arg-type]
         ),
         Spec(
             "unapplied_cash",
