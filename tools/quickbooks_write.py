@@ -25,6 +25,7 @@ from quickbooks.exceptions import (
 
 from db.customers import get_customer
 from tools import quickbooks_map, write_off
+from tools.books_payment import PaymentOrder
 from tools.deps import ToolDeps
 from tools.money import to_major
 from tools.quickbooks_map import BAD_DEBT_NOTE
@@ -167,37 +168,27 @@ def write_off_action(
     }
 
 
-def post_payment(
-    deps: ToolDeps,
-    *,
-    request_id: str,
-    invoice_external_id: str,
-    customer_external_id: str,
-    amount_minor: int,
-    currency: str,
-    on: date,
-    note: str,
-) -> str:
+def post_payment(deps: ToolDeps, order: PaymentOrder) -> str:
     """A received Payment applied to the invoice (Line[].LinkedTxn); its QuickBooks id. The
     request id makes a retry return the first Payment instead of a second one."""
     session = QuickBooksSession(deps, on_response=lambda _r: None)
-    amount = _amount(amount_minor, currency)
+    amount = _amount(order.amount_minor, order.currency)
     posted = _create(
         session,
         "Payment",
         {
-            "CustomerRef": {"value": customer_external_id},
-            "CurrencyRef": {"value": currency},
-            "TxnDate": on.isoformat(),
+            "CustomerRef": {"value": order.customer_external_id},
+            "CurrencyRef": {"value": order.currency},
+            "TxnDate": order.on.isoformat(),
             "TotalAmt": amount,
-            "PrivateNote": note[:4000],
+            "PrivateNote": order.note[:4000],
             "Line": [
                 {
                     "Amount": amount,
-                    "LinkedTxn": [{"TxnId": invoice_external_id, "TxnType": "Invoice"}],
+                    "LinkedTxn": [{"TxnId": order.invoice_external_id, "TxnType": "Invoice"}],
                 }
             ],
         },
-        request_id,
+        order.request_id,
     )
     return str(posted["Payment"]["Id"])

@@ -25,6 +25,7 @@ from xero_python.exceptions import HTTPStatusException
 
 from db.customers import get_customer
 from tools.books_fields import BAD_DEBT_NOTE, minor
+from tools.books_payment import PaymentOrder
 from tools.deps import ToolDeps
 from tools.money import to_major
 from tools.write_off import request_id
@@ -233,3 +234,31 @@ def write_off_action(
         "xero_idempotency_keys": list(posted.idempotency_keys),
         "books_note": f"Xero credit note {posted.credit_note_number}",
     }
+
+
+def post_payment(deps: ToolDeps, order: PaymentOrder) -> str:
+    """A received payment on the invoice, into the bank account ARBOT_XERO_BANK_ACCOUNT_CODE;
+    its Xero PaymentID. The Idempotency-Key makes a retry return the first Payment instead
+    of a second one; a payment Xero refuses (more than the invoice owes, an invoice no longer
+    open, an unknown account) is `Refused`, not retried."""
+    account = need_setting(deps, "xero_bank_account_code")
+    session = XeroSession(deps)
+    payment = {
+        "Invoice": {"InvoiceID": order.invoice_external_id},
+        "Account": {"Code": account},
+        "Date": order.on.isoformat(),
+        "Amount": _amount(order.amount_minor, order.currency),
+        "Reference": order.reference[:255],
+    }
+    answer = _send(
+        session,
+        "payment",
+        lambda: session.api.create_payments(
+            session.tenant, {"Payments": [payment]}, idempotency_key=order.request_id,
+            _preload_content=False,
+        ),
+    )  # fmt: skip
+    made = (answer.get("Payments") or [{}])[0]
+    if not made.get("PaymentID") or made.get("HasValidationErrors"):
+        raise Refused(f"Xero answered without a payment: {str(answer)[:300]}")
+    return str(made["PaymentID"])
