@@ -39,6 +39,16 @@ def with_bank(deps: ToolDeps, code: str | None = BANK_ACCOUNT_CODE) -> ToolDeps:
     return ToolDeps(settings=settings, engine=deps.engine, sessions=deps.sessions)
 
 
+def synced(
+    xdeps: ToolDeps, fake: FakeXero, code: str | None = BANK_ACCOUNT_CODE
+) -> tuple[ToolDeps, World]:
+    """The Xero books of build_world read into the ledger, with the bank account set."""
+    w = build_world(fake)
+    deps = with_bank(xdeps, code)
+    sync(deps)
+    return deps, w
+
+
 def receive(deps: ToolDeps, tmp_path: Path, amount: str, number: str, minor: int) -> int:
     """A bank line of `amount` from Globex, applied by a person to invoice `number` for
     `minor`; the bank line's id."""
@@ -92,9 +102,7 @@ def events(deps: ToolDeps, action_id: int) -> list[tuple[str, dict[str, object]]
 def test_applied_receipt_reaches_xero_once_through_a_retried_request(
     xdeps: ToolDeps, fake: FakeXero, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    w = build_world(fake)
-    deps = with_bank(xdeps)
-    sync(deps)
+    deps, w = synced(xdeps, fake)
     before = ar_report(deps, MetricsInput(as_of=AS_OF)).ar_total_minor
     receive(deps, tmp_path, "4500.10", "INV-1005", 450010)
     assert ar_report(deps, MetricsInput(as_of=AS_OF)).ar_total_minor == before - 450010
@@ -151,9 +159,7 @@ def test_applied_receipt_reaches_xero_once_through_a_retried_request(
 def test_part_payment_leaves_the_rest_due_in_xero(
     xdeps: ToolDeps, fake: FakeXero, tmp_path: Path
 ) -> None:
-    w = build_world(fake)
-    deps = with_bank(xdeps)
-    sync(deps)
+    deps, w = synced(xdeps, fake)
     receive(deps, tmp_path, "1000.00", "INV-1005", 100000)
     Outbox(deps, backoff_seconds=0).run_once()
     assert the_action(deps).status == "done"
@@ -170,9 +176,7 @@ def test_part_payment_leaves_the_rest_due_in_xero(
 def test_failure_is_on_the_audit_row_and_card_and_retried(
     xdeps: ToolDeps, fake: FakeXero, tmp_path: Path
 ) -> None:
-    w = build_world(fake)
-    deps = with_bank(xdeps)
-    sync(deps)
+    deps, w = synced(xdeps, fake)
     receive(deps, tmp_path, "4500.10", "INV-1005", 450010)
     fake.fail(500, entity="Payments")
     box = Outbox(deps, backoff_seconds=0)
@@ -192,9 +196,7 @@ def test_failure_is_on_the_audit_row_and_card_and_retried(
 def test_without_the_bank_account_setting_nothing_is_posted(
     xdeps: ToolDeps, fake: FakeXero, tmp_path: Path
 ) -> None:
-    build_world(fake)
-    deps = with_bank(xdeps, None)
-    sync(deps)
+    deps, _ = synced(xdeps, fake, None)
     receive(deps, tmp_path, "4500.10", "INV-1005", 450010)
     Outbox(deps, backoff_seconds=0).run_once()
     failed = the_action(deps)
@@ -207,9 +209,7 @@ def test_without_the_bank_account_setting_nothing_is_posted(
 def test_receipt_on_an_invoice_xero_does_not_hold_writes_nothing_to_xero(
     xdeps: ToolDeps, fake: FakeXero, tmp_path: Path
 ) -> None:
-    build_world(fake)
-    deps = with_bank(xdeps)
-    sync(deps)
+    deps, _ = synced(xdeps, fake)
     files = write_csvs(
         tmp_path / "csv",
         customers=[customer("N", name="Initech")],
