@@ -55,9 +55,15 @@ def request_id(bank_payment_external_id: str, source: str) -> str:
 
 
 def queue_books_payments(
-    session: Session, payments: Sequence[Payment], *, by: str, now: datetime
+    session: Session,
+    payments: Sequence[Payment],
+    *,
+    by: str,
+    now: datetime,
+    txn_id: int | None = None,
 ) -> list[int]:
-    """One approved action per applied bank payment whose invoice's books take it; ids."""
+    """One approved action per applied bank payment whose invoice's books take it; ids.
+    `txn_id`: the bank line applied, whose card then shows what the books received."""
     refs = books_invoices(session, [p.invoice_id for p in payments if p.invoice_id])
     queued = []
     for p in payments:
@@ -73,7 +79,7 @@ def queue_books_payments(
             "paid_on": p.paid_at.date().isoformat(),
             "bank_payment": p.external_id,
             "request_id": request_id(p.external_id, inv.source),
-        }
+        } | ({"bank_txn": txn_id} if txn_id is not None else {})
         action = Action(
             kind=ActionKind.BOOKS_PAYMENT,
             status=ActionStatus.APPROVED,
@@ -103,10 +109,14 @@ def queue_books_payments(
     return queued
 
 
-def books_name(a: ActionInfo) -> str:
-    """The books the action writes to, as people call them."""
-    source = str(a.payload.get("source") or "")
+def books_label(source: str) -> str:
+    """The books of a source, as people call them."""
     return WRITERS[source][0] if source in WRITERS else source
+
+
+def books_name(a: ActionInfo) -> str:
+    """The books the action writes to."""
+    return books_label(str(a.payload.get("source") or ""))
 
 
 def _writer(source: str) -> Callable[[ToolDeps, PaymentOrder], str]:

@@ -11,19 +11,25 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import select
 
+from bot.blocks.cash import line_text
+from bot.cards import card_notifier
+from bot.cash_cards import post_cash_cards
 from bot.cli import main
 from bot.render.proposal import status_line
 from db.bank_models import BankTxn
 from db.models import Action, AuditLog, Invoice, Payment
 from tests.cash.statements import Line, csv_text
+from tests.fakes.slack_api import FakeSlack
 from tests.fakes.xero_api import BANK_ACCOUNT_CODE, FakeXero, Recorded
 from tests.ledger_files import customer, invoice, write_csvs
 from tests.xero.conftest import World, build_world, sync
 from tools import actions
 from tools.actions import ActionInfo
 from tools.cash_apply import apply
+from tools.cash_lines import shown_lines
 from tools.cash_match import Allocation
 from tools.csv_import import import_directory
 from tools.deps import ToolDeps
@@ -66,6 +72,11 @@ def receive(deps: ToolDeps, tmp_path: Path, amount: str, number: str, minor: int
     return txn_id
 
 
+def cash_card(deps: ToolDeps, txn_id: int) -> str:
+    """The bank line as its cash card shows it."""
+    return line_text(shown_lines(deps, [txn_id])[0])
+
+
 def unbooked(capsys: pytest.CaptureFixture[str]) -> int:
     """How many applied bank receipts `arbot reconcile` finds missing from the books."""
     capsys.readouterr()
@@ -104,17 +115,22 @@ def test_applied_receipt_reaches_xero_once_through_a_retried_request(
 ) -> None:
     deps, w = synced(xdeps, fake)
     before = ar_report(deps, MetricsInput(as_of=AS_OF)).ar_total_minor
-    receive(deps, tmp_path, "4500.10", "INV-1005", 450010)
+    txn_id = receive(deps, tmp_path, "4500.10", "INV-1005", 450010)
     assert ar_report(deps, MetricsInput(as_of=AS_OF)).ar_total_minor == before - 450010
     assert unbooked(capsys) == 1  # the bank has it, Xero not yet
+    assert "Being recorded in Xero." in cash_card(deps, txn_id)
 
     fake.lose_answers = 1  # Xero records the payment, but its answer never arrives
-    box = Outbox(deps, backoff_seconds=0)
-    box.run_once()
-    first = the_action(deps)
-    assert first.status == "approved"
-    assert "recording the payment in Xero failed" in (first.last_error or "")
-    box.run_once()
+    slack = FakeSlack()
+    with slack:
+        client = WebClient(token="xoxb-test", base_url=slack.base_url)
+        post_cash_cards(client, deps, "C0APPROVALS", [txn_id])
+        box = Outbox(deps, backoff_seconds=0, notify=card_notifier(client, deps))
+        box.run_once()
+        retrying = slack.calls("chat.update")[-1].all_text
+        box.run_once()
+        redrawn = slack.calls("chat.update")[-1].all_text
+    assert "Recording in Xero, retrying: recording the payment in Xero failed" in retrying
     done = the_action(deps)
     assert done.status == "done"
 
@@ -141,6 +157,7 @@ def test_applied_receipt_reaches_xero_once_through_a_retried_request(
     assert trail[-1][1]["xero_request_id"] == calls[0].headers["idempotency-key"]
     card = "".join(str(part) for part in status_line(done))
     assert f"recorded in Xero (payment {paid[0]['PaymentID']})" in card
+    assert f"Recorded in Xero (payment {paid[0]['PaymentID']})." in redrawn
 
     sync(deps)  # the payment comes back: the same money, not a second payment
     assert ar_report(deps, MetricsInput(as_of=AS_OF)).ar_total_minor == before - 450010
@@ -177,7 +194,7 @@ def test_failure_is_on_the_audit_row_and_card_and_retried(
     xdeps: ToolDeps, fake: FakeXero, tmp_path: Path
 ) -> None:
     deps, w = synced(xdeps, fake)
-    receive(deps, tmp_path, "4500.10", "INV-1005", 450010)
+    txn_id = receive(deps, tmp_path, "4500.10", "INV-1005", 450010)
     fake.fail(500, entity="Payments")
     box = Outbox(deps, backoff_seconds=0)
     box.run_once()
@@ -188,6 +205,9 @@ def test_failure_is_on_the_audit_row_and_card_and_retried(
     assert "retrying: recording the payment in Xero failed" in "".join(
         str(part) for part in status_line(waiting)
     )
+    assert "Recording in Xero, retrying: recording the payment in Xero failed" in cash_card(
+        deps, txn_id
+    )
     box.run_once()
     assert the_action(deps).status == "done"
     assert len(new_payments(fake, w)) == 1
@@ -197,12 +217,14 @@ def test_without_the_bank_account_setting_nothing_is_posted(
     xdeps: ToolDeps, fake: FakeXero, tmp_path: Path
 ) -> None:
     deps, _ = synced(xdeps, fake, None)
-    receive(deps, tmp_path, "4500.10", "INV-1005", 450010)
+    txn_id = receive(deps, tmp_path, "4500.10", "INV-1005", 450010)
     Outbox(deps, backoff_seconds=0).run_once()
     failed = the_action(deps)
     assert failed.status == "failed"
     assert "ARBOT_XERO_BANK_ACCOUNT_CODE" in (failed.last_error or "")
     assert "but it failed" in "".join(str(part) for part in status_line(failed))
+    assert "Not recorded in Xero: " in cash_card(deps, txn_id)
+    assert "ARBOT_XERO_BANK_ACCOUNT_CODE" in cash_card(deps, txn_id)
     assert payment_calls(fake) == []
 
 
