@@ -14,6 +14,7 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 
 from bot.blocks.common import escape
+from bot.cash_cards import refresh_cash_card
 from bot.render.proposal import proposal_view
 from tools import actions
 from tools.actions import ActionInfo
@@ -49,9 +50,14 @@ def post_card(
 
 
 def refresh_card(client: WebClient, deps: ToolDeps, action_id: int) -> ActionInfo:
-    """Redraw the card from the database (no-op when the card's location is unknown)."""
+    """Redraw the card from the database (no-op when the card's location is unknown). Writing
+    an applied bank line to the books has no card of its own: the line's cash card shows it."""
     with _LOCKS[action_id % len(_LOCKS)]:
         a = actions.load(deps, action_id)
+        if a.kind == "books_payment":
+            if a.payload.get("bank_txn") is not None:
+                refresh_cash_card(client, deps, int(a.payload["bank_txn"]))
+            return a
         if a.slack_channel and a.slack_ts:
             card = proposal_view(a)
             client.chat_update(

@@ -8,7 +8,7 @@ from typing import NamedTuple
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from db.models import Customer, Invoice, Payment
+from db.models import Action, ActionKind, Customer, Invoice, Payment
 from db.settlement import refresh_settlement
 
 
@@ -29,6 +29,32 @@ def books_invoices(session: Session, ids: Sequence[int]) -> dict[int, BooksInvoi
         .where(Invoice.id.in_(list(ids)))
     )
     return {int(i): BooksInvoice(s, e, n, c) for i, s, e, n, c in session.execute(query)}
+
+
+class BooksWrite(NamedTuple):
+    """Where writing one applied bank payment to the books stands."""
+
+    source: str
+    status: str
+    note: str | None  # once done: what the books received
+    error: str | None
+
+
+def books_writes(session: Session, txn_ids: Sequence[int]) -> dict[int, list[BooksWrite]]:
+    """The books writes queued for each bank line, in the order they were queued."""
+    if not txn_ids:
+        return {}
+    txn = Action.payload["bank_txn"].as_integer()
+    query = (
+        select(txn, Action.payload["source"].as_string(), Action.status, Action.decision_note,
+               Action.last_error)
+        .where(Action.kind == ActionKind.BOOKS_PAYMENT, txn.in_(list(txn_ids)))
+        .order_by(Action.id)
+    )  # fmt: skip
+    out: dict[int, list[BooksWrite]] = {}
+    for t, source, status, note, error in session.execute(query):
+        out.setdefault(int(t), []).append(BooksWrite(source, status, note, error))
+    return out
 
 
 def move_payment(

@@ -12,6 +12,7 @@ the same note reads the same way.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -72,3 +73,14 @@ def minor(value: Any, currency: str, name: str) -> int:
     if scaled != scaled.to_integral_value():
         raise Malformed(f"{name} {value} has more decimals than {currency} allows")
     return int(scaled)
+
+
+def bounded_id(key: str, step: str, limit: int) -> str:
+    """`arbot-KEY-STEP`, the id a vendor keeps to answer a retried write once, within its
+    `limit` of characters: a key that would not fit is replaced by its digest, never cut, so
+    two keys stay two ids."""
+    rid = f"arbot-{key}{step}"
+    if len(rid) <= limit:
+        return rid
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return f"arbot-{digest[: limit - len('arbot-') - len(step)]}{step}"

@@ -1,20 +1,23 @@
 """Applied bank receipts recorded in the books, through the outbox, once.
 
 When a bank line is applied to an invoice whose source is an accounting system with a writer
-(QuickBooks: a Payment whose Line[].LinkedTxn names the invoice), the applying transaction
-also queues an approved action: the person's click that applied the line is the approval.
-The outbox posts it with a request id derived from the bank payment's id, so a retry after a
-lost answer gets the books' first Payment back instead of a second one. On success the bank's
-payment row becomes the books' row of that Payment (db.books_payments.move_payment): the next
-sync updates it instead of counting the money twice, and reconciliation finds the payment in
-the books (no `bank_not_in_books`). Sources are named: another accounting system plugs in by
-adding its name to WRITABLE and its call to `post`.
+(QuickBooks: a Payment whose Line[].LinkedTxn names the invoice; Xero: a Payment on the
+Invoice from the bank account ARBOT_XERO_BANK_ACCOUNT_CODE), the applying transaction also
+queues an approved action: the person's click (or the rule they set) that applied the line is
+the approval. The outbox posts it with a request id derived from the bank payment's id
+(QuickBooks' `requestid`, Xero's `Idempotency-Key`), so a retry after a lost answer gets the
+books' first Payment back instead of a second one. On success the bank's payment row becomes
+the books' row of that Payment (db.books_payments.move_payment): the next sync updates it
+instead of counting the money twice, and reconciliation finds the payment in the books (no
+`bank_not_in_books`). Another accounting system plugs in with a line in WRITERS and a
+`post_payment(deps, order)` in its writer module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -22,22 +25,45 @@ from sqlalchemy.orm import Session
 from db.actions import insert_action, insert_audit
 from db.books_payments import books_invoices, move_payment
 from db.models import Action, ActionKind, ActionStatus, Payment
-from tools import quickbooks_map
 from tools.action_model import ActionInfo
+from tools.books_fields import bounded_id
 from tools.deps import ToolDeps
 
-WRITABLE = frozenset({"quickbooks"})  # sources whose books take a written-back payment
+# Sources whose books take a written-back payment: (name, longest request id it keeps).
+WRITERS = {"quickbooks": ("QuickBooks", 50), "xero": ("Xero", 128)}
+WRITABLE = frozenset(WRITERS)
 
 
-def request_id(bank_payment_external_id: str) -> str:
-    """One bank payment, one QuickBooks payment: retried, QuickBooks answers the first."""
-    return quickbooks_map.request_id(f"bank-payment-{bank_payment_external_id}")
+@dataclass(frozen=True)
+class PaymentOrder:
+    """One payment to record in the books, as every writer takes it."""
+
+    request_id: str  # the vendor's key for "this write, once"
+    invoice_external_id: str
+    invoice_number: str | None
+    customer_external_id: str
+    amount_minor: int
+    currency: str
+    on: date
+    reference: str  # the bank payment it records
+    note: str
+
+
+def request_id(bank_payment_external_id: str, source: str) -> str:
+    """One bank payment, one payment in the books: retried, the books answer the first."""
+    return bounded_id(f"bank-payment-{bank_payment_external_id}", "", WRITERS[source][1])
 
 
 def queue_books_payments(
-    session: Session, payments: Sequence[Payment], *, by: str, now: datetime
+    session: Session,
+    payments: Sequence[Payment],
+    *,
+    by: str,
+    now: datetime,
+    txn_id: int | None = None,
 ) -> list[int]:
-    """One approved action per applied bank payment whose invoice's books take it; ids."""
+    """One approved action per applied bank payment whose invoice's books take it; ids.
+    `txn_id`: the bank line applied, whose card then shows what the books received."""
     refs = books_invoices(session, [p.invoice_id for p in payments if p.invoice_id])
     queued = []
     for p in payments:
@@ -52,8 +78,8 @@ def queue_books_payments(
             "currency": p.currency,
             "paid_on": p.paid_at.date().isoformat(),
             "bank_payment": p.external_id,
-            "request_id": request_id(p.external_id),
-        }
+            "request_id": request_id(p.external_id, inv.source),
+        } | ({"bank_txn": txn_id} if txn_id is not None else {})
         action = Action(
             kind=ActionKind.BOOKS_PAYMENT,
             status=ActionStatus.APPROVED,
@@ -83,28 +109,57 @@ def queue_books_payments(
     return queued
 
 
+def books_label(source: str) -> str:
+    """The books of a source, as people call them."""
+    return WRITERS[source][0] if source in WRITERS else source
+
+
+def books_name(a: ActionInfo) -> str:
+    """The books the action writes to."""
+    return books_label(str(a.payload.get("source") or ""))
+
+
+def _writer(source: str) -> Callable[[ToolDeps, PaymentOrder], str]:
+    """The vendor's writer, its client loaded only to post."""
+    if source == "quickbooks":
+        from tools.quickbooks_write import post_payment
+
+        return post_payment
+    if source == "xero":
+        from tools.xero_write import post_payment as post_xero
+
+        return post_xero
+    raise ValueError(f"no writer for the books of {source!r}")
+
+
 def post(deps: ToolDeps, a: ActionInfo) -> dict[str, Any]:
     """Record the payment in the books; what the audit row of `done` keeps."""
-    from tools import quickbooks_write  # the vendor client, loaded only to post
-
     p = a.payload
-    payment_id = quickbooks_write.post_payment(
-        deps,
-        request_id=str(p["request_id"]),
+    source, rid = str(p["source"]), str(p["request_id"])
+    order = PaymentOrder(
+        request_id=rid,
         invoice_external_id=str(p["invoice"]["external_id"]),
+        invoice_number=p["invoice"].get("number"),
         customer_external_id=str(p["customer_external_id"]),
         amount_minor=int(p["amount_minor"]),
         currency=str(p["currency"]),
-        on=datetime.fromisoformat(str(p["paid_on"])).date(),
+        on=date.fromisoformat(str(p["paid_on"])),
+        reference=str(p["bank_payment"]),
         note=f"Bank receipt {p['bank_payment']} applied in Slack (arbot action {a.id})",
     )
-    return {"quickbooks_payment_id": payment_id, "quickbooks_request_id": p["request_id"]}
+    payment_id = _writer(source)(deps, order)
+    return {
+        f"{source}_payment_id": payment_id,
+        f"{source}_request_id": rid,
+        "books_payment_id": payment_id,
+        "books_note": f"recorded in {books_name(a)} (payment {payment_id})",
+    }
 
 
 def record(session: Session, a: ActionInfo, posted: dict[str, Any]) -> None:
     """The bank's payment row becomes the books' row of the posted Payment."""
     p = a.payload
-    books_id = f"{posted['quickbooks_payment_id']}:{p['invoice']['external_id']}"
+    books_id = f"{posted['books_payment_id']}:{p['invoice']['external_id']}"
     move_payment(
         session,
         ("bank", str(p["bank_payment"])),

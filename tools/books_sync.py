@@ -28,9 +28,12 @@ from db import books_state
 from db import stripe_sql as sq
 from tools.books_apply import Problem
 from tools.deps import ToolDeps
+from tools.ledger_record import relink
 from tools.settings import Settings, SettingsError, env_name
+from tools.stripe_sync import RetryPolicy
 from tools.sync_cursor import Cursor, Ident, Stamp
 
+PAGE = 1000  # the largest page QuickBooks (MAXRESULTS) and Xero (pageSize) serve
 ANALYZE_EVERY_PAGES = 20  # PostgreSQL statistics refresh while a first sync grows the tables
 
 
@@ -71,6 +74,70 @@ class EntityPages:
     stamp: Stamp
     ident: Ident
     source: str
+
+
+class BooksSync:
+    """What a connector's sync keeps while it runs (settings, retry policy, page size, progress
+    bar, counts), and the steps every connector takes in the same way; the vendor's subclass
+    brings its client and mapper (`connect`) and how to read its entities (`run`)."""
+
+    def __init__(
+        self,
+        deps: ToolDeps,
+        *,
+        retry: RetryPolicy | None = None,
+        progress: bool | None = None,
+        page_size: int = PAGE,
+    ) -> None:
+        self.deps = deps
+        self.retry = retry or RetryPolicy()
+        self.page_size = page_size
+        self.progress_disabled = None if progress is None else not progress
+        self.stats = SyncStats()
+        self.connect()  # its first token refresh
+        self.stats.token_refreshes = 1
+
+    def connect(self) -> None:
+        raise NotImplementedError
+
+    def run(self, *, full: bool = False) -> SyncStats:
+        raise NotImplementedError
+
+    @classmethod
+    def run_and_relink(
+        cls,
+        deps: ToolDeps,
+        *,
+        full: bool = False,
+        retry: RetryPolicy | None = None,
+        progress: bool | None = None,
+        page_size: int = PAGE,
+    ) -> SyncStats:
+        """Sync, then derive the links across sources again (tools.ledger_record)."""
+        stats = cls(deps, retry=retry, progress=progress, page_size=page_size).run(full=full)
+        relink(deps.engine, deps.settings)
+        return stats
+
+    def forget_cursors(self, names: list[str]) -> None:
+        """A full sync: every entity read again from the start."""
+        with self.deps.engine.begin() as c:
+            for name in names:
+                sq.delete_cursor(c, name)
+
+    def read(self, entity: str, pages: EntityPages) -> EntityPages:
+        sync_entity(
+            self.deps,
+            self.stats,
+            entity,
+            pages,
+            page_size=self.page_size,
+            progress_disabled=self.progress_disabled,
+        )
+        return pages
+
+    def apply_waiting(self, every: dict[str, EntityPages]) -> None:
+        for entity, pages in every.items():  # parents first, as read
+            apply_waiting(self.deps, self.stats, entity, pages)
 
 
 def sync_entity(

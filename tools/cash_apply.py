@@ -182,7 +182,7 @@ def apply(
             raise CashRefused(
                 f"That would pay {over[0].external_id} beyond its total; nothing was applied."
             )
-        queue_books_payments(session, rows, by=by, now=now)
+        queue_books_payments(session, rows, by=by, now=now, txn_id=txn.id)
         after = {
             "customer_id": customer_id,
             "how": how,

@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field
 
 from db import bank as bank_db
 from db.bank_models import BankTxnStatus
+from db.books_payments import BooksWrite, books_writes
 from db.invoices import open_invoices
+from tools.books_payment import books_label
 from tools.cash_apply import current_suggestion
 from tools.cash_match import suggestion_key
 from tools.cash_suggest import suggestions
@@ -19,6 +21,15 @@ from tools.customer_lookup import normalize
 from tools.deps import ToolDeps
 from tools.errors import ToolInputError
 from tools.money import MoneyError, format_money, parse_typed_amount, to_major
+
+
+class ShownBooks(BaseModel):
+    """Where recording an applied line in an accounting system stands."""
+
+    books: str  # as people name them, e.g. "Xero"
+    status: str  # the write's action status: approved, executing, done, failed
+    note: str | None  # once done: what the books received
+    error: str | None
 
 
 class ShownAllocation(BaseModel):
@@ -44,6 +55,7 @@ class ShownLine(BaseModel):
     unapplied_minor: int
     reasons: list[str]
     suggestion_key: str = ""  # what the Apply button promises (tools.cash_match)
+    books: list[ShownBooks] = Field(default_factory=list)  # an applied line's writes to the books
 
 
 class OpenChoice(BaseModel):
@@ -67,6 +79,7 @@ def shown_lines(deps: ToolDeps, txn_ids: Sequence[int] | None = None) -> list[Sh
         names = {k: v[1] for k, v in bank_db.customer_refs(session, sorted(customers)).items()}
         invoice_ids = {a.invoice_id for sug in found.values() if sug for a in sug.allocations}
         numbers = bank_db.invoice_numbers(session, sorted(invoice_ids))
+        writes = books_writes(session, [t.id for t in lines if t.status == BankTxnStatus.APPLIED])
     out = []
     for t in lines:
         sug = found.get(t.id)
@@ -93,9 +106,14 @@ def shown_lines(deps: ToolDeps, txn_ids: Sequence[int] | None = None) -> list[Sh
                 unapplied_minor=sug.unapplied_minor if sug else 0,
                 reasons=list(sug.reasons) if sug else [],
                 suggestion_key=suggestion_key(sug) if sug else "",
+                books=[_books(w) for w in writes.get(t.id, ())],
             )
         )
     return out
+
+
+def _books(w: BooksWrite) -> ShownBooks:
+    return ShownBooks(books=books_label(w.source), status=w.status, note=w.note, error=w.error)
 
 
 def open_choices(deps: ToolDeps, txn_id: int) -> tuple[str | None, list[OpenChoice]]:

@@ -6,8 +6,7 @@ record is committed BEFORE SMTP; a refusal deletes it as the retry is scheduled;
 past that commit (or a connection lost during DATA) it stays: never sent again, and done with
 "delivery unknown: check the outbox". Write-offs go to Stripe, QuickBooks or Xero, applied
 bank receipts to the books (tools.books_payment), with keys derived from the action, so a
-retry replays the first answer; ledger and status change commit together.
-"""
+retry replays the first answer; ledger and status change commit together."""
 
 from __future__ import annotations
 
@@ -45,6 +44,7 @@ from tools.settings import SettingsError
 
 log = logging.getLogger(__name__)
 _BOOKS = {"stripe": "Stripe mark_uncollectible", "quickbooks": "QuickBooks", "xero": "Xero"}
+_REFUSED = quickbooks_write.Refused | xero_write.Refused | SettingsError  # retrying cannot help
 ACTOR = "outbox"
 DELIVERY_UNKNOWN = "delivery unknown: check the outbox"
 
@@ -335,13 +335,15 @@ class Outbox:
         try:
             posted = books_payment.post(self.deps, a)
         except Exception as exc:
-            permanent = isinstance(exc, quickbooks_write.Refused | SettingsError)
-            to, values = self._failure_values(a, f"recording the payment failed: {exc}", permanent)
+            error = f"recording the payment in {books_payment.books_name(a)} failed: {exc}"
+            to, values = self._failure_values(a, error, isinstance(exc, _REFUSED))
             self._finish(a, to, "retry" if to == ActionStatus.APPROVED else "failed", values)
+            log.warning("event=outbox_books_failed action=%s attempt=%s", a.id, a.attempts)
             return
         with transaction(self.deps.sessions) as session:
             books_payment.record(session, a, posted)
-            done = {"last_error": None, "next_attempt_at": None}
+            note = posted.pop("books_note")  # the card names the payment the books received
+            done = {"last_error": None, "next_attempt_at": None, "decision_note": note}
             if not self._finish_in(session, a, ActionStatus.DONE, "done", done, posted):
                 raise RuntimeError(f"lost the claim on action {a.id}; ledger change rolled back")
 
@@ -361,7 +363,6 @@ class Outbox:
                     deps, action_id=a.id, payload=a.payload, on=on
                 )
             elif inv["source"] == "xero":
-                on = self.clock().astimezone(deps.settings.tz).date()
                 books = xero_write.write_off_action(
                     deps, action_id=a.id, payload=a.payload, on=on, attempt=a.attempts
                 )
@@ -369,8 +370,7 @@ class Outbox:
             self._cancel(a, str(exc))
             return
         except Exception as exc:
-            refused = PermanentError | quickbooks_write.Refused | xero_write.Refused | SettingsError
-            permanent = isinstance(exc, refused)
+            permanent = isinstance(exc, PermanentError | _REFUSED)
             vendor = _BOOKS.get(inv["source"], inv["source"])
             to, values = self._failure_values(a, f"{vendor} failed: {exc}", permanent)
             self._finish(a, to, "retry" if to == ActionStatus.APPROVED else "failed", values)

@@ -22,13 +22,20 @@ Amounts are exact (tools.books_fields.minor).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tools.books_fields import BAD_DEBT_METHOD, BAD_DEBT_NOTE, BadDebt, Malformed, Obj, minor
+from tools.books_fields import (
+    BAD_DEBT_METHOD,
+    BAD_DEBT_NOTE,
+    BadDebt,
+    Malformed,
+    Obj,
+    bounded_id,
+    minor,
+)
 from tools.books_fields import maybe as _opt
 from tools.books_fields import need as _get
 from tools.money import is_currency
@@ -37,13 +44,8 @@ REQUEST_ID_MAX = 50  # Intuit refuses a longer `requestid`
 
 
 def request_id(key: str, step: str = "") -> str:
-    """The QuickBooks request id of `key` (+ `step`, which write of it): at most 50 characters.
-    A key that would not fit is replaced by its digest, never cut, so two keys stay two ids."""
-    rid = f"arbot-{key}{step}"
-    if len(rid) <= REQUEST_ID_MAX:
-        return rid
-    digest = hashlib.sha256(key.encode()).hexdigest()
-    return f"arbot-{digest[: REQUEST_ID_MAX - len('arbot-') - len(step)]}{step}"
+    """The QuickBooks request id of `key` (+ `step`, which write of it): at most 50 characters."""
+    return bounded_id(key, step, REQUEST_ID_MAX)
 
 
 __all__ = ["BAD_DEBT_METHOD", "BAD_DEBT_NOTE", "Malformed", "Obj", "minor"]

@@ -31,9 +31,8 @@ from quickbooks.exceptions import AuthorizationException, QuickbooksException
 from db import stripe_sql as sq
 from tools import books_sync
 from tools.books_apply import Problem
-from tools.books_sync import EntityPages, SyncStats, sync_entity
+from tools.books_sync import BooksSync, EntityPages, SyncStats
 from tools.deps import ToolDeps
-from tools.ledger_record import relink
 from tools.quickbooks_apply import apply_deletions, apply_page, tombstones
 from tools.quickbooks_cursor import object_id, query, stamp
 from tools.quickbooks_map import SOURCE, Mapper
@@ -54,7 +53,6 @@ log = logging.getLogger(__name__)
 ENTITIES = ("Customer", "Invoice", "CreditMemo", "Payment")  # parents first
 DELETABLE = ("Invoice", "CreditMemo", "Payment")
 CDC_CURSOR = "quickbooks:deletions"
-PAGE = 1000  # QuickBooks' largest MAXRESULTS
 
 
 def need_setting(settings: Settings, name: str) -> str:
@@ -142,26 +140,14 @@ class QuickBooksSession:
         return str(self.auth.refresh_token)
 
 
-class QuickBooksSync:
-    def __init__(
-        self,
-        deps: ToolDeps,
-        *,
-        retry: RetryPolicy | None = None,
-        progress: bool | None = None,
-        page_size: int = PAGE,
-    ) -> None:
-        self.deps = deps
-        self.retry = retry or RetryPolicy()
-        self.page_size = page_size
-        self.progress_disabled = None if progress is None else not progress
-        self.mapper = Mapper(tz=deps.settings.tz, home_currency=deps.settings.reporting_currency)
-        self.stats = SyncStats()
+class QuickBooksSync(BooksSync):
+    def connect(self) -> None:
+        s = self.deps.settings
+        self.mapper = Mapper(tz=s.tz, home_currency=s.reporting_currency)
         self._last_status = 0
         self._retry_after: float | None = None
         self._first_time: str | None = None  # the server's clock at this run's first answer
-        self.conn = QuickBooksSession(deps, self._saw, self.retry)
-        self.stats.token_refreshes = 1
+        self.conn = QuickBooksSession(self.deps, self._saw, self.retry)
 
     def _saw(self, response: requests.Response) -> None:
         self._last_status = response.status_code
@@ -169,37 +155,26 @@ class QuickBooksSync:
 
     def run(self, *, full: bool = False) -> SyncStats:
         if full:
-            with self.deps.engine.begin() as c:
-                for entity in ENTITIES:
-                    sq.delete_cursor(c, _cursor_name(entity))
-                sq.delete_cursor(c, CDC_CURSOR)
-        every = {entity: self._entity(entity) for entity in ENTITIES}
-        for entity, pages in every.items():  # parents first, as read
-            books_sync.apply_waiting(self.deps, self.stats, entity, pages)
+            self.forget_cursors([*(_cursor_name(entity) for entity in ENTITIES), CDC_CURSOR])
+        self.apply_waiting({entity: self._entity(entity) for entity in ENTITIES})
         self._deletions()
         return self.stats
 
     def _entity(self, entity: str) -> EntityPages:
-        pages = EntityPages(
-            label=f"QuickBooks {entity}",
-            cursor_name=_cursor_name(entity),
-            fetch=lambda cursor: (
-                self._fetch(query(cursor, entity, self.page_size)).get(entity) or []
-            ),
-            apply=lambda conn, objs: apply_page(conn, self.mapper, entity, objs),
-            stamp=stamp,
-            ident=object_id,
-            source=SOURCE,
-        )
-        sync_entity(
-            self.deps,
-            self.stats,
+        return self.read(
             entity,
-            pages,
-            page_size=self.page_size,
-            progress_disabled=self.progress_disabled,
+            EntityPages(
+                label=f"QuickBooks {entity}",
+                cursor_name=_cursor_name(entity),
+                fetch=lambda cursor: (
+                    self._fetch(query(cursor, entity, self.page_size)).get(entity) or []
+                ),
+                apply=lambda conn, objs: apply_page(conn, self.mapper, entity, objs),
+                stamp=stamp,
+                ident=object_id,
+                source=SOURCE,
+            ),
         )
-        return pages
 
     def _fetch(self, select: str) -> dict[str, Any]:
         answer = self._call(lambda: self.conn.client.query(select))
@@ -255,14 +230,4 @@ def _cursor_name(entity: str) -> str:
     return f"quickbooks:{entity}"
 
 
-def run_quickbooks_sync(
-    deps: ToolDeps,
-    *,
-    full: bool = False,
-    retry: RetryPolicy | None = None,
-    progress: bool | None = None,
-    page_size: int = PAGE,
-) -> SyncStats:
-    stats = QuickBooksSync(deps, retry=retry, progress=progress, page_size=page_size).run(full=full)
-    relink(deps.engine, deps.settings)
-    return stats
+run_quickbooks_sync = QuickBooksSync.run_and_relink

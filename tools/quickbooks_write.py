@@ -23,8 +23,9 @@ from quickbooks.exceptions import (
     ValidationException,
 )
 
-from db.customers import get_customer
-from tools import quickbooks_map, write_off
+from tools import quickbooks_map
+from tools.books_payment import PaymentOrder
+from tools.books_write import WriteOffOrder, write_off_order
 from tools.deps import ToolDeps
 from tools.money import to_major
 from tools.quickbooks_map import BAD_DEBT_NOTE
@@ -59,32 +60,21 @@ def _amount(minor: int, currency: str) -> float:
     return number
 
 
-def post_write_off(
-    deps: ToolDeps,
-    *,
-    action_id: int,
-    request_id: str,
-    invoice_external_id: str,
-    customer_external_id: str,
-    amount_minor: int,
-    currency: str,
-    reason: str,
-    on: date,
-) -> WriteOffPosted:
+def post_write_off(deps: ToolDeps, order: WriteOffOrder) -> WriteOffPosted:
     item = need_setting(deps.settings, "quickbooks_bad_debt_item_id")
     session = QuickBooksSession(deps, on_response=lambda _r: None)
-    amount = _amount(amount_minor, currency)
-    memo_request, apply_request = request_ids(request_id)
-    customer = {"value": customer_external_id}
+    amount = _amount(order.amount_minor, order.currency)
+    memo_request, apply_request = request_ids(order.request_id)
+    customer = {"value": order.customer_external_id}
     memo = _create(
         session,
         "CreditMemo",
         {
             "CustomerRef": customer,
-            "CurrencyRef": {"value": currency},
-            "TxnDate": on.isoformat(),
-            "PrivateNote": f"{BAD_DEBT_NOTE} of invoice {invoice_external_id}, approved in "
-            f"Slack (arbot action {action_id}): {reason}"[:4000],
+            "CurrencyRef": {"value": order.currency},
+            "TxnDate": order.on.isoformat(),
+            "PrivateNote": f"{BAD_DEBT_NOTE} of invoice {order.invoice_external_id}, approved in "
+            f"Slack (arbot action {order.action_id}): {order.reason}"[:4000],
             "Line": [
                 {
                     "Amount": amount,
@@ -101,13 +91,13 @@ def post_write_off(
         "Payment",
         {
             "CustomerRef": customer,
-            "CurrencyRef": {"value": currency},
-            "TxnDate": on.isoformat(),
+            "CurrencyRef": {"value": order.currency},
+            "TxnDate": order.on.isoformat(),
             "TotalAmt": 0,
             "Line": [
                 {
                     "Amount": amount,
-                    "LinkedTxn": [{"TxnId": invoice_external_id, "TxnType": "Invoice"}],
+                    "LinkedTxn": [{"TxnId": order.invoice_external_id, "TxnType": "Invoice"}],
                 },
                 {"Amount": amount, "LinkedTxn": [{"TxnId": memo_id, "TxnType": "CreditMemo"}]},
             ],
@@ -144,22 +134,8 @@ def write_off_action(
     deps: ToolDeps, *, action_id: int, payload: dict[str, Any], on: date
 ) -> dict[str, Any]:
     """Post an approved write-off action's invoice to QuickBooks; what the audit row keeps."""
-    inv = payload["invoice"]
-    with deps.sessions() as session:
-        customer = get_customer(session, int(payload["customer_id"]))
-        assert customer is not None
-        customer_ext = customer.external_id
-    posted = post_write_off(
-        deps,
-        action_id=action_id,
-        request_id=write_off.request_id(payload, action_id),
-        invoice_external_id=str(inv["external_id"]),
-        customer_external_id=customer_ext,
-        amount_minor=int(inv["open_minor"]),
-        currency=str(inv["currency"]),
-        reason=str(payload.get("reason") or ""),
-        on=on,
-    )
+    order = write_off_order(deps, action_id=action_id, payload=payload, on=on)
+    posted = post_write_off(deps, order)
     return {
         "quickbooks_credit_memo_id": posted.credit_memo_id,
         "quickbooks_payment_id": posted.payment_id,
@@ -167,37 +143,27 @@ def write_off_action(
     }
 
 
-def post_payment(
-    deps: ToolDeps,
-    *,
-    request_id: str,
-    invoice_external_id: str,
-    customer_external_id: str,
-    amount_minor: int,
-    currency: str,
-    on: date,
-    note: str,
-) -> str:
+def post_payment(deps: ToolDeps, order: PaymentOrder) -> str:
     """A received Payment applied to the invoice (Line[].LinkedTxn); its QuickBooks id. The
     request id makes a retry return the first Payment instead of a second one."""
     session = QuickBooksSession(deps, on_response=lambda _r: None)
-    amount = _amount(amount_minor, currency)
+    amount = _amount(order.amount_minor, order.currency)
     posted = _create(
         session,
         "Payment",
         {
-            "CustomerRef": {"value": customer_external_id},
-            "CurrencyRef": {"value": currency},
-            "TxnDate": on.isoformat(),
+            "CustomerRef": {"value": order.customer_external_id},
+            "CurrencyRef": {"value": order.currency},
+            "TxnDate": order.on.isoformat(),
             "TotalAmt": amount,
-            "PrivateNote": note[:4000],
+            "PrivateNote": order.note[:4000],
             "Line": [
                 {
                     "Amount": amount,
-                    "LinkedTxn": [{"TxnId": invoice_external_id, "TxnType": "Invoice"}],
+                    "LinkedTxn": [{"TxnId": order.invoice_external_id, "TxnType": "Invoice"}],
                 }
             ],
         },
-        request_id,
+        order.request_id,
     )
     return str(posted["Payment"]["Id"])

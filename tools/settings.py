@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     xero_bad_debt_account_code: str | None = Field(
         None, description="the account (bad debts expense) write-off credit notes are coded to"
     )
+    xero_bank_account_code: str | None = Field(
+        None, description="the bank account applied bank receipts are recorded into in Xero"
+    )
 
     # Approvals and email
     smtp_url: str | None = None

@@ -33,11 +33,9 @@ from xero_python.api_client.oauth2 import OAuth2Token, TokenApi
 from xero_python.exceptions import ApiException, HTTPStatusException
 
 from db import source_rows
-from db import stripe_sql as sq
 from tools import books_sync
-from tools.books_sync import EntityPages, SyncStats, sync_entity
+from tools.books_sync import BooksSync, EntityPages, SyncStats
 from tools.deps import ToolDeps
-from tools.ledger_record import relink
 from tools.redact import redact, redact_logger
 from tools.settings import SettingsError, env_name
 from tools.stripe_sync import RetryPolicy
@@ -49,7 +47,6 @@ from tools.xero_map import ID_FIELDS, SOURCE, Mapper, parse_time, stamp
 
 log = logging.getLogger(__name__)
 
-PAGE = 1000  # the largest pageSize Xero serves
 # Parents first: a payment or allocation needs its invoice, an invoice its contact.
 ENTITIES = ("Contacts", "Invoices", "CreditNotes", "Payments", "Overpayments", "Prepayments")
 _LIST: dict[str, tuple[str, dict[str, Any]]] = {  # entity -> (client method, filters)
@@ -161,55 +158,35 @@ class XeroSession:
         return str(self.token["refresh_token"])
 
 
-class XeroSync:
-    def __init__(
-        self,
-        deps: ToolDeps,
-        *,
-        retry: RetryPolicy | None = None,
-        progress: bool | None = None,
-        page_size: int = PAGE,
-    ) -> None:
-        self.deps = deps
-        self.retry = retry or RetryPolicy()
-        self.page_size = page_size
-        self.progress_disabled = None if progress is None else not progress
-        self.mapper = Mapper(tz=deps.settings.tz, home_currency=deps.settings.reporting_currency)
-        self.stats = SyncStats()
-        self.conn = XeroSession(deps, self.retry)
-        self.stats.token_refreshes = 1
+class XeroSync(BooksSync):
+    def connect(self) -> None:
+        s = self.deps.settings
+        self.mapper = Mapper(tz=s.tz, home_currency=s.reporting_currency)
+        self.conn = XeroSession(self.deps, self.retry)
 
     def run(self, *, full: bool = False) -> SyncStats:
         if full:
-            with self.deps.engine.begin() as c:
-                for entity in ENTITIES:
-                    sq.delete_cursor(c, _cursor_name(entity))
+            self.forget_cursors([_cursor_name(entity) for entity in ENTITIES])
         with self.deps.engine.connect() as c:
             # Asked once: a write-off stamped while this sync runs is read back by the next.
             written_off = source_rows.any_written_off(c, SOURCE)
         every = {}
         for entity in ENTITIES:
-            every[entity] = pages = EntityPages(
-                label=f"Xero {entity}",
-                cursor_name=_cursor_name(entity),
-                fetch=lambda cursor, e=entity: self._page(e, cursor),  # type: ignore[misc]
-                apply=lambda conn, objs, e=entity: apply_page(  # type: ignore[misc]
-                    conn, self.mapper, e, objs, any_written_off=written_off
-                ),
-                stamp=_stamper(entity),
-                ident=_identifier(entity),
-                source=SOURCE,
-            )
-            sync_entity(
-                self.deps,
-                self.stats,
+            every[entity] = self.read(
                 entity,
-                pages,
-                page_size=self.page_size,
-                progress_disabled=self.progress_disabled,
+                EntityPages(
+                    label=f"Xero {entity}",
+                    cursor_name=_cursor_name(entity),
+                    fetch=lambda cursor, e=entity: self._page(e, cursor),  # type: ignore[misc]
+                    apply=lambda conn, objs, e=entity: apply_page(  # type: ignore[misc]
+                        conn, self.mapper, e, objs, any_written_off=written_off
+                    ),
+                    stamp=_stamper(entity),
+                    ident=_identifier(entity),
+                    source=SOURCE,
+                ),
             )
-        for entity, pages in every.items():  # parents first, as read
-            books_sync.apply_waiting(self.deps, self.stats, entity, pages)
+        self.apply_waiting(every)
         return self.stats
 
     def _page(self, entity: str, cursor: Cursor) -> list[Any]:
@@ -276,14 +253,4 @@ def _identifier(entity: str) -> Callable[[Any], str]:
     return lambda obj: str(obj.get(key)) if isinstance(obj, dict) else ""
 
 
-def run_xero_sync(
-    deps: ToolDeps,
-    *,
-    full: bool = False,
-    retry: RetryPolicy | None = None,
-    progress: bool | None = None,
-    page_size: int = PAGE,
-) -> SyncStats:
-    stats = XeroSync(deps, retry=retry, progress=progress, page_size=page_size).run(full=full)
-    relink(deps.engine, deps.settings)
-    return stats
+run_xero_sync = XeroSync.run_and_relink

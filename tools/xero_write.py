@@ -23,11 +23,11 @@ from typing import Any
 import urllib3
 from xero_python.exceptions import HTTPStatusException
 
-from db.customers import get_customer
 from tools.books_fields import BAD_DEBT_NOTE, minor
+from tools.books_payment import PaymentOrder
+from tools.books_write import WriteOffOrder, write_off_order
 from tools.deps import ToolDeps
 from tools.money import to_major
-from tools.write_off import request_id
 from tools.xero_sync import XeroSession, need_setting
 
 
@@ -62,45 +62,34 @@ def _amount(minor: int, currency: str) -> Decimal:
     return major
 
 
-def post_write_off(
-    deps: ToolDeps,
-    *,
-    action_id: int,
-    request_id: str,
-    invoice_external_id: str,
-    invoice_number: str | None,
-    customer_external_id: str,
-    amount_minor: int,
-    currency: str,
-    reason: str,
-    on: date,
-    retry: bool = False,
-) -> WriteOffPosted:
+def post_write_off(deps: ToolDeps, order: WriteOffOrder) -> WriteOffPosted:
     """Post the note and allocate it. Xero is asked first what the invoice still owes: when
     that is not the approved amount (paid or credited since), nothing is posted (`Changed`).
-    On a `retry` the note may already be allocated by the lost first try: that counts as done.
+    On a retry the note may already be allocated by the lost first try: that counts as done.
     A refused allocation voids the note, so no unallocated bad-debt credit stays in Xero."""
     account = need_setting(deps, "xero_bad_debt_account_code")
     session = XeroSession(deps)
-    amount = _amount(amount_minor, currency)
-    note_key, allocate_key, void_key = idempotency_keys(request_id)
-    shown = invoice_number or invoice_external_id
-    due = _amount_due(session, invoice_external_id, currency)
-    if due != amount_minor and not retry:
+    invoice_id, amount_minor, currency = (
+        order.invoice_external_id, order.amount_minor, order.currency
+    )  # fmt: skip
+    amount, on = _amount(amount_minor, currency), order.on
+    note_key, allocate_key, void_key = idempotency_keys(order.request_id)
+    shown = order.invoice_label or invoice_id
+    why = f"{BAD_DEBT_NOTE} of invoice {shown}, approved in Slack: {order.reason}"
+    due = _amount_due(session, invoice_id, currency)
+    if due != amount_minor and not order.retry:
         raise Changed(_changed(shown, due, amount_minor, currency))
     note = {
         "Type": "ACCRECCREDIT",
-        "Contact": {"ContactID": customer_external_id},
+        "Contact": {"ContactID": order.customer_external_id},
         "Date": on.isoformat(),
         "Status": "AUTHORISED",
         "LineAmountTypes": "NoTax",
         "CurrencyCode": currency,
-        "Reference": f"{BAD_DEBT_NOTE} of {shown} (arbot action {action_id})"[:255],
+        "Reference": f"{BAD_DEBT_NOTE} of {shown} (arbot action {order.action_id})"[:255],
         "LineItems": [
             {
-                "Description": f"{BAD_DEBT_NOTE} of invoice {shown}, approved in Slack: {reason}"[
-                    :4000
-                ],
+                "Description": why[:4000],
                 "Quantity": 1,
                 "UnitAmount": amount,
                 "AccountCode": account,
@@ -122,11 +111,11 @@ def post_write_off(
     number = str(made.get("CreditNoteNumber") or note_id)
     posted = WriteOffPosted(note_id, number, (note_key, allocate_key))
     if due != amount_minor:  # a retry: done if the first try allocated it, else nothing stays
-        if _allocated(session, note_id, invoice_external_id):
+        if _allocated(session, note_id, invoice_id):
             return posted
         _void(session, note_id, void_key)
         raise Changed(_changed(shown, due, amount_minor, currency) + f"; {number} was voided")
-    allocation = {"Invoice": {"InvoiceID": invoice_external_id}, "Amount": amount,
+    allocation = {"Invoice": {"InvoiceID": invoice_id}, "Amount": amount,
                   "Date": on.isoformat()}  # fmt: skip
     try:
         _send(
@@ -209,27 +198,39 @@ def write_off_action(
     deps: ToolDeps, *, action_id: int, payload: dict[str, Any], on: date, attempt: int = 1
 ) -> dict[str, Any]:
     """Post an approved write-off action's invoice to Xero; what the audit row keeps."""
-    inv = payload["invoice"]
-    with deps.sessions() as session:
-        customer = get_customer(session, int(payload["customer_id"]))
-        assert customer is not None
-        customer_ext = customer.external_id
-    posted = post_write_off(
-        deps,
-        action_id=action_id,
-        request_id=request_id(payload, action_id),
-        retry=attempt > 1,
-        invoice_external_id=str(inv["external_id"]),
-        invoice_number=inv.get("label"),
-        customer_external_id=customer_ext,
-        amount_minor=int(inv["open_minor"]),
-        currency=str(inv["currency"]),
-        reason=str(payload.get("reason") or ""),
-        on=on,
-    )
+    order = write_off_order(deps, action_id=action_id, payload=payload, on=on, attempt=attempt)
+    posted = post_write_off(deps, order)
     return {
         "xero_credit_note_id": posted.credit_note_id,
         "xero_credit_note_number": posted.credit_note_number,
         "xero_idempotency_keys": list(posted.idempotency_keys),
         "books_note": f"Xero credit note {posted.credit_note_number}",
     }
+
+
+def post_payment(deps: ToolDeps, order: PaymentOrder) -> str:
+    """A received payment on the invoice, into the bank account ARBOT_XERO_BANK_ACCOUNT_CODE;
+    its Xero PaymentID. The Idempotency-Key makes a retry return the first Payment instead
+    of a second one; a payment Xero refuses (more than the invoice owes, an invoice no longer
+    open, an unknown account) is `Refused`, not retried."""
+    account = need_setting(deps, "xero_bank_account_code")
+    session = XeroSession(deps)
+    payment = {
+        "Invoice": {"InvoiceID": order.invoice_external_id},
+        "Account": {"Code": account},
+        "Date": order.on.isoformat(),
+        "Amount": _amount(order.amount_minor, order.currency),
+        "Reference": order.reference[:255],
+    }
+    answer = _send(
+        session,
+        "payment",
+        lambda: session.api.create_payments(
+            session.tenant, {"Payments": [payment]}, idempotency_key=order.request_id,
+            _preload_content=False,
+        ),
+    )  # fmt: skip
+    made = (answer.get("Payments") or [{}])[0]
+    if not made.get("PaymentID") or made.get("HasValidationErrors"):
+        raise Refused(f"Xero answered without a payment: {str(answer)[:300]}")
+    return str(made["PaymentID"])

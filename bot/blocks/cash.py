@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionB
 
 from bot.blocks.common import MAX_SECTION_CHARS, context, escape, field, header, modal, text_input
 from bot.blocks.ids import ActionId, CashForm, FieldId, ViewId
-from tools.cash_lines import OpenChoice, ShownLine
+from tools.cash_lines import OpenChoice, ShownBooks, ShownLine
 from tools.money import format_money
 
 MAX_LINES_PER_CARD = 20
@@ -32,7 +32,8 @@ def line_text(line: ShownLine) -> str:
     if line.status == "applied":
         who = "the auto-apply rule" if line.applied_how == "auto" else _who(line.decided_by)
         customer = f" to {escape(line.customer)}" if line.customer else ""
-        return f"{head}{ref}\n:white_check_mark: Applied{customer} by {who}."
+        books = "".join(f"\n{books_text(b)}" for b in line.books)
+        return f"{head}{ref}\n:white_check_mark: Applied{customer} by {who}.{books}"
     if line.status == "left":
         return f"{head}{ref}\nLeft unapplied by {_who(line.decided_by)}."
     if line.customer is None:
@@ -50,6 +51,18 @@ def line_text(line: ShownLine) -> str:
         f"{head}{ref}\nSuggested: *{escape(line.customer)}*: {to or 'unapplied cash'}{rest} "
         f"(confidence {line.confidence:.2f})\n_{escape('; '.join(line.reasons))}_"
     )
+
+
+def books_text(b: ShownBooks) -> str:
+    """Where recording the applied money in the books stands."""
+    if b.status == "done":
+        said = b.note or f"recorded in {b.books}"
+        return f":ledger: {escape(said[:1].upper() + said[1:])}."
+    if b.status == "failed":
+        return f":warning: Not recorded in {b.books}: {escape(b.error or 'failed')}"
+    if b.error:
+        return f":hourglass: Recording in {b.books}, retrying: {escape(b.error)}"
+    return f":hourglass: Being recorded in {b.books}."
 
 
 def _who(user: str | None) -> str:

@@ -61,6 +61,9 @@ def title(a: ActionInfo) -> str:
     if a.kind == "write_off":
         inv = p["invoice"]
         return f"Write-off: {inv['label']} ({format_money(inv['open_minor'], inv['currency'])})"
+    if a.kind == "books_payment":
+        inv, money = p["invoice"], format_money(p["amount_minor"], p["currency"])
+        return f"Bank receipt on {inv.get('number') or inv['external_id']} ({money})"
     return f"Reminder to {p['customer_name']} ({p['tone']})"
 
 
@@ -95,6 +98,8 @@ def status_line(a: ActionInfo) -> Line:
         # The outbox could not learn whether SMTP took the email: say so, never "sent to".
         return (Icon(":grey_question:"), *approved[1:], "; ", a.last_error)
     if a.status == "done":
+        if a.kind == "books_payment":  # the note names the books and their payment
+            return (*approved, f"; {a.decision_note or 'recorded in the books'}")
         done = "written off" if a.kind == "write_off" else f"sent to {a.payload['recipient']}"
         books = (" (", a.decision_note, ")") if a.kind == "write_off" and a.decision_note else ()
         return (*approved, f"; {done}", *books)
@@ -227,6 +232,10 @@ def _record_lines(a: ActionInfo) -> list[Line]:
 def _lines(a: ActionInfo) -> list[Line]:
     if a.kind in RECORD_KINDS:
         return _record_lines(a)
+    if a.kind == "books_payment":
+        p = a.payload
+        return [("A bank receipt applied by ", _who(a.decided_by), ", written to the books: ",
+                 Code(str(p["bank_payment"])))]  # fmt: skip
     return _write_off_lines(a) if a.kind == "write_off" else _dunning_lines(a)
 
 

@@ -23,6 +23,14 @@ What it serves:
 - `POST /api.xro/2.0/CreditNotes/{id}` with Status VOIDED: voids a note with no allocation;
 - `PUT /api.xro/2.0/CreditNotes` and `/CreditNotes/{id}/Allocations`: create, honouring
   `Idempotency-Key` (the same key answers the first result again and creates nothing);
+- `PUT /api.xro/2.0/Payments` (createPayments, body `{"Payments": [...]}`) and `POST
+  /api.xro/2.0/Payments` (createPayment, one Payment): a payment of `Invoice.InvoiceID` into
+  the bank account `Account.Code` (or `AccountID`) on `Date` of `Amount`, with `Reference`;
+  the answer is the `Payments` envelope, each with its `PaymentID`, `Status` AUTHORISED,
+  `PaymentType` ACCRECPAYMENT, `Account` and the `Invoice` as it now stands (`AmountDue`,
+  `AmountPaid`, `Status` PAID once nothing is due). Refused (400 ValidationException) as
+  Xero does: an unknown account, an invoice not AUTHORISED, more than its `AmountDue`.
+  `Idempotency-Key` and `lose_answers` as for credit notes;
   `lose_answers` carries out a create but answers 503, as when the answer is lost. An
   allocation larger than the invoice's `AmountDue` or the note's `RemainingCredit` is refused
   (400 ValidationException), as Xero does;
@@ -52,6 +60,7 @@ CLIENT_ID = "FAKEXEROCLIENTID"
 CLIENT_SECRET = "fake-xero-client-secret"
 TENANT = "0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b"
 FIRST_REFRESH_TOKEN = "xero-first-refresh-token"
+BANK_ACCOUNT_CODE = "090"  # the demo company's "Business Bank Account"
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 ENTITIES = ("Contacts", "Invoices", "Payments", "CreditNotes", "Overpayments", "Prepayments")
 ID_FIELDS = {
@@ -122,6 +131,9 @@ class FakeXero:
     retry_after: str = "0"  # the Retry-After of a 429
     identity_failures: list[int] = field(default_factory=list)  # statuses the next refreshes get
     requests_recorded: bool = True
+    bank_accounts: dict[str, str] = field(  # Code -> AccountID of the BANK accounts
+        default_factory=lambda: {BANK_ACCOUNT_CODE: str(uuid.uuid4())}
+    )
     _tokens: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _codes: dict[str, str] = field(default_factory=dict)  # authorization code -> redirect_uri
     tenant_name: str = "Demo Company (US)"
@@ -247,16 +259,28 @@ class FakeXero:
             inv["Status"] = "PAID"
         self._put("Invoices", inv)
 
-    def add_payment(self, invoice: str, amount: str, *, on: date) -> str:
+    def add_payment(
+        self,
+        invoice: str,
+        amount: str,
+        *,
+        on: date,
+        reference: str = "",
+        account: dict[str, str] | None = None,
+    ) -> str:
         with self._lock:
             inv = self.objects["Invoices"][invoice]
             pid = str(uuid.uuid4())
             pay = {"PaymentID": pid, "Date": ms_date(on), "Amount": num(amount),
-                   "Reference": "", "PaymentType": "ACCRECPAYMENT", "Status": "AUTHORISED",
-                   "IsReconciled": True, "CurrencyRate": Decimal(1),
+                   "BankAmount": num(amount), "Reference": reference,
+                   "PaymentType": "ACCRECPAYMENT", "Status": "AUTHORISED",
+                   "IsReconciled": account is None, "CurrencyRate": Decimal(1),
+                   "HasAccount": account is not None,
                    "Invoice": {"InvoiceID": invoice, "InvoiceNumber": inv["InvoiceNumber"],
                                "Type": "ACCREC", "Contact": dict(inv["Contact"]),
                                "CurrencyCode": inv["CurrencyCode"]}}  # fmt: skip
+            if account is not None:
+                pay["Account"] = account
             self._put("Payments", pay)
             self._settle(invoice, paid=num(amount))
             return pid
@@ -392,7 +416,7 @@ class FakeXero:
                 if found is None:
                     return 404, {"Title": "Not Found"}, {}
                 return 200, {"Id": str(uuid.uuid4()), "Status": "OK", parts[0]: [found]}, {}
-            if rec.method in ("PUT", "POST") and parts[0] == "CreditNotes":
+            if rec.method in ("PUT", "POST") and parts[0] in ("CreditNotes", "Payments"):
                 return self._idempotent(rec, parts)
         return 404, {"Title": "Not Found"}, {}
 
@@ -501,7 +525,9 @@ class FakeXero:
         if key and key in self.by_key:
             return 200, json.loads(self.by_key[key][1]), {}
         got = json.loads(rec.body)
-        if len(parts) == 1:
+        if parts == ["Payments"]:  # PUT: {"Payments": [...]}; POST: one Payment
+            status, answer = self._pay(got.get("Payments") if rec.method == "PUT" else [got])
+        elif len(parts) == 1:
             status, answer = self._create_credit_notes(got)
         elif len(parts) == 2:
             status, answer = self._update_credit_note(parts[1], got)
@@ -559,3 +585,38 @@ class FakeXero:
             self.allocate("CreditNotes", did, a["Invoice"]["InvoiceID"], str(a["Amount"]), on=on)
         allocations = self.objects["CreditNotes"][did]["Allocations"]
         return 200, {"Id": str(uuid.uuid4()), "Status": "OK", "Allocations": allocations[-1:]}
+
+    def _pay(self, payments: Any) -> tuple[int, Any]:
+        """Payments of invoices, all or none, refused as Xero refuses them."""
+        if not isinstance(payments, list) or not payments:
+            return 400, _validation("A payment is required")
+        for p in payments:
+            account = p.get("Account") or {}
+            invoice = self.objects["Invoices"].get((p.get("Invoice") or {}).get("InvoiceID"))
+            if (
+                account.get("Code") not in self.bank_accounts
+                and account.get("AccountID") not in self.bank_accounts.values()
+            ):
+                return 400, _validation("Account code is not a valid bank account code")
+            if invoice is None:
+                return 400, _validation("Invoice could not be found")
+            if invoice["Status"] != "AUTHORISED":
+                return 400, _validation("Payment can only be made against Authorised documents")
+            if not 0 < num(p["Amount"]) <= invoice["AmountDue"]:
+                return 400, _validation(
+                    "Payment amount exceeds the amount outstanding on this document"
+                )
+        made = []
+        for p in payments:
+            code = p["Account"].get("Code") or next(
+                c for c, i in self.bank_accounts.items() if i == p["Account"]["AccountID"]
+            )
+            account = {"AccountID": self.bank_accounts[code], "Code": code}
+            iid = p["Invoice"]["InvoiceID"]
+            on = date.fromisoformat(str(p["Date"])[:10])
+            reference = str(p.get("Reference") or "")
+            pid = self.add_payment(
+                iid, str(p["Amount"]), on=on, reference=reference, account=account
+            )
+            made.append(self.objects["Payments"][pid] | {"Invoice": self.objects["Invoices"][iid]})
+        return 200, {"Id": str(uuid.uuid4()), "Status": "OK", "Payments": made}
