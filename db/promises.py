@@ -23,19 +23,6 @@ def insert_note(session: Session, note: Note) -> int:
     return note.id
 
 
-def customer_promises(
-    session: Session, customer_id: int, limit: int
-) -> list[tuple[PromiseToPay, str | None]]:
-    query = (
-        select(PromiseToPay, Invoice.number)
-        .outerjoin(Invoice, Invoice.id == PromiseToPay.invoice_id)
-        .where(PromiseToPay.customer_id == customer_id)
-        .order_by(PromiseToPay.promised_on.desc(), PromiseToPay.id.desc())
-        .limit(limit)
-    )
-    return [(row[0], row[1]) for row in session.execute(query)]
-
-
 def customer_notes(session: Session, customer_id: int, limit: int) -> list[Note]:
     query = (
         select(Note)
@@ -48,8 +35,9 @@ def customer_notes(session: Session, customer_id: int, limit: int) -> list[Note]
 
 @dataclass(frozen=True)
 class PromiseFacts:
-    """A promise and what was paid toward it after it was recorded, before the cut-off:
-    (paid_at, amount) to its invoice, or to the account in its currency when it names none."""
+    """A promise and the payments that could count toward it, made from `paid_from` to the
+    cut-off: (payment id, paid_at, amount) to its invoice, or to the account in its currency
+    when it names none. Which of them do count is tools.promise_outcome's rule."""
 
     id: int
     customer_id: int
@@ -59,36 +47,43 @@ class PromiseFacts:
     amount_minor: int
     promised_on: date
     status: str
-    payments: tuple[tuple[datetime, int], ...]
+    created_at: datetime
+    payments: tuple[tuple[int, datetime, int], ...]
 
 
 def promises_due(
-    session: Session, since: date, until: date, cut: datetime, customer_id: int | None = None
+    session: Session,
+    since: date | None,
+    until: date,
+    cut: datetime,
+    *,
+    paid_from: datetime | None = None,
+    customer_id: int | None = None,
 ) -> list[PromiseFacts]:
     """Promises dated in (since, until], not cancelled, oldest date first, with the payments
-    toward each made before `cut`."""
-    window = and_(
-        PromiseToPay.promised_on > since,
-        PromiseToPay.promised_on <= until,
-        PromiseToPay.status != PromiseStatus.CANCELLED,
-    )
+    toward each made in [paid_from, cut)."""
+    window = and_(PromiseToPay.promised_on <= until, PromiseToPay.status != PromiseStatus.CANCELLED)
+    if since is not None:
+        window = and_(window, PromiseToPay.promised_on > since)
     if customer_id is not None:
         window = and_(window, PromiseToPay.customer_id == customer_id)
     toward = and_(
         Payment.customer_id == PromiseToPay.customer_id,
         Payment.currency == PromiseToPay.currency,
         Payment.status == PaymentStatus.SUCCEEDED,
-        Payment.paid_at >= PromiseToPay.created_at,
+        Payment.amount_minor > 0,
         Payment.paid_at < cut,
         or_(PromiseToPay.invoice_id.is_(None), Payment.invoice_id == PromiseToPay.invoice_id),
     )
-    paid: dict[int, list[tuple[datetime, int]]] = {}
-    for pid, at, amount in session.execute(
-        select(PromiseToPay.id, Payment.paid_at, Payment.amount_minor)
+    if paid_from is not None:
+        toward = and_(toward, Payment.paid_at >= paid_from)
+    paid: dict[int, list[tuple[int, datetime, int]]] = {}
+    for pid, pay_id, at, amount in session.execute(
+        select(PromiseToPay.id, Payment.id, Payment.paid_at, Payment.amount_minor)
         .join(Payment, toward)
         .where(window)
     ):
-        paid.setdefault(int(pid), []).append((at, int(amount)))
+        paid.setdefault(int(pid), []).append((int(pay_id), at, int(amount)))
     query = (
         select(PromiseToPay, Invoice.number)
         .outerjoin(Invoice, Invoice.id == PromiseToPay.invoice_id)
@@ -105,7 +100,8 @@ def promises_due(
             amount_minor=p.amount_minor,
             promised_on=p.promised_on,
             status=p.status,
-            payments=tuple(sorted(paid.get(p.id, []))),
+            created_at=p.created_at,
+            payments=tuple(sorted(paid.get(p.id, []), key=lambda x: (x[1], x[0]))),
         )
         for p, number in session.execute(query)
     ]

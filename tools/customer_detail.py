@@ -18,12 +18,13 @@ from sqlalchemy.orm import Session
 from db.disputes import customer_disputes
 from db.invoices import open_invoices
 from db.payments import recent_payments
-from db.promises import customer_notes, customer_promises
+from db.promises import customer_notes
 from tools.buckets import days_past_due
 from tools.clock import AsOfDate, day_cut, today
 from tools.customer_lookup import resolve_customer
 from tools.customers import InvoiceLine, invoice_line_fields
 from tools.deps import ToolDeps
+from tools.promise_outcome import promise_states
 
 
 class CustomerDetailInput(BaseModel):
@@ -63,7 +64,7 @@ class PromiseRow(BaseModel):
     currency: str
     amount_minor: int
     promised_on: date
-    status: str
+    status: str = Field(description="open, kept (paid in full by its day) or broken")
     invoice_number: str | None
 
 
@@ -127,14 +128,15 @@ def customer_detail(deps: ToolDeps, args: CustomerDetailInput) -> CustomerDetail
             open_invoice_count=len(invoices),
             open_invoices=[InvoiceLine(**invoice_line_fields(i, as_of, tz)) for i in shown],
             more_open_invoices=len(invoices) - len(shown),
-            **_history(session, c.id, cut, n, tz),
+            **_history(session, c.id, as_of, n, tz),
         )
 
 
 def _history(
-    session: Session, customer_id: int, cut: datetime, n: int, tz: ZoneInfo
+    session: Session, customer_id: int, as_of: date, n: int, tz: ZoneInfo
 ) -> dict[str, Any]:
     """The customer's recent payments, disputes, promises and notes, newest first."""
+    cut = day_cut(as_of, tz)
 
     def day(stamp: datetime) -> date:
         return stamp.astimezone(tz).date()
@@ -164,15 +166,16 @@ def _history(
         )
         for d, number in customer_disputes(session, customer_id, cut, n)
     ]
+    states = promise_states(session, None, as_of, tz, customer_id, until=date.max)
     promises = [
         PromiseRow(
             currency=p.currency,
             amount_minor=p.amount_minor,
             promised_on=p.promised_on,
-            status=p.status,
-            invoice_number=number,
+            status=state,
+            invoice_number=p.invoice_number,
         )
-        for p, number in customer_promises(session, customer_id, n)
+        for p, _paid, state in reversed(states[-n:])
     ]
     notes = [
         NoteRow(written_on=day(note.created_at), author=note.author, body=note.body)

@@ -10,6 +10,7 @@ who paid as promised is never counted against.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -26,27 +27,71 @@ from tools.metrics import Converter
 
 PromiseState = Literal["open", "kept", "broken"]
 WINDOW_DAYS = 30  # the answer's default look-back: the promises a collector still acts on
+# How long before its day a promise can have been recorded, for reading the payments toward
+# it: promises are refused beyond ARBOT_PROMISE_MAX_DAYS ahead, a year is ample.
+RECORDED_AHEAD = timedelta(days=366)
 
 
-def paid_by_promised_day(p: PromiseFacts, tz: ZoneInfo) -> int:
-    end = day_cut(p.promised_on, tz)
-    return sum(amount for at, amount in p.payments if at < end)
+def paid_by_promised_day(promises: Sequence[PromiseFacts], tz: ZoneInfo) -> dict[int, int]:
+    """Per promise, what was paid toward it from the day it was recorded to the end of its
+    day, each payment counted once: the promises of a customer take, oldest day first, what
+    earlier ones left of each payment. Days are local: a payment booked on the day the promise
+    was made (bank and books payments carry midnight) counts toward it."""
+    used: dict[int, int] = {}
+    out: dict[int, int] = {}
+    for p in sorted(promises, key=lambda x: (x.promised_on, x.id)):
+        start, end = p.created_at.astimezone(tz).date(), day_cut(p.promised_on, tz)
+        got = 0
+        for pay_id, at, amount in p.payments:
+            if got >= p.amount_minor:
+                break
+            if at >= end or at.astimezone(tz).date() < start:
+                continue
+            take = min(amount - used.get(pay_id, 0), p.amount_minor - got)
+            if take > 0:
+                used[pay_id] = used.get(pay_id, 0) + take
+                got += take
+        out[p.id] = got
+    return out
 
 
-def promise_state(p: PromiseFacts, as_of: date, tz: ZoneInfo) -> PromiseState:
-    """The state at the end of `as_of` (p.payments read up to then)."""
-    if p.status == PromiseStatus.KEPT or paid_by_promised_day(p, tz) >= p.amount_minor:
+def promise_state(p: PromiseFacts, paid: int, as_of: date) -> PromiseState:
+    """The state at the end of `as_of`, given `paid` from paid_by_promised_day."""
+    if p.status == PromiseStatus.KEPT or paid >= p.amount_minor:
         return "kept"
     if p.status == PromiseStatus.BROKEN or p.promised_on < as_of:
         return "broken"
     return "open"
 
 
+def promise_states(
+    session: Session,
+    since: date | None,
+    as_of: date,
+    tz: ZoneInfo,
+    customer_id: int | None = None,
+    until: date | None = None,
+) -> list[tuple[PromiseFacts, int, PromiseState]]:
+    """The promises dated in (since, until or as_of], each with what was paid by its day (up
+    to the end of `as_of`) and its state at `as_of`."""
+    paid_from = None if since is None else day_cut(since - RECORDED_AHEAD, tz)
+    promises = promises_due(
+        session,
+        since,
+        until or as_of,
+        day_cut(as_of, tz),
+        paid_from=paid_from,
+        customer_id=customer_id,
+    )
+    paid = paid_by_promised_day(promises, tz)
+    return [(p, paid[p.id], promise_state(p, paid[p.id], as_of)) for p in promises]
+
+
 def broken_counts(session: Session, since: date, as_of: date, tz: ZoneInfo) -> dict[int, int]:
     """Per customer, the promises dated in (since, as_of] broken at the end of `as_of`."""
     out: dict[int, int] = {}
-    for p in promises_due(session, since, as_of, day_cut(as_of, tz)):
-        if promise_state(p, as_of, tz) == "broken":
+    for p, _paid, state in promise_states(session, since, as_of, tz):
+        if state == "broken":
             out[p.customer_id] = out.get(p.customer_id, 0) + 1
     return out
 
@@ -86,15 +131,14 @@ def broken_promises(deps: ToolDeps, args: BrokenPromisesInput) -> BrokenPromises
     since = as_of - timedelta(days=args.days)
     with deps.sessions() as session:
         broken = [
-            p
-            for p in promises_due(session, since, as_of, day_cut(as_of, s.tz))
-            if promise_state(p, as_of, s.tz) == "broken"
+            (p, paid)
+            for p, paid, state in promise_states(session, since, as_of, s.tz)
+            if state == "broken"
         ]
-        facts = customer_facts(session, sorted({p.customer_id for p in broken}))
+        facts = customer_facts(session, sorted({p.customer_id for p, _ in broken}))
         fx = Converter(session, s.reporting_currency, as_of)
         lines = []
-        for p in broken:
-            paid = paid_by_promised_day(p, s.tz)
+        for p, paid in broken:
             short = max(p.amount_minor - paid, 0)
             c = facts[p.customer_id]
             lines.append(
