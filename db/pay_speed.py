@@ -143,5 +143,5 @@ def late_samples(session: Session, due_from: date, due_to: date, cut: datetime) 
         .where(or_(paid, ~voided), counted())
         .group_by(Invoice.customer_id, days)
     )
-    rows: Any = session.connection().execute(query).all()  # (int, int | None, int) each
+    rows: list[Any] = list(session.connection().execute(query))  # (int, int | None, int) each
     return rows
