@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
@@ -124,8 +124,10 @@ class LateSample(NamedTuple):  # a tuple: a year of a large ledger is 100,000s o
 def late_samples(session: Session, due_from: date, due_to: date, cut: datetime) -> list[LateSample]:
     """Invoices due in [due_from, due_to) and issued before the cut-off, counted by how late
     each was paid as the cut-off saw it; invoices voided before being paid are no collection
-    and left out. Counted in SQL: a year of a large ledger is a few thousand rows, not one per
-    invoice."""
+    and left out. Counted in SQL, yet a customer rarely has two invoices paid equally late: a
+    year of a large ledger is nearly a row per invoice (500,000 at a million invoices), so the
+    rows come back as the database gives them, each already a (customer, days, invoices)
+    tuple of integers."""
     late = whole_days(session, Invoice.settled_at, Invoice.due_on)  # type: ignore[arg-type]
     paid = and_(
         counted(),
@@ -134,14 +136,12 @@ def late_samples(session: Session, due_from: date, due_to: date, cut: datetime) 
         or_(Invoice.written_off_at.is_(None), Invoice.written_off_at > Invoice.settled_at),
     )
     voided = and_(Invoice.voided_at.is_not(None), Invoice.voided_at < cut)
-    days = case((paid, late))
+    days = case((paid, cast(late, Integer)))  # whole days: an integer on either database
     query = (
         select(Invoice.customer_id, days, func.count())
         .where(Invoice.due_on >= due_from, Invoice.due_on < due_to, Invoice.issued_at < cut)
         .where(or_(paid, ~voided), counted())
         .group_by(Invoice.customer_id, days)
     )
-    return [
-        LateSample(int(cid), None if d is None else round(float(d)), int(n))
-        for cid, d, n in session.connection().execute(query).all()
-    ]
+    rows: list[Any] = list(session.connection().execute(query))  # (int, int | None, int) each
+    return rows

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -44,6 +45,7 @@ from db.invoices import open_invoices
 from db.pay_speed import LateSample, late_samples
 from tools.clock import AsOfDate, day_cut, today
 from tools.deps import ToolDeps
+from tools.forecast_spread import Outcomes, Spreads, Window
 from tools.metrics import Converter
 from tools.money import format_major, round_minor
 from tools.open_book import OpenBook
@@ -89,9 +91,6 @@ class CashForecast(BaseModel):
     )
 
 
-Outcomes = dict[int | None, int]  # days paid late (None: not collected) -> invoices
-
-
 @dataclass(frozen=True)
 class History:
     """How late past invoices were paid, per customer, per segment and over all customers."""
@@ -116,19 +115,6 @@ class History:
             peers[days] = peers.get(days, 0) + n
             company[days] = company.get(days, 0) + n
         return cls(by_customer, by_segment, company)
-
-
-def spread(due: date, day: date, outcomes: Outcomes) -> list[tuple[date, Decimal]]:
-    """The share of an open invoice expected on each date after `day`, from how late its
-    peers were paid; the outcomes this invoice has already outlived do not count."""
-    late_now = (day - due).days
-    possible = {d: n for d, n in outcomes.items() if n and (d is None or d > late_now)}
-    total = sum(possible.values())
-    if not total:
-        return []
-    return [
-        (due + timedelta(days=d), Decimal(n) / total) for d, n in possible.items() if d is not None
-    ]
 
 
 def standing_promises(rows: Sequence[PromiseRow], day: date) -> list[PromiseRow]:
@@ -200,7 +186,9 @@ def cash_forecast(
 
 
 class _Plan:
-    """Expected amounts per date and currency, built invoice by invoice."""
+    """Expected amounts per date and currency, built invoice by invoice; the amounts spread
+    over a payment history are added up per history, due date and currency and spread once
+    each, exactly (tools.forecast_spread)."""
 
     def __init__(
         self,
@@ -214,9 +202,7 @@ class _Plan:
         self.promised: dict[int, int] = {}  # per invoice: the open amount promises took
         self.totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.basis: dict[str, int] = {"customer": 0, "segment": 0, "company": 0, "terms": 0}
-        # spread() per (outcomes, due date): a segment's or the company's history is shared
-        # by thousands of invoices, and the same arguments give the same shares
-        self.spreads: dict[tuple[int, date], list[tuple[date, Decimal]]] = {}
+        self.spreads = Spreads(day)
 
     def add(self, when: date, currency: str, amount: Decimal, kind: str | None = None) -> None:
         self.expected[(when, currency)] += amount
@@ -272,13 +258,7 @@ class _Plan:
             if (day - due).days <= SETTLE_DAYS:
                 self.add(_on(day, due), cur, Decimal(amount))
         else:
-            key = (id(samples), row.due_on)
-            shares = self.spreads.get(key)
-            if shares is None:
-                shares = self.spreads[key] = spread(row.due_on, day, samples)
-            expected = self.expected
-            for when, share in shares:
-                expected[(when, cur)] += amount * share
+            self.spreads.add(samples, row.due_on, cur, amount)
         self.basis[basis] += 1
 
     def _samples(self, customer_id: int) -> tuple[Outcomes, str]:
@@ -298,19 +278,20 @@ class _Plan:
         for (when, cur), amount in self.expected.items():
             per_day[when] += amount * fx.exact(1, cur)  # conversion is linear
         first = self.day + timedelta(days=1)
+        rates = {cur: Fraction(fx.exact(1, cur)) for cur in self.spreads.currencies()}
+        windows: list[Window] = [(7 * k + 1, 7 * k + 7) for k in range(WEEKS)]
+        windows += [(1, n) for n in horizons]
+        spread = dict(zip(windows, self.spreads.windows(windows, rates.__getitem__), strict=True))
 
-        def within(lo: date, hi: date) -> int:
-            total = sum((v for d, v in per_day.items() if lo <= d <= hi), Decimal(0))
-            return round_minor(total)
+        def within(lo: int, hi: int) -> int:
+            """Days lo..hi after the forecast's day, rounded once."""
+            start, end = self.day + timedelta(days=lo), self.day + timedelta(days=hi)
+            total = sum((v for d, v in per_day.items() if start <= d <= end), Decimal(0))
+            return round_minor(Fraction(total) + spread[(lo, hi)])
 
         weeks = [
-            ForecastWeek(
-                week_start=first + timedelta(days=7 * k),
-                expected_minor=within(
-                    first + timedelta(days=7 * k), first + timedelta(days=7 * k + 6)
-                ),
-            )
-            for k in range(WEEKS)
+            ForecastWeek(week_start=first + timedelta(days=7 * k), expected_minor=within(lo, hi))
+            for k, (lo, hi) in enumerate(windows[:WEEKS])
         ]
 
         def converted(kind: str) -> int:
@@ -320,7 +301,7 @@ class _Plan:
             as_of=self.day,
             currency=currency,
             weeks=weeks,
-            totals_minor={n: within(first, self.day + timedelta(days=n)) for n in horizons},
+            totals_minor={n: within(1, n) for n in horizons},
             open_ar_minor=converted("open"),
             promised_minor=converted("promised"),
             disputed_minor=converted("disputed"),

@@ -6,8 +6,10 @@ what "12.50 USD" means to the cent.
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 from typing import Annotated, NamedTuple
 
 from pydantic import AfterValidator
@@ -75,9 +77,13 @@ def parse_major(text: str, currency: str) -> int:
     return int(value.scaleb(exp))
 
 
-def round_minor(value: Decimal) -> int:
+def round_minor(value: Decimal | Fraction) -> int:
     """An exact amount in minor units, rounded half-up to a whole minor unit: the one rounding
-    rule for converted amounts and the money at risk, so a cent rounds the same everywhere."""
+    rule for converted amounts and the money at risk, so a cent rounds the same everywhere.
+    A Fraction (a sum of shares kept exact) rounds by the same rule: halves away from zero."""
+    if isinstance(value, Fraction):
+        whole = math.floor(abs(value) + Fraction(1, 2))
+        return whole if value >= 0 else -whole
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
