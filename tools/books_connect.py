@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+import urllib3
 from intuitlib.client import AuthClient
 from intuitlib.enums import Scopes
 from intuitlib.exceptions import AuthClientError
@@ -57,7 +58,7 @@ def redirect_params(redirected: str, state: str) -> dict[str, str]:
     query = {k: v[0] for k, v in parse_qs(urlsplit(redirected.strip()).query).items()}
     if query.get("error"):
         raise ConsentRefused(f"the consent was not given: {query['error'][:100]}")
-    if not secrets.compare_digest(query.get("state", ""), state):
+    if not secrets.compare_digest(query.get("state", "").encode(), state.encode()):
         raise ConsentRefused(
             "that address is not from this consent (its state differs): open the address "
             "printed above, approve, and paste where the browser lands"
@@ -157,6 +158,8 @@ def xero_finish(deps: ToolDeps, consent: Consent, redirected: str) -> Connected:
         tenants = IdentityApi(client, base_url=s.xero_connections_base).get_connections()
     except ApiException as exc:
         raise ConsentRefused(f"Xero answered {exc.status}: {redact(str(exc.reason))}") from exc
+    except urllib3.exceptions.HTTPError as exc:
+        raise ConsentRefused(f"Xero unreachable: {redact(str(exc))[:200]}") from exc
     granted = [(str(t.tenant_id), str(t.tenant_name or "")) for t in tenants or []]
     chosen = _tenant(s, granted)
     _keep(deps, "xero", chosen[0], str(token["refresh_token"]), "xero_refresh_token")

@@ -143,3 +143,22 @@ def test_a_thread_slack_failed_is_posted_next_run_under_the_same_message(
     assert {u.completed["thread_ts"] for u in files} == {ts}
     assert run_job(jdeps, "weekly-digest", now=MONDAY + timedelta(hours=2), client=client) is None
     assert len(fake_slack.uploads()) == 3
+
+
+def test_a_thread_an_earlier_week_owes_is_posted_by_the_next_weeks_run(
+    jdeps: ToolDeps, fake_slack: FakeSlack, client: WebClient
+) -> None:
+    fake_slack.fail_next(
+        "files.completeUploadExternal", status=200, retry_after=None, error="internal_error"
+    )
+    with pytest.raises(SlackApiError):
+        run_job(jdeps, "weekly-digest", now=MONDAY, client=client)
+    run_job(jdeps, "weekly-digest", now=MONDAY + timedelta(days=7), client=client)
+    top = [c for c in fake_slack.calls("chat.postMessage") if not c.params.get("thread_ts")]
+    assert len(top) == 2, "one message per week, the failed week's not posted again"
+    files = {u.filename: u.completed["thread_ts"] for u in fake_slack.uploads()}
+    first_ts = fake_slack.calls("chat.postMessage")[0]
+    assert f"ar-digest-{SUNDAY}.csv" in files
+    assert f"ar-digest-{SUNDAY + timedelta(days=7)}.csv" in files
+    assert files[f"ar-digest-{SUNDAY}.csv"] != files[f"ar-digest-{SUNDAY + timedelta(days=7)}.csv"]
+    assert first_ts.params.get("thread_ts") is None

@@ -57,6 +57,14 @@ def test_an_address_from_another_consent_is_refused_and_nothing_is_stored(
     assert load_refresh_token(consenting.settings, consenting.engine, "xero") is None
 
 
+def test_an_address_with_a_state_no_one_sent_is_refused_plainly(
+    consenting: ToolDeps, fake: FakeXero
+) -> None:
+    run = consent_by_cli("xero", lambda url: f"{REDIRECT}?code=abc&state=%C3%A9t%C3%A9")
+    assert run.code == 1 and "not from this consent" in run.err
+    assert "Traceback" not in run.err
+
+
 def test_a_denied_consent_says_so(consenting: ToolDeps, fake: FakeXero) -> None:
     run = consent_by_cli("xero", lambda url: f"{REDIRECT}?error=access_denied&state=whatever")
     assert run.code == 1 and "the consent was not given: access_denied" in run.err
