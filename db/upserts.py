@@ -51,6 +51,7 @@ _UPSERTS: dict[str, tuple[str, dict[str, str]]] = {
                 "voided_at",
                 "written_off_at",
                 "payment_url",
+                "stripe_ref",
             ]
         },
     ),

@@ -12,6 +12,7 @@ the same note reads the same way.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -20,6 +21,8 @@ from typing import Any
 from tools.money import exponent
 
 BAD_DEBT_NOTE = "Bad debt write-off"
+# A Stripe invoice id as the books carry it in a note or reference ("Stripe in_1Nv...").
+_STRIPE_INVOICE_ID = re.compile(r"(?<![A-Za-z0-9_])in_[A-Za-z0-9]{3,}")
 BAD_DEBT_METHOD = "bad_debt"
 Obj = dict[str, Any]
 
@@ -72,3 +75,13 @@ def minor(value: Any, currency: str, name: str) -> int:
     if scaled != scaled.to_integral_value():
         raise Malformed(f"{name} {value} has more decimals than {currency} allows")
     return int(scaled)
+
+
+def stripe_invoice_id(*texts: object) -> str | None:
+    """The first Stripe invoice id in the texts (a note, a reference, custom fields), read in
+    order: how an accounting record names the Stripe invoice it books."""
+    for t in texts:
+        found = _STRIPE_INVOICE_ID.search(t) if isinstance(t, str) else None
+        if found:
+            return found.group(0)
+    return None

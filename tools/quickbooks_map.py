@@ -28,7 +28,15 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tools.books_fields import BAD_DEBT_METHOD, BAD_DEBT_NOTE, BadDebt, Malformed, Obj, minor
+from tools.books_fields import (
+    BAD_DEBT_METHOD,
+    BAD_DEBT_NOTE,
+    BadDebt,
+    Malformed,
+    Obj,
+    minor,
+    stripe_invoice_id,
+)
 from tools.books_fields import maybe as _opt
 from tools.books_fields import need as _get
 from tools.money import is_currency
@@ -127,6 +135,14 @@ class Mapper:
             "voided_at": updated_at(inv) if voided else None,
             "written_off_at": None,
             "payment_url": None,
+            "stripe_ref": stripe_invoice_id(
+                inv.get("PrivateNote"),
+                *(
+                    f.get("StringValue")
+                    for f in inv.get("CustomField") or []
+                    if isinstance(f, dict)
+                ),
+            ),
         }
 
     def credit_memo(self, cm: Obj) -> Obj:
