@@ -17,6 +17,57 @@ from sqlalchemy.orm import Mapped, mapped_column
 from db.models import Base
 
 
+class LinkPending(Base):
+    """Invoices written since links were last derived: the seeds of the next relink of the
+    syncs, which then derives only their customers' links."""
+
+    __tablename__ = "link_pending"
+
+    invoice_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+EVERYTHING = 0  # no invoice has this id: marked, the next relink derives every link
+
+
+def mark_pending(conn: Connection, source: str, *, everything: bool = False) -> None:
+    """The staged invoices of `source`, just upserted, wait for their links (a writer at the
+    same time marking one of them too is no conflict); `everything`: a load too large to
+    list, after which every link is derived again."""
+    if everything:
+        conn.execute(
+            text("INSERT INTO link_pending (invoice_id) VALUES (:i) ON CONFLICT DO NOTHING"),
+            {"i": EVERYTHING},
+        )
+        return
+    conn.execute(
+        text(
+            "INSERT INTO link_pending (invoice_id) SELECT i.id FROM stage_invoices s "
+            "JOIN invoices i ON i.source = :source AND i.external_id = s.external_id "
+            "WHERE true ON CONFLICT (invoice_id) DO NOTHING"
+        ),
+        {"source": source},
+    )
+
+
+def take_pending(conn: Connection) -> list[int]:
+    """The invoices waiting for their links, no longer waiting once this transaction ends."""
+    ids = [int(i) for i in conn.execute(text("SELECT invoice_id FROM link_pending")).scalars()]
+    drop_pending(conn, ids)
+    return ids
+
+
+def drop_pending(conn: Connection, ids: Sequence[int] | None) -> None:
+    """These invoices' links are derived (None: every invoice's)."""
+    if ids is None:
+        conn.execute(text("DELETE FROM link_pending"))
+        return
+    gone = text("DELETE FROM link_pending WHERE invoice_id IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
+    for part in chunks(sorted(set(ids))):
+        conn.execute(gone, {"ids": list(part)})
+
+
 class CustomerLinkKey(Base):
     __tablename__ = "customer_link_keys"
 
@@ -38,7 +89,7 @@ def refresh_keys(conn: Connection, same_customer: Callable[[str], str]) -> set[s
     if not stale:
         return set()
     rows = [{"id": int(i), "name": str(n), "k": same_customer(str(n))} for i, n, _ in stale]
-    touched = {r["k"] for r in rows} | {str(old) for _, _, old in stale if old is not None}
+    touched = {str(r["k"]) for r in rows} | {str(old) for _, _, old in stale if old is not None}
     gone = text("DELETE FROM customer_link_keys WHERE customer_id IN :ids").bindparams(
         bindparam("ids", expanding=True)
     )

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.orm import Session
 
+from db.link_keys import EVERYTHING, drop_pending, take_pending
 from db.links import (
     Unlinked,
     bank_on_shadowed,
@@ -85,12 +86,24 @@ def held_sources(conn: Connection) -> list[str]:
     return [s for s in DEFAULT_ORDER if conn.execute(probe, {"s": s}).first() is not None]
 
 
-def relink(engine: Engine, settings: Settings) -> int:
+def relink(engine: Engine, settings: Settings, *, written: bool = False) -> int:
     """Derive the links and the shadowed rows afresh, in one transaction; how many rows changed
     between counted and shadowed. A ledger of one source with nothing shadowed has nothing to
-    link, and costs a few index probes."""
+    link, and costs a few index probes. `written`: only the links of the invoices written
+    since the last relink (db.link_keys.link_pending) and of renamed customers, which is
+    what a sync changed; every link when the setting or the sources held changed since."""
     with engine.begin() as conn:
-        return relink_in(conn, settings)
+        if not written:
+            return relink_in(conn, settings)
+        seeds = take_pending(conn)
+        found = get_cursor(conn, _STATE)
+        before = json.loads(found) if found else {}
+        whole = (
+            EVERYTHING in seeds
+            or before.get("setting") != settings.ledger_of_record
+            or before.get("held") != held_sources(conn)
+        )
+        return relink_in(conn, settings, None if whole else seeds)
 
 
 def relink_if_stale(engine: Engine, settings: Settings, migrated: bool) -> None:
@@ -107,6 +120,7 @@ def relink_if_stale(engine: Engine, settings: Settings, migrated: bool) -> None:
 def relink_in(conn: Connection, settings: Settings, seeds: list[int] | None = None) -> int:
     """`relink` inside the caller's transaction; with `seeds` (invoice ids just written), only
     the rows that may link to them: their customers' invoices."""
+    drop_pending(conn, seeds)
     held = held_sources(conn)
     found = get_cursor(conn, _STATE)
     before = json.loads(found) if found else {}
@@ -122,6 +136,7 @@ def relink_in(conn: Connection, settings: Settings, seeds: list[int] | None = No
     counted = set(counted_sources(conn)) if shadowed else set(held)
     state = {
         "setting": settings.ledger_of_record,
+        "held": held,
         "record": record_source(settings.ledger_of_record, held),
         "counted": [s for s in ranked if s in counted],
         "shadowed": shadowed,

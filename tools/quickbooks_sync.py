@@ -264,5 +264,5 @@ def run_quickbooks_sync(
     page_size: int = PAGE,
 ) -> SyncStats:
     stats = QuickBooksSync(deps, retry=retry, progress=progress, page_size=page_size).run(full=full)
-    relink(deps.engine, deps.settings)
+    relink(deps.engine, deps.settings, written=True)
     return stats

@@ -285,5 +285,5 @@ def run_xero_sync(
     page_size: int = PAGE,
 ) -> SyncStats:
     stats = XeroSync(deps, retry=retry, progress=progress, page_size=page_size).run(full=full)
-    relink(deps.engine, deps.settings)
+    relink(deps.engine, deps.settings, written=True)
     return stats
