@@ -46,7 +46,12 @@ def _rank_case(ranked: Sequence[str]) -> tuple[str, dict[str, object]]:
 
 
 ALL = "invoices i"  # the scope of a full relink: every invoice, as `i`
-_SCOPED = "link_scope sc JOIN invoices i ON i.id = sc.id"
+# The scope's few rows drive the join: SQLite, with statistics on invoices and none on the
+# temporary table, would otherwise scan the ledger (CROSS JOIN keeps its order).
+_SCOPED = {
+    "sqlite": "link_scope sc CROSS JOIN invoices i ON i.id = sc.id",
+    "postgresql": "link_scope sc JOIN invoices i ON i.id = sc.id",
+}
 
 
 def link_by_number(
@@ -71,20 +76,21 @@ def link_by_number(
     scope = ALL
     if seeds is not None:
         scope_of_keys(conn, touched | keys_of_invoices(conn, seeds))
-        scope = _SCOPED
+        scope = _SCOPED.get(conn.dialect.name, _SCOPED["postgresql"])
     conn.execute(
         text(
             f"""
 CREATE TEMPORARY TABLE link_numbered AS
 WITH r0 AS (
     SELECT i.id, i.currency, lc.k AS ck, {rank} AS rk,
-           CASE WHEN s.id IS NOT NULL THEN COALESCE(NULLIF(TRIM(s.number), ''), s.external_id)
+           CASE WHEN sk.k = lc.k THEN COALESCE(NULLIF(TRIM(s.number), ''), s.external_id)
                 WHEN i.source = 'stripe' THEN COALESCE(NULLIF(TRIM(i.number), ''), i.external_id)
                 ELSE TRIM(i.number) END AS k
       FROM {scope} JOIN customer_link_keys lc ON lc.customer_id = i.customer_id
-      LEFT JOIN (invoices s JOIN customer_link_keys sk ON sk.customer_id = s.customer_id)
+      LEFT JOIN invoices s
         ON i.stripe_ref IS NOT NULL AND s.source = 'stripe' AND s.external_id = i.stripe_ref
-       AND s.currency = i.currency AND sk.k = lc.k
+       AND s.currency = i.currency
+      LEFT JOIN customer_link_keys sk ON sk.customer_id = s.customer_id
      WHERE {one}
 ), r AS (
     SELECT * FROM r0 WHERE k IS NOT NULL AND k <> ''
