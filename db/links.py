@@ -193,6 +193,7 @@ class OnShadowed(NamedTuple):
     customer: str
     issued_at: datetime
     total_minor: int
+    ref: str  # the Stripe invoice id it is or names ('' for none)
 
 
 def bank_on_shadowed(conn: Connection) -> list[OnShadowed]:
@@ -200,13 +201,15 @@ def bank_on_shadowed(conn: Connection) -> list[OnShadowed]:
     rows = conn.execute(
         text(
             "SELECT p.id, i.id, i.currency, COALESCE(TRIM(i.number), ''), c.name, i.issued_at, "
-            "i.total_minor FROM payments p JOIN invoices i ON i.id = p.invoice_id "
+            "i.total_minor, CASE WHEN i.source = 'stripe' THEN i.external_id "
+            "ELSE COALESCE(i.stripe_ref, '') END "
+            "FROM payments p JOIN invoices i ON i.id = p.invoice_id "
             "JOIN customers c ON c.id = i.customer_id WHERE p.source = 'bank' AND i.shadowed"
         ).columns(issued_at=UTCDateTime())
     )
     return [
-        OnShadowed(int(a), int(b), str(c), str(d), str(e), f, int(g))
-        for a, b, c, d, e, f, g in rows
+        OnShadowed(int(a), int(b), str(c), str(d), str(e), f, int(g), str(h))
+        for a, b, c, d, e, f, g, h in rows
     ]
 
 
@@ -217,20 +220,29 @@ class Counted(NamedTuple):
     issued_at: datetime
     total_minor: int
     number: str
+    ref: str  # as OnShadowed.ref
 
 
 def counted_candidates(conn: Connection, row: OnShadowed) -> list[Counted]:
-    """Counted rows of the currency that share the row's number or total: where its twin is."""
+    """Counted rows of the currency that share the row's Stripe invoice id, number or total:
+    where its twin is."""
     found = conn.execute(
         text(
             "SELECT i.id, i.customer_id, c.name, i.issued_at, i.total_minor, "
-            "COALESCE(TRIM(i.number), '') FROM invoices i JOIN customers c ON c.id = i.customer_id "
+            "COALESCE(TRIM(i.number), ''), CASE WHEN i.source = 'stripe' THEN i.external_id "
+            "ELSE COALESCE(i.stripe_ref, '') END "
+            "FROM invoices i JOIN customers c ON c.id = i.customer_id "
             "WHERE NOT i.shadowed AND i.currency = :cur "
-            "AND ((:num <> '' AND TRIM(i.number) = :num) OR i.total_minor = :total)"
+            "AND ((:num <> '' AND TRIM(i.number) = :num) OR i.total_minor = :total "
+            "OR (:ref <> '' AND (i.stripe_ref = :ref "
+            "OR (i.source = 'stripe' AND i.external_id = :ref))))"
         ).columns(issued_at=UTCDateTime()),
-        {"cur": row.currency, "num": row.number, "total": row.total_minor},
+        {"cur": row.currency, "num": row.number, "total": row.total_minor, "ref": row.ref},
     )
-    return [Counted(int(i), int(c), str(n), at, int(t), str(k)) for i, c, n, at, t, k in found]
+    return [
+        Counted(int(i), int(c), str(n), at, int(t), str(k), str(r))
+        for i, c, n, at, t, k, r in found
+    ]
 
 
 def move_to_twin(conn: Connection, payment_id: int, old: int, new: int, customer_id: int) -> None:

@@ -133,7 +133,12 @@ def relink_in(conn: Connection, settings: Settings, seeds: list[int] | None = No
     changed, shadowed = set_shadowed(conn, more, scope)
     if seeds is not None:
         shadowed += int(before.get("shadowed") or 0)
-    counted = set(counted_sources(conn)) if shadowed else set(held)
+    if not shadowed:
+        counted = set(held)
+    elif seeds is not None and not changed and "counted" in before:
+        counted = set(before["counted"])  # no row changed side: no source did either
+    else:
+        counted = set(counted_sources(conn))
     state = {
         "setting": settings.ledger_of_record,
         "held": held,
@@ -149,7 +154,8 @@ def relink_in(conn: Connection, settings: Settings, seeds: list[int] | None = No
 
 def _move_bank_receipts(conn: Connection, settings: Settings) -> None:
     """A bank receipt applied to a row that stops counting pays that row's counted twin (the
-    same customer, by number else by amount + date), so the money stays received; when the
+    same customer, by Stripe invoice id, else number, else amount + date, as rows link), so
+    the money stays received; when the
     twin is the books' row, the receipt is queued to be written back to the books."""
     moved: list[int] = []
     for row in bank_on_shadowed(conn):
@@ -160,12 +166,15 @@ def _move_bank_receipts(conn: Connection, settings: Settings) -> None:
             for c in counted_candidates(conn, row)
             if same_customer(c.customer) == key
             and (
-                (row.number and c.number == row.number)
+                (row.ref and c.ref == row.ref)
+                or (row.number and c.number == row.number)
                 or fallback_key(c.customer, c.total_minor, c.issued_at, settings.tz) == mine
             )
         ]
         if twins:
-            twin = min(twins, key=lambda c: (c.number != row.number, c.id))
+            twin = min(
+                twins, key=lambda c: (not row.ref or c.ref != row.ref, c.number != row.number, c.id)
+            )
             move_to_twin(conn, row.payment_id, row.invoice_id, twin.id, twin.customer_id)
             moved.append(row.payment_id)
     if moved:

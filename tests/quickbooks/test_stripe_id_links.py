@@ -7,18 +7,27 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bot.cli import main
+from db.bank_models import BankTxn
+from db.models import Invoice, Payment
+from tests.cash.statements import Line, csv_text
 from tests.fakes.quickbooks_api import FakeQuickBooks
 from tests.fakes.stripe_api import FakeStripe
 from tests.quickbooks.conftest import sync
 from tests.quickbooks.test_ledger_of_record import both, stripe_fake  # noqa: F401
 from tests.stripe.conftest import at
 from tests.stripe.conftest import sync as stripe_sync
+from tools.cash_apply import apply
+from tools.cash_match import Allocation
 from tools.deps import ToolDeps
+from tools.metrics import MetricsInput
 from tools.reconcile import ReconcileInput, reconcile
+from tools.report import ar_report
 
 AS_OF = date(2026, 1, 31)
 
@@ -110,3 +119,43 @@ def test_one_number_in_two_currencies_links_nothing_and_reconcile_shows_both(
         ]
         assert found["totals"]["amount_differs"] == 1
         assert found["totals"]["missing"] == 0
+
+
+def test_a_bank_receipt_follows_the_stripe_id_to_the_books_row(
+    both: ToolDeps,  # noqa: F811
+    fake: FakeQuickBooks,
+    stripe_fake: FakeStripe,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    acme = fake.add_customer("Acme Corp")
+    cus = stripe_fake.add_customer("Acme Corp", at=at(0))["id"]
+    billed = stripe_fake.add_invoice(cus, 100_000, at=at(4), number="ACME-0009")
+    stripe_sync(both)
+    statement = tmp_path / "stmt.csv"
+    statement.write_text(
+        csv_text([Line("W1", date(2026, 1, 28), "1000.00", payer="Acme Corp",
+                       remittance="ACME-0009")])
+    )  # fmt: skip
+    assert main(["bank", "import", str(statement)]) == 0
+    with both.sessions() as s:
+        txn_id = s.scalars(select(BankTxn.id)).one()
+        inv = s.scalars(select(Invoice).where(Invoice.source == "stripe")).one()
+        invoice_id, customer_id = inv.id, inv.customer_id
+    apply(both, txn_id, "U_FIN", allocations=[Allocation(invoice_id, 100_000)],
+          customer_id=customer_id)  # fmt: skip
+
+    # the books book it later, under their own number, naming the Stripe invoice
+    booked = fake.add_invoice(
+        acme, "1000.00", txn_date=date(2026, 1, 9), number="1042",
+        private_note=f"Stripe {billed['id']}",
+    )  # fmt: skip
+    sync(both)
+
+    assert ar_report(both, MetricsInput(as_of=AS_OF)).ar_total_minor == 0  # received, once
+    with both.sessions() as s:
+        paid = s.execute(
+            select(Invoice.external_id, Payment.amount_minor)
+            .join(Invoice, Invoice.id == Payment.invoice_id)
+            .where(Payment.source == "bank")
+        ).all()
+    assert paid == [(booked, 100_000)]
