@@ -4,7 +4,8 @@ invoices in each of two sources (Stripe and QuickBooks holding the same invoices
 shows in wall time only) and wall seconds.
 
 - whole: every link derived again (`arbot db relink`, a changed ARBOT_LEDGER_OF_RECORD);
-- sync: a sync wrote 100 QuickBooks invoices (new totals, no link changes), then relinks what it wrote;
+- sync: a sync wrote 100 QuickBooks invoices (new totals, no link changes), then relinks
+  what it wrote;
 - webhook: one Stripe invoice written and relinked in the webhook's transaction.
 
 Run it against another checkout's code (before / after) with ARBOT_CODE=/path/to/checkout.
