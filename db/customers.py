@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from db.models import Customer
+from db.models import Customer, Invoice
 
 
 def get_customer(session: Session, customer_id: int) -> Customer | None:
@@ -83,3 +83,15 @@ def segments(session: Session) -> list[str]:
     """The distinct segment names on record, as stored."""
     query = select(Customer.segment).where(Customer.segment.is_not(None)).distinct()
     return sorted(str(s) for s in session.execute(query).scalars() if s)
+
+
+def stood_for(session: Session, ids: Sequence[int]) -> set[int]:
+    """Of these customers, those whose invoices are all shadowed (db.links): another source's
+    customer of the same name holds the rows that count."""
+    query = (
+        select(Invoice.customer_id)
+        .where(Invoice.customer_id.in_(list(ids)))
+        .group_by(Invoice.customer_id)
+        .having(func.min(case((Invoice.shadowed, 1), else_=0)) == 1)
+    )
+    return {int(c) for c in session.execute(query).scalars()}

@@ -45,6 +45,26 @@ class InvoiceState(NamedTuple):
     status: str
 
 
+def _number() -> Any:
+    """The number an invoice is compared by: a books row carrying a Stripe invoice id of its
+    currency takes that Stripe invoice's number, as the ledger links them (db.links). A
+    subquery only for the few rows that carry one, so the scan stays one pass."""
+    twin = aliased(Invoice)
+    number = (
+        select(twin.number)
+        .where(
+            twin.source == "stripe",
+            twin.external_id == Invoice.stripe_ref,
+            twin.currency == Invoice.currency,
+        )
+        .scalar_subquery()
+    )
+    return case(
+        (Invoice.stripe_ref.is_(None), Invoice.number),
+        else_=func.coalesce(number, Invoice.number),
+    )
+
+
 def _state_columns(cut: datetime) -> tuple[Any, Any]:
     """(open amount, status) of an invoice at the cut-off."""
     settled_before = Invoice.settled_at.is_not(None) & (Invoice.settled_at < cut)
@@ -67,7 +87,7 @@ def _states_query(cut: datetime, currency: str, sources: list[str] | None) -> Se
         select(
             Invoice.source,
             Invoice.external_id,
-            Invoice.number,
+            _number().label("number"),
             Customer.name.label("customer"),
             Invoice.issued_at,
             Invoice.total_minor,
@@ -113,7 +133,7 @@ def states_to_compare(
     keyed = select(
         Invoice.id,
         Invoice.source,
-        func.trim(Invoice.number),
+        func.trim(_number()),
         Invoice.total_minor,
         open_minor,
         status,
@@ -149,7 +169,7 @@ def states_to_compare(
         select(
             st.source,
             Invoice.external_id,
-            Invoice.number,
+            _number(),
             Customer.name,
             Invoice.issued_at,
             st.total_minor,
@@ -196,7 +216,7 @@ def books_rows(
 ) -> list[tuple[InvoiceState, list[int]]]:  # fmt: skip
     """The invoices of `source` a bank receipt's invoice may be (same number, or same total),
     each with the amounts of the payments its own source recorded on it before the cut-off."""
-    key = func.trim(Invoice.number)
+    key = func.trim(_number())
     query = _states_query(cut, currency, [source]).add_columns(Invoice.id)
     query = query.where(or_(key.in_(numbers), Invoice.total_minor.in_(totals)))
     found = [(InvoiceState(*row[:-1]), int(row[-1])) for row in conn.execute(query)]
@@ -212,3 +232,33 @@ def books_rows(
     for invoice_id, amount in paid:
         amounts.setdefault(int(invoice_id or 0), []).append(int(amount))
     return [(state, amounts.get(i, [])) for state, i in found]
+
+
+def in_other_currencies(
+    conn: Connection, *, cut: datetime, currency: str, sources: list[str], numbers: list[str]
+) -> list[tuple[InvoiceState, str]]:
+    """Invoices of `sources` numbered like one of `numbers` in a currency other than
+    `currency`, with that currency: where a row missing from a comparison may be instead."""
+    open_minor, status = _state_columns(cut)
+    number = _number()
+    query = (
+        select(
+            Invoice.source,
+            Invoice.external_id,
+            number,
+            Customer.name,
+            Invoice.issued_at,
+            Invoice.total_minor,
+            open_minor,
+            status,
+            Invoice.currency,
+        )
+        .join(Customer, Customer.id == Invoice.customer_id)
+        .where(Invoice.issued_at < cut, Invoice.currency != currency)
+        .where(Invoice.source.in_(sources))
+    )
+    found: list[tuple[InvoiceState, str]] = []
+    for i in range(0, len(numbers), 5000):
+        part = query.where(func.trim(number).in_(numbers[i : i + 5000]))
+        found += [(InvoiceState(*row[:-1]), str(row[-1])) for row in conn.execute(part)]
+    return found

@@ -1,12 +1,13 @@
 """Which invoice rows stand for the same invoice across sources, and which of them count.
 
-Rows are linked by the invoice number they carry (trimmed, same currency) when their customers
-are the same customer (the caller's rule, so two customers' invoices sharing a number stay two),
-in SQL over the whole ledger; the rows no number linked come back to tools.ledger_record,
-which links them by customer + amount + date. A row ranked below another row of its link is
-`shadowed`: it stays as its source reports it, but db.ar_sums gives it no terms and
-db.open_amounts does not count it. Changing the flag goes through db.settlement, so every
-dated sum moves in the same transaction.
+Rows link only when their customers are the same customer (the caller's rule, kept per
+customer by db.link_keys, so two customers' invoices sharing a number stay two) and their
+currencies are the same: first by the Stripe invoice id a books row carries, then by the
+invoice number they carry (trimmed), in SQL; the rows no number linked come back to
+tools.ledger_record, which links them by customer + amount + date. A row ranked below another
+row of its link is `shadowed`: it stays as its source reports it, but db.ar_sums gives it no
+terms and db.open_amounts does not count it. Changing the flag goes through db.settlement, so
+every dated sum moves in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, text
 
+from db.link_keys import keys_of_invoices, refresh_keys, scope_of_keys
 from db.settlement import refresh_selected, refresh_settlement
 from db.types import UTCDateTime
 
@@ -43,45 +45,13 @@ def _rank_case(ranked: Sequence[str]) -> tuple[str, dict[str, object]]:
     }
 
 
-def _customer_keys(conn: Connection, same_customer: Callable[[str], str]) -> None:
-    """The temporary table `link_customer` (customer id, key): customers of any source with
-    one key are the same customer."""
-    conn.execute(text("DROP TABLE IF EXISTS link_customer"))
-    conn.execute(text("CREATE TEMPORARY TABLE link_customer (id INTEGER PRIMARY KEY, k TEXT)"))
-    rows = [
-        {"id": int(i), "k": same_customer(str(n))}
-        for i, n in conn.execute(text("SELECT id, name FROM customers"))
-    ]
-    if rows:
-        conn.execute(text("INSERT INTO link_customer (id, k) VALUES (:id, :k)"), rows)
-
-
-def _scope(conn: Connection, seeds: Sequence[int] | None) -> str:
-    """With `seeds`, the temporary table `link_scope`: every invoice of a customer with the key
-    of a seed's customer. Both links join only rows of one customer key, so the links of the
-    scope are whole, and only its rows need deriving again. The SQL filter on `i.id`."""
-    conn.execute(text("DROP TABLE IF EXISTS link_scope"))
-    if seeds is None:
-        return "1 = 1"
-    conn.execute(text("CREATE TEMPORARY TABLE link_scope (id INTEGER PRIMARY KEY)"))
-    keys = {
-        str(k)
-        for k in conn.execute(
-            text(
-                "SELECT lc.k FROM invoices i JOIN link_customer lc ON lc.id = i.customer_id "
-                "WHERE i.id IN :ids"
-            ).bindparams(bindparam("ids", expanding=True)),
-            {"ids": list(seeds) or [-1]},
-        ).scalars()
-    }
-    conn.execute(
-        text(
-            "INSERT INTO link_scope (id) SELECT i.id FROM invoices i "
-            "JOIN link_customer lc ON lc.id = i.customer_id WHERE lc.k IN :keys"
-        ).bindparams(bindparam("keys", expanding=True)),
-        {"keys": sorted(keys) or [""]},
-    )
-    return "i.id IN (SELECT id FROM link_scope)"
+ALL = "invoices i"  # the scope of a full relink: every invoice, as `i`
+# The scope's few rows drive the join: SQLite, with statistics on invoices and none on the
+# temporary table, would otherwise scan the ledger (CROSS JOIN keeps its order).
+_SCOPED = {
+    "sqlite": "link_scope sc CROSS JOIN invoices i ON i.id = sc.id",
+    "postgresql": "link_scope sc JOIN invoices i ON i.id = sc.id",
+}
 
 
 def link_by_number(
@@ -90,25 +60,40 @@ def link_by_number(
     same_customer: Callable[[str], str],
     seeds: Sequence[int] | None = None,
 ) -> str:
-    """Link rows by number and customer (`same_customer` maps a name to its key) into the
-    temporary table `link_numbered` (id, rank, best rank of its link, mask of the ranks it
-    holds), and mark in `link_shadow` those a row of a better-ranked source stands for. With
-    `seeds` (invoice ids), only the rows that may link to them; the scope's SQL filter."""
+    """Link rows into the temporary table `link_numbered` (id, rank, best rank of its link,
+    mask of the ranks it holds), and mark in `link_shadow` those a row of a better-ranked
+    source stands for. Rows of one customer key (`same_customer`) and currency link by the
+    Stripe invoice id a books row carries (it takes that Stripe row's number, or id when it
+    has none), else by number. A Stripe id of another currency or customer links nothing.
+    With `seeds` (invoice ids just written), only the rows of their customers' keys (and of
+    customers new or renamed since): links never cross keys, so the scope's links are whole.
+    Returns the scope: the FROM clause naming its invoices `i`."""
     rank, params = _rank_case(ranked)
     one = "1 = 0" if len(ranked) < 2 else "1 = 1"  # one source: nothing to link
-    for name in ("link_numbered", "link_shadow", "link_changed"):
+    for name in ("link_numbered", "link_shadow", "link_changed", "link_scope"):
         conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
-    _customer_keys(conn, same_customer)
-    scope = _scope(conn, seeds)
-    one = f"{one} AND {scope}"
+    touched = refresh_keys(conn, same_customer)
+    scope = ALL
+    if seeds is not None:
+        scope_of_keys(conn, touched | keys_of_invoices(conn, seeds))
+        scope = _SCOPED.get(conn.dialect.name, _SCOPED["postgresql"])
     conn.execute(
         text(
             f"""
 CREATE TEMPORARY TABLE link_numbered AS
-WITH r AS (
-    SELECT i.id, i.currency, TRIM(i.number) AS k, lc.k AS ck, {rank} AS rk
-      FROM invoices i JOIN link_customer lc ON lc.id = i.customer_id
-     WHERE i.number IS NOT NULL AND TRIM(i.number) <> '' AND {one}
+WITH r0 AS (
+    SELECT i.id, i.currency, lc.k AS ck, {rank} AS rk,
+           CASE WHEN sk.k = lc.k THEN COALESCE(NULLIF(TRIM(s.number), ''), s.external_id)
+                WHEN i.source = 'stripe' THEN COALESCE(NULLIF(TRIM(i.number), ''), i.external_id)
+                ELSE TRIM(i.number) END AS k
+      FROM {scope} JOIN customer_link_keys lc ON lc.customer_id = i.customer_id
+      LEFT JOIN invoices s
+        ON i.stripe_ref IS NOT NULL AND s.source = 'stripe' AND s.external_id = i.stripe_ref
+       AND s.currency = i.currency
+      LEFT JOIN customer_link_keys sk ON sk.customer_id = s.customer_id
+     WHERE {one}
+), r AS (
+    SELECT * FROM r0 WHERE k IS NOT NULL AND k <> ''
 ), g AS (
     SELECT currency, k, ck, MIN(rk) AS best, SUM(1 << rk) AS mask
       FROM (SELECT DISTINCT currency, k, ck, rk FROM r) d
@@ -128,7 +113,7 @@ SELECT r.id, r.rk, g.best, g.mask
     return scope
 
 
-def unlinked_rows(conn: Connection, ranked: Sequence[str], scope: str = "1 = 1") -> list[Unlinked]:
+def unlinked_rows(conn: Connection, ranked: Sequence[str], scope: str = ALL) -> list[Unlinked]:
     """Rows outside every number link, and the best row of each number link that some source
     lacks: what the customer + amount + date rule may still link."""
     rank, params = _rank_case(ranked)
@@ -137,8 +122,8 @@ def unlinked_rows(conn: Connection, ranked: Sequence[str], scope: str = "1 = 1")
         text(
             f"""
 SELECT i.id, {rank} AS rk, 0 AS mask, i.currency, c.name, i.issued_at, i.total_minor
-  FROM invoices i JOIN customers c ON c.id = i.customer_id
- WHERE NOT EXISTS (SELECT 1 FROM link_numbered n WHERE n.id = i.id) AND {scope}
+  FROM {scope} JOIN customers c ON c.id = i.customer_id
+ WHERE NOT EXISTS (SELECT 1 FROM link_numbered n WHERE n.id = i.id)
 UNION ALL
 SELECT i.id, n.rk, n.mask, i.currency, c.name, i.issued_at, i.total_minor
   FROM link_numbered n JOIN invoices i ON i.id = n.id JOIN customers c ON c.id = i.customer_id
@@ -153,7 +138,7 @@ SELECT i.id, n.rk, n.mask, i.currency, c.name, i.issued_at, i.total_minor
     ]
 
 
-def set_shadowed(conn: Connection, more: Iterable[int], scope: str = "1 = 1") -> tuple[int, int]:
+def set_shadowed(conn: Connection, more: Iterable[int], scope: str = ALL) -> tuple[int, int]:
     """Make the rows `link_by_number` marked, plus `more`, exactly the shadowed ones (of the
     scope), and re-derive the dated sums of every row whose flag changed; (how many changed,
     how many are shadowed: in the scope, how many more than before)."""
@@ -162,13 +147,12 @@ def set_shadowed(conn: Connection, more: Iterable[int], scope: str = "1 = 1") ->
         conn.execute(text("INSERT INTO link_shadow (id) VALUES (:id)"), rows)
     conn.execute(
         text(
-            "CREATE TEMPORARY TABLE link_changed AS SELECT i.id FROM invoices i "
-            f"WHERE {scope} AND "
-            "i.shadowed <> EXISTS (SELECT 1 FROM link_shadow s WHERE s.id = i.id)"
+            f"CREATE TEMPORARY TABLE link_changed AS SELECT i.id FROM {scope} "
+            "WHERE i.shadowed <> EXISTS (SELECT 1 FROM link_shadow s WHERE s.id = i.id)"
         )
     )
     changed = int(conn.execute(text("SELECT COUNT(*) FROM link_changed")).scalar_one())
-    if scope == "1 = 1":
+    if scope == ALL:
         shadowed = int(conn.execute(text("SELECT COUNT(*) FROM link_shadow")).scalar_one())
     else:
         shadowed = int(
@@ -187,7 +171,7 @@ def set_shadowed(conn: Connection, more: Iterable[int], scope: str = "1 = 1") ->
             )
         )
         refresh_selected(conn, "SELECT id FROM link_changed", {})
-    for name in ("link_numbered", "link_shadow", "link_changed", "link_customer"):
+    for name in ("link_numbered", "link_shadow", "link_changed"):
         conn.execute(text(f"DROP TABLE {name}"))
     conn.execute(text("DROP TABLE IF EXISTS link_scope"))
     return changed, shadowed
@@ -209,6 +193,7 @@ class OnShadowed(NamedTuple):
     customer: str
     issued_at: datetime
     total_minor: int
+    ref: str  # the Stripe invoice id it is or names ('' for none)
 
 
 def bank_on_shadowed(conn: Connection) -> list[OnShadowed]:
@@ -216,13 +201,15 @@ def bank_on_shadowed(conn: Connection) -> list[OnShadowed]:
     rows = conn.execute(
         text(
             "SELECT p.id, i.id, i.currency, COALESCE(TRIM(i.number), ''), c.name, i.issued_at, "
-            "i.total_minor FROM payments p JOIN invoices i ON i.id = p.invoice_id "
+            "i.total_minor, CASE WHEN i.source = 'stripe' THEN i.external_id "
+            "ELSE COALESCE(i.stripe_ref, '') END "
+            "FROM payments p JOIN invoices i ON i.id = p.invoice_id "
             "JOIN customers c ON c.id = i.customer_id WHERE p.source = 'bank' AND i.shadowed"
         ).columns(issued_at=UTCDateTime())
     )
     return [
-        OnShadowed(int(a), int(b), str(c), str(d), str(e), f, int(g))
-        for a, b, c, d, e, f, g in rows
+        OnShadowed(int(a), int(b), str(c), str(d), str(e), f, int(g), str(h))
+        for a, b, c, d, e, f, g, h in rows
     ]
 
 
@@ -233,20 +220,29 @@ class Counted(NamedTuple):
     issued_at: datetime
     total_minor: int
     number: str
+    ref: str  # as OnShadowed.ref
 
 
 def counted_candidates(conn: Connection, row: OnShadowed) -> list[Counted]:
-    """Counted rows of the currency that share the row's number or total: where its twin is."""
+    """Counted rows of the currency that share the row's Stripe invoice id, number or total:
+    where its twin is."""
     found = conn.execute(
         text(
             "SELECT i.id, i.customer_id, c.name, i.issued_at, i.total_minor, "
-            "COALESCE(TRIM(i.number), '') FROM invoices i JOIN customers c ON c.id = i.customer_id "
+            "COALESCE(TRIM(i.number), ''), CASE WHEN i.source = 'stripe' THEN i.external_id "
+            "ELSE COALESCE(i.stripe_ref, '') END "
+            "FROM invoices i JOIN customers c ON c.id = i.customer_id "
             "WHERE NOT i.shadowed AND i.currency = :cur "
-            "AND ((:num <> '' AND TRIM(i.number) = :num) OR i.total_minor = :total)"
+            "AND ((:num <> '' AND TRIM(i.number) = :num) OR i.total_minor = :total "
+            "OR (:ref <> '' AND (i.stripe_ref = :ref "
+            "OR (i.source = 'stripe' AND i.external_id = :ref))))"
         ).columns(issued_at=UTCDateTime()),
-        {"cur": row.currency, "num": row.number, "total": row.total_minor},
+        {"cur": row.currency, "num": row.number, "total": row.total_minor, "ref": row.ref},
     )
-    return [Counted(int(i), int(c), str(n), at, int(t), str(k)) for i, c, n, at, t, k in found]
+    return [
+        Counted(int(i), int(c), str(n), at, int(t), str(k), str(r))
+        for i, c, n, at, t, k, r in found
+    ]
 
 
 def move_to_twin(conn: Connection, payment_id: int, old: int, new: int, customer_id: int) -> None:

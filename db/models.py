@@ -134,8 +134,8 @@ class Invoice(Base):
     # total - applied + what was applied on or after D, reading only recent rows.
     applied_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     payment_url: Mapped[str | None] = mapped_column(String(2000))
-    # Also held by a source ranked above this one: kept for reconciliation, counted by no
-    # figure. Set by tools.ledger_record when links are derived, never by a sync.
+    stripe_ref: Mapped[str | None] = mapped_column(String(255))  # Stripe id the books carry
+    # Also held by a source ranked above this one, counted by no figure (tools.ledger_record).
     shadowed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 

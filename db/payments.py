@@ -92,7 +92,7 @@ class UnappliedRow(BaseModel):
 def unapplied_payments(
     session: Session, cut: datetime, *, currency: str | None = None
 ) -> list[UnappliedRow]:
-    """Succeeded payments not applied to any invoice, received before the cut-off."""
+    """The payments `unapplied_cash` sums, one row each: cash on account counted once."""
     query = (
         select(
             Payment.id,
@@ -105,11 +105,7 @@ def unapplied_payments(
             Payment.method,
         )
         .join(Customer, Customer.id == Payment.customer_id)
-        .where(
-            Payment.invoice_id.is_(None),
-            Payment.status == PaymentStatus.SUCCEEDED,
-            Payment.paid_at < cut,
-        )
+        .where(unapplied_cash_where(cut))
         .order_by(Payment.paid_at, Payment.id)
     )
     if currency is not None:

@@ -64,6 +64,7 @@ STAGES: dict[str, Table] = {
         Column("voided_at", UTCDateTime()),
         Column("written_off_at", UTCDateTime()),
         Column("payment_url", String),
+        Column("stripe_ref", String),
     ),
     "payments": _stage(
         "payments",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from db.link_keys import mark_pending
 from db.settlement import settle_staged
 
 # Target column -> SQL expression over the staging row `s` and the joined rows `c`
@@ -51,6 +52,7 @@ _UPSERTS: dict[str, tuple[str, dict[str, str]]] = {
                 "voided_at",
                 "written_off_at",
                 "payment_url",
+                "stripe_ref",
             ]
         },
     ),
@@ -131,6 +133,8 @@ def write(conn: Connection, entity: str, *, source: str) -> None:
     """`upsert` for callers that need no counts (the Stripe sync): one statement."""
     cols, select = _select(conn, entity, source, False)
     conn.execute(text(_on_conflict(entity, cols, select)), {"source": source})
+    if entity == "invoices":
+        mark_pending(conn, source)
 
 
 def upsert(
@@ -169,6 +173,8 @@ def upsert(
         ).scalar_one()
     result = conn.execute(text(_on_conflict(entity, cols, select)), params)
     written = max(result.rowcount, 0)
+    if entity == "invoices":
+        mark_pending(conn, source)
     changed = written - new_rows if changed_own is None else int(changed_own)
     return UpsertCounts(new=new_rows, changed=changed, unchanged=total - new_rows - changed)
 
@@ -209,6 +215,10 @@ def _upsert_alone(
         params,
     )
     new = max(inserted.rowcount, 0)
+    if entity == "invoices":
+        mark_pending(
+            conn, params["source"], everything=True
+        )  # a bulk load: the next relink is whole
     return UpsertCounts(new=new, changed=changed, unchanged=total - new - changed)
 
 

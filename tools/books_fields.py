@@ -13,6 +13,7 @@ the same note reads the same way.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -21,6 +22,8 @@ from typing import Any
 from tools.money import exponent
 
 BAD_DEBT_NOTE = "Bad debt write-off"
+# A Stripe invoice id as the books carry it in a note or reference ("Stripe in_1Nv...").
+_STRIPE_INVOICE_ID = re.compile(r"(?<![A-Za-z0-9_])in_[A-Za-z0-9]{3,}")
 BAD_DEBT_METHOD = "bad_debt"
 Obj = dict[str, Any]
 
@@ -84,3 +87,13 @@ def bounded_id(key: str, step: str, limit: int) -> str:
         return rid
     digest = hashlib.sha256(key.encode()).hexdigest()
     return f"arbot-{digest[: limit - len('arbot-') - len(step)]}{step}"
+
+
+def stripe_invoice_id(*texts: object) -> str | None:
+    """The first Stripe invoice id in the texts (a note, a reference, custom fields), read in
+    order: how an accounting record names the Stripe invoice it books."""
+    for t in texts:
+        found = _STRIPE_INVOICE_ID.search(t) if isinstance(t, str) else None
+        if found:
+            return found.group(0)
+    return None

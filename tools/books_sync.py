@@ -113,9 +113,9 @@ class BooksSync:
         progress: bool | None = None,
         page_size: int = PAGE,
     ) -> SyncStats:
-        """Sync, then derive the links across sources again (tools.ledger_record)."""
+        """Sync, then derive again the links of what it wrote (tools.ledger_record)."""
         stats = cls(deps, retry=retry, progress=progress, page_size=page_size).run(full=full)
-        relink(deps.engine, deps.settings)
+        relink(deps.engine, deps.settings, written=True)
         return stats
 
     def forget_cursors(self, names: list[str]) -> None:

@@ -136,7 +136,21 @@ def _invoices(days: _Days, at: dict[str, int]) -> FastParser:
                 return None
             written_off = got[1]
         number = f[i_num].strip() or None
-        return (line, ext, cust, number, cur, total, issued[1], due[0], voided, written_off, None)
+        url = stripe_ref = None
+        return (
+            line,
+            ext,
+            cust,
+            number,
+            cur,
+            total,
+            issued[1],
+            due[0],
+            voided,
+            written_off,
+            url,
+            stripe_ref,
+        )
 
     return parse
 

@@ -200,6 +200,7 @@ class Rows:
             "voided_at": self.stamp(voided),
             "written_off_at": self.stamp(written_off),
             "payment_url": None,
+            "stripe_ref": None,
         }
 
     def payments(self, row: dict[str, str]) -> dict[str, Any]:

@@ -16,7 +16,13 @@ from pydantic import BaseModel, Field
 from rapidfuzz import fuzz, process
 from sqlalchemy.orm import Session
 
-from db.customers import CustomerName, customer_ids_in_segment, customer_names, segments
+from db.customers import (
+    CustomerName,
+    customer_ids_in_segment,
+    customer_names,
+    segments,
+    stood_for,
+)
 from db.models import Customer
 from tools.errors import ToolInputError
 
@@ -77,7 +83,34 @@ def _match(query: str, found: list[CustomerName], scores: list[float]) -> Custom
 
 
 def match_customer(session: Session, query: str) -> CustomerMatch:
-    return NameIndex(customer_names(session)).match(query)
+    return one_per_customer(session, NameIndex(customer_names(session)).match(query))
+
+
+def one_per_customer(session: Session, match: CustomerMatch) -> CustomerMatch:
+    """Several sources' customers of one name (same_customer) are one customer: the one
+    whose invoices the figures count stands for the others, so "Acme Corp" held by Stripe
+    and QuickBooks is asked about once, and its balance and payments are counted once."""
+    if match.status != "ambiguous" or len(match.candidates) < 2:
+        return match
+    from tools.ledger_record import same_customer  # the linking rule; it imports the ledger
+
+    keys = {c.customer_id: same_customer(c.name) for c in match.candidates}
+    if len(set(keys.values())) == len(keys):
+        return match
+    gone = stood_for(session, list(keys))
+    kept = [
+        c
+        for c in match.candidates
+        if c.customer_id not in gone
+        or all(
+            o.customer_id in gone
+            for o in match.candidates
+            if keys[o.customer_id] == keys[c.customer_id]
+        )
+    ]
+    one = len(kept) == 1 and kept[0].score >= FOUND_SCORE  # a weak guess stays a question
+    status: Literal["found", "ambiguous"] = "found" if one else "ambiguous"
+    return match.model_copy(update={"status": status, "candidates": kept})
 
 
 class NameIndex:

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.orm import Session
 
+from db.link_keys import EVERYTHING, drop_pending, take_pending
 from db.links import (
     Unlinked,
     bank_on_shadowed,
@@ -85,12 +86,24 @@ def held_sources(conn: Connection) -> list[str]:
     return [s for s in DEFAULT_ORDER if conn.execute(probe, {"s": s}).first() is not None]
 
 
-def relink(engine: Engine, settings: Settings) -> int:
+def relink(engine: Engine, settings: Settings, *, written: bool = False) -> int:
     """Derive the links and the shadowed rows afresh, in one transaction; how many rows changed
     between counted and shadowed. A ledger of one source with nothing shadowed has nothing to
-    link, and costs a few index probes."""
+    link, and costs a few index probes. `written`: only the links of the invoices written
+    since the last relink (db.link_keys.link_pending) and of renamed customers, which is
+    what a sync changed; every link when the setting or the sources held changed since."""
     with engine.begin() as conn:
-        return relink_in(conn, settings)
+        if not written:
+            return relink_in(conn, settings)
+        seeds = take_pending(conn)
+        found = get_cursor(conn, _STATE)
+        before = json.loads(found) if found else {}
+        whole = (
+            EVERYTHING in seeds
+            or before.get("setting") != settings.ledger_of_record
+            or before.get("held") != held_sources(conn)
+        )
+        return relink_in(conn, settings, None if whole else seeds)
 
 
 def relink_if_stale(engine: Engine, settings: Settings, migrated: bool) -> None:
@@ -107,6 +120,7 @@ def relink_if_stale(engine: Engine, settings: Settings, migrated: bool) -> None:
 def relink_in(conn: Connection, settings: Settings, seeds: list[int] | None = None) -> int:
     """`relink` inside the caller's transaction; with `seeds` (invoice ids just written), only
     the rows that may link to them: their customers' invoices."""
+    drop_pending(conn, seeds)
     held = held_sources(conn)
     found = get_cursor(conn, _STATE)
     before = json.loads(found) if found else {}
@@ -119,9 +133,15 @@ def relink_in(conn: Connection, settings: Settings, seeds: list[int] | None = No
     changed, shadowed = set_shadowed(conn, more, scope)
     if seeds is not None:
         shadowed += int(before.get("shadowed") or 0)
-    counted = set(counted_sources(conn)) if shadowed else set(held)
+    if not shadowed:
+        counted = set(held)
+    elif seeds is not None and not changed and "counted" in before:
+        counted = set(before["counted"])  # no row changed side: no source did either
+    else:
+        counted = set(counted_sources(conn))
     state = {
         "setting": settings.ledger_of_record,
+        "held": held,
         "record": record_source(settings.ledger_of_record, held),
         "counted": [s for s in ranked if s in counted],
         "shadowed": shadowed,
@@ -134,7 +154,8 @@ def relink_in(conn: Connection, settings: Settings, seeds: list[int] | None = No
 
 def _move_bank_receipts(conn: Connection, settings: Settings) -> None:
     """A bank receipt applied to a row that stops counting pays that row's counted twin (the
-    same customer, by number else by amount + date), so the money stays received; when the
+    same customer, by Stripe invoice id, else number, else amount + date, as rows link), so
+    the money stays received; when the
     twin is the books' row, the receipt is queued to be written back to the books."""
     moved: list[int] = []
     for row in bank_on_shadowed(conn):
@@ -145,12 +166,15 @@ def _move_bank_receipts(conn: Connection, settings: Settings) -> None:
             for c in counted_candidates(conn, row)
             if same_customer(c.customer) == key
             and (
-                (row.number and c.number == row.number)
+                (row.ref and c.ref == row.ref)
+                or (row.number and c.number == row.number)
                 or fallback_key(c.customer, c.total_minor, c.issued_at, settings.tz) == mine
             )
         ]
         if twins:
-            twin = min(twins, key=lambda c: (c.number != row.number, c.id))
+            twin = min(
+                twins, key=lambda c: (not row.ref or c.ref != row.ref, c.number != row.number, c.id)
+            )
             move_to_twin(conn, row.payment_id, row.invoice_id, twin.id, twin.customer_id)
             moved.append(row.payment_id)
     if moved:

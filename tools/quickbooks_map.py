@@ -35,6 +35,7 @@ from tools.books_fields import (
     Obj,
     bounded_id,
     minor,
+    stripe_invoice_id,
 )
 from tools.books_fields import maybe as _opt
 from tools.books_fields import need as _get
@@ -129,6 +130,14 @@ class Mapper:
             "voided_at": updated_at(inv) if voided else None,
             "written_off_at": None,
             "payment_url": None,
+            "stripe_ref": stripe_invoice_id(
+                inv.get("PrivateNote"),
+                *(
+                    f.get("StringValue")
+                    for f in inv.get("CustomField") or []
+                    if isinstance(f, dict)
+                ),
+            ),
         }
 
     def credit_memo(self, cm: Obj) -> Obj:

@@ -30,6 +30,7 @@ from db.invoice_states import (
     InvoiceState,
     bank_receipts,
     books_rows,
+    in_other_currencies,
     states_to_compare,
 )
 from tools.clock import AsOfDate, day_cut, today
@@ -63,6 +64,7 @@ class Side(BaseModel):
     total_minor: int
     open_minor: int
     status: str
+    currency: str | None = None  # when not the comparison's: a twin in another currency
 
 
 class Difference(BaseModel):
@@ -92,8 +94,10 @@ class Reconciliation(BaseModel):
     def as_json(self) -> dict[str, Any]:
         """The `arbot reconcile --json` document: amounts as decimal strings, major units."""
 
+        cur = self.currency
+
         def money(minor: int) -> str:
-            return format_major(minor, self.currency)
+            return format_major(minor, cur)
 
         return {
             "as_of": self.as_of.isoformat(),
@@ -108,8 +112,8 @@ class Reconciliation(BaseModel):
                         if side is None
                         else {
                             "id": side.id,
-                            "total": money(side.total_minor),
-                            "open": money(side.open_minor),
+                            "total": format_major(side.total_minor, side.currency or cur),
+                            "open": format_major(side.open_minor, side.currency or cur),
                             "status": side.status,
                         }
                         for s, side in d.sides.items()
@@ -136,8 +140,8 @@ class Reconciliation(BaseModel):
                             d.number,
                             source,
                             side.id,
-                            format_major(side.total_minor, self.currency),
-                            format_major(side.open_minor, self.currency),
+                            format_major(side.total_minor, side.currency or self.currency),
+                            format_major(side.open_minor, side.currency or self.currency),
                             side.status,
                         ]
                     )
@@ -173,6 +177,10 @@ def reconcile(deps: ToolDeps, args: ReconcileInput) -> Reconciliation:
         unbooked = (
             _bank_not_in_books(conn, cut, currency, sources, books, tz) if books in sources else []
         )
+        lacking = sorted({n for st in states if (n := (st.number or "").strip())})
+        twins = in_other_currencies(
+            conn, cut=cut, currency=currency, sources=sources, numbers=lacking
+        )
     ar = dict.fromkeys(sources, 0) | sums
     groups: dict[str, dict[str, InvoiceState]] = defaultdict(dict)
     unnumbered: list[InvoiceState] = []
@@ -191,7 +199,10 @@ def reconcile(deps: ToolDeps, args: ReconcileInput) -> Reconciliation:
         else:
             unnumbered.append(st)
     _match_by_fallback(groups, unnumbered, tz)
-    differences = [d for key in sorted(groups) for d in _compare(key, groups[key], sources)]
+    foreign = _add_currency_twins(groups, twins, len(sources))
+    differences = [
+        d for key in sorted(groups) for d in _compare(key, groups[key], sources, foreign.get(key))
+    ]
     differences += unbooked
     return Reconciliation(
         as_of=day, currency=currency, sources=sources, ar_minor=ar, differences=differences
@@ -225,9 +236,42 @@ def _match_by_fallback(
         by_fallback.setdefault(fb, own)
 
 
-def _compare(key: str, group: dict[str, InvoiceState], sources: list[str]) -> list[Difference]:
+def _add_currency_twins(
+    groups: dict[str, dict[str, InvoiceState]],
+    twins: list[tuple[InvoiceState, str]],
+    wanted: int,
+) -> dict[str, dict[str, str]]:
+    """Put into each group missing a source that source's invoice of the same number and
+    customer in another currency, if it has one: the ledger never links those, so both count,
+    and the comparison shows them side by side as amounts that differ. Group key -> {source:
+    its currency}."""
+    by_number: dict[tuple[str, str], list[tuple[InvoiceState, str]]] = defaultdict(list)
+    for st, cur in twins:
+        by_number[((st.number or "").strip(), same_customer(st.customer))].append((st, cur))
+    foreign: dict[str, dict[str, str]] = {}
+    for key, group in groups.items():
+        if len(group) >= wanted:
+            continue
+        first = next(iter(group.values()))
+        for st, cur in by_number.get(
+            ((first.number or "").strip(), same_customer(first.customer)), []
+        ):
+            if st.source not in group:
+                group[st.source] = st
+                foreign.setdefault(key, {})[st.source] = cur
+    return foreign
+
+
+def _compare(
+    key: str,
+    group: dict[str, InvoiceState],
+    sources: list[str],
+    foreign: dict[str, str] | None = None,
+) -> list[Difference]:
     """The differences of one matched invoice; plain tuples first, since nearly every
-    invoice agrees and models are built only for the few that do not."""
+    invoice agrees and models are built only for the few that do not. Rows in another
+    currency (`foreign`, source -> currency) make the amounts differ whatever they read,
+    and the currency is said beside the number."""
     found = []
     if len(group) < len(sources):
         found.append("missing")
@@ -236,10 +280,16 @@ def _compare(key: str, group: dict[str, InvoiceState], sources: list[str]) -> li
         found.append("status_differs")
     live = [st for st in present if st.status != "void"]
     totals_differ = len({st.total_minor for st in live}) > 1
-    if totals_differ or ("status_differs" not in found and len({s.open_minor for s in live}) > 1):
+    if (
+        totals_differ
+        or foreign
+        or ("status_differs" not in found and len({s.open_minor for s in live}) > 1)
+    ):
         found.append("amount_differs")
     if not found:
         return []
+    if foreign:
+        key += " (" + ", ".join(f"{s} in {c}" for s, c in sorted(foreign.items())) + ")"
     sides = {
         s: None
         if (st := group.get(s)) is None
@@ -248,6 +298,7 @@ def _compare(key: str, group: dict[str, InvoiceState], sources: list[str]) -> li
             total_minor=st.total_minor,
             open_minor=st.open_minor,
             status=st.status,
+            currency=(foreign or {}).get(s),
         )
         for s in sources
     }

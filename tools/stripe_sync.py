@@ -359,7 +359,7 @@ def run_stripe_sync(
         on_new_dispute=on_new_dispute,
     )
     stats = sync.run(full=full)
-    relink(deps.engine, deps.settings)
+    relink(deps.engine, deps.settings, written=True)
     return stats
 
 

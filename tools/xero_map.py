@@ -41,6 +41,7 @@ from tools.books_fields import (
     maybe,
     minor,
     need,
+    stripe_invoice_id,
 )
 from tools.money import is_currency
 
@@ -184,6 +185,7 @@ class Mapper:
             "voided_at": updated_at(inv) if status in GONE else None,
             "written_off_at": None,
             "payment_url": None,
+            "stripe_ref": stripe_invoice_id(inv.get("Reference")),
         }
         return Mapped(rows=[("invoices", row)])
 
