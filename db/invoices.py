@@ -254,10 +254,17 @@ def open_amounts(session: Session, cut: datetime) -> list[OpenAmount]:
     ]
 
 
-def settled_between(session: Session, lo: datetime, hi: datetime) -> list[tuple[str, str, int]]:
-    """(number or import id, currency, total) of the invoices settled in [lo, hi) and not
-    voided: a bank credit of one of these amounts may be a second payment of a paid one."""
+def settled_between(
+    session: Session, lo: datetime, hi: datetime
+) -> list[tuple[str, str, int, int]]:
+    """(number or import id, currency, total, customer id) of the invoices settled in
+    [lo, hi) and not voided: a bank credit of one of these amounts may be a second payment
+    of a paid one."""
     query = select(
-        Invoice.number, Invoice.external_id, Invoice.currency, Invoice.total_minor
+        Invoice.number,
+        Invoice.external_id,
+        Invoice.currency,
+        Invoice.total_minor,
+        Invoice.customer_id,
     ).where(Invoice.settled_at >= lo, Invoice.settled_at < hi, Invoice.voided_at.is_(None))
-    return [(str(r[0] or r[1]), str(r[2]), int(r[3])) for r in session.execute(query)]
+    return [(str(r[0] or r[1]), str(r[2]), int(r[3]), int(r[4])) for r in session.execute(query)]

@@ -4,6 +4,7 @@ compare equal however a bank or a customer wrote them."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from rapidfuzz import fuzz
 
@@ -36,6 +37,25 @@ def spelled_like(names: NameIndex, payer: str, customer_id: int) -> bool:
     return fuzz.ratio(_letters(payer.casefold()), _letters(whole)) >= SPELLING_MIN
 
 
+SPELLING_MARGIN = 5  # how much nearer the one misspelt name must be than the next
+
+
+def spelled_whole(names: NameIndex, payer: str, customers: Iterable[int]) -> int | None:
+    """The one customer whose whole name (legal suffix and number too) the payer name
+    spells with a slip, clearly nearer than any other's: "Massiev BV" is Massive BV, not
+    Massive Inc."""
+    mine = _letters(payer.casefold())
+    scored = sorted(
+        ((fuzz.ratio(mine, _letters(names.by_id[c].name.casefold())), c) for c in customers),
+        reverse=True,
+    )
+    if not scored or scored[0][0] < SPELLING_MIN:
+        return None
+    if len(scored) > 1 and scored[1][0] > scored[0][0] - SPELLING_MARGIN:
+        return None
+    return scored[0][1]
+
+
 def _letters(text: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
@@ -45,6 +65,20 @@ def shares_word(names: NameIndex, payer: str, customer_id: int) -> bool:
     more): another firm sharing it ("Dunder Bakery" beside "Dunder Mifflin") reads alike."""
     theirs = {w for w in names.normal.get(customer_id, "").split() if len(w) >= 3 and w.isalpha()}
     return any(w in theirs for w in normalize(payer).split())
+
+
+LIKE_WORD = 75  # likeness of two words of letters, one misspelt ("Zrog" for "Zorg")
+
+
+def names_alike(names: NameIndex, payer: str, customer_id: int) -> bool:
+    """Whether the payer name has a word of letters like one of the customer's name's. A
+    number the two share is no likeness ("CONTOSO TREASURY 784" is not "Initech Ltd 784"):
+    numbers in names tell apart firms of one name, they do not name one by themselves."""
+    theirs = [w for w in names.normal.get(customer_id, "").split() if w.isalpha()]
+    if not theirs:
+        return True  # a name of numbers only is matched by its numbers
+    mine = [w for w in normalize(payer).split() if len(w) >= 3 and w.isalpha()]
+    return any(fuzz.ratio(m, t) >= LIKE_WORD for m in mine for t in theirs)
 
 
 def number_keys(text: str | None) -> set[str]:

@@ -334,6 +334,28 @@ def _misses(mine: list[TxnOut], truth: dict[str, Truth], verbose: bool) -> None:
         print(f"  {n:4d}  {kind}")
 
 
+BANDS = ((0.9, 0.95), (0.95, 0.99), (0.99, 1.01))
+
+
+def _calibration(mine: list[TxnOut], truth: dict[str, Truth]) -> str:
+    """Precision of the suggestions in each confidence band: honest confidence means each
+    band is right at least as often as its lower edge says."""
+    out = []
+    for low, high in BANDS:
+        band = [
+            x for x in mine if x.suggestion is not None and low <= x.suggestion.confidence < high
+        ]
+        right = sum(
+            (x.suggestion.customer_id, {a.invoice_id for a in x.suggestion.allocations})
+            == (truth[x.bank_txn_id].customer, set(truth[x.bank_txn_id].invoices))
+            for x in band
+            if x.suggestion is not None
+        )
+        label = f">= {low}" if high > 1 else f"{low}-{high}"
+        out.append(f"{label}: {100 * right / max(len(band), 1):.1f}% ({right}/{len(band)})")
+    return "  calibration " + ", ".join(out)
+
+
 def _settled(session: Session, since: datetime) -> dict[int, list[Settled]]:
     """Each customer's invoices paid in full since `since`: what a duplicate payment pays."""
     query = sa.select(
@@ -412,6 +434,7 @@ def _run(args: argparse.Namespace) -> None:
                 f"match {seconds:.2f} s per 10,000 lines ({cpu_seconds:.2f} s CPU) "
                 f"(import {imported * 10_000 / len(lines):.2f} s)"
             )
+            print(_calibration(mine, truth))
             _misses(mine, truth, args.misses)
             if month == "first":
                 _teach(deps, lines, truth)
