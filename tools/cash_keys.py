@@ -43,13 +43,12 @@ SPELLING_MARGIN = 5  # how much nearer the one misspelt name must be than the ne
 def spelled_whole(names: NameIndex, payer: str, customers: Iterable[int]) -> int | None:
     """The one customer whose whole name (legal suffix and number too) the payer name
     spells with a slip, clearly nearer than any other's: "Massiev BV" is Massive BV, not
-    Massive Inc."""
+    Massive Inc. The payer must write the whole name, at most a letter short: "MASSIEV" is
+    nearer to "Massive BV" than to "Massive GmbH" only because BV is short."""
     mine = _letters(payer.casefold())
-    scored = sorted(
-        ((fuzz.ratio(mine, _letters(names.by_id[c].name.casefold())), c) for c in customers),
-        reverse=True,
-    )
-    if not scored or scored[0][0] < SPELLING_MIN:
+    whole = {c: _letters(names.by_id[c].name.casefold()) for c in customers}
+    scored = sorted(((fuzz.ratio(mine, w), c) for c, w in whole.items()), reverse=True)
+    if not scored or scored[0][0] < SPELLING_MIN or len(mine) < len(whole[scored[0][1]]) - 1:
         return None
     if len(scored) > 1 and scored[1][0] > scored[0][0] - SPELLING_MARGIN:
         return None

@@ -1,7 +1,7 @@
 """Signals that make a match sure when the payer name alone does not: a treasury paying for a
 customer, an invoice paid a second time, a part of a customer's only open invoice, a number
-misspelt on an amount no other invoice has. Each beside the near miss that must stay below
-0.9 for a person to look at."""
+misspelt on an amount no other invoice has, sister firms told apart by the legal suffix.
+Each beside the near miss that must stay below 0.9 for a person to look at."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from tests.cash.ledger import ledger_files
-from tests.cash.statements import Line
+from tests.cash.statements import Line, csv_text
 from tests.cash.test_cash_match import _match
+from tests.cli_helpers import arbot
 from tests.ledger_files import customer, invoice, payment
 from tools.deps import ToolDeps
 
@@ -141,3 +142,37 @@ def test_a_misspelt_number_on_an_amount_no_other_invoice_has(
     assert _sure(out["W1"]) == ("C2", ["C000237-013"])
     assert out["W1"]["reasons"][0] == "reference is its number misspelt"
     assert _sure(out["W2"]) is None, out["W2"]
+
+
+def test_sister_firms_are_told_apart_by_the_legal_suffix_and_the_whole_name(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Massive Inc and Massive BV each have 1,200.00 open. A person applying Massive Inc's
+    # payment teaches its name (without the suffix) as Massive Inc's; Massive BV paying by
+    # its whole name is still Massive BV, and "Massiev BV" 15.00 short (a fee) is too.
+    # "MASSIEV" 15.00 short could be either: a person looks.
+    sisters = [customer("C4", name="Massive Inc"), customer("C5", name="Massive BV")]
+    invoices = [
+        invoice("005001", "1200.00", "2026-09-01", "2026-10-01", customer_id="C4"),
+        invoice("005002", "1200.00", "2026-10-01", "2026-11-01", customer_id="C4"),
+        invoice("005101", "1200.00", "2026-10-01", "2026-11-01", customer_id="C5"),
+    ]
+    first = [Line("T0", D, "1200.00", payer="Massive Inc", remittance="INV-005001")]
+    _match(tmp_path, capsys, first, **_ledger(*invoices, customers=sisters))
+    assert arbot(capsys, "cash", "apply", "--txn", "T0").code == 0
+    path = tmp_path / "second.csv"
+    path.write_text(
+        csv_text(
+            [
+                Line("T1", D, "1200.00", payer="Massive BV"),
+                Line("T2", D, "1185.00", payer="Massiev BV"),
+                Line("T3", D, "1185.00", payer="MASSIEV"),
+            ]
+        )
+    )
+    assert arbot(capsys, "bank", "import", str(path)).code == 0
+    run = arbot(capsys, "cash", "match", "--as-of", "2026-11-30", "--json")
+    out = _by_line(run.json())
+    assert _sure(out["T1"]) == ("C5", ["005101"])
+    assert _sure(out["T2"]) == ("C5", ["005101"])
+    assert _sure(out["T3"]) is None, out["T3"]
