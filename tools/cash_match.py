@@ -2,11 +2,16 @@
 
 Signals, strongest first: invoice numbers in the reference (any spelling: `INV-001234`,
 `inv 1234`, `1234`, several in one line) checked against the amount; then the payer, by a
-learned alias or by name (the customer lookup's rules), with the amount equal to one of
-that customer's open invoices or to a combination of them (bounded search); last, an amount
-equal to exactly one open invoice in the ledger. A shortfall up to the fee tolerance is read
-as bank fees (left open on the invoice); a larger one is a partial payment applied oldest
-due first; an excess stays unapplied cash on the customer. Money in another currency than
+learned alias or by name (the customer lookup's rules, on a word of letters: a number
+shared with a customer's name names nobody), with the amount equal to one of that
+customer's open invoices or to a combination of them (bounded search), or less than their
+only open invoice (a part of it); last, an amount equal to exactly one open invoice in the
+ledger (tools.cash_amount), or to the total of an invoice paid lately (paid twice: the
+customer's unapplied cash). A payer we do not know (a treasury, an agent) paying less than
+an invoice its reference names in full pays part of it when no invoice has that amount. A
+shortfall up to the fee tolerance is read as bank fees (left open on the invoice); a larger
+one is a partial payment applied oldest due first; an excess stays unapplied cash on the
+customer. Money in another currency than
 the invoice's is converted only at a stored rate, and the reasons say so; without a rate it
 is not applied.
 
