@@ -106,9 +106,10 @@ def paid_again(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
     money, paid twice, to stay unapplied cash on the customer (a refund or a later invoice
     is a person's call). Not when one of the customer's open invoices has this very amount:
     paying a new invoice of a recurring amount under last month's number is as likely."""
+    keys = reference_keys(r.reference)
     named = {
         paid
-        for key in reference_keys(r.reference)
+        for key in keys
         if key not in book.by_key
         for paid in book.settled_by_key.get(key, [])
         if paid[1] == r.currency and paid[2] == r.amount_minor
@@ -124,7 +125,7 @@ def paid_again(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
     ):
         customer_id = payer.customer_id
         paid = book.settled_of.get((customer_id, r.currency, r.amount_minor), [])
-        if len(paid) != 1 or reference_keys(r.reference):
+        if len(paid) != 1 or keys:
             return None
         number = paid[0]
         why = f"the amount is the total of their {number}, paid in full lately"

@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import cached_property
 
 from tools.cash_keys import names_alike, number_keys, payer_key, spelled_whole
 from tools.customer_lookup import FOUND_SCORE, NameIndex, resembles
@@ -155,20 +154,19 @@ class Book:
             return Payer(alike[0].customer_id, "payer name matches the customer", ())
         if found.status == "found" and alike:
             return Payer(alike[0].customer_id, CLOSE_NAME, ())
-        sisters = {cid for c in alike for cid in self._same_name[self.names.normal[c.customer_id]]}
+        sisters = {cid for c in alike for cid in self._sisters(c.customer_id)}
         spelled = spelled_whole(self.names, name, sisters)
         if spelled is not None:
             # "Massiev BV" among Massive Inc, GmbH, BV...: the legal suffix tells them apart.
             return Payer(spelled, CLOSE_NAME, ())
         return Payer(None, "", tuple(c.customer_id for c in alike))
 
-    @cached_property
-    def _same_name(self) -> dict[str, list[int]]:
-        """Customers by their name without the legal suffix: sister firms share one."""
-        out: dict[str, list[int]] = {}
-        for cid, normal in self.names.normal.items():
-            out.setdefault(normal, []).append(cid)
-        return out
+    def _sisters(self, customer_id: int) -> set[int]:
+        """Customers of the same name but for the legal suffix (Massive Inc, Massive BV)."""
+        normal = self.names.normal[customer_id]
+        words = [self.names.by_word.get(w, set()) for w in normal.split()]
+        common = set.intersection(*words) if words else {customer_id}
+        return {cid for cid in common if self.names.normal[cid] == normal}
 
 
 CLOSE_NAME = "payer name is close to the customer's"

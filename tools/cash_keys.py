@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -119,6 +120,12 @@ _NOT_INVOICE = re.compile(
 
 
 def reference_keys(reference: str) -> list[str]:
+    """Invoice-number candidates in a bank reference (see `_reference_keys`)."""
+    return list(_reference_keys(reference))
+
+
+@lru_cache(maxsize=16384)
+def _reference_keys(reference: str) -> tuple[str, ...]:
     """Invoice-number candidates in a bank reference, in the order written: digit runs
     joined by - or / ("2026-0042" -> "20260042") and each run alone ("1234/1235"), without
     leading zeros, and words that mix letters and digits ("INV-A17" -> "A17", also with the
@@ -141,7 +148,7 @@ def reference_keys(reference: str) -> list[str]:
             # "C003671 014": a number written with a space inside
             if n + 1 < len(raw) and raw[n + 1].isdigit():
                 add(compact + raw[n + 1])
-    return keys
+    return tuple(keys)
 
 
 def compact_words(reference: str) -> list[str]:
