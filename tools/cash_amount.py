@@ -20,7 +20,7 @@ from tools.cash_keys import (
     spelled_like,
 )
 from tools.customer_lookup import resembles
-from tools.money import format_money
+from tools.money import exponent, format_money
 
 # An amount that is not round and that an unrelated credit would hit less often than this
 # (see Book.chance: about one stray credit in fifty lands on some open amount) names its
@@ -104,8 +104,9 @@ def paid_again(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
     """A credit of exactly the total of an invoice paid lately, when the reference names
     that invoice or the payer is its customer by name or a learned alias: the customer's
     money, paid twice, to stay unapplied cash on the customer (a refund or a later invoice
-    is a person's call). Not when one of the customer's open invoices has this very amount:
-    paying a new invoice of a recurring amount under last month's number is as likely."""
+    is a person's call). Not when one of the customer's open invoices has this very amount,
+    or this amount and a bank fee: paying a new invoice of a recurring amount under last
+    month's number is as likely."""
     keys = reference_keys(r.reference)
     named = {
         paid
@@ -131,11 +132,12 @@ def paid_again(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
         why = f"the amount is the total of their {number}, paid in full lately"
     else:
         return None
+    tolerance = int(book.fee_tolerance.scaleb(exponent(r.currency)))
     if any(
-        i.open_minor == r.amount_minor and i.currency == r.currency
+        0 <= i.open_minor - r.amount_minor <= tolerance and i.currency == r.currency
         for i in book.by_customer.get(customer_id, [])
     ):
-        return None
+        return None  # or one of their open invoices, exactly or short by a bank fee
     how = (
         payer.how if payer.customer_id == customer_id else book.payer_for(r.payer_name, customer_id)
     )
