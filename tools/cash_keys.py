@@ -15,7 +15,9 @@ _DIGITS = re.compile(r"\d+")
 TRUNCATED_MIN = 5  # shortest cut-off reference word read as the start of an invoice number
 
 
+@lru_cache(maxsize=16384)
 def payer_key(name: str) -> str:
+    """A payer name as learned aliases key it (a statement repeats its payers)."""
     return normalize(name) if name.strip() else ""
 
 
@@ -77,7 +79,7 @@ def names_alike(names: NameIndex, payer: str, customer_id: int) -> bool:
     theirs = [w for w in names.normal.get(customer_id, "").split() if w.isalpha()]
     if not theirs:
         return True  # a name of numbers only is matched by its numbers
-    mine = [w for w in normalize(payer).split() if len(w) >= 3 and w.isalpha()]
+    mine = [w for w in payer_key(payer).split() if len(w) >= 3 and w.isalpha()]
     return any(fuzz.ratio(m, t) >= LIKE_WORD for m in mine for t in theirs)
 
 
