@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, union_all, update
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from db.models import Customer, Dispute, Invoice, PromiseStatus, PromiseToPay
-from db.open_amounts import is_open_at, open_amount_at
+from db.open_amounts import applied_since, counted, is_open_at, open_amount_at
 from db.settlement import refresh_settlement
 
 
@@ -232,32 +232,54 @@ OpenAmount = tuple[int, str, str | None, int, str, int, date]
 def open_amounts(session: Session, cut: datetime) -> list[OpenAmount]:
     """(id, external id, number, customer id, currency, open amount, due date) of every
     invoice open at the cut-off, oldest due first: `open_invoices` without the customer's
-    name and the issue time, for matching a whole bank statement against the ledger."""
-    amount = open_amount_at(cut)
-    query = (
-        select(
-            Invoice.id,
-            Invoice.external_id,
-            Invoice.number,
-            Invoice.customer_id,
-            Invoice.currency,
-            amount,
-            Invoice.due_on,
-        )
-        .where(is_open_at(cut))
-        .order_by(Invoice.due_on, Invoice.id)
+    name and the issue time, for matching a whole bank statement against the ledger.
+
+    The same open amount as `open_amount_at` (total - applied + applied on or after the
+    cut-off), with what was applied since summed once and joined rather than looked up per
+    invoice, and the open invoices read as `is_open_at`'s two index ranges on settled_at
+    directly rather than by id: on a million invoices the per-row lookups cost seconds."""
+    recent = applied_since(cut)
+    later = (
+        select(recent.c.invoice_id, func.sum(recent.c.amount_minor).label("back"))
+        .group_by(recent.c.invoice_id)
+        .subquery("later")
     )
+    amount = Invoice.total_minor - Invoice.applied_minor + func.coalesce(later.c.back, 0)
+    columns = (
+        Invoice.id,
+        Invoice.external_id,
+        Invoice.number,
+        Invoice.customer_id,
+        Invoice.currency,
+        amount.label("open_minor"),
+        Invoice.due_on,
+    )
+    arms = [
+        select(*columns)
+        .outerjoin(later, later.c.invoice_id == Invoice.id)
+        .where(settled, Invoice.issued_at < cut, counted())
+        for settled in (Invoice.settled_at.is_(None), Invoice.settled_at >= cut)
+    ]
+    query = union_all(*arms).subquery("open")
+    ordered = select(query).order_by(query.c.due_on, query.c.id)
     return [
         (int(r[0]), str(r[1]), r[2], int(r[3]), str(r[4]), int(r[5]), r[6])
-        for r in session.execute(query)
+        for r in session.execute(ordered)
         if int(r[5]) != 0
     ]
 
 
-def settled_between(session: Session, lo: datetime, hi: datetime) -> list[tuple[str, str, int]]:
-    """(number or import id, currency, total) of the invoices settled in [lo, hi) and not
-    voided: a bank credit of one of these amounts may be a second payment of a paid one."""
+def settled_between(
+    session: Session, lo: datetime, hi: datetime
+) -> list[tuple[str, str, int, int]]:
+    """(number or import id, currency, total, customer id) of the invoices settled in
+    [lo, hi) and not voided: a bank credit of one of these amounts may be a second payment
+    of a paid one."""
     query = select(
-        Invoice.number, Invoice.external_id, Invoice.currency, Invoice.total_minor
+        Invoice.number,
+        Invoice.external_id,
+        Invoice.currency,
+        Invoice.total_minor,
+        Invoice.customer_id,
     ).where(Invoice.settled_at >= lo, Invoice.settled_at < hi, Invoice.voided_at.is_(None))
-    return [(str(r[0] or r[1]), str(r[2]), int(r[3])) for r in session.execute(query)]
+    return [(str(r[0] or r[1]), str(r[2]), int(r[3]), int(r[4])) for r in session.execute(query)]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from tools.cash_keys import number_keys, payer_key
+from tools.cash_keys import names_alike, number_keys, payer_key, spelled_whole
 from tools.customer_lookup import FOUND_SCORE, NameIndex, resembles
 
 
@@ -70,15 +70,20 @@ class Book:
     aliases: dict[str, int]
     fee_tolerance: Decimal
     convert: Convert
-    # Invoices settled lately, (number, currency, total): a credit of one of these amounts
-    # may pay it twice, and a reference naming one names a real invoice, not a typo.
-    settled: Sequence[tuple[str, str, int]] = ()
+    # Invoices settled lately, (number, currency, total, customer id): a credit of one of
+    # these amounts may pay it twice, and a reference naming one names a real invoice, not
+    # a typo.
+    settled: Sequence[tuple[str, str, int, int]] = ()
     by_key: dict[str, list[OpenInv]] = field(default_factory=dict)
     by_customer: dict[int, list[OpenInv]] = field(default_factory=dict)
     by_amount: dict[tuple[str, int], list[OpenInv]] = field(default_factory=dict)
     amounts: dict[str, list[int]] = field(default_factory=dict)  # open amounts, sorted
     settled_keys: set[str] = field(default_factory=set)
     settled_amounts: set[tuple[str, int]] = field(default_factory=set)
+    # (customer, currency, total) -> the numbers of their invoices of that total paid lately
+    settled_of: dict[tuple[int, str, int], list[str]] = field(default_factory=dict)
+    # number key -> (number, currency, total, customer) of the invoice paid lately
+    settled_by_key: dict[str, list[tuple[str, str, int, int]]] = field(default_factory=dict)
     _payers: dict[str, Payer] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -91,9 +96,13 @@ class Book:
             self.amounts.setdefault(inv.currency, []).append(inv.open_minor)
         for amounts in self.amounts.values():
             amounts.sort()
-        for number, currency, total in self.settled:
-            self.settled_keys.update(number_keys(number))
+        for paid in self.settled:
+            number, currency, total, customer_id = paid
+            for key in number_keys(number):
+                self.settled_keys.add(key)
+                self.settled_by_key.setdefault(key, []).append(paid)
             self.settled_amounts.add((currency, total))
+            self.settled_of.setdefault((customer_id, currency, total), []).append(number)
 
     def is_number(self, key: str) -> bool:
         """Whether a reference word is exactly some real invoice's number (open or lately
@@ -120,7 +129,11 @@ class Book:
         key = payer_key(name)
         if key and self.aliases.get(key) == customer_id:
             return LEARNED
-        if key and resembles(self.names, name, customer_id, FOUND_SCORE):
+        if (
+            key
+            and resembles(self.names, name, customer_id, FOUND_SCORE)
+            and names_alike(self.names, name, customer_id)
+        ):
             return "payer name matches the customer"
         return ""
 
@@ -128,14 +141,32 @@ class Book:
         key = payer_key(name)
         if not key:
             return Payer(None, "", ())
+        exact = self.names.by_folded_name.get(name.strip().casefold(), [])
+        if len(exact) == 1:
+            # A customer's whole name, legal suffix and all, is that customer, even where a
+            # learned alias (keyed without the suffix) taught a sister firm's name.
+            return Payer(exact[0].id, "payer name matches the customer", ())
         if key in self.aliases:
             return Payer(self.aliases[key], LEARNED, ())
         found = self.names.match(name)
-        if found.status == "found" and found.candidates[0].score >= 100:
-            return Payer(found.candidates[0].customer_id, "payer name matches the customer", ())
-        if found.status == "found":
-            return Payer(found.candidates[0].customer_id, CLOSE_NAME, ())
-        return Payer(None, "", tuple(c.customer_id for c in found.candidates))
+        alike = [c for c in found.candidates if names_alike(self.names, name, c.customer_id)]
+        if found.status == "found" and alike and alike[0].score >= 100:
+            return Payer(alike[0].customer_id, "payer name matches the customer", ())
+        if found.status == "found" and alike:
+            return Payer(alike[0].customer_id, CLOSE_NAME, ())
+        sisters = {cid for c in alike for cid in self._sisters(c.customer_id)}
+        spelled = spelled_whole(self.names, name, sisters)
+        if spelled is not None:
+            # "Massiev BV" among Massive Inc, GmbH, BV...: the legal suffix tells them apart.
+            return Payer(spelled, CLOSE_NAME, ())
+        return Payer(None, "", tuple(c.customer_id for c in alike))
+
+    def _sisters(self, customer_id: int) -> set[int]:
+        """Customers of the same name but for the legal suffix (Massive Inc, Massive BV)."""
+        normal = self.names.normal[customer_id]
+        words = [self.names.by_word.get(w, set()) for w in normal.split()]
+        common = set.intersection(*words) if words else {customer_id}
+        return {cid for cid in common if self.names.normal[cid] == normal}
 
 
 CLOSE_NAME = "payer name is close to the customer's"

@@ -4,6 +4,8 @@ compare equal however a bank or a customer wrote them."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -13,7 +15,9 @@ _DIGITS = re.compile(r"\d+")
 TRUNCATED_MIN = 5  # shortest cut-off reference word read as the start of an invoice number
 
 
+@lru_cache(maxsize=16384)
 def payer_key(name: str) -> str:
+    """A payer name as learned aliases key it (a statement repeats its payers)."""
     return normalize(name) if name.strip() else ""
 
 
@@ -36,6 +40,24 @@ def spelled_like(names: NameIndex, payer: str, customer_id: int) -> bool:
     return fuzz.ratio(_letters(payer.casefold()), _letters(whole)) >= SPELLING_MIN
 
 
+SPELLING_MARGIN = 5  # how much nearer the one misspelt name must be than the next
+
+
+def spelled_whole(names: NameIndex, payer: str, customers: Iterable[int]) -> int | None:
+    """The one customer whose whole name (legal suffix and number too) the payer name
+    spells with a slip, clearly nearer than any other's: "Massiev BV" is Massive BV, not
+    Massive Inc. The payer must write the whole name, at most a letter short: "MASSIEV" is
+    nearer to "Massive BV" than to "Massive GmbH" only because BV is short."""
+    mine = _letters(payer.casefold())
+    whole = {c: _letters(names.by_id[c].name.casefold()) for c in customers}
+    scored = sorted(((fuzz.ratio(mine, w), c) for c, w in whole.items()), reverse=True)
+    if not scored or scored[0][0] < SPELLING_MIN or len(mine) < len(whole[scored[0][1]]) - 1:
+        return None
+    if len(scored) > 1 and scored[1][0] > scored[0][0] - SPELLING_MARGIN:
+        return None
+    return scored[0][1]
+
+
 def _letters(text: str) -> str:
     return "".join(ch for ch in text if ch.isalnum())
 
@@ -45,6 +67,20 @@ def shares_word(names: NameIndex, payer: str, customer_id: int) -> bool:
     more): another firm sharing it ("Dunder Bakery" beside "Dunder Mifflin") reads alike."""
     theirs = {w for w in names.normal.get(customer_id, "").split() if len(w) >= 3 and w.isalpha()}
     return any(w in theirs for w in normalize(payer).split())
+
+
+LIKE_WORD = 75  # likeness of two words of letters, one misspelt ("Zrog" for "Zorg")
+
+
+def names_alike(names: NameIndex, payer: str, customer_id: int) -> bool:
+    """Whether the payer name has a word of letters like one of the customer's name's. A
+    number the two share is no likeness ("CONTOSO TREASURY 784" is not "Initech Ltd 784"):
+    numbers in names tell apart firms of one name, they do not name one by themselves."""
+    theirs = [w for w in names.normal.get(customer_id, "").split() if w.isalpha()]
+    if not theirs:
+        return True  # a name of numbers only is matched by its numbers
+    mine = [w for w in payer_key(payer).split() if len(w) >= 3 and w.isalpha()]
+    return any(fuzz.ratio(m, t) >= LIKE_WORD for m in mine for t in theirs)
 
 
 def number_keys(text: str | None) -> set[str]:
@@ -86,6 +122,12 @@ _NOT_INVOICE = re.compile(
 
 
 def reference_keys(reference: str) -> list[str]:
+    """Invoice-number candidates in a bank reference (see `_reference_keys`)."""
+    return list(_reference_keys(reference))
+
+
+@lru_cache(maxsize=16384)
+def _reference_keys(reference: str) -> tuple[str, ...]:
     """Invoice-number candidates in a bank reference, in the order written: digit runs
     joined by - or / ("2026-0042" -> "20260042") and each run alone ("1234/1235"), without
     leading zeros, and words that mix letters and digits ("INV-A17" -> "A17", also with the
@@ -108,7 +150,7 @@ def reference_keys(reference: str) -> list[str]:
             # "C003671 014": a number written with a space inside
             if n + 1 < len(raw) and raw[n + 1].isdigit():
                 add(compact + raw[n + 1])
-    return keys
+    return tuple(keys)
 
 
 def compact_words(reference: str) -> list[str]:

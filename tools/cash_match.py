@@ -2,11 +2,16 @@
 
 Signals, strongest first: invoice numbers in the reference (any spelling: `INV-001234`,
 `inv 1234`, `1234`, several in one line) checked against the amount; then the payer, by a
-learned alias or by name (the customer lookup's rules), with the amount equal to one of
-that customer's open invoices or to a combination of them (bounded search); last, an amount
-equal to exactly one open invoice in the ledger. A shortfall up to the fee tolerance is read
-as bank fees (left open on the invoice); a larger one is a partial payment applied oldest
-due first; an excess stays unapplied cash on the customer. Money in another currency than
+learned alias or by name (the customer lookup's rules, on a word of letters: a number
+shared with a customer's name names nobody), with the amount equal to one of that
+customer's open invoices or to a combination of them (bounded search), or less than their
+only open invoice (a part of it); last, an amount equal to exactly one open invoice in the
+ledger (tools.cash_amount), or to the total of an invoice paid lately (paid twice: the
+customer's unapplied cash). A payer we do not know (a treasury, an agent) paying less than
+an invoice its reference names in full pays part of it when no invoice has that amount. A
+shortfall up to the fee tolerance is read as bank fees (left open on the invoice); a larger
+one is a partial payment applied oldest due first; an excess stays unapplied cash on the
+customer. Money in another currency than
 the invoice's is converted only at a stored rate, and the reasons say so; without a rate it
 is not applied.
 
@@ -17,12 +22,10 @@ are as sure as a person reading the line would be (tests/bench/bench_cash.py mea
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from rapidfuzz import fuzz
-
+from tools.cash_amount import by_amount_alone, not_a_customer, paid_again
 from tools.cash_book import (
     CLOSE_CAP,
     CLOSE_NAME,
@@ -32,23 +35,13 @@ from tools.cash_book import (
     Book,
     Convert,
     OpenInv,
-    Payer,
     Receipt,
     Suggestion,
     suggestion_key,
 )
 from tools.cash_book import numbers as _numbers
 from tools.cash_combos import combinations, with_named
-from tools.cash_keys import (
-    TRUNCATED_MIN,
-    compact_number,
-    compact_words,
-    payer_key,
-    reference_keys,
-    shares_word,
-    spelled_like,
-)
-from tools.customer_lookup import resembles
+from tools.cash_keys import number_keys, payer_key, reference_keys, spelled_like
 from tools.money import exponent, format_money
 
 __all__ = [
@@ -68,27 +61,33 @@ __all__ = [
 def suggest(book: Book, r: Receipt) -> Suggestion | None:
     """The best suggestion for one receipt, or None when nothing points anywhere."""
     found: list[Suggestion] = []
+    payer = book.payer(r.payer_name)
+    stranger = (
+        bool(payer_key(r.payer_name))
+        and payer.customer_id is None
+        and not payer.resembles
+        and not not_a_customer(r)
+    )
     for customer_id, invoices in _by_reference(book, r).items():
         how = book.payer_for(r.payer_name, customer_id)
-        s = _against(book, r, customer_id, invoices, bool(how), how)
+        s = _against(book, r, customer_id, invoices, how, stranger)
         if s is not None:
             found.append(s)
-    payer = book.payer(r.payer_name)
     if found and max(s.confidence for s in found) >= 0.9:
         best = max(found, key=lambda s: s.confidence)
         if payer.customer_id == best.customer_id or book.payer_for(r.payer_name, best.customer_id):
             return best  # the payer paying what its own reference names
         # A misspelt number can name another customer's invoice: an invoice of exactly
         # this amount that the reference misspells outweighs a partial payment of it.
-        alone = _by_amount_alone(book, r, payer)
+        alone = by_amount_alone(book, r, payer)
         return alone if alone is not None and alone.confidence > best.confidence else best
     if payer.customer_id is not None:
         found.append(_by_payer(book, r, payer.customer_id, payer.how))
     else:
         found.extend(_resembling(book, r, payer.resembles))
-    alone = _by_amount_alone(book, r, payer)
-    if alone is not None:
-        found.append(alone)
+    for other in (by_amount_alone(book, r, payer), paid_again(book, r, payer)):
+        if other is not None:
+            found.append(other)
     return max(found, key=lambda s: s.confidence) if found else None
 
 
@@ -147,9 +146,13 @@ def _against(
     r: Receipt,
     customer_id: int,
     invoices: list[OpenInv],
-    payer_ok: bool,
     payer_how: str,
+    stranger: bool,
 ) -> Suggestion | None:
+    """The invoices a reference names, against the amount. `payer_how` says why the payer
+    is their customer ("" when it is not); a stranger is a payer name that is no customer's
+    (a treasury, an agent) and no bank's."""
+    payer_ok = bool(payer_how)
     currency = invoices[0].currency
     invoices = [i for i in invoices if i.currency == currency]
     money = _money(book, r, currency)
@@ -213,10 +216,36 @@ def _against(
             # Exactly another of their invoices: the number or the amount is a slip.
             conf = min(conf, 0.8)
             words += "; the amount is exactly another of their open invoices"
+        elif stranger and _whole_numbers(r, invoices) and not _amount_known(book, r):
+            # A payer paying for someone else names what it pays by its whole number; with
+            # no open or lately paid invoice of exactly this amount, no slip explains it.
+            conf = 0.9
+            words += "; the payer pays for the customer (no invoice has this amount)"
     if how:
         conf = min(conf, CONVERTED_CAP)
     allocations, left = _allocate(invoices, amount)
     return Suggestion(customer_id, conf, currency, allocations, left, (*reasons, words))
+
+
+def _whole_numbers(r: Receipt, invoices: Sequence[OpenInv]) -> bool:
+    """Whether the reference carries each invoice's whole number, not a part or a slip."""
+    keys = set(reference_keys(r.reference))
+    return all(number_keys(i.number or i.external_id) & keys for i in invoices)
+
+
+def _names_other(r: Receipt, inv: OpenInv) -> bool:
+    """Whether the reference carries a number that is not this invoice's or the start of it
+    (a bank cuts references off): a slip of another number, or another invoice."""
+    mine = number_keys(inv.number or inv.external_id)
+    return any(
+        not any(m.startswith(k) for m in mine) for k in reference_keys(r.reference) if len(k) >= 3
+    )
+
+
+def _amount_known(book: Book, r: Receipt) -> bool:
+    """Whether an open or lately paid invoice has exactly this amount."""
+    key = (r.currency, r.amount_minor)
+    return key in book.by_amount or key in book.settled_amounts
 
 
 def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
@@ -284,75 +313,16 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
         return Suggestion(
             customer_id, min(fee, cap), currency, _allocate(near, amount)[0], 0, (*base, words)
         )
+    larger = [i for i in pool if i.open_minor > amount]
+    if len(pool) == 1 and larger and not again and not _names_other(r, larger[0]):
+        # Less than their one open invoice, with no number to say otherwise: a part of it.
+        # A name learned once may be a treasury paying for several: a person looks.
+        sure = 0.9 if how != LEARNED and not close else 0.85
+        words = (
+            f"partial payment of their only open invoice {_numbers(larger)}: "
+            f"{format_money(larger[0].open_minor - amount, currency)} stays open"
+        )
+        allocations = _allocate(larger, amount)[0]
+        return Suggestion(customer_id, min(sure, cap), currency, allocations, 0, (*base, words))
     words = "no open invoice or combination matches the amount: unapplied cash on the customer"
     return Suggestion(customer_id, 0.5, currency, (), amount, (*base, words))
-
-
-# An amount that is not round and that an unrelated credit would hit less often than this
-# (see Book.chance) names its invoice even when the payer is a name we have never seen (a
-# parent company's treasury, a payment agent).
-RARE_CHANCE = 0.004
-MISSPELT_NUMBER = 90  # likeness of a reference word to an invoice number with a typo
-# Credits that are the bank's own or a supplier's money back, not a customer paying: an
-# amount that happens to equal an open invoice says nothing about them.
-_NOT_A_CUSTOMER = re.compile(
-    r"\b(?:interest|int|zinsen|dividends?|refunds?|rebates?|cash ?back|fees?|charges?|"
-    r"commission|reversal|returned|chargeback|bank|settlements?|payouts?|adj|adjustments?|"
-    r"fx)\b",
-    re.IGNORECASE,
-)
-
-
-def not_a_customer(r: Receipt) -> bool:
-    """Whether the payer name or reference reads as interest, a refund, a fee or a bank."""
-    return bool(_NOT_A_CUSTOMER.search(f"{r.payer_name} {r.reference}"))
-
-
-def _by_amount_alone(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
-    """The one open invoice in the ledger of exactly this amount: sure when the reference
-    starts its number (cut off), or misspells it and the payer name points to its customer,
-    or when the payer is a name we have never seen and the amount is one a stray credit
-    would rarely hit (and no invoice of it was paid lately). A word that is exactly some
-    real invoice's number names that invoice and is no misspelling; a payer name that merely
-    resembles its customer is as often another firm sharing a word with it, and a payer
-    that is another customer is not guessed away."""
-    same = book.by_amount.get((r.currency, r.amount_minor), [])
-    if len(same) != 1:
-        return None
-    inv = same[0]
-    words = f"amount equals the open amount of {_numbers(same)}, the only such invoice"
-    number = compact_number(inv.number or inv.external_id)
-    written = [
-        w
-        for w in compact_words(r.reference)
-        if len(w) >= TRUNCATED_MIN and w != number and not book.is_number(w.lstrip("0"))
-    ]
-    theirs = payer.customer_id == inv.customer_id or (
-        bool(r.payer_name.strip()) and resembles(book.names, r.payer_name, inv.customer_id)
-    )
-    if any(number.startswith(w) for w in written):
-        why, conf = "reference is the start of its number (cut off)", 0.95
-    elif any(fuzz.ratio(w, number) >= MISSPELT_NUMBER for w in written):
-        # A one-character slip also turns one real number into another: without the payer
-        # naming the customer, a person looks first.
-        why, conf = "reference is its number misspelt", 0.95 if theirs else 0.85
-    elif (
-        inv.customer_id in payer.resembles
-        or resembles(book.names, r.payer_name, inv.customer_id)
-        or shares_word(book.names, r.payer_name, inv.customer_id)
-    ):
-        spelled = spelled_like(book.names, r.payer_name, inv.customer_id)
-        why, conf = "payer name resembles the customer", 0.92 if spelled else CLOSE_CAP
-    elif (
-        payer.how == ""
-        and payer_key(r.payer_name)
-        and not not_a_customer(r)
-        and (r.currency, r.amount_minor) not in book.settled_amounts
-        and r.amount_minor % 100
-        and book.chance(r.currency, r.amount_minor) < RARE_CHANCE
-    ):
-        why, conf = "payer not recognised, but no stray credit is likely to hit this amount", 0.9
-    else:
-        why, conf = "payer not recognised", 0.6
-    allocation = (Allocation(inv.invoice_id, r.amount_minor),)
-    return Suggestion(inv.customer_id, conf, inv.currency, allocation, 0, (why, words))

@@ -318,20 +318,72 @@ def _misses(mine: list[TxnOut], truth: dict[str, Truth], verbose: bool) -> None:
     """The true receipts not suggested right at >= 0.9 (and the wrong sure ones), counted by
     the kind of mess the generator gave them; every line with `verbose`."""
     by_kind: Counter[str] = Counter()
+    causes: Counter[str] = Counter()
     for x in mine:
         want, s = truth[x.bank_txn_id], x.suggestion
         sure = s is not None and s.confidence >= 0.9
         got = None if s is None else (s.customer_id, {a.invoice_id for a in s.allocations})
         if (sure and got != (want.customer, set(want.invoices))) or (want.customer and not sure):
             by_kind[("wrong " if sure else "missed ") + want.kind] += 1
+            causes[("wrong: " if sure else "") + _cause(want.kind, s.reasons if s else [])] += 1
             if verbose:
                 why = f"{s.confidence} {s.reasons}" if s else ""
                 print(
                     f"  miss [{want.kind}] {x.payer_name} | {x.reference} | {x.amount} want "
                     f"{want.customer} {sorted(want.invoices)} got {got} {why}"
                 )
+    if verbose:
+        print("  by cause:")
+        for cause, n in causes.most_common():
+            print(f"  {n:4d}  {cause}")
+        print("  by kind:")
     for kind, n in by_kind.most_common():
         print(f"  {n:4d}  {kind}")
+
+
+def _cause(kind: str, reasons: list[str]) -> str:
+    """Why a line was missed, in a finance team's words: the mess the generator made and
+    what the matcher made of it."""
+    treasury, said = "payer=treasury" in kind, " ".join(reasons)
+    no_number = any(f"ref={r}" in kind for r in ("missing", "no-number", "truncated"))
+    if "duplicate" in kind:
+        return "second payment of an invoice paid lately"
+    if "other-invoice" in kind:
+        return "reference quotes another real invoice"
+    if "partial" in kind:
+        who = "treasury" if treasury else "known payer"
+        return f"{who} part payment, " + ("no usable number" if no_number else "number given")
+    if treasury and "payer name is close" in said:
+        return "treasury name read as a customer's (a shared number)"
+    if treasury and "payer not recognised" in said:
+        return "unknown payer, exact amount not rare enough"
+    if "fee" in kind:
+        return "fee-short: several invoices within the tolerance, or payer not resolved"
+    if "learned" in said:
+        return "learned payer name points to another customer"
+    return "other: misspelt payer or number, several invoices, amount not unique"
+
+
+BANDS = ((0.9, 0.95), (0.95, 0.99), (0.99, 1.01))
+
+
+def _calibration(mine: list[TxnOut], truth: dict[str, Truth]) -> str:
+    """Precision of the suggestions in each confidence band: honest confidence means each
+    band is right at least as often as its lower edge says."""
+    out = []
+    for low, high in BANDS:
+        band = [
+            x for x in mine if x.suggestion is not None and low <= x.suggestion.confidence < high
+        ]
+        right = sum(
+            (x.suggestion.customer_id, {a.invoice_id for a in x.suggestion.allocations})
+            == (truth[x.bank_txn_id].customer, set(truth[x.bank_txn_id].invoices))
+            for x in band
+            if x.suggestion is not None
+        )
+        label = f">= {low}" if high > 1 else f"{low}-{high}"
+        out.append(f"{label}: {100 * right / max(len(band), 1):.1f}% ({right}/{len(band)})")
+    return "  calibration " + ", ".join(out)
 
 
 def _settled(session: Session, since: datetime) -> dict[int, list[Settled]]:
@@ -412,6 +464,7 @@ def _run(args: argparse.Namespace) -> None:
                 f"match {seconds:.2f} s per 10,000 lines ({cpu_seconds:.2f} s CPU) "
                 f"(import {imported * 10_000 / len(lines):.2f} s)"
             )
+            print(_calibration(mine, truth))
             _misses(mine, truth, args.misses)
             if month == "first":
                 _teach(deps, lines, truth)
