@@ -53,6 +53,13 @@ def stage_rows(conn: Connection, entity: str, rows: Sequence[Mapping[str, Any]])
     stage_tuples(conn, entity, [tuple(row.get(c) for c in columns) for row in rows])
 
 
+def stage_numbered(conn: Connection, entity: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Stage rows numbered from 1 as their `line` (a page's positions), keys the row lacks
+    staged as NULL."""
+    columns = [c.name for c in STAGES[entity].columns][1:]  # `line` is first
+    stage_tuples(conn, entity, [(n, *map(row.get, columns)) for n, row in enumerate(rows, 1)])
+
+
 def stage_tuples(conn: Connection, entity: str, rows: Sequence[Sequence[Any]]) -> None:
     """Stage rows given as values in the staging table's column order (`line` first)."""
     if not rows:

@@ -28,6 +28,7 @@ from intuitlib.exceptions import AuthClientError
 from quickbooks import QuickBooks
 from quickbooks.exceptions import AuthorizationException, QuickbooksException
 
+from db import source_rows
 from db import stripe_sql as sq
 from tools import books_sync
 from tools.books_apply import Problem
@@ -173,20 +174,25 @@ class QuickBooksSync:
                 for entity in ENTITIES:
                     sq.delete_cursor(c, _cursor_name(entity))
                 sq.delete_cursor(c, CDC_CURSOR)
-        every = {entity: self._entity(entity) for entity in ENTITIES}
+        with self.deps.engine.connect() as c:
+            # Asked once: a write-off stamped while this sync runs is read back by the next.
+            written_off = source_rows.any_written_off(c, SOURCE)
+        every = {entity: self._entity(entity, written_off) for entity in ENTITIES}
         for entity, pages in every.items():  # parents first, as read
             books_sync.apply_waiting(self.deps, self.stats, entity, pages)
         self._deletions()
         return self.stats
 
-    def _entity(self, entity: str) -> EntityPages:
+    def _entity(self, entity: str, written_off: bool) -> EntityPages:
         pages = EntityPages(
             label=f"QuickBooks {entity}",
             cursor_name=_cursor_name(entity),
             fetch=lambda cursor: (
                 self._fetch(query(cursor, entity, self.page_size)).get(entity) or []
             ),
-            apply=lambda conn, objs: apply_page(conn, self.mapper, entity, objs),
+            apply=lambda conn, objs: apply_page(
+                conn, self.mapper, entity, objs, any_written_off=written_off
+            ),
             stamp=stamp,
             ident=object_id,
             source=SOURCE,
