@@ -88,26 +88,16 @@ def _insert_sqlite(conn: Connection, table: Table, rows: Sequence[Sequence[Any]]
     raw.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", out)
 
 
-TRUNCATE_EVERY = 16  # PostgreSQL: one TRUNCATE of a set of scratch tables per this many empties
-
-
 def empty(conn: Connection, tables: Sequence[str]) -> None:
     """Empty scratch tables kept per connection. PostgreSQL never vacuums temporary tables, so
     rows deleted page after page stay in the heap, every later scan reads them and a backfill
-    slows down page by page; TRUNCATE gives them fresh storage, all in one statement. But a
-    TRUNCATE makes new files for each table and index, which costs more than deleting a
-    page's rows: so the rows are deleted, and every TRUNCATE_EVERY-th time the tables are
-    truncated, which bounds what dead rows a scan meets. SQLite truncates on a DELETE without
-    WHERE."""
+    slows down page by page; TRUNCATE gives them fresh storage, all in one statement. SQLite
+    truncates on a DELETE without WHERE."""
     if not tables:
         return
     if conn.dialect.name == "postgresql":
-        counts = conn.connection.info.setdefault("arbot_empties", {})
-        key = tuple(tables)
-        counts[key] = n = counts.get(key, 0) + 1
-        if n % TRUNCATE_EVERY == 0:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)}"))
-            return
+        conn.execute(text(f"TRUNCATE {', '.join(tables)}"))
+        return
     for table in tables:
         conn.execute(text(f"DELETE FROM {table}"))
 
