@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import CreateTable
 
+from db.ar_sums import driven_join
 from db.bulk import Deferred, defer_secondary, write_rows
 from db.settlement import (
     OverApplied,
@@ -110,15 +111,21 @@ def unknown_references(conn: Connection, entity: str, *, source: str) -> list[tu
         )
         checks.append(
             (
-                join + "WHERE i.currency <> s.currency",
+                f"{driven_join(conn.dialect.name)} invoices i "
+                "ON i.source = :source AND i.external_id = s.invoice_ext "
+                "WHERE i.currency <> s.currency",
                 "'currency ' || s.currency || ' differs from invoice ' || s.invoice_ext "
                 "|| ' in ' || i.currency",
             )
         )
         if "customer_ext" in cols:
+            # Staged rows first: SQLite has no statistics on the staging table and would
+            # otherwise loop over every customer's invoices, a cost growing with the ledger.
+            driven = driven_join(conn.dialect.name)
             checks.append(
                 (
-                    join + "JOIN customers ic ON ic.id = i.customer_id "
+                    f"{driven} invoices i ON i.source = :source AND i.external_id = s.invoice_ext "
+                    f"{driven} customers ic ON ic.id = i.customer_id "
                     "WHERE ic.external_id <> s.customer_ext",
                     "'invoice ' || s.invoice_ext || ' belongs to customer ' || ic.external_id",
                 )
