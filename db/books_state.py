@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Connection, String, Text, and_, delete, false, insert, or_, select
+from sqlalchemy import Connection, String, Text, and_, delete, false, func, insert, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -56,6 +56,25 @@ def record_write_offs(conn: Connection, source: str, causes: dict[str, str]) -> 
 def write_offs_by(conn: Connection, source: str, prefixes: Collection[str]) -> dict[str, str]:
     """invoice external id -> cause, for causes under one of the document `prefixes`
     ("DOCUMENT-ID:")."""
+    if not prefixes:
+        return {}
+    held = conn.execute(
+        select(func.count()).select_from(BooksWriteOff).where(BooksWriteOff.source == source)
+    ).scalar_one()
+    if not held:
+        return {}  # the common case: a page of documents and no write-off to look up
+    if held <= SCAN_AT_MOST:
+        # Few write-offs (one per written-off invoice): reading them all costs less than a
+        # range per document, which a page of a thousand documents would send.
+        wanted = set(prefixes)
+        query = select(BooksWriteOff.invoice_ext, BooksWriteOff.cause).where(
+            BooksWriteOff.source == source
+        )
+        return {
+            str(inv): str(cause)
+            for inv, cause in conn.execute(query)
+            if any(p in wanted for p in _doc_prefixes(str(cause)))
+        }
     out: dict[str, str] = {}
     items = sorted(prefixes)
     for i in range(0, len(items), 200):
@@ -66,6 +85,14 @@ def write_offs_by(conn: Connection, source: str, prefixes: Collection[str]) -> d
         )
         out.update({str(inv): str(cause) for inv, cause in conn.execute(query)})
     return out
+
+
+SCAN_AT_MOST = 5_000
+
+
+def _doc_prefixes(cause: str) -> list[str]:
+    """Every prefix of `cause` that ends in ":" (a document id may hold one itself)."""
+    return [cause[: i + 1] for i, ch in enumerate(cause) if ch == ":"]
 
 
 def _starts(prefixes: list[str]) -> ColumnElement[bool]:

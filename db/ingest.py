@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import CreateTable
 
+from db.ar_sums import driven_join
 from db.bulk import Deferred, defer_secondary, write_rows
 from db.settlement import (
     OverApplied,
@@ -51,6 +52,13 @@ def drop_stages(conn: Connection) -> None:
 def stage_rows(conn: Connection, entity: str, rows: Sequence[Mapping[str, Any]]) -> None:
     columns = [c.name for c in STAGES[entity].columns]
     stage_tuples(conn, entity, [tuple(row.get(c) for c in columns) for row in rows])
+
+
+def stage_numbered(conn: Connection, entity: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Stage rows numbered from 1 as their `line` (a page's positions), keys the row lacks
+    staged as NULL."""
+    columns = [c.name for c in STAGES[entity].columns][1:]  # `line` is first
+    stage_tuples(conn, entity, [(n, *map(row.get, columns)) for n, row in enumerate(rows, 1)])
 
 
 def stage_tuples(conn: Connection, entity: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -103,15 +111,21 @@ def unknown_references(conn: Connection, entity: str, *, source: str) -> list[tu
         )
         checks.append(
             (
-                join + "WHERE i.currency <> s.currency",
+                f"{driven_join(conn.dialect.name)} invoices i "
+                "ON i.source = :source AND i.external_id = s.invoice_ext "
+                "WHERE i.currency <> s.currency",
                 "'currency ' || s.currency || ' differs from invoice ' || s.invoice_ext "
                 "|| ' in ' || i.currency",
             )
         )
         if "customer_ext" in cols:
+            # Staged rows first: SQLite has no statistics on the staging table and would
+            # otherwise loop over every customer's invoices, a cost growing with the ledger.
+            driven = driven_join(conn.dialect.name)
             checks.append(
                 (
-                    join + "JOIN customers ic ON ic.id = i.customer_id "
+                    f"{driven} invoices i ON i.source = :source AND i.external_id = s.invoice_ext "
+                    f"{driven} customers ic ON ic.id = i.customer_id "
                     "WHERE ic.external_id <> s.customer_ext",
                     "'invoice ' || s.invoice_ext || ' belongs to customer ' || ic.external_id",
                 )

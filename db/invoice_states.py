@@ -31,7 +31,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.schema import CreateTable, DropTable
 
 from db.models import Customer, Invoice, Payment
-from db.open_amounts import open_amount_at
+from db.open_amounts import applied_since, open_amount_at
 
 
 class InvoiceState(NamedTuple):
@@ -127,25 +127,42 @@ def states_to_compare(
 
     Agreement is read with MIN = MAX and a count per source rather than COUNT(DISTINCT ...),
     which keeps a sorter per group and doubles the grouping of two million rows."""
-    open_minor, status = _state_columns(cut)
+    _open, status = _state_columns(cut)
+    # The open-amount formula of db.open_amounts with what was applied on or after the cut
+    # summed once per invoice (few rows, recent ones) and joined, rather than looked up by
+    # two subqueries for each of a million unsettled invoices.
+    recent = applied_since(cut)
+    late = (
+        select(recent.c.invoice_id, func.sum(recent.c.amount_minor).label("amount"))
+        .group_by(recent.c.invoice_id)
+        .subquery("late")
+    )
+    settled_before = Invoice.settled_at.is_not(None) & (Invoice.settled_at < cut)
+    open_minor = case(
+        (settled_before, literal(0)),
+        else_=Invoice.total_minor - Invoice.applied_minor + func.coalesce(late.c.amount, 0),
+    )
     conn.execute(DropTable(_STATES, if_exists=True))
     conn.execute(CreateTable(_STATES))
-    keyed = select(
-        Invoice.id,
-        Invoice.source,
-        func.trim(_number()),
-        Invoice.total_minor,
-        open_minor,
-        status,
-    ).where(Invoice.issued_at < cut, Invoice.currency == currency, Invoice.source.in_(sources))
+    keyed = (
+        select(
+            Invoice.id,
+            Invoice.source,
+            func.trim(_number()),
+            Invoice.total_minor,
+            open_minor,
+            status,
+        )
+        .outerjoin(late, late.c.invoice_id == Invoice.id)
+        .where(Invoice.issued_at < cut, Invoice.currency == currency, Invoice.source.in_(sources))
+    )
     conn.execute(insert(_STATES).from_select([c.name for c in _STATES.c], keyed))
     st = _STATES.c
-    ar = {
-        str(source): int(total or 0)
-        for source, total in conn.execute(
-            select(st.source, func.sum(st.open_minor)).group_by(st.source)
-        )
-    }
+    # One sum per source in one scan: a GROUP BY would sort two million rows for two groups.
+    sums = conn.execute(
+        select(*(func.sum(case((st.source == s, st.open_minor))) for s in sources))
+    ).one()
+    ar = {s: int(total) for s, total in zip(sources, sums, strict=True) if total is not None}
     live = st.status != literal("void")
 
     def differ(col: Any) -> Any:

@@ -65,11 +65,10 @@ def write_rows(
     dirty = []
     for stage in STAGE_ORDER:
         in_order = list(rows[stage].values())
-        staged = [row | {"line": n} for n, row in enumerate(in_order, 1)]
-        if not staged:
+        if not in_order:
             continue
         dirty.append(stage)
-        ingest.stage_rows(conn, stage, staged)
+        ingest.stage_numbered(conn, stage, in_order)
         bad = ingest.unknown_references(conn, stage, source=source)
         if bad:
             ingest.discard_lines(conn, stage, [line for line, _ in bad])

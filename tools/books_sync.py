@@ -49,6 +49,9 @@ class SyncStats:
     fetch_seconds: float = 0.0  # waiting on the vendor client (HTTP and JSON) for a page
     vendor_seconds: float = 0.0  # inside the vendor client, in the fetch thread (overlaps ours)
     process_seconds: float = 0.0  # ours: mapping, staging, upserts, settlement, commit
+    # CPU time of the two threads, which wall time overstates on a busy machine.
+    vendor_cpu_seconds: float = 0.0
+    process_cpu_seconds: float = 0.0
 
     @property
     def total_objects(self) -> int:
@@ -154,11 +157,12 @@ def sync_entity(
         waiting = set(books_state.pending(c, pages.source, entity))
 
     def fetch(at: Cursor) -> list[Any]:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             return pages.fetch(at)
         finally:
             stats.vendor_seconds += time.perf_counter() - started
+            stats.vendor_cpu_seconds += time.thread_time() - cpu
 
     with (
         tqdm(desc=pages.label, unit=" obj", disable=progress_disabled) as bar,
@@ -170,7 +174,7 @@ def sync_entity(
             waited = time.perf_counter()
             page = pending.result()
             stats.fetch_seconds += time.perf_counter() - waited
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             fresh, done = cursor.advance(page, page_size, pages.stamp, pages.ident)
             state = cursor.dump()
             if not done:
@@ -184,6 +188,7 @@ def sync_entity(
                 _keep_waiting(c, pages, entity, fresh, found, waiting)
                 stats.problems += found
             stats.process_seconds += time.perf_counter() - started
+            stats.process_cpu_seconds += time.thread_time() - cpu
             stats.objects[entity] = stats.objects.get(entity, 0) + len(fresh)
             stats.pages += 1
             bar.update(len(fresh))

@@ -47,9 +47,17 @@ def _map(
     return rows, got.bad_debts
 
 
-def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -> list[Problem]:
+def apply_page(
+    conn: Connection,
+    mapper: Mapper,
+    entity: str,
+    objs: list[Obj],
+    *,
+    any_written_off: bool | None = None,
+) -> list[Problem]:
     """Write one page of one entity through the ledger's staging + upsert + settlement path;
-    return the objects (or rows of them) left out."""
+    return the objects (or rows of them) left out. `any_written_off`: whether the ledger holds
+    a written-off QuickBooks invoice, if known."""
     problems: list[Problem] = []
     rows: Rows = empty_rows()
     owner: dict[tuple[str, str], str] = {}  # (stage, row id) -> the object it came from
@@ -73,7 +81,7 @@ def apply_page(conn: Connection, mapper: Mapper, entity: str, objs: list[Obj]) -
         edited = {obj_id(o) for o in objs if str(o.get("SyncToken", "")) not in ("", "0")}
         zero_dropped(conn, SOURCE, rows, edited & set(owner.values()))
     if entity == "Invoice":
-        keep_write_offs(conn, SOURCE, rows["invoices"])
+        keep_write_offs(conn, SOURCE, rows["invoices"], any_=any_written_off)
     documents = set(owner.values()) if entity == "Payment" else set()
     return write_rows(conn, SOURCE, entity, rows, owner, bad_debts, problems, documents=documents)
 

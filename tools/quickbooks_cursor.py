@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import functools
+from datetime import datetime
+
 from tools.quickbooks_map import Malformed, Obj, updated_at
 from tools.sync_cursor import Cursor
 
@@ -12,9 +15,15 @@ __all__ = ["Cursor", "object_id", "query", "stamp"]
 
 def stamp(obj: Obj, default: str | None) -> str | None:
     try:
-        return updated_at(obj).isoformat()
+        return _stamp_of(updated_at(obj))
     except Malformed:
         return default
+
+
+@functools.lru_cache(maxsize=4096)
+def _stamp_of(at: datetime) -> str:
+    """Objects changed together share their update time: each is written out once."""
+    return at.isoformat()
 
 
 def object_id(obj: Obj) -> str:

@@ -22,6 +22,7 @@ Amounts are exact (tools.books_fields.minor).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -63,21 +64,37 @@ def obj_id(obj: Obj) -> str:
 
 def _day(value: Any, name: str) -> date:
     try:
-        return date.fromisoformat(str(value))
+        return _iso_day(str(value))
     except ValueError as exc:
         raise Malformed(f"{name} {value!r} is not a date (YYYY-MM-DD)") from exc
 
 
-def updated_at(obj: Obj) -> datetime:
-    """MetaData.LastUpdatedTime, which orders and resumes the sync."""
-    raw = _get(obj, "MetaData", "LastUpdatedTime")
+# Documents share few dates and update times (a year has 365 days; a page's objects often
+# changed in the same second), so each distinct text is parsed once.
+@functools.lru_cache(maxsize=4096)
+def _iso_day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _instant(raw: str) -> datetime:
     try:
-        at = datetime.fromisoformat(str(raw))
+        at = datetime.fromisoformat(raw)
     except ValueError as exc:
         raise Malformed(f"MetaData.LastUpdatedTime {raw!r} is not a timestamp") from exc
     if at.tzinfo is None:
         raise Malformed(f"MetaData.LastUpdatedTime {raw!r} has no offset")
     return at.astimezone(UTC)
+
+
+@functools.lru_cache(maxsize=4096)
+def _midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tz).astimezone(UTC)
+
+
+def updated_at(obj: Obj) -> datetime:
+    """MetaData.LastUpdatedTime, which orders and resumes the sync."""
+    return _instant(str(_get(obj, "MetaData", "LastUpdatedTime")))
 
 
 @dataclass(frozen=True)
@@ -95,7 +112,7 @@ class Mapper:
         return code
 
     def _at(self, day: date) -> datetime:
-        return datetime.combine(day, time(0), self.tz).astimezone(UTC)
+        return _midnight(day, self.tz)
 
     def customer(self, c: Obj) -> Obj:
         cid = obj_id(c)

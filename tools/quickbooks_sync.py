@@ -28,6 +28,7 @@ from intuitlib.exceptions import AuthClientError
 from quickbooks import QuickBooks
 from quickbooks.exceptions import AuthorizationException, QuickbooksException
 
+from db import source_rows
 from db import stripe_sql as sq
 from tools import books_sync
 from tools.books_apply import Problem
@@ -156,11 +157,14 @@ class QuickBooksSync(BooksSync):
     def run(self, *, full: bool = False) -> SyncStats:
         if full:
             self.forget_cursors([*(_cursor_name(entity) for entity in ENTITIES), CDC_CURSOR])
-        self.apply_waiting({entity: self._entity(entity) for entity in ENTITIES})
+        with self.deps.engine.connect() as c:
+            # Asked once: a write-off stamped while this sync runs is read back by the next.
+            written_off = source_rows.any_written_off(c, SOURCE)
+        self.apply_waiting({entity: self._entity(entity, written_off) for entity in ENTITIES})
         self._deletions()
         return self.stats
 
-    def _entity(self, entity: str) -> EntityPages:
+    def _entity(self, entity: str, written_off: bool) -> EntityPages:
         return self.read(
             entity,
             EntityPages(
@@ -169,7 +173,9 @@ class QuickBooksSync(BooksSync):
                 fetch=lambda cursor: (
                     self._fetch(query(cursor, entity, self.page_size)).get(entity) or []
                 ),
-                apply=lambda conn, objs: apply_page(conn, self.mapper, entity, objs),
+                apply=lambda conn, objs: apply_page(
+                    conn, self.mapper, entity, objs, any_written_off=written_off
+                ),
                 stamp=stamp,
                 ident=object_id,
                 source=SOURCE,
