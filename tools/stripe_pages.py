@@ -14,6 +14,7 @@ out, so the caller commits them and a retry starts after the last committed obje
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
 import threading
@@ -58,9 +59,9 @@ class _Failed:
 _END = object()
 
 
-def single_pages(fetch: Fetch, after: str | None, waited: Callable[[float], None]) -> Iterator[
-    list[Page]
-]:
+def single_pages(
+    fetch: Fetch, after: str | None, waited: Callable[[float], None]
+) -> Iterator[list[Page]]:
     """Fetch and hand out in turn, one page per batch (no thread)."""
     while True:
         started = time.perf_counter()
@@ -133,8 +134,6 @@ def read_ahead(
         # unblock it if the queue is full, and wait for it, so no request outlives the sync.
         stop.set()
         while worker.is_alive():
-            try:
+            with contextlib.suppress(queue.Empty):
                 ready.get(timeout=0.05)
-            except queue.Empty:
-                pass
         worker.join()
