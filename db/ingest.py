@@ -27,18 +27,11 @@ from db.settlement import (
 from db.stages import STAGES, forget_stages
 from db.upserts import staged_count
 
-_TEMP_CACHE_KIB = -262_144  # 256 MiB, negative: in KiB (SQLite's convention)
-
 
 def create_stages(conn: Connection) -> None:
     """Empty staging tables, without their indexes: `index_stage` adds those once the rows are
     in, which costs a third of indexing them row by row."""
     forget_stages(conn.connection.info)
-    if conn.dialect.name == "sqlite":
-        # The stages live in SQLite's temporary database, whose page cache is 2 MB unless
-        # told otherwise: a million staged rows then go out to a temporary file and are read
-        # back for every check, index and join. `drop_stages` gives the memory back.
-        conn.execute(text(f"PRAGMA temp.cache_size = {_TEMP_CACHE_KIB}"))
     for table in STAGES.values():
         table.drop(conn, checkfirst=True)
         conn.execute(CreateTable(table))
@@ -53,8 +46,6 @@ def drop_stages(conn: Connection) -> None:
     forget_stages(conn.connection.info)
     for table in STAGES.values():
         table.drop(conn, checkfirst=True)
-    if conn.dialect.name == "sqlite":
-        conn.execute(text("PRAGMA temp.cache_size = -2000"))
 
 
 def stage_rows(conn: Connection, entity: str, rows: Sequence[Mapping[str, Any]]) -> None:
