@@ -83,7 +83,7 @@ def driven_join(dialect: str) -> str:
     return "CROSS JOIN" if dialect == "sqlite" else "JOIN"
 
 
-def _terms_sql(dialect: str) -> str:
+def _terms_sql(dialect: str, into: str = "terms_new") -> str:
     """The new terms of the invoices in `settle_targets`, one row per invoice and key."""
     low, high, no_day = _SENTINELS[dialect]
 
@@ -93,7 +93,7 @@ def _terms_sql(dialect: str) -> str:
     j = driven_join(dialect)
 
     return f"""
-INSERT INTO terms_new (invoice_id, kind, currency, key_on, since_at, at, until_at, amount_minor, n)
+INSERT INTO {into} (invoice_id, kind, currency, key_on, since_at, at, until_at, amount_minor, n)
 WITH inv AS (
     SELECT i.id, i.currency, i.due_on, i.total_minor AS total,
            {f("i.issued_at")} AS born, {f("i.settled_at")} AS gone, {f("i.voided_at")} AS voided
@@ -182,12 +182,15 @@ def refresh_terms(conn: Connection) -> None:
     ledger version; called by db.settlement in the writing transaction, which gives the
     SCRATCH tables empty and empties them after."""
     dialect = conn.dialect.name
-    conn.execute(text(_terms_sql(dialect)))
     rewritten = "SELECT invoice_id FROM settle_targets"
     old = conn.execute(text(f"SELECT 1 FROM ar_terms WHERE invoice_id IN ({rewritten}) LIMIT 1"))
-    terms = f"SELECT {KEY}, amount_minor, n FROM terms_new"
     # New invoices (a first import) have no old terms to take back.
     had_terms = old.first() is not None
+    if dialect == "sqlite" and not had_terms:
+        _add_terms(conn)
+        return
+    conn.execute(text(_terms_sql(dialect)))
+    terms = f"SELECT {KEY}, amount_minor, n FROM terms_new"
     if had_terms:
         terms += (
             f" UNION ALL SELECT {KEY}, -amount_minor, -n FROM ar_terms "
@@ -196,6 +199,35 @@ def refresh_terms(conn: Connection) -> None:
     # The change per cell, summed once: written with one upsert (PostgreSQL refuses to update
     # a row twice in a statement), and the cells it changed are the only ones that can have
     # become zero.
+    _sum_delta(conn, terms)
+    if had_terms:
+        conn.execute(text(f"DELETE FROM ar_terms WHERE invoice_id IN ({rewritten})"))
+    _apply_delta(conn)
+    conn.execute(
+        text(
+            f"INSERT INTO ar_terms (invoice_id, {KEY}, amount_minor, n) "
+            f"SELECT invoice_id, {KEY}, amount_minor, n FROM terms_new"
+        )
+    )
+    _drop_zero_cells(conn)
+    bump_version(conn)
+
+
+def _add_terms(conn: Connection) -> None:
+    """`refresh_terms` for invoices without terms yet, on SQLite: the new terms go straight
+    into ar_terms, and the sums are grown from the rows just added there, found as those
+    above the highest id before. A first import of a million invoices writes three million
+    terms, and passing them through terms_new wrote and read them twice. SQLite admits one
+    writer at a time, so no other transaction's rows can be among them."""
+    last = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM ar_terms")).scalar_one())
+    conn.execute(text(_terms_sql("sqlite", into="ar_terms")))
+    _sum_delta(conn, f"SELECT {KEY}, amount_minor, n FROM ar_terms WHERE id > {last}")
+    _apply_delta(conn)
+    _drop_zero_cells(conn)
+    bump_version(conn)
+
+
+def _sum_delta(conn: Connection, terms: str) -> None:
     conn.execute(
         text(
             f"INSERT INTO terms_delta ({KEY}, amount_minor, n) "
@@ -203,8 +235,9 @@ def refresh_terms(conn: Connection) -> None:
             "HAVING SUM(amount_minor) <> 0 OR SUM(n) <> 0"
         )
     )
-    if had_terms:
-        conn.execute(text(f"DELETE FROM ar_terms WHERE invoice_id IN ({rewritten})"))
+
+
+def _apply_delta(conn: Connection) -> None:
     conn.execute(
         text(
             f"INSERT INTO ar_sums ({KEY}, amount_minor, n) "
@@ -213,19 +246,15 @@ def refresh_terms(conn: Connection) -> None:
             "excluded.amount_minor, n = ar_sums.n + excluded.n"
         )
     )
-    conn.execute(
-        text(
-            f"INSERT INTO ar_terms (invoice_id, {KEY}, amount_minor, n) "
-            f"SELECT invoice_id, {KEY}, amount_minor, n FROM terms_new"
-        )
-    )
+
+
+def _drop_zero_cells(conn: Connection) -> None:
     conn.execute(
         text(
             f"DELETE FROM ar_sums WHERE amount_minor = 0 AND n = 0 AND kind <> 'ver' "
             f"AND ({KEY}) IN (SELECT {KEY} FROM terms_delta)"
         )
     )
-    bump_version(conn)
 
 
 def bump_version(conn: Connection) -> None:

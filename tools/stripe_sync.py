@@ -1,8 +1,9 @@
 """`arbot stripe sync`: backfill the ledger from Stripe, then follow its events.
 
-Backfill walks each list endpoint with the real client's auto-pagination, newest first, and
-commits one page per transaction together with a cursor (`sync_cursors`), so a sync that dies
-midway leaves the ledger consistent and the next run resumes after the last committed page.
+Backfill walks each list endpoint through the real client, newest first, and commits each
+batch of pages (those that arrived while the last batch was written, tools.stripe_pages) in one
+transaction together with a cursor (`sync_cursors`), so a sync that dies midway leaves the
+ledger consistent and the next run resumes after the last committed page.
 Before the first page it notes the newest event, so the incremental sync that follows picks up
 whatever changed while the backfill ran.
 
@@ -21,7 +22,6 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -37,13 +37,19 @@ from tools.redact import redact, redact_logger
 from tools.settings import SettingsError
 from tools.stripe_apply import SOURCE, Applier, NewDispute, Resolver
 from tools.stripe_map import Mapper
+from tools.stripe_pages import list_page, read_ahead, single_pages
 
 log = logging.getLogger(__name__)
 
 BACKFILL_CURSOR = "stripe:backfill"
 EVENTS_CURSOR = "stripe:events"
 PAGE = 100
-ANALYZE_EVERY_PAGES = 40  # PostgreSQL statistics refresh while a backfill grows the tables
+# Pages written per transaction at most, when they arrive faster than the ledger takes them.
+BATCH_PAGES = 10
+# PostgreSQL statistics are refreshed after the first batch and whenever the pages written
+# have doubled since: plans change with the order of magnitude of a table, and each ANALYZE
+# of a grown table costs more, so a fixed interval would pay ever more for the same plans.
+ANALYZE_GROWTH = 2
 # (list endpoint of the client, object kind), parents first.
 PHASES: tuple[tuple[str, str], ...] = (
     ("customers", "customer"),
@@ -138,6 +144,7 @@ class StripeSync:
         self.lister = Applier(mapper(deps), resolver=resolver, listed=True)
         self.on_new_dispute = on_new_dispute
         self.stats = SyncStats()
+        self.analyze_at = 1  # pages written when the ledger's statistics are next refreshed
 
     # --- entry point -------------------------------------------------------------------------
 
@@ -176,24 +183,27 @@ class StripeSync:
         with tqdm(
             desc=f"stripe {name}", unit=" obj", disable=self.progress_disabled, leave=False
         ) as bar:
-            for chunk in self._pages(name, after):
+            for pages in self._pages(name, after):
                 started = time.perf_counter()
+                chunk = [obj for page in pages for obj in page]
                 with self.engine.begin() as conn:
                     applied = self.lister.apply(conn, kind, chunk)
                     cursor = {"phase": name, "after": chunk[-1]["id"]}
                     sq.set_cursor(conn, BACKFILL_CURSOR, json.dumps(cursor))
-                self.stats.pages += 1
-                if self.stats.pages % ANALYZE_EVERY_PAGES == 1:
+                self.stats.pages += len(pages)
+                if self.stats.pages >= self.analyze_at:
                     with self.engine.begin() as conn:
                         sq.analyze_ledger(conn)
+                    self.analyze_at = self.stats.pages * ANALYZE_GROWTH
                 self.stats.process_seconds += time.perf_counter() - started
                 self.stats.count(kind, applied.objects)
                 bar.update(len(chunk))
 
-    def _pages(self, name: str, after: str | None) -> Iterator[list[Any]]:
-        """Pages of a list endpoint, newest first, surviving rate limits and outages.
+    def _pages(self, name: str, after: str | None) -> Iterator[list[list[Any]]]:
+        """Batches of pages of a list endpoint, newest first, surviving rate limits and
+        outages; the caller writes each batch in one transaction.
 
-        On a failure the listing restarts after the last object handed out, whose page the
+        On a failure the listing restarts after the last object handed out, whose batch the
         caller has committed by the time it asks for the next one.
         """
         failures = 0
@@ -202,10 +212,10 @@ class StripeSync:
                 self._raw_listing(name, after) if self.raw else self._typed_listing(name, after)
             )
             try:
-                for chunk in listing:
+                for pages in listing:
                     failures = 0
-                    yield chunk
-                    after = chunk[-1]["id"]
+                    yield pages
+                    after = pages[-1][-1]["id"]
                 return
             except stripe.StripeError as exc:
                 failures = self._backoff(exc, failures)
@@ -213,7 +223,7 @@ class StripeSync:
     def _params(self, after: str | None) -> dict[str, Any]:
         return {"limit": PAGE} | ({"starting_after": after} if after else {})
 
-    def _typed_listing(self, name: str, after: str | None) -> Iterator[list[Any]]:
+    def _typed_listing(self, name: str, after: str | None) -> Iterator[list[list[Any]]]:
         """The client's auto-pagination, StripeObjects; each chunk of PAGE is one page."""
         started = time.perf_counter()
         service = getattr(self.client.v1, name)
@@ -223,46 +233,29 @@ class StripeSync:
             self.stats.fetch_seconds += time.perf_counter() - started
             if not chunk:
                 return
-            yield chunk
+            yield [chunk]
             started = time.perf_counter()
 
-    def _raw_listing(self, name: str, after: str | None) -> Iterator[list[Any]]:
-        """Pages as plain dicts through the client's raw_request, the next page prefetched.
+    def _raw_listing(self, name: str, after: str | None) -> Iterator[list[list[Any]]]:
+        """Pages as plain dicts, read ahead (tools.stripe_pages).
 
         Building StripeObjects costs about 1 ms per invoice, more than the HTTP round trip;
         the mapping only reads fields, so the backfill skips them. The same client does the
-        request (auth, API version, retries of 5xx). While the caller writes one page, the
-        next is already on its way; fetch time counts only the wait for it.
+        request (auth, API version, retries of 5xx). Fetch time counts only the wait for it.
         """
         path = f"/v1/{name}"
 
         def fetch(cursor: str | None) -> Any:
-            return self.client.raw_request("get", path, **self._params(cursor)).data
+            return list_page(self.client, path, self._params(cursor))
+
+        def waited(seconds: float) -> None:
+            self.stats.fetch_seconds += seconds
 
         if not self.prefetch:
-            while True:
-                started = time.perf_counter()
-                page = fetch(after)
-                self.stats.fetch_seconds += time.perf_counter() - started
-                if page["data"]:
-                    yield page["data"]
-                    after = page["data"][-1]["id"]
-                if not (page["has_more"] and page["data"]):
-                    return
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="stripe-prefetch") as pool:
-            pending = pool.submit(fetch, after)
-            while True:
-                started = time.perf_counter()
-                page = pending.result()
-                self.stats.fetch_seconds += time.perf_counter() - started
-                data = page["data"]
-                more = bool(page["has_more"]) and bool(data)
-                if more:
-                    pending = pool.submit(fetch, data[-1]["id"])
-                if data:
-                    yield data
-                if not more:
-                    return
+            return single_pages(fetch, after, waited)
+        return read_ahead(
+            fetch, after, waited, batch_pages=BATCH_PAGES, pages_ahead=2 * BATCH_PAGES
+        )
 
     def _backoff(self, exc: stripe.StripeError, failures: int) -> int:
         failures += 1
