@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.orm import Session
 
-from db.models import Action, ActionKind, Customer, Invoice, Payment
+from db.bank_models import BankTxn
+from db.models import Action, ActionKind, ActionStatus, Customer, Invoice, Payment
 from db.settlement import refresh_settlement
 
 
@@ -73,3 +74,83 @@ def move_payment(
         session.execute(delete(Payment).where(*mine))
     session.flush()
     refresh_settlement(session.connection(), [invoice_id])
+
+
+def bank_payment_place(session: Session, external_id: str) -> tuple[int | None, int] | None:
+    """(invoice id, amount) of the bank's payment row `external_id`; None once it is gone
+    (moved to the books' key, or unapplied)."""
+    row = session.execute(
+        select(Payment.invoice_id, Payment.amount_minor).where(
+            Payment.source == "bank", Payment.external_id == external_id
+        )
+    ).first()
+    return None if row is None else (row[0], int(row[1]))
+
+
+def bank_txn_of(session: Session, payment: Payment) -> tuple[int, str] | None:
+    """(id, statement account) of the bank line a bank payment row was applied from: its
+    external id starts with the line's account and id (tools.cash_apply)."""
+    query = select(BankTxn.id, BankTxn.account, BankTxn.external_id).where(
+        BankTxn.customer_id == payment.customer_id
+    )
+    for txn_id, account, external_id in session.execute(query):
+        if payment.external_id.startswith(f"{account}/{external_id}/"):
+            return int(txn_id), str(account)
+    return None
+
+
+def unsent_writes(session: Session, bank_payment_ids: Sequence[str]) -> list[Action]:
+    """Approved write-backs not yet being sent, of these bank payments."""
+    if not bank_payment_ids:
+        return []
+    bank = Action.payload["bank_payment"].as_string()
+    return list(
+        session.scalars(
+            select(Action).where(
+                Action.kind == ActionKind.BOOKS_PAYMENT,
+                Action.status == ActionStatus.APPROVED,
+                bank.in_(list(bank_payment_ids)),
+            )
+        )
+    )
+
+
+def failed_writes(session: Session, action_id: int | None = None) -> list[Action]:
+    """Write-backs that failed, oldest first; one when `action_id` is given."""
+    query = select(Action).where(
+        Action.kind == ActionKind.BOOKS_PAYMENT, Action.status == ActionStatus.FAILED
+    )
+    if action_id is not None:
+        query = query.where(Action.id == action_id)
+    return list(session.scalars(query.order_by(Action.id)))
+
+
+def adopt_bank_payments(conn: Connection, source: str, found: list[tuple[str, str, str]]) -> None:
+    """The books hold a payment naming a bank payment (bank payment id, the books' payment
+    row id, the books' invoice id): the bank's row on that invoice becomes the books' row, so
+    the sync about to write it updates that row instead of counting the money twice."""
+    for bank_id, books_id, invoice_ext in found:
+        row = conn.execute(
+            select(Payment.id, Payment.invoice_id)
+            .join(Invoice, Invoice.id == Payment.invoice_id)
+            .where(
+                Payment.source == "bank",
+                Payment.external_id == bank_id,
+                Invoice.source == source,
+                Invoice.external_id == invoice_ext,
+            )
+        ).first()
+        if row is None:
+            continue
+        there = conn.execute(
+            select(Payment.id).where(Payment.source == source, Payment.external_id == books_id)
+        ).first()
+        if there is None:
+            conn.execute(
+                update(Payment)
+                .where(Payment.id == row[0])
+                .values(source=source, external_id=books_id)
+            )
+        else:
+            conn.execute(delete(Payment).where(Payment.id == row[0]))
+        refresh_settlement(conn, [int(row[1])])

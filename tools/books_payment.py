@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from db.actions import insert_action, insert_audit
-from db.books_payments import books_invoices, move_payment
+from db.books_payments import bank_txn_of, books_invoices, move_payment, unsent_writes
 from db.models import Action, ActionKind, ActionStatus, Payment
 from tools.action_model import ActionInfo
 from tools.books_fields import bounded_id
@@ -60,26 +60,30 @@ def queue_books_payments(
     *,
     by: str,
     now: datetime,
-    txn_id: int | None = None,
+    tz: tzinfo,
+    txn: tuple[int, str] | None = None,
 ) -> list[int]:
     """One approved action per applied bank payment whose invoice's books take it; ids.
-    `txn_id`: the bank line applied, whose card then shows what the books received."""
+    `txn`: (id, statement account) of the bank line applied, whose card then shows what the
+    books received; found from each payment when not given. The day paid is the company's
+    day (`tz`): a receipt read back from the database in UTC is not a day early east of it."""
     refs = books_invoices(session, [p.invoice_id for p in payments if p.invoice_id])
     queued = []
     for p in payments:
         inv = refs.get(p.invoice_id) if p.invoice_id else None
         if inv is None or inv.source not in WRITABLE:
             continue
+        line = txn if txn is not None else bank_txn_of(session, p)
         payload: dict[str, Any] = {
             "source": inv.source,
             "invoice": {"id": p.invoice_id, "external_id": inv.external_id, "number": inv.number},
             "customer_external_id": inv.customer_external_id,
             "amount_minor": p.amount_minor,
             "currency": p.currency,
-            "paid_on": p.paid_at.date().isoformat(),
+            "paid_on": _day(p.paid_at, tz).isoformat(),
             "bank_payment": p.external_id,
             "request_id": request_id(p.external_id, inv.source),
-        } | ({"bank_txn": txn_id} if txn_id is not None else {})
+        } | ({"bank_txn": line[0], "bank_account": line[1]} if line is not None else {})
         action = Action(
             kind=ActionKind.BOOKS_PAYMENT,
             status=ActionStatus.APPROVED,
@@ -107,6 +111,24 @@ def queue_books_payments(
         )
         queued.append(action.id)
     return queued
+
+
+def cancel_unsent_writes(
+    session: Session, bank_payments: Sequence[str], *, by: str, at: datetime
+) -> None:
+    """Cancel the approved write-backs of these bank payments not yet being sent: their
+    receipt now pays another row, whose books a new write-back names."""
+    from tools.actions import info, transition
+
+    note = "Cancelled before execution: the receipt now pays another source's copy of the invoice."
+    for action in unsent_writes(session, bank_payments):
+        transition(session, info(action), to=ActionStatus.CANCELLED, actor=by, event="cancelled",
+                   at=at, values={"decision_note": note, "next_attempt_at": None})  # fmt: skip
+
+
+def _day(at: datetime, tz: tzinfo) -> date:
+    """The company's day of a moment; a naive one is UTC, as the database keeps it."""
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(tz).date()
 
 
 def books_label(source: str) -> str:
