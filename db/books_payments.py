@@ -18,18 +18,24 @@ class BooksInvoice(NamedTuple):
     external_id: str
     number: str | None
     customer_external_id: str
+    currency: str
 
 
 def books_invoices(session: Session, ids: Sequence[int]) -> dict[int, BooksInvoice]:
     """Each invoice's source, ids and its customer's id in that source."""
     query = (
         select(
-            Invoice.id, Invoice.source, Invoice.external_id, Invoice.number, Customer.external_id
+            Invoice.id,
+            Invoice.source,
+            Invoice.external_id,
+            Invoice.number,
+            Customer.external_id,
+            Invoice.currency,
         )
         .join(Customer, Customer.id == Invoice.customer_id)
         .where(Invoice.id.in_(list(ids)))
     )
-    return {int(i): BooksInvoice(s, e, n, c) for i, s, e, n, c in session.execute(query)}
+    return {int(row[0]): BooksInvoice(*row[1:]) for row in session.execute(query)}
 
 
 class BooksWrite(NamedTuple):
@@ -153,4 +159,4 @@ def adopt_bank_payments(conn: Connection, source: str, found: list[tuple[str, st
             )
         else:
             conn.execute(delete(Payment).where(Payment.id == row[0]))
-        refresh_settlement(conn, [int(row[1])])
+        refresh_settlement(conn, [int(row[1] or 0)])

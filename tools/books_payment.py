@@ -28,6 +28,7 @@ from db.models import Action, ActionKind, ActionStatus, Payment
 from tools.action_model import ActionInfo
 from tools.books_fields import bounded_id
 from tools.deps import ToolDeps
+from tools.settings import SettingsError
 
 # Sources whose books take a written-back payment: (name, longest request id it keeps).
 WRITERS = {"quickbooks": ("QuickBooks", 50), "xero": ("Xero", 128)}
@@ -47,6 +48,7 @@ class PaymentOrder:
     on: date
     reference: str  # the bank payment it records
     note: str
+    bank_account: str | None = None  # the statement account the receipt came in on
 
 
 def request_id(bank_payment_external_id: str, source: str) -> str:
@@ -76,7 +78,12 @@ def queue_books_payments(
         line = txn if txn is not None else bank_txn_of(session, p)
         payload: dict[str, Any] = {
             "source": inv.source,
-            "invoice": {"id": p.invoice_id, "external_id": inv.external_id, "number": inv.number},
+            "invoice": {
+                "id": p.invoice_id,
+                "external_id": inv.external_id,
+                "number": inv.number,
+                "currency": inv.currency,
+            },
             "customer_external_id": inv.customer_external_id,
             "amount_minor": p.amount_minor,
             "currency": p.currency,
@@ -168,7 +175,14 @@ def post(deps: ToolDeps, a: ActionInfo) -> dict[str, Any]:
         on=date.fromisoformat(str(p["paid_on"])),
         reference=str(p["bank_payment"]),
         note=f"Bank receipt {p['bank_payment']} applied in Slack (arbot action {a.id})",
+        bank_account=p.get("bank_account"),
     )
+    invoice_currency = p["invoice"].get("currency")
+    if invoice_currency and invoice_currency != order.currency:
+        raise SettingsError(
+            f"the receipt is in {order.currency}, the invoice in {invoice_currency}: record it "
+            f"by hand in {books_name(a)} (ARBOT_XERO_BANK_ACCOUNTS maps statement accounts)"
+        )
     payment_id = _writer(source)(deps, order)
     return {
         f"{source}_payment_id": payment_id,

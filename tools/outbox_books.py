@@ -14,7 +14,6 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from db.actions import insert_audit
 from db.books_payments import bank_payment_place, failed_writes
 from db.engine import transaction
 from db.models import ActionStatus
@@ -40,7 +39,7 @@ def permanent(exc: Exception) -> bool:
 
 
 def delay_seconds(backoff: float, attempts: int) -> float:
-    return min(backoff * (4 ** (attempts - 1)), BOOKS_MAX_DELAY)
+    return min(backoff * 4.0 ** (attempts - 1), BOOKS_MAX_DELAY)
 
 
 def moved_away(box: Outbox, a: ActionInfo) -> str | None:
@@ -90,8 +89,4 @@ def retry_failed(
             if transition(session, info(action), to=ActionStatus.APPROVED, actor=by,
                           event="requeued", at=now, values=values):  # fmt: skip
                 again.append(action.id)
-        if action_id is not None and not again:
-            insert_audit(session, actor=by, event="requeue_refused", entity="action",
-                         entity_id=str(action_id), before=None,
-                         after={"reason": "not a failed write-back"}, at=now)  # fmt: skip
     return again

@@ -1,4 +1,4 @@
-""""Which promises were broken?" over signed HTTP: the answer is the tool's list, one rule
+""" "Which promises were broken?" over signed HTTP: the answer is the tool's list, one rule
 deciding kept or broken, with the same amounts."""
 
 from __future__ import annotations
