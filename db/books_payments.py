@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from db.bank_models import BankTxn
@@ -95,14 +95,20 @@ def bank_payment_place(session: Session, external_id: str) -> tuple[int | None, 
 
 def bank_txn_of(session: Session, payment: Payment) -> tuple[int, str] | None:
     """(id, statement account) of the bank line a bank payment row was applied from: its
-    external id starts with the line's account and id (tools.cash_apply)."""
-    query = select(BankTxn.id, BankTxn.account, BankTxn.external_id).where(
-        BankTxn.customer_id == payment.customer_id
+    external id is the line's account, id and invoice, joined by "/" (tools.cash_apply)."""
+    parts = payment.external_id.split("/")
+    pairs = [
+        ("/".join(parts[:i]), "/".join(parts[i:j]))
+        for i in range(1, len(parts))
+        for j in range(i + 1, len(parts))
+    ]
+    if not pairs:
+        return None
+    query = select(BankTxn.id, BankTxn.account).where(
+        tuple_(BankTxn.account, BankTxn.external_id).in_(pairs)
     )
-    for txn_id, account, external_id in session.execute(query):
-        if payment.external_id.startswith(f"{account}/{external_id}/"):
-            return int(txn_id), str(account)
-    return None
+    row = session.execute(query.order_by(BankTxn.id)).first()
+    return None if row is None else (int(row[0]), str(row[1]))
 
 
 def unsent_writes(session: Session, bank_payment_ids: Sequence[str]) -> list[Action]:
