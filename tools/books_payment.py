@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from db.books_payments import bank_txn_of, books_invoices, move_payment, unsent_
 from db.models import Action, ActionKind, ActionStatus, Payment
 from tools.action_model import ActionInfo
 from tools.books_fields import bounded_id
+from tools.clock import today
 from tools.deps import ToolDeps
 from tools.settings import SettingsError
 
@@ -62,7 +64,7 @@ def queue_books_payments(
     *,
     by: str,
     now: datetime,
-    tz: tzinfo,
+    tz: ZoneInfo,
     txn: tuple[int, str] | None = None,
 ) -> list[int]:
     """One approved action per applied bank payment whose invoice's books take it; ids.
@@ -133,9 +135,10 @@ def cancel_unsent_writes(
                    at=at, values={"decision_note": note, "next_attempt_at": None})  # fmt: skip
 
 
-def _day(at: datetime, tz: tzinfo) -> date:
-    """The company's day of a moment; a naive one is UTC, as the database keeps it."""
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(tz).date()
+def _day(at: datetime, tz: ZoneInfo) -> date:
+    """The company's day of a moment (tools.clock.today); a naive one is UTC, as SQLite gives
+    it back."""
+    return today(tz, at if at.tzinfo else at.replace(tzinfo=UTC))
 
 
 def books_label(source: str) -> str:
