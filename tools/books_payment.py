@@ -17,17 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from db.actions import insert_action, insert_audit
-from db.books_payments import books_invoices, move_payment
+from db.books_payments import bank_txn_of, books_invoices, move_payment, unsent_writes
 from db.models import Action, ActionKind, ActionStatus, Payment
 from tools.action_model import ActionInfo
 from tools.books_fields import bounded_id
+from tools.clock import today
 from tools.deps import ToolDeps
+from tools.settings import SettingsError
 
 # Sources whose books take a written-back payment: (name, longest request id it keeps).
 WRITERS = {"quickbooks": ("QuickBooks", 50), "xero": ("Xero", 128)}
@@ -47,6 +50,7 @@ class PaymentOrder:
     on: date
     reference: str  # the bank payment it records
     note: str
+    bank_account: str | None = None  # the statement account the receipt came in on
 
 
 def request_id(bank_payment_external_id: str, source: str) -> str:
@@ -60,26 +64,35 @@ def queue_books_payments(
     *,
     by: str,
     now: datetime,
-    txn_id: int | None = None,
+    tz: ZoneInfo,
+    txn: tuple[int, str] | None = None,
 ) -> list[int]:
     """One approved action per applied bank payment whose invoice's books take it; ids.
-    `txn_id`: the bank line applied, whose card then shows what the books received."""
+    `txn`: (id, statement account) of the bank line applied, whose card then shows what the
+    books received; found from each payment when not given. The day paid is the company's
+    day (`tz`): a receipt read back from the database in UTC is not a day early east of it."""
     refs = books_invoices(session, [p.invoice_id for p in payments if p.invoice_id])
     queued = []
     for p in payments:
         inv = refs.get(p.invoice_id) if p.invoice_id else None
         if inv is None or inv.source not in WRITABLE:
             continue
+        line = txn if txn is not None else bank_txn_of(session, p)
         payload: dict[str, Any] = {
             "source": inv.source,
-            "invoice": {"id": p.invoice_id, "external_id": inv.external_id, "number": inv.number},
+            "invoice": {
+                "id": p.invoice_id,
+                "external_id": inv.external_id,
+                "number": inv.number,
+                "currency": inv.currency,
+            },
             "customer_external_id": inv.customer_external_id,
             "amount_minor": p.amount_minor,
             "currency": p.currency,
-            "paid_on": p.paid_at.date().isoformat(),
+            "paid_on": _day(p.paid_at, tz).isoformat(),
             "bank_payment": p.external_id,
             "request_id": request_id(p.external_id, inv.source),
-        } | ({"bank_txn": txn_id} if txn_id is not None else {})
+        } | ({"bank_txn": line[0], "bank_account": line[1]} if line is not None else {})
         action = Action(
             kind=ActionKind.BOOKS_PAYMENT,
             status=ActionStatus.APPROVED,
@@ -107,6 +120,25 @@ def queue_books_payments(
         )
         queued.append(action.id)
     return queued
+
+
+def cancel_unsent_writes(
+    session: Session, bank_payments: Sequence[str], *, by: str, at: datetime
+) -> None:
+    """Cancel the approved write-backs of these bank payments not yet being sent: their
+    receipt now pays another row, whose books a new write-back names."""
+    from tools.actions import info, transition
+
+    note = "Cancelled before execution: the receipt now pays another source's copy of the invoice."
+    for action in unsent_writes(session, bank_payments):
+        transition(session, info(action), to=ActionStatus.CANCELLED, actor=by, event="cancelled",
+                   at=at, values={"decision_note": note, "next_attempt_at": None})  # fmt: skip
+
+
+def _day(at: datetime, tz: ZoneInfo) -> date:
+    """The company's day of a moment (tools.clock.today); a naive one is UTC, as SQLite gives
+    it back."""
+    return today(tz, at if at.tzinfo else at.replace(tzinfo=UTC))
 
 
 def books_label(source: str) -> str:
@@ -146,7 +178,14 @@ def post(deps: ToolDeps, a: ActionInfo) -> dict[str, Any]:
         on=date.fromisoformat(str(p["paid_on"])),
         reference=str(p["bank_payment"]),
         note=f"Bank receipt {p['bank_payment']} applied in Slack (arbot action {a.id})",
+        bank_account=p.get("bank_account"),
     )
+    invoice_currency = p["invoice"].get("currency")
+    if invoice_currency and invoice_currency != order.currency:
+        raise SettingsError(
+            f"the receipt is in {order.currency}, the invoice in {invoice_currency}: record it "
+            f"by hand in {books_name(a)} (ARBOT_XERO_BANK_ACCOUNTS maps statement accounts)"
+        )
     payment_id = _writer(source)(deps, order)
     return {
         f"{source}_payment_id": payment_id,

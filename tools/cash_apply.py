@@ -182,7 +182,7 @@ def apply(
             raise CashRefused(
                 f"That would pay {over[0].external_id} beyond its total; nothing was applied."
             )
-        queue_books_payments(session, rows, by=by, now=now, txn_id=txn.id)
+        queue_books_payments(session, rows, by=by, now=now, tz=s.tz, txn=(txn.id, txn.account))
         after = {
             "customer_id": customer_id,
             "how": how,

@@ -41,7 +41,7 @@ from db.links import (
 )
 from db.models import Payment
 from db.stripe_sql import get_cursor, set_cursor
-from tools.books_payment import queue_books_payments
+from tools.books_payment import cancel_unsent_writes, queue_books_payments
 from tools.settings import Settings
 
 ACCOUNTING = ("quickbooks", "xero")
@@ -155,8 +155,9 @@ def relink_in(conn: Connection, settings: Settings, seeds: list[int] | None = No
 def _move_bank_receipts(conn: Connection, settings: Settings) -> None:
     """A bank receipt applied to a row that stops counting pays that row's counted twin (the
     same customer, by Stripe invoice id, else number, else amount + date, as rows link), so
-    the money stays received; when the
-    twin is the books' row, the receipt is queued to be written back to the books."""
+    the money stays received; when the twin is the books' row, the receipt is queued to be
+    written back to the books; a write-back still waiting for the row it left is cancelled, so
+    only one set of books receives the money."""
     moved: list[int] = []
     for row in bank_on_shadowed(conn):
         key = same_customer(row.customer)
@@ -180,7 +181,9 @@ def _move_bank_receipts(conn: Connection, settings: Settings) -> None:
     if moved:
         with Session(bind=conn) as session:
             payments = list(session.scalars(select(Payment).where(Payment.id.in_(moved))))
-            queue_books_payments(session, payments, by="relink", now=datetime.now(UTC))
+            now = datetime.now(UTC)
+            cancel_unsent_writes(session, [p.external_id for p in payments], by="relink", at=now)
+            queue_books_payments(session, payments, by="relink", now=now, tz=settings.tz)
             session.flush()
 
 

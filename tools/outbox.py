@@ -29,7 +29,7 @@ from db.actions import (
 from db.engine import transaction
 from db.invoices import mark_written_off
 from db.models import ActionKind, ActionStatus
-from tools import actions, books_payment, dunning, quickbooks_write, write_off, xero_write
+from tools import actions, dunning, outbox_books, quickbooks_write, write_off, xero_write
 from tools.actions import ActionInfo
 from tools.deps import ToolDeps
 from tools.mailer import (
@@ -190,7 +190,7 @@ class Outbox:
         elif a.kind == ActionKind.WRITE_OFF:
             self._write_off(a)
         elif a.kind == ActionKind.BOOKS_PAYMENT:
-            self._books_payment(a)
+            outbox_books.post(self, a)
         else:
             self._finish(a, ActionStatus.FAILED, "failed", {"last_error": f"unknown kind {a.kind}"})
 
@@ -230,12 +230,16 @@ class Outbox:
         )
 
     def _failure_values(
-        self, a: ActionInfo, error: str, permanent: bool
+        self, a: ActionInfo, error: str, permanent: bool, *, books: bool = False
     ) -> tuple[str, dict[str, Any]]:
+        """`books`: a write-back to the books, which waits out a longer outage."""
         error = redact(error)  # shown on the card: a vendor's message may quote a key
-        if permanent or a.attempts >= self.max_attempts:
+        limit = outbox_books.BOOKS_MAX_ATTEMPTS if books else self.max_attempts
+        if permanent or a.attempts >= limit:
             return ActionStatus.FAILED, {"last_error": error[:2000], "next_attempt_at": None}
         delay = self.backoff_seconds * (4 ** (a.attempts - 1))
+        if books:
+            delay = outbox_books.delay_seconds(self.backoff_seconds, a.attempts)
         return ActionStatus.APPROVED, {
             "last_error": error[:2000],
             "next_attempt_at": self.clock() + timedelta(seconds=delay),
@@ -330,22 +334,6 @@ class Outbox:
                    "next_attempt_at": None}  # fmt: skip
         self._finish(a, ActionStatus.DONE, "done", unknown, message_id=message_id, **detail)
         log.warning("event=outbox_delivery_unknown action=%s", a.id)
-
-    def _books_payment(self, a: ActionInfo) -> None:
-        try:
-            posted = books_payment.post(self.deps, a)
-        except Exception as exc:
-            error = f"recording the payment in {books_payment.books_name(a)} failed: {exc}"
-            to, values = self._failure_values(a, error, isinstance(exc, _REFUSED))
-            self._finish(a, to, "retry" if to == ActionStatus.APPROVED else "failed", values)
-            log.warning("event=outbox_books_failed action=%s attempt=%s", a.id, a.attempts)
-            return
-        with transaction(self.deps.sessions) as session:
-            books_payment.record(session, a, posted)
-            note = posted.pop("books_note")  # the card names the payment the books received
-            done = {"last_error": None, "next_attempt_at": None, "decision_note": note}
-            if not self._finish_in(session, a, ActionStatus.DONE, "done", done, posted):
-                raise RuntimeError(f"lost the claim on action {a.id}; ledger change rolled back")
 
     def _write_off(self, a: ActionInfo) -> None:
         deps, inv = self.deps, a.payload["invoice"]

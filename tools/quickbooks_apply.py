@@ -9,12 +9,14 @@ of its page is written.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
 from db import source_rows
+from db.books_payments import adopt_bank_payments
 from db.settlement import refresh_settlement
 from tools.books_apply import Problem, Rows, empty_rows, keep_write_offs, write_rows, zero_dropped
 from tools.books_fields import BadDebt
@@ -30,6 +32,7 @@ from tools.quickbooks_map import (
 )
 
 log = logging.getLogger(__name__)
+BANK_NOTE = re.compile(r"Bank receipt (.+) applied in Slack ")  # tools.books_payment.post's note
 
 
 def _map(
@@ -82,8 +85,25 @@ def apply_page(
         zero_dropped(conn, SOURCE, rows, edited & set(owner.values()))
     if entity == "Invoice":
         keep_write_offs(conn, SOURCE, rows["invoices"], any_=any_written_off)
+    if entity == "Payment":
+        adopt_bank_payments(conn, SOURCE, _bank_receipts(objs))
     documents = set(owner.values()) if entity == "Payment" else set()
     return write_rows(conn, SOURCE, entity, rows, owner, bad_debts, problems, documents=documents)
+
+
+def _bank_receipts(objs: list[Obj]) -> list[tuple[str, str, str]]:
+    """(bank payment, payment row id, invoice) of the Payments whose PrivateNote names a bank
+    receipt, as arbot's write-back sets it (tools.quickbooks_write.post_payment)."""
+    found = []
+    for obj in objs:
+        named = BANK_NOTE.match(str(obj.get("PrivateNote") or ""))
+        if not named or not obj.get("Id"):
+            continue
+        for line in obj.get("Line") or []:
+            for link in line.get("LinkedTxn") or []:
+                if link.get("TxnType") == "Invoice" and link.get("TxnId"):
+                    found.append((named[1], f"{obj['Id']}:{link['TxnId']}", str(link["TxnId"])))
+    return found
 
 
 def _label(obj: Any, position: int) -> str:

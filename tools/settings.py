@@ -161,6 +161,11 @@ class Settings(BaseSettings):
     xero_bank_account_code: str | None = Field(
         None, description="the bank account applied bank receipts are recorded into in Xero"
     )
+    xero_bank_accounts: CommaList = Field(
+        default_factory=list,
+        description="STATEMENT_ACCOUNT=XERO_CODE pairs: the Xero bank account of each bank "
+        "statement account; ARBOT_XERO_BANK_ACCOUNT_CODE for the others",
+    )
 
     # Approvals and email
     smtp_url: str | None = None
@@ -223,6 +228,24 @@ class Settings(BaseSettings):
             if problem:
                 raise ValueError(f"{pair!r}: {problem}")
         return pairs
+
+    @field_validator("xero_bank_accounts", mode="before")
+    @classmethod
+    def _bank_account_pairs(cls, value: object) -> object:
+        pairs = cls._split_commas(value)
+        for pair in pairs if isinstance(pairs, list) else []:
+            account, _, code = str(pair).rpartition("=")
+            if not account.strip() or not code.strip():
+                raise ValueError(f"{pair!r}: use STATEMENT_ACCOUNT=XERO_CODE, e.g. ACC-1=090")
+        return pairs
+
+    def xero_bank_account_for(self, statement_account: str | None) -> str | None:
+        """The Xero bank account code receipts from this statement account go into."""
+        for pair in self.xero_bank_accounts:
+            account, _, code = pair.rpartition("=")
+            if statement_account is not None and account.strip() == statement_account:
+                return code.strip()
+        return self.xero_bank_account_code
 
     def cli_slack_user(self, os_user: str) -> str | None:
         """The Slack user id of an OS user who proposes from the command line, if known."""

@@ -40,6 +40,11 @@ def load_refresh_token(settings: Settings, engine: Engine, provider: str) -> str
     return None if stored is None else _decrypt(settings, provider, stored[1])
 
 
+class TokenRefused(SettingsError):
+    """Every refresh token was refused: a person must connect again. A write waiting in the
+    outbox keeps waiting for that instead of failing."""
+
+
 class RefreshRefused(Exception):
     """The provider refused the refresh token itself (OAuth `invalid_grant`): dead or revoked.
     Only this is a settings problem; anything else is retried."""
@@ -71,7 +76,7 @@ def rotate_refresh_token(
         initial = None if not setting else box.encrypt(setting.encode()).decode()
         stored = oauth_tokens.lock_token(conn, provider, tenant_id, initial)
         if stored is None:
-            raise SettingsError(reconnect)
+            raise TokenRefused(reconnect)
         newest = _decrypt(settings, provider, stored[1])
         last_seed = oauth_tokens.stored_token(conn, _seed_row(provider))
         tries = [newest]
@@ -85,7 +90,7 @@ def rotate_refresh_token(
             except RefreshRefused:
                 continue
         if rotated is None:
-            raise SettingsError(reconnect)
+            raise TokenRefused(reconnect)
         encrypted = box.encrypt(rotated.encode()).decode()
         oauth_tokens.save_token(conn, provider, tenant_id, encrypted)
         if seed is not None:

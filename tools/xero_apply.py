@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from db.books_payments import adopt_bank_payments
 from tools.books_apply import Problem, Rows, empty_rows, keep_write_offs, write_rows, zero_dropped
 from tools.books_fields import BadDebt, Malformed, Obj
 from tools.xero_map import SOURCE, Mapper, obj_id
@@ -46,8 +47,22 @@ def apply_page(
         zero_dropped(conn, SOURCE, rows, read)
     if entity == "Invoices":
         keep_write_offs(conn, SOURCE, rows["invoices"], any_=any_written_off)
+    if entity == "Payments":
+        adopt_bank_payments(conn, SOURCE, _bank_receipts(objs))
     documents = read if entity == "CreditNotes" else set()
     return write_rows(conn, SOURCE, entity, rows, owner, bad_debts, problems, documents=documents)
+
+
+def _bank_receipts(objs: list[Obj]) -> list[tuple[str, str, str]]:
+    """(bank payment, payment row id, invoice) of the payments whose Reference names a bank
+    payment, as arbot's write-back sets it (tools.xero_write.post_payment): the same money as
+    that bank row, however the write-back ended."""
+    found = []
+    for obj in objs:
+        ref, invoice = str(obj.get("Reference") or ""), (obj.get("Invoice") or {}).get("InvoiceID")
+        if "/" in ref and invoice and obj.get("PaymentID"):
+            found.append((ref, f"{obj['PaymentID']}:{invoice}", str(invoice)))
+    return found
 
 
 def _label(entity: str, obj: Any, position: int) -> str:

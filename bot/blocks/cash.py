@@ -58,6 +58,8 @@ def books_text(b: ShownBooks) -> str:
     if b.status == "done":
         said = b.note or f"recorded in {b.books}"
         return f":ledger: {escape(said[:1].upper() + said[1:])}."
+    if b.status == "cancelled":
+        return f":heavy_minus_sign: Not recorded in {b.books}: {escape(b.note or 'cancelled')}"
     if b.status == "failed":
         return f":warning: Not recorded in {b.books}: {escape(b.error or 'failed')}"
     if b.error:

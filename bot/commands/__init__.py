@@ -25,6 +25,7 @@ COMMANDS: dict[str, str] = {
     "bank": "bank_cmd",
     "cash": "cash_cmd",
     "worker": "jobs_cmd",
+    "outbox": "outbox_cmd",
 }
 
 

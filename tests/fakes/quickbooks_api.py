@@ -569,6 +569,8 @@ class FakeQuickBooks:
                 credits=linked["CreditMemo"],
             )
             entity = "Payment"
+            if data.get("PrivateNote"):  # Payment.PrivateNote: kept as sent, up to 4000 chars
+                self.update("Payment", new_id, PrivateNote=data["PrivateNote"])
         answer = {entity: self.objects[entity][new_id], "time": stamp(datetime.now(UTC))}
         if request_id:
             self.by_request_id[request_id] = answer

@@ -10,11 +10,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from bot.cli import main
 from db.bank_models import BankTxn
-from db.models import AuditLog, Invoice, Payment
+from db.models import Action, AuditLog, Invoice, Payment
 from tests.cash.statements import Line, csv_text
 from tests.fakes.quickbooks_api import FakeQuickBooks
 from tests.quickbooks.conftest import build_world, sync
@@ -93,3 +94,65 @@ def test_applied_receipt_reaches_quickbooks_once_and_then_balances(
 
     box.run_once()  # nothing left to post
     assert len([r for r in fake.requests if r.path.endswith("/payment")]) == 2
+
+
+def _applied(qdeps: ToolDeps, fake: FakeQuickBooks, tmp_path: Path) -> tuple[str, int, int]:
+    """Globex's 4,500.10 applied to QuickBooks invoice 1005: (its id, ledger id, AR before)."""
+    w = build_world(fake)
+    sync(qdeps)
+    statement = tmp_path / "stmt.csv"
+    statement.write_text(
+        csv_text([Line("W1", date(2026, 1, 28), "4500.10", payer="Globex", remittance="1005")])
+    )
+    assert main(["bank", "import", str(statement)]) == 0
+    with qdeps.sessions() as s:
+        txn_id = s.scalars(select(BankTxn.id)).one()
+        inv = s.scalars(select(Invoice).where(Invoice.external_id == w.open_)).one()
+        invoice_id, customer_id = inv.id, inv.customer_id
+    before = ar_report(qdeps, MetricsInput(as_of=AS_OF)).ar_total_minor
+    apply(qdeps, txn_id, "U_FIN", allocations=[Allocation(invoice_id, 450010)],
+          customer_id=customer_id)  # fmt: skip
+    return w.open_, invoice_id, before
+
+
+def _status(qdeps: ToolDeps) -> tuple[str, str | None]:
+    with qdeps.sessions() as s:
+        a = s.scalars(select(Action).where(Action.kind == "books_payment")).one()
+        return a.status, a.last_error
+
+
+def test_a_payment_quickbooks_holds_is_read_back_as_the_bank_receipt(
+    qdeps: ToolDeps, fake: FakeQuickBooks, tmp_path: Path
+) -> None:
+    _, invoice_id, before = _applied(qdeps, fake, tmp_path)
+    fake.lose_answers = 1  # QuickBooks records the Payment; the answer is lost
+    box = Outbox(qdeps, backoff_seconds=0)
+    box.run_once()
+    assert _status(qdeps)[0] == "approved"
+    sync(qdeps)  # before the retry: the Payment's PrivateNote names the bank receipt
+    assert ar_report(qdeps, MetricsInput(as_of=AS_OF)).ar_total_minor == before - 450010
+    with qdeps.sessions() as s:
+        paid = s.execute(
+            select(Payment.source, Payment.amount_minor).where(Payment.invoice_id == invoice_id)
+        ).all()
+    assert paid == [("quickbooks", 450010)]
+    box.run_once()  # nothing more goes to QuickBooks
+    assert len([r for r in fake.requests if r.path.endswith("/payment")]) == 1
+    assert _status(qdeps)[0] == "cancelled"
+
+
+def test_a_refused_refresh_token_waits_for_the_reconnect(
+    qdeps: ToolDeps, fake: FakeQuickBooks, tmp_path: Path
+) -> None:
+    open_, _, _ = _applied(qdeps, fake, tmp_path)
+    fake.refresh_token = "AB11fromthenewconsent"  # the stored one is dead
+    Outbox(qdeps, backoff_seconds=0).run_once()
+    status, error = _status(qdeps)
+    assert status == "approved" and "connect the app again" in (error or "")
+    settings = qdeps.settings.model_copy(
+        update={"quickbooks_refresh_token": SecretStr("AB11fromthenewconsent")}
+    )
+    reconnected = ToolDeps(settings=settings, engine=qdeps.engine, sessions=qdeps.sessions)
+    Outbox(reconnected, backoff_seconds=0).run_once()
+    assert _status(qdeps)[0] == "done"
+    assert fake.objects["Invoice"][open_]["Balance"] == 0

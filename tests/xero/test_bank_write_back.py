@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from slack_sdk import WebClient
 from sqlalchemy import select
 
@@ -33,6 +34,7 @@ from tools.cash_lines import shown_lines
 from tools.cash_match import Allocation
 from tools.csv_import import import_directory
 from tools.deps import ToolDeps
+from tools.ledger_record import relink
 from tools.metrics import MetricsInput
 from tools.outbox import Outbox
 from tools.report import ar_report
@@ -246,3 +248,167 @@ def test_receipt_on_an_invoice_xero_does_not_hold_writes_nothing_to_xero(
     assert source == "csv"
     Outbox(deps, backoff_seconds=0).run_once()
     assert payment_calls(fake) == []
+
+
+def test_an_outage_longer_than_five_tries_is_waited_out(
+    xdeps: ToolDeps, fake: FakeXero, tmp_path: Path
+) -> None:
+    deps, w = synced(xdeps, fake)
+    receive(deps, tmp_path, "4500.10", "INV-1005", 450010)
+    fake.fail(500, times=8, entity="Payments")
+    box = Outbox(deps, backoff_seconds=0)
+    for _ in range(8):
+        box.run_once()
+    waiting = the_action(deps)
+    assert waiting.status == "approved" and waiting.attempts == 8
+    box.run_once()
+    assert the_action(deps).status == "done"
+    assert len(new_payments(fake, w)) == 1
+
+
+def test_a_refused_refresh_token_waits_for_the_reconnect(
+    xdeps: ToolDeps, fake: FakeXero, tmp_path: Path
+) -> None:
+    deps, w = synced(xdeps, fake)
+    txn_id = receive(deps, tmp_path, "4500.10", "INV-1005", 450010)
+    fake.refresh_token = "xero-refresh-from-the-new-consent"  # the stored one is dead
+    Outbox(deps, backoff_seconds=0).run_once()
+    waiting = the_action(deps)
+    assert waiting.status == "approved"
+    assert "connect the app again" in (waiting.last_error or "")
+    assert "Recording in Xero, retrying:" in cash_card(deps, txn_id)
+    settings = deps.settings.model_copy(
+        update={"xero_refresh_token": SecretStr("xero-refresh-from-the-new-consent")}
+    )
+    reconnected = ToolDeps(settings=settings, engine=deps.engine, sessions=deps.sessions)
+    Outbox(reconnected, backoff_seconds=0).run_once()
+    assert the_action(deps).status == "done"
+    assert len(new_payments(fake, w)) == 1
+
+
+def test_a_payment_xero_holds_is_read_back_as_the_bank_receipt(
+    xdeps: ToolDeps, fake: FakeXero, tmp_path: Path
+) -> None:
+    deps, w = synced(xdeps, fake)
+    before = ar_report(deps, MetricsInput(as_of=AS_OF)).ar_total_minor
+    txn_id = receive(deps, tmp_path, "4500.10", "INV-1005", 450010)
+    fake.lose_answers = 1  # Xero records the payment; the answer is lost
+    Outbox(deps, backoff_seconds=0).run_once()
+    assert the_action(deps).status == "approved"
+    sync(deps)  # before the retry: Xero's payment names the bank receipt in its Reference
+    assert ar_report(deps, MetricsInput(as_of=AS_OF)).ar_total_minor == before - 450010
+    with deps.sessions() as s:
+        invoice_id = s.scalars(select(Invoice.id).where(Invoice.external_id == w.open_)).one()
+        rows = s.execute(
+            select(Payment.source, Payment.amount_minor).where(Payment.invoice_id == invoice_id)
+        ).all()
+    assert rows == [("xero", 450010)]
+    Outbox(deps, backoff_seconds=0).run_once()  # nothing more goes to Xero
+    assert len(payment_calls(fake)) == 1 and len(new_payments(fake, w)) == 1
+    assert the_action(deps).status == "cancelled"
+    assert "Not recorded in Xero: Cancelled before execution" in cash_card(deps, txn_id)
+    assert "Being recorded" not in cash_card(deps, txn_id)
+
+
+def test_a_failed_write_back_is_queued_again_by_the_cli(
+    xdeps: ToolDeps, fake: FakeXero, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deps, w = synced(xdeps, fake, None)
+    receive(deps, tmp_path, "4500.10", "INV-1005", 450010)
+    Outbox(deps, backoff_seconds=0).run_once()
+    failed = the_action(deps)
+    assert failed.status == "failed"
+    capsys.readouterr()
+    assert main(["outbox", "retry", "--action", str(failed.id + 1)]) == 1
+    assert main(["outbox", "retry"]) == 0
+    assert "1 write-back(s) queued again" in capsys.readouterr().out
+    assert the_action(deps).status == "approved"
+    assert [e for e, _ in events(deps, failed.id)][-1] == "requeued"
+    Outbox(with_bank(deps), backoff_seconds=0).run_once()
+    assert the_action(deps).status == "done"
+    assert len(new_payments(fake, w)) == 1
+
+
+def test_each_statement_account_goes_to_its_xero_bank_account(
+    xdeps: ToolDeps, fake: FakeXero, tmp_path: Path
+) -> None:
+    fake.bank_accounts["091"] = "b7d1f0d2-0000-4000-8000-000000000091"
+    deps, w = synced(xdeps, fake)
+    settings = deps.settings.model_copy(update={"xero_bank_accounts": ["ACC-1=091"]})
+    deps = ToolDeps(settings=settings, engine=deps.engine, sessions=deps.sessions)
+    receive(deps, tmp_path, "4500.10", "INV-1005", 450010)
+    Outbox(deps, backoff_seconds=0).run_once()
+    [paid] = new_payments(fake, w)
+    assert paid["Account"]["Code"] == "091"  # type: ignore[index]
+
+
+def _twin_world(
+    xdeps: ToolDeps, fake: FakeXero, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tz: str
+) -> tuple[ToolDeps, int, str]:
+    """A receipt applied to a CSV invoice N-700 of Initech, then Xero books N-700: the
+    receipt moves to Xero's row and is queued for Xero. (deps, bank line, Xero invoice)."""
+    monkeypatch.setenv("ARBOT_TIMEZONE", tz)
+    deps, _ = synced(xdeps, fake)
+    settings = deps.settings.model_copy(update={"timezone": tz})
+    deps = ToolDeps(settings=settings, engine=deps.engine, sessions=deps.sessions)
+    files = write_csvs(
+        tmp_path / "csv",
+        customers=[customer("N", name="Initech")],
+        invoices=[invoice("n1", "700.00", "2026-01-06", "2026-02-05", customer_id="N",
+                          number="N-700")],
+    )  # fmt: skip
+    import_directory(deps.engine, files, tz=deps.settings.tz)
+    txn_id = receive(deps, tmp_path, "700.00", "N-700", 70000)
+    initech = fake.add_contact("Initech")
+    books_id = fake.add_invoice(initech, "700.00", on=date(2026, 1, 6), number="N-700")
+    sync(deps)
+    return deps, txn_id, books_id
+
+
+def test_a_moved_receipt_is_posted_on_its_booking_day_east_of_utc(
+    xdeps: ToolDeps, fake: FakeXero, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deps, txn_id, books_id = _twin_world(xdeps, fake, tmp_path, monkeypatch, "Pacific/Auckland")
+    queued = the_action(deps)
+    assert queued.payload["paid_on"] == "2026-01-28"
+    assert "Being recorded in Xero." in cash_card(deps, txn_id)
+    Outbox(deps, backoff_seconds=0).run_once()
+    [paid] = [p for p in fake.objects["Payments"].values()
+              if p["Invoice"]["InvoiceID"] == books_id]  # fmt: skip
+    assert paid["Date"] == "/Date(1769558400000+0000)/"  # 2026-01-28
+    assert the_action(deps).status == "done"
+
+
+def test_a_write_back_is_cancelled_when_its_receipt_moves_to_another_source(
+    xdeps: ToolDeps, fake: FakeXero, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deps, txn_id = synced(xdeps, fake)[0], 0
+    txn_id = receive(deps, tmp_path, "4500.10", "INV-1005", 450010)
+    assert the_action(deps).status == "approved"
+    # The CSV export becomes the ledger of record and holds INV-1005 too.
+    monkeypatch.setenv("ARBOT_LEDGER_OF_RECORD", "csv")
+    settings = deps.settings.model_copy(update={"ledger_of_record": "csv"})
+    deps = ToolDeps(settings=settings, engine=deps.engine, sessions=deps.sessions)
+    with deps.sessions() as s:
+        inv = s.scalars(select(Invoice).where(Invoice.number == "INV-1005")).one()
+        total, issued = inv.total_minor, inv.issued_at
+    files = write_csvs(
+        tmp_path / "csv",
+        customers=[customer("G", name="Globex")],
+        invoices=[invoice("g5", f"{total / 100:.2f}", issued.date().isoformat(),
+                          "2026-03-01", customer_id="G", number="INV-1005")],
+    )  # fmt: skip
+    import_directory(deps.engine, files, tz=deps.settings.tz)
+    relink(deps.engine, deps.settings)
+    with deps.sessions() as s:
+        on = s.execute(
+            select(Invoice.source).join(Payment, Payment.invoice_id == Invoice.id)
+            .where(Payment.source == "bank")
+        ).scalars().all()  # fmt: skip
+    assert on == ["csv"]
+    Outbox(deps, backoff_seconds=0).run_once()
+    assert payment_calls(fake) == []
+    cancelled = the_action(deps)
+    assert cancelled.status == "cancelled"
+    assert [e for e, _ in events(deps, cancelled.id)][-1] == "cancelled"
+    assert "Not recorded in Xero: Cancelled before execution" in cash_card(deps, txn_id)
