@@ -50,7 +50,7 @@ def mark_pending(conn: Connection, source: str, *, everything: bool = False) -> 
 
 
 def take_pending(conn: Connection) -> list[int]:
-    """The invoices waiting for their links, no longer waiting once this transaction ends."""
+    """The invoices waiting for their links; they wait no more once this transaction ends."""
     ids = [int(i) for i in conn.execute(text("SELECT invoice_id FROM link_pending")).scalars()]
     drop_pending(conn, ids)
     return ids

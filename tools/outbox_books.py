@@ -43,7 +43,7 @@ def delay_seconds(backoff: float, attempts: int) -> float:
 
 
 def moved_away(box: Outbox, a: ActionInfo) -> str | None:
-    """Why the approved write-back no longer holds, or None."""
+    """Why the approved write-back does not hold now (its receipt moved), or None."""
     p = a.payload
     with box.deps.sessions() as session:
         place = bank_payment_place(session, str(p["bank_payment"]))

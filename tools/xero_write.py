@@ -212,7 +212,7 @@ def post_payment(deps: ToolDeps, order: PaymentOrder) -> str:
     """A received payment on the invoice, into the Xero bank account of the statement account
     (ARBOT_XERO_BANK_ACCOUNTS, else ARBOT_XERO_BANK_ACCOUNT_CODE); its Xero PaymentID. The
     Idempotency-Key makes a retry return the first Payment instead of a second one; a payment
-    Xero refuses (more than the invoice owes, an invoice no longer open, an unknown account)
+    Xero refuses (more than the invoice owes, an invoice already paid or void, an unknown account)
     is `Refused`, not retried."""
     account = deps.settings.xero_bank_account_for(order.bank_account) or need_setting(
         deps, "xero_bank_account_code"
