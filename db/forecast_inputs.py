@@ -1,21 +1,19 @@
-"""What a cash forecast needs besides the open invoices and the payment history: promises to
-pay, open disputes, invoices whose last card attempt failed, and how disputes and failed
-attempts turned out before. Everything as the cut-off saw it, so a forecast at a past date
-reads nothing later (the backtest depends on it).
+"""What a cash forecast needs besides the open invoices, the payment history and the promises
+to pay (tools.promise_outcome): open disputes, invoices whose last card attempt failed, and
+how disputes and failed attempts turned out before. Everything as the cut-off saw it, so a
+forecast at a past date reads nothing later (the backtest depends on it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from db.disputes import dispute_open_at
-from db.models import Customer, Dispute, Invoice, Payment, PaymentStatus, PromiseStatus
-from db.models import PromiseToPay as Promise
+from db.models import Customer, Dispute, Invoice, Payment, PaymentStatus
 from db.open_amounts import counted
 from db.sql_dates import whole_days
 
@@ -23,50 +21,6 @@ from db.sql_dates import whole_days
 def _rows(session: Session, query: Any) -> Any:
     """The rows, untyped: the invoice ids selected are never NULL (the WHERE says so)."""
     return session.execute(query)
-
-
-@dataclass(frozen=True)
-class PromiseRow:
-    customer_id: int
-    invoice_id: int | None
-    currency: str
-    amount_minor: int
-    promised_on: date
-    paid_since_minor: int  # paid after it was recorded, before the cut-off (see promises_after)
-
-
-def promises_after(session: Session, cut: datetime, day: date) -> list[PromiseRow]:
-    """Promises recorded before the cut-off, not cancelled, oldest recorded first; each with
-    what the customer paid after recording it and before the cut-off in its currency (to the
-    invoice, for an invoice's promise). The caller keeps those for a date after `day`.
-
-    A promise records no date for its status, so one cancelled after the cut-off is left out
-    too: the forecast at a past date reads today's status of its promises.
-    """
-    paid = (
-        select(func.coalesce(func.sum(Payment.amount_minor), 0))
-        .where(
-            Payment.customer_id == Promise.customer_id,
-            Payment.currency == Promise.currency,
-            Payment.status == PaymentStatus.SUCCEEDED,
-            Payment.paid_at >= Promise.created_at,
-            Payment.paid_at < cut,
-            or_(Promise.invoice_id.is_(None), Payment.invoice_id == Promise.invoice_id),
-        )
-        .scalar_subquery()
-    )
-    query = select(
-        Promise.customer_id,
-        Promise.invoice_id,
-        Promise.currency,
-        Promise.amount_minor,
-        Promise.promised_on,
-        paid,
-    ).where(Promise.created_at < cut, Promise.status != PromiseStatus.CANCELLED)
-    return [
-        PromiseRow(int(c), None if i is None else int(i), str(cur), int(a), d, int(p))
-        for c, i, cur, a, d, p in session.execute(query.order_by(Promise.created_at, Promise.id))
-    ]
 
 
 def disputed_amounts(session: Session, cut: datetime) -> dict[int, int]:

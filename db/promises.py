@@ -59,10 +59,14 @@ def promises_due(
     *,
     paid_from: datetime | None = None,
     customer_id: int | None = None,
+    recorded_before: datetime | None = None,
 ) -> list[PromiseFacts]:
     """Promises dated in (since, until], not cancelled, oldest date first, with the payments
-    toward each made in [paid_from, cut)."""
+    toward each made in [paid_from, cut); only those recorded before `recorded_before` when
+    given (a forecast at a past date reads no later promise)."""
     window = and_(PromiseToPay.promised_on <= until, PromiseToPay.status != PromiseStatus.CANCELLED)
+    if recorded_before is not None:
+        window = and_(window, PromiseToPay.created_at < recorded_before)
     if since is not None:
         window = and_(window, PromiseToPay.promised_on > since)
     if customer_id is not None:

@@ -237,6 +237,19 @@ def test_a_promise_kept_before_the_date_is_not_expected_again(
     assert weeks["2026-07-15"] == "1000.00"  # b on its terms, Jul 20
 
 
+def test_a_payment_booked_on_the_day_a_promise_was_made_keeps_it(
+    settings: Settings, deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert arbot(capsys, "import", str(_promise_ledger(tmp_path, paid=True))).code == 0
+    # promised in the afternoon of Jun 28; the bank books a's 1,000 that day at midnight
+    _promise(deps, None, 100_000, date(2026, 7, 10), datetime(2026, 6, 28, 15, tzinfo=UTC))
+
+    weeks = {w["week_start"]: w["expected"] for w in _forecast(capsys)["weeks"]}
+
+    assert weeks["2026-07-08"] == "0.00"  # kept: not 1,000 on the promised Jul 10
+    assert weeks["2026-07-15"] == "1000.00"  # b on its terms, Jul 20
+
+
 def test_a_renewed_promise_replaces_the_old_one(
     settings: Settings, deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

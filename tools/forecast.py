@@ -11,8 +11,9 @@ already past: tomorrow, unless more than SETTLE_DAYS past, which the history wou
 not collected).
 
 Three kinds of invoice follow their own rule, first match wins:
-- a promise to pay moves the promised amount to the promised date, less what the customer
-  paid since recording it; a newer promise for the same invoice (or account) replaces it;
+- a promise to pay moves the promised amount to the promised date, less what was paid
+  toward it since the day it was recorded (tools.promise_outcome's rule); a newer promise for
+  the same invoice (or account) replaces it;
 - a disputed amount is lowered to the share of disputes won in the last year and expected
   when disputes usually close;
 - an invoice whose last payment attempt failed is weighted by the observed dunning recovery
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -33,12 +34,10 @@ from pydantic import BaseModel, Field, field_validator
 
 from db.ar_sums import dunning_counts
 from db.forecast_inputs import (
-    PromiseRow,
     customer_terms,
     dispute_history,
     disputed_amounts,
     failed_last_attempts,
-    promises_after,
     recovery_days,
 )
 from db.invoices import open_invoices
@@ -49,6 +48,7 @@ from tools.forecast_spread import Outcomes, Spreads, Window
 from tools.metrics import Converter
 from tools.money import format_major, round_minor
 from tools.open_book import OpenBook
+from tools.promise_outcome import owed_after
 
 WEEKS = 13
 MIN_SAMPLES = 3
@@ -117,17 +117,6 @@ class History:
         return cls(by_customer, by_segment, company)
 
 
-def standing_promises(rows: Sequence[PromiseRow], day: date) -> list[PromiseRow]:
-    """The promises still owed after `day`: the latest recorded per invoice (or per account)
-    replaces the earlier ones, and what was paid since it was recorded is taken off it."""
-    latest = {(r.customer_id, r.invoice_id, r.currency): r for r in rows}  # oldest first
-    return [
-        replace(r, amount_minor=r.amount_minor - r.paid_since_minor)
-        for r in sorted(latest.values(), key=lambda r: r.promised_on)
-        if r.promised_on > day and r.amount_minor > r.paid_since_minor
-    ]
-
-
 def _on(day: date, when: date) -> date:
     return max(when, day + timedelta(days=1))
 
@@ -165,7 +154,7 @@ def cash_forecast(
             ),
             {cid: segment for cid, (segment, _) in terms.items()},
         )
-        promises = standing_promises(promises_after(session, cut, day), day)
+        promises = owed_after(session, day, s.tz)
         disputed = disputed_amounts(session, cut)
         won, resolved, dispute_days = dispute_history(session, year_ago, cut)
         failed = failed_last_attempts(session, cut)

@@ -11,6 +11,7 @@ who paid as promised is never counted against.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -62,6 +63,32 @@ def promise_state(p: PromiseFacts, paid: int, as_of: date) -> PromiseState:
     if p.status == PromiseStatus.BROKEN or p.promised_on < as_of:
         return "broken"
     return "open"
+
+
+def owed_after(session: Session, day: date, tz: ZoneInfo) -> list[PromiseFacts]:
+    """The promises still owed after the end of `day`, as a forecast at `day` reads them:
+    recorded by then, dated after it, the latest recorded per invoice (or per account and
+    currency) replacing earlier ones, each with `amount_minor` lowered by what was paid toward
+    it by the end of `day` (paid_by_promised_day's rule), soonest first."""
+    cut = day_cut(day, tz)
+    promises = promises_due(
+        session,
+        day,
+        day + RECORDED_AHEAD,
+        cut,
+        paid_from=day_cut(day - RECORDED_AHEAD, tz),
+        recorded_before=cut,
+    )
+    latest: dict[tuple[int, int | None, str], PromiseFacts] = {}
+    for p in sorted(promises, key=lambda x: (x.created_at, x.id)):
+        latest[(p.customer_id, p.invoice_id, p.currency)] = p
+    standing = list(latest.values())
+    paid = paid_by_promised_day(standing, tz)
+    return [
+        replace(p, amount_minor=p.amount_minor - paid[p.id])
+        for p in sorted(standing, key=lambda x: (x.promised_on, x.id))
+        if p.amount_minor > paid[p.id]
+    ]
 
 
 def promise_states(
