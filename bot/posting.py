@@ -90,23 +90,26 @@ def post_digest_files(client: WebClient, channel: str, ts: str, d: Digest) -> No
     )
 
 
-def post_reconciliation(client: WebClient, channel: str, r: Reconciliation) -> str:
-    """The comparison in the channel; when sources differ, every difference as a CSV in its
-    thread."""
+def post_reconciliation_message(client: WebClient, channel: str, r: Reconciliation) -> str:
+    """The comparison in the channel; its ts."""
     message = reconcile.reconcile_message(r)
     posted = client.chat_postMessage(
         channel=channel, text=message.text, blocks=message.block_dicts(), unfurl_links=False
     )
-    ts = str(posted["ts"])
-    if not r.in_balance:
-        client.files_upload_v2(
-            channel=channel,
-            thread_ts=ts,
-            content=reconcile.reconcile_csv(r),
-            filename=f"reconciliation-{r.as_of}.csv",
-            title=f"Differences between {' and '.join(r.sources)} as of {r.as_of}",
-        )
-    return ts
+    return str(posted["ts"])
+
+
+def post_reconciliation_csv(client: WebClient, channel: str, ts: str, r: Reconciliation) -> None:
+    """When the sources differ, every difference as a CSV in the thread of the message `ts`."""
+    if r.in_balance:
+        return
+    client.files_upload_v2(
+        channel=channel,
+        thread_ts=ts,
+        content=reconcile.reconcile_csv(r),
+        filename=f"reconciliation-{r.as_of}.csv",
+        title=f"Differences between {' and '.join(r.sources)} as of {r.as_of}",
+    )
 
 
 Owned = TypeVar("Owned", ScoreInMoney, DisputeAlert)

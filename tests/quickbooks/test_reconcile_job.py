@@ -6,11 +6,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.slack_client import make_web_client
 from jobs.runner import run_job
@@ -89,3 +90,27 @@ def test_in_balance_is_said_in_words(
     assert "In balance: every invoice agrees." in post.all_text
     assert post.params["text"].startswith("csv and quickbooks are in balance as of 2026-02-01")
     assert fake_slack.uploads() == []
+
+
+def test_a_csv_slack_failed_is_posted_next_run_under_the_same_message(
+    jdeps: ToolDeps, fake: FakeQuickBooks, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    ledger(jdeps, fake, tmp_path, csv_total="120.00")
+    client: WebClient = make_web_client(jdeps.settings)
+    fake_slack.fail_next(
+        "files.completeUploadExternal", status=200, retry_after=None, error="internal_error"
+    )
+    with pytest.raises(SlackApiError):
+        run_job(jdeps, "weekly-reconcile", now=MONDAY, client=client)
+    assert fake_slack.uploads() == []
+
+    ts = run_job(jdeps, "weekly-reconcile", now=MONDAY + timedelta(hours=1), client=client)
+    (post,) = fake_slack.calls("chat.postMessage")  # one message, not a second after the failure
+    assert ts and "1 amount differs" in post.all_text
+    (upload,) = fake_slack.uploads()
+    assert upload.filename == "reconciliation-2026-02-01.csv"
+    assert upload.completed["thread_ts"] == ts
+    assert (
+        run_job(jdeps, "weekly-reconcile", now=MONDAY + timedelta(hours=2), client=client) is None
+    )
+    assert len(fake_slack.uploads()) == 1
