@@ -144,5 +144,5 @@ def late_samples(session: Session, due_from: date, due_to: date, cut: datetime) 
         .group_by(Invoice.customer_id, days)
     )
     # fetched at once: iterating a result steps the cursor a row at a time, slower at 500,000 rows
-    rows: list[Any] = session.connection().execute(query).all()  # (int, int | None, int) each
+    rows: list[Any] = list(session.connection().execute(query).all())  # (int, int | None, int) each
     return rows
