@@ -128,7 +128,8 @@ def is_open_at(cut: datetime, *, joined: bool = False) -> ColumnElement[bool]:
     each open invoice to other rows) it is the OR over the (settled_at, issued_at) index:
     PostgreSQL estimates any IN list at 200 rows and, for the 100,000s an AR question
     holds, would probe the joined table once per id and per parallel worker, where with the
-    OR it hashes the invoices it counted; SQLite reads both forms in the same time.
+    OR it hashes the invoices it counted; SQLite reads the OR no slower (measured at a
+    million invoices).
     """
     if joined:
         unsettled = or_(Invoice.settled_at.is_(None), Invoice.settled_at >= cut)
