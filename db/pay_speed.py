@@ -143,5 +143,6 @@ def late_samples(session: Session, due_from: date, due_to: date, cut: datetime) 
         .where(or_(paid, ~voided), counted())
         .group_by(Invoice.customer_id, days)
     )
-    rows: list[Any] = list(session.connection().execute(query))  # (int, int | None, int) each
+    # fetched at once: iterating a result steps the cursor a row at a time, slower at 500,000 rows
+    rows: list[Any] = list(session.connection().execute(query).all())  # (int, int | None, int) each
     return rows

@@ -82,12 +82,16 @@ def promises_due(
     if paid_from is not None:
         toward = and_(toward, Payment.paid_at >= paid_from)
     paid: dict[int, list[tuple[int, datetime, int]]] = {}
+    # An outer join, so the promises are read first and each probes its customer's payments:
+    # nothing imports promises, so their table may have no planner statistics, and SQLite
+    # would then read every payment of the window and look for a promise for each.
     for pid, pay_id, at, amount in session.execute(
         select(PromiseToPay.id, Payment.id, Payment.paid_at, Payment.amount_minor)
-        .join(Payment, toward)
+        .outerjoin(Payment, toward)
         .where(window)
     ):
-        paid.setdefault(int(pid), []).append((int(pay_id), at, int(amount)))
+        if pay_id is not None:
+            paid.setdefault(int(pid), []).append((int(pay_id), at, int(amount)))
     query = (
         select(PromiseToPay, Invoice.number)
         .outerjoin(Invoice, Invoice.id == PromiseToPay.invoice_id)

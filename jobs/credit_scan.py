@@ -45,8 +45,8 @@ def flag_credit_limits(
         fx = Converter(session, s.reporting_currency, as_of)
         flagged = {
             p.customer_pk: p
-            for p in credit_positions(session, as_of, s.tz, balances=balances)
-            if p.status != "ok" and is_material(fx, s, p.currency, p.exposure_minor)
+            for p in credit_positions(session, as_of, s.tz, balances=balances, flagged_only=True)
+            if is_material(fx, s, p.currency, p.exposure_minor)
         }
     held = claim.claimed(deps, ALERT, "customer:")
     left = [p for p in held if _state(flagged, p) < _level(p)]

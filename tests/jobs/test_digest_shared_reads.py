@@ -91,3 +91,5 @@ def test_credit_limits_from_the_risk_pass_equal_their_own_read(deps: ToolDeps) -
             shared = credit_positions(session, day, s.tz, balances=balances)
             assert [p for p in shared if p.status != "ok"]  # some are over or heading there
             assert shared == credit_positions(session, day, s.tz)
+            flagged = credit_positions(session, day, s.tz, balances=balances, flagged_only=True)
+            assert flagged == [p for p in shared if p.status != "ok"]
