@@ -195,6 +195,23 @@ def post(deps: ToolDeps, a: ActionInfo) -> dict[str, Any]:
     }
 
 
+def found(a: ActionInfo, books_row: str) -> dict[str, Any]:
+    """What the audit row of `done` keeps when the books' sync read the payment back first
+    (`books_row`: its row in the ledger, "PAYMENT:INVOICE"): the books' payment id, as `post`
+    gives it, and that nothing was posted."""
+    p = a.payload
+    source, suffix = str(p["source"]), f":{p['invoice']['external_id']}"
+    payment_id = books_row[: -len(suffix)] if books_row.endswith(suffix) else books_row
+    return {
+        f"{source}_payment_id": payment_id,
+        f"{source}_request_id": str(p["request_id"]),
+        "books_payment_id": payment_id,
+        "read_back": True,
+        "books_note": f"recorded in {books_name(a)} (payment {payment_id}, found there by the "
+        "sync)",
+    }
+
+
 def record(session: Session, a: ActionInfo, posted: dict[str, Any]) -> None:
     """The bank's payment row becomes the books' row of the posted Payment."""
     p = a.payload

@@ -13,6 +13,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from bot.blocks.cash import line_text
 from bot.cli import main
 from db.bank_models import BankTxn
 from db.models import Action, AuditLog, Invoice, Payment
@@ -20,6 +21,7 @@ from tests.cash.statements import Line, csv_text
 from tests.fakes.quickbooks_api import FakeQuickBooks
 from tests.quickbooks.conftest import build_world, sync
 from tools.cash_apply import apply
+from tools.cash_lines import shown_lines
 from tools.cash_match import Allocation
 from tools.deps import ToolDeps
 from tools.metrics import MetricsInput
@@ -136,9 +138,23 @@ def test_a_payment_quickbooks_holds_is_read_back_as_the_bank_receipt(
             select(Payment.source, Payment.amount_minor).where(Payment.invoice_id == invoice_id)
         ).all()
     assert paid == [("quickbooks", 450010)]
-    box.run_once()  # nothing more goes to QuickBooks
+    box.run_once()  # nothing more goes to QuickBooks: the write-back is done, with that Payment
     assert len([r for r in fake.requests if r.path.endswith("/payment")]) == 1
-    assert _status(qdeps)[0] == "cancelled"
+    [held] = [p for p in fake.objects["Payment"].values() if p.get("PrivateNote")]
+    assert _status(qdeps)[0] == "done"
+    with qdeps.sessions() as s:
+        action = s.scalars(select(Action).where(Action.kind == "books_payment")).one()
+        mine = (AuditLog.entity == "action", AuditLog.entity_id == str(action.id))
+        last = s.scalars(select(AuditLog).where(*mine).order_by(AuditLog.id.desc())).first()
+        assert last is not None and last.event == "done"
+        assert last.after["quickbooks_payment_id"] == held["Id"]  # type: ignore[index]
+        assert action.decision_note == (
+            f"recorded in QuickBooks (payment {held['Id']}, found there by the sync)"
+        )
+        txn_id = s.scalars(select(BankTxn.id)).one()
+    card = line_text(shown_lines(qdeps, [txn_id])[0])
+    assert f"Recorded in QuickBooks (payment {held['Id']}, found there by the sync)." in card
+    assert "Not recorded" not in card
 
 
 def test_a_refused_refresh_token_waits_for_the_reconnect(
