@@ -1,9 +1,12 @@
 """Each customer's same-customer key (tools.ledger_record.same_customer), kept beside the
 customer with the name it was computed from.
 
-Linking joins only rows of one key. Keeping the keys lets a relink of a few invoices find the
-customers of their keys by an index probe, and a relink of everything compute keys only for
-customers that are new or renamed since, instead of reading every name each time.
+Linking by number joins only rows of one key; a Stripe id links across keys, and a relink of a
+few invoices follows those ids to the keys they reach. Keeping the keys lets such a relink
+find the customers of their keys by an index probe, and a relink of everything compute keys
+only for customers that are new or renamed since, instead of reading every name each time. A
+customer without a key row is new to linking: forgetting a key (`forget_moved`) is how a
+write says that customer's links may have changed.
 """
 
 from __future__ import annotations
@@ -119,8 +122,66 @@ def keys_of_invoices(conn: Connection, ids: Iterable[int]) -> set[str]:
     return found
 
 
+# Keys whose invoices a Stripe id joins to invoices of the given keys, either way: a books row
+# of these keys naming a Stripe invoice, or a books row naming a Stripe invoice of these keys.
+# Any currency: a row whose currency changed may have left a link through its id.
+_REF_KEYS = (
+    "SELECT sk.k FROM customer_link_keys lc JOIN invoices i ON i.customer_id = lc.customer_id "
+    "JOIN invoices s ON s.source = 'stripe' AND s.external_id = i.stripe_ref "
+    "JOIN customer_link_keys sk ON sk.customer_id = s.customer_id "
+    "WHERE lc.k IN :keys AND i.stripe_ref IS NOT NULL "
+    "UNION "
+    "SELECT bk.k FROM customer_link_keys lc JOIN invoices s ON s.customer_id = lc.customer_id "
+    "JOIN invoices b ON b.stripe_ref = s.external_id "
+    "JOIN customer_link_keys bk ON bk.customer_id = b.customer_id "
+    "WHERE lc.k IN :keys AND s.source = 'stripe' AND b.stripe_ref IS NOT NULL"
+)
+
+
+def linked_keys(conn: Connection, keys: Iterable[str]) -> set[str]:
+    """The keys, and every key a chain of Stripe ids reaches from them: a link by id crosses
+    customer keys, so a scope of whole links holds them all. Each round reads the invoices of
+    the keys found in the round before (the index on invoices.stripe_ref answers the way back);
+    nearly always one round finds nothing new."""
+    query = text(_REF_KEYS).bindparams(bindparam("keys", expanding=True))
+    found = set(keys)
+    frontier = set(found)
+    while frontier:
+        more: set[str] = set()
+        for part in chunks(sorted(frontier)):
+            more.update(str(k) for k in conn.execute(query, {"keys": list(part)}).scalars())
+        frontier = more - found
+        found |= frontier
+    return found
+
+
+def forget_moved(conn: Connection, source: str) -> None:
+    """Before the staged invoices of `source` are upserted: the customers a staged invoice
+    leaves (its customer changed in the source) and the Stripe invoices' customers a staged
+    invoice stops naming (its Stripe id changed) lose their keys, so the next relink computes
+    them again and derives their keys' links (`refresh_keys`): the links the invoice left are
+    derived again, not only those it joins."""
+    conn.execute(
+        text(
+            "DELETE FROM customer_link_keys WHERE customer_id IN ("
+            "SELECT i.customer_id FROM stage_invoices s "
+            "JOIN invoices i ON i.source = :source AND i.external_id = s.external_id "
+            "JOIN customers c ON c.source = :source AND c.external_id = s.customer_ext "
+            "WHERE i.customer_id <> c.id "
+            "UNION "
+            "SELECT r.customer_id FROM stage_invoices s "
+            "JOIN invoices i ON i.source = :source AND i.external_id = s.external_id "
+            "JOIN invoices r ON r.source = 'stripe' AND r.external_id = i.stripe_ref "
+            "WHERE i.stripe_ref IS NOT NULL AND i.stripe_ref IS DISTINCT FROM s.stripe_ref)"
+        ),
+        {"source": source},
+    )
+
+
 def scope_of_keys(conn: Connection, keys: Iterable[str]) -> None:
-    """The temporary table `link_scope`: every invoice of a customer of one of the keys."""
+    """The temporary table `link_scope`: every invoice of a customer of one of the keys, or of
+    a key a Stripe id links to them (`linked_keys`)."""
+    keys = linked_keys(conn, keys)
     conn.execute(text("DROP TABLE IF EXISTS link_scope"))
     conn.execute(text("CREATE TEMPORARY TABLE link_scope (id INTEGER PRIMARY KEY)"))
     fill = text(
