@@ -1,15 +1,14 @@
 """Which invoice rows stand for the same invoice across sources, and which of them count.
 
-Rows link when their currencies are the same and either a books row carries the Stripe
-invoice id of the other (the id is authoritative: it links whatever either system calls the
-customer, "Acme Corp" in Stripe and "ACME Corporation Ltd" in the books), or their customers
-are the same customer (the caller's rule, kept per customer by db.link_keys, so two customers'
-invoices sharing a number stay two) and they carry the same invoice number (trimmed); in SQL.
-The rows no id or number linked come back to tools.ledger_record, which links them by
-customer + amount + date. A row ranked below another
-row of its link is `shadowed`: it stays as its source reports it, but db.ar_sums gives it no
-terms and db.open_amounts does not count it. Changing the flag goes through db.settlement, so
-every dated sum moves in the same transaction.
+Rows link when their currencies are the same and either a books row carries the Stripe invoice
+id of the other (the id is authoritative: it links whatever either system calls the customer,
+"Acme Corp" in Stripe and "ACME Corporation Ltd" in the books), or their customers are the same
+customer (the caller's rule, kept per customer by db.link_keys, so two customers' invoices
+sharing a number stay two) and they carry the same invoice number (trimmed); in SQL. The rows
+no id or number linked come back to tools.ledger_record, which links them by customer + amount
++ date. A row ranked below another row of its link is `shadowed`: it stays as its source
+reports it, but db.ar_sums gives it no terms and db.open_amounts does not count it. Changing
+the flag goes through db.settlement, so every dated sum moves in the same transaction.
 """
 
 from __future__ import annotations
