@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Integer, Text, bindparam, text
+from sqlalchemy import Connection, Index, Integer, Text, bindparam, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models import Base
+from db.models import Base, Invoice
 
 
 class LinkPending(Base):
@@ -30,6 +30,15 @@ class LinkPending(Base):
 
 
 EVERYTHING = 0  # no invoice has this id: marked, the next relink derives every link
+
+# The books' invoices naming a Stripe invoice (only those: most rows carry none), for a relink
+# of a few Stripe invoices (`linked_keys`).
+Index(
+    "ix_invoices_stripe_ref",
+    Invoice.stripe_ref,
+    sqlite_where=Invoice.stripe_ref.is_not(None),
+    postgresql_where=Invoice.stripe_ref.is_not(None),
+)
 
 
 def mark_pending(conn: Connection, source: str, *, everything: bool = False) -> None:

@@ -27,7 +27,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
-    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -116,13 +115,6 @@ class Invoice(Base):
         # speed: every settlement update rewrites it.)
         Index("ix_invoices_settled_at_issued_at", "settled_at", "issued_at"),
         Index("ix_invoices_issued_at", "issued_at", "currency", "voided_at", "total_minor"),
-        # The books' invoices naming a Stripe invoice, for a relink of a few (db.link_keys).
-        Index(
-            "ix_invoices_stripe_ref",
-            "stripe_ref",
-            sqlite_where=text("stripe_ref IS NOT NULL"),
-            postgresql_where=text("stripe_ref IS NOT NULL"),
-        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
