@@ -121,13 +121,15 @@ def test_one_number_in_two_currencies_links_nothing_and_reconcile_shows_both(
         assert found["totals"]["missing"] == 0
 
 
+@pytest.mark.parametrize("books_name", ["Acme Corp", "ACME Corporation Ltd"])
 def test_a_bank_receipt_follows_the_stripe_id_to_the_books_row(
     both: ToolDeps,  # noqa: F811
     fake: FakeQuickBooks,
     stripe_fake: FakeStripe,  # noqa: F811
     tmp_path: Path,
+    books_name: str,
 ) -> None:
-    acme = fake.add_customer("Acme Corp")
+    acme = fake.add_customer(books_name)
     cus = stripe_fake.add_customer("Acme Corp", at=at(0))["id"]
     billed = stripe_fake.add_invoice(cus, 100_000, at=at(4), number="ACME-0009")
     stripe_sync(both)
