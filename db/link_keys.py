@@ -174,21 +174,28 @@ def forget_moved(conn: Connection, source: str) -> None:
     invoice stops naming (its Stripe id changed) lose their keys, so the next relink computes
     them again and derives their keys' links (`refresh_keys`): the links the invoice left are
     derived again, not only those it joins."""
-    conn.execute(
+    # One probe per staged row, the customer and the Stripe invoice looked up by correlated
+    # subqueries: joined instead, SQLite builds a Bloom filter over the ledger's invoices for
+    # each page (tens of milliseconds at 200,000 invoices).
+    left = conn.execute(
         text(
-            "DELETE FROM customer_link_keys WHERE customer_id IN ("
-            "SELECT i.customer_id FROM stage_invoices s "
-            "JOIN invoices i ON i.source = :source AND i.external_id = s.external_id "
-            "JOIN customers c ON c.source = :source AND c.external_id = s.customer_ext "
-            "WHERE i.customer_id <> c.id "
-            "UNION "
-            "SELECT r.customer_id FROM stage_invoices s "
-            "JOIN invoices i ON i.source = :source AND i.external_id = s.external_id "
-            "JOIN invoices r ON r.source = 'stripe' AND r.external_id = i.stripe_ref "
-            "WHERE i.stripe_ref IS NOT NULL AND i.stripe_ref IS DISTINCT FROM s.stripe_ref)"
+            "SELECT CASE WHEN i.customer_id IS DISTINCT FROM (SELECT c.id FROM customers c "
+            "WHERE c.source = :source AND c.external_id = s.customer_ext) "
+            "THEN i.customer_id END, "
+            "CASE WHEN i.stripe_ref IS NOT NULL AND i.stripe_ref IS DISTINCT FROM s.stripe_ref "
+            "THEN (SELECT r.customer_id FROM invoices r "
+            "WHERE r.source = 'stripe' AND r.external_id = i.stripe_ref) END "
+            "FROM stage_invoices s CROSS JOIN invoices i "
+            "WHERE i.source = :source AND i.external_id = s.external_id"
         ),
         {"source": source},
     )
+    customers = sorted({int(c) for row in left for c in row if c is not None})
+    gone = text("DELETE FROM customer_link_keys WHERE customer_id IN :ids").bindparams(
+        bindparam("ids", expanding=True)
+    )
+    for part in chunks(customers):
+        conn.execute(gone, {"ids": list(part)})
 
 
 def scope_of_keys(conn: Connection, keys: Iterable[str]) -> None:
