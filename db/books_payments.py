@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Connection, delete, select, tuple_, update
+from sqlalchemy import Connection, delete, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from db.bank_models import BankTxn
-from db.models import Action, ActionKind, ActionStatus, Customer, Invoice, Payment
+from db.models import Action, ActionKind, ActionStatus, AuditLog, Customer, Invoice, Payment
 from db.settlement import refresh_settlement
+
+READ_BACK = "payment_read_back"  # the audit event of a bank receipt the books' sync took over
 
 
 class BooksInvoice(NamedTuple):
@@ -140,7 +143,9 @@ def failed_writes(session: Session, action_id: int | None = None) -> list[Action
 def adopt_bank_payments(conn: Connection, source: str, found: list[tuple[str, str, str]]) -> None:
     """The books hold a payment naming a bank payment (bank payment id, the books' payment
     row id, the books' invoice id): the bank's row on that invoice becomes the books' row, so
-    the sync about to write it updates that row instead of counting the money twice."""
+    the sync about to write it updates that row instead of counting the money twice. An audit
+    row (`READ_BACK`) keeps which books' payment the receipt became: a write-back still
+    waiting for it ends recorded with that payment (tools.outbox_books), never posted again."""
     for bank_id, books_id, invoice_ext in found:
         row = conn.execute(
             select(Payment.id, Payment.invoice_id)
@@ -166,3 +171,34 @@ def adopt_bank_payments(conn: Connection, source: str, found: list[tuple[str, st
         else:
             conn.execute(delete(Payment).where(Payment.id == row[0]))
         refresh_settlement(conn, [int(row[1] or 0)])
+        conn.execute(
+            insert(AuditLog).values(
+                at=datetime.now(UTC),
+                actor=f"{source} sync",
+                event=READ_BACK,
+                entity="payment",
+                entity_id=str(row[0] if there is None else there[0]),
+                before={"source": "bank", "external_id": bank_id},
+                after={"source": source, "external_id": books_id, "invoice": invoice_ext},
+            )
+        )
+
+
+def read_back(session: Session, source: str, bank_id: str) -> str | None:
+    """The books' payment row (`source`'s external id) that took over the bank payment
+    `bank_id` when a sync read the books' payment naming it (`adopt_bank_payments`), or None.
+    Looked up only for a write-back whose bank row is gone: a rare read, not worth an
+    index on the audit log."""
+    found = session.execute(
+        select(AuditLog.after)
+        .where(
+            AuditLog.entity == "payment",
+            AuditLog.event == READ_BACK,
+            AuditLog.before["external_id"].as_string() == bank_id,
+        )
+        .order_by(AuditLog.id.desc())
+    ).scalars()
+    for after in found:
+        if after and after.get("source") == source:
+            return str(after["external_id"])
+    return None

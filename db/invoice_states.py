@@ -43,6 +43,29 @@ class InvoiceState(NamedTuple):
     total_minor: int
     open_minor: int
     status: str
+    # Whose invoice it counts as when matched by number: the Stripe invoice's customer for a
+    # books row carrying a Stripe invoice id (the id links across spellings, as db.links
+    # does); else None, its own customer.
+    link_customer: str | None = None
+
+
+def _link_customer() -> Any:
+    """The customer name a row is matched under: that of the Stripe invoice whose id a books
+    row carries (of its currency), else its own, as the ledger links them (db.links)."""
+    twin, owner = aliased(Invoice), aliased(Customer)
+    name = (
+        select(owner.name)
+        .join(twin, twin.customer_id == owner.id)
+        .where(
+            twin.source == "stripe",
+            twin.external_id == Invoice.stripe_ref,
+            twin.currency == Invoice.currency,
+        )
+        .scalar_subquery()
+    )
+    return case(
+        (Invoice.stripe_ref.is_(None), Customer.name), else_=func.coalesce(name, Customer.name)
+    )
 
 
 def _number() -> Any:
@@ -192,6 +215,7 @@ def states_to_compare(
             st.total_minor,
             st.open_minor,
             st.status,
+            _link_customer(),
         )
         .select_from(_STATES)
         .join(Invoice, Invoice.id == st.id)

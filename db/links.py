@@ -1,13 +1,14 @@
 """Which invoice rows stand for the same invoice across sources, and which of them count.
 
-Rows link only when their customers are the same customer (the caller's rule, kept per
-customer by db.link_keys, so two customers' invoices sharing a number stay two) and their
-currencies are the same: first by the Stripe invoice id a books row carries, then by the
-invoice number they carry (trimmed), in SQL; the rows no number linked come back to
-tools.ledger_record, which links them by customer + amount + date. A row ranked below another
-row of its link is `shadowed`: it stays as its source reports it, but db.ar_sums gives it no
-terms and db.open_amounts does not count it. Changing the flag goes through db.settlement, so
-every dated sum moves in the same transaction.
+Rows link when their currencies are the same and either a books row carries the Stripe invoice
+id of the other (the id is authoritative: it links whatever either system calls the customer,
+"Acme Corp" in Stripe and "ACME Corporation Ltd" in the books), or their customers are the same
+customer (the caller's rule, kept per customer by db.link_keys, so two customers' invoices
+sharing a number stay two) and they carry the same invoice number (trimmed); in SQL. The rows
+no id or number linked come back to tools.ledger_record, which links them by customer + amount
++ date. A row ranked below another row of its link is `shadowed`: it stays as its source
+reports it, but db.ar_sums gives it no terms and db.open_amounts does not count it. Changing
+the flag goes through db.settlement, so every dated sum moves in the same transaction.
 """
 
 from __future__ import annotations
@@ -62,12 +63,14 @@ def link_by_number(
 ) -> str:
     """Link rows into the temporary table `link_numbered` (id, rank, best rank of its link,
     mask of the ranks it holds), and mark in `link_shadow` those a row of a better-ranked
-    source stands for. Rows of one customer key (`same_customer`) and currency link by the
-    Stripe invoice id a books row carries (it takes that Stripe row's number, or id when it
-    has none), else by number. A Stripe id of another currency or customer links nothing.
-    With `seeds` (invoice ids just written), only the rows of their customers' keys (and of
-    customers new or renamed since): links never cross keys, so the scope's links are whole.
-    Returns the scope: the FROM clause naming its invoices `i`."""
+    source stands for. A books row carrying the Stripe invoice id of a Stripe row of its
+    currency links to it, whatever their customers' keys: it joins that Stripe row's link
+    (that row's customer key, and its number, or id when it has none). Other rows of one
+    customer key (`same_customer`) and currency link by number. A Stripe id of another
+    currency links nothing. With `seeds` (invoice ids just written), only the rows of their
+    customers' keys (and of customers new, renamed or left by a moved invoice since), closed
+    over the keys a Stripe id reaches (db.link_keys.scope_of_keys), so the scope's links are
+    whole. Returns the scope: the FROM clause naming its invoices `i`."""
     rank, params = _rank_case(ranked)
     one = "1 = 0" if len(ranked) < 2 else "1 = 1"  # one source: nothing to link
     for name in ("link_numbered", "link_shadow", "link_changed", "link_scope"):
@@ -82,8 +85,8 @@ def link_by_number(
             f"""
 CREATE TEMPORARY TABLE link_numbered AS
 WITH r0 AS (
-    SELECT i.id, i.currency, lc.k AS ck, {rank} AS rk,
-           CASE WHEN sk.k = lc.k THEN COALESCE(NULLIF(TRIM(s.number), ''), s.external_id)
+    SELECT i.id, i.currency, COALESCE(sk.k, lc.k) AS ck, {rank} AS rk,
+           CASE WHEN sk.k IS NOT NULL THEN COALESCE(NULLIF(TRIM(s.number), ''), s.external_id)
                 WHEN i.source = 'stripe' THEN COALESCE(NULLIF(TRIM(i.number), ''), i.external_id)
                 ELSE TRIM(i.number) END AS k
       FROM {scope} JOIN customer_link_keys lc ON lc.customer_id = i.customer_id

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from db.link_keys import mark_pending
+from db.link_keys import forget_moved, mark_pending
 from db.settlement import settle_staged
 
 # Target column -> SQL expression over the staging row `s` and the joined rows `c`
@@ -132,6 +132,8 @@ def _on_conflict(entity: str, cols: list[str], select: str) -> str:
 def write(conn: Connection, entity: str, *, source: str) -> None:
     """`upsert` for callers that need no counts (the Stripe sync): one statement."""
     cols, select = _select(conn, entity, source, False)
+    if entity == "invoices":
+        forget_moved(conn, source)  # what they link to before they change
     conn.execute(text(_on_conflict(entity, cols, select)), {"source": source})
     if entity == "invoices":
         mark_pending(conn, source)
@@ -171,6 +173,8 @@ def upsert(
             text(f"SELECT count(*) {join_target} WHERE t.id IS NOT NULL AND ({own_differs})"),
             params,
         ).scalar_one()
+    if entity == "invoices":
+        forget_moved(conn, source)  # what they link to before they change
     result = conn.execute(text(_on_conflict(entity, cols, select)), params)
     written = max(result.rowcount, 0)
     if entity == "invoices":

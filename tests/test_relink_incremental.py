@@ -1,8 +1,8 @@
 """A sync's relink derives only the links of what it wrote, and lands exactly where deriving every
 link lands: on random ledgers of three sources (numbers shared or not, Stripe ids carried,
 currencies and customers' spellings that differ), then random writes (invoices renumbered,
-re-amounted, re-dated, given a Stripe id, new invoices, customers renamed) through the upsert
-every sync writes with. SQLite and PostgreSQL."""
+re-amounted, re-dated, given a Stripe id, moved to another customer, new invoices, customers
+renamed) through the upsert every sync writes with. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import itertools
 from datetime import UTC, date, datetime
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
@@ -35,7 +35,7 @@ invoice_st = st.fixed_dictionaries(
 )
 change_st = st.tuples(
     st.integers(0, 30),
-    st.sampled_from(["number", "total", "day", "ref", "currency"]),
+    st.sampled_from(["number", "total", "day", "ref", "currency", "customer"]),
     st.sampled_from(["1", "2", "4", None]),
     st.integers(0, 9),
 )
@@ -107,6 +107,41 @@ def _shadowed(deps: ToolDeps, tag: str) -> dict[str, bool]:
     added=st.lists(invoice_st, max_size=4),
     renamed=st.lists(st.tuples(st.integers(0, 3), st.sampled_from(NAMES)), max_size=2),
 )
+@example(  # a Stripe invoice that a books invoice of another spelling names by id changes
+    first=[
+        {"source": "stripe", "customer": 2, "number": "1", "currency": "USD", "total": 100,
+         "day": 1, "ref": None},
+        {"source": "quickbooks", "customer": 3, "number": "9", "currency": "USD", "total": 200,
+         "day": 2, "ref": 0},
+    ],
+    changes=[(0, "total", None, 0)],
+    added=[],
+    renamed=[],
+)  # fmt: skip
+@example(  # a books invoice names another Stripe invoice than the one it stood for
+    first=[
+        {"source": "stripe", "customer": 2, "number": "1", "currency": "USD", "total": 100,
+         "day": 1, "ref": None},
+        {"source": "quickbooks", "customer": 3, "number": "9", "currency": "USD", "total": 200,
+         "day": 2, "ref": 0},
+        {"source": "stripe", "customer": 0, "number": "2", "currency": "USD", "total": 300,
+         "day": 1, "ref": None},
+    ],
+    changes=[(1, "ref", None, 1)],
+    added=[],
+    renamed=[],
+)  # fmt: skip
+@example(  # the books' invoice that stood for Stripe's moves to another customer
+    first=[
+        {"source": "stripe", "customer": 2, "number": "1", "currency": "USD", "total": 100,
+         "day": 1, "ref": None},
+        {"source": "quickbooks", "customer": 2, "number": "1", "currency": "USD", "total": 100,
+         "day": 1, "ref": None},
+    ],
+    changes=[(1, "customer", None, 3)],
+    added=[],
+    renamed=[],
+)  # fmt: skip
 def test_a_syncs_relink_equals_relinking_everything(
     deps: ToolDeps,
     first: list[dict[str, Any]],
@@ -130,6 +165,7 @@ def test_a_syncs_relink_equals_relinking_everything(
             "day": 3 - inv["day"],
             "ref": other,
             "currency": "EUR" if inv["currency"] == "USD" else "USD",
+            "customer": other % len(NAMES),  # moved to another customer in its source
         }[field]
     for k, name in renamed:
         names[k] = name

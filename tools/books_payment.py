@@ -1,16 +1,18 @@
 """Applied bank receipts recorded in the books, through the outbox, once.
 
 When a bank line is applied to an invoice whose source is an accounting system with a writer
-(QuickBooks: a Payment whose Line[].LinkedTxn names the invoice; Xero: a Payment on the
-Invoice from the bank account ARBOT_XERO_BANK_ACCOUNT_CODE), the applying transaction also
-queues an approved action: the person's click (or the rule they set) that applied the line is
-the approval. The outbox posts it with a request id derived from the bank payment's id
-(QuickBooks' `requestid`, Xero's `Idempotency-Key`), so a retry after a lost answer gets the
-books' first Payment back instead of a second one. On success the bank's payment row becomes
-the books' row of that Payment (db.books_payments.move_payment): the next sync updates it
-instead of counting the money twice, and reconciliation finds the payment in the books (no
-`bank_not_in_books`). Another accounting system plugs in with a line in WRITERS and a
-`post_payment(deps, order)` in its writer module.
+(QuickBooks: a Payment whose Line[].LinkedTxn names the invoice, deposited to the account
+ARBOT_QUICKBOOKS_DEPOSIT_ACCOUNTS names for the statement account, else
+ARBOT_QUICKBOOKS_DEPOSIT_ACCOUNT_ID, else Undeposited Funds, QuickBooks' own default; Xero: a
+Payment on the Invoice from the bank account ARBOT_XERO_BANK_ACCOUNTS names, else
+ARBOT_XERO_BANK_ACCOUNT_CODE), the applying transaction also queues an approved action: the
+person's click (or the rule they set) that applied the line is the approval. The outbox posts
+it with a request id derived from the bank payment's id (QuickBooks' `requestid`, Xero's
+`Idempotency-Key`), so a retry after a lost answer gets the books' first Payment back instead
+of a second one. On success the bank's payment row becomes the books' row of that Payment
+(db.books_payments.move_payment): the next sync updates it instead of counting the money twice,
+and reconciliation finds the payment in the books (no `bank_not_in_books`). Another accounting
+system plugs in with a line in WRITERS and a `post_payment(deps, order)` in its writer module.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -51,6 +53,14 @@ class PaymentOrder:
     reference: str  # the bank payment it records
     note: str
     bank_account: str | None = None  # the statement account the receipt came in on
+
+
+class Posted(NamedTuple):
+    """What a writer's books answered: their payment's id, and where its money went when
+    the card should say so."""
+
+    payment_id: str
+    place: str | None = None
 
 
 def request_id(bank_payment_external_id: str, source: str) -> str:
@@ -151,7 +161,7 @@ def books_name(a: ActionInfo) -> str:
     return books_label(str(a.payload.get("source") or ""))
 
 
-def _writer(source: str) -> Callable[[ToolDeps, PaymentOrder], str]:
+def _writer(source: str) -> Callable[[ToolDeps, PaymentOrder], Posted]:
     """The vendor's writer, its client loaded only to post."""
     if source == "quickbooks":
         from tools.quickbooks_write import post_payment
@@ -186,12 +196,30 @@ def post(deps: ToolDeps, a: ActionInfo) -> dict[str, Any]:
             f"the receipt is in {order.currency}, the invoice in {invoice_currency}: record it "
             f"by hand in {books_name(a)} (ARBOT_XERO_BANK_ACCOUNTS maps statement accounts)"
         )
-    payment_id = _writer(source)(deps, order)
+    payment_id, place = _writer(source)(deps, order)
     return {
         f"{source}_payment_id": payment_id,
         f"{source}_request_id": rid,
         "books_payment_id": payment_id,
-        "books_note": f"recorded in {books_name(a)} (payment {payment_id})",
+        "books_note": f"recorded in {books_name(a)} (payment {payment_id}"
+        + (f", {place})" if place else ")"),
+    } | ({"deposited": place} if place else {})
+
+
+def found(a: ActionInfo, books_row: str) -> dict[str, Any]:
+    """What the audit row of `done` keeps when the books' sync read the payment back first
+    (`books_row`: its row in the ledger, "PAYMENT:INVOICE"): the books' payment id, as `post`
+    gives it, and that nothing was posted."""
+    p = a.payload
+    source, suffix = str(p["source"]), f":{p['invoice']['external_id']}"
+    payment_id = books_row[: -len(suffix)] if books_row.endswith(suffix) else books_row
+    return {
+        f"{source}_payment_id": payment_id,
+        f"{source}_request_id": str(p["request_id"]),
+        "books_payment_id": payment_id,
+        "read_back": True,
+        "books_note": f"recorded in {books_name(a)} (payment {payment_id}, found there by the "
+        "sync)",
     }
 
 

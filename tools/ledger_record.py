@@ -1,9 +1,11 @@
 """One AR of record: which source's row of an invoice the figures count.
 
 Several sources can hold the same invoice (Stripe bills it, QuickBooks books it, a CSV export
-repeats it). Rows are linked by the invoice number they carry when their customers are the
-same customer (`same_customer`), else by customer name + total + issue date (the rule
-reconciliation matches by, `fallback_key`). Sources are ranked: the AR of record first
+repeats it). Rows are linked by the Stripe invoice id a books row carries, whatever either
+system calls the customer (the id is the billing system's own name for the invoice); else by
+the invoice number they carry when their customers are the same customer (`same_customer`);
+else by customer name + total + issue date (the rule reconciliation matches by,
+`fallback_key`). Sources are ranked: the AR of record first
 (`ARBOT_LEDGER_OF_RECORD`; by default the accounting system when one holds invoices, else
 Stripe, else CSV), then the others in that same default order. In each link
 the best-ranked row counts and the others are shadowed.
@@ -153,8 +155,8 @@ def relink_in(conn: Connection, settings: Settings, seeds: list[int] | None = No
 
 
 def _move_bank_receipts(conn: Connection, settings: Settings) -> None:
-    """A bank receipt applied to a row that stops counting pays that row's counted twin (the
-    same customer, by Stripe invoice id, else number, else amount + date, as rows link), so
+    """A bank receipt applied to a row that stops counting pays that row's counted twin (by
+    Stripe invoice id, else the same customer's number, else amount + date, as rows link), so
     the money stays received; when the twin is the books' row, the receipt is queued to be
     written back to the books; a write-back still waiting for the row it left is cancelled, so
     only one set of books receives the money."""
@@ -165,11 +167,13 @@ def _move_bank_receipts(conn: Connection, settings: Settings) -> None:
         twins = [
             c
             for c in counted_candidates(conn, row)
-            if same_customer(c.customer) == key
-            and (
-                (row.ref and c.ref == row.ref)
-                or (row.number and c.number == row.number)
-                or fallback_key(c.customer, c.total_minor, c.issued_at, settings.tz) == mine
+            if (row.ref and c.ref == row.ref)
+            or (
+                same_customer(c.customer) == key
+                and (
+                    (row.number and c.number == row.number)
+                    or fallback_key(c.customer, c.total_minor, c.issued_at, settings.tz) == mine
+                )
             )
         ]
         if twins:

@@ -5,8 +5,10 @@ refused (someone has to connect again) are retried for about a day (BOOKS_MAX_AT
 delay growing to BOOKS_MAX_DELAY), and `arbot outbox retry` queues failed ones again. Only
 what retrying cannot change fails at once: the books refusing the payment, a setting unset.
 Each attempt first checks that the bank's payment row still sits on the invoice for the amount
-approved: a receipt moved to another source's copy (or already read back from the books) is
-cancelled, with its audit row, instead of being posted twice."""
+approved. A receipt the books' sync already read back (the books hold a payment naming it: an
+answer was lost, then the sync came first) ends done with that payment's id, posted nothing;
+a receipt moved to another source's copy, or unapplied, is cancelled, with its audit row,
+instead of being posted twice."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from db.books_payments import bank_payment_place, failed_writes
+from db.books_payments import bank_payment_place, failed_writes, read_back
 from db.engine import transaction
 from db.models import ActionStatus
 from tools import books_payment, quickbooks_write, xero_write
@@ -42,22 +44,31 @@ def delay_seconds(backoff: float, attempts: int) -> float:
     return min(backoff * 4.0 ** (attempts - 1), BOOKS_MAX_DELAY)
 
 
-def moved_away(box: Outbox, a: ActionInfo) -> str | None:
-    """Why the approved write-back does not hold now (its receipt moved), or None."""
+def moved_away(box: Outbox, a: ActionInfo) -> tuple[str | None, str | None]:
+    """(why the approved write-back does not hold now, the books' payment row that took the
+    receipt over): (None, None) while the receipt waits on its invoice; (None, row) once the
+    books' sync read the payment back; (reason, None) when the receipt moved elsewhere."""
     p = a.payload
+    bank = str(p["bank_payment"])
     with box.deps.sessions() as session:
-        place = bank_payment_place(session, str(p["bank_payment"]))
+        place = bank_payment_place(session, bank)
+        books_row = read_back(session, str(p["source"]), bank) if place is None else None
+    if books_row is not None:
+        return None, books_row
     if place != (int(p["invoice"]["id"]), int(p["amount_minor"])):
         return (
             f"the bank receipt no longer pays this {books_payment.books_name(a)} invoice for "
-            "this amount (moved to another source's copy, unapplied, or already in the books)"
-        )
-    return None
+            "this amount (moved to another source's copy, or unapplied)"
+        ), None
+    return None, None
 
 
 def post(box: Outbox, a: ActionInfo) -> None:
     """The outbox step of one write-back."""
-    moved = moved_away(box, a)
+    moved, books_row = moved_away(box, a)
+    if books_row is not None:
+        _found_in_books(box, a, books_row)
+        return
     if moved:
         box._cancel(a, moved)
         return
@@ -75,6 +86,15 @@ def post(box: Outbox, a: ActionInfo) -> None:
         done = {"last_error": None, "next_attempt_at": None, "decision_note": note}
         if not box._finish_in(session, a, ActionStatus.DONE, "done", done, posted):
             raise RuntimeError(f"lost the claim on action {a.id}; ledger change rolled back")
+
+
+def _found_in_books(box: Outbox, a: ActionInfo, books_row: str) -> None:
+    """Done, posting nothing: the books hold the payment (the sync moved the bank's row to
+    it already), so the card and the audit row name that payment as the one recorded."""
+    posted = books_payment.found(a, books_row)
+    note = posted.pop("books_note")
+    done = {"last_error": None, "next_attempt_at": None, "decision_note": note}
+    box._finish(a, ActionStatus.DONE, "done", done, **posted)
 
 
 def retry_failed(

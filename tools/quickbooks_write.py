@@ -24,7 +24,7 @@ from quickbooks.exceptions import (
 )
 
 from tools import quickbooks_map
-from tools.books_payment import PaymentOrder
+from tools.books_payment import PaymentOrder, Posted
 from tools.books_write import WriteOffOrder, write_off_order
 from tools.deps import ToolDeps
 from tools.money import to_major
@@ -143,27 +143,41 @@ def write_off_action(
     }
 
 
-def post_payment(deps: ToolDeps, order: PaymentOrder) -> str:
-    """A received Payment applied to the invoice (Line[].LinkedTxn); its QuickBooks id. The
-    request id makes a retry return the first Payment instead of a second one."""
+def post_payment(deps: ToolDeps, order: PaymentOrder) -> Posted:
+    """A received Payment applied to the invoice (Line[].LinkedTxn), deposited to the account
+    of the statement account (ARBOT_QUICKBOOKS_DEPOSIT_ACCOUNTS, else
+    ARBOT_QUICKBOOKS_DEPOSIT_ACCOUNT_ID; neither: QuickBooks' default, Undeposited Funds); its
+    QuickBooks id and where the money went. The request id makes a retry return the first
+    Payment instead of a second one."""
     session = QuickBooksSession(deps, on_response=lambda _r: None)
     amount = _amount(order.amount_minor, order.currency)
-    posted = _create(
-        session,
-        "Payment",
-        {
-            "CustomerRef": {"value": order.customer_external_id},
-            "CurrencyRef": {"value": order.currency},
-            "TxnDate": order.on.isoformat(),
-            "TotalAmt": amount,
-            "PrivateNote": order.note[:4000],
-            "Line": [
-                {
-                    "Amount": amount,
-                    "LinkedTxn": [{"TxnId": order.invoice_external_id, "TxnType": "Invoice"}],
-                }
-            ],
-        },
-        order.request_id,
+    account = deps.settings.quickbooks_deposit_account_for(order.bank_account)
+    body: dict[str, Any] = {
+        "CustomerRef": {"value": order.customer_external_id},
+        "CurrencyRef": {"value": order.currency},
+        "TxnDate": order.on.isoformat(),
+        "TotalAmt": amount,
+        "PrivateNote": order.note[:4000],
+        "Line": [
+            {
+                "Amount": amount,
+                "LinkedTxn": [{"TxnId": order.invoice_external_id, "TxnType": "Invoice"}],
+            }
+        ],
+    }
+    if account:
+        body["DepositToAccountRef"] = {"value": account}
+    posted = _create(session, "Payment", body, order.request_id)["Payment"]
+    return Posted(str(posted["Id"]), _deposited(account, posted, order.bank_account))
+
+
+def _deposited(account: str | None, posted: dict[str, Any], statement: str | None) -> str:
+    """Where the Payment's money is, in the card's words."""
+    if account:
+        name = (posted.get("DepositToAccountRef") or {}).get("name")
+        return f"deposited to {name} (account {account})" if name else f"deposited to {account}"
+    which = f"statement account {statement}" if statement else "this receipt"
+    return (
+        "in Undeposited Funds, QuickBooks' default, as no deposit account is set for "
+        f"{which} in ARBOT_QUICKBOOKS_DEPOSIT_ACCOUNTS"
     )
-    return str(posted["Payment"]["Id"])

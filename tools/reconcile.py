@@ -1,10 +1,11 @@
 """Reconciliation: the same invoices as each source reports them, compared at an as-of date.
 
-Invoices are the same invoice across sources when they carry the same number and their customers
-are the same customer (`same_customer`, as the ledger links them); those without
-one, or left unmatched by number, are matched by customer name + total + issue date (names
-compared without case or punctuation). For each matched invoice the sources are compared and
-every disagreement is one difference:
+Invoices are the same invoice across sources when they carry the same number and their
+customers are the same customer (`same_customer`, as the ledger links them), a books invoice
+carrying a Stripe invoice id counting as that Stripe invoice's, whatever the books call its
+customer; those without one, or left unmatched by number, are matched by customer name, total
+and issue date (names compared without case or punctuation). For each matched invoice the
+sources are compared and every disagreement is one difference:
 
 - missing: a source holding invoices has no such invoice at D;
 - status_differs: open / paid / void / written_off differ;
@@ -190,10 +191,11 @@ def reconcile(deps: ToolDeps, args: ReconcileInput) -> Reconciliation:
         if not number:
             unnumbered.append(st)
             continue
-        key = labels.get((number, same_customer(st.customer)))
+        whose = same_customer(st.link_customer or st.customer)
+        key = labels.get((number, whose))
         if key is None:  # another customer's invoice of one number is another invoice
             key = number if number not in groups else f"{number} ({st.customer})"
-            labels[(number, same_customer(st.customer))] = key
+            labels[(number, whose)] = key
         if st.source not in groups[key]:
             groups[key][st.source] = st
         else:

@@ -17,6 +17,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -34,6 +35,15 @@ SegmentTargets = Annotated[dict[str, Decimal], NoDecode]
 
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name)
+
+
+def _paired(pairs: list[str], statement_account: str | None) -> str | None:
+    """What STATEMENT_ACCOUNT=VALUE pairs give a bank statement account, if they name it."""
+    for pair in pairs:
+        account, _, value = pair.rpartition("=")
+        if statement_account is not None and account.strip() == statement_account:
+            return value.strip()
+    return None
 
 
 class Settings(BaseSettings):
@@ -143,6 +153,16 @@ class Settings(BaseSettings):
     quickbooks_bad_debt_item_id: str | None = Field(
         None, description="the product/service item bad-debt credit memos are written on"
     )
+    quickbooks_deposit_account_id: str | None = Field(
+        None,
+        description="the QuickBooks account (its Id; a Bank or Other Current Asset account) "
+        "applied bank receipts are deposited to; empty: Undeposited Funds, QuickBooks' default",
+    )
+    quickbooks_deposit_accounts: CommaList = Field(
+        default_factory=list,
+        description="STATEMENT_ACCOUNT=QUICKBOOKS_ACCOUNT_ID pairs: the QuickBooks account of "
+        "each bank statement account; ARBOT_QUICKBOOKS_DEPOSIT_ACCOUNT_ID for the others",
+    )
     xero_client_id: str | None = None
     xero_client_secret: SecretStr | None = None
     xero_tenant_id: str | None = None
@@ -229,23 +249,32 @@ class Settings(BaseSettings):
                 raise ValueError(f"{pair!r}: {problem}")
         return pairs
 
-    @field_validator("xero_bank_accounts", mode="before")
+    @field_validator("xero_bank_accounts", "quickbooks_deposit_accounts", mode="before")
     @classmethod
-    def _bank_account_pairs(cls, value: object) -> object:
+    def _bank_account_pairs(cls, value: object, info: ValidationInfo) -> object:
         pairs = cls._split_commas(value)
+        shape = (
+            "STATEMENT_ACCOUNT=XERO_CODE, e.g. ACC-1=090"
+            if info.field_name == "xero_bank_accounts"
+            else "STATEMENT_ACCOUNT=QUICKBOOKS_ACCOUNT_ID, e.g. ACC-1=35"
+        )
         for pair in pairs if isinstance(pairs, list) else []:
             account, _, code = str(pair).rpartition("=")
             if not account.strip() or not code.strip():
-                raise ValueError(f"{pair!r}: use STATEMENT_ACCOUNT=XERO_CODE, e.g. ACC-1=090")
+                raise ValueError(f"{pair!r}: use {shape}")
         return pairs
 
     def xero_bank_account_for(self, statement_account: str | None) -> str | None:
         """The Xero bank account code receipts from this statement account go into."""
-        for pair in self.xero_bank_accounts:
-            account, _, code = pair.rpartition("=")
-            if statement_account is not None and account.strip() == statement_account:
-                return code.strip()
-        return self.xero_bank_account_code
+        return _paired(self.xero_bank_accounts, statement_account) or self.xero_bank_account_code
+
+    def quickbooks_deposit_account_for(self, statement_account: str | None) -> str | None:
+        """The QuickBooks account Id receipts from this statement account are deposited to;
+        None: QuickBooks' default, Undeposited Funds."""
+        return (
+            _paired(self.quickbooks_deposit_accounts, statement_account)
+            or self.quickbooks_deposit_account_id
+        )
 
     def cli_slack_user(self, os_user: str) -> str | None:
         """The Slack user id of an OS user who proposes from the command line, if known."""

@@ -24,7 +24,7 @@ import urllib3
 from xero_python.exceptions import HTTPStatusException
 
 from tools.books_fields import BAD_DEBT_NOTE, minor
-from tools.books_payment import PaymentOrder
+from tools.books_payment import PaymentOrder, Posted
 from tools.books_write import WriteOffOrder, write_off_order
 from tools.deps import ToolDeps
 from tools.money import to_major
@@ -208,7 +208,7 @@ def write_off_action(
     }
 
 
-def post_payment(deps: ToolDeps, order: PaymentOrder) -> str:
+def post_payment(deps: ToolDeps, order: PaymentOrder) -> Posted:
     """A received payment on the invoice, into the Xero bank account of the statement account
     (ARBOT_XERO_BANK_ACCOUNTS, else ARBOT_XERO_BANK_ACCOUNT_CODE); its Xero PaymentID. The
     Idempotency-Key makes a retry return the first Payment instead of a second one; a payment
@@ -236,4 +236,4 @@ def post_payment(deps: ToolDeps, order: PaymentOrder) -> str:
     made = (answer.get("Payments") or [{}])[0]
     if not made.get("PaymentID") or made.get("HasValidationErrors"):
         raise Refused(f"Xero answered without a payment: {str(answer)[:300]}")
-    return str(made["PaymentID"])
+    return Posted(str(made["PaymentID"]))

@@ -22,7 +22,10 @@ What it serves:
   objects as `{"status": "Deleted", "Id", "MetaData"}` tombstones (`delete`);
 - `POST /v3/company/{realm}/creditmemo` and `/payment`: create, honouring `requestid` (the same
   request id answers the first result again and creates nothing); a credit memo line needs
-  `SalesItemLineDetail.ItemRef`. `lose_answers` makes a create happen but answer 503, as when
+  `SalesItemLineDetail.ItemRef`. A Payment's `DepositToAccountRef` must name an account of
+  `accounts` of type Bank or Other Current Asset (else ValidationFault 2500, "Invalid Reference
+  Id"); without one the Payment goes to Undeposited Funds, QuickBooks' default, and says so in
+  its `DepositToAccountRef`. `lose_answers` makes a create happen but answer 503, as when
   the answer is lost on the way back.
 
 An expired or unknown bearer token gets 401 with Intuit's AuthenticationFailed fault. Tests can
@@ -52,6 +55,10 @@ FIRST_REFRESH_TOKEN = "AB11fakefirstrefreshtoken"
 PACIFIC = timezone(timedelta(hours=-8))  # companies report times with their own offset
 START = datetime(2026, 1, 5, 9, 0, tzinfo=PACIFIC)
 ENTITIES = ("Customer", "Invoice", "Payment", "CreditMemo")
+UNDEPOSITED_FUNDS = "4"  # the company's Undeposited Funds account (Other Current Asset)
+CHECKING = "35"  # a Bank account
+INCOME = "1"  # an Income account: no deposit goes there
+DEPOSIT_TYPES = ("Bank", "Other Current Asset")  # where a received Payment may be deposited
 
 _QUERY = re.compile(
     r"^SELECT\s+(?P<what>\*|COUNT\(\*\))\s+FROM\s+(?P<entity>\w+)"
@@ -106,6 +113,15 @@ class FakeQuickBooks:
     lose_answers: int = 0  # creates that are carried out but answered with a 500
     requests_recorded: bool = True  # off in benchmarks: 100 pages of bodies add up
     deleted: dict[str, dict[str, datetime]] = field(default_factory=dict)  # entity -> id -> at
+    accounts: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {
+            UNDEPOSITED_FUNDS: {"Name": "Undeposited Funds", "AccountType": "Other Current Asset",
+                                "AccountSubType": "UndepositedFunds"},
+            CHECKING: {"Name": "Checking", "AccountType": "Bank", "AccountSubType": "Checking"},
+            INCOME: {"Name": "Services", "AccountType": "Income",
+                     "AccountSubType": "ServiceFeeIncome"},
+        }
+    )  # fmt: skip
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     # When set, a refresh request waits (up to `token_hold` seconds) for the next one to arrive,
     # so two clients refreshing at the same moment reach the token endpoint together.
@@ -258,9 +274,11 @@ class FakeQuickBooks:
         invoices: dict[str, str] | None = None,
         credits: dict[str, str] | None = None,
         currency: str = "USD",
+        deposit_to: str = UNDEPOSITED_FUNDS,
     ) -> str:
         """A payment of `total` applying amounts to invoices, and credit memos to them; what
-        `total` leaves over is unapplied. Balances of the linked documents go down."""
+        `total` leaves over is unapplied, deposited to the account `deposit_to`. Balances of
+        the linked documents go down."""
         pid = self.new_id()
         lines = []
         for kind, linked in (("Invoice", invoices or {}), ("CreditMemo", credits or {})):
@@ -281,9 +299,12 @@ class FakeQuickBooks:
                 "TotalAmt": money(total),
                 "UnappliedAmt": money(Decimal(total) - (applied - credited)),
                 "ProcessPayment": False,
+                "DepositToAccountRef": {
+                    "value": deposit_to, "name": self.accounts[deposit_to]["Name"]
+                },
                 "Line": lines,
             },
-        )
+        )  # fmt: skip
         return pid
 
     def void_invoice(self, invoice: str) -> None:
@@ -557,6 +578,10 @@ class FakeQuickBooks:
                 self.update("CreditMemo", new_id, PrivateNote=data["PrivateNote"])
             entity = "CreditMemo"
         else:
+            deposit = (data.get("DepositToAccountRef") or {}).get("value") or UNDEPOSITED_FUNDS
+            if self.accounts.get(deposit, {}).get("AccountType") not in DEPOSIT_TYPES:
+                detail = f"Invalid Reference Id : Accounts element id {deposit} not found"
+                return 400, _fault("ValidationFault", "2500", "Invalid Reference Id", detail), {}
             linked: dict[str, dict[str, str]] = {"Invoice": {}, "CreditMemo": {}}
             for line in data.get("Line", []):
                 for link in line.get("LinkedTxn", []):
@@ -567,6 +592,7 @@ class FakeQuickBooks:
                 txn_date=txn_date,
                 invoices=linked["Invoice"],
                 credits=linked["CreditMemo"],
+                deposit_to=deposit,
             )
             entity = "Payment"
             if data.get("PrivateNote"):  # Payment.PrivateNote: kept as sent, up to 4000 chars

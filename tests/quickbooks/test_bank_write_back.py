@@ -13,6 +13,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from bot.blocks.cash import line_text
 from bot.cli import main
 from db.bank_models import BankTxn
 from db.models import Action, AuditLog, Invoice, Payment
@@ -20,6 +21,7 @@ from tests.cash.statements import Line, csv_text
 from tests.fakes.quickbooks_api import FakeQuickBooks
 from tests.quickbooks.conftest import build_world, sync
 from tools.cash_apply import apply
+from tools.cash_lines import shown_lines
 from tools.cash_match import Allocation
 from tools.deps import ToolDeps
 from tools.metrics import MetricsInput
@@ -136,9 +138,23 @@ def test_a_payment_quickbooks_holds_is_read_back_as_the_bank_receipt(
             select(Payment.source, Payment.amount_minor).where(Payment.invoice_id == invoice_id)
         ).all()
     assert paid == [("quickbooks", 450010)]
-    box.run_once()  # nothing more goes to QuickBooks
+    box.run_once()  # nothing more goes to QuickBooks: the write-back is done, with that Payment
     assert len([r for r in fake.requests if r.path.endswith("/payment")]) == 1
-    assert _status(qdeps)[0] == "cancelled"
+    [held] = [p for p in fake.objects["Payment"].values() if p.get("PrivateNote")]
+    assert _status(qdeps)[0] == "done"
+    with qdeps.sessions() as s:
+        action = s.scalars(select(Action).where(Action.kind == "books_payment")).one()
+        mine = (AuditLog.entity == "action", AuditLog.entity_id == str(action.id))
+        last = s.scalars(select(AuditLog).where(*mine).order_by(AuditLog.id.desc())).first()
+        assert last is not None and last.event == "done"
+        assert last.after["quickbooks_payment_id"] == held["Id"]  # type: ignore[index]
+        assert action.decision_note == (
+            f"recorded in QuickBooks (payment {held['Id']}, found there by the sync)"
+        )
+        txn_id = s.scalars(select(BankTxn.id)).one()
+    card = line_text(shown_lines(qdeps, [txn_id])[0])
+    assert f"Recorded in QuickBooks (payment {held['Id']}, found there by the sync)." in card
+    assert "Not recorded" not in card
 
 
 def test_a_refused_refresh_token_waits_for_the_reconnect(
@@ -156,3 +172,69 @@ def test_a_refused_refresh_token_waits_for_the_reconnect(
     Outbox(reconnected, backoff_seconds=0).run_once()
     assert _status(qdeps)[0] == "done"
     assert fake.objects["Invoice"][open_]["Balance"] == 0
+
+
+def _receive(qdeps: ToolDeps, tmp_path: Path, account: str, amount: str, number: str) -> int:
+    """A line of statement account `account` applied to QuickBooks invoice `number` in full;
+    the bank line's id."""
+    statement = tmp_path / f"{account}.csv"
+    payer = "Globex" if number == "1005" else "Acme Corp"
+    statement.write_text(
+        csv_text([Line(f"{account}-1", date(2026, 1, 28), amount, payer=payer,
+                       remittance=number)], account=account)
+    )  # fmt: skip
+    assert main(["bank", "import", str(statement)]) == 0
+    with qdeps.sessions() as s:
+        txn_id = s.scalars(select(BankTxn.id).where(BankTxn.account == account)).one()
+        inv = s.scalars(select(Invoice).where(Invoice.number == number)).one()
+        minor, customer_id, invoice_id = int(amount.replace(".", "")), inv.customer_id, inv.id
+    apply(qdeps, txn_id, "U_FIN", allocations=[Allocation(invoice_id, minor)],
+          customer_id=customer_id)  # fmt: skip
+    return txn_id
+
+
+def test_each_statement_account_is_deposited_to_its_quickbooks_account(
+    qdeps: ToolDeps, fake: FakeQuickBooks, tmp_path: Path
+) -> None:
+    w = build_world(fake)
+    settings = qdeps.settings.model_copy(update={"quickbooks_deposit_accounts": ["ACC-1=35"]})
+    deps = ToolDeps(settings=settings, engine=qdeps.engine, sessions=qdeps.sessions)
+    sync(deps)
+    mapped = _receive(deps, tmp_path, "ACC-1", "4500.10", "1005")
+    unmapped = _receive(deps, tmp_path, "ACC-2", "400.25", "1002")
+    Outbox(deps, backoff_seconds=0).run_once()
+
+    posts = {
+        json.loads(r.body)["Line"][0]["LinkedTxn"][0]["TxnId"]: json.loads(r.body)
+        for r in fake.requests
+        if r.path.endswith("/payment")
+    }
+    assert posts[w.open_]["DepositToAccountRef"] == {"value": "35"}
+    assert "DepositToAccountRef" not in posts[w.part]  # QuickBooks' default applies
+    paid = {
+        p["Line"][0]["LinkedTxn"][0]["TxnId"]: p["DepositToAccountRef"]["value"]
+        for p in fake.objects["Payment"].values()
+        if p.get("PrivateNote")
+    }
+    assert paid == {w.open_: "35", w.part: "4"}  # Checking; Undeposited Funds
+    cards = {t: line_text(shown_lines(deps, [t])[0]) for t in (mapped, unmapped)}
+    assert "deposited to Checking (account 35))." in cards[mapped]
+    assert (
+        "in Undeposited Funds, QuickBooks' default, as no deposit account is set for statement "
+        "account ACC-2 in ARBOT_QUICKBOOKS_DEPOSIT_ACCOUNTS)." in cards[unmapped]
+    )
+
+
+def test_a_deposit_account_quickbooks_refuses_fails_with_its_answer_on_the_card(
+    qdeps: ToolDeps, fake: FakeQuickBooks, tmp_path: Path
+) -> None:
+    build_world(fake)
+    settings = qdeps.settings.model_copy(update={"quickbooks_deposit_account_id": "1"})
+    deps = ToolDeps(settings=settings, engine=qdeps.engine, sessions=qdeps.sessions)
+    sync(deps)
+    txn_id = _receive(deps, tmp_path, "ACC-1", "4500.10", "1005")
+    Outbox(deps, backoff_seconds=0).run_once()  # an Income account takes no deposit
+    status, error = _status(deps)
+    assert status == "failed" and "Invalid Reference Id" in (error or "")
+    assert "Not recorded in QuickBooks: " in line_text(shown_lines(deps, [txn_id])[0])
+    assert not [p for p in fake.objects["Payment"].values() if p.get("PrivateNote")]

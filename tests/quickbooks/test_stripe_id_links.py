@@ -121,13 +121,15 @@ def test_one_number_in_two_currencies_links_nothing_and_reconcile_shows_both(
         assert found["totals"]["missing"] == 0
 
 
+@pytest.mark.parametrize("books_name", ["Acme Corp", "ACME Corporation Ltd"])
 def test_a_bank_receipt_follows_the_stripe_id_to_the_books_row(
     both: ToolDeps,  # noqa: F811
     fake: FakeQuickBooks,
     stripe_fake: FakeStripe,  # noqa: F811
     tmp_path: Path,
+    books_name: str,
 ) -> None:
-    acme = fake.add_customer("Acme Corp")
+    acme = fake.add_customer(books_name)
     cus = stripe_fake.add_customer("Acme Corp", at=at(0))["id"]
     billed = stripe_fake.add_invoice(cus, 100_000, at=at(4), number="ACME-0009")
     stripe_sync(both)
@@ -159,3 +161,44 @@ def test_a_bank_receipt_follows_the_stripe_id_to_the_books_row(
             .where(Payment.source == "bank")
         ).all()
     assert paid == [(booked, 100_000)]
+
+
+def test_a_stripe_id_links_whatever_each_system_calls_the_customer(
+    both: ToolDeps,  # noqa: F811
+    fake: FakeQuickBooks,
+    stripe_fake: FakeStripe,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cus = stripe_fake.add_customer("Acme Corp", at=at(0))["id"]
+    stripe_fake.add_invoice(cus, 30_000, at=at(2), number="ACME-0001")
+    stripe_sync(both)
+    acme = fake.add_customer("ACME Corporation Ltd")  # the books' legal name
+    fake.add_invoice(acme, "250.00", txn_date=date(2026, 1, 3), number="1001")
+    sync(both)
+    assert _ar(capsys) == "550.00"
+
+    # Billed in Stripe, booked two days later under the books' own number and customer name,
+    # naming the Stripe invoice; the books are read first, Stripe's invoice next.
+    billed = stripe_fake.add_invoice(cus, 100_000, at=at(4), number="ACME-0002")
+    booked = fake.add_invoice(
+        acme, "1000.00", txn_date=date(2026, 1, 7), number="1002",
+        private_note=f"Stripe {billed['id']}",
+    )  # fmt: skip
+    sync(both)
+    stripe_sync(both)
+
+    assert _ar(capsys) == "1550.00"  # 1,000.00 once, QuickBooks' row counting
+    with both.sessions() as s:
+        shadowed = {e: b for e, b in s.execute(select(Invoice.external_id, Invoice.shadowed))}
+    assert shadowed[billed["id"]] and not shadowed[booked]
+    found = reconcile(both, ReconcileInput(as_of=AS_OF))
+    assert sorted((d.kind, d.number) for d in found.differences) == [
+        ("missing", "1001"),
+        ("missing", "ACME-0001"),
+    ]
+
+    fake.add_payment(acme, "400.00", txn_date=date(2026, 1, 20), invoices={booked: "400.00"})
+    sync(both)  # paid in part in the books only: one invoice whose open amounts differ
+    assert _ar(capsys) == "1150.00"
+    found = reconcile(both, ReconcileInput(as_of=AS_OF))
+    assert [d.kind for d in found.differences if d.number == "ACME-0002"] == ["amount_differs"]

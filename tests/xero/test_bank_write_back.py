@@ -303,11 +303,16 @@ def test_a_payment_xero_holds_is_read_back_as_the_bank_receipt(
             select(Payment.source, Payment.amount_minor).where(Payment.invoice_id == invoice_id)
         ).all()
     assert rows == [("xero", 450010)]
-    Outbox(deps, backoff_seconds=0).run_once()  # nothing more goes to Xero
+    Outbox(deps, backoff_seconds=0).run_once()  # nothing more goes to Xero: done, with it
     assert len(payment_calls(fake)) == 1 and len(new_payments(fake, w)) == 1
-    assert the_action(deps).status == "cancelled"
-    assert "Not recorded in Xero: Cancelled before execution" in cash_card(deps, txn_id)
-    assert "Being recorded" not in cash_card(deps, txn_id)
+    [held] = new_payments(fake, w)
+    done = the_action(deps)
+    assert done.status == "done"
+    event, after = events(deps, done.id)[-1]
+    assert event == "done" and after["xero_payment_id"] == held["PaymentID"]
+    card = cash_card(deps, txn_id)
+    assert f"Recorded in Xero (payment {held['PaymentID']}, found there by the sync)." in card
+    assert "Not recorded" not in card and "Being recorded" not in card
 
 
 def test_a_failed_write_back_is_queued_again_by_the_cli(

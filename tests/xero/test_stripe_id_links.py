@@ -1,5 +1,6 @@
 """A Xero invoice whose Reference names a Stripe invoice id is that Stripe invoice, whatever
-number each gives it: AR counts it once. SQLite and PostgreSQL."""
+number each gives it and whatever each calls the customer: AR counts it once. SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -37,12 +38,17 @@ def both(xdeps: ToolDeps, stripe_fake: FakeStripe, monkeypatch: pytest.MonkeyPat
     )
 
 
+@pytest.mark.parametrize("contact", ["Acme Corp", "ACME Corporation Ltd"])
 def test_a_xero_invoice_referencing_its_stripe_invoice_counts_once(
-    both: ToolDeps, fake: FakeXero, stripe_fake: FakeStripe, capsys: pytest.CaptureFixture[str]
+    both: ToolDeps,
+    fake: FakeXero,
+    stripe_fake: FakeStripe,
+    capsys: pytest.CaptureFixture[str],
+    contact: str,
 ) -> None:
     cus = stripe_fake.add_customer("Acme Corp", at=at(0))["id"]
     billed = stripe_fake.add_invoice(cus, 100_000, at=at(4), number="ACME-0001")
-    acme = fake.add_contact("Acme Corp")
+    acme = fake.add_contact(contact)  # the Stripe id links whatever Xero calls the customer
     booked = fake.add_invoice(acme, "1000.00", on=date(2026, 1, 7), number="INV-0042")
     fake.objects["Invoices"][booked]["Reference"] = f"Stripe {billed['id']}"
     stripe_sync(both)
