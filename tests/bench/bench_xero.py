@@ -7,6 +7,7 @@ amounts, fetching the next page while ours is written), and the fake's own proce
 Targets: >= 2,000 objects/s, our share < 50%.
 
     .venv/bin/python -m tests.bench.bench_xero [--invoices N] [--postgres]
+        [--dump FILE]
 
 The fake runs in a child process, as Xero would be another machine; both share this
 machine's cores, so the wall-clock figures are for the machine's load at the time (printed),
@@ -33,6 +34,7 @@ from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.bench.ledger_dump import dump
 from tests.bench.sync_cpu import Backends, Figures
 from tests.fakes.xero_api import CLIENT_ID, CLIENT_SECRET, FIRST_REFRESH_TOKEN, TENANT, FakeXero
 from tools.deps import connect
@@ -78,6 +80,7 @@ def main() -> int:
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=2_000)
     parser.add_argument("--postgres", action="store_true", help="ledger on PostgreSQL")
+    parser.add_argument("--dump", type=Path, help="write the synced rows here (ledger_dump)")
     args = parser.parse_args()
 
     ours, theirs = mp.Pipe()
@@ -116,6 +119,8 @@ def main() -> int:
             total = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
             db_cpu = backends.used()
+            if args.dump is not None:
+                dump(deps.engine, args.dump)
         finally:
             ours.send("stop")
             fake_cpu = float(ours.recv())
