@@ -25,7 +25,7 @@ from db.settlement import (
     staged_over_applied,
     terms_selected,
 )
-from db.stages import STAGES, forget_stages
+from db.stages import STAGES, analyze_stage, forget_stages
 from db.upserts import staged_count
 
 
@@ -59,6 +59,14 @@ def stage_numbered(conn: Connection, entity: str, rows: Sequence[Mapping[str, An
     staged as NULL."""
     columns = [c.name for c in STAGES[entity].columns][1:]  # `line` is first
     stage_tuples(conn, entity, [(n, *map(row.get, columns)) for n, row in enumerate(rows, 1)])
+
+
+def stage_page(conn: Connection, entity: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Stage one page of a sync (numbered as `stage_numbered`) and give PostgreSQL's planner
+    its statistics (`analyze_stage`): the step every sync's page takes before its checks
+    and upserts."""
+    stage_numbered(conn, entity, rows)
+    analyze_stage(conn, entity)
 
 
 def stage_tuples(conn: Connection, entity: str, rows: Sequence[Sequence[Any]]) -> None:

@@ -29,7 +29,7 @@ from sqlalchemy.schema import CreateTable
 
 from db.bulk import empty, write_rows
 from db.models import Customer, Dispute, Invoice, ProcessedEvent, StripeLink, SyncCursor
-from db.stages import STAGES, STAGES_READY
+from db.stages import STAGES, STAGES_READY, analyze_stage
 
 Link = tuple[str | None, str | None]  # (customer external id, invoice external id)
 
@@ -78,15 +78,6 @@ def prepare_stages(conn: Connection) -> None:
             conn.execute(table.delete())
             analyze_stage(conn, entity)
         info[_STAGES_READY] = True
-
-
-def analyze_stage(conn: Connection, entity: str) -> None:
-    """PostgreSQL keeps no statistics on temporary tables until asked; without them it plans
-    the staged-rows joins as if the stage were large and scans whole ledger tables per page,
-    which makes a 100,000-invoice backfill quadratic. A truncated table is again one without
-    statistics, so every staged page is analyzed (100 rows: well under a millisecond)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text(f"ANALYZE stage_{entity}"))
 
 
 def clear_stages(conn: Connection, entities: Collection[str]) -> None:
