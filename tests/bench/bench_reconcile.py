@@ -6,13 +6,13 @@ into the ledger tables (with their settlement columns filled in), as the reconci
 reads them. Target: <= 10 s at a million invoices per source.
 
     .venv/bin/python -m tests.bench.bench_reconcile [--invoices N] [--postgres]
-        [--ledger FILE] [--json FILE]
+        [--ledger FILE | --schema NAME] [--json FILE]
 
-`--ledger FILE` (SQLite) keeps the filled ledger in FILE and reuses it when it exists, so
-runs compare on the same rows; `--json FILE` writes the `arbot reconcile --json` document,
-to compare byte for byte between two versions of the code. Printed beside the wall time:
-the CPU seconds of this process (SQLite runs in it) and of the PostgreSQL backend, and the
-load average, since the machine is shared.
+`--ledger FILE` (SQLite) or `--schema NAME` (PostgreSQL) keeps the filled ledger and reuses
+it when it exists, so runs compare on the same rows (drop the schema by hand afterwards);
+`--json FILE` writes the `arbot reconcile --json` document, to compare byte for byte between
+two versions of the code. Printed beside the wall time: the CPU seconds of this process
+(SQLite runs in it) and of the PostgreSQL backend, and the load average (a shared machine).
 """
 
 from __future__ import annotations
@@ -92,19 +92,24 @@ def main() -> int:
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--postgres", action="store_true")
     parser.add_argument("--ledger", type=Path, help="SQLite file to keep and reuse")
+    parser.add_argument("--schema", help="PostgreSQL schema to keep and reuse")
     parser.add_argument("--json", type=Path, help="write the --json document here")
     args = parser.parse_args()
     schema = None
+    reused = False
     with tempfile.TemporaryDirectory() as tmp:
         if args.postgres:
-            schema = f"bench_rec_{uuid.uuid4().hex[:8]}"
+            schema = args.schema or f"bench_rec_{uuid.uuid4().hex[:8]}"
             admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
-                conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+                found = sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :s")
+                reused = conn.execute(found, {"s": schema}).first() is not None
+                if not reused:
+                    conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
             url = f"{PG_URL}?options=-csearch_path%3D{schema}"
         else:
             url = f"sqlite:///{args.ledger or Path(tmp) / 'bench.db'}"
-        reused = args.ledger is not None and args.ledger.exists() and not args.postgres
+            reused = args.ledger is not None and args.ledger.exists()
         deps = connect(Settings(database_url=url))
         try:
             t = time.perf_counter()
@@ -122,7 +127,7 @@ def main() -> int:
             db_cpu = backends.used()
         finally:
             deps.engine.dispose()
-            if schema is not None:
+            if schema is not None and args.schema is None:
                 with admin.connect() as conn:
                     conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
     if args.json is not None:

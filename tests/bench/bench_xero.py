@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import random
 import sys
 import tempfile
 import time
@@ -27,6 +28,7 @@ import uuid
 from datetime import date, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
@@ -36,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.bench.ledger_dump import dump
 from tests.bench.sync_cpu import Backends, Figures
+from tests.fakes import xero_api
 from tests.fakes.xero_api import CLIENT_ID, CLIENT_SECRET, FIRST_REFRESH_TOKEN, TENANT, FakeXero
 from tools.deps import connect
 from tools.settings import Settings
@@ -63,7 +66,16 @@ def build(fake: FakeXero, invoices: int, customers: int) -> None:
                             allocate={inv: "10"}, currency=currency)  # fmt: skip
 
 
+def _seeded_ids() -> None:
+    """The fake's ids drawn from a fixed seed, so two runs build the same data (--dump)."""
+    rng = random.Random(16)
+    xero_api.uuid = SimpleNamespace(  # type: ignore[attr-defined]
+        uuid4=lambda: uuid.UUID(int=rng.getrandbits(128), version=4)
+    )
+
+
 def serve_fake(pipe: Connection, invoices: int, customers: int) -> None:
+    _seeded_ids()
     fake = FakeXero()
     started = time.perf_counter()
     build(fake, invoices, customers)
