@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import (
     ARRAY,
     Connection,
+    Engine,
     String,
     Table,
     any_,
@@ -89,11 +90,29 @@ def analyze_ledger(conn: Connection) -> None:
 
     Autovacuum analyzes a table only after it has grown a while; until then the planner
     believes it nearly empty and joins the staged rows against it with full scans, so every
-    page costs more than the last. The backfill calls this each time its pages double.
+    page costs more than the last. The syncs call this each time their pages double
+    (`StatisticsDue`).
     """
     if conn.dialect.name == "postgresql":
         for table in ("customers", "invoices", "payments", "credit_notes", "stripe_links"):
             conn.execute(text(f"ANALYZE {table}"))
+
+
+class StatisticsDue:
+    """When a sync filling the ledger next refreshes its statistics (`analyze_ledger`): after
+    its first batch, then whenever the pages written have doubled since. Plans change with the
+    order of magnitude of a table, and each ANALYZE of a grown table costs more, so a fixed
+    interval would pay ever more for the same plans."""
+
+    def __init__(self) -> None:
+        self.at_pages = 1
+
+    def after(self, engine: Engine, pages: int) -> None:
+        """Called after each committed batch with the pages written so far."""
+        if pages >= self.at_pages:
+            with engine.begin() as conn:
+                analyze_ledger(conn)
+            self.at_pages = pages * 2
 
 
 def existing_ids(conn: Connection, table: str, source: str, ids: Collection[str]) -> set[str]:
