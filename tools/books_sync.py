@@ -214,7 +214,7 @@ def sync_entity(
 
 def _latest(objs: list[Any], ident: Ident) -> list[Any]:
     """Each object once, its last version read, where that one was read: an object changed
-    while the sync ran is met again further on, and its older version must not write rows the
+    while the sync ran is met again further on, and the copy read first must not write rows the
     newer one dropped. Objects without an id (`ident` gives "" or "None") are all kept, each
     to be reported."""
     seen: set[str] = set()
