@@ -104,53 +104,22 @@ def _states_query(cut: datetime, currency: str, sources: list[str] | None) -> Se
 
 
 # The states of one comparison, computed once and read three times (AR per source, the numbers
-# that differ, the rows to compare); a temporary table per database connection. On SQLite it
-# is clustered on the compared number (`k`, '' for none): SQLite groups by sorting, and two
-# million rows sorted by number cost more than the scan that fills the table, whereas the
-# table's own order lets the grouping stream and the differing numbers be read back by key.
-# PostgreSQL groups by hashing and keeps the table plain.
+# that differ, the rows to compare); a temporary table per database connection.
 _meta = MetaData()
-
-
-def _states_table(keyed: bool) -> Table:
-    return Table(
-        "reconcile_states",
-        _meta if keyed else MetaData(),
-        Column("k", String, primary_key=keyed, nullable=not keyed),
-        Column("source", String, primary_key=keyed, nullable=not keyed),
-        Column("id", Integer, primary_key=keyed, autoincrement=False),
-        Column("total_minor", BigInteger),
-        Column("open_minor", BigInteger),
-        Column("status", String),
-        prefixes=["TEMPORARY"],
-        sqlite_with_rowid=not keyed,
-    )
-
-
-_STATES = {"sqlite": _states_table(True), "postgresql": _states_table(False)}
-
-
-# SQLite's page cache for temporary tables while the states table fills (KiB). It is near
-# nothing by default, so rows inserted out of the number's order go through the temporary file
-# page by page; the size is given back after, so a pooled connection keeps no such cache.
-_TEMP_CACHE_KIB = 262_144
+_STATES = Table(
+    "reconcile_states",
+    _meta,
+    Column("id", Integer),
+    Column("source", String),
+    Column("k", String),
+    Column("total_minor", BigInteger),
+    Column("open_minor", BigInteger),
+    Column("status", String),
+    prefixes=["TEMPORARY"],
+)
 
 
 def states_to_compare(
-    conn: Connection, *, cut: datetime, currency: str, sources: list[str]
-) -> tuple[dict[str, int], list[InvoiceState]]:
-    """See `_states_to_compare`; on SQLite with a temporary page cache of its own."""
-    if conn.dialect.name != "sqlite":
-        return _states_to_compare(conn, cut=cut, currency=currency, sources=sources)
-    before = int(conn.execute(text("PRAGMA temp.cache_size")).scalar_one())
-    conn.execute(text(f"PRAGMA temp.cache_size = -{_TEMP_CACHE_KIB}"))
-    try:
-        return _states_to_compare(conn, cut=cut, currency=currency, sources=sources)
-    finally:
-        conn.execute(text(f"PRAGMA temp.cache_size = {before}"))
-
-
-def _states_to_compare(
     conn: Connection, *, cut: datetime, currency: str, sources: list[str]
 ) -> tuple[dict[str, int], list[InvoiceState]]:
     """(open total per source, the invoices a comparison must look at): those without a
@@ -174,14 +143,13 @@ def _states_to_compare(
         (settled_before, literal(0)),
         else_=Invoice.total_minor - Invoice.applied_minor + func.coalesce(late.c.amount, 0),
     )
-    states = _STATES[conn.dialect.name]
-    conn.execute(DropTable(states, if_exists=True))
-    conn.execute(CreateTable(states))
+    conn.execute(DropTable(_STATES, if_exists=True))
+    conn.execute(CreateTable(_STATES))
     keyed = (
         select(
-            func.coalesce(func.trim(_number()), ""),
-            Invoice.source,
             Invoice.id,
+            Invoice.source,
+            func.trim(_number()),
             Invoice.total_minor,
             open_minor,
             status,
@@ -189,12 +157,12 @@ def _states_to_compare(
         .outerjoin(late, late.c.invoice_id == Invoice.id)
         .where(Invoice.issued_at < cut, Invoice.currency == currency, Invoice.source.in_(sources))
     )
-    conn.execute(insert(states).from_select([c.name for c in states.c], keyed))
+    conn.execute(insert(_STATES).from_select([c.name for c in _STATES.c], keyed))
     if conn.dialect.name == "postgresql":
         # Statistics, and room to hash two million numbers in memory rather than in batches.
         conn.execute(text("ANALYZE reconcile_states"))
         conn.execute(text("SET LOCAL work_mem = '256MB'"))
-    st = states.c
+    st = _STATES.c
     # One sum per source in one scan: a GROUP BY would sort two million rows for two groups.
     sums = conn.execute(
         select(*(func.sum(case((st.source == s, st.open_minor))) for s in sources))
@@ -230,14 +198,14 @@ def _states_to_compare(
             st.open_minor,
             st.status,
         )
-        .select_from(states)
+        .select_from(_STATES)
         .join(Invoice, Invoice.id == st.id)
         .join(Customer, Customer.id == Invoice.customer_id)
-        .where(or_(st.k == "", st.k.in_(differing)))
+        .where(or_(st.k.is_(None), st.k == "", st.k.in_(differing)))
         .order_by(st.id)  # the ledger's order: which of two rows sharing a number comes first
     )
     found = [InvoiceState(*row) for row in rows]
-    conn.execute(DropTable(states))
+    conn.execute(DropTable(_STATES))
     return ar, found
 
 
