@@ -25,7 +25,7 @@ from db.settlement import (
     staged_over_applied,
     terms_selected,
 )
-from db.stages import STAGES, forget_stages
+from db.stages import STAGES, analyze_stage, forget_stages
 from db.upserts import staged_count
 
 
@@ -59,6 +59,14 @@ def stage_numbered(conn: Connection, entity: str, rows: Sequence[Mapping[str, An
     staged as NULL."""
     columns = [c.name for c in STAGES[entity].columns][1:]  # `line` is first
     stage_tuples(conn, entity, [(n, *map(row.get, columns)) for n, row in enumerate(rows, 1)])
+
+
+def stage_page(conn: Connection, entity: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Stage one page of a sync (numbered as `stage_numbered`) and give PostgreSQL's planner
+    its statistics (`analyze_stage`): the step every sync's page takes before its checks
+    and upserts."""
+    stage_numbered(conn, entity, rows)
+    analyze_stage(conn, entity)
 
 
 def stage_tuples(conn: Connection, entity: str, rows: Sequence[Sequence[Any]]) -> None:
@@ -139,17 +147,20 @@ def unknown_references(conn: Connection, entity: str, *, source: str) -> list[tu
     return problems
 
 
+# The invoices the staged rows name, read from the stage into the ledger: SQLite (no
+# statistics on either) would otherwise take `source = :source` for a few rows and read every
+# invoice of the source to probe the stage, a cost growing with the ledger on every page.
 _STAGED_SQL = """
-    SELECT i.id FROM invoices i JOIN stage_invoices s
+    SELECT i.id FROM stage_invoices s {j} invoices i
       ON i.source = :source AND i.external_id = s.external_id
 """
 
 _TOUCHED_SQL = (
     _STAGED_SQL
     + """
-    UNION SELECT i.id FROM invoices i JOIN stage_payments s
+    UNION SELECT i.id FROM stage_payments s {j} invoices i
       ON i.source = :source AND i.external_id = s.invoice_ext
-    UNION SELECT i.id FROM invoices i JOIN stage_credit_notes s
+    UNION SELECT i.id FROM stage_credit_notes s {j} invoices i
       ON i.source = :source AND i.external_id = s.invoice_ext
 """
 )
@@ -158,10 +169,10 @@ _TOUCHED_SQL = (
 # The same without the staged invoices, dropped by their outside id before the ledger is
 # read: on a first import that leaves nothing to look up.
 _NOT_STAGED_SQL = """
-    SELECT i.id FROM invoices i JOIN stage_payments s
+    SELECT i.id FROM stage_payments s {j} invoices i
       ON i.source = :source AND i.external_id = s.invoice_ext
      WHERE NOT EXISTS (SELECT 1 FROM stage_invoices si WHERE si.external_id = s.invoice_ext)
-    UNION SELECT i.id FROM invoices i JOIN stage_credit_notes s
+    UNION SELECT i.id FROM stage_credit_notes s {j} invoices i
       ON i.source = :source AND i.external_id = s.invoice_ext
      WHERE NOT EXISTS (SELECT 1 FROM stage_invoices si WHERE si.external_id = s.invoice_ext)
 """
@@ -173,10 +184,12 @@ def refresh_touched(conn: Connection, *, source: str, settled: bool = False) -> 
     `settled`: the staged invoices were written with `upsert(..., settle=True)` after all
     their payments and credit notes were staged, so only the others need the refresh; the
     staged ones still need their dated sums."""
+    j = driven_join(conn.dialect.name)
+    params: dict[str, object] = {"source": source}
     if not settled:
-        return refresh_selected(conn, _TOUCHED_SQL, {"source": source})
-    found = refresh_selected(conn, _NOT_STAGED_SQL, {"source": source})
-    terms_selected(conn, _STAGED_SQL, {"source": source})
+        return refresh_selected(conn, _TOUCHED_SQL.format(j=j), params)
+    found = refresh_selected(conn, _NOT_STAGED_SQL.format(j=j), params)
+    terms_selected(conn, _STAGED_SQL.format(j=j), params)
     return sorted([*found, *staged_over_applied(conn, source=source)], key=lambda o: o.invoice_id)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Index, Integer, Text, bindparam, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from db.ar_sums import driven_join
 from db.models import Base, Invoice
 
 
@@ -54,7 +55,8 @@ def mark_pending(conn: Connection, source: str, *, everything: bool = False) -> 
     conn.execute(
         text(
             "INSERT INTO link_pending (invoice_id) SELECT i.id FROM stage_invoices s "
-            "JOIN invoices i ON i.source = :source AND i.external_id = s.external_id "
+            f"{driven_join(conn.dialect.name)} invoices i "
+            "ON i.source = :source AND i.external_id = s.external_id "
             "WHERE true ON CONFLICT (invoice_id) DO NOTHING"
         ),
         {"source": source},

@@ -94,12 +94,23 @@ SELECT invoice_id, total_minor, applied_minor, old_applied_minor, old_settled_at
   FROM base
 """
 
-_UPDATE_SQL = """
+_CHANGED = (
+    "r.settled_at IS DISTINCT FROM r.old_settled_at OR r.applied_minor <> r.old_applied_minor"
+)
+# SQLite plans UPDATE ... FROM as a scan of every invoice probing the results, a cost that grows
+# with the ledger on every write; there the invoices are reached by id from the changed results.
+_UPDATE_SQL = {
+    "postgresql": f"""
 UPDATE invoices SET settled_at = r.settled_at, applied_minor = r.applied_minor
   FROM settle_results r
- WHERE r.invoice_id = invoices.id
-   AND (r.settled_at IS DISTINCT FROM r.old_settled_at OR r.applied_minor <> r.old_applied_minor)
-"""
+ WHERE r.invoice_id = invoices.id AND ({_CHANGED})
+""",
+    "sqlite": f"""
+UPDATE invoices SET (settled_at, applied_minor) = (
+       SELECT r.settled_at, r.applied_minor FROM settle_results r WHERE r.invoice_id = invoices.id)
+ WHERE id IN (SELECT r.invoice_id FROM settle_results r WHERE {_CHANGED})
+""",
+}
 
 
 _STAGED_SQL = f"""
@@ -257,12 +268,13 @@ def _analyze_targets(conn: Connection) -> None:
 def _refresh_targets(conn: Connection) -> list[OverApplied]:
     _analyze_targets(conn)
     conn.execute(text(_RESULTS_SQL.format(join=driven_join(conn.dialect.name))))
-    conn.execute(text(_UPDATE_SQL))
+    conn.execute(text(_UPDATE_SQL[conn.dialect.name]))
     refresh_terms(conn)
     over = conn.execute(
         text(
             "SELECT i.id, i.external_id, i.currency, i.total_minor, r.applied_minor "
-            "FROM settle_results r JOIN invoices i ON i.id = r.invoice_id "
+            f"FROM settle_results r {driven_join(conn.dialect.name)} invoices i "
+            "ON i.id = r.invoice_id "
             "WHERE r.applied_minor > r.total_minor ORDER BY i.id"
         )
     )

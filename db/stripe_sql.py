@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import (
     ARRAY,
     Connection,
+    Engine,
     String,
     Table,
     any_,
@@ -29,7 +30,7 @@ from sqlalchemy.schema import CreateTable
 
 from db.bulk import empty, write_rows
 from db.models import Customer, Dispute, Invoice, ProcessedEvent, StripeLink, SyncCursor
-from db.stages import STAGES, STAGES_READY
+from db.stages import STAGES, STAGES_READY, analyze_stage
 
 Link = tuple[str | None, str | None]  # (customer external id, invoice external id)
 
@@ -80,15 +81,6 @@ def prepare_stages(conn: Connection) -> None:
         info[_STAGES_READY] = True
 
 
-def analyze_stage(conn: Connection, entity: str) -> None:
-    """PostgreSQL keeps no statistics on temporary tables until asked; without them it plans
-    the staged-rows joins as if the stage were large and scans whole ledger tables per page,
-    which makes a 100,000-invoice backfill quadratic. A truncated table is again one without
-    statistics, so every staged page is analyzed (100 rows: well under a millisecond)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text(f"ANALYZE stage_{entity}"))
-
-
 def clear_stages(conn: Connection, entities: Collection[str]) -> None:
     empty(conn, [STAGES[entity].name for entity in sorted(entities)])
 
@@ -98,11 +90,29 @@ def analyze_ledger(conn: Connection) -> None:
 
     Autovacuum analyzes a table only after it has grown a while; until then the planner
     believes it nearly empty and joins the staged rows against it with full scans, so every
-    page costs more than the last. The backfill calls this each time its pages double.
+    page costs more than the last. The syncs call this each time their pages double
+    (`StatisticsDue`).
     """
     if conn.dialect.name == "postgresql":
         for table in ("customers", "invoices", "payments", "credit_notes", "stripe_links"):
             conn.execute(text(f"ANALYZE {table}"))
+
+
+class StatisticsDue:
+    """When a sync filling the ledger next refreshes its statistics (`analyze_ledger`): after
+    its first batch, then whenever the pages written have doubled since. Plans change with the
+    order of magnitude of a table, and each ANALYZE of a grown table costs more, so a fixed
+    interval would pay ever more for the same plans."""
+
+    def __init__(self) -> None:
+        self.at_pages = 1
+
+    def after(self, engine: Engine, pages: int) -> None:
+        """Called after each committed batch with the pages written so far."""
+        if pages >= self.at_pages:
+            with engine.begin() as conn:
+                analyze_ledger(conn)
+            self.at_pages = pages * 2
 
 
 def existing_ids(conn: Connection, table: str, source: str, ids: Collection[str]) -> set[str]:

@@ -68,7 +68,7 @@ def write_rows(
         if not in_order:
             continue
         dirty.append(stage)
-        ingest.stage_numbered(conn, stage, in_order)
+        ingest.stage_page(conn, stage, in_order)
         bad = ingest.unknown_references(conn, stage, source=source)
         if bad:
             ingest.discard_lines(conn, stage, [line for line, _ in bad])

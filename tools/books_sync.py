@@ -1,14 +1,15 @@
 """The page loop the accounting connectors share: read one entity page by page from its cursor
-(tools.sync_cursor), write each page together with its cursor, show a progress bar.
+(tools.sync_cursor), write the pages together with their cursor, show a progress bar.
 
 An object pointing at one the ledger lacks (a payment of an invoice created after the sync
 read invoices) is kept as read and applied again after the next run's parents
 (`apply_waiting`), so the cursor can move on without losing it.
 
-Each page is written in one transaction with its cursor, so a sync that dies resumes after the
-last committed page and the same cursor makes the next run incremental. The next page is
-fetched while this one is written (the cursor moves as soon as a page arrives), so waiting on
-the vendor overlaps our writes.
+Pages are read ahead on a thread while the ledger writes, and every page that arrived
+meanwhile is written in one transaction with the cursor after it (tools.read_ahead, as the
+Stripe backfill does), so a sync that dies resumes after the last committed page and the same
+cursor makes the next run incremental; waiting on the vendor overlaps our writes, and the
+fixed statements of a write are paid once per batch rather than once per page.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -29,12 +29,13 @@ from db import stripe_sql as sq
 from tools.books_apply import Problem
 from tools.deps import ToolDeps
 from tools.ledger_record import relink
+from tools.read_ahead import read_ahead
 from tools.settings import Settings, SettingsError, env_name
 from tools.stripe_sync import RetryPolicy
 from tools.sync_cursor import Cursor, Ident, Stamp
 
 PAGE = 1000  # the largest page QuickBooks (MAXRESULTS) and Xero (pageSize) serve
-ANALYZE_EVERY_PAGES = 20  # PostgreSQL statistics refresh while a first sync grows the tables
+BATCH_OBJECTS = 5000  # pages written per transaction at most: this many objects' worth
 
 
 @dataclass
@@ -97,6 +98,7 @@ class BooksSync:
         self.page_size = page_size
         self.progress_disabled = None if progress is None else not progress
         self.stats = SyncStats()
+        self.statistics = sq.StatisticsDue()
         self.connect()  # its first token refresh
         self.stats.token_refreshes = 1
 
@@ -135,12 +137,21 @@ class BooksSync:
             pages,
             page_size=self.page_size,
             progress_disabled=self.progress_disabled,
+            statistics=self.statistics,
         )
         return pages
 
     def apply_waiting(self, every: dict[str, EntityPages]) -> None:
         for entity, pages in every.items():  # parents first, as read
             apply_waiting(self.deps, self.stats, entity, pages)
+
+
+@dataclass(frozen=True)
+class _Read:
+    """One page as read: the objects not read before, and the cursor after it."""
+
+    fresh: list[Any]
+    state: str
 
 
 def sync_entity(
@@ -151,50 +162,72 @@ def sync_entity(
     *,
     page_size: int,
     progress_disabled: bool | None,
+    statistics: sq.StatisticsDue | None = None,
 ) -> None:
+    """Read one entity from its cursor and write what arrives, a batch of pages (those read
+    while the last batch was written, tools.read_ahead) per transaction with its cursor."""
     with deps.engine.connect() as c:
-        cursor = Cursor.load(sq.get_cursor(c, pages.cursor_name))
+        start = Cursor.load(sq.get_cursor(c, pages.cursor_name)).dump()
         waiting = set(books_state.pending(c, pages.source, entity))
 
-    def fetch(at: Cursor) -> list[Any]:
+    def step(state: str) -> tuple[_Read, str | None]:
+        cursor = Cursor.load(state)
         started, cpu = time.perf_counter(), time.thread_time()
         try:
-            return pages.fetch(at)
+            page = pages.fetch(Cursor.load(state))
         finally:
             stats.vendor_seconds += time.perf_counter() - started
             stats.vendor_cpu_seconds += time.thread_time() - cpu
+        fresh, done = cursor.advance(page, page_size, pages.stamp, pages.ident)
+        after = cursor.dump()
+        return _Read(fresh, after), (None if done else after)
 
-    with (
-        tqdm(desc=pages.label, unit=" obj", disable=progress_disabled) as bar,
-        ThreadPoolExecutor(max_workers=1, thread_name_prefix="books-fetch") as pool,
-    ):
-        pending = pool.submit(fetch, Cursor.load(cursor.dump()))
-        done = False
-        while not done:
-            waited = time.perf_counter()
-            page = pending.result()
-            stats.fetch_seconds += time.perf_counter() - waited
+    def waited(seconds: float) -> None:
+        stats.fetch_seconds += seconds
+
+    batch_pages = max(1, BATCH_OBJECTS // page_size)
+    batches = read_ahead(
+        step, start, waited, batch_pages=batch_pages, pages_ahead=2 * batch_pages,
+        name="books-read-ahead",
+    )  # fmt: skip
+    with tqdm(desc=pages.label, unit=" obj", disable=progress_disabled) as bar:
+        for batch in batches:
             started, cpu = time.perf_counter(), time.thread_time()
-            fresh, done = cursor.advance(page, page_size, pages.stamp, pages.ident)
-            state = cursor.dump()
-            if not done:
-                pending = pool.submit(fetch, Cursor.load(state))
+            read = sum(len(r.fresh) for r in batch)
+            fresh = _latest([obj for r in batch for obj in r.fresh], pages.ident)
             with deps.engine.begin() as c:
                 # The cursor first: on SQLite this write takes the database lock before any
                 # read, so a token refresh committed by the fetch thread meanwhile cannot
                 # leave this transaction on a stale snapshot (SQLITE_BUSY_SNAPSHOT).
-                sq.set_cursor(c, pages.cursor_name, state)
+                sq.set_cursor(c, pages.cursor_name, batch[-1].state)
                 found = pages.apply(c, fresh)
                 _keep_waiting(c, pages, entity, fresh, found, waiting)
                 stats.problems += found
             stats.process_seconds += time.perf_counter() - started
             stats.process_cpu_seconds += time.thread_time() - cpu
-            stats.objects[entity] = stats.objects.get(entity, 0) + len(fresh)
-            stats.pages += 1
-            bar.update(len(fresh))
-            if stats.pages % ANALYZE_EVERY_PAGES == 0:
-                with deps.engine.begin() as c:
-                    sq.analyze_ledger(c)
+            stats.objects[entity] = stats.objects.get(entity, 0) + read
+            stats.pages += len(batch)
+            bar.update(read)
+            if statistics is not None:
+                statistics.after(deps.engine, stats.pages)
+
+
+def _latest(objs: list[Any], ident: Ident) -> list[Any]:
+    """Each object once, its last version read, where that one was read: an object changed
+    while the sync ran is met again further on, and the copy read first must not write rows the
+    newer one dropped. Objects without an id (`ident` gives "" or "None") are all kept, each
+    to be reported."""
+    seen: set[str] = set()
+    kept = []
+    for obj in reversed(objs):
+        oid = ident(obj)
+        if oid in seen:
+            continue
+        if oid not in ("", "None"):
+            seen.add(oid)
+        kept.append(obj)
+    kept.reverse()
+    return kept
 
 
 def _keep_waiting(

@@ -55,16 +55,11 @@ class Applied:
     new_disputes: list[NewDispute] = field(default_factory=list)
 
 
-def _staged(rows: Iterable[dict[str, Any] | None]) -> list[dict[str, Any]]:
-    return [r | {"line": n} for n, r in enumerate((r for r in rows if r is not None), 1)]
-
-
 def _stage(conn: Connection, entity: str, rows: Iterable[dict[str, Any] | None]) -> int:
-    staged = _staged(rows)
+    staged = [r for r in rows if r is not None]
     if staged:
         conn.info.setdefault(_DIRTY, set()).add(entity)
-        ingest.stage_rows(conn, entity, staged)
-        sq.analyze_stage(conn, entity)
+        ingest.stage_page(conn, entity, staged)
     return len(staged)
 
 

@@ -46,10 +46,6 @@ EVENTS_CURSOR = "stripe:events"
 PAGE = 100
 # Pages written per transaction at most, when they arrive faster than the ledger takes them.
 BATCH_PAGES = 10
-# PostgreSQL statistics are refreshed after the first batch and whenever the pages written
-# have doubled since: plans change with the order of magnitude of a table, and each ANALYZE
-# of a grown table costs more, so a fixed interval would pay ever more for the same plans.
-ANALYZE_GROWTH = 2
 # (list endpoint of the client, object kind), parents first.
 PHASES: tuple[tuple[str, str], ...] = (
     ("customers", "customer"),
@@ -144,7 +140,7 @@ class StripeSync:
         self.lister = Applier(mapper(deps), resolver=resolver, listed=True)
         self.on_new_dispute = on_new_dispute
         self.stats = SyncStats()
-        self.analyze_at = 1  # pages written when the ledger's statistics are next refreshed
+        self.statistics = sq.StatisticsDue()
 
     # --- entry point -------------------------------------------------------------------------
 
@@ -191,10 +187,7 @@ class StripeSync:
                     cursor = {"phase": name, "after": chunk[-1]["id"]}
                     sq.set_cursor(conn, BACKFILL_CURSOR, json.dumps(cursor))
                 self.stats.pages += len(pages)
-                if self.stats.pages >= self.analyze_at:
-                    with self.engine.begin() as conn:
-                        sq.analyze_ledger(conn)
-                    self.analyze_at = self.stats.pages * ANALYZE_GROWTH
+                self.statistics.after(self.engine, self.stats.pages)
                 self.stats.process_seconds += time.perf_counter() - started
                 self.stats.count(kind, applied.objects)
                 bar.update(len(chunk))

@@ -6,6 +6,7 @@ running our statements, python-quickbooks' thread (HTTP and JSON, fetching the n
 ours is written), and the fake's own process. Targets: >= 2,000 objects/s, our share < 50%.
 
     .venv/bin/python -m tests.bench.bench_quickbooks [--invoices N] [--postgres]
+        [--dump FILE]
 
 The fake runs in a child process, as QuickBooks would be another machine; both share this
 machine's cores, so the wall-clock figures are for the machine's load at the time (printed),
@@ -32,6 +33,7 @@ from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.bench.ledger_dump import dump
 from tests.bench.sync_cpu import Backends, Figures
 from tests.fakes.quickbooks_api import (
     CLIENT_ID,
@@ -82,6 +84,7 @@ def main() -> int:
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=2_000)
     parser.add_argument("--postgres", action="store_true", help="ledger on PostgreSQL")
+    parser.add_argument("--dump", type=Path, help="write the synced rows here (ledger_dump)")
     args = parser.parse_args()
     os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # the fake serves plain http on loopback
 
@@ -121,6 +124,8 @@ def main() -> int:
             total = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
             db_cpu = backends.used()
+            if args.dump is not None:
+                dump(deps.engine, args.dump)
         finally:
             ours.send("stop")
             fake_cpu = float(ours.recv())

@@ -7,6 +7,7 @@ amounts, fetching the next page while ours is written), and the fake's own proce
 Targets: >= 2,000 objects/s, our share < 50%.
 
     .venv/bin/python -m tests.bench.bench_xero [--invoices N] [--postgres]
+        [--dump FILE]
 
 The fake runs in a child process, as Xero would be another machine; both share this
 machine's cores, so the wall-clock figures are for the machine's load at the time (printed),
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import random
 import sys
 import tempfile
 import time
@@ -26,6 +28,7 @@ import uuid
 from datetime import date, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
@@ -33,7 +36,9 @@ from pydantic import SecretStr
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.bench.ledger_dump import dump
 from tests.bench.sync_cpu import Backends, Figures
+from tests.fakes import xero_api
 from tests.fakes.xero_api import CLIENT_ID, CLIENT_SECRET, FIRST_REFRESH_TOKEN, TENANT, FakeXero
 from tools.deps import connect
 from tools.settings import Settings
@@ -61,7 +66,16 @@ def build(fake: FakeXero, invoices: int, customers: int) -> None:
                             allocate={inv: "10"}, currency=currency)  # fmt: skip
 
 
+def _seeded_ids() -> None:
+    """The fake's ids drawn from a fixed seed, so two runs build the same data (--dump)."""
+    rng = random.Random(16)
+    xero_api.uuid = SimpleNamespace(  # type: ignore[attr-defined]
+        uuid4=lambda: uuid.UUID(int=rng.getrandbits(128), version=4)
+    )
+
+
 def serve_fake(pipe: Connection, invoices: int, customers: int) -> None:
+    _seeded_ids()
     fake = FakeXero()
     started = time.perf_counter()
     build(fake, invoices, customers)
@@ -78,6 +92,7 @@ def main() -> int:
     parser.add_argument("--invoices", type=int, default=100_000)
     parser.add_argument("--customers", type=int, default=2_000)
     parser.add_argument("--postgres", action="store_true", help="ledger on PostgreSQL")
+    parser.add_argument("--dump", type=Path, help="write the synced rows here (ledger_dump)")
     args = parser.parse_args()
 
     ours, theirs = mp.Pipe()
@@ -116,6 +131,8 @@ def main() -> int:
             total = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
             db_cpu = backends.used()
+            if args.dump is not None:
+                dump(deps.engine, args.dump)
         finally:
             ours.send("stop")
             fake_cpu = float(ours.recv())
