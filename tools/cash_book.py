@@ -9,13 +9,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
-from tools.cash_keys import names_alike, number_keys, payer_key, spelled_whole
+from tools.cash_keys import many_number_keys, names_alike, payer_key, spelled_whole
 from tools.customer_lookup import FOUND_SCORE, NameIndex, resembles
 
 
-@dataclass(frozen=True)
-class OpenInv:
+class OpenInv(NamedTuple):
+    """An open invoice as the matcher reads it: a plain tuple, since a ledger makes
+    hundreds of thousands of them per book."""
+
     invoice_id: int
     external_id: str
     number: str | None
@@ -63,57 +66,108 @@ def suggestion_key(s: Suggestion) -> str:
 Convert = Callable[[int, str, str, date], tuple[int, Decimal] | None]
 
 
+# An invoice settled lately: (number, currency, total, customer id).
+Paid = tuple[str, str, int, int]
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """The open invoices and those settled lately, indexed the ways a bank line looks them
+    up. It depends on the ledger alone, so one is built per ledger version and cut-off and
+    shared by every statement matched against it (tools.cash_suggest)."""
+
+    by_key: dict[str, list[OpenInv]]  # number key -> open invoices, oldest due first
+    by_customer: dict[int, list[OpenInv]]
+    by_amount: dict[tuple[str, int], list[OpenInv]]
+    amounts: dict[str, list[int]]  # open amounts per currency, sorted
+    # A credit of an amount paid lately may pay that invoice twice, and a reference naming
+    # one names a real invoice, not a typo.
+    settled_keys: set[str]
+    settled_amounts: set[tuple[str, int]]
+    # (customer, currency, total) -> the numbers of their invoices of that total paid lately
+    settled_of: dict[tuple[int, str, int], list[str]]
+    settled_by_key: dict[str, list[Paid]]  # number key -> the invoices paid lately
+
+
+def index_ledger(invoices: Sequence[OpenInv], settled: Sequence[Paid] = ()) -> Ledger:
+    """The indexes of `Ledger`; the number people write, the import id only for invoices
+    without one."""
+    ordered = sorted(invoices, key=lambda i: (i.due_on, i.invoice_id))
+    keys = many_number_keys([i.number or i.external_id for i in ordered])
+    by_key: dict[str, list[OpenInv]] = {}
+    by_customer: dict[int, list[OpenInv]] = {}
+    by_amount: dict[tuple[str, int], list[OpenInv]] = {}
+    amounts: dict[str, list[int]] = {}
+    for inv, mine in zip(ordered, keys, strict=True):
+        for key in mine:
+            by_key.setdefault(key, []).append(inv)
+        by_customer.setdefault(inv.customer_id, []).append(inv)
+        by_amount.setdefault((inv.currency, inv.open_minor), []).append(inv)
+        amounts.setdefault(inv.currency, []).append(inv.open_minor)
+    for sums in amounts.values():
+        sums.sort()
+    settled_by_key: dict[str, list[Paid]] = {}
+    settled_of: dict[tuple[int, str, int], list[str]] = {}
+    for paid, mine in zip(settled, many_number_keys([p[0] for p in settled]), strict=True):
+        number, currency, total, customer_id = paid
+        for key in mine:
+            settled_by_key.setdefault(key, []).append(paid)
+        settled_of.setdefault((customer_id, currency, total), []).append(number)
+    return Ledger(
+        by_key,
+        by_customer,
+        by_amount,
+        amounts,
+        set(settled_by_key),
+        {(p[1], p[2]) for p in settled},
+        settled_of,
+        settled_by_key,
+    )
+
+
 @dataclass
 class Book:
-    invoices: Sequence[OpenInv]
+    ledger: Ledger
     names: NameIndex
     aliases: dict[str, int]
     fee_tolerance: Decimal
     convert: Convert
-    # Invoices settled lately, (number, currency, total, customer id): a credit of one of
-    # these amounts may pay it twice, and a reference naming one names a real invoice, not
-    # a typo.
-    settled: Sequence[tuple[str, str, int, int]] = ()
-    by_key: dict[str, list[OpenInv]] = field(default_factory=dict)
-    by_customer: dict[int, list[OpenInv]] = field(default_factory=dict)
-    by_amount: dict[tuple[str, int], list[OpenInv]] = field(default_factory=dict)
-    amounts: dict[str, list[int]] = field(default_factory=dict)  # open amounts, sorted
-    settled_keys: set[str] = field(default_factory=set)
-    settled_amounts: set[tuple[str, int]] = field(default_factory=set)
-    # (customer, currency, total) -> the numbers of their invoices of that total paid lately
-    settled_of: dict[tuple[int, str, int], list[str]] = field(default_factory=dict)
-    # number key -> (number, currency, total, customer) of the invoice paid lately
-    settled_by_key: dict[str, list[tuple[str, str, int, int]]] = field(default_factory=dict)
     _payers: dict[str, Payer] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        for inv in sorted(self.invoices, key=lambda i: (i.due_on, i.invoice_id)):
-            # The number people write; the import id only for invoices without one.
-            for key in number_keys(inv.number or inv.external_id):
-                self.by_key.setdefault(key, []).append(inv)
-            self.by_customer.setdefault(inv.customer_id, []).append(inv)
-            self.by_amount.setdefault((inv.currency, inv.open_minor), []).append(inv)
-            self.amounts.setdefault(inv.currency, []).append(inv.open_minor)
-        for amounts in self.amounts.values():
-            amounts.sort()
-        for paid in self.settled:
-            number, currency, total, customer_id = paid
-            for key in number_keys(number):
-                self.settled_keys.add(key)
-                self.settled_by_key.setdefault(key, []).append(paid)
-            self.settled_amounts.add((currency, total))
-            self.settled_of.setdefault((customer_id, currency, total), []).append(number)
+    @property
+    def by_key(self) -> dict[str, list[OpenInv]]:
+        return self.ledger.by_key
+
+    @property
+    def by_customer(self) -> dict[int, list[OpenInv]]:
+        return self.ledger.by_customer
+
+    @property
+    def by_amount(self) -> dict[tuple[str, int], list[OpenInv]]:
+        return self.ledger.by_amount
+
+    @property
+    def settled_amounts(self) -> set[tuple[str, int]]:
+        return self.ledger.settled_amounts
+
+    @property
+    def settled_of(self) -> dict[tuple[int, str, int], list[str]]:
+        return self.ledger.settled_of
+
+    @property
+    def settled_by_key(self) -> dict[str, list[Paid]]:
+        return self.ledger.settled_by_key
 
     def is_number(self, key: str) -> bool:
         """Whether a reference word is exactly some real invoice's number (open or lately
         settled): such a word names that invoice, it is no misspelling of another."""
-        return key in self.by_key or key in self.settled_keys
+        return key in self.ledger.by_key or key in self.ledger.settled_keys
 
     def chance(self, currency: str, amount: int) -> float:
         """How likely a credit that pays none of our invoices lands on some open amount by
         chance: the open invoices within a quarter of this amount, per minor unit of that
         span. Small on a sparse ledger, larger on a dense one."""
-        amounts = self.amounts.get(currency, [])
+        amounts = self.ledger.amounts.get(currency, [])
         low, high = int(amount * 0.8), int(amount * 1.25) + 1
         near = bisect.bisect_right(amounts, high) - bisect.bisect_left(amounts, low)
         return near / max(high - low, 1)

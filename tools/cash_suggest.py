@@ -17,6 +17,8 @@ from db import bank as bank_db
 from db.bank_models import BankTxn, BankTxnStatus
 from db.customers import customer_names
 from db.invoices import open_amounts, settled_between
+from tools.answer_cache import cached
+from tools.cash_book import Ledger, index_ledger
 from tools.cash_match import Book, OpenInv, Receipt, Suggestion, suggest
 from tools.clock import AsOfDate, day_cut, today
 from tools.cross_rates import convert_at, rate_between
@@ -62,12 +64,21 @@ class CashMatch(BaseModel):
 SETTLED_DAYS = 60
 
 
-def build_book(session: Session, settings: Settings, as_of: date) -> Book:
+def open_ledger(session: Session, settings: Settings, as_of: date) -> Ledger:
+    """The open invoices at the as-of date and those settled in the SETTLED_DAYS before,
+    indexed for matching: read and built once per ledger version (tools.answer_cache), so a
+    second statement, a card's Apply and a list of unapplied cash reuse it."""
     cut = day_cut(as_of, settings.tz)
-    invoices = [OpenInv(*row) for row in open_amounts(session, cut)]
-    settled = settled_between(
-        session, day_cut(as_of - timedelta(days=SETTLED_DAYS), settings.tz), cut
-    )
+    since = day_cut(as_of - timedelta(days=SETTLED_DAYS), settings.tz)
+
+    def build() -> Ledger:
+        invoices = [OpenInv(*row) for row in open_amounts(session, cut)]
+        return index_ledger(invoices, settled_between(session, since, cut))
+
+    return cached(session, ("cash ledger", cut, since), build, large=True)
+
+
+def build_book(session: Session, settings: Settings, as_of: date) -> Book:
 
     rates: dict[tuple[str, str, date], Decimal | None] = {}
 
@@ -79,12 +90,11 @@ def build_book(session: Session, settings: Settings, as_of: date) -> Book:
         return None if rate is None else (convert_at(amount, source, target, rate), rate)
 
     return Book(
-        invoices=invoices,
+        ledger=open_ledger(session, settings, as_of),
         names=NameIndex(customer_names(session)),
         aliases=bank_db.aliases(session),
         fee_tolerance=settings.cash_fee_tolerance,
         convert=convert,
-        settled=settled,
     )
 
 
