@@ -7,7 +7,16 @@ import re
 
 from rapidfuzz import fuzz
 
-from tools.cash_book import CLOSE_CAP, LEARNED, Allocation, Book, Payer, Receipt, Suggestion
+from tools.cash_book import (
+    CLOSE_CAP,
+    LEARNED,
+    Allocation,
+    Book,
+    Payer,
+    Receipt,
+    Suggestion,
+    whole_units,
+)
 from tools.cash_book import numbers as _numbers
 from tools.cash_keys import (
     TRUNCATED_MIN,
@@ -134,7 +143,9 @@ def paid_again(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
         return None
     tolerance = int(book.fee_tolerance.scaleb(exponent(r.currency)))
     if any(
-        0 <= i.open_minor - r.amount_minor <= tolerance and i.currency == r.currency
+        i.currency == r.currency
+        and 0 <= (short := i.open_minor - r.amount_minor) <= tolerance
+        and whole_units(short, r.currency)
         for i in book.by_customer.get(customer_id, [])
     ):
         return None  # or one of their open invoices, exactly or short by a bank fee

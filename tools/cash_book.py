@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from tools.cash_keys import many_number_keys, names_alike, payer_key, spelled_whole
 from tools.customer_lookup import FOUND_SCORE, NameIndex, resembles
+from tools.money import exponent
 
 
 class OpenInv(NamedTuple):
@@ -237,6 +238,13 @@ class Payer:
     customer_id: int | None  # the customer the name (or a learned alias) names
     how: str
     resembles: tuple[int, ...]  # customers whose names are close, when none is clear
+
+
+def whole_units(amount_minor: int, currency: str) -> bool:
+    """Whether an amount is a whole number of the currency's major units, as banks' fees
+    are: a shortfall in odd cents is something else (a part payment, another invoice)."""
+    unit: int = 10 ** exponent(currency)
+    return amount_minor % unit == 0
 
 
 def numbers(invoices: Sequence[OpenInv]) -> str:

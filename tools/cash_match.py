@@ -38,6 +38,7 @@ from tools.cash_book import (
     Receipt,
     Suggestion,
     suggestion_key,
+    whole_units,
 )
 from tools.cash_book import numbers as _numbers
 from tools.cash_combos import combinations, with_named
@@ -295,8 +296,10 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
             customer_id, 0.6, currency, _allocate(combos[0], amount)[0], 0, (*base, words)
         )
     tolerance = int(book.fee_tolerance.scaleb(exponent(currency)))
-    # Short of an open invoice by a fee, or exactly an invoice paid lately paid again?
-    again = (currency, amount) in book.settled_amounts
+    # Short of an open invoice by a fee, or exactly one of their invoices paid lately paid
+    # again? Another customer's paid invoice of this amount says nothing: on a large ledger
+    # most amounts are some invoice's.
+    again = (customer_id, currency, amount) in book.settled_of
     fee = 0.8 if again else 0.9
     if again:
         base = (*base, "the amount is exactly an invoice paid lately: maybe paid twice")
@@ -307,9 +310,18 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
         words = f"short of {_numbers(short_combos[0])} by {short}: bank fees, left open"
         allocations = _allocate(short_combos[0], amount)[0]
         return Suggestion(customer_id, min(fee, cap), currency, allocations, 0, (*base, words))
+    whole = [i for i in near if whole_units(i.open_minor - amount, currency)]
+    if len(near) > 1 and len(whole) == 1:
+        # Banks charge fees in whole units: of several invoices within the tolerance, the
+        # one short by a whole amount is the one paid.
+        near, whole_words = whole, " (the only whole shortfall among their invoices)"
+    else:
+        whole_words = ""
+    if again and not whole:
+        fee = 0.7  # a shortfall in odd cents is no bank fee: paid twice is the reading
     if len(near) == 1:
         short = format_money(near[0].open_minor - amount, currency)
-        words = f"short of {_numbers(near)} by {short}: bank fees, left open"
+        words = f"short of {_numbers(near)} by {short}{whole_words}: bank fees, left open"
         return Suggestion(
             customer_id, min(fee, cap), currency, _allocate(near, amount)[0], 0, (*base, words)
         )

@@ -176,3 +176,56 @@ def test_sister_firms_are_told_apart_by_the_legal_suffix_and_the_whole_name(
     assert _sure(out["T1"]) == ("C5", ["005101"])
     assert _sure(out["T2"]) == ("C5", ["005101"])
     assert _sure(out["T3"]) is None, out["T3"]
+
+
+def test_an_invoice_another_customer_paid_lately_does_not_make_a_fee_short_payment_doubtful(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Acme pays 980.00, 20.00 short of its open 1,000.00 (a fee); Globex paid an invoice of
+    # 980.00 in October, which says nothing about Acme's money: sure. Globex paying 2,480.00,
+    # 20.00 short of its 2,500.00 and exactly its own invoice paid in October, may be paying
+    # that one twice: a person looks.
+    paid = [
+        invoice("004410", "980.00", "2026-09-01", "2026-10-01", customer_id="C2"),
+        invoice("004411", "2480.00", "2026-09-01", "2026-10-01", customer_id="C2"),
+    ]
+    done = [
+        payment("P1", "004410", "980.00", "2026-10-20", customer_id="C2"),
+        payment("P2", "004411", "2480.00", "2026-10-20", customer_id="C2"),
+    ]
+    lines = [
+        Line("W1", D, "980.00", payer="Acme Corporation"),
+        Line("W2", D, "2480.00", payer="Globex Industries"),
+    ]
+    out = _by_line(_match(tmp_path, capsys, lines, **_ledger(*paid, payments=done)))
+    assert _sure(out["W1"]) == ("C1", ["001236"])
+    assert out["W1"]["allocations"] == [{"invoice_id": "001236", "amount": "980.00"}]
+    assert _sure(out["W2"]) is None, out["W2"]
+
+
+def test_a_bank_fee_is_a_whole_amount(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Globex pays 2,480.00: 20.00 short of INV-002001 (2,500.00) or 32.37 short of
+    # INV-002004: banks charge whole amounts, so INV-002001. Acme pays 985.00: 15.00 short of
+    # INV-001236 or 25.00 short of INV-001237, both whole: a person looks. Acme pays 617.45,
+    # exactly INV-004410 paid in October, and 12.55 short of INV-001238: odd cents are no
+    # fee, so it paid INV-004410 twice; its unapplied cash.
+    extra = [
+        invoice("002004", "2512.37", "2026-10-01", "2026-10-31", customer_id="C2"),
+        invoice("001237", "1010.00", "2026-10-01", "2026-10-31", customer_id="C1"),
+        invoice("001238", "630.00", "2026-10-01", "2026-10-31", customer_id="C1"),
+        invoice("004410", "617.45", "2026-09-01", "2026-10-01", customer_id="C1"),
+    ]
+    done = [payment("P1", "004410", "617.45", "2026-10-20", customer_id="C1")]
+    lines = [
+        Line("W1", D, "2480.00", payer="Globex Industries"),
+        Line("W2", D, "985.00", payer="Acme Corporation"),
+        Line("W3", D, "617.45", payer="Acme Corporation"),
+    ]
+    out = _by_line(_match(tmp_path, capsys, lines, **_ledger(*extra, payments=done)))
+    assert _sure(out["W1"]) == ("C2", ["002001"])
+    assert "only whole shortfall" in out["W1"]["reasons"][-1]
+    assert _sure(out["W2"]) is None, out["W2"]
+    assert _sure(out["W3"]) == ("C1", [])
+    assert out["W3"]["reasons"][-1] == "paid twice: USD 617.45 stays unapplied cash"
