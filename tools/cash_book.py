@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
 
-from tools.cash_keys import many_number_keys, names_alike, payer_key, spelled_whole
+from tools.cash_keys import names_alike, number_forms, payer_key, spelled_whole
 from tools.customer_lookup import FOUND_SCORE, NameIndex, resembles
 from tools.money import exponent
 
@@ -88,13 +88,30 @@ class Ledger:
     # (customer, currency, total) -> the numbers of their invoices of that total paid lately
     settled_of: dict[tuple[int, str, int], list[str]]
     settled_by_key: dict[str, list[Paid]]  # number key -> the invoices paid lately
+    # The open invoices' numbers in compact form (tools.cash_keys), sorted, and the invoice
+    # of each: a reference cut off by the bank is the start of a few of them.
+    compacts: list[str]
+    by_compact: list[OpenInv]
+
+    def starting(self, prefix: str, most: int) -> list[OpenInv] | None:
+        """The open invoices whose compact number starts with `prefix`, or None when there
+        are more than `most` (the prefix says too little)."""
+        at = bisect.bisect_left(self.compacts, prefix)
+        out: list[OpenInv] = []
+        for n in range(at, len(self.compacts)):
+            if not self.compacts[n].startswith(prefix):
+                break
+            if len(out) == most:
+                return None
+            out.append(self.by_compact[n])
+        return out
 
 
 def index_ledger(invoices: Sequence[OpenInv], settled: Sequence[Paid] = ()) -> Ledger:
     """The indexes of `Ledger`; the number people write, the import id only for invoices
     without one."""
     ordered = sorted(invoices, key=lambda i: (i.due_on, i.invoice_id))
-    keys = many_number_keys([i.number or i.external_id for i in ordered])
+    keys, compacts = number_forms([i.number or i.external_id for i in ordered])
     by_key: dict[str, list[OpenInv]] = {}
     by_customer: dict[int, list[OpenInv]] = {}
     by_amount: dict[tuple[str, int], list[OpenInv]] = {}
@@ -109,7 +126,7 @@ def index_ledger(invoices: Sequence[OpenInv], settled: Sequence[Paid] = ()) -> L
         sums.sort()
     settled_by_key: dict[str, list[Paid]] = {}
     settled_of: dict[tuple[int, str, int], list[str]] = {}
-    for paid, mine in zip(settled, many_number_keys([p[0] for p in settled]), strict=True):
+    for paid, mine in zip(settled, number_forms([p[0] for p in settled])[0], strict=True):
         number, currency, total, customer_id = paid
         for key in mine:
             settled_by_key.setdefault(key, []).append(paid)
@@ -123,7 +140,15 @@ def index_ledger(invoices: Sequence[OpenInv], settled: Sequence[Paid] = ()) -> L
         {(p[1], p[2]) for p in settled},
         settled_of,
         settled_by_key,
+        *_sorted_by_compact(compacts, ordered),
     )
+
+
+def _sorted_by_compact(
+    compacts: list[str], invoices: list[OpenInv]
+) -> tuple[list[str], list[OpenInv]]:
+    order = sorted(range(len(compacts)), key=compacts.__getitem__)
+    return [compacts[n] for n in order], [invoices[n] for n in order]
 
 
 @dataclass

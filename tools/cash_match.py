@@ -24,6 +24,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 
 from tools.cash_amount import by_amount_alone, not_a_customer, paid_again
 from tools.cash_book import (
@@ -43,6 +44,7 @@ from tools.cash_book import (
 from tools.cash_book import numbers as _numbers
 from tools.cash_combos import combinations, with_named
 from tools.cash_keys import number_keys, payer_key, reference_keys, spelled_like
+from tools.cash_near import by_near_numbers
 from tools.money import exponent, format_money
 
 __all__ = [
@@ -89,6 +91,8 @@ def suggest(book: Book, r: Receipt) -> Suggestion | None:
     for other in (by_amount_alone(book, r, payer), paid_again(book, r, payer)):
         if other is not None:
             found.append(other)
+    weigh = partial(_by_payer, book, r)
+    found.extend(by_near_numbers(book, r, payer, weigh))  # after them: a tie keeps their words
     return max(found, key=lambda s: s.confidence) if found else None
 
 

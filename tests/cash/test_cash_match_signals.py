@@ -229,3 +229,33 @@ def test_a_bank_fee_is_a_whole_amount(
     assert _sure(out["W2"]) is None, out["W2"]
     assert _sure(out["W3"]) == ("C1", [])
     assert out["W3"]["reasons"][-1] == "paid twice: USD 617.45 stays unapplied cash"
+
+
+def test_a_cut_off_or_misspelt_reference_names_the_few_invoices_it_can_stand_for(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "INV-C005120" (cut off) starts only Globex's INV-C005120-013 and -014: a treasury
+    # paying their total pays both. "INV-C00512" also starts Acme's INV-C005129-002, and
+    # 600.00 pays none in full: a person looks. "INV-C005120-019" is one slip from -013 and
+    # -014, and 1,189.95 is -014's (Acme has an invoice of 1,189.95 too, so the amount alone
+    # says nothing): sure from a treasury, not with no payer name behind it.
+    extra = [
+        invoice("C005120-013", "1210.40", "2026-10-01", "2026-10-31", customer_id="C2"),
+        invoice("C005120-014", "1189.95", "2026-10-15", "2026-11-14", customer_id="C2"),
+        invoice("C005129-002", "700.00", "2026-10-01", "2026-10-31", customer_id="C1"),
+        invoice("001240", "1189.95", "2026-10-01", "2026-10-31", customer_id="C1"),
+    ]
+    payer = "NORTHWIND TREASURY 512"
+    lines = [
+        Line("W1", D, "2400.35", payer=payer, remittance="INV-C005120"),
+        Line("W2", D, "600.00", payer=payer, remittance="INV-C00512"),
+        Line("W3", D, "1189.95", payer=payer, remittance="INV-C005120-019"),
+        Line("W4", D, "1189.95", payer="", remittance="INV-C005120-019"),
+    ]
+    out = _by_line(_match(tmp_path, capsys, lines, **_ledger(*extra)))
+    assert _sure(out["W1"]) == ("C2", ["C005120-013", "C005120-014"])
+    assert out["W1"]["reasons"][0] == "reference is the start of their numbers (cut off)"
+    assert _sure(out["W2"]) is None, out["W2"]
+    assert _sure(out["W3"]) == ("C2", ["C005120-014"])
+    assert out["W3"]["reasons"][0] == "reference is one of their numbers misspelt"
+    assert _sure(out["W4"]) is None, out["W4"]
