@@ -52,6 +52,17 @@ def not_a_customer(r: Receipt) -> bool:
     return bool(_NOT_A_CUSTOMER.search(f"{r.payer_name} {r.reference}"))
 
 
+def pays_for_others(book: Book, r: Receipt, payer: Payer) -> bool:
+    """Whether the payer is known only from an earlier approved match and its name reads
+    like no word of that customer's name (a treasury, a payment agent): it paid for that
+    customer once and may pay for others, so it counts as a name we do not know."""
+    return (
+        payer.how == LEARNED
+        and payer.customer_id is not None
+        and not names_alike(book.names, r.payer_name, payer.customer_id)
+    )
+
+
 def by_amount_alone(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
     """The one open invoice in the ledger of exactly this amount: sure when the reference
     starts its number (cut off), or misspells it and the payer name points to its customer,
@@ -76,7 +87,11 @@ def by_amount_alone(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
         and resembles(book.names, r.payer_name, inv.customer_id)
         and names_alike(book.names, r.payer_name, inv.customer_id)
     )
-    stranger = payer.how == "" and bool(payer_key(r.payer_name)) and not not_a_customer(r)
+    stranger = (
+        (payer.how == "" or pays_for_others(book, r, payer))
+        and bool(payer_key(r.payer_name))
+        and not not_a_customer(r)
+    )
     if any(number.startswith(w) for w in written):
         why, conf = "reference is the start of its number (cut off)", 0.95
     elif any(fuzz.ratio(w, number) >= MISSPELT_NUMBER for w in written):
@@ -152,7 +167,8 @@ def paid_again(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
     how = (
         payer.how if payer.customer_id == customer_id else book.payer_for(r.payer_name, customer_id)
     )
-    if not how and (payer.customer_id is not None or not_a_customer(r)):
+    known = payer.customer_id is not None and not pays_for_others(book, r, payer)
+    if not how and (known or not_a_customer(r)):
         return None  # another customer's money, or not a customer's at all
     conf = 0.95 if named and how else 0.9
     who = how or "payer not recognised"

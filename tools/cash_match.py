@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
 
-from tools.cash_amount import by_amount_alone, not_a_customer, paid_again
+from tools.cash_amount import by_amount_alone, not_a_customer, paid_again, pays_for_others
 from tools.cash_book import (
     CLOSE_CAP,
     CLOSE_NAME,
@@ -67,8 +67,7 @@ def suggest(book: Book, r: Receipt) -> Suggestion | None:
     payer = book.payer(r.payer_name)
     stranger = (
         bool(payer_key(r.payer_name))
-        and payer.customer_id is None
-        and not payer.resembles
+        and ((payer.customer_id is None and not payer.resembles) or pays_for_others(book, r, payer))
         and not not_a_customer(r)
     )
     for customer_id, invoices in _by_reference(book, r).items():

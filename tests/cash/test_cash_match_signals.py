@@ -259,3 +259,33 @@ def test_a_cut_off_or_misspelt_reference_names_the_few_invoices_it_can_stand_for
     assert _sure(out["W3"]) == ("C2", ["C005120-014"])
     assert out["W3"]["reasons"][0] == "reference is one of their numbers misspelt"
     assert _sure(out["W4"]) is None, out["W4"]
+
+
+def test_a_treasury_learned_for_one_customer_still_pays_for_others(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # NORTHWIND TREASURY 77 paid Acme's INV-001234 and a person applied it: its name is
+    # learned as Acme's. It then pays 1,111.11 of Globex's INV-002002, named in full: a
+    # treasury pays for several customers, so it is sure as from a name never seen. A name
+    # learned that reads like Acme's ("ACME CORP TREASURY") is Acme paying: a person looks.
+    first = [
+        Line("T0", D, "8000.00", payer="NORTHWIND TREASURY 77", remittance="INV-001234"),
+        Line("T1", D, "4400.00", payer="ACME CORP TREASURY", remittance="INV-001235"),
+    ]
+    _match(tmp_path, capsys, first, **_ledger())
+    for txn in ("T0", "T1"):
+        assert arbot(capsys, "cash", "apply", "--txn", txn).code == 0
+    path = tmp_path / "second.csv"
+    path.write_text(
+        csv_text(
+            [
+                Line("T2", D, "1111.11", payer="NORTHWIND TREASURY 77", remittance="INV-002002"),
+                Line("T3", D, "1111.11", payer="ACME CORP TREASURY", remittance="INV-002002"),
+            ]
+        )
+    )
+    assert arbot(capsys, "bank", "import", str(path)).code == 0
+    out = _by_line(arbot(capsys, "cash", "match", "--as-of", "2026-11-30", "--json").json())
+    assert _sure(out["T2"]) == ("C2", ["002002"])
+    assert out["T2"]["allocations"] == [{"invoice_id": "002002", "amount": "1111.11"}]
+    assert _sure(out["T3"]) is None, out["T3"]
