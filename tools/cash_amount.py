@@ -4,6 +4,7 @@ exactly that amount, and an invoice paid lately paid a second time."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from rapidfuzz import fuzz
 
@@ -12,6 +13,7 @@ from tools.cash_book import (
     LEARNED,
     Allocation,
     Book,
+    OpenInv,
     Payer,
     Receipt,
     Suggestion,
@@ -45,6 +47,20 @@ _NOT_A_CUSTOMER = re.compile(
     r"fx)\b",
     re.IGNORECASE,
 )
+
+
+def rare_among(book: Book, r: Receipt, invoices: Sequence[OpenInv] | None = None) -> bool:
+    """Whether a credit that pays none of these open invoices (default: the ledger's) would
+    rarely land on one's amount by chance: an amount that is not round, that no invoice paid
+    lately has, and near which the invoices' amounts lie sparser than RARE_CHANCE per minor
+    unit."""
+    if (r.currency, r.amount_minor) in book.settled_amounts or not r.amount_minor % 100:
+        return False
+    if invoices is None:
+        return book.chance(r.currency, r.amount_minor) < RARE_CHANCE
+    low, high = int(r.amount_minor * 0.8), int(r.amount_minor * 1.25) + 1
+    near = sum(1 for i in invoices if i.currency == r.currency and low <= i.open_minor <= high)
+    return near / max(high - low, 1) < RARE_CHANCE
 
 
 def not_a_customer(r: Receipt) -> bool:
@@ -111,12 +127,7 @@ def by_amount_alone(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
     ):
         spelled = spelled_like(book.names, r.payer_name, inv.customer_id)
         why, conf = "payer name resembles the customer", 0.92 if spelled else CLOSE_CAP
-    elif (
-        stranger
-        and (r.currency, r.amount_minor) not in book.settled_amounts
-        and r.amount_minor % 100
-        and book.chance(r.currency, r.amount_minor) < RARE_CHANCE
-    ):
+    elif stranger and rare_among(book, r):
         why, conf = "payer not recognised, but no stray credit is likely to hit this amount", 0.9
     else:
         why, conf = "payer not recognised", 0.6

@@ -67,6 +67,7 @@ def suggestion_key(s: Suggestion) -> str:
 Convert = Callable[[int, str, str, date], tuple[int, Decimal] | None]
 
 
+_AFTER_ALL = chr(0x10FFFF)  # sorts after every character a compact number holds
 # An invoice settled lately: (number, currency, total, customer id).
 Paid = tuple[str, str, int, int]
 
@@ -92,19 +93,14 @@ class Ledger:
     # of each: a reference cut off by the bank is the start of a few of them.
     compacts: list[str]
     by_compact: list[OpenInv]
+    compact_of: dict[int, str]  # invoice id -> its compact number
 
     def starting(self, prefix: str, most: int) -> list[OpenInv] | None:
         """The open invoices whose compact number starts with `prefix`, or None when there
         are more than `most` (the prefix says too little)."""
-        at = bisect.bisect_left(self.compacts, prefix)
-        out: list[OpenInv] = []
-        for n in range(at, len(self.compacts)):
-            if not self.compacts[n].startswith(prefix):
-                break
-            if len(out) == most:
-                return None
-            out.append(self.by_compact[n])
-        return out
+        low = bisect.bisect_left(self.compacts, prefix)
+        high = bisect.bisect_left(self.compacts, prefix + _AFTER_ALL, low)
+        return None if high - low > most else self.by_compact[low:high]
 
 
 def index_ledger(invoices: Sequence[OpenInv], settled: Sequence[Paid] = ()) -> Ledger:
@@ -146,9 +142,12 @@ def index_ledger(invoices: Sequence[OpenInv], settled: Sequence[Paid] = ()) -> L
 
 def _sorted_by_compact(
     compacts: list[str], invoices: list[OpenInv]
-) -> tuple[list[str], list[OpenInv]]:
+) -> tuple[list[str], list[OpenInv], dict[int, str]]:
+    """The compact numbers sorted, each invoice in that order (invoices of one number keep
+    their oldest-due-first order), and each invoice's compact number by id."""
     order = sorted(range(len(compacts)), key=compacts.__getitem__)
-    return [compacts[n] for n in order], [invoices[n] for n in order]
+    by_id = {inv.invoice_id: c for inv, c in zip(invoices, compacts, strict=True)}
+    return [compacts[n] for n in order], [invoices[n] for n in order], by_id
 
 
 @dataclass

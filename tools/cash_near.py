@@ -6,11 +6,11 @@ reference names that customer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
-from tools.cash_amount import not_a_customer
+from tools.cash_amount import not_a_customer, rare_among
 from tools.cash_book import (
     CLOSE_CAP,
     Allocation,
@@ -24,9 +24,12 @@ from tools.cash_book import (
 from tools.cash_keys import TRUNCATED_MIN, compact_words, payer_key
 from tools.money import exponent
 
-# A cut-off word starting more open invoices' numbers than this says too little: among
-# hundreds of invoices one of a random amount is no longer rare.
+# A cut-off word starting more open invoices' numbers than this says little by itself:
+# among so many invoices an exact amount names one only when a stray credit would rarely
+# hit it (tools.cash_amount's rule for a ledger, applied to these invoices).
 MOST_STARTED = 200
+MOST_WIDE = 20_000  # beyond this the word says nothing
+SHORTEST_CUT = 3  # letters and digits of a cut-off word, with a digit among them
 CUT_OFF = "reference is the start of their numbers (cut off)"
 MISSPELT = "reference is one of their numbers misspelt"
 MOST_CUSTOMERS = 12  # customers a cut-off reference may stand for, to weigh their invoices
@@ -34,30 +37,43 @@ NO_PAYER_CAP = 0.85  # a slip with no payer name behind it
 
 
 class Near(NamedTuple):
-    invoices: list[OpenInv]  # oldest due first
+    invoices: Sequence[OpenInv]  # what the words stand for, in no particular order
+    exact: list[OpenInv]  # of them, those of exactly the credit's amount
     how: str  # CUT_OFF or MISSPELT
 
 
 def near_invoices(book: Book, r: Receipt) -> Near | None:
     """The open invoices the reference's words stand for when no word is a real invoice's
     number (such a word names its invoice and is no slip of another), or None."""
-    words = [w for w in compact_words(r.reference) if len(w) >= TRUNCATED_MIN]
+    words = [
+        w
+        for w in compact_words(r.reference)
+        if len(w) >= SHORTEST_CUT and any(ch.isdigit() for ch in w)
+    ]
     if not words or any(book.is_number(w.lstrip("0")) for w in words):
         return None
-    cut: dict[int, OpenInv] = {}
-    slipped: dict[int, OpenInv] = {}
-    for word in words:
-        for inv in book.ledger.starting(word, MOST_STARTED) or []:
-            cut[inv.invoice_id] = inv
-        for key in _slips(word):
-            for inv in book.by_key.get(key, []):
-                slipped[inv.invoice_id] = inv
-    if cut and slipped:
+    started = [(w, found) for w in words if (found := book.ledger.starting(w, MOST_WIDE))]
+    slipped = {
+        inv.invoice_id: inv
+        for w in words
+        if len(w) >= TRUNCATED_MIN
+        for key in _slips(w)
+        for inv in book.by_key.get(key, [])
+    }
+    if started and slipped:
         return None  # a cut-off and a slip reading at once: a person reads it
-    found, how = (cut, CUT_OFF) if cut else (slipped, MISSPELT)
-    if not found:
+    same = book.by_amount.get((r.currency, r.amount_minor), [])
+    if slipped:
+        exact = [i for i in same if i.invoice_id in slipped]
+        return Near(list(slipped.values()), exact, MISSPELT)
+    if not started:
         return None
-    return Near(sorted(found.values(), key=lambda i: (i.due_on, i.invoice_id)), how)
+    compact_of = book.ledger.compact_of
+    exact = [i for i in same if any(compact_of[i.invoice_id].startswith(w) for w, _ in started)]
+    if len(started) == 1:
+        return Near(started[0][1], exact, CUT_OFF)
+    merged = {inv.invoice_id: inv for _, found in started for inv in found}
+    return Near(list(merged.values()), exact, CUT_OFF)
 
 
 def by_near_numbers(
@@ -72,18 +88,23 @@ def by_near_numbers(
     near = near_invoices(book, r)
     if near is None:
         return []
-    exact = [
-        i for i in near.invoices if i.currency == r.currency and i.open_minor == r.amount_minor
-    ]
-    customers = sorted({i.customer_id for i in near.invoices})
+    exact = near.exact
     if len(exact) == 1:
         words = f"amount equals the open amount of {numbers(exact)}"
         if len(near.invoices) > 1:
             words += f", the only one of the {len(near.invoices)} invoices it can stand for"
         conf = 0.95 if near.how == CUT_OFF or payer.customer_id == exact[0].customer_id else 0.9
+        if len(near.invoices) > MOST_STARTED:
+            if not rare_among(book, r, near.invoices):
+                return []
+            conf, words = 0.9, words + ", and no stray credit is likely to hit it"
         allocations = (Allocation(exact[0].invoice_id, r.amount_minor),)
         s = Suggestion(exact[0].customer_id, conf, r.currency, allocations, 0, (near.how, words))
-    elif exact or len(customers) > MOST_CUSTOMERS:
+    elif (
+        exact
+        or len(near.invoices) > MOST_STARTED
+        or len(customers := sorted({i.customer_id for i in near.invoices})) > MOST_CUSTOMERS
+    ):
         return []
     else:
         fits = [

@@ -289,3 +289,32 @@ def test_a_treasury_learned_for_one_customer_still_pays_for_others(
     assert _sure(out["T2"]) == ("C2", ["002002"])
     assert out["T2"]["allocations"] == [{"invoice_id": "002002", "amount": "1111.11"}]
     assert _sure(out["T3"]) is None, out["T3"]
+
+
+def test_a_reference_cut_short_names_an_amount_rare_among_the_invoices_it_starts(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "INV-C0077" starts 208 of Globex's numbers. 1.23 is one of them, and no other of them
+    # lies near it: sure, though Acme has an invoice of 1.23 too and its 1.10, 1.30 and 1.40
+    # make 1.23 no rare amount in the whole ledger. 2.15 is one of them too (and Acme's),
+    # beside their 2.10 and 2.20: a person looks.
+    many = [
+        invoice(f"C0077-{k:03d}", f"{1000 + k}.00", "2026-10-01", "2026-10-31", customer_id="C2")
+        for k in range(1, 205)
+    ]
+    small = [
+        invoice(f"C0077-{k}", amount, "2026-10-01", "2026-10-31", customer_id="C2")
+        for k, amount in ((301, "1.23"), (302, "2.10"), (303, "2.15"), (304, "2.20"))
+    ]
+    near = [
+        invoice(f"0090{k}", amount, "2026-10-01", "2026-10-31", customer_id="C1")
+        for k, amount in ((1, "1.10"), (2, "1.30"), (3, "1.40"), (4, "1.23"), (5, "2.15"))
+    ]
+    lines = [
+        Line("W1", D, "1.23", payer="NORTHWIND TREASURY 9", remittance="INV-C0077"),
+        Line("W2", D, "2.15", payer="NORTHWIND TREASURY 9", remittance="INV-C0077"),
+    ]
+    out = _by_line(_match(tmp_path, capsys, lines, **_ledger(*many, *small, *near)))
+    assert _sure(out["W1"]) == ("C2", ["C0077-301"])
+    assert out["W1"]["reasons"][-1].endswith(", and no stray credit is likely to hit it")
+    assert _sure(out["W2"]) is None, out["W2"]
