@@ -21,7 +21,7 @@ from tools.cash_book import (
     Suggestion,
     numbers,
 )
-from tools.cash_keys import TRUNCATED_MIN, compact_words, payer_key
+from tools.cash_keys import TRUNCATED_MIN, compact_words, payer_key, spelled_like
 from tools.money import exponent
 
 # A cut-off word starting more open invoices' numbers than this says little by itself:
@@ -83,8 +83,8 @@ def by_near_numbers(
     this amount; else the one customer among theirs whose invoices the amount pays, as
     `weigh` reads a customer's invoices against the amount when the payer names them
     (exactly, in combination, or short by a fee; a part payment only when the invoices are
-    all that customer's). A payer name that is another customer's, or a credit that reads
-    as no customer's, keeps it for a person."""
+    all that customer's). A payer name that is another customer's (not merely theirs
+    misspelt), or a credit that reads as no customer's, keeps it for a person."""
     near = near_invoices(book, r)
     if near is None:
         return []
@@ -117,13 +117,22 @@ def by_near_numbers(
         s = fits[0]
         if len(customers) > 1:
             s = replace(s, confidence=min(s.confidence, 0.9))
-    if payer.customer_id not in (None, s.customer_id) or not_a_customer(r):
+    other = payer.customer_id not in (None, s.customer_id) and not _misspelt(book, r, s)
+    if other or not_a_customer(r):
         s = replace(s, confidence=min(s.confidence, CLOSE_CAP))
     elif near.how != CUT_OFF and payer.customer_id is None and not payer_key(r.payer_name):
         # A slip can turn one real number into another: a person looks when no payer
         # name stands behind it.
         s = replace(s, confidence=min(s.confidence, NO_PAYER_CAP))
     return [s]
+
+
+def _misspelt(book: Book, r: Receipt, s: Suggestion) -> bool:
+    """Whether a payer name that the lookup gave to another customer reads as this one's
+    name misspelt: alike letter for letter, and no customer's whole name exactly (a sister
+    firm writing its own name is that firm)."""
+    exact = book.names.by_folded_name.get(r.payer_name.strip().casefold())
+    return not exact and spelled_like(book.names, r.payer_name, s.customer_id)
 
 
 def _paid_in_full(book: Book, s: Suggestion) -> bool:

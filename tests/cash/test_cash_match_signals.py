@@ -318,3 +318,24 @@ def test_a_reference_cut_short_names_an_amount_rare_among_the_invoices_it_starts
     assert _sure(out["W1"]) == ("C2", ["C0077-301"])
     assert out["W1"]["reasons"][-1].endswith(", and no stray credit is likely to hit it")
     assert _sure(out["W2"]) is None, out["W2"]
+
+
+def test_a_cut_off_reference_outweighs_a_payer_name_misspelt_into_another_customers(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "Tyrell BV 63431" is Tyrell BV 36431's name with two digits swapped, which the lookup
+    # gives to Tyrell Ltd 63431; the cut-off reference starts Tyrell BV 36431's number and
+    # 1,485.25 is its invoice less a 15.00 fee: sure. Tyrell Ltd 63431 writing its own whole
+    # name with the same reference is that firm paying: a person looks.
+    tyrells = [
+        customer("C7", name="Tyrell Ltd 63431"),
+        customer("C8", name="Tyrell BV 36431"),
+    ]
+    owed = invoice("C036431-011", "1500.25", "2026-10-01", "2026-10-31", customer_id="C8")
+    lines = [
+        Line("W1", D, "1485.25", payer="Tyrell BV 63431", remittance="INV-C036431"),
+        Line("W2", D, "1485.25", payer="Tyrell Ltd 63431", remittance="INV-C036431"),
+    ]
+    out = _by_line(_match(tmp_path, capsys, lines, **_ledger(owed, customers=tyrells)))
+    assert _sure(out["W1"]) == ("C8", ["C036431-011"])
+    assert _sure(out["W2"]) is None, out["W2"]
