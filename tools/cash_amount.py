@@ -59,8 +59,14 @@ def rare_among(book: Book, r: Receipt, invoices: Sequence[OpenInv] | None = None
     if invoices is None:
         return book.chance(r.currency, r.amount_minor) < RARE_CHANCE
     low, high = int(r.amount_minor * 0.8), int(r.amount_minor * 1.25) + 1
-    near = sum(1 for i in invoices if i.currency == r.currency and low <= i.open_minor <= high)
-    return near / max(high - low, 1) < RARE_CHANCE
+    most = RARE_CHANCE * max(high - low, 1)
+    near = 0
+    for i in invoices:
+        if low <= i.open_minor <= high and i.currency == r.currency:
+            near += 1
+            if near >= most:
+                return False
+    return True
 
 
 def not_a_customer(r: Receipt) -> bool:
