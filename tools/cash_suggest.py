@@ -123,6 +123,8 @@ def cash_match(deps: ToolDeps, args: CashMatchInput) -> CashMatch:
         open_lines = [t for t in lines if t.status == BankTxnStatus.UNAPPLIED]
         found = suggestions(session, s, as_of, open_lines)
         refs = _import_ids(session, found)
+    # Built without validation: every field is ours and already typed, and validating a
+    # statement's 10,000 rows of three nested models costs about half a second.
     out = []
     for t in lines:
         sug = found.get(t.id)
@@ -130,7 +132,7 @@ def cash_match(deps: ToolDeps, args: CashMatchInput) -> CashMatch:
             "applied" if t.status == BankTxnStatus.APPLIED else "suggested" if sug else "unmatched"
         )
         out.append(
-            TxnOut(
+            TxnOut.model_construct(
                 bank_txn_id=t.external_id,
                 booked_on=t.booked_on,
                 amount=format_major(t.amount_minor, t.currency),
@@ -158,11 +160,11 @@ def _import_ids(session: Session, found: dict[int, Suggestion | None]) -> dict[s
 
 
 def _out(s: Suggestion, refs: dict[str, dict[int, str]]) -> SuggestionOut:
-    return SuggestionOut(
+    return SuggestionOut.model_construct(
         customer_id=refs["customer"][s.customer_id],
         confidence=round(s.confidence, 2),
         allocations=[
-            AllocationOut(
+            AllocationOut.model_construct(
                 invoice_id=refs["invoice"][a.invoice_id],
                 amount=format_major(a.amount_minor, s.currency),
             )
