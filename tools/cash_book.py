@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -106,38 +107,44 @@ class Ledger:
 def index_ledger(invoices: Sequence[OpenInv], settled: Sequence[Paid] = ()) -> Ledger:
     """The indexes of `Ledger`; the number people write, the import id only for invoices
     without one."""
-    ordered = sorted(invoices, key=lambda i: (i.due_on, i.invoice_id))
+    ordered = sorted(invoices, key=_due)
     keys, compacts = number_forms([i.number or i.external_id for i in ordered])
-    by_key: dict[str, list[OpenInv]] = {}
-    by_customer: dict[int, list[OpenInv]] = {}
-    by_amount: dict[tuple[str, int], list[OpenInv]] = {}
-    amounts: dict[str, list[int]] = {}
+    by_key: defaultdict[str, list[OpenInv]] = defaultdict(list)
+    by_customer: defaultdict[int, list[OpenInv]] = defaultdict(list)
+    by_amount: defaultdict[tuple[str, int], list[OpenInv]] = defaultdict(list)
     for inv, mine in zip(ordered, keys, strict=True):
         for key in mine:
-            by_key.setdefault(key, []).append(inv)
-        by_customer.setdefault(inv.customer_id, []).append(inv)
-        by_amount.setdefault((inv.currency, inv.open_minor), []).append(inv)
-        amounts.setdefault(inv.currency, []).append(inv.open_minor)
+            by_key[key].append(inv)
+        by_customer[inv.customer_id].append(inv)
+        by_amount[inv.currency, inv.open_minor].append(inv)
+    amounts: defaultdict[str, list[int]] = defaultdict(list)
+    for (currency, amount), same in by_amount.items():
+        amounts[currency] += [amount] * len(same)
     for sums in amounts.values():
         sums.sort()
-    settled_by_key: dict[str, list[Paid]] = {}
-    settled_of: dict[tuple[int, str, int], list[str]] = {}
+    settled_by_key: defaultdict[str, list[Paid]] = defaultdict(list)
+    settled_of: defaultdict[tuple[int, str, int], list[str]] = defaultdict(list)
     for paid, mine in zip(settled, number_forms([p[0] for p in settled])[0], strict=True):
         number, currency, total, customer_id = paid
         for key in mine:
-            settled_by_key.setdefault(key, []).append(paid)
-        settled_of.setdefault((customer_id, currency, total), []).append(number)
+            settled_by_key[key].append(paid)
+        settled_of[customer_id, currency, total].append(number)
+    # Plain dicts: a lookup of a key that is not there must not add it.
     return Ledger(
-        by_key,
-        by_customer,
-        by_amount,
-        amounts,
+        dict(by_key),
+        dict(by_customer),
+        dict(by_amount),
+        dict(amounts),
         set(settled_by_key),
         {(p[1], p[2]) for p in settled},
-        settled_of,
-        settled_by_key,
+        dict(settled_of),
+        dict(settled_by_key),
         *_sorted_by_compact(compacts, ordered),
     )
+
+
+def _due(inv: OpenInv) -> tuple[date, int]:
+    return inv.due_on, inv.invoice_id
 
 
 def _sorted_by_compact(

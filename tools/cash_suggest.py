@@ -24,6 +24,7 @@ from tools.clock import AsOfDate, day_cut, today
 from tools.cross_rates import convert_at, rate_between
 from tools.customer_lookup import NameIndex
 from tools.deps import ToolDeps
+from tools.gc_pause import gc_paused
 from tools.money import format_major
 from tools.settings import Settings
 
@@ -64,7 +65,7 @@ class CashMatch(BaseModel):
 SETTLED_DAYS = 60
 
 
-def open_ledger(session: Session, settings: Settings, as_of: date) -> Ledger:
+def matching_ledger(session: Session, settings: Settings, as_of: date) -> Ledger:
     """The open invoices at the as-of date and those settled in the SETTLED_DAYS before,
     indexed for matching: read and built once per ledger version (tools.answer_cache), so a
     second statement, a card's Apply and a list of unapplied cash reuse it."""
@@ -90,7 +91,7 @@ def build_book(session: Session, settings: Settings, as_of: date) -> Book:
         return None if rate is None else (convert_at(amount, source, target, rate), rate)
 
     return Book(
-        ledger=open_ledger(session, settings, as_of),
+        ledger=matching_ledger(session, settings, as_of),
         names=NameIndex(customer_names(session)),
         aliases=bank_db.aliases(session),
         fee_tolerance=settings.cash_fee_tolerance,
@@ -107,8 +108,9 @@ def receipt(txn: BankTxn) -> Receipt:
 def suggestions(
     session: Session, settings: Settings, as_of: date, txns: list[BankTxn]
 ) -> dict[int, Suggestion | None]:
-    book = build_book(session, settings, as_of)
-    return {t.id: suggest(book, receipt(t)) for t in txns}
+    with gc_paused():  # the book and the suggestions hold no reference cycles
+        book = build_book(session, settings, as_of)
+        return {t.id: suggest(book, receipt(t)) for t in txns}
 
 
 def cash_match(deps: ToolDeps, args: CashMatchInput) -> CashMatch:
