@@ -93,7 +93,7 @@ def by_amount_alone(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
     real invoice's number names that invoice and is no misspelling; a payer name that merely
     resembles its customer is as often another firm sharing a word with it, and a payer
     that is another customer is not guessed away."""
-    same = book.by_amount.get((r.currency, r.amount_minor), [])
+    same = book.by_amount.get((r.currency, r.amount_minor), ())
     if len(same) != 1:
         return None
     inv = same[0]
@@ -153,7 +153,7 @@ def paid_again(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
         paid
         for key in keys
         if key not in book.by_key
-        for paid in book.settled_by_key.get(key, [])
+        for paid in book.settled_by_key.get(key, ())
         if paid[1] == r.currency and paid[2] == r.amount_minor
     }
     if len(named) > 1:
@@ -166,7 +166,7 @@ def paid_again(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
         or spelled_like(book.names, r.payer_name, payer.customer_id)
     ):
         customer_id = payer.customer_id
-        paid = book.settled_of.get((customer_id, r.currency, r.amount_minor), [])
+        paid = book.settled_of.get((customer_id, r.currency, r.amount_minor), ())
         if len(paid) != 1 or keys:
             return None
         number = paid[0]
@@ -178,7 +178,7 @@ def paid_again(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
         i.currency == r.currency
         and 0 <= (short := i.open_minor - r.amount_minor) <= tolerance
         and whole_units(short, r.currency)
-        for i in book.by_customer.get(customer_id, [])
+        for i in book.by_customer.get(customer_id, ())
     ):
         return None  # or one of their open invoices, exactly or short by a bank fee
     how = (

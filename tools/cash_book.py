@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from tools.cash_keys import names_alike, number_forms, payer_key, spelled_whole
 from tools.customer_lookup import FOUND_SCORE, NameIndex, resembles
@@ -79,24 +79,24 @@ class Ledger:
     up. It depends on the ledger alone, so one is built per ledger version and cut-off and
     shared by every statement matched against it (tools.cash_suggest)."""
 
-    by_key: dict[str, list[OpenInv]]  # number key -> open invoices, oldest due first
-    by_customer: dict[int, list[OpenInv]]
-    by_amount: dict[tuple[str, int], list[OpenInv]]
-    amounts: dict[str, list[int]]  # open amounts per currency, sorted
+    by_key: dict[str, tuple[OpenInv, ...]]  # number key -> open invoices, oldest due first
+    by_customer: dict[int, tuple[OpenInv, ...]]
+    by_amount: dict[tuple[str, int], tuple[OpenInv, ...]]
+    amounts: dict[str, tuple[int, ...]]  # open amounts per currency, sorted
     # A credit of an amount paid lately may pay that invoice twice, and a reference naming
     # one names a real invoice, not a typo.
     settled_keys: set[str]
     settled_amounts: set[tuple[str, int]]
     # (customer, currency, total) -> the numbers of their invoices of that total paid lately
-    settled_of: dict[tuple[int, str, int], list[str]]
-    settled_by_key: dict[str, list[Paid]]  # number key -> the invoices paid lately
+    settled_of: dict[tuple[int, str, int], tuple[str, ...]]
+    settled_by_key: dict[str, tuple[Paid, ...]]  # number key -> the invoices paid lately
     # The open invoices' numbers in compact form (tools.cash_keys), sorted, and the invoice
     # of each: a reference cut off by the bank is the start of a few of them.
-    compacts: list[str]
-    by_compact: list[OpenInv]
+    compacts: tuple[str, ...]
+    by_compact: tuple[OpenInv, ...]
     compact_of: dict[int, str]  # invoice id -> its compact number
 
-    def starting(self, prefix: str, most: int) -> list[OpenInv] | None:
+    def starting(self, prefix: str, most: int) -> tuple[OpenInv, ...] | None:
         """The open invoices whose compact number starts with `prefix`, or None when there
         are more than `most` (the prefix says too little)."""
         low = bisect.bisect_left(self.compacts, prefix)
@@ -120,8 +120,6 @@ def index_ledger(invoices: Sequence[OpenInv], settled: Sequence[Paid] = ()) -> L
     amounts: defaultdict[str, list[int]] = defaultdict(list)
     for (currency, amount), same in by_amount.items():
         amounts[currency] += [amount] * len(same)
-    for sums in amounts.values():
-        sums.sort()
     settled_by_key: defaultdict[str, list[Paid]] = defaultdict(list)
     settled_of: defaultdict[tuple[int, str, int], list[str]] = defaultdict(list)
     for paid, mine in zip(settled, number_forms([p[0] for p in settled])[0], strict=True):
@@ -129,18 +127,31 @@ def index_ledger(invoices: Sequence[OpenInv], settled: Sequence[Paid] = ()) -> L
         for key in mine:
             settled_by_key[key].append(paid)
         settled_of[customer_id, currency, total].append(number)
-    # Plain dicts: a lookup of a key that is not there must not add it.
+    compacts_sorted, by_compact, compact_of = _sorted_by_compact(compacts, ordered)
+    # Tuples in plain dicts: a lookup of a key that is not there adds nothing, and the cycle
+    # collector, which walks every list it tracks, stops tracking tuples of plain values
+    # after one look, so a kept ledger costs later collections nothing.
     return Ledger(
-        dict(by_key),
-        dict(by_customer),
-        dict(by_amount),
-        dict(amounts),
+        _frozen(by_key),
+        _frozen(by_customer),
+        _frozen(by_amount),
+        {currency: tuple(sorted(sums)) for currency, sums in amounts.items()},
         set(settled_by_key),
         {(p[1], p[2]) for p in settled},
-        dict(settled_of),
-        dict(settled_by_key),
-        *_sorted_by_compact(compacts, ordered),
+        _frozen(settled_of),
+        _frozen(settled_by_key),
+        compacts_sorted,
+        by_compact,
+        compact_of,
     )
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _frozen(lists: dict[K, list[V]]) -> dict[K, tuple[V, ...]]:
+    return {k: tuple(v) for k, v in lists.items()}
 
 
 def _due(inv: OpenInv) -> tuple[date, int]:
@@ -149,12 +160,12 @@ def _due(inv: OpenInv) -> tuple[date, int]:
 
 def _sorted_by_compact(
     compacts: list[str], invoices: list[OpenInv]
-) -> tuple[list[str], list[OpenInv], dict[int, str]]:
+) -> tuple[tuple[str, ...], tuple[OpenInv, ...], dict[int, str]]:
     """The compact numbers sorted, each invoice in that order (invoices of one number keep
     their oldest-due-first order), and each invoice's compact number by id."""
     order = sorted(range(len(compacts)), key=compacts.__getitem__)
     by_id = {inv.invoice_id: c for inv, c in zip(invoices, compacts, strict=True)}
-    return [compacts[n] for n in order], [invoices[n] for n in order], by_id
+    return tuple(compacts[n] for n in order), tuple(invoices[n] for n in order), by_id
 
 
 @dataclass
@@ -167,15 +178,15 @@ class Book:
     _payers: dict[str, Payer] = field(default_factory=dict)
 
     @property
-    def by_key(self) -> dict[str, list[OpenInv]]:
+    def by_key(self) -> dict[str, tuple[OpenInv, ...]]:
         return self.ledger.by_key
 
     @property
-    def by_customer(self) -> dict[int, list[OpenInv]]:
+    def by_customer(self) -> dict[int, tuple[OpenInv, ...]]:
         return self.ledger.by_customer
 
     @property
-    def by_amount(self) -> dict[tuple[str, int], list[OpenInv]]:
+    def by_amount(self) -> dict[tuple[str, int], tuple[OpenInv, ...]]:
         return self.ledger.by_amount
 
     @property
@@ -183,11 +194,11 @@ class Book:
         return self.ledger.settled_amounts
 
     @property
-    def settled_of(self) -> dict[tuple[int, str, int], list[str]]:
+    def settled_of(self) -> dict[tuple[int, str, int], tuple[str, ...]]:
         return self.ledger.settled_of
 
     @property
-    def settled_by_key(self) -> dict[str, list[Paid]]:
+    def settled_by_key(self) -> dict[str, tuple[Paid, ...]]:
         return self.ledger.settled_by_key
 
     def is_number(self, key: str) -> bool:
@@ -199,7 +210,7 @@ class Book:
         """How likely a credit that pays none of our invoices lands on some open amount by
         chance: the open invoices within a quarter of this amount, per minor unit of that
         span. Small on a sparse ledger, larger on a dense one."""
-        amounts = self.ledger.amounts.get(currency, [])
+        amounts = self.ledger.amounts.get(currency, ())
         low, high = int(amount * 0.8), int(amount * 1.25) + 1
         near = bisect.bisect_right(amounts, high) - bisect.bisect_left(amounts, low)
         return near / max(high - low, 1)

@@ -113,7 +113,7 @@ def _resembling(book: Book, r: Receipt, customers: Sequence[int]) -> list[Sugges
 def _by_reference(book: Book, r: Receipt) -> dict[int, list[OpenInv]]:
     found: dict[int, list[OpenInv]] = {}
     for key in reference_keys(r.reference):
-        for inv in book.by_key.get(key, []):
+        for inv in book.by_key.get(key, ()):
             if inv not in found.setdefault(inv.customer_id, []):
                 found[inv.customer_id].append(inv)
     return found
@@ -198,7 +198,7 @@ def _against(
         conf = 0.96
         words = f"short by {format_money(due - amount, currency)}: bank fees, left open"
     elif amount > due:
-        wider = with_named(invoices, book.by_customer.get(customer_id, []), amount)
+        wider = with_named(invoices, book.by_customer.get(customer_id, ()), amount)
         if len(wider) == 1:
             allocations, _ = _allocate(wider[0], amount)
             words = f"amount equals the open total of {_numbers(wider[0])}, with those named"
@@ -215,7 +215,7 @@ def _against(
     else:
         conf = 0.9 if payer_ok else 0.7
         words = f"partial payment: {format_money(due - amount, currency)} stays open"
-        mine = book.by_customer.get(customer_id, [])
+        mine = book.by_customer.get(customer_id, ())
         if any(i.open_minor == amount and i not in invoices for i in mine):
             # Exactly another of their invoices: the number or the amount is a slip.
             conf = min(conf, 0.8)
@@ -253,7 +253,7 @@ def _amount_known(book: Book, r: Receipt) -> bool:
 
 
 def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
-    invoices = book.by_customer.get(customer_id, [])
+    invoices = book.by_customer.get(customer_id, ())
     currencies = {i.currency for i in invoices} or {r.currency}
     currency = r.currency if r.currency in currencies else sorted(currencies)[0]
     money = _money(book, r, currency)

@@ -58,11 +58,11 @@ def near_invoices(book: Book, r: Receipt) -> Near | None:
         for w in words
         if len(w) >= TRUNCATED_MIN
         for key in _slips(w)
-        for inv in book.by_key.get(key, [])
+        for inv in book.by_key.get(key, ())
     }
     if started and slipped:
         return None  # a cut-off and a slip reading at once: a person reads it
-    same = book.by_amount.get((r.currency, r.amount_minor), [])
+    same = book.by_amount.get((r.currency, r.amount_minor), ())
     if slipped:
         exact = [i for i in same if i.invoice_id in slipped]
         return Near(list(slipped.values()), exact, MISSPELT)
@@ -137,7 +137,7 @@ def _misspelt(book: Book, r: Receipt, s: Suggestion) -> bool:
 
 def _paid_in_full(book: Book, s: Suggestion) -> bool:
     """Whether the allocations pay their invoices in full, but for a bank fee."""
-    mine = {i.invoice_id: i.open_minor for i in book.by_customer.get(s.customer_id, [])}
+    mine = {i.invoice_id: i.open_minor for i in book.by_customer.get(s.customer_id, ())}
     short = sum(mine.get(a.invoice_id, 0) - a.amount_minor for a in s.allocations)
     return bool(s.allocations) and 0 <= short <= int(
         book.fee_tolerance.scaleb(exponent(s.currency))

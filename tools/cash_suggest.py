@@ -108,9 +108,15 @@ def receipt(txn: BankTxn) -> Receipt:
 def suggestions(
     session: Session, settings: Settings, as_of: date, txns: list[BankTxn]
 ) -> dict[int, Suggestion | None]:
+    return _suggest_all(session, settings, as_of, txns)[1]
+
+
+def _suggest_all(
+    session: Session, settings: Settings, as_of: date, txns: list[BankTxn]
+) -> tuple[Book, dict[int, Suggestion | None]]:
     with gc_paused():  # the book and the suggestions hold no reference cycles
         book = build_book(session, settings, as_of)
-        return {t.id: suggest(book, receipt(t)) for t in txns}
+        return book, {t.id: suggest(book, receipt(t)) for t in txns}
 
 
 def cash_match(deps: ToolDeps, args: CashMatchInput) -> CashMatch:
@@ -123,8 +129,8 @@ def cash_match(deps: ToolDeps, args: CashMatchInput) -> CashMatch:
             if t.status != BankTxnStatus.LEFT
         ]
         open_lines = [t for t in lines if t.status == BankTxnStatus.UNAPPLIED]
-        found = suggestions(session, s, as_of, open_lines)
-        refs = _import_ids(session, found)
+        book, found = _suggest_all(session, s, as_of, open_lines)
+        refs = _import_ids(session, book, found)
     # Built without validation: every field is ours and already typed, and validating a
     # statement's 10,000 rows of three nested models costs about half a second.
     out = []
@@ -152,13 +158,32 @@ def _next(day: date) -> date:
     return day + timedelta(days=1)
 
 
-def _import_ids(session: Session, found: dict[int, Suggestion | None]) -> dict[str, dict[int, str]]:
-    customers = {s.customer_id for s in found.values() if s}
-    invoices = {a.invoice_id for s in found.values() if s for a in s.allocations}
-    return {
-        "customer": {k: v[0] for k, v in bank_db.customer_refs(session, sorted(customers)).items()},
-        "invoice": bank_db.invoice_refs(session, sorted(invoices)),
-    }
+def _import_ids(
+    session: Session, book: Book, found: dict[int, Suggestion | None]
+) -> dict[str, dict[int, str]]:
+    """The import ids of the suggested customers and invoices, from the book that holds
+    them (a statement's thousands of ids read back by id cost a second); any it lacks from
+    the database."""
+    customers: dict[int, str] = {}
+    invoices: dict[int, str] = {}
+    for s in found.values():
+        if s is None:
+            continue
+        known = book.names.by_id.get(s.customer_id)
+        if known is not None:
+            customers[s.customer_id] = known.external_id
+        if s.allocations:
+            theirs = {i.invoice_id: i.external_id for i in book.by_customer.get(s.customer_id, ())}
+            invoices.update(
+                (a.invoice_id, theirs[a.invoice_id])
+                for a in s.allocations
+                if a.invoice_id in theirs
+            )
+    missing = {s.customer_id for s in found.values() if s} - customers.keys()
+    customers.update({k: v[0] for k, v in bank_db.customer_refs(session, sorted(missing)).items()})
+    lacking = {a.invoice_id for s in found.values() if s for a in s.allocations} - invoices.keys()
+    invoices.update(bank_db.invoice_refs(session, sorted(lacking)))
+    return {"customer": customers, "invoice": invoices}
 
 
 def _out(s: Suggestion, refs: dict[str, dict[int, str]]) -> SuggestionOut:
