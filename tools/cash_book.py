@@ -128,9 +128,8 @@ def index_ledger(invoices: Sequence[OpenInv], settled: Sequence[Paid] = ()) -> L
             settled_by_key[key].append(paid)
         settled_of[customer_id, currency, total].append(number)
     compacts_sorted, by_compact, compact_of = _sorted_by_compact(compacts, ordered)
-    # Tuples in plain dicts: a lookup of a key that is not there adds nothing, and the cycle
-    # collector, which walks every list it tracks, stops tracking tuples of plain values
-    # after one look, so a kept ledger costs later collections nothing.
+    # Tuples in plain dicts: a lookup of a key that is not there adds nothing, and nothing
+    # changes a ledger that every statement matched against it shares.
     return Ledger(
         _frozen(by_key),
         _frozen(by_customer),
