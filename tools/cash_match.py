@@ -231,6 +231,20 @@ def _against(
     return Suggestion(customer_id, conf, currency, allocations, left, (*reasons, words))
 
 
+ODD_SHORT = 0.85  # a shortfall in odd cents read as a fee: a part payment is as likely
+
+
+def _fee_or_part(
+    short_minor: int, currency: str, sure: float, *, others: bool
+) -> tuple[float, str]:
+    """How sure a shortfall is a bank fee, and the words: banks charge whole amounts, so a
+    shortfall in odd cents may as well be a part payment of another of their invoices
+    (`others`: the customer has more open invoices)."""
+    if whole_units(short_minor, currency) or not others or sure <= ODD_SHORT:
+        return sure, ": bank fees, left open"
+    return ODD_SHORT, ", in odd cents: bank fees or a part payment, left open"
+
+
 def _whole_numbers(r: Receipt, invoices: Sequence[OpenInv]) -> bool:
     """Whether the reference carries each invoice's whole number, not a part or a slip."""
     keys = set(reference_keys(r.reference))
@@ -309,10 +323,13 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
     near = [i for i in pool if 0 < i.open_minor - amount <= tolerance]
     short_combos = [] if near else combinations(pool, amount, slack=tolerance)
     if len(short_combos) == 1:
-        short = format_money(sum(i.open_minor for i in short_combos[0]) - amount, currency)
-        words = f"short of {_numbers(short_combos[0])} by {short}: bank fees, left open"
+        short_minor = sum(i.open_minor for i in short_combos[0]) - amount
+        conf, why = _fee_or_part(short_minor, currency, fee, others=True)
+        words = f"short of {_numbers(short_combos[0])} by {format_money(short_minor, currency)}"
         allocations = _allocate(short_combos[0], amount)[0]
-        return Suggestion(customer_id, min(fee, cap), currency, allocations, 0, (*base, words))
+        return Suggestion(
+            customer_id, min(conf, cap), currency, allocations, 0, (*base, words + why)
+        )
     whole = [i for i in near if whole_units(i.open_minor - amount, currency)]
     if len(near) > 1 and len(whole) == 1:
         # Banks charge fees in whole units: of several invoices within the tolerance, the
@@ -323,10 +340,12 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
     if again and not whole:
         fee = 0.7  # a shortfall in odd cents is no bank fee: paid twice is the reading
     if len(near) == 1:
-        short = format_money(near[0].open_minor - amount, currency)
-        words = f"short of {_numbers(near)} by {short}{whole_words}: bank fees, left open"
+        short_minor = near[0].open_minor - amount
+        conf, why = _fee_or_part(short_minor, currency, fee, others=len(pool) > 1)
+        words = f"short of {_numbers(near)} by {format_money(short_minor, currency)}{whole_words}"
+        allocations = _allocate(near, amount)[0]
         return Suggestion(
-            customer_id, min(fee, cap), currency, _allocate(near, amount)[0], 0, (*base, words)
+            customer_id, min(conf, cap), currency, allocations, 0, (*base, words + why)
         )
     larger = [i for i in pool if i.open_minor > amount]
     if len(pool) == 1 and larger and not again and not _names_other(r, larger[0]):

@@ -210,7 +210,9 @@ def test_a_bank_fee_is_a_whole_amount(
     # INV-002004: banks charge whole amounts, so INV-002001. Acme pays 985.00: 15.00 short of
     # INV-001236 or 25.00 short of INV-001237, both whole: a person looks. Acme pays 617.45,
     # exactly INV-004410 paid in October, and 12.55 short of INV-001238: odd cents are no
-    # fee, so it paid INV-004410 twice; its unapplied cash.
+    # fee, so it paid INV-004410 twice; its unapplied cash. Globex paying 3,735.00, 15.00
+    # short of INV-002002, is sure; 3,736.45, 13.55 short of it, may as well be a part of
+    # another of Globex's invoices: a person looks.
     extra = [
         invoice("002004", "2512.37", "2026-10-01", "2026-10-31", customer_id="C2"),
         invoice("001237", "1010.00", "2026-10-01", "2026-10-31", customer_id="C1"),
@@ -222,6 +224,8 @@ def test_a_bank_fee_is_a_whole_amount(
         Line("W1", D, "2480.00", payer="Globex Industries"),
         Line("W2", D, "985.00", payer="Acme Corporation"),
         Line("W3", D, "617.45", payer="Acme Corporation"),
+        Line("W4", D, "3735.00", payer="Globex Industries"),
+        Line("W5", D, "3736.45", payer="Globex Industries"),
     ]
     out = _by_line(_match(tmp_path, capsys, lines, **_ledger(*extra, payments=done)))
     assert _sure(out["W1"]) == ("C2", ["002001"])
@@ -229,6 +233,8 @@ def test_a_bank_fee_is_a_whole_amount(
     assert _sure(out["W2"]) is None, out["W2"]
     assert _sure(out["W3"]) == ("C1", [])
     assert out["W3"]["reasons"][-1] == "paid twice: USD 617.45 stays unapplied cash"
+    assert _sure(out["W4"]) == ("C2", ["002002"])
+    assert _sure(out["W5"]) is None, out["W5"]
 
 
 def test_a_cut_off_or_misspelt_reference_names_the_few_invoices_it_can_stand_for(
