@@ -21,39 +21,47 @@ from db.ar_sums import ledger_version
 
 T = TypeVar("T")
 MAX_ANSWERS = 256
+# Large values (a whole ledger's open invoices indexed for matching, about 100 MB on a
+# million invoices) are kept a few at a time, apart from the answers.
+MAX_LARGE = 2
 
 _answers: OrderedDict[Hashable, tuple[int, object]] = OrderedDict()
+_large: OrderedDict[Hashable, tuple[int, object]] = OrderedDict()
 _guard = threading.Lock()
 _computing: dict[Hashable, threading.Lock] = {}
 
 
-def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
-    """compute(), or the answer it gave for this key at the ledger's current version."""
+def cached(session: Session, key: Hashable, compute: Callable[[], T], *, large: bool = False) -> T:
+    """compute(), or the answer it gave for this key at the ledger's current version; a
+    `large` answer is one of the MAX_LARGE kept."""
     full = (str(session.get_bind().engine.url), key)
+    store, limit = (_large, MAX_LARGE) if large else (_answers, MAX_ANSWERS)
     version = ledger_version(session)
-    found = _lookup(full, version)
+    found = _lookup(store, full, version)
     if found is not None:
         return found[0]  # type: ignore[return-value]
     with _guard:
         lock = _computing.setdefault(full, threading.Lock())
     with lock:
-        found = _lookup(full, version)
+        found = _lookup(store, full, version)
         if found is not None:
             return found[0]  # type: ignore[return-value]
         value = compute()
         with _guard:
-            _answers[full] = (version, value)
-            _answers.move_to_end(full)
-            while len(_answers) > MAX_ANSWERS:
-                _answers.popitem(last=False)
+            store[full] = (version, value)
+            store.move_to_end(full)
+            while len(store) > limit:
+                store.popitem(last=False)
             _computing.pop(full, None)  # waiters still hold it and will find the answer
         return value
 
 
-def _lookup(full: Hashable, version: int) -> tuple[object] | None:
+def _lookup(
+    store: OrderedDict[Hashable, tuple[int, object]], full: Hashable, version: int
+) -> tuple[object] | None:
     with _guard:
-        hit = _answers.get(full)
+        hit = store.get(full)
         if hit is None or hit[0] != version:
             return None
-        _answers.move_to_end(full)
+        store.move_to_end(full)
         return (hit[1],)

@@ -4,10 +4,21 @@ exactly that amount, and an invoice paid lately paid a second time."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from rapidfuzz import fuzz
 
-from tools.cash_book import CLOSE_CAP, LEARNED, Allocation, Book, Payer, Receipt, Suggestion
+from tools.cash_book import (
+    CLOSE_CAP,
+    LEARNED,
+    Allocation,
+    Book,
+    OpenInv,
+    Payer,
+    Receipt,
+    Suggestion,
+    whole_units,
+)
 from tools.cash_book import numbers as _numbers
 from tools.cash_keys import (
     TRUNCATED_MIN,
@@ -38,9 +49,40 @@ _NOT_A_CUSTOMER = re.compile(
 )
 
 
+def rare_among(book: Book, r: Receipt, invoices: Sequence[OpenInv] | None = None) -> bool:
+    """Whether a credit that pays none of these open invoices (default: the ledger's) would
+    rarely land on one's amount by chance: an amount that is not round, that no invoice paid
+    lately has, and near which the invoices' amounts lie sparser than RARE_CHANCE per minor
+    unit."""
+    if (r.currency, r.amount_minor) in book.settled_amounts or not r.amount_minor % 100:
+        return False
+    if invoices is None:
+        return book.chance(r.currency, r.amount_minor) < RARE_CHANCE
+    low, high = int(r.amount_minor * 0.8), int(r.amount_minor * 1.25) + 1
+    most = RARE_CHANCE * max(high - low, 1)
+    near = 0
+    for i in invoices:
+        if low <= i.open_minor <= high and i.currency == r.currency:
+            near += 1
+            if near >= most:
+                return False
+    return True
+
+
 def not_a_customer(r: Receipt) -> bool:
     """Whether the payer name or reference reads as interest, a refund, a fee or a bank."""
     return bool(_NOT_A_CUSTOMER.search(f"{r.payer_name} {r.reference}"))
+
+
+def pays_for_others(book: Book, r: Receipt, payer: Payer) -> bool:
+    """Whether the payer is known only from an earlier approved match and its name reads
+    like no word of that customer's name (a treasury, a payment agent): it paid for that
+    customer once and may pay for others, so it counts as a name we do not know."""
+    return (
+        payer.how == LEARNED
+        and payer.customer_id is not None
+        and not names_alike(book.names, r.payer_name, payer.customer_id)
+    )
 
 
 def by_amount_alone(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
@@ -51,7 +93,7 @@ def by_amount_alone(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
     real invoice's number names that invoice and is no misspelling; a payer name that merely
     resembles its customer is as often another firm sharing a word with it, and a payer
     that is another customer is not guessed away."""
-    same = book.by_amount.get((r.currency, r.amount_minor), [])
+    same = book.by_amount.get((r.currency, r.amount_minor), ())
     if len(same) != 1:
         return None
     inv = same[0]
@@ -67,7 +109,11 @@ def by_amount_alone(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
         and resembles(book.names, r.payer_name, inv.customer_id)
         and names_alike(book.names, r.payer_name, inv.customer_id)
     )
-    stranger = payer.how == "" and bool(payer_key(r.payer_name)) and not not_a_customer(r)
+    stranger = (
+        (payer.how == "" or pays_for_others(book, r, payer))
+        and bool(payer_key(r.payer_name))
+        and not not_a_customer(r)
+    )
     if any(number.startswith(w) for w in written):
         why, conf = "reference is the start of its number (cut off)", 0.95
     elif any(fuzz.ratio(w, number) >= MISSPELT_NUMBER for w in written):
@@ -87,12 +133,7 @@ def by_amount_alone(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
     ):
         spelled = spelled_like(book.names, r.payer_name, inv.customer_id)
         why, conf = "payer name resembles the customer", 0.92 if spelled else CLOSE_CAP
-    elif (
-        stranger
-        and (r.currency, r.amount_minor) not in book.settled_amounts
-        and r.amount_minor % 100
-        and book.chance(r.currency, r.amount_minor) < RARE_CHANCE
-    ):
+    elif stranger and rare_among(book, r):
         why, conf = "payer not recognised, but no stray credit is likely to hit this amount", 0.9
     else:
         why, conf = "payer not recognised", 0.6
@@ -112,7 +153,7 @@ def paid_again(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
         paid
         for key in keys
         if key not in book.by_key
-        for paid in book.settled_by_key.get(key, [])
+        for paid in book.settled_by_key.get(key, ())
         if paid[1] == r.currency and paid[2] == r.amount_minor
     }
     if len(named) > 1:
@@ -125,7 +166,7 @@ def paid_again(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
         or spelled_like(book.names, r.payer_name, payer.customer_id)
     ):
         customer_id = payer.customer_id
-        paid = book.settled_of.get((customer_id, r.currency, r.amount_minor), [])
+        paid = book.settled_of.get((customer_id, r.currency, r.amount_minor), ())
         if len(paid) != 1 or keys:
             return None
         number = paid[0]
@@ -134,14 +175,17 @@ def paid_again(book: Book, r: Receipt, payer: Payer) -> Suggestion | None:
         return None
     tolerance = int(book.fee_tolerance.scaleb(exponent(r.currency)))
     if any(
-        0 <= i.open_minor - r.amount_minor <= tolerance and i.currency == r.currency
-        for i in book.by_customer.get(customer_id, [])
+        i.currency == r.currency
+        and 0 <= (short := i.open_minor - r.amount_minor) <= tolerance
+        and whole_units(short, r.currency)
+        for i in book.by_customer.get(customer_id, ())
     ):
         return None  # or one of their open invoices, exactly or short by a bank fee
     how = (
         payer.how if payer.customer_id == customer_id else book.payer_for(r.payer_name, customer_id)
     )
-    if not how and (payer.customer_id is not None or not_a_customer(r)):
+    known = payer.customer_id is not None and not pays_for_others(book, r, payer)
+    if not how and (known or not_a_customer(r)):
         return None  # another customer's money, or not a customer's at all
     conf = 0.95 if named and how else 0.9
     who = how or "payer not recognised"

@@ -4,7 +4,7 @@ compare equal however a bank or a customer wrote them."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -94,6 +94,39 @@ def number_keys(text: str | None) -> set[str]:
     if compact and not compact.isdigit():
         keys.add(compact)
     return {k for k in keys if len(k) >= 2}
+
+
+_SEP = "\x00"
+_NOT_DIGIT_OR_SEP = re.compile(r"[^\d\x00]+")
+_NOT_ALNUM_OR_SEP = re.compile(r"[^A-Z0-9\x00]+")
+_PREFIX_AFTER_SEP = re.compile(r"(?:^|(?<=\x00))(?:INVOICE|INV)(?:NO|NR)?")
+
+
+def number_forms(texts: Sequence[str]) -> tuple[list[tuple[str, ...]], list[str]]:
+    """`number_keys` of each text (as a tuple) and its compact form (`compact_number`):
+    each regular expression runs once over all the texts joined, since a ledger's hundreds
+    of thousands of numbers cost seconds one regex call at a time."""
+    if not texts:
+        return [], []
+    joined = _SEP.join(texts)
+    if joined.count(_SEP) != len(texts) - 1:  # a number holding the separator
+        return [tuple(number_keys(t)) for t in texts], [_compact(t) for t in texts]
+    digits = _NOT_DIGIT_OR_SEP.sub("", joined).split(_SEP)
+    flats = _PREFIX_AFTER_SEP.sub("", _NOT_ALNUM_OR_SEP.sub("", joined.upper())).split(_SEP)
+    keys_out: list[tuple[str, ...]] = []
+    compacts: list[str] = []
+    for text, digit, flat in zip(texts, digits, flats, strict=True):
+        numeric = flat.isdigit()
+        compacts.append(flat.lstrip("0") if numeric else flat)
+        if not text:
+            keys_out.append(())
+            continue
+        digit = digit.lstrip("0")
+        keys: tuple[str, ...] = (digit,) if len(digit) >= 2 else ()
+        if flat and not numeric and len(flat) >= 2 and flat != digit:
+            keys += (flat,)
+        keys_out.append(keys)
+    return keys_out, compacts
 
 
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]")

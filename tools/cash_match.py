@@ -24,8 +24,9 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 
-from tools.cash_amount import by_amount_alone, not_a_customer, paid_again
+from tools.cash_amount import by_amount_alone, not_a_customer, paid_again, pays_for_others
 from tools.cash_book import (
     CLOSE_CAP,
     CLOSE_NAME,
@@ -38,10 +39,12 @@ from tools.cash_book import (
     Receipt,
     Suggestion,
     suggestion_key,
+    whole_units,
 )
 from tools.cash_book import numbers as _numbers
 from tools.cash_combos import combinations, with_named
 from tools.cash_keys import number_keys, payer_key, reference_keys, spelled_like
+from tools.cash_near import by_near_numbers
 from tools.money import exponent, format_money
 
 __all__ = [
@@ -64,8 +67,7 @@ def suggest(book: Book, r: Receipt) -> Suggestion | None:
     payer = book.payer(r.payer_name)
     stranger = (
         bool(payer_key(r.payer_name))
-        and payer.customer_id is None
-        and not payer.resembles
+        and ((payer.customer_id is None and not payer.resembles) or pays_for_others(book, r, payer))
         and not not_a_customer(r)
     )
     for customer_id, invoices in _by_reference(book, r).items():
@@ -88,6 +90,8 @@ def suggest(book: Book, r: Receipt) -> Suggestion | None:
     for other in (by_amount_alone(book, r, payer), paid_again(book, r, payer)):
         if other is not None:
             found.append(other)
+    weigh = partial(_by_payer, book, r)
+    found.extend(by_near_numbers(book, r, payer, weigh))  # after them: a tie keeps their words
     return max(found, key=lambda s: s.confidence) if found else None
 
 
@@ -109,7 +113,7 @@ def _resembling(book: Book, r: Receipt, customers: Sequence[int]) -> list[Sugges
 def _by_reference(book: Book, r: Receipt) -> dict[int, list[OpenInv]]:
     found: dict[int, list[OpenInv]] = {}
     for key in reference_keys(r.reference):
-        for inv in book.by_key.get(key, []):
+        for inv in book.by_key.get(key, ()):
             if inv not in found.setdefault(inv.customer_id, []):
                 found[inv.customer_id].append(inv)
     return found
@@ -194,7 +198,7 @@ def _against(
         conf = 0.96
         words = f"short by {format_money(due - amount, currency)}: bank fees, left open"
     elif amount > due:
-        wider = with_named(invoices, book.by_customer.get(customer_id, []), amount)
+        wider = with_named(invoices, book.by_customer.get(customer_id, ()), amount)
         if len(wider) == 1:
             allocations, _ = _allocate(wider[0], amount)
             words = f"amount equals the open total of {_numbers(wider[0])}, with those named"
@@ -211,7 +215,7 @@ def _against(
     else:
         conf = 0.9 if payer_ok else 0.7
         words = f"partial payment: {format_money(due - amount, currency)} stays open"
-        mine = book.by_customer.get(customer_id, [])
+        mine = book.by_customer.get(customer_id, ())
         if any(i.open_minor == amount and i not in invoices for i in mine):
             # Exactly another of their invoices: the number or the amount is a slip.
             conf = min(conf, 0.8)
@@ -225,6 +229,20 @@ def _against(
         conf = min(conf, CONVERTED_CAP)
     allocations, left = _allocate(invoices, amount)
     return Suggestion(customer_id, conf, currency, allocations, left, (*reasons, words))
+
+
+ODD_SHORT = 0.85  # a shortfall in odd cents read as a fee: a part payment is as likely
+
+
+def _fee_or_part(
+    short_minor: int, currency: str, sure: float, *, others: bool
+) -> tuple[float, str]:
+    """How sure a shortfall is a bank fee, and the words: banks charge whole amounts, so a
+    shortfall in odd cents may as well be a part payment of another of their invoices
+    (`others`: the customer has more open invoices)."""
+    if whole_units(short_minor, currency) or not others or sure <= ODD_SHORT:
+        return sure, ": bank fees, left open"
+    return ODD_SHORT, ", in odd cents: bank fees or a part payment, left open"
 
 
 def _whole_numbers(r: Receipt, invoices: Sequence[OpenInv]) -> bool:
@@ -249,7 +267,7 @@ def _amount_known(book: Book, r: Receipt) -> bool:
 
 
 def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
-    invoices = book.by_customer.get(customer_id, [])
+    invoices = book.by_customer.get(customer_id, ())
     currencies = {i.currency for i in invoices} or {r.currency}
     currency = r.currency if r.currency in currencies else sorted(currencies)[0]
     money = _money(book, r, currency)
@@ -295,23 +313,39 @@ def _by_payer(book: Book, r: Receipt, customer_id: int, how: str) -> Suggestion:
             customer_id, 0.6, currency, _allocate(combos[0], amount)[0], 0, (*base, words)
         )
     tolerance = int(book.fee_tolerance.scaleb(exponent(currency)))
-    # Short of an open invoice by a fee, or exactly an invoice paid lately paid again?
-    again = (currency, amount) in book.settled_amounts
+    # Short of an open invoice by a fee, or exactly one of their invoices paid lately paid
+    # again? Another customer's paid invoice of this amount says nothing: on a large ledger
+    # most amounts are some invoice's.
+    again = (customer_id, currency, amount) in book.settled_of
     fee = 0.8 if again else 0.9
     if again:
         base = (*base, "the amount is exactly an invoice paid lately: maybe paid twice")
     near = [i for i in pool if 0 < i.open_minor - amount <= tolerance]
     short_combos = [] if near else combinations(pool, amount, slack=tolerance)
     if len(short_combos) == 1:
-        short = format_money(sum(i.open_minor for i in short_combos[0]) - amount, currency)
-        words = f"short of {_numbers(short_combos[0])} by {short}: bank fees, left open"
+        short_minor = sum(i.open_minor for i in short_combos[0]) - amount
+        conf, why = _fee_or_part(short_minor, currency, fee, others=True)
+        words = f"short of {_numbers(short_combos[0])} by {format_money(short_minor, currency)}"
         allocations = _allocate(short_combos[0], amount)[0]
-        return Suggestion(customer_id, min(fee, cap), currency, allocations, 0, (*base, words))
-    if len(near) == 1:
-        short = format_money(near[0].open_minor - amount, currency)
-        words = f"short of {_numbers(near)} by {short}: bank fees, left open"
         return Suggestion(
-            customer_id, min(fee, cap), currency, _allocate(near, amount)[0], 0, (*base, words)
+            customer_id, min(conf, cap), currency, allocations, 0, (*base, words + why)
+        )
+    whole = [i for i in near if whole_units(i.open_minor - amount, currency)]
+    if len(near) > 1 and len(whole) == 1:
+        # Banks charge fees in whole units: of several invoices within the tolerance, the
+        # one short by a whole amount is the one paid.
+        near, whole_words = whole, " (the only whole shortfall among their invoices)"
+    else:
+        whole_words = ""
+    if again and not whole:
+        fee = 0.7  # a shortfall in odd cents is no bank fee: paid twice is the reading
+    if len(near) == 1:
+        short_minor = near[0].open_minor - amount
+        conf, why = _fee_or_part(short_minor, currency, fee, others=len(pool) > 1)
+        words = f"short of {_numbers(near)} by {format_money(short_minor, currency)}{whole_words}"
+        allocations = _allocate(near, amount)[0]
+        return Suggestion(
+            customer_id, min(conf, cap), currency, allocations, 0, (*base, words + why)
         )
     larger = [i for i in pool if i.open_minor > amount]
     if len(pool) == 1 and larger and not again and not _names_other(r, larger[0]):

@@ -17,11 +17,14 @@ from db import bank as bank_db
 from db.bank_models import BankTxn, BankTxnStatus
 from db.customers import customer_names
 from db.invoices import open_amounts, settled_between
+from tools.answer_cache import cached
+from tools.cash_book import Ledger, index_ledger
 from tools.cash_match import Book, OpenInv, Receipt, Suggestion, suggest
 from tools.clock import AsOfDate, day_cut, today
 from tools.cross_rates import convert_at, rate_between
 from tools.customer_lookup import NameIndex
 from tools.deps import ToolDeps
+from tools.gc_pause import gc_paused
 from tools.money import format_major
 from tools.settings import Settings
 
@@ -62,12 +65,21 @@ class CashMatch(BaseModel):
 SETTLED_DAYS = 60
 
 
-def build_book(session: Session, settings: Settings, as_of: date) -> Book:
+def matching_ledger(session: Session, settings: Settings, as_of: date) -> Ledger:
+    """The open invoices at the as-of date and those settled in the SETTLED_DAYS before,
+    indexed for matching: read and built once per ledger version (tools.answer_cache), so a
+    second statement, a card's Apply and a list of unapplied cash reuse it."""
     cut = day_cut(as_of, settings.tz)
-    invoices = [OpenInv(*row) for row in open_amounts(session, cut)]
-    settled = settled_between(
-        session, day_cut(as_of - timedelta(days=SETTLED_DAYS), settings.tz), cut
-    )
+    since = day_cut(as_of - timedelta(days=SETTLED_DAYS), settings.tz)
+
+    def build() -> Ledger:
+        invoices = [OpenInv(*row) for row in open_amounts(session, cut)]
+        return index_ledger(invoices, settled_between(session, since, cut))
+
+    return cached(session, ("cash ledger", cut, since), build, large=True)
+
+
+def build_book(session: Session, settings: Settings, as_of: date) -> Book:
 
     rates: dict[tuple[str, str, date], Decimal | None] = {}
 
@@ -79,12 +91,11 @@ def build_book(session: Session, settings: Settings, as_of: date) -> Book:
         return None if rate is None else (convert_at(amount, source, target, rate), rate)
 
     return Book(
-        invoices=invoices,
+        ledger=matching_ledger(session, settings, as_of),
         names=NameIndex(customer_names(session)),
         aliases=bank_db.aliases(session),
         fee_tolerance=settings.cash_fee_tolerance,
         convert=convert,
-        settled=settled,
     )
 
 
@@ -97,8 +108,15 @@ def receipt(txn: BankTxn) -> Receipt:
 def suggestions(
     session: Session, settings: Settings, as_of: date, txns: list[BankTxn]
 ) -> dict[int, Suggestion | None]:
-    book = build_book(session, settings, as_of)
-    return {t.id: suggest(book, receipt(t)) for t in txns}
+    return _suggest_all(session, settings, as_of, txns)[1]
+
+
+def _suggest_all(
+    session: Session, settings: Settings, as_of: date, txns: list[BankTxn]
+) -> tuple[Book, dict[int, Suggestion | None]]:
+    with gc_paused():  # the book and the suggestions hold no reference cycles
+        book = build_book(session, settings, as_of)
+        return book, {t.id: suggest(book, receipt(t)) for t in txns}
 
 
 def cash_match(deps: ToolDeps, args: CashMatchInput) -> CashMatch:
@@ -111,8 +129,10 @@ def cash_match(deps: ToolDeps, args: CashMatchInput) -> CashMatch:
             if t.status != BankTxnStatus.LEFT
         ]
         open_lines = [t for t in lines if t.status == BankTxnStatus.UNAPPLIED]
-        found = suggestions(session, s, as_of, open_lines)
-        refs = _import_ids(session, found)
+        book, found = _suggest_all(session, s, as_of, open_lines)
+        refs = _import_ids(session, book, found)
+    # Built without validation: every field is ours and already typed, and validating a
+    # statement's 10,000 rows of three nested models costs about half a second.
     out = []
     for t in lines:
         sug = found.get(t.id)
@@ -120,7 +140,7 @@ def cash_match(deps: ToolDeps, args: CashMatchInput) -> CashMatch:
             "applied" if t.status == BankTxnStatus.APPLIED else "suggested" if sug else "unmatched"
         )
         out.append(
-            TxnOut(
+            TxnOut.model_construct(
                 bank_txn_id=t.external_id,
                 booked_on=t.booked_on,
                 amount=format_major(t.amount_minor, t.currency),
@@ -138,21 +158,40 @@ def _next(day: date) -> date:
     return day + timedelta(days=1)
 
 
-def _import_ids(session: Session, found: dict[int, Suggestion | None]) -> dict[str, dict[int, str]]:
-    customers = {s.customer_id for s in found.values() if s}
-    invoices = {a.invoice_id for s in found.values() if s for a in s.allocations}
-    return {
-        "customer": {k: v[0] for k, v in bank_db.customer_refs(session, sorted(customers)).items()},
-        "invoice": bank_db.invoice_refs(session, sorted(invoices)),
-    }
+def _import_ids(
+    session: Session, book: Book, found: dict[int, Suggestion | None]
+) -> dict[str, dict[int, str]]:
+    """The import ids of the suggested customers and invoices, from the book that holds
+    them (a statement's thousands of ids read back by id cost a second); any it lacks from
+    the database."""
+    customers: dict[int, str] = {}
+    invoices: dict[int, str] = {}
+    for s in found.values():
+        if s is None:
+            continue
+        known = book.names.by_id.get(s.customer_id)
+        if known is not None:
+            customers[s.customer_id] = known.external_id
+        if s.allocations:
+            theirs = {i.invoice_id: i.external_id for i in book.by_customer.get(s.customer_id, ())}
+            invoices.update(
+                (a.invoice_id, theirs[a.invoice_id])
+                for a in s.allocations
+                if a.invoice_id in theirs
+            )
+    missing = {s.customer_id for s in found.values() if s} - customers.keys()
+    customers.update({k: v[0] for k, v in bank_db.customer_refs(session, sorted(missing)).items()})
+    lacking = {a.invoice_id for s in found.values() if s for a in s.allocations} - invoices.keys()
+    invoices.update(bank_db.invoice_refs(session, sorted(lacking)))
+    return {"customer": customers, "invoice": invoices}
 
 
 def _out(s: Suggestion, refs: dict[str, dict[int, str]]) -> SuggestionOut:
-    return SuggestionOut(
+    return SuggestionOut.model_construct(
         customer_id=refs["customer"][s.customer_id],
         confidence=round(s.confidence, 2),
         allocations=[
-            AllocationOut(
+            AllocationOut.model_construct(
                 invoice_id=refs["invoice"][a.invoice_id],
                 amount=format_major(a.amount_minor, s.currency),
             )

@@ -137,6 +137,11 @@ class NameIndex:
             self.by_folded_name.setdefault(c.name.casefold(), []).append(c)
 
     @cached_property
+    def position(self) -> dict[int, int]:
+        """Where each customer stands in `names`: candidates are listed in that order."""
+        return {c.id: n for n, c in enumerate(self.names)}
+
+    @cached_property
     def by_word(self) -> dict[str, set[int]]:
         out: dict[str, set[int]] = {}
         for cid, name in self.normal.items():
@@ -195,11 +200,7 @@ class NameIndex:
             cid for cid in holders if f" {key} " in f" {self.normal[cid]} "
         }
         if near_ids:
-            near = (
-                [c for c in self.names if c.id in near_ids]
-                if len(near_ids) > 1
-                else [self.by_id[next(iter(near_ids))]]
-            )
+            near = [self.by_id[i] for i in sorted(near_ids, key=self.position.__getitem__)]
             return _match(query, near, [100] * len(near))
         choices = self.normal
         if len(self.names) > LARGE_INDEX:

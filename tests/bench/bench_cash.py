@@ -97,6 +97,11 @@ def _pg_scratch() -> str:
     return f"{PG_URL}?options=-csearch_path%3D{SCRATCH}%2C{PG_SCHEMA}"
 
 
+def _sqlite_scratch() -> Path:
+    """This run's copy of the shared SQLite ledger: two runs at once never share one."""
+    return BENCH_DIR / f"{SCRATCH}.db"
+
+
 def _drop_scratch() -> None:
     admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -109,7 +114,7 @@ def _ledger(args: argparse.Namespace, workdir: Path) -> str:
         return _pg_scratch()
     if args.big:
         source = Path(big_ledger_url("sqlite").removeprefix("sqlite:///"))
-        copy = BENCH_DIR / "cash-bench.db"
+        copy = _sqlite_scratch()
         shutil.copyfile(source, copy)
         return f"sqlite:///{copy}"
     url = f"sqlite:///{workdir / 'ledger.db'}"
@@ -417,6 +422,9 @@ def run(args: argparse.Namespace) -> None:
     finally:
         if args.big and args.db == "postgresql":
             _drop_scratch()
+        elif args.big:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{_sqlite_scratch()}{suffix}").unlink(missing_ok=True)
 
 
 def _run(args: argparse.Namespace) -> None:

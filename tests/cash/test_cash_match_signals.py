@@ -176,3 +176,172 @@ def test_sister_firms_are_told_apart_by_the_legal_suffix_and_the_whole_name(
     assert _sure(out["T1"]) == ("C5", ["005101"])
     assert _sure(out["T2"]) == ("C5", ["005101"])
     assert _sure(out["T3"]) is None, out["T3"]
+
+
+def test_an_invoice_another_customer_paid_lately_does_not_make_a_fee_short_payment_doubtful(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Acme pays 980.00, 20.00 short of its open 1,000.00 (a fee); Globex paid an invoice of
+    # 980.00 in October, which says nothing about Acme's money: sure. Globex paying 2,480.00,
+    # 20.00 short of its 2,500.00 and exactly its own invoice paid in October, may be paying
+    # that one twice: a person looks.
+    paid = [
+        invoice("004410", "980.00", "2026-09-01", "2026-10-01", customer_id="C2"),
+        invoice("004411", "2480.00", "2026-09-01", "2026-10-01", customer_id="C2"),
+    ]
+    done = [
+        payment("P1", "004410", "980.00", "2026-10-20", customer_id="C2"),
+        payment("P2", "004411", "2480.00", "2026-10-20", customer_id="C2"),
+    ]
+    lines = [
+        Line("W1", D, "980.00", payer="Acme Corporation"),
+        Line("W2", D, "2480.00", payer="Globex Industries"),
+    ]
+    out = _by_line(_match(tmp_path, capsys, lines, **_ledger(*paid, payments=done)))
+    assert _sure(out["W1"]) == ("C1", ["001236"])
+    assert out["W1"]["allocations"] == [{"invoice_id": "001236", "amount": "980.00"}]
+    assert _sure(out["W2"]) is None, out["W2"]
+
+
+def test_a_bank_fee_is_a_whole_amount(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Globex pays 2,480.00: 20.00 short of INV-002001 (2,500.00) or 32.37 short of
+    # INV-002004: banks charge whole amounts, so INV-002001. Acme pays 985.00: 15.00 short of
+    # INV-001236 or 25.00 short of INV-001237, both whole: a person looks. Acme pays 617.45,
+    # exactly INV-004410 paid in October, and 12.55 short of INV-001238: odd cents are no
+    # fee, so it paid INV-004410 twice; its unapplied cash. Globex paying 3,735.00, 15.00
+    # short of INV-002002, is sure; 3,736.45, 13.55 short of it, may as well be a part of
+    # another of Globex's invoices: a person looks.
+    extra = [
+        invoice("002004", "2512.37", "2026-10-01", "2026-10-31", customer_id="C2"),
+        invoice("001237", "1010.00", "2026-10-01", "2026-10-31", customer_id="C1"),
+        invoice("001238", "630.00", "2026-10-01", "2026-10-31", customer_id="C1"),
+        invoice("004410", "617.45", "2026-09-01", "2026-10-01", customer_id="C1"),
+    ]
+    done = [payment("P1", "004410", "617.45", "2026-10-20", customer_id="C1")]
+    lines = [
+        Line("W1", D, "2480.00", payer="Globex Industries"),
+        Line("W2", D, "985.00", payer="Acme Corporation"),
+        Line("W3", D, "617.45", payer="Acme Corporation"),
+        Line("W4", D, "3735.00", payer="Globex Industries"),
+        Line("W5", D, "3736.45", payer="Globex Industries"),
+    ]
+    out = _by_line(_match(tmp_path, capsys, lines, **_ledger(*extra, payments=done)))
+    assert _sure(out["W1"]) == ("C2", ["002001"])
+    assert "only whole shortfall" in out["W1"]["reasons"][-1]
+    assert _sure(out["W2"]) is None, out["W2"]
+    assert _sure(out["W3"]) == ("C1", [])
+    assert out["W3"]["reasons"][-1] == "paid twice: USD 617.45 stays unapplied cash"
+    assert _sure(out["W4"]) == ("C2", ["002002"])
+    assert _sure(out["W5"]) is None, out["W5"]
+
+
+def test_a_cut_off_or_misspelt_reference_names_the_few_invoices_it_can_stand_for(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "INV-C005120" (cut off) starts only Globex's INV-C005120-013 and -014: a treasury
+    # paying their total pays both. "INV-C00512" also starts Acme's INV-C005129-002, and
+    # 600.00 pays none in full: a person looks. "INV-C005120-019" is one slip from -013 and
+    # -014, and 1,189.95 is -014's (Acme has an invoice of 1,189.95 too, so the amount alone
+    # says nothing): sure from a treasury, not with no payer name behind it.
+    extra = [
+        invoice("C005120-013", "1210.40", "2026-10-01", "2026-10-31", customer_id="C2"),
+        invoice("C005120-014", "1189.95", "2026-10-15", "2026-11-14", customer_id="C2"),
+        invoice("C005129-002", "700.00", "2026-10-01", "2026-10-31", customer_id="C1"),
+        invoice("001240", "1189.95", "2026-10-01", "2026-10-31", customer_id="C1"),
+    ]
+    payer = "NORTHWIND TREASURY 512"
+    lines = [
+        Line("W1", D, "2400.35", payer=payer, remittance="INV-C005120"),
+        Line("W2", D, "600.00", payer=payer, remittance="INV-C00512"),
+        Line("W3", D, "1189.95", payer=payer, remittance="INV-C005120-019"),
+        Line("W4", D, "1189.95", payer="", remittance="INV-C005120-019"),
+    ]
+    out = _by_line(_match(tmp_path, capsys, lines, **_ledger(*extra)))
+    assert _sure(out["W1"]) == ("C2", ["C005120-013", "C005120-014"])
+    assert out["W1"]["reasons"][0] == "reference is the start of their numbers (cut off)"
+    assert _sure(out["W2"]) is None, out["W2"]
+    assert _sure(out["W3"]) == ("C2", ["C005120-014"])
+    assert out["W3"]["reasons"][0] == "reference is one of their numbers misspelt"
+    assert _sure(out["W4"]) is None, out["W4"]
+
+
+def test_a_treasury_learned_for_one_customer_still_pays_for_others(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # NORTHWIND TREASURY 77 paid Acme's INV-001234 and a person applied it: its name is
+    # learned as Acme's. It then pays 1,111.11 of Globex's INV-002002, named in full: a
+    # treasury pays for several customers, so it is sure as from a name never seen. A name
+    # learned that reads like Acme's ("ACME CORP TREASURY") is Acme paying: a person looks.
+    first = [
+        Line("T0", D, "8000.00", payer="NORTHWIND TREASURY 77", remittance="INV-001234"),
+        Line("T1", D, "4400.00", payer="ACME CORP TREASURY", remittance="INV-001235"),
+    ]
+    _match(tmp_path, capsys, first, **_ledger())
+    for txn in ("T0", "T1"):
+        assert arbot(capsys, "cash", "apply", "--txn", txn).code == 0
+    path = tmp_path / "second.csv"
+    path.write_text(
+        csv_text(
+            [
+                Line("T2", D, "1111.11", payer="NORTHWIND TREASURY 77", remittance="INV-002002"),
+                Line("T3", D, "1111.11", payer="ACME CORP TREASURY", remittance="INV-002002"),
+            ]
+        )
+    )
+    assert arbot(capsys, "bank", "import", str(path)).code == 0
+    out = _by_line(arbot(capsys, "cash", "match", "--as-of", "2026-11-30", "--json").json())
+    assert _sure(out["T2"]) == ("C2", ["002002"])
+    assert out["T2"]["allocations"] == [{"invoice_id": "002002", "amount": "1111.11"}]
+    assert _sure(out["T3"]) is None, out["T3"]
+
+
+def test_a_reference_cut_short_names_an_amount_rare_among_the_invoices_it_starts(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "INV-C0077" starts 208 of Globex's numbers. 1.23 is one of them, and no other of them
+    # lies near it: sure, though Acme has an invoice of 1.23 too and its 1.10, 1.30 and 1.40
+    # make 1.23 no rare amount in the whole ledger. 2.15 is one of them too (and Acme's),
+    # beside their 2.10 and 2.20: a person looks.
+    many = [
+        invoice(f"C0077-{k:03d}", f"{1000 + k}.00", "2026-10-01", "2026-10-31", customer_id="C2")
+        for k in range(1, 205)
+    ]
+    small = [
+        invoice(f"C0077-{k}", amount, "2026-10-01", "2026-10-31", customer_id="C2")
+        for k, amount in ((301, "1.23"), (302, "2.10"), (303, "2.15"), (304, "2.20"))
+    ]
+    near = [
+        invoice(f"0090{k}", amount, "2026-10-01", "2026-10-31", customer_id="C1")
+        for k, amount in ((1, "1.10"), (2, "1.30"), (3, "1.40"), (4, "1.23"), (5, "2.15"))
+    ]
+    lines = [
+        Line("W1", D, "1.23", payer="NORTHWIND TREASURY 9", remittance="INV-C0077"),
+        Line("W2", D, "2.15", payer="NORTHWIND TREASURY 9", remittance="INV-C0077"),
+    ]
+    out = _by_line(_match(tmp_path, capsys, lines, **_ledger(*many, *small, *near)))
+    assert _sure(out["W1"]) == ("C2", ["C0077-301"])
+    assert out["W1"]["reasons"][-1].endswith(", and no stray credit is likely to hit it")
+    assert _sure(out["W2"]) is None, out["W2"]
+
+
+def test_a_cut_off_reference_outweighs_a_payer_name_misspelt_into_another_customers(
+    deps: ToolDeps, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # "Tyrell BV 63431" is Tyrell BV 36431's name with two digits swapped, which the lookup
+    # gives to Tyrell Ltd 63431; the cut-off reference starts Tyrell BV 36431's number and
+    # 1,485.25 is its invoice less a 15.00 fee: sure. Tyrell Ltd 63431 writing its own whole
+    # name with the same reference is that firm paying: a person looks.
+    tyrells = [
+        customer("C7", name="Tyrell Ltd 63431"),
+        customer("C8", name="Tyrell BV 36431"),
+    ]
+    owed = invoice("C036431-011", "1500.25", "2026-10-01", "2026-10-31", customer_id="C8")
+    lines = [
+        Line("W1", D, "1485.25", payer="Tyrell BV 63431", remittance="INV-C036431"),
+        Line("W2", D, "1485.25", payer="Tyrell Ltd 63431", remittance="INV-C036431"),
+    ]
+    out = _by_line(_match(tmp_path, capsys, lines, **_ledger(owed, customers=tyrells)))
+    assert _sure(out["W1"]) == ("C8", ["C036431-011"])
+    assert _sure(out["W2"]) is None, out["W2"]
