@@ -21,6 +21,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    and_,
     any_,
     bindparam,
     case,
@@ -53,6 +54,15 @@ class InvoiceState(NamedTuple):
     link_customer: str | None = None
 
 
+def _stripe_twin(twin: Any) -> Any:
+    """`twin` is the Stripe invoice, of its currency, whose id the books row carries."""
+    return and_(
+        twin.source == "stripe",
+        twin.external_id == Invoice.stripe_ref,
+        twin.currency == Invoice.currency,
+    )
+
+
 def _link_customer() -> Any:
     """The customer name a row is matched under: that of the Stripe invoice whose id a books
     row carries (of its currency), else its own, as the ledger links them (db.links)."""
@@ -60,11 +70,7 @@ def _link_customer() -> Any:
     name = (
         select(owner.name)
         .join(twin, twin.customer_id == owner.id)
-        .where(
-            twin.source == "stripe",
-            twin.external_id == Invoice.stripe_ref,
-            twin.currency == Invoice.currency,
-        )
+        .where(_stripe_twin(twin))
         .scalar_subquery()
     )
     return case(
@@ -77,15 +83,7 @@ def _number() -> Any:
     currency takes that Stripe invoice's number, as the ledger links them (db.links). A
     subquery only for the few rows that carry one, so the scan stays one pass."""
     twin = aliased(Invoice)
-    number = (
-        select(twin.number)
-        .where(
-            twin.source == "stripe",
-            twin.external_id == Invoice.stripe_ref,
-            twin.currency == Invoice.currency,
-        )
-        .scalar_subquery()
-    )
+    number = select(twin.number).where(_stripe_twin(twin)).scalar_subquery()
     return case(
         (Invoice.stripe_ref.is_(None), Invoice.number),
         else_=func.coalesce(number, Invoice.number),
